@@ -1,0 +1,39 @@
+"""Money is Decimal, rounded half-up to cents at defined points; never float."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+CENT = Decimal("0.01")
+ZERO = Decimal("0.00")
+
+
+def to_decimal(value: object) -> Decimal:
+    """Parse money given as a string, int or Decimal (Gripp sends both strings and numbers).
+
+    A JSON float is converted through its shortest repr, so 12.1 becomes Decimal('12.1'), never
+    12.0999999…; callers parse JSON with `parse_float=Decimal` where they can.
+    """
+    if value is None or value == "":
+        return ZERO
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, bool):
+        raise ValueError(f"not an amount: {value!r}")
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    try:
+        return Decimal(str(value).strip().replace(",", "."))
+    except InvalidOperation as exc:
+        raise ValueError(f"not an amount: {value!r}") from exc
+
+
+def cents(value: Decimal) -> Decimal:
+    """Round half-up to whole cents."""
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def has_sub_cents(value: Decimal) -> bool:
+    return value != value.quantize(CENT)

@@ -1,0 +1,104 @@
+"""The sandbox: both simulators over one world, behind one request→response handler.
+
+Routes (below any base URL, normally the console's own `/sandbox`):
+  /sandbox/gripp/public/api3.php        Gripp API v3 (JSON-RPC batches)
+  /sandbox/gripp/pdf/{invoice_id}        the invoices' `directpdfurl`
+  /sandbox/snelstart/auth/b2b/token      SnelStart's token endpoint
+  /sandbox/snelstart/api/v2/...          SnelStart B2B API v2
+  /sandbox/snelstart/web/couplings/...   SnelStart's web activation page (linking)
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+
+from sync.sandbox.faults import Faults
+from sync.sandbox.gripp_sim import GrippSimulator
+from sync.sandbox.snelstart_sim import SnelStartSimulator
+from sync.sandbox.world import World
+
+_ROUTES = (
+    ("/sandbox/gripp/pdf/", "pdf"),
+    ("/sandbox/gripp/", "gripp"),
+    ("/sandbox/snelstart/auth/", "snelstart-auth"),
+    ("/sandbox/snelstart/api/v2/", "snelstart-api"),
+    ("/sandbox/snelstart/web/", "snelstart-web"),
+)
+
+
+class Sandbox:
+    def __init__(
+        self,
+        world: World,
+        *,
+        base_url: str = "http://localhost:8501",
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+        rate_limits: bool = False,
+        state_path: Path | None = None,
+    ) -> None:
+        self.world = world
+        self.base_url = base_url.rstrip("/")
+        self.faults = Faults()
+        self.sleep = sleep
+        self.state_path = state_path
+        self._save_lock = threading.Lock()
+        self.gripp = GrippSimulator(
+            world, pdf_base_url=f"{self.base_url}/sandbox/gripp/pdf", clock=clock, rate_limits=rate_limits
+        )
+        self.snelstart = SnelStartSimulator(world, clock=clock, rate_limits=rate_limits)
+        self.request_counts: dict[str, int] = {}
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        for prefix, service in _ROUTES:
+            index = path.find(prefix)
+            if index >= 0:
+                return self._dispatch(service, request, path[index + len(prefix):])
+        return httpx.Response(404, json={"Message": f"No sandbox route for {path}"})
+
+    def transport(self) -> httpx.MockTransport:
+        return httpx.MockTransport(self.handle)
+
+    def _dispatch(self, service: str, request: httpx.Request, subpath: str) -> httpx.Response:
+        self.request_counts[service] = self.request_counts.get(service, 0) + 1
+        latency = self.faults.take(service, request, kinds=("latency",))
+        if latency is not None:
+            self.sleep(latency.seconds)
+        fault = self.faults.take(service, request, kinds=("status", "timeout"))
+        if fault is not None and fault.kind == "timeout":
+            raise httpx.ReadTimeout("sandbox: injected timeout", request=request)
+        if fault is not None:
+            headers = {"Retry-After": f"{fault.retry_after:g}"} if fault.retry_after is not None else {}
+            body = fault.body if fault.body is not None else {"Message": f"Injected {fault.status}"}
+            return httpx.Response(fault.status, json=body, headers=headers)
+
+        handler = {
+            "gripp": self.gripp.handle,
+            "pdf": self.gripp.handle_pdf,
+            "snelstart-auth": self.snelstart.handle_auth,
+            "snelstart-api": self.snelstart.handle_api,
+            "snelstart-web": self.snelstart.handle_web,
+        }[service]
+        response = handler(request, subpath)
+        if request.method != "GET":
+            self.persist()
+
+        after = self.faults.take(service, request, kinds=("lose_response", "malformed"))
+        if after is not None and after.kind == "lose_response":
+            raise httpx.ReadTimeout("sandbox: the server did the work but the answer was lost", request=request)
+        if after is not None:
+            broken = after.body if isinstance(after.body, bytes) else response.content[: len(response.content) // 2]
+            return httpx.Response(response.status_code, content=broken, headers={"Content-Type": "application/json"})
+        return response
+
+    def persist(self) -> None:
+        if self.state_path is None:
+            return
+        with self._save_lock:
+            self.world.save(self.state_path)
