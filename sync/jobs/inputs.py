@@ -1,0 +1,74 @@
+"""Builds the pure mapping's inputs from the cache and the user's mappings (shared by push, checks, dry run)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sync.jobs.refresh import invoice_lines
+from sync.mapping.types import (
+    InvoiceIn,
+    InvoiceLineIn,
+    LedgerMapping,
+    MappingContext,
+    SnelStartLedgerInfo,
+    SnelStartVatRateInfo,
+    VatMapping,
+)
+from sync.store import setup as setup_repo
+from sync.store.db import Store
+
+
+def mapping_context(store: Store, identity_id: int, administration_id: str) -> MappingContext:
+    vat = {
+        row["gripp_vat_id"]: VatMapping(row["gripp_vat_id"], row["gripp_label"], row["kind"], row["percentage"])
+        for row in setup_repo.vat_mappings(store, identity_id)
+    }
+    ledgers = {
+        row["gripp_ledger_id"]: LedgerMapping(row["gripp_ledger_id"], row["gripp_label"], row["snelstart_number"])
+        for row in setup_repo.ledger_mappings(store, identity_id)
+    }
+    snelstart_ledgers = {
+        str(row["number"]): SnelStartLedgerInfo(
+            id=row["ledger_id"], number=row["number"], description=row["description"], active=row["active"],
+            function=row["function"], accepts=tuple(k for k in row["accepts"].split(",") if k),
+            balance_sheet=row["balance_sheet"],
+        )
+        for row in store.rows("SELECT * FROM ss_ledgers WHERE administration_id = ?", [administration_id])
+    }
+    rates = tuple(
+        SnelStartVatRateInfo(row["kind"], row["percentage"], row["valid_from"], row["valid_to"])
+        for row in store.rows(
+            "SELECT * FROM ss_vat_rates WHERE administration_id = ? ORDER BY kind, valid_from", [administration_id]
+        )
+    )
+    return MappingContext(vat=vat, ledgers=ledgers, snelstart_ledgers=snelstart_ledgers, vat_rates=rates)
+
+
+def invoice_input(row: dict[str, Any]) -> InvoiceIn:
+    """A cached `gripp_invoices` row as the mapping's input."""
+    lines = tuple(
+        InvoiceLineIn(
+            line_id=int(line["id"]), description=line.get("description") or "", quantity=line["amount"],
+            unit_price=line["sellingprice"], discount_pct=line["discount"], vat_id=line.get("vat_id"),
+            vat_label=line.get("vat_label") or "", ledger_id=line.get("ledger_id"),
+            ledger_label=line.get("ledger_label") or "",
+        )
+        for line in invoice_lines(row)
+        if (line.get("rowtype") or "NORMAL") == "NORMAL"
+    )
+    return InvoiceIn(
+        invoice_id=row["invoice_id"], number=row["number"], invoice_date=row["invoice_date"] or date.min,
+        due_date=row["due_date"], subject=row.get("subject") or "", customer_name=row.get("company_name") or "",
+        total_incl_vat=row["total_incl_vat"], total_excl_vat=row.get("total_excl_vat"), lines=lines,
+    )
+
+
+def invoices_in_scope(store: Store, identity_id: int, start_date: date | None) -> list[dict[str, Any]]:
+    """Sent invoices of the identity, dated on or after the link's start date: what should reach SnelStart."""
+    return store.rows(
+        """SELECT * FROM gripp_invoices
+           WHERE identity_id = ? AND status = 'SENT' AND (? IS NULL OR invoice_date >= ?)
+           ORDER BY invoice_date, invoice_id""",
+        [identity_id, start_date, start_date],
+    )

@@ -1,0 +1,255 @@
+"""Payments back: what SnelStart has received against a booked invoice is registered on the Gripp invoice.
+
+SnelStart's `openstaandSaldo` says how much is paid; its bank bookings say when. Each registration carries a
+marker — `snelstart:<booking id>:<SnelStart's paid total after it, in cents>` — in the Gripp payment's
+`extendedproperties` and in `payments_applied`. The marker is written locally *before* the Gripp call; a run
+that finds a marker still "sending" reads the Gripp invoice back and only resends when the payment is not there.
+So a crash or a lost answer never registers a payment twice.
+
+Where Gripp shows less open than SnelStart (paid in Gripp only) nothing is written: it is recorded for finance.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sync.dates import today_amsterdam
+from sync.gripp.client import GrippCall, GrippClient
+from sync.gripp.filters import Filter
+from sync.gripp.models import Invoice
+from sync.jobs import errors
+from sync.jobs.refresh import invoice_payments
+from sync.money import ZERO, cents
+from sync.store import cache, outbox
+from sync.store import history as log
+from sync.store.db import Store
+from sync.store.setup import Link
+
+CALLS_PER_POST = 50
+MARKER_KEY = "snelstart_payment"
+
+
+@dataclass(frozen=True)
+class Registration:
+    invoice_id: int
+    number: str
+    booking_id: str
+    amount: Decimal
+    pay_date: date
+    marker: str
+
+
+@dataclass
+class PaymentReport:
+    registered: int = 0
+    amount: Decimal = ZERO
+    already_there: int = 0
+    paid_in_gripp_only: int = 0
+    pending: int = 0
+    would_register: list[Registration] = field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        return {"payments_registered": self.registered, "payments_pending": self.pending,
+                "paid_in_gripp_only": self.paid_in_gripp_only}
+
+
+def plan_registrations(store: Store, link: Link, today: date) -> tuple[list[Registration], list[dict]]:
+    """What has to be registered in Gripp, and the invoices paid in Gripp only. Reads the cache only."""
+    rows = store.rows(
+        """SELECT b.invoice_id, b.number, b.booking_id, g.total_incl_vat, g.total_open, g.total_paid, g.payments_json,
+                  s.factuur_bedrag, s.openstaand_saldo
+           FROM bookings b
+           JOIN gripp_invoices g ON g.invoice_id = b.invoice_id
+           JOIN ss_open_items s ON s.booking_id = b.booking_id AND s.administration_id = ?
+           WHERE b.identity_id = ? AND b.booking_id IS NOT NULL
+             AND b.state IN ('booked', 'pdf_uploading', 'pdf_pending', 'done')""",
+        [link.administration_id, link.identity_id],
+    )
+    bank = _bank_lines(store, link.administration_id)
+    done_markers = {
+        r["marker"] for r in store.rows("SELECT marker FROM payments_applied WHERE identity_id = ? AND state = 'done'",
+                                        [link.identity_id])
+    }
+    registrations: list[Registration] = []
+    gripp_only: list[dict] = []
+    for row in rows:
+        sign = Decimal(1) if row["factuur_bedrag"] >= 0 else Decimal(-1)
+        ss_paid = cents(row["factuur_bedrag"] - row["openstaand_saldo"])
+        gripp_paid = cents(row["total_incl_vat"] - row["total_open"])
+        in_gripp = {m for m in _markers(invoice_payments(row))}
+        if sign * ss_paid < sign * gripp_paid:
+            gripp_only.append(row)
+            continue
+        if ss_paid == gripp_paid:
+            continue
+        for reg in _split(row, bank.get(row["booking_id"], []), ss_paid, gripp_paid, sign, today):
+            if reg.marker not in done_markers and reg.marker not in in_gripp:
+                registrations.append(reg)
+    return registrations, gripp_only
+
+
+def _split(row: dict, lines: list[tuple[date, Decimal]], ss_paid: Decimal, gripp_paid: Decimal, sign: Decimal,
+           today: date) -> list[Registration]:
+    """One registration per bank booking not yet reflected in Gripp, dated with its bank date; whatever the bank
+    lines do not explain (a memoriaal or kas booking) is dated today."""
+    out: list[Registration] = []
+    covered = gripp_paid
+    cumulative = ZERO
+    for when, amount in sorted(lines):
+        cumulative = cents(cumulative + amount)
+        if sign * cumulative > sign * ss_paid:
+            cumulative = ss_paid  # never beyond what SnelStart says is paid
+        if sign * cumulative <= sign * covered:
+            continue
+        out.append(_registration(row, cumulative - covered, when, cumulative))
+        covered = cumulative
+    if sign * covered < sign * ss_paid:
+        out.append(_registration(row, ss_paid - covered, today, ss_paid))
+    return out
+
+
+def _registration(row: dict, amount: Decimal, when: date, paid_total: Decimal) -> Registration:
+    marker = f"snelstart:{row['booking_id']}:{int(paid_total * 100)}"
+    return Registration(row["invoice_id"], row["number"], row["booking_id"], cents(amount), when, marker)
+
+
+def _bank_lines(store: Store, administration_id: str) -> dict[str, list[tuple[date, Decimal]]]:
+    found: dict[str, list[tuple[date, Decimal]]] = {}
+    for r in store.rows("SELECT booking_id, datum, amount FROM ss_bank_lines WHERE administration_id = ?",
+                        [administration_id]):
+        found.setdefault(r["booking_id"], []).append((r["datum"], r["amount"]))
+    return found
+
+
+def _markers(payments: list[dict[str, Any]]) -> list[str]:
+    markers = []
+    for payment in payments:
+        raw = payment.get("extendedproperties")
+        if not raw:
+            continue
+        try:
+            value = json.loads(raw)
+        except (TypeError, ValueError):
+            continue
+        if isinstance(value, dict) and value.get(MARKER_KEY):
+            markers.append(str(value[MARKER_KEY]))
+    return markers
+
+
+def pull_payments(store: Store, gripp: GrippClient, link: Link, *, run_id: str | None = None,
+                  dry_run: bool = False, today: date | None = None) -> PaymentReport:
+    today = today or today_amsterdam()
+    report = PaymentReport()
+    registrations, gripp_only = plan_registrations(store, link, today)
+    _note_gripp_only(store, link, gripp_only, run_id, report, dry_run)
+    if dry_run:
+        report.would_register = registrations
+        return report
+    registrations = _settle_unfinished(store, gripp, link, registrations, report)
+    for start in range(0, len(registrations), CALLS_PER_POST):
+        _send(store, gripp, link, registrations[start:start + CALLS_PER_POST], run_id, report)
+    return report
+
+
+def _settle_unfinished(store: Store, gripp: GrippClient, link: Link, registrations: list[Registration],
+                       report: PaymentReport) -> list[Registration]:
+    """Markers left 'sending' by an earlier run: read those invoices back from Gripp and keep only what is missing."""
+    sending = {r["marker"]: r for r in store.rows(
+        "SELECT * FROM payments_applied WHERE identity_id = ? AND state = 'sending'", [link.identity_id])}
+    if not sending:
+        return registrations
+    invoice_ids = sorted({r["invoice_id"] for r in sending.values()})
+    calls = [GrippCall("invoice.getone", [[Filter("invoice.id", "equals", i).to_json()]]) for i in invoice_ids]
+    present: dict[str, int | None] = {}
+    for result in gripp.batch(calls):
+        payload = result.unwrap()
+        for row in (payload or {}).get("rows", []):
+            for payment in Invoice.from_row(row).payments:
+                for marker in _markers([{"extendedproperties": payment.extendedproperties}]):
+                    present[marker] = payment.id
+    for marker in sending:
+        if marker in present:
+            outbox.payment_done(store, marker, present[marker])
+            report.already_there += 1
+    return [r for r in registrations if r.marker not in present]
+
+
+def _send(store: Store, gripp: GrippClient, link: Link, batch: list[Registration], run_id: str | None,
+          report: PaymentReport) -> None:
+    for reg in batch:  # intent first: a crash after the Gripp call is settled by the marker
+        outbox.payment_intent(store, marker=reg.marker, identity_id=link.identity_id, invoice_id=reg.invoice_id,
+                              booking_id=reg.booking_id, amount=reg.amount, pay_date=reg.pay_date)
+    calls = [
+        GrippCall("payment.create", [{
+            "invoice": reg.invoice_id, "date": reg.pay_date.isoformat(), "amount": reg.amount,
+            "notes": f"Betaling verwerkt in SnelStart ({reg.pay_date.strftime('%d-%m-%Y')})",
+            "extendedproperties": json.dumps({MARKER_KEY: reg.marker}),
+        }])
+        for reg in batch
+    ]
+    try:
+        results = gripp.batch(calls)
+    except Exception as exc:
+        if errors.kind_of(exc) == errors.LINK:
+            raise errors.link_broken(exc) from exc
+        report.pending += len(batch)  # left 'sending': the next run reads Gripp back before sending again
+        nl, en = errors.describe(exc)
+        log.log_event(store, "retry", f"Betalingen nog niet in Gripp gezet: {nl}",
+                      f"Payments not yet in Gripp: {en}", level="warning", run_id=run_id,
+                      identity_id=link.identity_id)
+        return
+    for reg, result in zip(batch, results, strict=True):
+        if not result.ok:
+            report.pending += 1
+            continue
+        recordid = (result.result or {}).get("recordid") if isinstance(result.result, dict) else None
+        outbox.payment_done(store, reg.marker, recordid)
+        _apply_locally(store, reg)
+        report.registered += 1
+        report.amount += reg.amount
+        log.log_event(store, "payment",
+                      f"Betaling van € {reg.amount} op factuur {reg.number} in Gripp gezet "
+                      f"({reg.pay_date:%d-%m-%Y}).",
+                      f"Payment of €{reg.amount} on invoice {reg.number} registered in Gripp "
+                      f"({reg.pay_date:%Y-%m-%d}).",
+                      run_id=run_id, identity_id=link.identity_id, invoice_id=reg.invoice_id,
+                      invoice_number=reg.number, detail={"marker": reg.marker})
+
+
+def _apply_locally(store: Store, reg: Registration) -> None:
+    """Keep the cache true until the next Gripp refresh reads the invoice back."""
+    row = store.one("SELECT payments_json FROM gripp_invoices WHERE invoice_id = ?", [reg.invoice_id])
+    payments = invoice_payments(row or {})
+    payments.append({"amount": str(reg.amount), "date": reg.pay_date.isoformat(),
+                     "extendedproperties": json.dumps({MARKER_KEY: reg.marker})})
+    store.execute(
+        """UPDATE gripp_invoices SET total_paid = total_paid + ?, total_open = total_open - ?, payments_json = ?
+           WHERE invoice_id = ?""",
+        [reg.amount, reg.amount, json.dumps(payments), reg.invoice_id],
+    )
+
+
+def _note_gripp_only(store: Store, link: Link, rows: list[dict], run_id: str | None, report: PaymentReport,
+                     dry_run: bool) -> None:
+    report.paid_in_gripp_only = len(rows)
+    if dry_run:
+        return
+    for row in rows:
+        key = f"gripp_only:{row['invoice_id']}"
+        seen = f"{row['total_open']}|{row['openstaand_saldo']}"
+        if cache.get_state(store, str(link.identity_id), key) == seen:
+            continue  # told once per situation, not every run
+        cache.set_state(store, str(link.identity_id), key, seen)
+        log.log_event(
+            store, "mismatch",
+            f"Factuur {row['number']} is in Gripp betaald (open € {row['total_open']}) maar staat in SnelStart nog "
+            f"open (€ {row['openstaand_saldo']}). Er is niets geschreven; controleer de betaling in SnelStart.",
+            f"Invoice {row['number']} is paid in Gripp (open €{row['total_open']}) but still open in SnelStart "
+            f"(€{row['openstaand_saldo']}). Nothing was written; check the payment in SnelStart.",
+            level="warning", run_id=run_id, identity_id=link.identity_id, invoice_id=row["invoice_id"],
+            invoice_number=row["number"],
+        )

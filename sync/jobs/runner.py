@@ -1,0 +1,201 @@
+"""A sync run for one identity: refresh → push → payments back → reconcile, recorded as a run with its events.
+
+A manual and a scheduled run for the same identity never overlap (`AlreadyRunning`). A failed *automatic* run
+raises an alert that stays until someone acknowledges it. Everything here is reachable from the command line,
+the console and the scheduler alike.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from sync.dates import today_amsterdam
+from sync.jobs import errors, refresh
+from sync.jobs.locks import AlreadyRunning, exclusive
+from sync.jobs.payments import PaymentReport, pull_payments
+from sync.jobs.push import Pusher, PushReport
+from sync.jobs.reconcile import open_items
+from sync.store import history as log
+from sync.store import setup as setup_repo
+from sync.store.setup import Link
+from sync.wiring import Services
+
+REFERENCE_MAX_AGE = timedelta(hours=6)
+GRIPP_FRESH_FOR = timedelta(seconds=30)  # "sync all" refreshes Gripp once, not once per identity
+
+STEPS = ("gripp", "snelstart", "push", "payments", "reconcile")
+STEP_LABELS = {
+    "gripp": ("Gripp-facturen ophalen", "Fetching Gripp invoices"),
+    "snelstart": ("SnelStart openstaande posten ophalen", "Fetching SnelStart open items"),
+    "push": ("Facturen boeken in SnelStart", "Booking invoices in SnelStart"),
+    "payments": ("Betalingen terugzetten in Gripp", "Registering payments in Gripp"),
+    "reconcile": ("Openstaande posten vergelijken", "Comparing open items"),
+}
+
+Progress = Callable[[str, float], None]
+
+
+@dataclass
+class RunResult:
+    run_id: str
+    identity_id: int
+    outcome: str  # ok | warnings | failed
+    counts: dict[str, int] = field(default_factory=dict)
+    message_nl: str = ""
+    message_en: str = ""
+    push: PushReport | None = None
+    payments: PaymentReport | None = None
+
+
+_gripp_refreshed_at: dict[int, float] = {}
+_gripp_lock = threading.Lock()
+
+
+def run_identity(services: Services, identity_id: int, *, trigger: str = "cli", actor: str = "system",
+                 dry_run: bool = False, progress: Progress | None = None, today: date | None = None) -> RunResult:
+    """Run one identity's sync. Raises AlreadyRunning when one is going for that identity."""
+    store = services.store
+    link = setup_repo.get_link(store, identity_id)
+    if link is None:
+        raise LookupError(f"Identiteit {identity_id} is niet gekoppeld aan een SnelStart-administratie.")
+    with exclusive(("identity", identity_id)):
+        run_id = log.start_run(store, identity_id, trigger, dry_run=dry_run, actor=actor)
+        report = progress or (lambda step, fraction: None)
+
+        def step(name: str, fraction: float) -> None:
+            overall = (STEPS.index(name) + fraction) / len(STEPS)
+            log.progress(store, run_id, name, overall)
+            report(name, overall)
+
+        try:
+            result = _run(services, link, run_id, dry_run, step, today or _today(services))
+        except errors.LinkBroken as exc:
+            setup_repo.set_link_health(store, identity_id, "broken", exc.en)
+            return _failed(services, run_id, identity_id, trigger, exc.nl, exc.en, kind="link")
+        except Exception as exc:  # the run failed as a whole: record it, alert if nobody was watching
+            if errors.kind_of(exc) == errors.LINK:
+                broken = errors.link_broken(exc)
+                setup_repo.set_link_health(store, identity_id, "broken", broken.en)
+                return _failed(services, run_id, identity_id, trigger, broken.nl, broken.en, kind="link")
+            nl, en = errors.describe(exc)
+            return _failed(services, run_id, identity_id, trigger, nl, en, kind=errors.kind_of(exc))
+        outcome = "warnings" if result.counts.get("blocked") or result.counts.get("failed") else "ok"
+        if any(result.counts.get(k) for k in ("retry_later", "pdf_pending", "payments_pending")):
+            outcome = "warnings"
+        result.outcome = outcome
+        log.finish_run(store, run_id, outcome, result.counts, result.message_en)
+        if not dry_run:
+            setup_repo.set_link_health(store, identity_id, "ok")
+        return result
+
+
+def _run(services: Services, link: Link, run_id: str, dry_run: bool, step: Progress, today: date) -> RunResult:
+    store = services.store
+    counts: dict[str, int] = {}
+    step("gripp", 0.0)
+    counts.update(_refresh_gripp(services))
+    step("snelstart", 0.0)
+    client = services.snelstart(link.identity_id)
+    counts["open_items"] = refresh.refresh_open_items(store, client, link.administration_id)
+    age = refresh.reference_age(store, link.administration_id)
+    if dry_run or age is None or age > REFERENCE_MAX_AGE or _has_pending(services, link):
+        counts.update(refresh.refresh_reference(store, client, link.administration_id))
+    step("push", 0.0)
+    pusher = Pusher(store, services.gripp(), client, link, run_id=run_id, dry_run=dry_run,
+                    progress=lambda f: step("push", f))
+    push = pusher.run()
+    counts.update(push.counts())
+    step("payments", 0.0)
+    if _payments_possible(services, link):
+        counts["bank_lines"] = refresh.refresh_bank_lines(store, client, link.administration_id)
+        if push.booked or push.adopted:  # new bookings: their open items are not in the cache yet
+            counts["open_items"] = refresh.refresh_open_items(store, client, link.administration_id)
+    payments = pull_payments(store, services.gripp(), link, run_id=run_id, dry_run=dry_run, today=today)
+    counts.update(payments.counts())
+    step("reconcile", 0.0)
+    frame = open_items(store, link.identity_id, link.administration_id, link.start_date, today)
+    for name, n in frame["class"].value_counts().items():
+        counts[f"class_{name}"] = int(n)
+    step("reconcile", 1.0)
+    nl = (f"{push.booked} geboekt, {push.adopted} overgenomen, {push.blocked} geblokkeerd, {push.failed} geweigerd, "
+          f"{payments.registered} betalingen teruggezet")
+    en = (f"{push.booked} booked, {push.adopted} adopted, {push.blocked} blocked, {push.failed} refused, "
+          f"{payments.registered} payments registered")
+    return RunResult(run_id, link.identity_id, "ok", counts, nl, en, push, payments)
+
+
+def _refresh_gripp(services: Services) -> dict[str, int]:
+    import time
+
+    with _gripp_lock:
+        key = id(services.store)
+        last = _gripp_refreshed_at.get(key)
+        if last is not None and time.monotonic() - last < GRIPP_FRESH_FOR.total_seconds():
+            return {}
+        counts = refresh.refresh_gripp(services.store, services.gripp())
+        _gripp_refreshed_at[key] = time.monotonic()
+        return counts
+
+
+def forget_gripp_freshness() -> None:
+    _gripp_refreshed_at.clear()
+
+
+def _has_pending(services: Services, link: Link) -> bool:
+    """Are there invoices to book? Only then are ledgers, VAT rates and relaties needed this run."""
+    return bool(services.store.scalar(
+        """SELECT count(*) FROM gripp_invoices g LEFT JOIN bookings b
+             ON b.invoice_id = g.invoice_id AND b.identity_id = g.identity_id
+           WHERE g.identity_id = ? AND g.status = 'SENT' AND (? IS NULL OR g.invoice_date >= ?)
+             AND (b.state IS NULL OR b.state NOT IN ('done'))""",
+        [link.identity_id, link.start_date, link.start_date],
+    ))
+
+
+def _payments_possible(services: Services, link: Link) -> bool:
+    """Bank bookings are only read when SnelStart shows a booked invoice paid beyond what Gripp knows."""
+    return bool(services.store.scalar(
+        """SELECT count(*) FROM bookings b JOIN gripp_invoices g ON g.invoice_id = b.invoice_id
+           JOIN ss_open_items s ON s.booking_id = b.booking_id AND s.administration_id = ?
+           WHERE b.identity_id = ? AND (s.factuur_bedrag - s.openstaand_saldo) <> (g.total_incl_vat - g.total_open)""",
+        [link.administration_id, link.identity_id],
+    )) or bool(services.store.scalar(
+        "SELECT count(*) FROM bookings WHERE identity_id = ? AND state = 'posting'", [link.identity_id]))
+
+
+def _failed(services: Services, run_id: str, identity_id: int, trigger: str, nl: str, en: str, *,
+            kind: str) -> RunResult:
+    store = services.store
+    log.log_event(store, "error", nl, en, level="error", run_id=run_id, identity_id=identity_id,
+                  detail={"kind": kind})
+    log.finish_run(store, run_id, "failed", {}, en)
+    if trigger == "schedule":
+        name = setup_repo.identity_name(store, identity_id)
+        log.raise_alert(store, identity_id, run_id, f"Automatische synchronisatie van {name} mislukt: {nl}",
+                        f"Automatic sync of {name} failed: {en}")
+    return RunResult(run_id, identity_id, "failed", {}, nl, en)
+
+
+def run_all(services: Services, *, trigger: str = "cli", actor: str = "system", dry_run: bool = False,
+            progress: Callable[[int, str, float], None] | None = None) -> list[RunResult]:
+    """Every linked, unpaused identity; one identity's failure does not stop the others."""
+    results = []
+    for link in setup_repo.links(services.store):
+        if link.paused and trigger == "schedule":
+            continue
+        callback = (lambda step, f, i=link.identity_id: progress(i, step, f)) if progress else None
+        try:
+            results.append(run_identity(services, link.identity_id, trigger=trigger, actor=actor, dry_run=dry_run,
+                                        progress=callback))
+        except AlreadyRunning:
+            continue
+    return results
+
+
+def _today(services: Services) -> date:
+    """The sandbox has its own 'today' (its demo data is dated around it); real services use the calendar."""
+    world = getattr(services.sandbox, "world", None)
+    return world.today if world is not None else today_amsterdam()

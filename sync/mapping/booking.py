@@ -1,0 +1,614 @@
+"""How a Gripp invoice becomes a SnelStart verkoopboeking — or the list of reasons it cannot.
+
+Pure: no I/O, no clock. Money is Decimal throughout; the body holds Decimals (never float) for the client to
+serialise.
+
+Money rules
+-----------
+1. **Line net** = cents(quantity × unit_price × (100 − discount_pct) / 100), half-up — as Gripp shows it.
+   Sub-cent prices and quantities are fine; the arithmetic runs at 60 digits so nothing rounds before that.
+2. Lines whose net is 0.00 are dropped before anything else (SnelStart rejects a zero line, BOE-0028), and
+   are not validated either: Gripp's text-only lines often have no VAT rate or ledger, and need none.
+3. **VAT per kind** = cents(Σ net of that kind's lines × the mapped percentage / 100): on the summed net, per
+   mapping kind (Gripp rounds on the summed net too). Geen and Verlegd have no VAT. The percentage used is
+   the mapping's (the Gripp rate's own); VAT_PERCENTAGE_WRONG has already checked it is SnelStart's.
+4. **Booking lines**: one per (SnelStart ledger, mapping kind), bedrag = Σ line nets, ordered by ledger number
+   then Hoog, Laag, Overig, Geen, Verlegd. A group that nets to 0 is dropped (BOE-0028).
+   **VAT rows**: one per kind that still has a booking line — VerkopenHoog/Laag/Overig with its VAT, or
+   VerkopenVerlegd with 0 for reverse charge. Geen has no row.
+5. **Balance**: Σ bedrag + Σ btwBedrag must equal Gripp's `total_incl_vat`, which is `factuurbedrag` as is.
+   difference = total_incl_vat − computed total. |difference| ≤ 0.02 goes onto the booking line with the
+   largest absolute bedrag (first in body order on a tie) and is reported as `rounding_adjustment`;
+   if that line would become 0.00 the next largest takes it; if every line would, the invoice is blocked.
+   |difference| > 0.02 is TOTAL_MISMATCH: almost always a VAT rate mapped with the wrong percentage.
+   (Per kind can differ from a per-Gripp-rate rounding by a cent when two Gripp rates share a kind; the
+   adjustment absorbs exactly that.)
+6. **Credit notes** need nothing special: Gripp's negative prices give negative nets, VAT and total. Mixed
+   signs (a discount line) are fine; only the totals matter.
+
+Decisions
+---------
+- `betalingstermijn` = (due_date − invoice_date) in days, clamped to 0..999; with no due date it is 30 (Gripp's
+  and SnelStart's usual term) and a non-blocking DUE_DATE_MISSING note says so.
+- Ledgers: a balance-sheet account, or a journal/VAT/payment-technical function (Dagboek*, Btw*,
+  Tussenrekening…, Kruisposten, …) blocks (LEDGER_NOT_SALES). Any other non-sales function (Diversen,
+  Inkopen*, …) is a non-blocking note, because many administrations keep revenue on `Diversen` accounts.
+- An empty `accepts` on a ledger means it accepts no kind: strict, because BOE-0082 is what we must avoid.
+- Verlegd mixed with *any* other kind, Geen included, is VERLEGD_MIXED: in SnelStart the Geen and the reverse
+  -charge lines would be indistinguishable on the VAT return.
+- Texts are trimmed by UTF-16 length (SnelStart is .NET and counts that way), with an ellipsis.
+- The fingerprint ignores line order and Gripp line ids, and the customer name and subject: it changes only
+  when something that would change the booking's amounts, dates, number or line texts changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from decimal import Decimal, localcontext
+
+from sync.mapping.problems import Bi, Money, Pct, make_problem
+from sync.mapping.types import (
+    BookingPlan,
+    InvoiceIn,
+    InvoiceLineIn,
+    MappingContext,
+    MappingResult,
+    Problem,
+    SnelStartLedgerInfo,
+    VatMapping,
+)
+from sync.mapping.vat import (
+    LINE_KIND,
+    MAPPING_KINDS,
+    SALES_VAT_ROW,
+    VERLEGD,
+    ZERO_KINDS,
+    normalize_kind,
+    vat_kind_on,
+)
+from sync.money import CENT, ZERO, cents, to_decimal
+
+NUMBER_MAX = 25  # factuurnummer, BOE-0058
+TEXT_MAX = 250  # omschrijving, BOE-0071
+TERM_MAX = 999
+DEFAULT_TERM_DAYS = 30
+ROUNDING_TOLERANCE = Decimal("0.02")  # as BOEKBRUG: correct small rounding, refuse anything larger
+_PRECISION = 60
+
+# Sales functions: revenue may go there without remark.
+SALES_FUNCTIONS = frozenset(
+    {
+        "VerkopenOmzetLaag",
+        "VerkopenOmzetHoog",
+        "VerkopenOmzetOverig",
+        "VerkopenOmzetOnbelastVerlegd",
+        "VerkopenBtwVrij",
+        "VerkopenExportBinnenEU",
+        "VerkopenExportBuitenEU",
+        "DienstverleningBinnenEU",
+        "InstallatieTeleverkoopBinnenEUgeen",
+        "VerkoopGlobalisatieLaag",
+        "VerkoopGlobalisatieHoog",
+        "VerkoopGlobalisatieOverig",
+    }
+)
+# Functions that can never hold revenue: journals, VAT accounts, payment-technical accounts.
+_BLOCKING_FUNCTION_PREFIXES = ("dagboek", "btw")
+_BLOCKING_FUNCTIONS = frozenset(
+    {
+        "TussenrekeningBetalingen",
+        "OnbekendeBetalingen",
+        "Kruisposten",
+        "ContanteBetaling",
+        "ElectronischeBetaling",
+        "Winstboeking",
+    }
+)
+
+
+# ------------------------------------------------------------------------------------------------ helpers
+
+
+def line_net(line: InvoiceLineIn) -> Decimal:
+    """A line's amount excluding VAT, to the cent, as Gripp computes it."""
+    with localcontext() as ctx:
+        ctx.prec = _PRECISION
+        return _c(line.quantity * line.unit_price * (Decimal(100) - line.discount_pct) / Decimal(100))
+
+
+def _c(value: Decimal) -> Decimal:
+    """cents(), without a negative zero (it would serialise as "-0.00")."""
+    with localcontext() as ctx:
+        ctx.prec = _PRECISION
+        rounded = cents(value)
+    return ZERO if rounded == 0 else rounded
+
+
+def _usable(value: object) -> bool:
+    """A finite Decimal small enough to compute with exactly (Gripp amounts are far below 10^20)."""
+    return isinstance(value, Decimal) and value.is_finite() and (value == 0 or value.adjusted() < 20)
+
+
+def _has_sub_cents(value: Decimal) -> bool:
+    with localcontext() as ctx:
+        ctx.prec = _PRECISION
+        return value != value.quantize(CENT)
+
+
+def _utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _trim(text: str, limit: int = TEXT_MAX) -> str:
+    if _utf16_len(text) <= limit:
+        return text
+    out = []
+    used = 1  # the ellipsis
+    for ch in text:
+        width = 2 if ord(ch) > 0xFFFF else 1
+        if used + width > limit:
+            break
+        out.append(ch)
+        used += width
+    return "".join(out).rstrip() + "…"
+
+
+def _ledger_key(number: str) -> str:
+    """Mapped SnelStart numbers are typed by people: " 08000" is account 8000."""
+    text = number.strip()
+    return str(int(text)) if text.isdigit() else text
+
+
+def _invoice_label(invoice: InvoiceIn) -> str:
+    return invoice.number.strip() or f"(Gripp id {invoice.invoice_id})"
+
+
+def _line_label(line: InvoiceLineIn) -> str:
+    return _trim(line.description.strip() or "—", 60)
+
+
+# ------------------------------------------------------------------------------------------------ analysis
+
+
+@dataclass
+class _Live:
+    line: InvoiceLineIn
+    net: Decimal
+    kind: str | None = None  # mapping kind, when the VAT rate resolves
+    percentage: Decimal | None = None  # the mapping's, with the kind
+    ledger: SnelStartLedgerInfo | None = None  # when the ledger resolves
+
+
+@dataclass
+class _Analysis:
+    problems: list[Problem] = field(default_factory=list)
+    notes: list[Problem] = field(default_factory=list)
+    live: list[_Live] = field(default_factory=list)
+    term: int = DEFAULT_TERM_DAYS
+    # Set when the totals could be computed (every line's VAT resolved and the Gripp total usable):
+    kind_net: dict[str, Decimal] | None = None
+    kind_vat: dict[str, Decimal] | None = None
+    difference: Decimal | None = None
+
+    def add(self, problem: Problem) -> None:
+        (self.problems if problem.blocking else self.notes).append(problem)
+
+
+def _check_header(invoice: InvoiceIn, a: _Analysis) -> bool:
+    """Number, term and total. Returns whether the Gripp total is usable for the balance check."""
+    subject = f"invoice:{invoice.invoice_id}"
+    number = invoice.number
+    if not number.strip():
+        a.add(make_problem("NUMBER_MISSING", subject, invoice_id=invoice.invoice_id))
+    elif _utf16_len(number) > NUMBER_MAX:
+        a.add(make_problem("NUMBER_TOO_LONG", subject, number=number, length=_utf16_len(number)))
+
+    if invoice.due_date is None:
+        a.add(make_problem("DUE_DATE_MISSING", subject, number=_invoice_label(invoice), days=DEFAULT_TERM_DAYS))
+    else:
+        a.term = min(max((invoice.due_date - invoice.invoice_date).days, 0), TERM_MAX)
+
+    total = invoice.total_incl_vat
+    if not _usable(total):
+        what = Bi("het totaal incl. BTW", "the total incl. VAT")
+        a.add(make_problem("AMOUNT_INVALID", subject, number=_invoice_label(invoice), what=what, value=total))
+        return False
+    if _has_sub_cents(total):
+        a.add(make_problem("AMOUNT_PRECISION", subject, number=_invoice_label(invoice), amount=total))
+        return False
+    return True
+
+
+def _check_lines(invoice: InvoiceIn, a: _Analysis) -> None:
+    """Compute each line's net, keep the non-zero ones, and flag missing VAT rates and ledgers on those."""
+    invalid = False
+    for line in invoice.lines:
+        bad = [v for v in (line.quantity, line.unit_price, line.discount_pct) if not _usable(v)]
+        if bad:
+            invalid = True
+            what = Bi(
+                f"het aantal, de prijs of de korting van regel ‘{_line_label(line)}’",
+                f"the quantity, price or discount of line ‘{_line_label(line)}’",
+            )
+            number = _invoice_label(invoice)
+            a.add(make_problem("AMOUNT_INVALID", f"line:{line.line_id}", number=number, what=what, value=bad[0]))
+            continue
+        net = line_net(line)
+        if net == 0:
+            continue
+        a.live.append(_Live(line, net))
+        params = {"line": _line_label(line), "line_id": line.line_id, "number": _invoice_label(invoice)}
+        if line.vat_id is None:
+            a.add(make_problem("LINE_NO_VAT", f"line:{line.line_id}", **params))
+        if line.ledger_id is None:
+            a.add(make_problem("LINE_NO_LEDGER", f"line:{line.line_id}", **params))
+    if not a.live and not invalid:
+        a.add(make_problem("NO_LINES", f"invoice:{invoice.invoice_id}", number=_invoice_label(invoice)))
+
+
+def _first_seen(values: Iterable[int | None]) -> list[int]:
+    return list(dict.fromkeys(v for v in values if v is not None))
+
+
+def _check_vat(invoice: InvoiceIn, ctx: MappingContext, a: _Analysis) -> None:
+    """Each Gripp VAT rate on the invoice: mapped, to a real kind, at SnelStart's percentage on the date."""
+    line_labels = {lv.line.vat_id: lv.line.vat_label for lv in a.live}
+
+    def label(vat_id: int) -> str:
+        mapping = ctx.vat.get(vat_id)
+        return (mapping.gripp_label if mapping and mapping.gripp_label else line_labels.get(vat_id)) or "?"
+
+    resolved: dict[int, VatMapping] = {}
+    kinds: dict[int, str] = {}
+    for vat_id in _first_seen(lv.line.vat_id for lv in a.live):
+        subject = f"vat:{vat_id}"
+        mapping = ctx.vat.get(vat_id)
+        if mapping is None:
+            a.add(make_problem("VAT_UNMAPPED", subject, label=label(vat_id), vat_id=vat_id))
+            continue
+        kind = normalize_kind(mapping.kind)
+        if kind is None:
+            a.add(make_problem("VAT_KIND_INVALID", subject, label=label(vat_id), vat_id=vat_id, kind=mapping.kind))
+            continue
+        mapping = replace(mapping, percentage=_coerce_amount(mapping.percentage))
+        if not _usable(mapping.percentage):
+            a.add(make_problem("VAT_UNMAPPED", subject, label=label(vat_id), vat_id=vat_id))
+            continue
+        resolved[vat_id], kinds[vat_id] = mapping, kind
+        expected = vat_kind_on(ctx.vat_rates, kind, invoice.invoice_date)
+        if expected is None or mapping.percentage != expected:
+            a.add(
+                make_problem(
+                    "VAT_PERCENTAGE_WRONG",
+                    subject,
+                    label=label(vat_id),
+                    vat_id=vat_id,
+                    kind=kind,
+                    mapped=Pct(mapping.percentage),
+                    date=invoice.invoice_date,
+                    expected=Pct(expected) if expected is not None else Bi("geen percentage", "undefined"),
+                )
+            )
+    for live in a.live:
+        if live.line.vat_id in resolved:
+            live.kind = kinds[live.line.vat_id]
+            live.percentage = resolved[live.line.vat_id].percentage
+
+    if VERLEGD in kinds.values() and len(set(kinds.values())) > 1:
+        a.add(
+            make_problem(
+                "VERLEGD_MIXED",
+                f"invoice:{invoice.invoice_id}",
+                number=_invoice_label(invoice),
+                verlegd=", ".join(f"‘{label(i)}’" for i, k in kinds.items() if k == VERLEGD),
+                others=", ".join(f"‘{label(i)}’" for i, k in kinds.items() if k != VERLEGD),
+            )
+        )
+
+
+def _blocking_reason(info: SnelStartLedgerInfo) -> Bi | None:
+    if info.balance_sheet:
+        return Bi("een balansrekening", "a balance-sheet account")
+    function = info.function or ""
+    if function.lower().startswith(_BLOCKING_FUNCTION_PREFIXES) or function in _BLOCKING_FUNCTIONS:
+        return Bi(f"een rekening met functie {function}", f"an account with function {function}")
+    return None
+
+
+def _check_ledgers(ctx: MappingContext, a: _Analysis) -> None:
+    """Each Gripp ledger on the invoice: mapped, existing, active, a sales account; then the VAT kinds on it."""
+    labels = {lv.line.ledger_id: lv.line.ledger_label for lv in a.live}
+    resolved: dict[int, SnelStartLedgerInfo] = {}
+    for ledger_id in _first_seen(lv.line.ledger_id for lv in a.live):
+        subject = f"ledger:{ledger_id}"
+        mapping = ctx.ledgers.get(ledger_id)
+        label = (mapping.gripp_label if mapping and mapping.gripp_label else labels.get(ledger_id)) or "?"
+        if mapping is None:
+            a.add(make_problem("LEDGER_UNMAPPED", subject, label=label, ledger_id=ledger_id))
+            continue
+        info = ctx.snelstart_ledgers.get(_ledger_key(mapping.snelstart_number))
+        base = {"label": label, "ledger_id": ledger_id, "ss_number": mapping.snelstart_number.strip()}
+        if info is None:
+            a.add(make_problem("LEDGER_MISSING", subject, **base))
+            continue
+        resolved[ledger_id] = info
+        base |= {"ss_number": info.number, "ss_label": info.description}
+        if not info.active:
+            a.add(make_problem("LEDGER_INACTIVE", subject, **base))
+        reason = _blocking_reason(info)
+        if reason is not None:
+            a.add(make_problem("LEDGER_NOT_SALES", subject, reason=reason, **base))
+        elif info.function not in SALES_FUNCTIONS:
+            a.add(make_problem("LEDGER_NOT_SALES_NOTE", subject, function=info.function or "—", **base))
+
+    seen: set[tuple[int, int]] = set()
+    for live in a.live:
+        ledger_id, vat_id = live.line.ledger_id, live.line.vat_id
+        if ledger_id is None or ledger_id not in resolved:
+            continue
+        live.ledger = info = resolved[ledger_id]
+        if live.kind is None or vat_id is None or (ledger_id, vat_id) in seen:
+            continue
+        seen.add((ledger_id, vat_id))
+        line_kind = LINE_KIND[live.kind]
+        accepts = {normalize_kind(k) for k in info.accepts}
+        if line_kind not in accepts:
+            mapping = ctx.ledgers[ledger_id]
+            shown_kind = line_kind if live.kind != VERLEGD else f"{line_kind} ({VERLEGD.lower()})"
+            a.add(
+                make_problem(
+                    "LEDGER_VAT_MISMATCH",
+                    f"ledger:{ledger_id}/vat:{vat_id}",
+                    label=mapping.gripp_label or live.line.ledger_label,
+                    ledger_id=ledger_id,
+                    ss_number=info.number,
+                    ss_label=info.description,
+                    kind=shown_kind,
+                    vat_label=live.line.vat_label or (ctx.vat[vat_id].gripp_label if vat_id in ctx.vat else "?"),
+                    vat_id=vat_id,
+                    accepts=", ".join(info.accepts) or Bi("geen", "none"),
+                )
+            )
+
+
+def _check_totals(invoice: InvoiceIn, a: _Analysis) -> None:
+    """Rules 3 and 5: VAT per kind on the summed net, and the difference with Gripp's total."""
+    if not a.live or any(lv.kind is None for lv in a.live):
+        return
+    kind_net: dict[str, Decimal] = {}
+    kind_pcts: dict[str, set[Decimal]] = {}
+    for live in a.live:
+        kind, pct = live.kind or "", live.percentage or ZERO
+        kind_net[kind] = kind_net.get(kind, ZERO) + live.net
+        kind_pcts.setdefault(kind, set()).add(pct)
+    kind_vat: dict[str, Decimal] = {}
+    for kind, net in kind_net.items():
+        if kind in ZERO_KINDS:
+            kind_vat[kind] = ZERO
+        elif len(kind_pcts[kind]) == 1:
+            kind_vat[kind] = _c(net * next(iter(kind_pcts[kind])) / Decimal(100))
+        else:
+            # Two Gripp rates of one kind at different percentages: one of them has VAT_PERCENTAGE_WRONG, so
+            # this invoice is blocked anyway; each rate's own percentage keeps the total check truthful.
+            kind_vat[kind] = sum(
+                (_c(lv.net * (lv.percentage or ZERO) / Decimal(100)) for lv in a.live if lv.kind == kind), ZERO
+            )
+    a.kind_net, a.kind_vat = kind_net, kind_vat
+    computed = sum(kind_net.values(), ZERO) + sum(kind_vat.values(), ZERO)
+    a.difference = _c(invoice.total_incl_vat - computed)
+    if abs(a.difference) > ROUNDING_TOLERANCE:
+        a.add(_total_mismatch(invoice, computed, a.difference))
+
+
+def _total_mismatch(invoice: InvoiceIn, computed: Decimal, difference: Decimal) -> Problem:
+    return make_problem(
+        "TOTAL_MISMATCH",
+        f"invoice:{invoice.invoice_id}",
+        number=_invoice_label(invoice),
+        gripp_total=Money(invoice.total_incl_vat),
+        computed_total=Money(computed),
+        difference=Money(abs(difference)),
+    )
+
+
+def _analyse(invoice: InvoiceIn, ctx: MappingContext) -> _Analysis:
+    a = _Analysis()
+    total_ok = _check_header(invoice, a)
+    _check_lines(invoice, a)
+    _check_vat(invoice, ctx, a)
+    _check_ledgers(ctx, a)
+    if total_ok:
+        _check_totals(invoice, a)
+    return a
+
+
+# ------------------------------------------------------------------------------------------------ building
+
+
+@dataclass
+class _Group:
+    ledger: SnelStartLedgerInfo
+    kind: str
+    bedrag: Decimal = ZERO
+    descriptions: list[str] = field(default_factory=list)
+
+
+def _group_text(group: _Group, invoice: InvoiceIn) -> str:
+    """One line's own text; for several, their distinct texts joined (trimmed to 250)."""
+    texts = list(dict.fromkeys(d for d in group.descriptions if d.strip()))
+    if not texts:
+        return _trim(invoice.subject or group.ledger.description)
+    return _trim("; ".join(texts))
+
+
+def _build(invoice: InvoiceIn, a: _Analysis, relatie_id: str) -> BookingPlan | Problem:
+    """Rules 4 and 5; only called on an invoice without blocking problems. Returns NO_LINES/TOTAL_MISMATCH
+    when the groups cancel out or no line can take the rounding difference."""
+    assert a.kind_vat is not None and a.difference is not None
+    groups: dict[tuple[int, str], _Group] = {}
+    for live in a.live:
+        assert live.ledger is not None and live.kind is not None
+        group = groups.setdefault((live.ledger.number, live.kind), _Group(live.ledger, live.kind))
+        group.bedrag += live.net
+        group.descriptions.append(live.line.description)
+    ordered = [
+        groups[key]
+        for key in sorted(groups, key=lambda k: (k[0], MAPPING_KINDS.index(k[1])))
+        if groups[key].bedrag != 0
+    ]
+    if not ordered:
+        return make_problem("NO_LINES", f"invoice:{invoice.invoice_id}", number=_invoice_label(invoice))
+
+    adjustment = a.difference
+    if adjustment != 0:
+        # Largest |bedrag| first; sorted() is stable, so ties keep body order.
+        candidates = sorted(ordered, key=lambda g: abs(g.bedrag), reverse=True)
+        target = next((g for g in candidates if g.bedrag + adjustment != 0), None)
+        if target is None:
+            # Every line is exactly −difference (a few cents): any of them would become a zero line.
+            return _total_mismatch(invoice, invoice.total_incl_vat - adjustment, adjustment)
+        target.bedrag += adjustment
+
+    kinds_present = {g.kind for g in ordered}
+    btw = [
+        {"btwSoort": SALES_VAT_ROW[kind], "btwBedrag": _c(a.kind_vat[kind])}
+        for kind in MAPPING_KINDS
+        if kind in kinds_present and kind in SALES_VAT_ROW
+    ]
+    regels = [
+        {
+            "omschrijving": _group_text(g, invoice),
+            "grootboek": {"id": g.ledger.id},
+            "bedrag": _c(g.bedrag),
+            "btwSoort": LINE_KIND[g.kind],
+        }
+        for g in ordered
+    ]
+    customer = invoice.customer_name.strip()
+    omschrijving = f"Factuur {invoice.number} — {customer}" if customer else f"Factuur {invoice.number}"
+    body = {
+        "factuurnummer": invoice.number,
+        "factuurdatum": f"{invoice.invoice_date.isoformat()}T00:00:00",
+        "klant": {"id": relatie_id},
+        "omschrijving": _trim(omschrijving),
+        "factuurbedrag": _c(invoice.total_incl_vat),
+        "betalingstermijn": a.term,
+        "boekingsregels": regels,
+        "btw": btw,
+    }
+    net_total = sum((r["bedrag"] for r in regels), ZERO)
+    vat_total = sum((r["btwBedrag"] for r in btw), ZERO)
+    return BookingPlan(
+        body=body,
+        net_total=net_total,
+        vat_total=vat_total,
+        rounding_adjustment=adjustment,
+        fingerprint=invoice_fingerprint(invoice),
+    )
+
+
+# ------------------------------------------------------------------------------------------------ public
+
+
+def check_invoice(invoice: InvoiceIn, ctx: MappingContext, *, include_notes: bool = False) -> tuple[Problem, ...]:
+    """Everything that would block `invoice`, all at once (empty: it can be booked). Used by checks and
+    dry runs, which have no relatie yet. With `include_notes`, the non-blocking notes follow."""
+    result = _map(invoice, ctx, relatie_id="")
+    return result.problems + (result.notes if include_notes else ())
+
+
+def map_invoice(invoice: InvoiceIn, ctx: MappingContext, *, relatie_id: str) -> MappingResult:
+    """The verkoopboeking for `invoice` booked on relatie `relatie_id`, or every problem that blocks it."""
+    if not relatie_id:
+        raise ValueError("relatie_id is required: find or create the SnelStart relatie first")
+    return _map(invoice, ctx, relatie_id=relatie_id)
+
+
+def _coerce_amount(value: object) -> object:
+    """Callers build inputs from JSON and database rows: accept int/str/float amounts as `to_decimal` reads
+    them; anything unreadable stays as it is, for AMOUNT_INVALID to report rather than an exception."""
+    if isinstance(value, Decimal):
+        return value
+    try:
+        return to_decimal(value)
+    except (ValueError, TypeError):
+        return value
+
+
+def _coerce(invoice: InvoiceIn) -> InvoiceIn:
+    """The same invoice with None texts as "" and amounts as Decimal, so the rules can rely on the types."""
+    lines = tuple(
+        replace(
+            line,
+            description=line.description or "",
+            vat_label=line.vat_label or "",
+            ledger_label=line.ledger_label or "",
+            quantity=_coerce_amount(line.quantity),
+            unit_price=_coerce_amount(line.unit_price),
+            discount_pct=_coerce_amount(line.discount_pct),
+        )
+        for line in invoice.lines
+    )
+    return replace(
+        invoice,
+        number="" if invoice.number is None else str(invoice.number),
+        subject=invoice.subject or "",
+        customer_name=invoice.customer_name or "",
+        total_incl_vat=_coerce_amount(invoice.total_incl_vat),
+        total_excl_vat=None if invoice.total_excl_vat is None else _coerce_amount(invoice.total_excl_vat),
+        lines=lines,
+    )
+
+
+def _map(invoice: InvoiceIn, ctx: MappingContext, *, relatie_id: str) -> MappingResult:
+    invoice = _coerce(invoice)
+    a = _analyse(invoice, ctx)
+    notes = tuple(a.notes)
+    if a.problems:
+        return MappingResult(plan=None, problems=tuple(a.problems), notes=notes)
+    built = _build(invoice, a, relatie_id)
+    if isinstance(built, Problem):
+        return MappingResult(plan=None, problems=(built,), notes=notes)
+    return MappingResult(plan=built, problems=(), notes=notes)
+
+
+def _canonical_amount(value: object) -> str:
+    """1, 1.0 and 1.00 are the same amount; Decimal('-0') is 0."""
+    if isinstance(value, Decimal) and value.is_finite():
+        return "0" if value == 0 else format(value.normalize(), "f")
+    return str(value)
+
+
+def invoice_fingerprint(invoice: InvoiceIn) -> str:
+    """A stable hash of what the booking depends on, to notice an invoice changed in Gripp after booking.
+
+    Covers the number, invoice and due date, both totals and, per line, its text, quantity, price, discount,
+    VAT rate and ledger. Line order and Gripp line ids do not count (Gripp renumbers lines on edit without
+    changing the booking); neither do the customer's name and the subject. Prefixed with a version so a future
+    change of recipe is not mistaken for a changed invoice.
+    """
+    invoice = _coerce(invoice)
+    lines = sorted(
+        [
+            line.description,
+            _canonical_amount(line.quantity),
+            _canonical_amount(line.unit_price),
+            _canonical_amount(line.discount_pct),
+            line.vat_id if line.vat_id is not None else -1,
+            line.ledger_id if line.ledger_id is not None else -1,
+        ]
+        for line in invoice.lines
+    )
+    payload = {
+        "number": invoice.number,
+        "date": invoice.invoice_date.isoformat(),
+        "due": invoice.due_date.isoformat() if invoice.due_date else None,
+        "total": _canonical_amount(invoice.total_incl_vat),
+        "total_excl": _canonical_amount(invoice.total_excl_vat) if invoice.total_excl_vat is not None else None,
+        "lines": lines,
+    }
+    digest = hashlib.sha256(json.dumps(payload, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
+    return f"v1:{digest}"

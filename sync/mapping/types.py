@@ -1,0 +1,144 @@
+"""Inputs and outputs of the invoice → booking mapping. Frozen, so a result can be cached and compared."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+# ------------------------------------------------------------------------------------------------- inputs
+
+
+@dataclass(frozen=True)
+class InvoiceLineIn:
+    """One Gripp `invoiceline`. Gripp carries no VAT amount per line: `vat_id` is the id of a Gripp VAT rate."""
+
+    line_id: int
+    description: str
+    quantity: Decimal
+    unit_price: Decimal  # excluding VAT; negative on credit notes
+    discount_pct: Decimal
+    vat_id: int | None
+    vat_label: str
+    ledger_id: int | None
+    ledger_label: str
+
+
+@dataclass(frozen=True)
+class InvoiceIn:
+    invoice_id: int
+    number: str
+    invoice_date: date
+    due_date: date | None
+    subject: str
+    customer_name: str
+    total_incl_vat: Decimal  # Gripp's `totalinclvat`: the booking's `factuurbedrag` must equal it
+    total_excl_vat: Decimal | None  # Gripp's `totalincldiscountexclvat`
+    lines: tuple[InvoiceLineIn, ...]
+
+
+@dataclass(frozen=True)
+class VatMapping:
+    """A Gripp VAT rate, as the user mapped it. `percentage` is the Gripp rate's own percentage."""
+
+    gripp_vat_id: int
+    gripp_label: str
+    kind: str  # Hoog | Laag | Overig | Geen | Verlegd
+    percentage: Decimal
+
+
+@dataclass(frozen=True)
+class LedgerMapping:
+    gripp_ledger_id: int
+    gripp_label: str
+    snelstart_number: str
+
+
+@dataclass(frozen=True)
+class SnelStartLedgerInfo:
+    """The parts of a SnelStart `grootboek` the mapping checks."""
+
+    id: str
+    number: int
+    description: str
+    active: bool
+    function: str  # grootboekfunctie
+    accepts: tuple[str, ...]  # btwSoort: the line kinds (Geen/Laag/Hoog/Overig) the account allows
+    balance_sheet: bool  # rekeningCode == "Balans"
+
+
+@dataclass(frozen=True)
+class SnelStartVatRateInfo:
+    """One row of `GET /btwtarieven`; open bounds arrive as the sentinels 1900-01-01 and 2400-12-31."""
+
+    kind: str
+    percentage: Decimal
+    valid_from: date
+    valid_to: date  # inclusive (datumTotEnMet)
+
+
+@dataclass(frozen=True)
+class MappingContext:
+    vat: Mapping[int, VatMapping]  # by Gripp VAT-rate id
+    ledgers: Mapping[int, LedgerMapping]  # by Gripp ledger id
+    snelstart_ledgers: Mapping[str, SnelStartLedgerInfo]  # by str(SnelStart number)
+    vat_rates: tuple[SnelStartVatRateInfo, ...]
+
+
+# ------------------------------------------------------------------------------------------------ outputs
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Why an invoice cannot be booked (or, with `blocking=False`, a note that does not stop it).
+
+    `subject` is a stable key for what the fix is about — ``vat:<gripp id>``, ``ledger:<gripp id>``,
+    ``ledger:<id>/vat:<id>``, ``line:<gripp line id>`` or ``invoice:<gripp id>`` — so the console can group
+    the invoices one mapping blocks and clear them together once it is fixed.
+    """
+
+    code: str
+    subject: str
+    nl: str
+    en: str
+    fix_nl: str
+    fix_en: str
+    config_error: bool = True
+    blocking: bool = True
+
+    def text(self, lang: str = "nl") -> str:
+        """The message followed by what to do about it, in Dutch (default) or English."""
+        if lang == "en":
+            return f"{self.en} {self.fix_en}"
+        return f"{self.nl} {self.fix_nl}"
+
+
+@dataclass(frozen=True)
+class BookingPlan:
+    """A verkoopboeking ready to POST. `net_total` + `vat_total` == body["factuurbedrag"], to the cent."""
+
+    body: dict
+    net_total: Decimal  # Σ boekingsregels.bedrag, after the rounding adjustment
+    vat_total: Decimal  # Σ btw.btwBedrag
+    rounding_adjustment: Decimal  # Gripp total − computed total, put on the largest line (|x| ≤ 0.02)
+    fingerprint: str
+
+
+@dataclass(frozen=True)
+class MappingResult:
+    """Either a plan or the blocking problems, never both; `notes` are non-blocking remarks for either."""
+
+    plan: BookingPlan | None
+    problems: tuple[Problem, ...]
+    notes: tuple[Problem, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        if (self.plan is None) == (not self.problems):
+            raise ValueError("a MappingResult has either a plan or problems")
+        if any(not p.blocking for p in self.problems) or any(n.blocking for n in self.notes):
+            raise ValueError("problems must be blocking and notes non-blocking")
+
+    @property
+    def ok(self) -> bool:
+        return self.plan is not None

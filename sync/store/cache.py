@@ -1,0 +1,55 @@
+"""Bulk writes of the cached Gripp and SnelStart data: whole pages at a time, never row by row."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+
+from sync.store.db import Store
+
+_frame_names = itertools.count()
+
+
+def upsert(store: Store, table: str, rows: Sequence[dict[str, Any]], key: Sequence[str]) -> int:
+    """Insert or replace `rows` by primary key; the batch is de-duplicated first (last one wins)."""
+    if not rows:
+        return 0
+    unique = {tuple(row[k] for k in key): row for row in rows}
+    frame = pd.DataFrame(list(unique.values()))
+    name = f"_frame_{next(_frame_names)}"
+    cur = store.cursor()
+    cur.register(name, frame)
+    try:
+        cur.execute(f"INSERT OR REPLACE INTO {table} BY NAME SELECT * FROM {name}")
+    finally:
+        cur.unregister(name)
+    return len(unique)
+
+
+def replace_for_administration(store: Store, table: str, administration_id: str, rows: Sequence[dict[str, Any]]) -> int:
+    """A full refresh of one administration's rows: what is gone in SnelStart is gone here too."""
+    with store.transaction() as cur:
+        cur.execute(f"DELETE FROM {table} WHERE administration_id = ?", [administration_id])
+        if not rows:
+            return 0
+        frame = pd.DataFrame(list(rows))
+        name = f"_frame_{next(_frame_names)}"
+        cur.register(name, frame)
+        try:
+            cur.execute(f"INSERT OR REPLACE INTO {table} BY NAME SELECT * FROM {name}")
+        finally:
+            cur.unregister(name)
+    return len(rows)
+
+
+def get_state(store: Store, scope: str, key: str) -> str | None:
+    return store.scalar("SELECT value FROM sync_state WHERE scope = ? AND key = ?", [scope, key])
+
+
+def set_state(store: Store, scope: str, key: str, value: str | None) -> None:
+    store.execute(
+        "INSERT OR REPLACE INTO sync_state VALUES (?, ?, ?)", [scope, key, value]
+    )

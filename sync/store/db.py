@@ -1,0 +1,132 @@
+"""The DuckDB file: one read-write connection per process, a cursor per thread, numbered migrations.
+
+DuckDB lets one process hold the file read-write. A second process gets `StoreLockedError` with the holder's
+PID, which the CLI and console print as one line.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from sync.dates import now_amsterdam
+
+_MIGRATIONS_PACKAGE = "sync.store.migrations"
+_LOCK_PID = re.compile(r"PID (\d+)")
+
+
+class StoreLockedError(RuntimeError):
+    def __init__(self, path: Path, pid: int | None) -> None:
+        self.path, self.pid = path, pid
+        holder = f"process {pid}" if pid else "another process"
+        super().__init__(f"The database {path} is in use by {holder}; stop it or use another SYNC_DB_PATH.")
+
+
+class Store:
+    """Owns the DuckDB connection. Repositories call `cursor()`; writes that belong together use `transaction()`."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        if str(path) != ":memory:":
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._root = duckdb.connect(str(path))
+        except duckdb.IOException as exc:
+            match = _LOCK_PID.search(str(exc))
+            if "lock" in str(exc).lower():
+                raise StoreLockedError(self.path, int(match.group(1)) if match else None) from exc
+            raise
+        self._local = threading.local()
+        self._root.execute("SET TimeZone = 'Europe/Amsterdam'")
+        self.migrate()
+
+    # -- connections ---------------------------------------------------------------------------------
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        cur = getattr(self._local, "cursor", None)
+        if cur is None:
+            cur = self._root.cursor()
+            self._local.cursor = cur
+        return cur
+
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        cur = self.cursor()
+        if getattr(self._local, "in_tx", False):
+            yield cur  # nested: the outer transaction commits
+            return
+        cur.execute("BEGIN TRANSACTION")
+        self._local.in_tx = True
+        try:
+            yield cur
+        except BaseException:
+            cur.execute("ROLLBACK")
+            raise
+        else:
+            cur.execute("COMMIT")
+        finally:
+            self._local.in_tx = False
+
+    def close(self) -> None:
+        self._root.close()
+
+    # -- helpers -------------------------------------------------------------------------------------
+    def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> duckdb.DuckDBPyConnection:
+        return self.cursor().execute(sql, params or [])
+
+    def rows(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        cur = self.cursor().execute(sql, params or [])
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+    def one(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> dict[str, Any] | None:
+        found = self.rows(sql, params)
+        return found[0] if found else None
+
+    def scalar(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> Any:
+        row = self.cursor().execute(sql, params or []).fetchone()
+        return row[0] if row else None
+
+    def frame(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None):  # -> pandas.DataFrame
+        return self.cursor().execute(sql, params or []).df()
+
+    # -- migrations ----------------------------------------------------------------------------------
+    def migrate(self) -> int:
+        cur = self._root
+        cur.execute(
+            "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ)"
+        )
+        current = cur.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()[0]
+        for version, sql in _migrations():
+            if version <= current:
+                continue
+            cur.execute("BEGIN TRANSACTION")
+            try:
+                cur.execute(sql)
+                cur.execute("INSERT INTO schema_version VALUES (?, ?)", [version, now_amsterdam()])
+                cur.execute("COMMIT")
+            except Exception:
+                cur.execute("ROLLBACK")
+                raise
+            current = version
+        return current
+
+
+def _migrations() -> list[tuple[int, str]]:
+    found = []
+    for entry in resources.files(_MIGRATIONS_PACKAGE).iterdir():
+        name = entry.name
+        if name.endswith(".sql") and name[:3].isdigit():
+            found.append((int(name[:3]), entry.read_text(encoding="utf-8")))
+    return sorted(found)
+
+
+def utcnow() -> datetime:
+    return now_amsterdam()

@@ -1,0 +1,98 @@
+"""Run history, the audit/event log and alerts for failed automatic runs."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from sync.dates import now_amsterdam
+from sync.store.db import Store
+
+
+def start_run(store: Store, identity_id: int | None, trigger: str, *, dry_run: bool = False,
+              actor: str = "system") -> str:
+    run_id = uuid.uuid4().hex[:12]
+    store.execute(
+        """INSERT INTO runs (run_id, identity_id, trigger, dry_run, started_at, outcome, step, progress, actor)
+           VALUES (?, ?, ?, ?, ?, 'running', 'start', 0, ?)""",
+        [run_id, identity_id, trigger, dry_run, now_amsterdam(), actor],
+    )
+    return run_id
+
+
+def progress(store: Store, run_id: str, step: str, fraction: float) -> None:
+    store.execute("UPDATE runs SET step = ?, progress = ? WHERE run_id = ?", [step, fraction, run_id])
+
+
+def finish_run(store: Store, run_id: str, outcome: str, counts: dict[str, int], message: str = "") -> None:
+    store.execute(
+        """UPDATE runs SET finished_at = ?, outcome = ?, counts_json = ?, message = ?, progress = 1, step = 'done'
+           WHERE run_id = ?""",
+        [now_amsterdam(), outcome, json.dumps(counts, sort_keys=True), message, run_id],
+    )
+
+
+def get_run(store: Store, run_id: str) -> dict | None:
+    return store.one("SELECT * FROM runs WHERE run_id = ?", [run_id])
+
+
+def recent_runs(store: Store, identity_id: int | None = None, limit: int = 50) -> list[dict]:
+    where, params = ("WHERE identity_id = ?", [identity_id]) if identity_id is not None else ("", [])
+    return store.rows(f"SELECT * FROM runs {where} ORDER BY started_at DESC LIMIT {int(limit)}", params)
+
+
+def last_run(store: Store, identity_id: int) -> dict | None:
+    rows = recent_runs(store, identity_id, limit=1)
+    return rows[0] if rows else None
+
+
+def log_event(
+    store: Store, kind: str, message_nl: str, message_en: str, *, level: str = "info", run_id: str | None = None,
+    identity_id: int | None = None, invoice_id: int | None = None, invoice_number: str | None = None,
+    detail: dict[str, Any] | None = None, actor: str | None = None,
+) -> None:
+    store.execute(
+        """INSERT INTO events (occurred_at, run_id, identity_id, level, kind, invoice_id, invoice_number,
+                               message_nl, message_en, detail_json, actor)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+        [now_amsterdam(), run_id, identity_id, level, kind, invoice_id, invoice_number, message_nl, message_en,
+         json.dumps(detail, default=str) if detail else None, actor],
+    )
+
+
+def events(
+    store: Store, *, identity_id: int | None = None, run_id: str | None = None, level: str | None = None,
+    kind: str | None = None, search: str | None = None, limit: int = 500,
+) -> list[dict]:
+    clauses, params = [], []
+    for column, value in (("identity_id", identity_id), ("run_id", run_id), ("level", level), ("kind", kind)):
+        if value is not None:
+            clauses.append(f"{column} = ?")
+            params.append(value)
+    if search:
+        clauses.append("(invoice_number ILIKE ? OR message_nl ILIKE ? OR message_en ILIKE ?)")
+        params += [f"%{search}%"] * 3
+    where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
+    return store.rows(f"SELECT * FROM events {where} ORDER BY event_id DESC LIMIT {int(limit)}", params)
+
+
+def raise_alert(store: Store, identity_id: int | None, run_id: str | None, message_nl: str, message_en: str) -> None:
+    store.execute(
+        "INSERT INTO alerts (identity_id, run_id, raised_at, message_nl, message_en) VALUES (?, ?, ?, ?, ?)",
+        [identity_id, run_id, now_amsterdam(), message_nl, message_en],
+    )
+
+
+def open_alerts(store: Store, identity_id: int | None = None) -> list[dict]:
+    where, params = ("AND identity_id = ?", [identity_id]) if identity_id is not None else ("", [])
+    return store.rows(
+        f"SELECT * FROM alerts WHERE acknowledged_at IS NULL {where} ORDER BY raised_at DESC", params
+    )
+
+
+def acknowledge_alert(store: Store, alert_id: int, actor: str) -> None:
+    store.execute(
+        "UPDATE alerts SET acknowledged_at = ?, acknowledged_by = ? WHERE alert_id = ? AND acknowledged_at IS NULL",
+        [now_amsterdam(), actor, alert_id],
+    )

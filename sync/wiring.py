@@ -1,0 +1,131 @@
+"""Builds the objects a process needs: settings → store, vault, clients. The only module in `sync/` (besides the
+sandbox itself) that knows the sandbox exists: in sandbox mode the clients reach the simulators in-process.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import httpx
+
+from sync.config import Settings, load_settings
+from sync.gripp.client import GrippClient
+from sync.snelstart.client import SnelStartClient
+from sync.store import setup as setup_repo
+from sync.store.db import Store
+from sync.vault import Vault, vault_for
+
+
+@dataclass
+class Services:
+    settings: Settings
+    store: Store
+    vault: Vault
+    sandbox: object | None = None  # sync.sandbox.sandbox.Sandbox in sandbox mode
+    transport: httpx.BaseTransport | None = None
+    sleep: Callable[[float], None] = time.sleep
+    _gripp: GrippClient | None = field(default=None, repr=False)
+    _snelstart: dict[str, SnelStartClient] = field(default_factory=dict, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def gripp(self) -> GrippClient:
+        with self._lock:
+            if self._gripp is None:
+                if not self.settings.gripp_api_token:
+                    raise RuntimeError("GRIPP_API_TOKEN is not set.")
+                self._gripp = GrippClient(
+                    self.settings.gripp_api_url, self.settings.gripp_api_token, transport=self.transport,
+                    sleep=self.sleep,
+                )
+            return self._gripp
+
+    def snelstart_for_key(self, koppelsleutel: str) -> SnelStartClient:
+        """A client for one koppelsleutel (used to verify a key before it is saved)."""
+        if not self.settings.snelstart_subscription_key:
+            raise RuntimeError("SNELSTART_SUBSCRIPTION_KEY is not set.")
+        return SnelStartClient(
+            self.settings.snelstart_api_url, self.settings.snelstart_auth_url,
+            self.settings.snelstart_subscription_key, koppelsleutel, transport=self.transport, sleep=self.sleep,
+        )
+
+    def snelstart(self, identity_id: int) -> SnelStartClient:
+        """The client for an identity's linked administration, cached per key (tokens are reused)."""
+        link = setup_repo.get_link(self.store, identity_id)
+        if link is None:
+            raise LookupError(f"Identity {identity_id} is not linked to a SnelStart administration.")
+        with self._lock:
+            client = self._snelstart.get(link.koppelsleutel_enc)
+            if client is None:
+                client = self.snelstart_for_key(self.vault.decrypt(link.koppelsleutel_enc))
+                self._snelstart[link.koppelsleutel_enc] = client
+            return client
+
+    def forget_clients(self) -> None:
+        with self._lock:
+            for client in self._snelstart.values():
+                client.close()
+            self._snelstart.clear()
+
+    def close(self) -> None:
+        self.forget_clients()
+        if self._gripp is not None:
+            self._gripp.close()
+        self.store.close()
+
+
+def build_services(settings: Settings | None = None, *, store: Store | None = None, sandbox: object | None = None,
+                   sleep: Callable[[float], None] = time.sleep) -> Services:
+    """Real services when configured; otherwise the sandbox (loaded from disk, seeded on first use)."""
+    settings = settings or load_settings()
+    store = store or Store(settings.db_path)
+    vault = vault_for(settings)
+    transport = None
+    if settings.sandbox:
+        if sandbox is None:
+            sandbox = open_sandbox(settings)
+        transport = sandbox.transport()  # type: ignore[attr-defined]
+    services = Services(settings=settings, store=store, vault=vault, sandbox=sandbox, transport=transport, sleep=sleep)
+    if settings.sandbox:
+        bootstrap_sandbox_setup(services)
+    return services
+
+
+def open_sandbox(settings: Settings):  # -> Sandbox
+    from sync.sandbox.sandbox import Sandbox
+    from sync.sandbox.seed import load_or_create
+
+    world = load_or_create(settings.sandbox_state_path)
+    return Sandbox(world, base_url=settings.console_public_url, state_path=settings.sandbox_state_path)
+
+
+def bootstrap_sandbox_setup(services: Services) -> bool:
+    """On a fresh database in sandbox mode, configure the demo's links and mappings (as support would)."""
+    from sync.sandbox.seed import demo_setup
+
+    store = services.store
+    if store.scalar("SELECT count(*) FROM identities") or store.scalar("SELECT count(*) FROM links"):
+        return False
+    setup = demo_setup()
+    world = services.sandbox.world  # type: ignore[union-attr]
+    with store.transaction():
+        for identity_id, name in world.gripp.identities.items():
+            setup_repo.upsert_identity(store, identity_id, name, source="discovered")
+        for link in setup.links:
+            setup_repo.save_link(
+                store, identity_id=link.identity_id, administration_id=link.administration_id,
+                administration_name=link.administration_name,
+                koppelsleutel_enc=services.vault.encrypt(link.koppelsleutel),
+                key_hint=Vault.hint(link.koppelsleutel), start_date=link.start_date, actor="sandbox",
+                interval_minutes=link.interval_minutes,
+            )
+        for row in setup.mappings:
+            if row.type == "vat":
+                setup_repo.put_vat_mapping(store, row.identity_id, row.gripp_id, row.gripp_label, row.snelstart,
+                                           row.percentage, "sandbox")
+            else:
+                setup_repo.put_ledger_mapping(store, row.identity_id, row.gripp_id, row.gripp_label, row.snelstart,
+                                              "sandbox")
+    return True
