@@ -73,6 +73,8 @@ class Services:
         self.forget_clients()
         if self._gripp is not None:
             self._gripp.close()
+        if self.sandbox is not None:
+            self.sandbox.flush()  # type: ignore[attr-defined]
         self.store.close()
 
 

@@ -22,6 +22,8 @@ from sync.sandbox.gripp_sim import GrippSimulator
 from sync.sandbox.snelstart_sim import SnelStartSimulator
 from sync.sandbox.world import World
 
+SAVE_EVERY = 5.0  # seconds: the whole world is written, so not after every single request
+
 _ROUTES = (
     ("/sandbox/gripp/pdf/", "pdf"),
     ("/sandbox/gripp/", "gripp"),
@@ -48,6 +50,8 @@ class Sandbox:
         self.sleep = sleep
         self.state_path = state_path
         self._save_lock = threading.Lock()
+        self._dirty = False
+        self._saved_at = 0.0
         self.gripp = GrippSimulator(
             world, pdf_base_url=f"{self.base_url}/sandbox/gripp/pdf", clock=clock, rate_limits=rate_limits
         )
@@ -98,7 +102,17 @@ class Sandbox:
         return response
 
     def persist(self) -> None:
+        """Remember that the world changed; saved at most every SAVE_EVERY seconds and on `flush()`."""
         if self.state_path is None:
             return
+        self._dirty = True
+        if time.monotonic() - self._saved_at >= SAVE_EVERY:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.state_path is None or not self._dirty:
+            return
         with self._save_lock:
+            self._dirty = False
+            self._saved_at = time.monotonic()
             self.world.save(self.state_path)

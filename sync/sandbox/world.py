@@ -321,7 +321,7 @@ class World:
 
     def save(self, path: Path) -> None:
         with self.lock:
-            payload = _encode(dataclasses.asdict(self, dict_factory=_without_lock))
+            payload = _encode(_as_plain(self))
         tmp = path.with_suffix(".tmp")
         tmp.parent.mkdir(parents=True, exist_ok=True)
         tmp.write_text(json.dumps(payload, separators=(",", ":")), encoding="utf-8")
@@ -332,8 +332,15 @@ class World:
         return _decode_world(json.loads(path.read_text(encoding="utf-8")))
 
 
-def _without_lock(items: list[tuple[str, Any]]) -> dict[str, Any]:
-    return {k: v for k, v in items if k != "lock"}
+def _as_plain(value: Any) -> Any:
+    """Like dataclasses.asdict, minus the lock (asdict would try to deep-copy it)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _as_plain(getattr(value, f.name)) for f in dataclasses.fields(value) if f.name != "lock"}
+    if isinstance(value, dict):
+        return {k: _as_plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_as_plain(v) for v in value]
+    return value
 
 
 def _encode(value: Any) -> Any:
