@@ -57,7 +57,7 @@ class PushReport:
             setattr(self, name, getattr(self, name) + n)
 
     def counts(self) -> dict[str, int]:
-        return {k: v for k, v in asdict(self).items() if isinstance(v, int)}
+        return {k: v for k, v in vars(self).items() if isinstance(v, int) and not k.startswith("_")}
 
 
 class Pusher:

@@ -18,14 +18,7 @@ def upsert(store: Store, table: str, rows: Sequence[dict[str, Any]], key: Sequen
     if not rows:
         return 0
     unique = {tuple(row[k] for k in key): row for row in rows}
-    frame = pd.DataFrame(list(unique.values()))
-    name = f"_frame_{next(_frame_names)}"
-    cur = store.cursor()
-    cur.register(name, frame)
-    try:
-        cur.execute(f"INSERT OR REPLACE INTO {table} BY NAME SELECT * FROM {name}")
-    finally:
-        cur.unregister(name)
+    _insert_frame(store.cursor(), table, pd.DataFrame(list(unique.values())), "INSERT OR REPLACE INTO")
     return len(unique)
 
 
@@ -35,14 +28,20 @@ def replace_for_administration(store: Store, table: str, administration_id: str,
         cur.execute(f"DELETE FROM {table} WHERE administration_id = ?", [administration_id])
         if not rows:
             return 0
-        frame = pd.DataFrame(list(rows))
-        name = f"_frame_{next(_frame_names)}"
-        cur.register(name, frame)
-        try:
-            cur.execute(f"INSERT OR REPLACE INTO {table} BY NAME SELECT * FROM {name}")
-        finally:
-            cur.unregister(name)
+        _insert_frame(cur, table, pd.DataFrame(list(rows)), "INSERT INTO")
     return len(rows)
+
+
+def _insert_frame(cur, table: str, frame: pd.DataFrame, verb: str) -> None:
+    name = f"_frame_{next(_frame_names)}"
+    cur.register(name, frame)
+    try:
+        cur.execute(f"{verb} {table} BY NAME SELECT * FROM {name}")
+    finally:
+        try:
+            cur.unregister(name)
+        except Exception:  # an aborted transaction refuses even this; the original error matters more
+            pass
 
 
 def get_state(store: Store, scope: str, key: str) -> str | None:
