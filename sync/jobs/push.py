@@ -26,6 +26,7 @@ from sync.jobs.refresh import relatie_row
 from sync.mapping import check_invoice, invoice_fingerprint, map_invoice
 from sync.mapping.types import MappingContext, Problem
 from sync.snelstart import errors as ss_errors
+from sync.snelstart import odata
 from sync.snelstart.client import SnelStartClient
 from sync.store import cache, outbox
 from sync.store import history as log
@@ -49,6 +50,7 @@ class PushReport:
     relaties_created: int = 0
     changed_in_gripp: int = 0
     would_book: list[str] = field(default_factory=list)  # dry run
+    would_adopt: list[str] = field(default_factory=list)  # dry run: already in SnelStart
     would_block: dict[str, list[Problem]] = field(default_factory=dict)  # dry run and real runs
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -129,12 +131,12 @@ class Pusher:
         if problems:
             self._block(row, state, problems)
             return
+        existing = self.open_items.get(number)
         if self.dry_run:
             with self.report._lock:
-                self.report.would_book.append(number)
+                (self.report.would_adopt if existing is not None else self.report.would_book).append(number)
             return
 
-        existing = self.open_items.get(number)
         if existing is None and state is not None and state["state"] == "posting":
             existing = self._lookup(number)  # the last run may have posted it just before it stopped
         if existing is not None:
@@ -317,6 +319,12 @@ class Pusher:
             r["company_id"]: r for r in self.store.rows("SELECT * FROM gripp_companies")
         }
 
+    def _find_created_relatie(self, body: dict[str, Any]) -> dict | None:
+        for found in self.snelstart.relaties(_relatie_filter(body)):
+            if found.get("naam") == body["naam"] and "Klant" in (found.get("relatiesoort") or []):
+                return found
+        return None
+
     def _ensure_relatie(self, row: dict) -> str:
         """Match on relatiecode = Gripp customer number, then VAT number, then KvK; else create a Klant."""
         with self._relatie_lock:
@@ -360,6 +368,10 @@ class Pusher:
                 created = self.snelstart.create_relatie(body)
             else:
                 raise
+        except (ss_errors.OutcomeUnknownError, ss_errors.ResponseFormatError):
+            created = self._find_created_relatie(body)  # the answer was lost: it may exist; never create twice
+            if created is None:
+                created = self.snelstart.create_relatie(body)
         self.report.add("relaties_created")
         cache.upsert(self.store, "ss_relaties", [relatie_row(self.admin, created)], ["administration_id", "relatie_id"])
         self.codes_taken.add(created.get("relatiecode"))
@@ -369,6 +381,12 @@ class Pusher:
                       f"Customer '{name[:50]}' created in SnelStart{note_en}.", run_id=self.run_id,
                       identity_id=self.identity_id, level="warning" if note_nl else "info")
         return created["id"]
+
+
+def _relatie_filter(body: dict[str, Any]) -> str:
+    if "relatiecode" in body:
+        return odata.eq("Relatiecode", body["relatiecode"])
+    return odata.eq("Naam", body["naam"])
 
 
 def _norm(value: str) -> str:

@@ -10,6 +10,7 @@ Routes (below any base URL, normally the console's own `/sandbox`):
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Callable
@@ -57,6 +58,8 @@ class Sandbox:
         )
         self.snelstart = SnelStartSimulator(world, clock=clock, rate_limits=rate_limits)
         self.request_counts: dict[str, int] = {}
+        # (service, method, path, Gripp JSON-RPC methods): what tests and benchmarks count.
+        self.calls: list[tuple[str, str, str, tuple[str, ...]]] = []
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         path = request.url.path
@@ -71,6 +74,7 @@ class Sandbox:
 
     def _dispatch(self, service: str, request: httpx.Request, subpath: str) -> httpx.Response:
         self.request_counts[service] = self.request_counts.get(service, 0) + 1
+        self.calls.append((service, request.method, subpath, _rpc_methods(request) if service == "gripp" else ()))
         latency = self.faults.take(service, request, kinds=("latency",))
         if latency is not None:
             self.sleep(latency.seconds)
@@ -116,3 +120,20 @@ class Sandbox:
             self._dirty = False
             self._saved_at = time.monotonic()
             self.world.save(self.state_path)
+
+
+    def writes(self) -> list[tuple[str, str, str, tuple[str, ...]]]:
+        """Calls that changed something: SnelStart POST/PUT/DELETE and Gripp create/update/delete calls."""
+        return [
+            call for call in self.calls
+            if (call[0] == "snelstart-api" and call[1] in ("POST", "PUT", "DELETE"))
+            or any(m.split(".")[-1] in ("create", "update", "delete") for m in call[3])
+        ]
+
+
+def _rpc_methods(request: httpx.Request) -> tuple[str, ...]:
+    try:
+        body = json.loads(request.content or b"[]")
+    except ValueError:
+        return ()
+    return tuple(str(c.get("method")) for c in body if isinstance(c, dict)) if isinstance(body, list) else ()

@@ -1,0 +1,363 @@
+"""The SnelStart B2B API v2 client: one administration, reached with one koppelsleutel.
+
+What may be retried is decided in one place (`_send`): reads on 429/5xx/timeouts/connection trouble; writes only
+when SnelStart provably did nothing (a 429 throttle, or a connection that was never made). A write that timed
+out or got a 5xx raises `OutcomeUnknownError`: there is no idempotency key, so the engine looks the record up
+(`find_verkoopfactuur`) before writing again.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import date, datetime
+from decimal import Decimal
+from types import TracebackType
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from sync.retry import DEFAULT_TIMEOUT, RetryPolicy, retry_after_seconds
+from sync.snelstart import odata
+from sync.snelstart.auth import SnelStartAuth
+from sync.snelstart.constants import MAX_PAGES, PAGE_SIZE
+from sync.snelstart.errors import (
+    OutcomeUnknownError,
+    ResponseFormatError,
+    SnelStartConnectionError,
+    SnelStartError,
+    SnelStartTimeoutError,
+    TokenRejectedError,
+    UnreadableWriteAnswerError,
+    error_for_response,
+)
+
+# Transport failures that provably happened before a single byte of the request left: safe to resend a write.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
+
+
+def encode_json(value: Any) -> bytes:
+    """JSON for SnelStart: Decimal as a number with exactly its digits (never through float), dates as
+    zone-less `yyyy-MM-ddTHH:mm:ss`."""
+    return _encode(value).encode("utf-8")
+
+
+def _encode(value: Any) -> str:
+    if value is None or isinstance(value, bool | str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise ValueError(f"not a finite amount: {value!r}")
+        return f"{value:f}"
+    if isinstance(value, float):
+        raise TypeError("money is Decimal, never float")
+    if isinstance(value, datetime):
+        return json.dumps(value.replace(tzinfo=None).isoformat(timespec="seconds"))
+    if isinstance(value, date):
+        return json.dumps(f"{value.isoformat()}T00:00:00")
+    if isinstance(value, uuid.UUID):
+        return json.dumps(str(value))
+    if isinstance(value, dict):
+        return "{" + ",".join(f"{json.dumps(str(k))}:{_encode(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list | tuple):
+        return "[" + ",".join(_encode(v) for v in value) + "]"
+    raise TypeError(f"cannot send {type(value).__name__} to SnelStart")
+
+
+def _segment(value: str) -> str:
+    """One path segment, escaped so an id can never step into another route."""
+    return quote(str(value), safe="")
+
+
+def _query(params: list[tuple[str, str]]) -> str:
+    # `%20` for spaces and literal `$` names, as OData clients send them; every value fully escaped.
+    return "&".join(f"{name}={quote(value, safe='')}" for name, value in params)
+
+
+class SnelStartClient:
+    def __init__(
+        self,
+        api_url: str,
+        auth_url: str,
+        subscription_key: str,
+        koppelsleutel: str,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.time,
+        policy: RetryPolicy | None = None,
+        timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
+    ) -> None:
+        self.api_url = api_url.rstrip("/")
+        self._auth = SnelStartAuth(auth_url, subscription_key, koppelsleutel, clock=clock)
+        self._sleep = sleep
+        self._policy = policy or RetryPolicy()
+        self._http = httpx.Client(
+            transport=transport,
+            timeout=timeout,
+            auth=self._auth,
+            follow_redirects=False,
+            headers={"Accept": "application/json", "User-Agent": "gripp-snelstart-link"},
+            event_hooks={"request": [self._count]},
+        )
+        self.request_count = 0  # API requests sent (token requests are `token_count`)
+        self.write_count = 0  # of which POST/PUT/DELETE
+
+    def __repr__(self) -> str:
+        return f"SnelStartClient(api_url={self.api_url!r}, auth={self._auth!r})"
+
+    @property
+    def token_count(self) -> int:
+        return self._auth.token_count
+
+    def _count(self, request: httpx.Request) -> None:
+        if self._auth.is_token_request(request):
+            return
+        self.request_count += 1
+        if request.method != "GET":
+            self.write_count += 1
+
+    # ---------------------------------------------------------------------------------------- lifecycle
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> SnelStartClient:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------------------------------ sending
+
+    def _send(self, method: str, path: str, *, params: list[tuple[str, str]] | None = None,
+              body: Any = None) -> httpx.Response:
+        """One API call with the retry rules. Returns a 2xx response or raises a `SnelStartError`."""
+        url = self.api_url + path + (("?" + _query(params)) if params else "")
+        content = encode_json(body) if body is not None else None
+        headers = {"Content-Type": "application/json"} if content is not None else None
+        is_read = method == "GET"
+        attempt = 0
+        while True:
+            request = self._http.build_request(method, url, content=content, headers=headers)
+            try:
+                response = self._http.send(request)
+            except httpx.RequestError as exc:  # transport trouble, or an answer that could not be decoded
+                error, retry = self._transport_failure(exc, method, url, is_read)
+                if retry and attempt + 1 < self._policy.max_attempts:
+                    self._sleep(self._policy.backoff(attempt))
+                    attempt += 1
+                    continue
+                raise error from exc
+            except SnelStartError as exc:
+                # The token endpoint failed: the API call was never sent, so any method may retry when busy.
+                if exc.transient and attempt + 1 < self._policy.max_attempts and self._wait(exc, attempt):
+                    attempt += 1
+                    continue
+                raise
+
+            status = response.status_code
+            if status < 300:
+                return response
+            if status < 400:  # the API never redirects; following one could send the credentials elsewhere
+                raise ResponseFormatError(f"SnelStart stuurde een onverwachte doorverwijzing (HTTP {status})",
+                                          status=status)
+            if status == 429:
+                error = error_for_response(response)
+                if attempt + 1 < self._policy.max_attempts and self._wait(error, attempt, response):
+                    attempt += 1
+                    continue
+                raise error
+            if status >= 500:
+                if not is_read:
+                    raise OutcomeUnknownError(
+                        f"SnelStart antwoordde HTTP {status} op {method} {path}: misschien wel, misschien niet "
+                        "verwerkt", status=status, body=error_for_response(response).body,
+                    )
+                if attempt + 1 < self._policy.max_attempts:
+                    self._sleep(self._policy.delay(attempt, response))
+                    attempt += 1
+                    continue
+                raise error_for_response(response)
+            error = error_for_response(response)
+            if status == 401 and isinstance(error, TokenRejectedError):
+                self._auth.invalidate()  # the next call starts with a new token
+            raise error
+
+    def _wait(self, error: SnelStartError, attempt: int, response: httpx.Response | None = None) -> bool:
+        """Sleep before the next attempt; False when the wait asked for is too long to be a retry."""
+        retry_after = retry_after_seconds(response) if response is not None else getattr(error, "retry_after", None)
+        if retry_after is not None and retry_after > self._policy.max_retry_after:
+            return False
+        self._sleep(retry_after if retry_after is not None else self._policy.backoff(attempt))
+        return True
+
+    def _transport_failure(self, exc: httpx.RequestError, method: str, url: str,
+                           is_read: bool) -> tuple[SnelStartError, bool]:
+        """(the error to raise, whether a retry is safe)."""
+        try:
+            failed = exc.request
+        except RuntimeError:  # httpx did not attach the request: assume it was the API call
+            failed = None
+        during_token = failed is not None and self._auth.is_token_request(failed)
+        timeout = isinstance(exc, httpx.TimeoutException)
+        where = "het token-endpoint" if during_token else f"{method} {url.split('?')[0]}"
+        if is_read or during_token or isinstance(exc, _NOT_SENT):
+            cls = SnelStartTimeoutError if timeout else SnelStartConnectionError
+            error: SnelStartError = cls(f"SnelStart niet bereikbaar ({where}): {type(exc).__name__}")
+            error.during_token = during_token
+            return error, True
+        return OutcomeUnknownError(
+            f"Geen antwoord van SnelStart op {where} ({type(exc).__name__}): misschien wel, misschien niet "
+            "verwerkt"
+        ), False
+
+    @staticmethod
+    def _json(response: httpx.Response) -> Any:
+        if response.status_code == 204 or not response.content:
+            return None
+        try:
+            return json.loads(response.content, parse_float=Decimal)
+        except ValueError as exc:
+            # A write that was answered 2xx did happen, but without its answer we do not know the new id.
+            cls = ResponseFormatError if response.request.method == "GET" else UnreadableWriteAnswerError
+            raise cls(
+                f"SnelStart stuurde onleesbare JSON (HTTP {response.status_code}, {len(response.content)} bytes)",
+                status=response.status_code, body=response.text[:500],
+            ) from exc
+
+    @staticmethod
+    def _expect(value: Any, kind: Any, what: str) -> Any:
+        if not isinstance(value, kind):
+            expected = getattr(kind, "__name__", str(kind))
+            raise ResponseFormatError(f"SnelStart gaf voor {what} een {type(value).__name__}, verwacht {expected}",
+                                      body=value)
+        return value
+
+    # ------------------------------------------------------------------------------------------- generic
+
+    def get(self, path: str) -> dict | list:
+        """GET a path below the API base, e.g. `/verkoopboekingen/{id}` (the caller escapes ids; see helpers)."""
+        return self._expect(self._json(self._send("GET", "/" + path.lstrip("/"))), dict | list, path)
+
+    def list(self, resource: str, filter: str | None = None, *, page_size: int = PAGE_SIZE) -> Iterator[dict]:
+        """Every row of an OData collection, paged with `$skip`/`$top`: SnelStart sends no paging metadata, so
+        the next page is asked for only while the current one came back full. `$filter` is passed verbatim."""
+        if not 1 <= page_size <= PAGE_SIZE:
+            raise ValueError(f"page_size must be 1..{PAGE_SIZE}")
+        path = "/" + resource.strip("/")
+        for page in range(MAX_PAGES):
+            params = [("$skip", str(page * page_size)), ("$top", str(page_size))]
+            if filter:
+                params.insert(0, ("$filter", filter))
+            rows = self._expect(self._json(self._send("GET", path, params=params)), list, resource)
+            for row in rows:
+                yield self._expect(row, dict, f"{resource} row")
+            if len(rows) < page_size:
+                return
+        raise ResponseFormatError(f"SnelStart bleef volle pagina's sturen voor {resource} (meer dan "
+                                  f"{MAX_PAGES * page_size} rijen); gestopt in plaats van half te lezen")
+
+    # ------------------------------------------------------------------------------------------- probes
+
+    def scopes(self) -> list[str]:
+        """The scopes in the token's JWT (minting a token when there is none yet)."""
+        if self._auth.needs_token():
+            self._mint_token()
+        return self._auth.scopes
+
+    def administration_id(self) -> str | None:
+        """The `administratieIdentifier` claim of the token, when SnelStart puts it there."""
+        if self._auth.needs_token():
+            self._mint_token()
+        value = self._auth.claims.get("administratieIdentifier")
+        return str(value) if value else None
+
+    def _mint_token(self) -> None:
+        attempt = 0
+        while True:
+            try:
+                self._auth.accept_token_response(self._http.send(self._auth.build_token_request(), auth=None))
+                return
+            except httpx.RequestError as exc:
+                error: SnelStartError = (SnelStartTimeoutError if isinstance(exc, httpx.TimeoutException)
+                                         else SnelStartConnectionError)(
+                    f"SnelStart niet bereikbaar (het token-endpoint): {type(exc).__name__}")
+                error.during_token = True
+                if attempt + 1 >= self._policy.max_attempts:
+                    raise error from exc
+                self._sleep(self._policy.backoff(attempt))
+            except SnelStartError as exc:
+                if not exc.transient or attempt + 1 >= self._policy.max_attempts or not self._wait(exc, attempt):
+                    raise
+            attempt += 1
+
+    def company_info(self) -> dict:
+        return self._expect(self._json(self._send("GET", "/companyInfo")), dict, "companyInfo")
+
+    # ------------------------------------------------------------------------------------------- reads
+
+    def btwtarieven(self) -> list[dict]:
+        # Not an OData endpoint: one call returns the whole VAT history.
+        return self._expect(self._json(self._send("GET", "/btwtarieven")), list, "btwtarieven")
+
+    def grootboeken(self, filter: str | None = None) -> list[dict]:
+        return list(self.list("grootboeken", filter))
+
+    def relaties(self, filter: str | None = None) -> list[dict]:
+        return list(self.list("relaties", filter))
+
+    def verkoopfacturen(self, filter: str | None = None) -> Iterator[dict]:
+        return self.list("verkoopfacturen", filter)
+
+    def bankboekingen(self, filter: str | None = None) -> Iterator[dict]:
+        return self.list("bankboekingen", filter)
+
+    def find_verkoopfactuur(self, factuurnummer: str) -> dict | None:
+        """The open item for an invoice number, or None. The match is re-checked locally: the filter is a
+        bandwidth saving, not a guarantee."""
+        wanted = factuurnummer.strip().casefold()  # SnelStart's uniqueness ignores case (?), so does this check
+        for row in self.list("verkoopfacturen", odata.eq("Factuurnummer", factuurnummer)):
+            if str(row.get("factuurnummer", "")).strip().casefold() == wanted:
+                return row
+        return None
+
+    def get_verkoopboeking(self, booking_id: str) -> dict:
+        return self._expect(self.get(f"/verkoopboekingen/{_segment(booking_id)}"), dict, "verkoopboeking")
+
+    def documents_of(self, document_type: str, parent_id: str) -> list[dict]:
+        return self._expect(self.get(f"/documenten/{_segment(document_type)}/{_segment(parent_id)}"), list,
+                            "documenten")
+
+    # ------------------------------------------------------------------------------------------- writes
+
+    def create_verkoopboeking(self, body: dict) -> dict:
+        """POST /verkoopboekingen → 201 with the stored model. BOE-0021 (`is_duplicate_invoice`) means it is
+        already there; `OutcomeUnknownError` means look it up before trying again."""
+        return self._expect(self._json(self._send("POST", "/verkoopboekingen", body=body)), dict,
+                            "verkoopboeking")
+
+    def create_relatie(self, body: dict) -> dict:
+        return self._expect(self._json(self._send("POST", "/relaties", body=body)), dict, "relatie")
+
+    def upload_document(self, document_type: str, parent_id: str, file_name: str, content: bytes,
+                        read_only: bool = False) -> dict:
+        """Attach a file (≤10 MB) to a booking or relatie. The spec says 200, a live client saw 201: both are
+        accepted."""
+        body = {
+            "content": base64.b64encode(content).decode("ascii"),
+            "parentIdentifier": parent_id,
+            "fileName": file_name,
+            "readOnly": read_only,
+        }
+        return self._expect(self._json(self._send("POST", f"/documenten/{_segment(document_type)}", body=body)),
+                            dict, "document")
+

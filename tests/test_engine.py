@@ -1,0 +1,184 @@
+"""The sync engine end to end on the seeded sandbox: every valid invoice booked exactly once with its PDF, the
+misconfigured ones blocked with the right reason, SnelStart's payments registered in Gripp, and an unchanged
+rerun that writes nothing."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from decimal import Decimal
+
+import pytest
+
+from sync.jobs.payments import MARKER_KEY
+from sync.jobs.runner import forget_gripp_freshness, run_identity
+from sync.money import cents
+from sync.sandbox.seed import manifest
+from sync.store import outbox
+
+LINKED = (1, 2)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_gripp():
+    forget_gripp_freshness()
+    yield
+    forget_gripp_freshness()
+
+
+def sync_all(services) -> dict[int, object]:
+    results = {i: run_identity(services, i, trigger="cli") for i in LINKED}
+    forget_gripp_freshness()
+    return results
+
+
+def bookings_by_number(world, identity_id: int, facts) -> dict[str, list]:
+    admin = world.snelstart.administrations[facts.administration_by_identity[identity_id]]
+    found: dict[str, list] = {}
+    for booking in admin.bookings.values():
+        found.setdefault(booking.factuurnummer, []).append(booking)
+    return found
+
+
+def our_gripp_payments(world) -> dict[int, list]:
+    found: dict[int, list] = {}
+    for payment in world.gripp.payments.values():
+        if payment.extendedproperties and MARKER_KEY in payment.extendedproperties:
+            found.setdefault(payment.invoice_id, []).append(payment)
+    return found
+
+
+def test_first_run_books_every_valid_invoice_once_with_pdf_and_blocks_the_misconfigured(services, world):
+    facts = manifest(world)
+    results = sync_all(services)
+    assert all(r.outcome == "warnings" for r in results.values())  # warnings: the deliberate blocks
+
+    invoices = {str(inv.number): inv for inv in world.gripp.invoices.values()}
+    for identity_id in LINKED:
+        admin = world.snelstart.administrations[facts.administration_by_identity[identity_id]]
+        by_number = bookings_by_number(world, identity_id, facts)
+        expected = facts.to_book_by_identity[identity_id] | facts.prebooked_by_identity[identity_id]
+        for number in expected:
+            assert len(by_number.get(number, [])) == 1, f"{number} must be booked exactly once"
+            booking = by_number[number][0]
+            invoice = invoices.get(number)
+            if number in facts.to_book_by_identity[identity_id]:
+                totals = world.gripp.invoice_totals(invoice)
+                assert booking.factuurbedrag == totals["totalinclvat"]
+                net = sum((line.bedrag for line in booking.boekingsregels), Decimal("0"))
+                vat = sum((amount for _, amount in booking.btw), Decimal("0"))
+                assert cents(net + vat) == booking.factuurbedrag  # balanced to the cent
+                relatie = admin.relaties[booking.klant_id]
+                assert "Klant" in relatie.relatiesoort
+                company = world.gripp.companies[invoice.company_id]
+                if company.customernumber not in facts.missing_relaties.get(identity_id, set()):
+                    assert relatie.relatiecode == company.customernumber
+            documents = [d for d in admin.documents.values() if d.parent_id == booking.id]
+            assert len(documents) == 1 and documents[0].content.startswith(b"%PDF-")
+        assert Counter(len(v) for v in by_number.values()) == Counter({1: len(by_number)})  # no duplicates
+
+    for number, reason in facts.blocked_expected.items():
+        invoice = invoices[number]
+        state = outbox.get(services.store, invoice.identity_id, invoice.id)
+        assert state["state"] == "blocked"
+        assert reason in {r["code"] for r in outbox.reasons(state)}
+        assert number not in bookings_by_number(world, invoice.identity_id, facts)
+
+
+def test_first_run_brings_snelstart_payments_back_to_gripp_with_bank_dates(services, world):
+    facts = manifest(world)
+    sync_all(services)
+    ours = our_gripp_payments(world)
+    invoices = {str(inv.number): inv for inv in world.gripp.invoices.values()}
+    registered = {
+        str(world.gripp.invoices[invoice_id].number): sorted((p.date, p.amount) for p in payments)
+        for invoice_id, payments in ours.items()
+    }
+    assert registered == {number: sorted(expected) for number, expected in facts.payments_expected.items()}
+    for number in facts.partially_paid & set(registered):
+        totals = world.gripp.invoice_totals(invoices[number])
+        assert totals["totalopeninclvat"] > 0  # partial stays partial
+    for number in facts.paid_in_gripp_only:
+        assert invoices[number].id not in ours  # nothing written where Gripp shows less open
+    after = manifest(world)
+    assert after.payments_expected == {}
+    assert all(not numbers for i, numbers in after.to_book_by_identity.items() if i in LINKED)
+
+
+def test_unchanged_rerun_changes_nothing_and_writes_nothing(services, sandbox, world):
+    sync_all(services)
+    before_calls = len(sandbox.calls)
+    before = (
+        {a: (len(x.bookings), len(x.documents), len(x.relaties)) for a, x in world.snelstart.administrations.items()},
+        len(world.gripp.payments),
+    )
+    results = sync_all(services)
+    new_calls = sandbox.calls[before_calls:]
+    writes = [c for c in new_calls if c in sandbox.writes()]
+    assert writes == []
+    after = (
+        {a: (len(x.bookings), len(x.documents), len(x.relaties)) for a, x in world.snelstart.administrations.items()},
+        len(world.gripp.payments),
+    )
+    assert after == before
+    assert all(r.counts.get("booked", 0) == 0 and r.counts.get("payments_registered", 0) == 0
+               for r in results.values())
+
+
+def test_reconcile_classifies_the_seeded_differences(services, world):
+    from sync.jobs.reconcile import open_items
+    from sync.store.setup import get_link
+
+    facts = manifest(world)
+    sync_all(services)
+    classes: dict[str, str] = {}
+    for identity_id in LINKED:
+        link = get_link(services.store, identity_id)
+        frame = open_items(services.store, identity_id, link.administration_id, link.start_date, world.today)
+        classes.update(dict(zip(frame["number"], frame["class"], strict=True)))
+    for number in facts.blocked_expected:
+        assert classes[number] == "not_booked"
+    for number in facts.only_in_snelstart:
+        assert classes[number] == "only_in_snelstart"
+    for number in facts.amount_differs:
+        assert classes[number] == "amount_differs"
+    for number in facts.paid_in_gripp_only:
+        assert classes[number] == "paid_in_gripp_only"
+    assert "payment_not_in_gripp" not in classes.values()  # all came back
+
+
+def test_dry_run_writes_nothing_and_reports_what_would_happen(services, sandbox, world):
+    facts = manifest(world)
+    result = run_identity(services, 2, trigger="cli", dry_run=True)
+    assert sandbox.writes() == []
+    assert set(result.push.would_block) == {n for n, _ in facts.blocked_expected.items()
+                                             if world.gripp.invoices[_invoice_id(world, n)].identity_id == 2}
+    assert set(result.push.would_book) == facts.to_book_by_identity[2]
+
+
+def _invoice_id(world, number: str) -> int:
+    return next(inv.id for inv in world.gripp.invoices.values() if str(inv.number) == number)
+
+
+def test_invoice_changed_in_gripp_after_booking_is_flagged_not_rebooked(services, sandbox, world):
+    facts = manifest(world)
+    sync_all(services)
+    number = sorted(facts.to_book_by_identity[1])[0]
+    invoice = world.gripp.invoices[_invoice_id(world, number)]
+    invoice.lines[0].sellingprice += Decimal("10")
+    from datetime import datetime
+
+    invoice.updatedon = datetime(2026, 11, 28, 12, 0)
+    writes_before = len(sandbox.writes())
+    result = run_identity(services, 1, trigger="cli")
+    assert result.counts.get("changed_in_gripp") == 1
+    assert len(sandbox.writes()) == writes_before
+    state = outbox.get(services.store, 1, invoice.id)
+    assert state["changed_in_gripp"] is True
+    assert len(bookings_by_number(world, 1, facts)[number]) == 1
+
+
+def test_payment_marker_is_json_in_gripp_extendedproperties(services, world):
+    sync_all(services)
+    payment = next(p for ps in our_gripp_payments(world).values() for p in ps)
+    assert json.loads(payment.extendedproperties)[MARKER_KEY].startswith("snelstart:")
