@@ -1,0 +1,106 @@
+"""`python -m sync`: the command line drives the same use cases as the console, on the sandbox by default."""
+
+from __future__ import annotations
+
+import csv
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from sync.cli import EXIT_FAILED, EXIT_LOCKED, EXIT_OK, main
+from sync.jobs.runner import forget_gripp_freshness
+
+
+@pytest.fixture
+def cli_env(tmp_path, monkeypatch):
+    for name in ("GRIPP_API_URL", "GRIPP_API_TOKEN", "SNELSTART_API_URL", "SNELSTART_AUTH_URL",
+                 "SNELSTART_SUBSCRIPTION_KEY", "SNELSTART_WEB_URL", "SNELSTART_APP_SHORT_NAME", "SYNC_SECRET_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("SYNC_DB_PATH", str(tmp_path / "sync.duckdb"))
+    monkeypatch.setenv("CONSOLE_PUBLIC_URL", "http://console.test")
+    forget_gripp_freshness()
+    yield tmp_path
+    forget_gripp_freshness()
+
+
+def test_run_then_status_on_the_sandbox(cli_env, capsys):
+    assert main(["run", "--identity", "2"]) == EXIT_OK
+    out = capsys.readouterr()
+    assert "SANDBOX" in out.err
+    assert "20 booked" in out.out and "10 blocked" in out.out
+    assert main(["status"]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert "Noord Advies" in out and "blocked 10" in out and "last run" in out
+
+
+def test_dry_run_lists_blocked_invoices_with_reasons(cli_env, capsys):
+    assert main(["dry-run", "--identity", "1"]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert "would book 25 invoices, block 4" in out
+    assert "8200" in out  # the missing ledger is named
+
+
+def test_run_for_an_unlinked_identity_fails_clearly(cli_env, capsys):
+    assert main(["run", "--identity", "3"]) == EXIT_FAILED
+    assert "not linked" in capsys.readouterr().err
+
+
+def test_mappings_export_and_import_round_trip(cli_env, capsys):
+    target = cli_env / "mappings.csv"
+    assert main(["mappings", "export", str(target)]) == EXIT_OK
+    rows = list(csv.DictReader(target.open()))
+    assert rows and set(rows[0]) == {"identity", "type", "gripp_id", "gripp_label", "snelstart", "percentage"}
+    assert main(["mappings", "import", str(target)]) == EXIT_OK
+
+
+def test_mappings_import_with_one_bad_row_applies_nothing(cli_env, capsys):
+    main(["run", "--identity", "2"])  # caches ledgers so numbers can be checked
+    capsys.readouterr()
+    bad = cli_env / "bad.csv"
+    bad.write_text(
+        "identity,type,gripp_id,gripp_label,snelstart,percentage\n"
+        "2,vat,6,Vrijgesteld,Geen,0\n"
+        "2,vat,1,21%,Hooog,21\n"
+        "2,ledger,8100,Omzet cursussen,9999,\n"
+        "7,ledger,8000,Omzet hoog,8000,\n"
+    )
+    assert main(["mappings", "import", str(bad)]) == EXIT_FAILED
+    err = capsys.readouterr().err
+    assert "nothing imported" in err and "Hooog" in err and "9999" in err and "unknown identity 7" in err
+    export = cli_env / "after.csv"
+    main(["mappings", "export", str(export)])
+    assert not [r for r in csv.DictReader(export.open()) if r["gripp_id"] == "6"]  # the good row was not applied
+
+
+def test_a_database_held_by_another_process_is_one_line_with_its_pid(cli_env, capsys):
+    db = cli_env / "sync.duckdb"
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         f"from sync.store.db import Store; import time; s = Store({str(db)!r}); print('ready', flush=True); "
+         "time.sleep(60)"],
+        stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parents[1],
+    )
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        assert main(["status"]) == EXIT_LOCKED
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and f"process {holder.pid}" in err[0] and "Traceback" not in err[0]
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_reset_sandbox_reseeds_and_clears_the_database(cli_env, capsys):
+    main(["run", "--identity", "2"])
+    assert main(["reset-sandbox"]) == EXIT_OK
+    capsys.readouterr()
+    main(["status"])
+    out = capsys.readouterr().out
+    assert "outbox: empty" in out
+    started = time.monotonic()
+    assert main(["run", "--identity", "2"]) == EXIT_OK
+    assert "20 booked" in capsys.readouterr().out
+    assert time.monotonic() - started < 120
