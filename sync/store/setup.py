@@ -156,7 +156,8 @@ def delete_mapping(store: Store, identity_id: int, kind: str, gripp_id: int) -> 
 # -- link requests (the activation flow's single-use referenceKey) ----------------------------------------
 def create_link_request(store: Store, reference_key: str, identity_id: int, expires_at: datetime, actor: str) -> None:
     store.execute(
-        "INSERT INTO link_requests VALUES (?, ?, ?, ?, NULL, ?, NULL)",
+        """INSERT INTO link_requests (reference_key, identity_id, created_at, expires_at, created_by)
+           VALUES (?, ?, ?, ?, ?)""",
         [reference_key, identity_id, now_amsterdam(), expires_at, actor],
     )
 

@@ -1,0 +1,529 @@
+"""VAT and ledger mappings: suggestions for a person to confirm, and saving them with the checks applied.
+
+Suggestions
+- **VAT**: a Gripp VAT rate's percentage comes from its label ("21%", "6% (t/m 2018)") or, for labels without
+  one ("Vrijgesteld"), from the invoices' own totals; the SnelStart kind is the one with that percentage on the
+  dates the rate is used (`suggest_vat_kind`: Laag was 6 % until 2018 and 9 % since). Labels such as "Verlegd"
+  are reverse charge (Verlegd).
+- **Ledgers**: the SnelStart grootboek with the Gripp ledger's number ("8000 Omzet" → 8000), provided it is an
+  active revenue account that accepts the VAT kinds booked on it; otherwise the best such account, with the
+  reason the equal number does not fit.
+
+Saving validates the input (malformed → `MappingError`, nothing saved), saves with an audit event naming the
+actor, and returns what the VAT/ledger checks say about the new mapping on the invoices that use it, so the
+person sees at once whether it is right on every invoice date.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Literal
+
+from sync.checks import FAIL, LEDGER_CODES, PASS, VAT_CODES, WARNING, CheckResult, problem_groups, service_today
+from sync.checks import used_rates_and_ledgers as _used
+from sync.gripp import errors as gripp_errors
+from sync.jobs.inputs import invoice_input, invoices_in_scope, mapping_context
+from sync.jobs.refresh import reference_age, refresh_gripp, refresh_reference
+from sync.mapping import line_net, normalize_kind, suggest_vat_kind, vat_kind_on
+from sync.mapping.booking import SALES_FUNCTIONS
+from sync.mapping.types import MappingContext, SnelStartLedgerInfo
+from sync.mapping.vat import LINE_KIND, VERLEGD
+from sync.money import cents
+from sync.snelstart import errors as ss_errors
+from sync.store import history
+from sync.store import setup as setup_repo
+from sync.store.db import Store
+from sync.store.setup import Link
+from sync.wiring import Services
+
+_PERCENT = re.compile(r"(\d{1,3}(?:[.,]\d{1,2})?)\s*%")
+_REVERSE = re.compile(r"verlegd|reverse[\s-]*charge|vat[\s-]*shifted|btw[\s-]*verlegd|intracommunautair", re.I)
+_LEADING_NUMBER = re.compile(r"^\s*(\d{3,6})\b")
+# The sales function that fits a mapping kind best, when several accounts would do.
+_PREFERRED_FUNCTION = {
+    "Hoog": ("VerkopenOmzetHoog",),
+    "Laag": ("VerkopenOmzetLaag",),
+    "Overig": ("VerkopenOmzetOverig",),
+    "Geen": ("VerkopenBtwVrij", "VerkopenExportBuitenEU", "VerkopenExportBinnenEU"),
+    VERLEGD: ("VerkopenOmzetOnbelastVerlegd", "DienstverleningBinnenEU"),
+}
+
+
+class MappingError(ValueError):
+    """A mapping that cannot be saved as given (malformed, or a grootboek SnelStart does not have)."""
+
+    def __init__(self, nl: str, en: str) -> None:
+        super().__init__(en)
+        self.nl, self.en = nl, en
+
+    def text(self, lang: str = "nl") -> str:
+        return self.en if lang == "en" else self.nl
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    type: Literal["vat", "ledger"]
+    gripp_id: int
+    gripp_label: str
+    snelstart: str  # a VAT kind or a grootboek number; "" when nothing fits
+    percentage: Decimal | None  # the Gripp rate's percentage (VAT only)
+    reason_nl: str
+    reason_en: str
+    existing: str | None  # what it is mapped to now
+
+    @property
+    def changes(self) -> bool:
+        return bool(self.snelstart) and self.snelstart != self.existing
+
+    def reason(self, lang: str = "nl") -> str:
+        return self.reason_en if lang == "en" else self.reason_nl
+
+
+# ================================================================================================ data
+
+
+@dataclass
+class _Data:
+    link: Link
+    rows: list[dict]
+    ctx: MappingContext
+
+
+def _data(services: Services, identity_id: int) -> _Data:
+    """The identity's invoices in scope and SnelStart's reference data, fetched when there is none cached yet."""
+    store = services.store
+    link = setup_repo.get_link(store, identity_id)
+    if link is None:
+        raise MappingError(
+            "Koppel deze identiteit eerst aan een SnelStart-administratie: de voorstellen komen uit haar "
+            "grootboeken en BTW-tarieven.",
+            "Link this identity to a SnelStart administration first: the suggestions come from its ledgers and "
+            "VAT rates.",
+        )
+    _ensure_gripp(services, identity_id)
+    if reference_age(store, link.administration_id) is None:
+        _refresh_reference(services, link)
+    rows = invoices_in_scope(store, identity_id, link.start_date)
+    return _Data(link, rows, mapping_context(store, identity_id, link.administration_id))
+
+
+def _ensure_gripp(services: Services, identity_id: int) -> None:
+    """The identity's invoices, fetched once when the cache has none (the sync keeps them fresh after that)."""
+    store = services.store
+    if not store.scalar("SELECT count(*) FROM gripp_invoices WHERE identity_id = ?", [identity_id]):
+        try:
+            refresh_gripp(store, services.gripp())
+        except gripp_errors.GrippError:
+            pass  # judged on what is cached; the checks report Gripp's trouble
+
+
+def _refresh_reference(services: Services, link: Link) -> bool:
+    try:
+        refresh_reference(services.store, services.snelstart(link.identity_id), link.administration_id)
+        return True
+    except ss_errors.SnelStartError:
+        return False
+
+
+# ================================================================================================ VAT
+
+
+def percentage_from_label(label: str) -> Decimal | None:
+    found = _PERCENT.search(label or "")
+    return Decimal(found.group(1).replace(",", ".")) if found else None
+
+
+def is_reverse_charge(label: str) -> bool:
+    return bool(_REVERSE.search(label or ""))
+
+
+def _known_percentages(ctx: MappingContext, labels: dict[int, str]) -> dict[int, Decimal]:
+    """Percentages of Gripp VAT rates we can tell without the totals: label first, else the saved mapping."""
+    known: dict[int, Decimal] = {}
+    for vat_id, label in labels.items():
+        if is_reverse_charge(label):
+            known[vat_id] = Decimal(0)
+            continue
+        pct = percentage_from_label(label)
+        if pct is None and vat_id in ctx.vat:
+            pct = ctx.vat[vat_id].percentage
+        if pct is not None:
+            known[vat_id] = pct
+    return known
+
+
+def percentage_from_totals(rows: list[dict], vat_id: int, known: dict[int, Decimal],
+                           candidates: set[Decimal]) -> Decimal | None:
+    """The percentage that reproduces Gripp's VAT on the invoices where every other rate is known.
+
+    Gripp computes VAT per rate on the summed net, to the cent; a candidate fits an invoice when it gives that
+    invoice's remaining VAT within a cent. The candidate that fits the most invoices (weighted by net, so a
+    tiny line cannot decide) wins; None when no invoice can tell.
+    """
+    scores: Counter[Decimal] = Counter()
+    for row in rows:
+        if row["total_excl_vat"] is None or row["total_incl_vat"] is None:
+            continue
+        invoice = invoice_input(row)
+        nets: dict[int | None, Decimal] = {}
+        for line in invoice.lines:
+            nets[line.vat_id] = nets.get(line.vat_id, Decimal(0)) + line_net(line)
+        target = nets.get(vat_id)
+        if not target or any(other != vat_id and other not in known for other in nets if nets[other]):
+            continue
+        others = sum((cents(net * known[other] / Decimal(100)) for other, net in nets.items()
+                      if other != vat_id and other is not None and net), Decimal(0))
+        remaining = row["total_incl_vat"] - row["total_excl_vat"] - others
+        for candidate in candidates:
+            if abs(cents(target * candidate / Decimal(100)) - remaining) <= Decimal("0.01"):
+                scores[candidate] += abs(target)
+    if not scores:
+        return None
+    return max(scores.items(), key=lambda item: (item[1], -item[0]))[0]
+
+
+def _vat_suggestion(vat_id: int, label: str, dates: set[date], data: _Data, pct: Decimal | None,
+                    source: str) -> Suggestion:
+    existing = data.ctx.vat[vat_id].kind if vat_id in data.ctx.vat else None
+    n = len(dates)
+    if is_reverse_charge(label):
+        return Suggestion("vat", vat_id, label, VERLEGD, Decimal(0),
+                          f"‘{label}’ is verlegde BTW: boeken als Verlegd (regel zonder BTW plus een verlegd-rij).",
+                          f"‘{label}’ is reverse charge: book as Verlegd (a line without VAT plus a reverse-charge "
+                          "row).", existing)
+    if pct is None:
+        return Suggestion("vat", vat_id, label, "", None,
+                          f"Het percentage van ‘{label}’ is niet af te leiden uit de naam of de facturen; kies de "
+                          "BTW-soort zelf.",
+                          f"The percentage of ‘{label}’ cannot be told from its name or the invoices; choose the VAT "
+                          "kind yourself.", existing)
+    kinds = Counter(suggest_vat_kind(data.ctx.vat_rates, pct, on) for on in dates)
+    fitting = {k: c for k, c in kinds.items() if k is not None}
+    how_nl = "volgens de naam" if source == "label" else "berekend uit de factuurtotalen"
+    how_en = "from its name" if source == "label" else "worked out from the invoice totals"
+    shown = f"{pct.normalize():f}"
+    if not fitting:
+        return Suggestion("vat", vat_id, label, "", pct,
+                          f"‘{label}’ is {shown}% ({how_nl}), maar geen SnelStart BTW-soort heeft dat percentage op "
+                          f"de {n} factuurdatum(s); corrigeer het BTW-tarief in Gripp.",
+                          f"‘{label}’ is {shown}% ({how_en}), but no SnelStart VAT kind has that percentage on the "
+                          f"{n} invoice date(s); correct the VAT rate in Gripp.", existing)
+    kind, count = max(fitting.items(), key=lambda item: item[1])
+    if count == n:
+        return Suggestion("vat", vat_id, label, kind, pct,
+                          f"‘{label}’ is {shown}% ({how_nl}); in SnelStart is {kind} {shown}% op alle {n} "
+                          "factuurdatums.",
+                          f"‘{label}’ is {shown}% ({how_en}); SnelStart's {kind} is {shown}% on all {n} invoice "
+                          "dates.", existing)
+    return Suggestion("vat", vat_id, label, kind, pct,
+                      f"‘{label}’ is {shown}% ({how_nl}); {kind} is {shown}% op {count} van de {n} factuurdatums. Op "
+                      "de andere datums heeft geen BTW-soort dat percentage: die facturen hebben in Gripp een "
+                      "verouderd BTW-tarief.",
+                      f"‘{label}’ is {shown}% ({how_en}); {kind} is {shown}% on {count} of the {n} invoice dates. On "
+                      "the other dates no VAT kind has that percentage: those invoices carry an outdated VAT rate "
+                      "in Gripp.", existing)
+
+
+# ================================================================================================ ledgers
+
+
+def ledger_number(label: str) -> str | None:
+    """Gripp shows a ledger as "8000 Omzet": its number leads."""
+    found = _LEADING_NUMBER.match(label or "")
+    return str(int(found.group(1))) if found else None
+
+
+def _fits(info: SnelStartLedgerInfo, kinds: set[str]) -> bool:
+    accepts = {normalize_kind(k) for k in info.accepts}
+    return (info.active and not info.balance_sheet and info.function in SALES_FUNCTIONS
+            and all(LINE_KIND[k] in accepts for k in kinds))
+
+
+def _why_not(info: SnelStartLedgerInfo | None, number: str, kinds: set[str]) -> tuple[str, str]:
+    if info is None:
+        return (f"rekening {number} bestaat niet in SnelStart", f"account {number} does not exist in SnelStart")
+    if not info.active:
+        return (f"rekening {number} staat op non-actief", f"account {number} is inactive")
+    if info.balance_sheet or info.function not in SALES_FUNCTIONS:
+        return (f"rekening {number} is geen omzetrekening", f"account {number} is not a revenue account")
+    accepts = {normalize_kind(k) for k in info.accepts}
+    missing = ", ".join(sorted(k for k in kinds if LINE_KIND[k] not in accepts))
+    return (f"rekening {number} staat BTW-soort {missing} niet toe", f"account {number} does not allow VAT kind "
+            f"{missing}")
+
+
+def _ledger_suggestion(ledger_id: int, label: str, kinds: set[str], data: _Data) -> Suggestion:
+    existing = data.ctx.ledgers[ledger_id].snelstart_number if ledger_id in data.ctx.ledgers else None
+    number = ledger_number(label)
+    ledgers = data.ctx.snelstart_ledgers
+    kinds_text = ", ".join(sorted(kinds)) or "—"
+    same = ledgers.get(number) if number else None
+    if same is not None and _fits(same, kinds):
+        return Suggestion("ledger", ledger_id, label, str(same.number), None,
+                          f"Zelfde nummer: SnelStart-rekening {same.number} ‘{same.description}’ is een actieve "
+                          f"omzetrekening die {kinds_text} toestaat.",
+                          f"Same number: SnelStart account {same.number} ‘{same.description}’ is an active revenue "
+                          f"account that allows {kinds_text}.", existing)
+
+    def preference(info: SnelStartLedgerInfo) -> tuple[int, int]:
+        wanted = [f for k in sorted(kinds) for f in _PREFERRED_FUNCTION.get(k, ())]
+        return (wanted.index(info.function) if info.function in wanted else len(wanted), info.number)
+
+    options = sorted((info for info in ledgers.values() if _fits(info, kinds)), key=preference)
+    if number:
+        why_nl, why_en = _why_not(same, number, kinds)
+        why_nl, why_en = f"Niet hetzelfde nummer: {why_nl}. ", f"Not the same number: {why_en}. "
+    else:
+        why_nl = "De naam in Gripp begint niet met een rekeningnummer. "
+        why_en = "The name in Gripp does not start with an account number. "
+    if not options:
+        return Suggestion("ledger", ledger_id, label, "", None,
+                          f"{why_nl}Geen actieve omzetrekening in SnelStart staat {kinds_text} toe; maak er een aan "
+                          f"{'(bijvoorbeeld ' + number + ') ' if number else ''}en koppel die.",
+                          f"{why_en}No active revenue account in SnelStart allows {kinds_text}; create one "
+                          f"{'(for example ' + number + ') ' if number else ''}and map it.", existing)
+    best = options[0]
+    return Suggestion("ledger", ledger_id, label, str(best.number), None,
+                      f"{why_nl}Voorstel: rekening {best.number} ‘{best.description}’, een actieve omzetrekening die "
+                      f"{kinds_text} toestaat.",
+                      f"{why_en}Suggested: account {best.number} ‘{best.description}’, an active revenue account "
+                      f"that allows {kinds_text}.", existing)
+
+
+# ================================================================================================ suggest
+
+
+def suggest_mappings(services: Services, identity_id: int) -> list[Suggestion]:
+    """A suggestion for every Gripp VAT rate and ledger used on the identity's invoices in scope."""
+    data = _data(services, identity_id)
+    used_vat, used_ledgers = _used(data.rows)
+    labels = {i: (data.ctx.vat[i].gripp_label if i in data.ctx.vat and data.ctx.vat[i].gripp_label
+                  else info["label"]) for i, info in used_vat.items()}
+    known = _known_percentages(data.ctx, {i: labels[i] for i in labels
+                                          if percentage_from_label(labels[i]) is not None
+                                          or is_reverse_charge(labels[i])})
+    candidates = {r.percentage for r in data.ctx.vat_rates} | {Decimal(0)}
+    out: list[Suggestion] = []
+    for vat_id in sorted(used_vat):
+        label = labels[vat_id]
+        pct, source = percentage_from_label(label), "label"
+        if pct is None and not is_reverse_charge(label):
+            pct, source = percentage_from_totals(data.rows, vat_id, known, candidates), "totals"
+        out.append(_vat_suggestion(vat_id, label, used_vat[vat_id]["dates"], data, pct, source))
+    kind_of = {s.gripp_id: s.snelstart for s in out if s.snelstart}
+    for vat_id, mapping in data.ctx.vat.items():
+        kind_of.setdefault(vat_id, normalize_kind(mapping.kind) or "")
+    for ledger_id in sorted(used_ledgers):
+        info = used_ledgers[ledger_id]
+        label = (data.ctx.ledgers[ledger_id].gripp_label if ledger_id in data.ctx.ledgers
+                 and data.ctx.ledgers[ledger_id].gripp_label else info["label"])
+        kinds = {kind_of[v] for v in info["vat_ids"] if kind_of.get(v)}
+        out.append(_ledger_suggestion(ledger_id, label, kinds, data))
+    return out
+
+
+# ================================================================================================ save
+
+
+def _identity(store: Store, identity_id: object) -> int:
+    if isinstance(identity_id, bool) or not isinstance(identity_id, int) or not store.scalar(
+            "SELECT count(*) FROM identities WHERE identity_id = ?", [identity_id]):
+        raise MappingError(f"Onbekende identiteit: {identity_id!r}.", f"Unknown identity: {identity_id!r}.")
+    return identity_id
+
+
+def _gripp_id(value: object, what_nl: str, what_en: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise MappingError(f"Het Gripp-id van het {what_nl} moet een positief geheel getal zijn.",
+                           f"The Gripp id of the {what_en} must be a positive whole number.")
+    return value
+
+
+def _percentage(value: object) -> Decimal:
+    try:
+        pct = value if isinstance(value, Decimal) else Decimal(str(value).strip().replace(",", ".").rstrip("%"))
+    except (InvalidOperation, ValueError):
+        pct = None
+    if pct is None or not pct.is_finite() or not Decimal(0) <= pct <= Decimal(100) or pct != pct.quantize(
+            Decimal("0.01")):
+        raise MappingError(f"‘{value}’ is geen BTW-percentage (0 tot 100, hoogstens 2 decimalen).",
+                           f"‘{value}’ is not a VAT percentage (0 to 100, at most 2 decimals).")
+    return pct.quantize(Decimal("0.01"))
+
+
+def _label(value: object) -> str:
+    text = value.strip() if isinstance(value, str) else ""
+    if len(text) > 200:
+        raise MappingError("De naam is te lang (hoogstens 200 tekens).", "The label is too long (at most 200 chars).")
+    return text
+
+
+def _mapping_result(key: str, title: tuple[str, str], groups: list, ok: tuple[str, str],
+                    extra: list[CheckResult] | None = None) -> list[CheckResult]:
+    if not groups:
+        return [CheckResult(key, PASS, title[0], title[1], ok[0], ok[1]), *(extra or [])]
+    status = FAIL if any(g.blocking for g in groups) else WARNING
+    return [CheckResult(
+        key, status, title[0], title[1],
+        " ".join(g.text("nl") for g in groups), " ".join(g.text("en") for g in groups),
+        " ".join(dict.fromkeys(g.first.fix_nl for g in groups)),
+        " ".join(dict.fromkeys(g.first.fix_en for g in groups)),
+        tuple(g.detail() for g in groups),
+    ), *(extra or [])]
+
+
+def _not_checked(key: str, title: tuple[str, str], nl: str, en: str) -> list[CheckResult]:
+    return [CheckResult(key, WARNING, title[0], title[1], f"Opgeslagen, maar niet gecontroleerd: {nl}",
+                        f"Saved, but not checked: {en}")]
+
+
+def _checkable(services: Services, identity_id: int) -> tuple[Link | None, bool]:
+    link = setup_repo.get_link(services.store, identity_id)
+    if link is None:
+        return None, False
+    _ensure_gripp(services, identity_id)
+    if reference_age(services.store, link.administration_id) is None and not _refresh_reference(services, link):
+        return link, False
+    return link, True
+
+
+_VAT_TITLE = ("BTW-koppeling", "VAT mapping")
+_LEDGER_TITLE = ("Grootboekkoppeling", "Ledger mapping")
+
+
+def save_vat_mapping(services: Services, identity_id: int, gripp_vat_id: int, gripp_label: str, kind: str,
+                     percentage: Decimal | str, *, actor: str) -> list[CheckResult]:
+    """Save a Gripp VAT rate → SnelStart kind; the result says whether it is right on every invoice date."""
+    store = services.store
+    identity_id = _identity(store, identity_id)
+    gripp_vat_id = _gripp_id(gripp_vat_id, "BTW-tarief", "VAT rate")
+    canonical = normalize_kind(kind)
+    if canonical is None:
+        raise MappingError(f"‘{kind}’ is geen SnelStart BTW-soort; kies Hoog, Laag, Overig, Geen of Verlegd.",
+                           f"‘{kind}’ is not a SnelStart VAT kind; choose Hoog, Laag, Overig, Geen or Verlegd.")
+    pct = _percentage(percentage)
+    label = _label(gripp_label)
+    with store.transaction():
+        before = next((m for m in setup_repo.vat_mappings(store, identity_id) if m["gripp_vat_id"] == gripp_vat_id),
+                      None)
+        setup_repo.put_vat_mapping(store, identity_id, gripp_vat_id, label, canonical, pct, actor)
+        was = f" (was {before['kind']} {before['percentage']}%)" if before else ""
+        history.log_event(
+            store, "mapping", f"BTW-tarief ‘{label}’ (Gripp id {gripp_vat_id}) gekoppeld aan {canonical} {pct}%{was}.",
+            f"VAT rate ‘{label}’ (Gripp id {gripp_vat_id}) mapped to {canonical} {pct}%{was}.",
+            identity_id=identity_id, actor=actor,
+            detail={"type": "vat", "gripp_id": gripp_vat_id, "kind": canonical, "percentage": pct,
+                    "previous": {"kind": before["kind"], "percentage": before["percentage"]} if before else None},
+        )
+
+    link, checkable = _checkable(services, identity_id)
+    if not checkable:
+        return _not_checked("vat_mapping", _VAT_TITLE, "er zijn nog geen SnelStart-BTW-tarieven om mee te "
+                            "vergelijken (koppel de identiteit eerst).",
+                            "there are no SnelStart VAT rates to compare with yet (link the identity first).")
+    assert link is not None
+    ctx = mapping_context(store, identity_id, link.administration_id)
+    rows = [r for r in invoices_in_scope(store, identity_id, link.start_date)
+            if any(line.vat_id == gripp_vat_id and line_net(line) != 0 for line in invoice_input(r).lines)]
+    if not rows:
+        today_pct = vat_kind_on(ctx.vat_rates, canonical, service_today(services))
+        if today_pct is not None and today_pct != pct:
+            return [CheckResult("vat_mapping", WARNING, *_VAT_TITLE,
+                                f"Opgeslagen. Nog geen factuur gebruikt dit tarief; let op: {canonical} is vandaag "
+                                f"{today_pct}% in SnelStart, niet {pct}%.",
+                                f"Saved. No invoice uses this rate yet; note: {canonical} is {today_pct}% in "
+                                f"SnelStart today, not {pct}%.")]
+        return [CheckResult("vat_mapping", PASS, *_VAT_TITLE, "Opgeslagen. Nog geen factuur gebruikt dit tarief.",
+                            "Saved. No invoice uses this rate yet.")]
+    subject = f"vat:{gripp_vat_id}"
+    groups = [g for g in problem_groups(rows, ctx, VAT_CODES | LEDGER_CODES | {"TOTAL_MISMATCH"})
+              if g.subject == subject or g.subject.endswith(f"/{subject}") or g.code == "TOTAL_MISMATCH"]
+    dates = {r["invoice_date"] for r in rows}
+    return _mapping_result(
+        "vat_mapping", _VAT_TITLE, groups,
+        (f"Opgeslagen. {canonical} is {pct}% in SnelStart op alle {len(dates)} factuurdatums van de {len(rows)} "
+         "facturen met dit tarief, en de grootboeken waarop ze komen staan het toe.",
+         f"Saved. {canonical} is {pct}% in SnelStart on all {len(dates)} invoice dates of the {len(rows)} invoices "
+         "with this rate, and the ledgers they are booked on allow it."),
+    )
+
+
+def save_ledger_mapping(services: Services, identity_id: int, gripp_ledger_id: int, gripp_label: str,
+                        snelstart_number: str | int, *, actor: str) -> list[CheckResult]:
+    """Save a Gripp ledger → SnelStart grootboek number. A number SnelStart does not have is refused."""
+    store = services.store
+    identity_id = _identity(store, identity_id)
+    gripp_ledger_id = _gripp_id(gripp_ledger_id, "grootboek", "ledger")
+    text = str(snelstart_number).strip() if isinstance(snelstart_number, str | int) and not isinstance(
+        snelstart_number, bool) else ""
+    if not text.isdigit() or len(text) > 9:
+        raise MappingError(f"‘{snelstart_number}’ is geen grootboeknummer (alleen cijfers).",
+                           f"‘{snelstart_number}’ is not a ledger number (digits only).")
+    number = str(int(text))
+    label = _label(gripp_label)
+
+    link, checkable = _checkable(services, identity_id)
+    if checkable and link is not None:
+        found = _snelstart_ledger(store, link.administration_id, number)
+        if found is None and _refresh_reference(services, link):  # created in SnelStart since the last fetch?
+            found = _snelstart_ledger(store, link.administration_id, number)
+        if found is None:
+            raise MappingError(
+                f"Grootboekrekening {number} bestaat niet in SnelStart-administratie ‘{link.administration_name}’. "
+                "Maak hem daar eerst aan, of kies een bestaande omzetrekening.",
+                f"Ledger account {number} does not exist in SnelStart administration ‘{link.administration_name}’. "
+                "Create it there first, or choose an existing revenue account.",
+            )
+
+    with store.transaction():
+        before = next((m for m in setup_repo.ledger_mappings(store, identity_id)
+                       if m["gripp_ledger_id"] == gripp_ledger_id), None)
+        setup_repo.put_ledger_mapping(store, identity_id, gripp_ledger_id, label, number, actor)
+        was = f" (was {before['snelstart_number']})" if before else ""
+        history.log_event(
+            store, "mapping", f"Grootboek ‘{label}’ (Gripp id {gripp_ledger_id}) gekoppeld aan SnelStart-rekening "
+            f"{number}{was}.", f"Ledger ‘{label}’ (Gripp id {gripp_ledger_id}) mapped to SnelStart account "
+            f"{number}{was}.", identity_id=identity_id, actor=actor,
+            detail={"type": "ledger", "gripp_id": gripp_ledger_id, "snelstart_number": number,
+                    "previous": before["snelstart_number"] if before else None},
+        )
+
+    if not checkable or link is None:
+        return _not_checked("ledger_mapping", _LEDGER_TITLE, "er zijn nog geen SnelStart-grootboeken om mee te "
+                            "vergelijken (koppel de identiteit eerst).",
+                            "there are no SnelStart ledgers to compare with yet (link the identity first).")
+    ctx = mapping_context(store, identity_id, link.administration_id)
+    info = ctx.snelstart_ledgers[number]
+    rows = [r for r in invoices_in_scope(store, identity_id, link.start_date)
+            if any(line.ledger_id == gripp_ledger_id and line_net(line) != 0 for line in invoice_input(r).lines)]
+    subject = f"ledger:{gripp_ledger_id}"
+    groups = [g for g in problem_groups(rows, ctx, LEDGER_CODES)
+              if g.subject == subject or g.subject.startswith(f"{subject}/")]
+    if not rows:
+        notes = []
+        if not info.active:
+            notes.append(("rekening staat op non-actief", "the account is inactive"))
+        if info.balance_sheet or info.function not in SALES_FUNCTIONS:
+            notes.append(("het is geen omzetrekening", "it is not a revenue account"))
+        if notes:
+            return [CheckResult("ledger_mapping", WARNING, *_LEDGER_TITLE,
+                                f"Opgeslagen, maar let op: {'; '.join(n[0] for n in notes)} (rekening {number}).",
+                                f"Saved, but note: {'; '.join(n[1] for n in notes)} (account {number}).")]
+    accepts = ", ".join(info.accepts) or "—"
+    return _mapping_result(
+        "ledger_mapping", _LEDGER_TITLE, groups,
+        (f"Opgeslagen. Rekening {number} ‘{info.description}’ is een actieve omzetrekening en staat de BTW-soorten "
+         f"van de {len(rows)} facturen toe (toegestaan: {accepts}).",
+         f"Saved. Account {number} ‘{info.description}’ is an active revenue account and allows the VAT kinds of "
+         f"the {len(rows)} invoices (allowed: {accepts})."),
+    )
+
+
+def _snelstart_ledger(store: Store, administration_id: str, number: str) -> int | None:
+    return store.scalar("SELECT number FROM ss_ledgers WHERE administration_id = ? AND number = ?",
+                        [administration_id, int(number)])
+

@@ -1,0 +1,177 @@
+"""The setup checks on the seeded sandbox: they find exactly the seed's deliberate misconfigurations, name the
+Gripp VAT rate or ledger and what to change, pass everything else, and survive a broken link."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from sync import cli
+from sync.checks import CHECK_KEYS, run_checks
+from sync.config import SETTING_NAMES
+from sync.linking import link_with_key
+from sync.sandbox.seed import ADMIN_ACADEMY, ADMIN_STUDIO, koppelsleutel_for, manifest
+from sync.sandbox.world import ALL_SCOPES
+from sync.store import setup as setup_repo
+
+
+def by_key(results):
+    keys = [r.key for r in results]
+    assert keys == list(CHECK_KEYS)[:len(keys)] and len(keys) >= len(CHECK_KEYS) - 1
+    return {r.key: r for r in results}
+
+
+def failing(results) -> dict[str, set[tuple[str, str]]]:
+    return {r.key: {(d["code"], d["subject"]) for d in r.details} for r in results if r.status == "fail"}
+
+
+def test_identity_1_fails_only_on_the_missing_ledger_8200(services, world):
+    results = by_key(run_checks(services, 1))
+    assert failing(results.values()) == {"ledgers": {("LEDGER_MISSING", "ledger:8200")}}
+    ledgers = results["ledgers"]
+    assert "8200 Omzet licenties" in ledgers.explanation("nl") and "8200" in ledgers.fix("nl")
+    assert "does not exist" in ledgers.explanation("en") and "Create account 8200" in ledgers.fix("en")
+    seed = manifest(world)
+    assert set(ledgers.details[0]["numbers"]) == {n for n, why in seed.blocked_expected.items()
+                                                  if why == "LEDGER_MISSING"}
+    for key in ("gripp", "subscription", "koppelsleutel", "integrations", "vat", "start_date"):
+        assert results[key].status == "pass", (key, results[key].explanation("en"))
+    assert "6% (t/m 2018)’ → Laag" in results["vat"].explanation("nl")  # 6 % on its dates, 9 % is another rate
+    _debtors_and_dry_run_tell_the_seeds_story(results, seed, 1)
+
+
+def test_identity_2_fails_on_the_unmapped_vat_rate_and_two_ledgers(services, world):
+    results = by_key(run_checks(services, 2))
+    assert failing(results.values()) == {
+        "vat": {("VAT_UNMAPPED", "vat:6")},
+        "ledgers": {("LEDGER_VAT_MISMATCH", "ledger:8100/vat:1"), ("LEDGER_INACTIVE", "ledger:8300")},
+    }
+    vat, ledgers = results["vat"], results["ledgers"]
+    assert "‘Vrijgesteld’ (Gripp id 6)" in vat.explanation("nl") and "Geen" in vat.fix("nl")
+    assert "8100" in ledgers.explanation("en") and "does not allow VAT kind Hoog" in ledgers.explanation("en")
+    assert "‘21%’" in ledgers.explanation("en") and "Allow VAT kind Hoog on account 8100" in ledgers.fix("en")
+    assert "8300" in ledgers.explanation("nl") and "non-actief" in ledgers.explanation("nl")
+    assert "Reactivate account 8300" in ledgers.fix("en")
+    seed = manifest(world)
+    for detail in vat.details + ledgers.details:
+        reason = {"VAT_UNMAPPED": "VAT_UNMAPPED", "LEDGER_VAT_MISMATCH": "LEDGER_VAT_MISMATCH",
+                  "LEDGER_INACTIVE": "LEDGER_INACTIVE"}[detail["code"]]
+        assert set(detail["numbers"]) == {n for n, why in seed.blocked_expected.items() if why == reason}
+    for key in ("gripp", "subscription", "koppelsleutel", "integrations", "start_date"):
+        assert results[key].status == "pass", (key, results[key].explanation("en"))
+    _debtors_and_dry_run_tell_the_seeds_story(results, seed, 2)
+
+
+def _debtors_and_dry_run_tell_the_seeds_story(results, seed, identity_id: int) -> None:
+    # The seed's one relatie whose number now belongs to another name is a warning, named.
+    debtors = results["debtors"]
+    assert debtors.status == "warning"
+    assert [c["customernumber"] for c in debtors.details] == [seed.relatie_conflicts[identity_id]]
+    assert f"{len(seed.missing_relaties[identity_id])} will be created" in debtors.explanation("en")
+    # The dry run: what the first sync books, blocks (with the reason) and brings back.
+    dry = results["dry_run"]
+    blocked = {n: why for n, why in seed.blocked_expected.items() if n in {d["number"] for d in dry.details}}
+    assert {d["number"]: d["code"] for d in dry.details} == blocked
+    assert len(blocked) == sum(1 for n in seed.blocked_expected if n in seed.sent_invoices_by_identity[identity_id])
+    to_book = len(seed.to_book_by_identity[identity_id])
+    payments = sum(1 for n in seed.payments_expected if n in seed.sent_invoices_by_identity[identity_id])
+    assert dry.status == "warning"
+    assert dry.explanation("en").startswith(
+        f"{to_book} invoices would be booked ({len(seed.prebooked_by_identity[identity_id])} are already in "
+        f"SnelStart and are adopted, not booked twice), {len(blocked)} blocked and {payments} payments")
+
+
+def test_fixing_the_mapping_turns_the_check_green(services):
+    setup_repo.put_ledger_mapping(services.store, 1, 8200, "8200 Omzet licenties", "8000", "test")
+    results = by_key(run_checks(services, 1, include_dry_run=False))
+    assert failing(results.values()) == {}
+    assert results["ledgers"].status == "pass"
+
+
+def test_revoked_koppelsleutel_fails_the_key_check_plainly_and_the_rest_skips(services, sandbox):
+    sandbox.snelstart.revoke_key(koppelsleutel_for(ADMIN_STUDIO))
+    results = by_key(run_checks(services, 1))
+    key = results["koppelsleutel"]
+    assert key.status == "fail"
+    assert "koppelsleutel" in key.explanation("nl") and "ingetrokken" in key.explanation("nl")
+    assert "Link the administration again" in key.fix("en")
+    assert results["gripp"].status == "pass" and results["subscription"].status == "pass"
+    for name in ("integrations", "vat", "ledgers", "debtors", "dry_run"):
+        assert results[name].status == "warning" and results[name].explanation("en").startswith("Not run")
+    assert setup_repo.get_link(services.store, 1).health == "broken"
+
+
+def test_with_a_revoked_key_the_mapping_checks_use_the_last_fetched_snelstart_data(services, sandbox):
+    run_checks(services, 2, include_dry_run=False)  # fetches and caches SnelStart's ledgers and VAT rates
+    sandbox.snelstart.revoke_key(koppelsleutel_for("a0000002-0000-4000-8000-000000000002"))
+    results = by_key(run_checks(services, 2))
+    assert results["koppelsleutel"].status == "fail"
+    assert set(failing(results.values())) == {"koppelsleutel", "vat", "ledgers"}
+    assert "could not be read now" in results["vat"].explanation("en")
+    assert results["dry_run"].status == "warning"
+
+
+def test_missing_scopes_fail_the_integrations_check_and_are_listed(services, sandbox):
+    scopes = [s for s in ALL_SCOPES if s not in ("bankieren:read", "documenten:write")]
+    link_with_key(services, 3, sandbox.snelstart.issue_key(ADMIN_ACADEMY, scopes), start_date=date(2024, 1, 1),
+                  actor="test")
+    results = by_key(run_checks(services, 3, include_dry_run=False))
+    integrations = results["integrations"]
+    assert integrations.status == "fail"
+    assert "documenten:write, bankieren:read" in integrations.explanation("en")
+    assert {d["scope"] for d in integrations.details if not d["granted"]} == {"bankieren:read", "documenten:write"}
+    assert results["koppelsleutel"].status == "pass"
+
+
+def test_without_settings_read_the_administration_cannot_be_confirmed(services, sandbox):
+    key = sandbox.snelstart.issue_key(ADMIN_ACADEMY, [s for s in ALL_SCOPES if s != "settings:read"])
+    setup_repo.save_link(services.store, identity_id=3, administration_id=ADMIN_ACADEMY,
+                         administration_name="Noord Academy", koppelsleutel_enc=services.vault.encrypt(key),
+                         key_hint="…" + key[-4:], start_date=date(2024, 1, 1), actor="test")
+    results = by_key(run_checks(services, 3, include_dry_run=False))
+    assert results["koppelsleutel"].status == "fail" and "settings:read" in results["koppelsleutel"].explanation("en")
+    assert "settings:read" in results["integrations"].explanation("en")
+
+
+def test_unlinked_identity_is_told_to_link_first(services):
+    results = by_key(run_checks(services, 3))
+    assert results["koppelsleutel"].status == "fail" and "not linked" in results["koppelsleutel"].explanation("en")
+    assert results["start_date"].status == "fail"
+    assert results["dry_run"].status == "warning"
+
+
+def test_missing_start_date_fails(services):
+    services.store.execute("UPDATE links SET start_date = NULL WHERE identity_id = 2")
+    result = by_key(run_checks(services, 2, include_dry_run=False))["start_date"]
+    assert result.status == "fail" and "start date" in result.explanation("en").lower()
+    assert "startdatum" in result.fix("nl")
+
+
+def test_refused_subscription_key_fails_its_own_check(services, world):
+    world.snelstart.subscription_keys = ["someone-elses-key"]
+    results = by_key(run_checks(services, 1))
+    assert results["subscription"].status == "fail" and "90" in results["subscription"].explanation("en")
+    assert results["koppelsleutel"].status == "warning"  # the token works; the administration is out of reach
+
+
+def test_cli_check_prints_the_results_and_exits_non_zero(tmp_path, monkeypatch, capsys):
+    for name in SETTING_NAMES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("SYNC_DB_PATH", str(tmp_path / "cli.duckdb"))
+    monkeypatch.setenv("CONSOLE_PUBLIC_URL", "http://console.test")
+    code = cli.main(["check", "--lang", "en"])
+    out = capsys.readouterr().out
+    assert code == cli.EXIT_FAILED
+    assert out.count("[FAIL") == 3  # 8200 for identity 1; Vrijgesteld, 8100/8300 for identity 2
+    assert "8200 Omzet licenties" in out and "Vrijgesteld" in out
+    assert cli.main(["check", "--identity", "1"]) == cli.EXIT_FAILED
+    capsys.readouterr()
+
+
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_every_result_speaks_both_languages(services, lang):
+    for r in run_checks(services, 2, include_dry_run=False):
+        assert r.title(lang) and r.explanation(lang)
+        if r.status != "pass":
+            assert r.fix(lang) or r.explanation(lang).startswith(("Niet uitgevoerd", "Not run"))
