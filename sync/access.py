@@ -1,0 +1,71 @@
+"""Who may do what. Two roles: *support* (everything) and *finance* (open items, exports, sync now, acknowledge
+alerts; no linking, mappings, checks, schedule or keys). Enforced in the use cases; the console only hides
+what a role cannot use, it is not the guard.
+
+Callers inside the process that are not a signed-in person (the command line — whoever has a shell on the
+machine already has the database and the keys —, the scheduler, tests) pass a plain string as the actor and
+are trusted; the console always passes an `Actor` built from the signed-in user.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+PERMISSIONS = ("view", "export", "sync", "acknowledge", "checks", "link", "mappings", "schedule", "keys")
+ROLES: dict[str, frozenset[str]] = {
+    "support": frozenset(PERMISSIONS),
+    "finance": frozenset({"view", "export", "sync", "acknowledge"}),
+}
+ROLE_LABELS = {"support": ("Support", "Support"), "finance": ("Financiële administratie", "Finance")}
+
+_WHAT = {
+    "sync": ("synchroniseren", "run a sync"),
+    "acknowledge": ("meldingen afhandelen", "acknowledge alerts"),
+    "checks": ("controles uitvoeren", "run checks"),
+    "link": ("koppelingen beheren", "manage links"),
+    "mappings": ("BTW- en grootboekkoppelingen wijzigen", "change VAT and ledger mappings"),
+    "schedule": ("het schema wijzigen", "change the schedule"),
+    "keys": ("sleutels beheren", "manage keys"),
+    "export": ("exporteren", "export"),
+    "view": ("bekijken", "view"),
+}
+
+
+@dataclass(frozen=True)
+class Actor:
+    name: str
+    role: str
+
+    def __post_init__(self) -> None:
+        if self.role not in ROLES:
+            raise ValueError(f"unknown role {self.role!r}; use one of {sorted(ROLES)}")
+
+    def can(self, permission: str) -> bool:
+        return permission in ROLES[self.role]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class NotAllowed(PermissionError):
+    def __init__(self, actor: Actor, permission: str) -> None:
+        what_nl, what_en = _WHAT.get(permission, (permission, permission))
+        role_nl, role_en = ROLE_LABELS[actor.role]
+        self.nl = f"{actor.name} ({role_nl}) mag niet {what_nl}. Vraag iemand van support."
+        self.en = f"{actor.name} ({role_en}) may not {what_en}. Ask someone from support."
+        super().__init__(self.en)
+
+
+def require(actor: Actor | str, permission: str) -> None:
+    if permission not in PERMISSIONS:
+        raise ValueError(f"unknown permission {permission!r}")
+    if isinstance(actor, Actor) and not actor.can(permission):
+        raise NotAllowed(actor, permission)
+
+
+def can(actor: Actor | str, permission: str) -> bool:
+    return not isinstance(actor, Actor) or actor.can(permission)
+
+
+def actor_name(actor: Actor | str) -> str:
+    return actor.name if isinstance(actor, Actor) else str(actor)
