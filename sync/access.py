@@ -69,3 +69,9 @@ def can(actor: Actor | str, permission: str) -> bool:
 
 def actor_name(actor: Actor | str) -> str:
     return actor.name if isinstance(actor, Actor) else str(actor)
+
+
+def authorize(actor: Actor | str, permission: str) -> str:
+    """`require`, then the name to record in the audit log."""
+    require(actor, permission)
+    return actor_name(actor)

@@ -35,6 +35,7 @@ from typing import Any, Literal
 
 import httpx
 
+from sync.access import Actor, require
 from sync.gripp import errors as gripp_errors
 from sync.jobs.inputs import invoice_input, invoices_in_scope, mapping_context
 from sync.jobs.refresh import reference_age, refresh_gripp, refresh_reference
@@ -230,8 +231,10 @@ class _Run:
         return (f" {nl}" if nl else "", f" {en}" if en else "")
 
 
-def run_checks(services: Services, identity_id: int, *, include_dry_run: bool = True) -> list[CheckResult]:
+def run_checks(services: Services, identity_id: int, *, include_dry_run: bool = True,
+               actor: Actor | str = "system") -> list[CheckResult]:
     """Every check for one identity, in the order support walks through them. Never raises for a broken link."""
+    require(actor, "checks")
     run = _Run(services, identity_id, link=setup_repo.get_link(services.store, identity_id))
     steps: list[tuple[str, Callable[[_Run], CheckResult]]] = [
         ("gripp", _check_gripp),

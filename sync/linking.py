@@ -28,6 +28,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
+from sync.access import Actor, authorize
 from sync.config import Settings
 from sync.dates import AMSTERDAM, now_amsterdam
 from sync.jobs.refresh import refresh_gripp
@@ -264,7 +265,7 @@ def _shared_error(verified: VerifiedKey) -> LinkError:
 
 
 def _save_link(services: Services, identity_id: int, key: str, verified: VerifiedKey, *, start_date: date | None,
-               actor: str, how: str) -> None:
+               actor: Actor | str, how: str) -> None:
     """Caller holds a transaction. The link itself plus its audit event."""
     store = services.store
     previous = setup_repo.get_link(store, identity_id)
@@ -301,8 +302,9 @@ def _supersede_pending(store: Store, identity_id: int, keep: str | None = None) 
 
 
 def link_with_key(services: Services, identity_id: int, koppelsleutel: str, *, start_date: date | None = None,
-                  actor: str, confirm_shared: bool = False) -> VerifiedKey:
+                  actor: Actor | str, confirm_shared: bool = False) -> VerifiedKey:
     """The paste fallback: verify the key, then store it encrypted as the identity's link."""
+    actor = authorize(actor, "link")
     store = services.store
     _require_identity(store, identity_id)
     key = _clean_key(koppelsleutel)
@@ -316,8 +318,9 @@ def link_with_key(services: Services, identity_id: int, koppelsleutel: str, *, s
     return verified
 
 
-def unlink(services: Services, identity_id: int, *, actor: str) -> bool:
+def unlink(services: Services, identity_id: int, *, actor: Actor | str) -> bool:
     """Remove the identity's link (its bookings and history stay). False when it was not linked."""
+    actor = authorize(actor, "link")
     store = services.store
     with store.transaction():
         link = setup_repo.get_link(store, identity_id)
@@ -336,8 +339,9 @@ def unlink(services: Services, identity_id: int, *, actor: str) -> bool:
 # ================================================================================================ identities
 
 
-def add_identity(services: Services, identity_id: int, name: str, *, actor: str) -> None:
+def add_identity(services: Services, identity_id: int, name: str, *, actor: Actor | str) -> None:
     """Gripp has no identity entity: one that has no invoices or companies yet can be added by its id."""
+    actor = authorize(actor, "link")
     if isinstance(identity_id, bool) or not isinstance(identity_id, int) or identity_id <= 0:
         raise LinkError("Een identiteit-id is een positief geheel getal.", "An identity id is a positive whole number.")
     name = (name or "").strip()
@@ -360,9 +364,10 @@ def discover_identities(services: Services) -> list[dict]:
 # ================================================================================================ activation
 
 
-def start_activation(services: Services, identity_id: int, *, actor: str,
+def start_activation(services: Services, identity_id: int, *, actor: Actor | str,
                      ttl: timedelta = ACTIVATION_TTL) -> ActivationRequest:
     """A single-use, expiring referenceKey for this identity and the SnelStart page to send the user to."""
+    actor = authorize(actor, "link")
     store = services.store
     _require_identity(store, identity_id)
     reference_key = secrets.token_urlsafe(32)  # 256 bits: unguessable, URL-safe, far below SnelStart's 500
@@ -648,8 +653,9 @@ def pending_activation(services: Services, identity_id: int) -> dict | None:
 
 
 def confirm_activation(services: Services, identity_id: int, reference_key: str, *, start_date: date | None = None,
-                       actor: str, confirm_shared: bool = False) -> VerifiedKey:
+                       actor: Actor | str, confirm_shared: bool = False) -> VerifiedKey:
     """The user's "Opslaan": the delivered key becomes the identity's link (once)."""
+    actor = authorize(actor, "link")
     store = services.store
     row = _request(store, reference_key) if isinstance(reference_key, str) else None
     if row is None or row["identity_id"] != identity_id or _state(row) != "pending" or not row["key_enc"]:

@@ -23,6 +23,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Literal
 
+from sync.access import Actor, authorize
 from sync.checks import FAIL, LEDGER_CODES, PASS, VAT_CODES, WARNING, CheckResult, problem_groups, service_today
 from sync.checks import used_rates_and_ledgers as _used
 from sync.gripp import errors as gripp_errors
@@ -396,8 +397,9 @@ _LEDGER_TITLE = ("Grootboekkoppeling", "Ledger mapping")
 
 
 def save_vat_mapping(services: Services, identity_id: int, gripp_vat_id: int, gripp_label: str, kind: str,
-                     percentage: Decimal | str, *, actor: str) -> list[CheckResult]:
+                     percentage: Decimal | str, *, actor: Actor | str) -> list[CheckResult]:
     """Save a Gripp VAT rate → SnelStart kind; the result says whether it is right on every invoice date."""
+    actor = authorize(actor, "mappings")
     store = services.store
     identity_id = _identity(store, identity_id)
     gripp_vat_id = _gripp_id(gripp_vat_id, "BTW-tarief", "VAT rate")
@@ -453,8 +455,9 @@ def save_vat_mapping(services: Services, identity_id: int, gripp_vat_id: int, gr
 
 
 def save_ledger_mapping(services: Services, identity_id: int, gripp_ledger_id: int, gripp_label: str,
-                        snelstart_number: str | int, *, actor: str) -> list[CheckResult]:
+                        snelstart_number: str | int, *, actor: Actor | str) -> list[CheckResult]:
     """Save a Gripp ledger → SnelStart grootboek number. A number SnelStart does not have is refused."""
+    actor = authorize(actor, "mappings")
     store = services.store
     identity_id = _identity(store, identity_id)
     gripp_ledger_id = _gripp_id(gripp_ledger_id, "grootboek", "ledger")

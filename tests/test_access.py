@@ -45,3 +45,37 @@ def test_configured_users_sign_in_with_hashed_passwords_only():
     assert authenticate(users, "femke", "geheim") == Actor("femke", "finance")
     assert authenticate(users, "femke", "fout") is None
     assert authenticate(users, "nobody", "geheim") is None
+
+
+def test_use_cases_refuse_finance_for_linking_mappings_and_checks(services, sandbox, tmp_path):
+    from sync import linking, suggestions
+    from sync.checks import run_checks
+    from sync.jobs.mappings_io import export_csv, import_csv
+    from sync.store import setup as setup_repo
+
+    key = sandbox.snelstart.issue_key(next(iter(sandbox.world.snelstart.administrations)))
+    before = setup_repo.links(services.store)
+    with pytest.raises(NotAllowed):
+        linking.link_with_key(services, 3, key, actor=FINANCE)
+    with pytest.raises(NotAllowed):
+        linking.unlink(services, 1, actor=FINANCE)
+    with pytest.raises(NotAllowed):
+        linking.start_activation(services, 3, actor=FINANCE)
+    with pytest.raises(NotAllowed):
+        suggestions.save_ledger_mapping(services, 1, 8000, "Omzet hoog", "8000", actor=FINANCE)
+    with pytest.raises(NotAllowed):
+        run_checks(services, 1, actor=FINANCE)
+    target = tmp_path / "m.csv"
+    export_csv(services.store, target)
+    with pytest.raises(NotAllowed):
+        import_csv(services.store, target, actor=FINANCE)
+    assert setup_repo.links(services.store) == before
+
+
+def test_support_changes_are_audited_with_who_did_them(services):
+    from sync import linking
+    from sync.store import history
+
+    linking.unlink(services, 2, actor=SUPPORT)
+    event = history.events(services.store, kind="link")[0]
+    assert event["actor"] == "sanne"

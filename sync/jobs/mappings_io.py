@@ -11,6 +11,7 @@ import csv
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+from sync.access import Actor, authorize
 from sync.store import setup as setup_repo
 from sync.store.db import Store
 
@@ -36,7 +37,8 @@ def export_csv(store: Store, path: Path) -> int:
     return len(rows)
 
 
-def import_csv(store: Store, path: Path, *, actor: str) -> int:
+def import_csv(store: Store, path: Path, *, actor: Actor | str) -> int:
+    actor = authorize(actor, "mappings")
     with path.open(newline="", encoding="utf-8-sig") as handle:
         reader = csv.DictReader(handle)
         if reader.fieldnames != HEADER:
