@@ -73,6 +73,9 @@ def _parser() -> argparse.ArgumentParser:
     i.add_argument("file", type=Path)
     i.set_defaults(handler=_cmd_mappings_import)
 
+    p = sub.add_parser("hash-password", help="a bcrypt hash for a console user in .streamlit/secrets.toml")
+    p.set_defaults(handler=_cmd_hash_password)
+
     p = sub.add_parser("reset-sandbox", help="reseed the sandbox and clear the local database")
     p.set_defaults(handler=_cmd_reset_sandbox)
     return parser
@@ -222,6 +225,19 @@ def _cmd_mappings_import(args: argparse.Namespace) -> int:
             _say(f"  {problem}")
         return EXIT_FAILED
     print(f"{n} mappings imported from {args.file}")
+    return EXIT_OK
+
+
+def _cmd_hash_password(args: argparse.Namespace) -> int:
+    import getpass
+
+    from sync.users import hash_password
+
+    password = getpass.getpass("Password: ") if sys.stdin.isatty() else sys.stdin.readline().rstrip("\n")
+    if len(password) < 10:
+        _say("error: use at least 10 characters.")
+        return EXIT_FAILED
+    print(hash_password(password))
     return EXIT_OK
 
 

@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sync.snelstart.constants import tier as snelstart_tier
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA_DIR = PROJECT_ROOT / "data"
 
@@ -25,6 +27,7 @@ SETTING_NAMES = (
     "CONSOLE_PUBLIC_URL",
     "SYNC_DB_PATH",
     "SYNC_SECRET_KEY",
+    "SNELSTART_TIER",
 )
 # Any of these set means "real services": sandbox mode is only for a machine with none of them.
 _SERVICE_SETTINGS = SETTING_NAMES[:7]
@@ -57,6 +60,7 @@ class Settings:
     db_path: Path
     secret_key: str | None
     sandbox: bool
+    snelstart_tier: str = "test"  # test | production: the per-administration rate limits the client paces to
     extra: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @property
@@ -118,6 +122,7 @@ def load_settings(env: Mapping[str, str] | None = None, secrets: Mapping[str, ob
         db_path=db_path,
         secret_key=merged.get("SYNC_SECRET_KEY"),
         sandbox=sandbox,
+        snelstart_tier=snelstart_tier(merged.get("SNELSTART_TIER") or ("sandbox" if sandbox else None)).name,
     )
 
 

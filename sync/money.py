@@ -23,7 +23,7 @@ def to_decimal(value: object) -> Decimal:
     if isinstance(value, int):
         return Decimal(value)
     if isinstance(value, float):
-        return Decimal(repr(value))
+        return Decimal(repr(float(value)))  # float(): numpy scalars repr as "np.float64(…)"
     try:
         return Decimal(str(value).strip().replace(",", "."))
     except InvalidOperation as exc:

@@ -27,6 +27,10 @@ class Services:
     sandbox: object | None = None  # sync.sandbox.sandbox.Sandbox in sandbox mode
     transport: httpx.BaseTransport | None = None
     sleep: Callable[[float], None] = time.sleep
+    # Tests and load runs share one virtual clock between the simulators and the clients (rate limits, token
+    # expiry) and use short timeouts over loopback; None keeps each client's own default.
+    clock: Callable[[], float] | None = None
+    timeout: float | None = None
     _gripp: GrippClient | None = field(default=None, repr=False)
     _snelstart: dict[str, SnelStartClient] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -38,7 +42,7 @@ class Services:
                     raise RuntimeError("GRIPP_API_TOKEN is not set.")
                 self._gripp = GrippClient(
                     self.settings.gripp_api_url, self.settings.gripp_api_token, transport=self.transport,
-                    sleep=self.sleep,
+                    sleep=self.sleep, **self._client_options(),
                 )
             return self._gripp
 
@@ -49,7 +53,16 @@ class Services:
         return SnelStartClient(
             self.settings.snelstart_api_url, self.settings.snelstart_auth_url,
             self.settings.snelstart_subscription_key, koppelsleutel, transport=self.transport, sleep=self.sleep,
+            limits=self.settings.snelstart_tier, **self._client_options(),
         )
+
+    def _client_options(self) -> dict:
+        options: dict = {}
+        if self.clock is not None:
+            options["clock"] = self.clock
+        if self.timeout is not None:
+            options["timeout"] = httpx.Timeout(self.timeout)
+        return options
 
     def snelstart(self, identity_id: int) -> SnelStartClient:
         """The client for an identity's linked administration, cached per key (tokens are reused)."""
@@ -103,14 +116,15 @@ def open_sandbox(settings: Settings):  # -> Sandbox
     return Sandbox(world, base_url=settings.console_public_url, state_path=settings.sandbox_state_path)
 
 
-def bootstrap_sandbox_setup(services: Services) -> bool:
-    """On a fresh database in sandbox mode, configure the demo's links and mappings (as support would)."""
+def bootstrap_sandbox_setup(services: Services, setup: object | None = None) -> bool:
+    """On a fresh database in sandbox mode, configure the demo's links and mappings (as support would).
+    `setup` is another `SandboxSetup` (the bulk world's, for load runs); default the demo's."""
     from sync.sandbox.seed import demo_setup
 
     store = services.store
     if store.scalar("SELECT count(*) FROM identities") or store.scalar("SELECT count(*) FROM links"):
         return False
-    setup = demo_setup()
+    setup = setup or demo_setup()
     world = services.sandbox.world  # type: ignore[union-attr]
     with store.transaction():
         for identity_id, name in world.gripp.identities.items():

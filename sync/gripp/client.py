@@ -31,6 +31,7 @@ from sync.gripp.constants import (
     ERROR_PAGING,
     ERROR_THROTTLED,
     MAX_PAGE_SIZE,
+    PACING_SPARE_TOKENS,
     PAGES_PER_POST,
     PDF_CONTENT_TYPES,
     PDF_MAGIC,
@@ -53,6 +54,7 @@ from sync.gripp.errors import (
     GrippUnknownMethodError,
 )
 from sync.gripp.filters import Filter, FilterLike, OrderingLike, filters_json, orderings_json, wire_value
+from sync.pacing import TokenBucket
 from sync.retry import DEFAULT_TIMEOUT, RetryPolicy, retry_after_seconds
 
 log = logging.getLogger(__name__)
@@ -135,7 +137,7 @@ class GrippClient:
         policy: RetryPolicy | None = None,
         timeout: httpx.Timeout = DEFAULT_TIMEOUT,
         wall_clock: Callable[[], datetime] = now_amsterdam,
-        burst_capacity: int | None = BURST_CAPACITY,
+        burst_capacity: int | None = BURST_CAPACITY - PACING_SPARE_TOKENS,
         burst_refill_per_second: float = BURST_REFILL_PER_SECOND,
     ) -> None:
         if not token:
@@ -149,7 +151,8 @@ class GrippClient:
         self._lock = threading.Lock()
         self._next_id = 0
         # Pace ourselves to Gripp's burst bucket so the 503 throttle is the exception, not the rule.
-        self._pacer = _Pacer(burst_capacity, burst_refill_per_second, clock, sleep) if burst_capacity else None
+        self.pacer = (TokenBucket(burst_capacity, burst_refill_per_second, clock=clock, sleep=sleep)
+                      if burst_capacity else None)
         self.request_count = 0
         self.pdf_request_count = 0
         self.rate_limit_remaining: int | None = None
@@ -341,8 +344,8 @@ class GrippClient:
         """POST the batch; return its JSON elements and the HTTP status, retrying what may be retried."""
         attempt = 0
         while True:
-            if self._pacer is not None:
-                self._pacer.acquire()
+            if self.pacer is not None:
+                self.pacer.acquire()
             with self._lock:
                 self.request_count += 1
             try:
@@ -493,32 +496,6 @@ class _Secret:
         return "<secret>"
 
     __str__ = __repr__
-
-
-class _Pacer:
-    """A client-side copy of Gripp's burst bucket: wait before sending rather than be refused."""
-
-    def __init__(self, capacity: int, rate: float, clock: Callable[[], float], sleep: Callable[[float], None]):
-        self.capacity = float(capacity)
-        self.rate = rate
-        self.clock = clock
-        self.sleep = sleep
-        self.tokens = float(capacity)
-        self.updated = clock()
-        self.lock = threading.Lock()
-
-    def acquire(self) -> None:
-        with self.lock:  # held while sleeping on purpose: threads queue for the same bucket
-            now = self.clock()
-            self.tokens = min(self.capacity, self.tokens + max(0.0, now - self.updated) * self.rate)
-            self.updated = max(self.updated, now)
-            if self.tokens >= 1:
-                self.tokens -= 1
-                return
-            wait = (1 - self.tokens) / self.rate
-            self.sleep(wait)
-            self.tokens = 0.0
-            self.updated += wait
 
 
 def encode_json(value: Any) -> str:

@@ -19,6 +19,7 @@ from typing import Any
 
 from sync.dates import today_amsterdam
 from sync.gripp.client import GrippCall, GrippClient
+from sync.gripp.errors import GrippBusyError
 from sync.gripp.filters import Filter
 from sync.gripp.models import Invoice
 from sync.jobs import errors
@@ -51,6 +52,7 @@ class PaymentReport:
     paid_in_gripp_only: int = 0
     pending: int = 0
     would_register: list[Registration] = field(default_factory=list)
+    paused: BaseException | None = None  # Gripp's quota ran out: sending stopped, resumes at `paused.resume_at`
 
     def counts(self) -> dict[str, int]:
         return {"payments_registered": self.registered, "payments_pending": self.pending,
@@ -149,9 +151,17 @@ def pull_payments(store: Store, gripp: GrippClient, link: Link, *, run_id: str |
     if dry_run:
         report.would_register = registrations
         return report
-    registrations = _settle_unfinished(store, gripp, link, registrations, report)
+    try:
+        registrations = _settle_unfinished(store, gripp, link, registrations, report)
+    except Exception as exc:
+        if errors.kind_of(exc) != errors.PAUSED:
+            raise
+        report.pending, report.paused = len(registrations), exc
+        return report
     for start in range(0, len(registrations), CALLS_PER_POST):
-        _send(store, gripp, link, registrations[start:start + CALLS_PER_POST], run_id, report)
+        if not _send(store, gripp, link, registrations[start:start + CALLS_PER_POST], run_id, report):
+            report.pending += max(0, len(registrations) - (start + CALLS_PER_POST))  # not sent: they wait
+            break
     return report
 
 
@@ -165,7 +175,9 @@ def _settle_unfinished(store: Store, gripp: GrippClient, link: Link, registratio
     invoice_ids = sorted({r["invoice_id"] for r in sending.values()})
     calls = [GrippCall("invoice.getone", [[Filter("invoice.id", "equals", i).to_json()]]) for i in invoice_ids]
     present: dict[str, int | None] = {}
-    for result in gripp.batch(calls):
+    results = [result for start in range(0, len(calls), CALLS_PER_POST)
+               for result in gripp.batch(calls[start:start + CALLS_PER_POST])]
+    for result in results:
         payload = result.unwrap()
         for row in (payload or {}).get("rows", []):
             for payment in Invoice.from_row(row).payments:
@@ -179,10 +191,15 @@ def _settle_unfinished(store: Store, gripp: GrippClient, link: Link, registratio
 
 
 def _send(store: Store, gripp: GrippClient, link: Link, batch: list[Registration], run_id: str | None,
-          report: PaymentReport) -> None:
-    for reg in batch:  # intent first: a crash after the Gripp call is settled by the marker
-        outbox.payment_intent(store, marker=reg.marker, identity_id=link.identity_id, invoice_id=reg.invoice_id,
-                              booking_id=reg.booking_id, amount=reg.amount, pay_date=reg.pay_date)
+          report: PaymentReport) -> bool:
+    """Register one batch in one POST. False: Gripp cannot take more this run (the rest waits).
+
+    The batch's intents are committed together before the call, its results together after it: a crash in
+    between leaves the markers 'sending', which the next run settles by reading Gripp back."""
+    # Intents first (one statement for the batch): a crash after the Gripp call is settled by the markers.
+    outbox.payment_intents(store, [{"marker": reg.marker, "identity_id": link.identity_id, "invoice_id": reg.invoice_id,
+                                    "booking_id": reg.booking_id, "amount": reg.amount, "pay_date": reg.pay_date}
+                                   for reg in batch])
     calls = [
         GrippCall("payment.create", [{
             "invoice": reg.invoice_id, "date": reg.pay_date.isoformat(), "amount": reg.amount,
@@ -194,42 +211,73 @@ def _send(store: Store, gripp: GrippClient, link: Link, batch: list[Registration
     try:
         results = gripp.batch(calls)
     except Exception as exc:
-        if errors.kind_of(exc) == errors.LINK:
+        kind = errors.kind_of(exc)
+        if kind == errors.LINK:
             raise errors.link_broken(exc) from exc
-        report.pending += len(batch)  # left 'sending': the next run reads Gripp back before sending again
+        if kind == errors.STORE:
+            raise
+        report.pending += len(batch)
+        if kind == errors.PAUSED or isinstance(exc, GrippBusyError):
+            # Refused before any work (quota, burst throttle): nothing was registered, so the intents go.
+            outbox.payments_not_sent(store, [reg.marker for reg in batch])
+            if kind == errors.PAUSED:
+                report.paused = exc  # the runner says when it resumes, once
+                return False
+        # Otherwise left 'sending': the next run reads Gripp back before sending again.
         nl, en = errors.describe(exc)
         log.log_event(store, "retry", f"Betalingen nog niet in Gripp gezet: {nl}",
                       f"Payments not yet in Gripp: {en}", level="warning", run_id=run_id,
                       identity_id=link.identity_id)
-        return
+        return kind == errors.UNKNOWN  # one lost answer: carry on; Gripp busy or unreachable: stop for now
+    registered, entries = [], []
     for reg, result in zip(batch, results, strict=True):
+        common = {"run_id": run_id, "identity_id": link.identity_id, "invoice_id": reg.invoice_id,
+                  "invoice_number": reg.number}
         if not result.ok:
-            report.pending += 1
+            report.pending += 1  # left 'sending': the next run reads this invoice back first
+            entries.append({**common, "kind": "retry", "level": "warning",
+                            "message_nl": f"Gripp weigerde de betaling op factuur {reg.number}: {result.error}",
+                            "message_en": f"Gripp refused the payment on invoice {reg.number}: {result.error}"})
             continue
-        recordid = (result.result or {}).get("recordid") if isinstance(result.result, dict) else None
-        outbox.payment_done(store, reg.marker, recordid)
-        _apply_locally(store, reg)
-        report.registered += 1
-        report.amount += reg.amount
-        log.log_event(store, "payment",
-                      f"Betaling van € {reg.amount} op factuur {reg.number} in Gripp gezet "
-                      f"({reg.pay_date:%d-%m-%Y}).",
-                      f"Payment of €{reg.amount} on invoice {reg.number} registered in Gripp "
-                      f"({reg.pay_date:%Y-%m-%d}).",
-                      run_id=run_id, identity_id=link.identity_id, invoice_id=reg.invoice_id,
-                      invoice_number=reg.number, detail={"marker": reg.marker})
+        registered.append((reg, (result.result or {}).get("recordid") if isinstance(result.result, dict) else None))
+        entries.append({**common, "kind": "payment", "detail": {"marker": reg.marker},
+                        "message_nl": f"Betaling van € {reg.amount} op factuur {reg.number} in Gripp gezet "
+                                      f"({reg.pay_date:%d-%m-%Y}).",
+                        "message_en": f"Payment of €{reg.amount} on invoice {reg.number} registered in Gripp "
+                                      f"({reg.pay_date:%Y-%m-%d})."})
+    with store.transaction():  # the batch's results together: a crash here leaves them 'sending', read back
+        for reg, recordid in registered:
+            outbox.payment_done(store, reg.marker, recordid)
+        _apply_locally(store, [reg for reg, _ in registered])
+        log.log_events(store, entries)
+    report.registered += len(registered)
+    report.amount += sum((reg.amount for reg, _ in registered), ZERO)
+    return True
 
 
-def _apply_locally(store: Store, reg: Registration) -> None:
-    """Keep the cache true until the next Gripp refresh reads the invoice back."""
-    row = store.one("SELECT payments_json FROM gripp_invoices WHERE invoice_id = ?", [reg.invoice_id])
-    payments = invoice_payments(row or {})
-    payments.append({"amount": str(reg.amount), "date": reg.pay_date.isoformat(),
-                     "extendedproperties": json.dumps({MARKER_KEY: reg.marker})})
+def _apply_locally(store: Store, regs: list[Registration]) -> None:
+    """Keep the cache true until the next Gripp refresh reads the invoices back (one read, one write per batch)."""
+    if not regs:
+        return
+    ids = sorted({reg.invoice_id for reg in regs})
+    current = {r["invoice_id"]: invoice_payments(r) for r in store.rows(
+        f"SELECT invoice_id, payments_json FROM gripp_invoices WHERE invoice_id IN ({', '.join('?' for _ in ids)})",
+        ids)}
+    added: dict[int, Decimal] = {}
+    for reg in regs:
+        current.setdefault(reg.invoice_id, []).append({
+            "amount": str(reg.amount), "date": reg.pay_date.isoformat(),
+            "extendedproperties": json.dumps({MARKER_KEY: reg.marker})})
+        added[reg.invoice_id] = added.get(reg.invoice_id, ZERO) + reg.amount
+    params: list[Any] = []
+    for invoice_id in ids:
+        params += [invoice_id, added[invoice_id], json.dumps(current[invoice_id])]
     store.execute(
-        """UPDATE gripp_invoices SET total_paid = total_paid + ?, total_open = total_open - ?, payments_json = ?
-           WHERE invoice_id = ?""",
-        [reg.amount, reg.amount, json.dumps(payments), reg.invoice_id],
+        f"""UPDATE gripp_invoices SET total_paid = total_paid + v.amount, total_open = total_open - v.amount,
+                   payments_json = v.payments
+            FROM (VALUES {", ".join("(?, ?::DECIMAL(18, 2), ?)" for _ in ids)}) AS v(id, amount, payments)
+            WHERE gripp_invoices.invoice_id = v.id""",
+        params,
     )
 
 

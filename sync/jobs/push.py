@@ -5,7 +5,8 @@ Per invoice: validate → blocked with reasons, or → ensure the relatie → fi
 The outbox row is written before and after each remote step, so a crash anywhere resumes correctly:
   - `posting` at the start of a run means "a POST may have happened": look the booking up before posting again;
   - BOE-0021 and an unknown outcome are settled by looking the booking up and adopting it;
-  - `pdf_uploading`/`pdf_pending` check the booking's documents before uploading again.
+  - a booked row found at the start of a run checks the booking's documents before uploading again (so the
+    upload needs no write of its own before it).
 SnelStart has no idempotency key; the local state plus find-before-create stand in for one.
 """
 
@@ -20,6 +21,7 @@ from typing import Any
 
 from sync.dates import now_amsterdam
 from sync.gripp.client import GrippClient
+from sync.gripp.errors import GrippPdfError
 from sync.jobs import errors
 from sync.jobs.inputs import invoice_input, invoices_in_scope, mapping_context
 from sync.jobs.refresh import relatie_row
@@ -34,6 +36,7 @@ from sync.store.db import Store
 from sync.store.setup import Link
 
 MAX_PDF_BYTES = 10 * 1024 * 1024  # SnelStart refuses larger documents (BLG-0006)
+NAME_MAX = 50  # a relatie's naam in SnelStart
 DEFAULT_WORKERS = 4  # SnelStart allows 5 concurrent calls per administration on test keys
 _NL_VAT = re.compile(r"^NL\d{9}B\d{2}$")
 
@@ -72,7 +75,8 @@ class Pusher:
         self.progress = progress or (lambda fraction: None)
         self.report = PushReport()
         self._relatie_lock = threading.Lock()
-        self._fatal: BaseException | None = None
+        self._fatal: BaseException | None = None  # the link broke or the database refuses writes: stop, raise
+        self._stopped: BaseException | None = None  # SnelStart is unavailable: stop, the rest waits a run
 
     # ------------------------------------------------------------------------------------------ the run
     def run(self) -> PushReport:
@@ -96,6 +100,8 @@ class Pusher:
                 self.progress(done / len(work))
         if self._fatal is not None:
             raise self._fatal
+        if self._stopped is not None:
+            self._log_stop(self._stopped)
         return self.report
 
     def _needs_work(self, row: dict, state: dict | None) -> bool:
@@ -108,20 +114,34 @@ class Pusher:
 
     def _one(self, row: dict, state: dict | None) -> None:
         if self._fatal is not None:
-            return  # the link broke: leave the rest for the next run
+            return  # the link broke or the database refuses writes: the next run carries on from here
+        if self._stopped is not None:
+            self.report.add("retry_later")  # SnelStart is unavailable: this invoice waits a run, untouched
+            return
         try:
             if state is not None and state["state"] in outbox.BOOKED_STATES:
                 self._flag_if_changed(row, state)
-                self._attach_pdf(row, state["booking_id"], check_existing=state["state"] != "booked")
+                # Any booked row found at the start of a run may already have its document (the run that booked
+                # it stopped after uploading): look before uploading.
+                self._attach_pdf(row, state["booking_id"], check_existing=True,
+                                 previous_error=state.get("last_error"))
             else:
                 self._book(row, state)
-        except errors.LinkBroken as exc:
-            self._fatal = exc
-        except Exception as exc:  # one invoice's trouble must not stop the others
-            if errors.kind_of(exc) == errors.LINK:
+        except Exception as exc:  # one invoice's trouble must not stop the others — unless it stops them all
+            kind = errors.kind_of(exc)
+            if kind == errors.LINK:
                 self._fatal = errors.link_broken(exc)
                 return
-            self._record_error(row, exc)
+            if kind == errors.STORE:
+                self._fatal = exc
+                return
+            try:
+                if errors.service_down(exc):
+                    self._stop(row, exc)
+                else:
+                    self._record_error(row, exc)
+            except Exception as inner:  # recording failed too (the database): stop the run with that reason
+                self._fatal = inner
 
     # ------------------------------------------------------------------------------------------ booking
     def _book(self, row: dict, state: dict | None) -> None:
@@ -185,12 +205,14 @@ class Pusher:
                 "factuur_bedrag": found.get("factuurBedrag")}
 
     def _booked(self, row: dict, booking_id: str, amount: Any) -> None:
-        outbox.put(self.store, self.identity_id, row["invoice_id"], row["number"], "booked", booking_id=booking_id,
-                   amount=amount, booked_at=now_amsterdam(), last_error=None, error_kind=None)
+        with self.store.transaction():  # the state and its event together: one commit, never one without the other
+            outbox.put(self.store, self.identity_id, row["invoice_id"], row["number"], "booked",
+                       booking_id=booking_id, amount=amount, booked_at=now_amsterdam(), last_error=None,
+                       error_kind=None)
+            log.log_event(self.store, "booked", f"Factuur {row['number']} geboekt in SnelStart.",
+                          f"Invoice {row['number']} booked in SnelStart.", run_id=self.run_id,
+                          identity_id=self.identity_id, invoice_id=row["invoice_id"], invoice_number=row["number"])
         self.report.add("booked")
-        log.log_event(self.store, "booked", f"Factuur {row['number']} geboekt in SnelStart.",
-                      f"Invoice {row['number']} booked in SnelStart.", run_id=self.run_id,
-                      identity_id=self.identity_id, invoice_id=row["invoice_id"], invoice_number=row["number"])
         self._attach_pdf(row, booking_id, check_existing=False)
 
     def _adopt(self, row: dict, found: dict, *, why: str) -> None:
@@ -234,6 +256,29 @@ class Pusher:
                       level="error", run_id=self.run_id, identity_id=self.identity_id, invoice_id=row["invoice_id"],
                       invoice_number=row["number"])
 
+    def _stop(self, row: dict, exc: BaseException) -> None:
+        """SnelStart kept throttling past the retries, or cannot be reached: this invoice and every one not yet
+        started wait for the next run (one message for all of them, at the end)."""
+        with self.report._lock:
+            if self._stopped is None:
+                self._stopped = exc
+        en = errors.describe(exc)[1]
+        current = outbox.get(self.store, self.identity_id, row["invoice_id"])
+        if current is None:  # no row yet: nothing happened to this invoice, it simply waits
+            self.report.add("retry_later")
+        elif current["state"] not in outbox.BOOKED_STATES:  # booked ones are counted as pdf_pending already
+            outbox.put(self.store, self.identity_id, row["invoice_id"], row["number"], current["state"],
+                       last_error=en, error_kind="transient")
+            self.report.add("retry_later")
+
+    def _log_stop(self, exc: BaseException) -> None:
+        nl, en = errors.describe(exc)
+        waiting = self.report.retry_later
+        log.log_event(self.store, "retry",
+                      f"Boeken gestopt: {nl} {waiting} facturen wachten op de volgende run.",
+                      f"Booking stopped: {en} {waiting} invoices wait for the next run.", level="warning",
+                      run_id=self.run_id, identity_id=self.identity_id, detail={"waiting": waiting})
+
     def _record_error(self, row: dict, exc: BaseException) -> None:
         """A transient failure leaves the invoice where it was (the next run carries on); others fail it."""
         if errors.kind_of(exc) not in (errors.TRANSIENT, errors.UNKNOWN):
@@ -268,9 +313,9 @@ class Pusher:
                       identity_id=self.identity_id, invoice_id=row["invoice_id"], invoice_number=row["number"])
 
     # ------------------------------------------------------------------------------------------ the PDF
-    def _attach_pdf(self, row: dict, booking_id: str, *, check_existing: bool) -> None:
+    def _attach_pdf(self, row: dict, booking_id: str, *, check_existing: bool,
+                    previous_error: str | None = None) -> None:
         number = row["number"]
-        outbox.put(self.store, self.identity_id, row["invoice_id"], number, "pdf_uploading")
         try:
             if check_existing:
                 documents = self.snelstart.documents_of("Verkoopboekingen", booking_id)
@@ -278,23 +323,27 @@ class Pusher:
                     self._pdf_done(row, documents[0].get("id"))
                     return
             if not row.get("directpdfurl"):
-                raise RuntimeError("Gripp gaf geen PDF-adres (directpdfurl) voor deze factuur")
+                raise GrippPdfError("Gripp gaf geen PDF-adres (directpdfurl) voor deze factuur", http_status=404)
             content = self.gripp.download_pdf(row["directpdfurl"])
             if len(content) > MAX_PDF_BYTES:
-                raise RuntimeError(f"de PDF is {len(content) // (1024 * 1024)} MB; SnelStart neemt maximaal 10 MB aan")
+                raise errors.PdfTooLarge(len(content))
             document = self.snelstart.upload_document("Verkoopboekingen", booking_id, pdf_file_name(number), content)
-        except errors.LinkBroken:
-            raise
         except Exception as exc:
-            if errors.kind_of(exc) == errors.LINK:
+            kind = errors.kind_of(exc)
+            if kind == errors.LINK:
                 raise errors.link_broken(exc) from exc
+            if kind == errors.STORE:
+                raise
             nl, en = errors.describe(exc)
             outbox.put(self.store, self.identity_id, row["invoice_id"], number, "pdf_pending", last_error=en,
-                       error_kind=errors.kind_of(exc))
+                       error_kind=kind)
             self.report.add("pdf_pending")
-            log.log_event(self.store, "pdf", f"PDF van factuur {number} nog niet bijgevoegd: {nl}",
-                          f"PDF of invoice {number} not attached yet: {en}", level="warning", run_id=self.run_id,
-                          identity_id=self.identity_id, invoice_id=row["invoice_id"], invoice_number=number)
+            if errors.service_down(exc):
+                raise  # SnelStart itself is unavailable: the push stops (the booking is safe, the PDF waits)
+            if en != previous_error:  # the same reason as last run is not news
+                log.log_event(self.store, "pdf", f"PDF van factuur {number} nog niet bijgevoegd: {nl}",
+                              f"PDF of invoice {number} not attached yet: {en}", level="warning", run_id=self.run_id,
+                              identity_id=self.identity_id, invoice_id=row["invoice_id"], invoice_number=number)
             return
         self._pdf_done(row, document.get("id"))
 
@@ -349,7 +398,12 @@ class Pusher:
 
     def _create_relatie(self, company: dict) -> str:
         name = (company.get("name") or "Onbekende klant").strip()
-        body: dict[str, Any] = {"relatiesoort": ["Klant"], "naam": name[:50]}
+        notes: list[tuple[str, str]] = []  # (nl, en): what the finance person should know about this relatie
+        naam = name[:NAME_MAX].rstrip()
+        if naam != name:  # SnelStart refuses longer names (KIOUI truncates too): shortened, and said so
+            notes.append((f"naam ingekort tot {NAME_MAX} tekens (in Gripp: '{name}')",
+                          f"name shortened to {NAME_MAX} characters (in Gripp: '{name}')"))
+        body: dict[str, Any] = {"relatiesoort": ["Klant"], "naam": naam}
         code = company.get("customernumber")
         if code is not None and code not in self.codes_taken:
             body["relatiecode"] = code
@@ -358,13 +412,15 @@ class Pusher:
         vat = _norm(company.get("vatnumber") or "")
         if vat and (not vat.startswith("NL") or _NL_VAT.match(vat)):
             body["btwNummer"] = vat
+        elif vat:
+            notes.append(_vat_note(company.get("vatnumber") or vat))
         if company.get("cocnumber"):
             body["kvkNummer"] = _norm(company["cocnumber"])[:12]
         try:
             created = self.snelstart.create_relatie(body)
         except ss_errors.SnelStartBadRequest as exc:
             if "REL-0088" in exc.codes and "btwNummer" in body:  # SnelStart rejects the VAT number: keep going
-                body.pop("btwNummer")
+                notes.append(_vat_note(body.pop("btwNummer"), refused=True))
                 created = self.snelstart.create_relatie(body)
             else:
                 raise
@@ -375,12 +431,21 @@ class Pusher:
         self.report.add("relaties_created")
         cache.upsert(self.store, "ss_relaties", [relatie_row(self.admin, created)], ["administration_id", "relatie_id"])
         self.codes_taken.add(created.get("relatiecode"))
-        note_nl = f" (naam ingekort tot 50 tekens: '{name[:50]}')" if len(name) > 50 else ""
-        note_en = f" (name shortened to 50 characters: '{name[:50]}')" if len(name) > 50 else ""
-        log.log_event(self.store, "relatie", f"Klant '{name[:50]}' aangemaakt in SnelStart{note_nl}.",
-                      f"Customer '{name[:50]}' created in SnelStart{note_en}.", run_id=self.run_id,
-                      identity_id=self.identity_id, level="warning" if note_nl else "info")
+        note_nl = "".join(f"; {nl}" for nl, _ in notes)
+        note_en = "".join(f"; {en}" for _, en in notes)
+        log.log_event(self.store, "relatie", f"Klant '{naam}' aangemaakt in SnelStart{note_nl}.",
+                      f"Customer '{naam}' created in SnelStart{note_en}.", run_id=self.run_id,
+                      identity_id=self.identity_id, level="warning" if notes else "info",
+                      detail={"company_id": company.get("company_id"), "notes": [en for _, en in notes]} if notes
+                      else None)
         return created["id"]
+
+
+def _vat_note(vat: str, *, refused: bool = False) -> tuple[str, str]:
+    why_nl = "SnelStart weigert het als ongeldig (REL-0088)" if refused else "het is geen geldig btw-nummer"
+    why_en = "SnelStart refuses it as invalid (REL-0088)" if refused else "it is not a valid VAT number"
+    return (f"zonder btw-nummer '{vat}': {why_nl}; corrigeer het in Gripp en vul het in SnelStart aan",
+            f"without VAT number '{vat}': {why_en}; correct it in Gripp and add it in SnelStart")
 
 
 def _relatie_filter(body: dict[str, Any]) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -19,6 +19,7 @@ from sync.dates import AMSTERDAM, now_amsterdam, parse_date, parse_local_datetim
 from sync.gripp.client import GrippCall, GrippClient, parse_page
 from sync.gripp.filters import Filter
 from sync.gripp.models import Company, Invoice, InvoiceLine, Payment
+from sync.jobs import answers
 from sync.money import to_decimal
 from sync.snelstart import odata
 from sync.snelstart.client import SnelStartClient
@@ -28,7 +29,9 @@ from sync.store.db import Store
 
 LOOKBACK = timedelta(minutes=10)
 PAGE = 250
-CALLS_PER_POST = 20
+# Page calls per POST: the hourly quota counts POSTs, memory and Gripp's answer time grow with the rows in one answer.
+# Eight pages (2,000 invoices with their lines) is 6 POSTs per 10,000 invoices.
+CALLS_PER_POST = 8
 GRIPP_SCOPE = "gripp"
 
 
@@ -48,41 +51,65 @@ def refresh_gripp(store: Store, client: GrippClient, *, full: bool = False) -> d
             ("company", [Filter("company.createdon", "greaterequals", since),
                          Filter("company.updatedon", "isnull", "")]),
         ]
-    results = fetch_all(client, queries)
-    invoices = [Invoice.from_row(row) for rows, (entity, _) in zip(results, queries, strict=True)
-                if entity == "invoice" for row in rows]
-    companies = [Company.from_row(row) for rows, (entity, _) in zip(results, queries, strict=True)
-                 if entity == "company" for row in rows]
-    _complete_children(client, invoices)
-
+    # Each POST's pages go into DuckDB as they come (in bulk), so memory holds one POST's rows, not all of them.
+    # The upserts are idempotent: a run that stops halfway has refreshed some rows and not moved the cursor.
+    seen: dict[str, set[int]] = {"invoice": set(), "company": set()}
+    identities: dict[int, str] = {}
+    for pages in fetch_pages(client, queries):
+        # answers.*: a row missing what the money depends on is refused (unreadable answer), never read as 0.
+        invoices = [answers.gripp_invoice(row) for i, rows in pages if queries[i][0] == "invoice" for row in rows]
+        companies = [answers.gripp_company(row) for i, rows in pages if queries[i][0] == "company" for row in rows]
+        _complete_children(client, invoices)
+        with store.transaction():
+            cache.upsert(store, "gripp_invoices", [_invoice_row(inv, started) for inv in invoices], ["invoice_id"])
+            cache.upsert(store, "gripp_companies", [_company_row(c, started) for c in companies], ["company_id"])
+        seen["invoice"].update(inv.id for inv in invoices)
+        seen["company"].update(c.id for c in companies)
+        _note_identities(identities, invoices, companies)
+        del pages, invoices, companies  # let go before the next POST is read
     with store.transaction():
-        cache.upsert(store, "gripp_invoices", [_invoice_row(inv, started) for inv in invoices], ["invoice_id"])
-        cache.upsert(store, "gripp_companies", [_company_row(c, started) for c in companies], ["company_id"])
-        for identity_id, name in _identities(invoices, companies).items():
+        for identity_id, name in identities.items():
             setup_repo.upsert_identity(store, identity_id, name)
         cache.set_state(store, GRIPP_SCOPE, "cursor", started.isoformat())  # only once the rows are in
-    return {"gripp_invoices": len(invoices), "gripp_companies": len(companies)}
+    return {"gripp_invoices": len(seen["invoice"]), "gripp_companies": len(seen["company"])}
 
 
-def fetch_all(client: GrippClient, queries: Sequence[tuple[str, list[Filter]]]) -> list[list[dict[str, Any]]]:
-    """All rows of several `get` queries, batching first pages together and then the remaining pages."""
+def fetch_pages(client: GrippClient, queries: Sequence[tuple[str, list[Filter]]]
+                ) -> Iterator[list[tuple[int, list[dict[str, Any]]]]]:
+    """The pages of several `get` queries, one POST at a time as [(query index, rows)]: first the first page of
+    every query together (they tell the counts), then the remaining pages, `CALLS_PER_POST` to a POST."""
     orderings = {i: [(f"{entity}.id", "asc")] for i, (entity, _) in enumerate(queries)}
     first_calls = [client.get_call(entity, filters, orderings=orderings[i], first=0, max_results=PAGE)
                    for i, (entity, filters) in enumerate(queries)]
-    rows: list[list[dict[str, Any]]] = [[] for _ in queries]
+    firsts: list[tuple[int, list[dict[str, Any]]]] = []
     later: list[tuple[int, GrippCall]] = []
     for i, result in enumerate(_batched(client, first_calls)):
         page = parse_page(result.unwrap())
-        rows[i].extend(page.rows)
+        firsts.append((i, page.rows))
         if page.more:
             entity, filters = queries[i]
             for n in range(math.ceil((page.count - page.next_start) / PAGE)):
                 later.append((i, client.get_call(entity, filters, orderings=orderings[i],
                                                  first=page.next_start + n * PAGE, max_results=PAGE)))
-    for (i, _), result in zip(later, _batched(client, [call for _, call in later]), strict=True):
-        rows[i].extend(parse_page(result.unwrap()).rows)
-    # A row can shift between pages when rows are inserted meanwhile: keep each id once.
-    return [list({row["id"]: row for row in found}.values()) for found in rows]
+    yield firsts
+    del firsts
+    for start in range(0, len(later), CALLS_PER_POST):
+        chunk = later[start:start + CALLS_PER_POST]
+        results = client.batch([call for _, call in chunk])
+        pages = [(i, parse_page(result.unwrap()).rows) for (i, _), result in zip(chunk, results, strict=True)]
+        del results
+        yield pages
+        del pages
+
+
+def fetch_all(client: GrippClient, queries: Sequence[tuple[str, list[Filter]]]) -> list[list[dict[str, Any]]]:
+    """All rows of several `get` queries (each id once: a row can shift between pages when rows are inserted
+    meanwhile)."""
+    found: list[dict[Any, dict[str, Any]]] = [{} for _ in queries]
+    for pages in fetch_pages(client, queries):
+        for i, rows in pages:
+            found[i].update((row["id"], row) for row in rows)
+    return [list(rows.values()) for rows in found]
 
 
 def _batched(client: GrippClient, calls: list[GrippCall]) -> list:
@@ -137,16 +164,14 @@ def _company_row(c: Company, fetched: datetime) -> dict[str, Any]:
     }
 
 
-def _identities(invoices: list[Invoice], companies: list[Company]) -> dict[int, str]:
+def _note_identities(found: dict[int, str], invoices: list[Invoice], companies: list[Company]) -> None:
     """Gripp has no identity entity: identities are discovered from the references on invoices."""
-    found: dict[int, str] = {}
     for inv in invoices:
         if inv.identity_id is not None:
             found[inv.identity_id] = inv.identity_name or found.get(inv.identity_id, "")
     for company in companies:
         if company.identity_id is not None and company.identity_id not in found:
             found[company.identity_id] = ""
-    return found
 
 
 def invoice_lines(row: dict[str, Any]) -> list[dict[str, Any]]:
@@ -176,7 +201,7 @@ def refresh_open_items(store: Store, client: SnelStartClient, administration_id:
             "openstaand_saldo": to_decimal(item.get("openstaandSaldo")),
             "modified_on": _naive(item.get("modifiedOn")), "fetched_at": fetched,
         }
-        for item in client.verkoopfacturen()
+        for item in answers.open_items(client.verkoopfacturen())  # refused, never read as 0, when incomplete
     ]
     return cache.replace_for_administration(store, "ss_open_items", administration_id, rows)
 

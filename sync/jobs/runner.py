@@ -7,11 +7,13 @@ the console and the scheduler alike.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
+from sync.access import Actor, authorize
 from sync.dates import today_amsterdam
 from sync.jobs import errors, refresh
 from sync.jobs.locks import AlreadyRunning, exclusive
@@ -22,6 +24,8 @@ from sync.store import history as log
 from sync.store import setup as setup_repo
 from sync.store.setup import Link
 from sync.wiring import Services
+
+_log = logging.getLogger(__name__)
 
 REFERENCE_MAX_AGE = timedelta(hours=6)
 GRIPP_FRESH_FOR = timedelta(seconds=30)  # "sync all" refreshes Gripp once, not once per identity
@@ -48,26 +52,40 @@ class RunResult:
     message_en: str = ""
     push: PushReport | None = None
     payments: PaymentReport | None = None
+    resumes_at: datetime | None = None  # Gripp's quota was spent: the run stopped there, to go on at this time
 
 
 _gripp_refreshed_at: dict[int, float] = {}
 _gripp_lock = threading.Lock()
 
 
-def run_identity(services: Services, identity_id: int, *, trigger: str = "cli", actor: str = "system",
+def run_identity(services: Services, identity_id: int, *, trigger: str = "cli", actor: Actor | str = "system",
                  dry_run: bool = False, progress: Progress | None = None, today: date | None = None) -> RunResult:
     """Run one identity's sync. Raises AlreadyRunning when one is going for that identity."""
+    actor = authorize(actor, "checks" if dry_run and trigger == "check" else "sync")
     store = services.store
     link = setup_repo.get_link(store, identity_id)
     if link is None:
         raise LookupError(f"Identiteit {identity_id} is niet gekoppeld aan een SnelStart-administratie.")
     with exclusive(("identity", identity_id)):
-        run_id = log.start_run(store, identity_id, trigger, dry_run=dry_run, actor=actor)
+        try:
+            log.close_interrupted_runs(store, identity_id)  # one process owns the file: 'running' is a dead run
+            run_id = log.start_run(store, identity_id, trigger, dry_run=dry_run, actor=actor)
+        except Exception as exc:
+            if errors.kind_of(exc) != errors.STORE:
+                raise
+            nl, en = errors.describe(exc)
+            return RunResult("", identity_id, "failed", {}, nl, en)
         report = progress or (lambda step, fraction: None)
+
+        written = {"step": "", "overall": -1.0}
 
         def step(name: str, fraction: float) -> None:
             overall = (STEPS.index(name) + fraction) / len(STEPS)
-            log.progress(store, run_id, name, overall)
+            # Each write is a DuckDB commit (~10 ms): record step changes and every 2 %, not every invoice.
+            if name != written["step"] or overall - written["overall"] >= 0.02 or fraction >= 1.0:
+                log.progress(store, run_id, name, overall)
+                written.update(step=name, overall=overall)
             report(name, overall)
 
         try:
@@ -85,10 +103,27 @@ def run_identity(services: Services, identity_id: int, *, trigger: str = "cli", 
         outcome = "warnings" if result.counts.get("blocked") or result.counts.get("failed") else "ok"
         if any(result.counts.get(k) for k in ("retry_later", "pdf_pending", "payments_pending")):
             outcome = "warnings"
+        if result.resumes_at is not None:
+            outcome = "warnings"  # stopped on purpose, resumes by itself: not a failure, no alert
+            when = result.resumes_at.strftime("%H:%M")
+            result.message_nl += f"; het uurquotum van Gripp is op, verder vanaf {when}"
+            result.message_en += f"; Gripp's hourly quota is spent, the sync resumes at {when}"
+            log.log_event(store, "paused",
+                          f"Het uurquotum van de Gripp-API is op; wat Gripp nodig heeft gaat verder vanaf {when} "
+                          "(vanzelf, bij de volgende run daarna).",
+                          f"Gripp's hourly API quota is spent; what needs Gripp resumes at {when} (by itself, with "
+                          "the next run after that).", level="warning", run_id=run_id, identity_id=identity_id,
+                          detail={"resumes_at": result.resumes_at.isoformat()})
         result.outcome = outcome
-        log.finish_run(store, run_id, outcome, result.counts, result.message_en)
-        if not dry_run:
-            setup_repo.set_link_health(store, identity_id, "ok")
+        try:
+            log.finish_run(store, run_id, outcome, result.counts, result.message_en)
+            if not dry_run:
+                setup_repo.set_link_health(store, identity_id, "ok")
+        except Exception as exc:
+            if errors.kind_of(exc) != errors.STORE:
+                raise
+            nl, en = errors.describe(exc)
+            return _failed(services, run_id, identity_id, trigger, nl, en, kind=errors.STORE)
         return result
 
 
@@ -96,7 +131,13 @@ def _run(services: Services, link: Link, run_id: str, dry_run: bool, step: Progr
     store = services.store
     counts: dict[str, int] = {}
     step("gripp", 0.0)
-    counts.update(_refresh_gripp(services))
+    paused: BaseException | None = None
+    try:
+        counts.update(_refresh_gripp(services))
+    except Exception as exc:
+        if errors.kind_of(exc) != errors.PAUSED:
+            raise
+        paused = exc  # Gripp's quota is spent: book from what the cache holds, leave what needs Gripp for later
     step("snelstart", 0.0)
     client = services.snelstart(link.identity_id)
     counts["open_items"] = refresh.refresh_open_items(store, client, link.administration_id)
@@ -105,15 +146,19 @@ def _run(services: Services, link: Link, run_id: str, dry_run: bool, step: Progr
         counts.update(refresh.refresh_reference(store, client, link.administration_id))
     step("push", 0.0)
     pusher = Pusher(store, services.gripp(), client, link, run_id=run_id, dry_run=dry_run,
-                    progress=lambda f: step("push", f))
+                    workers=client.parallel_calls, progress=lambda f: step("push", f))
     push = pusher.run()
     counts.update(push.counts())
     step("payments", 0.0)
+    if push.booked or push.adopted:  # new bookings: their open items are not in the cache yet
+        counts["open_items"] = refresh.refresh_open_items(store, client, link.administration_id)
     if _payments_possible(services, link):
         counts["bank_lines"] = refresh.refresh_bank_lines(store, client, link.administration_id)
-        if push.booked or push.adopted:  # new bookings: their open items are not in the cache yet
-            counts["open_items"] = refresh.refresh_open_items(store, client, link.administration_id)
-    payments = pull_payments(store, services.gripp(), link, run_id=run_id, dry_run=dry_run, today=today)
+    payments = pull_payments(store, services.gripp(), link, run_id=run_id, dry_run=dry_run or paused is not None,
+                             today=today)
+    if paused is not None and not dry_run:  # planned, not sent: they wait for the quota
+        payments.pending, payments.would_register, payments.paused = len(payments.would_register), [], paused
+    paused = paused or payments.paused
     counts.update(payments.counts())
     step("reconcile", 0.0)
     frame = open_items(store, link.identity_id, link.administration_id, link.start_date, today)
@@ -124,7 +169,8 @@ def _run(services: Services, link: Link, run_id: str, dry_run: bool, step: Progr
           f"{payments.registered} betalingen teruggezet")
     en = (f"{push.booked} booked, {push.adopted} adopted, {push.blocked} blocked, {push.failed} refused, "
           f"{payments.registered} payments registered")
-    return RunResult(run_id, link.identity_id, "ok", counts, nl, en, push, payments)
+    return RunResult(run_id, link.identity_id, "ok", counts, nl, en, push, payments,
+                     resumes_at=errors.resume_at(paused) if paused is not None else None)
 
 
 def _refresh_gripp(services: Services) -> dict[str, int]:
@@ -169,17 +215,24 @@ def _payments_possible(services: Services, link: Link) -> bool:
 def _failed(services: Services, run_id: str, identity_id: int, trigger: str, nl: str, en: str, *,
             kind: str) -> RunResult:
     store = services.store
-    log.log_event(store, "error", nl, en, level="error", run_id=run_id, identity_id=identity_id,
-                  detail={"kind": kind})
-    log.finish_run(store, run_id, "failed", {}, en)
-    if trigger == "schedule":
-        name = setup_repo.identity_name(store, identity_id)
-        log.raise_alert(store, identity_id, run_id, f"Automatische synchronisatie van {name} mislukt: {nl}",
-                        f"Automatic sync of {name} failed: {en}")
+    try:
+        log.log_event(store, "error", nl, en, level="error", run_id=run_id, identity_id=identity_id,
+                      detail={"kind": kind})
+        log.finish_run(store, run_id, "failed", {}, en)
+        if trigger == "schedule":
+            name = setup_repo.identity_name(store, identity_id)
+            log.raise_alert(store, identity_id, run_id, f"Automatische synchronisatie van {name} mislukt: {nl}",
+                            f"Automatic sync of {name} failed: {en}")
+    except Exception as exc:
+        if errors.kind_of(exc) != errors.STORE:
+            raise
+        # The database refuses writes: the run cannot be recorded now. Its row stays 'running' and the next run
+        # closes it as interrupted; the caller still gets the reason.
+        _log.error("Run %s of identity %s failed and could not be recorded: %s", run_id, identity_id, en)
     return RunResult(run_id, identity_id, "failed", {}, nl, en)
 
 
-def run_all(services: Services, *, trigger: str = "cli", actor: str = "system", dry_run: bool = False,
+def run_all(services: Services, *, trigger: str = "cli", actor: Actor | str = "system", dry_run: bool = False,
             progress: Callable[[int, str, float], None] | None = None) -> list[RunResult]:
     """Every linked, unpaused identity; one identity's failure does not stop the others."""
     results = []

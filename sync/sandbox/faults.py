@@ -1,19 +1,33 @@
-"""Fault injection for the simulators: latency, throttles, 5xx, timeouts, lost answers, broken bodies.
+"""Fault injection for the simulators: latency, throttles, 5xx, timeouts, lost answers, broken bodies,
+reshaped bodies, and hooks that change the world mid-run.
 
 A fault matches a service ("gripp", "snelstart-api", "snelstart-auth", "snelstart-web" or "pdf") and,
-optionally, an HTTP method, a path fragment and (for Gripp) a JSON-RPC method name in the batch. It fires
-`times` times (None = until cleared).
+optionally, an HTTP method, a path fragment, a fragment of the body and (for Gripp) a JSON-RPC method name in
+the batch. It lets the first `after` matching requests pass, then fires `times` times (None = until cleared).
+
+Kinds:
+  status         answer `status` (with `Retry-After: retry_after` and a JSON `body`) instead of the service
+  timeout        the request hangs (in-process: `httpx.ReadTimeout`; over loopback the answer never comes)
+  lose_response  the service does the work, then the answer is lost (a timeout)
+  latency        wait `seconds` on the sandbox's sleep before serving
+  malformed      serve the answer's status with `body` bytes (default: the first half of the real body) as
+                 `content_type` (default application/json)
+  reshape        serve the real answer with its JSON passed through `transform` (missing, extra, wrong-typed
+                 fields)
+  hook           call `action()` before the request is served (revoke a key, expire tokens, spend a quota)
 """
 
 from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 
-KINDS = ("status", "timeout", "lose_response", "latency", "malformed")
+KINDS = ("status", "timeout", "lose_response", "latency", "malformed", "reshape", "hook")
 
 
 @dataclass
@@ -23,12 +37,18 @@ class Fault:
     method: str | None = None
     path_contains: str | None = None
     rpc_method: str | None = None
+    body_contains: str | None = None  # e.g. one invoice number: the fault hits that invoice's request only
     status: int = 503
     retry_after: float | None = None
     body: object = None  # JSON body for kind="status"; bytes for kind="malformed"
+    content_type: str = "application/json"  # for kind="malformed"
+    transform: Callable[[Any], Any] | None = None  # for kind="reshape": parsed JSON in, JSON to serve out
+    action: Callable[[], None] | None = None  # for kind="hook"
     seconds: float = 0.0  # for kind="latency"
+    after: int = 0  # matching requests let through before the fault starts firing
     times: int | None = 1
     fired: int = field(default=0)
+    seen: int = field(default=0)
 
     def matches(self, service: str, request: httpx.Request) -> bool:
         if self.service not in (service, "any"):
@@ -36,6 +56,8 @@ class Fault:
         if self.method and request.method != self.method.upper():
             return False
         if self.path_contains and self.path_contains not in request.url.path:
+            return False
+        if self.body_contains and self.body_contains not in (request.content or b"").decode("utf-8", "replace"):
             return False
         if self.rpc_method:
             try:
@@ -66,10 +88,14 @@ class Faults:
             self._faults.clear()
 
     def take(self, service: str, request: httpx.Request, kinds: tuple[str, ...] = KINDS) -> Fault | None:
-        """The first matching armed fault of one of `kinds`, counted as fired."""
+        """The first matching armed fault of one of `kinds`, counted as fired (a fault still in its `after`
+        window counts the request as seen and lets it pass)."""
         with self._lock:
             for fault in self._faults:
                 if fault.kind in kinds and fault.matches(service, request):
+                    fault.seen += 1
+                    if fault.seen <= fault.after:
+                        continue
                     fault.fired += 1
                     return fault
         return None

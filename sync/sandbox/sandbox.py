@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -32,6 +33,42 @@ _ROUTES = (
     ("/sandbox/snelstart/api/v2/", "snelstart-api"),
     ("/sandbox/snelstart/web/", "snelstart-web"),
 )
+
+
+class VirtualClock:
+    """Time for load runs and fault tests: sleeping advances it instead of waiting. Shared by the simulators
+    (rate-limit windows, token expiry, the hourly quota) and the clients (their sleep, pacing and token clock),
+    so a `Retry-After` of a minute is waited out in no time while every limit still bites.
+
+    Threads that wait at the same moment wait *together*: `sleep(s)` moves the clock to s after the last time
+    anyone read it (the simulator reads it when it answers 429), not s after what other threads already waited.
+    """
+
+    def __init__(self, start: float | None = None) -> None:
+        self._now = time.time() if start is None else start
+        self._read_at = self._now
+        self._lock = threading.Lock()
+        self.slept = 0.0  # total seconds asked for, over all threads
+
+    def __call__(self) -> float:
+        with self._lock:
+            self._read_at = self._now
+            return self._now
+
+    def sleep(self, seconds: float) -> None:
+        seconds = max(0.0, float(seconds))
+        with self._lock:
+            self._now = max(self._now, self._read_at + seconds)
+            self.slept += seconds
+
+    def advance(self, seconds: float) -> None:
+        with self._lock:
+            self._now += seconds
+
+    def next_hour(self) -> None:
+        """Step past the top of the hour (Gripp's hourly quota starts again)."""
+        with self._lock:
+            self._now = (self._now // 3600 + 1) * 3600 + 1
 
 
 class Sandbox:
@@ -75,6 +112,9 @@ class Sandbox:
     def _dispatch(self, service: str, request: httpx.Request, subpath: str) -> httpx.Response:
         self.request_counts[service] = self.request_counts.get(service, 0) + 1
         self.calls.append((service, request.method, subpath, _rpc_methods(request) if service == "gripp" else ()))
+        hook = self.faults.take(service, request, kinds=("hook",))
+        if hook is not None and hook.action is not None:
+            hook.action()
         latency = self.faults.take(service, request, kinds=("latency",))
         if latency is not None:
             self.sleep(latency.seconds)
@@ -97,12 +137,14 @@ class Sandbox:
         if request.method != "GET":
             self.persist()
 
-        after = self.faults.take(service, request, kinds=("lose_response", "malformed"))
+        after = self.faults.take(service, request, kinds=("lose_response", "malformed", "reshape"))
         if after is not None and after.kind == "lose_response":
             raise httpx.ReadTimeout("sandbox: the server did the work but the answer was lost", request=request)
+        if after is not None and after.kind == "reshape":
+            return _reshaped(response, after.transform)
         if after is not None:
             broken = after.body if isinstance(after.body, bytes) else response.content[: len(response.content) // 2]
-            return httpx.Response(response.status_code, content=broken, headers={"Content-Type": "application/json"})
+            return httpx.Response(response.status_code, content=broken, headers={"Content-Type": after.content_type})
         return response
 
     def persist(self) -> None:
@@ -122,6 +164,18 @@ class Sandbox:
             self.world.save(self.state_path)
 
 
+    def spend_gripp_quota(self) -> None:
+        """Fault helper: Gripp's hourly request quota is used up from now until the next clock hour."""
+        gripp = self.gripp
+        with gripp._rate_lock:
+            gripp.rate_limits = True
+            gripp.burst_capacity = 10**6  # only the quota, not the burst bucket
+            gripp._tokens = float(gripp.burst_capacity)
+            hour = int(gripp.clock() // 3600)
+            if gripp._hour != hour:
+                gripp._hour, gripp._hour_used = hour, 0
+            gripp.hourly_quota = gripp._hour_used
+
     def writes(self) -> list[tuple[str, str, str, tuple[str, ...]]]:
         """Calls that changed something: SnelStart POST/PUT/DELETE and Gripp create/update/delete calls."""
         return [
@@ -129,6 +183,19 @@ class Sandbox:
             if (call[0] == "snelstart-api" and call[1] in ("POST", "PUT", "DELETE"))
             or any(m.split(".")[-1] in ("create", "update", "delete") for m in call[3])
         ]
+
+
+def _reshaped(response: httpx.Response, transform: Callable[[Any], Any] | None) -> httpx.Response:
+    """The same answer with its JSON changed by `transform`."""
+    try:
+        payload = json.loads(response.content)
+    except ValueError:
+        return response
+    if transform is not None:
+        payload = transform(payload)
+    headers = {k: v for k, v in response.headers.items() if k.lower() not in ("content-length", "content-encoding")}
+    content = json.dumps(payload).encode("utf-8")
+    return httpx.Response(response.status_code, content=content, headers=headers)
 
 
 def _rpc_methods(request: httpx.Request) -> tuple[str, ...]:

@@ -21,10 +21,11 @@ from urllib.parse import quote
 
 import httpx
 
+from sync.pacing import CallBudget
 from sync.retry import DEFAULT_TIMEOUT, RetryPolicy, retry_after_seconds
 from sync.snelstart import odata
 from sync.snelstart.auth import SnelStartAuth
-from sync.snelstart.constants import MAX_PAGES, PAGE_SIZE
+from sync.snelstart.constants import MAX_PAGES, MAX_PUSH_WORKERS, PAGE_SIZE, Tier, tier
 from sync.snelstart.errors import (
     OutcomeUnknownError,
     ResponseFormatError,
@@ -93,11 +94,19 @@ class SnelStartClient:
         clock: Callable[[], float] = time.time,
         policy: RetryPolicy | None = None,
         timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
+        limits: Tier | str | None = None,
+        budget: CallBudget | None = None,
     ) -> None:
         self.api_url = api_url.rstrip("/")
         self._auth = SnelStartAuth(auth_url, subscription_key, koppelsleutel, clock=clock)
         self._sleep = sleep
         self._policy = policy or RetryPolicy()
+        # One koppelsleutel opens one administration, so this client's budget is that administration's: every
+        # API call waits for a place in flight and in the minute's budget of the subscription's tier.
+        self.limits = limits if isinstance(limits, Tier) else tier(limits)
+        pace_clock = time.monotonic if clock is time.time else clock  # a wall clock set back must not stall us
+        self.budget = budget or CallBudget(self.limits.per_minute, self.limits.concurrent, clock=pace_clock,
+                                           sleep=sleep)
         self._http = httpx.Client(
             transport=transport,
             timeout=timeout,
@@ -115,6 +124,11 @@ class SnelStartClient:
     @property
     def token_count(self) -> int:
         return self._auth.token_count
+
+    @property
+    def parallel_calls(self) -> int:
+        """How many invoices the push should work on at once for this administration."""
+        return max(1, min(self.budget.concurrent, MAX_PUSH_WORKERS))
 
     def _count(self, request: httpx.Request) -> None:
         if self._auth.is_token_request(request):
@@ -149,7 +163,8 @@ class SnelStartClient:
         while True:
             request = self._http.build_request(method, url, content=content, headers=headers)
             try:
-                response = self._http.send(request)
+                with self.budget.call():
+                    response = self._http.send(request)
             except httpx.RequestError as exc:  # transport trouble, or an answer that could not be decoded
                 error, retry = self._transport_failure(exc, method, url, is_read)
                 if retry and attempt + 1 < self._policy.max_attempts:
@@ -171,8 +186,13 @@ class SnelStartClient:
                 raise ResponseFormatError(f"SnelStart stuurde een onverwachte doorverwijzing (HTTP {status})",
                                           status=status)
             if status == 429:
+                # Throttled before any work was done, so any method may go again: after the wait SnelStart asked
+                # for, which every call of this administration then waits out (the budget holds them back).
                 error = error_for_response(response)
-                if attempt + 1 < self._policy.max_attempts and self._wait(error, attempt, response):
+                retry_after = retry_after_seconds(response)
+                delay = retry_after if retry_after is not None else self._policy.backoff(attempt)
+                if attempt + 1 < self._policy.max_attempts and delay <= self._policy.max_retry_after:
+                    self.budget.hold(delay)
                     attempt += 1
                     continue
                 raise error

@@ -48,6 +48,8 @@ class Tier:
 TIERS = {
     "test": Tier("test", per_minute=100, concurrent=5),  # "Ontwikkeling & Test" keys
     "production": Tier("production", per_minute=500, concurrent=50),  # "Productie" and "Maatwerk"
+    # The built-in sandbox enforces no limits unless a test or benchmark switches them on (and picks a tier).
+    "sandbox": Tier("sandbox", per_minute=1_000_000, concurrent=5),
 }
 TIER_ALIASES = {"ontwikkeling": "test", "development": "test", "productie": "production", "maatwerk": "production"}
 DEFAULT_TIER = "test"  # the cautious one: a production key paced as a test key is slow, never throttled

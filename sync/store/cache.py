@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any
 
 import pandas as pd
@@ -18,7 +19,7 @@ def upsert(store: Store, table: str, rows: Sequence[dict[str, Any]], key: Sequen
     if not rows:
         return 0
     unique = {tuple(row[k] for k in key): row for row in rows}
-    _insert_frame(store.cursor(), table, pd.DataFrame(list(unique.values())), "INSERT OR REPLACE INTO")
+    _insert_frame(store.cursor(), table, frame_of(list(unique.values())), "INSERT OR REPLACE INTO")
     return len(unique)
 
 
@@ -28,8 +29,20 @@ def replace_for_administration(store: Store, table: str, administration_id: str,
         cur.execute(f"DELETE FROM {table} WHERE administration_id = ?", [administration_id])
         if not rows:
             return 0
-        _insert_frame(cur, table, pd.DataFrame(list(rows)), "INSERT INTO")
+        _insert_frame(cur, table, frame_of(rows), "INSERT INTO")
     return len(rows)
+
+
+def frame_of(rows: Sequence[dict[str, Any]]) -> pd.DataFrame:
+    """The rows as a DataFrame DuckDB reads exactly. Money goes in as text: DuckDB guesses a Decimal column's type
+    from a sample of its values, and a later value with more digits or decimals than the sample's would be
+    rounded or refused; text is cast to the table's own DECIMAL type, exactly."""
+    frame = pd.DataFrame(list(rows))
+    for column in frame.columns:
+        values = frame[column]
+        if values.dtype == object and any(isinstance(v, Decimal) for v in values):
+            frame[column] = [format(v, "f") if isinstance(v, Decimal) else v for v in values]
+    return frame
 
 
 def _insert_frame(cur, table: str, frame: pd.DataFrame, verb: str) -> None:

@@ -66,11 +66,15 @@ class Store:
         self._local.in_tx = True
         try:
             yield cur
-        except BaseException:
-            cur.execute("ROLLBACK")
-            raise
-        else:
             cur.execute("COMMIT")
+        except BaseException:
+            # Also when COMMIT itself failed (a full disk): end the transaction, or every later write on this
+            # thread's cursor would silently join it and be lost with it.
+            try:
+                cur.execute("ROLLBACK")
+            except duckdb.Error:
+                pass  # DuckDB already ended it
+            raise
         finally:
             self._local.in_tx = False
 

@@ -6,6 +6,7 @@ import json
 import uuid
 from typing import Any
 
+from sync.access import Actor, authorize
 from sync.dates import now_amsterdam
 from sync.store.db import Store
 
@@ -19,6 +20,21 @@ def start_run(store: Store, identity_id: int | None, trigger: str, *, dry_run: b
         [run_id, identity_id, trigger, dry_run, now_amsterdam(), actor],
     )
     return run_id
+
+
+def close_interrupted_runs(store: Store, identity_id: int | None) -> int:
+    """Runs still 'running' that no process is running: the process died or the disk refused the run's last
+    writes. They are closed as failed, so the history never shows a run going on forever."""
+    found = store.scalar(
+        "SELECT count(*) FROM runs WHERE outcome = 'running' AND identity_id IS NOT DISTINCT FROM ?", [identity_id])
+    if found:
+        store.execute(
+            """UPDATE runs SET outcome = 'failed', finished_at = ?, step = 'done',
+                      message = 'interrupted: the process stopped or the database could not be written'
+               WHERE outcome = 'running' AND identity_id IS NOT DISTINCT FROM ?""",
+            [now_amsterdam(), identity_id],
+        )
+    return int(found or 0)
 
 
 def progress(store: Store, run_id: str, step: str, fraction: float) -> None:
@@ -61,6 +77,25 @@ def log_event(
     )
 
 
+def log_events(store: Store, entries: list[dict[str, Any]]) -> None:
+    """Several events in one statement; each entry has `log_event`'s arguments as keys."""
+    if not entries:
+        return
+    now = now_amsterdam()
+    params: list[Any] = []
+    for e in entries:
+        detail = e.get("detail")
+        params += [now, e.get("run_id"), e.get("identity_id"), e.get("level", "info"), e["kind"], e.get("invoice_id"),
+                   e.get("invoice_number"), e["message_nl"], e["message_en"],
+                   json.dumps(detail, default=str) if detail else None, e.get("actor")]
+    store.execute(
+        f"""INSERT INTO events (occurred_at, run_id, identity_id, level, kind, invoice_id, invoice_number,
+                                message_nl, message_en, detail_json, actor)
+            VALUES {", ".join("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)" for _ in entries)}""",
+        params,
+    )
+
+
 def events(
     store: Store, *, identity_id: int | None = None, run_id: str | None = None, level: str | None = None,
     kind: str | None = None, search: str | None = None, limit: int = 500,
@@ -91,7 +126,8 @@ def open_alerts(store: Store, identity_id: int | None = None) -> list[dict]:
     )
 
 
-def acknowledge_alert(store: Store, alert_id: int, actor: str) -> None:
+def acknowledge_alert(store: Store, alert_id: int, actor: Actor | str) -> None:
+    actor = authorize(actor, "acknowledge")
     store.execute(
         "UPDATE alerts SET acknowledged_at = ?, acknowledged_by = ? WHERE alert_id = ? AND acknowledged_at IS NULL",
         [now_amsterdam(), actor, alert_id],

@@ -1,8 +1,9 @@
 """The booking state of every Gripp invoice (the outbox) and the payments registered in Gripp.
 
 Each step of the push records its state before and after it, so a crash at any point resumes correctly:
-  pending -> posting -> booked -> pdf_uploading -> done
+  pending -> posting -> booked -> done
   blocked (fix the mapping, then it is retried), failed (SnelStart refused: reason kept), pdf_pending
+  (`pdf_uploading` is no longer written: a booked row found at the start of a run is checked for its document.)
 """
 
 from __future__ import annotations
@@ -29,22 +30,24 @@ def all_for(store: Store, identity_id: int) -> dict[int, dict]:
 
 
 def put(store: Store, identity_id: int, invoice_id: int, number: str, state: str, **fields: Any) -> None:
-    """Create or move a booking row; only the given fields change."""
-    now = now_amsterdam()
-    existing = get(store, identity_id, invoice_id)
-    if existing is None:
-        store.execute(
-            "INSERT INTO bookings (identity_id, invoice_id, number, state, updated_at) VALUES (?, ?, ?, ?, ?)",
-            [identity_id, invoice_id, number, state, now],
-        )
-    sets = {"state": state, "updated_at": now, **fields}
-    if "reasons" in sets:
-        reasons = sets.pop("reasons")
-        sets["reasons_json"] = json.dumps(reasons, ensure_ascii=False) if reasons else None
-    assignments = ", ".join(f"{column} = ?" for column in sets)
-    store.execute(
+    """Create or move a booking row; only the given fields change. The row moves in one statement (an UPDATE,
+    or for a new invoice one INSERT): never half-moved, and cheap — DuckDB's upsert costs three updates."""
+    values = {"state": state, "updated_at": now_amsterdam(), **fields}
+    if "reasons" in values:
+        reasons = values.pop("reasons")
+        values["reasons_json"] = json.dumps(reasons, ensure_ascii=False) if reasons else None
+    assignments = ", ".join(f"{column} = ?" for column in values)
+    updated = store.execute(
         f"UPDATE bookings SET {assignments} WHERE identity_id = ? AND invoice_id = ?",
-        [*sets.values(), identity_id, invoice_id],
+        [*values.values(), identity_id, invoice_id],
+    ).fetchone()
+    if updated and updated[0]:
+        return
+    columns = ", ".join(values)
+    store.execute(
+        f"INSERT INTO bookings (identity_id, invoice_id, number, {columns}) "
+        f"VALUES (?, ?, ?, {', '.join('?' for _ in values)})",
+        [identity_id, invoice_id, number, *values.values()],
     )
 
 
@@ -72,11 +75,37 @@ def payment_intent(store: Store, *, marker: str, identity_id: int, invoice_id: i
     )
 
 
+def payment_intents(store: Store, intents: list[dict[str, Any]]) -> None:
+    """`payment_intent` for a whole batch, in one statement (keys as its arguments)."""
+    if not intents:
+        return
+    now = now_amsterdam()
+    rows = ", ".join("(?, ?, ?, ?, ?, ?, 'sending', ?)" for _ in intents)
+    params: list[Any] = []
+    for i in intents:
+        params += [i["marker"], i["identity_id"], i["invoice_id"], i["booking_id"], i["amount"], i["pay_date"], now]
+    store.execute(
+        f"""INSERT INTO payments_applied
+                (marker, identity_id, invoice_id, booking_id, amount, pay_date, state, created_at)
+            VALUES {rows} ON CONFLICT (marker) DO NOTHING""",
+        params,
+    )
+
+
 def payment_done(store: Store, marker: str, gripp_payment_id: int | None) -> None:
     store.execute(
         "UPDATE payments_applied SET state = 'done', gripp_payment_id = ?, applied_at = ? WHERE marker = ?",
         [gripp_payment_id, now_amsterdam(), marker],
     )
+
+
+def payments_not_sent(store: Store, markers: list[str]) -> None:
+    """Gripp refused the batch before doing anything (quota, throttle): these intents never became payments."""
+    if markers:
+        store.execute(
+            f"DELETE FROM payments_applied WHERE state = 'sending' AND marker IN ({', '.join('?' for _ in markers)})",
+            markers,
+        )
 
 
 def payments_for(store: Store, identity_id: int) -> list[dict]:

@@ -1,0 +1,51 @@
+"""The console's entry script: page config, language, the SANDBOX marker and the navigation.
+
+Served by `console.server` (`python -m console`); `streamlit run console/app.py` works too (without the webhook
+route). The pages only read the store and call use cases; the process's services and its one scheduler live in
+`console.runtime`.
+"""
+
+import sys
+from pathlib import Path
+
+_ROOT = str(Path(__file__).resolve().parent.parent)
+if _ROOT not in sys.path:  # `streamlit run console/app.py` puts only console/ on the path
+    sys.path.insert(0, _ROOT)
+
+import streamlit as st  # noqa: E402
+
+from console import runtime, signin, ui  # noqa: E402
+from console.i18n import LANGUAGES, current_lang, t  # noqa: E402
+from sync.access import NotAllowed  # noqa: E402
+
+st.set_page_config(page_title="Gripp ↔ SnelStart", page_icon=":material/sync_alt:", layout="wide")
+
+if st.session_state.get("lang") not in LANGUAGES:
+    st.session_state["lang"] = current_lang()
+with st.sidebar:
+    st.selectbox(t("language"), list(LANGUAGES), format_func=LANGUAGES.get, key="lang")
+
+if runtime.current_settings().sandbox:
+    ui.sandbox_marker()
+    st.sidebar.markdown(f"**SANDBOX** · {t('sandbox_short')}")
+
+actor = signin.signed_in()
+st.session_state["actor"] = actor
+signin.sidebar(actor, current_lang())
+
+pages = [
+    st.Page("pages/overzicht.py", title=t("page_overview"), icon=":material/dashboard:", url_path="Overzicht",
+            default=True),
+    st.Page("pages/openstaande_posten.py", title=t("page_open_items"), icon=":material/compare_arrows:",
+            url_path="Openstaande_posten"),
+    st.Page("pages/koppelen.py", title=t("page_linking"), icon=":material/link:", url_path="Koppelen"),
+    st.Page("pages/controles.py", title=t("page_checks"), icon=":material/fact_check:", url_path="Controles"),
+    st.Page("pages/synchronisatie.py", title=t("page_sync"), icon=":material/sync:", url_path="Synchronisatie"),
+]
+# Finance sees what it may use; the use cases refuse the rest whatever the page shows.
+if not actor.can("link"):
+    pages = [page for page in pages if page.url_path not in ("Koppelen", "Controles")]
+try:
+    st.navigation(pages).run()
+except NotAllowed as refused:  # a page offered something this role may not do: say so, change nothing
+    st.error(refused.nl if current_lang() == "nl" else refused.en)

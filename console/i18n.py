@@ -1,0 +1,369 @@
+"""Every text of the console, Dutch and English, in one table. Dutch is the default.
+
+`t(key, **values)` picks the reader's language (the sidebar's choice, kept in `st.session_state["lang"]`) and
+fills `{placeholders}`. Words are the ones Dutch bookkeepers use: openstaande posten, grootboek, BTW-tarief,
+administratie, koppelsleutel.
+"""
+
+from __future__ import annotations
+
+LANGUAGES = {"nl": "Nederlands", "en": "English"}
+DEFAULT = "nl"
+
+TEXTS: dict[str, tuple[str, str]] = {
+    # -- app ------------------------------------------------------------------------------------------------
+    "language": ("Taal / Language", "Language / Taal"),
+    "sandbox_note": ("ingebouwde simulatie van Gripp en SnelStart, geen echte gegevens",
+                     "built-in simulation of Gripp and SnelStart, no real data"),
+    "sandbox_short": ("oefenomgeving zonder echte gegevens", "practice environment without real data"),
+    # -- sign-in --------------------------------------------------------------------------------------------
+    "signin_title": ("Inloggen", "Sign in"),
+    "signin_oidc": ("Inloggen met je organisatie-account", "Sign in with your organisation account"),
+    "signin_name": ("Gebruikersnaam", "User name"),
+    "signin_password": ("Wachtwoord", "Password"),
+    "signin_button": ("Inloggen", "Sign in"),
+    "signin_wrong": ("Gebruikersnaam of wachtwoord klopt niet.", "User name or password is wrong."),
+    "signin_no_users": (
+        "Er zijn geen gebruikers ingesteld. Zet ze in .streamlit/secrets.toml onder [users.NAAM] met "
+        "password_hash (python -m sync hash-password) en role (support of finance).",
+        "No users are configured. Add them to .streamlit/secrets.toml under [users.NAME] with password_hash "
+        "(python -m sync hash-password) and role (support or finance)."),
+    "signin_as": ("Ingelogd als", "Signed in as"),
+    "signin_sandbox": ("Sandbox: zonder inloggen, alles toegestaan.", "Sandbox: no sign-in, everything allowed."),
+    "signout": ("Uitloggen", "Sign out"),
+    "not_allowed": ("Je rol mag dit niet.", "Your role may not do this."),
+    "page_overview": ("Overzicht", "Overview"),
+    "page_open_items": ("Openstaande posten", "Open items"),
+    "page_linking": ("Koppelen", "Linking"),
+    "page_checks": ("Controles", "Checks"),
+    "page_sync": ("Synchronisatie", "Sync"),
+    "identity": ("Identiteit", "Identity"),
+    "no_identities": ("Er zijn nog geen identiteiten. Voeg er een toe onder Koppelen.",
+                      "There are no identities yet. Add one under Linking."),
+    "administration": ("Administratie", "Administration"),
+    "key": ("Koppelsleutel", "Koppelsleutel"),
+    "last_run": ("Laatste synchronisatie", "Last sync"),
+    "next_run": ("Volgende synchronisatie", "Next sync"),
+    "never": ("nog nooit", "never"),
+    "paused": ("gepauzeerd", "paused"),
+    "not_planned": ("niet gepland", "not scheduled"),
+    "every_minutes": ("elke {n} minuten", "every {n} minutes"),
+    "not_linked": ("Nog niet gekoppeld aan een SnelStart-administratie.",
+                   "Not linked to a SnelStart administration yet."),
+    "go_linking": ("Naar Koppelen", "Go to Linking"),
+    "go_checks": ("Controles en proefrun", "Checks and dry run"),
+    "go_sync": ("Naar Synchronisatie", "Go to Sync"),
+    "all": ("Alle", "All"),
+    "all_identities": ("Alle identiteiten", "All identities"),
+    "open": ("Openen", "Open"),
+    "search": ("Zoeken", "Search"),
+    "save": ("Opslaan", "Save"),
+    "refresh": ("Vernieuwen", "Refresh"),
+    "add": ("Toevoegen", "Add"),
+    # -- outcomes, health, triggers, levels -----------------------------------------------------------------
+    "outcome_ok": ("gelukt", "succeeded"),
+    "outcome_warnings": ("gelukt, met aandachtspunten", "succeeded, with warnings"),
+    "outcome_failed": ("mislukt", "failed"),
+    "outcome_running": ("bezig", "running"),
+    "outcome_refused": ("niet gestart", "not started"),
+    "health_ok": ("in orde", "healthy"),
+    "health_broken": ("verbroken", "broken"),
+    "health_unknown": ("nog niet getest", "not tested yet"),
+    "trigger_schedule": ("Automatisch", "Scheduled"),
+    "trigger_manual": ("Handmatig", "Manual"),
+    "trigger_cli": ("Opdrachtregel", "Command line"),
+    "trigger_check": ("Controle", "Check"),
+    "level_info": ("info", "info"),
+    "level_warning": ("waarschuwing", "warning"),
+    "level_error": ("fout", "error"),
+    "dry_run": ("proefrun", "dry run"),
+    # -- counts ---------------------------------------------------------------------------------------------
+    "count_booked": ("Geboekt", "Booked"),
+    "count_booked_now": ("Nieuw geboekt", "Newly booked"),
+    "count_adopted": ("Overgenomen", "Adopted"),
+    "count_adopted_help": ("Stond al in SnelStart (bijvoorbeeld van de vorige koppeling): overgenomen, niet dubbel "
+                           "geboekt.",
+                           "Already in SnelStart (from the previous link, say): adopted, not booked twice."),
+    "count_blocked": ("Geblokkeerd", "Blocked"),
+    "count_failed": ("Geweigerd", "Refused"),
+    "count_payments": ("Betalingen terug in Gripp", "Payments back in Gripp"),
+    # -- overview -------------------------------------------------------------------------------------------
+    "overview_title": ("Overzicht", "Overview"),
+    "link_health": ("Koppeling", "Link"),
+    "seen": ("Gezien", "Seen"),
+    # -- open items -----------------------------------------------------------------------------------------
+    "open_items_title": ("Openstaande posten: Gripp en SnelStart naast elkaar",
+                         "Open items: Gripp and SnelStart side by side"),
+    "open_items_as_of": ("Stand van de laatste synchronisatie ({when}).", "As of the last sync ({when})."),
+    "open_items_never_synced": ("Nog niet gesynchroniseerd: alleen wat al in de database staat is te zien.",
+                                "Not synced yet: only what is already in the database is shown."),
+    "search_invoice_hint": ("factuurnummer of klant", "invoice number or customer"),
+    "classes": ("Verschillen", "Differences"),
+    "filter_classes": ("Toon", "Show"),
+    "ageing": ("Ouderdom (openstaand bedrag)", "Ageing (open amount)"),
+    "tab_all": ("Alle posten", "All items"),
+    "tab_reminders": ("Voor je herinneringen verstuurt", "Before you send reminders"),
+    "reminders_intro": (
+        "Gripp verstuurt herinneringen op het openstaande saldo in Gripp. Kijk eerst wat SnelStart al als "
+        "betaald ziet.",
+        "Gripp sends reminders on the open balance in Gripp. First look at what SnelStart already shows as paid."),
+    "do_not_remind": ("Niet herinneren: al betaald volgens SnelStart ({n})",
+                      "Do not remind: already paid according to SnelStart ({n})"),
+    "do_not_remind_help": (
+        "Over de vervaldatum in Gripp, maar in SnelStart (deels) betaald. De betaling komt bij de volgende "
+        "synchronisatie terug in Gripp.",
+        "Overdue in Gripp, but (partly) paid in SnelStart. The payment comes back to Gripp with the next sync."),
+    "truly_overdue": ("Echt te laat ({n})", "Truly overdue ({n})"),
+    "truly_overdue_help": ("Open in Gripp én in SnelStart en over de vervaldatum.",
+                           "Open in Gripp and in SnelStart, and past the due date."),
+    "rows_shown": ("{n} van {total} posten", "{n} of {total} items"),
+    "rows_capped": ("De eerste {n} staan hieronder; zoek of filter voor de rest, of download ze allemaal als CSV.",
+                    "The first {n} are below; search or filter for the rest, or download them all as CSV."),
+    "download_csv": ("Download als CSV", "Download as CSV"),
+    "col_class": ("Verschil", "Difference"),
+    "col_count": ("Aantal", "Count"),
+    "col_invoice": ("Factuur", "Invoice"),
+    "col_customer": ("Klant", "Customer"),
+    "col_gripp_due": ("Gripp vervaldatum", "Gripp due date"),
+    "col_gripp_total": ("Gripp totaal", "Gripp total"),
+    "col_gripp_open": ("Gripp open", "Gripp open"),
+    "col_snelstart_due": ("SnelStart vervaldatum", "SnelStart due date"),
+    "col_snelstart_total": ("SnelStart totaal", "SnelStart total"),
+    "col_snelstart_open": ("SnelStart open", "SnelStart open"),
+    "col_days_overdue": ("Dagen te laat", "Days overdue"),
+    "col_reason": ("Reden", "Reason"),
+    "col_age": ("Ouderdom", "Age"),
+    "col_open_amount": ("Openstaand (€)", "Open (€)"),
+    "class_not_booked": ("Nog niet geboekt", "Not booked yet"),
+    "class_drift_deleted": ("Verwijderd in SnelStart", "Deleted in SnelStart"),
+    "class_only_in_snelstart": ("Alleen in SnelStart", "Only in SnelStart"),
+    "class_drift_changed": ("Gewijzigd in SnelStart", "Changed in SnelStart"),
+    "class_amount_differs": ("Bedrag wijkt af", "Amount differs"),
+    "class_payment_not_in_gripp": ("Betaling nog niet in Gripp", "Payment not in Gripp yet"),
+    "class_paid_in_gripp_only": ("Alleen in Gripp betaald", "Paid in Gripp only"),
+    "class_due_date_differs": ("Vervaldatum wijkt af", "Due date differs"),
+    "class_in_sync": ("In orde", "In order"),
+    "age_not_due": ("Nog niet vervallen", "Not due"),
+    "age_0-30": ("0–30 dagen", "0–30 days"),
+    "age_31-60": ("31–60 dagen", "31–60 days"),
+    "age_61-90": ("61–90 dagen", "61–90 days"),
+    "age_>90": ("> 90 dagen", "> 90 days"),
+    # -- linking --------------------------------------------------------------------------------------------
+    "link_title": ("Koppelen met SnelStart", "Link with SnelStart"),
+    "add_identity": ("Identiteit toevoegen op id", "Add an identity by id"),
+    "identity_id": ("Identiteit-id in Gripp", "Identity id in Gripp"),
+    "identity_name": ("Naam", "Name"),
+    "identity_added": ("Identiteit ‘{name}’ toegevoegd.", "Identity ‘{name}’ added."),
+    "linked_to": ("Gekoppeld aan administratie **{admin}** (koppelsleutel `{key}`) · {health} · boekt vanaf {start}",
+                  "Linked to administration **{admin}** (koppelsleutel `{key}`) · {health} · books from {start}"),
+    "step0": ("Stap 0 — Abonnement controleren", "Step 0 — Check the subscription"),
+    "step0_help": ("Het SnelStart-abonnement moet koppelingen toestaan; de Gripp-sleutel moet facturen mogen lezen.",
+                   "The SnelStart subscription must allow integrations; the Gripp token must be able to read "
+                   "invoices."),
+    "check_subscription": ("Controleren", "Check"),
+    "step1": ("Stap 1 — Koppeling aanzetten", "Step 1 — Switch the link on"),
+    "switch_on": ("SnelStart-koppeling aan voor deze identiteit", "SnelStart link on for this identity"),
+    "step2": ("Stap 2 — Maatwerk key ophalen", "Step 2 — Fetch the Maatwerk key"),
+    "step2_help": (
+        "Je gaat naar SnelStart. Daar, ingelogd:\n\n"
+        "1. Klik op **‘Een enkele administratie koppelen’**.\n"
+        "2. Kies de administratie waaraan je wilt koppelen.\n"
+        "3. Klik op **‘Koppel’**.\n\n"
+        "Je komt daarna vanzelf hier terug; controleer de administratie en klik op **Opslaan**.",
+        "You go to SnelStart. There, logged in:\n\n"
+        "1. Click **‘Een enkele administratie koppelen’** (link a single administration).\n"
+        "2. Choose the administration to link.\n"
+        "3. Click **‘Koppel’** (link).\n\n"
+        "You then come back here by yourself; check the administration and click **Save**."),
+    "fetch_key": ("Maatwerk key ophalen", "Fetch Maatwerk key"),
+    "open_snelstart": ("Naar SnelStart", "Go to SnelStart"),
+    "activation_valid_until": ("Deze koppellink werkt tot {when}.", "This link works until {when}."),
+    "key_received": ("SnelStart heeft de koppeling afgerond: administratie **{admin}** (koppelsleutel `{key}`). "
+                     "Kies de startdatum en klik op Opslaan.",
+                     "SnelStart finished the link: administration **{admin}** (koppelsleutel `{key}`). "
+                     "Choose the start date and click Save."),
+    "key_not_received": ("Je bent terug uit SnelStart, maar de koppelsleutel is (nog) niet ontvangen. Vernieuw "
+                         "over een paar seconden, of haal de key opnieuw op.",
+                         "You are back from SnelStart, but the koppelsleutel has not arrived (yet). Refresh in a "
+                         "few seconds, or fetch the key again."),
+    "already_linked_elsewhere": ("Let op: deze administratie is al gekoppeld aan {names}.",
+                                 "Note: this administration is already linked to {names}."),
+    "confirm_shared": ("Ja, koppel deze administratie ook aan deze identiteit",
+                       "Yes, link this administration to this identity too"),
+    "step3": ("Stap 3 — Startdatum", "Step 3 — Start date"),
+    "start_date": ("Boeken vanaf", "Book from"),
+    "start_date_help": ("Verstuurde facturen vanaf deze datum gaan naar SnelStart. Kies de dag na de laatste factuur "
+                        "die al in SnelStart staat.",
+                        "Sent invoices from this date on go to SnelStart. Choose the day after the last invoice "
+                        "already in SnelStart."),
+    "link_saved": ("{name} is gekoppeld aan administratie ‘{admin}’ (koppelsleutel {key}).",
+                   "{name} is linked to administration ‘{admin}’ (koppelsleutel {key})."),
+    "paste_title": ("Of: koppelsleutel plakken", "Or: paste a koppelsleutel"),
+    "paste_help": ("Kopieer de koppelsleutel in SnelStart via Koppelingen → tegel **Maatwerk** en plak hem hier. "
+                   "Hij wordt gecontroleerd voordat er iets wordt opgeslagen.",
+                   "Copy the koppelsleutel in SnelStart under Koppelingen → the **Maatwerk** tile and paste it here. "
+                   "It is checked before anything is saved."),
+    "koppelsleutel": ("Koppelsleutel", "Koppelsleutel"),
+    "verify": ("Controleren", "Verify"),
+    "key_opens": ("Deze koppelsleutel (`{key}`) opent administratie **{admin}**.",
+                  "This koppelsleutel (`{key}`) opens administration **{admin}**."),
+    "missing_scopes": ("Het abonnement mist rechten die de koppeling nodig heeft: {scopes}.",
+                       "The subscription lacks rights the link needs: {scopes}."),
+    "next_steps": ("Daarna", "Next"),
+    "unlink_title": ("Ontkoppelen", "Unlink"),
+    "unlink_help": ("De koppeling met ‘{admin}’ wordt verwijderd. Boekingen in SnelStart en de geschiedenis "
+                    "blijven staan; er wordt niets meer gesynchroniseerd.",
+                    "The link with ‘{admin}’ is removed. Bookings in SnelStart and the history stay; nothing is "
+                    "synced any more."),
+    "unlink_confirm": ("Ja, ontkoppel {name}", "Yes, unlink {name}"),
+    "unlink": ("Ontkoppelen", "Unlink"),
+    # -- checks ---------------------------------------------------------------------------------------------
+    "checks_title": ("Controles", "Checks"),
+    "run_checks": ("Alle controles uitvoeren", "Run all checks"),
+    "checks_help": ("Wat support samen met de klant nagaat vóór de eerste synchronisatie.",
+                    "What support goes through with the customer before the first sync."),
+    "checks_summary": ("{passed} in orde, {warnings} waarschuwingen, {failed} fout",
+                       "{passed} passed, {warnings} warnings, {failed} failed"),
+    "fix": ("Oplossing", "Fix"),
+    "mappings_title": ("BTW-tarieven en grootboeken koppelen", "Map VAT rates and ledgers"),
+    "accept_all": ("Alle {n} voorstellen overnemen", "Accept all {n} suggestions"),
+    "vat_mapping": ("BTW-tarieven", "VAT rates"),
+    "ledger_mapping": ("Grootboeken", "Ledgers"),
+    "mapping_help": ("Per Gripp-tarief of -grootboek dat op facturen staat. Een voorstel neem je met één klik over.",
+                     "Per Gripp rate or ledger used on invoices. Accept a suggestion with one click."),
+    "gripp_vat": ("Gripp BTW-tarief", "Gripp VAT rate"),
+    "gripp_ledger": ("Gripp grootboek", "Gripp ledger"),
+    "snelstart_vat_kind": ("SnelStart BTW-soort", "SnelStart VAT kind"),
+    "snelstart_ledger": ("SnelStart grootboek", "SnelStart ledger"),
+    "current": ("nu", "now"),
+    "not_mapped": ("niet gekoppeld", "not mapped"),
+    "suggestion": ("Voorstel", "Suggestion"),
+    "accept_suggestion": ("Voorstel overnemen", "Accept suggestion"),
+    "mapping_saved": ("Opgeslagen. De controles na het opslaan:", "Saved. The checks after saving:"),
+    "no_mappings_needed": ("Er staan nog geen verstuurde facturen in de periode.",
+                           "There are no sent invoices in the period yet."),
+    "dry_run_title": ("Proefrun van de eerste synchronisatie", "Dry run of the first sync"),
+    "dry_run_help": ("Doet alles behalve schrijven: wat zou worden geboekt, wat geblokkeerd blijft en waarom, en "
+                     "welke betalingen terug zouden gaan naar Gripp.",
+                     "Does everything except writing: what would be booked, what stays blocked and why, and which "
+                     "payments would go back to Gripp."),
+    "start_dry_run": ("Proefrun starten", "Start dry run"),
+    "would_book": ("Zou worden geboekt ({n})", "Would be booked ({n})"),
+    "would_block": ("Geblokkeerd ({n})", "Blocked ({n})"),
+    "would_pay": ("Betalingen terug naar Gripp ({n})", "Payments back to Gripp ({n})"),
+    "col_amount": ("Bedrag", "Amount"),
+    "col_date": ("Datum", "Date"),
+    "needs_link": ("Koppel deze identiteit eerst.", "Link this identity first."),
+    # -- sync -----------------------------------------------------------------------------------------------
+    "sync_title": ("Synchronisatie", "Sync"),
+    "sync_now": ("Nu synchroniseren", "Sync now"),
+    "sync_all": ("Alles synchroniseren", "Sync everything"),
+    "sync_running": ("Synchroniseren: {name}", "Syncing: {name}"),
+    "sync_all_running": ("Alles synchroniseren", "Syncing everything"),
+    "sync_finished": ("Synchronisatie klaar", "Sync finished"),
+    "sync_finished_with_errors": ("Synchronisatie klaar, met fouten", "Sync finished, with errors"),
+    "sync_busy": ("Er loopt al een synchronisatie voor {name}. Wacht tot die klaar is; hij staat hieronder.",
+                  "A sync for {name} is already running. Wait until it has finished; it is shown below."),
+    "sync_nothing_linked": ("Er is nog geen identiteit gekoppeld.", "No identity is linked yet."),
+    "failed_waiting": ("{n} facturen zijn door SnelStart geweigerd. Los de oorzaak op (zie het log) en probeer ze "
+                       "opnieuw.",
+                       "{n} invoices were refused by SnelStart. Fix the cause (see the log) and retry them."),
+    "retry_failed": ("Mislukte opnieuw proberen", "Retry failed"),
+    "retry_moved": ("{n} facturen worden opnieuw aangeboden.", "{n} invoices are offered again."),
+    "schedule": ("Planning", "Schedule"),
+    "interval_minutes": ("Elke zoveel minuten", "Every so many minutes"),
+    "save_interval": ("Interval opslaan", "Save interval"),
+    "pause": ("Pauzeren", "Pause"),
+    "resume": ("Hervatten", "Resume"),
+    "run_history": ("Eerdere synchronisaties", "Run history"),
+    "no_runs": ("Nog geen synchronisaties.", "No syncs yet."),
+    "col_started": ("Gestart", "Started"),
+    "col_identity": ("Identiteit", "Identity"),
+    "col_trigger": ("Aanleiding", "Trigger"),
+    "col_outcome": ("Uitkomst", "Outcome"),
+    "col_summary": ("Samenvatting", "Summary"),
+    "col_by": ("Door", "By"),
+    "event_log": ("Logboek", "Event log"),
+    "no_events": ("Geen meldingen die aan het filter voldoen.", "No events match the filter."),
+    "col_time": ("Tijd", "Time"),
+    "col_level": ("Niveau", "Level"),
+    "col_kind": ("Soort", "Kind"),
+    "col_message": ("Melding", "Message"),
+    "col_open": ("Openen", "Open"),
+    "search_log_hint": ("factuurnummer of tekst", "invoice number or text"),
+    "errors_with_invoice": ("Fouten bij facturen", "Errors on invoices"),
+    "download_log": ("Log downloaden (CSV)", "Download log (CSV)"),
+}
+
+
+def current_lang() -> str:
+    try:
+        import streamlit as st
+
+        lang = st.session_state.get("lang", DEFAULT)
+    except Exception:  # outside a Streamlit script run
+        return DEFAULT
+    return lang if lang in LANGUAGES else DEFAULT
+
+
+def t(key: str, lang: str | None = None, /, **values: object) -> str:
+    """The text for `key` in `lang` (default: the reader's language), with `{placeholders}` filled."""
+    pair = TEXTS.get(key)
+    if pair is None:
+        return key
+    text = pair[1] if (lang or current_lang()) == "en" else pair[0]
+    return text.format(**values) if values else text
+
+
+def class_label(name: str, lang: str | None = None) -> str:
+    return t(f"class_{name}", lang)
+
+
+def age_label(bucket: str, lang: str | None = None) -> str:
+    return t(f"age_{bucket}", lang)
+
+
+def outcome_label(outcome: str, lang: str | None = None) -> str:
+    return t(f"outcome_{outcome}", lang) if f"outcome_{outcome}" in TEXTS else outcome
+
+
+def health_label(health: str | None, lang: str | None = None) -> str:
+    return t(f"health_{health or 'unknown'}", lang)
+
+
+def trigger_label(trigger: str | None, lang: str | None = None) -> str:
+    return t(f"trigger_{trigger}", lang) if f"trigger_{trigger}" in TEXTS else str(trigger or "")
+
+
+def step_label(step: str | None, lang: str | None = None) -> str:
+    from sync.jobs.runner import STEP_LABELS
+
+    if step in STEP_LABELS:
+        nl, en = STEP_LABELS[step]
+        return en if (lang or current_lang()) == "en" else nl
+    return {"start": t("outcome_running", lang), "done": t("sync_finished", lang)}.get(str(step), str(step or ""))
+
+
+# Material icons (Streamlit ships their font), not emoji: they render the same on every machine.
+ICONS = {
+    "ok": ":green[:material/check_circle:]", "pass": ":green[:material/check_circle:]",
+    "warnings": ":orange[:material/warning:]", "warning": ":orange[:material/warning:]",
+    "failed": ":red[:material/error:]", "fail": ":red[:material/error:]", "broken": ":red[:material/link_off:]",
+    "running": ":blue[:material/progress_activity:]", "refused": ":gray[:material/pause_circle:]",
+    "unknown": ":gray[:material/help:]", "todo": ":gray[:material/radio_button_unchecked:]",
+}
+
+
+def icon(state: str | None) -> str:
+    """A coloured icon for markdown (`:material/…:`) for an outcome, health or check status."""
+    return ICONS.get(state or "unknown", ICONS["unknown"])
+
+
+def check_icon(status: str) -> str:
+    return icon(status)
+
+
+def badge(kind: str, state: str | None, lang: str | None = None) -> str:
+    """Icon and words for markdown: `badge("outcome", "ok")`, `badge("health", "broken")`."""
+    label = outcome_label(state or "", lang) if kind == "outcome" else health_label(state, lang)
+    return f"{icon(state)} {label}"

@@ -1,0 +1,83 @@
+"""Manual syncs started from a page, run in a worker thread the console owns.
+
+The page that started one waits for it and draws its progress; if the user navigates away or reruns the page,
+Streamlit stops the *page* script, never the sync — it finishes and is recorded like any run. The worker never
+touches `st.*`: it only fills a `ManualRun` (and the runner writes the `runs` table), which pages read.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+from sync.access import Actor, require
+from sync.jobs.locks import AlreadyRunning, is_running
+from sync.jobs.runner import RunResult, run_all, run_identity
+from sync.wiring import Services
+
+ALL = 0  # the key of a "sync all" run
+
+
+@dataclass
+class ManualRun:
+    identity_id: int  # ALL for "sync all"
+    dry_run: bool = False
+    step: dict[int, str] = field(default_factory=dict)  # identity -> current step
+    fraction: dict[int, float] = field(default_factory=dict)  # identity -> overall progress 0..1
+    results: list[RunResult] = field(default_factory=list)
+    refused: list[int] = field(default_factory=list)  # identities that were already running
+    error: BaseException | None = None
+    done: threading.Event = field(default_factory=threading.Event)
+
+    def report(self, identity_id: int, step: str, fraction: float) -> None:
+        self.step[identity_id] = step
+        self.fraction[identity_id] = fraction
+
+
+_lock = threading.Lock()
+_active: dict[tuple[int, bool], ManualRun] = {}
+
+
+def identity_busy(identity_id: int) -> bool:
+    return is_running(("identity", identity_id))
+
+
+def active(identity_id: int, *, dry_run: bool = False) -> ManualRun | None:
+    with _lock:
+        run = _active.get((identity_id, dry_run))
+        return run if run is not None and not run.done.is_set() else None
+
+
+def start(services: Services, identity_id: int, *, actor: Actor | str, dry_run: bool = False) -> ManualRun:
+    """Start a manual sync of one identity (or ALL). Raises AlreadyRunning when that identity is busy and
+    NotAllowed when the signed-in role may not (checked here too, so the refusal reaches the page)."""
+    require(actor, "checks" if dry_run else "sync")
+    with _lock:
+        current = _active.get((identity_id, dry_run))
+        if current is not None and not current.done.is_set():
+            raise AlreadyRunning(("identity", identity_id))
+        if identity_id != ALL and identity_busy(identity_id):
+            raise AlreadyRunning(("identity", identity_id))
+        run = ManualRun(identity_id, dry_run=dry_run)
+        _active[(identity_id, dry_run)] = run
+    worker = threading.Thread(target=_work, args=(services, run, actor), name=f"manual-sync-{identity_id}",
+                              daemon=True)
+    worker.start()
+    return run
+
+
+def _work(services: Services, run: ManualRun, actor: str) -> None:
+    try:
+        if run.identity_id == ALL:
+            run.results = run_all(services, trigger="manual", actor=actor, dry_run=run.dry_run,
+                                  progress=run.report)
+        else:
+            result = run_identity(services, run.identity_id, trigger="manual", actor=actor, dry_run=run.dry_run,
+                                  progress=lambda step, f: run.report(run.identity_id, step, f))
+            run.results = [result]
+    except AlreadyRunning:
+        run.refused.append(run.identity_id)
+    except BaseException as exc:  # shown on the page; the runner has recorded what it could
+        run.error = exc
+    finally:
+        run.done.set()

@@ -1,0 +1,173 @@
+"""Koppelen: the seed's linking steps as a wizard per identity, the paste fallback, unlinking and adding an
+identity. SnelStart sends the browser back here (`/Koppelen?identity=…&ref=…`); the key itself arrives through
+the webhook and is only ever shown masked."""
+
+from datetime import date
+
+import streamlit as st
+
+from console import format as fmt
+from console import runtime, ui, views
+from console.i18n import check_icon, current_lang, health_label, t
+from sync import linking
+from sync.store import setup as setup_repo
+
+services = ui.services()
+store = services.store
+lang = current_lang()
+
+st.title(t("link_title"))
+
+with st.expander(t("add_identity"), icon=":material/person_add:"):
+    new_id = st.number_input(t("identity_id"), min_value=1, step=1, value=None, key="new-identity-id")
+    new_name = st.text_input(t("identity_name"), key="new-identity-name")
+    if st.button(t("add"), key="add-identity"):
+        try:
+            linking.add_identity(services, int(new_id or 0), new_name, actor=ui.actor())
+            st.success(t("identity_added", name=new_name))
+        except linking.LinkError as exc:
+            st.error(exc.text(lang))
+
+identity = ui.pick_identity(views.identities(store), key="link-identity")
+if identity is None:
+    st.stop()
+identity_id = identity["identity_id"]
+link = setup_repo.get_link(store, identity_id)
+returned_ref = st.query_params.get("ref") if str(st.query_params.get("identity", "")) == str(identity_id) else None
+
+
+def reload_schedule() -> None:
+    scheduler = runtime.scheduler()
+    if scheduler is not None:
+        scheduler.reload()
+
+
+def default_start() -> date:
+    """New links book from the start of this year unless the user picks another day."""
+    return views.today(services).replace(month=1, day=1)
+
+
+def save_with(action, confirm_key: str) -> bool:
+    """Run a save; an administration already linked elsewhere first needs the user's explicit yes."""
+    try:
+        verified = action(bool(st.session_state.get(confirm_key)))
+    except linking.LinkError as exc:
+        (st.warning if exc.code == "shared" else st.error)(exc.text(lang))
+        return False
+    reload_schedule()
+    st.session_state["link_saved"] = t("link_saved", name=identity["name"], admin=verified.administration_name,
+                                       key=verified.key_hint)
+    return True
+
+
+if st.session_state.get("link_saved"):
+    st.success(st.session_state.pop("link_saved"), icon=":material/check_circle:")
+
+# -- where this identity stands ---------------------------------------------------------------------------
+if link is not None:
+    st.success(t("linked_to", admin=link.administration_name, key=link.key_hint, health=health_label(link.health),
+                 start=fmt.day(link.start_date, lang)), icon=":material/link:")
+    if link.health == "broken" and link.health_detail:
+        st.error(link.health_detail)
+else:
+    st.info(t("not_linked"), icon=":material/link_off:")
+
+# -- step 0: may this subscription link? ----------------------------------------------------------------------
+st.subheader(t("step0"))
+st.caption(t("step0_help"))
+if st.button(t("check_subscription"), key=f"check-{identity_id}", icon=":material/fact_check:"):
+    from sync.checks import run_checks
+
+    st.session_state[f"link-checks-{identity_id}"] = run_checks(services, identity_id)
+for result in st.session_state.get(f"link-checks-{identity_id}", []):
+    st.markdown(f"{check_icon(result.status)} **{result.title(lang)}** — {result.explanation(lang)}"
+                + (f"  \n→ {result.fix(lang)}" if result.status != "pass" and result.fix(lang) else ""))
+
+# -- step 1: switch it on ---------------------------------------------------------------------------------
+st.subheader(t("step1"))
+pending = linking.pending_activation(services, identity_id)
+switched_on = st.toggle(t("switch_on"), value=link is not None or pending is not None or returned_ref is not None,
+                        key=f"switch-{identity_id}")
+
+if switched_on:
+    # -- step 2: Maatwerk key ophalen -------------------------------------------------------------------------
+    st.subheader(t("step2"))
+    st.markdown(t("step2_help"))
+    request = st.session_state.get(f"activation-{identity_id}")
+    if st.button(t("fetch_key"), key=f"fetch-{identity_id}", icon=":material/key:"):
+        request = linking.start_activation(services, identity_id, actor=ui.actor())
+        st.session_state[f"activation-{identity_id}"] = request
+    if request is not None:
+        st.link_button(t("open_snelstart"), request.url, icon=":material/open_in_new:", type="primary")
+        st.caption(t("activation_valid_until", when=fmt.moment(request.expires_at, lang)))
+
+    if pending is not None:
+        st.success(t("key_received", admin=pending["administration_name"], key=pending["key_hint"]),
+                   icon=":material/verified:")
+        if pending["other_identities"]:
+            names = ", ".join(setup_repo.identity_name(store, i) for i in pending["other_identities"])
+            st.warning(t("already_linked_elsewhere", names=names))
+            st.checkbox(t("confirm_shared"), key=f"confirm-shared-{identity_id}")
+    elif returned_ref:
+        st.warning(t("key_not_received"))
+        st.button(t("refresh"), key=f"refresh-{identity_id}", icon=":material/refresh:")
+
+    # -- step 3: from which date -----------------------------------------------------------------------------
+    st.subheader(t("step3"))
+    start = st.date_input(t("start_date"), value=link.start_date if link and link.start_date else default_start(),
+                          key=f"start-{identity_id}", format="DD-MM-YYYY" if lang == "nl" else "YYYY/MM/DD")
+    st.caption(t("start_date_help"))
+
+    if pending is not None and st.button(t("save"), key=f"save-{identity_id}", type="primary",
+                                         icon=":material/save:"):
+        confirm_key = f"confirm-shared-{identity_id}"
+        if save_with(lambda shared: linking.confirm_activation(
+                services, identity_id, pending["reference_key"], start_date=start, actor=ui.actor(),
+                confirm_shared=shared), confirm_key):
+            st.session_state.pop(f"activation-{identity_id}", None)
+            st.query_params.clear()
+            st.rerun()
+
+    # -- the paste fallback ------------------------------------------------------------------------------------
+    with st.expander(t("paste_title"), icon=":material/content_paste:"):
+        st.markdown(t("paste_help"))
+        pasted = st.text_input(t("koppelsleutel"), type="password", key=f"paste-{identity_id}")
+        verified = st.session_state.get(f"verified-{identity_id}")
+        if st.button(t("verify"), key=f"verify-{identity_id}"):
+            try:
+                verified = linking.verify_key(services, pasted, for_identity=identity_id)
+                st.session_state[f"verified-{identity_id}"] = verified
+            except linking.LinkError as exc:
+                st.session_state.pop(f"verified-{identity_id}", None)
+                verified = None
+                st.error(exc.text(lang))
+        if verified is not None:
+            st.info(t("key_opens", admin=verified.administration_name, key=verified.key_hint))
+            if verified.missing_scopes:
+                st.warning(t("missing_scopes", scopes=", ".join(verified.missing_scopes)))
+            if verified.other_identities:
+                names = ", ".join(setup_repo.identity_name(store, i) for i in verified.other_identities)
+                st.warning(t("already_linked_elsewhere", names=names))
+                st.checkbox(t("confirm_shared"), key=f"confirm-shared-paste-{identity_id}")
+            if st.button(t("save"), key=f"save-paste-{identity_id}", type="primary"):
+                confirm_key = f"confirm-shared-paste-{identity_id}"
+                if save_with(lambda shared: linking.link_with_key(
+                        services, identity_id, pasted, start_date=start, actor=ui.actor(), confirm_shared=shared),
+                        confirm_key):
+                    st.session_state.pop(f"verified-{identity_id}", None)
+                    st.rerun()
+
+# -- after linking ------------------------------------------------------------------------------------------
+if link is not None:
+    st.subheader(t("next_steps"))
+    st.page_link("pages/controles.py", label=t("go_checks"), icon=":material/fact_check:",
+                 query_params={"identity": str(identity_id)})
+    st.page_link("pages/synchronisatie.py", label=t("go_sync"), icon=":material/sync:")
+
+    with st.expander(t("unlink_title"), icon=":material/link_off:"):
+        st.warning(t("unlink_help", admin=link.administration_name))
+        sure = st.checkbox(t("unlink_confirm", name=identity["name"]), key=f"unlink-sure-{identity_id}")
+        if st.button(t("unlink"), key=f"unlink-{identity_id}", disabled=not sure, type="primary"):
+            linking.unlink(services, identity_id, actor=ui.actor())
+            reload_schedule()
+            st.rerun()

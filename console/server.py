@@ -1,0 +1,107 @@
+"""The console server: Streamlit's `st.App` (an ASGI app) serving the pages plus our own routes.
+
+- `GET /healthz`             JSON {status, sandbox, db, scheduler, jobs}
+- `POST /webhooks/snelstart` SnelStart's activation webhook (`console.webhook`)
+- `/sandbox/...`             in sandbox mode, the simulated Gripp and SnelStart (so the browser can reach the
+                             simulated SnelStart activation page); 404 otherwise
+
+The lifespan builds the process's services once and starts the one background scheduler; on shutdown it stops
+the scheduler (letting a running sync finish) and closes the database. Run it with `python -m console`.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import anyio.to_thread
+import streamlit as st
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import BaseRoute, Mount, Route
+
+from console import runtime
+
+SCRIPT = Path(__file__).resolve().with_name("app.py")
+
+
+async def healthz(request: Request) -> JSONResponse:
+    body = await anyio.to_thread.run_sync(runtime.health)
+    return JSONResponse(body, status_code=200 if body["status"] == "ok" else 503,
+                        headers={"Cache-Control": "no-store"})
+
+
+async def sandbox_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """The simulators, below `/sandbox`. `Sandbox.handle` routes on the full path (`/sandbox/gripp/...`), so the
+    mount's prefix is given back before the request is handed over."""
+    if scope["type"] != "http":
+        return
+    try:
+        services = runtime.services()
+    except runtime.Unavailable:
+        services = None
+    if services is None or services.sandbox is None:
+        response = JSONResponse({"error": "not_found", "message": "The sandbox is off (real services configured)."},
+                                status_code=404)
+        await response(scope, receive, send)
+        return
+    from sync.sandbox.asgi import asgi_app
+
+    full_path = scope.get("root_path", "") + scope["path"] if not scope["path"].startswith("/sandbox/") \
+        else scope["path"]
+    inner = {**scope, "root_path": "", "path": full_path}
+    await asgi_app(services.sandbox.handle)(inner, receive, send)  # type: ignore[attr-defined]
+
+
+def _webhook_routes() -> list[BaseRoute]:
+    from console.webhook import webhook_route
+
+    return [webhook_route(runtime.services)]
+
+
+def _navigation_only() -> None:
+    """The pages live in `console/pages/`, but the app navigates with `st.navigation`. Until a first session has
+    called it, Streamlit guesses "a pages/ folder: old-style pages" and the very first visitor of a deep link
+    (`/Koppelen?…`, where SnelStart sends people back) gets a "Page not found" dialog. Say so up front."""
+    from streamlit.runtime.pages_manager import PagesManager
+
+    PagesManager.uses_pages_directory = False
+
+
+@asynccontextmanager
+async def lifespan(app: st.App) -> AsyncIterator[dict[str, Any]]:
+    _navigation_only()
+    services = await anyio.to_thread.run_sync(runtime.start)
+    if services is None:
+        problem = runtime.problem()
+        say(f"Console started WITHOUT its database: {problem.en if problem else 'unknown problem'}")
+    else:
+        if services.settings.sandbox:
+            say("SANDBOX — built-in simulators of Gripp and SnelStart (no real data).")
+        scheduler = runtime.scheduler()
+        say(f"Scheduler running with {len(scheduler.jobs()) if scheduler else 0} jobs (one per linked identity).")
+    try:
+        yield {}
+    finally:
+        await anyio.to_thread.run_sync(runtime.stop)
+        say("Console stopped: scheduler shut down, database closed.")
+
+
+def say(text: str) -> None:
+    """One line for the operator on the console's own output (secrets never reach here)."""
+    print(text, file=sys.stderr, flush=True)
+
+
+def build_app() -> st.App:
+    routes: list[BaseRoute] = [
+        Route("/healthz", healthz, methods=["GET"], name="healthz"),
+        *_webhook_routes(),
+        Mount("/sandbox", app=sandbox_app, name="sandbox"),
+    ]
+    return st.App(str(SCRIPT), routes=routes, lifespan=lifespan)
+
+
+app = build_app()

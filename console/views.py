@@ -1,0 +1,170 @@
+"""What the pages show, read from the store as DataFrames (read-only queries; every change goes through a use
+case). Frames rather than row dicts: pages show tables, and DuckDB hands TIMESTAMPTZ columns to pandas without
+needing pytz."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pandas as pd
+
+from sync.checks import service_today
+from sync.jobs import reconcile
+from sync.store import outbox
+from sync.store import setup as setup_repo
+from sync.store.db import Store
+from sync.wiring import Services
+
+BOOKED_STATES = outbox.BOOKED_STATES
+
+
+def today(services: Services) -> date:
+    """The sandbox has its own 'today' (its demo data is dated around it); real services use the calendar."""
+    return service_today(services)
+
+
+def identities(store: Store) -> list[dict]:
+    return setup_repo.identities(store)
+
+
+def linked_identities(store: Store) -> list[dict]:
+    return [row for row in setup_repo.identities(store) if row["linked"]]
+
+
+# -- runs, events, alerts -------------------------------------------------------------------------------
+def runs(store: Store, identity_id: int | None = None, limit: int = 50) -> pd.DataFrame:
+    where, params = ("WHERE r.identity_id = ?", [identity_id]) if identity_id is not None else ("", [])
+    return store.frame(
+        f"""SELECT r.run_id, r.identity_id, i.name AS identity_name, r.trigger, r.dry_run, r.started_at,
+                   r.finished_at, r.outcome, r.step, r.progress, r.counts_json, r.message, r.actor
+            FROM runs r LEFT JOIN identities i USING (identity_id) {where}
+            ORDER BY r.started_at DESC LIMIT {int(limit)}""",
+        params,
+    )
+
+
+def last_run(store: Store, identity_id: int) -> dict | None:
+    frame = runs(store, identity_id, limit=1)
+    return frame.iloc[0].to_dict() if len(frame) else None
+
+
+def running(store: Store, identity_id: int | None = None) -> pd.DataFrame:
+    """Runs still going, newest first (the progress a page shows while a sync runs elsewhere)."""
+    frame = runs(store, identity_id, limit=20)
+    return frame[frame["outcome"] == "running"]
+
+
+def counts_of(row: dict | None) -> dict[str, int]:
+    if not row or not row.get("counts_json"):
+        return {}
+    try:
+        return {k: int(v) for k, v in json.loads(row["counts_json"]).items()}
+    except (TypeError, ValueError):
+        return {}
+
+
+def events(store: Store, *, identity_id: int | None = None, level: str | None = None, kind: str | None = None,
+           search: str | None = None, run_id: str | None = None, limit: int = 500) -> pd.DataFrame:
+    clauses, params = [], []
+    for column, value in (("e.identity_id", identity_id), ("e.level", level), ("e.kind", kind),
+                          ("e.run_id", run_id)):
+        if value is not None:
+            clauses.append(f"{column} = ?")
+            params.append(value)
+    if search:
+        clauses.append("(e.invoice_number ILIKE ? OR e.message_nl ILIKE ? OR e.message_en ILIKE ?)")
+        params += [f"%{search}%"] * 3
+    where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
+    return store.frame(
+        f"""SELECT e.event_id, e.occurred_at, e.run_id, e.identity_id, i.name AS identity_name, e.level, e.kind,
+                   e.invoice_id, e.invoice_number, e.message_nl, e.message_en, e.actor
+            FROM events e LEFT JOIN identities i USING (identity_id) {where}
+            ORDER BY e.event_id DESC LIMIT {int(limit)}""",
+        params,
+    )
+
+
+def event_kinds(store: Store) -> list[str]:
+    return [row["kind"] for row in store.rows("SELECT DISTINCT kind FROM events ORDER BY kind")]
+
+
+def open_alerts(store: Store) -> pd.DataFrame:
+    return store.frame(
+        """SELECT a.alert_id, a.identity_id, i.name AS identity_name, a.run_id, a.raised_at, a.message_nl,
+                  a.message_en
+           FROM alerts a LEFT JOIN identities i USING (identity_id)
+           WHERE a.acknowledged_at IS NULL ORDER BY a.raised_at DESC"""
+    )
+
+
+# -- the outbox -----------------------------------------------------------------------------------------
+def booking_counts(store: Store, identity_id: int) -> dict[str, int]:
+    """booked, blocked, failed, pending and payments back, as the overview shows them."""
+    states = outbox.counts(store, identity_id)
+    payments = store.scalar(
+        "SELECT count(*) FROM payments_applied WHERE identity_id = ? AND state = 'done'", [identity_id]
+    )
+    return {
+        "booked": sum(states.get(s, 0) for s in BOOKED_STATES),
+        "blocked": states.get("blocked", 0),
+        "failed": states.get("failed", 0),
+        "pending": states.get("pending", 0) + states.get("posting", 0),
+        "payments": int(payments or 0),
+    }
+
+
+def failed_bookings(store: Store, identity_id: int) -> pd.DataFrame:
+    return store.frame(
+        """SELECT invoice_id, number, last_error, error_kind, attempts FROM bookings
+           WHERE identity_id = ? AND state = 'failed' ORDER BY number""",
+        [identity_id],
+    )
+
+
+def snelstart_ledgers(store: Store, administration_id: str) -> dict[str, str]:
+    """The administration's grootboeken as cached: number -> "8000 — Omzet hoog (niet actief)"."""
+    rows = store.rows(
+        "SELECT number, description, active FROM ss_ledgers WHERE administration_id = ? ORDER BY number",
+        [administration_id],
+    )
+    return {str(r["number"]): f"{r['number']} — {r['description'] or ''}" + ("" if r["active"] else " (non-actief)")
+            for r in rows}
+
+
+# -- open items -----------------------------------------------------------------------------------------
+def open_items(services: Services, identity_id: int) -> pd.DataFrame:
+    """Both sides' open items for an identity, from the DuckDB cache (`sync.jobs.reconcile`)."""
+    link = setup_repo.get_link(services.store, identity_id)
+    administration_id = link.administration_id if link else None
+    start_date = link.start_date if link else None
+    return reconcile.open_items(services.store, identity_id, administration_id, start_date, today(services))
+
+
+def reminder_lists(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Before sending reminders from Gripp: (do not remind — overdue in Gripp but already paid in SnelStart,
+    truly overdue — open on both sides and overdue)."""
+    overdue = frame["in_gripp"] & (frame["days_overdue"].fillna(-1) > 0)
+    paid_elsewhere = overdue & (frame["class"] == "payment_not_in_gripp")
+    open_both = (frame["gripp_open"].fillna(0) != 0) & (frame["snelstart_open"].fillna(0) != 0)
+    truly = overdue & frame["in_snelstart"] & open_both & (frame["class"] != "payment_not_in_gripp")
+    return frame[paid_elsewhere], frame[truly]
+
+
+def reasons_text(row: dict, lang: str) -> str:
+    """Why an invoice is not booked: the blocking problems or SnelStart's refusal, in the reader's language."""
+    raw = row.get("reasons_json")
+    parts: list[str] = []
+    if isinstance(raw, str) and raw:
+        try:
+            for reason in json.loads(raw):
+                if isinstance(reason, dict):
+                    parts.append(str(reason.get("en" if lang == "en" else "nl") or reason.get("code") or ""))
+                else:
+                    parts.append(str(reason))
+        except ValueError:
+            parts.append(raw)
+    error = row.get("last_error")
+    if isinstance(error, str) and error:
+        parts.append(error)
+    return " ".join(p for p in parts if p)

@@ -1,0 +1,154 @@
+"""Running the console's pages under `streamlit.testing.v1.AppTest` on a freshly seeded sandbox.
+
+The pages build the process's services lazily (`console.runtime`) from the environment, so each test points
+SYNC_DB_PATH at its own temp folder (the sandbox state and vault key live beside it) before the first run, and
+the runtime is reset around it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from console import runtime
+from sync.jobs import runner
+from sync.wiring import Services
+
+APP = str(Path(__file__).resolve().parent.parent / "console" / "app.py")
+PAGES = {
+    "overzicht": "pages/overzicht.py",
+    "openstaande_posten": "pages/openstaande_posten.py",
+    "koppelen": "pages/koppelen.py",
+    "controles": "pages/controles.py",
+    "synchronisatie": "pages/synchronisatie.py",
+}
+TIMEOUT = 90
+
+
+def open_console(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Services]:
+    """A console process of its own: settings from the environment, a fresh sandbox, no server."""
+    for name in ("GRIPP_API_URL", "GRIPP_API_TOKEN", "SNELSTART_API_URL", "SNELSTART_AUTH_URL",
+                 "SNELSTART_SUBSCRIPTION_KEY", "SNELSTART_WEB_URL", "SNELSTART_APP_SHORT_NAME", "SYNC_SECRET_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("SYNC_DB_PATH", str(tmp_path / "sync.duckdb"))
+    monkeypatch.setenv("CONSOLE_PUBLIC_URL", "http://console.test")
+    runtime.stop()
+    runtime.configure(sleep=lambda seconds: None)  # the clients' pacing waits for nothing in tests
+    runner.forget_gripp_freshness()
+    try:
+        yield runtime.services()
+    finally:
+        runtime.stop()
+        runtime.configure()
+        runner.forget_gripp_freshness()
+
+
+def page(name: str, *, lang: str | None = None, query: dict[str, str] | None = None) -> AppTest:
+    """The app with one page open (run once)."""
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    if lang:
+        at.session_state["lang"] = lang
+    at.run()  # the entry script first: it registers the pages (st.navigation)
+    for key, value in (query or {}).items():
+        at.query_params[key] = value
+    at.switch_page(PAGES[name])
+    return at.run()
+
+
+def texts(at: AppTest) -> str:
+    """Everything readable on the page, for `in` checks."""
+    parts: list[str] = []
+    for kind in ("title", "header", "subheader", "markdown", "caption", "success", "info", "warning", "error"):
+        parts += [str(element.value) for element in getattr(at, kind)]
+    parts += [str(m.label) + " " + str(m.value) for m in at.metric]
+    return "\n".join(parts)
+
+
+def no_exception(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+
+
+# -- the real server, as the README starts it ------------------------------------------------------------------
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def run_command(port: int) -> list[str]:
+    """The README's command (`make run PORT=…`) when the venv is installed as make expects it; otherwise what
+    `make run` itself executes, so a test never installs packages."""
+    import shutil
+    import subprocess
+
+    make = shutil.which("make")
+    if make and subprocess.run([make, "-q", ".venv/.installed"], cwd=ROOT, capture_output=True).returncode == 0:
+        return [make, "--no-print-directory", "run", f"PORT={port}"]
+    return [str(ROOT / ".venv" / "bin" / "python"), "-m", "console", "--port", str(port)]
+
+
+class Server:
+    """`make run` in its own process group, with its database (and sandbox state) in a temp folder."""
+
+    def __init__(self, data_dir: Path, port: int | None = None, extra_env: dict[str, str] | None = None) -> None:
+        import os
+        import subprocess
+
+        self.port = port or free_port()
+        self.base = f"http://localhost:{self.port}"
+        self.log_path = data_dir / "console.log"
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("GRIPP_", "SNELSTART_", "SYNC_"))}
+        env.update({"SYNC_DB_PATH": str(data_dir / "sync.duckdb"), "CONSOLE_PUBLIC_URL": self.base,
+                    **(extra_env or {})})
+        self._log = self.log_path.open("wb")
+        self.process = subprocess.Popen(run_command(self.port), cwd=ROOT, env=env, stdout=self._log,
+                                        stderr=subprocess.STDOUT, start_new_session=True)
+
+    def wait_healthy(self, seconds: float = 60.0) -> dict:
+        import time
+
+        import httpx
+
+        deadline = time.monotonic() + seconds
+        last: object = None
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(f"the console exited ({self.process.returncode}):\n{self.log()}")
+            try:
+                answer = httpx.get(f"{self.base}/healthz", timeout=2)
+                last = answer.json()
+                if answer.status_code == 200:
+                    return answer.json()
+            except httpx.HTTPError as exc:
+                last = exc
+            time.sleep(0.25)
+        raise AssertionError(f"the console did not become healthy: {last}\n{self.log()}")
+
+    def stop(self, seconds: float = 20.0) -> int:
+        """SIGTERM to the process group we started (make and the console under it); its return code."""
+        import os
+        import signal
+        import subprocess
+
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(seconds)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(5)
+        self._log.close()
+        return int(self.process.returncode)
+
+    def log(self) -> str:
+        if not self._log.closed:
+            self._log.flush()
+        return self.log_path.read_text(encoding="utf-8", errors="replace")

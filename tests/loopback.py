@@ -1,0 +1,185 @@
+"""The sandbox served over real HTTP on 127.0.0.1, and Services whose clients talk to it like to the real services.
+
+`loopback(tmp_path)` starts uvicorn on a free port with the whole sandbox (both APIs, the PDFs, SnelStart's token
+endpoint) and yields a `Loopback`: its URL, the world, the sandbox (for faults), a virtual clock shared by the
+simulators and the clients, and `services()` — a fresh `Services` on the same database file each call ("a new
+process"), configured as for real services (`GRIPP_API_URL`, `SNELSTART_*` pointing at the loopback server, so
+the clients use real transports and sandbox mode is off), with the demo's links and mappings.
+
+Timeouts are short (`timeout`, a second) and the server's "hang" for an injected timeout only a little longer,
+so a timeout fault costs about a second, not thirty.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import uvicorn
+from cryptography.fernet import Fernet
+
+from sync.config import SANDBOX_GRIPP_TOKEN, SANDBOX_SUBSCRIPTION_KEY, Settings, load_settings
+from sync.jobs.payments import MARKER_KEY
+from sync.jobs.runner import forget_gripp_freshness
+from sync.sandbox.asgi import asgi_app
+from sync.sandbox.sandbox import Sandbox, VirtualClock
+from sync.sandbox.seed import build_world, manifest
+from sync.sandbox.world import World
+from sync.store.db import Store
+from sync.vault import vault_for
+from sync.wiring import Services, bootstrap_sandbox_setup
+
+CLIENT_TIMEOUT = 1.0
+HANG_SECONDS = 1.5
+
+
+@dataclass
+class Loopback:
+    url: str
+    world: World
+    sandbox: Sandbox
+    settings: Settings
+    clock: VirtualClock
+    timeout: float
+    _open: list[Services] = field(default_factory=list)
+
+    def services(self) -> Services:
+        """New Services on the same database and the same (simulated) services, as a new process would have."""
+        forget_gripp_freshness()
+        services = Services(
+            settings=self.settings, store=Store(self.settings.db_path), vault=vault_for(self.settings),
+            sandbox=self.sandbox, transport=None, sleep=self.clock.sleep, clock=self.clock, timeout=self.timeout,
+        )
+        bootstrap_sandbox_setup(services)
+        self._open.append(services)
+        return services
+
+    def close_services(self) -> None:
+        for services in self._open:
+            try:
+                services.close()
+            except Exception:  # already closed by the test
+                pass
+        self._open.clear()
+
+
+def loopback_settings(url: str, db_path: Path) -> Settings:
+    """Real-service settings (sandbox mode off) whose every URL is the loopback server's."""
+    base = f"{url}/sandbox"
+    return load_settings({
+        "GRIPP_API_URL": f"{base}/gripp/public/api3.php",
+        "GRIPP_API_TOKEN": SANDBOX_GRIPP_TOKEN,
+        "SNELSTART_API_URL": f"{base}/snelstart/api/v2",
+        "SNELSTART_AUTH_URL": f"{base}/snelstart/auth",
+        "SNELSTART_SUBSCRIPTION_KEY": SANDBOX_SUBSCRIPTION_KEY,
+        "SNELSTART_WEB_URL": f"{base}/snelstart/web",
+        "CONSOLE_PUBLIC_URL": url,
+        "SYNC_DB_PATH": str(db_path),
+        "SYNC_SECRET_KEY": Fernet.generate_key().decode(),
+    })
+
+
+@contextmanager
+def loopback(tmp_path: Path, world: World | None = None, *, timeout: float = CLIENT_TIMEOUT,
+             hang_seconds: float = HANG_SECONDS, rate_limits: bool = False) -> Iterator[Loopback]:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    world = world or build_world()
+    clock = VirtualClock()
+    sandbox = Sandbox(world, base_url=url, clock=clock, sleep=clock.sleep, rate_limits=rate_limits)
+    server = uvicorn.Server(uvicorn.Config(asgi_app(sandbox.handle, hang_seconds=hang_seconds),
+                                           log_level="warning", lifespan="off", timeout_graceful_shutdown=5))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="loopback-sandbox", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:  # waiting for the server to listen, not a retry delay
+        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.01)
+    lb = Loopback(url, world, sandbox, loopback_settings(url, tmp_path / "sync.duckdb"), clock, timeout)
+    try:
+        yield lb
+    finally:
+        lb.close_services()
+        server.should_exit = True
+        thread.join(timeout=15)
+        sock.close()
+        forget_gripp_freshness()
+
+
+# ------------------------------------------------------------------------------------------- the world
+
+
+def small_world(keep: int = 8) -> World:
+    """The demo world with most of the old link's plain bookings (paid in full on both sides, in one go) taken
+    out on both sides; every other story of the seed stays. A first run takes seconds, not tens of them."""
+    world = build_world()
+    facts = manifest(world)
+    gripp = world.gripp
+    interesting = (set(facts.payments_expected) | facts.paid_in_gripp_only | facts.amount_differs
+                   | facts.credit_notes | facts.partially_paid | facts.paid_in_instalments | facts.unpaid_overdue)
+    by_number = {(inv.identity_id, str(inv.number)): inv for inv in gripp.invoices.values()}
+    for identity_id in facts.linked_identity_ids:
+        admin = world.snelstart.administrations[facts.administration_by_identity[identity_id]]
+        kept = 0
+        for booking in sorted(admin.bookings.values(), key=lambda b: b.factuurnummer):
+            inv = by_number.get((identity_id, booking.factuurnummer))
+            if inv is None or booking.factuurnummer in interesting:
+                continue
+            if kept < keep:
+                kept += 1
+                continue
+            del admin.bookings[booking.id]
+            for doc_id in [d.id for d in admin.documents.values() if d.parent_id == booking.id]:
+                del admin.documents[doc_id]
+            for bank in list(admin.bank_bookings.values()):
+                bank.verkoop_regels = [line for line in bank.verkoop_regels if line.boeking_id != booking.id]
+                if not bank.verkoop_regels:
+                    del admin.bank_bookings[bank.id]
+            for payment_id in [p.id for p in gripp.payments.values() if p.invoice_id == inv.id]:
+                del gripp.payments[payment_id]
+            del gripp.invoices[inv.id]
+    return world
+
+
+# ------------------------------------------------------------------------------------------- assertions
+
+
+def assert_exactly_once(world: World, facts, identities=(1,)) -> None:
+    """Every booking, document, relatie and payment the link is responsible for is in the services exactly once:
+    nothing duplicated, nothing lost."""
+    for identity_id in identities:
+        admin = world.snelstart.administrations[facts.administration_by_identity[identity_id]]
+        numbers = Counter(b.factuurnummer for b in admin.bookings.values())
+        expected = facts.to_book_by_identity[identity_id] | facts.prebooked_by_identity[identity_id]
+        assert {n: numbers[n] for n in expected} == dict.fromkeys(expected, 1), "bookings: lost or duplicated"
+        assert max(numbers.values(), default=1) == 1, "a booking was duplicated"
+        documents = Counter(d.parent_id for d in admin.documents.values())
+        booking_ids = {b.id for b in admin.bookings.values() if b.factuurnummer in expected}
+        assert {b: documents[b] for b in booking_ids} == dict.fromkeys(booking_ids, 1), "documents"
+        relatie_names = Counter((r.naam, r.relatiecode) for r in admin.relaties.values())
+        assert max(relatie_names.values()) == 1, "a relatie was duplicated"
+    markers = Counter(p.extendedproperties for p in world.gripp.payments.values()
+                      if p.extendedproperties and MARKER_KEY in p.extendedproperties)
+    assert max(markers.values(), default=1) == 1, "a payment was registered twice"
+    expected_numbers = set().union(*(facts.to_book_by_identity[i] | facts.prebooked_by_identity[i]
+                                     for i in identities))
+    registered: dict[str, list] = {}
+    for p in world.gripp.payments.values():
+        if p.extendedproperties and MARKER_KEY in p.extendedproperties:
+            number = str(world.gripp.invoices[p.invoice_id].number)
+            registered.setdefault(number, []).append((p.date, p.amount))
+    wanted = {n: sorted(v) for n, v in facts.payments_expected.items() if n in expected_numbers}
+    assert {n: sorted(v) for n, v in registered.items()} == wanted, "payments: lost or duplicated"
+
+
+def snelstart_writes(world: World, identity_id: int, facts) -> tuple[int, int, int]:
+    admin = world.snelstart.administrations[facts.administration_by_identity[identity_id]]
+    return len(admin.bookings), len(admin.documents), len(admin.relaties)

@@ -1,0 +1,107 @@
+"""Controles: every check with its explanation and fix, the mapping editors with one-click suggestions (saving
+shows what the checks say), and the dry run of the first sync as lists."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from sync import linking
+from sync.checks import run_checks
+from sync.jobs.runner import run_identity
+from sync.sandbox.seed import ADMIN_ACADEMY
+from sync.sandbox.world import ALL_SCOPES
+from sync.store import history
+from sync.store import setup as setup_repo
+from sync.wiring import Services
+from tests import console_helpers as helpers
+
+
+@pytest.fixture
+def console(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Services]:
+    yield from helpers.open_console(tmp_path, monkeypatch)
+
+
+def link_academy(services: Services) -> None:
+    key = services.sandbox.snelstart.issue_key(ADMIN_ACADEMY, list(ALL_SCOPES))
+    linking.link_with_key(services, 3, key, start_date=date(2026, 1, 1), actor="tester")
+
+
+def test_every_check_is_shown_with_its_status_and_fix(console: Services) -> None:
+    at = helpers.page("controles", query={"identity": "2"})
+    at.button(key="run-checks-2").click().run()
+    helpers.no_exception(at)
+    expected = run_checks(console, 2, include_dry_run=False)
+    boxes = {"pass": at.success, "warning": at.warning, "fail": at.error}
+    for result in expected:
+        found = [b.value for b in boxes[result.status] if result.title("nl") in b.value]
+        assert found, f"{result.key} should be shown as {result.status}"
+        if result.status != "pass" and result.fix("nl"):
+            assert result.fix("nl") in found[0]
+    assert any(r.status == "fail" for r in expected)  # identity 2 is deliberately misconfigured
+    failed = sum(r.status == "fail" for r in expected)
+    assert any(f"{failed} fout" in c.value for c in at.caption)
+
+
+def test_accepting_a_suggestion_saves_it_and_shows_the_checks(console: Services) -> None:
+    link_academy(console)
+    at = helpers.page("controles", query={"identity": "3"})
+    helpers.no_exception(at)
+    assert setup_repo.vat_mappings(console.store, 3) == []
+    assert any("Voorstel: **Hoog**" in c.value for c in at.caption)
+
+    at.button(key="accept-vat-3-1").click().run()
+    helpers.no_exception(at)
+    saved = setup_repo.vat_mappings(console.store, 3)
+    assert [(m["gripp_vat_id"], m["kind"]) for m in saved] == [(1, "Hoog")]
+    assert console.store.scalar("SELECT updated_by FROM vat_mappings WHERE identity_id = 3") == "sandbox"
+    assert any("Opgeslagen" in s.value for s in [*at.success, *at.warning, *at.error])
+    assert history.events(console.store, identity_id=3, kind="mapping")
+
+
+def test_accepting_all_suggestions_lets_the_first_sync_book(console: Services) -> None:
+    link_academy(console)
+    at = helpers.page("controles", query={"identity": "3"})
+    at.button(key="accept-all-3").click().run()
+    helpers.no_exception(at)
+    assert len(setup_repo.vat_mappings(console.store, 3)) == 3
+    assert len(setup_repo.ledger_mappings(console.store, 3)) == 3
+    result = run_identity(console, 3, trigger="manual", actor="tester")
+    assert result.counts["booked"] > 0 and result.counts["blocked"] == 0
+
+
+def test_choosing_a_ledger_by_hand(console: Services) -> None:
+    at = helpers.page("controles", query={"identity": "1"})
+    helpers.no_exception(at)
+    # Identity 1 maps Gripp ledger 8200 to a grootboek SnelStart does not have; the suggestion is 8000.
+    assert any("Voorstel: **8000**" in c.value for c in at.caption)
+    at.selectbox(key="ledger-1-8200").set_value("8000").run()
+    at.button(key="save-ledger-1-8200").click().run()
+    helpers.no_exception(at)
+    mapped = {m["gripp_ledger_id"]: m["snelstart_number"] for m in setup_repo.ledger_mappings(console.store, 1)}
+    assert mapped[8200] == "8000"
+
+
+def test_the_dry_run_lists_what_would_happen(console: Services) -> None:
+    at = helpers.page("controles", query={"identity": "2"})
+    at.button(key="start-dry-2").click().run()
+    helpers.no_exception(at)
+    run = history.recent_runs(console.store, 2)[0]
+    assert run["dry_run"] and run["trigger"] == "manual"
+    labels = [tab.label for tab in at.tabs]
+    book = next(label for label in labels if label.startswith("Zou worden geboekt"))
+    blocked = next(label for label in labels if label.startswith("Geblokkeerd"))
+    assert int(book.split("(")[1].rstrip(")")) > 0 and int(blocked.split("(")[1].rstrip(")")) > 0
+    reasons = at.dataframe[1].value
+    assert all(reason for reason in reasons["Reden"])  # each blocked invoice says why
+    # A dry run writes nothing: no booking rows.
+    assert console.store.scalar("SELECT count(*) FROM bookings WHERE identity_id = 2") == 0
+
+
+def test_an_unlinked_identity_is_asked_to_link_first(console: Services) -> None:
+    at = helpers.page("controles", query={"identity": "3"})
+    helpers.no_exception(at)
+    assert any("Koppel deze identiteit eerst" in i.value for i in at.info)

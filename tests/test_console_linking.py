@@ -1,0 +1,143 @@
+"""Koppelen: the activation wizard (SnelStart sends the key to the webhook, the user lands back and saves), the
+paste fallback, a second identity on an administration only with a yes, unlinking with a confirmation, adding an
+identity. Keys are only ever shown masked."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from console import runtime
+from sync import linking
+from sync.sandbox.seed import ADMIN_ACADEMY, ADMIN_STUDIO
+from sync.sandbox.world import ALL_SCOPES
+from sync.store import setup as setup_repo
+from sync.vault import Vault
+from sync.wiring import Services
+from tests import console_helpers as helpers
+
+
+@pytest.fixture
+def console(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Services]:
+    yield from helpers.open_console(tmp_path, monkeypatch)
+
+
+def issue_key(services: Services, administration_id: str) -> str:
+    """What SnelStart mints when someone links an administration (the 'Maatwerk' tile shows it)."""
+    return services.sandbox.snelstart.issue_key(administration_id, list(ALL_SCOPES))
+
+
+def shown(at) -> str:
+    parts = [helpers.texts(at)]
+    parts += [str(w.value) for w in at.text_input]
+    return "\n".join(parts)
+
+
+def test_the_activation_wizard_links_an_identity(console: Services) -> None:
+    at = helpers.page("koppelen", query={"identity": "3"})
+    helpers.no_exception(at)
+    assert at.selectbox(key="link-identity").value == 3
+    assert any("Nog niet gekoppeld" in i.value for i in at.info)
+
+    at.toggle(key="switch-3").set_value(True).run()
+    assert "Een enkele administratie koppelen" in helpers.texts(at)
+    at.button(key="fetch-3").click().run()
+    helpers.no_exception(at)
+    url = at.get("link_button")[0].proto.url
+    request = setup_repo.latest_link_request(console.store, 3)
+    assert request is not None and request["reference_key"] in url
+    assert url.startswith("http://console.test/sandbox/snelstart/web/couplings/activate/gripp-sandbox?")
+    assert "Koppelen%3Fidentity%3D3" in url  # SnelStart sends the user back to this page
+
+    # In SnelStart the user picks "Noord Academy" and clicks "Koppel": SnelStart POSTs the key to our webhook.
+    key = issue_key(console, ADMIN_ACADEMY)
+    answer = linking.handle_webhook(console, {"KoppelSleutel": key, "ActionType": "Create",
+                                              "ReferenceKey": request["reference_key"]})
+    assert answer.status == 200
+
+    # ... and sends the browser back to successUrl.
+    back = helpers.page("koppelen", query={"identity": "3", "ref": request["reference_key"]})
+    helpers.no_exception(back)
+    received = next(s.value for s in back.success if "SnelStart heeft de koppeling afgerond" in s.value)
+    assert "Noord Academy" in received and Vault.hint(key) in received
+    assert key not in shown(back)  # never in full
+    back.date_input(key="start-3").set_value(date(2026, 1, 1))
+    back.button(key="save-3").click().run()
+    helpers.no_exception(back)
+
+    link = setup_repo.get_link(console.store, 3)
+    assert link is not None and link.administration_id == ADMIN_ACADEMY and link.start_date == date(2026, 1, 1)
+    assert any("Noord Academy is gekoppeld aan administratie" in s.value for s in back.success)
+    assert runtime.scheduler().next_run(3) is not None  # and it is on the schedule
+    assert key not in shown(back)
+
+
+def test_the_paste_fallback_verifies_then_saves(console: Services) -> None:
+    key = issue_key(console, ADMIN_ACADEMY)
+    at = helpers.page("koppelen", query={"identity": "3"})
+    at.toggle(key="switch-3").set_value(True).run()
+    at.text_input(key="paste-3").input("not a key at all").run()
+    at.button(key="verify-3").click().run()
+    assert at.error  # refused with a reason, nothing saved
+    assert setup_repo.get_link(console.store, 3) is None
+
+    at.text_input(key="paste-3").input(key).run()
+    at.button(key="verify-3").click().run()
+    helpers.no_exception(at)
+    opened = next(i.value for i in at.info if "opent administratie" in i.value)
+    assert "Noord Academy" in opened and Vault.hint(key) in opened and key not in opened
+    assert setup_repo.get_link(console.store, 3) is None  # verified only
+
+    at.button(key="save-paste-3").click().run()
+    helpers.no_exception(at)
+    assert setup_repo.get_link(console.store, 3).administration_id == ADMIN_ACADEMY
+
+
+def test_a_shared_administration_needs_an_explicit_yes(console: Services) -> None:
+    key = issue_key(console, ADMIN_STUDIO)  # already linked to identity 1
+    at = helpers.page("koppelen", query={"identity": "3"})
+    at.toggle(key="switch-3").set_value(True).run()
+    at.text_input(key="paste-3").input(key).run()
+    at.button(key="verify-3").click().run()
+    assert any("al gekoppeld aan Studio Noord B.V." in w.value for w in at.warning)
+    at.button(key="save-paste-3").click().run()
+    helpers.no_exception(at)
+    assert any("al gekoppeld aan identiteit 1" in w.value for w in at.warning)  # refused without the yes
+    assert setup_repo.get_link(console.store, 3) is None
+
+    at.checkbox(key="confirm-shared-paste-3").check().run()
+    at.button(key="save-paste-3").click().run()
+    helpers.no_exception(at)
+    assert setup_repo.get_link(console.store, 3).administration_id == ADMIN_STUDIO
+
+
+def test_unlinking_asks_for_confirmation(console: Services) -> None:
+    at = helpers.page("koppelen", query={"identity": "2"})
+    assert at.button(key="unlink-2").disabled
+    at.checkbox(key="unlink-sure-2").check().run()
+    at.button(key="unlink-2").click().run()
+    helpers.no_exception(at)
+    assert setup_repo.get_link(console.store, 2) is None
+    assert runtime.scheduler().next_run(2) is None
+    assert any("Nog niet gekoppeld" in i.value for i in at.info)
+
+
+def test_step_zero_runs_the_subscription_checks(console: Services) -> None:
+    at = helpers.page("koppelen", query={"identity": "3"})
+    at.button(key="check-3").click().run()
+    helpers.no_exception(at)
+    text = helpers.texts(at)
+    assert "SnelStart-abonnementssleutel" in text and "Gripp API-sleutel" in text
+
+
+def test_an_identity_can_be_added_by_id(console: Services) -> None:
+    at = helpers.page("koppelen")
+    at.number_input(key="new-identity-id").set_value(7)
+    at.text_input(key="new-identity-name").input("Noord Events")
+    at.button(key="add-identity").click().run()
+    helpers.no_exception(at)
+    assert setup_repo.identity_name(console.store, 7) == "Noord Events"
+    assert "Noord Events (7)" in at.selectbox(key="link-identity").options

@@ -1,0 +1,146 @@
+"""Openstaande posten: the figures on the page are the store's (reconcile.open_items), filters and search narrow
+what is shown, the reminder view splits "already paid in SnelStart" from "truly overdue", CSV is what is shown."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from decimal import Decimal
+
+import pytest
+
+from console import format as fmt
+from console import tables, views
+from console.i18n import class_label
+from sync.jobs.reconcile import open_items
+from sync.jobs.runner import run_identity
+from sync.store import setup as setup_repo
+from sync.wiring import Services
+from tests import console_helpers as helpers
+
+
+@pytest.fixture(scope="module")
+def synced(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
+    """One synced sandbox for the whole module: these tests only read (a first sync takes seconds)."""
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        console = helpers.open_console(tmp_path_factory.mktemp("open-items"), monkeypatch)
+        services = next(console)
+        run_identity(services, 1, trigger="manual", actor="tester")
+        yield services
+        console.close()
+
+
+def store_frame(services: Services, identity_id: int = 1):
+    link = setup_repo.get_link(services.store, identity_id)
+    return open_items(services.store, identity_id, link.administration_id, link.start_date, views.today(services))
+
+
+def test_counts_and_totals_per_class_match_the_store(synced: Services) -> None:
+    at = helpers.page("openstaande_posten")
+    helpers.no_exception(at)
+    frame = store_frame(synced)
+    expected = {class_label(name, "nl"): int(n) for name, n in frame["class"].value_counts().items()}
+    assert len(expected) > 2  # the seed has several kinds of differences
+
+    summary = at.table[0].value
+    assert {label: int(n) for label, n in summary["Aantal"].items()} == expected
+    for name in frame["class"].unique():
+        row = summary.loc[class_label(name, "nl")]
+        gripp = sum((Decimal(str(v)) for v in frame.loc[frame["class"] == name, "gripp_open"].dropna()),
+                    Decimal(0))
+        assert row["Gripp open"] == fmt.money(gripp, "nl")
+
+    table = at.dataframe[0].value
+    assert len(table) == len(frame)
+    assert set(table["Factuur"]) == set(frame["number"])
+    assert "naast elkaar" in at.title[0].value
+
+
+def test_class_filter_narrows_the_list(synced: Services) -> None:
+    frame = store_frame(synced)
+    at = helpers.page("openstaande_posten")
+    at.multiselect(key="oi-classes-1").set_value(["not_booked"]).run()
+    helpers.no_exception(at)
+    table = at.dataframe[0].value
+    assert set(table["Factuur"]) == set(frame.loc[frame["class"] == "not_booked", "number"])
+    assert set(table["Verschil"]) == {"Nog niet geboekt"}
+    assert all(reason for reason in table["Reden"])  # blocked invoices say why
+
+
+def test_search_by_invoice_number_or_customer(synced: Services) -> None:
+    frame = store_frame(synced)
+    number = frame["number"].iloc[0]
+    at = helpers.page("openstaande_posten")
+    at.text_input(key="oi-search").input(number).run()
+    assert list(at.dataframe[0].value["Factuur"]) == [number]
+
+    customer = frame["customer"].dropna().iloc[0]
+    at.text_input(key="oi-search").input(customer.upper()).run()
+    shown = at.dataframe[0].value
+    assert set(shown["Factuur"]) == set(frame.loc[frame["customer"] == customer, "number"])
+
+
+def test_a_link_from_the_log_opens_the_invoice(synced: Services) -> None:
+    frame = store_frame(synced, 1)
+    number = frame["number"].iloc[-1]
+    at = helpers.page("openstaande_posten", query={"identity": "1", "search": number})
+    helpers.no_exception(at)
+    assert at.selectbox(key="oi-identity").value == 1
+    assert list(at.dataframe[0].value["Factuur"]) == [number]
+
+
+def test_the_reminder_view_separates_paid_elsewhere_from_truly_overdue(synced: Services) -> None:
+    frame = store_frame(synced)
+    overdue = frame["in_gripp"] & (frame["days_overdue"] > 0)
+    paid_elsewhere = set(frame.loc[overdue & (frame["class"] == "payment_not_in_gripp"), "number"])
+    open_both = overdue & frame["in_snelstart"] & (frame["gripp_open"] != 0) & (frame["snelstart_open"] != 0) \
+        & (frame["class"] != "payment_not_in_gripp")
+    truly = set(frame.loc[open_both, "number"])
+    assert truly, "the seed has overdue invoices open on both sides"
+
+    at = helpers.page("openstaande_posten")
+    helpers.no_exception(at)
+    headers = [s.value for s in at.subheader]
+    assert f"Niet herinneren: al betaald volgens SnelStart ({len(paid_elsewhere)})" in headers
+    assert f"Echt te laat ({len(truly)})" in headers
+    assert set(at.dataframe[1].value["Factuur"]) == paid_elsewhere
+    assert set(at.dataframe[2].value["Factuur"]) == truly
+    assert not paid_elsewhere & truly
+
+
+def test_csv_export_is_what_is_shown(synced: Services) -> None:
+    frame = store_frame(synced)
+    shown = frame[frame["class"] == "in_sync"]
+    rows = list(csv.DictReader(io.StringIO(tables.open_items_csv(shown, "nl")), delimiter=";"))
+    assert [r["invoice_number"] for r in rows] == list(shown["number"])
+    first = shown.iloc[0]
+    assert rows[0]["gripp_open"] == fmt.plain_amount(first["gripp_open"], "nl")
+    assert "," in rows[0]["gripp_open"]  # Dutch decimal comma
+    english = list(csv.DictReader(io.StringIO(tables.open_items_csv(shown, "en"))))
+    assert english[0]["gripp_open"] == fmt.plain_amount(first["gripp_open"], "en")
+
+    at = helpers.page("openstaande_posten")
+    assert [b.label for b in at.download_button] == ["Download als CSV", "Download als CSV"]
+
+
+def test_the_page_reads_the_cache_and_never_the_apis(synced: Services) -> None:
+    before = dict(synced.sandbox.request_counts)
+    at = helpers.page("openstaande_posten")
+    at.text_input(key="oi-search").input("2026").run()
+    helpers.no_exception(at)
+    assert synced.sandbox.request_counts == before
+
+
+def test_money_and_dates_follow_the_language(synced: Services) -> None:
+    frame = store_frame(synced)
+    row = frame[frame["gripp_total"].notna()].iloc[0]
+    at = helpers.page("openstaande_posten", query={"search": row["number"]})
+    dutch = at.dataframe[0].value.iloc[0]
+    assert dutch["Gripp totaal"] == fmt.money(row["gripp_total"], "nl")
+    assert dutch["Gripp vervaldatum"] == fmt.day(row["gripp_due"], "nl")
+
+    at.sidebar.selectbox[0].set_value("en").run()
+    english = at.dataframe[0].value.iloc[0]
+    assert english["Gripp total"] == fmt.money(row["gripp_total"], "en")
+    assert english["Gripp due date"] == fmt.day(row["gripp_due"], "en")

@@ -1,0 +1,70 @@
+"""Overzicht: per identity the link, last and next run and the counts from the store; a failed automatic run stays
+on top until someone clicks "Gezien", which is recorded with who did it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from console import format as fmt
+from console import runtime
+from console.i18n import outcome_label
+from sync.jobs.runner import run_identity
+from sync.store import history, outbox
+from sync.wiring import Services
+from tests import console_helpers as helpers
+
+
+@pytest.fixture
+def console(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Services]:
+    yield from helpers.open_console(tmp_path, monkeypatch)
+
+
+def test_overview_shows_each_identity_with_the_stores_figures(console: Services) -> None:
+    result = run_identity(console, 2, trigger="manual", actor="tester")
+    at = helpers.page("overzicht")
+    helpers.no_exception(at)
+    assert [s.value for s in at.subheader] == ["Studio Noord B.V.", "Noord Advies B.V.", "Noord Academy"]
+
+    states = outbox.counts(console.store, 2)
+    booked = sum(states.get(s, 0) for s in outbox.BOOKED_STATES)
+    payments = console.store.scalar("SELECT count(*) FROM payments_applied WHERE identity_id = 2 AND state = 'done'")
+    metrics = [(m.label, m.value) for m in at.metric]
+    assert metrics[4:8] == [("Geboekt", fmt.count(booked)), ("Geblokkeerd", fmt.count(states.get("blocked", 0))),
+                            ("Geweigerd", fmt.count(states.get("failed", 0))),
+                            ("Betalingen terug in Gripp", fmt.count(payments))]
+    assert booked > 0 and states.get("blocked", 0) > 0
+    markdown = "\n".join(m.value for m in at.markdown)
+    assert "Noord Advies" in markdown and "…" in markdown  # administration and masked key
+    assert outcome_label(result.outcome, "nl") in markdown
+    assert result.outcome in ("ok", "warnings")
+    next_run = runtime.scheduler().next_run(1)
+    assert fmt.moment(next_run) in markdown
+    assert any("Nog niet gekoppeld" in i.value for i in at.info)  # identity 3
+
+
+def test_a_failed_automatic_run_stays_until_seen(console: Services) -> None:
+    history.raise_alert(console.store, 1, None, "Automatische synchronisatie van Studio Noord B.V. mislukt: X",
+                        "Automatic sync of Studio Noord B.V. failed: X")
+    at = helpers.page("overzicht")
+    assert any("Automatische synchronisatie van Studio Noord B.V. mislukt" in e.value for e in at.error)
+
+    at = helpers.page("overzicht")  # still there on the next visit
+    alert_id = history.open_alerts(console.store)[0]["alert_id"]
+    at.button(key=f"ack-{alert_id}").click().run()
+    helpers.no_exception(at)
+    assert not at.error
+    seen = console.store.one("SELECT acknowledged_by, acknowledged_at FROM alerts WHERE alert_id = ?", [alert_id])
+    assert seen["acknowledged_by"] == "sandbox" and seen["acknowledged_at"] is not None
+    assert history.open_alerts(console.store) == []
+
+
+def test_a_broken_link_shows_its_reason(console: Services) -> None:
+    from sync.store import setup as setup_repo
+
+    setup_repo.set_link_health(console.store, 1, "broken", "SnelStart refuses the koppelsleutel.")
+    at = helpers.page("overzicht")
+    markdown = "\n".join(m.value for m in at.markdown)
+    assert "verbroken" in markdown and "SnelStart refuses the koppelsleutel." in markdown

@@ -1,0 +1,61 @@
+"""Sign-in on real data: configured users with hashed passwords; finance sees no linking or checks pages, and
+the use cases refuse what the role may not do whatever the page offers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from sync.users import hash_password
+
+APP = str(Path(__file__).resolve().parents[1] / "console" / "app.py")
+
+
+@pytest.fixture
+def real_mode(tmp_path, monkeypatch):
+    """Settings that are not the sandbox (the services are never called before sign-in)."""
+    monkeypatch.setenv("SYNC_DB_PATH", str(tmp_path / "sync.duckdb"))
+    monkeypatch.setenv("GRIPP_API_TOKEN", "not-used-in-this-test")
+    monkeypatch.setenv("SYNC_SECRET_KEY", "a passphrase for the test vault")
+    from console import runtime
+
+    runtime.stop()
+    yield
+    runtime.stop()
+
+
+def users():
+    return {"users": {"femke": {"password_hash": hash_password("finance-pass"), "role": "finance"},
+                      "sanne": {"password_hash": hash_password("support-pass"), "role": "support"}}}
+
+
+def sign_in(app: AppTest, name: str, password: str) -> AppTest:
+    app.text_input[0].input(name)
+    app.text_input[1].input(password)
+    app.button[0].click()
+    return app.run(timeout=60)
+
+
+def test_real_data_asks_who_you_are_and_refuses_a_wrong_password(real_mode, monkeypatch):
+    from console import runtime
+
+    monkeypatch.setattr(runtime, "read_secrets", lambda: users())
+    app = AppTest.from_file(APP, default_timeout=60).run()
+    assert any("Inloggen" in title.value for title in app.title)
+    sign_in(app, "femke", "wrong")
+    assert any("klopt niet" in error.value for error in app.error)
+
+
+def test_finance_signs_in_and_does_not_see_linking_or_checks(real_mode, monkeypatch):
+    from console import runtime
+
+    monkeypatch.setattr(runtime, "read_secrets", lambda: users())
+    app = AppTest.from_file(APP, default_timeout=60).run()
+    sign_in(app, "femke", "finance-pass")
+    state = app.session_state["actor"]
+    assert state.name == "femke" and state.role == "finance"
+    assert not state.can("link")
+    sidebar = " ".join(c.value for c in app.sidebar.caption)
+    assert "femke" in sidebar and "Financiële administratie" in sidebar

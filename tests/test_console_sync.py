@@ -1,0 +1,151 @@
+"""Synchronisatie: one click syncs and the page shows the result; a second sync for a busy identity is refused
+politely; run history and the event log come from the store; refused invoices can be retried."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from console import runtime, tables, views
+from sync.jobs.locks import exclusive
+from sync.jobs.requeue import retry_failed
+from sync.jobs.runner import run_identity
+from sync.store import history, outbox
+from sync.wiring import Services
+from tests import console_helpers as helpers
+
+
+@pytest.fixture
+def console(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Services]:
+    yield from helpers.open_console(tmp_path, monkeypatch)
+
+
+def metric(at, label: str) -> int:
+    return int(next(m.value for m in at.metric if m.label == label))
+
+
+def test_sync_now_runs_a_sync_and_the_page_shows_its_result(console: Services) -> None:
+    at = helpers.page("synchronisatie")
+    assert history.recent_runs(console.store) == []
+
+    at.button(key="sync-1").click().run()
+    helpers.no_exception(at)
+
+    runs = history.recent_runs(console.store, 1)
+    assert len(runs) == 1 and runs[0]["trigger"] == "manual" and runs[0]["actor"] == "sandbox"
+    assert runs[0]["outcome"] in ("ok", "warnings")
+    counts = views.counts_of(runs[0])
+    assert counts["booked"] > 0  # the first run on the sandbox books the invoices since the old link stopped
+    assert metric(at, "Nieuw geboekt") == counts["booked"]
+    assert metric(at, "Geblokkeerd") == counts["blocked"]
+    assert metric(at, "Betalingen terug in Gripp") == counts["payments_registered"]
+    assert any("Studio Noord" in s.value for s in [*at.success, *at.warning])
+    # The tile now shows the run, and the history lists it.
+    assert "nog nooit" not in next(m.value for m in at.markdown if "Laatste synchronisatie" in m.value
+                                   and "Studio Noord" not in m.value)
+    assert len(at.dataframe[0].value) == 1
+
+
+def test_sync_everything_runs_every_linked_identity(console: Services) -> None:
+    at = helpers.page("synchronisatie")
+    at.button(key="sync-all").click().run()
+    helpers.no_exception(at)
+    ran = sorted(r["identity_id"] for r in history.recent_runs(console.store))
+    assert ran == [1, 2]
+    assert {m.label for m in at.metric} >= {"Nieuw geboekt", "Geblokkeerd"}
+
+
+def test_a_second_sync_for_a_busy_identity_is_refused_politely(console: Services) -> None:
+    at = helpers.page("synchronisatie")
+    with exclusive(("identity", 1)):  # the scheduler (or another tab) is syncing identity 1
+        at.button(key="sync-1").click().run()
+    helpers.no_exception(at)
+    assert any("Er loopt al een synchronisatie voor Studio Noord B.V." in w.value for w in at.warning)
+    assert history.recent_runs(console.store, 1) == []
+
+
+def test_a_run_going_elsewhere_is_shown_with_its_progress(console: Services) -> None:
+    run_id = history.start_run(console.store, 2, "schedule", actor="scheduler")
+    history.progress(console.store, run_id, "push", 0.5)
+    at = helpers.page("synchronisatie")
+    helpers.no_exception(at)
+    assert [p.value for p in at.progress] == [50]
+    assert "Noord Advies" in at.progress[0].text and "Automatisch" in at.progress[0].text
+    history.finish_run(console.store, run_id, "ok", {})
+
+
+def test_the_event_log_filters_and_exports_what_it_shows(console: Services) -> None:
+    run_identity(console, 2, trigger="manual", actor="tester")
+    all_events = history.events(console.store, identity_id=2)
+    blocked = [e for e in all_events if e["kind"] == "blocked"]
+    assert blocked, "the seed's misconfigurations block some of identity 2's invoices"
+
+    at = helpers.page("synchronisatie")
+    at.selectbox(key="log-identity").set_value(2)
+    at.selectbox(key="log-kind").set_value("blocked").run()
+    helpers.no_exception(at)
+    log = at.dataframe[1].value
+    assert len(log) == len(blocked)
+    assert set(log["Factuur"]) == {e["invoice_number"] for e in blocked}
+    assert all(str(link).startswith("http://console.test/Openstaande_posten?identity=2&search=")
+               for link in log["Openen"])
+
+    at.text_input(key="log-search").input(blocked[0]["invoice_number"]).run()
+    assert list(at.dataframe[1].value["Factuur"]) == [blocked[0]["invoice_number"]]
+
+    frame = views.events(console.store, identity_id=2, kind="blocked")
+    rows = list(csv.DictReader(io.StringIO(tables.log_csv(frame, "nl")), delimiter=";"))
+    assert [r["invoice_number"] for r in rows] == [e["invoice_number"] for e in blocked]
+    assert rows[0]["message"] == blocked[0]["message_nl"]
+
+
+def test_errors_link_to_their_invoice_in_the_open_items(console: Services) -> None:
+    history.log_event(console.store, "error", "Factuur X-1: geweigerd", "Invoice X-1: refused", level="error",
+                      identity_id=1, invoice_id=1, invoice_number="X-1")
+    at = helpers.page("synchronisatie")
+    links = [p for p in at.get("page_link") if "X-1" in p.value]
+    assert links, "an error on an invoice links to that invoice"
+    assert links[0].proto.page == "Openstaande_posten"
+    assert links[0].proto.query_string == "identity=1&search=X-1"
+
+
+def test_retry_failed_offers_refused_invoices_again(console: Services) -> None:
+    store = console.store
+    run_identity(console, 1, trigger="manual", actor="tester")
+    booked = store.rows("SELECT invoice_id, number FROM bookings WHERE identity_id = 1 AND state = 'done' LIMIT 2")
+    for row in booked:  # pretend SnelStart refused these two
+        outbox.put(store, 1, row["invoice_id"], row["number"], "failed", last_error="BOE-0069")
+    assert views.booking_counts(store, 1)["failed"] == 2
+
+    at = helpers.page("synchronisatie")
+    assert any("2 facturen zijn door SnelStart geweigerd" in w.value for w in at.warning)
+    at.button(key="retry-1").click().run()
+    helpers.no_exception(at)
+    assert views.booking_counts(store, 1)["failed"] == 0
+    retry = history.events(store, identity_id=1, kind="retry")
+    assert retry and retry[-1]["actor"] == "sandbox"
+    assert len(history.recent_runs(store, 1)) == 2  # and a sync ran right away
+
+
+def test_retry_failed_moves_only_failed_rows(console: Services) -> None:
+    assert retry_failed(console.store, 1, "tester") == 0
+
+
+def test_pause_and_resume_from_the_page(console: Services) -> None:
+    at = helpers.page("synchronisatie")
+    at.button(key="pause-1").click().run()
+    helpers.no_exception(at)
+    scheduler = runtime.scheduler()
+    assert scheduler.next_run(1) is None
+    assert any("gepauzeerd" in m.value for m in at.markdown)
+    at.button(key="resume-1").click().run()
+    assert scheduler.next_run(1) is not None
+
+    at.number_input(key="interval-2").set_value(45)
+    at.button(key="save-interval-2").click().run()
+    helpers.no_exception(at)
+    assert views.identities(console.store)[1]["interval_minutes"] == 45

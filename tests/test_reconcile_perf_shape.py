@@ -1,0 +1,161 @@
+"""The shape of the work at scale — statements, POSTs and calls counted, never timed: pages go into DuckDB in
+bulk, Gripp's pages travel many to a POST, the open-items comparison is one query, and an unchanged rerun reads
+only SnelStart's open-items pages and writes nothing anywhere."""
+
+from __future__ import annotations
+
+import math
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from sync.bench import ADMIN, fill_reconcile_store
+from sync.config import SANDBOX_GRIPP_TOKEN
+from sync.gripp.client import GrippClient
+from sync.jobs import reconcile, refresh
+from sync.jobs.runner import forget_gripp_freshness, run_identity
+from sync.sandbox.bulk import build_bulk_world
+from sync.sandbox.sandbox import Sandbox
+from sync.store.db import Store
+from sync.vault import vault_for
+from sync.wiring import Services, bootstrap_sandbox_setup
+from tests.conftest import CONSOLE_URL, sandbox_settings
+
+
+class CountingStore(Store):
+    """A store that remembers every statement it was asked to run."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.statements: list[str] = []
+        super().__init__(path)
+
+    def cursor(self):  # the DuckDB cursor, wrapped
+        return _Counting(super().cursor(), self.statements)
+
+    def writes(self, table: str) -> int:
+        return sum(1 for sql in self.statements
+                   if sql.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE")) and f" {table}" in sql)
+
+
+class _Counting:
+    def __init__(self, cursor, log: list[str]) -> None:
+        self._cursor, self._log = cursor, log
+
+    def execute(self, sql: str, *args, **kwargs):
+        self._log.append(sql)
+        return self._cursor.execute(sql, *args, **kwargs)
+
+    def __getattr__(self, name: str):
+        return getattr(self._cursor, name)
+
+
+class _Calls:
+    """A slice of a sandbox's call log, for `Sandbox.writes`."""
+
+    def __init__(self, calls: list) -> None:
+        self.calls = calls
+
+
+class OpenItems:
+    def __init__(self, items: list[dict]) -> None:
+        self.items = items
+
+    def verkoopfacturen(self):
+        return iter(self.items)
+
+
+def open_item(n: int, amount: Decimal) -> dict:
+    return {"id": f"vf-{n}", "verkoopBoeking": {"id": f"bk-{n}"}, "factuurnummer": str(n),
+            "relatie": {"id": "rel"}, "factuurDatum": "2026-01-05T00:00:00", "vervalDatum": "2026-02-04T00:00:00",
+            "factuurBedrag": amount, "openstaandSaldo": amount, "modifiedOn": "2026-01-05T10:00:00"}
+
+
+def test_a_thousand_open_items_go_into_duckdb_in_one_insert(tmp_path):
+    store = CountingStore(tmp_path / "s.duckdb")
+    items = [open_item(n, Decimal("121.00")) for n in range(1_234)]
+    assert refresh.refresh_open_items(store, OpenItems(items), ADMIN) == 1_234
+    assert store.writes("ss_open_items") == 2  # the administration's old rows out, the new ones in: no row loop
+    assert store.scalar("SELECT count(*) FROM ss_open_items") == 1_234
+
+
+def test_amounts_of_every_size_and_scale_are_stored_exactly(tmp_path):
+    """DuckDB guesses a Decimal column's type from a sample of its values; a later amount with more digits or
+    decimals must still land exactly."""
+    store = Store(tmp_path / "s.duckdb")
+    items = [open_item(n, Decimal("12.5")) for n in range(3_000)]
+    items += [open_item(3_000, Decimal("123456.78")), open_item(3_001, Decimal("2259.83"))]
+    refresh.refresh_open_items(store, OpenItems(items), ADMIN)
+    stored = dict(store.cursor().execute(
+        "SELECT factuurnummer, factuur_bedrag FROM ss_open_items WHERE factuurnummer IN ('0', '3000', '3001')"
+    ).fetchall())
+    assert stored == {"0": Decimal("12.50"), "3000": Decimal("123456.78"), "3001": Decimal("2259.83")}
+
+
+def test_gripp_refresh_reads_many_pages_per_post_and_writes_a_post_at_a_time(tmp_path):
+    world, _ = build_bulk_world(3_000)
+    sandbox = Sandbox(world, base_url=CONSOLE_URL)
+    client = GrippClient(f"{CONSOLE_URL}/sandbox/gripp/public/api3.php", SANDBOX_GRIPP_TOKEN,
+                         transport=sandbox.transport(), sleep=lambda seconds: None)
+    store = CountingStore(tmp_path / "s.duckdb")
+    assert refresh.refresh_gripp(store, client) == {"gripp_invoices": 3_000, "gripp_companies": 300}
+    later_pages = (math.ceil(3_000 / refresh.PAGE) - 1) + (math.ceil(300 / refresh.PAGE) - 1)
+    posts = 1 + math.ceil(later_pages / refresh.CALLS_PER_POST)
+    assert client.request_count == posts
+    assert store.writes("gripp_invoices") <= posts  # one bulk upsert per POST, never one per invoice
+    assert store.scalar("SELECT count(*) FROM gripp_invoices") == 3_000
+
+    before = client.request_count
+    refresh.refresh_gripp(store, client)  # (the bulk world dates a few invoices after today's real clock)
+    assert client.request_count - before == 1  # the four incremental queries, first pages, in one POST
+
+
+def test_the_open_items_comparison_is_one_query_and_classifies_every_difference(tmp_path):
+    store = CountingStore(tmp_path / "s.duckdb")
+    today = fill_reconcile_store(store, 4_000)
+    store.statements.clear()
+    frame = reconcile.open_items(store, 1, ADMIN, None, today)
+    assert len(store.statements) == 1
+    classes = set(frame["class"])
+    assert {"not_booked", "drift_deleted", "only_in_snelstart", "drift_changed", "payment_not_in_gripp",
+            "paid_in_gripp_only", "in_sync"} <= classes
+    settled = store.scalar("""SELECT count(*) FROM gripp_invoices g JOIN ss_open_items s ON s.factuurnummer = g.number
+                              WHERE g.total_open = 0 AND s.openstaand_saldo = 0
+                                AND g.total_incl_vat = s.factuur_bedrag""")
+    assert settled > 0 and len(frame) == 4_000 + 40 - settled  # settled on both sides: not shown
+    summary = reconcile.summary(frame)
+    assert list(summary.index) == [c for c in reconcile.CLASSES if c in classes]
+    assert int(summary["count"].sum()) == len(frame)
+
+
+@pytest.fixture
+def bulk_services(tmp_path):
+    forget_gripp_freshness()
+    world, setup = build_bulk_world(120, payments=0)
+    sandbox = Sandbox(world, base_url=CONSOLE_URL)
+    settings = sandbox_settings(tmp_path)
+    services = Services(settings=settings, store=Store(settings.db_path), vault=vault_for(settings),
+                        sandbox=sandbox, transport=sandbox.transport(), sleep=lambda seconds: None)
+    bootstrap_sandbox_setup(services, setup)
+    yield services, sandbox, setup.links[0].identity_id
+    services.close()
+    forget_gripp_freshness()
+
+
+def test_an_unchanged_rerun_reads_only_the_open_items_pages_and_writes_nothing(bulk_services):
+    services, sandbox, identity_id = bulk_services
+    first = run_identity(services, identity_id)
+    assert first.counts["booked"] == 120
+    assert first.counts.get("class_in_sync", 0) == 120 and not first.counts.get("class_drift_deleted")
+    forget_gripp_freshness()
+
+    start = len(sandbox.calls)
+    again = run_identity(services, identity_id)
+    calls = sandbox.calls[start:]
+    assert again.outcome == "ok" and again.counts["booked"] == 0
+    snelstart = [c for c in calls if c[0] == "snelstart-api"]
+    assert [(c[1], c[2].split("?")[0]) for c in snelstart] == [("GET", "verkoopfacturen")]  # 120 items: one page
+    assert [c for c in calls if c[0] == "gripp"] and len([c for c in calls if c[0] == "gripp"]) == 1
+    assert not [c for c in calls if c[0] == "pdf"]
+    writes = len(sandbox.writes())
+    assert writes > 0 and len(Sandbox.writes(_Calls(calls))) == 0

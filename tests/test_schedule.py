@@ -1,0 +1,170 @@
+"""The background schedule: one job per linked identity, pause/resume kept on the link, the next run time, and
+an alert when an automatic run fails. Triggers are replaced by near-immediate ones; nothing sleeps for long."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
+
+import pytest
+from apscheduler.triggers.date import DateTrigger
+
+from sync.dates import AMSTERDAM
+from sync.jobs import runner
+from sync.jobs import schedule as schedule_module
+from sync.jobs.locks import exclusive
+from sync.jobs.schedule import SyncScheduler, job_id
+from sync.sandbox.seed import ADMIN_STUDIO, koppelsleutel_for
+from sync.store import history
+from sync.store import setup as setup_repo
+from sync.wiring import Services
+
+
+@pytest.fixture(autouse=True)
+def _fresh_gripp_cache() -> Iterator[None]:
+    runner.forget_gripp_freshness()
+    yield
+    runner.forget_gripp_freshness()
+
+
+@pytest.fixture
+def scheduler(services: Services) -> Iterator[SyncScheduler]:
+    made = SyncScheduler(services)
+    made.start()
+    try:
+        yield made
+    finally:
+        made.shutdown()
+
+
+def soon(link: setup_repo.Link) -> DateTrigger:
+    return DateTrigger(run_date=datetime.now(AMSTERDAM) + timedelta(milliseconds=100), timezone=AMSTERDAM)
+
+
+def wait_until(condition: Callable[[], object], seconds: float = 20.0) -> object:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        found = condition()
+        if found:
+            return found
+        time.sleep(0.05)
+    raise AssertionError("condition not met in time")
+
+
+def test_one_job_per_linked_identity_at_its_interval(services: Services, scheduler: SyncScheduler) -> None:
+    linked = [link.identity_id for link in setup_repo.links(services.store)]
+    assert linked == [1, 2]
+    assert sorted(scheduler.jobs()) == [job_id(1), job_id(2)]
+    for identity_id in linked:
+        next_run = scheduler.next_run(identity_id)
+        assert next_run is not None
+        assert timedelta(minutes=19) < next_run - datetime.now(AMSTERDAM) <= timedelta(minutes=20)
+    assert scheduler.next_run(3) is None  # not linked: no job
+
+
+def test_reload_keeps_the_next_run_and_follows_links(services: Services, scheduler: SyncScheduler) -> None:
+    before = scheduler.next_run(1)
+    scheduler.reload()
+    scheduler.reload()
+    assert scheduler.next_run(1) == before  # reloading does not keep pushing the next run away
+    assert sorted(scheduler.jobs()) == [job_id(1), job_id(2)]  # still one job each
+
+    setup_repo.delete_link(services.store, 2)
+    scheduler.reload()
+    assert scheduler.jobs() == [job_id(1)]
+
+
+def test_interval_change_reschedules(services: Services, scheduler: SyncScheduler) -> None:
+    scheduler.set_interval(1, 5, actor="tester")
+    assert setup_repo.get_link(services.store, 1).interval_minutes == 5
+    assert scheduler.next_run(1) - datetime.now(AMSTERDAM) <= timedelta(minutes=5)
+    with pytest.raises(ValueError):
+        scheduler.set_interval(1, 0)
+
+
+def test_pause_and_resume_are_kept_on_the_link(services: Services, scheduler: SyncScheduler) -> None:
+    scheduler.pause(1, actor="tester")
+    assert scheduler.next_run(1) is None
+    assert setup_repo.get_link(services.store, 1).paused is True
+    assert scheduler.next_run(2) is not None
+
+    # A restart (a new scheduler on the same database) keeps the pause.
+    scheduler.shutdown()
+    again = SyncScheduler(services)
+    again.start()
+    try:
+        assert again.next_run(1) is None
+        again.resume(1, actor="tester")
+        assert again.next_run(1) is not None
+        assert setup_repo.get_link(services.store, 1).paused is False
+    finally:
+        again.shutdown()
+    kinds = [e["kind"] for e in history.events(services.store, identity_id=1)]
+    assert kinds.count("schedule") == 2  # paused, resumed: both in the audit log
+
+
+def test_a_scheduled_run_syncs_with_the_schedule_trigger(services: Services) -> None:
+    made = SyncScheduler(services, trigger_for=soon)
+    made.start()
+    try:
+        run = wait_until(lambda: next((r for r in history.recent_runs(services.store, 2)
+                                       if r["outcome"] != "running"), None), seconds=60)
+    finally:
+        made.shutdown()
+    assert run["trigger"] == "schedule"
+    assert run["actor"] == "scheduler"
+    assert run["outcome"] in ("ok", "warnings")
+
+
+def test_a_failed_automatic_run_raises_an_alert(services: Services) -> None:
+    services.sandbox.snelstart.revoke_key(koppelsleutel_for(ADMIN_STUDIO))  # the customer revoked the key
+    made = SyncScheduler(services, trigger_for=soon)
+    made.start()
+    try:
+        alerts = wait_until(lambda: history.open_alerts(services.store, 1), seconds=60)
+    finally:
+        made.shutdown()
+    assert "Studio Noord" in alerts[0]["message_nl"]
+    assert history.recent_runs(services.store, 1)[0]["outcome"] == "failed"
+    assert setup_repo.get_link(services.store, 1).health == "broken"
+
+
+def test_a_job_that_crashes_outside_the_runner_is_logged_and_alerted(services: Services,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    def explode(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(schedule_module, "run_identity", explode)
+    made = SyncScheduler(services, trigger_for=soon)
+    made.start()
+    try:
+        alerts = wait_until(lambda: history.open_alerts(services.store, 1), seconds=10)
+    finally:
+        made.shutdown()
+    assert "disk full" in alerts[0]["message_en"]
+    errors = history.events(services.store, identity_id=1, level="error")
+    assert any("disk full" in e["message_en"] for e in errors)
+
+
+def test_a_scheduled_run_is_skipped_while_a_manual_one_runs(services: Services) -> None:
+    made = SyncScheduler(services)
+    with exclusive(("identity", 1)):  # a manual sync holds the identity
+        made.run_job(1)  # must neither wait nor fail
+    assert history.recent_runs(services.store, 1) == []
+    assert history.open_alerts(services.store) == []
+
+
+def test_a_paused_identity_is_not_run_even_when_its_job_fires(services: Services) -> None:
+    setup_repo.set_link_schedule(services.store, 1, paused=True)
+    SyncScheduler(services).run_job(1)
+    assert history.recent_runs(services.store, 1) == []
+
+
+def test_shutdown_stops_the_scheduler(services: Services) -> None:
+    made = SyncScheduler(services)
+    made.start()
+    assert made.running
+    made.shutdown()
+    assert not made.running
+    made.shutdown()  # twice is harmless
