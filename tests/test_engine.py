@@ -182,3 +182,26 @@ def test_payment_marker_is_json_in_gripp_extendedproperties(services, world):
     sync_all(services)
     payment = next(p for ps in our_gripp_payments(world).values() for p in ps)
     assert json.loads(payment.extendedproperties)[MARKER_KEY].startswith("snelstart:")
+
+
+def test_a_refused_invoice_is_not_offered_again_every_run_until_retried(services, sandbox, world):
+    """SnelStart refusing one invoice must not make every later run post it again (the growing backlog)."""
+    from sync.jobs.requeue import retry_failed
+
+    facts = manifest(world)
+    number = sorted(facts.to_book_by_identity[2])[0]
+    sandbox.faults.add("snelstart-api", "status", status=400, method="POST", path_contains="verkoopboekingen",
+                       body=[{"errorCode": "BOE-0042", "message": "De periode is afgesloten", "details": None}],
+                       times=1)
+    run_identity(services, 2, trigger="cli")
+    forget_gripp_freshness()
+    refused = [r for r in outbox.all_for(services.store, 2).values() if r["state"] == "failed"]
+    assert len(refused) == 1 and "BOE-0042" in refused[0]["reasons_json"]
+    posts_before = sum(1 for c in sandbox.calls if c[1] == "POST" and "verkoopboekingen" in c[2])
+    run_identity(services, 2, trigger="cli")
+    forget_gripp_freshness()
+    assert sum(1 for c in sandbox.calls if c[1] == "POST" and "verkoopboekingen" in c[2]) == posts_before
+    assert retry_failed(services.store, 2, "support") == 1
+    run_identity(services, 2, trigger="cli")
+    assert outbox.get(services.store, 2, refused[0]["invoice_id"])["state"] == "done"
+    assert number  # the seed had invoices to book

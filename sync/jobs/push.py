@@ -105,6 +105,10 @@ class Pusher:
         return self.report
 
     def _needs_work(self, row: dict, state: dict | None) -> bool:
+        if state is not None and state["state"] == "failed":
+            # SnelStart refused it: offered again only once the invoice changed or a person chose "retry failed"
+            # (sync.jobs.requeue) — one unfixed refusal must not knock on SnelStart's door every run.
+            return bool(state.get("fingerprint")) and invoice_fingerprint(invoice_input(row)) != state["fingerprint"]
         if state is None or state["state"] in outbox.OPEN_STATES:
             return True
         if state["state"] == "done":
