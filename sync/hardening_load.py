@@ -131,7 +131,9 @@ def load_run(n_invoices: int, n_payments: int, db_dir: Path, *, snelstart_per_mi
         sandbox.snelstart.per_minute = snelstart_per_minute
     if gripp_burst is not None:
         sandbox.gripp.burst_capacity, sandbox.gripp._tokens = gripp_burst, float(gripp_burst)
-    settings = load_settings({"SYNC_DB_PATH": str(db_dir / "sync.duckdb"), "CONSOLE_PUBLIC_URL": "http://load.test"})
+    # The clients pace themselves to SnelStart's test tier: the limits the simulator enforces here.
+    settings = load_settings({"SYNC_DB_PATH": str(db_dir / "sync.duckdb"), "CONSOLE_PUBLIC_URL": "http://load.test",
+                              "SNELSTART_TIER": "test"})
     services = Services(settings=settings, store=Store(settings.db_path), vault=vault_for(settings), sandbox=sandbox,
                         transport=sandbox.transport(), sleep=clock.sleep, clock=clock)
     bootstrap_sandbox_setup(services, setup)
