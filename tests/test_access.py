@@ -79,3 +79,18 @@ def test_support_changes_are_audited_with_who_did_them(services):
     linking.unlink(services, 2, actor=SUPPORT)
     event = history.events(services.store, kind="link")[0]
     assert event["actor"] == "sanne"
+
+
+def test_manual_sync_and_acknowledged_alert_are_in_the_audit_log_with_who(services):
+    from sync.jobs.runner import forget_gripp_freshness, run_identity
+    from sync.store import history
+
+    forget_gripp_freshness()
+    run_identity(services, 2, trigger="manual", actor=FINANCE)
+    forget_gripp_freshness()
+    assert history.events(services.store, kind="manual_sync")[0]["actor"] == "femke"
+    history.raise_alert(services.store, 2, None, "Automatische synchronisatie mislukt", "Automatic sync failed")
+    alert = history.open_alerts(services.store, 2)[0]
+    history.acknowledge_alert(services.store, alert["alert_id"], FINANCE)
+    assert history.open_alerts(services.store, 2) == []
+    assert history.events(services.store, kind="alert_acknowledged")[0]["actor"] == "femke"

@@ -71,6 +71,10 @@ def run_identity(services: Services, identity_id: int, *, trigger: str = "cli", 
         try:
             log.close_interrupted_runs(store, identity_id)  # one process owns the file: 'running' is a dead run
             run_id = log.start_run(store, identity_id, trigger, dry_run=dry_run, actor=actor)
+            if trigger == "manual":  # the audit log says who pressed the button
+                log.log_event(store, "manual_sync", f"Synchronisatie gestart door {actor}.",
+                              f"Sync started by {actor}.", run_id=run_id, identity_id=identity_id, actor=actor,
+                              detail={"dry_run": dry_run})
         except Exception as exc:
             if errors.kind_of(exc) != errors.STORE:
                 raise

@@ -128,7 +128,13 @@ def open_alerts(store: Store, identity_id: int | None = None) -> list[dict]:
 
 def acknowledge_alert(store: Store, alert_id: int, actor: Actor | str) -> None:
     actor = authorize(actor, "acknowledge")
+    alert = store.one("SELECT identity_id, message_nl, message_en FROM alerts WHERE alert_id = ? "
+                      "AND acknowledged_at IS NULL", [alert_id])
+    if alert is None:
+        return
     store.execute(
         "UPDATE alerts SET acknowledged_at = ?, acknowledged_by = ? WHERE alert_id = ? AND acknowledged_at IS NULL",
         [now_amsterdam(), actor, alert_id],
     )
+    log_event(store, "alert_acknowledged", f"Melding gezien door {actor}: {alert['message_nl']}",
+              f"Alert acknowledged by {actor}: {alert['message_en']}", identity_id=alert["identity_id"], actor=actor)
