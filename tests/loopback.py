@@ -12,16 +12,12 @@ so a timeout fault costs about a second, not thirty.
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import uvicorn
 from cryptography.fernet import Fernet
 
 from sync.config import SANDBOX_GRIPP_TOKEN, SANDBOX_SUBSCRIPTION_KEY, Settings, load_settings
@@ -34,6 +30,7 @@ from sync.sandbox.world import World
 from sync.store.db import Store
 from sync.vault import vault_for
 from sync.wiring import Services, bootstrap_sandbox_setup
+from tests.servers import serve_asgi
 
 CLIENT_TIMEOUT = 1.0
 HANG_SECONDS = 1.5
@@ -88,30 +85,21 @@ def loopback_settings(url: str, db_path: Path) -> Settings:
 @contextmanager
 def loopback(tmp_path: Path, world: World | None = None, *, timeout: float = CLIENT_TIMEOUT,
              hang_seconds: float = HANG_SECONDS, rate_limits: bool = False) -> Iterator[Loopback]:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
     world = world or build_world()
     clock = VirtualClock()
-    sandbox = Sandbox(world, base_url=url, clock=clock, sleep=clock.sleep, rate_limits=rate_limits)
-    server = uvicorn.Server(uvicorn.Config(asgi_app(sandbox.handle, hang_seconds=hang_seconds),
-                                           log_level="warning", lifespan="off", timeout_graceful_shutdown=5))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="loopback-sandbox", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:  # waiting for the server to listen, not a retry delay
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.01)
-    lb = Loopback(url, world, sandbox, loopback_settings(url, tmp_path / "sync.duckdb"), clock, timeout)
-    try:
-        yield lb
-    finally:
-        lb.close_services()
-        server.should_exit = True
-        thread.join(timeout=15)
-        sock.close()
-        forget_gripp_freshness()
+    built: dict[str, Sandbox] = {}
+
+    def make_app(url: str):
+        built["sandbox"] = Sandbox(world, base_url=url, clock=clock, sleep=clock.sleep, rate_limits=rate_limits)
+        return asgi_app(built["sandbox"].handle, hang_seconds=hang_seconds)
+
+    with serve_asgi(make_app) as url:
+        lb = Loopback(url, world, built["sandbox"], loopback_settings(url, tmp_path / "sync.duckdb"), clock, timeout)
+        try:
+            yield lb
+        finally:
+            lb.close_services()
+            forget_gripp_freshness()
 
 
 # ------------------------------------------------------------------------------------------- the world

@@ -3,46 +3,24 @@
 from __future__ import annotations
 
 import io
-import socket
-import threading
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from decimal import Decimal
 
 import httpx
 import pytest
-import uvicorn
 from pypdf import PdfReader
 
 from sync.gripp import Filter, GrippClient, Invoice
 from sync.sandbox.asgi import asgi_app
 from tests.gripp_fixtures import TOKEN, FakeClock, add_invoices, make_sim, make_world, route
+from tests.servers import serve_asgi
 
 pytestmark = pytest.mark.loopback
 
 
-@contextmanager
-def serving(make_handler: Callable[[str], Callable[[httpx.Request], httpx.Response]]) -> Iterator[str]:
+def serving(make_handler: Callable[[str], Callable[[httpx.Request], httpx.Response]]):
     """Serve the handler built for the server's base URL; yield that URL."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    base = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    handler = make_handler(base)
-    server = uvicorn.Server(uvicorn.Config(asgi_app(handler), log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:  # waiting for the server to listen, not a retry delay
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.01)
-    try:
-        yield base
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
+    return serve_asgi(lambda base: asgi_app(make_handler(base)))
 
 
 def exercise(client: GrippClient, world_invoice_count: int) -> None:

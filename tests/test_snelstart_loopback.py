@@ -3,46 +3,25 @@
 from __future__ import annotations
 
 import json
-import socket
-import threading
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urljoin
 
 import httpx
 import pytest
-import uvicorn
 
 from sync.sandbox.asgi import asgi_app
 from sync.snelstart.client import SnelStartClient
 from sync.snelstart.errors import is_duplicate_invoice
+from tests.servers import serve_asgi
 from tests.snelstart_fixtures import ADM2_ID, ADM_ID, APP, SUBSCRIPTION_KEY, FakeSleep, Harness, booking_body
 
 pytestmark = pytest.mark.loopback
 
 
-@contextmanager
-def serving(handler: Callable[[httpx.Request], httpx.Response]) -> Iterator[str]:
+def serving(handler: Callable[[httpx.Request], httpx.Response]):
     """Serve a request→response handler on a free loopback port; yield its base URL."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    base = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    server = uvicorn.Server(uvicorn.Config(asgi_app(handler), log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:  # waiting for the server to listen, not a retry delay
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.01)
-    try:
-        yield base
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
+    return serve_asgi(lambda base: asgi_app(handler))
 
 
 class WebhookReceiver:
