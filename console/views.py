@@ -11,7 +11,7 @@ import pandas as pd
 
 from sync.checks import service_today
 from sync.jobs import reconcile
-from sync.store import outbox
+from sync.store import history, outbox
 from sync.store import setup as setup_repo
 from sync.store.db import Store
 from sync.wiring import Services
@@ -66,16 +66,8 @@ def counts_of(row: dict | None) -> dict[str, int]:
 
 def events(store: Store, *, identity_id: int | None = None, level: str | None = None, kind: str | None = None,
            search: str | None = None, run_id: str | None = None, limit: int = 500) -> pd.DataFrame:
-    clauses, params = [], []
-    for column, value in (("e.identity_id", identity_id), ("e.level", level), ("e.kind", kind),
-                          ("e.run_id", run_id)):
-        if value is not None:
-            clauses.append(f"{column} = ?")
-            params.append(value)
-    if search:
-        clauses.append("(e.invoice_number ILIKE ? OR e.message_nl ILIKE ? OR e.message_en ILIKE ?)")
-        params += [f"%{search}%"] * 3
-    where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
+    where, params = history.event_filter(identity_id=identity_id, level=level, kind=kind, run_id=run_id,
+                                         search=search, alias="e")
     return store.frame(
         f"""SELECT e.event_id, e.occurred_at, e.run_id, e.identity_id, i.name AS identity_name, e.level, e.kind,
                    e.invoice_id, e.invoice_number, e.message_nl, e.message_en, e.actor

@@ -96,19 +96,28 @@ def log_events(store: Store, entries: list[dict[str, Any]]) -> None:
     )
 
 
+def event_filter(
+    *, identity_id: int | None = None, run_id: str | None = None, level: str | None = None,
+    kind: str | None = None, search: str | None = None, alias: str = "",
+) -> tuple[str, list]:
+    """The WHERE clause (and its parameters) of an event-log query; `alias` prefixes the columns."""
+    a = f"{alias}." if alias else ""
+    clauses, params = [], []
+    for column, value in (("identity_id", identity_id), ("run_id", run_id), ("level", level), ("kind", kind)):
+        if value is not None:
+            clauses.append(f"{a}{column} = ?")
+            params.append(value)
+    if search:
+        clauses.append(f"({a}invoice_number ILIKE ? OR {a}message_nl ILIKE ? OR {a}message_en ILIKE ?)")
+        params += [f"%{search}%"] * 3
+    return ("WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+
 def events(
     store: Store, *, identity_id: int | None = None, run_id: str | None = None, level: str | None = None,
     kind: str | None = None, search: str | None = None, limit: int = 500,
 ) -> list[dict]:
-    clauses, params = [], []
-    for column, value in (("identity_id", identity_id), ("run_id", run_id), ("level", level), ("kind", kind)):
-        if value is not None:
-            clauses.append(f"{column} = ?")
-            params.append(value)
-    if search:
-        clauses.append("(invoice_number ILIKE ? OR message_nl ILIKE ? OR message_en ILIKE ?)")
-        params += [f"%{search}%"] * 3
-    where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
+    where, params = event_filter(identity_id=identity_id, run_id=run_id, level=level, kind=kind, search=search)
     return store.rows(f"SELECT * FROM events {where} ORDER BY event_id DESC LIMIT {int(limit)}", params)
 
 
