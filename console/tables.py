@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pandas as pd
 
-from console import format as fmt
+from sync import fmt
 from console import views
 from console.i18n import class_label, t
 

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import pytest
 
-from console import format as fmt
+from sync import fmt
 from console import tables, views
 from console.i18n import class_label
 from sync.jobs.reconcile import open_items

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from console import format as fmt
+from sync import fmt
 from console import runtime
 from console.i18n import outcome_label
 from sync.jobs.runner import run_identity

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from console import format as fmt
+from sync import fmt
 
 
 @pytest.mark.parametrize(
@@ -61,8 +61,8 @@ def test_missing_amounts_and_dates_show_a_dash(missing: object) -> None:
 def test_dates_are_written_as_people_in_the_netherlands_write_them() -> None:
     assert fmt.day(date(2026, 11, 28)) == "28-11-2026"
     assert fmt.day(date(2026, 1, 5)) == "05-01-2026"
-    assert fmt.day(date(2026, 11, 28), "en") == "28 Nov 2026"
-    assert fmt.day(date(2026, 1, 5), "en") == "5 Jan 2026"
+    assert fmt.day(date(2026, 11, 28), "en") == "28/11/2026"
+    assert fmt.day(date(2026, 1, 5), "en") == "05/01/2026"
     assert fmt.day("2026-03-09") == "09-03-2026"
     assert fmt.day(pd.Timestamp("2026-03-09")) == "09-03-2026"
 
@@ -70,7 +70,7 @@ def test_dates_are_written_as_people_in_the_netherlands_write_them() -> None:
 def test_moments_are_shown_in_amsterdam_time() -> None:
     winter = datetime(2026, 11, 28, 13, 5, tzinfo=UTC)
     assert fmt.moment(winter) == "28-11-2026 14:05"
-    assert fmt.moment(winter, "en") == "28 Nov 2026 14:05"
+    assert fmt.moment(winter, "en") == "28/11/2026 14:05"
     summer = datetime(2026, 7, 1, 22, 30, tzinfo=UTC)  # already 2 July in Amsterdam
     assert fmt.moment(summer) == "02-07-2026 00:30"
     assert fmt.day(summer) == "02-07-2026"
@@ -86,3 +86,23 @@ def test_counts_use_the_thousands_separator_of_the_language() -> None:
     assert fmt.count(12345) == "12.345"
     assert fmt.count(12345, "en") == "12,345"
     assert fmt.count(7) == "7"
+
+
+def test_percentages_and_numbers_follow_the_reader() -> None:
+    assert fmt.percent(Decimal("0")) == "0%"
+    assert fmt.percent(Decimal("21.00")) == "21%"
+    assert fmt.percent(Decimal("5.5")) == "5,5%"
+    assert fmt.percent(Decimal("5.5"), "en") == "5.5%"
+    assert fmt.number(Decimal("1234.50")) == "1.234,5"
+    assert fmt.count(12345, "en") == "12,345"
+
+
+def test_csv_moments_are_amsterdam_time_to_the_second() -> None:
+    assert fmt.csv_moment(datetime(2026, 11, 28, 13, 5, 9, 123456, tzinfo=UTC)) == "2026-11-28 14:05:09"
+
+
+def test_sentences_end_with_one_full_stop() -> None:
+    assert fmt.sentence("Studio Noord B.V.") == "Studio Noord B.V."
+    assert fmt.sentence("Noord Academy") == "Noord Academy."
+    assert fmt.plural(1, "waarschuwing", "waarschuwingen") == "1 waarschuwing"
+    assert fmt.plural(2, "fout", "fouten") == "2 fouten"

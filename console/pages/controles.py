@@ -4,7 +4,7 @@ of the first sync as a list."""
 import pandas as pd
 import streamlit as st
 
-from console import format as fmt
+from sync import fmt
 from console import manual, ui, views
 from console.i18n import check_icon, current_lang, t
 from sync import suggestions

@@ -6,7 +6,7 @@ from datetime import date
 
 import streamlit as st
 
-from console import format as fmt
+from sync import fmt
 from console import runtime, ui, views
 from console.i18n import check_icon, current_lang, health_label, t
 from sync import linking

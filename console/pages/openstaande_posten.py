@@ -7,7 +7,7 @@ last sync, and says when that was.
 import pandas as pd
 import streamlit as st
 
-from console import format as fmt
+from sync import fmt
 from console import tables, ui, views
 from console.i18n import age_label, class_label, current_lang, t
 from sync.jobs.reconcile import AGE_BUCKETS, CLASSES

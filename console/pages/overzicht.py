@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from console import format as fmt
+from sync import fmt
 from console import runtime, ui, views
 from console.i18n import badge, current_lang, t
 from sync.store import history

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from console import format as fmt
+from sync import fmt
 from console import manual, runtime, tables, ui, views
 from console.i18n import badge, current_lang, icon, outcome_label, step_label, t, trigger_label
 from sync.jobs.locks import AlreadyRunning

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from sync import fmt
 from sync.mapping.types import Problem
 
 
@@ -224,36 +225,18 @@ class Bi:
     en: str
 
 
-def _number(value: Decimal, lang: str, places: int | None = None) -> str:
-    if not value.is_finite():
-        return str(value)
-    if places is not None:
-        text = f"{value:,.{places}f}"
-    elif value == 0:
-        text = "0"
-    else:
-        text = format(value.normalize(), "f")
-    if lang == "nl":
-        # 1,234.56 → 1.234,56
-        text = text.replace(",", "\0").replace(".", ",").replace("\0", ".")
-    return text
-
-
 def _fmt(value: object, lang: str) -> str:
+    """Every amount, percentage and date through the one formatter (`sync.fmt`)."""
     if isinstance(value, Bi):
         return value.nl if lang == "nl" else value.en
     if isinstance(value, Pct):
-        return f"{_number(value.value, lang)} %" if lang == "nl" else f"{_number(value.value, lang)}%"
+        return fmt.percent(value.value, lang) if value.value.is_finite() else str(value.value)
     if isinstance(value, Money):
-        if not value.value.is_finite():
-            return str(value.value)
-        sign = "-" if value.value < 0 else ""
-        amount = _number(abs(value.value), lang, 2)
-        return f"{sign}€ {amount}" if lang == "nl" else f"{sign}€{amount}"
+        return fmt.money(value.value, lang) if value.value.is_finite() else str(value.value)
     if isinstance(value, date):
-        return value.strftime("%d-%m-%Y") if lang == "nl" else value.isoformat()
+        return fmt.day(value, lang)
     if isinstance(value, Decimal):
-        return _number(value, lang)
+        return fmt.number(value, lang)
     return str(value)
 
 
