@@ -7,9 +7,9 @@ from decimal import Decimal
 
 import pandas as pd
 
-from sync import fmt
 from console import views
 from console.i18n import class_label, t
+from sync import fmt
 
 
 def total(values: pd.Series) -> Decimal:

@@ -10,9 +10,9 @@ from decimal import Decimal
 
 import pytest
 
-from sync import fmt
 from console import tables, views
 from console.i18n import class_label
+from sync import fmt
 from sync.jobs.reconcile import open_items
 from sync.jobs.runner import run_identity
 from sync.store import setup as setup_repo

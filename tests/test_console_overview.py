@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from sync import fmt
 from console import runtime
 from console.i18n import outcome_label
+from sync import fmt
 from sync.jobs.runner import run_identity
 from sync.store import history, outbox
 from sync.wiring import Services

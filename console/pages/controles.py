@@ -4,10 +4,9 @@ of the first sync as a list."""
 import pandas as pd
 import streamlit as st
 
-from sync import fmt
 from console import manual, ui, views
 from console.i18n import check_icon, current_lang, t
-from sync import suggestions
+from sync import fmt, suggestions
 from sync.checks import run_checks
 from sync.jobs.locks import AlreadyRunning
 from sync.jobs.mappings_io import KINDS

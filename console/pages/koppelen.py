@@ -6,10 +6,9 @@ from datetime import date
 
 import streamlit as st
 
-from sync import fmt
 from console import runtime, ui, views
 from console.i18n import check_icon, current_lang, health_label, t
-from sync import linking
+from sync import fmt, linking
 from sync.store import setup as setup_repo
 
 services = ui.services()

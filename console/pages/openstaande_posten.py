@@ -7,9 +7,9 @@ last sync, and says when that was.
 import pandas as pd
 import streamlit as st
 
-from sync import fmt
 from console import tables, ui, views
 from console.i18n import age_label, class_label, current_lang, t
+from sync import fmt
 from sync.jobs.reconcile import AGE_BUCKETS, CLASSES
 
 MAX_ROWS = 2_000  # drawn in the grid; the CSV has every row that matches

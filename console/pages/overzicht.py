@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from sync import fmt
 from console import runtime, ui, views
 from console.i18n import badge, current_lang, t
+from sync import fmt
 from sync.store import history
 
 services = ui.services()

@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from sync import fmt
 from console import manual, runtime, tables, ui, views
 from console.i18n import badge, current_lang, icon, outcome_label, step_label, t, trigger_label
+from sync import fmt
 from sync.jobs.locks import AlreadyRunning
 from sync.jobs.requeue import retry_failed
 from sync.jobs.runner import STEPS
