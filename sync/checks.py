@@ -35,10 +35,12 @@ from typing import Any, Literal
 
 import httpx
 
+from sync import fmt
 from sync.access import Actor, require
 from sync.gripp import errors as gripp_errors
 from sync.jobs.inputs import invoice_input, invoices_in_scope, mapping_context
 from sync.jobs.refresh import reference_age, refresh_gripp, refresh_reference
+from sync.jobs.runner import service_today
 from sync.linking import REQUIRED_SCOPES, key_error
 from sync.mapping import check_invoice, line_net
 from sync.mapping.types import MappingContext, Problem
@@ -147,10 +149,10 @@ def _affected(numbers: list[str], dates: list[date], lang: str) -> str:
         return ""
     first, last = min(dates), max(dates)
     if lang == "en":
-        span = f"on {first.isoformat()}" if first == last else f"from {first.isoformat()} to {last.isoformat()}"
+        span = (f"on {fmt.day(first, 'en')}" if first == last
+                else f"from {fmt.day(first, 'en')} to {fmt.day(last, 'en')}")
         return f"({n} invoice{'s' if n != 1 else ''} {span}: {shown})"
-    fmt = "%d-%m-%Y"
-    span = f"op {first.strftime(fmt)}" if first == last else f"van {first.strftime(fmt)} t/m {last.strftime(fmt)}"
+    span = f"op {fmt.day(first)}" if first == last else f"van {fmt.day(first)} t/m {fmt.day(last)}"
     return f"({n} factu{'ren' if n != 1 else 'ur'} {span}: {shown})"
 
 
@@ -564,9 +566,16 @@ def _from_groups(key: str, groups: list[ProblemGroup], note_nl: str, note_en: st
     status: Status = FAIL if any(g.blocking for g in groups) else WARNING
     fixes_nl = list(dict.fromkeys(g.first.fix_nl for g in groups))
     fixes_en = list(dict.fromkeys(g.first.fix_en for g in groups))
-    return result(key, status, " ".join(g.text("nl") for g in groups) + note_nl,
-                  " ".join(g.text("en") for g in groups) + note_en, " ".join(fixes_nl), " ".join(fixes_en),
+    return result(key, status, _as_list([g.text("nl") for g in groups]) + note_nl,
+                  _as_list([g.text("en") for g in groups]) + note_en, _as_list(fixes_nl), _as_list(fixes_en),
                   [g.detail() for g in groups])
+
+
+def _as_list(items: list[str]) -> str:
+    """One thing as a sentence; several as a list, one per line (markdown in the console, plain on the CLI)."""
+    if len(items) == 1:
+        return items[0]
+    return "\n".join(f"- {item}" for item in items) + "\n"
 
 
 # ================================================================================================ 6. ledgers
@@ -704,32 +713,24 @@ def _check_start_date(run: _Run) -> CheckResult:
     today = service_today(run.services)
     if start > today:
         return result("start_date", WARNING,
-                      f"De startdatum is {start:%d-%m-%Y}, in de toekomst: tot dan wordt er niets geboekt.",
-                      f"The start date is {start.isoformat()}, in the future: nothing is booked until then.",
+                      f"De startdatum is {fmt.day(start)}, in de toekomst: tot dan wordt er niets geboekt.",
+                      f"The start date is {fmt.day(start, 'en')}, in the future: nothing is booked until then.",
                       "Klopt dat niet, zet de startdatum dan op de eerste factuur die naar SnelStart moet.",
                       "If that is not intended, set the start date to the first invoice that should go to SnelStart.")
+    n_nl, n_en = fmt.plural(count, "factuur", "facturen"), fmt.plural(count, "invoice", "invoices", "en")
     return result("start_date", PASS,
-                  f"Verstuurde facturen vanaf {start:%d-%m-%Y} gaan naar SnelStart ({count} facturen nu).",
-                  f"Sent invoices from {start.isoformat()} on go to SnelStart ({count} invoices now).",
+                  f"Verstuurde facturen vanaf {fmt.day(start)} gaan naar SnelStart ({n_nl} nu).",
+                  f"Sent invoices from {fmt.day(start, 'en')} on go to SnelStart ({n_en} now).",
                   details=[{"start_date": start, "invoices": count}])
-
-
-def service_today(services: Services) -> date:
-    """The sandbox has its own 'today' (its demo data is dated around it); real services use the calendar."""
-    world = getattr(services.sandbox, "world", None)
-    if world is not None:
-        return world.today
-    from sync.dates import today_amsterdam
-
-    return today_amsterdam()
 
 
 # ================================================================================================ 9. dry run
 
 
 def _check_dry_run(run: _Run) -> CheckResult:
+    from sync.jobs import plan
     from sync.jobs.locks import AlreadyRunning
-    from sync.jobs.runner import run_identity
+    from sync.jobs.preview import preview_identity
 
     if run.link is None:
         return skipped("dry_run", "de identiteit is niet gekoppeld.", "the identity is not linked.")
@@ -737,68 +738,30 @@ def _check_dry_run(run: _Run) -> CheckResult:
         return skipped("dry_run", run.key_problem[0] or "de koppelsleutel werkt niet.",
                        run.key_problem[1] or "the koppelsleutel does not work.")
     try:
-        outcome = run_identity(run.services, run.identity_id, trigger="check", actor="check", dry_run=True)
+        preview = preview_identity(run.services, run.identity_id, actor="check")
     except AlreadyRunning:
         return result("dry_run", WARNING, "Er loopt nu een synchronisatie voor deze identiteit; de proefrun is "
                       "overgeslagen.", "A sync is running for this identity right now; the dry run was skipped.",
                       "Probeer het opnieuw als die klaar is.", "Try again when it has finished.")
-    if outcome.outcome == "failed" or outcome.push is None:
-        return result("dry_run", FAIL, f"De proefrun mislukte: {outcome.message_nl}",
-                      f"The dry run failed: {outcome.message_en}",
+    if preview.outcome == "failed":
+        reason = preview.reason or {"nl": "", "en": ""}
+        return result("dry_run", FAIL, f"De proefrun mislukte: {reason['nl']}", f"The dry run failed: {reason['en']}",
                       "Los eerst de fouten hierboven op en probeer het opnieuw.",
                       "Fix the failures above first and try again.")
-    push, payments = outcome.push, outcome.payments
-    would_book = list(push.would_book)
-    already = set(getattr(push, "would_adopt", ()))
-    blocked = push.would_block
-    # Bookings that will be adopted are not booked yet in a dry run, so the payments SnelStart already has for
-    # them are counted here: they come back to Gripp right after the adoption.
-    registrations = list(payments.would_register) if payments is not None else []
-    n_pay = len(registrations) + _payments_after_adoption(
-        run.store, run.identity_id, run.link.administration_id, already - {r.number for r in registrations})
-    details = [
-        {"number": number, "code": problems[0].code, "reasons": [p.code for p in problems],
-         "nl": problems[0].text("nl"), "en": problems[0].text("en")}
-        for number, problems in sorted(blocked.items())
-    ]
-    adopt_nl = f" ({len(already)} staan al in SnelStart en worden overgenomen, niet dubbel geboekt)" if already else ""
-    adopt_en = f" ({len(already)} are already in SnelStart and are adopted, not booked twice)" if already else ""
-    nl = (f"{len(would_book)} facturen worden geboekt{adopt_nl}, {len(blocked)} geblokkeerd en {n_pay} betalingen "
-          "komen terug in Gripp.")
-    en = (f"{len(would_book)} invoices would be booked{adopt_en}, {len(blocked)} blocked and {n_pay} payments "
-          "would come back to Gripp.")
+    counts = preview.counts()
+    blocked = preview.of(plan.BLOCKED) + preview.of(plan.REFUSED)
+    details = [{"number": line.number, **(line.reasons or {"nl": "", "en": ""})} for line in blocked]
+    nl = (f"{fmt.plural(counts[plan.BOOK], 'factuur wordt', 'facturen worden')} geboekt, "
+          f"{counts[plan.ADOPT]} overgenomen (staan al in SnelStart), {counts[plan.BLOCKED]} geblokkeerd en "
+          f"{fmt.plural(counts['payments'], 'betaling komt', 'betalingen komen')} terug in Gripp.")
+    en = (f"{fmt.plural(counts[plan.BOOK], 'invoice', 'invoices', 'en')} would be booked, {counts[plan.ADOPT]} "
+          f"adopted (already in SnelStart), {counts[plan.BLOCKED]} blocked and "
+          f"{fmt.plural(counts['payments'], 'payment', 'payments', 'en')} would come back to Gripp.")
     if not blocked:
         return result("dry_run", PASS, nl, en, details=details)
-    reasons_nl = "; ".join(f"{d['number']}: {d['nl'].rstrip('.')}" for d in details[:MAX_LISTED])
-    reasons_en = "; ".join(f"{d['number']}: {d['en'].rstrip('.')}" for d in details[:MAX_LISTED])
-    more_nl = f" (en nog {len(details) - MAX_LISTED})" if len(details) > MAX_LISTED else ""
-    more_en = f" (and {len(details) - MAX_LISTED} more)" if len(details) > MAX_LISTED else ""
-    return result("dry_run", WARNING, f"{nl} Geblokkeerd: {reasons_nl}{more_nl}.",
-                  f"{en} Blocked: {reasons_en}{more_en}.",
-                  "Geblokkeerde facturen worden niet geboekt tot de oorzaak is opgelost (zie de controles hierboven); "
-                  "daarna gaan ze bij de volgende synchronisatie vanzelf mee.",
-                  "Blocked invoices are not booked until the cause is fixed (see the checks above); then the next "
-                  "sync takes them along by itself.",
+    return result("dry_run", WARNING, nl, en,
+                  "Geblokkeerde facturen worden niet geboekt tot de oorzaak is opgelost (zie de controles hierboven "
+                  "en de proefrun onderaan deze pagina); daarna gaan ze bij de volgende synchronisatie vanzelf mee.",
+                  "Blocked invoices are not booked until the cause is fixed (see the checks above and the dry run at "
+                  "the bottom of this page); then the next sync takes them along by itself.",
                   details)
-
-
-def _payments_after_adoption(store: Store, identity_id: int, administration_id: str, numbers: set[str]) -> int:
-    """Invoices to adopt on which SnelStart has received more than Gripp knows: each brings a payment back."""
-    if not numbers:
-        return 0
-    rows = store.rows(
-        """SELECT g.number, s.factuur_bedrag - s.openstaand_saldo AS ss_paid, g.total_incl_vat - g.total_open
-                  AS gripp_paid, s.factuur_bedrag
-           FROM gripp_invoices g JOIN ss_open_items s
-             ON s.factuurnummer = g.number AND s.administration_id = ?
-           WHERE g.identity_id = ?""",
-        [administration_id, identity_id],
-    )
-    count = 0
-    for row in rows:
-        if row["number"] not in numbers or row["ss_paid"] is None or row["gripp_paid"] is None:
-            continue
-        difference = row["ss_paid"] - row["gripp_paid"]
-        if difference != 0 and (difference > 0) == (row["factuur_bedrag"] > 0):
-            count += 1
-    return count

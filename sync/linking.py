@@ -31,6 +31,7 @@ from urllib.parse import urlencode
 from sync.access import Actor, authorize
 from sync.config import Settings
 from sync.dates import AMSTERDAM, now_amsterdam
+from sync.events import render
 from sync.jobs.refresh import refresh_gripp
 from sync.snelstart import constants as ss_constants
 from sync.snelstart import errors as ss_errors
@@ -276,14 +277,11 @@ def _save_link(services: Services, identity_id: int, key: str, verified: Verifie
     )
     name = setup_repo.identity_name(store, identity_id)
     moved = previous is not None and previous.administration_id != verified.administration_id
-    nl = f"{name} gekoppeld aan SnelStart-administratie ‘{verified.administration_name}’ (sleutel {verified.key_hint})."
-    en = f"{name} linked to SnelStart administration ‘{verified.administration_name}’ (key {verified.key_hint})."
-    if moved:
-        nl += f" Eerder gekoppeld aan ‘{previous.administration_name}’."
-        en += f" Previously linked to ‘{previous.administration_name}’."
     history.log_event(
-        store, "link", nl, en, level="warning" if moved else "info", identity_id=identity_id, actor=actor,
-        detail={"administration_id": verified.administration_id, "key_hint": verified.key_hint, "how": how,
+        store, "link", level="warning" if moved else "info", identity_id=identity_id, actor=actor,
+        data={"name": name, "administration": verified.administration_name,
+              "previous_administration": previous.administration_name if moved and previous else None,
+              "administration_id": verified.administration_id, "key_hint": verified.key_hint, "how": how,
                 "start_date": start_date, "previous_administration_id": previous.administration_id
                 if previous else None, "shared_with": list(verified.other_identities)},
     )
@@ -328,9 +326,9 @@ def unlink(services: Services, identity_id: int, *, actor: Actor | str) -> bool:
         if existed and link is not None:
             name = setup_repo.identity_name(store, identity_id)
             history.log_event(
-                store, "link", f"Koppeling van {name} met ‘{link.administration_name}’ verwijderd.",
-                f"Link of {name} with ‘{link.administration_name}’ removed.", identity_id=identity_id, actor=actor,
-                detail={"administration_id": link.administration_id, "key_hint": link.key_hint},
+                store, "unlinked", identity_id=identity_id, actor=actor,
+                data={"name": name, "administration": link.administration_name,
+                      "administration_id": link.administration_id, "key_hint": link.key_hint},
             )
     services.forget_clients()
     return existed
@@ -351,8 +349,8 @@ def add_identity(services: Services, identity_id: int, name: str, *, actor: Acto
     store = services.store
     with store.transaction():
         setup_repo.upsert_identity(store, identity_id, name, source="manual")
-        history.log_event(store, "identity", f"Identiteit {identity_id} ‘{name}’ toegevoegd.",
-                          f"Identity {identity_id} ‘{name}’ added.", identity_id=identity_id, actor=actor)
+        history.log_event(store, "identity", identity_id=identity_id, actor=actor,
+                          data={"identity": identity_id, "name": name})
 
 
 def discover_identities(services: Services) -> list[dict]:
@@ -381,9 +379,8 @@ def start_activation(services: Services, identity_id: int, *, actor: Actor | str
         )
         name = setup_repo.identity_name(store, identity_id)
         history.log_event(
-            store, "link", f"Koppeling van {name} via SnelStart gestart (geldig tot {expires_at:%H:%M}).",
-            f"Linking of {name} through SnelStart started (valid until {expires_at:%H:%M}).",
-            identity_id=identity_id, actor=actor,
+            store, "link_started", identity_id=identity_id, actor=actor,
+            data={"name": name, "expires_at": expires_at},
         )
     settings = services.settings
     url = activation_url(settings, reference_key, success_url(settings, identity_id, reference_key))
@@ -455,14 +452,17 @@ def _refuse(status: int, error: str, message: str) -> WebhookResult:
     return WebhookResult(status, {"error": error, "message": message})
 
 
-def _note_refusal(services: Services, row: dict | None, status: int, error: str, nl: str, en: str) -> WebhookResult:
+def _note_refusal(services: Services, row: dict | None, status: int, error: str, *, words: str | None = None,
+                  reason: dict[str, str] | None = None) -> WebhookResult:
     """A refused delivery for a request we know is worth a line in the identity's log: the user is waiting for
     it. Unknown references are only logged for the operator (never with the key)."""
     log.warning("SnelStart webhook refused (%s %s)", status, error)
     if row is not None:
-        history.log_event(services.store, "link", nl, en, level="warning", identity_id=row["identity_id"],
-                          actor=WEBHOOK_ACTOR, detail={"status": status, "error": error})
-    return _refuse(status, error, en)
+        history.log_event(services.store, "webhook_refused", identity_id=row["identity_id"], actor=WEBHOOK_ACTOR,
+                          data={"status": status, "error": words or error, "reason": reason})
+    return _refuse(status, error, render({"kind": "webhook_refused",
+                                          "detail_json": json.dumps({"error": words or error, "reason": reason})},
+                                         "en"))
 
 
 def handle_webhook(services: Services, payload: Any) -> WebhookResult:
@@ -492,47 +492,32 @@ def handle_webhook(services: Services, payload: Any) -> WebhookResult:
     state = _state(row)
     now = now_amsterdam()
     if state == "fresh" and _expired(row, now):
-        return _note_refusal(services, row, 410, "expired",
-                             "SnelStart stuurde een koppelsleutel na het verlopen van het koppelverzoek; start het "
-                             "koppelen opnieuw.",
-                             "SnelStart sent a koppelsleutel after the link request had expired; start linking "
-                             "again.")
+        return _note_refusal(services, row, 410, "expired")
     link = setup_repo.get_link(store, row["identity_id"])
     if action == "Create" and state != "fresh":
-        return _note_refusal(services, row, 409, "replayed",
-                             "Een tweede koppelsleutel voor hetzelfde koppelverzoek is geweigerd.",
-                             "A second koppelsleutel for the same link request was refused.")
+        return _note_refusal(services, row, 409, "replayed", words="second_key")
     if action == "Regenerate" and state == "used" and not _made_current_link(row, link):
-        return _note_refusal(services, row, 409, "replayed",
-                             "SnelStart stuurde een nieuwe sleutel voor een koppelverzoek dat niet meer geldt; "
-                             "geweigerd.",
-                             "SnelStart sent a new key for a link request that no longer applies; refused.")
+        return _note_refusal(services, row, 409, "replayed", words="stale_request")
 
     try:
         verified = verify_key(services, key, for_identity=row["identity_id"])
     except LinkError as exc:
         status = 503 if exc.code == "unavailable" else 422
-        return _note_refusal(services, row, status, "key_not_verified",
-                             f"SnelStart stuurde een koppelsleutel die niet te controleren was: {exc.nl}",
-                             f"SnelStart sent a koppelsleutel that could not be verified: {exc.en}")
+        return _note_refusal(services, row, status, "key_not_verified", reason={"nl": exc.nl, "en": exc.en})
 
     with _requests_lock:
         current = _request(store, reference)
         if current is None or _state(current) != state or current["key_enc"] != row["key_enc"]:
-            return _note_refusal(services, row, 409, "replayed", "Dubbele aflevering van SnelStart geweigerd.",
-                                 "Duplicate delivery from SnelStart refused.")
+            return _note_refusal(services, row, 409, "replayed")
         link = setup_repo.get_link(store, row["identity_id"])
         same_admin_link = link is not None and link.administration_id == verified.administration_id
         if action == "Regenerate" and (state == "used" or (state == "fresh" and same_admin_link)):
             return _regenerate_link(services, current, link, key, verified)
         if action == "Regenerate" and state == "pending":
             if current["administration_id"] != verified.administration_id:
-                return _note_refusal(services, row, 409, "other_administration",
-                                     "SnelStart stuurde een nieuwe sleutel voor een andere administratie; geweigerd.",
-                                     "SnelStart sent a new key for another administration; refused.")
+                return _note_refusal(services, row, 409, "other_administration")
             if services.vault.decrypt(current["key_enc"]) == key:
-                return _note_refusal(services, row, 409, "replayed", "Dubbele aflevering van SnelStart geweigerd.",
-                                     "Duplicate delivery from SnelStart refused.")
+                return _note_refusal(services, row, 409, "replayed")
         with store.transaction():
             store.execute(
                 """UPDATE link_requests SET key_enc = ?, administration_id = ?, administration_name = ?,
@@ -542,13 +527,9 @@ def handle_webhook(services: Services, payload: Any) -> WebhookResult:
             )
             name = setup_repo.identity_name(store, row["identity_id"])
             history.log_event(
-                store, "link",
-                f"SnelStart leverde een koppelsleutel ({verified.key_hint}) voor ‘{verified.administration_name}’; "
-                f"bevestig de koppeling van {name} in de console.",
-                f"SnelStart delivered a koppelsleutel ({verified.key_hint}) for ‘{verified.administration_name}’; "
-                f"confirm the link of {name} in the console.",
-                identity_id=row["identity_id"], actor=WEBHOOK_ACTOR,
-                detail={"administration_id": verified.administration_id, "action": action},
+                store, "key_delivered", identity_id=row["identity_id"], actor=WEBHOOK_ACTOR,
+                data={"key_hint": verified.key_hint, "administration": verified.administration_name, "name": name,
+                      "administration_id": verified.administration_id, "action": action},
             )
     return WebhookResult(200, {"status": RECEIVED})
 
@@ -564,14 +545,9 @@ def _regenerate_link(services: Services, row: dict, link: setup_repo.Link | None
     """Caller holds `_requests_lock`. Replace the linked key, when the new one opens the same administration."""
     store = services.store
     if link is None or link.administration_id != verified.administration_id:
-        return _note_refusal(services, row, 409, "other_administration",
-                             "SnelStart stuurde een nieuwe sleutel voor een andere administratie dan de gekoppelde; "
-                             "geweigerd. Koppel opnieuw als dat zo bedoeld is.",
-                             "SnelStart sent a new key for another administration than the linked one; refused. "
-                             "Link again if that is intended.")
+        return _note_refusal(services, row, 409, "other_administration")
     if services.vault.decrypt(link.koppelsleutel_enc) == key:
-        return _note_refusal(services, row, 409, "replayed", "Dubbele aflevering van SnelStart geweigerd.",
-                             "Duplicate delivery from SnelStart refused.")
+        return _note_refusal(services, row, 409, "replayed")
     with store.transaction():
         store.execute(
             "UPDATE links SET koppelsleutel_enc = ?, key_hint = ?, health = 'ok', health_detail = NULL "
@@ -586,13 +562,9 @@ def _regenerate_link(services: Services, row: dict, link: setup_repo.Link | None
         )
         name = setup_repo.identity_name(store, link.identity_id)
         history.log_event(
-            store, "link",
-            f"SnelStart gaf een nieuwe koppelsleutel ({verified.key_hint}) voor {name}; de oude ({link.key_hint}) "
-            "is vervangen.",
-            f"SnelStart issued a new koppelsleutel ({verified.key_hint}) for {name}; the old one ({link.key_hint}) "
-            "was replaced.",
-            identity_id=link.identity_id, actor=WEBHOOK_ACTOR,
-            detail={"administration_id": verified.administration_id, "key_hint": verified.key_hint},
+            store, "key_replaced", identity_id=link.identity_id, actor=WEBHOOK_ACTOR,
+            data={"name": name, "key_hint": verified.key_hint, "previous_key_hint": link.key_hint,
+                  "administration_id": verified.administration_id},
         )
     services.forget_clients()
     return WebhookResult(200, {"status": REGENERATED})
@@ -610,15 +582,11 @@ def _webhook_delete(services: Services, row: dict, key: str) -> WebhookResult:
                     "UPDATE link_requests SET key_enc = NULL, used_at = ?, outcome = ? WHERE reference_key = ?",
                     [now_amsterdam(), DELETED, current["reference_key"]],
                 )
-                history.log_event(store, "link", "De koppeling is in SnelStart verwijderd voordat hij was bevestigd.",
-                                  "The link was removed in SnelStart before it was confirmed.",
-                                  identity_id=identity_id, actor=WEBHOOK_ACTOR)
+                history.log_event(store, "link_removed_in_snelstart", identity_id=identity_id, actor=WEBHOOK_ACTOR)
             return WebhookResult(200, {"status": DELETED})
         link = setup_repo.get_link(store, identity_id)
         if link is None or services.vault.decrypt(link.koppelsleutel_enc) != key:
-            return _note_refusal(services, current, 409, "not_linked",
-                                 "SnelStart meldde een verwijderde koppeling die hier niet (meer) bestaat.",
-                                 "SnelStart reported a removed link that does not exist here (any more).")
+            return _note_refusal(services, current, 409, "not_linked")
         with store.transaction():
             unlink(services, identity_id, actor=WEBHOOK_ACTOR)
             store.execute(

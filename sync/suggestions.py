@@ -413,12 +413,9 @@ def save_vat_mapping(services: Services, identity_id: int, gripp_vat_id: int, gr
         before = next((m for m in setup_repo.vat_mappings(store, identity_id) if m["gripp_vat_id"] == gripp_vat_id),
                       None)
         setup_repo.put_vat_mapping(store, identity_id, gripp_vat_id, label, canonical, pct, actor)
-        was = f" (was {before['kind']} {before['percentage']}%)" if before else ""
         history.log_event(
-            store, "mapping", f"BTW-tarief ‘{label}’ (Gripp id {gripp_vat_id}) gekoppeld aan {canonical} {pct}%{was}.",
-            f"VAT rate ‘{label}’ (Gripp id {gripp_vat_id}) mapped to {canonical} {pct}%{was}.",
-            identity_id=identity_id, actor=actor,
-            detail={"type": "vat", "gripp_id": gripp_vat_id, "kind": canonical, "percentage": pct,
+            store, "mapping", identity_id=identity_id, actor=actor,
+            data={"type": "vat", "gripp_id": gripp_vat_id, "label": label, "kind": canonical, "percentage": pct,
                     "previous": {"kind": before["kind"], "percentage": before["percentage"]} if before else None},
         )
 
@@ -486,12 +483,9 @@ def save_ledger_mapping(services: Services, identity_id: int, gripp_ledger_id: i
         before = next((m for m in setup_repo.ledger_mappings(store, identity_id)
                        if m["gripp_ledger_id"] == gripp_ledger_id), None)
         setup_repo.put_ledger_mapping(store, identity_id, gripp_ledger_id, label, number, actor)
-        was = f" (was {before['snelstart_number']})" if before else ""
         history.log_event(
-            store, "mapping", f"Grootboek ‘{label}’ (Gripp id {gripp_ledger_id}) gekoppeld aan SnelStart-rekening "
-            f"{number}{was}.", f"Ledger ‘{label}’ (Gripp id {gripp_ledger_id}) mapped to SnelStart account "
-            f"{number}{was}.", identity_id=identity_id, actor=actor,
-            detail={"type": "ledger", "gripp_id": gripp_ledger_id, "snelstart_number": number,
+            store, "mapping", identity_id=identity_id, actor=actor,
+            data={"type": "ledger", "gripp_id": gripp_ledger_id, "label": label, "snelstart_number": number,
                     "previous": before["snelstart_number"] if before else None},
         )
 

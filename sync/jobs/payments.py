@@ -12,6 +12,7 @@ Where Gripp shows less open than SnelStart (paid in Gripp only) nothing is writt
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -59,17 +60,29 @@ class PaymentReport:
                 "paid_in_gripp_only": self.paid_in_gripp_only}
 
 
-def plan_registrations(store: Store, link: Link, today: date) -> tuple[list[Registration], list[dict]]:
-    """What has to be registered in Gripp, and the invoices paid in Gripp only. Reads the cache only."""
+def plan_registrations(store: Store, link: Link, today: date, *,
+                       adopting: Sequence[tuple[int, str]] = ()) -> tuple[list[Registration], list[dict]]:
+    """What has to be registered in Gripp, and the invoices paid in Gripp only. Reads the cache only.
+
+    `adopting` — (invoice id, booking id) pairs a run is about to adopt — lets the dry run see the payments those
+    bookings bring back, exactly as the real run sees them once it has adopted them."""
+    booked = store.rows(
+        """SELECT invoice_id, booking_id FROM bookings
+           WHERE identity_id = ? AND booking_id IS NOT NULL
+             AND state IN ('booked', 'pdf_uploading', 'pdf_pending', 'done')""",
+        [link.identity_id],
+    )
+    pairs = [(r["invoice_id"], r["booking_id"]) for r in booked] + list(adopting)
+    if not pairs:
+        return [], []
     rows = store.rows(
-        """SELECT b.invoice_id, b.number, b.booking_id, g.total_incl_vat, g.total_open, g.total_paid, g.payments_json,
-                  s.factuur_bedrag, s.openstaand_saldo
-           FROM bookings b
+        """SELECT g.invoice_id, g.number, g.company_name, b.booking_id, g.total_incl_vat, g.total_open, g.total_paid,
+                  g.payments_json, s.factuur_bedrag, s.openstaand_saldo
+           FROM (SELECT unnest(?::INTEGER[]) AS invoice_id, unnest(?::VARCHAR[]) AS booking_id) b
            JOIN gripp_invoices g ON g.invoice_id = b.invoice_id
            JOIN ss_open_items s ON s.booking_id = b.booking_id AND s.administration_id = ?
-           WHERE b.identity_id = ? AND b.booking_id IS NOT NULL
-             AND b.state IN ('booked', 'pdf_uploading', 'pdf_pending', 'done')""",
-        [link.administration_id, link.identity_id],
+           ORDER BY g.invoice_id""",
+        [[p[0] for p in pairs], [p[1] for p in pairs], link.administration_id],
     )
     bank = _bank_lines(store, link.administration_id)
     done_markers = {
@@ -225,9 +238,8 @@ def _send(store: Store, gripp: GrippClient, link: Link, batch: list[Registration
                 return False
         # Otherwise left 'sending': the next run reads Gripp back before sending again.
         nl, en = errors.describe(exc)
-        log.log_event(store, "retry", f"Betalingen nog niet in Gripp gezet: {nl}",
-                      f"Payments not yet in Gripp: {en}", level="warning", run_id=run_id,
-                      identity_id=link.identity_id)
+        log.log_event(store, "payments_waiting", run_id=run_id, identity_id=link.identity_id,
+                      data={"reason": {"nl": nl, "en": en}})
         return kind == errors.UNKNOWN  # one lost answer: carry on; Gripp busy or unreachable: stop for now
     registered, entries = [], []
     for reg, result in zip(batch, results, strict=True):
@@ -235,16 +247,11 @@ def _send(store: Store, gripp: GrippClient, link: Link, batch: list[Registration
                   "invoice_number": reg.number}
         if not result.ok:
             report.pending += 1  # left 'sending': the next run reads this invoice back first
-            entries.append({**common, "kind": "retry", "level": "warning",
-                            "message_nl": f"Gripp weigerde de betaling op factuur {reg.number}: {result.error}",
-                            "message_en": f"Gripp refused the payment on invoice {reg.number}: {result.error}"})
+            entries.append({**common, "kind": "payment_refused", "data": {"error": str(result.error)}})
             continue
         registered.append((reg, (result.result or {}).get("recordid") if isinstance(result.result, dict) else None))
-        entries.append({**common, "kind": "payment", "detail": {"marker": reg.marker},
-                        "message_nl": f"Betaling van € {reg.amount} op factuur {reg.number} in Gripp gezet "
-                                      f"({reg.pay_date:%d-%m-%Y}).",
-                        "message_en": f"Payment of €{reg.amount} on invoice {reg.number} registered in Gripp "
-                                      f"({reg.pay_date:%Y-%m-%d})."})
+        entries.append({**common, "kind": "payment",
+                        "data": {"marker": reg.marker, "amount": reg.amount, "date": reg.pay_date}})
     with store.transaction():  # the batch's results together: a crash here leaves them 'sending', read back
         for reg, recordid in registered:
             outbox.payment_done(store, reg.marker, recordid)
@@ -292,12 +299,6 @@ def _note_gripp_only(store: Store, link: Link, rows: list[dict], run_id: str | N
         if cache.get_state(store, str(link.identity_id), key) == seen:
             continue  # told once per situation, not every run
         cache.set_state(store, str(link.identity_id), key, seen)
-        log.log_event(
-            store, "mismatch",
-            f"Factuur {row['number']} is in Gripp betaald (open € {row['total_open']}) maar staat in SnelStart nog "
-            f"open (€ {row['openstaand_saldo']}). Er is niets geschreven; controleer de betaling in SnelStart.",
-            f"Invoice {row['number']} is paid in Gripp (open €{row['total_open']}) but still open in SnelStart "
-            f"(€{row['openstaand_saldo']}). Nothing was written; check the payment in SnelStart.",
-            level="warning", run_id=run_id, identity_id=link.identity_id, invoice_id=row["invoice_id"],
-            invoice_number=row["number"],
-        )
+        log.log_event(store, "mismatch", run_id=run_id, identity_id=link.identity_id, invoice_id=row["invoice_id"],
+                      invoice_number=row["number"],
+                      data={"gripp_open": row["total_open"], "snelstart_open": row["openstaand_saldo"]})

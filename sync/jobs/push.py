@@ -22,10 +22,10 @@ from typing import Any
 from sync.dates import now_amsterdam
 from sync.gripp.client import GrippClient
 from sync.gripp.errors import GrippPdfError
-from sync.jobs import errors
+from sync.jobs import errors, plan
 from sync.jobs.inputs import invoice_input, invoices_in_scope, mapping_context
 from sync.jobs.refresh import relatie_row
-from sync.mapping import check_invoice, invoice_fingerprint, map_invoice
+from sync.mapping import invoice_fingerprint, map_invoice
 from sync.mapping.types import MappingContext, Problem
 from sync.snelstart import errors as ss_errors
 from sync.snelstart import odata
@@ -52,9 +52,8 @@ class PushReport:
     pdf_pending: int = 0
     relaties_created: int = 0
     changed_in_gripp: int = 0
-    would_book: list[str] = field(default_factory=list)  # dry run
-    would_adopt: list[str] = field(default_factory=list)  # dry run: already in SnelStart
-    would_block: dict[str, list[Problem]] = field(default_factory=dict)  # dry run and real runs
+    nothing_to_book: int = 0
+    would_block: dict[str, list[Problem]] = field(default_factory=dict)  # the blocked ones and why
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def add(self, name: str, n: int = 1) -> None:
@@ -67,11 +66,11 @@ class PushReport:
 
 class Pusher:
     def __init__(self, store: Store, gripp: GrippClient, snelstart: SnelStartClient | None, link: Link, *,
-                 run_id: str | None = None, dry_run: bool = False, workers: int = DEFAULT_WORKERS,
+                 run_id: str | None = None, workers: int = DEFAULT_WORKERS,
                  progress: Callable[[float], None] | None = None) -> None:
         self.store, self.gripp, self.snelstart, self.link = store, gripp, snelstart, link
         self.identity_id, self.admin = link.identity_id, link.administration_id
-        self.run_id, self.dry_run, self.workers = run_id, dry_run, max(1, workers)
+        self.run_id, self.workers = run_id, max(1, workers)
         self.progress = progress or (lambda fraction: None)
         self.report = PushReport()
         self._relatie_lock = threading.Lock()
@@ -83,10 +82,7 @@ class Pusher:
         rows = invoices_in_scope(self.store, self.identity_id, self.link.start_date)
         states = outbox.all_for(self.store, self.identity_id)
         self.ctx: MappingContext = mapping_context(self.store, self.identity_id, self.admin)
-        self.open_items = {
-            row["factuurnummer"]: row
-            for row in self.store.rows("SELECT * FROM ss_open_items WHERE administration_id = ?", [self.admin])
-        }
+        self.open_items = plan.snelstart_by_number(self.store, self.admin)
         self._load_relaties()
         work = [(row, states.get(row["invoice_id"])) for row in rows]
         work = [(row, state) for row, state in work if self._needs_work(row, state)]
@@ -105,13 +101,12 @@ class Pusher:
         return self.report
 
     def _needs_work(self, row: dict, state: dict | None) -> bool:
-        if state is not None and state["state"] == "failed":
-            # SnelStart refused it: offered again only once the invoice changed or a person chose "retry failed"
-            # (sync.jobs.requeue) — one unfixed refusal must not knock on SnelStart's door every run.
-            return bool(state.get("fingerprint")) and invoice_fingerprint(invoice_input(row)) != state["fingerprint"]
-        if state is None or state["state"] in outbox.OPEN_STATES:
+        outside = plan.outside_push(row, state, self.link.start_date)  # the same answer the dry run gives
+        if outside is None:
             return True
-        if state["state"] == "done":
+        if outside != plan.ALREADY_BOOKED:
+            return False
+        if state is not None and state["state"] == "done":
             self._flag_if_changed(row, state)
             return False
         return True  # booked / pdf_uploading / pdf_pending: the PDF still has to go
@@ -151,15 +146,14 @@ class Pusher:
     def _book(self, row: dict, state: dict | None) -> None:
         number = row["number"]
         invoice = invoice_input(row)
-        problems = check_invoice(invoice, self.ctx)
-        if problems:
-            self._block(row, state, problems)
+        decision = plan.decide(invoice, self.ctx, self.open_items)  # the same decision the dry run reports
+        if decision.kind == plan.NOTHING:
+            self.report.add("nothing_to_book")
+            return
+        if decision.kind == plan.BLOCKED:
+            self._block(row, state, decision.problems)
             return
         existing = self.open_items.get(number)
-        if self.dry_run:
-            with self.report._lock:
-                (self.report.would_adopt if existing is not None else self.report.would_book).append(number)
-            return
 
         if existing is None and state is not None and state["state"] == "posting":
             existing = self._lookup(number)  # the last run may have posted it just before it stopped
@@ -172,22 +166,22 @@ class Pusher:
         if result.plan is None:
             self._block(row, state, result.problems)
             return
-        plan = result.plan
+        booking = result.plan
         outbox.put(self.store, self.identity_id, row["invoice_id"], number, "posting", relatie_id=relatie_id,
-                   fingerprint=plan.fingerprint, amount=plan.body["factuurbedrag"], reasons=None,
+                   fingerprint=booking.fingerprint, amount=booking.body["factuurbedrag"], reasons=None,
                    attempts=(state or {}).get("attempts", 0) + 1)
         try:
-            created = self.snelstart.create_verkoopboeking(plan.body)
+            created = self.snelstart.create_verkoopboeking(booking.body)
         except ss_errors.SnelStartBadRequest as exc:
             if ss_errors.is_duplicate_invoice(exc):
-                self._settle_by_lookup(row, plan.body, why="duplicate")
+                self._settle_by_lookup(row, booking.body, why="duplicate")
                 return
             self._fail(row, exc)
             return
         except (ss_errors.OutcomeUnknownError, ss_errors.ResponseFormatError):
-            self._settle_by_lookup(row, plan.body, why="unknown")
+            self._settle_by_lookup(row, booking.body, why="unknown")
             return
-        self._booked(row, created["id"], plan.body["factuurbedrag"])
+        self._booked(row, created["id"], booking.body["factuurbedrag"])
 
     def _settle_by_lookup(self, row: dict, body: dict, *, why: str) -> None:
         """After BOE-0021 or a lost answer: adopt the booking if SnelStart has it, else post once more."""
@@ -213,9 +207,9 @@ class Pusher:
             outbox.put(self.store, self.identity_id, row["invoice_id"], row["number"], "booked",
                        booking_id=booking_id, amount=amount, booked_at=now_amsterdam(), last_error=None,
                        error_kind=None)
-            log.log_event(self.store, "booked", f"Factuur {row['number']} geboekt in SnelStart.",
-                          f"Invoice {row['number']} booked in SnelStart.", run_id=self.run_id,
-                          identity_id=self.identity_id, invoice_id=row["invoice_id"], invoice_number=row["number"])
+            log.log_event(self.store, "booked", run_id=self.run_id, identity_id=self.identity_id,
+                          invoice_id=row["invoice_id"], invoice_number=row["number"],
+                          data={"amount": amount, "customer": row.get("company_name")})
         self.report.add("booked")
         self._attach_pdf(row, booking_id, check_existing=False)
 
@@ -225,30 +219,23 @@ class Pusher:
                    amount=found.get("factuur_bedrag"), adopted=why == "found", booked_at=now_amsterdam(),
                    fingerprint=invoice_fingerprint(invoice_input(row)), last_error=None, error_kind=None, reasons=None)
         self.report.add("adopted")
-        log.log_event(self.store, "adopted",
-                      f"Factuur {row['number']} stond al in SnelStart; die boeking is overgenomen (geen dubbele).",
-                      f"Invoice {row['number']} was already in SnelStart; that booking was adopted (no duplicate).",
-                      run_id=self.run_id, identity_id=self.identity_id, invoice_id=row["invoice_id"],
-                      invoice_number=row["number"], detail={"why": why})
+        log.log_event(self.store, "adopted", run_id=self.run_id, identity_id=self.identity_id,
+                      invoice_id=row["invoice_id"], invoice_number=row["number"], data={"why": why})
         self._attach_pdf(row, booking_id, check_existing=True)
 
     def _block(self, row: dict, state: dict | None, problems: tuple[Problem, ...]) -> None:
         with self.report._lock:
             self.report.would_block[row["number"]] = list(problems)
         self.report.add("blocked")
-        if self.dry_run:
-            return
         reasons = [asdict(p) for p in problems]
         unchanged = state is not None and state["state"] == "blocked" and outbox.reasons(state) == reasons
         if unchanged:
             return  # already told; no new event every run
         outbox.put(self.store, self.identity_id, row["invoice_id"], row["number"], "blocked", reasons=reasons,
                    error_kind="config", last_error=None)
-        first = problems[0]
-        log.log_event(self.store, "blocked", f"Factuur {row['number']} geblokkeerd: {first.nl} {first.fix_nl}",
-                      f"Invoice {row['number']} blocked: {first.en} {first.fix_en}", level="warning",
-                      run_id=self.run_id, identity_id=self.identity_id, invoice_id=row["invoice_id"],
-                      invoice_number=row["number"], detail={"codes": [p.code for p in problems]})
+        log.log_event(self.store, "blocked", run_id=self.run_id, identity_id=self.identity_id,
+                      invoice_id=row["invoice_id"], invoice_number=row["number"],
+                      data={"codes": [p.code for p in problems], "reason": reasons_text(problems)})
 
     def _fail(self, row: dict, exc: BaseException) -> None:
         nl, en = errors.describe(exc)
@@ -256,9 +243,8 @@ class Pusher:
                    error_kind="config", reasons=[{"code": ",".join(getattr(exc, "codes", []) or ["SNELSTART"]),
                                                   "nl": nl, "en": en, "fix_nl": "", "fix_en": ""}])
         self.report.add("failed")
-        log.log_event(self.store, "error", f"Factuur {row['number']}: {nl}", f"Invoice {row['number']}: {en}",
-                      level="error", run_id=self.run_id, identity_id=self.identity_id, invoice_id=row["invoice_id"],
-                      invoice_number=row["number"])
+        log.log_event(self.store, "refused", run_id=self.run_id, identity_id=self.identity_id,
+                      invoice_id=row["invoice_id"], invoice_number=row["number"], data={"reason": {"nl": nl, "en": en}})
 
     def _stop(self, row: dict, exc: BaseException) -> None:
         """SnelStart kept throttling past the retries, or cannot be reached: this invoice and every one not yet
@@ -278,10 +264,8 @@ class Pusher:
     def _log_stop(self, exc: BaseException) -> None:
         nl, en = errors.describe(exc)
         waiting = self.report.retry_later
-        log.log_event(self.store, "retry",
-                      f"Boeken gestopt: {nl} {waiting} facturen wachten op de volgende run.",
-                      f"Booking stopped: {en} {waiting} invoices wait for the next run.", level="warning",
-                      run_id=self.run_id, identity_id=self.identity_id, detail={"waiting": waiting})
+        log.log_event(self.store, "push_stopped", run_id=self.run_id, identity_id=self.identity_id,
+                      data={"waiting": waiting, "reason": {"nl": nl, "en": en}})
 
     def _record_error(self, row: dict, exc: BaseException) -> None:
         """A transient failure leaves the invoice where it was (the next run carries on); others fail it."""
@@ -294,9 +278,8 @@ class Pusher:
         outbox.put(self.store, self.identity_id, row["invoice_id"], row["number"], state, last_error=en,
                    error_kind="transient")
         self.report.add("retry_later")
-        log.log_event(self.store, "retry", f"Factuur {row['number']}: {nl}", f"Invoice {row['number']}: {en}",
-                      level="warning", run_id=self.run_id, identity_id=self.identity_id,
-                      invoice_id=row["invoice_id"], invoice_number=row["number"])
+        log.log_event(self.store, "retry", run_id=self.run_id, identity_id=self.identity_id,
+                      invoice_id=row["invoice_id"], invoice_number=row["number"], data={"reason": {"nl": nl, "en": en}})
 
     def _flag_if_changed(self, row: dict, state: dict) -> None:
         """An invoice edited in Gripp after booking is flagged for a person, never silently re-booked."""
@@ -305,16 +288,10 @@ class Pusher:
         if invoice_fingerprint(invoice_input(row)) == state["fingerprint"]:
             return
         self.report.add("changed_in_gripp")
-        if self.dry_run:
-            return
         outbox.put(self.store, self.identity_id, row["invoice_id"], row["number"], state["state"],
                    changed_in_gripp=True)
-        log.log_event(self.store, "changed",
-                      f"Factuur {row['number']} is in Gripp gewijzigd nadat hij geboekt is; pas de boeking in "
-                      "SnelStart zelf aan of maak een creditnota.",
-                      f"Invoice {row['number']} was changed in Gripp after it was booked; correct the booking in "
-                      "SnelStart or issue a credit note.", level="warning", run_id=self.run_id,
-                      identity_id=self.identity_id, invoice_id=row["invoice_id"], invoice_number=row["number"])
+        log.log_event(self.store, "changed", run_id=self.run_id, identity_id=self.identity_id,
+                      invoice_id=row["invoice_id"], invoice_number=row["number"])
 
     # ------------------------------------------------------------------------------------------ the PDF
     def _attach_pdf(self, row: dict, booking_id: str, *, check_existing: bool,
@@ -345,9 +322,9 @@ class Pusher:
             if errors.service_down(exc):
                 raise  # SnelStart itself is unavailable: the push stops (the booking is safe, the PDF waits)
             if en != previous_error:  # the same reason as last run is not news
-                log.log_event(self.store, "pdf", f"PDF van factuur {number} nog niet bijgevoegd: {nl}",
-                              f"PDF of invoice {number} not attached yet: {en}", level="warning", run_id=self.run_id,
-                              identity_id=self.identity_id, invoice_id=row["invoice_id"], invoice_number=number)
+                log.log_event(self.store, "pdf", run_id=self.run_id, identity_id=self.identity_id,
+                              invoice_id=row["invoice_id"], invoice_number=number,
+                              data={"reason": {"nl": nl, "en": en}})
             return
         self._pdf_done(row, document.get("id"))
 
@@ -402,11 +379,10 @@ class Pusher:
 
     def _create_relatie(self, company: dict) -> str:
         name = (company.get("name") or "Onbekende klant").strip()
-        notes: list[tuple[str, str]] = []  # (nl, en): what the finance person should know about this relatie
+        notes: dict[str, Any] = {}  # what the finance person should know about this relatie (sync.events)
         naam = name[:NAME_MAX].rstrip()
         if naam != name:  # SnelStart refuses longer names (KIOUI truncates too): shortened, and said so
-            notes.append((f"naam ingekort tot {NAME_MAX} tekens (in Gripp: '{name}')",
-                          f"name shortened to {NAME_MAX} characters (in Gripp: '{name}')"))
+            notes.update(shortened_from=name, limit=NAME_MAX)
         body: dict[str, Any] = {"relatiesoort": ["Klant"], "naam": naam}
         code = company.get("customernumber")
         if code is not None and code not in self.codes_taken:
@@ -417,14 +393,14 @@ class Pusher:
         if vat and (not vat.startswith("NL") or _NL_VAT.match(vat)):
             body["btwNummer"] = vat
         elif vat:
-            notes.append(_vat_note(company.get("vatnumber") or vat))
+            notes["vat_dropped"] = company.get("vatnumber") or vat
         if company.get("cocnumber"):
             body["kvkNummer"] = _norm(company["cocnumber"])[:12]
         try:
             created = self.snelstart.create_relatie(body)
         except ss_errors.SnelStartBadRequest as exc:
             if "REL-0088" in exc.codes and "btwNummer" in body:  # SnelStart rejects the VAT number: keep going
-                notes.append(_vat_note(body.pop("btwNummer"), refused=True))
+                notes.update(vat_dropped=body.pop("btwNummer"), vat_refused=True)
                 created = self.snelstart.create_relatie(body)
             else:
                 raise
@@ -435,21 +411,10 @@ class Pusher:
         self.report.add("relaties_created")
         cache.upsert(self.store, "ss_relaties", [relatie_row(self.admin, created)], ["administration_id", "relatie_id"])
         self.codes_taken.add(created.get("relatiecode"))
-        note_nl = "".join(f"; {nl}" for nl, _ in notes)
-        note_en = "".join(f"; {en}" for _, en in notes)
-        log.log_event(self.store, "relatie", f"Klant '{naam}' aangemaakt in SnelStart{note_nl}.",
-                      f"Customer '{naam}' created in SnelStart{note_en}.", run_id=self.run_id,
-                      identity_id=self.identity_id, level="warning" if notes else "info",
-                      detail={"company_id": company.get("company_id"), "notes": [en for _, en in notes]} if notes
-                      else None)
+        log.log_event(self.store, "relatie", run_id=self.run_id, identity_id=self.identity_id,
+                      level="warning" if notes else "info",
+                      data={"name": naam, "company_id": company.get("company_id"), **notes})
         return created["id"]
-
-
-def _vat_note(vat: str, *, refused: bool = False) -> tuple[str, str]:
-    why_nl = "SnelStart weigert het als ongeldig (REL-0088)" if refused else "het is geen geldig btw-nummer"
-    why_en = "SnelStart refuses it as invalid (REL-0088)" if refused else "it is not a valid VAT number"
-    return (f"zonder btw-nummer '{vat}': {why_nl}; corrigeer het in Gripp en vul het in SnelStart aan",
-            f"without VAT number '{vat}': {why_en}; correct it in Gripp and add it in SnelStart")
 
 
 def _relatie_filter(body: dict[str, Any]) -> str:
@@ -460,6 +425,11 @@ def _relatie_filter(body: dict[str, Any]) -> str:
 
 def _norm(value: str) -> str:
     return re.sub(r"[\s.\-]", "", value or "").upper()
+
+
+def reasons_text(problems: tuple[Problem, ...] | list[Problem]) -> dict[str, str]:
+    """Every problem of a blocked invoice with its fix, in both languages, for the log and the dry run."""
+    return {lang: " ".join(p.text(lang) for p in problems) for lang in ("nl", "en")}
 
 
 def pdf_file_name(number: str) -> str:

@@ -25,8 +25,7 @@ def retry_failed(store: Store, identity_id: int, actor: Actor | str) -> int:
             outbox.put(store, identity_id, row["invoice_id"], row["number"], "pending")
         numbers = ", ".join(row["number"] for row in rows[:10]) + (" …" if len(rows) > 10 else "")
         history.log_event(
-            store, "retry", f"{len(rows)} geweigerde facturen opnieuw aangeboden: {numbers}",
-            f"{len(rows)} refused invoices offered again: {numbers}", identity_id=identity_id, actor=actor,
-            detail={"invoices": [row["invoice_id"] for row in rows]},
+            store, "retry_failed", identity_id=identity_id, actor=actor,
+            data={"n": len(rows), "numbers": numbers, "invoices": [row["invoice_id"] for row in rows]},
         )
     return len(rows)

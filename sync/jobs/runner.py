@@ -12,9 +12,11 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sync.access import Actor, authorize
 from sync.dates import today_amsterdam
+from sync.events import run_summary
 from sync.jobs import errors, refresh
 from sync.jobs.locks import AlreadyRunning, exclusive
 from sync.jobs.payments import PaymentReport, pull_payments
@@ -47,12 +49,23 @@ class RunResult:
     run_id: str
     identity_id: int
     outcome: str  # ok | warnings | failed
-    counts: dict[str, int] = field(default_factory=dict)
-    message_nl: str = ""
-    message_en: str = ""
+    counts: dict[str, Any] = field(default_factory=dict)
+    reason: dict[str, str] | None = None  # why it failed, {"nl": …, "en": …}
     push: PushReport | None = None
     payments: PaymentReport | None = None
     resumes_at: datetime | None = None  # Gripp's quota was spent: the run stopped there, to go on at this time
+
+    def words(self, lang: str) -> str:
+        """What the run did (or why it failed), in the reader's language."""
+        return run_summary(self.outcome, self.counts, self.reason, lang)
+
+    @property
+    def message_nl(self) -> str:
+        return self.words("nl")
+
+    @property
+    def message_en(self) -> str:
+        return self.words("en")
 
 
 _gripp_refreshed_at: dict[int, float] = {}
@@ -60,9 +73,10 @@ _gripp_lock = threading.Lock()
 
 
 def run_identity(services: Services, identity_id: int, *, trigger: str = "cli", actor: Actor | str = "system",
-                 dry_run: bool = False, progress: Progress | None = None, today: date | None = None) -> RunResult:
-    """Run one identity's sync. Raises AlreadyRunning when one is going for that identity."""
-    actor = authorize(actor, "checks" if dry_run and trigger == "check" else "sync")
+                 progress: Progress | None = None, today: date | None = None) -> RunResult:
+    """Run one identity's sync. Raises AlreadyRunning when one is going for that identity. (A dry run is not a
+    run: `sync.jobs.preview`.)"""
+    actor = authorize(actor, "sync")
     store = services.store
     link = setup_repo.get_link(store, identity_id)
     if link is None:
@@ -70,16 +84,14 @@ def run_identity(services: Services, identity_id: int, *, trigger: str = "cli", 
     with exclusive(("identity", identity_id)):
         try:
             log.close_interrupted_runs(store, identity_id)  # one process owns the file: 'running' is a dead run
-            run_id = log.start_run(store, identity_id, trigger, dry_run=dry_run, actor=actor)
+            run_id = log.start_run(store, identity_id, trigger, actor=actor)
             if trigger == "manual":  # the audit log says who pressed the button
-                log.log_event(store, "manual_sync", f"Synchronisatie gestart door {actor}.",
-                              f"Sync started by {actor}.", run_id=run_id, identity_id=identity_id, actor=actor,
-                              detail={"dry_run": dry_run})
+                log.log_event(store, "manual_sync", run_id=run_id, identity_id=identity_id, actor=actor)
         except Exception as exc:
             if errors.kind_of(exc) != errors.STORE:
                 raise
             nl, en = errors.describe(exc)
-            return RunResult("", identity_id, "failed", {}, nl, en)
+            return RunResult("", identity_id, "failed", {}, reason={"nl": nl, "en": en})
         report = progress or (lambda step, fraction: None)
 
         written = {"step": "", "overall": -1.0}
@@ -93,10 +105,12 @@ def run_identity(services: Services, identity_id: int, *, trigger: str = "cli", 
             report(name, overall)
 
         try:
-            result = _run(services, link, run_id, dry_run, step, today or _today(services))
+            result = _run(services, link, run_id, step, today or service_today(services))
         except errors.LinkBroken as exc:
             setup_repo.set_link_health(store, identity_id, "broken", exc.en)
             return _failed(services, run_id, identity_id, trigger, exc.nl, exc.en, kind="link")
+        except AlreadyRunning:
+            raise
         except Exception as exc:  # the run failed as a whole: record it, alert if nobody was watching
             if errors.kind_of(exc) == errors.LINK:
                 broken = errors.link_broken(exc)
@@ -109,20 +123,13 @@ def run_identity(services: Services, identity_id: int, *, trigger: str = "cli", 
             outcome = "warnings"
         if result.resumes_at is not None:
             outcome = "warnings"  # stopped on purpose, resumes by itself: not a failure, no alert
-            when = result.resumes_at.strftime("%H:%M")
-            result.message_nl += f"; het uurquotum van Gripp is op, verder vanaf {when}"
-            result.message_en += f"; Gripp's hourly quota is spent, the sync resumes at {when}"
-            log.log_event(store, "paused",
-                          f"Het uurquotum van de Gripp-API is op; wat Gripp nodig heeft gaat verder vanaf {when} "
-                          "(vanzelf, bij de volgende run daarna).",
-                          f"Gripp's hourly API quota is spent; what needs Gripp resumes at {when} (by itself, with "
-                          "the next run after that).", level="warning", run_id=run_id, identity_id=identity_id,
-                          detail={"resumes_at": result.resumes_at.isoformat()})
+            result.counts["resumes_at"] = result.resumes_at.isoformat()
+            log.log_event(store, "paused", run_id=run_id, identity_id=identity_id,
+                          data={"resumes_at": result.resumes_at.isoformat()})
         result.outcome = outcome
         try:
-            log.finish_run(store, run_id, outcome, result.counts, result.message_en)
-            if not dry_run:
-                setup_repo.set_link_health(store, identity_id, "ok")
+            log.finish_run(store, run_id, outcome, result.counts)
+            setup_repo.set_link_health(store, identity_id, "ok")
         except Exception as exc:
             if errors.kind_of(exc) != errors.STORE:
                 raise
@@ -131,13 +138,13 @@ def run_identity(services: Services, identity_id: int, *, trigger: str = "cli", 
         return result
 
 
-def _run(services: Services, link: Link, run_id: str, dry_run: bool, step: Progress, today: date) -> RunResult:
+def _run(services: Services, link: Link, run_id: str, step: Progress, today: date) -> RunResult:
     store = services.store
     counts: dict[str, int] = {}
     step("gripp", 0.0)
     paused: BaseException | None = None
     try:
-        counts.update(_refresh_gripp(services))
+        counts.update(refresh_gripp_once(services))
     except Exception as exc:
         if errors.kind_of(exc) != errors.PAUSED:
             raise
@@ -146,11 +153,11 @@ def _run(services: Services, link: Link, run_id: str, dry_run: bool, step: Progr
     client = services.snelstart(link.identity_id)
     counts["open_items"] = refresh.refresh_open_items(store, client, link.administration_id)
     age = refresh.reference_age(store, link.administration_id)
-    if dry_run or age is None or age > REFERENCE_MAX_AGE or _has_pending(services, link):
+    if age is None or age > REFERENCE_MAX_AGE or _has_pending(services, link):
         counts.update(refresh.refresh_reference(store, client, link.administration_id))
     step("push", 0.0)
-    pusher = Pusher(store, services.gripp(), client, link, run_id=run_id, dry_run=dry_run,
-                    workers=client.parallel_calls, progress=lambda f: step("push", f))
+    pusher = Pusher(store, services.gripp(), client, link, run_id=run_id, workers=client.parallel_calls,
+                    progress=lambda f: step("push", f))
     push = pusher.run()
     counts.update(push.counts())
     step("payments", 0.0)
@@ -158,9 +165,9 @@ def _run(services: Services, link: Link, run_id: str, dry_run: bool, step: Progr
         counts["open_items"] = refresh.refresh_open_items(store, client, link.administration_id)
     if _payments_possible(services, link):
         counts["bank_lines"] = refresh.refresh_bank_lines(store, client, link.administration_id)
-    payments = pull_payments(store, services.gripp(), link, run_id=run_id, dry_run=dry_run or paused is not None,
+    payments = pull_payments(store, services.gripp(), link, run_id=run_id, dry_run=paused is not None,
                              today=today)
-    if paused is not None and not dry_run:  # planned, not sent: they wait for the quota
+    if paused is not None:  # planned, not sent: they wait for the quota
         payments.pending, payments.would_register, payments.paused = len(payments.would_register), [], paused
     paused = paused or payments.paused
     counts.update(payments.counts())
@@ -169,15 +176,12 @@ def _run(services: Services, link: Link, run_id: str, dry_run: bool, step: Progr
     for name, n in frame["class"].value_counts().items():
         counts[f"class_{name}"] = int(n)
     step("reconcile", 1.0)
-    nl = (f"{push.booked} geboekt, {push.adopted} overgenomen, {push.blocked} geblokkeerd, {push.failed} geweigerd, "
-          f"{payments.registered} betalingen teruggezet")
-    en = (f"{push.booked} booked, {push.adopted} adopted, {push.blocked} blocked, {push.failed} refused, "
-          f"{payments.registered} payments registered")
-    return RunResult(run_id, link.identity_id, "ok", counts, nl, en, push, payments,
+    return RunResult(run_id, link.identity_id, "ok", counts, push=push, payments=payments,
                      resumes_at=errors.resume_at(paused) if paused is not None else None)
 
 
-def _refresh_gripp(services: Services) -> dict[str, int]:
+def refresh_gripp_once(services: Services) -> dict[str, int]:
+    """Gripp's invoices into the cache — once for a "sync all", not once per identity."""
     import time
 
     with _gripp_lock:
@@ -220,23 +224,23 @@ def _failed(services: Services, run_id: str, identity_id: int, trigger: str, nl:
             kind: str) -> RunResult:
     store = services.store
     try:
-        log.log_event(store, "error", nl, en, level="error", run_id=run_id, identity_id=identity_id,
-                      detail={"kind": kind})
-        log.finish_run(store, run_id, "failed", {}, en)
+        log.log_event(store, "run_failed", run_id=run_id, identity_id=identity_id,
+                      data={"kind": kind, "reason": {"nl": nl, "en": en}})
+        log.finish_run(store, run_id, "failed", {}, {"nl": nl, "en": en})
         if trigger == "schedule":
             name = setup_repo.identity_name(store, identity_id)
-            log.raise_alert(store, identity_id, run_id, f"Automatische synchronisatie van {name} mislukt: {nl}",
-                            f"Automatic sync of {name} failed: {en}")
+            log.raise_alert(store, identity_id, run_id, "auto_sync_failed",
+                            {"name": name, "reason": {"nl": nl, "en": en}})
     except Exception as exc:
         if errors.kind_of(exc) != errors.STORE:
             raise
         # The database refuses writes: the run cannot be recorded now. Its row stays 'running' and the next run
         # closes it as interrupted; the caller still gets the reason.
         _log.error("Run %s of identity %s failed and could not be recorded: %s", run_id, identity_id, en)
-    return RunResult(run_id, identity_id, "failed", {}, nl, en)
+    return RunResult(run_id, identity_id, "failed", {}, reason={"nl": nl, "en": en})
 
 
-def run_all(services: Services, *, trigger: str = "cli", actor: Actor | str = "system", dry_run: bool = False,
+def run_all(services: Services, *, trigger: str = "cli", actor: Actor | str = "system",
             progress: Callable[[int, str, float], None] | None = None) -> list[RunResult]:
     """Every linked, unpaused identity; one identity's failure does not stop the others."""
     results = []
@@ -245,14 +249,13 @@ def run_all(services: Services, *, trigger: str = "cli", actor: Actor | str = "s
             continue
         callback = (lambda step, f, i=link.identity_id: progress(i, step, f)) if progress else None
         try:
-            results.append(run_identity(services, link.identity_id, trigger=trigger, actor=actor, dry_run=dry_run,
-                                        progress=callback))
+            results.append(run_identity(services, link.identity_id, trigger=trigger, actor=actor, progress=callback))
         except AlreadyRunning:
             continue
     return results
 
 
-def _today(services: Services) -> date:
+def service_today(services: Services) -> date:
     """The sandbox has its own 'today' (its demo data is dated around it); real services use the calendar."""
     world = getattr(services.sandbox, "world", None)
     return world.today if world is not None else today_amsterdam()

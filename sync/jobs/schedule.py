@@ -110,13 +110,13 @@ class SyncScheduler:
     def pause(self, identity_id: int, actor: Actor | str = "console") -> None:
         actor = authorize(actor, "schedule")
         setup_repo.set_link_schedule(self.services.store, identity_id, paused=True)
-        self._note(identity_id, "Automatische synchronisatie gepauzeerd.", "Automatic sync paused.", actor)
+        self._note(identity_id, "schedule_paused", {}, actor)
         self.reload()
 
     def resume(self, identity_id: int, actor: Actor | str = "console") -> None:
         actor = authorize(actor, "schedule")
         setup_repo.set_link_schedule(self.services.store, identity_id, paused=False)
-        self._note(identity_id, "Automatische synchronisatie hervat.", "Automatic sync resumed.", actor)
+        self._note(identity_id, "schedule_resumed", {}, actor)
         self.reload()
 
     def set_interval(self, identity_id: int, minutes: int, actor: Actor | str = "console") -> None:
@@ -124,8 +124,7 @@ class SyncScheduler:
         if minutes < 1:
             raise ValueError("The interval is at least one minute.")
         setup_repo.set_link_schedule(self.services.store, identity_id, interval_minutes=int(minutes))
-        self._note(identity_id, f"Interval ingesteld op {minutes} minuten.", f"Interval set to {minutes} minutes.",
-                   actor)
+        self._note(identity_id, "schedule_interval", {"minutes": minutes}, actor)
         self.reload()
 
     def run_soon(self, identity_id: int, when: datetime | None = None) -> None:
@@ -151,19 +150,14 @@ class SyncScheduler:
         store = self.services.store
         try:
             if event.code == EVENT_JOB_MISSED:
-                history.log_event(store, "schedule", "Een geplande synchronisatie is overgeslagen (te laat).",
-                                  "A scheduled sync was skipped (too late).", level="warning",
-                                  identity_id=identity_id, actor=ACTOR)
+                history.log_event(store, "schedule_missed", identity_id=identity_id, actor=ACTOR)
                 return
             name = setup_repo.identity_name(store, identity_id)
             what = f"{type(event.exception).__name__}: {event.exception}"
-            history.log_event(store, "error", f"Geplande synchronisatie mislukt: {what}",
-                              f"Scheduled sync failed: {what}", level="error", identity_id=identity_id,
-                              detail={"kind": "schedule"}, actor=ACTOR)
-            history.raise_alert(store, identity_id, None, f"Automatische synchronisatie van {name} mislukt: {what}",
-                                f"Automatic sync of {name} failed: {what}")
+            history.log_event(store, "schedule_failed", identity_id=identity_id, data={"error": what}, actor=ACTOR)
+            history.raise_alert(store, identity_id, None, "auto_sync_failed", {"name": name, "reason": what})
         except Exception:  # the listener must never take the scheduler down
             log.exception("Could not record the failed job %s", event.job_id)
 
-    def _note(self, identity_id: int, nl: str, en: str, actor: str) -> None:
-        history.log_event(self.services.store, "schedule", nl, en, identity_id=identity_id, actor=actor)
+    def _note(self, identity_id: int, kind: str, data: dict, actor: str) -> None:
+        history.log_event(self.services.store, kind, data=data, identity_id=identity_id, actor=actor)

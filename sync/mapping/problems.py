@@ -24,8 +24,10 @@ class Spec:
     blocking: bool = True
 
 
-_VAT_FIX_NL = "Koppel dit BTW-tarief onder Controles → BTW-koppeling aan Hoog, Laag, Overig, Geen of Verlegd."
-_VAT_FIX_EN = "Map this VAT rate under Checks → VAT mapping to Hoog, Laag, Overig, Geen or Verlegd."
+_VAT_FIX_NL = ("Koppel dit BTW-tarief onder Controles → BTW-tarieven en grootboeken koppelen → BTW-tarieven aan "
+               "Hoog, Laag, Overig, Geen of Verlegd.")
+_VAT_FIX_EN = ("Map this VAT rate under Checks → Map VAT rates and ledgers → VAT rates to Hoog, Laag, Overig, Geen "
+               "or Verlegd.")
 
 PROBLEMS: dict[str, Spec] = {
     "NUMBER_MISSING": Spec(
@@ -91,9 +93,11 @@ PROBLEMS: dict[str, Spec] = {
         "voor {kind} op {date} {expected}.",
         "VAT rate ‘{label}’ (Gripp id {vat_id}) is mapped to {kind} at {mapped}, but on {date} SnelStart's "
         "{kind} rate is {expected}.",
-        "Koppel het tarief onder Controles → BTW-koppeling aan een BTW-soort die op de factuurdatum {mapped} "
+        "Koppel het tarief onder Controles → BTW-tarieven en grootboeken koppelen → BTW-tarieven aan een BTW-soort "
+        "die op de factuurdatum {mapped} "
         "is, of geef de factuur in Gripp een BTW-tarief dat op die datum geldt.",
-        "Map the rate under Checks → VAT mapping to a VAT kind that is {mapped} on the invoice date, or give "
+        "Map the rate under Checks → Map VAT rates and ledgers → VAT rates to a VAT kind that is {mapped} on the "
+        "invoice date, or give "
         "the invoice a VAT rate in Gripp that was valid on that date.",
     ),
     "VERLEGD_MIXED": Spec(
@@ -109,8 +113,9 @@ PROBLEMS: dict[str, Spec] = {
     "LEDGER_UNMAPPED": Spec(
         "Grootboek ‘{label}’ (Gripp id {ledger_id}) is niet gekoppeld aan een SnelStart-grootboekrekening.",
         "Ledger ‘{label}’ (Gripp id {ledger_id}) is not mapped to a SnelStart ledger account.",
-        "Koppel dit grootboek onder Controles → Grootboekkoppeling aan een omzetrekening in SnelStart.",
-        "Map this ledger under Checks → Ledger mapping to a revenue account in SnelStart.",
+        "Koppel dit grootboek onder Controles → BTW-tarieven en grootboeken koppelen → Grootboeken aan een "
+        "omzetrekening in SnelStart.",
+        "Map this ledger under Checks → Map VAT rates and ledgers → Ledgers to a revenue account in SnelStart.",
     ),
     "LEDGER_MISSING": Spec(
         "Grootboek ‘{label}’ (Gripp id {ledger_id}) is gekoppeld aan SnelStart-rekening {ss_number}, maar die "
@@ -133,9 +138,11 @@ PROBLEMS: dict[str, Spec] = {
         "‘{ss_label}’; dat is {reason} en geen omzetrekening.",
         "Ledger ‘{label}’ (Gripp id {ledger_id}) is mapped to SnelStart account {ss_number} ‘{ss_label}’, "
         "which is {reason} and not a revenue account.",
-        "Koppel dit grootboek onder Controles → Grootboekkoppeling aan een omzetrekening (een winst-en-"
+        "Koppel dit grootboek onder Controles → BTW-tarieven en grootboeken koppelen → Grootboeken aan een "
+        "omzetrekening (een winst-en-"
         "verliesrekening, bijvoorbeeld met functie VerkopenOmzetHoog).",
-        "Map this ledger under Checks → Ledger mapping to a revenue account (a profit-and-loss account, for "
+        "Map this ledger under Checks → Map VAT rates and ledgers → Ledgers to a revenue account (a profit-and-loss "
+        "account, for "
         "example with function VerkopenOmzetHoog).",
     ),
     "LEDGER_NOT_SALES_NOTE": Spec(
@@ -163,9 +170,11 @@ PROBLEMS: dict[str, Spec] = {
         "de BTW-koppeling opleveren ({computed_total}). Tot 2 cent wordt automatisch afgerond; dit is meer.",
         "The total of invoice {number} in Gripp ({gripp_total}) differs by {difference} from what its lines and "
         "the VAT mapping add up to ({computed_total}). Up to 2 cents is rounded automatically; this is more.",
-        "Controleer de percentages onder Controles → BTW-koppeling: waarschijnlijk is een BTW-tarief met een "
+        "Controleer de percentages onder Controles → BTW-tarieven en grootboeken koppelen → BTW-tarieven: "
+        "waarschijnlijk is een BTW-tarief met een "
         "verkeerd percentage gekoppeld. Klopt de koppeling, controleer dan de factuur in Gripp.",
-        "Check the percentages under Checks → VAT mapping: most likely a VAT rate is mapped with the wrong "
+        "Check the percentages under Checks → Map VAT rates and ledgers → VAT rates: most likely a VAT rate is mapped "
+        "with the wrong "
         "percentage. If the mapping is right, check the invoice in Gripp.",
     ),
     "DUE_DATE_MISSING": Spec(

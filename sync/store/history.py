@@ -8,16 +8,19 @@ from typing import Any
 
 from sync.access import Actor, authorize
 from sync.dates import now_amsterdam
+from sync.events import data_of, level_of, render, render_alert
 from sync.store.db import Store
 
+INTERRUPTED = {"nl": "onderbroken: het proces stopte of de database kon niet worden geschreven",
+               "en": "interrupted: the process stopped or the database could not be written"}
 
-def start_run(store: Store, identity_id: int | None, trigger: str, *, dry_run: bool = False,
-              actor: str = "system") -> str:
+
+def start_run(store: Store, identity_id: int | None, trigger: str, *, actor: str = "system") -> str:
     run_id = uuid.uuid4().hex[:12]
     store.execute(
         """INSERT INTO runs (run_id, identity_id, trigger, dry_run, started_at, outcome, step, progress, actor)
            VALUES (?, ?, ?, ?, ?, 'running', 'start', 0, ?)""",
-        [run_id, identity_id, trigger, dry_run, now_amsterdam(), actor],
+        [run_id, identity_id, trigger, False, now_amsterdam(), actor],
     )
     return run_id
 
@@ -29,10 +32,9 @@ def close_interrupted_runs(store: Store, identity_id: int | None) -> int:
         "SELECT count(*) FROM runs WHERE outcome = 'running' AND identity_id IS NOT DISTINCT FROM ?", [identity_id])
     if found:
         store.execute(
-            """UPDATE runs SET outcome = 'failed', finished_at = ?, step = 'done',
-                      message = 'interrupted: the process stopped or the database could not be written'
+            """UPDATE runs SET outcome = 'failed', finished_at = ?, step = 'done', message = ?
                WHERE outcome = 'running' AND identity_id IS NOT DISTINCT FROM ?""",
-            [now_amsterdam(), identity_id],
+            [now_amsterdam(), json.dumps(INTERRUPTED), identity_id],
         )
     return int(found or 0)
 
@@ -41,11 +43,14 @@ def progress(store: Store, run_id: str, step: str, fraction: float) -> None:
     store.execute("UPDATE runs SET step = ?, progress = ? WHERE run_id = ?", [step, fraction, run_id])
 
 
-def finish_run(store: Store, run_id: str, outcome: str, counts: dict[str, int], message: str = "") -> None:
+def finish_run(store: Store, run_id: str, outcome: str, counts: dict[str, Any],
+               reason: dict[str, str] | None = None) -> None:
+    """What the run did, as data: its counts, and for a failed run the reason in both languages (`message`)."""
     store.execute(
         """UPDATE runs SET finished_at = ?, outcome = ?, counts_json = ?, message = ?, progress = 1, step = 'done'
            WHERE run_id = ?""",
-        [now_amsterdam(), outcome, json.dumps(counts, sort_keys=True), message, run_id],
+        [now_amsterdam(), outcome, json.dumps(counts, sort_keys=True), json.dumps(reason) if reason else None,
+         run_id],
     )
 
 
@@ -64,17 +69,13 @@ def last_run(store: Store, identity_id: int) -> dict | None:
 
 
 def log_event(
-    store: Store, kind: str, message_nl: str, message_en: str, *, level: str = "info", run_id: str | None = None,
-    identity_id: int | None = None, invoice_id: int | None = None, invoice_number: str | None = None,
-    detail: dict[str, Any] | None = None, actor: str | None = None,
+    store: Store, kind: str, *, data: dict[str, Any] | None = None, level: str | None = None,
+    run_id: str | None = None, identity_id: int | None = None, invoice_id: int | None = None,
+    invoice_number: str | None = None, actor: str | None = None,
 ) -> None:
-    store.execute(
-        """INSERT INTO events (occurred_at, run_id, identity_id, level, kind, invoice_id, invoice_number,
-                               message_nl, message_en, detail_json, actor)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-        [now_amsterdam(), run_id, identity_id, level, kind, invoice_id, invoice_number, message_nl, message_en,
-         json.dumps(detail, default=str) if detail else None, actor],
-    )
+    """Record what happened: its kind (`sync.events.KINDS`) and values; the words come when it is read."""
+    log_events(store, [{"kind": kind, "data": data, "level": level, "run_id": run_id, "identity_id": identity_id,
+                        "invoice_id": invoice_id, "invoice_number": invoice_number, "actor": actor}])
 
 
 def log_events(store: Store, entries: list[dict[str, Any]]) -> None:
@@ -84,14 +85,14 @@ def log_events(store: Store, entries: list[dict[str, Any]]) -> None:
     now = now_amsterdam()
     params: list[Any] = []
     for e in entries:
-        detail = e.get("detail")
-        params += [now, e.get("run_id"), e.get("identity_id"), e.get("level", "info"), e["kind"], e.get("invoice_id"),
-                   e.get("invoice_number"), e["message_nl"], e["message_en"],
-                   json.dumps(detail, default=str) if detail else None, e.get("actor")]
+        data = e.get("data")
+        params += [now, e.get("run_id"), e.get("identity_id"), e.get("level") or level_of(e["kind"]), e["kind"],
+                   e.get("invoice_id"), e.get("invoice_number"), json.dumps(data, default=str) if data else None,
+                   e.get("actor")]
     store.execute(
         f"""INSERT INTO events (occurred_at, run_id, identity_id, level, kind, invoice_id, invoice_number,
-                                message_nl, message_en, detail_json, actor)
-            VALUES {", ".join("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)" for _ in entries)}""",
+                                detail_json, actor)
+            VALUES {", ".join("(?, ?, ?, ?, ?, ?, ?, ?, ?)" for _ in entries)}""",
         params,
     )
 
@@ -108,8 +109,10 @@ def event_filter(
             clauses.append(f"{a}{column} = ?")
             params.append(value)
     if search:
-        clauses.append(f"({a}invoice_number ILIKE ? OR {a}message_nl ILIKE ? OR {a}message_en ILIKE ?)")
-        params += [f"%{search}%"] * 3
+        # The words are made when read; the search looks at the values they are made of (and at old rows' words).
+        clauses.append(f"({a}invoice_number ILIKE ? OR {a}detail_json ILIKE ? OR {a}actor ILIKE ? "
+                       f"OR {a}message_nl ILIKE ? OR {a}message_en ILIKE ?)")
+        params += [f"%{search}%"] * 5
     return ("WHERE " + " AND ".join(clauses)) if clauses else "", params
 
 
@@ -117,27 +120,29 @@ def events(
     store: Store, *, identity_id: int | None = None, run_id: str | None = None, level: str | None = None,
     kind: str | None = None, search: str | None = None, limit: int = 500,
 ) -> list[dict]:
+    """Events newest first, each with its words in both languages (`message_nl`, `message_en`)."""
     where, params = event_filter(identity_id=identity_id, run_id=run_id, level=level, kind=kind, search=search)
-    return store.rows(f"SELECT * FROM events {where} ORDER BY event_id DESC LIMIT {int(limit)}", params)
+    rows = store.rows(f"SELECT * FROM events {where} ORDER BY event_id DESC LIMIT {int(limit)}", params)
+    return [{**row, "message_nl": render(row, "nl"), "message_en": render(row, "en")} for row in rows]
 
 
-def raise_alert(store: Store, identity_id: int | None, run_id: str | None, message_nl: str, message_en: str) -> None:
+def raise_alert(store: Store, identity_id: int | None, run_id: str | None, kind: str, data: dict[str, Any]) -> None:
+    """An alert for people (`sync.events.ALERTS`): data, put into words when shown."""
     store.execute(
-        "INSERT INTO alerts (identity_id, run_id, raised_at, message_nl, message_en) VALUES (?, ?, ?, ?, ?)",
-        [identity_id, run_id, now_amsterdam(), message_nl, message_en],
+        "INSERT INTO alerts (identity_id, run_id, raised_at, kind, detail_json) VALUES (?, ?, ?, ?, ?)",
+        [identity_id, run_id, now_amsterdam(), kind, json.dumps(data, default=str)],
     )
 
 
 def open_alerts(store: Store, identity_id: int | None = None) -> list[dict]:
     where, params = ("AND identity_id = ?", [identity_id]) if identity_id is not None else ("", [])
-    return store.rows(
-        f"SELECT * FROM alerts WHERE acknowledged_at IS NULL {where} ORDER BY raised_at DESC", params
-    )
+    rows = store.rows(f"SELECT * FROM alerts WHERE acknowledged_at IS NULL {where} ORDER BY raised_at DESC", params)
+    return [{**row, "message_nl": render_alert(row, "nl"), "message_en": render_alert(row, "en")} for row in rows]
 
 
 def acknowledge_alert(store: Store, alert_id: int, actor: Actor | str) -> None:
     actor = authorize(actor, "acknowledge")
-    alert = store.one("SELECT identity_id, message_nl, message_en FROM alerts WHERE alert_id = ? "
+    alert = store.one("SELECT identity_id, kind, detail_json, message_nl, message_en FROM alerts WHERE alert_id = ? "
                       "AND acknowledged_at IS NULL", [alert_id])
     if alert is None:
         return
@@ -145,5 +150,6 @@ def acknowledge_alert(store: Store, alert_id: int, actor: Actor | str) -> None:
         "UPDATE alerts SET acknowledged_at = ?, acknowledged_by = ? WHERE alert_id = ? AND acknowledged_at IS NULL",
         [now_amsterdam(), actor, alert_id],
     )
-    log_event(store, "alert_acknowledged", f"Melding gezien door {actor}: {alert['message_nl']}",
-              f"Alert acknowledged by {actor}: {alert['message_en']}", identity_id=alert["identity_id"], actor=actor)
+    seen = {"kind": alert["kind"], "data": data_of(alert)} if alert["kind"] else {
+        "message_nl": alert["message_nl"], "message_en": alert["message_en"]}
+    log_event(store, "alert_acknowledged", data={"alert": seen}, identity_id=alert["identity_id"], actor=actor)

@@ -1,0 +1,169 @@
+"""The dry run: what the next real run would do, per invoice and per payment, written nowhere but in the preview.
+
+It refreshes the cache as a run does (reads only, from Gripp and SnelStart), then accounts for every sent invoice
+of the identity with the push's own decision (`sync.jobs.plan`): would book, would adopt (already in SnelStart),
+blocked (with every reason), refused and waiting, nothing to book, already booked, before the start date — and
+the payments the run would bring back to Gripp, including those of the bookings it adopts. It is recorded as a
+preview (`sync.store.previews`), never as a run: a dry run is not "the last sync".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from typing import Any
+
+from sync.access import Actor, authorize
+from sync.jobs import errors, plan, refresh
+from sync.jobs.inputs import invoice_input, mapping_context
+from sync.jobs.locks import exclusive
+from sync.jobs.payments import plan_registrations
+from sync.jobs.push import reasons_text
+from sync.store import history as log
+from sync.store import outbox, previews
+from sync.store import setup as setup_repo
+from sync.wiring import Services
+
+STEPS = ("gripp", "snelstart", "plan")
+
+Progress = Callable[[str, float], None]
+
+
+@dataclass(frozen=True)
+class InvoiceLine:
+    number: str
+    customer: str
+    invoice_date: date | None
+    amount: Any  # Decimal (a str once read back from the store)
+    decision: str  # sync.jobs.plan.DECISIONS
+    reasons: dict[str, str] | None = None  # blocked / refused: every reason with its fix, {"nl", "en"}
+
+
+@dataclass(frozen=True)
+class PaymentLine:
+    number: str
+    customer: str
+    pay_date: date
+    amount: Any
+
+
+@dataclass
+class Preview:
+    identity_id: int
+    outcome: str  # ok | warnings | failed
+    invoices: list[InvoiceLine] = field(default_factory=list)
+    payments: list[PaymentLine] = field(default_factory=list)
+    reason: dict[str, str] | None = None  # why it failed
+    preview_id: str = ""
+
+    def of(self, decision: str) -> list[InvoiceLine]:
+        return [line for line in self.invoices if line.decision == decision]
+
+    def counts(self) -> dict[str, int]:
+        counts = {decision: len(self.of(decision)) for decision in plan.DECISIONS}
+        counts["payments"] = len(self.payments)
+        return counts
+
+    def as_data(self) -> dict[str, Any]:
+        return {"outcome": self.outcome, "reason": self.reason, "invoices": [asdict(i) for i in self.invoices],
+                "payments": [asdict(p) for p in self.payments]}
+
+    @classmethod
+    def from_data(cls, identity_id: int, data: dict[str, Any], preview_id: str = "") -> Preview:
+        return cls(identity_id, data.get("outcome", "failed"),
+                   [InvoiceLine(**i) for i in data.get("invoices", [])],
+                   [PaymentLine(**p) for p in data.get("payments", [])], data.get("reason"), preview_id)
+
+
+def preview_identity(services: Services, identity_id: int, *, actor: Actor | str = "system",
+                     progress: Progress | None = None, today: date | None = None) -> Preview:
+    """Dry-run one identity. Raises AlreadyRunning when a run or preview is going for it."""
+    from sync.jobs.runner import refresh_gripp_once, service_today
+
+    actor = authorize(actor, "checks")
+    store = services.store
+    link = setup_repo.get_link(store, identity_id)
+    if link is None:
+        raise LookupError(f"Identiteit {identity_id} is niet gekoppeld aan een SnelStart-administratie.")
+    report = progress or (lambda step, fraction: None)
+    with exclusive(("identity", identity_id)):  # never beside a real run of the same identity
+        previews.close_interrupted(store, identity_id)
+        preview_id = previews.start(store, identity_id, actor)
+        log.log_event(store, "preview", identity_id=identity_id, actor=actor)
+
+        def step(name: str, fraction: float) -> None:
+            overall = (STEPS.index(name) + fraction) / len(STEPS)
+            previews.progress(store, preview_id, name, overall)
+            report(name, overall)
+
+        try:
+            step("gripp", 0.0)
+            refresh_gripp_once(services)
+            step("snelstart", 0.0)
+            client = services.snelstart(identity_id)
+            refresh.refresh_open_items(store, client, link.administration_id)
+            refresh.refresh_reference(store, client, link.administration_id)
+            refresh.refresh_bank_lines(store, client, link.administration_id)
+            step("plan", 0.0)
+            result = _plan(services, link, today or service_today(services))
+        except Exception as exc:
+            if errors.kind_of(exc) == errors.LINK:
+                broken = errors.link_broken(exc)
+                nl, en = broken.nl, broken.en
+            else:
+                nl, en = errors.describe(exc)
+            result = Preview(identity_id, "failed", reason={"nl": nl, "en": en})
+        result.preview_id = preview_id
+        previews.finish(store, preview_id, result.outcome, result.as_data())
+        report("plan", 1.0)
+        return result
+
+
+def _plan(services: Services, link: setup_repo.Link, today: date) -> Preview:
+    store = services.store
+    rows = store.rows(
+        """SELECT * FROM gripp_invoices WHERE identity_id = ? AND status = 'SENT'
+           ORDER BY invoice_date, invoice_id""",
+        [link.identity_id],
+    )
+    states = outbox.all_for(store, link.identity_id)
+    ctx = mapping_context(store, link.identity_id, link.administration_id)
+    in_snelstart = plan.snelstart_by_number(store, link.administration_id)
+    lines: list[InvoiceLine] = []
+    adopting: list[tuple[int, str]] = []
+    for row in rows:
+        state = states.get(row["invoice_id"])
+        kind = plan.outside_push(row, state, link.start_date)
+        reasons = None
+        if kind == plan.REFUSED and state is not None:
+            reasons = _refusal(state)
+        if kind is None:
+            decision = plan.decide(invoice_input(row), ctx, in_snelstart)
+            kind = decision.kind
+            if decision.problems:
+                reasons = reasons_text(decision.problems)
+            if kind == plan.ADOPT and in_snelstart[row["number"]].get("booking_id"):
+                adopting.append((row["invoice_id"], in_snelstart[row["number"]]["booking_id"]))
+        lines.append(InvoiceLine(row["number"], row.get("company_name") or "", row["invoice_date"],
+                                 row["total_incl_vat"], kind, reasons))
+    registrations, _ = plan_registrations(store, link, today, adopting=adopting)
+    customers = {row["invoice_id"]: row.get("company_name") or "" for row in rows}
+    payments = [PaymentLine(r.number, customers.get(r.invoice_id, ""), r.pay_date, r.amount) for r in registrations]
+    stuck = any(line.decision in (plan.BLOCKED, plan.REFUSED) for line in lines)
+    return Preview(link.identity_id, "warnings" if stuck else "ok", lines, payments)
+
+
+def _refusal(state: dict) -> dict[str, str]:
+    found = outbox.reasons(state)
+    if found:
+        return {"nl": " ".join(r.get("nl", "") for r in found), "en": " ".join(r.get("en", "") for r in found)}
+    return {"nl": state.get("last_error") or "", "en": state.get("last_error") or ""}
+
+
+def latest(services: Services, identity_id: int) -> Preview | None:
+    """The identity's last dry run, as it was found then."""
+    row = previews.latest(services.store, identity_id)
+    if row is None:
+        return None
+    return Preview.from_data(identity_id, row["result"], row["preview_id"])

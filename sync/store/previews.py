@@ -1,0 +1,53 @@
+"""Dry runs (previews), kept apart from the runs: a preview is never "the last sync"."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from sync.dates import now_amsterdam
+from sync.store.db import Store
+
+
+def start(store: Store, identity_id: int, actor: str) -> str:
+    preview_id = uuid.uuid4().hex[:12]
+    store.execute(
+        """INSERT INTO previews (preview_id, identity_id, started_at, outcome, step, progress, actor)
+           VALUES (?, ?, ?, 'running', 'start', 0, ?)""",
+        [preview_id, identity_id, now_amsterdam(), actor],
+    )
+    return preview_id
+
+
+def close_interrupted(store: Store, identity_id: int) -> None:
+    """A preview still 'running' when a new one starts for the identity: its process stopped."""
+    store.execute(
+        "UPDATE previews SET outcome = 'failed', finished_at = ?, step = 'done' "
+        "WHERE identity_id = ? AND outcome = 'running'",
+        [now_amsterdam(), identity_id],
+    )
+
+
+def progress(store: Store, preview_id: str, step: str, fraction: float) -> None:
+    store.execute("UPDATE previews SET step = ?, progress = ? WHERE preview_id = ?", [step, fraction, preview_id])
+
+
+def finish(store: Store, preview_id: str, outcome: str, result: dict[str, Any]) -> None:
+    store.execute(
+        """UPDATE previews SET finished_at = ?, outcome = ?, step = 'done', progress = 1, result_json = ?
+           WHERE preview_id = ?""",
+        [now_amsterdam(), outcome, json.dumps(result, default=str), preview_id],
+    )
+
+
+def latest(store: Store, identity_id: int) -> dict | None:
+    """The identity's newest finished preview, its result as data (`result`)."""
+    row = store.one(
+        """SELECT * FROM previews WHERE identity_id = ? AND outcome <> 'running'
+           ORDER BY started_at DESC LIMIT 1""",
+        [identity_id],
+    )
+    if row is None:
+        return None
+    return {**row, "result": json.loads(row["result_json"]) if row.get("result_json") else {}}
