@@ -27,7 +27,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return args.handler(args)
     except StoreLockedError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        holder = f"proces {exc.pid}" if exc.pid else "een ander proces"
+        print(_t(args, f"fout: de database {exc.path} is in gebruik door {holder}; stop dat of gebruik een andere "
+                 "SYNC_DB_PATH.", f"error: {exc}"), file=sys.stderr)
         return EXIT_LOCKED
     except KeyboardInterrupt:
         return 130
@@ -35,22 +37,25 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m sync", description="Gripp → SnelStart link")
+    parser.add_argument("--lang", choices=("nl", "en"), default="nl",
+                        help="the language of everything the command says (default: nl)")
     sub = parser.add_subparsers(dest="command")
 
     p = sub.add_parser("run", help="refresh, book invoices, bring payments back, reconcile")
     p.add_argument("--identity", type=int, help="one Gripp identity id (default: every linked one)")
-    p.set_defaults(handler=_cmd_run, dry_run=False)
+    p.set_defaults(handler=_cmd_run)
 
-    p = sub.add_parser("dry-run", help="what a run would do; writes nothing to Gripp or SnelStart")
+    p = sub.add_parser("dry-run", help="what a run would do, per invoice; writes nothing to Gripp or SnelStart")
     p.add_argument("--identity", type=int)
-    p.set_defaults(handler=_cmd_run, dry_run=True)
+    _lang_option(p)
+    p.set_defaults(handler=_cmd_dry_run)
 
     p = sub.add_parser("status", help="links, last runs, outbox counts and open alerts")
     p.set_defaults(handler=_cmd_status)
 
     p = sub.add_parser("check", help="the setup, VAT and ledger checks (exit 1 when one fails)")
     p.add_argument("--identity", type=int)
-    p.add_argument("--lang", choices=("nl", "en"), default="nl")
+    _lang_option(p)
     p.set_defaults(handler=_cmd_check)
 
     p = sub.add_parser("link", help="link an identity with a koppelsleutel (the paste fallback)")
@@ -81,6 +86,16 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _lang_option(p: argparse.ArgumentParser) -> None:
+    """`--lang` after the command too (`python -m sync check --lang en`)."""
+    p.add_argument("--lang", choices=("nl", "en"), default=argparse.SUPPRESS)
+
+
+def _t(args: argparse.Namespace, nl: str, en: str) -> str:
+    """The command line speaks one language: the reader's (`--lang`, Dutch by default)."""
+    return en if getattr(args, "lang", "nl") == "en" else nl
+
+
 def _services():
     from sync.wiring import build_services
 
@@ -92,64 +107,135 @@ def _say(text: str) -> None:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
+    from sync.events import run_label
     from sync.jobs.locks import AlreadyRunning
     from sync.jobs.runner import STEP_LABELS, run_all, run_identity
     from sync.store import setup as setup_repo
 
     services = _services()
-    _banner(services)
+    _banner(services, args)
     last: dict[int, str] = {}
+    lang = args.lang
 
     def progress(identity_id: int, step: str, fraction: float) -> None:
         if last.get(identity_id) != step:
             last[identity_id] = step
-            _say(f"  [{identity_id}] {STEP_LABELS[step][1]}…")
+            _say(f"  [{identity_id}] {STEP_LABELS[step][1 if lang == 'en' else 0]}…")
 
-    trigger = "cli"
     try:
         if args.identity is not None:
             if setup_repo.get_link(services.store, args.identity) is None:
-                _say(f"error: identity {args.identity} is not linked (see `python -m sync status`).")
+                _say(_t(args, f"fout: identiteit {args.identity} is niet gekoppeld (zie `python -m sync status`).",
+                        f"error: identity {args.identity} is not linked (see `python -m sync status`)."))
                 return EXIT_FAILED
-            results = [run_identity(services, args.identity, trigger=trigger, dry_run=args.dry_run,
+            results = [run_identity(services, args.identity, trigger="cli",
                                     progress=lambda s, f: progress(args.identity, s, f))]
         else:
-            results = run_all(services, trigger=trigger, dry_run=args.dry_run, progress=progress)
-    except AlreadyRunning as exc:
-        _say(f"error: {exc}")
+            results = run_all(services, trigger="cli", progress=progress)
+    except AlreadyRunning:
+        _say(_t(args, "fout: er loopt al een synchronisatie.", "error: a sync is already running."))
         return EXIT_FAILED
     if not results:
-        _say("No linked identities: link one first (`python -m sync link …` or the console).")
+        _say(_t(args, "Geen gekoppelde identiteiten: koppel er eerst een (`python -m sync link …` of de console).",
+                "No linked identities: link one first (`python -m sync link …` or the console)."))
         return EXIT_FAILED
     for result in results:
         name = setup_repo.identity_name(services.store, result.identity_id)
-        print(f"{name} (identity {result.identity_id}): {result.outcome} — {result.message_en}")
-        if args.dry_run and result.push is not None:
-            print(f"  would book {len(result.push.would_book)} invoices, block {len(result.push.would_block)}, "
-                  f"register {len(result.payments.would_register) if result.payments else 0} payments")
-            for number, problems in sorted(result.push.would_block.items()):
-                print(f"    blocked {number}: {problems[0].en} {problems[0].fix_en}")
+        label = run_label(result.outcome, result.counts, lang)
+        print(f"{name} ({_t(args, 'identiteit', 'identity')} {result.identity_id}): {label} — {result.words(lang)}")
     return EXIT_OK if all(r.outcome != "failed" for r in results) else EXIT_FAILED
 
 
+def _cmd_dry_run(args: argparse.Namespace) -> int:
+    from sync import fmt
+    from sync.events import pick
+    from sync.jobs import plan
+    from sync.jobs.locks import AlreadyRunning
+    from sync.jobs.preview import preview_identity
+    from sync.store import setup as setup_repo
+
+    services = _services()
+    _banner(services, args)
+    lang = args.lang
+    ids = [args.identity] if args.identity is not None else [link.identity_id for link in
+                                                              setup_repo.links(services.store)]
+    if not ids or any(setup_repo.get_link(services.store, i) is None for i in ids):
+        _say(_t(args, "fout: niets gekoppeld om een proefrun van te maken (zie `python -m sync status`).",
+                "error: nothing linked to dry-run (see `python -m sync status`)."))
+        return EXIT_FAILED
+    failed = False
+    for identity_id in ids:
+        try:
+            preview = preview_identity(services, identity_id, actor="cli")
+        except AlreadyRunning:
+            _say(_t(args, "fout: er loopt al een synchronisatie.", "error: a sync is already running."))
+            return EXIT_FAILED
+        name = setup_repo.identity_name(services.store, identity_id)
+        print(f"== {name} ({_t(args, 'identiteit', 'identity')} {identity_id}) — "
+              f"{_t(args, 'proefrun, er is niets geschreven', 'dry run, nothing was written')}")
+        if preview.outcome == "failed":
+            print(f"  {pick(preview.reason, lang)}")
+            failed = True
+            continue
+        for decision in plan.DECISIONS:
+            lines = preview.of(decision)
+            print(f"  {DECISION_WORDS[decision][1 if lang == 'en' else 0]}: {fmt.count(len(lines), lang)}")
+            if decision in (plan.BLOCKED, plan.REFUSED):
+                for line in lines:
+                    print(f"    {line.number} {line.customer}: {pick(line.reasons, lang)}")
+        print(f"  {_t(args, 'Betalingen terug naar Gripp', 'Payments back to Gripp')}: "
+              f"{fmt.count(len(preview.payments), lang)}")
+        for payment in preview.payments:
+            print(f"    {payment.number} {payment.customer}: {fmt.money(payment.amount, lang)} "
+                  f"({fmt.day(payment.pay_date, lang)})")
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+DECISION_WORDS = {
+    "book": ("Zou worden geboekt", "Would be booked"),
+    "adopt": ("Staat al in SnelStart, zou worden overgenomen", "Already in SnelStart, would be adopted"),
+    "blocked": ("Geblokkeerd", "Blocked"),
+    "refused": ("Eerder geweigerd door SnelStart, wacht op opnieuw proberen",
+                "Refused by SnelStart before, waits for a retry"),
+    "nothing_to_book": ("Niets te boeken (€ 0,00)", "Nothing to book (€0.00)"),
+    "already_booked": ("Al geboekt door de koppeling", "Already booked by the link"),
+    "before_start": ("Van vóór de startdatum", "Before the start date"),
+}
+
+
 def _cmd_status(args: argparse.Namespace) -> int:
+    from sync import fmt
+    from sync.events import run_label
     from sync.store import history, outbox
     from sync.store import setup as setup_repo
 
     services = _services()
-    _banner(services)
+    _banner(services, args)
+    lang = args.lang
     for ident in setup_repo.identities(services.store):
-        linked = f"→ {ident['administration_name']} (key {ident['key_hint']}, health {ident['health']})" \
-            if ident["linked"] else "not linked"
+        if ident["linked"]:
+            linked = _t(args, f"→ {ident['administration_name']} (sleutel {ident['key_hint']}, {ident['health']})",
+                        f"→ {ident['administration_name']} (key {ident['key_hint']}, {ident['health']})")
+        else:
+            linked = _t(args, "niet gekoppeld", "not linked")
         print(f"{ident['identity_id']:>4}  {ident['name']}  {linked}")
         if ident["linked"]:
             counts = outbox.counts(services.store, ident["identity_id"])
-            print(f"      outbox: {', '.join(f'{k} {v}' for k, v in sorted(counts.items())) or 'empty'}")
+            shown = ", ".join(f"{k} {fmt.count(v, lang)}" for k, v in sorted(counts.items()))
+            print(f"      {_t(args, 'boekingen', 'bookings')}: {shown or _t(args, 'nog geen', 'none yet')}")
             last = history.last_run(services.store, ident["identity_id"])
             if last:
-                print(f"      last run: {last['started_at']:%Y-%m-%d %H:%M} {last['trigger']} {last['outcome']}")
+                import json
+
+                counts_of = json.loads(last["counts_json"]) if last.get("counts_json") else {}
+                when = fmt.moment(last["started_at"], lang)
+                print(f"      {_t(args, 'laatste synchronisatie', 'last sync')}: {when} "
+                      f"{run_label(last['outcome'], counts_of, lang)}")
+            else:
+                print(f"      {_t(args, 'laatste synchronisatie: nog nooit', 'last sync: never')}")
     for alert in history.open_alerts(services.store):
-        print(f"ALERT {alert['raised_at']:%Y-%m-%d %H:%M}: {alert['message_en']}")
+        print(f"{_t(args, 'MELDING', 'ALERT')} {fmt.moment(alert['raised_at'], lang)}: "
+              f"{alert['message_en' if lang == 'en' else 'message_nl']}")
     return EXIT_OK
 
 
@@ -158,14 +244,16 @@ def _cmd_check(args: argparse.Namespace) -> int:
     from sync.store import setup as setup_repo
 
     services = _services()
-    _banner(services)
+    _banner(services, args)
     identities = [args.identity] if args.identity is not None else [
         link.identity_id for link in setup_repo.links(services.store)]
     failed = False
     for identity_id in identities:
-        print(f"== {setup_repo.identity_name(services.store, identity_id)} (identity {identity_id})")
+        print(f"== {setup_repo.identity_name(services.store, identity_id)} "
+              f"({_t(args, 'identiteit', 'identity')} {identity_id})")
         for result in run_checks(services, identity_id):
-            print(f"  [{result.status.upper():7}] {result.title(args.lang)}: {result.explanation(args.lang)}")
+            status = CHECK_WORDS[result.status][1 if args.lang == "en" else 0]
+            print(f"  [{status:12}] {result.title(args.lang)}: {result.explanation(args.lang)}")
             if result.status != "pass" and result.fix(args.lang):
                 print(f"            → {result.fix(args.lang)}")
             failed |= result.status == "fail"
@@ -176,20 +264,24 @@ def _cmd_link(args: argparse.Namespace) -> int:
     from sync.linking import LinkError, link_with_key, verify_key
 
     services = _services()
-    _banner(services)
+    _banner(services, args)
     try:
         verified = verify_key(services, args.key)
-        print(f"The key opens administration '{verified.administration_name}' ({verified.administration_id}).")
+        admin = f"'{verified.administration_name}' ({verified.administration_id})"
+        print(_t(args, f"De sleutel opent administratie {admin}.", f"The key opens administration {admin}."))
         if verified.other_identities and not args.yes:
-            _say(f"error: that administration is already linked to identity {verified.other_identities}; "
-                 "pass --yes to link it here too.")
+            _say(_t(args, f"fout: die administratie is al gekoppeld aan identiteit {verified.other_identities}; "
+                    "geef --yes om hem ook hier te koppelen.",
+                    f"error: that administration is already linked to identity {verified.other_identities}; "
+                    "pass --yes to link it here too."))
             return EXIT_FAILED
         link_with_key(services, args.identity, args.key, start_date=args.start_date, actor="cli",
                       confirm_shared=args.yes)
     except LinkError as exc:
-        _say(f"error: {exc.en}")
+        _say(_t(args, f"fout: {exc.nl}", f"error: {exc.en}"))
         return EXIT_FAILED
-    print(f"Identity {args.identity} linked (key {mask(args.key)}).")
+    print(_t(args, f"Identiteit {args.identity} gekoppeld (sleutel {mask(args.key)}).",
+             f"Identity {args.identity} linked (key {mask(args.key)})."))
     return EXIT_OK
 
 
@@ -198,9 +290,10 @@ def _cmd_unlink(args: argparse.Namespace) -> int:
 
     services = _services()
     if not unlink(services, args.identity, actor="cli"):
-        _say(f"error: identity {args.identity} was not linked.")
+        _say(_t(args, f"fout: identiteit {args.identity} was niet gekoppeld.",
+                f"error: identity {args.identity} was not linked."))
         return EXIT_FAILED
-    print(f"Identity {args.identity} unlinked.")
+    print(_t(args, f"Identiteit {args.identity} ontkoppeld.", f"Identity {args.identity} unlinked."))
     return EXIT_OK
 
 
@@ -209,7 +302,7 @@ def _cmd_mappings_export(args: argparse.Namespace) -> int:
 
     services = _services()
     n = export_csv(services.store, args.file)
-    print(f"{n} mappings written to {args.file}")
+    print(_t(args, f"{n} koppelingen geschreven naar {args.file}", f"{n} mappings written to {args.file}"))
     return EXIT_OK
 
 
@@ -220,11 +313,11 @@ def _cmd_mappings_import(args: argparse.Namespace) -> int:
     try:
         n = import_csv(services.store, args.file, actor="cli")
     except MappingImportError as exc:
-        _say("error: nothing imported:")
+        _say(_t(args, "fout: niets ingelezen:", "error: nothing imported:"))
         for problem in exc.problems:
             _say(f"  {problem}")
         return EXIT_FAILED
-    print(f"{n} mappings imported from {args.file}")
+    print(_t(args, f"{n} koppelingen ingelezen uit {args.file}", f"{n} mappings imported from {args.file}"))
     return EXIT_OK
 
 
@@ -233,9 +326,10 @@ def _cmd_hash_password(args: argparse.Namespace) -> int:
 
     from sync.users import hash_password
 
-    password = getpass.getpass("Password: ") if sys.stdin.isatty() else sys.stdin.readline().rstrip("\n")
+    prompt = _t(args, "Wachtwoord: ", "Password: ")
+    password = getpass.getpass(prompt) if sys.stdin.isatty() else sys.stdin.readline().rstrip("\n")
     if len(password) < 10:
-        _say("error: use at least 10 characters.")
+        _say(_t(args, "fout: gebruik minstens 10 tekens.", "error: use at least 10 characters."))
         return EXIT_FAILED
     print(hash_password(password))
     return EXIT_OK
@@ -244,7 +338,8 @@ def _cmd_hash_password(args: argparse.Namespace) -> int:
 def _cmd_reset_sandbox(args: argparse.Namespace) -> int:
     settings = load_settings()
     if not settings.sandbox:
-        _say("error: reset-sandbox only works in sandbox mode (no Gripp/SnelStart settings).")
+        _say(_t(args, "fout: reset-sandbox werkt alleen in de sandbox (zonder Gripp/SnelStart-instellingen).",
+                "error: reset-sandbox only works in sandbox mode (no Gripp/SnelStart settings)."))
         return EXIT_FAILED
     from sync.sandbox.seed import reset
 
@@ -257,10 +352,16 @@ def _cmd_reset_sandbox(args: argparse.Namespace) -> int:
     reset(settings.sandbox_state_path)
     services = _services()
     n = services.store.scalar("SELECT count(*) FROM links")
-    print(f"Sandbox reseeded: {n} linked identities, fresh database at {settings.db_path}.")
+    print(_t(args, f"Sandbox opnieuw gevuld: {n} gekoppelde identiteiten, nieuwe database in {settings.db_path}.",
+             f"Sandbox reseeded: {n} linked identities, fresh database at {settings.db_path}."))
     return EXIT_OK
 
 
-def _banner(services) -> None:
+CHECK_WORDS = {"pass": ("IN ORDE", "PASS"), "warning": ("WAARSCHUWING", "WARNING"), "fail": ("FOUT", "FAIL")}
+
+
+def _banner(services, args: argparse.Namespace | None = None) -> None:
     if services.settings.sandbox:
-        _say("SANDBOX — built-in simulators of Gripp and SnelStart (no real data).")
+        _say(_t(args, "SANDBOX — ingebouwde simulatie van Gripp en SnelStart (geen echte gegevens).",
+                "SANDBOX — built-in simulators of Gripp and SnelStart (no real data).") if args else
+             "SANDBOX — ingebouwde simulatie van Gripp en SnelStart (geen echte gegevens).")

@@ -26,26 +26,45 @@ def cli_env(tmp_path, monkeypatch):
     forget_gripp_freshness()
 
 
-def test_run_then_status_on_the_sandbox(cli_env, capsys):
+def test_run_then_status_on_the_sandbox_speak_dutch_by_default(cli_env, capsys):
     assert main(["run", "--identity", "2"]) == EXIT_OK
     out = capsys.readouterr()
-    assert "SANDBOX" in out.err
-    assert "20 booked" in out.out and "10 blocked" in out.out
+    assert "SANDBOX" in out.err and "Gripp-facturen ophalen" in out.err
+    assert "20 geboekt" in out.out and "10 geblokkeerd" in out.out and "deels gelukt" in out.out
     assert main(["status"]) == EXIT_OK
     out = capsys.readouterr().out
-    assert "Noord Advies" in out and "blocked 10" in out and "last run" in out
+    assert "Noord Advies" in out and "blocked 10" in out and "laatste synchronisatie" in out
+    assert "last run" not in out and "not linked" not in out
 
 
-def test_dry_run_lists_blocked_invoices_with_reasons(cli_env, capsys):
+def test_every_command_speaks_english_with_lang_en(cli_env, capsys):
+    assert main(["--lang", "en", "run", "--identity", "2"]) == EXIT_OK
+    out = capsys.readouterr()
+    assert "Fetching Gripp invoices" in out.err and "built-in simulators" in out.err
+    assert "20 booked" in out.out and "10 blocked" in out.out and "geboekt" not in out.out
+    assert main(["--lang", "en", "status"]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert "last sync" in out and "laatste" not in out
+    assert main(["dry-run", "--identity", "2", "--lang", "en"]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert "Would be booked" in out and "Geblokkeerd" not in out
+
+
+def test_dry_run_accounts_for_every_invoice_and_is_not_a_sync(cli_env, capsys):
     assert main(["dry-run", "--identity", "1"]) == EXIT_OK
     out = capsys.readouterr().out
-    assert "would book 25 invoices, block 4" in out
+    assert "Zou worden geboekt: 25" in out and "Geblokkeerd: 4" in out
+    assert "Staat al in SnelStart, zou worden overgenomen: 316" in out
     assert "8200" in out  # the missing ledger is named
+    assert "Betalingen terug naar Gripp: 13" in out
+    main(["status"])
+    status = capsys.readouterr().out
+    assert "laatste synchronisatie: nog nooit" in status  # a dry run is not a sync
 
 
 def test_run_for_an_unlinked_identity_fails_clearly(cli_env, capsys):
     assert main(["run", "--identity", "3"]) == EXIT_FAILED
-    assert "not linked" in capsys.readouterr().err
+    assert "niet gekoppeld" in capsys.readouterr().err
 
 
 def test_mappings_export_and_import_round_trip(cli_env, capsys):
@@ -69,7 +88,7 @@ def test_mappings_import_with_one_bad_row_applies_nothing(cli_env, capsys):
     )
     assert main(["mappings", "import", str(bad)]) == EXIT_FAILED
     err = capsys.readouterr().err
-    assert "nothing imported" in err and "Hooog" in err and "9999" in err and "unknown identity 7" in err
+    assert "niets ingelezen" in err and "Hooog" in err and "9999" in err and "unknown identity 7" in err
     export = cli_env / "after.csv"
     main(["mappings", "export", str(export)])
     assert not [r for r in csv.DictReader(export.open()) if r["gripp_id"] == "6"]  # the good row was not applied
@@ -87,7 +106,7 @@ def test_a_database_held_by_another_process_is_one_line_with_its_pid(cli_env, ca
         assert holder.stdout.readline().strip() == "ready"
         assert main(["status"]) == EXIT_LOCKED
         err = capsys.readouterr().err.strip().splitlines()
-        assert len(err) == 1 and f"process {holder.pid}" in err[0] and "Traceback" not in err[0]
+        assert len(err) == 1 and f"proces {holder.pid}" in err[0] and "Traceback" not in err[0]
     finally:
         holder.kill()
         holder.wait()
@@ -99,8 +118,8 @@ def test_reset_sandbox_reseeds_and_clears_the_database(cli_env, capsys):
     capsys.readouterr()
     main(["status"])
     out = capsys.readouterr().out
-    assert "outbox: empty" in out
+    assert "boekingen: nog geen" in out
     started = time.monotonic()
     assert main(["run", "--identity", "2"]) == EXIT_OK
-    assert "20 booked" in capsys.readouterr().out
+    assert "20 geboekt" in capsys.readouterr().out
     assert time.monotonic() - started < 120
