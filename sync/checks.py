@@ -750,7 +750,8 @@ def _check_dry_run(run: _Run) -> CheckResult:
                       "Fix the failures above first and try again.")
     counts = preview.counts()
     blocked = preview.of(plan.BLOCKED) + preview.of(plan.REFUSED)
-    details = [{"number": line.number, **(line.reasons or {"nl": "", "en": ""})} for line in blocked]
+    details = [{"number": line.number, "code": (list(line.codes) or ["REFUSED"])[0],
+                **(line.reasons or {"nl": "", "en": ""})} for line in blocked]
     nl = (f"{fmt.plural(counts[plan.BOOK], 'factuur wordt', 'facturen worden')} geboekt, "
           f"{counts[plan.ADOPT]} overgenomen (staan al in SnelStart), {counts[plan.BLOCKED]} geblokkeerd en "
           f"{fmt.plural(counts['payments'], 'betaling komt', 'betalingen komen')} terug in Gripp.")

@@ -77,7 +77,7 @@ def test_support_changes_are_audited_with_who_did_them(services):
     from sync.store import history
 
     linking.unlink(services, 2, actor=SUPPORT)
-    event = history.events(services.store, kind="link")[0]
+    event = history.events(services.store, kind="unlinked")[0]
     assert event["actor"] == "sanne"
 
 

@@ -11,10 +11,12 @@ from decimal import Decimal
 import pytest
 
 from sync.jobs.payments import MARKER_KEY
+from sync.jobs import plan
+from sync.jobs.preview import preview_identity
 from sync.jobs.runner import forget_gripp_freshness, run_identity
 from sync.money import cents
 from sync.sandbox.seed import manifest
-from sync.store import outbox
+from sync.store import history, outbox
 
 LINKED = (1, 2)
 
@@ -149,11 +151,38 @@ def test_reconcile_classifies_the_seeded_differences(services, world):
 
 def test_dry_run_writes_nothing_and_reports_what_would_happen(services, sandbox, world):
     facts = manifest(world)
-    result = run_identity(services, 2, trigger="cli", dry_run=True)
+    preview = preview_identity(services, 2, actor="support")
     assert sandbox.writes() == []
-    assert set(result.push.would_block) == {n for n, _ in facts.blocked_expected.items()
-                                             if world.gripp.invoices[_invoice_id(world, n)].identity_id == 2}
-    assert set(result.push.would_book) == facts.to_book_by_identity[2]
+    assert {line.number for line in preview.of(plan.BLOCKED)} == {
+        n for n in facts.blocked_expected if world.gripp.invoices[_invoice_id(world, n)].identity_id == 2}
+    assert {line.number for line in preview.of(plan.BOOK)} == facts.to_book_by_identity[2]
+    assert services.store.scalar("SELECT count(*) FROM runs") == 0  # a preview, not a run
+
+
+@pytest.mark.parametrize("identity_id", [1, 2])
+def test_the_dry_run_predicts_exactly_what_the_next_real_run_does(services, sandbox, world, identity_id):
+    """Held side by side on the same world: every invoice's fate and every payment, not just the counts."""
+    preview = preview_identity(services, identity_id, actor="support")
+    sent = [inv for inv in world.gripp.invoices.values()
+            if inv.identity_id == identity_id and inv.status == "SENT"]
+    assert len(preview.invoices) == len(sent)  # every sent invoice is accounted for, each once
+    assert all(line.customer and line.invoice_date and line.amount is not None for line in preview.invoices)
+
+    result = run_identity(services, identity_id, trigger="cli")
+    done = {e["invoice_number"]: e["kind"] for e in history.events(services.store, run_id=result.run_id, limit=5000)
+            if e["kind"] in ("booked", "adopted", "blocked")}
+    assert {n for n, k in done.items() if k == "booked"} == {line.number for line in preview.of(plan.BOOK)}
+    assert {n for n, k in done.items() if k == "adopted"} == {line.number for line in preview.of(plan.ADOPT)}
+    assert {n for n, k in done.items() if k == "blocked"} == {line.number for line in preview.of(plan.BLOCKED)}
+    assert result.counts["booked"] == len(preview.of(plan.BOOK))
+    assert result.counts["adopted"] == len(preview.of(plan.ADOPT))
+    assert result.counts["blocked"] == len(preview.of(plan.BLOCKED))
+    paid = sorted((r["invoice_id"], r["pay_date"], r["amount"]) for r in outbox.payments_for(services.store,
+                                                                                             identity_id))
+    numbers = {inv.id: str(inv.number) for inv in sent}
+    assert sorted((numbers[i], d, a) for i, d, a in paid) == sorted(
+        (p.number, p.pay_date, p.amount) for p in preview.payments)
+    assert result.counts["payments_registered"] == len(preview.payments)
 
 
 def _invoice_id(world, number: str) -> int:

@@ -105,7 +105,7 @@ def test_a_429_storm_on_bookings_stops_the_push_politely_and_the_next_run_books_
     result, events = run(lb)
     assert result.outcome == "warnings"
     assert result.counts["booked"] == 3 and result.counts["retry_later"] >= 1
-    busy = [e for e in events if e["kind"] == "retry"]
+    busy = [e for e in events if e["kind"] == "push_stopped"]
     assert len(busy) == 1, "one message for the stop, not one per invoice"
     assert "SnelStart" in busy[0]["message_en"] and "next run" in busy[0]["message_en"]
     completes(lb)

@@ -123,7 +123,7 @@ def test_unlink_removes_the_link_and_says_whether_there_was_one(services):
     assert unlink(services, 1, actor="anna") is True
     assert setup_repo.get_link(services.store, 1) is None
     assert unlink(services, 1, actor="anna") is False
-    assert history.events(services.store, identity_id=1, kind="link")[0]["actor"] == "anna"
+    assert history.events(services.store, identity_id=1, kind="unlinked")[0]["actor"] == "anna"
 
 
 def test_identities_are_discovered_from_gripp_and_can_be_added_by_id(services):
@@ -291,7 +291,7 @@ def test_regenerate_replaces_the_linked_key_directly(services, sandbox):
     assert linked_key(services, ACADEMY) == new
     assert setup_repo.get_link(services.store, ACADEMY).key_hint == "…" + new[-4:]
     assert services.snelstart(ACADEMY) is not client_before  # the cached client with the old key is gone
-    event = history.events(services.store, identity_id=ACADEMY, kind="link")[0]
+    event = history.events(services.store, identity_id=ACADEMY, kind="key_replaced")[0]
     assert event["actor"] == "snelstart-webhook" and "…" + old[-4:] in event["message_en"]
     # The same delivery again, or a key for another administration, changes nothing.
     before = snapshot(services)

@@ -38,6 +38,7 @@ class InvoiceLine:
     amount: Any  # Decimal (a str once read back from the store)
     decision: str  # sync.jobs.plan.DECISIONS
     reasons: dict[str, str] | None = None  # blocked / refused: every reason with its fix, {"nl", "en"}
+    codes: tuple[str, ...] | list[str] = ()  # the problems' codes (sync.mapping.problems)
 
 
 @dataclass(frozen=True)
@@ -135,7 +136,7 @@ def _plan(services: Services, link: setup_repo.Link, today: date) -> Preview:
     for row in rows:
         state = states.get(row["invoice_id"])
         kind = plan.outside_push(row, state, link.start_date)
-        reasons = None
+        reasons, codes = None, ()
         if kind == plan.REFUSED and state is not None:
             reasons = _refusal(state)
         if kind is None:
@@ -143,10 +144,11 @@ def _plan(services: Services, link: setup_repo.Link, today: date) -> Preview:
             kind = decision.kind
             if decision.problems:
                 reasons = reasons_text(decision.problems)
+                codes = tuple(p.code for p in decision.problems)
             if kind == plan.ADOPT and in_snelstart[row["number"]].get("booking_id"):
                 adopting.append((row["invoice_id"], in_snelstart[row["number"]]["booking_id"]))
         lines.append(InvoiceLine(row["number"], row.get("company_name") or "", row["invoice_date"],
-                                 row["total_incl_vat"], kind, reasons))
+                                 row["total_incl_vat"], kind, reasons, codes))
     registrations, _ = plan_registrations(store, link, today, adopting=adopting)
     customers = {row["invoice_id"]: row.get("company_name") or "" for row in rows}
     payments = [PaymentLine(r.number, customers.get(r.invoice_id, ""), r.pay_date, r.amount) for r in registrations]
