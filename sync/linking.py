@@ -337,20 +337,117 @@ def unlink(services: Services, identity_id: int, *, actor: Actor | str) -> bool:
 # ================================================================================================ identities
 
 
-def add_identity(services: Services, identity_id: int, name: str, *, actor: Actor | str) -> None:
-    """Gripp has no identity entity: one that has no invoices or companies yet can be added by its id."""
+def add_identity(services: Services, identity_id: int, name: str = "", *, actor: Actor | str) -> str:
+    """Add an identity by its Gripp id, verified against Gripp first. Gripp has no identity entity (see the
+    reference): an identity is real when an invoice or a company carries it, and its name comes from there. One
+    that has neither yet is refused with what to do, so a mistyped id never becomes a ghost identity."""
+    from sync.gripp.filters import Filter
+
     actor = authorize(actor, "link")
     if isinstance(identity_id, bool) or not isinstance(identity_id, int) or identity_id <= 0:
         raise LinkError("Een identiteit-id is een positief geheel getal.", "An identity id is a positive whole number.")
     name = (name or "").strip()
-    if not name or len(name) > 200:
-        raise LinkError("Geef de identiteit een naam (hoogstens 200 tekens).",
-                        "Give the identity a name (at most 200 characters).")
+    if len(name) > 200:
+        raise LinkError("Een naam heeft hoogstens 200 tekens.", "A name has at most 200 characters.")
+    try:
+        client = services.gripp()
+        answers = client.batch([
+            client.get_call(entity, [Filter(f"{entity}.identity", "equals", identity_id)], first=0, max_results=1)
+            for entity in ("invoice", "company")])
+        rows = [row for answer in answers for row in ((answer.unwrap() or {}).get("rows") or [])]
+    except Exception as exc:
+        raise LinkError("Gripp is nu niet bereikbaar, dus de identiteit kon niet worden gecontroleerd; probeer het zo "
+                        "opnieuw.", "Gripp cannot be reached right now, so the identity could not be verified; try "
+                        "again shortly.", code="unavailable") from exc
+    if not rows:
+        raise LinkError(f"Gripp kent geen facturen of relaties van identiteit {identity_id}: controleer het id onder "
+                        "Instellingen › Identiteiten & Sjablonen in Gripp.",
+                        f"Gripp has no invoices or companies of identity {identity_id}: check the id under Settings › "
+                        "Identities & Templates in Gripp.", code="unknown_identity")
+    found = (rows[0].get("identity") or {}).get("searchname") if isinstance(rows[0].get("identity"), dict) else None
+    name = str(found or name or f"#{identity_id}")
     store = services.store
     with store.transaction():
         setup_repo.upsert_identity(store, identity_id, name, source="manual")
         history.log_event(store, "identity", identity_id=identity_id, actor=actor,
                           data={"identity": identity_id, "name": name})
+    return name
+
+
+def remove_identity(services: Services, identity_id: int, *, actor: Actor | str) -> bool:
+    """Remove an identity that is not linked (unlink it first). Its history stays in the log."""
+    actor = authorize(actor, "link")
+    store = services.store
+    if setup_repo.get_link(store, identity_id) is not None:
+        raise LinkError("Deze identiteit is gekoppeld; ontkoppel hem eerst.",
+                        "This identity is linked; unlink it first.", code="linked")
+    with store.transaction():
+        name = setup_repo.identity_name(store, identity_id)
+        removed = setup_repo.delete_identity(store, identity_id)
+        if removed:
+            history.log_event(store, "identity_removed", identity_id=identity_id, actor=actor,
+                              data={"identity": identity_id, "name": name})
+    return removed
+
+
+def want_link(services: Services, identity_id: int, wanted: bool, *, actor: Actor | str) -> None:
+    """Remember that support switched the link on (step 1) for this identity, for every session."""
+    authorize(actor, "link")
+    setup_repo.set_link_wanted(services.store, identity_id, wanted)
+
+
+def link_wanted(services: Services, identity_id: int) -> bool:
+    return setup_repo.link_wanted(services.store, identity_id)
+
+
+def change_start_date(services: Services, identity_id: int, start_date: date, *, actor: Actor | str) -> None:
+    """Book from another date on. Audited; invoices before it are left alone from the next run on."""
+    actor = authorize(actor, "link")
+    store = services.store
+    link = setup_repo.get_link(store, identity_id)
+    if link is None:
+        raise LinkError("Deze identiteit is nog niet gekoppeld.", "This identity is not linked yet.", code="invalid")
+    if not isinstance(start_date, date):
+        raise LinkError("Kies een datum.", "Choose a date.")
+    if start_date == link.start_date:
+        return
+    with store.transaction():
+        setup_repo.set_start_date(store, identity_id, start_date)
+        history.log_event(store, "start_date", identity_id=identity_id, actor=actor,
+                          data={"name": setup_repo.identity_name(store, identity_id), "previous": link.start_date,
+                                "start_date": start_date})
+
+
+@dataclass(frozen=True)
+class StartDateSuggestion:
+    start_date: date
+    last_number: str | None  # the last invoice already booked in SnelStart
+    last_date: date | None
+
+
+def suggest_start_date(services: Services, identity_id: int, *, default: date) -> StartDateSuggestion:
+    """The day after the last invoice of this identity already booked in SnelStart (read from SnelStart now;
+    from the cache when SnelStart cannot be reached), else `default`."""
+    from sync.jobs.refresh import refresh_open_items
+
+    store = services.store
+    link = setup_repo.get_link(store, identity_id)
+    if link is not None:
+        try:
+            refresh_open_items(store, services.snelstart(identity_id), link.administration_id)
+        except Exception:
+            log.info("Start date suggestion for identity %s from the cache", identity_id)
+        row = store.one(
+            """SELECT s.factuurnummer, s.factuur_datum FROM ss_open_items s
+               JOIN gripp_invoices g ON g.number = s.factuurnummer AND g.identity_id = ?
+               WHERE s.administration_id = ? AND s.factuur_datum IS NOT NULL
+               ORDER BY s.factuur_datum DESC, s.factuurnummer DESC LIMIT 1""",
+            [identity_id, link.administration_id],
+        )
+        if row is not None:
+            return StartDateSuggestion(row["factuur_datum"] + timedelta(days=1), row["factuurnummer"],
+                                       row["factuur_datum"])
+    return StartDateSuggestion(default, None, None)
 
 
 def discover_identities(services: Services) -> list[dict]:

@@ -30,7 +30,7 @@ from sync.gripp import errors as gripp_errors
 from sync.jobs.inputs import invoice_input, invoices_in_scope, mapping_context
 from sync.jobs.refresh import reference_age, refresh_gripp, refresh_reference
 from sync.mapping import line_net, normalize_kind, suggest_vat_kind, vat_kind_on
-from sync.mapping.booking import SALES_FUNCTIONS
+from sync.mapping.booking import SALES_FUNCTIONS, ledger_misfit
 from sync.mapping.types import MappingContext, SnelStartLedgerInfo
 from sync.mapping.vat import LINE_KIND, VERLEGD
 from sync.money import cents
@@ -478,6 +478,14 @@ def save_ledger_mapping(services: Services, identity_id: int, gripp_ledger_id: i
                 f"Ledger account {number} does not exist in SnelStart administration ‘{link.administration_name}’. "
                 "Create it there first, or choose an existing revenue account.",
             )
+        misfit = _ledger_misfit(services, identity_id, link, gripp_ledger_id, number)
+        if misfit is not None:  # refused before anything is saved
+            raise MappingError(
+                f"Grootboekrekening {number} past niet bij ‘{label}’: {misfit.nl}. Kies een actieve omzetrekening "
+                "die de gebruikte BTW-soorten toestaat.",
+                f"Ledger account {number} does not fit ‘{label}’: {misfit.en}. Choose an active revenue account "
+                "that allows the VAT kinds used.",
+            )
 
     with store.transaction():
         before = next((m for m in setup_repo.ledger_mappings(store, identity_id)
@@ -518,6 +526,35 @@ def save_ledger_mapping(services: Services, identity_id: int, gripp_ledger_id: i
          f"Saved. Account {number} ‘{info.description}’ is an active revenue account and allows the VAT kinds of "
          f"the {len(rows)} invoices (allowed: {accepts})."),
     )
+
+
+def _ledger_kinds(services: Services, identity_id: int, link: Link, gripp_ledger_id: int) -> set[str]:
+    """The VAT mapping kinds booked on this Gripp ledger by the identity's invoices in scope."""
+    rows = invoices_in_scope(services.store, identity_id, link.start_date)
+    _, used = _used(rows)
+    vat = {m["gripp_vat_id"]: m["kind"] for m in setup_repo.vat_mappings(services.store, identity_id)}
+    return {vat[v] for v in used.get(gripp_ledger_id, {}).get("vat_ids", set()) if vat.get(v)}
+
+
+def _ledger_misfit(services: Services, identity_id: int, link: Link, gripp_ledger_id: int, number: str):
+    ctx = mapping_context(services.store, identity_id, link.administration_id)
+    info = ctx.snelstart_ledgers.get(number)
+    if info is None:
+        return None
+    return ledger_misfit(info, _ledger_kinds(services, identity_id, link, gripp_ledger_id))
+
+
+def ledger_options(services: Services, identity_id: int, gripp_ledger_id: int) -> dict[str, str]:
+    """The SnelStart ledgers a Gripp ledger may be mapped to: active revenue (omzet) accounts that allow every VAT
+    kind booked on it — number → "8000 — Omzet hoog". Balance-sheet, cost and journal accounts are never offered."""
+    link = setup_repo.get_link(services.store, identity_id)
+    if link is None:
+        return {}
+    ctx = mapping_context(services.store, identity_id, link.administration_id)
+    kinds = _ledger_kinds(services, identity_id, link, gripp_ledger_id)
+    return {number: f"{info.number} — {info.description}"
+            for number, info in sorted(ctx.snelstart_ledgers.items(), key=lambda item: int(item[0]))
+            if ledger_misfit(info, kinds) is None}
 
 
 def _snelstart_ledger(store: Store, administration_id: str, number: str) -> int | None:

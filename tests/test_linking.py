@@ -4,6 +4,8 @@ whole flow is in test_linking_loopback.py."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import json
 from datetime import date
 from urllib.parse import parse_qs, urlsplit
@@ -16,6 +18,7 @@ from sync.linking import (
     WEBHOOK_PATH,
     LinkError,
     add_identity,
+    remove_identity,
     confirm_activation,
     discover_identities,
     handle_webhook,
@@ -129,11 +132,39 @@ def test_unlink_removes_the_link_and_says_whether_there_was_one(services):
 def test_identities_are_discovered_from_gripp_and_can_be_added_by_id(services):
     found = {row["identity_id"]: row["name"] for row in discover_identities(services)}
     assert found == {1: "Studio Noord B.V.", 2: "Noord Advies B.V.", 3: "Noord Academy"}
-    add_identity(services, 7, "Noord Events", actor="anna")
-    assert setup_repo.identity_name(services.store, 7) == "Noord Events"
-    for bad_id, name in ((0, "x"), (-3, "x"), (8, " ")):
+    with pytest.raises(LinkError) as unknown:  # a mistyped id never becomes a ghost identity
+        add_identity(services, 7, "Noord Events", actor="anna")
+    assert unknown.value.code == "unknown_identity" and "7" in unknown.value.nl
+    assert 7 not in {row["identity_id"] for row in setup_repo.identities(services.store)}
+    for bad_id, name in ((0, "x"), (-3, "x")):
         with pytest.raises(LinkError):
             add_identity(services, bad_id, name, actor="anna")
+
+
+def test_an_identity_is_verified_against_gripp_and_can_be_removed(services):
+    discover_identities(services)
+    assert remove_identity(services, 3, actor="anna") is True
+    assert 3 not in {row["identity_id"] for row in setup_repo.identities(services.store)}
+    assert add_identity(services, 3, "", actor="anna") == "Noord Academy"  # its name as Gripp has it
+    with pytest.raises(LinkError) as linked:
+        remove_identity(services, 1, actor="anna")  # linked: unlink first
+    assert linked.value.code == "linked"
+    kinds = [e["kind"] for e in history.events(services.store, identity_id=3)]
+    assert "identity_removed" in kinds and "identity" in kinds
+
+
+def test_the_start_date_can_be_changed_audited_with_a_suggestion_from_snelstart(services):
+    from datetime import date
+
+    from sync.linking import change_start_date, suggest_start_date
+
+    discover_identities(services)
+    suggestion = suggest_start_date(services, 1, default=date(2026, 1, 1))
+    assert suggestion.last_number is not None and suggestion.start_date == suggestion.last_date + timedelta(days=1)
+    change_start_date(services, 1, suggestion.start_date, actor="anna")
+    assert setup_repo.get_link(services.store, 1).start_date == suggestion.start_date
+    event = history.events(services.store, identity_id=1, kind="start_date")[0]
+    assert event["actor"] == "anna" and "Startdatum van Studio Noord B.V. gewijzigd" in event["message_nl"]
     with pytest.raises(LinkError) as caught:
         start_activation(services, 99, actor="anna")
     assert caught.value.code == "unknown_identity"

@@ -137,10 +137,24 @@ def test_saving_the_fix_for_ledger_8200_passes_and_is_audited(services):
     assert checks["ledgers"] == "pass"
 
 
-def test_saving_a_ledger_mapping_to_an_inactive_account_returns_a_failing_result(services):
-    results = save_ledger_mapping(services, 2, 8300, "8300 Omzet oud", "8300", actor="anna")
-    assert results[0].status == "fail" and "inactive" in results[0].explanation("en")
-    assert results[0].details[0]["code"] == "LEDGER_INACTIVE"
+def test_a_ledger_mapping_that_does_not_fit_is_refused_before_it_is_saved(services):
+    before = setup_repo.ledger_mappings(services.store, 2)
+    with pytest.raises(MappingError) as inactive:
+        save_ledger_mapping(services, 2, 8300, "8300 Omzet oud", "8300", actor="anna")
+    assert "not active" in inactive.value.text("en")
+    with pytest.raises(MappingError) as costs:  # the 8300 → Personeelskosten
+        save_ledger_mapping(services, 2, 8300, "8300 Omzet oud", "4000", actor="anna")
+    assert "niet een omzetrekening" in costs.value.text("nl") or "geen omzetrekening" in costs.value.text("nl")
+    assert setup_repo.ledger_mappings(services.store, 2) == before  # nothing was saved
+
+
+def test_a_ledger_mapping_offers_only_revenue_accounts_that_allow_the_vat_kind(services):
+    from sync.suggestions import ledger_options, suggest_mappings
+
+    suggest_mappings(services, 1)  # fetches SnelStart's ledgers, as Controles does before it draws the editor
+    offered = ledger_options(services, 1, 8000)  # Gripp 8000 carries Hoog
+    assert list(offered) == ["8000"], offered  # not Bank, Debiteuren, Crediteuren, Personeelskosten, Laag/Geen
+    assert offered["8000"] == "8000 — Omzet hoog"
 
 
 def test_saving_a_vat_mapping_with_a_wrong_percentage_returns_a_failing_result(services):

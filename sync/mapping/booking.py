@@ -318,6 +318,25 @@ def _blocking_reason(info: SnelStartLedgerInfo) -> Bi | None:
     return None
 
 
+def ledger_misfit(info: SnelStartLedgerInfo, vat_kinds: Iterable[str]) -> Bi | None:
+    """Why a SnelStart ledger cannot take revenue booked with these VAT mapping kinds, or None when it fits: it must
+    be active, a sales (omzet) account, and accept each kind — the rules `_check_ledgers` blocks invoices on."""
+    if not info.active:
+        return Bi("die rekening is niet actief", "that account is not active")
+    reason = _blocking_reason(info)
+    if reason is None and info.function not in SALES_FUNCTIONS:
+        function = info.function or "—"
+        reason = Bi(f"een rekening met functie {function}", f"an account with function {function}")
+    if reason is not None:
+        return Bi(f"dat is {reason.nl}, geen omzetrekening", f"that is {reason.en}, not a revenue account")
+    accepts = {normalize_kind(k) for k in info.accepts}
+    missing = sorted({LINE_KIND[k] for k in vat_kinds if k in LINE_KIND} - accepts)
+    if missing:
+        return Bi(f"die rekening staat BTW-soort {', '.join(missing)} niet toe",
+                  f"that account does not allow VAT kind {', '.join(missing)}")
+    return None
+
+
 def _check_ledgers(ctx: MappingContext, a: _Analysis) -> None:
     """Each Gripp ledger on the invoice: mapped, existing, active, a sales account; then the VAT kinds on it."""
     labels = {lv.line.ledger_id: lv.line.ledger_label for lv in a.live}

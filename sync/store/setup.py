@@ -33,6 +33,28 @@ def upsert_identity(store: Store, identity_id: int, name: str, source: str = "di
     )
 
 
+def delete_identity(store: Store, identity_id: int) -> bool:
+    found = store.scalar("SELECT count(*) FROM identities WHERE identity_id = ?", [identity_id])
+    store.execute("DELETE FROM identities WHERE identity_id = ?", [identity_id])
+    return bool(found)
+
+
+def set_start_date(store: Store, identity_id: int, start_date: date) -> None:
+    store.execute("UPDATE links SET start_date = ? WHERE identity_id = ?", [start_date, identity_id])
+
+
+def set_link_wanted(store: Store, identity_id: int, wanted: bool) -> None:
+    from sync.store import cache
+
+    cache.set_state(store, str(identity_id), "link_wanted", "1" if wanted else "")
+
+
+def link_wanted(store: Store, identity_id: int) -> bool:
+    from sync.store import cache
+
+    return bool(cache.get_state(store, str(identity_id), "link_wanted"))
+
+
 def identities(store: Store) -> list[dict]:
     return store.rows(
         """SELECT i.identity_id, i.name, l.administration_id IS NOT NULL AS linked, l.administration_name,
