@@ -21,9 +21,10 @@ from sync.access import NotAllowed  # noqa: E402
 st.set_page_config(page_title="Gripp ↔ SnelStart", page_icon=":material/sync_alt:", layout="wide")
 
 if st.session_state.get("lang") not in LANGUAGES:
-    st.session_state["lang"] = current_lang()
+    st.session_state["lang"] = current_lang()  # `?lang=` in the address, else Dutch
 with st.sidebar:
     st.selectbox(t("language"), list(LANGUAGES), format_func=LANGUAGES.get, key="lang")
+st.query_params["lang"] = st.session_state["lang"]  # a reload, a new tab from this link: the same language
 
 if runtime.current_settings().sandbox:
     ui.sandbox_marker()

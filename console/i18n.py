@@ -124,6 +124,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "col_count": ("Aantal", "Count"),
     "col_invoice": ("Factuur", "Invoice"),
     "col_customer": ("Klant", "Customer"),
+    "col_gripp_date": ("Gripp factuurdatum", "Gripp invoice date"),
+    "col_run": ("Run", "Run"),
     "col_gripp_due": ("Gripp vervaldatum", "Gripp due date"),
     "col_gripp_total": ("Gripp totaal", "Gripp total"),
     "col_gripp_open": ("Gripp open", "Gripp open"),
@@ -222,8 +224,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "run_checks": ("Alle controles uitvoeren", "Run all checks"),
     "checks_help": ("Wat support samen met de klant nagaat vóór de eerste synchronisatie.",
                     "What support goes through with the customer before the first sync."),
-    "checks_summary": ("{passed} in orde, {warnings} waarschuwingen, {failed} fout",
-                       "{passed} passed, {warnings} warnings, {failed} failed"),
+    "checks_passed": ("in orde", "passed"),
     "fix": ("Oplossing", "Fix"),
     "mappings_title": ("BTW-tarieven en grootboeken koppelen", "Map VAT rates and ledgers"),
     "accept_all": ("Alle {n} voorstellen overnemen", "Accept all {n} suggestions"),
@@ -293,14 +294,84 @@ TEXTS: dict[str, tuple[str, str]] = {
     "search_log_hint": ("factuurnummer of tekst", "invoice number or text"),
     "errors_with_invoice": ("Fouten bij facturen", "Errors on invoices"),
     "download_log": ("Log downloaden (CSV)", "Download log (CSV)"),
+    # -- widgets ------------------------------------------------------------------------------------------
+    "choose": ("Maak een keuze", "Choose an option"),
+    "choose_many": ("Kies een of meer", "Choose options"),
+    "no_options": ("Geen keuzes", "No options"),
+    # -- runs and dry runs -----------------------------------------------------------------------------------
+    "run_summary_title": ("Wat de synchronisatie deed", "What the sync did"),
+    "progress_title": ("Bezig", "In progress"),
+    "preview_running": ("Proefrun: {name}", "Dry run: {name}"),
+    "step_plan": ("Per factuur bepalen wat er zou gebeuren", "Deciding what would happen per invoice"),
+    "dry_run_none": ("Nog geen proefrun voor deze identiteit. Start er een: er wordt niets geschreven.",
+                     "No dry run for this identity yet. Start one: nothing is written."),
+    "dry_run_of": ("Proefrun van {when}, door {who}: er is niets geschreven in Gripp of SnelStart.",
+                   "Dry run of {when}, by {who}: nothing was written to Gripp or SnelStart."),
+    "dry_run_accounts": ("Alle {n} verstuurde facturen van deze identiteit, elk precies één keer:",
+                         "All {n} sent invoices of this identity, each exactly once:"),
+    "dry_run_failed": ("De proefrun mislukte: {reason}", "The dry run failed: {reason}"),
+    "decision_book": ("Zou worden geboekt", "Would be booked"),
+    "decision_adopt": ("Staat al in SnelStart: overnemen", "Already in SnelStart: adopt"),
+    "decision_blocked": ("Geblokkeerd", "Blocked"),
+    "decision_refused": ("Geweigerd, wacht op opnieuw proberen", "Refused, waits for a retry"),
+    "decision_nothing_to_book": ("Niets te boeken (€ 0,00)", "Nothing to book (€0.00)"),
+    "decision_already_booked": ("Al geboekt", "Already booked"),
+    "decision_before_start": ("Vóór de startdatum", "Before the start date"),
+    "decision_payments": ("Betalingen terug naar Gripp", "Payments back to Gripp"),
+    "decision_empty": ("Geen.", "None."),
+    "fix_first": ("Los dit op onder BTW-tarieven en grootboeken koppelen hierboven en start de proefrun opnieuw.",
+                  "Fix this under Map VAT rates and ledgers above and start the dry run again."),
+    # -- overview: what needs a person ---------------------------------------------------------------------
+    "attention_blocked": ("{n} geblokkeerd: ze worden niet geboekt tot de oorzaak is opgelost.",
+                          "{n} blocked: they are not booked until the cause is fixed."),
+    "attention_refused": ("{n} geweigerd door SnelStart: los de oorzaak op en probeer ze opnieuw.",
+                          "{n} refused by SnelStart: fix the cause and retry them."),
+    "attention_conflict": ("{n} in conflict met een boeking in SnelStart.",
+                           "{n} in conflict with a booking in SnelStart."),
+    "go_fix_blocked": ("Bekijk en los op onder Controles", "See and fix them under Checks"),
+    "go_fix_refused": ("Naar Synchronisatie om opnieuw te proberen", "Go to Sync to retry"),
+    "invoices_one": ("factuur", "invoice"),
+    "invoices_many": ("facturen", "invoices"),
+    # -- open items before the first sync ------------------------------------------------------------------
+    "open_items_empty": ("Er is nog niets te vergelijken: {name} is nog niet gesynchroniseerd. Synchroniseer nu om "
+                         "de openstaande posten van Gripp en SnelStart naast elkaar te zien.",
+                         "There is nothing to compare yet: {name} has not been synced. Sync now to see Gripp's and "
+                         "SnelStart's open items side by side."),
+    "open_items_not_linked": ("{name} is nog niet gekoppeld aan SnelStart: koppel eerst, dan synchroniseren.",
+                              "{name} is not linked to SnelStart yet: link it first, then sync."),
+    "no_rows": ("Geen posten die aan de zoekopdracht en het filter voldoen.", "No items match the search and filter."),
+    "clear_search": ("Zoekopdracht wissen", "Clear the search"),
+    # -- linking: identities and start date ----------------------------------------------------------------
+    "identity_name_optional": ("Naam (leeg: de naam uit Gripp)", "Name (empty: the name in Gripp)"),
+    "remove_identity": ("Identiteit verwijderen", "Remove identity"),
+    "remove_identity_help": ("Verwijdert {name} uit de console (de geschiedenis blijft in het logboek). Alleen "
+                             "mogelijk voor een identiteit die niet gekoppeld is.",
+                             "Removes {name} from the console (the history stays in the log). Only possible for an "
+                             "identity that is not linked."),
+    "remove_identity_confirm": ("Ja, verwijder {name}", "Yes, remove {name}"),
+    "identity_removed": ("Identiteit ‘{name}’ verwijderd.", "Identity ‘{name}’ removed."),
+    "start_date_title": ("Startdatum", "Start date"),
+    "start_date_suggested": ("Voorstel: {date} — de dag na {number} van {last}, de laatste factuur die al in "
+                             "SnelStart staat.",
+                             "Suggestion: {date} — the day after {number} of {last}, the last invoice already in "
+                             "SnelStart."),
+    "start_date_no_suggestion": ("Er staat nog geen factuur van deze identiteit in SnelStart; boek vanaf de eerste "
+                                 "factuur die naar SnelStart moet.",
+                                 "No invoice of this identity is in SnelStart yet; book from the first invoice that "
+                                 "should go to SnelStart."),
+    "use_suggestion": ("Voorstel gebruiken", "Use the suggestion"),
+    "save_start_date": ("Startdatum opslaan", "Save start date"),
+    "start_date_saved": ("Startdatum opgeslagen: boeken vanaf {date}.", "Start date saved: booking from {date}."),
+    "sync_now_first": ("Nu synchroniseren", "Sync now"),
 }
 
 
 def current_lang() -> str:
+    """The reader's language: the sidebar's choice, else `?lang=` in the address (kept across reloads)."""
     try:
         import streamlit as st
 
-        lang = st.session_state.get("lang", DEFAULT)
+        lang = st.session_state.get("lang") or st.query_params.get("lang", DEFAULT)
     except Exception:  # outside a Streamlit script run
         return DEFAULT
     return lang if lang in LANGUAGES else DEFAULT
@@ -341,7 +412,8 @@ def step_label(step: str | None, lang: str | None = None) -> str:
     if step in STEP_LABELS:
         nl, en = STEP_LABELS[step]
         return en if (lang or current_lang()) == "en" else nl
-    return {"start": t("outcome_running", lang), "done": t("sync_finished", lang)}.get(str(step), str(step or ""))
+    return {"start": t("outcome_running", lang), "done": t("sync_finished", lang),
+            "plan": t("step_plan", lang)}.get(str(step), str(step or ""))
 
 
 # Material icons (Streamlit ships their font), not emoji: they render the same on every machine.
@@ -364,6 +436,21 @@ def check_icon(status: str) -> str:
 
 
 def badge(kind: str, state: str | None, lang: str | None = None) -> str:
-    """Icon and words for markdown: `badge("outcome", "ok")`, `badge("health", "broken")`."""
+    """Icon and words for markdown: `badge("health", "broken")`."""
     label = outcome_label(state or "", lang) if kind == "outcome" else health_label(state, lang)
     return f"{icon(state)} {label}"
+
+
+def run_badge(outcome: str, counts: dict | None, lang: str | None = None) -> str:
+    """A run's icon and what it did: `gelukt`, `deels gelukt — 4 geblokkeerd`, `niets geboekt — 25 geblokkeerd`."""
+    from sync.events import run_label, run_state
+
+    return f"{icon(run_state(outcome, counts or {}))} {run_label(outcome, counts, lang or current_lang())}"
+
+
+def plural(n: int, lang: str | None = None) -> str:
+    """`1 factuur`, `25 facturen`."""
+    from sync import fmt
+
+    lang = lang or current_lang()
+    return fmt.plural(n, t("invoices_one", lang), t("invoices_many", lang), lang)

@@ -1,8 +1,8 @@
 """Manual syncs started from a page, run in a worker thread the console owns.
 
-The page that started one waits for it and draws its progress; if the user navigates away or reruns the page,
-Streamlit stops the *page* script, never the sync — it finishes and is recorded like any run. The worker never
-touches `st.*`: it only fills a `ManualRun` (and the runner writes the `runs` table), which pages read.
+The worker never touches `st.*`: it fills a `ManualRun` and the runner writes its progress into the store
+(`runs`, or `previews` for a dry run), which every page reads (`console.ui.live_progress`) — so any page, any
+session and a second click see it until it ends; navigating away never stops it.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from sync.access import Actor, require
 from sync.jobs.locks import AlreadyRunning, is_running
+from sync.jobs.preview import preview_identity
 from sync.jobs.runner import RunResult, run_all, run_identity
 from sync.wiring import Services
 
@@ -28,10 +29,13 @@ class ManualRun:
     refused: list[int] = field(default_factory=list)  # identities that were already running
     error: BaseException | None = None
     done: threading.Event = field(default_factory=threading.Event)
+    first_step: threading.Event = field(default_factory=threading.Event)  # its row is in the store: pages see it
+    preview: object = None  # the dry run's sync.jobs.preview.Preview
 
     def report(self, identity_id: int, step: str, fraction: float) -> None:
         self.step[identity_id] = step
         self.fraction[identity_id] = fraction
+        self.first_step.set()
 
 
 _lock = threading.Lock()
@@ -68,11 +72,13 @@ def start(services: Services, identity_id: int, *, actor: Actor | str, dry_run: 
 
 def _work(services: Services, run: ManualRun, actor: str) -> None:
     try:
-        if run.identity_id == ALL:
-            run.results = run_all(services, trigger="manual", actor=actor, dry_run=run.dry_run,
-                                  progress=run.report)
+        if run.dry_run:
+            run.preview = preview_identity(services, run.identity_id, actor=actor,
+                                           progress=lambda step, f: run.report(run.identity_id, step, f))
+        elif run.identity_id == ALL:
+            run.results = run_all(services, trigger="manual", actor=actor, progress=run.report)
         else:
-            result = run_identity(services, run.identity_id, trigger="manual", actor=actor, dry_run=run.dry_run,
+            result = run_identity(services, run.identity_id, trigger="manual", actor=actor,
                                   progress=lambda step, f: run.report(run.identity_id, step, f))
             run.results = [result]
     except AlreadyRunning:
@@ -80,4 +86,5 @@ def _work(services: Services, run: ManualRun, actor: str) -> None:
     except BaseException as exc:  # shown on the page; the runner has recorded what it could
         run.error = exc
     finally:
+        run.first_step.set()
         run.done.set()

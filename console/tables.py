@@ -10,6 +10,7 @@ import pandas as pd
 from console import views
 from console.i18n import class_label, t
 from sync import fmt
+from sync.events import label as event_label
 
 
 def total(values: pd.Series) -> Decimal:
@@ -58,32 +59,51 @@ def side_by_side(rows: pd.DataFrame, lang: str) -> pd.DataFrame:
     })
 
 
+BOM = "\ufeff"  # Excel reads a CSV as UTF-8 only with it: accents and ‘ ’ stay intact
+
+
+def csv_text(frame: pd.DataFrame, lang: str) -> str:
+    """A CSV for the reader's spreadsheet: UTF-8 with a BOM, `;` and decimal commas in Dutch, `,` in English."""
+    return BOM + frame.to_csv(index=False, sep=";" if lang == "nl" else ",")
+
+
 def open_items_csv(rows: pd.DataFrame, lang: str) -> str:
-    """What is shown, for a spreadsheet: amounts without grouping (decimal comma and `;` in Dutch), ISO dates."""
+    """What is shown, for a spreadsheet: the reader's headers, words and dates; amounts without grouping."""
     records = rows.to_dict("records")
     out = pd.DataFrame({
-        "invoice_number": [r["number"] for r in records],
-        "customer": [_text(r["customer"]) for r in records],
-        "gripp_invoice_date": [r["gripp_date"] for r in records],
-        "gripp_due_date": [r["gripp_due"] for r in records],
-        "gripp_total": [fmt.plain_amount(r["gripp_total"], lang) for r in records],
-        "gripp_open": [fmt.plain_amount(r["gripp_open"], lang) for r in records],
-        "snelstart_due_date": [r["snelstart_due"] for r in records],
-        "snelstart_total": [fmt.plain_amount(r["snelstart_total"], lang) for r in records],
-        "snelstart_open": [fmt.plain_amount(r["snelstart_open"], lang) for r in records],
-        "class": [r["class"] for r in records],
-        "class_label": [class_label(r["class"], lang) for r in records],
-        "days_overdue": pd.array([_overdue(r["days_overdue"]) for r in records], dtype="Int64"),
-        "reason": [views.reasons_text(r, lang) for r in records],
+        t("col_invoice", lang): [r["number"] for r in records],
+        t("col_customer", lang): [_text(r["customer"]) for r in records],
+        t("col_gripp_date", lang): [fmt.day(r["gripp_date"], lang) if r["gripp_date"] is not None else ""
+                                    for r in records],
+        t("col_gripp_due", lang): [_day(r["gripp_due"], lang) for r in records],
+        t("col_gripp_total", lang): [fmt.plain_amount(r["gripp_total"], lang) for r in records],
+        t("col_gripp_open", lang): [fmt.plain_amount(r["gripp_open"], lang) for r in records],
+        t("col_snelstart_due", lang): [_day(r["snelstart_due"], lang) for r in records],
+        t("col_snelstart_total", lang): [fmt.plain_amount(r["snelstart_total"], lang) for r in records],
+        t("col_snelstart_open", lang): [fmt.plain_amount(r["snelstart_open"], lang) for r in records],
+        t("col_class", lang): [class_label(r["class"], lang) for r in records],
+        t("col_days_overdue", lang): pd.array([_overdue(r["days_overdue"]) for r in records], dtype="Int64"),
+        t("col_reason", lang): [views.reasons_text(r, lang) for r in records],
     })
-    return out.to_csv(index=False, sep=";" if lang == "nl" else ",")
+    return csv_text(out, lang)
+
+
+def _day(value: object, lang: str) -> str:
+    shown = fmt.day(value, lang)
+    return "" if shown == fmt.EMPTY else shown
 
 
 def log_csv(log: pd.DataFrame, lang: str) -> str:
-    """The event log as shown (after the filters), for support."""
-    message = log["message_en"] if lang == "en" else log["message_nl"]
-    out = log.assign(message=message)[
-        ["occurred_at", "identity_id", "identity_name", "level", "kind", "invoice_number", "message", "run_id",
-         "actor"]
-    ]
-    return out.to_csv(index=False, sep=";" if lang == "nl" else ",")
+    """The event log as shown (after the filters), for support: local times, the reader's words."""
+    records = log.to_dict("records")
+    out = pd.DataFrame({
+        t("col_time", lang): [fmt.csv_moment(r["occurred_at"]) for r in records],
+        t("col_identity", lang): [_text(r["identity_name"]) for r in records],
+        t("col_level", lang): [t(f"level_{r['level']}", lang) for r in records],
+        t("col_kind", lang): [event_label(r["kind"], lang) for r in records],
+        t("col_invoice", lang): [_text(r["invoice_number"]) for r in records],
+        t("col_message", lang): [r["message_en"] if lang == "en" else r["message_nl"] for r in records],
+        t("col_by", lang): [_text(r["actor"]) for r in records],
+        t("col_run", lang): [_text(r["run_id"]) for r in records],
+    })
+    return csv_text(out, lang)

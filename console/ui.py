@@ -44,10 +44,19 @@ def identity_label(identity: dict) -> str:
     return f"{identity['name']} ({identity['identity_id']})"
 
 
+def placeholder(options: Sequence[object], *, many: bool = False) -> str:
+    """A select box's empty text in the reader's language (Streamlit's own is English)."""
+    if not options:
+        return t("no_options")
+    return t("choose_many") if many else t("choose")
+
+
 def pick_identity(identities: Sequence[dict], *, key: str, label: str | None = None) -> dict | None:
-    """A select box of identities; `?identity=…` in the address preselects one."""
+    """A select box of identities; `?identity=…` in the address preselects one, and the choice goes back into
+    the address, so a reload keeps it."""
     if not identities:
         st.info(t("no_identities"))
+        st.page_link("pages/koppelen.py", label=t("go_linking"), icon=":material/link:")
         return None
     ids = [row["identity_id"] for row in identities]
     wanted = str(st.query_params.get("identity", ""))
@@ -58,5 +67,36 @@ def pick_identity(identities: Sequence[dict], *, key: str, label: str | None = N
     if st.session_state.get(key) not in ids:
         st.session_state.pop(key, None)
     by_id = {row["identity_id"]: row for row in identities}
-    chosen = st.selectbox(label or t("identity"), ids, key=key, format_func=lambda i: identity_label(by_id[i]))
+    chosen = st.selectbox(label or t("identity"), ids, key=key, format_func=lambda i: identity_label(by_id[i]),
+                          placeholder=placeholder(ids))
+    if chosen is not None:
+        st.query_params["identity"] = str(chosen)
+        st.session_state[applied] = str(chosen)
     return by_id.get(chosen)
+
+
+def live_progress(store) -> None:
+    """Every sync and dry run going on now, read from the store and redrawn every second — on any page, in any
+    session, after a second click — until it ends; then the page is drawn again with the outcome."""
+    from console import views
+
+    if not len(views.in_progress(store)):
+        return
+
+    @st.fragment(run_every=1.0)
+    def tile() -> None:
+        from console.i18n import step_label, trigger_label
+
+        current = views.in_progress(store)
+        if not len(current):
+            st.rerun()  # the whole page, now with the outcome
+        with st.container(border=True, key="live-progress"):
+            st.markdown(f"**{t('progress_title')}**")
+            for item in current.to_dict("records"):
+                name = item["identity_name"] or item["identity_id"]
+                title = t("preview_running", name=name) if item["preview"] else t("sync_running", name=name)
+                how = "" if item["preview"] else f" ({trigger_label(item['trigger'])})"
+                st.progress(min(1.0, float(item["progress"] or 0)),
+                            text=f"{title} — {step_label(item['step'])}{how}")
+
+    tile()

@@ -10,6 +10,7 @@ from datetime import date
 import pandas as pd
 
 from sync.checks import service_today
+from sync.events import render, render_alert
 from sync.jobs import reconcile
 from sync.store import history, outbox
 from sync.store import setup as setup_repo
@@ -45,36 +46,64 @@ def runs(store: Store, identity_id: int | None = None, limit: int = 50) -> pd.Da
 
 
 def last_run(store: Store, identity_id: int) -> dict | None:
+    """The identity's last sync (a dry run never is one)."""
     frame = runs(store, identity_id, limit=1)
     return frame.iloc[0].to_dict() if len(frame) else None
 
 
-def running(store: Store, identity_id: int | None = None) -> pd.DataFrame:
-    """Runs still going, newest first (the progress a page shows while a sync runs elsewhere)."""
-    frame = runs(store, identity_id, limit=20)
-    return frame[frame["outcome"] == "running"]
+def in_progress(store: Store) -> pd.DataFrame:
+    """Syncs and dry runs going on now in this process (the one that owns the database), newest first."""
+    from sync.jobs.locks import is_running
+
+    frame = store.frame(
+        """SELECT r.identity_id, i.name AS identity_name, r.trigger, r.step, r.progress, r.started_at,
+                  FALSE AS preview
+           FROM runs r LEFT JOIN identities i USING (identity_id) WHERE r.outcome = 'running'
+           UNION ALL
+           SELECT p.identity_id, i.name, 'manual', p.step, p.progress, p.started_at, TRUE
+           FROM previews p LEFT JOIN identities i USING (identity_id) WHERE p.outcome = 'running'
+           ORDER BY started_at DESC"""
+    )
+    alive = [is_running(("identity", int(i))) for i in frame["identity_id"]]  # a dead process's row is no progress
+    return frame[alive] if len(frame) else frame
 
 
-def counts_of(row: dict | None) -> dict[str, int]:
-    if not row or not row.get("counts_json"):
+def counts_of(row: dict | None) -> dict[str, object]:
+    if not row or not isinstance(row.get("counts_json"), str) or not row.get("counts_json"):
         return {}
     try:
-        return {k: int(v) for k, v in json.loads(row["counts_json"]).items()}
+        return dict(json.loads(row["counts_json"]))
     except (TypeError, ValueError):
         return {}
+
+
+def run_words(row: dict, lang: str) -> str:
+    """What a recorded run did, or why it failed, in the reader's language."""
+    from sync.events import run_summary
+
+    reason: object = None
+    if isinstance(row.get("message"), str) and row["message"]:
+        try:
+            reason = json.loads(row["message"])
+        except ValueError:
+            reason = row["message"]  # a run recorded before runs were data
+    return run_summary(str(row.get("outcome")), counts_of(row), reason, lang)
 
 
 def events(store: Store, *, identity_id: int | None = None, level: str | None = None, kind: str | None = None,
            search: str | None = None, run_id: str | None = None, limit: int = 500) -> pd.DataFrame:
     where, params = history.event_filter(identity_id=identity_id, level=level, kind=kind, run_id=run_id,
                                          search=search, alias="e")
-    return store.frame(
+    frame = store.frame(
         f"""SELECT e.event_id, e.occurred_at, e.run_id, e.identity_id, i.name AS identity_name, e.level, e.kind,
-                   e.invoice_id, e.invoice_number, e.message_nl, e.message_en, e.actor
+                   e.invoice_id, e.invoice_number, e.message_nl, e.message_en, e.detail_json, e.actor
             FROM events e LEFT JOIN identities i USING (identity_id) {where}
             ORDER BY e.event_id DESC LIMIT {int(limit)}""",
         params,
     )
+    records = frame.to_dict("records")
+    # The events are data: their words are made here, in both languages (the page shows the reader's).
+    return frame.assign(message_nl=[render(r, "nl") for r in records], message_en=[render(r, "en") for r in records])
 
 
 def event_kinds(store: Store) -> list[str]:
@@ -82,12 +111,15 @@ def event_kinds(store: Store) -> list[str]:
 
 
 def open_alerts(store: Store) -> pd.DataFrame:
-    return store.frame(
-        """SELECT a.alert_id, a.identity_id, i.name AS identity_name, a.run_id, a.raised_at, a.message_nl,
-                  a.message_en
+    frame = store.frame(
+        """SELECT a.alert_id, a.identity_id, i.name AS identity_name, a.run_id, a.raised_at, a.kind, a.detail_json,
+                  a.message_nl, a.message_en
            FROM alerts a LEFT JOIN identities i USING (identity_id)
            WHERE a.acknowledged_at IS NULL ORDER BY a.raised_at DESC"""
     )
+    records = frame.to_dict("records")
+    return frame.assign(message_nl=[render_alert(r, "nl") for r in records],
+                        message_en=[render_alert(r, "en") for r in records])
 
 
 # -- the outbox -----------------------------------------------------------------------------------------
@@ -101,6 +133,7 @@ def booking_counts(store: Store, identity_id: int) -> dict[str, int]:
         "booked": sum(states.get(s, 0) for s in BOOKED_STATES),
         "blocked": states.get("blocked", 0),
         "failed": states.get("failed", 0),
+        "conflict": states.get("conflict", 0),
         "pending": states.get("pending", 0) + states.get("posting", 0),
         "payments": int(payments or 0),
     }
@@ -112,16 +145,6 @@ def failed_bookings(store: Store, identity_id: int) -> pd.DataFrame:
            WHERE identity_id = ? AND state = 'failed' ORDER BY number""",
         [identity_id],
     )
-
-
-def snelstart_ledgers(store: Store, administration_id: str) -> dict[str, str]:
-    """The administration's grootboeken as cached: number -> "8000 — Omzet hoog (niet actief)"."""
-    rows = store.rows(
-        "SELECT number, description, active FROM ss_ledgers WHERE administration_id = ? ORDER BY number",
-        [administration_id],
-    )
-    return {str(r["number"]): f"{r['number']} — {r['description'] or ''}" + ("" if r["active"] else " (non-actief)")
-            for r in rows}
 
 
 # -- open items -----------------------------------------------------------------------------------------

@@ -8,8 +8,11 @@ from console import manual, ui, views
 from console.i18n import check_icon, current_lang, t
 from sync import fmt, suggestions
 from sync.checks import run_checks
+from sync.events import pick
+from sync.jobs import plan, preview
 from sync.jobs.locks import AlreadyRunning
 from sync.jobs.mappings_io import KINDS
+from sync.store import previews
 from sync.store import setup as setup_repo
 
 services = ui.services()
@@ -25,16 +28,28 @@ link = setup_repo.get_link(store, identity_id)
 results_key = f"checks-{identity_id}"
 
 
-def show_results(results) -> None:
+def checks_summary(results) -> str:
+    """`5 in orde, 1 waarschuwing, 2 fouten` — every count with its own singular or plural."""
     passed = sum(r.status == "pass" for r in results)
     warnings = sum(r.status == "warning" for r in results)
     failed = sum(r.status == "fail" for r in results)
-    st.caption(t("checks_summary", passed=passed, warnings=warnings, failed=failed))
+    if lang == "en":
+        return (f"{passed} passed, {fmt.plural(warnings, 'warning', 'warnings', lang)}, "
+                f"{fmt.plural(failed, 'failure', 'failures', lang)}")
+    return (f"{passed} {t('checks_passed')}, {fmt.plural(warnings, 'waarschuwing', 'waarschuwingen', lang)}, "
+            f"{fmt.plural(failed, 'fout', 'fouten', lang)}")
+
+
+def show_results(results) -> None:
+    st.caption(checks_summary(results))
     for result in results:
         box = {"pass": st.success, "warning": st.warning, "fail": st.error}.get(result.status, st.info)
-        text = f"{check_icon(result.status)} **{result.title(lang)}** — {result.explanation(lang)}"
+        explanation = result.explanation(lang)
+        joint = "\n\n" if explanation.startswith("- ") else " — "  # a list starts on its own line
+        text = f"{check_icon(result.status)} **{result.title(lang)}**{joint}{explanation}"
         if result.status != "pass" and result.fix(lang):
-            text += f"\n\n**{t('fix')}:** {result.fix(lang)}"
+            fix = result.fix(lang)
+            text += f"\n\n**{t('fix')}:**" + (f"\n\n{fix}" if fix.startswith("- ") else f" {fix}")
         box(text)
 
 
@@ -85,7 +100,6 @@ if link is not None:
         proposals = []
         st.warning(exc.text(lang))
     vat_mapped = {m["gripp_vat_id"]: m for m in setup_repo.vat_mappings(store, identity_id)}
-    ledger_choices = views.snelstart_ledgers(store, link.administration_id)
     open_proposals = [s for s in proposals if s.changes]
 
     st.header(t("mappings_title"))
@@ -107,7 +121,7 @@ if link is not None:
         rows = [s for s in proposals if s.type == kind_of_row]
         if not rows:
             continue
-        st.subheader(title)
+        st.subheader(title, anchor=False)
         for s in rows:
             with st.container(border=True):
                 name, now, choice, action = st.columns([3, 2, 3, 2], vertical_alignment="bottom")
@@ -117,7 +131,8 @@ if link is not None:
                     options = list(KINDS)
                     start = s.existing or s.snelstart or options[0]
                     picked = choice.selectbox(t("snelstart_vat_kind"), options, key=f"vat-{identity_id}-{s.gripp_id}",
-                                              index=options.index(start) if start in options else 0)
+                                              index=options.index(start) if start in options else 0,
+                                              placeholder=ui.placeholder(options))
                     current = vat_mapped.get(s.gripp_id)
                     percentage = s.percentage if s.percentage is not None else (
                         current["percentage"] if current else None)
@@ -126,11 +141,14 @@ if link is not None:
                         save(lambda s=s, picked=picked, percentage=percentage: save_vat(s, picked, percentage))
                         st.rerun()
                 else:
+                    # Only active revenue accounts that allow the VAT kinds booked on this ledger are offered.
+                    ledger_choices = suggestions.ledger_options(services, identity_id, s.gripp_id)
                     options = list(ledger_choices)
                     start = s.existing or s.snelstart
                     picked = choice.selectbox(t("snelstart_ledger"), options, key=f"ledger-{identity_id}-{s.gripp_id}",
                                               index=options.index(start) if start in options else None,
-                                              format_func=lambda n: ledger_choices.get(n, n))
+                                              format_func=lambda n, c=ledger_choices: c.get(n, n),
+                                              placeholder=ui.placeholder(options))
                     if action.button(t("save"), key=f"save-ledger-{identity_id}-{s.gripp_id}", disabled=picked is None):
                         save(lambda s=s, picked=picked: save_ledger(s, picked))
                         st.rerun()
@@ -148,44 +166,69 @@ if link is not None:
 
 
 # -- the dry run ----------------------------------------------------------------------------------------------
-st.header(t("dry_run_title"))
+st.header(t("dry_run_title"), anchor=False)
 st.caption(t("dry_run_help"))
-dry_key = f"dry-run-{identity_id}"
 if link is None:
     st.info(t("needs_link"))
-elif st.button(t("start_dry_run"), key=f"start-dry-{identity_id}", icon=":material/preview:"):
+    st.page_link("pages/koppelen.py", label=t("go_linking"), icon=":material/link:",
+                 query_params={"identity": str(identity_id), "lang": lang})
+    st.stop()
+if st.button(t("start_dry_run"), key=f"start-dry-{identity_id}", icon=":material/preview:"):
     try:
-        run = manual.start(services, identity_id, actor=ui.actor(), dry_run=True)
+        manual.start(services, identity_id, actor=ui.actor(), dry_run=True).first_step.wait(5)
     except AlreadyRunning:
         st.warning(t("sync_busy", name=identity["name"]))
     else:
-        with st.spinner(t("start_dry_run")):
-            run.done.wait()
-        st.session_state[dry_key] = run
+        st.rerun()
+ui.live_progress(store)
 
-dry = st.session_state.get(dry_key)
-if dry is not None:
-    if dry.error is not None:
-        st.error(f"{type(dry.error).__name__}: {dry.error}")
-    for result in dry.results:
-        if result.outcome == "failed" or result.push is None:
-            st.error(result.message_en if lang == "en" else result.message_nl)
+# The last dry run, from the store: it survives a reload and is the same for everyone.
+found = previews.latest(store, identity_id)
+dry = preview.latest(services, identity_id)
+if dry is None or found is None:
+    st.info(t("dry_run_none"), icon=":material/preview:")
+    st.stop()
+st.caption(t("dry_run_of", when=fmt.moment(found["finished_at"] or found["started_at"], lang),
+             who=found["actor"] or ""))
+if dry.outcome == "failed":
+    st.error(t("dry_run_failed", reason=pick(dry.reason, lang)))
+    st.stop()
+
+st.markdown(t("dry_run_accounts", n=fmt.count(len(dry.invoices), lang)))
+DECISION_SHOWN = [plan.BOOK, plan.ADOPT, plan.BLOCKED, plan.REFUSED, plan.NOTHING, plan.ALREADY_BOOKED,
+                  plan.BEFORE_START]
+labels = [f"{t('decision_' + d)} ({fmt.count(len(dry.of(d)), lang)})" for d in DECISION_SHOWN]
+labels.append(f"{t('decision_payments')} ({fmt.count(len(dry.payments), lang)})")
+tabs = st.tabs(labels)
+for tab, decision in zip(tabs, DECISION_SHOWN, strict=False):
+    with tab:
+        lines = dry.of(decision)
+        if not lines:
+            st.caption(t("decision_empty"))
             continue
-        would_book = sorted(result.push.would_book)
-        blocked = sorted(result.push.would_block.items())
-        payments = result.payments.would_register if result.payments else []
-        tab_book, tab_block, tab_pay = st.tabs([t("would_book", n=len(would_book)), t("would_block", n=len(blocked)),
-                                                t("would_pay", n=len(payments))])
-        with tab_book:
-            st.dataframe(pd.DataFrame({t("col_invoice"): would_book}), hide_index=True, width="stretch")
-        with tab_block:
-            st.dataframe(pd.DataFrame({
-                t("col_invoice"): [number for number, _ in blocked],
-                t("col_reason"): [" ".join(p.text(lang) for p in problems) for _, problems in blocked],
-            }), hide_index=True, width="stretch")
-        with tab_pay:
-            st.dataframe(pd.DataFrame({
-                t("col_invoice"): [p.number for p in payments],
-                t("col_amount"): [fmt.money(p.amount, lang) for p in payments],
-                t("col_date"): [fmt.day(p.pay_date, lang) for p in payments],
-            }), hide_index=True, width="stretch")
+        columns = {
+            t("col_invoice"): [line.number for line in lines],
+            t("col_customer"): [line.customer for line in lines],
+            t("col_date"): [fmt.day(line.invoice_date, lang) for line in lines],
+            t("col_amount"): [fmt.money(line.amount, lang) for line in lines],
+        }
+        config = {}
+        if decision in (plan.BLOCKED, plan.REFUSED):
+            columns[t("col_reason")] = [pick(line.reasons, lang) for line in lines]
+            config[t("col_reason")] = st.column_config.TextColumn(t("col_reason"), width="large")
+            st.caption(t("fix_first"))
+        st.dataframe(pd.DataFrame(columns), hide_index=True, width="stretch", column_config=config,
+                     key=f"dry-{decision}", row_height=60 if config else None)
+        if decision in (plan.BLOCKED, plan.REFUSED):  # the reasons in full, never cut off by the grid
+            for line in lines[:20]:
+                st.markdown(f"- **{line.number}** ({line.customer}): {pick(line.reasons, lang)}")
+with tabs[-1]:
+    if not dry.payments:
+        st.caption(t("decision_empty"))
+    else:
+        st.dataframe(pd.DataFrame({
+            t("col_invoice"): [p.number for p in dry.payments],
+            t("col_customer"): [p.customer for p in dry.payments],
+            t("col_date"): [fmt.day(p.pay_date, lang) for p in dry.payments],
+            t("col_amount"): [fmt.money(p.amount, lang) for p in dry.payments],
+        }), hide_index=True, width="stretch", key="dry-payments")

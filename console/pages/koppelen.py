@@ -19,11 +19,11 @@ st.title(t("link_title"))
 
 with st.expander(t("add_identity"), icon=":material/person_add:"):
     new_id = st.number_input(t("identity_id"), min_value=1, step=1, value=None, key="new-identity-id")
-    new_name = st.text_input(t("identity_name"), key="new-identity-name")
+    new_name = st.text_input(t("identity_name_optional"), key="new-identity-name")
     if st.button(t("add"), key="add-identity"):
-        try:
-            linking.add_identity(services, int(new_id or 0), new_name, actor=ui.actor())
-            st.success(t("identity_added", name=new_name))
+        try:  # verified against Gripp first: a mistyped id is refused with what to check
+            added = linking.add_identity(services, int(new_id or 0), new_name, actor=ui.actor())
+            st.success(t("identity_added", name=added))
         except linking.LinkError as exc:
             st.error(exc.text(lang))
 
@@ -39,6 +39,9 @@ def reload_schedule() -> None:
     scheduler = runtime.scheduler()
     if scheduler is not None:
         scheduler.reload()
+
+
+DATE_FORMAT = "DD-MM-YYYY" if lang == "nl" else "DD/MM/YYYY"  # as sync.fmt writes dates
 
 
 def default_start() -> date:
@@ -82,11 +85,18 @@ for result in st.session_state.get(f"link-checks-{identity_id}", []):
     st.markdown(f"{check_icon(result.status)} **{result.title(lang)}** — {result.explanation(lang)}"
                 + (f"  \n→ {result.fix(lang)}" if result.status != "pass" and result.fix(lang) else ""))
 
-# -- step 1: switch it on ---------------------------------------------------------------------------------
+# -- step 1: switch it on (remembered in the store, for every session) -------------------------------------------
 st.subheader(t("step1"))
 pending = linking.pending_activation(services, identity_id)
-switched_on = st.toggle(t("switch_on"), value=link is not None or pending is not None or returned_ref is not None,
-                        key=f"switch-{identity_id}")
+wanted = linking.link_wanted(services, identity_id)
+
+
+def remember_switch() -> None:
+    linking.want_link(services, identity_id, bool(st.session_state.get(f"switch-{identity_id}")), actor=ui.actor())
+
+
+switched_on = st.toggle(t("switch_on"), value=link is not None or pending is not None or returned_ref is not None
+                        or wanted, key=f"switch-{identity_id}", on_change=remember_switch)
 
 if switched_on:
     # -- step 2: Maatwerk key ophalen -------------------------------------------------------------------------
@@ -114,7 +124,7 @@ if switched_on:
     # -- step 3: from which date -----------------------------------------------------------------------------
     st.subheader(t("step3"))
     start = st.date_input(t("start_date"), value=link.start_date if link and link.start_date else default_start(),
-                          key=f"start-{identity_id}", format="DD-MM-YYYY" if lang == "nl" else "YYYY/MM/DD")
+                          key=f"start-{identity_id}", format=DATE_FORMAT)
     st.caption(t("start_date_help"))
 
     if pending is not None and st.button(t("save"), key=f"save-{identity_id}", type="primary",
@@ -160,8 +170,32 @@ if switched_on:
 if link is not None:
     st.subheader(t("next_steps"))
     st.page_link("pages/controles.py", label=t("go_checks"), icon=":material/fact_check:",
-                 query_params={"identity": str(identity_id)})
-    st.page_link("pages/synchronisatie.py", label=t("go_sync"), icon=":material/sync:")
+                 query_params={"identity": str(identity_id), "lang": lang})
+    st.page_link("pages/synchronisatie.py", label=t("go_sync"), icon=":material/sync:", query_params={"lang": lang})
+
+    # -- the start date of a linked identity: changed here, audited, with SnelStart's suggestion ----------------
+    with st.expander(t("start_date_title"), icon=":material/event:", expanded=link.start_date is None):
+        suggestion_key = f"start-suggestion-{identity_id}"
+        if suggestion_key not in st.session_state:
+            st.session_state[suggestion_key] = linking.suggest_start_date(services, identity_id,
+                                                                          default=default_start())
+        suggestion = st.session_state[suggestion_key]
+        if suggestion.last_number:
+            st.info(t("start_date_suggested", date=fmt.day(suggestion.start_date, lang), number=suggestion.last_number,
+                      last=fmt.day(suggestion.last_date, lang)), icon=":material/lightbulb:")
+        else:
+            st.info(t("start_date_no_suggestion"), icon=":material/lightbulb:")
+        field_key = f"linked-start-{identity_id}"
+        if st.button(t("use_suggestion"), key=f"use-suggestion-{identity_id}", icon=":material/auto_fix_high:"):
+            st.session_state[field_key] = suggestion.start_date
+        if field_key not in st.session_state:
+            st.session_state[field_key] = link.start_date or suggestion.start_date
+        chosen = st.date_input(t("start_date"), key=field_key, format=DATE_FORMAT)
+        st.caption(t("start_date_help"))
+        if st.button(t("save_start_date"), key=f"save-start-{identity_id}", type="primary", icon=":material/save:"):
+            linking.change_start_date(services, identity_id, chosen, actor=ui.actor())
+            st.session_state["link_saved"] = t("start_date_saved", date=fmt.day(chosen, lang))
+            st.rerun()
 
     with st.expander(t("unlink_title"), icon=":material/link_off:"):
         st.warning(t("unlink_help", admin=link.administration_name))
@@ -170,3 +204,17 @@ if link is not None:
             linking.unlink(services, identity_id, actor=ui.actor())
             reload_schedule()
             st.rerun()
+
+# -- an identity that is not linked can be removed (a mistake, or one that is no longer used) ----------------------
+if link is None:
+    with st.expander(t("remove_identity"), icon=":material/person_remove:"):
+        st.caption(t("remove_identity_help", name=identity["name"]))
+        sure = st.checkbox(t("remove_identity_confirm", name=identity["name"]), key=f"remove-sure-{identity_id}")
+        if st.button(t("remove_identity"), key=f"remove-{identity_id}", disabled=not sure):
+            try:
+                linking.remove_identity(services, identity_id, actor=ui.actor())
+                st.session_state["link_saved"] = t("identity_removed", name=identity["name"])
+                st.query_params.pop("identity", None)
+                st.rerun()
+            except linking.LinkError as exc:
+                st.error(exc.text(lang))

@@ -1,15 +1,17 @@
 """Openstaande posten: Gripp's open invoices and SnelStart's open items side by side, matched by invoice number.
 
 Everything comes from the DuckDB cache (`sync.jobs.reconcile`), never from the APIs: the page is as fresh as the
-last sync, and says when that was.
+last sync, and says when that was — or, before the first one, offers it. The search and the class filter are
+kept in the address, so a reload keeps them.
 """
 
 import pandas as pd
 import streamlit as st
 
-from console import tables, ui, views
+from console import charts, manual, tables, ui, views
 from console.i18n import age_label, class_label, current_lang, t
 from sync import fmt
+from sync.jobs.locks import AlreadyRunning
 from sync.jobs.reconcile import AGE_BUCKETS, CLASSES
 
 MAX_ROWS = 2_000  # drawn in the grid; the CSV has every row that matches
@@ -23,49 +25,70 @@ identity = ui.pick_identity(views.identities(store), key="oi-identity")
 if identity is None:
     st.stop()
 identity_id = identity["identity_id"]
+ui.live_progress(store)
 
 last = views.last_run(store, identity_id)
-st.caption(t("open_items_as_of", when=fmt.moment(last["finished_at"] or last["started_at"], lang)) if last
-           else t("open_items_never_synced"))
+if last:
+    st.caption(t("open_items_as_of", when=fmt.moment(last["finished_at"] or last["started_at"], lang)))
+elif not identity["linked"]:
+    st.info(t("open_items_not_linked", name=identity["name"]), icon=":material/link_off:")
+    st.page_link("pages/koppelen.py", label=t("go_linking"), icon=":material/link:",
+                 query_params={"identity": str(identity_id), "lang": lang})
+    st.stop()
+else:  # no dead end: the first sync is one click away
+    st.info(t("open_items_empty", name=identity["name"]), icon=":material/sync:")
+    if st.button(t("sync_now_first"), key=f"oi-sync-{identity_id}", type="primary", icon=":material/sync:"):
+        try:
+            manual.start(services, identity_id, actor=ui.actor()).first_step.wait(5)
+        except AlreadyRunning:
+            st.warning(t("sync_busy", name=identity["name"]))
+        st.rerun()
 
-frame = views.open_items(services, identity_id)
-classes = [c for c in CLASSES if (frame["class"] == c).any()]  # the filter's choices do not move with a search
+everything_frame = views.open_items(services, identity_id)
+# The filter's choices and their counts come from all items, never from the search: a search must not change them
+# (Streamlit keeps a multiselect's choice by its labels).
+counts = everything_frame["class"].value_counts()
+classes = [c for c in CLASSES if counts.get(c, 0)]
 
 search = st.text_input(t("search"), value=str(st.query_params.get("search", "")), key="oi-search",
                        placeholder=t("search_invoice_hint"))
-if search.strip():
-    needle = search.strip().lower()
-    hit = frame["number"].fillna("").str.lower().str.contains(needle, regex=False) | frame["customer"].fillna(
-        "").str.lower().str.contains(needle, regex=False)
+needle = search.strip()
+if needle:
+    st.query_params["search"] = needle
+else:
+    st.query_params.pop("search", None)
+frame = everything_frame
+if needle:
+    lowered = needle.lower()
+    hit = frame["number"].fillna("").str.lower().str.contains(lowered, regex=False) | frame["customer"].fillna(
+        "").str.lower().str.contains(lowered, regex=False)
     frame = frame[hit]
 
 # -- classes: counts, totals, filter --------------------------------------------------------------------------
 present = [c for c in classes if (frame["class"] == c).any()]
-st.subheader(t("classes"))
-st.table(tables.class_summary(frame, present, lang).set_index(t("col_class")))
+if classes:
+    st.subheader(t("classes"), anchor=False)
+    st.table(tables.class_summary(frame, present, lang).set_index(t("col_class", lang)))
 chosen = st.multiselect(
     t("filter_classes"), classes, default=classes, key=f"oi-classes-{identity_id}",
-    format_func=lambda c: f"{class_label(c)} ({int((frame['class'] == c).sum())})",
+    format_func=lambda c: f"{class_label(c, lang)} ({fmt.count(int(counts.get(c, 0)), lang)})",
+    placeholder=ui.placeholder(classes, many=True),
 )
 shown = frame[frame["class"].isin(chosen)]
 
 # -- ageing ---------------------------------------------------------------------------------------------
-st.subheader(t("ageing"))
-ageing = pd.DataFrame(
-    {
-        t("col_age"): [age_label(b) for b in AGE_BUCKETS],
-        t("col_open_amount"): [float(tables.total(shown.loc[shown["age_bucket"] == b, "open_amount"]))
-                               for b in AGE_BUCKETS],
-    }
-)
-st.bar_chart(ageing, x=t("col_age"), y=t("col_open_amount"), sort=False, horizontal=True, height=220)
+st.subheader(t("ageing"), anchor=False)
+amounts = [tables.total(shown.loc[shown["age_bucket"] == b, "open_amount"]) for b in AGE_BUCKETS]
+st.altair_chart(charts.ageing([age_label(b, lang) for b in AGE_BUCKETS], amounts, lang), width="stretch")
 
 # -- the lists ----------------------------------------------------------------------------------------------
 everything, reminders = st.tabs([t("tab_all"), t("tab_reminders")])
 with everything:
-    st.caption(t("rows_shown", n=len(shown), total=len(frame)))
+    st.caption(t("rows_shown", n=fmt.count(len(shown), lang), total=fmt.count(len(everything_frame), lang)))
     if len(shown) > MAX_ROWS:
-        st.caption(t("rows_capped", n=MAX_ROWS))
+        st.caption(t("rows_capped", n=fmt.count(MAX_ROWS, lang)))
+    if not len(shown) and len(everything_frame):
+        st.info(t("no_rows"), icon=":material/filter_alt_off:")
     st.dataframe(tables.side_by_side(shown.head(MAX_ROWS), lang), hide_index=True, width="stretch", key="oi-table")
     st.download_button(t("download_csv"), lambda: tables.open_items_csv(shown, lang),
                        file_name=f"openstaande-posten-{identity_id}.csv", mime="text/csv", icon=":material/download:",
@@ -74,11 +97,11 @@ with everything:
 with reminders:
     st.markdown(t("reminders_intro"))
     do_not, truly = views.reminder_lists(frame)
-    st.subheader(t("do_not_remind", n=len(do_not)))
+    st.subheader(t("do_not_remind", n=fmt.count(len(do_not), lang)), anchor=False)
     st.caption(t("do_not_remind_help"))
     st.dataframe(tables.side_by_side(do_not.head(MAX_ROWS), lang), hide_index=True, width="stretch",
                  key="oi-do-not-remind")
-    st.subheader(t("truly_overdue", n=len(truly)))
+    st.subheader(t("truly_overdue", n=fmt.count(len(truly), lang)), anchor=False)
     st.caption(t("truly_overdue_help"))
     st.dataframe(tables.side_by_side(truly.head(MAX_ROWS), lang), hide_index=True, width="stretch",
                  key="oi-truly-overdue")

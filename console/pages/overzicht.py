@@ -1,9 +1,10 @@
-"""Overzicht: per identity the link, its health, the last and next run, the counts, and open alerts."""
+"""Overzicht: per identity the link, its health, the last and next run, the counts, what needs a person (red or
+orange, with a link to where it is fixed), and open alerts."""
 
 import streamlit as st
 
 from console import runtime, ui, views
-from console.i18n import badge, current_lang, t
+from console.i18n import badge, current_lang, plural, run_badge, t
 from sync import fmt
 from sync.store import history
 
@@ -13,6 +14,7 @@ lang = current_lang()
 scheduler = runtime.scheduler()
 
 st.title(t("overview_title"))
+ui.live_progress(store)
 
 # A failed automatic run stays here, prominent, until someone says they have seen it.
 alerts = views.open_alerts(store)
@@ -24,27 +26,58 @@ for alert in alerts.to_dict("records"):
             history.acknowledge_alert(store, int(alert["alert_id"]), ui.actor())
             st.rerun()
 
-for row in views.identities(store):
+identities = views.identities(store)
+if not identities:
+    st.info(t("no_identities"))
+    st.page_link("pages/koppelen.py", label=t("go_linking"), icon=":material/link:")
+
+
+def needs_a_person(identity_id: int, counts: dict[str, int]) -> None:
+    """Blocked, refused or conflicting invoices: red when nothing gets through, orange otherwise, with the count
+    and the way to the fix."""
+    stuck = counts["blocked"] + counts["failed"] + counts["conflict"]
+    if not stuck:
+        return
+    box = st.error if not counts["booked"] or counts["failed"] or counts["conflict"] else st.warning
+    lines = []
+    if counts["blocked"]:
+        lines.append(t("attention_blocked", n=plural(counts["blocked"], lang)))
+    if counts["failed"]:
+        lines.append(t("attention_refused", n=plural(counts["failed"], lang)))
+    if counts["conflict"]:
+        lines.append(t("attention_conflict", n=plural(counts["conflict"], lang)))
+    box("  \n".join(lines), icon=":material/error:" if box is st.error else ":material/warning:")
+    if counts["blocked"] or counts["conflict"]:
+        st.page_link("pages/controles.py", label=t("go_fix_blocked"), icon=":material/build:",
+                     query_params={"identity": str(identity_id), "lang": lang})
+    if counts["failed"]:
+        st.page_link("pages/synchronisatie.py", label=t("go_fix_refused"), icon=":material/replay:",
+                     query_params={"lang": lang})
+
+
+for row in identities:
     identity_id = row["identity_id"]
     with st.container(border=True, key=f"identity-{identity_id}"):
-        st.subheader(row["name"])
+        st.subheader(row["name"], anchor=False)
         if not row["linked"]:
             st.info(t("not_linked"))
             st.page_link("pages/koppelen.py", label=t("go_linking"), icon=":material/link:",
-                         query_params={"identity": str(identity_id)})
+                         query_params={"identity": str(identity_id), "lang": lang})
             continue
         last = views.last_run(store, identity_id)
         next_run = scheduler.next_run(identity_id) if scheduler else None
         a, b, c, d = st.columns(4)
         a.markdown(f"**{t('administration')}**  \n{row['administration_name']}  \n"
                    f"{t('key')}: `{row['key_hint']}`")
-        b.markdown(f"**{t('link_health')}**  \n{badge('health', row['health'])}"
+        b.markdown(f"**{t('link_health')}**  \n{badge('health', row['health'], lang)}"
                    + (f"  \n{row['health_detail']}" if row["health"] == "broken" and row["health_detail"] else ""))
         if last:
             c.markdown(f"**{t('last_run')}**  \n{fmt.moment(last['started_at'], lang)}  \n"
-                       f"{badge('outcome', last['outcome'])}")
+                       f"{run_badge(last['outcome'], views.counts_of(last), lang)}")
         else:
             c.markdown(f"**{t('last_run')}**  \n{t('never')}")
+            c.page_link("pages/synchronisatie.py", label=t("go_sync"), icon=":material/sync:",
+                        query_params={"lang": lang})
         planned = fmt.moment(next_run, lang) if next_run else (t("paused") if row["paused"] else t("not_planned"))
         d.markdown(f"**{t('next_run')}**  \n{planned}  \n{t('every_minutes', n=row['interval_minutes'])}")
         counts = views.booking_counts(store, identity_id)
@@ -53,3 +86,4 @@ for row in views.identities(store):
         m2.metric(t("count_blocked"), fmt.count(counts["blocked"], lang))
         m3.metric(t("count_failed"), fmt.count(counts["failed"], lang))
         m4.metric(t("count_payments"), fmt.count(counts["payments"], lang))
+        needs_a_person(identity_id, counts)

@@ -1,13 +1,16 @@
-"""Synchronisatie: sync now (one identity or all) with live progress, the schedule, run history and the event log."""
+"""Synchronisatie: sync now (one identity or all) with live progress read from the store, the schedule, run
+history and the event log."""
 
+import pandas as pd
 import streamlit as st
 
 from console import manual, runtime, tables, ui, views
-from console.i18n import badge, current_lang, icon, outcome_label, step_label, t, trigger_label
+from console.i18n import current_lang, run_badge, t, trigger_label
 from sync import fmt
+from sync.events import label as event_label
+from sync.events import run_label, run_state
 from sync.jobs.locks import AlreadyRunning
 from sync.jobs.requeue import retry_failed
-from sync.jobs.runner import STEPS
 
 services = ui.services()
 store = services.store
@@ -17,65 +20,20 @@ scheduler = runtime.scheduler()
 st.title(t("sync_title"))
 linked = views.linked_identities(store)
 names = {row["identity_id"]: row["name"] for row in views.identities(store)}
-
-
-def wait_for(run: manual.ManualRun) -> None:
-    """Draw the run's progress until it is done. Stopping this script (a rerun, another page) leaves the sync
-    running in its own thread."""
-    title = t("sync_all_running") if run.identity_id == manual.ALL else t("sync_running",
-                                                                          name=names.get(run.identity_id, ""))
-    bar = st.progress(0.0, text=title)
-    with st.status(title, expanded=True) as status:
-        lines = st.empty()
-        while True:
-            finished = run.done.wait(0.25)
-            identities = sorted(run.fraction) or ([run.identity_id] if run.identity_id != manual.ALL else [])
-            overall = (sum(run.fraction.values()) / max(1, len(linked) if run.identity_id == manual.ALL else 1))
-            bar.progress(min(1.0, 1.0 if finished else overall), text=title)
-            text = []
-            for identity_id in identities:
-                current = run.step.get(identity_id)
-                text.append(f"**{names.get(identity_id, identity_id)}**")
-                for step in STEPS:
-                    done = current is not None and (STEPS.index(step) < STEPS.index(current)
-                                                    or run.fraction.get(identity_id, 0) >= 1.0)
-                    mark = icon("ok") if done or finished else icon("running" if step == current else "todo")
-                    text.append(f"- {mark} {step_label(step)}")
-            lines.markdown("\n".join(text))
-            if finished:
-                break
-        failed = run.error is not None or any(r.outcome == "failed" for r in run.results)
-        status.update(label=t("sync_finished_with_errors") if failed else t("sync_finished"),
-                      state="error" if failed else "complete", expanded=False)
-    remember(run)
-
-
-def icon_name(outcome: str) -> str:
-    return {"ok": ":material/check_circle:", "warnings": ":material/warning:", "failed": ":material/error:"}.get(
-        outcome, ":material/pause_circle:")
-
-
-def remember(run: manual.ManualRun) -> None:
-    shown = []
-    for result in run.results:
-        shown.append({"identity_id": result.identity_id, "outcome": result.outcome, "counts": dict(result.counts),
-                      "message": result.message_en if lang == "en" else result.message_nl})
-    for identity_id in run.refused:
-        shown.append({"identity_id": identity_id, "outcome": "refused", "counts": {}, "message": ""})
-    if run.error is not None:
-        shown.append({"identity_id": run.identity_id, "outcome": "failed", "counts": {},
-                      "message": f"{type(run.error).__name__}: {run.error}"})
-    st.session_state["sync_results"] = shown
+started = st.session_state.setdefault("manual_runs", [])  # this session's manual runs (their results below)
 
 
 def start(identity_id: int) -> None:
+    """Start it in the console's worker and draw the page again: the progress comes from the store."""
     try:
         run = manual.start(services, identity_id, actor=ui.actor())
-    except AlreadyRunning:
-        st.warning(t("sync_busy", name=names.get(identity_id, identity_id)))
+    except AlreadyRunning:  # refused — and the running one stays visible below, with its progress
+        st.session_state["sync_refused"] = identity_id
         return
-    wait_for(run)
-    st.rerun()  # draw the page again with the run's outcome in every tile
+    started[:] = [run]
+    st.session_state.pop("sync_refused", None)
+    run.first_step.wait(5)  # its row is in the store: the progress tile sees it from the first redraw
+    st.rerun()
 
 
 # -- sync now ---------------------------------------------------------------------------------------------
@@ -96,7 +54,7 @@ for row in linked:
         left.markdown(f"**{row['name']}**  \n{t('administration')}: {row['administration_name']}")
         if last:
             middle.markdown(f"{t('last_run')}: {fmt.moment(last['started_at'], lang)}  \n"
-                            f"{badge('outcome', last['outcome'])}")
+                            f"{run_badge(last['outcome'], views.counts_of(last), lang)}")
         else:
             middle.markdown(f"{t('last_run')}: {t('never')}")
         next_run = scheduler.next_run(identity_id) if scheduler else None
@@ -105,10 +63,10 @@ for row in linked:
         if button.button(t("sync_now"), key=f"sync-{identity_id}", icon=":material/play_arrow:", width="stretch"):
             clicked = identity_id
         if counts["failed"]:
-            st.warning(t("failed_waiting", n=counts["failed"]))
+            st.warning(t("failed_waiting", n=fmt.count(counts["failed"], lang)))
             if st.button(t("retry_failed"), key=f"retry-{identity_id}", icon=":material/replay:"):
                 moved = retry_failed(store, identity_id, ui.actor())
-                st.toast(t("retry_moved", n=moved))
+                st.toast(t("retry_moved", n=fmt.count(moved, lang)))
                 clicked = identity_id
         if not ui.actor().can("schedule"):
             continue
@@ -129,66 +87,70 @@ for row in linked:
 
 if clicked is not None:
     start(clicked)
-else:
-    going = views.running(store)
-    if len(going):
-        @st.fragment(run_every=2)
-        def progress_elsewhere() -> None:
-            current = views.running(store)
-            if not len(current):
-                st.rerun()
-            for item in current.to_dict("records"):
-                label = t("sync_running", name=item["identity_name"] or item["identity_id"])
-                st.progress(min(1.0, float(item["progress"] or 0)),
-                            text=f"{label} — {step_label(item['step'])} ({trigger_label(item['trigger'])})")
+refused = st.session_state.pop("sync_refused", None)
+if refused is not None:  # said once; the running sync's progress stays in view below until it ends
+    st.warning(t("sync_busy", name=names.get(refused, refused)), icon=":material/hourglass_top:")
+ui.live_progress(store)
 
-        progress_elsewhere()
 
-for shown in st.session_state.get("sync_results", []):
-    name = names.get(shown["identity_id"], t("all_identities"))
-    counts = shown["counts"]
-    if shown["outcome"] == "refused":
-        st.warning(t("sync_busy", name=name))
+# -- what this session's sync did ------------------------------------------------------------------------------
+def show_result(result) -> None:
+    name = names.get(result.identity_id, t("all_identities"))
+    state = {"failed": st.error, "warnings": st.warning}.get(result.outcome, st.success)
+    label = run_label(result.outcome, result.counts, lang)
+    box = st.error if run_state(result.outcome, result.counts) == "failed" else state
+    box(f"**{name}** — {label}. {result.words(lang)}")
+    if result.outcome == "failed":
+        return
+    counts = result.counts
+    cols = st.columns(5)
+    cols[0].metric(t("count_booked_now"), fmt.count(counts.get("booked", 0), lang))
+    cols[1].metric(t("count_adopted"), fmt.count(counts.get("adopted", 0), lang), help=t("count_adopted_help"))
+    cols[2].metric(t("count_blocked"), fmt.count(counts.get("blocked", 0), lang))
+    cols[3].metric(t("count_failed"), fmt.count(counts.get("failed", 0), lang))
+    cols[4].metric(t("count_payments"), fmt.count(counts.get("payments_registered", 0), lang))
+
+
+for run in started:
+    if not run.done.is_set():
         continue
-    box = st.error if shown["outcome"] == "failed" else st.warning if shown["outcome"] == "warnings" else st.success
-    box(f"**{name}** — {outcome_label(shown['outcome'])}. {shown['message']}", icon=icon_name(shown["outcome"]))
-    if counts:
-        cols = st.columns(5)
-        cols[0].metric(t("count_booked_now"), counts.get("booked", 0))
-        cols[1].metric(t("count_adopted"), counts.get("adopted", 0), help=t("count_adopted_help"))
-        cols[2].metric(t("count_blocked"), counts.get("blocked", 0))
-        cols[3].metric(t("count_failed"), counts.get("failed", 0))
-        cols[4].metric(t("count_payments"), counts.get("payments_registered", 0))
+    if run.results or run.error is not None or run.refused:
+        st.subheader(t("run_summary_title"), anchor=False)
+    for result in run.results:
+        show_result(result)
+    for identity_id in run.refused:
+        st.warning(t("sync_busy", name=names.get(identity_id, identity_id)))
+    if run.error is not None:
+        st.error(f"{type(run.error).__name__}: {run.error}")
 
 # -- run history ------------------------------------------------------------------------------------------
-st.header(t("run_history"))
+st.header(t("run_history"), anchor=False)
 history = views.runs(store, limit=100)
 if not len(history):
     st.caption(t("no_runs"))
 else:
-    table = history.assign(
-        **{
-            t("col_started"): [fmt.moment(v, lang) for v in history["started_at"]],
-            t("col_identity"): history["identity_name"].fillna(""),
-            t("col_trigger"): [trigger_label(v) + (f" ({t('dry_run')})" if d else "")
-                               for v, d in zip(history["trigger"], history["dry_run"], strict=True)],
-            t("col_outcome"): [outcome_label(v) for v in history["outcome"]],
-            t("col_summary"): history["message"].fillna(""),
-            t("col_by"): history["actor"].fillna(""),
-        }
-    )[[t("col_started"), t("col_identity"), t("col_trigger"), t("col_outcome"), t("col_summary"), t("col_by")]]
+    records = history.to_dict("records")
+    table = pd.DataFrame({
+        t("col_started"): [fmt.moment(r["started_at"], lang) for r in records],
+        t("col_identity"): [r["identity_name"] or "" for r in records],
+        t("col_trigger"): [trigger_label(r["trigger"], lang) for r in records],
+        t("col_outcome"): [run_label(r["outcome"], views.counts_of(r), lang) for r in records],
+        t("col_summary"): [views.run_words(r, lang) for r in records],
+        t("col_by"): [r["actor"] or "" for r in records],
+    })
     st.dataframe(table, hide_index=True, width="stretch")
 
 # -- event log --------------------------------------------------------------------------------------------
-st.header(t("event_log"))
+st.header(t("event_log"), anchor=False)
 f1, f2, f3, f4 = st.columns(4)
 identity_options = [None, *names]
 pick = f1.selectbox(t("col_identity"), identity_options, key="log-identity",
                     format_func=lambda i: t("all") if i is None else names[i])
 level = f2.selectbox(t("col_level"), [None, "error", "warning", "info"], key="log-level",
                      format_func=lambda v: t("all") if v is None else t(f"level_{v}"))
-kind = f3.selectbox(t("col_kind"), [None, *views.event_kinds(store)], key="log-kind",
-                    format_func=lambda v: t("all") if v is None else v)
+kinds = views.event_kinds(store)
+kind = f3.selectbox(t("col_kind"), [None, *kinds], key="log-kind",
+                    format_func=lambda v: t("all") if v is None else event_label(v, lang))
 search = f4.text_input(t("search"), key="log-search", placeholder=t("search_log_hint"))
 log = views.events(store, identity_id=pick, level=level, kind=kind, search=search.strip() or None, limit=1000)
 message_column = "message_en" if lang == "en" else "message_nl"
@@ -198,34 +160,36 @@ public = services.settings.console_public_url
 def open_link(identity_id: object, number: object) -> str | None:
     if not isinstance(number, str) or not number or identity_id is None or identity_id != identity_id:
         return None
-    return f"{public}/Openstaande_posten?identity={int(identity_id)}&search={number}"
+    return f"{public}/Openstaande_posten?identity={int(identity_id)}&search={number}&lang={lang}"
 
 
 if not len(log):
     st.caption(t("no_events"))
 else:
-    shown_log = log.assign(
-        **{
-            t("col_time"): [fmt.moment(v, lang) for v in log["occurred_at"]],
-            t("col_identity"): log["identity_name"].fillna(""),
-            t("col_level"): [t(f"level_{v}") for v in log["level"]],
-            t("col_kind"): log["kind"],
-            t("col_invoice"): log["invoice_number"].fillna(""),
-            t("col_message"): log[message_column],
-            t("col_open"): [open_link(i, n) for i, n in zip(log["identity_id"], log["invoice_number"], strict=True)],
-        }
-    )[[t("col_time"), t("col_identity"), t("col_level"), t("col_kind"), t("col_invoice"), t("col_message"),
-       t("col_open")]]
+    records = log.to_dict("records")
+    shown_log = pd.DataFrame({
+        t("col_time"): [fmt.moment(r["occurred_at"], lang) for r in records],
+        t("col_identity"): [r["identity_name"] or "" for r in records],
+        t("col_level"): [t(f"level_{r['level']}") for r in records],
+        t("col_kind"): [event_label(r["kind"], lang) for r in records],
+        t("col_invoice"): [r["invoice_number"] or "" for r in records],
+        t("col_message"): [r[message_column] for r in records],
+        t("col_open"): [open_link(r["identity_id"], r["invoice_number"]) for r in records],
+    })
     st.dataframe(
         shown_log, hide_index=True, width="stretch",
-        column_config={t("col_open"): st.column_config.LinkColumn(t("col_open"), display_text=t("open"))},
+        column_config={
+            t("col_message"): st.column_config.TextColumn(t("col_message"), width="large"),
+            t("col_open"): st.column_config.LinkColumn(t("col_open"), display_text=t("open")),
+        },
     )
     errors = log[(log["level"] == "error") & log["invoice_number"].notna()].head(10)
     if len(errors):
-        st.subheader(t("errors_with_invoice"))
+        st.subheader(t("errors_with_invoice"), anchor=False)
         for item in errors.to_dict("records"):
             st.page_link("pages/openstaande_posten.py", label=f"{t('open')} {item['invoice_number']} — "
-                         f"{item[message_column][:120]}", icon=":material/receipt_long:",
-                         query_params={"identity": str(int(item["identity_id"])), "search": item["invoice_number"]})
-    st.download_button(t("download_log"), lambda: tables.log_csv(log, lang), file_name="sync-log.csv", mime="text/csv",
-                       icon=":material/download:")
+                         f"{item[message_column]}", icon=":material/receipt_long:",
+                         query_params={"identity": str(int(item["identity_id"])), "search": item["invoice_number"],
+                                       "lang": lang})
+    st.download_button(t("download_log"), lambda: tables.log_csv(log, lang), file_name="sync-log.csv",
+                       mime="text/csv", icon=":material/download:")
