@@ -109,19 +109,57 @@ def test_the_reminder_view_separates_paid_elsewhere_from_truly_overdue(synced: S
     assert not paid_elsewhere & truly
 
 
-def test_csv_export_is_what_is_shown(synced: Services) -> None:
+def test_csv_export_is_what_is_shown_for_dutch_excel(synced: Services) -> None:
+    """Finding 10: a UTF-8 BOM (accents and ‘ ’ survive Excel), headers and words in the reader's language."""
     frame = store_frame(synced)
     shown = frame[frame["class"] == "in_sync"]
-    rows = list(csv.DictReader(io.StringIO(tables.open_items_csv(shown, "nl")), delimiter=";"))
-    assert [r["invoice_number"] for r in rows] == list(shown["number"])
+    text = tables.open_items_csv(shown, "nl")
+    assert text.startswith("\ufeff")
+    rows = list(csv.DictReader(io.StringIO(text[1:]), delimiter=";"))
+    assert [r["Factuur"] for r in rows] == list(shown["number"])
     first = shown.iloc[0]
-    assert rows[0]["gripp_open"] == fmt.plain_amount(first["gripp_open"], "nl")
-    assert "," in rows[0]["gripp_open"]  # Dutch decimal comma
-    english = list(csv.DictReader(io.StringIO(tables.open_items_csv(shown, "en"))))
-    assert english[0]["gripp_open"] == fmt.plain_amount(first["gripp_open"], "en")
+    assert rows[0]["Gripp open"] == fmt.plain_amount(first["gripp_open"], "nl")
+    assert "," in rows[0]["Gripp open"]  # Dutch decimal comma
+    assert rows[0]["Verschil"] == "In orde" and "in_sync" not in text  # words, not codes
+    assert rows[0]["Gripp vervaldatum"] == fmt.day(first["gripp_due"], "nl")
+    english = list(csv.DictReader(io.StringIO(tables.open_items_csv(shown, "en")[1:])))
+    assert english[0]["Gripp open"] == fmt.plain_amount(first["gripp_open"], "en")
+    assert "Invoice" in english[0] and "Factuur" not in english[0]
 
     at = helpers.page("openstaande_posten")
     assert [b.label for b in at.download_button] == ["Download als CSV", "Download als CSV"]
+
+
+def test_searching_twice_keeps_the_class_filter(synced: Services) -> None:
+    """Finding 1: search, clear, search again — the "Toon" filter keeps every class and the counts stay true."""
+    frame = store_frame(synced)
+    customers = frame["customer"].dropna().unique()
+    first, second = customers[0], customers[1]
+    at = helpers.page("openstaande_posten")
+    chosen = list(at.multiselect(key="oi-classes-1").value)
+    at.text_input(key="oi-search").input(first).run()
+    at.text_input(key="oi-search").input("").run()
+    helpers.no_exception(at)
+    assert list(at.multiselect(key="oi-classes-1").value) == chosen
+    assert len(at.dataframe[0].value) == len(frame)
+    assert f"{len(frame)} van {len(frame)} posten" in helpers.texts(at)
+    at.text_input(key="oi-search").input(first).run()
+    at.text_input(key="oi-search").input(second).run()
+    expected = set(frame.loc[frame["customer"].fillna("").str.lower().str.contains(second.lower(), regex=False),
+                             "number"])
+    assert set(at.dataframe[0].value["Factuur"]) == expected and expected
+
+
+def test_the_ageing_axis_counts_in_the_readers_locale(synced: Services) -> None:
+    """Finding 5: the axis said "2,000 4,000" in Dutch and "0.000000" when empty."""
+    from console import charts
+
+    spec = charts.ageing(["a", "b"], [Decimal("2000"), Decimal("0")], "nl").to_dict()
+    assert spec["config"]["locale"]["number"]["thousands"] == "." and spec["config"]["locale"]["number"][
+        "decimal"] == ","
+    assert spec["encoding"]["x"]["axis"]["format"] == "$,.0f"
+    english = charts.ageing(["a"], [Decimal("0")], "en").to_dict()
+    assert english["config"]["locale"]["number"]["thousands"] == ","
 
 
 def test_the_page_reads_the_cache_and_never_the_apis(synced: Services) -> None:

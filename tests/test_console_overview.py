@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from console import runtime
-from console.i18n import outcome_label
+from sync.events import run_label
 from sync import fmt
 from sync.jobs.runner import run_identity
 from sync.store import history, outbox
@@ -38,7 +38,8 @@ def test_overview_shows_each_identity_with_the_stores_figures(console: Services)
     assert booked > 0 and states.get("blocked", 0) > 0
     markdown = "\n".join(m.value for m in at.markdown)
     assert "Noord Advies" in markdown and "…" in markdown  # administration and masked key
-    assert outcome_label(result.outcome, "nl") in markdown
+    assert run_label(result.outcome, result.counts, "nl") in markdown
+    assert "deels gelukt — 10 geblokkeerd" in markdown  # what it did, not just "gelukt"
     assert result.outcome in ("ok", "warnings")
     next_run = runtime.scheduler().next_run(1)
     assert fmt.moment(next_run) in markdown
@@ -46,8 +47,8 @@ def test_overview_shows_each_identity_with_the_stores_figures(console: Services)
 
 
 def test_a_failed_automatic_run_stays_until_seen(console: Services) -> None:
-    history.raise_alert(console.store, 1, None, "Automatische synchronisatie van Studio Noord B.V. mislukt: X",
-                        "Automatic sync of Studio Noord B.V. failed: X")
+    history.raise_alert(console.store, 1, None, "auto_sync_failed",
+                        {"name": "Studio Noord B.V.", "reason": {"nl": "X", "en": "X"}})
     at = helpers.page("overzicht")
     assert any("Automatische synchronisatie van Studio Noord B.V. mislukt" in e.value for e in at.error)
 
@@ -68,3 +69,33 @@ def test_a_broken_link_shows_its_reason(console: Services) -> None:
     at = helpers.page("overzicht")
     markdown = "\n".join(m.value for m in at.markdown)
     assert "verbroken" in markdown and "SnelStart refuses the koppelsleutel." in markdown
+
+
+def test_an_identity_whose_invoices_are_all_blocked_is_red_with_the_count_and_the_way_to_the_fix(
+        console: Services) -> None:
+    """Finding 8: all 25 blocked was "in orde" and "gelukt", with no link to what to fix."""
+    from sync.store import setup as setup_repo
+
+    setup_repo.put_ledger_mapping(console.store, 1, 8000, "8000 Omzet hoog", "9999", "tester")  # every invoice
+    setup_repo.put_ledger_mapping(console.store, 1, 8010, "8010 Omzet laag", "9999", "tester")
+    setup_repo.put_ledger_mapping(console.store, 1, 8020, "8020 Omzet 0%", "9999", "tester")
+    setup_repo.put_ledger_mapping(console.store, 1, 8030, "8030 Omzet verlegd", "9999", "tester")
+    result = run_identity(console, 1, trigger="manual", actor="tester")
+    assert result.counts["booked"] == 0 and result.counts["blocked"] > 0
+    at = helpers.page("overzicht")
+    helpers.no_exception(at)
+    tile = "\n".join(m.value for m in at.markdown)
+    assert "gelukt" not in tile.replace("deels gelukt", "") and "niets geboekt" in tile
+    red = [e.value for e in at.error]
+    assert any(f"{result.counts['blocked']} facturen geblokkeerd" in e for e in red), red
+    links = [link.label for link in at.get("page_link")]
+    assert "Bekijk en los op onder Controles" in links
+
+
+def test_the_overview_speaks_english_only_when_asked(console: Services) -> None:
+    run_identity(console, 2, trigger="manual", actor="tester")
+    at = helpers.page("overzicht", lang="en")
+    text = helpers.texts(at)
+    assert "partly done — 10 blocked" in text and "Last sync" in text
+    for dutch in ("gelukt", "geblokkeerd", "Laatste synchronisatie", "facturen"):
+        assert dutch not in text, dutch
