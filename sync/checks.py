@@ -575,7 +575,7 @@ def _as_list(items: list[str]) -> str:
     """One thing as a sentence; several as a list, one per line (markdown in the console, plain on the CLI)."""
     if len(items) == 1:
         return items[0]
-    return "\n".join(f"- {item}" for item in items) + "\n"
+    return "\n".join(f"- {item}" for item in items)
 
 
 # ================================================================================================ 6. ledgers

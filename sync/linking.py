@@ -437,12 +437,15 @@ def suggest_start_date(services: Services, identity_id: int, *, default: date) -
             refresh_open_items(store, services.snelstart(identity_id), link.administration_id)
         except Exception:
             log.info("Start date suggestion for identity %s from the cache", identity_id)
+        # This identity's invoices when the Gripp cache knows them (an administration can serve several
+        # identities), else every verkoopfactuur of the administration.
         row = store.one(
             """SELECT s.factuurnummer, s.factuur_datum FROM ss_open_items s
-               JOIN gripp_invoices g ON g.number = s.factuurnummer AND g.identity_id = ?
                WHERE s.administration_id = ? AND s.factuur_datum IS NOT NULL
+                 AND (s.factuurnummer IN (SELECT number FROM gripp_invoices WHERE identity_id = ?)
+                      OR NOT EXISTS (SELECT 1 FROM gripp_invoices WHERE identity_id = ?))
                ORDER BY s.factuur_datum DESC, s.factuurnummer DESC LIMIT 1""",
-            [identity_id, link.administration_id],
+            [link.administration_id, identity_id, identity_id],
         )
         if row is not None:
             return StartDateSuggestion(row["factuur_datum"] + timedelta(days=1), row["factuurnummer"],

@@ -152,3 +152,15 @@ class Server:
         if not self._log.closed:
             self._log.flush()
         return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+
+def settle(at: AppTest, timeout: float = TIMEOUT) -> AppTest:
+    """Wait until the syncs and dry runs the page started in the console's worker have ended, then draw the page
+    again (the page reads their outcome from the store, as a browser's next refresh does)."""
+    from console import manual
+
+    with manual._lock:
+        running = list(manual._active.values())
+    for run in running:
+        assert run.done.wait(timeout), "a manual sync did not end"
+    return at.run()

@@ -85,20 +85,34 @@ def test_choosing_a_ledger_by_hand(console: Services) -> None:
     assert mapped[8200] == "8000"
 
 
-def test_the_dry_run_lists_what_would_happen(console: Services) -> None:
-    at = helpers.page("controles", query={"identity": "2"})
-    at.button(key="start-dry-2").click().run()
+def test_the_dry_run_accounts_for_every_invoice_and_is_not_a_sync(console: Services) -> None:
+    """Findings 2 and 3: a dry run is kept apart from runs, accounts for every sent invoice (with customer, date
+    and amount) and lists the payments it would bring back; its reasons are never cut off."""
+    at = helpers.page("controles", query={"identity": "1"})
+    at.button(key="start-dry-1").click().run()
+    at = helpers.settle(at)
     helpers.no_exception(at)
-    run = history.recent_runs(console.store, 2)[0]
-    assert run["dry_run"] and run["trigger"] == "manual"
-    labels = [tab.label for tab in at.tabs]
-    book = next(label for label in labels if label.startswith("Zou worden geboekt"))
-    blocked = next(label for label in labels if label.startswith("Geblokkeerd"))
-    assert int(book.split("(")[1].rstrip(")")) > 0 and int(blocked.split("(")[1].rstrip(")")) > 0
-    reasons = at.dataframe[1].value
-    assert all(reason for reason in reasons["Reden"])  # each blocked invoice says why
-    # A dry run writes nothing: no booking rows.
-    assert console.store.scalar("SELECT count(*) FROM bookings WHERE identity_id = 2") == 0
+    assert history.recent_runs(console.store, 1) == []  # a preview, not a run
+    labels = {tab.label.split(" (")[0]: int(tab.label.split("(")[-1].rstrip(")")) for tab in at.tabs}
+    assert labels["Zou worden geboekt"] == 25 and labels["Geblokkeerd"] == 4
+    assert labels["Staat al in SnelStart: overnemen"] == 316 and labels["Betalingen terug naar Gripp"] == 13
+    sent = console.store.scalar("SELECT count(*) FROM gripp_invoices WHERE identity_id = 1 AND status = 'SENT'")
+    assert sum(n for label, n in labels.items() if label != "Betalingen terug naar Gripp") == sent
+    book = at.dataframe[0].value
+    assert list(book.columns) == ["Factuur", "Klant", "Datum", "Bedrag"]
+    assert all(book["Klant"]) and all(v.startswith("€ ") for v in book["Bedrag"])
+    blocked = at.dataframe[2].value
+    assert all(reason.endswith(".") for reason in blocked["Reden"])  # the whole reason, with its fix
+    assert any(blocked["Reden"].iloc[0] in m.value for m in at.markdown)  # and in full below the grid
+    payments = at.dataframe[-1].value
+    assert len(payments) == 13 and all(payments["Klant"])
+    assert console.store.scalar("SELECT count(*) FROM bookings WHERE identity_id = 1") == 0  # nothing written
+
+    for page in ("overzicht", "synchronisatie"):  # never "the last sync"
+        shown = helpers.texts(helpers.page(page))
+        assert "gelukt" not in shown, page
+    again = helpers.page("controles", query={"identity": "1"})  # the preview survives a new session
+    assert any(tab.label.startswith("Zou worden geboekt (25)") for tab in again.tabs)
 
 
 def test_an_unlinked_identity_is_asked_to_link_first(console: Services) -> None:

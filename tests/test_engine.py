@@ -10,8 +10,8 @@ from decimal import Decimal
 
 import pytest
 
-from sync.jobs.payments import MARKER_KEY
 from sync.jobs import plan
+from sync.jobs.payments import MARKER_KEY
 from sync.jobs.preview import preview_identity
 from sync.jobs.runner import forget_gripp_freshness, run_identity
 from sync.money import cents

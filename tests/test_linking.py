@@ -4,10 +4,8 @@ whole flow is in test_linking_loopback.py."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import json
-from datetime import date
+from datetime import date, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -18,12 +16,12 @@ from sync.linking import (
     WEBHOOK_PATH,
     LinkError,
     add_identity,
-    remove_identity,
     confirm_activation,
     discover_identities,
     handle_webhook,
     link_with_key,
     pending_activation,
+    remove_identity,
     start_activation,
     unlink,
     verify_key,
