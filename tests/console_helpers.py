@@ -41,6 +41,7 @@ def open_console(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Se
     try:
         yield runtime.services()
     finally:
+        _wait_for_manual_runs()
         runtime.stop()
         runtime.configure()
         runner.forget_gripp_freshness()
@@ -152,6 +153,16 @@ class Server:
         if not self._log.closed:
             self._log.flush()
         return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+
+def _wait_for_manual_runs(timeout: float = TIMEOUT) -> None:
+    from console import manual
+
+    with manual._lock:
+        running = list(manual._active.values())
+        manual._active.clear()
+    for run in running:
+        run.done.wait(timeout)
 
 
 def settle(at: AppTest, timeout: float = TIMEOUT) -> AppTest:

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from console import runtime, tables, views
+from sync import fmt
 from sync.jobs.locks import exclusive
 from sync.jobs.requeue import retry_failed
 from sync.jobs.runner import run_identity
@@ -33,6 +35,7 @@ def test_sync_now_runs_a_sync_and_the_page_shows_its_result(console: Services) -
     assert history.recent_runs(console.store) == []
 
     at.button(key="sync-1").click().run()
+    at = helpers.settle(at)
     helpers.no_exception(at)
 
     runs = history.recent_runs(console.store, 1)
@@ -53,29 +56,39 @@ def test_sync_now_runs_a_sync_and_the_page_shows_its_result(console: Services) -
 def test_sync_everything_runs_every_linked_identity(console: Services) -> None:
     at = helpers.page("synchronisatie")
     at.button(key="sync-all").click().run()
+    at = helpers.settle(at)
     helpers.no_exception(at)
     ran = sorted(r["identity_id"] for r in history.recent_runs(console.store))
     assert ran == [1, 2]
     assert {m.label for m in at.metric} >= {"Nieuw geboekt", "Geblokkeerd"}
 
 
-def test_a_second_sync_for_a_busy_identity_is_refused_politely(console: Services) -> None:
+def test_a_second_click_is_refused_and_the_running_syncs_progress_stays_in_view(console: Services) -> None:
+    """Finding 6: the refusal was right, but the live progress disappeared until a reload."""
     at = helpers.page("synchronisatie")
     with exclusive(("identity", 1)):  # the scheduler (or another tab) is syncing identity 1
+        run_id = history.start_run(console.store, 1, "schedule", actor="scheduler")
+        history.progress(console.store, run_id, "push", 0.4)
         at.button(key="sync-1").click().run()
-    helpers.no_exception(at)
-    assert any("Er loopt al een synchronisatie voor Studio Noord B.V." in w.value for w in at.warning)
-    assert history.recent_runs(console.store, 1) == []
+        helpers.no_exception(at)
+        assert any("Er loopt al een synchronisatie voor Studio Noord B.V." in w.value for w in at.warning)
+        assert [p.value for p in at.progress] == [40]  # read from the store, redrawn until it ends
+        assert "Studio Noord" in at.progress[0].text
+        elsewhere = helpers.page("overzicht")  # any page, any session
+        assert [p.value for p in elsewhere.progress] == [40]
+        history.finish_run(console.store, run_id, "ok", {})
+    assert [r["run_id"] for r in history.recent_runs(console.store, 1)] == [run_id]  # no second run
 
 
 def test_a_run_going_elsewhere_is_shown_with_its_progress(console: Services) -> None:
-    run_id = history.start_run(console.store, 2, "schedule", actor="scheduler")
-    history.progress(console.store, run_id, "push", 0.5)
-    at = helpers.page("synchronisatie")
-    helpers.no_exception(at)
-    assert [p.value for p in at.progress] == [50]
-    assert "Noord Advies" in at.progress[0].text and "Automatisch" in at.progress[0].text
-    history.finish_run(console.store, run_id, "ok", {})
+    with exclusive(("identity", 2)):
+        run_id = history.start_run(console.store, 2, "schedule", actor="scheduler")
+        history.progress(console.store, run_id, "push", 0.5)
+        at = helpers.page("synchronisatie")
+        helpers.no_exception(at)
+        assert [p.value for p in at.progress] == [50]
+        assert "Noord Advies" in at.progress[0].text and "Automatisch" in at.progress[0].text
+        history.finish_run(console.store, run_id, "ok", {})
 
 
 def test_the_event_log_filters_and_exports_what_it_shows(console: Services) -> None:
@@ -98,19 +111,24 @@ def test_the_event_log_filters_and_exports_what_it_shows(console: Services) -> N
     assert list(at.dataframe[1].value["Factuur"]) == [blocked[0]["invoice_number"]]
 
     frame = views.events(console.store, identity_id=2, kind="blocked")
-    rows = list(csv.DictReader(io.StringIO(tables.log_csv(frame, "nl")), delimiter=";"))
-    assert [r["invoice_number"] for r in rows] == [e["invoice_number"] for e in blocked]
-    assert rows[0]["message"] == blocked[0]["message_nl"]
+    text = tables.log_csv(frame, "nl")
+    assert text.startswith("\ufeff")
+    rows = list(csv.DictReader(io.StringIO(text[1:]), delimiter=";"))
+    assert [r["Factuur"] for r in rows] == [e["invoice_number"] for e in blocked]
+    assert rows[0]["Melding"] == blocked[0]["message_nl"] and rows[0]["Soort"] == "Geblokkeerd"
+    # Local time to the second, as the screen shows it (not UTC with microseconds).
+    assert rows[0]["Tijd"] == fmt.csv_moment(frame["occurred_at"].iloc[0])
+    assert "+00" not in rows[0]["Tijd"] and "." not in rows[0]["Tijd"]
 
 
 def test_errors_link_to_their_invoice_in_the_open_items(console: Services) -> None:
-    history.log_event(console.store, "error", "Factuur X-1: geweigerd", "Invoice X-1: refused", level="error",
+    history.log_event(console.store, "refused", data={"reason": {"nl": "geweigerd", "en": "refused"}},
                       identity_id=1, invoice_id=1, invoice_number="X-1")
     at = helpers.page("synchronisatie")
     links = [p for p in at.get("page_link") if "X-1" in p.value]
     assert links, "an error on an invoice links to that invoice"
     assert links[0].proto.page == "Openstaande_posten"
-    assert links[0].proto.query_string == "identity=1&search=X-1"
+    assert links[0].proto.query_string == "identity=1&search=X-1&lang=nl"
 
 
 def test_retry_failed_offers_refused_invoices_again(console: Services) -> None:
@@ -124,9 +142,10 @@ def test_retry_failed_offers_refused_invoices_again(console: Services) -> None:
     at = helpers.page("synchronisatie")
     assert any("2 facturen zijn door SnelStart geweigerd" in w.value for w in at.warning)
     at.button(key="retry-1").click().run()
+    at = helpers.settle(at)
     helpers.no_exception(at)
     assert views.booking_counts(store, 1)["failed"] == 0
-    retry = history.events(store, identity_id=1, kind="retry")
+    retry = history.events(store, identity_id=1, kind="retry_failed")
     assert retry and retry[-1]["actor"] == "sandbox"
     assert len(history.recent_runs(store, 1)) == 2  # and a sync ran right away
 
@@ -149,3 +168,25 @@ def test_pause_and_resume_from_the_page(console: Services) -> None:
     at.button(key="save-interval-2").click().run()
     helpers.no_exception(at)
     assert views.identities(console.store)[1]["interval_minutes"] == 45
+
+
+def test_the_event_log_speaks_one_language(console: Services) -> None:
+    """Findings 4 and 5: the summary, the "Soort" filter and amounts were English or codes in Dutch mode."""
+    run_identity(console, 2, trigger="manual", actor="tester")
+    at = helpers.page("synchronisatie")
+    kinds = at.selectbox(key="log-kind")
+    shown = [kinds.format_func(o) if hasattr(kinds, "format_func") else o for o in kinds.options]
+    assert "Geblokkeerd" in shown and "blocked" not in shown and "manual_sync" not in shown
+    summary = at.dataframe[0].value.iloc[0]
+    assert "geboekt" in summary["Samenvatting"] and "booked" not in summary["Samenvatting"]
+    assert summary["Uitkomst"].startswith("deels gelukt")
+    log = at.dataframe[1].value
+    payments = [m for m in log["Melding"] if m.startswith("Betaling van")]
+    dutch_amount = re.compile(r"Betaling van € -?\d{1,3}(\.\d{3})*,\d{2} op factuur \S+ in Gripp gezet "
+                              r"\(\d{2}-\d{2}-\d{4}\)\.")
+    assert payments and all(dutch_amount.fullmatch(m) for m in payments), payments[:3]
+
+    english = helpers.page("synchronisatie", lang="en")
+    summary = english.dataframe[0].value.iloc[0]
+    assert "booked" in summary["Summary"] and "geboekt" not in summary["Summary"]
+    assert all(not m.startswith("Betaling") for m in english.dataframe[1].value["Message"])
