@@ -263,8 +263,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "sync_all_running": ("Alles synchroniseren", "Syncing everything"),
     "sync_finished": ("Synchronisatie klaar", "Sync finished"),
     "sync_finished_with_errors": ("Synchronisatie klaar, met fouten", "Sync finished, with errors"),
-    "sync_busy": ("Er loopt al een synchronisatie voor {name}. Wacht tot die klaar is; hij staat hieronder.",
-                  "A sync for {name} is already running. Wait until it has finished; it is shown below."),
+    "sync_busy": ("Er loopt al een synchronisatie voor {name}; wacht tot die klaar is, de voortgang staat hieronder.",
+                  "A sync for {name} is already running; wait until it has finished, its progress is shown below."),
     "sync_nothing_linked": ("Er is nog geen identiteit gekoppeld.", "No identity is linked yet."),
     "failed_waiting": ("{n} facturen zijn door SnelStart geweigerd. Los de oorzaak op (zie het log) en probeer ze "
                        "opnieuw.",

@@ -3,6 +3,8 @@ shows what the checks say), and the dry run of the first sync as lists."""
 
 from __future__ import annotations
 
+import re
+
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -43,7 +45,37 @@ def test_every_check_is_shown_with_its_status_and_fix(console: Services) -> None
             assert result.fix("nl") in found[0]
     assert any(r.status == "fail" for r in expected)  # identity 2 is deliberately misconfigured
     failed = sum(r.status == "fail" for r in expected)
-    assert any(f"{failed} fout" in c.value for c in at.caption)
+    warnings = sum(r.status == "warning" for r in expected)
+    summary = next(c.value for c in at.caption if " in orde, " in c.value)
+    # Finding 11: "1 waarschuwingen", "2 fout" — each count with its own singular or plural.
+    assert f"{warnings} {'waarschuwing' if warnings == 1 else 'waarschuwingen'}" in summary
+    assert summary.endswith(f"{failed} {'fout' if failed == 1 else 'fouten'}")
+    # Several ledger problems are a list, one per line, and every fix names a section that exists on the page.
+    ledgers = next(b.value for b in at.error if "Grootboekrekeningen" in b.value)
+    assert ledgers.count("\n- ") >= 2
+    headers = {h.value for h in [*at.header, *at.subheader]}
+    assert "BTW-tarieven en grootboeken koppelen" in headers and {"BTW-tarieven", "Grootboeken"} <= headers
+    for result in expected:
+        for section in re.findall(r"Controles → ([^.,]+?) → (BTW-tarieven|Grootboeken)", result.fix("nl")):
+            assert section[0] in headers and section[1] in headers, section
+
+
+def test_every_widget_speaks_the_readers_language_and_ledgers_offer_only_revenue_accounts(
+        console: Services) -> None:
+    """Findings 4 and 7: "Choose an option" on a Dutch page; Bank, Debiteuren, Crediteuren and Personeelskosten
+    offered for revenue."""
+    at = helpers.page("controles", query={"identity": "1"})
+    helpers.no_exception(at)
+    ledger = at.selectbox(key="ledger-1-8200")
+    assert ledger.proto.placeholder == "Maak een keuze"
+    offered = [ledger.format_func(o) for o in ledger.options] if callable(getattr(ledger, "format_func", None)) \
+        else list(ledger.options)
+    assert all("Bank" not in o and "Debiteuren" not in o and "Crediteuren" not in o and "Personeelskosten" not in o
+               for o in offered), offered
+    assert any("Omzet hoog" in o for o in offered)
+    english = helpers.page("controles", query={"identity": "1"}, lang="en")
+    assert english.selectbox(key="ledger-1-8200").proto.placeholder == "Choose an option"
+    assert english.selectbox(key="checks-identity").proto.placeholder == "Choose an option"
 
 
 def test_accepting_a_suggestion_saves_it_and_shows_the_checks(console: Services) -> None:

@@ -71,7 +71,8 @@ def test_a_second_click_is_refused_and_the_running_syncs_progress_stays_in_view(
         history.progress(console.store, run_id, "push", 0.4)
         at.button(key="sync-1").click().run()
         helpers.no_exception(at)
-        assert any("Er loopt al een synchronisatie voor Studio Noord B.V." in w.value for w in at.warning)
+        assert any("Er loopt al een synchronisatie voor Studio Noord B.V.;" in w.value for w in at.warning)
+        assert ".." not in helpers.texts(at)  # finding 11: "Studio Noord B.V.."
         assert [p.value for p in at.progress] == [40]  # read from the store, redrawn until it ends
         assert "Studio Noord" in at.progress[0].text
         elsewhere = helpers.page("overzicht")  # any page, any session
