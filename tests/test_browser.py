@@ -1,9 +1,9 @@
 """The console in a real browser: started with the README's command, Debian's Chromium driven by Playwright.
 
-The walk a support engineer makes with a customer: link the sandbox's unlinked identity ("Noord Academy") through
-the (simulated) SnelStart activation page, accept the suggested VAT and ledger mappings, press "Nu
-synchroniseren", and find the newly booked invoices on the open-items page. A screenshot of every page goes to
-`test-artifacts/` (git-ignored).
+The support engineer's first session, in Dutch and in English: link the sandbox's unlinked identity ("Noord
+Academy") through the (simulated) SnelStart activation page, run the checks, fix a mapping, a dry run, the real
+run, the open items, search twice, download the CSV — and on every screen no text of the other language. A
+screenshot of every step goes to `test-artifacts/` (git-ignored).
 """
 
 from __future__ import annotations
@@ -26,6 +26,39 @@ pytestmark = [
                               "as .ci/run does, to run the browser test"),
 ]
 
+# What each language shows on these pages and the other never may (the words are the console's own, not data).
+WORDS = {
+    "nl": {"page": {"Overzicht", "Openstaande posten", "Koppelen", "Controles", "Synchronisatie"},
+           "never": ["Choose an option", "No options to select", "Sync now", " booked", "Open items", "Linking",
+                     "Dry run", "Identity", "Search", "Last sync", "succeeded", "blocked", "Download as CSV",
+                     "invoices", "Checks"]},
+    "en": {"page": {"Overview", "Open items", "Linking", "Checks", "Sync"},
+           "never": ["Maak een keuze", "Geen keuzes", "Nu synchroniseren", "geboekt", "Openstaande posten",
+                     "Koppelen", "Proefrun", "Identiteit", "Zoeken", "Laatste synchronisatie", "gelukt",
+                     "geblokkeerd", "Download als CSV", "facturen", "Controles", "waarschuwing", "nog nooit"]},
+}
+TEXT = {
+    "nl": dict(link_title="Koppelen met SnelStart", not_linked="Nog niet gekoppeld aan een SnelStart-administratie.",
+               switch="SnelStart-koppeling aan voor deze identiteit", fetch="Maatwerk key ophalen",
+               to_snelstart="Naar SnelStart", received="SnelStart heeft de koppeling afgerond", save="Opslaan",
+               saved="Noord Academy is gekoppeld aan administratie ‘Noord Academy’", checks="Controles",
+               run_checks="Alle controles uitvoeren", accept_all=r"Alle \d+ voorstellen overnemen",
+               mapping_saved="Opgeslagen. De controles na het opslaan:", dry="Proefrun starten",
+               would_book="Zou worden geboekt", open_title="Openstaande posten: Gripp en SnelStart naast elkaar",
+               not_booked="Nog niet geboekt", sync_title="Synchronisatie", booked=r"(\d+) geboekt",
+               in_sync="In orde", search="Zoeken", shown=r"(\d+) van (\d+) posten", csv="Download als CSV",
+               overview="Overzicht", invoice="Factuur"),
+    "en": dict(link_title="Link with SnelStart", not_linked="Not linked to a SnelStart administration yet.",
+               switch="SnelStart link on for this identity", fetch="Fetch Maatwerk key",
+               to_snelstart="Go to SnelStart", received="SnelStart finished the link", save="Save",
+               saved="Noord Academy is linked to administration ‘Noord Academy’", checks="Checks",
+               run_checks="Run all checks", accept_all=r"Accept all \d+ suggestions",
+               mapping_saved="Saved. The checks after saving:", dry="Start dry run", would_book="Would be booked",
+               open_title="Open items: Gripp and SnelStart side by side", not_booked="Not booked yet",
+               sync_title="Sync", booked=r"(\d+) booked", in_sync="In order", search="Search",
+               shown=r"(\d+) of (\d+) items", csv="Download as CSV", overview="Overview", invoice="Invoice"),
+}
+
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[helpers.Server]:
@@ -38,128 +71,178 @@ def server(tmp_path: Path) -> Iterator[helpers.Server]:
 
 
 @pytest.fixture
-def page(server: helpers.Server):  # -> playwright Page
+def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
+        launched = playwright.chromium.launch(
             executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
         try:
-            tab = browser.new_page(viewport={"width": 1400, "height": 1000}, locale="nl-NL")
-            tab.set_default_timeout(30_000)
-            yield tab
+            yield launched
         finally:
-            browser.close()
+            launched.close()
 
 
-def shot(page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.wait_for_timeout(300)  # let the last delta paint
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+class Walk:
+    """One browser tab in one language, with the checks every screen gets."""
+
+    def __init__(self, browser, server: helpers.Server, lang: str, tmp_path: Path) -> None:
+        self.server, self.lang, self.text, self.step = server, lang, TEXT[lang], 0
+        self.context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="nl-NL",
+                                           accept_downloads=True)
+        self.page = self.context.new_page()
+        self.page.set_default_timeout(30_000)
+        self.downloads = tmp_path
+
+    def open(self, path: str, title: str) -> None:
+        joint = "&" if "?" in path else "?"
+        self.page.goto(f"{self.server.base}{path}{joint}lang={self.lang}")
+        self.page.get_by_role("heading", name=title).first.wait_for()
+        self.page.get_by_text("SANDBOX").first.wait_for()
+
+    def check(self, name: str) -> None:
+        """No text of the other language, no "Page not found", no doubled full stop; then a screenshot."""
+        self.page.wait_for_timeout(400)  # let the last delta paint
+        main = self.page.locator("[data-testid='stMain']").inner_text()
+        nav = self.page.locator("[data-testid='stSidebarNav']").inner_text()
+        for word in WORDS[self.lang]["never"]:
+            assert word not in main, f"{name}: '{word}' on a {self.lang} screen"
+        other = WORDS["en" if self.lang == "nl" else "nl"]["page"] - WORDS[self.lang]["page"]
+        lines = {line.strip() for line in nav.splitlines() if line.strip()}
+        assert WORDS[self.lang]["page"] <= lines and not other & lines, nav
+        assert "Page not found" not in main and ".." not in main.replace("...", "")
+        self.step += 1
+        ARTIFACTS.mkdir(exist_ok=True)
+        self.page.screenshot(path=str(ARTIFACTS / f"{self.lang}-{self.step:02d}-{name}.png"), full_page=True)
+
+    def grid_rows(self, index: int = 0) -> list[list[str]]:
+        """A grid's rows, from its accessible table (the cells themselves are drawn on a canvas)."""
+        grid = self.page.locator("[data-testid='stDataFrame'] table").nth(index)
+        grid.wait_for(state="attached")
+        return [[c.strip() for c in row.locator("td").all_text_contents()] for row in grid.locator("tbody tr").all()]
+
+    def summary(self) -> dict[str, int]:
+        table = self.page.locator("[data-testid='stTable'] table").first
+        table.wait_for()
+        counts: dict[str, int] = {}
+        for row in table.locator("tbody tr").all():
+            cells = [c.strip() for c in row.locator("th, td").all_inner_texts()]
+            counts[cells[0]] = int(cells[1].replace(".", "").replace(",", ""))
+        return counts
+
+    def search(self, text: str) -> tuple[int, int]:
+        """Type a search and wait for the page to answer it (the caption changes); (shown, total)."""
+        pattern = re.compile(self.text["shown"])
+        caption = self.page.get_by_text(pattern).first
+        before = caption.inner_text()
+        box = self.page.get_by_role("textbox", name=self.text["search"], exact=True)
+        box.fill(text)
+        box.press("Enter")
+        for _ in range(75):
+            if caption.inner_text() != before:
+                break
+            self.page.wait_for_timeout(200)
+        found = pattern.search(caption.inner_text())
+        assert found
+        return int(found.group(1)), int(found.group(2))
 
 
-def open_page(page, server: helpers.Server, path: str, title: str) -> None:
-    page.goto(server.base + path)
-    page.get_by_role("heading", name=title).first.wait_for()
-    page.get_by_text("SANDBOX").first.wait_for()
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_the_support_engineers_first_session_speaks_one_language(server, browser, lang: str, tmp_path) -> None:
+    walk = Walk(browser, server, lang, tmp_path)
+    page, text = walk.page, walk.text
 
-
-def summary(page) -> dict[str, int]:
-    """The class counts on Openstaande posten (a plain table)."""
-    table = page.locator("[data-testid='stTable'] table").first
-    table.wait_for()
-    counts: dict[str, int] = {}
-    for row in table.locator("tbody tr").all():
-        cells = [c.strip() for c in row.locator("th, td").all_inner_texts()]
-        counts[cells[0]] = int(cells[1])
-    return counts
-
-
-def grid_rows(page) -> list[list[str]]:
-    """The open-items grid's rows, from its accessible table (the cells themselves are drawn on a canvas)."""
-    grid = page.locator("[data-testid='stDataFrame'] table").first
-    grid.wait_for(state="attached")
-    return [[c.strip() for c in row.locator("td").all_text_contents()] for row in grid.locator("tbody tr").all()]
-
-
-def test_link_sync_and_see_the_new_bookings_in_a_real_browser(server: helpers.Server, page) -> None:
     # Koppelen, as the very first page of a fresh server (a deep link, as SnelStart's successUrl is one).
-    open_page(page, server, "/Koppelen?identity=3", "Koppelen met SnelStart")
-    page.get_by_text("Nog niet gekoppeld aan een SnelStart-administratie.").wait_for()
-    assert page.get_by_text("Page not found").count() == 0
-    shot(page, "1-koppelen")
-    # Switch the link on, fetch the Maatwerk key.
-    page.get_by_text("SnelStart-koppeling aan voor deze identiteit").click()
-    page.get_by_role("button", name="Maatwerk key ophalen").click()
-    to_snelstart = page.get_by_role("link", name="Naar SnelStart")
+    walk.open("/Koppelen?identity=3", text["link_title"])
+    page.get_by_text(text["not_linked"]).wait_for()
+    walk.check("koppelen")
+    page.get_by_text(text["switch"]).click()
+    page.get_by_role("button", name=text["fetch"]).click()
+    to_snelstart = page.get_by_role("link", name=text["to_snelstart"])
     to_snelstart.wait_for()
-    shot(page, "2-koppelen")
+    page.reload()  # the language and the switched-on link survive a reload
+    page.get_by_role("button", name=text["fetch"]).wait_for()
+    page.get_by_role("button", name=text["fetch"]).click()
+    to_snelstart.wait_for()
     activation = to_snelstart.get_attribute("href")
     assert activation and activation.startswith(f"{server.base}/sandbox/snelstart/web/couplings/activate/")
 
-    # In SnelStart: one administration, "Noord Academy", Koppel.
+    # In SnelStart (Dutch, it is SnelStart's page): one administration, "Noord Academy", Koppel.
     page.goto(activation)
     page.get_by_text("Een enkele administratie koppelen").click()
     page.get_by_label("Noord Academy", exact=True).check()
-    shot(page, "3-snelstart-koppelen")
     page.get_by_role("button", name="Koppel").click()
 
-    # Back in the console: the verified administration, then save.
+    # Back in the console (SnelStart's return link carries no language: the console asks for it once more).
     page.wait_for_url(re.compile(r"/Koppelen\?identity=3&ref="))
-    received = page.get_by_text("SnelStart heeft de koppeling afgerond")
+    walk.open(page.url.split(server.base, 1)[1], text["link_title"])
+    received = page.get_by_text(text["received"])
     received.wait_for()
-    assert "Noord Academy" in received.inner_text()
-    shot(page, "4-koppelen-terug")
-    page.get_by_role("button", name="Opslaan").click()
-    page.get_by_text("Noord Academy is gekoppeld aan administratie ‘Noord Academy’").wait_for()
-    shot(page, "5-koppelen-opgeslagen")
+    page.get_by_role("button", name=text["save"], exact=True).click()
+    page.get_by_text(text["saved"]).wait_for()
+    walk.check("gekoppeld")
 
-    # Controles: Noord Academy has no mappings yet; accept the suggestions in one click.
-    open_page(page, server, "/Controles?identity=3", "Controles")
-    page.get_by_role("button", name=re.compile(r"Alle \d+ voorstellen overnemen")).click()
-    page.get_by_text("Opgeslagen. De controles na het opslaan:").wait_for()
-    shot(page, "6-controles")
+    # Controles: run the checks, fix the mappings with the suggestions, then the dry run.
+    walk.open("/Controles?identity=3", text["checks"])
+    page.get_by_role("button", name=text["run_checks"]).click()
+    summary = re.compile(r"\d+ (in orde|passed), ")
+    page.locator("[data-testid='stCaptionContainer']").filter(has_text=summary).first.wait_for(timeout=60_000)
+    walk.check("controles")
+    page.get_by_role("button", name=re.compile(text["accept_all"])).click()
+    page.get_by_text(text["mapping_saved"]).wait_for()
+    walk.check("koppelingen-opgeslagen")
+    page.get_by_role("button", name=text["dry"]).click()
+    page.get_by_role("tab", name=re.compile(text["would_book"])).wait_for(timeout=90_000)
+    would_book = int(re.search(r"\((\d+)\)", page.get_by_role("tab", name=re.compile(text["would_book"]))
+                               .inner_text()).group(1))
+    assert would_book > 0
+    walk.check("proefrun")
 
-    # Before the sync: the invoices wait as "Nog niet geboekt".
-    open_page(page, server, "/Openstaande_posten?identity=3", "Openstaande posten: Gripp en SnelStart naast elkaar")
-    before = summary(page)
-    waiting = before.get("Nog niet geboekt", 0)
-    assert waiting > 0, before
-    rows = grid_rows(page)
-    assert rows and all(row[2] == "Nog niet geboekt" for row in rows), rows
-    number = rows[0][0]
+    # Openstaande posten before the sync: the invoices wait, unbooked.
+    walk.open("/Openstaande_posten?identity=3", text["open_title"])
+    assert walk.summary().get(text["not_booked"], 0) >= would_book
 
-    # Synchronisatie: one click for Noord Academy; the page follows the run until it is done.
-    open_page(page, server, "/Synchronisatie", "Synchronisatie")
+    # Synchronisatie: one click; the progress comes from the store, then the outcome.
+    walk.open("/Synchronisatie", text["sync_title"])
     page.locator(".st-key-sync-3 button").click()
     result = page.locator("[data-testid='stAlert']").filter(has_text="Noord Academy —")
     result.wait_for(timeout=90_000)
-    booked = re.search(r"(\d+) geboekt", result.inner_text())
-    assert booked and int(booked.group(1)) == waiting, result.inner_text()
-    shot(page, "7-synchronisatie")
+    booked = re.search(text["booked"], result.inner_text())
+    assert booked and int(booked.group(1)) == would_book, result.inner_text()  # the dry run told the truth
+    walk.check("synchronisatie")
 
-    # Openstaande posten: the new bookings are there, on both sides, in order.
-    open_page(page, server, "/Openstaande_posten?identity=3", "Openstaande posten: Gripp en SnelStart naast elkaar")
-    after = summary(page)
-    assert "Nog niet geboekt" not in after, after
-    assert after.get("In orde", 0) >= waiting, after
-    shot(page, "8-openstaande-posten")
-    search = page.get_by_label("Zoeken")
-    search.fill(number)
-    search.press("Enter")
-    page.get_by_text("1 van 1 posten").wait_for()
-    for _ in range(50):  # the grid redraws a moment after the rerun's text
-        rows = grid_rows(page)
-        if len(rows) == 1:
+    # Openstaande posten: booked, in order; search twice, then clear — the filter stays whole.
+    walk.open("/Openstaande_posten?identity=3", text["open_title"])
+    after = walk.summary()
+    assert text["not_booked"] not in after and after.get(text["in_sync"], 0) >= would_book, after
+    rows = walk.grid_rows()
+    number, customer = rows[0][0], rows[0][1]
+    walk.check("openstaande-posten")
+    shown, total = walk.search(number)
+    assert shown == 1, (shown, total)
+    walk.search(customer.split()[0])
+    shown_all, total_all = walk.search("")
+    assert shown_all == total_all == total
+    walk.check("openstaande-posten-gezocht")
+
+    # The CSV: UTF-8 with a BOM, the reader's headers.
+    saved = tmp_path / f"open-items-{lang}.csv"
+    for attempt in range(3):  # a click that lands while the page is still redrawing is lost: click again
+        try:
+            with page.expect_download(timeout=10_000) as download:
+                page.locator(".st-key-oi-download button").click()
+            download.value.save_as(saved)
             break
-        page.wait_for_timeout(200)
-    assert len(rows) == 1 and rows[0][0] == number and rows[0][2] == "In orde", rows
-    assert rows[0][5] == rows[0][8] != "—", rows  # open in Gripp and in SnelStart: the same amount
-    shot(page, "9-openstaande-posten-factuur")
+        except Exception:
+            if attempt == 2:
+                raise
+            page.wait_for_timeout(1_000)
+    raw = saved.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    assert raw.decode("utf-8-sig").splitlines()[0].startswith(text["invoice"])
 
-    # The overview: Noord Academy linked, its last run and its bookings.
-    open_page(page, server, "/", "Overzicht")
-    academy = page.locator(".st-key-identity-3")
-    academy.get_by_text("Volgende synchronisatie").wait_for()
-    assert "nog nooit" not in academy.inner_text()
-    shot(page, "10-overzicht")
+    # Overzicht: Noord Academy's last run, what it did.
+    walk.open("/", text["overview"])
+    page.locator(".st-key-identity-3").wait_for()
+    walk.check("overzicht")
+    walk.context.close()

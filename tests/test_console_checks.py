@@ -4,7 +4,6 @@ shows what the checks say), and the dry run of the first sync as lists."""
 from __future__ import annotations
 
 import re
-
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
