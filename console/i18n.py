@@ -76,7 +76,6 @@ TEXTS: dict[str, tuple[str, str]] = {
     "level_info": ("info", "info"),
     "level_warning": ("waarschuwing", "warning"),
     "level_error": ("fout", "error"),
-    "dry_run": ("proefrun", "dry run"),
     # -- counts ---------------------------------------------------------------------------------------------
     "count_booked": ("Geboekt", "Booked"),
     "count_booked_now": ("Nieuw geboekt", "Newly booked"),
@@ -249,9 +248,6 @@ TEXTS: dict[str, tuple[str, str]] = {
                      "Does everything except writing: what would be booked, what stays blocked and why, and which "
                      "payments would go back to Gripp."),
     "start_dry_run": ("Proefrun starten", "Start dry run"),
-    "would_book": ("Zou worden geboekt ({n})", "Would be booked ({n})"),
-    "would_block": ("Geblokkeerd ({n})", "Blocked ({n})"),
-    "would_pay": ("Betalingen terug naar Gripp ({n})", "Payments back to Gripp ({n})"),
     "col_amount": ("Bedrag", "Amount"),
     "col_date": ("Datum", "Date"),
     "needs_link": ("Koppel deze identiteit eerst.", "Link this identity first."),
@@ -337,6 +333,11 @@ TEXTS: dict[str, tuple[str, str]] = {
                          "de openstaande posten van Gripp en SnelStart naast elkaar te zien.",
                          "There is nothing to compare yet: {name} has not been synced. Sync now to see Gripp's and "
                          "SnelStart's open items side by side."),
+    "open_items_fetched": ("{name} is nog niet gesynchroniseerd: hieronder staat alleen wat de controles of een "
+                           "proefrun al ophaalden, er is nog niets geboekt. Synchroniseer nu om te boeken en beide "
+                           "kanten bij te werken.",
+                           "{name} has not been synced yet: below is only what the checks or a dry run fetched, "
+                           "nothing is booked yet. Sync now to book and bring both sides up to date."),
     "open_items_not_linked": ("{name} is nog niet gekoppeld aan SnelStart: koppel eerst, dan synchroniseren.",
                               "{name} is not linked to SnelStart yet: link it first, then sync."),
     "no_rows": ("Geen posten die aan de zoekopdracht en het filter voldoen.", "No items match the search and filter."),

@@ -156,6 +156,10 @@ def open_items(services: Services, identity_id: int) -> pd.DataFrame:
     return reconcile.open_items(services.store, identity_id, administration_id, start_date, today(services))
 
 
+def has_cached_invoices(store: Store, identity_id: int) -> bool:
+    return bool(store.scalar("SELECT count(*) FROM gripp_invoices WHERE identity_id = ?", [identity_id]))
+
+
 def reminder_lists(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Before sending reminders from Gripp: (do not remind — overdue in Gripp but already paid in SnelStart,
     truly overdue — open on both sides and overdue)."""

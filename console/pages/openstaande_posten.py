@@ -36,7 +36,8 @@ elif not identity["linked"]:
                  query_params={"identity": str(identity_id), "lang": lang})
     st.stop()
 else:  # no dead end: the first sync is one click away
-    st.info(t("open_items_empty", name=identity["name"]), icon=":material/sync:")
+    fetched = views.has_cached_invoices(store, identity_id)  # by the checks or a dry run
+    st.info(t("open_items_fetched" if fetched else "open_items_empty", name=identity["name"]), icon=":material/sync:")
     if st.button(t("sync_now_first"), key=f"oi-sync-{identity_id}", type="primary", icon=":material/sync:"):
         try:
             manual.start(services, identity_id, actor=ui.actor()).first_step.wait(5)
