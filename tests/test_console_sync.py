@@ -191,3 +191,17 @@ def test_the_event_log_speaks_one_language(console: Services) -> None:
     summary = english.dataframe[0].value.iloc[0]
     assert "booked" in summary["Summary"] and "geboekt" not in summary["Summary"]
     assert all(not m.startswith("Betaling") for m in english.dataframe[1].value["Message"])
+
+
+def test_open_items_before_the_first_sync_offer_the_sync(console: Services) -> None:
+    """Finding 9: before the first sync the open items were empty tables with no way to sync."""
+    at = helpers.page("openstaande_posten", query={"identity": "2"})
+    helpers.no_exception(at)
+    assert any("Noord Advies B.V. is nog niet gesynchroniseerd" in i.value for i in at.info)
+    at.button(key="oi-sync-2").click().run()
+    at = helpers.settle(at)
+    helpers.no_exception(at)
+    runs = history.recent_runs(console.store, 2)
+    assert len(runs) == 1 and runs[0]["trigger"] == "manual"
+    assert any("Stand van de laatste synchronisatie" in c.value for c in at.caption)
+    assert len(at.dataframe[0].value) > 0

@@ -70,8 +70,12 @@ present = [c for c in classes if (frame["class"] == c).any()]
 if classes:
     st.subheader(t("classes"), anchor=False)
     st.table(tables.class_summary(frame, present, lang).set_index(t("col_class", lang)))
+filter_key = f"oi-classes-{identity_id}"
+if st.session_state.get(f"{filter_key}-of") != classes:  # new kinds of differences (after a sync): show them all
+    st.session_state[f"{filter_key}-of"] = classes
+    st.session_state[filter_key] = classes
 chosen = st.multiselect(
-    t("filter_classes"), classes, default=classes, key=f"oi-classes-{identity_id}",
+    t("filter_classes"), classes, key=filter_key,
     format_func=lambda c: f"{class_label(c, lang)} ({fmt.count(int(counts.get(c, 0)), lang)})",
     placeholder=ui.placeholder(classes, many=True),
 )
