@@ -23,6 +23,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Literal
 
+from sync import fmt
 from sync.access import Actor, authorize
 from sync.checks import FAIL, LEDGER_CODES, PASS, VAT_CODES, WARNING, CheckResult, problem_groups, service_today
 from sync.checks import used_rates_and_ledgers as _used
@@ -206,25 +207,27 @@ def _vat_suggestion(vat_id: int, label: str, dates: set[date], data: _Data, pct:
     fitting = {k: c for k, c in kinds.items() if k is not None}
     how_nl = "volgens de naam" if source == "label" else "berekend uit de factuurtotalen"
     how_en = "from its name" if source == "label" else "worked out from the invoice totals"
-    shown = f"{pct.normalize():f}"
+    nl_pct, en_pct = fmt.percent(pct, "nl"), fmt.percent(pct, "en")
     if not fitting:
         return Suggestion("vat", vat_id, label, "", pct,
-                          f"‘{label}’ is {shown}% ({how_nl}), maar geen SnelStart BTW-soort heeft dat percentage op "
-                          f"de {n} factuurdatum(s); corrigeer het BTW-tarief in Gripp.",
-                          f"‘{label}’ is {shown}% ({how_en}), but no SnelStart VAT kind has that percentage on the "
-                          f"{n} invoice date(s); correct the VAT rate in Gripp.", existing)
+                          f"‘{label}’ is {nl_pct} ({how_nl}), maar geen SnelStart BTW-soort heeft dat percentage op "
+                          f"{'de factuurdatum' if n == 1 else f'de {n} factuurdatums'}; corrigeer het BTW-tarief in "
+                          "Gripp.",
+                          f"‘{label}’ is {en_pct} ({how_en}), but no SnelStart VAT kind has that percentage on "
+                          f"{'the invoice date' if n == 1 else f'the {n} invoice dates'}; correct the VAT rate in "
+                          "Gripp.", existing)
     kind, count = max(fitting.items(), key=lambda item: item[1])
     if count == n:
         return Suggestion("vat", vat_id, label, kind, pct,
-                          f"‘{label}’ is {shown}% ({how_nl}); in SnelStart is {kind} {shown}% op alle {n} "
-                          "factuurdatums.",
-                          f"‘{label}’ is {shown}% ({how_en}); SnelStart's {kind} is {shown}% on all {n} invoice "
-                          "dates.", existing)
+                          f"‘{label}’ is {nl_pct} ({how_nl}); in SnelStart is {kind} {nl_pct} op "
+                          f"{'de factuurdatum' if n == 1 else f'alle {n} factuurdatums'}.",
+                          f"‘{label}’ is {en_pct} ({how_en}); SnelStart's {kind} is {en_pct} on "
+                          f"{'the invoice date' if n == 1 else f'all {n} invoice dates'}.", existing)
     return Suggestion("vat", vat_id, label, kind, pct,
-                      f"‘{label}’ is {shown}% ({how_nl}); {kind} is {shown}% op {count} van de {n} factuurdatums. Op "
+                      f"‘{label}’ is {nl_pct} ({how_nl}); {kind} is {nl_pct} op {count} van de {n} factuurdatums. Op "
                       "de andere datums heeft geen BTW-soort dat percentage: die facturen hebben in Gripp een "
                       "verouderd BTW-tarief.",
-                      f"‘{label}’ is {shown}% ({how_en}); {kind} is {shown}% on {count} of the {n} invoice dates. On "
+                      f"‘{label}’ is {en_pct} ({how_en}); {kind} is {en_pct} on {count} of the {n} invoice dates. On "
                       "the other dates no VAT kind has that percentage: those invoices carry an outdated VAT rate "
                       "in Gripp.", existing)
 
@@ -433,9 +436,9 @@ def save_vat_mapping(services: Services, identity_id: int, gripp_vat_id: int, gr
         if today_pct is not None and today_pct != pct:
             return [CheckResult("vat_mapping", WARNING, *_VAT_TITLE,
                                 f"Opgeslagen. Nog geen factuur gebruikt dit tarief; let op: {canonical} is vandaag "
-                                f"{today_pct}% in SnelStart, niet {pct}%.",
-                                f"Saved. No invoice uses this rate yet; note: {canonical} is {today_pct}% in "
-                                f"SnelStart today, not {pct}%.")]
+                                f"{fmt.percent(today_pct)} in SnelStart, niet {fmt.percent(pct)}.",
+                                f"Saved. No invoice uses this rate yet; note: {canonical} is "
+                                f"{fmt.percent(today_pct, 'en')} in SnelStart today, not {fmt.percent(pct, 'en')}.")]
         return [CheckResult("vat_mapping", PASS, *_VAT_TITLE, "Opgeslagen. Nog geen factuur gebruikt dit tarief.",
                             "Saved. No invoice uses this rate yet.")]
     subject = f"vat:{gripp_vat_id}"
@@ -444,10 +447,12 @@ def save_vat_mapping(services: Services, identity_id: int, gripp_vat_id: int, gr
     dates = {r["invoice_date"] for r in rows}
     return _mapping_result(
         "vat_mapping", _VAT_TITLE, groups,
-        (f"Opgeslagen. {canonical} is {pct}% in SnelStart op alle {len(dates)} factuurdatums van de {len(rows)} "
-         "facturen met dit tarief, en de grootboeken waarop ze komen staan het toe.",
-         f"Saved. {canonical} is {pct}% in SnelStart on all {len(dates)} invoice dates of the {len(rows)} invoices "
-         "with this rate, and the ledgers they are booked on allow it."),
+        (f"Opgeslagen. {canonical} is {fmt.percent(pct)} in SnelStart op alle {len(dates)} factuurdatums van de "
+         f"{fmt.plural(len(rows), 'factuur', 'facturen')} met dit tarief, en de grootboeken waarop ze komen staan "
+         "het toe.",
+         f"Saved. {canonical} is {fmt.percent(pct, 'en')} in SnelStart on all {len(dates)} invoice dates of the "
+         f"{fmt.plural(len(rows), 'invoice', 'invoices', 'en')} with this rate, and the ledgers they are booked on "
+         "allow it."),
     )
 
 
