@@ -221,7 +221,8 @@ def _cmd_status(args: argparse.Namespace) -> int:
         print(f"{ident['identity_id']:>4}  {ident['name']}  {linked}")
         if ident["linked"]:
             counts = outbox.counts(services.store, ident["identity_id"])
-            shown = ", ".join(f"{k} {fmt.count(v, lang)}" for k, v in sorted(counts.items()))
+            shown = ", ".join(f"{STATE_WORDS.get(k, (k, k))[1 if lang == 'en' else 0]} {fmt.count(v, lang)}"
+                              for k, v in sorted(counts.items()))
             print(f"      {_t(args, 'boekingen', 'bookings')}: {shown or _t(args, 'nog geen', 'none yet')}")
             last = history.last_run(services.store, ident["identity_id"])
             if last:
@@ -357,6 +358,12 @@ def _cmd_reset_sandbox(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+STATE_WORDS = {  # the outbox's states (sync.store.outbox) as people say them
+    "pending": ("te boeken", "to book"), "posting": ("wordt geboekt", "being booked"), "booked": ("geboekt", "booked"),
+    "pdf_uploading": ("PDF wordt bijgevoegd", "PDF being attached"), "pdf_pending": ("PDF volgt", "PDF to come"),
+    "done": ("klaar", "done"), "blocked": ("geblokkeerd", "blocked"), "failed": ("geweigerd", "refused"),
+    "conflict": ("in conflict", "in conflict"), "nothing_to_book": ("niets te boeken", "nothing to book"),
+}
 CHECK_WORDS = {"pass": ("IN ORDE", "PASS"), "warning": ("WAARSCHUWING", "WARNING"), "fail": ("FOUT", "FAIL")}
 
 

@@ -33,7 +33,7 @@ def test_run_then_status_on_the_sandbox_speak_dutch_by_default(cli_env, capsys):
     assert "20 geboekt" in out.out and "10 geblokkeerd" in out.out and "deels gelukt" in out.out
     assert main(["status"]) == EXIT_OK
     out = capsys.readouterr().out
-    assert "Noord Advies" in out and "blocked 10" in out and "laatste synchronisatie" in out
+    assert "Noord Advies" in out and "geblokkeerd 10" in out and "laatste synchronisatie" in out
     assert "last run" not in out and "not linked" not in out
 
 
@@ -44,7 +44,7 @@ def test_every_command_speaks_english_with_lang_en(cli_env, capsys):
     assert "20 booked" in out.out and "10 blocked" in out.out and "geboekt" not in out.out
     assert main(["--lang", "en", "status"]) == EXIT_OK
     out = capsys.readouterr().out
-    assert "last sync" in out and "laatste" not in out
+    assert "last sync" in out and "blocked 10" in out and "laatste" not in out and "geblokkeerd" not in out
     assert main(["dry-run", "--identity", "2", "--lang", "en"]) == EXIT_OK
     out = capsys.readouterr().out
     assert "Would be booked" in out and "Geblokkeerd" not in out
