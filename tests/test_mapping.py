@@ -396,7 +396,8 @@ def test_more_than_2_cents_difference_is_total_mismatch(cents_off: str) -> None:
     result = map_invoice(inv, make_ctx(), relatie_id=RELATIE)
     assert codes(result) == ["TOTAL_MISMATCH"]
     problem = result.problems[0]
-    assert "€ 121,00" in problem.nl and "BTW-koppeling" in problem.fix_nl
+    assert "€ 121,00" in problem.nl
+    assert "Controles → BTW-tarieven en grootboeken koppelen → BTW-tarieven" in problem.fix_nl
     assert "€121.00" in problem.en
 
 
@@ -503,7 +504,8 @@ def test_problems_name_the_gripp_rate_and_ledger_and_say_what_to_do() -> None:
     vat = problems["VAT_UNMAPPED"]
     assert vat.nl == "BTW-tarief ‘Vrijgesteld’ (Gripp id 6) is niet gekoppeld aan een SnelStart BTW-soort."
     assert vat.fix_nl == (
-        "Koppel dit BTW-tarief onder Controles → BTW-koppeling aan Hoog, Laag, Overig, Geen of Verlegd."
+        "Koppel dit BTW-tarief onder Controles → BTW-tarieven en grootboeken koppelen → BTW-tarieven aan Hoog, Laag, "
+        "Overig, Geen of Verlegd."
     )
     assert vat.en.startswith("VAT rate ‘Vrijgesteld’ (Gripp id 6)")
     assert vat.subject == "vat:6" and vat.config_error and vat.blocking
