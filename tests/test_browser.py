@@ -227,16 +227,19 @@ def test_the_support_engineers_first_session_speaks_one_language(server, browser
 
     # The CSV: UTF-8 with a BOM, the reader's headers.
     saved = tmp_path / f"open-items-{lang}.csv"
+    page.keyboard.press("Tab")  # leave the search box
     for attempt in range(3):  # a click that lands while the page is still redrawing is lost: click again
         try:
-            with page.expect_download(timeout=10_000) as download:
+            page.locator(".st-key-oi-download button:not([disabled])").wait_for(timeout=15_000)
+            with page.expect_download(timeout=15_000) as download:
                 page.locator(".st-key-oi-download button").click()
             download.value.save_as(saved)
             break
         except Exception:
             if attempt == 2:
                 raise
-            page.wait_for_timeout(1_000)
+            page.reload()  # a page whose connection dropped for a moment: draw it again
+            page.get_by_role("heading", name=text["open_title"]).first.wait_for()
     raw = saved.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
     assert raw.decode("utf-8-sig").splitlines()[0].startswith(text["invoice"])
