@@ -1,7 +1,8 @@
 """`python -m console [--port 8501] [--host localhost]`: serve the console (`console.server:app`) with uvicorn.
 
 `make run` calls this. With no settings it runs on the built-in sandbox. Unless CONSOLE_PUBLIC_URL is set, the
-console's public address (used for the webhook and SnelStart's `successUrl`) follows the chosen port.
+console's public address (used for the webhook and SnelStart's `successUrl`) follows the chosen port. The
+settings are checked before anything is served: a wrong value stops the start with one line per value.
 """
 
 from __future__ import annotations
@@ -17,13 +18,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT") or 8501))
     parser.add_argument("--host", default="localhost", help="address to listen on (0.0.0.0 for every interface)")
     args = parser.parse_args(argv)
+    os.umask(0o077)  # the database, its WAL and the sandbox's files: the user's only
 
-    from console.runtime import read_secrets
+    from sync.config import ConfigError, read_secrets, resolve_settings
 
-    secrets = read_secrets() or {}
-    if not os.environ.get("CONSOLE_PUBLIC_URL") and not secrets.get("CONSOLE_PUBLIC_URL"):
-        shown_host = "localhost" if args.host in ("0.0.0.0", "::", "") else args.host
-        os.environ["CONSOLE_PUBLIC_URL"] = f"http://{shown_host}:{args.port}"
+    try:
+        secrets = read_secrets()
+        if not os.environ.get("CONSOLE_PUBLIC_URL") and not secrets.get("CONSOLE_PUBLIC_URL"):
+            shown_host = "localhost" if args.host in ("0.0.0.0", "::", "") else args.host
+            os.environ["CONSOLE_PUBLIC_URL"] = f"http://{shown_host}:{args.port}"
+        settings = resolve_settings()
+    except ConfigError as exc:
+        print("The console does not start: the settings cannot be used:", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 2
 
     from streamlit.web import bootstrap
     from streamlit.web.server.starlette.starlette_server import UvicornRunner
@@ -34,8 +43,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "server.headless": True,
         "browser.gatherUsageStats": False,
     })
-    print(f"Console on {os.environ.get('CONSOLE_PUBLIC_URL') or secrets.get('CONSOLE_PUBLIC_URL')} "
-          f"(listening on {args.host}:{args.port})", file=sys.stderr, flush=True)
+    mode = "SANDBOX" if settings.sandbox else "real services"
+    print(f"Console on {settings.console_public_url} (listening on {args.host}:{args.port}, {mode})",
+          file=sys.stderr, flush=True)
     UvicornRunner("console.server:app").run()
     return 0
 

@@ -1,10 +1,11 @@
-"""The console's entry script: page config, language, the SANDBOX marker and the navigation.
+"""The console's entry script: page config, language, the SANDBOX marker, sign-in and the navigation.
 
 Served by `console.server` (`python -m console`); `streamlit run console/app.py` works too (without the webhook
 route). The pages only read the store and call use cases; the process's services and its one scheduler live in
 `console.runtime`.
 """
 
+import logging
 import sys
 from pathlib import Path
 
@@ -16,7 +17,9 @@ import streamlit as st  # noqa: E402
 
 from console import runtime, signin, ui  # noqa: E402
 from console.i18n import LANGUAGES, current_lang, t  # noqa: E402
+from console.text import md  # noqa: E402
 from sync.access import NotAllowed  # noqa: E402
+from sync.config import ConfigError  # noqa: E402
 
 st.set_page_config(page_title="Gripp ↔ SnelStart", page_icon=":material/sync_alt:", layout="wide")
 
@@ -26,13 +29,15 @@ with st.sidebar:
     st.selectbox(t("language"), list(LANGUAGES), format_func=LANGUAGES.get, key="lang")
 st.query_params["lang"] = st.session_state["lang"]  # a reload, a new tab from this link: the same language
 
-if runtime.current_settings().sandbox:
+try:
+    settings = runtime.current_settings()
+except ConfigError as problem:  # the operator reads why in the server log; a visitor gets one plain sentence
+    logging.getLogger("console").error("settings: %s", "; ".join(problem.problems))
+    st.error(t("console_misconfigured"))
+    st.stop()
+if settings.sandbox:
     ui.sandbox_marker()
     st.sidebar.markdown(f"**SANDBOX** · {t('sandbox_short')}")
-
-actor = signin.signed_in()
-st.session_state["actor"] = actor
-signin.sidebar(actor, current_lang())
 
 pages = [
     st.Page("pages/overzicht.py", title=t("page_overview"), icon=":material/dashboard:", url_path="Overzicht",
@@ -43,10 +48,14 @@ pages = [
     st.Page("pages/controles.py", title=t("page_checks"), icon=":material/fact_check:", url_path="Controles"),
     st.Page("pages/synchronisatie.py", title=t("page_sync"), icon=":material/sync:", url_path="Synchronisatie"),
 ]
+actor = signin.signed_in(pages)
+st.session_state["actor"] = actor
+signin.sidebar(actor, current_lang())
+
 # Finance sees what it may use; the use cases refuse the rest whatever the page shows.
 if not actor.can("link"):
     pages = [page for page in pages if page.url_path not in ("Koppelen", "Controles")]
 try:
     st.navigation(pages).run()
 except NotAllowed as refused:  # a page offered something this role may not do: say so, change nothing
-    st.error(refused.nl if current_lang() == "nl" else refused.en)
+    st.error(md(refused.nl if current_lang() == "nl" else refused.en))

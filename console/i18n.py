@@ -1,11 +1,14 @@
 """Every text of the console, Dutch and English, in one table. Dutch is the default.
 
 `t(key, **values)` picks the reader's language (the sidebar's choice, kept in `st.session_state["lang"]`) and
-fills `{placeholders}`. Words are the ones Dutch bookkeepers use: openstaande posten, grootboek, BTW-tarief,
-administratie, koppelsleutel.
+fills `{placeholders}`. Texts are markdown; the values filled in are plain text (names and messages from Gripp and
+SnelStart among them) and are escaped (`console.text.md`), so they show as written and never as markup. Words are
+the ones Dutch bookkeepers use: openstaande posten, grootboek, BTW-tarief, administratie, koppelsleutel.
 """
 
 from __future__ import annotations
+
+from console.text import md
 
 LANGUAGES = {"nl": "Nederlands", "en": "English"}
 DEFAULT = "nl"
@@ -30,6 +33,23 @@ TEXTS: dict[str, tuple[str, str]] = {
         "(python -m sync hash-password) and role (support or finance)."),
     "signin_as": ("Ingelogd als", "Signed in as"),
     "signin_sandbox": ("Sandbox: zonder inloggen, alles toegestaan.", "Sandbox: no sign-in, everything allowed."),
+    "signin_locked": ("Te veel mislukte pogingen. Probeer het over {minutes} minuten opnieuw.",
+                      "Too many failed attempts. Try again in {minutes} minutes."),
+    "signin_wait": ("Even wachten: probeer het over {seconds} seconden opnieuw.",
+                    "Please wait: try again in {seconds} seconds."),
+    "signin_unavailable": ("Inloggen is nu niet mogelijk: de instellingen van de console zijn niet te lezen. Vraag "
+                           "de beheerder om het te herstellen.",
+                           "Signing in is not possible now: the console's settings cannot be read. Ask the "
+                           "administrator to repair them."),
+    "signin_changed": ("Je bent uitgelogd: je account is gewijzigd of verwijderd. Log opnieuw in.",
+                       "You were signed out: your account was changed or removed. Sign in again."),
+    "signin_no_role": ("Je bent ingelogd als {email}, maar dat account heeft geen rol in deze console. Vraag de "
+                       "beheerder om je toe te voegen onder [roles].",
+                       "You are signed in as {email}, but that account has no role in this console. Ask the "
+                       "administrator to add you under [roles]."),
+    "console_misconfigured": ("De console is niet goed ingesteld. De beheerder vindt de reden in het serverlog.",
+                              "The console is not set up correctly. The administrator finds the reason in the "
+                              "server log."),
     "signout": ("Uitloggen", "Sign out"),
     "not_allowed": ("Je rol mag dit niet.", "Your role may not do this."),
     "page_overview": ("Overzicht", "Overview"),
@@ -155,8 +175,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "identity_id": ("Identiteit-id in Gripp", "Identity id in Gripp"),
     "identity_name": ("Naam", "Name"),
     "identity_added": ("Identiteit ‘{name}’ toegevoegd.", "Identity ‘{name}’ added."),
-    "linked_to": ("Gekoppeld aan administratie **{admin}** (koppelsleutel `{key}`) · {health} · boekt vanaf {start}",
-                  "Linked to administration **{admin}** (koppelsleutel `{key}`) · {health} · books from {start}"),
+    "linked_to": ("Gekoppeld aan administratie **{admin}** (koppelsleutel {key}) · {health} · boekt vanaf {start}",
+                  "Linked to administration **{admin}** (koppelsleutel {key}) · {health} · books from {start}"),
     "step0": ("Stap 0 — Abonnement controleren", "Step 0 — Check the subscription"),
     "step0_help": ("Het SnelStart-abonnement moet koppelingen toestaan; de Gripp-sleutel moet facturen mogen lezen.",
                    "The SnelStart subscription must allow integrations; the Gripp token must be able to read "
@@ -179,9 +199,9 @@ TEXTS: dict[str, tuple[str, str]] = {
     "fetch_key": ("Maatwerk key ophalen", "Fetch Maatwerk key"),
     "open_snelstart": ("Naar SnelStart", "Go to SnelStart"),
     "activation_valid_until": ("Deze koppellink werkt tot {when}.", "This link works until {when}."),
-    "key_received": ("SnelStart heeft de koppeling afgerond: administratie **{admin}** (koppelsleutel `{key}`). "
+    "key_received": ("SnelStart heeft de koppeling afgerond: administratie **{admin}** (koppelsleutel {key}). "
                      "Kies de startdatum en klik op Opslaan.",
-                     "SnelStart finished the link: administration **{admin}** (koppelsleutel `{key}`). "
+                     "SnelStart finished the link: administration **{admin}** (koppelsleutel {key}). "
                      "Choose the start date and click Save."),
     "key_not_received": ("Je bent terug uit SnelStart, maar de koppelsleutel is (nog) niet ontvangen. Vernieuw "
                          "over een paar seconden, of haal de key opnieuw op.",
@@ -206,8 +226,8 @@ TEXTS: dict[str, tuple[str, str]] = {
                    "It is checked before anything is saved."),
     "koppelsleutel": ("Koppelsleutel", "Koppelsleutel"),
     "verify": ("Controleren", "Verify"),
-    "key_opens": ("Deze koppelsleutel (`{key}`) opent administratie **{admin}**.",
-                  "This koppelsleutel (`{key}`) opens administration **{admin}**."),
+    "key_opens": ("Deze koppelsleutel ({key}) opent administratie **{admin}**.",
+                  "This koppelsleutel ({key}) opens administration **{admin}**."),
     "missing_scopes": ("Het abonnement mist rechten die de koppeling nodig heeft: {scopes}.",
                        "The subscription lacks rights the link needs: {scopes}."),
     "next_steps": ("Daarna", "Next"),
@@ -379,12 +399,15 @@ def current_lang() -> str:
 
 
 def t(key: str, lang: str | None = None, /, **values: object) -> str:
-    """The text for `key` in `lang` (default: the reader's language), with `{placeholders}` filled."""
+    """The text for `key` in `lang` (default: the reader's language), with `{placeholders}` filled with the values
+    as text (escaped for markdown; numbers as they are)."""
     pair = TEXTS.get(key)
     if pair is None:
         return key
     text = pair[1] if (lang or current_lang()) == "en" else pair[0]
-    return text.format(**values) if values else text
+    if not values:
+        return text
+    return text.format(**{name: md(v) if isinstance(v, str) else v for name, v in values.items()})
 
 
 def class_label(name: str, lang: str | None = None) -> str:

@@ -1,9 +1,12 @@
-"""The console process's singletons: one `Services` (one DuckDB connection) and one scheduler.
+"""The console process's singletons: its settings, one `Services` (one DuckDB connection), one scheduler and the
+sign-in guard.
 
-The server's lifespan calls `start()` once; pages call `services()` and `scheduler()`. When pages run without the
+The settings — and with them sandbox or real — are decided once, at start-up (`python -m console` validates them
+before serving): emptying or breaking secrets.toml later never turns a real console into the sandbox. The
+server's lifespan calls `start()` once; pages call `services()` and `scheduler()`. When pages run without the
 server (AppTest, `streamlit run console/app.py`), the first call builds them lazily — still once per process.
-A DuckDB file held by another process is remembered as `Unavailable` with a one-line message that pages show
-instead of a traceback.
+A database that is locked, unreadable or of the other mode is remembered as `Unavailable` with a one-line message
+that pages show instead of a traceback; `/healthz` names only the kind of problem, never a path or a process.
 """
 
 from __future__ import annotations
@@ -11,10 +14,12 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Mapping
-from pathlib import Path
 
-from sync.config import Settings, load_settings
-from sync.store.db import StoreLockedError
+from sync import config
+from sync.config import ConfigError, Settings, load_settings
+from sync.lockout import SignInGuard
+from sync.store.db import StoreLockedError, StoreUnreadableError
+from sync.store.mode import StoreModeError
 from sync.wiring import Services, build_services
 
 log = logging.getLogger("console")
@@ -23,31 +28,42 @@ _lock = threading.RLock()
 _services: Services | None = None
 _scheduler = None  # sync.jobs.schedule.SyncScheduler
 _problem: Unavailable | None = None
+_settings: Settings | None = None
+_guard: SignInGuard | None = None
 _build_options: dict[str, object] = {}  # extra `build_services` arguments (tests: a sleep that does not sleep)
 
 
 class Unavailable(RuntimeError):
-    """The console cannot reach its database; `nl`/`en` say why in one line."""
+    """The console cannot use its database; `nl`/`en` say why in one line (for signed-in people and the log),
+    `code` is all `/healthz` says: locked | unreadable | wrong_mode | settings."""
 
-    def __init__(self, nl: str, en: str) -> None:
+    def __init__(self, nl: str, en: str, code: str = "unavailable") -> None:
         super().__init__(en)
-        self.nl, self.en = nl, en
+        self.nl, self.en, self.code = nl, en, code
 
 
-def read_secrets() -> Mapping[str, object] | None:
-    """`.streamlit/secrets.toml` values (the environment wins over them, see `sync.config`)."""
-    for folder in (Path.cwd(), Path(__file__).resolve().parent.parent):
-        path = folder / ".streamlit" / "secrets.toml"
-        if path.is_file():
-            import tomllib
-
-            with path.open("rb") as handle:
-                return tomllib.load(handle)
-    return None
+def read_secrets() -> Mapping[str, object]:
+    """`.streamlit/secrets.toml` as it is now (users, roles, `[auth]`); raises `ConfigError` when it cannot be
+    read. The settings in it count only at start-up (`current_settings`)."""
+    return config.read_secrets()
 
 
 def current_settings() -> Settings:
-    return load_settings(secrets=read_secrets())
+    """The settings decided at start-up (the first call); raises `ConfigError` when they cannot be used."""
+    global _settings
+    with _lock:
+        if _settings is None:
+            _settings = load_settings(secrets=read_secrets())
+        return _settings
+
+
+def sign_in_guard() -> SignInGuard:
+    """The process's throttle and lockout of sign-in attempts."""
+    global _guard
+    with _lock:
+        if _guard is None:
+            _guard = SignInGuard()
+        return _guard
 
 
 def services() -> Services:
@@ -58,17 +74,29 @@ def services() -> Services:
             return _services
         if _problem is not None:
             raise _problem
-        settings = current_settings()
         try:
-            built = build_services(settings, **_build_options)  # type: ignore[arg-type]
+            built = build_services(current_settings(), **_build_options)  # type: ignore[arg-type]
         except StoreLockedError as exc:
             holder = f"proces {exc.pid}" if exc.pid else "een ander proces"
             _problem = Unavailable(
                 f"De database {exc.path} is in gebruik door {holder}. Stop dat proces of kies een andere "
                 "SYNC_DB_PATH en start de console opnieuw.",
-                str(exc),
+                str(exc), "locked",
             )
-            log.error("%s", exc)
+        except StoreUnreadableError as exc:
+            _problem = Unavailable(
+                f"De database {exc.path} is niet te lezen ({exc.reason}). Zet een reservekopie terug of kies een "
+                "andere SYNC_DB_PATH en start de console opnieuw.",
+                str(exc), "unreadable",
+            )
+        except StoreModeError as exc:
+            _problem = Unavailable(exc.nl, exc.en, "wrong_mode")
+        except ConfigError as exc:
+            _problem = Unavailable("De instellingen van de console zijn niet bruikbaar; zie het serverlog.",
+                                   "The console's settings cannot be used; see the server log.", "settings")
+            log.error("settings: %s", "; ".join(exc.problems))
+        if _problem is not None:
+            log.error("%s", _problem.en)
             raise _problem from None
         _connect_webhook(built)
         _services = built
@@ -115,9 +143,12 @@ def start() -> Services | None:
 
 
 def stop() -> None:
-    """Stop the scheduler (waiting for a running job) and close the database. Safe to call twice."""
-    global _services, _scheduler, _problem
+    """Stop the scheduler (waiting for a running job) and close the database; the next start decides the settings
+    again. Safe to call twice."""
+    global _services, _scheduler, _problem, _settings, _guard
     with _lock:
+        _settings = None
+        _guard = None
         if _scheduler is not None:
             _scheduler.shutdown()
             _scheduler = None
@@ -128,20 +159,23 @@ def stop() -> None:
 
 
 def health() -> dict[str, object]:
-    """What `/healthz` answers."""
+    """What `/healthz` answers: anyone may ask, so it says what kind of problem there is and nothing more (no path,
+    no process id, no exception text — those go to the server log)."""
     with _lock:
         running = _scheduler is not None and _scheduler.running
         db = "ok"
         if _problem is not None:
-            db = _problem.en
+            db = _problem.code
         elif _services is None:
             db = "not started"
         else:
             try:
-                _services.store.scalar("SELECT 1")
+                _services.store.scalar("SELECT max(version) FROM schema_version")
             except Exception as exc:  # report, never raise, from a health check
-                db = f"error: {type(exc).__name__}"
-        sandbox = _services.settings.sandbox if _services is not None else current_settings().sandbox
+                log.error("health check: the database does not answer: %s", exc)
+                db = "error"
+        sandbox = _services.settings.sandbox if _services is not None else (
+            _settings.sandbox if _settings is not None else None)
         jobs = len(_scheduler.jobs()) if running else 0
     return {
         "status": "ok" if db == "ok" and running else "error",

@@ -1,64 +1,191 @@
 """Who is using the console. Sandbox mode runs without sign-in (and says so). On real data: Streamlit's
-`st.login` when an OIDC provider is configured under `[auth]` in secrets.toml (roles from `[roles]`, e-mail →
-role, default finance); otherwise the configured users of `sync.users` with their hashed passwords."""
+`st.login` when an OIDC provider is configured under `[auth]` in secrets.toml (a role only for addresses listed
+under `[roles]`); otherwise the configured users of `sync.users` with their hashed passwords.
+
+It holds: attempts are throttled and locked out per user name and per client address (`sync.lockout`), and every
+failure, lockout and sign-in goes into the event log; an unknown name and a wrong password get the same answer
+after the same work; every rerun checks that the signed-in user still exists with the same role and password;
+settings that cannot be read close the console rather than open it. The page a visitor asked for (SnelStart's
+return link `/Koppelen?identity=…&ref=…`) is the page they land on once signed in. Whatever goes wrong before
+sign-in, a visitor sees one plain sentence; the details go to the server log.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import hashlib
+import json
+import logging
+from collections.abc import Mapping, Sequence
+from typing import NoReturn
 
 import streamlit as st
 
 from console import runtime
 from console.i18n import t
+from console.text import md
 from sync.access import ROLE_LABELS, ROLES, Actor
-from sync.users import authenticate, users_from
+from sync.config import ConfigError
+from sync.users import User, authenticate, users_from
+
+log = logging.getLogger("console.signin")
 
 _KEY = "actor"
+_PROOF = "actor-proof"  # which password hash the session was signed in with
+_NOTE = "signin-note"
 SANDBOX_ACTOR = Actor("sandbox", "support")
 
 
-def signed_in() -> Actor:
-    """The acting person, or a sign-in screen and `st.stop()`."""
+def signed_in(pages: Sequence[st.Page] = ()) -> Actor:
+    """The acting person, or a sign-in screen and `st.stop()`. `pages`: every page of the app, so the one asked
+    for in the address is kept while the visitor signs in."""
     if runtime.current_settings().sandbox:
         return SANDBOX_ACTOR
-    secrets = runtime.read_secrets() or {}
+    try:
+        return _signed_in(pages)
+    except Exception:  # a visitor who is not signed in sees no traceback, path or process id
+        log.exception("sign-in failed")
+        _forget()
+        _closed(pages, t("signin_unavailable"))
+
+
+def _signed_in(pages: Sequence[st.Page]) -> Actor:
+    try:
+        secrets = runtime.read_secrets()
+    except ConfigError as exc:  # fail closed: nobody is let in on settings nobody can read
+        log.error("sign-in closed: %s", "; ".join(exc.problems))
+        _forget()
+        _closed(pages, t("signin_unavailable"))
     if isinstance(secrets.get("auth"), Mapping):
-        return _oidc(secrets)
-    actor = st.session_state.get(_KEY)
-    if isinstance(actor, Actor):
+        return _oidc(secrets, pages)
+    users = users_from(secrets)
+    actor = _session(users)
+    if actor is not None:
         return actor
-    _password_form(secrets)
+    _password_form(users, pages)
+
+
+def _session(users: Mapping[str, User]) -> Actor | None:
+    """The session's user if they still exist with the same role and password; otherwise signed out."""
+    actor = st.session_state.get(_KEY)
+    if not isinstance(actor, Actor):
+        return None
+    user = users.get(actor.name)
+    if user is not None and user.role == actor.role and st.session_state.get(_PROOF) == _proof(user):
+        return actor
+    log.warning("session of %r ended: the user was removed or changed in secrets.toml", actor.name)
+    _forget()
+    st.session_state[_NOTE] = t("signin_changed")
+    return None
+
+
+def _proof(user: User) -> str:
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+
+
+def _forget() -> None:
+    for key in (_KEY, _PROOF):
+        st.session_state.pop(key, None)
+
+
+def _hold_page(pages: Sequence[st.Page]) -> None:
+    """Resolve the page in the address without running it: the address (page and query) stays as it is, so the
+    rerun after signing in opens that page."""
+    if pages:
+        st.navigation(list(pages), position="hidden")
+
+
+def _closed(pages: Sequence[st.Page], message: str) -> NoReturn:
+    _hold_page(pages)
+    st.title(t("signin_title"))
+    st.error(message)
     st.stop()
     raise AssertionError("unreachable")
 
 
-def _oidc(secrets: Mapping[str, object]) -> Actor:
+def _oidc(secrets: Mapping[str, object], pages: Sequence[st.Page]) -> Actor:
     if not st.user.is_logged_in:
+        _hold_page(pages)
         st.title(t("signin_title"))
         st.button(t("signin_oidc"), on_click=st.login, type="primary")
         st.stop()
-    email = str(st.user.get("email") or st.user.get("name") or "unknown")
-    roles = secrets.get("roles") if isinstance(secrets.get("roles"), Mapping) else {}
-    role = str(roles.get(email, "finance"))  # type: ignore[union-attr]
-    return Actor(email, role if role in ROLES else "finance")
+    email = str(st.user.get("email") or "")
+    roles = secrets.get("roles")
+    role = roles.get(email) if email and isinstance(roles, Mapping) else None
+    if role not in ROLES:  # a role only by explicit configuration: signing in with the provider is not enough
+        log.warning("OIDC sign-in without a configured role: %r", email)
+        _hold_page(pages)
+        st.title(t("signin_title"))
+        st.error(t("signin_no_role", email=email or "?"))
+        st.button(t("signout"), on_click=st.logout)
+        st.stop()
+    return Actor(email, str(role))
 
 
-def _password_form(secrets: Mapping[str, object]) -> None:
+def _client() -> str:
+    try:
+        return st.context.ip_address or "unknown"
+    except Exception:  # outside a browser session (tests)
+        return "unknown"
+
+
+def _password_form(users: Mapping[str, User], pages: Sequence[st.Page]) -> NoReturn:
+    _hold_page(pages)
     st.title(t("signin_title"))
-    users = users_from(secrets)
+    note = st.session_state.pop(_NOTE, None)
+    if note:
+        st.info(note)
     if not users:
+        log.error("sign-in closed: no users in secrets.toml")
         st.error(t("signin_no_users"))
-        return
+        st.stop()
     with st.form("signin"):
         name = st.text_input(t("signin_name"))
         password = st.text_input(t("signin_password"), type="password")
-        if st.form_submit_button(t("signin_button"), type="primary"):
-            actor = authenticate(users, name.strip(), password)
-            if actor is None:
-                st.error(t("signin_wrong"))
-            else:
-                st.session_state[_KEY] = actor
-                st.rerun()
+        submitted = st.form_submit_button(t("signin_button"), type="primary")
+    if submitted:
+        _attempt(users, name.strip(), password)
+    st.stop()
+    raise AssertionError("unreachable")
+
+
+def _attempt(users: Mapping[str, User], name: str, password: str) -> None:
+    guard, client = runtime.sign_in_guard(), _client()
+    refusal = guard.refusal(name, client)
+    if refusal is not None:  # not even checked: the same answer whether or not the password was right
+        if refusal.locked:
+            st.error(t("signin_locked", minutes=max(1, (refusal.seconds + 59) // 60)))
+        else:
+            st.error(t("signin_wait", seconds=refusal.seconds))
+        return
+    actor = authenticate(users, name, password)
+    if actor is None:
+        locked = guard.failed(name, client)
+        known = name if name in users else None  # an unknown name may be a password typed in the wrong field
+        _audit("sign_in_failed", {"name": known, "client": client}, known)
+        for kind in locked:
+            _audit("sign_in_locked", {"name": known, "client": client, "locked": kind}, known)
+        st.error(t("signin_wrong"))
+        return
+    guard.succeeded(name, client)
+    _audit("signed_in", {"client": client}, actor.name)
+    st.session_state[_KEY] = actor
+    st.session_state[_PROOF] = _proof(users[actor.name])
+    st.rerun()
+
+
+def _audit(kind: str, data: dict[str, object], actor: str | None) -> None:
+    """Sign-in events in the event log (`sync.events` words them); when the database is unavailable, in the server
+    log only."""
+    from sync.events import render
+
+    log.log(logging.INFO if kind == "signed_in" else logging.WARNING, "%s",
+            render({"kind": kind, "detail_json": json.dumps(data), "actor": actor}, "en"))
+    try:
+        from sync.store import history
+
+        history.log_event(runtime.services().store, kind, data=data, actor=actor)
+    except Exception as exc:  # never let auditing open or break the door
+        log.error("sign-in event not recorded: %s", exc)
 
 
 def sidebar(actor: Actor, lang: str) -> None:
@@ -66,9 +193,13 @@ def sidebar(actor: Actor, lang: str) -> None:
     if actor is SANDBOX_ACTOR:
         st.sidebar.caption(t("signin_sandbox"))
         return
-    st.sidebar.caption(f"{t('signin_as')} **{actor.name}** · {role}")
+    st.sidebar.caption(f"{t('signin_as')} **{md(actor.name)}** · {role}")
     if st.sidebar.button(t("signout")):
-        st.session_state.pop(_KEY, None)
-        if runtime.read_secrets() and isinstance((runtime.read_secrets() or {}).get("auth"), Mapping):
+        _forget()
+        try:
+            oidc = isinstance(runtime.read_secrets().get("auth"), Mapping)
+        except ConfigError:
+            oidc = False
+        if oidc:
             st.logout()
         st.rerun()

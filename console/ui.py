@@ -9,6 +9,7 @@ import streamlit as st
 
 from console import runtime, signin
 from console.i18n import current_lang, t
+from console.text import md
 from sync.access import Actor
 from sync.wiring import Services
 
@@ -18,7 +19,7 @@ def services() -> Services:
     try:
         return runtime.services()
     except runtime.Unavailable as exc:
-        st.error(exc.nl if current_lang() == "nl" else exc.en)
+        st.error(md(exc.nl if current_lang() == "nl" else exc.en))
         st.stop()
         raise  # st.stop() raises; this keeps type checkers honest
 

@@ -1,38 +1,73 @@
 """`python -m sync …`: everything the console does, for cron users, support and the tests.
 
-Sandbox by default, real services when configured. Human-readable progress on stderr, results on stdout,
-non-zero exit on failure. A database held by another process is one line, never a traceback.
+Sandbox by default, real services when configured — resolved exactly as the console does (environment, then
+`.streamlit/secrets.toml`) and validated before anything is opened. Human-readable progress on stderr, results on
+stdout, non-zero exit on failure. A wrong setting, a database held by another process, unreadable or of the other
+mode: one line each, never a traceback. However a command ends (done, failed, Ctrl-C, SIGTERM) its database is
+closed and the sandbox's state saved.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
-from sync.config import load_settings, mask
-from sync.store.db import StoreLockedError
+from sync.config import ConfigError, Settings, resolve_settings
+from sync.store.db import StoreLockedError, StoreUnreadableError
+from sync.store.mode import StoreModeError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 3
+KEY_VARIABLE = "SNELSTART_KOPPELSLEUTEL"  # `link` reads the key here (or from standard input), not from argv
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    os.umask(0o077)  # the database, its WAL, the sandbox's state and exports: the user's only
     parser = _parser()
     args = parser.parse_args(argv)
     if not getattr(args, "command", None):
         parser.print_help()
         return EXIT_USAGE
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _terminated) if main_thread else None
     try:
+        if args.command != "hash-password":  # the one command that needs no settings
+            args.settings = resolve_settings()
         return args.handler(args)
+    except ConfigError as exc:
+        _say(_t(args, "fout: de instellingen zijn niet bruikbaar:", "error: the settings cannot be used:"))
+        for problem in exc.problems:
+            _say(f"  {problem}")
+        return EXIT_USAGE
     except StoreLockedError as exc:
         holder = f"proces {exc.pid}" if exc.pid else "een ander proces"
-        print(_t(args, f"fout: de database {exc.path} is in gebruik door {holder}; stop dat of gebruik een andere "
-                 "SYNC_DB_PATH.", f"error: {exc}"), file=sys.stderr)
+        _say(_t(args, f"fout: de database {exc.path} is in gebruik door {holder}; stop dat of gebruik een andere "
+                "SYNC_DB_PATH.", f"error: {exc}"))
         return EXIT_LOCKED
+    except StoreUnreadableError as exc:
+        _say(_t(args, f"fout: de database {exc.path} is niet te lezen ({exc.reason}); zet een reservekopie terug of "
+                "gebruik een andere SYNC_DB_PATH.", f"error: {exc}"))
+        return EXIT_FAILED
+    except StoreModeError as exc:
+        _say(_t(args, f"fout: {exc.nl}", f"error: {exc.en}"))
+        return EXIT_FAILED
     except KeyboardInterrupt:
         return 130
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _terminated(signum: int, frame: object) -> None:
+    """SIGTERM ends the command like Ctrl-C: through every `finally`, so the database is closed and the sandbox's
+    state saved (a run left half-way is closed as interrupted by the next start)."""
+    raise KeyboardInterrupt
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -58,9 +93,12 @@ def _parser() -> argparse.ArgumentParser:
     _lang_option(p)
     p.set_defaults(handler=_cmd_check)
 
-    p = sub.add_parser("link", help="link an identity with a koppelsleutel (the paste fallback)")
+    p = sub.add_parser("link", help="link an identity with a koppelsleutel (the paste fallback)",
+                       description=f"The koppelsleutel (SnelStart › Koppelingen › Maatwerk) is read from "
+                                   f"{KEY_VARIABLE}, else from standard input (without echo on a terminal).")
     p.add_argument("--identity", type=int, required=True)
-    p.add_argument("--key", required=True, help="the koppelsleutel from SnelStart's Maatwerk tile")
+    p.add_argument("--key", help=f"the key itself (visible to other users in `ps` and kept in shell history: prefer "
+                                 f"{KEY_VARIABLE} or standard input)")
     p.add_argument("--start-date", type=date.fromisoformat)
     p.add_argument("--yes", action="store_true", help="also when the administration is linked to another identity")
     p.set_defaults(handler=_cmd_link)
@@ -96,10 +134,16 @@ def _t(args: argparse.Namespace, nl: str, en: str) -> str:
     return en if getattr(args, "lang", "nl") == "en" else nl
 
 
-def _services():
+@contextmanager
+def _services(args: argparse.Namespace) -> Iterator:  # -> Services
+    """The process's services, closed however the command ends (the sandbox's state is saved on close)."""
     from sync.wiring import build_services
 
-    return build_services(load_settings())
+    services = build_services(args.settings)
+    try:
+        yield services
+    finally:
+        services.close()
 
 
 def _say(text: str) -> None:
@@ -112,38 +156,38 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from sync.jobs.runner import STEP_LABELS, run_all, run_identity
     from sync.store import setup as setup_repo
 
-    services = _services()
-    _banner(services, args)
-    last: dict[int, str] = {}
-    lang = args.lang
+    with _services(args) as services:
+        _banner(services, args)
+        last: dict[int, str] = {}
+        lang = args.lang
 
-    def progress(identity_id: int, step: str, fraction: float) -> None:
-        if last.get(identity_id) != step:
-            last[identity_id] = step
-            _say(f"  [{identity_id}] {STEP_LABELS[step][1 if lang == 'en' else 0]}…")
+        def progress(identity_id: int, step: str, fraction: float) -> None:
+            if last.get(identity_id) != step:
+                last[identity_id] = step
+                _say(f"  [{identity_id}] {STEP_LABELS[step][1 if lang == 'en' else 0]}…")
 
-    try:
-        if args.identity is not None:
-            if setup_repo.get_link(services.store, args.identity) is None:
-                _say(_t(args, f"fout: identiteit {args.identity} is niet gekoppeld (zie `python -m sync status`).",
-                        f"error: identity {args.identity} is not linked (see `python -m sync status`)."))
-                return EXIT_FAILED
-            results = [run_identity(services, args.identity, trigger="cli",
-                                    progress=lambda s, f: progress(args.identity, s, f))]
-        else:
-            results = run_all(services, trigger="cli", progress=progress)
-    except AlreadyRunning:
-        _say(_t(args, "fout: er loopt al een synchronisatie.", "error: a sync is already running."))
-        return EXIT_FAILED
-    if not results:
-        _say(_t(args, "Geen gekoppelde identiteiten: koppel er eerst een (`python -m sync link …` of de console).",
-                "No linked identities: link one first (`python -m sync link …` or the console)."))
-        return EXIT_FAILED
-    for result in results:
-        name = setup_repo.identity_name(services.store, result.identity_id)
-        label = run_label(result.outcome, result.counts, lang)
-        print(f"{name} ({_t(args, 'identiteit', 'identity')} {result.identity_id}): {label} — {result.words(lang)}")
-    return EXIT_OK if all(r.outcome != "failed" for r in results) else EXIT_FAILED
+        try:
+            if args.identity is not None:
+                if setup_repo.get_link(services.store, args.identity) is None:
+                    _say(_t(args, f"fout: identiteit {args.identity} is niet gekoppeld (zie `python -m sync status`).",
+                            f"error: identity {args.identity} is not linked (see `python -m sync status`)."))
+                    return EXIT_FAILED
+                results = [run_identity(services, args.identity, trigger="cli",
+                                        progress=lambda s, f: progress(args.identity, s, f))]
+            else:
+                results = run_all(services, trigger="cli", progress=progress)
+        except AlreadyRunning:
+            _say(_t(args, "fout: er loopt al een synchronisatie.", "error: a sync is already running."))
+            return EXIT_FAILED
+        if not results:
+            _say(_t(args, "Geen gekoppelde identiteiten: koppel er eerst een (`python -m sync link …` of de console).",
+                    "No linked identities: link one first (`python -m sync link …` or the console)."))
+            return EXIT_FAILED
+        for result in results:
+            name = setup_repo.identity_name(services.store, result.identity_id)
+            label = run_label(result.outcome, result.counts, lang)
+            print(f"{name} ({_t(args, 'identiteit', 'identity')} {result.identity_id}): {label} — {result.words(lang)}")
+        return EXIT_OK if all(r.outcome != "failed" for r in results) else EXIT_FAILED
 
 
 def _cmd_dry_run(args: argparse.Namespace) -> int:
@@ -154,41 +198,41 @@ def _cmd_dry_run(args: argparse.Namespace) -> int:
     from sync.jobs.preview import preview_identity
     from sync.store import setup as setup_repo
 
-    services = _services()
-    _banner(services, args)
-    lang = args.lang
-    ids = [args.identity] if args.identity is not None else [link.identity_id for link in
-                                                              setup_repo.links(services.store)]
-    if not ids or any(setup_repo.get_link(services.store, i) is None for i in ids):
-        _say(_t(args, "fout: niets gekoppeld om een proefrun van te maken (zie `python -m sync status`).",
-                "error: nothing linked to dry-run (see `python -m sync status`)."))
-        return EXIT_FAILED
-    failed = False
-    for identity_id in ids:
-        try:
-            preview = preview_identity(services, identity_id, actor="cli")
-        except AlreadyRunning:
-            _say(_t(args, "fout: er loopt al een synchronisatie.", "error: a sync is already running."))
+    with _services(args) as services:
+        _banner(services, args)
+        lang = args.lang
+        ids = [args.identity] if args.identity is not None else [link.identity_id for link in
+                                                                  setup_repo.links(services.store)]
+        if not ids or any(setup_repo.get_link(services.store, i) is None for i in ids):
+            _say(_t(args, "fout: niets gekoppeld om een proefrun van te maken (zie `python -m sync status`).",
+                    "error: nothing linked to dry-run (see `python -m sync status`)."))
             return EXIT_FAILED
-        name = setup_repo.identity_name(services.store, identity_id)
-        print(f"== {name} ({_t(args, 'identiteit', 'identity')} {identity_id}) — "
-              f"{_t(args, 'proefrun, er is niets geschreven', 'dry run, nothing was written')}")
-        if preview.outcome == "failed":
-            print(f"  {pick(preview.reason, lang)}")
-            failed = True
-            continue
-        for decision in plan.DECISIONS:
-            lines = preview.of(decision)
-            print(f"  {DECISION_WORDS[decision][1 if lang == 'en' else 0]}: {fmt.count(len(lines), lang)}")
-            if decision in (plan.BLOCKED, plan.REFUSED):
-                for line in lines:
-                    print(f"    {line.number} {line.customer}: {pick(line.reasons, lang)}")
-        print(f"  {_t(args, 'Betalingen terug naar Gripp', 'Payments back to Gripp')}: "
-              f"{fmt.count(len(preview.payments), lang)}")
-        for payment in preview.payments:
-            print(f"    {payment.number} {payment.customer}: {fmt.money(payment.amount, lang)} "
-                  f"({fmt.day(payment.pay_date, lang)})")
-    return EXIT_FAILED if failed else EXIT_OK
+        failed = False
+        for identity_id in ids:
+            try:
+                preview = preview_identity(services, identity_id, actor="cli")
+            except AlreadyRunning:
+                _say(_t(args, "fout: er loopt al een synchronisatie.", "error: a sync is already running."))
+                return EXIT_FAILED
+            name = setup_repo.identity_name(services.store, identity_id)
+            print(f"== {name} ({_t(args, 'identiteit', 'identity')} {identity_id}) — "
+                  f"{_t(args, 'proefrun, er is niets geschreven', 'dry run, nothing was written')}")
+            if preview.outcome == "failed":
+                print(f"  {pick(preview.reason, lang)}")
+                failed = True
+                continue
+            for decision in plan.DECISIONS:
+                lines = preview.of(decision)
+                print(f"  {DECISION_WORDS[decision][1 if lang == 'en' else 0]}: {fmt.count(len(lines), lang)}")
+                if decision in (plan.BLOCKED, plan.REFUSED):
+                    for line in lines:
+                        print(f"    {line.number} {line.customer}: {pick(line.reasons, lang)}")
+            print(f"  {_t(args, 'Betalingen terug naar Gripp', 'Payments back to Gripp')}: "
+                  f"{fmt.count(len(preview.payments), lang)}")
+            for payment in preview.payments:
+                print(f"    {payment.number} {payment.customer}: {fmt.money(payment.amount, lang)} "
+                      f"({fmt.day(payment.pay_date, lang)})")
+        return EXIT_FAILED if failed else EXIT_OK
 
 
 DECISION_WORDS = {
@@ -209,117 +253,143 @@ def _cmd_status(args: argparse.Namespace) -> int:
     from sync.store import history, outbox
     from sync.store import setup as setup_repo
 
-    services = _services()
-    _banner(services, args)
-    lang = args.lang
-    for ident in setup_repo.identities(services.store):
-        if ident["linked"]:
-            linked = _t(args, f"→ {ident['administration_name']} (sleutel {ident['key_hint']}, {ident['health']})",
-                        f"→ {ident['administration_name']} (key {ident['key_hint']}, {ident['health']})")
-        else:
-            linked = _t(args, "niet gekoppeld", "not linked")
-        print(f"{ident['identity_id']:>4}  {ident['name']}  {linked}")
-        if ident["linked"]:
-            counts = outbox.counts(services.store, ident["identity_id"])
-            shown = ", ".join(f"{STATE_WORDS.get(k, (k, k))[1 if lang == 'en' else 0]} {fmt.count(v, lang)}"
-                              for k, v in sorted(counts.items()))
-            print(f"      {_t(args, 'boekingen', 'bookings')}: {shown or _t(args, 'nog geen', 'none yet')}")
-            last = history.last_run(services.store, ident["identity_id"])
-            if last:
-                import json
-
-                counts_of = json.loads(last["counts_json"]) if last.get("counts_json") else {}
-                when = fmt.moment(last["started_at"], lang)
-                print(f"      {_t(args, 'laatste synchronisatie', 'last sync')}: {when} "
-                      f"{run_label(last['outcome'], counts_of, lang)}")
+    with _services(args) as services:
+        _banner(services, args)
+        lang = args.lang
+        for ident in setup_repo.identities(services.store):
+            if ident["linked"]:
+                linked = _t(args, f"→ {ident['administration_name']} (sleutel {ident['key_hint']}, {ident['health']})",
+                            f"→ {ident['administration_name']} (key {ident['key_hint']}, {ident['health']})")
             else:
-                print(f"      {_t(args, 'laatste synchronisatie: nog nooit', 'last sync: never')}")
-    for alert in history.open_alerts(services.store):
-        print(f"{_t(args, 'MELDING', 'ALERT')} {fmt.moment(alert['raised_at'], lang)}: "
-              f"{alert['message_en' if lang == 'en' else 'message_nl']}")
-    return EXIT_OK
+                linked = _t(args, "niet gekoppeld", "not linked")
+            print(f"{ident['identity_id']:>4}  {ident['name']}  {linked}")
+            if ident["linked"]:
+                counts = outbox.counts(services.store, ident["identity_id"])
+                shown = ", ".join(f"{STATE_WORDS.get(k, (k, k))[1 if lang == 'en' else 0]} {fmt.count(v, lang)}"
+                                  for k, v in sorted(counts.items()))
+                print(f"      {_t(args, 'boekingen', 'bookings')}: {shown or _t(args, 'nog geen', 'none yet')}")
+                last = history.last_run(services.store, ident["identity_id"])
+                if last:
+                    import json
+
+                    counts_of = json.loads(last["counts_json"]) if last.get("counts_json") else {}
+                    when = fmt.moment(last["started_at"], lang)
+                    why = ""
+                    if last["outcome"] == "failed" and last.get("message"):  # e.g. interrupted by a kill
+                        from sync.events import pick
+
+                        try:
+                            why = f" ({pick(json.loads(last['message']), lang)})"
+                        except ValueError:
+                            why = f" ({last['message']})"
+                    print(f"      {_t(args, 'laatste synchronisatie', 'last sync')}: {when} "
+                          f"{run_label(last['outcome'], counts_of, lang)}{why}")
+                else:
+                    print(f"      {_t(args, 'laatste synchronisatie: nog nooit', 'last sync: never')}")
+        for alert in history.open_alerts(services.store):
+            print(f"{_t(args, 'MELDING', 'ALERT')} {fmt.moment(alert['raised_at'], lang)}: "
+                  f"{alert['message_en' if lang == 'en' else 'message_nl']}")
+        return EXIT_OK
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
     from sync.checks import run_checks
     from sync.store import setup as setup_repo
 
-    services = _services()
-    _banner(services, args)
-    identities = [args.identity] if args.identity is not None else [
-        link.identity_id for link in setup_repo.links(services.store)]
-    failed = False
-    for identity_id in identities:
-        print(f"== {setup_repo.identity_name(services.store, identity_id)} "
-              f"({_t(args, 'identiteit', 'identity')} {identity_id})")
-        for result in run_checks(services, identity_id):
-            status = CHECK_WORDS[result.status][1 if args.lang == "en" else 0]
-            print(f"  [{status:12}] {result.title(args.lang)}: {result.explanation(args.lang)}")
-            if result.status != "pass" and result.fix(args.lang):
-                print(f"            → {result.fix(args.lang)}")
-            failed |= result.status == "fail"
-    return EXIT_FAILED if failed else EXIT_OK
+    with _services(args) as services:
+        _banner(services, args)
+        identities = [args.identity] if args.identity is not None else [
+            link.identity_id for link in setup_repo.links(services.store)]
+        failed = False
+        for identity_id in identities:
+            print(f"== {setup_repo.identity_name(services.store, identity_id)} "
+                  f"({_t(args, 'identiteit', 'identity')} {identity_id})")
+            for result in run_checks(services, identity_id):
+                status = CHECK_WORDS[result.status][1 if args.lang == "en" else 0]
+                print(f"  [{status:12}] {result.title(args.lang)}: {result.explanation(args.lang)}")
+                if result.status != "pass" and result.fix(args.lang):
+                    print(f"            → {result.fix(args.lang)}")
+                failed |= result.status == "fail"
+        return EXIT_FAILED if failed else EXIT_OK
+
+
+def _koppelsleutel(args: argparse.Namespace) -> str:
+    """`--key`, else the environment variable, else standard input (without echo on a terminal)."""
+    if args.key:
+        _say(_t(args, f"let op: een sleutel achter --key is zichtbaar in `ps` en de shellgeschiedenis; gebruik "
+                f"voortaan {KEY_VARIABLE} of standaardinvoer.",
+                f"warning: a key given with --key is visible in `ps` and shell history; use {KEY_VARIABLE} or "
+                "standard input next time."))
+        return args.key
+    if os.environ.get(KEY_VARIABLE, "").strip():
+        return os.environ[KEY_VARIABLE]
+    if sys.stdin.isatty():
+        import getpass
+
+        return getpass.getpass("Koppelsleutel: ")
+    return sys.stdin.read()
 
 
 def _cmd_link(args: argparse.Namespace) -> int:
     from sync.linking import LinkError, link_with_key, verify_key
 
-    services = _services()
-    _banner(services, args)
-    try:
-        verified = verify_key(services, args.key)
-        admin = f"'{verified.administration_name}' ({verified.administration_id})"
-        print(_t(args, f"De sleutel opent administratie {admin}.", f"The key opens administration {admin}."))
-        if verified.other_identities and not args.yes:
-            _say(_t(args, f"fout: die administratie is al gekoppeld aan identiteit {verified.other_identities}; "
-                    "geef --yes om hem ook hier te koppelen.",
-                    f"error: that administration is already linked to identity {verified.other_identities}; "
-                    "pass --yes to link it here too."))
+    key = _koppelsleutel(args)
+    with _services(args) as services:
+        _banner(services, args)
+        try:
+            verified = verify_key(services, key)
+            admin = f"'{verified.administration_name}' ({verified.administration_id})"
+            print(_t(args, f"De sleutel opent administratie {admin}.", f"The key opens administration {admin}."))
+            if verified.other_identities and not args.yes:
+                _say(_t(args, f"fout: die administratie is al gekoppeld aan identiteit {verified.other_identities}; "
+                        "geef --yes om hem ook hier te koppelen.",
+                        f"error: that administration is already linked to identity {verified.other_identities}; "
+                        "pass --yes to link it here too."))
+                return EXIT_FAILED
+            link_with_key(services, args.identity, key, start_date=args.start_date, actor="cli",
+                          confirm_shared=args.yes)
+        except LinkError as exc:
+            _say(_t(args, f"fout: {exc.nl}", f"error: {exc.en}"))
             return EXIT_FAILED
-        link_with_key(services, args.identity, args.key, start_date=args.start_date, actor="cli",
-                      confirm_shared=args.yes)
-    except LinkError as exc:
-        _say(_t(args, f"fout: {exc.nl}", f"error: {exc.en}"))
-        return EXIT_FAILED
-    print(_t(args, f"Identiteit {args.identity} gekoppeld (sleutel {mask(args.key)}).",
-             f"Identity {args.identity} linked (key {mask(args.key)})."))
-    return EXIT_OK
+        print(_t(args, f"Identiteit {args.identity} gekoppeld (sleutel {verified.key_hint}).",
+                 f"Identity {args.identity} linked (key {verified.key_hint})."))
+        return EXIT_OK
 
 
 def _cmd_unlink(args: argparse.Namespace) -> int:
     from sync.linking import unlink
 
-    services = _services()
-    if not unlink(services, args.identity, actor="cli"):
-        _say(_t(args, f"fout: identiteit {args.identity} was niet gekoppeld.",
-                f"error: identity {args.identity} was not linked."))
-        return EXIT_FAILED
-    print(_t(args, f"Identiteit {args.identity} ontkoppeld.", f"Identity {args.identity} unlinked."))
-    return EXIT_OK
+    with _services(args) as services:
+        if not unlink(services, args.identity, actor="cli"):
+            _say(_t(args, f"fout: identiteit {args.identity} was niet gekoppeld.",
+                    f"error: identity {args.identity} was not linked."))
+            return EXIT_FAILED
+        print(_t(args, f"Identiteit {args.identity} ontkoppeld.", f"Identity {args.identity} unlinked."))
+        return EXIT_OK
 
 
 def _cmd_mappings_export(args: argparse.Namespace) -> int:
     from sync.jobs.mappings_io import export_csv
 
-    services = _services()
-    n = export_csv(services.store, args.file)
-    print(_t(args, f"{n} koppelingen geschreven naar {args.file}", f"{n} mappings written to {args.file}"))
-    return EXIT_OK
+    with _services(args) as services:
+        n = export_csv(services.store, args.file)
+        print(_t(args, f"{n} koppelingen geschreven naar {args.file}", f"{n} mappings written to {args.file}"))
+        return EXIT_OK
 
 
 def _cmd_mappings_import(args: argparse.Namespace) -> int:
     from sync.jobs.mappings_io import MappingImportError, import_csv
 
-    services = _services()
-    try:
-        n = import_csv(services.store, args.file, actor="cli")
-    except MappingImportError as exc:
-        _say(_t(args, "fout: niets ingelezen:", "error: nothing imported:"))
-        for problem in exc.problems:
-            _say(f"  {problem}")
-        return EXIT_FAILED
-    print(_t(args, f"{n} koppelingen ingelezen uit {args.file}", f"{n} mappings imported from {args.file}"))
-    return EXIT_OK
+    with _services(args) as services:
+        try:
+            n = import_csv(services.store, args.file, actor="cli")
+        except MappingImportError as exc:
+            _say(_t(args, "fout: niets ingelezen:", "error: nothing imported:"))
+            for problem in exc.problems:
+                _say(f"  {problem}")
+            return EXIT_FAILED
+        print(_t(args, f"{n} koppelingen ingelezen uit {args.file}", f"{n} mappings imported from {args.file}"))
+        return EXIT_OK
 
 
 def _cmd_hash_password(args: argparse.Namespace) -> int:
@@ -337,25 +407,30 @@ def _cmd_hash_password(args: argparse.Namespace) -> int:
 
 
 def _cmd_reset_sandbox(args: argparse.Namespace) -> int:
-    settings = load_settings()
+    settings: Settings = args.settings
     if not settings.sandbox:
         _say(_t(args, "fout: reset-sandbox werkt alleen in de sandbox (zonder Gripp/SnelStart-instellingen).",
                 "error: reset-sandbox only works in sandbox mode (no Gripp/SnelStart settings)."))
         return EXIT_FAILED
     from sync.sandbox.seed import reset
+    from sync.store import mode as store_mode
+    from sync.store.db import Store
+    from sync.wiring import opens_with_sandbox_key
 
-    for path in (settings.db_path, settings.db_path.with_suffix(settings.db_path.suffix + ".wal")):
-        if path.exists():
-            from sync.store.db import Store
-
-            Store(settings.db_path).close()  # raises StoreLockedError when the console holds it
-            path.unlink()
+    if settings.db_path.exists():
+        store = Store(settings.db_path)  # raises when the console holds it or the file is unreadable
+        try:  # only the sandbox's own file is wiped: a real one (or one that does not say) is refused
+            store_mode.claim(store, store_mode.SANDBOX, legacy_sandbox=lambda: opens_with_sandbox_key(store, settings))
+        finally:
+            store.close()
+    for path in (settings.db_path, settings.db_path.with_name(settings.db_path.name + ".wal")):
+        path.unlink(missing_ok=True)
     reset(settings.sandbox_state_path)
-    services = _services()
-    n = services.store.scalar("SELECT count(*) FROM links")
-    print(_t(args, f"Sandbox opnieuw gevuld: {n} gekoppelde identiteiten, nieuwe database in {settings.db_path}.",
-             f"Sandbox reseeded: {n} linked identities, fresh database at {settings.db_path}."))
-    return EXIT_OK
+    with _services(args) as services:
+        n = services.store.scalar("SELECT count(*) FROM links")
+        print(_t(args, f"Sandbox opnieuw gevuld: {n} gekoppelde identiteiten, nieuwe database in {settings.db_path}.",
+                 f"Sandbox reseeded: {n} linked identities, fresh database at {settings.db_path}."))
+        return EXIT_OK
 
 
 STATE_WORDS = {  # the outbox's states (sync.store.outbox) as people say them

@@ -1,19 +1,28 @@
-"""Settings, read from environment variables (and, for the console, `.streamlit/secrets.toml`).
+"""Settings: one resolution for the console and the command line, decided and validated once at start.
 
-With no Gripp or SnelStart setting at all, everything runs in sandbox mode against the built-in simulators.
+Every setting is looked up in the environment first, then in `.streamlit/secrets.toml` (the working directory's,
+else the project's); empty counts as unset. With no Gripp or SnelStart setting at all, everything runs in sandbox
+mode against the built-in simulators. Wrong values are refused at start with one line per value (`ConfigError`),
+never discovered later as an outage or a traceback. New settings (and, later, one set per account) belong here.
 """
 
 from __future__ import annotations
 
 import os
+import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+
+from sync.snelstart.constants import TIER_ALIASES, TIERS
 from sync.snelstart.constants import tier as snelstart_tier
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA_DIR = PROJECT_ROOT / "data"
+SECRETS_FILE = Path(".streamlit") / "secrets.toml"
 
 # The names operators and scripts rely on (documented in README.md).
 SETTING_NAMES = (
@@ -31,6 +40,10 @@ SETTING_NAMES = (
 )
 # Any of these set means "real services": sandbox mode is only for a machine with none of them.
 _SERVICE_SETTINGS = SETTING_NAMES[:7]
+_URL_SETTINGS = ("GRIPP_API_URL", "SNELSTART_API_URL", "SNELSTART_AUTH_URL", "SNELSTART_WEB_URL", "CONSOLE_PUBLIC_URL")
+# Real services cannot work without these; saying so at start beats a failure on the first sync.
+_REQUIRED_FOR_REAL = ("GRIPP_API_TOKEN", "SNELSTART_SUBSCRIPTION_KEY", "SYNC_SECRET_KEY")
+MIN_SECRET_KEY_LENGTH = 16
 
 REAL_DEFAULTS = {
     "GRIPP_API_URL": "https://api.gripp.com/public/api3.php",
@@ -45,6 +58,14 @@ SANDBOX_PREFIX = "/sandbox"
 SANDBOX_GRIPP_TOKEN = "sandbox-gripp-token-0001"
 SANDBOX_SUBSCRIPTION_KEY = "sandbox-subscription-key-0001"
 SANDBOX_APP_SHORT_NAME = "gripp-sandbox"
+
+
+class ConfigError(ValueError):
+    """The settings cannot be used; `problems` has one line per wrong value, for the operator."""
+
+    def __init__(self, problems: list[str] | tuple[str, ...]) -> None:
+        self.problems = tuple(problems)
+        super().__init__("\n".join(self.problems))
 
 
 @dataclass(frozen=True)
@@ -78,18 +99,119 @@ class Settings:
         )
 
 
+class _Given(BaseModel):
+    """The values as given (environment over secrets.toml), checked one by one; None is unset."""
+
+    model_config = ConfigDict(frozen=True)
+
+    GRIPP_API_URL: str | None = None
+    GRIPP_API_TOKEN: str | None = None
+    SNELSTART_API_URL: str | None = None
+    SNELSTART_AUTH_URL: str | None = None
+    SNELSTART_SUBSCRIPTION_KEY: str | None = None
+    SNELSTART_WEB_URL: str | None = None
+    SNELSTART_APP_SHORT_NAME: str | None = None
+    CONSOLE_PUBLIC_URL: str | None = None
+    SYNC_DB_PATH: str | None = None
+    SYNC_SECRET_KEY: str | None = None
+    SNELSTART_TIER: str | None = None
+
+    @field_validator(*_URL_SETTINGS)
+    @classmethod
+    def _web_address(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in value):
+            raise ValueError(f"{value!r} is not a web address; give the full address, starting with https://")
+        return value
+
+    @field_validator("SNELSTART_TIER")
+    @classmethod
+    def _known_tier(cls, value: str | None) -> str | None:
+        if value is not None and value.strip().lower() not in {*TIERS, *TIER_ALIASES} - {"sandbox"}:
+            raise ValueError(f"{value!r} is not a SnelStart tier; use test or production")
+        return value
+
+    @field_validator("SYNC_DB_PATH")
+    @classmethod
+    def _database_file(cls, value: str | None) -> str | None:
+        if value is not None and Path(value).expanduser().is_dir():
+            raise ValueError(f"{value!r} is a folder; give the path of the database file, e.g. data/sync.duckdb")
+        return value
+
+    @field_validator("SYNC_SECRET_KEY")
+    @classmethod
+    def _long_enough(cls, value: str | None) -> str | None:
+        if value is not None and len(value) < MIN_SECRET_KEY_LENGTH:
+            raise ValueError(f"too short to protect the stored keys; use at least {MIN_SECRET_KEY_LENGTH} "
+                             "characters (a Fernet key or a long passphrase)")
+        return value
+
+
+
+def _problems(error: ValidationError) -> list[str]:
+    lines = []
+    for item in error.errors():
+        reason = str(item.get("ctx", {}).get("error") or item["msg"])
+        name = ".".join(str(part) for part in item["loc"])
+        lines.append(f"{name}: {reason}" if name else reason)
+    return lines
+
+
+def secrets_file() -> Path | None:
+    """The `.streamlit/secrets.toml` in use: the working directory's, else the project's (where `make run` runs)."""
+    for folder in (Path.cwd(), PROJECT_ROOT):
+        path = folder / SECRETS_FILE
+        if path.is_file():
+            return path
+    return None
+
+
+def read_secrets(path: Path | None = None) -> dict[str, object]:
+    """The secrets file's values ({} when there is none). A file that cannot be read or parsed is a
+    `ConfigError` naming the file and the line, never a traceback."""
+    path = path or secrets_file()
+    if path is None:
+        return {}
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        return {}
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError([f"{path}: not valid TOML ({exc})"]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError([f"{path}: cannot be read ({getattr(exc, 'strerror', None) or exc})"]) from None
+
+
+def resolve_settings(env: Mapping[str, str] | None = None, secrets_path: Path | None = None) -> Settings:
+    """The settings of this process: environment first, then secrets.toml. Raises `ConfigError`."""
+    return load_settings(env, read_secrets(secrets_path))
+
+
 def load_settings(env: Mapping[str, str] | None = None, secrets: Mapping[str, object] | None = None) -> Settings:
-    """Environment variables win over secrets.toml values; unset means default."""
+    """Environment variables win over secrets.toml values; unset means default. Raises `ConfigError`."""
     env = dict(os.environ if env is None else env)
     merged: dict[str, str] = {}
     for name in SETTING_NAMES:
         value = env.get(name)
         if value in (None, "") and secrets is not None and secrets.get(name) not in (None, ""):
-            value = str(secrets.get(name))
-        if value not in (None, ""):
+            value = secrets.get(name)
+        if value not in (None, "") and str(value).strip():
             merged[name] = str(value).strip()
-
     sandbox = not any(name in merged for name in _SERVICE_SETTINGS)
+    problems: list[str] = []
+    try:
+        _Given(**merged)
+    except ValidationError as exc:
+        problems += _problems(exc)
+    if not sandbox:
+        problems += [f"{name}: not set; real services (Gripp or SnelStart settings are given) need it"
+                     for name in _REQUIRED_FOR_REAL if name not in merged]
+    if problems:
+        raise ConfigError(problems)
+
     public = merged.get("CONSOLE_PUBLIC_URL", "http://localhost:8501").rstrip("/")
     db_path = Path(merged.get("SYNC_DB_PATH", str(DEFAULT_DATA_DIR / "sync.duckdb"))).expanduser()
 

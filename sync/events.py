@@ -117,6 +117,24 @@ WEBHOOK_REFUSALS: dict[str, tuple[str, str]] = {
                    "SnelStart reported a removed link that does not exist here (any more)."),
 }
 
+def _sign_in(data: dict[str, Any], lang: str) -> str:
+    """Failed and locked sign-ins: the name only when it is a configured user (a typo may be a password)."""
+    name, client, locked = data.get("name"), data.get("client", "?"), data.get("locked")
+    if lang == "en":
+        who = f"as ‘{name}’" if name else "with an unknown user name"
+        if locked == "user":
+            return f"Too many failed attempts: signing in {who} is locked for a while."
+        if locked == "client":
+            return f"Too many failed attempts: signing in from {client} is locked for a while."
+        return f"Failed sign-in {who} from {client}."
+    who = f"als ‘{name}’" if name else "met een onbekende gebruikersnaam"
+    if locked == "user":
+        return f"Te veel mislukte pogingen: aanmelden {who} is tijdelijk geblokkeerd."
+    if locked == "client":
+        return f"Te veel mislukte pogingen: aanmelden vanaf {client} is tijdelijk geblokkeerd."
+    return f"Mislukte aanmelding {who} vanaf {client}."
+
+
 KINDS: dict[str, Kind] = {
     # -- the push ------------------------------------------------------------------------------------------------
     "booked": Kind("info", ("Geboekt", "Booked"),
@@ -216,6 +234,11 @@ KINDS: dict[str, Kind] = {
                                       "De koppeling is in SnelStart verwijderd voordat hij was bevestigd.",
                                       "The link was removed in SnelStart before it was confirmed."),
     "webhook_refused": Kind("warning", ("Koppeling", "Link"), words=_webhook_refused),
+    # -- sign-in (console/signin.py) -----------------------------------------------------------------------------
+    "sign_in_failed": Kind("warning", ("Aanmelden", "Sign-in"), words=_sign_in),
+    "sign_in_locked": Kind("warning", ("Aanmelden", "Sign-in"), words=_sign_in),
+    "signed_in": Kind("info", ("Aanmelden", "Sign-in"), "{actor} aangemeld vanaf {client}.",
+                      "{actor} signed in from {client}."),
 }
 
 # Alerts for failed automatic runs are data too.

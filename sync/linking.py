@@ -28,6 +28,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
+from sync import json_limits
 from sync.access import Actor, authorize
 from sync.config import Settings
 from sync.dates import AMSTERDAM, now_amsterdam
@@ -60,7 +61,8 @@ MAX_WEBHOOK_BYTES = 64 * 1024
 WEBHOOK_ACTOR = "snelstart-webhook"
 
 # Outcomes on link_requests.
-RECEIVED, LINKED, REGENERATED, DELETED, SUPERSEDED = "received", "linked", "regenerated", "deleted", "superseded"
+RECEIVED, LINKED, REGENERATED, DELETED, SUPERSEDED, EXPIRED = (
+    "received", "linked", "regenerated", "deleted", "superseded", "expired")
 
 # Check-then-write of link requests (webhook, confirm) happens under this lock, so a replayed or concurrent
 # delivery can never use one referenceKey twice. Verification (network) happens outside it.
@@ -69,7 +71,7 @@ _requests_lock = threading.Lock()
 
 class LinkError(Exception):
     """A link could not be made or changed; `nl`/`en` say why in plain words, `code` is for callers:
-    invalid | rejected | unavailable | shared | unknown_identity | not_pending."""
+    invalid | rejected | unavailable | shared | unknown_identity | not_pending | expired."""
 
     def __init__(self, nl: str, en: str, *, code: str = "invalid") -> None:
         super().__init__(en)
@@ -527,8 +529,8 @@ def _parse_webhook(payload: Any) -> tuple[str, str, str] | WebhookResult:
         if len(payload) > MAX_WEBHOOK_BYTES:
             return _refuse(413, "too_large", "The body is too large.")
         try:
-            payload = json.loads(payload)
-        except (ValueError, UnicodeDecodeError):
+            payload = json_limits.loads(payload)  # nesting bounded: SnelStart sends one flat object
+        except ValueError:  # includes UnicodeDecodeError and JSONDecodeError
             return _refuse(400, "malformed", "The body is not JSON.")
     if not isinstance(payload, dict):
         return _refuse(400, "malformed", "The body must be a JSON object.")
@@ -701,8 +703,8 @@ def pending_activation(services: Services, identity_id: int) -> dict | None:
     """The latest key SnelStart delivered for the identity that the user has not saved yet."""
     row = _from_row(services.store.one(
         f"""SELECT {_REQUEST_COLUMNS} FROM link_requests WHERE identity_id = ? AND key_enc IS NOT NULL
-              AND received_at IS NOT NULL AND used_at IS NULL ORDER BY received_at DESC LIMIT 1""",
-        [identity_id],
+              AND received_at IS NOT NULL AND used_at IS NULL AND expires_at > ? ORDER BY received_at DESC LIMIT 1""",
+        [identity_id, now_amsterdam()],
     ))
     if row is None:
         return None
@@ -733,6 +735,17 @@ def confirm_activation(services: Services, identity_id: int, reference_key: str,
             "No delivered koppelsleutel is waiting for this identity (already saved, or SnelStart did not deliver "
             "it). Start linking again.",
             code="not_pending",
+        )
+    if _expired(row, now_amsterdam()):  # a delivered key is only good for as long as its request
+        with _requests_lock, store.transaction():
+            store.execute("UPDATE link_requests SET key_enc = NULL, used_at = ?, outcome = ? WHERE reference_key = ? "
+                          "AND used_at IS NULL", [now_amsterdam(), EXPIRED, reference_key])
+        raise LinkError(
+            "Dit koppelverzoek is verlopen; de ontvangen koppelsleutel is niet opgeslagen. Start het koppelen opnieuw "
+            "met ‘Maatwerk key ophalen’.",
+            "This link request has expired; the delivered koppelsleutel was not saved. Start linking again with "
+            "‘Maatwerk key ophalen’.",
+            code="expired",
         )
     key = services.vault.decrypt(row["key_enc"])
     verified = verify_key(services, key, for_identity=identity_id)

@@ -1,11 +1,20 @@
-"""Console users when no OIDC provider is configured: names with bcrypt-hashed passwords and a role, from
+"""Console users when no OIDC provider is configured: names with hashed passwords and a role, from
 `.streamlit/secrets.toml` (`[users.NAME] password_hash = "…", role = "support"|"finance"`).
 
 `python -m sync hash-password` prints a hash to paste there; passwords are never stored or logged in clear.
+bcrypt reads at most 72 bytes, so a password is first reduced to its SHA-256 (base64, 44 bytes): every byte of a
+long password counts, and nothing raises. Those hashes start with `bcrypt-sha256$`; plain bcrypt hashes (`$2b$…`,
+made before) still work, as bcrypt always read them: the first 72 bytes.
+
+An unknown name costs the same bcrypt work as a wrong password (a dummy hash of the same cost), and both get the
+same answer: nobody learns which names exist.
 """
 
 from __future__ import annotations
 
+import base64
+import functools
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -13,12 +22,20 @@ import bcrypt
 
 from sync.access import ROLES, Actor
 
+PREHASHED = "bcrypt-sha256$"
+BCRYPT_MAX_BYTES = 72
+DEFAULT_COST = 12
+
 
 @dataclass(frozen=True)
 class User:
     name: str
     password_hash: str
     role: str
+
+    @property
+    def cost(self) -> int:
+        return _cost(self.password_hash)
 
 
 def users_from(secrets: Mapping[str, object]) -> dict[str, User]:
@@ -30,23 +47,46 @@ def users_from(secrets: Mapping[str, object]) -> dict[str, User]:
         if not isinstance(entry, Mapping):
             continue
         role, password_hash = str(entry.get("role", "")), str(entry.get("password_hash", ""))
-        if role in ROLES and password_hash.startswith("$2"):
+        if role in ROLES and _cost(password_hash):
             found[str(name)] = User(str(name), password_hash, role)
     return found
 
 
-_DUMMY_HASH = bcrypt.hashpw(b"equaliser", bcrypt.gensalt())
-
-
 def hash_password(password: str) -> str:
-    return bcrypt.hashpw(password.encode(), bcrypt.gensalt()).decode()
+    return PREHASHED + bcrypt.hashpw(_prehash(password), bcrypt.gensalt(DEFAULT_COST)).decode()
+
+
+def verify_password(password: str, password_hash: str) -> bool:
+    """Does `password` match the stored hash (either kind)? Never raises for any password."""
+    if password_hash.startswith(PREHASHED):
+        return bcrypt.checkpw(_prehash(password), password_hash[len(PREHASHED):].encode())
+    return bcrypt.checkpw(password.encode()[:BCRYPT_MAX_BYTES], password_hash.encode())
 
 
 def authenticate(users: Mapping[str, User], name: str, password: str) -> Actor | None:
     user = users.get(name)
     if user is None:
-        bcrypt.checkpw(b"timing", _DUMMY_HASH)  # the same work whether or not the name exists
+        cost = max((u.cost for u in users.values()), default=DEFAULT_COST)
+        verify_password(password, _dummy_hash(cost))  # the same work whether or not the name exists
         return None
-    if bcrypt.checkpw(password.encode(), user.password_hash.encode()):
+    if verify_password(password, user.password_hash):
         return Actor(user.name, user.role)
     return None
+
+
+def _prehash(password: str) -> bytes:
+    # base64 because bcrypt stops at a NUL byte, which a raw digest may contain.
+    return base64.b64encode(hashlib.sha256(password.encode()).digest())
+
+
+def _cost(password_hash: str) -> int:
+    """The bcrypt cost of a stored hash; 0 when it is not a bcrypt hash at all."""
+    parts = password_hash.removeprefix(PREHASHED).split("$")
+    if len(parts) == 4 and parts[0] == "" and parts[1] in ("2a", "2b", "2y") and parts[2].isdigit():
+        return int(parts[2]) if 4 <= int(parts[2]) <= 31 else 0
+    return 0
+
+
+@functools.cache
+def _dummy_hash(cost: int) -> str:
+    return PREHASHED + bcrypt.hashpw(b"no such user", bcrypt.gensalt(cost)).decode()

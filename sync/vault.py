@@ -59,7 +59,11 @@ def vault_for(settings: Settings) -> Vault:
         return Vault(settings.secret_key)
     if not settings.sandbox:
         raise VaultError("SYNC_SECRET_KEY is not set: it is required to store keys when not in sandbox mode.")
-    return Vault(_sandbox_key(settings.data_dir / "sandbox-secret.key"))
+    return Vault(_sandbox_key(sandbox_key_file(settings)))
+
+
+def sandbox_key_file(settings: Settings) -> Path:
+    return settings.data_dir / "sandbox-secret.key"
 
 
 def _sandbox_key(path: Path) -> str:

@@ -11,12 +11,14 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from sync.config import Settings, load_settings
+from sync.config import Settings, resolve_settings
 from sync.gripp.client import GrippClient
 from sync.snelstart.client import SnelStartClient
+from sync.store import history
+from sync.store import mode as store_mode
 from sync.store import setup as setup_repo
 from sync.store.db import Store
-from sync.vault import Vault, vault_for
+from sync.vault import Vault, VaultError, sandbox_key_file, vault_for
 
 
 @dataclass
@@ -93,19 +95,48 @@ class Services:
 
 def build_services(settings: Settings | None = None, *, store: Store | None = None, sandbox: object | None = None,
                    sleep: Callable[[float], None] = time.sleep) -> Services:
-    """Real services when configured; otherwise the sandbox (loaded from disk, seeded on first use)."""
-    settings = settings or load_settings()
+    """Real services when configured; otherwise the sandbox (loaded from disk, seeded on first use).
+
+    The process that builds its services owns the database: the file must be of this mode (`StoreModeError`),
+    and runs another process left 'running' (it was killed) are closed as interrupted."""
+    settings = settings or resolve_settings()
+    own_store = store is None
     store = store or Store(settings.db_path)
-    vault = vault_for(settings)
-    transport = None
-    if settings.sandbox:
-        if sandbox is None:
-            sandbox = open_sandbox(settings)
-        transport = sandbox.transport()  # type: ignore[attr-defined]
-    services = Services(settings=settings, store=store, vault=vault, sandbox=sandbox, transport=transport, sleep=sleep)
-    if settings.sandbox:
-        bootstrap_sandbox_setup(services)
+    try:
+        store_mode.claim(store, store_mode.SANDBOX if settings.sandbox else store_mode.REAL,
+                         legacy_sandbox=lambda: opens_with_sandbox_key(store, settings))
+        history.close_interrupted_runs(store)
+        vault = vault_for(settings)
+        transport = None
+        if settings.sandbox:
+            if sandbox is None:
+                sandbox = open_sandbox(settings)
+            transport = sandbox.transport()  # type: ignore[attr-defined]
+        services = Services(settings=settings, store=store, vault=vault, sandbox=sandbox, transport=transport,
+                            sleep=sleep)
+        if settings.sandbox:
+            bootstrap_sandbox_setup(services)
+    except BaseException:
+        if own_store:
+            store.close()
+        raise
     return services
+
+
+def opens_with_sandbox_key(store: Store, settings: Settings) -> bool:
+    """A file from before modes were recorded is the sandbox's when the sandbox's key (never made here) opens
+    every stored link."""
+    key_file = sandbox_key_file(settings)
+    links = setup_repo.links(store)
+    if not key_file.is_file() or not links:
+        return False
+    vault = Vault(key_file.read_text().strip())
+    try:
+        for link in links:
+            vault.decrypt(link.koppelsleutel_enc)
+    except VaultError:
+        return False
+    return True
 
 
 def open_sandbox(settings: Settings):  # -> Sandbox

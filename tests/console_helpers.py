@@ -7,13 +7,16 @@ the runtime is reset around it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from console import runtime
+from console.text import WORD_JOINER
 from sync.jobs import runner
 from sync.wiring import Services
 
@@ -59,17 +62,37 @@ def page(name: str, *, lang: str | None = None, query: dict[str, str] | None = N
     return at.run()
 
 
+def plain(markdown: object) -> str:
+    """Markdown source as the reader sees its text: the console escapes outside text (`console.text.md`)."""
+    return re.sub(r"\\(.)", r"\1", str(markdown)).replace(WORD_JOINER, "")
+
+
 def texts(at: AppTest) -> str:
     """Everything readable on the page, for `in` checks."""
     parts: list[str] = []
     for kind in ("title", "header", "subheader", "markdown", "caption", "success", "info", "warning", "error"):
-        parts += [str(element.value) for element in getattr(at, kind)]
+        parts += [plain(element.value) for element in getattr(at, kind)]
     parts += [str(m.label) + " " + str(m.value) for m in at.metric]
     return "\n".join(parts)
 
 
 def no_exception(at: AppTest) -> None:
     assert not at.exception, [e.value for e in at.exception]
+
+
+def damaged_database(path: Path) -> None:
+    """A DuckDB file that opens, whose blocks then fail their checksums (a bad disk, a half-copied backup)."""
+    import os
+
+    from sync.store.db import Store
+
+    store = Store(path)
+    store.execute("CREATE TABLE filler AS SELECT range AS n, md5(range::VARCHAR) AS s FROM range(300000)")
+    store.close()
+    size = path.stat().st_size
+    with path.open("r+b") as handle:
+        handle.seek(size // 2)
+        handle.write(os.urandom(size // 4))
 
 
 # -- the real server, as the README starts it ------------------------------------------------------------------
@@ -96,21 +119,35 @@ def run_command(port: int) -> list[str]:
     return [str(ROOT / ".venv" / "bin" / "python"), "-m", "console", "--port", str(port)]
 
 
-class Server:
-    """`make run` in its own process group, with its database (and sandbox state) in a temp folder."""
+def clean_env(**extra: str) -> dict[str, str]:
+    """This process's environment without any of the link's settings (as on a machine that has none), plus
+    `extra`; the project importable from any working directory."""
+    import os
 
-    def __init__(self, data_dir: Path, port: int | None = None, extra_env: dict[str, str] | None = None) -> None:
-        import os
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GRIPP_", "SNELSTART_", "SYNC_", "CONSOLE_"))}
+    env["PYTHONPATH"] = str(ROOT)
+    env.update(extra)
+    return env
+
+
+class Server:
+    """`make run` in its own process group, with its database (and sandbox state) in a temp folder.
+
+    With `cwd`, `python -m console` in that folder instead, so it reads that folder's `.streamlit/secrets.toml`
+    (the settings of a real console, its users) — as an operator's deployment would."""
+
+    def __init__(self, data_dir: Path, port: int | None = None, extra_env: dict[str, str] | None = None,
+                 cwd: Path | None = None) -> None:
         import subprocess
+        import sys
 
         self.port = port or free_port()
         self.base = f"http://localhost:{self.port}"
         self.log_path = data_dir / "console.log"
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("GRIPP_", "SNELSTART_", "SYNC_"))}
-        env.update({"SYNC_DB_PATH": str(data_dir / "sync.duckdb"), "CONSOLE_PUBLIC_URL": self.base,
-                    **(extra_env or {})})
+        env = clean_env(SYNC_DB_PATH=str(data_dir / "sync.duckdb"), CONSOLE_PUBLIC_URL=self.base, **(extra_env or {}))
+        command = run_command(self.port) if cwd is None else [sys.executable, "-m", "console", "--port", str(self.port)]
         self._log = self.log_path.open("wb")
-        self.process = subprocess.Popen(run_command(self.port), cwd=ROOT, env=env, stdout=self._log,
+        self.process = subprocess.Popen(command, cwd=cwd or ROOT, env=env, stdout=self._log,
                                         stderr=subprocess.STDOUT, start_new_session=True)
 
     def wait_healthy(self, seconds: float = 60.0) -> dict:
@@ -175,3 +212,14 @@ def settle(at: AppTest, timeout: float = TIMEOUT) -> AppTest:
     for run in running:
         assert run.done.wait(timeout), "a manual sync did not end"
     return at.run()
+
+
+@contextmanager
+def healthy_server(data_dir: Path, **options: object) -> Iterator[Server]:
+    """A `Server` that has answered healthy, stopped afterwards."""
+    server = Server(data_dir, **options)  # type: ignore[arg-type]
+    try:
+        server.wait_healthy()
+        yield server
+    finally:
+        server.stop()

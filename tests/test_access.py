@@ -94,3 +94,36 @@ def test_manual_sync_and_acknowledged_alert_are_in_the_audit_log_with_who(servic
     history.acknowledge_alert(services.store, alert["alert_id"], FINANCE)
     assert history.open_alerts(services.store, 2) == []
     assert history.events(services.store, kind="alert_acknowledged")[0]["actor"] == "femke"
+
+
+def test_passwords_over_72_bytes_count_in_full_and_never_raise():
+    import bcrypt
+
+    long = "wachtwoord-" * 12  # 132 bytes
+    users = users_from({"users": {"sanne": {"password_hash": hash_password(long), "role": "support"},
+                                  "oud": {"password_hash": bcrypt.hashpw(b"kort", bcrypt.gensalt(4)).decode(),
+                                          "role": "finance"}}})
+    assert authenticate(users, "sanne", long) == Actor("sanne", "support")
+    assert authenticate(users, "sanne", long[:72]) is None and authenticate(users, "sanne", long + "x") is None
+    assert authenticate(users, "oud", "kort") == Actor("oud", "finance")  # hashes made before still work
+    assert authenticate(users, "oud", long) is None and authenticate(users, "nobody", long) is None
+
+
+def test_an_unknown_name_costs_the_same_bcrypt_work_as_a_wrong_password(monkeypatch):
+    import bcrypt
+
+    from sync import users as users_module
+
+    costs = []
+    real_checkpw = bcrypt.checkpw
+
+    def counting(password: bytes, hashed: bytes) -> bool:
+        costs.append(hashed.split(b"$")[2])
+        return real_checkpw(password, hashed)
+
+    users = users_from({"users": {"sanne": {"password_hash": bcrypt.hashpw(b"geheim", bcrypt.gensalt(5)).decode(),
+                                            "role": "support"}}})
+    monkeypatch.setattr(users_module.bcrypt, "checkpw", counting)
+    assert authenticate(users, "sanne", "fout") is None
+    assert authenticate(users, "niemand", "fout") is None
+    assert costs == [b"05", b"05"]  # one check each, of the same cost

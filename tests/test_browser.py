@@ -15,16 +15,11 @@ from pathlib import Path
 import pytest
 
 from tests import console_helpers as helpers
+from tests.browser import chromium, needs_chromium
 
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = helpers.ROOT / "test-artifacts"
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(),
-                       reason="Debian's Chromium is not installed (/usr/bin/chromium): `apt-get install chromium`, "
-                              "as .ci/run does, to run the browser test"),
-]
+pytestmark = needs_chromium
 
 # What each language shows on these pages and the other never may (the words are the console's own, not data).
 WORDS = {
@@ -62,25 +57,14 @@ TEXT = {
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[helpers.Server]:
-    started = helpers.Server(tmp_path)
-    try:
-        started.wait_healthy()
+    with helpers.healthy_server(tmp_path) as started:
         yield started
-    finally:
-        started.stop()
 
 
 @pytest.fixture
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        try:
-            yield launched
-        finally:
-            launched.close()
+    with chromium() as launched:
+        yield launched
 
 
 class Walk:

@@ -38,19 +38,19 @@ def test_every_check_is_shown_with_its_status_and_fix(console: Services) -> None
     expected = run_checks(console, 2, include_dry_run=False)
     boxes = {"pass": at.success, "warning": at.warning, "fail": at.error}
     for result in expected:
-        found = [b.value for b in boxes[result.status] if result.title("nl") in b.value]
+        found = [helpers.plain(b.value) for b in boxes[result.status] if result.title("nl") in helpers.plain(b.value)]
         assert found, f"{result.key} should be shown as {result.status}"
         if result.status != "pass" and result.fix("nl"):
             assert result.fix("nl") in found[0]
     assert any(r.status == "fail" for r in expected)  # identity 2 is deliberately misconfigured
     failed = sum(r.status == "fail" for r in expected)
     warnings = sum(r.status == "warning" for r in expected)
-    summary = next(c.value for c in at.caption if " in orde, " in c.value)
+    summary = next(helpers.plain(c.value) for c in at.caption if " in orde, " in helpers.plain(c.value))
     # Finding 11: "1 waarschuwingen", "2 fout" — each count with its own singular or plural.
     assert f"{warnings} {'waarschuwing' if warnings == 1 else 'waarschuwingen'}" in summary
     assert summary.endswith(f"{failed} {'fout' if failed == 1 else 'fouten'}")
     # Several ledger problems are a list, one per line, and every fix names a section that exists on the page.
-    ledgers = next(b.value for b in at.error if "Grootboekrekeningen" in b.value)
+    ledgers = next(helpers.plain(b.value) for b in at.error if "Grootboekrekeningen" in helpers.plain(b.value))
     assert ledgers.count("\n- ") >= 2
     headers = {h.value for h in [*at.header, *at.subheader]}
     assert "BTW-tarieven en grootboeken koppelen" in headers and {"BTW-tarieven", "Grootboeken"} <= headers
@@ -82,14 +82,14 @@ def test_accepting_a_suggestion_saves_it_and_shows_the_checks(console: Services)
     at = helpers.page("controles", query={"identity": "3"})
     helpers.no_exception(at)
     assert setup_repo.vat_mappings(console.store, 3) == []
-    assert any("Voorstel: **Hoog**" in c.value for c in at.caption)
+    assert any("Voorstel: **Hoog**" in helpers.plain(c.value) for c in at.caption)
 
     at.button(key="accept-vat-3-1").click().run()
     helpers.no_exception(at)
     saved = setup_repo.vat_mappings(console.store, 3)
     assert [(m["gripp_vat_id"], m["kind"]) for m in saved] == [(1, "Hoog")]
     assert console.store.scalar("SELECT updated_by FROM vat_mappings WHERE identity_id = 3") == "sandbox"
-    assert any("Opgeslagen" in s.value for s in [*at.success, *at.warning, *at.error])
+    assert any("Opgeslagen" in helpers.plain(s.value) for s in [*at.success, *at.warning, *at.error])
     assert history.events(console.store, identity_id=3, kind="mapping")
 
 
@@ -108,7 +108,7 @@ def test_choosing_a_ledger_by_hand(console: Services) -> None:
     at = helpers.page("controles", query={"identity": "1"})
     helpers.no_exception(at)
     # Identity 1 maps Gripp ledger 8200 to a grootboek SnelStart does not have; the suggestion is 8000.
-    assert any("Voorstel: **8000**" in c.value for c in at.caption)
+    assert any("Voorstel: **8000**" in helpers.plain(c.value) for c in at.caption)
     at.selectbox(key="ledger-1-8200").set_value("8000").run()
     at.button(key="save-ledger-1-8200").click().run()
     helpers.no_exception(at)
@@ -134,7 +134,7 @@ def test_the_dry_run_accounts_for_every_invoice_and_is_not_a_sync(console: Servi
     assert all(book["Klant"]) and all(v.startswith("€ ") for v in book["Bedrag"])
     blocked = at.dataframe[2].value
     assert all(reason.endswith(".") for reason in blocked["Reden"])  # the whole reason, with its fix
-    assert any(blocked["Reden"].iloc[0] in m.value for m in at.markdown)  # and in full below the grid
+    assert any(blocked["Reden"].iloc[0] in helpers.plain(m.value) for m in at.markdown)  # and in full below the grid
     payments = at.dataframe[-1].value
     assert len(payments) == 13 and all(payments["Klant"])
     assert console.store.scalar("SELECT count(*) FROM bookings WHERE identity_id = 1") == 0  # nothing written
@@ -149,4 +149,4 @@ def test_the_dry_run_accounts_for_every_invoice_and_is_not_a_sync(console: Servi
 def test_an_unlinked_identity_is_asked_to_link_first(console: Services) -> None:
     at = helpers.page("controles", query={"identity": "3"})
     helpers.no_exception(at)
-    assert any("Koppel deze identiteit eerst" in i.value for i in at.info)
+    assert any("Koppel deze identiteit eerst" in helpers.plain(i.value) for i in at.info)

@@ -26,7 +26,7 @@ def test_overview_shows_each_identity_with_the_stores_figures(console: Services)
     result = run_identity(console, 2, trigger="manual", actor="tester")
     at = helpers.page("overzicht")
     helpers.no_exception(at)
-    assert [s.value for s in at.subheader] == ["Studio Noord B.V.", "Noord Advies B.V.", "Noord Academy"]
+    assert [helpers.plain(s.value) for s in at.subheader] == ["Studio Noord B.V.", "Noord Advies B.V.", "Noord Academy"]
 
     states = outbox.counts(console.store, 2)
     booked = sum(states.get(s, 0) for s in outbox.BOOKED_STATES)
@@ -36,21 +36,21 @@ def test_overview_shows_each_identity_with_the_stores_figures(console: Services)
                             ("Geweigerd", fmt.count(states.get("failed", 0))),
                             ("Betalingen terug in Gripp", fmt.count(payments))]
     assert booked > 0 and states.get("blocked", 0) > 0
-    markdown = "\n".join(m.value for m in at.markdown)
+    markdown = "\n".join(helpers.plain(m.value) for m in at.markdown)
     assert "Noord Advies" in markdown and "…" in markdown  # administration and masked key
     assert run_label(result.outcome, result.counts, "nl") in markdown
     assert "deels gelukt — 10 geblokkeerd" in markdown  # what it did, not just "gelukt"
     assert result.outcome in ("ok", "warnings")
     next_run = runtime.scheduler().next_run(1)
     assert fmt.moment(next_run) in markdown
-    assert any("Nog niet gekoppeld" in i.value for i in at.info)  # identity 3
+    assert any("Nog niet gekoppeld" in helpers.plain(i.value) for i in at.info)  # identity 3
 
 
 def test_a_failed_automatic_run_stays_until_seen(console: Services) -> None:
     history.raise_alert(console.store, 1, None, "auto_sync_failed",
                         {"name": "Studio Noord B.V.", "reason": {"nl": "X", "en": "X"}})
     at = helpers.page("overzicht")
-    assert any("Automatische synchronisatie van Studio Noord B.V. mislukt" in e.value for e in at.error)
+    assert any("Automatische synchronisatie van Studio Noord B.V. mislukt" in helpers.plain(e.value) for e in at.error)
 
     at = helpers.page("overzicht")  # still there on the next visit
     alert_id = history.open_alerts(console.store)[0]["alert_id"]
@@ -67,7 +67,7 @@ def test_a_broken_link_shows_its_reason(console: Services) -> None:
 
     setup_repo.set_link_health(console.store, 1, "broken", "SnelStart refuses the koppelsleutel.")
     at = helpers.page("overzicht")
-    markdown = "\n".join(m.value for m in at.markdown)
+    markdown = "\n".join(helpers.plain(m.value) for m in at.markdown)
     assert "verbroken" in markdown and "SnelStart refuses the koppelsleutel." in markdown
 
 

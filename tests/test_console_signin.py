@@ -18,6 +18,7 @@ def real_mode(tmp_path, monkeypatch):
     """Settings that are not the sandbox (the services are never called before sign-in)."""
     monkeypatch.setenv("SYNC_DB_PATH", str(tmp_path / "sync.duckdb"))
     monkeypatch.setenv("GRIPP_API_TOKEN", "not-used-in-this-test")
+    monkeypatch.setenv("SNELSTART_SUBSCRIPTION_KEY", "not-used-in-this-test")
     monkeypatch.setenv("SYNC_SECRET_KEY", "a passphrase for the test vault")
     from console import runtime
 
@@ -41,7 +42,8 @@ def sign_in(app: AppTest, name: str, password: str) -> AppTest:
 def test_real_data_asks_who_you_are_and_refuses_a_wrong_password(real_mode, monkeypatch):
     from console import runtime
 
-    monkeypatch.setattr(runtime, "read_secrets", lambda: users())
+    table = users()
+    monkeypatch.setattr(runtime, "read_secrets", lambda: table)
     app = AppTest.from_file(APP, default_timeout=60).run()
     assert any("Inloggen" in title.value for title in app.title)
     sign_in(app, "femke", "wrong")
@@ -51,7 +53,8 @@ def test_real_data_asks_who_you_are_and_refuses_a_wrong_password(real_mode, monk
 def test_finance_signs_in_and_does_not_see_linking_or_checks(real_mode, monkeypatch):
     from console import runtime
 
-    monkeypatch.setattr(runtime, "read_secrets", lambda: users())
+    table = users()
+    monkeypatch.setattr(runtime, "read_secrets", lambda: table)
     app = AppTest.from_file(APP, default_timeout=60).run()
     sign_in(app, "femke", "finance-pass")
     state = app.session_state["actor"]
@@ -59,3 +62,48 @@ def test_finance_signs_in_and_does_not_see_linking_or_checks(real_mode, monkeypa
     assert not state.can("link")
     sidebar = " ".join(c.value for c in app.sidebar.caption)
     assert "femke" in sidebar and "Financiële administratie" in sidebar
+
+
+def test_a_changed_role_or_password_ends_the_session_at_the_next_rerun(real_mode, monkeypatch):
+    from console import runtime
+
+    table = users()
+    monkeypatch.setattr(runtime, "read_secrets", lambda: table)
+    app = AppTest.from_file(APP, default_timeout=60).run()
+    sign_in(app, "femke", "finance-pass")
+    assert app.session_state["actor"].role == "finance"
+    table["users"]["femke"]["role"] = "support"  # an administrator changes secrets.toml
+    app.run(timeout=60)
+    assert any("Inloggen" in title.value for title in app.title)
+    assert any("Je bent uitgelogd" in info.value for info in app.info)
+
+    sign_in(app, "femke", "finance-pass")
+    assert app.session_state["actor"].role == "support"
+    table["users"]["femke"]["password_hash"] = hash_password("a new password")
+    app.run(timeout=60)
+    assert any("Inloggen" in title.value for title in app.title)
+
+
+class OidcUser(dict):
+    """What `st.user` holds after a provider signed someone in."""
+
+    is_logged_in = True
+
+
+def test_oidc_users_get_a_role_only_when_it_is_configured(real_mode, monkeypatch):
+    import streamlit as st
+
+    from console import runtime
+
+    secrets = {"auth": {"client_id": "console", "server_metadata_url": "https://id.example/.well-known"},
+               "roles": {"sanne@example.nl": "support"}}
+    monkeypatch.setattr(runtime, "read_secrets", lambda: secrets)
+    monkeypatch.setattr(st, "user", OidcUser(email="stranger@example.nl", name="Stranger"))
+    app = AppTest.from_file(APP, default_timeout=60).run()
+    assert "actor" not in app.session_state
+    assert any("geen rol" in error.value for error in app.error)
+    assert not any("Overzicht" in title.value for title in app.title)
+
+    monkeypatch.setattr(st, "user", OidcUser(email="sanne@example.nl", name="Sanne"))
+    app = AppTest.from_file(APP, default_timeout=60).run()
+    assert app.session_state["actor"].name == "sanne@example.nl" and app.session_state["actor"].role == "support"

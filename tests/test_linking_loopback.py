@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import httpx
@@ -24,8 +24,10 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 
 from console.webhook import webhook_route
+from sync import linking
 from sync.checks import run_checks
 from sync.linking import (
+    LinkError,
     confirm_activation,
     link_with_key,
     pending_activation,
@@ -210,3 +212,21 @@ def test_paste_fallback_with_a_key_from_the_maatwerk_tile(console: Console):
     assert _key_in_database(services, key) == []
     results = {r.key: r.status for r in run_checks(services, ACADEMY, include_dry_run=False)}
     assert results["koppelsleutel"] == "pass"
+
+
+def test_a_delivered_key_expires_with_its_request_even_before_it_is_confirmed(console: Console, monkeypatch):
+    services = console.services
+    request = start_activation(services, ACADEMY, actor="support")
+    key = console.sandbox.snelstart.issue_key(ADMIN_ACADEMY)
+    delivered = httpx.post(webhook_url(services.settings), timeout=20, json={
+        "KoppelSleutel": key, "ActionType": "Create", "ReferenceKey": request.reference_key})
+    assert delivered.status_code == 200 and pending_activation(services, ACADEMY) is not None
+
+    later = request.expires_at + timedelta(minutes=1)  # the clock, moved past the request's expiry
+    monkeypatch.setattr(linking, "now_amsterdam", lambda: later)
+    assert pending_activation(services, ACADEMY) is None
+    with pytest.raises(LinkError) as refused:
+        confirm_activation(services, ACADEMY, request.reference_key, actor="support")
+    assert refused.value.code == "expired"
+    assert setup_repo.get_link(services.store, ACADEMY) is None
+    assert _key_in_database(services, key) == []  # the waiting key is dropped, not kept

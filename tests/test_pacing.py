@@ -236,7 +236,8 @@ def test_tiers_set_the_per_administration_limits_and_the_push_workers():
     with pytest.raises(ValueError):
         tier("enterprise")
     assert load_settings({}).snelstart_tier == "sandbox"  # the in-process sandbox enforces no limits by default
-    assert load_settings({"GRIPP_API_TOKEN": "x"}).snelstart_tier == "test"  # real services: the cautious tier
+    real = {"GRIPP_API_TOKEN": "x", "SNELSTART_SUBSCRIPTION_KEY": "y", "SYNC_SECRET_KEY": "a long test passphrase"}
+    assert load_settings(real).snelstart_tier == "test"  # real services: the cautious tier
     assert load_settings({"SNELSTART_TIER": "production"}).snelstart_tier == "production"
     h = Harness()
     test_client = SnelStartClient(API_URL, AUTH_URL, SUBSCRIPTION_KEY, h.key(), transport=h.transport())

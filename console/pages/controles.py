@@ -6,6 +6,7 @@ import streamlit as st
 
 from console import manual, ui, views
 from console.i18n import check_icon, current_lang, t
+from console.text import md, md_lines
 from sync import fmt, suggestions
 from sync.checks import run_checks
 from sync.events import pick
@@ -46,10 +47,10 @@ def show_results(results) -> None:
         box = {"pass": st.success, "warning": st.warning, "fail": st.error}.get(result.status, st.info)
         explanation = result.explanation(lang)
         joint = "\n\n" if explanation.startswith("- ") else " — "  # a list starts on its own line
-        text = f"{check_icon(result.status)} **{result.title(lang)}**{joint}{explanation}"
+        text = f"{check_icon(result.status)} **{md(result.title(lang))}**{joint}{md_lines(explanation)}"
         if result.status != "pass" and result.fix(lang):
             fix = result.fix(lang)
-            text += f"\n\n**{t('fix')}:**" + (f"\n\n{fix}" if fix.startswith("- ") else f" {fix}")
+            text += f"\n\n**{t('fix')}:**" + (f"\n\n{md_lines(fix)}" if fix.startswith("- ") else f" {md(fix)}")
         box(text)
 
 
@@ -98,7 +99,7 @@ if link is not None:
         proposals = suggestions.suggest_mappings(services, identity_id)
     except suggestions.MappingError as exc:
         proposals = []
-        st.warning(exc.text(lang))
+        st.warning(md(exc.text(lang)))
     vat_mapped = {m["gripp_vat_id"]: m for m in setup_repo.vat_mappings(store, identity_id)}
     open_proposals = [s for s in proposals if s.changes]
 
@@ -112,7 +113,7 @@ if link is not None:
         st.info(t("no_mappings_needed"))
     saved = st.session_state.get(mapping_results_key)
     if isinstance(saved, suggestions.MappingError):
-        st.error(saved.text(lang))
+        st.error(md(saved.text(lang)))
     elif saved:
         st.markdown(f"**{t('mapping_saved')}**")
         show_results(saved)
@@ -125,8 +126,8 @@ if link is not None:
         for s in rows:
             with st.container(border=True):
                 name, now, choice, action = st.columns([3, 2, 3, 2], vertical_alignment="bottom")
-                name.markdown(f"**{s.gripp_label}**  \nGripp id {s.gripp_id}")
-                now.markdown(f"{t('current')}: **{s.existing or t('not_mapped')}**")
+                name.markdown(f"**{md(s.gripp_label)}**  \nGripp id {s.gripp_id}")
+                now.markdown(f"{t('current')}: **{md(s.existing) if s.existing else t('not_mapped')}**")
                 if kind_of_row == "vat":
                     options = list(KINDS)
                     start = s.existing or s.snelstart or options[0]
@@ -153,9 +154,9 @@ if link is not None:
                         save(lambda s=s, picked=picked: save_ledger(s, picked))
                         st.rerun()
                 if s.snelstart:
-                    st.caption(f"{t('suggestion')}: **{s.snelstart}** — {s.reason(lang)}")
+                    st.caption(f"{t('suggestion')}: **{md(s.snelstart)}** — {md(s.reason(lang))}")
                 else:
-                    st.caption(s.reason(lang))
+                    st.caption(md(s.reason(lang)))
                 if s.changes and st.button(t("accept_suggestion"), key=f"accept-{s.type}-{identity_id}-{s.gripp_id}",
                                            icon=":material/done:"):
                     if s.type == "vat":
@@ -221,7 +222,7 @@ for tab, decision in zip(tabs, DECISION_SHOWN, strict=False):
                      key=f"dry-{decision}", row_height=60 if config else None)
         if decision in (plan.BLOCKED, plan.REFUSED):  # the reasons in full, never cut off by the grid
             for line in lines[:20]:
-                st.markdown(f"- **{line.number}** ({line.customer}): {pick(line.reasons, lang)}")
+                st.markdown(f"- **{md(line.number)}** ({md(line.customer)}): {md(pick(line.reasons, lang))}")
 with tabs[-1]:
     if not dry.payments:
         st.caption(t("decision_empty"))

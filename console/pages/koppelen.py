@@ -8,6 +8,7 @@ import streamlit as st
 
 from console import runtime, ui, views
 from console.i18n import check_icon, current_lang, health_label, t
+from console.text import md, md_lines
 from sync import fmt, linking
 from sync.store import setup as setup_repo
 
@@ -25,7 +26,7 @@ with st.expander(t("add_identity"), icon=":material/person_add:"):
             added = linking.add_identity(services, int(new_id or 0), new_name, actor=ui.actor())
             st.success(t("identity_added", name=added))
         except linking.LinkError as exc:
-            st.error(exc.text(lang))
+            st.error(md(exc.text(lang)))
 
 identity = ui.pick_identity(views.identities(store), key="link-identity")
 if identity is None:
@@ -54,7 +55,7 @@ def save_with(action, confirm_key: str) -> bool:
     try:
         verified = action(bool(st.session_state.get(confirm_key)))
     except linking.LinkError as exc:
-        (st.warning if exc.code == "shared" else st.error)(exc.text(lang))
+        (st.warning if exc.code == "shared" else st.error)(md(exc.text(lang)))
         return False
     reload_schedule()
     st.session_state["link_saved"] = t("link_saved", name=identity["name"], admin=verified.administration_name,
@@ -70,7 +71,7 @@ if link is not None:
     st.success(t("linked_to", admin=link.administration_name, key=link.key_hint, health=health_label(link.health),
                  start=fmt.day(link.start_date, lang)), icon=":material/link:")
     if link.health == "broken" and link.health_detail:
-        st.error(link.health_detail)
+        st.error(md(link.health_detail))
 else:
     st.info(t("not_linked"), icon=":material/link_off:")
 
@@ -82,8 +83,10 @@ if st.button(t("check_subscription"), key=f"check-{identity_id}", icon=":materia
 
     st.session_state[f"link-checks-{identity_id}"] = run_checks(services, identity_id)
 for result in st.session_state.get(f"link-checks-{identity_id}", []):
-    st.markdown(f"{check_icon(result.status)} **{result.title(lang)}** — {result.explanation(lang)}"
-                + (f"  \n→ {result.fix(lang)}" if result.status != "pass" and result.fix(lang) else ""))
+    explanation = result.explanation(lang)
+    joint = "\n\n" if explanation.startswith("- ") else " — "  # a list starts on its own line
+    st.markdown(f"{check_icon(result.status)} **{md(result.title(lang))}**{joint}{md_lines(explanation)}"
+                + (f"  \n→ {md(result.fix(lang))}" if result.status != "pass" and result.fix(lang) else ""))
 
 # -- step 1: switch it on (remembered in the store, for every session) -------------------------------------------
 st.subheader(t("step1"))
@@ -149,7 +152,7 @@ if switched_on:
             except linking.LinkError as exc:
                 st.session_state.pop(f"verified-{identity_id}", None)
                 verified = None
-                st.error(exc.text(lang))
+                st.error(md(exc.text(lang)))
         if verified is not None:
             st.info(t("key_opens", admin=verified.administration_name, key=verified.key_hint))
             if verified.missing_scopes:
@@ -217,4 +220,4 @@ if link is None:
                 st.query_params.pop("identity", None)
                 st.rerun()
             except linking.LinkError as exc:
-                st.error(exc.text(lang))
+                st.error(md(exc.text(lang)))

@@ -5,6 +5,7 @@ import streamlit as st
 
 from console import runtime, ui, views
 from console.i18n import badge, current_lang, plural, run_badge, t
+from console.text import md
 from sync import fmt
 from sync.store import history
 
@@ -21,7 +22,7 @@ alerts = views.open_alerts(store)
 for alert in alerts.to_dict("records"):
     with st.container(border=True):
         st.error(f"**{fmt.moment(alert['raised_at'], lang)}** — "
-                 f"{alert['message_en'] if lang == 'en' else alert['message_nl']}", icon=":material/error:")
+                 f"{md(alert['message_en'] if lang == 'en' else alert['message_nl'])}", icon=":material/error:")
         if st.button(t("seen"), key=f"ack-{alert['alert_id']}", icon=":material/done:"):
             history.acknowledge_alert(store, int(alert["alert_id"]), ui.actor())
             st.rerun()
@@ -58,7 +59,7 @@ def needs_a_person(identity_id: int, counts: dict[str, int]) -> None:
 for row in identities:
     identity_id = row["identity_id"]
     with st.container(border=True, key=f"identity-{identity_id}"):
-        st.subheader(row["name"], anchor=False)
+        st.subheader(md(row["name"]), anchor=False)
         if not row["linked"]:
             st.info(t("not_linked"))
             st.page_link("pages/koppelen.py", label=t("go_linking"), icon=":material/link:",
@@ -67,10 +68,10 @@ for row in identities:
         last = views.last_run(store, identity_id)
         next_run = scheduler.next_run(identity_id) if scheduler else None
         a, b, c, d = st.columns(4)
-        a.markdown(f"**{t('administration')}**  \n{row['administration_name']}  \n"
-                   f"{t('key')}: `{row['key_hint']}`")
+        a.markdown(f"**{t('administration')}**  \n{md(row['administration_name'])}  \n"
+                   f"{t('key')}: {md(row['key_hint'])}")
         b.markdown(f"**{t('link_health')}**  \n{badge('health', row['health'], lang)}"
-                   + (f"  \n{row['health_detail']}" if row["health"] == "broken" and row["health_detail"] else ""))
+                   + (f"  \n{md(row['health_detail'])}" if row["health"] == "broken" and row["health_detail"] else ""))
         if last:
             c.markdown(f"**{t('last_run')}**  \n{fmt.moment(last['started_at'], lang)}  \n"
                        f"{run_badge(last['outcome'], views.counts_of(last), lang)}")

@@ -1,11 +1,14 @@
 """Synchronisatie: sync now (one identity or all) with live progress read from the store, the schedule, run
 history and the event log."""
 
+from urllib.parse import urlencode
+
 import pandas as pd
 import streamlit as st
 
 from console import manual, runtime, tables, ui, views
 from console.i18n import current_lang, run_badge, t, trigger_label
+from console.text import md
 from sync import fmt
 from sync.events import label as event_label
 from sync.events import run_label, run_state
@@ -51,7 +54,7 @@ for row in linked:
     counts = views.booking_counts(store, identity_id)
     with st.container(border=True):
         left, middle, right, button = st.columns(4, vertical_alignment="center")
-        left.markdown(f"**{row['name']}**  \n{t('administration')}: {row['administration_name']}")
+        left.markdown(f"**{md(row['name'])}**  \n{t('administration')}: {md(row['administration_name'])}")
         if last:
             middle.markdown(f"{t('last_run')}: {fmt.moment(last['started_at'], lang)}  \n"
                             f"{run_badge(last['outcome'], views.counts_of(last), lang)}")
@@ -99,7 +102,7 @@ def show_result(result) -> None:
     state = {"failed": st.error, "warnings": st.warning}.get(result.outcome, st.success)
     label = run_label(result.outcome, result.counts, lang)
     box = st.error if run_state(result.outcome, result.counts) == "failed" else state
-    box(f"**{name}** — {label}. {result.words(lang)}")
+    box(f"**{md(name)}** — {md(label)}. {md(result.words(lang))}")
     if result.outcome == "failed":
         return
     counts = result.counts
@@ -121,7 +124,7 @@ for run in started:
     for identity_id in run.refused:
         st.warning(t("sync_busy", name=names.get(identity_id, identity_id)))
     if run.error is not None:
-        st.error(f"{type(run.error).__name__}: {run.error}")
+        st.error(md(f"{type(run.error).__name__}: {run.error}"))
 
 # -- run history ------------------------------------------------------------------------------------------
 st.header(t("run_history"), anchor=False)
@@ -160,7 +163,7 @@ public = services.settings.console_public_url
 def open_link(identity_id: object, number: object) -> str | None:
     if not isinstance(number, str) or not number or identity_id is None or identity_id != identity_id:
         return None
-    return f"{public}/Openstaande_posten?identity={int(identity_id)}&search={number}&lang={lang}"
+    return f"{public}/Openstaande_posten?{urlencode({'identity': int(identity_id), 'search': number, 'lang': lang})}"
 
 
 if not len(log):
@@ -187,8 +190,8 @@ else:
     if len(errors):
         st.subheader(t("errors_with_invoice"), anchor=False)
         for item in errors.to_dict("records"):
-            st.page_link("pages/openstaande_posten.py", label=f"{t('open')} {item['invoice_number']} — "
-                         f"{item[message_column]}", icon=":material/receipt_long:",
+            st.page_link("pages/openstaande_posten.py", label=f"{t('open')} {md(item['invoice_number'])} — "
+                         f"{md(item[message_column])}", icon=":material/receipt_long:",
                          query_params={"identity": str(int(item["identity_id"])), "search": item["invoice_number"],
                                        "lang": lang})
     st.download_button(t("download_log"), lambda: tables.log_csv(log, lang), file_name="sync-log.csv",

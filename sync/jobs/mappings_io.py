@@ -12,6 +12,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from sync.access import Actor, authorize
+from sync.csv_safe import restore_cell, write_rows
 from sync.store import setup as setup_repo
 from sync.store.db import Store
 
@@ -31,9 +32,7 @@ def export_csv(store: Store, path: Path) -> int:
     rows += [[r["identity_id"], "ledger", r["gripp_ledger_id"], r["gripp_label"], r["snelstart_number"], ""]
              for r in setup_repo.ledger_mappings(store)]
     with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(HEADER)
-        writer.writerows(rows)
+        write_rows(handle, HEADER, rows)
     return len(rows)
 
 
@@ -44,7 +43,8 @@ def import_csv(store: Store, path: Path, *, actor: Actor | str) -> int:
         if reader.fieldnames != HEADER:
             got = ",".join(reader.fieldnames or [])
             raise MappingImportError([f"the header must be {','.join(HEADER)}, got {got}"])
-        rows = list(reader)
+        rows = [{name: restore_cell(value) if isinstance(value, str) else value for name, value in row.items()}
+                for row in reader]
     parsed, problems = validate_rows(store, rows)
     if problems:
         raise MappingImportError(problems)

@@ -1,11 +1,14 @@
 """The DuckDB file: one read-write connection per process, a cursor per thread, numbered migrations.
 
 DuckDB lets one process hold the file read-write. A second process gets `StoreLockedError` with the holder's
-PID, which the CLI and console print as one line.
+PID, which the CLI and console print as one line. A file that is not a DuckDB database, or whose blocks fail
+their checksums, is `StoreUnreadableError` at open (every table is read once then), never a traceback later.
+The file and a folder made for it are private to the user (0600 / 0700).
 """
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 from collections.abc import Iterator, Sequence
@@ -30,23 +33,50 @@ class StoreLockedError(RuntimeError):
         super().__init__(f"The database {path} is in use by {holder}; stop it or use another SYNC_DB_PATH.")
 
 
+class StoreUnreadableError(RuntimeError):
+    """The file is not a DuckDB database or is damaged; `reason` is DuckDB's first line (no path in it)."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        self.path, self.reason = path, reason
+        super().__init__(f"The database {path} cannot be read ({reason}); restore it from a backup or use another "
+                         "SYNC_DB_PATH.")
+
+
+def _first_line(exc: BaseException, path: Path) -> str:
+    text = (str(exc).splitlines() or [type(exc).__name__])[0]
+    return text.replace(f'"{path}"', "the file").replace(str(path), "the file")[:200]
+
+
 class Store:
     """Owns the DuckDB connection. Repositories call `cursor()`; writes that belong together use `transaction()`."""
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
-        if str(path) != ":memory:":
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+        on_disk = str(path) != ":memory:"
+        if on_disk:
+            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        previous_umask = os.umask(0o077)  # a new file is the user's only, from its first byte
         try:
             self._root = duckdb.connect(str(path))
         except duckdb.IOException as exc:
             match = _LOCK_PID.search(str(exc))
             if "lock" in str(exc).lower():
                 raise StoreLockedError(self.path, int(match.group(1)) if match else None) from exc
-            raise
+            raise StoreUnreadableError(self.path, _first_line(exc, self.path)) from None
+        except duckdb.Error as exc:
+            raise StoreUnreadableError(self.path, _first_line(exc, self.path)) from None
+        finally:
+            os.umask(previous_umask)
         self._local = threading.local()
-        self._root.execute("SET TimeZone = 'Europe/Amsterdam'")
-        self.migrate()
+        try:
+            self._root.execute("SET TimeZone = 'Europe/Amsterdam'")
+            if on_disk:
+                self._make_private()
+                self.check_readable()
+            self.migrate()
+        except duckdb.Error as exc:
+            self._root.close()
+            raise StoreUnreadableError(self.path, _first_line(exc, self.path)) from None
 
     # -- connections ---------------------------------------------------------------------------------
     def cursor(self) -> duckdb.DuckDBPyConnection:
@@ -80,6 +110,25 @@ class Store:
 
     def close(self) -> None:
         self._root.close()
+
+    def check_readable(self) -> None:
+        """Read every row of every table once: DuckDB verifies each block's checksum as it reads it, so a damaged
+        file fails here, at open, rather than in the middle of a sync. Raises `duckdb.Error`."""
+        cur = self._root
+        tables = [row[0] for row in cur.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' AND table_type = "
+            "'BASE TABLE'").fetchall()]
+        for table in tables:
+            cur.execute(f'SELECT count(*), max(hash("{table}")) FROM "{table}"').fetchall()
+
+    def _make_private(self) -> None:
+        """An older file made with the default umask: owner-only from now on (the WAL too)."""
+        for candidate in (self.path, self.path.with_name(self.path.name + ".wal")):
+            try:
+                if candidate.stat().st_mode & 0o077:
+                    candidate.chmod(0o600)
+            except OSError:
+                pass  # not there (no WAL yet), or not ours to change
 
     # -- helpers -------------------------------------------------------------------------------------
     def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> duckdb.DuckDBPyConnection:

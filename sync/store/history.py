@@ -25,16 +25,22 @@ def start_run(store: Store, identity_id: int | None, trigger: str, *, actor: str
     return run_id
 
 
-def close_interrupted_runs(store: Store, identity_id: int | None) -> int:
-    """Runs still 'running' that no process is running: the process died or the disk refused the run's last
-    writes. They are closed as failed, so the history never shows a run going on forever."""
-    found = store.scalar(
-        "SELECT count(*) FROM runs WHERE outcome = 'running' AND identity_id IS NOT DISTINCT FROM ?", [identity_id])
+_EVERY_IDENTITY = object()
+
+
+def close_interrupted_runs(store: Store, identity_id: int | object | None = _EVERY_IDENTITY) -> int:
+    """Runs still 'running' that no process is running: the process died (a kill, a power cut) or the disk refused
+    the run's last writes. They are closed as failed with why, so the history never shows a run going on forever.
+    Without `identity_id`: every such run (the owning process does this at start)."""
+    where, params = ("outcome = 'running'", [])
+    if identity_id is not _EVERY_IDENTITY:
+        where, params = ("outcome = 'running' AND identity_id IS NOT DISTINCT FROM ?", [identity_id])
+    found = store.scalar(f"SELECT count(*) FROM runs WHERE {where}", params)
     if found:
         store.execute(
-            """UPDATE runs SET outcome = 'failed', finished_at = ?, step = 'done', message = ?
-               WHERE outcome = 'running' AND identity_id IS NOT DISTINCT FROM ?""",
-            [now_amsterdam(), json.dumps(INTERRUPTED), identity_id],
+            f"""UPDATE runs SET outcome = 'failed', finished_at = ?, step = 'done', message = ?
+                WHERE {where}""",
+            [now_amsterdam(), json.dumps(INTERRUPTED), *params],
         )
     return int(found or 0)
 

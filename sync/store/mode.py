@@ -1,0 +1,68 @@
+"""Whether a database holds sandbox or real data, written in the file itself.
+
+The first process that uses a file records its mode; from then on a process in the other mode refuses the file.
+So a command line that misses the real settings can never run the sandbox (or `reset-sandbox`) on real data, and
+real services never sync the sandbox's demo links.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sync.store.db import Store
+
+SANDBOX, REAL = "sandbox", "real"
+_DATA_TABLES = ("identities", "links", "bookings", "runs", "events")
+
+
+class StoreModeError(RuntimeError):
+    """The file belongs to the other mode; `nl`/`en` say what to do, in one line each."""
+
+    def __init__(self, nl: str, en: str) -> None:
+        super().__init__(en)
+        self.nl, self.en = nl, en
+
+
+def recorded(store: Store) -> str | None:
+    return store.scalar("SELECT value FROM store_meta WHERE key = 'mode'")
+
+
+def holds_data(store: Store) -> bool:
+    return any(store.scalar(f"SELECT count(*) FROM {table}") for table in _DATA_TABLES)
+
+
+def claim(store: Store, mode: str, *, legacy_sandbox: Callable[[], bool] = lambda: False) -> None:
+    """Record `mode` on a file that has none, or refuse a file of the other mode (`StoreModeError`).
+
+    A file from before modes were recorded that already holds data is taken as real, unless `legacy_sandbox()`
+    shows it is the sandbox's own (its keys open with the sandbox's key file): the sandbox never guesses."""
+    found = recorded(store)
+    if found is None:
+        if mode == SANDBOX and holds_data(store) and not legacy_sandbox():
+            raise StoreModeError(
+                f"De database {store.path} is van een eerdere versie en zegt niet of er echte gegevens in staan; de "
+                "sandbox gebruikt hem niet. Geef de echte instellingen, of kies met SYNC_DB_PATH een ander bestand "
+                "voor de sandbox.",
+                f"The database {store.path} was made by an earlier version and does not say whether it holds real "
+                "data; the sandbox does not use it. Give the real settings, or point SYNC_DB_PATH at another file "
+                "for the sandbox.",
+            )
+        store.execute("INSERT INTO store_meta VALUES ('mode', ?) ON CONFLICT DO NOTHING", [mode])
+        return
+    if found == mode:
+        return
+    if found == REAL:
+        raise StoreModeError(
+            f"De database {store.path} bevat echte gegevens, maar er zijn geen Gripp- of SnelStart-instellingen "
+            "gevonden (sandbox). Geef de echte instellingen (omgeving of .streamlit/secrets.toml), of kies met "
+            "SYNC_DB_PATH een ander bestand voor de sandbox.",
+            f"The database {store.path} holds real data, but no Gripp or SnelStart settings were found (sandbox). "
+            "Give the real settings (environment or .streamlit/secrets.toml), or point SYNC_DB_PATH at another file "
+            "for the sandbox.",
+        )
+    raise StoreModeError(
+        f"De database {store.path} bevat de demogegevens van de sandbox; echte diensten gebruiken hem niet. Kies "
+        "met SYNC_DB_PATH een ander bestand.",
+        f"The database {store.path} holds the sandbox's demo data; real services do not use it. Point SYNC_DB_PATH "
+        "at another file.",
+    )

@@ -1,0 +1,61 @@
+"""Debian's Chromium driven by Playwright, for the tests that need a real browser; and what they share."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+needs_chromium = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(),
+                       reason="Debian's Chromium is not installed (/usr/bin/chromium): `apt-get install chromium`, "
+                              "as .ci/run does, to run the browser tests"),
+]
+
+
+@contextmanager
+def chromium() -> Iterator:  # -> playwright Browser
+    """Debian's Chromium, headless, launched as the guide says."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@contextmanager
+def chromium_page(locale: str = "nl-NL", **context: object) -> Iterator:  # -> playwright Page
+    with chromium() as browser:
+        tab = browser.new_page(viewport={"width": 1400, "height": 1000}, locale=locale, accept_downloads=True,
+                               **context)
+        tab.set_default_timeout(30_000)
+        yield tab
+
+
+def wait_idle(page, timeout: float = 30_000) -> None:
+    """Until the app's script run is over (Streamlit marks its root element with the state)."""
+    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=timeout)
+
+
+def after_click(page, locator) -> None:
+    """Click, then wait for the rerun it causes to finish."""
+    locator.click()
+    try:  # a fast run may be over before its start is seen
+        page.wait_for_selector("[data-testid='stApp']:not([data-test-script-state='notRunning'])", timeout=500)
+    except Exception:
+        pass
+    wait_idle(page)
+
+
+def page_text(page) -> str:
+    """What a reader reads (the console keeps bare addresses text with invisible word joiners)."""
+    return page.locator("body").inner_text().replace("\u2060", "")
