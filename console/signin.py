@@ -122,10 +122,12 @@ def _oidc(secrets: Mapping[str, object], pages: Sequence[st.Page]) -> Actor:
 
 
 def _client() -> str:
+    """The visitor's address as the server sees it (behind a proxy: the proxy's)."""
     try:
-        return st.context.ip_address or "unknown"
-    except Exception:  # outside a browser session (tests)
-        return "unknown"
+        address = st.context.ip_address
+    except Exception:  # outside a browser session
+        address = None
+    return address if isinstance(address, str) and address else "unknown"
 
 
 def _password_form(users: Mapping[str, User], pages: Sequence[st.Page]) -> NoReturn:
