@@ -9,7 +9,6 @@ from datetime import date
 
 import pandas as pd
 
-from sync.checks import service_today
 from sync.events import render, render_alert
 from sync.jobs import reconcile
 from sync.store import history, outbox
@@ -22,7 +21,7 @@ BOOKED_STATES = outbox.BOOKED_STATES
 
 def today(services: Services) -> date:
     """The sandbox has its own 'today' (its demo data is dated around it); real services use the calendar."""
-    return service_today(services)
+    return services.today()
 
 
 def identities(store: Store) -> list[dict]:

@@ -297,8 +297,9 @@ def run_world(n: int, *, tier_name: str, latency: float, work_dir: Path, log: Ca
         sandbox.snelstart.per_minute = limits.per_minute
         sandbox.snelstart.max_concurrent = limits.concurrent
         network = Network(sandbox, clock, latency)
-        services = Services(settings=settings, store=Store(settings.db_path), vault=vault_for(settings),
-                            sandbox=sandbox, transport=network.transport(), sleep=clock.sleep, clock=clock.now)
+        services = Services(settings=settings, store=Store(settings.db_path, clock=clock.now),
+                            vault=vault_for(settings), sandbox=sandbox, transport=network.transport(),
+                            sleep=clock.sleep)
         try:
             bootstrap_sandbox_setup(services, setup)
 

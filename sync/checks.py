@@ -40,7 +40,6 @@ from sync.access import Actor, require
 from sync.gripp import errors as gripp_errors
 from sync.jobs.inputs import invoice_input, invoices_in_scope, mapping_context
 from sync.jobs.refresh import reference_age, refresh_gripp, refresh_reference
-from sync.jobs.runner import service_today
 from sync.linking import REQUIRED_SCOPES, key_error
 from sync.mapping import check_invoice, line_net
 from sync.mapping.types import MappingContext, Problem
@@ -710,7 +709,7 @@ def _check_start_date(run: _Run) -> CheckResult:
                       "the day after the last invoice already in SnelStart.")
     count = len(run.rows())
     start = link.start_date
-    today = service_today(run.services)
+    today = run.services.today()
     if start > today:
         return result("start_date", WARNING,
                       f"De startdatum is {fmt.day(start)}, in de toekomst: tot dan wordt er niets geboekt.",

@@ -12,10 +12,6 @@ def now_amsterdam() -> datetime:
     return datetime.now(tz=AMSTERDAM)
 
 
-def today_amsterdam() -> date:
-    return now_amsterdam().date()
-
-
 def parse_date(value: object) -> date | None:
     """Accept 'YYYY-MM-DD', 'YYYY-MM-DDTHH:MM:SS', 'YYYY-MM-DD HH:MM:SS(.ffffff)', date or datetime."""
     if value in (None, ""):

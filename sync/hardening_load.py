@@ -33,7 +33,7 @@ from sync.config import load_settings
 from sync.jobs.payments import MARKER_KEY
 from sync.jobs.runner import RunResult, forget_gripp_freshness, run_identity
 from sync.sandbox.bulk import build_bulk_world
-from sync.sandbox.sandbox import Sandbox, VirtualClock
+from sync.sandbox.sandbox import Sandbox, VirtualClock, world_noon
 from sync.sandbox.seed import SandboxSetup
 from sync.sandbox.world import SnelStartBankBooking, SnelStartBankLine, World, new_guid
 from sync.store import history as log
@@ -125,7 +125,7 @@ def load_run(n_invoices: int, n_payments: int, db_dir: Path, *, snelstart_per_mi
     """`snelstart_per_minute`/`gripp_burst` make the simulators stricter than the limits the clients pace
     themselves to, so 429s and 503s do come back and must be waited out."""
     world, setup = build_bulk_world(n_invoices, payments=n_payments)
-    clock = VirtualClock()
+    clock = VirtualClock(world_noon(world).timestamp())
     sandbox = Sandbox(world, base_url="http://load.test", clock=clock, sleep=clock.sleep, rate_limits=True)
     if snelstart_per_minute is not None:
         sandbox.snelstart.per_minute = snelstart_per_minute
@@ -134,8 +134,8 @@ def load_run(n_invoices: int, n_payments: int, db_dir: Path, *, snelstart_per_mi
     # The clients pace themselves to SnelStart's test tier: the limits the simulator enforces here.
     settings = load_settings({"SYNC_DB_PATH": str(db_dir / "sync.duckdb"), "CONSOLE_PUBLIC_URL": "http://load.test",
                               "SNELSTART_TIER": "test"})
-    services = Services(settings=settings, store=Store(settings.db_path), vault=vault_for(settings), sandbox=sandbox,
-                        transport=sandbox.transport(), sleep=clock.sleep, clock=clock)
+    services = Services(settings=settings, store=Store(settings.db_path, clock=clock), vault=vault_for(settings),
+                        sandbox=sandbox, transport=sandbox.transport(), sleep=clock.sleep)
     bootstrap_sandbox_setup(services, setup)
     administration_id = setup.links[0].administration_id
     rss_before = peak_rss_mb()

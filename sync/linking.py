@@ -31,7 +31,7 @@ from urllib.parse import urlencode
 from sync import json_limits
 from sync.access import Actor, authorize
 from sync.config import Settings
-from sync.dates import AMSTERDAM, now_amsterdam
+from sync.dates import AMSTERDAM
 from sync.events import render
 from sync.jobs.refresh import refresh_gripp
 from sync.snelstart import constants as ss_constants
@@ -294,7 +294,7 @@ def _supersede_pending(store: Store, identity_id: int, keep: str | None = None) 
     store.execute(
         """UPDATE link_requests SET key_enc = NULL, used_at = ?, outcome = ?
            WHERE identity_id = ? AND used_at IS NULL AND received_at IS NOT NULL AND reference_key <> ?""",
-        [now_amsterdam(), SUPERSEDED, identity_id, keep or ""],
+        [store.now(), SUPERSEDED, identity_id, keep or ""],
     )
 
 
@@ -471,7 +471,7 @@ def start_activation(services: Services, identity_id: int, *, actor: Actor | str
     store = services.store
     _require_identity(store, identity_id)
     reference_key = secrets.token_urlsafe(32)  # 256 bits: unguessable, URL-safe, far below SnelStart's 500
-    now = now_amsterdam()
+    now = store.now()
     expires_at = now + ttl
     with store.transaction():
         store.execute(
@@ -592,7 +592,7 @@ def handle_webhook(services: Services, payload: Any) -> WebhookResult:
         return _webhook_delete(services, row, key)
 
     state = _state(row)
-    now = now_amsterdam()
+    now = store.now()
     if state == "fresh" and _expired(row, now):
         return _note_refusal(services, row, 410, "expired")
     link = setup_repo.get_link(store, row["identity_id"])
@@ -625,7 +625,7 @@ def handle_webhook(services: Services, payload: Any) -> WebhookResult:
                 """UPDATE link_requests SET key_enc = ?, administration_id = ?, administration_name = ?,
                           action = ?, received_at = ?, outcome = ? WHERE reference_key = ?""",
                 [services.vault.encrypt(key), verified.administration_id, verified.administration_name, action,
-                 now_amsterdam(), RECEIVED, reference],
+                 store.now(), RECEIVED, reference],
             )
             name = setup_repo.identity_name(store, row["identity_id"])
             history.log_event(
@@ -659,8 +659,8 @@ def _regenerate_link(services: Services, row: dict, link: setup_repo.Link | None
         store.execute(
             """UPDATE link_requests SET key_enc = NULL, administration_id = ?, administration_name = ?, action = ?,
                       received_at = ?, used_at = coalesce(used_at, ?), outcome = ? WHERE reference_key = ?""",
-            [verified.administration_id, verified.administration_name, "Regenerate", now_amsterdam(),
-             now_amsterdam(), REGENERATED, row["reference_key"]],
+            [verified.administration_id, verified.administration_name, "Regenerate", store.now(),
+             store.now(), REGENERATED, row["reference_key"]],
         )
         name = setup_repo.identity_name(store, link.identity_id)
         history.log_event(
@@ -682,7 +682,7 @@ def _webhook_delete(services: Services, row: dict, key: str) -> WebhookResult:
             with store.transaction():
                 store.execute(
                     "UPDATE link_requests SET key_enc = NULL, used_at = ?, outcome = ? WHERE reference_key = ?",
-                    [now_amsterdam(), DELETED, current["reference_key"]],
+                    [store.now(), DELETED, current["reference_key"]],
                 )
                 history.log_event(store, "link_removed_in_snelstart", identity_id=identity_id, actor=WEBHOOK_ACTOR)
             return WebhookResult(200, {"status": DELETED})
@@ -693,7 +693,7 @@ def _webhook_delete(services: Services, row: dict, key: str) -> WebhookResult:
             unlink(services, identity_id, actor=WEBHOOK_ACTOR)
             store.execute(
                 "UPDATE link_requests SET used_at = coalesce(used_at, ?), outcome = ? WHERE reference_key = ?",
-                [now_amsterdam(), DELETED, current["reference_key"]],
+                [store.now(), DELETED, current["reference_key"]],
             )
     services.forget_clients()
     return WebhookResult(200, {"status": DELETED})
@@ -704,7 +704,7 @@ def pending_activation(services: Services, identity_id: int) -> dict | None:
     row = _from_row(services.store.one(
         f"""SELECT {_REQUEST_COLUMNS} FROM link_requests WHERE identity_id = ? AND key_enc IS NOT NULL
               AND received_at IS NOT NULL AND used_at IS NULL AND expires_at > ? ORDER BY received_at DESC LIMIT 1""",
-        [identity_id, now_amsterdam()],
+        [identity_id, services.store.now()],
     ))
     if row is None:
         return None
@@ -736,10 +736,10 @@ def confirm_activation(services: Services, identity_id: int, reference_key: str,
             "it). Start linking again.",
             code="not_pending",
         )
-    if _expired(row, now_amsterdam()):  # a delivered key is only good for as long as its request
+    if _expired(row, store.now()):  # a delivered key is only good for as long as its request
         with _requests_lock, store.transaction():
             store.execute("UPDATE link_requests SET key_enc = NULL, used_at = ?, outcome = ? WHERE reference_key = ? "
-                          "AND used_at IS NULL", [now_amsterdam(), EXPIRED, reference_key])
+                          "AND used_at IS NULL", [store.now(), EXPIRED, reference_key])
         raise LinkError(
             "Dit koppelverzoek is verlopen; de ontvangen koppelsleutel is niet opgeslagen. Start het koppelen opnieuw "
             "met ‘Maatwerk key ophalen’.",
@@ -760,7 +760,7 @@ def confirm_activation(services: Services, identity_id: int, reference_key: str,
             _save_link(services, identity_id, key, verified, start_date=start_date, actor=actor, how="activation")
             store.execute(
                 "UPDATE link_requests SET key_enc = NULL, used_at = ?, outcome = ? WHERE reference_key = ?",
-                [now_amsterdam(), LINKED, reference_key],
+                [store.now(), LINKED, reference_key],
             )
             _supersede_pending(store, identity_id, keep=reference_key)
     services.forget_clients()

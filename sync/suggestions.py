@@ -25,7 +25,7 @@ from typing import Literal
 
 from sync import fmt
 from sync.access import Actor, authorize
-from sync.checks import FAIL, LEDGER_CODES, PASS, VAT_CODES, WARNING, CheckResult, problem_groups, service_today
+from sync.checks import FAIL, LEDGER_CODES, PASS, VAT_CODES, WARNING, CheckResult, problem_groups
 from sync.checks import used_rates_and_ledgers as _used
 from sync.gripp import errors as gripp_errors
 from sync.jobs.inputs import invoice_input, invoices_in_scope, mapping_context
@@ -432,7 +432,7 @@ def save_vat_mapping(services: Services, identity_id: int, gripp_vat_id: int, gr
     rows = [r for r in invoices_in_scope(store, identity_id, link.start_date)
             if any(line.vat_id == gripp_vat_id and line_net(line) != 0 for line in invoice_input(r).lines)]
     if not rows:
-        today_pct = vat_kind_on(ctx.vat_rates, canonical, service_today(services))
+        today_pct = vat_kind_on(ctx.vat_rates, canonical, services.today())
         if today_pct is not None and today_pct != pct:
             return [CheckResult("vat_mapping", WARNING, *_VAT_TITLE,
                                 f"Opgeslagen. Nog geen factuur gebruikt dit tarief; let op: {canonical} is vandaag "

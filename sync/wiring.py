@@ -8,9 +8,11 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date, datetime
 
 import httpx
 
+from sync.clock import Clock, moment, system_clock
 from sync.config import Settings, resolve_settings
 from sync.gripp.client import GrippClient
 from sync.snelstart.client import SnelStartClient
@@ -29,13 +31,24 @@ class Services:
     sandbox: object | None = None  # sync.sandbox.sandbox.Sandbox in sandbox mode
     transport: httpx.BaseTransport | None = None
     sleep: Callable[[float], None] = time.sleep
-    # Tests and load runs share one virtual clock between the simulators and the clients (rate limits, token
-    # expiry) and use short timeouts over loopback; None keeps each client's own default.
-    clock: Callable[[], float] | None = None
+    # The store's clock, shared with the clients (pacing, token expiry, Gripp's quota hour) and, in tests and load
+    # runs, with the simulators: one "now" for everything. Short timeouts over loopback; None keeps the default.
     timeout: float | None = None
     _gripp: GrippClient | None = field(default=None, repr=False)
     _snelstart: dict[str, SnelStartClient] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def clock(self) -> Clock:
+        return self.store.clock
+
+    def now(self) -> datetime:
+        return moment(self.clock)
+
+    def today(self) -> date:
+        """The business date. The sandbox has its own fixed 'today' (its demo data is dated around it)."""
+        world = getattr(self.sandbox, "world", None)
+        return world.today if world is not None else self.now().date()
 
     def gripp(self) -> GrippClient:
         with self._lock:
@@ -44,7 +57,7 @@ class Services:
                     raise RuntimeError("GRIPP_API_TOKEN is not set.")
                 self._gripp = GrippClient(
                     self.settings.gripp_api_url, self.settings.gripp_api_token, transport=self.transport,
-                    sleep=self.sleep, **self._client_options(),
+                    sleep=self.sleep, wall_clock=self.now, **self._client_options(),
                 )
             return self._gripp
 
@@ -59,9 +72,7 @@ class Services:
         )
 
     def _client_options(self) -> dict:
-        options: dict = {}
-        if self.clock is not None:
-            options["clock"] = self.clock
+        options: dict = {"clock": self.clock}
         if self.timeout is not None:
             options["timeout"] = httpx.Timeout(self.timeout)
         return options
@@ -95,23 +106,23 @@ class Services:
 
 def build_services(settings: Settings | None = None, *, store: Store | None = None, sandbox: object | None = None,
                    sleep: Callable[[float], None] = time.sleep) -> Services:
-    """Real services when configured; otherwise the sandbox (loaded from disk, seeded on first use).
+    """Real services when configured; otherwise the sandbox (loaded from disk, seeded on first use), whose clock
+    the store and the clients then share.
 
     The process that builds its services owns the database: the file must be of this mode (`StoreModeError`),
     and runs another process left 'running' (it was killed) are closed as interrupted."""
     settings = settings or resolve_settings()
+    if settings.sandbox and sandbox is None:
+        sandbox = open_sandbox(settings)
     own_store = store is None
-    store = store or Store(settings.db_path)
+    store = store or Store(settings.db_path,
+                           clock=sandbox.clock if settings.sandbox else system_clock)  # type: ignore[union-attr]
     try:
         store_mode.claim(store, store_mode.SANDBOX if settings.sandbox else store_mode.REAL,
                          legacy_sandbox=lambda: opens_with_sandbox_key(store, settings))
         history.close_interrupted_runs(store)
         vault = vault_for(settings)
-        transport = None
-        if settings.sandbox:
-            if sandbox is None:
-                sandbox = open_sandbox(settings)
-            transport = sandbox.transport()  # type: ignore[attr-defined]
+        transport = sandbox.transport() if settings.sandbox else None  # type: ignore[union-attr]
         services = Services(settings=settings, store=store, vault=vault, sandbox=sandbox, transport=transport,
                             sleep=sleep)
         if settings.sandbox:

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from sync.clock import RunningClock
 from sync.config import Settings, load_settings
-from sync.sandbox.sandbox import Sandbox
+from sync.sandbox.sandbox import Sandbox, world_noon
 from sync.sandbox.seed import build_world
 from sync.sandbox.world import World
 from sync.wiring import Services, build_services
@@ -32,8 +33,15 @@ def world() -> World:
 
 
 @pytest.fixture
-def sandbox(world: World) -> Sandbox:
-    return Sandbox(world, base_url=CONSOLE_URL)
+def clock(world: World) -> RunningClock:
+    """Real speed from noon on the world's fixed 'today' (2026-11-28): the simulators, the store and the clients
+    share it, so no test's dates depend on the calendar."""
+    return RunningClock(world_noon(world))
+
+
+@pytest.fixture
+def sandbox(world: World, clock: RunningClock) -> Sandbox:
+    return Sandbox(world, base_url=CONSOLE_URL, clock=clock)
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ from sync.config import SANDBOX_GRIPP_TOKEN, SANDBOX_SUBSCRIPTION_KEY, Settings,
 from sync.jobs.payments import MARKER_KEY
 from sync.jobs.runner import forget_gripp_freshness
 from sync.sandbox.asgi import asgi_app
-from sync.sandbox.sandbox import Sandbox, VirtualClock
+from sync.sandbox.sandbox import Sandbox, VirtualClock, world_noon
 from sync.sandbox.seed import build_world, manifest
 from sync.sandbox.world import World
 from sync.store.db import Store
@@ -50,8 +50,9 @@ class Loopback:
         """New Services on the same database and the same (simulated) services, as a new process would have."""
         forget_gripp_freshness()
         services = Services(
-            settings=self.settings, store=Store(self.settings.db_path), vault=vault_for(self.settings),
-            sandbox=self.sandbox, transport=None, sleep=self.clock.sleep, clock=self.clock, timeout=self.timeout,
+            settings=self.settings, store=Store(self.settings.db_path, clock=self.clock),
+            vault=vault_for(self.settings), sandbox=self.sandbox, transport=None, sleep=self.clock.sleep,
+            timeout=self.timeout,
         )
         bootstrap_sandbox_setup(services)
         self._open.append(services)
@@ -86,7 +87,7 @@ def loopback_settings(url: str, db_path: Path) -> Settings:
 def loopback(tmp_path: Path, world: World | None = None, *, timeout: float = CLIENT_TIMEOUT,
              hang_seconds: float = HANG_SECONDS, rate_limits: bool = False) -> Iterator[Loopback]:
     world = world or build_world()
-    clock = VirtualClock()
+    clock = VirtualClock(world_noon(world).timestamp())
     built: dict[str, Sandbox] = {}
 
     def make_app(url: str):

@@ -195,13 +195,7 @@ def test_invoice_changed_in_gripp_after_booking_is_flagged_not_rebooked(services
     number = sorted(facts.to_book_by_identity[1])[0]
     invoice = world.gripp.invoices[_invoice_id(world, number)]
     invoice.lines[0].sellingprice += Decimal("10")
-    from datetime import datetime, timedelta
-
-    from sync.store import cache
-
-    # Edited after the last refresh, by the engine's own cursor (not the wall clock): the next run reads it.
-    cursor = datetime.fromisoformat(cache.get_state(services.store, "gripp", "cursor"))
-    invoice.updatedon = (cursor + timedelta(minutes=1)).replace(tzinfo=None)
+    invoice.updatedon = services.now().replace(tzinfo=None)  # edited in Gripp now, on the sandbox's clock
     writes_before = len(sandbox.writes())
     result = run_identity(services, 1, trigger="cli")
     assert result.counts.get("changed_in_gripp") == 1

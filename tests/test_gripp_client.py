@@ -30,6 +30,7 @@ from sync.gripp import (
     GrippServerError,
     GrippUnknownMethodError,
     Invoice,
+    InvoiceLine,
     encode_json,
     parse_date,
     parse_datetime,
@@ -559,13 +560,20 @@ def test_invoice_rows_from_the_simulator_parse_into_typed_invoices():
     assert rows[1004].totalinclvat == Decimal("-400.00")  # reverse-charged credit note: no VAT
 
 
-def test_references_and_enums_are_read_in_both_shapes():
+def test_enums_are_read_by_id_never_by_label():
     assert ref_id({"id": 95489, "searchname": "Acme"}) == 95489 and ref_id(7) == 7 and ref_id(None) is None
-    as_object = Invoice.from_row({"id": 1, "status": {"id": 2, "searchname": "SENT"}})
-    assert as_object.status == "SENT"
-    company = Company.from_row({"id": 3, "relationtype": {"id": 2, "searchname": "PRIVATEPERSON"},
+    assert Invoice.from_row({"id": 1, "status": {"id": 2, "searchname": "Verzonden"}}).status == "SENT"
+    assert Invoice.from_row({"id": 1, "status": {"id": 1, "searchname": "SENT"}}).status == "CONCEPT"  # id wins
+    assert Invoice.from_row({"id": 1, "status": 2}).status == "SENT"  # a bare id or constant is accepted too
+    assert Invoice.from_row({"id": 1, "status": "Verzonden"}).status == ""  # a label alone means nothing
+    heading = InvoiceLine.from_row({"id": 5, "amount": 1, "sellingprice": "0.00",
+                                    "rowtype": {"id": 2, "searchname": "GROEPLABEL"}})
+    assert heading.is_heading and heading.rowtype == "GROUP"
+    assert InvoiceLine.from_row({"id": 6, "rowtype": {"id": 1, "searchname": "NORMAAL"}}).rowtype == "NORMAL"
+    assert InvoiceLine.from_row({"id": 7, "rowtype": {"id": 9, "searchname": "NIEUW"}}).rowtype is None  # unknown
+    company = Company.from_row({"id": 3, "relationtype": {"id": 2, "searchname": "Particulier"},
                                 "firstname": "Jan", "lastname": "Smit", "customernumber": "10042",
-                                "invoicesendto": "OTHER", "invoiceaddress_street": "Postbus",
+                                "invoicesendto": {"id": 3, "searchname": "Anders"}, "invoiceaddress_street": "Postbus",
                                 "invoiceaddress_city": "Zwolle", "visitingaddress_street": "Hoofdweg"})
     assert company.relationtype == "PRIVATEPERSON" and company.companyname == "Jan Smit"
     assert company.customernumber == 10042 and (company.street, company.city) == ("Postbus", "Zwolle")

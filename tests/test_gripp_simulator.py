@@ -127,8 +127,8 @@ def test_invoice_rows_have_the_real_shapes():
     row = element["result"]["rows"][0]
     assert row["date"] == {"date": "2025-07-10 00:00:00.000000", "timezone_type": 3, "timezone": "Europe/Amsterdam"}
     assert row["updatedon"]["date"] == "2025-07-15 14:05:09.000000"
-    assert row["status"] == {"id": 2, "searchname": "SENT"}
-    assert row["company"] == {"id": 102, "searchname": "Café De Hoek"}
+    assert row["status"] == {"id": 2, "searchname": "Verzonden"}  # the Dutch label, never the constant
+    assert row["company"] == {"id": 102, "searchname": "Café De Hoek", "discr": "bedrijf"}
     assert row["identity"] == {"id": 1, "searchname": "Studio Noord B.V."}
     assert row["totalincldiscountexclvat"] == "36.30" and row["totalinclvat"] == "39.57"
     assert row["totalpayed"] == "10.00" and row["totalopeninclvat"] == "29.57"
@@ -137,7 +137,8 @@ def test_invoice_rows_have_the_real_shapes():
     [line] = row["invoicelines"]
     assert line["vat"] == {"id": 28, "searchname": "9%"}
     assert line["ledger"] == {"id": 502, "searchname": "8010 Omzet laag"}
-    assert line["amount"] == 3 and line["sellingprice"] == "12.10"
+    assert line["amount"] == 3 and line["sellingprice"] == "12.10" and line["discount"] == 0  # as a live account
+    assert line["rowtype"] == {"id": 1, "searchname": "NORMAAL"}
     [payment] = row["payments"]
     assert payment["amount"] == "10.00" and payment["invoice"]["id"] == 1002
     [element] = rpc(sim, ("invoice.get", [[f("invoice.id", "equals", 1001)], PAGING]))
@@ -148,7 +149,8 @@ def test_company_and_ledger_rows_use_gripp_field_names():
     sim = make_sim()
     [companies, ledgers] = rpc(sim, ("company.get", [[], PAGING]), ("ledger.get", [[], PAGING]))
     row = companies["result"]["rows"][0]
-    assert row["customernumber"] == 10001 and row["relationtype"]["searchname"] == "COMPANY"
+    assert row["customernumber"] == 10001 and row["relationtype"] == {"id": 1, "searchname": "Bedrijf"}
+    assert row["invoicesendto"]["id"] == 1 and row["postaddress"]["id"] == 1
     assert row["visitingaddress_city"] == "Zwolle" and row["vatnumber"] == "NL001234567B01"
     assert ledgers["result"]["rows"][0]["number"] == "8000"  # ledger numbers are strings
 
@@ -160,6 +162,8 @@ def test_equality_and_comparison_operators():
     sim = make_sim()
     assert ids(sim, "invoice", f("invoice.status", "equals", "SENT")) == [1001, 1002, 1004]
     assert ids(sim, "invoice", f("invoice.status", "equals", 1)) == [1003]  # enums by their integer too
+    assert ids(sim, "invoice", f("invoice.status", "in", [2])) == [1001, 1002, 1004]
+    assert ids(sim, "invoice", f("invoice.status", "equals", "Verzonden")) == []  # a label is not an enum value
     assert ids(sim, "invoice", f("invoice.status", "notequals", "SENT")) == [1003]
     assert ids(sim, "invoice", f("invoice.id", "greater", 1002)) == [1003, 1004]
     assert ids(sim, "invoice", f("invoice.id", "greaterequals", 1002)) == [1002, 1003, 1004]

@@ -21,7 +21,7 @@ import pytest
 from sync.dates import AMSTERDAM
 from sync.jobs.runner import RunResult, forget_gripp_freshness, run_identity
 from sync.money import cents
-from sync.sandbox.sandbox import Sandbox, VirtualClock
+from sync.sandbox.sandbox import Sandbox, VirtualClock, world_noon
 from sync.sandbox.seed import ADMIN_STUDIO, VAT_9, VAT_21, manifest
 from sync.sandbox.world import GrippCompany, GrippInvoice, GrippInvoiceLine, SnelStartRelatie, World
 from sync.snelstart import odata
@@ -135,9 +135,10 @@ class InProcess:
             self.urls.append(str(request.url))
             return self.sandbox.handle(request)
 
-        services = Services(settings=self.settings, store=Store(self.settings.db_path),  # type: ignore[attr-defined]
+        services = Services(settings=self.settings,  # type: ignore[attr-defined]
+                            store=Store(self.settings.db_path, clock=self.clock),  # type: ignore[attr-defined]
                             vault=vault_for(self.settings), sandbox=self.sandbox,  # type: ignore[arg-type]
-                            transport=httpx.MockTransport(handle), sleep=self.clock.sleep, clock=self.clock)
+                            transport=httpx.MockTransport(handle), sleep=self.clock.sleep)
         bootstrap_sandbox_setup(services)
         return services
 
@@ -149,7 +150,7 @@ def bw() -> BadWorld:
 
 @pytest.fixture
 def env(tmp_path: Path, bw: BadWorld) -> Iterator[InProcess]:
-    clock = VirtualClock()
+    clock = VirtualClock(world_noon(bw.world).timestamp())
     yield InProcess(bw.world, Sandbox(bw.world, base_url=CONSOLE_URL, clock=clock, sleep=clock.sleep), clock,
                     sandbox_settings(tmp_path))
     forget_gripp_freshness()
@@ -294,7 +295,7 @@ def test_a_blocked_invoice_is_booked_once_gripp_fixes_it(env: InProcess, bw: Bad
     run(env)
     invoice = bw.cases["no ledger"].invoice
     invoice.lines[0].ledger_id = 8000
-    invoice.updatedon = datetime.now(AMSTERDAM).replace(tzinfo=None, microsecond=0)  # Gripp's wall clock
+    invoice.updatedon = datetime.fromtimestamp(env.clock(), AMSTERDAM).replace(tzinfo=None, microsecond=0)
     _, _, states = run(env)
     assert states[invoice.id]["state"] == "done"
     assert len(booking_of(env.world, invoice.number)) == 1

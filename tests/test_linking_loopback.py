@@ -24,7 +24,6 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 
 from console.webhook import webhook_route
-from sync import linking
 from sync.checks import run_checks
 from sync.linking import (
     LinkError,
@@ -223,7 +222,7 @@ def test_a_delivered_key_expires_with_its_request_even_before_it_is_confirmed(co
     assert delivered.status_code == 200 and pending_activation(services, ACADEMY) is not None
 
     later = request.expires_at + timedelta(minutes=1)  # the clock, moved past the request's expiry
-    monkeypatch.setattr(linking, "now_amsterdam", lambda: later)
+    monkeypatch.setattr(services.store, "clock", lambda: later.timestamp())
     assert pending_activation(services, ACADEMY) is None
     with pytest.raises(LinkError) as refused:
         confirm_activation(services, ACADEMY, request.reference_key, actor="support")

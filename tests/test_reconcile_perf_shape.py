@@ -11,12 +11,13 @@ from pathlib import Path
 import pytest
 
 from sync.bench import ADMIN, fill_reconcile_store
+from sync.clock import RunningClock
 from sync.config import SANDBOX_GRIPP_TOKEN
 from sync.gripp.client import GrippClient
 from sync.jobs import reconcile, refresh
 from sync.jobs.runner import forget_gripp_freshness, run_identity
 from sync.sandbox.bulk import build_bulk_world
-from sync.sandbox.sandbox import Sandbox
+from sync.sandbox.sandbox import Sandbox, world_noon
 from sync.store.db import Store
 from sync.vault import vault_for
 from sync.wiring import Services, bootstrap_sandbox_setup
@@ -26,9 +27,9 @@ from tests.conftest import CONSOLE_URL, sandbox_settings
 class CountingStore(Store):
     """A store that remembers every statement it was asked to run."""
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, **options) -> None:
         self.statements: list[str] = []
-        super().__init__(path)
+        super().__init__(path, **options)
 
     def cursor(self):  # the DuckDB cursor, wrapped
         return _Counting(super().cursor(), self.statements)
@@ -94,10 +95,11 @@ def test_amounts_of_every_size_and_scale_are_stored_exactly(tmp_path):
 
 def test_gripp_refresh_reads_many_pages_per_post_and_writes_a_post_at_a_time(tmp_path):
     world, _ = build_bulk_world(3_000)
-    sandbox = Sandbox(world, base_url=CONSOLE_URL)
+    clock = RunningClock(world_noon(world))
+    sandbox = Sandbox(world, base_url=CONSOLE_URL, clock=clock)
     client = GrippClient(f"{CONSOLE_URL}/sandbox/gripp/public/api3.php", SANDBOX_GRIPP_TOKEN,
-                         transport=sandbox.transport(), sleep=lambda seconds: None)
-    store = CountingStore(tmp_path / "s.duckdb")
+                         transport=sandbox.transport(), sleep=lambda seconds: None, clock=clock)
+    store = CountingStore(tmp_path / "s.duckdb", clock=clock)
     assert refresh.refresh_gripp(store, client) == {"gripp_invoices": 3_000, "gripp_companies": 300}
     later_pages = (math.ceil(3_000 / refresh.PAGE) - 1) + (math.ceil(300 / refresh.PAGE) - 1)
     posts = 1 + math.ceil(later_pages / refresh.CALLS_PER_POST)
@@ -106,7 +108,7 @@ def test_gripp_refresh_reads_many_pages_per_post_and_writes_a_post_at_a_time(tmp
     assert store.scalar("SELECT count(*) FROM gripp_invoices") == 3_000
 
     before = client.request_count
-    refresh.refresh_gripp(store, client)  # (the bulk world dates a few invoices after today's real clock)
+    refresh.refresh_gripp(store, client)
     assert client.request_count - before == 1  # the four incremental queries, first pages, in one POST
 
 
@@ -132,9 +134,10 @@ def test_the_open_items_comparison_is_one_query_and_classifies_every_difference(
 def bulk_services(tmp_path):
     forget_gripp_freshness()
     world, setup = build_bulk_world(120, payments=0)
-    sandbox = Sandbox(world, base_url=CONSOLE_URL)
+    sandbox = Sandbox(world, base_url=CONSOLE_URL, clock=RunningClock(world_noon(world)))
     settings = sandbox_settings(tmp_path)
-    services = Services(settings=settings, store=Store(settings.db_path), vault=vault_for(settings),
+    services = Services(settings=settings, store=Store(settings.db_path, clock=sandbox.clock),
+                        vault=vault_for(settings),
                         sandbox=sandbox, transport=sandbox.transport(), sleep=lambda seconds: None)
     bootstrap_sandbox_setup(services, setup)
     yield services, sandbox, setup.links[0].identity_id

@@ -106,10 +106,15 @@ def test_invoices_look_like_gripp(world: World) -> None:
         assert str(inv.number).startswith(f"{inv.date.year % 100:02d}")
         assert inv.createdon.date() == inv.date and inv.createdon.hour >= 9
         assert inv.updatedon is None or inv.updatedon > inv.createdon
-        assert 1 <= len(inv.lines) <= 5
-        assert all(line.vat_id is not None and line.ledger_id is not None for line in inv.lines)
+        assert 1 <= len(inv.money_lines) <= 5
+        assert all(line.vat_id is not None and line.ledger_id is not None for line in inv.money_lines)
     assert 0 < sum(i.updatedon is not None for i in invoices) < len(invoices) / 4
-    lines = [line for i in invoices for line in i.lines]
+    headings = [line for i in invoices for line in i.lines if line.rowtype == "GROUP"]
+    assert len(invoices) / 4 < len(headings) < len(invoices) / 2, "real invoices have group headings too"
+    for line in headings:  # as Gripp stores a heading: amount 1, price 0.00, a VAT rate, no ledger
+        assert (line.amount, line.sellingprice, line.ledger_id, line.ordering) == (1, 0, None, 0)
+        assert line.vat_id is not None
+    lines = [line for i in invoices for line in i.money_lines]
     assert any(line.discount == 5 for line in lines) and any(line.discount == 10 for line in lines)
     assert any(line.amount == Decimal("7.5") for line in lines)
     assert any(line.description.startswith("Hosting ") for line in lines)
@@ -138,7 +143,7 @@ def test_companies(world: World) -> None:
     assert {c.visitingaddress_country for c in foreign} >= {"BE", "DE"}
     for c in foreign:
         assert c.vatnumber.startswith(c.visitingaddress_country)
-        lines = [line for i in world.gripp.invoices.values() if i.company_id == c.id for line in i.lines]
+        lines = [line for i in world.gripp.invoices.values() if i.company_id == c.id for line in i.money_lines]
         assert lines and all(line.vat_id == VAT_VERLEGD and line.ledger_id == 8030 for line in lines)
 
 
@@ -146,19 +151,19 @@ def test_companies(world: World) -> None:
 
 
 def test_all_rates_are_used(world: World) -> None:
-    used = {line.vat_id for i in world.gripp.invoices.values() if i.status == "SENT" for line in i.lines}
+    used = {line.vat_id for i in world.gripp.invoices.values() if i.status == "SENT" for line in i.money_lines}
     assert {VAT_21, VAT_9, VAT_6, VAT_0, VAT_VERLEGD, VAT_VRIJGESTELD} <= used
 
 
 def test_identity_1_crosses_the_low_rate_change(world: World) -> None:
     studio = [i for i in world.gripp.invoices.values() if i.identity_id == 1]
-    before = [line.vat_id for i in studio if i.date < LOW_RATE_CHANGE for line in i.lines]
-    after = [line.vat_id for i in studio if i.date >= LOW_RATE_CHANGE for line in i.lines]
+    before = [line.vat_id for i in studio if i.date < LOW_RATE_CHANGE for line in i.money_lines]
+    after = [line.vat_id for i in studio if i.date >= LOW_RATE_CHANGE for line in i.money_lines]
     assert VAT_6 in before and VAT_9 in after
     assert VAT_9 not in before and VAT_6 not in after
     # Nobody else uses the old rate.
     assert all(line.vat_id != VAT_6 for i in world.gripp.invoices.values() if i.identity_id != 1
-               for line in i.lines)
+               for line in i.money_lines)
 
 
 # ------------------------------------------------------------------------------------------ credit notes
@@ -170,7 +175,7 @@ def test_credit_notes(world: World, facts: SeedManifest) -> None:
     for number in facts.credit_notes:
         note = numbers[number]
         assert note.status == "SENT"
-        assert all(line.net < 0 for line in note.lines)
+        assert all(line.net < 0 for line in note.money_lines)
         match = re.fullmatch(r"Creditnota op factuur (\d+)", note.subject)
         assert match, note.subject
         original = numbers[match.group(1)]
@@ -258,10 +263,10 @@ def test_each_misconfiguration_is_confined_to_its_few_invoices(world: World, fac
             assert invoice_problems(world, setup, invoice) == [], invoice.number
     # And each problem is where the story puts it.
     uses = {
-        "VAT_UNMAPPED": lambda i: i.identity_id == 2 and any(x.vat_id == VAT_VRIJGESTELD for x in i.lines),
-        "LEDGER_MISSING": lambda i: i.identity_id == 1 and any(x.ledger_id == 8200 for x in i.lines),
-        "LEDGER_VAT_MISMATCH": lambda i: i.identity_id == 2 and any(x.ledger_id == 8100 for x in i.lines),
-        "LEDGER_INACTIVE": lambda i: i.identity_id == 2 and any(x.ledger_id == 8300 for x in i.lines),
+        "VAT_UNMAPPED": lambda i: i.identity_id == 2 and any(x.vat_id == VAT_VRIJGESTELD for x in i.money_lines),
+        "LEDGER_MISSING": lambda i: i.identity_id == 1 and any(x.ledger_id == 8200 for x in i.money_lines),
+        "LEDGER_VAT_MISMATCH": lambda i: i.identity_id == 2 and any(x.ledger_id == 8100 for x in i.money_lines),
+        "LEDGER_INACTIVE": lambda i: i.identity_id == 2 and any(x.ledger_id == 8300 for x in i.money_lines),
     }
     for reason, used in uses.items():
         assert {str(i.number) for i in world.gripp.invoices.values() if used(i)} == {

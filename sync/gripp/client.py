@@ -133,7 +133,7 @@ class GrippClient:
         *,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] = time.time,
         policy: RetryPolicy | None = None,
         timeout: httpx.Timeout = DEFAULT_TIMEOUT,
         wall_clock: Callable[[], datetime] = now_amsterdam,
@@ -151,7 +151,8 @@ class GrippClient:
         self._lock = threading.Lock()
         self._next_id = 0
         # Pace ourselves to Gripp's burst bucket so the 503 throttle is the exception, not the rule.
-        self.pacer = (TokenBucket(burst_capacity, burst_refill_per_second, clock=clock, sleep=sleep)
+        pace_clock = time.monotonic if clock is time.time else clock  # a wall clock set back must not stall us
+        self.pacer = (TokenBucket(burst_capacity, burst_refill_per_second, clock=pace_clock, sleep=sleep)
                       if burst_capacity else None)
         self.request_count = 0
         self.pdf_request_count = 0

@@ -1,7 +1,7 @@
 """Gripp rows into typed values: pure parsing, no I/O.
 
-Gripp sends datetimes as PHP DateTime objects, references as `{id, searchname}`, enums sometimes as
-`{id, searchname}` and sometimes as strings, and money as strings or numbers. Everything here accepts each form.
+Gripp sends datetimes as PHP DateTime objects, references as `{id, searchname}`, enums as `{id, Dutch label}`
+(read by id: `sync.gripp.enums`), money as decimal strings and quantities as JSON numbers (accepted either way).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sync.dates import AMSTERDAM, parse_local_datetime
+from sync.gripp.enums import GROUP, INVOICE_STATUS, INVOICESENDTO, POSTADDRESS, RELATIONTYPE, ROWTYPE
 from sync.money import to_decimal
 
 # PHP's timezone_type 2 gives an abbreviation; these are the ones a Dutch account can produce.
@@ -89,16 +90,6 @@ def ref_name(obj: Any) -> str:
     return ""
 
 
-def enum_name(obj: Any, default: str = "") -> str:
-    """An enum sent either as "SENT" or as {"id": 2, "searchname": "SENT"}."""
-    if obj is None or obj == "":
-        return default
-    if isinstance(obj, dict):
-        name = obj.get("searchname") or obj.get("value") or obj.get("id")
-        return str(name) if name not in (None, "") else default
-    return str(obj)
-
-
 def money(obj: Any) -> Decimal:
     return to_decimal(obj)
 
@@ -130,7 +121,13 @@ class InvoiceLine:
     ledger_id: int | None
     ledger_label: str
     description: str
-    rowtype: str = "NORMAL"
+    # NORMAL or GROUP (a heading: amount 1, price 0.00, a vat but no ledger), by id; None when Gripp sent a
+    # rowtype we do not know — such a line is checked like a normal one, never dropped.
+    rowtype: str | None = "NORMAL"
+
+    @property
+    def is_heading(self) -> bool:
+        return self.rowtype == GROUP
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> InvoiceLine:
@@ -144,7 +141,7 @@ class InvoiceLine:
             ledger_id=ref_id(row.get("ledger")),
             ledger_label=ref_name(row.get("ledger")),
             description=text(row.get("description")),
-            rowtype=enum_name(row.get("rowtype"), "NORMAL"),
+            rowtype=ROWTYPE.constant(row.get("rowtype")) if row.get("rowtype") is not None else "NORMAL",
         )
 
 
@@ -185,7 +182,7 @@ class Invoice:
     company_name: str
     date: date | None
     expirydate: date | None
-    status: str
+    status: str  # the constant (CONCEPT, SENT) found by the enum's id; "" when unknown
     subject: str
     clientreference: str
     totalinclvat: Decimal
@@ -223,7 +220,7 @@ class Invoice:
             company_name=ref_name(row.get("company")),
             date=parse_date(row.get("date")),
             expirydate=parse_date(row.get("expirydate")),
-            status=enum_name(row.get("status")),
+            status=INVOICE_STATUS.constant(row.get("status")) or "",
             subject=text(row.get("subject")),
             clientreference=text(row.get("clientreference")),
             totalinclvat=money(row.get("totalinclvat")),
@@ -268,7 +265,7 @@ class Company:
             id=int(row["id"]),
             customernumber=opt_int(row.get("customernumber")),
             companyname=name,
-            relationtype=enum_name(row.get("relationtype"), "COMPANY"),
+            relationtype=RELATIONTYPE.constant(row.get("relationtype")) or "COMPANY",
             vatnumber=text(row.get("vatnumber")),
             cocnumber=text(row.get("cocnumber")),
             email=text(row.get("email")),
@@ -287,10 +284,11 @@ class Company:
 
 def _address_prefix(row: dict[str, Any]) -> str:
     """The address the invoice goes to: Gripp's `invoicesendto` picks it."""
-    send_to = enum_name(row.get("invoicesendto"), "VISITINGADDRESS")
+    send_to = INVOICESENDTO.constant(row.get("invoicesendto"))
     if send_to == "OTHER" and row.get("invoiceaddress_street"):
         return "invoiceaddress"
-    if send_to == "POSTADDRESS" and enum_name(row.get("postaddress")) == "OTHER" and row.get("postaddress_street"):
+    if send_to == "POSTADDRESS" and POSTADDRESS.constant(row.get("postaddress")) == "OTHER" \
+            and row.get("postaddress_street"):
         return "postaddress"
     return "visitingaddress"
 

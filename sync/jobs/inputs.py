@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from sync.gripp.enums import GROUP
 from sync.jobs.refresh import invoice_lines
 from sync.mapping.types import (
     InvoiceIn,
@@ -55,7 +56,7 @@ def invoice_input(row: dict[str, Any]) -> InvoiceIn:
             ledger_label=line.get("ledger_label") or "",
         )
         for line in invoice_lines(row)
-        if (line.get("rowtype") or "NORMAL") == "NORMAL"
+        if line.get("rowtype") != GROUP  # a group heading carries no money: never a booking line, never a block
     )
     return InvoiceIn(
         invoice_id=row["invoice_id"], number=row["number"], invoice_date=row["invoice_date"] or date.min,

@@ -18,7 +18,6 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sync.dates import today_amsterdam
 from sync.gripp.client import GrippCall, GrippClient
 from sync.gripp.errors import GrippBusyError
 from sync.gripp.filters import Filter
@@ -157,7 +156,7 @@ def _markers(payments: list[dict[str, Any]]) -> list[str]:
 
 def pull_payments(store: Store, gripp: GrippClient, link: Link, *, run_id: str | None = None,
                   dry_run: bool = False, today: date | None = None) -> PaymentReport:
-    today = today or today_amsterdam()
+    today = today or store.today()
     report = PaymentReport()
     registrations, gripp_only = plan_registrations(store, link, today)
     _note_gripp_only(store, link, gripp_only, run_id, report, dry_run)

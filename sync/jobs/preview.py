@@ -80,7 +80,7 @@ class Preview:
 def preview_identity(services: Services, identity_id: int, *, actor: Actor | str = "system",
                      progress: Progress | None = None, today: date | None = None) -> Preview:
     """Dry-run one identity. Raises AlreadyRunning when a run or preview is going for it."""
-    from sync.jobs.runner import refresh_gripp_once, service_today
+    from sync.jobs.runner import refresh_gripp_once
 
     actor = authorize(actor, "checks")
     store = services.store
@@ -107,7 +107,7 @@ def preview_identity(services: Services, identity_id: int, *, actor: Actor | str
             refresh.refresh_reference(store, client, link.administration_id)
             refresh.refresh_bank_lines(store, client, link.administration_id)
             step("plan", 0.0)
-            result = _plan(services, link, today or service_today(services))
+            result = _plan(services, link, today or services.today())
         except Exception as exc:
             if errors.kind_of(exc) == errors.LINK:
                 broken = errors.link_broken(exc)

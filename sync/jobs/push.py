@@ -19,7 +19,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from sync.dates import now_amsterdam
 from sync.gripp.client import GrippClient
 from sync.gripp.errors import GrippPdfError
 from sync.jobs import errors, plan
@@ -205,7 +204,7 @@ class Pusher:
     def _booked(self, row: dict, booking_id: str, amount: Any) -> None:
         with self.store.transaction():  # the state and its event together: one commit, never one without the other
             outbox.put(self.store, self.identity_id, row["invoice_id"], row["number"], "booked",
-                       booking_id=booking_id, amount=amount, booked_at=now_amsterdam(), last_error=None,
+                       booking_id=booking_id, amount=amount, booked_at=self.store.now(), last_error=None,
                        error_kind=None)
             log.log_event(self.store, "booked", run_id=self.run_id, identity_id=self.identity_id,
                           invoice_id=row["invoice_id"], invoice_number=row["number"],
@@ -216,7 +215,7 @@ class Pusher:
     def _adopt(self, row: dict, found: dict, *, why: str) -> None:
         booking_id = found["booking_id"]
         outbox.put(self.store, self.identity_id, row["invoice_id"], row["number"], "booked", booking_id=booking_id,
-                   amount=found.get("factuur_bedrag"), adopted=why == "found", booked_at=now_amsterdam(),
+                   amount=found.get("factuur_bedrag"), adopted=why == "found", booked_at=self.store.now(),
                    fingerprint=invoice_fingerprint(invoice_input(row)), last_error=None, error_kind=None, reasons=None)
         self.report.add("adopted")
         log.log_event(self.store, "adopted", run_id=self.run_id, identity_id=self.identity_id,
@@ -372,7 +371,7 @@ class Pusher:
             relatie_id = found["relatie_id"] if found else self._create_relatie(company)
             self.store.execute(
                 "INSERT OR REPLACE INTO relatie_matches VALUES (?, ?, ?, ?, ?)",
-                [self.identity_id, company_id, relatie_id, how or "created", now_amsterdam()],
+                [self.identity_id, company_id, relatie_id, how or "created", self.store.now()],
             )
             self.matches[company_id] = relatie_id
             return relatie_id

@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sync.dates import AMSTERDAM, now_amsterdam, parse_date, parse_local_datetime
+from sync.dates import AMSTERDAM, parse_date, parse_local_datetime
 from sync.gripp.client import GrippCall, GrippClient, parse_page
 from sync.gripp.filters import Filter
 from sync.gripp.models import Company, Invoice, InvoiceLine, Payment
@@ -37,7 +37,7 @@ GRIPP_SCOPE = "gripp"
 
 # ------------------------------------------------------------------------------------------------- Gripp
 def refresh_gripp(store: Store, client: GrippClient, *, full: bool = False) -> dict[str, int]:
-    started = now_amsterdam()
+    started = store.now()
     cursor = None if full else cache.get_state(store, GRIPP_SCOPE, "cursor")
     if cursor is None:
         queries = [("invoice", []), ("company", [])]
@@ -189,7 +189,7 @@ def invoice_payments(row: dict[str, Any]) -> list[dict[str, Any]]:
 
 # --------------------------------------------------------------------------------------------- SnelStart
 def refresh_open_items(store: Store, client: SnelStartClient, administration_id: str) -> int:
-    fetched = now_amsterdam()
+    fetched = store.now()
     rows = [
         {
             "administration_id": administration_id, "verkoopfactuur_id": item["id"],
@@ -230,7 +230,7 @@ def refresh_reference(store: Store, client: SnelStartClient, administration_id: 
         cache.replace_for_administration(store, "ss_ledgers", administration_id, ledgers)
         cache.replace_for_administration(store, "ss_vat_rates", administration_id, rates)
         cache.replace_for_administration(store, "ss_relaties", administration_id, relaties)
-        cache.set_state(store, administration_id, "reference_at", now_amsterdam().isoformat())
+        cache.set_state(store, administration_id, "reference_at", store.now().isoformat())
     return {"ledgers": len(ledgers), "vat_rates": len(rates), "relaties": len(relaties)}
 
 
@@ -244,12 +244,12 @@ def relatie_row(administration_id: str, r: dict[str, Any]) -> dict[str, Any]:
 
 def reference_age(store: Store, administration_id: str) -> timedelta | None:
     value = cache.get_state(store, administration_id, "reference_at")
-    return None if value is None else now_amsterdam() - datetime.fromisoformat(value)
+    return None if value is None else store.now() - datetime.fromisoformat(value)
 
 
 def refresh_bank_lines(store: Store, client: SnelStartClient, administration_id: str) -> int:
     """Bank bookings that settle sales bookings, incrementally by `ModifiedOn`: they date the payments."""
-    started = now_amsterdam()
+    started = store.now()
     cursor = cache.get_state(store, administration_id, "bank_cursor")
     flt = None
     if cursor is not None:

@@ -15,7 +15,6 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sync.access import Actor, authorize
-from sync.dates import today_amsterdam
 from sync.events import run_summary
 from sync.jobs import errors, refresh
 from sync.jobs.locks import AlreadyRunning, exclusive
@@ -105,7 +104,7 @@ def run_identity(services: Services, identity_id: int, *, trigger: str = "cli", 
             report(name, overall)
 
         try:
-            result = _run(services, link, run_id, step, today or service_today(services))
+            result = _run(services, link, run_id, step, today or services.today())
         except errors.LinkBroken as exc:
             setup_repo.set_link_health(store, identity_id, "broken", exc.en)
             return _failed(services, run_id, identity_id, trigger, exc.nl, exc.en, kind="link")
@@ -254,8 +253,3 @@ def run_all(services: Services, *, trigger: str = "cli", actor: Actor | str = "s
             continue
     return results
 
-
-def service_today(services: Services) -> date:
-    """The sandbox has its own 'today' (its demo data is dated around it); real services use the calendar."""
-    world = getattr(services.sandbox, "world", None)
-    return world.today if world is not None else today_amsterdam()

@@ -68,12 +68,21 @@ ERROR_BAD_REQUEST = 1002  # malformed call, params, filters or options
 ERROR_VALIDATION = 1003  # a field has the wrong type, is read-only, unknown or missing; a record is not found
 HTML = "text/html; charset=utf-8"
 
-# [UNCERTAIN] enum ids: Gripp returns enums as {id, searchname}; the ids are a guess.
+# Enums go out as {id, searchname} where searchname is the Dutch LABEL a user sees, never the constant; the id is
+# the constant's place in the metadata's `values` list, from 1. Seen in rows of a live account (flipmoo/begripp
+# src/db/database.sqlite): rowtype 1 "NORMAAL" / 2 "GROEPLABEL", hour status 1 "Concept" / 2 "Definitief" /
+# 3 "Gefiatteerd"; Codebes-NL/gripp-sdk filters hour.status on ids 2 and 3. The labels below other than rowtype's
+# are [UNCERTAIN]: the Dutch words Gripp's screens use, never seen in an API answer.
+ENUM_LABELS: dict[str, tuple[tuple[str, str], ...]] = {
+    "status": (("CONCEPT", "Concept"), ("SENT", "Verzonden")),
+    "paymentmethod": (("MANUALTRANSFER", "Handmatige overboeking"), ("AUTOMATICTRANSFER", "Automatische incasso")),
+    "relationtype": (("COMPANY", "Bedrijf"), ("PRIVATEPERSON", "Particulier")),
+    "rowtype": (("NORMAL", "NORMAAL"), ("GROUP", "GROEPLABEL")),  # [OBS]
+    "invoicesendto": (("VISITINGADDRESS", "Bezoekadres"), ("POSTADDRESS", "Postadres"), ("OTHER", "Anders")),
+    "postaddress": (("VISITINGADDRESS", "Bezoekadres"), ("OTHER", "Anders")),
+}
 ENUMS: dict[str, dict[str, int]] = {
-    "status": {"CONCEPT": 1, "SENT": 2},
-    "paymentmethod": {"MANUALTRANSFER": 1, "AUTOMATICTRANSFER": 2},
-    "relationtype": {"COMPANY": 1, "PRIVATEPERSON": 2},
-    "rowtype": {"NORMAL": 1, "GROUP": 2},
+    kind: {constant: n for n, (constant, _) in enumerate(pairs, start=1)} for kind, pairs in ENUM_LABELS.items()
 }
 
 
@@ -114,8 +123,15 @@ def ref(record_id: int | None, searchname: str) -> dict[str, Any] | None:
     return None if record_id is None else {"id": record_id, "searchname": searchname}
 
 
+def _company_ref(company_id: int | None, name: str) -> dict[str, Any] | None:
+    # A reference to a company carries its kind, `discr` (seen on a live account's project rows).
+    found = ref(company_id, name)
+    return None if found is None else {**found, "discr": "bedrijf"}
+
+
 def enum(kind: str, name: str) -> dict[str, Any]:
-    return {"id": ENUMS[kind].get(name, 0), "searchname": name}
+    number = ENUMS[kind][name]
+    return {"id": number, "searchname": ENUM_LABELS[kind][number - 1][1]}
 
 
 class _LineRecord(NamedTuple):
@@ -186,7 +202,7 @@ def invoice_row(inv: GrippInvoice, ctx: _Context) -> dict[str, Any]:
         "expirydate": gripp_datetime(inv.expirydate),
         "status": enum("status", inv.status),
         "paymentmethod": enum("paymentmethod", inv.paymentmethod),
-        "company": ref(inv.company_id, company),
+        "company": _company_ref(inv.company_id, company),
         "identity": ref(inv.identity_id, ctx.account.identities.get(inv.identity_id, "")),
         "templateset": {"id": 1, "searchname": "Standaard"},
         "client": None,
@@ -223,8 +239,16 @@ def _line_order(line: GrippInvoiceLine) -> tuple[int, int]:
     return line.ordering, line.id
 
 
+# A heading's product is a dummy, its other lines' a sales product (seen in a live account's project lines).
+HEADING_PRODUCT = {"id": 2, "searchname": "Groep", "discr": "dummyproduct"}
+UNIT = {"id": 3, "searchname": "stuks"}
+
+
 def line_row(rec: _LineRecord, ctx: _Context) -> dict[str, Any]:
+    """Shaped like a live account's lines (flipmoo/begripp's cached `projectlines`, which share the invoice line's
+    shape): `amount` and `discount` JSON numbers, prices decimal strings, enums and references `{id, searchname}`."""
     inv, line = rec
+    heading = line.rowtype == "GROUP"
     return {
         "id": line.id,
         "createdon": gripp_datetime(inv.createdon),
@@ -235,11 +259,12 @@ def line_row(rec: _LineRecord, ctx: _Context) -> dict[str, Any]:
         "groepscategorie": None,
         "ledger": ctx.ledger_ref(line.ledger_id),
         "costheading": None,
-        "product": None,
+        "product": HEADING_PRODUCT if heading else {"id": 40_000 + (line.ledger_id or 0), "searchname":
+                                                    line.description, "discr": "verkoopproduct"},
         "amount": gripp_number(line.amount),
-        "unit": None,
+        "unit": UNIT,
         "sellingprice": gripp_money(line.sellingprice),
-        "discount": gripp_money(line.discount),
+        "discount": gripp_number(line.discount),
         "buyingprice": gripp_money(line.buyingprice),
         "additionalsubject": "",
         "description": line.description,
@@ -249,7 +274,7 @@ def line_row(rec: _LineRecord, ctx: _Context) -> dict[str, Any]:
         "part": None,
         "contractline": None,
         "contract": None,
-        "rowtype": enum("rowtype", "NORMAL"),
+        "rowtype": enum("rowtype", line.rowtype),
         "hidedetails": False,
         "extendedproperties": None,
     }
@@ -290,8 +315,8 @@ def company_row(c: GrippCompany, ctx: _Context) -> dict[str, Any]:
         "email": c.email,
         "invoiceemail": c.invoiceemail,
         "phone": c.phone,
-        "invoicesendto": "VISITINGADDRESS",
-        "postaddress": "VISITINGADDRESS",
+        "invoicesendto": enum("invoicesendto", "VISITINGADDRESS"),
+        "postaddress": enum("postaddress", "VISITINGADDRESS"),
         "visitingaddress_street": c.visitingaddress_street,
         "visitingaddress_streetnumber": c.visitingaddress_streetnumber,
         "visitingaddress_addressline2": "",
@@ -302,7 +327,7 @@ def company_row(c: GrippCompany, ctx: _Context) -> dict[str, Any]:
         "paymentmethod": enum("paymentmethod", "MANUALTRANSFER"),
         "active": True,
         "tags": [],
-        "companyroles": ["CUSTOMER"],
+        "companyroles": ["CUSTOMER"],  # [UNCERTAIN] how Gripp sends this multi-valued enum
         "extendedproperties": c.extendedproperties,
     }
 
@@ -374,7 +399,7 @@ FIELDS: dict[str, dict[str, Field]] = {
         "description": Field("str", lambda r, c: r.line.description),
         "searchname": Field("str", lambda r, c: r.line.description),
         "_ordering": Field("int", lambda r, c: r.line.ordering),
-        "rowtype": Field("enum:rowtype", lambda r, c: "NORMAL"),
+        "rowtype": Field("enum:rowtype", lambda r, c: r.line.rowtype),
         "createdon": Field("datetime", lambda r, c: r.invoice.createdon),
         "updatedon": Field("datetime", lambda r, c: None),
     },
@@ -627,6 +652,7 @@ WRITABLE: dict[str, dict[str, W]] = {
         "sellingprice": W("sellingprice", "number"), "discount": W("discount", "number"),
         "buyingprice": W("buyingprice", "number"), "vat": W("vat_id", "vat"), "ledger": W("ledger_id", "ref:ledger"),
         "description": W("description", "str"), "_ordering": W("ordering", "int"),
+        "rowtype": W("rowtype", "enum:rowtype"),
     },
     "company": {
         **{name: W(name, "str") for name in (
@@ -646,7 +672,7 @@ IGNORED: dict[str, frozenset[str]] = {
                           "files", "extrapdf1", "extrapdf2", "addhoursspecification", "filesavailableforclient",
                           "customfields"}),
     "invoiceline": frozenset({"product", "unit", "costheading", "groepscategorie", "additionalsubject", "project",
-                              "umbrellaproject", "part", "contractline", "contract", "rowtype", "hidedetails",
+                              "umbrellaproject", "part", "contractline", "contract", "hidedetails",
                               "extendedproperties"}),
     "company": frozenset({"website", "notes", "invoicesendto", "invoicesendby", "legalname", "bankaccount", "bic",
                           "bankascription", "bankcity", "externalreference", "additionaltermofpayment",
@@ -1101,7 +1127,7 @@ class GrippSimulator:
             id=line_id, amount=values["amount"], sellingprice=values["sellingprice"], vat_id=values["vat"],
             ledger_id=values.get("ledger"), description=values.get("description", ""),
             discount=values.get("discount", Decimal("0")), buyingprice=values.get("buyingprice", Decimal("0")),
-            ordering=values.get("_ordering", 0))
+            ordering=values.get("_ordering", 0), rowtype=values.get("rowtype", "NORMAL"))
 
     def _update(self, entity: str, record: Any, values: dict[str, Any], ctx: _Context, journal: Journal,
                 touched: set[int]) -> None:

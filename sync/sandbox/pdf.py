@@ -86,6 +86,11 @@ def render_invoice_pdf(account: GrippAccount, invoice: GrippInvoice) -> bytes:
     pdf.ln(6)
     pdf.set_font("Helvetica", "", 9)
     for item in sorted(invoice.lines, key=lambda x: (x.ordering, x.id)):
+        if item.rowtype == "GROUP":  # a heading: its text only
+            pdf.set_font("Helvetica", "B", 9)
+            pdf.cell(180, 6, latin1(item.description)[:90], new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            pdf.set_font("Helvetica", "", 9)
+            continue
         rate = account.vat_rates.get(item.vat_id) if item.vat_id is not None else None
         cells = (
             latin1(item.description)[:60],
@@ -109,7 +114,7 @@ def render_invoice_pdf(account: GrippAccount, invoice: GrippInvoice) -> bytes:
         pdf.cell(150, 6, label, align="R")
         pdf.cell(30, 6, euro(amount), align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     if any(rate.reverse_charge for rate in account.vat_rates.values()
-           if any(x.vat_id == rate.id for x in invoice.lines)):
+           if any(x.vat_id == rate.id and x.rowtype != "GROUP" for x in invoice.lines)):
         pdf.ln(2)
         line("Btw verlegd", size=9)
     pdf.ln(6)

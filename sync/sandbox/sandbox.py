@@ -14,11 +14,14 @@ import json
 import threading
 import time
 from collections.abc import Callable
+from datetime import datetime
+from datetime import time as dtime
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+from sync.dates import AMSTERDAM
 from sync.sandbox.faults import Faults
 from sync.sandbox.gripp_sim import GrippSimulator
 from sync.sandbox.snelstart_sim import SnelStartSimulator
@@ -33,6 +36,11 @@ _ROUTES = (
     ("/sandbox/snelstart/api/v2/", "snelstart-api"),
     ("/sandbox/snelstart/web/", "snelstart-web"),
 )
+
+
+def world_noon(world: World) -> datetime:
+    """Noon on the world's fixed 'today': where the tests' clocks start, so no test depends on the calendar."""
+    return datetime.combine(world.today, dtime(12, 0), tzinfo=AMSTERDAM)
 
 
 class VirtualClock:
@@ -83,6 +91,7 @@ class Sandbox:
         state_path: Path | None = None,
     ) -> None:
         self.world = world
+        self.clock = clock  # the simulators' "now"; the wiring gives the store and the clients the same one
         self.base_url = base_url.rstrip("/")
         self.faults = Faults()
         self.sleep = sleep

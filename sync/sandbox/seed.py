@@ -69,6 +69,7 @@ DEFAULT_SEED = 2026
 LOW_RATE_CHANGE = date(2019, 1, 1)  # Laag went from 6 % to 9 %
 OLD_LINK_CUTOFF = date(2026, 6, 30)  # the previous link booked invoices dated up to and including this day
 INTERVAL_MINUTES = 20
+HEADING_EVERY = 3  # every third invoice starts with a group heading line (rowtype GROUP)
 
 IDENTITY_STUDIO = 1
 IDENTITY_ADVIES = 2
@@ -284,7 +285,7 @@ def build_booking(
     by_number = {led.nummer: led for led in admin.ledgers.values()}
     groups: dict[tuple[str, str], tuple[Decimal, list[str]]] = {}
     net_by_rate: dict[int, Decimal] = {}
-    for line in invoice.lines:
+    for line in invoice.money_lines:
         assert line.vat_id is not None and line.ledger_id is not None
         kind = vat_kind[line.vat_id]
         ledger = by_number[ledger_no[line.ledger_id]]
@@ -1008,7 +1009,12 @@ class _Builder:
         for index, d in enumerate(ordered):
             assert d.customer.company is not None
             lines = []
-            for order, spec in enumerate(d.lines):
+            if index % HEADING_EVERY == 0:  # a group heading above the lines, as real Gripp invoices have
+                line_id += 1
+                lines.append(GrippInvoiceLine(
+                    id=line_id, amount=Decimal("1"), sellingprice=Decimal("0"), vat_id=d.lines[0].vat_id,
+                    ledger_id=None, description=d.subject or "Werkzaamheden", ordering=0, rowtype="GROUP"))
+            for order, spec in enumerate(d.lines, start=len(lines)):
                 line_id += 1
                 lines.append(GrippInvoiceLine(
                     id=line_id, amount=spec.qty, sellingprice=spec.price, vat_id=spec.vat_id,
@@ -1371,7 +1377,7 @@ def invoice_problems(world: World, setup: SandboxSetup, invoice: GrippInvoice) -
     ledger_map = {m.gripp_id: m for m in setup.mappings_for(invoice.identity_id, "ledger")}
     by_number = {led.nummer: led for led in admin.ledgers.values()}
     problems: list[str] = []
-    for line in invoice.lines:
+    for line in invoice.money_lines:
         soort = None
         vat = vat_map.get(line.vat_id) if line.vat_id is not None else None
         if vat is None:
@@ -1417,7 +1423,7 @@ def manifest(world: World, setup: SandboxSetup | None = None) -> SeedManifest:
         by_number[(inv.identity_id, number)] = inv
         if inv.status == "SENT":
             sent.setdefault(inv.identity_id, set()).add(number)
-            if inv.lines and all(line.net < 0 for line in inv.lines):
+            if inv.money_lines and all(line.net < 0 for line in inv.money_lines):
                 credit_notes.add(number)
         elif inv.status == "CONCEPT":
             concepts.add(number)

@@ -76,6 +76,9 @@ class GrippInvoiceLine:
     discount: Decimal = Decimal("0")  # percentage
     buyingprice: Decimal = Decimal("0")
     ordering: int = 0
+    # NORMAL, or GROUP: a heading above the lines below it, as Gripp stores it (amount 1, price 0.00, the lines'
+    # VAT rate, no ledger; seen in a live account's project lines, flipmoo/begripp src/db/database.sqlite).
+    rowtype: str = "NORMAL"
 
     @property
     def net(self) -> Decimal:
@@ -110,6 +113,11 @@ class GrippInvoice:
     clientreference: str = ""
     paymentmethod: str = "MANUALTRANSFER"
     extendedproperties: str | None = None
+
+    @property
+    def money_lines(self) -> list[GrippInvoiceLine]:
+        """The lines that carry amounts: all but group headings."""
+        return [line for line in self.lines if line.rowtype != "GROUP"]
 
 
 @dataclass

@@ -13,14 +13,14 @@ import re
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import date, datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
-from sync.dates import now_amsterdam
+from sync.clock import Clock, moment, system_clock
 
 _MIGRATIONS_PACKAGE = "sync.store.migrations"
 _LOCK_PID = re.compile(r"PID (\d+)")
@@ -48,10 +48,14 @@ def _first_line(exc: BaseException, path: Path) -> str:
 
 
 class Store:
-    """Owns the DuckDB connection. Repositories call `cursor()`; writes that belong together use `transaction()`."""
+    """Owns the DuckDB connection. Repositories call `cursor()`; writes that belong together use `transaction()`.
 
-    def __init__(self, path: Path | str) -> None:
+    It also carries the process's clock: every time the store writes, and every "now" the jobs reason with, is
+    `now()` (injected, so a test's dates do not depend on the calendar)."""
+
+    def __init__(self, path: Path | str, *, clock: Clock = system_clock) -> None:
         self.path = Path(path)
+        self.clock = clock
         on_disk = str(path) != ":memory:"
         if on_disk:
             self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -77,6 +81,13 @@ class Store:
         except duckdb.Error as exc:
             self._root.close()
             raise StoreUnreadableError(self.path, _first_line(exc, self.path)) from None
+
+    def now(self) -> datetime:
+        """Now on the injected clock, Europe/Amsterdam."""
+        return moment(self.clock)
+
+    def today(self) -> date:
+        return self.now().date()
 
     # -- connections ---------------------------------------------------------------------------------
     def cursor(self) -> duckdb.DuckDBPyConnection:
@@ -163,7 +174,7 @@ class Store:
             cur.execute("BEGIN TRANSACTION")
             try:
                 cur.execute(sql)
-                cur.execute("INSERT INTO schema_version VALUES (?, ?)", [version, now_amsterdam()])
+                cur.execute("INSERT INTO schema_version VALUES (?, ?)", [version, self.now()])
                 cur.execute("COMMIT")
             except Exception:
                 cur.execute("ROLLBACK")
@@ -179,7 +190,3 @@ def _migrations() -> list[tuple[int, str]]:
         if name.endswith(".sql") and name[:3].isdigit():
             found.append((int(name[:3]), entry.read_text(encoding="utf-8")))
     return sorted(found)
-
-
-def utcnow() -> datetime:
-    return now_amsterdam()

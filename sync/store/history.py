@@ -7,7 +7,6 @@ import uuid
 from typing import Any
 
 from sync.access import Actor, authorize
-from sync.dates import now_amsterdam
 from sync.events import data_of, level_of, render, render_alert
 from sync.store.db import Store
 
@@ -20,7 +19,7 @@ def start_run(store: Store, identity_id: int | None, trigger: str, *, actor: str
     store.execute(
         """INSERT INTO runs (run_id, identity_id, trigger, dry_run, started_at, outcome, step, progress, actor)
            VALUES (?, ?, ?, ?, ?, 'running', 'start', 0, ?)""",
-        [run_id, identity_id, trigger, False, now_amsterdam(), actor],
+        [run_id, identity_id, trigger, False, store.now(), actor],
     )
     return run_id
 
@@ -40,7 +39,7 @@ def close_interrupted_runs(store: Store, identity_id: int | object | None = _EVE
         store.execute(
             f"""UPDATE runs SET outcome = 'failed', finished_at = ?, step = 'done', message = ?
                 WHERE {where}""",
-            [now_amsterdam(), json.dumps(INTERRUPTED), *params],
+            [store.now(), json.dumps(INTERRUPTED), *params],
         )
     return int(found or 0)
 
@@ -55,7 +54,7 @@ def finish_run(store: Store, run_id: str, outcome: str, counts: dict[str, Any],
     store.execute(
         """UPDATE runs SET finished_at = ?, outcome = ?, counts_json = ?, message = ?, progress = 1, step = 'done'
            WHERE run_id = ?""",
-        [now_amsterdam(), outcome, json.dumps(counts, sort_keys=True), json.dumps(reason) if reason else None,
+        [store.now(), outcome, json.dumps(counts, sort_keys=True), json.dumps(reason) if reason else None,
          run_id],
     )
 
@@ -88,7 +87,7 @@ def log_events(store: Store, entries: list[dict[str, Any]]) -> None:
     """Several events in one statement; each entry has `log_event`'s arguments as keys."""
     if not entries:
         return
-    now = now_amsterdam()
+    now = store.now()
     params: list[Any] = []
     for e in entries:
         data = e.get("data")
@@ -136,7 +135,7 @@ def raise_alert(store: Store, identity_id: int | None, run_id: str | None, kind:
     """An alert for people (`sync.events.ALERTS`): data, put into words when shown."""
     store.execute(
         "INSERT INTO alerts (identity_id, run_id, raised_at, kind, detail_json) VALUES (?, ?, ?, ?, ?)",
-        [identity_id, run_id, now_amsterdam(), kind, json.dumps(data, default=str)],
+        [identity_id, run_id, store.now(), kind, json.dumps(data, default=str)],
     )
 
 
@@ -154,7 +153,7 @@ def acknowledge_alert(store: Store, alert_id: int, actor: Actor | str) -> None:
         return
     store.execute(
         "UPDATE alerts SET acknowledged_at = ?, acknowledged_by = ? WHERE alert_id = ? AND acknowledged_at IS NULL",
-        [now_amsterdam(), actor, alert_id],
+        [store.now(), actor, alert_id],
     )
     seen = {"kind": alert["kind"], "data": data_of(alert)} if alert["kind"] else {
         "message_nl": alert["message_nl"], "message_en": alert["message_en"]}

@@ -13,7 +13,6 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sync.dates import now_amsterdam
 from sync.store.db import Store
 
 OPEN_STATES = ("pending", "posting", "blocked", "failed")
@@ -32,7 +31,7 @@ def all_for(store: Store, identity_id: int) -> dict[int, dict]:
 def put(store: Store, identity_id: int, invoice_id: int, number: str, state: str, **fields: Any) -> None:
     """Create or move a booking row; only the given fields change. The row moves in one statement (an UPDATE,
     or for a new invoice one INSERT): never half-moved, and cheap — DuckDB's upsert costs three updates."""
-    values = {"state": state, "updated_at": now_amsterdam(), **fields}
+    values = {"state": state, "updated_at": store.now(), **fields}
     if "reasons" in values:
         reasons = values.pop("reasons")
         values["reasons_json"] = json.dumps(reasons, ensure_ascii=False) if reasons else None
@@ -71,7 +70,7 @@ def payment_intent(store: Store, *, marker: str, identity_id: int, invoice_id: i
         """INSERT INTO payments_applied
                (marker, identity_id, invoice_id, booking_id, amount, pay_date, state, created_at)
            VALUES (?, ?, ?, ?, ?, ?, 'sending', ?) ON CONFLICT (marker) DO NOTHING""",
-        [marker, identity_id, invoice_id, booking_id, amount, pay_date, now_amsterdam()],
+        [marker, identity_id, invoice_id, booking_id, amount, pay_date, store.now()],
     )
 
 
@@ -79,7 +78,7 @@ def payment_intents(store: Store, intents: list[dict[str, Any]]) -> None:
     """`payment_intent` for a whole batch, in one statement (keys as its arguments)."""
     if not intents:
         return
-    now = now_amsterdam()
+    now = store.now()
     rows = ", ".join("(?, ?, ?, ?, ?, ?, 'sending', ?)" for _ in intents)
     params: list[Any] = []
     for i in intents:
@@ -95,7 +94,7 @@ def payment_intents(store: Store, intents: list[dict[str, Any]]) -> None:
 def payment_done(store: Store, marker: str, gripp_payment_id: int | None) -> None:
     store.execute(
         "UPDATE payments_applied SET state = 'done', gripp_payment_id = ?, applied_at = ? WHERE marker = ?",
-        [gripp_payment_id, now_amsterdam(), marker],
+        [gripp_payment_id, store.now(), marker],
     )
 
 

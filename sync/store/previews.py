@@ -6,7 +6,6 @@ import json
 import uuid
 from typing import Any
 
-from sync.dates import now_amsterdam
 from sync.store.db import Store
 
 
@@ -15,7 +14,7 @@ def start(store: Store, identity_id: int, actor: str) -> str:
     store.execute(
         """INSERT INTO previews (preview_id, identity_id, started_at, outcome, step, progress, actor)
            VALUES (?, ?, ?, 'running', 'start', 0, ?)""",
-        [preview_id, identity_id, now_amsterdam(), actor],
+        [preview_id, identity_id, store.now(), actor],
     )
     return preview_id
 
@@ -25,7 +24,7 @@ def close_interrupted(store: Store, identity_id: int) -> None:
     store.execute(
         "UPDATE previews SET outcome = 'failed', finished_at = ?, step = 'done' "
         "WHERE identity_id = ? AND outcome = 'running'",
-        [now_amsterdam(), identity_id],
+        [store.now(), identity_id],
     )
 
 
@@ -37,7 +36,7 @@ def finish(store: Store, preview_id: str, outcome: str, result: dict[str, Any]) 
     store.execute(
         """UPDATE previews SET finished_at = ?, outcome = ?, step = 'done', progress = 1, result_json = ?
            WHERE preview_id = ?""",
-        [now_amsterdam(), outcome, json.dumps(result, default=str), preview_id],
+        [store.now(), outcome, json.dumps(result, default=str), preview_id],
     )
 
 

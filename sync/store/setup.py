@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from sync.dates import now_amsterdam
 from sync.store.db import Store
 
 
@@ -29,7 +28,7 @@ def upsert_identity(store: Store, identity_id: int, name: str, source: str = "di
         """INSERT INTO identities VALUES (?, ?, ?, ?)
            ON CONFLICT (identity_id) DO UPDATE SET name = CASE WHEN excluded.name <> '' THEN excluded.name
                                                                 ELSE identities.name END""",
-        [identity_id, name, source, now_amsterdam()],
+        [identity_id, name, source, store.now()],
     )
 
 
@@ -80,7 +79,7 @@ def save_link(
                key_hint = excluded.key_hint, start_date = coalesce(excluded.start_date, links.start_date),
                linked_at = excluded.linked_at, linked_by = excluded.linked_by, health = 'ok', health_detail = NULL""",
         [identity_id, administration_id, administration_name, koppelsleutel_enc, key_hint, start_date,
-         interval_minutes, now_amsterdam(), actor],
+         interval_minutes, store.now(), actor],
     )
 
 
@@ -115,7 +114,7 @@ def links_to_administration(store: Store, administration_id: str) -> list[int]:
 def set_link_health(store: Store, identity_id: int, health: str, detail: str | None = None) -> None:
     store.execute(
         "UPDATE links SET health = ?, health_detail = ?, health_checked_at = ? WHERE identity_id = ?",
-        [health, detail, now_amsterdam(), identity_id],
+        [health, detail, store.now(), identity_id],
     )
 
 
@@ -155,7 +154,7 @@ def put_vat_mapping(store: Store, identity_id: int, gripp_vat_id: int, gripp_lab
            ON CONFLICT (identity_id, gripp_vat_id) DO UPDATE SET gripp_label = excluded.gripp_label,
              kind = excluded.kind, percentage = excluded.percentage, updated_at = excluded.updated_at,
              updated_by = excluded.updated_by""",
-        [identity_id, gripp_vat_id, gripp_label, kind, percentage, now_amsterdam(), actor],
+        [identity_id, gripp_vat_id, gripp_label, kind, percentage, store.now(), actor],
     )
 
 
@@ -166,7 +165,7 @@ def put_ledger_mapping(store: Store, identity_id: int, gripp_ledger_id: int, gri
            ON CONFLICT (identity_id, gripp_ledger_id) DO UPDATE SET gripp_label = excluded.gripp_label,
              snelstart_number = excluded.snelstart_number, updated_at = excluded.updated_at,
              updated_by = excluded.updated_by""",
-        [identity_id, gripp_ledger_id, gripp_label, snelstart_number, now_amsterdam(), actor],
+        [identity_id, gripp_ledger_id, gripp_label, snelstart_number, store.now(), actor],
     )
 
 
@@ -180,7 +179,7 @@ def create_link_request(store: Store, reference_key: str, identity_id: int, expi
     store.execute(
         """INSERT INTO link_requests (reference_key, identity_id, created_at, expires_at, created_by)
            VALUES (?, ?, ?, ?, ?)""",
-        [reference_key, identity_id, now_amsterdam(), expires_at, actor],
+        [reference_key, identity_id, store.now(), expires_at, actor],
     )
 
 
@@ -191,7 +190,7 @@ def get_link_request(store: Store, reference_key: str) -> dict | None:
 def use_link_request(store: Store, reference_key: str, outcome: str) -> None:
     store.execute(
         "UPDATE link_requests SET used_at = ?, outcome = ? WHERE reference_key = ?",
-        [now_amsterdam(), outcome, reference_key],
+        [store.now(), outcome, reference_key],
     )
 
 
@@ -206,7 +205,7 @@ def put_secret(store: Store, name: str, value_enc: str, hint: str) -> None:
     store.execute(
         """INSERT INTO secrets VALUES (?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET value_enc = excluded.value_enc,
            hint = excluded.hint, updated_at = excluded.updated_at""",
-        [name, value_enc, hint, now_amsterdam()],
+        [name, value_enc, hint, store.now()],
     )
 
 
