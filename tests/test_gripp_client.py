@@ -346,6 +346,33 @@ def test_429_with_retry_after_resumes_after_that_many_seconds():
     assert caught.value.resume_at == now + timedelta(seconds=600)
 
 
+def test_quota_as_an_idless_jsonrpc_error_at_http_200_is_quota_exceeded_not_a_call_error():
+    now = datetime(2025, 3, 1, 10, 20, tzinfo=AMSTERDAM)
+    element = {"id": None, "result": {"success": False}, "error_code": 1005,
+               "error": "Maximum number of request for this hour is reached"}
+    script = Script(httpx.Response(200, json=[element], headers={"X-RateLimit-Remaining": "0"}))
+    with pytest.raises(GrippQuotaExceeded) as caught:
+        make_client(script, wall_clock=lambda: now).get_page("invoice")
+    assert caught.value.resume_at == datetime(2025, 3, 1, 11, 0, tzinfo=AMSTERDAM) and len(script.requests) == 1
+
+
+def test_x_ratelimit_remaining_zero_means_nothing_more_is_sent_until_the_next_hour():
+    moments = [datetime(2025, 3, 1, 10, 59, tzinfo=AMSTERDAM)]
+    def last_of_the_hour(request: httpx.Request) -> httpx.Response:
+        answer = answer_each(request, page([], 0))
+        return httpx.Response(200, content=answer.content, headers={"X-RateLimit-Remaining": "0"})
+
+    script = Script(last_of_the_hour, lambda r: answer_each(r, page([], 0)))
+    client = make_client(script, wall_clock=lambda: moments[-1])
+    client.get_page("ledger")  # the last request this hour is answered normally
+    with pytest.raises(GrippQuotaExceeded) as caught:
+        client.get_page("ledger")
+    assert len(script.requests) == 1 and caught.value.resume_at == datetime(2025, 3, 1, 11, 0, tzinfo=AMSTERDAM)
+    moments.append(datetime(2025, 3, 1, 11, 0, 1, tzinfo=AMSTERDAM))
+    client.get_page("ledger")
+    assert len(script.requests) == 2
+
+
 def test_simulator_quota_429_reaches_the_client_as_quota_exceeded():
     clock = FakeClock()
     sim = make_sim(clock=clock, rate_limits=True, hourly_quota=2)
@@ -464,9 +491,12 @@ def test_create_update_and_delete_round_trip_through_the_simulator():
     assert payment_id not in world.gripp.payments
 
 
-def test_create_without_recordid_in_the_answer_is_a_response_error():
-    with pytest.raises(GrippResponseError, match="recordid"):
-        make_client(Script(lambda r: answer_each(r, True))).create("ledger", {"name": "x"})
+def test_create_answered_with_plain_true_as_gripp_documents_it_is_a_success_without_an_id():
+    assert make_client(Script(lambda r: answer_each(r, True))).create("ledger", {"name": "x"}) is None
+    assert make_client(Script(lambda r: answer_each(r, {"success": True, "recordid": 5}))).create(
+        "ledger", {"name": "x"}) == 5
+    with pytest.raises(GrippCallError):
+        make_client(Script(lambda r: answer_each(r, {"success": False}))).create("ledger", {"name": "x"})
 
 
 # ------------------------------------------------------------------------------------------ PDFs

@@ -325,8 +325,12 @@ def test_hourly_quota_counts_posts_not_calls_and_resets_on_the_next_hour():
     remaining = [post(sim, batch).headers["X-RateLimit-Remaining"] for _ in range(3)]
     assert remaining == ["2", "1", "0"]
     refused = post(sim, batch)
-    assert refused.status_code == 429 and "hour" in refused.json()["error"]
+    [element] = refused.json()
+    assert refused.status_code == 429 and element["id"] is None and "hour" in element["error"]
     assert refused.headers["X-RateLimit-Limit"] == "3"
+    sim.quota_answer = "jsonrpc"  # Gripp's docs: "you will receive a JSON-RPC error message"
+    refused = post(sim, batch)
+    assert refused.status_code == 200 and refused.json()[0]["id"] is None and "hour" in refused.json()[0]["error"]
     clock.now += 3600
     assert post(sim, batch).status_code == 200
 

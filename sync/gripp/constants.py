@@ -30,6 +30,7 @@ ERROR_THROTTLED: Final = 1004  # [3P] the burst limit's 503 body
 ERROR_PAGING: Final = 1007  # [OBS]
 ERROR_AUTH: Final = 1009  # [OBS fixture]
 ERROR_UNKNOWN_METHOD: Final = 1001  # [UNCERTAIN] the real code for an unknown method was never found
+ERROR_QUOTA: Final = 1005  # [UNCERTAIN] the simulator's code for the hourly quota; the client reads the words
 PAGING_MESSAGE: Final = (
     '"Paging" option is required and "maxresults" must be set lower or equal to 250. '
     "See the API-documentation."

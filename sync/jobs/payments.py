@@ -6,6 +6,10 @@ marker — `snelstart:<booking id>:<SnelStart's paid total after it, in cents>` 
 that finds a marker still "sending" reads the Gripp invoice back and only resends when the payment is not there.
 So a crash or a lost answer never registers a payment twice.
 
+Gripp runs a batch "in one transaction" (its docs): when one call of a batch fails, the others may be rolled back
+even though they answered success. So when any call of a batch fails, no payment of it is marked done until the
+invoices are read back from Gripp and show it.
+
 Where Gripp shows less open than SnelStart (paid in Gripp only) nothing is written: it is recorded for finance.
 """
 
@@ -18,10 +22,10 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sync.gripp.client import GrippCall, GrippClient
+from sync.gripp.client import GrippCall, GrippClient, record_id_of
 from sync.gripp.errors import GrippBusyError
 from sync.gripp.filters import Filter
-from sync.gripp.models import Invoice
+from sync.gripp.models import Payment
 from sync.jobs import errors
 from sync.jobs.refresh import invoice_payments
 from sync.money import ZERO, cents
@@ -31,6 +35,7 @@ from sync.store.db import Store
 from sync.store.setup import Link
 
 CALLS_PER_POST = 50
+READ_BACK_IDS = 250  # invoice ids per `payment.invoice in [...]` filter
 MARKER_KEY = "snelstart_payment"
 
 
@@ -184,22 +189,25 @@ def _settle_unfinished(store: Store, gripp: GrippClient, link: Link, registratio
         "SELECT * FROM payments_applied WHERE identity_id = ? AND state = 'sending'", [link.identity_id])}
     if not sending:
         return registrations
-    invoice_ids = sorted({r["invoice_id"] for r in sending.values()})
-    calls = [GrippCall("invoice.getone", [[Filter("invoice.id", "equals", i).to_json()]]) for i in invoice_ids]
-    present: dict[str, int | None] = {}
-    results = [result for start in range(0, len(calls), CALLS_PER_POST)
-               for result in gripp.batch(calls[start:start + CALLS_PER_POST])]
-    for result in results:
-        payload = result.unwrap()
-        for row in (payload or {}).get("rows", []):
-            for payment in Invoice.from_row(row).payments:
-                for marker in _markers([{"extendedproperties": payment.extendedproperties}]):
-                    present[marker] = payment.id
+    present = _markers_in_gripp(gripp, {r["invoice_id"] for r in sending.values()})
     for marker in sending:
         if marker in present:
             outbox.payment_done(store, marker, present[marker])
             report.already_there += 1
     return [r for r in registrations if r.marker not in present]
+
+
+def _markers_in_gripp(gripp: GrippClient, invoice_ids: set[int]) -> dict[str, int]:
+    """The payment markers Gripp shows on these invoices, with the payments' ids. Read as `payment.get` rows, not
+    from the invoices' nested payments, which Gripp's docs do not promise as full objects."""
+    present: dict[str, int] = {}
+    ids = sorted(invoice_ids)
+    for start in range(0, len(ids), READ_BACK_IDS):
+        for row in gripp.get_all("payment", [Filter("payment.invoice", "in", ids[start:start + READ_BACK_IDS])]):
+            payment = Payment.from_row(row)
+            for marker in _markers([{"extendedproperties": payment.extendedproperties}]):
+                present[marker] = payment.id
+    return present
 
 
 def _send(store: Store, gripp: GrippClient, link: Link, batch: list[Registration], run_id: str | None,
@@ -240,25 +248,72 @@ def _send(store: Store, gripp: GrippClient, link: Link, batch: list[Registration
         log.log_event(store, "payments_waiting", run_id=run_id, identity_id=link.identity_id,
                       data={"reason": {"nl": nl, "en": en}})
         return kind == errors.UNKNOWN  # one lost answer: carry on; Gripp busy or unreachable: stop for now
-    registered, entries = [], []
+    if all(result.ok for result in results):
+        _record(store, link, [(reg, record_id_of(result.result)) for reg, result in zip(batch, results, strict=True)],
+                [], run_id, report)
+        return True
+    return _read_back(store, gripp, link, batch, results, run_id, report)
+
+
+def _read_back(store: Store, gripp: GrippClient, link: Link, batch: list[Registration], results: list,
+               run_id: str | None, report: PaymentReport) -> bool:
+    """A call of the batch failed, so the batch may have been rolled back whatever the other calls answered: only
+    what Gripp shows when read back is done. The rest stays 'sending' (read back again before it is resent)."""
+    try:
+        present = _markers_in_gripp(gripp, {reg.invoice_id for reg in batch})
+    except Exception as exc:
+        kind = errors.kind_of(exc)
+        if kind == errors.LINK:
+            raise errors.link_broken(exc) from exc
+        if kind == errors.STORE:
+            raise
+        report.pending += len(batch)
+        if kind == errors.PAUSED:
+            report.paused = exc
+        nl, en = errors.describe(exc)
+        log.log_event(store, "payments_waiting", run_id=run_id, identity_id=link.identity_id,
+                      data={"reason": {"nl": nl, "en": en}, "payments": len(batch),
+                            "invoices": len({reg.invoice_id for reg in batch})})
+        return False
+    found, missing = [], []
     for reg, result in zip(batch, results, strict=True):
-        common = {"run_id": run_id, "identity_id": link.identity_id, "invoice_id": reg.invoice_id,
-                  "invoice_number": reg.number}
-        if not result.ok:
-            report.pending += 1  # left 'sending': the next run reads this invoice back first
-            entries.append({**common, "kind": "payment_refused", "data": {"error": str(result.error)}})
-            continue
-        registered.append((reg, (result.result or {}).get("recordid") if isinstance(result.result, dict) else None))
-        entries.append({**common, "kind": "payment",
-                        "data": {"marker": reg.marker, "amount": reg.amount, "date": reg.pay_date}})
-    with store.transaction():  # the batch's results together: a crash here leaves them 'sending', read back
+        (found if reg.marker in present else missing).append((reg, result))
+    refusals = []
+    for reg, result in missing:
+        report.pending += 1  # left 'sending': read back again before it is resent
+        error = str(result.error) if not result.ok else ROLLED_BACK
+        refusals.append({"run_id": run_id, "identity_id": link.identity_id, "invoice_id": reg.invoice_id,
+                         "invoice_number": reg.number, "kind": "payment_refused",
+                         "data": {**_facts(reg), "error": error, "rolled_back": result.ok}})
+    _record(store, link, [(reg, present[reg.marker]) for reg, _ in found], refusals, run_id, report)
+    return True
+
+
+ROLLED_BACK = {"nl": "niet in Gripp bij het teruglezen: een andere betaling van dezelfde batch faalde en Gripp draaide "
+                     "de batch terug; de volgende run zet hem opnieuw",
+               "en": "not in Gripp when read back: another payment of the same batch failed and Gripp rolled the "
+                     "batch back; the next run registers it again"}
+
+
+def _facts(reg: Registration) -> dict[str, Any]:
+    return {"marker": reg.marker, "booking_id": reg.booking_id, "amount": reg.amount, "date": reg.pay_date}
+
+
+def _record(store: Store, link: Link, registered: list[tuple[Registration, int | None]], other_events: list[dict],
+            run_id: str | None, report: PaymentReport) -> None:
+    """What Gripp has, marked done in one transaction with its events: a crash here leaves the markers 'sending',
+    which the next run reads back."""
+    entries = list(other_events)
+    for reg, _ in registered:
+        entries.append({"run_id": run_id, "identity_id": link.identity_id, "invoice_id": reg.invoice_id,
+                        "invoice_number": reg.number, "kind": "payment", "data": _facts(reg)})
+    with store.transaction():
         for reg, recordid in registered:
             outbox.payment_done(store, reg.marker, recordid)
         _apply_locally(store, [reg for reg, _ in registered])
         log.log_events(store, entries)
     report.registered += len(registered)
     report.amount += sum((reg.amount for reg, _ in registered), ZERO)
-    return True
 
 
 def _apply_locally(store: Store, regs: list[Registration]) -> None:

@@ -40,6 +40,7 @@ from sync.gripp.constants import (
     BURST_REFILL_PER_SECOND,
     ERROR_AUTH,
     ERROR_PAGING,
+    ERROR_QUOTA,
     ERROR_THROTTLED,
     ERROR_UNKNOWN_METHOD,
     HOURLY_QUOTA,
@@ -807,6 +808,7 @@ class GrippSimulator:
         self.hourly_quota = hourly_quota
         self.burst_capacity = burst_capacity
         self.burst_refill_per_second = burst_refill_per_second
+        self.quota_answer = "http429"  # or "jsonrpc": HTTP 200 with an id-less error element
         self.stats: dict[str, Any] = {"posts": 0, "calls": {}, "throttled": 0, "over_quota": 0,
                                       "bad_key": 0, "pdfs": 0}
         self._rate_lock = threading.Lock()
@@ -846,8 +848,12 @@ class GrippSimulator:
         if not self._count_request(now):
             with self._rate_lock:
                 self.stats["over_quota"] += 1
-            # [UNCERTAIN] shape of the 429 body; no Retry-After was ever documented.
-            return self._answer(429, {"error": QUOTA_MESSAGE}, now)
+            # [UNCERTAIN] Gripp's docs say only "you will receive a JSON-RPC error message"; its connector's comment
+            # speaks of HTTP 429. Both are simulated (`quota_answer`); the element's code and the absence of a
+            # Retry-After are guesses.
+            element = {"id": None, "thread": _thread(), "result": {"success": False}, "error_code": ERROR_QUOTA,
+                       "error": QUOTA_MESSAGE}
+            return self._answer(429 if self.quota_answer == "http429" else 200, [element], now)
         thread = _thread()
         try:
             calls = json.loads(request.content or b"", parse_float=Decimal)
@@ -928,7 +934,8 @@ class GrippSimulator:
         headers = {
             "Content-Type": HTML,  # sic: Gripp labels its JSON as HTML
             "X-RateLimit-Limit": str(self.hourly_quota),
-            "X-RateLimit-Remaining": str(max(0, self.hourly_quota - used)),
+            # With the limits off the quota never runs out, so it never reads 0 (which tells a client to stop).
+            "X-RateLimit-Remaining": str(max(0 if self.rate_limits else 1, self.hourly_quota - used)),
             **(extra or {}),
         }
         body = json.dumps(payload, separators=(",", ":"), default=_json_default).encode("utf-8")

@@ -173,10 +173,12 @@ class Sandbox:
             self.world.save(self.state_path)
 
 
-    def spend_gripp_quota(self) -> None:
-        """Fault helper: Gripp's hourly request quota is used up from now until the next clock hour."""
+    def spend_gripp_quota(self, answer: str = "http429") -> None:
+        """Fault helper: Gripp's hourly request quota is used up from now until the next clock hour. `answer` is how
+        Gripp says so: "http429", or "jsonrpc" (HTTP 200 with an id-less error element)."""
         gripp = self.gripp
         with gripp._rate_lock:
+            gripp.quota_answer = answer
             gripp.rate_limits = True
             gripp.burst_capacity = 10**6  # only the quota, not the burst bucket
             gripp._tokens = float(gripp.burst_capacity)
