@@ -15,8 +15,9 @@ from sync.jobs.payments import MARKER_KEY
 from sync.jobs.preview import preview_identity
 from sync.jobs.runner import forget_gripp_freshness, run_identity
 from sync.money import cents
-from sync.sandbox.seed import manifest
-from sync.store import history, outbox
+from sync.sandbox.seed import VAT_VRIJGESTELD, manifest
+from sync.sandbox.world import GrippInvoiceLine, SnelStartBankBooking, SnelStartBankLine
+from sync.store import cache, history, outbox
 
 LINKED = (1, 2)
 
@@ -232,3 +233,131 @@ def test_a_refused_invoice_is_not_offered_again_every_run_until_retried(services
     run_identity(services, 2, trigger="cli")
     assert outbox.get(services.store, 2, refused[0]["invoice_id"])["state"] == "done"
     assert number  # the seed had invoices to book
+
+
+# ------------------------------------------------------------------------------------------ real Gripp shapes
+
+
+def test_group_headings_neither_block_an_invoice_nor_become_booking_lines(services, world):
+    """Real invoices have group headings (rowtype 2 "GROEPLABEL": amount 1, price 0.00, a VAT rate, no ledger)."""
+    facts = manifest(world)
+    number = sorted(facts.to_book_by_identity[2])[0]
+    invoice = world.gripp.invoices[_invoice_id(world, number)]
+    # A heading whose VAT rate identity 2 never mapped and which has no ledger: checked, it would block.
+    invoice.lines.insert(0, GrippInvoiceLine(id=999_001, amount=Decimal(1), sellingprice=Decimal(0),
+                                             vat_id=VAT_VRIJGESTELD, ledger_id=None, description="Fase 2: ontwerp",
+                                             rowtype="GROUP"))
+    sync_all(services)
+    assert outbox.get(services.store, 2, invoice.id)["state"] == "done"
+    [booking] = bookings_by_number(world, 2, facts)[number]
+    assert booking.factuurbedrag == world.gripp.invoice_totals(invoice)["totalinclvat"]
+    assert not any("Fase 2" in line.omschrijving for line in booking.boekingsregels)
+    assert cents(sum((line.bedrag for line in booking.boekingsregels), Decimal(0))) == cents(
+        sum((line.net for line in invoice.money_lines), Decimal(0)))
+    seeded = [inv for inv in world.gripp.invoices.values() if inv.id != invoice.id and inv.identity_id in LINKED
+              and any(x.rowtype == "GROUP" for x in inv.lines)
+              and str(inv.number) in facts.to_book_by_identity[inv.identity_id]]
+    assert seeded and all(outbox.get(services.store, inv.identity_id, inv.id)["state"] == "done" for inv in seeded)
+
+
+ODD_ITEM = {"verkoopBoeking": {"id": "0ddb0000-0000-4000-8000-000000000001",
+                               "uri": "/verkoopboekingen/0ddb0000-0000-4000-8000-000000000001"},
+            "modifiedOn": "2019-03-01T16:02:00", "openstaandSaldo": None, "factuurnummer": None,
+            "vervalDatum": "2019-03-31T00:00:00", "relatie": None, "factuurDatum": "2019-03-01T00:00:00",
+            "factuurBedrag": 84.7, "verkoopOrders": [], "id": "0dd00000-0000-4000-8000-000000000001",
+            "uri": "/verkoopfacturen/0dd00000-0000-4000-8000-000000000001"}
+
+
+def test_an_odd_open_item_without_number_or_saldo_is_skipped_with_an_event_and_the_refresh_goes_on(
+        services, sandbox, world):
+    facts = manifest(world)
+    sandbox.faults.add("snelstart-api", "reshape", method="GET", path_contains="verkoopfacturen", times=None,
+                       transform=lambda rows: [*rows, ODD_ITEM] if isinstance(rows, list) else rows)
+    results = sync_all(services)
+    assert all(r.outcome == "warnings" and r.counts["open_items"] > 0 for r in results.values())
+    for identity_id in LINKED:
+        expected = facts.to_book_by_identity[identity_id] | facts.prebooked_by_identity[identity_id]
+        assert set(bookings_by_number(world, identity_id, facts)) >= expected
+    skipped = history.events(services.store, kind="open_item_skipped")
+    assert {e["identity_id"] for e in skipped} == set(LINKED) and len(skipped) == len(LINKED)
+    detail = json.loads(skipped[0]["detail_json"])
+    assert detail["missing"] == ["factuurnummer", "openstaandSaldo"] and detail["factuur_bedrag"] == "84.7"
+    assert detail["factuur_datum"] == "2019-03-01" and detail["booking_id"] == ODD_ITEM["verkoopBoeking"]["id"]
+    sync_all(services)
+    assert len(history.events(services.store, kind="open_item_skipped")) == len(LINKED), "told once, not every run"
+
+
+def test_an_incomplete_open_item_of_a_booking_the_link_made_is_never_skipped(services, sandbox, world):
+    facts = manifest(world)
+    sync_all(services)
+    number = sorted(facts.to_book_by_identity[1])[0]
+
+    def drop_saldo(rows):
+        return [{**row, "openstaandSaldo": None} if row.get("factuurnummer") == number else row for row in rows]
+
+    sandbox.faults.add("snelstart-api", "reshape", method="GET", path_contains="verkoopfacturen", times=None,
+                       transform=drop_saldo)
+    result = run_identity(services, 1, trigger="cli")
+    assert result.outcome == "failed" and "could not be read" in result.message_en
+    assert not history.events(services.store, kind="open_item_skipped")
+
+
+@pytest.mark.parametrize("gripp_did", ["roll back the batch", "keep the whole batch"])
+def test_a_payment_batch_with_a_failed_call_is_read_back_before_anything_is_marked_done(services, sandbox, world,
+                                                                                      gripp_did):
+    """Gripp runs a batch "in one transaction": when one call fails, the others may have been rolled back whatever
+    they answered — or kept. Either way only what Gripp shows when read back is done, and the next run registers
+    the rest exactly once."""
+    facts = manifest(world)
+    seen: dict[str, list[str]] = {}
+
+    def one_call_failed(payload):
+        created = [e for e in payload if isinstance(e, dict) and isinstance(e.get("result"), dict)]
+        assert len(created) >= 2, "the seed has several payments to bring back in one batch"
+        markers = [json.loads(world.gripp.payments[e["result"]["recordid"]].extendedproperties)[MARKER_KEY]
+                   for e in created]
+        if gripp_did == "roll back the batch":  # the answer still says success for all but the failed call
+            for element in created:
+                world.gripp.payments.pop(element["result"]["recordid"])
+        created[1].update(result={"success": False}, error_code=1003, error="Validation failed")
+        seen["markers"] = markers
+        return payload
+
+    sandbox.faults.add("gripp", "reshape", rpc_method="payment.create", transform=one_call_failed, times=1)
+    first = sync_all(services)
+    states = {outbox.payment(services.store, m)["state"] for m in seen["markers"]}
+    if gripp_did == "roll back the batch":
+        assert states == {"sending"}, "nothing of a failed batch is done unless Gripp shows it"
+        assert sum(r.counts["payments_pending"] for r in first.values()) >= len(seen["markers"])
+    else:
+        assert states == {"done"}, "read back: all of it is in Gripp, the failed answer notwithstanding"
+    sync_all(services)
+    registered = {str(world.gripp.invoices[i].number): sorted((p.date, p.amount) for p in ps)
+                  for i, ps in our_gripp_payments(world).items()}
+    assert registered == {n: sorted(expected) for n, expected in facts.payments_expected.items()}  # each once
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Europe/Amsterdam"])
+def test_a_bank_booking_made_after_a_run_is_read_whether_snelstart_stamps_utc_or_local_time(
+        services, sandbox, world, zone):
+    """SnelStart does not document the zone of `modifiedOn`: the bank cursor moves by what SnelStart sent."""
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    facts = manifest(world)
+    sync_all(services)
+    admin = world.snelstart.administrations[facts.administration_by_identity[1]]
+    booking = next(b for b in admin.bookings.values()
+                   if admin.open_balance(b) == b.factuurbedrag and b.factuurbedrag > 0)
+    stamped = datetime.fromtimestamp(services.clock() + 60, ZoneInfo(zone)).replace(tzinfo=None, microsecond=0)
+    paid_on = world.today - timedelta(days=2)
+    admin.bank_bookings["late"] = SnelStartBankBooking("late", paid_on, "late", booking.factuurbedrag,
+                                                       [SnelStartBankLine(booking.id, booking.factuurbedrag)],
+                                                       modified_on=stamped)
+    assert cache.get_state(services.store, admin.id, "bank_cursor") is not None
+    result = run_identity(services, 1, trigger="cli")
+    assert result.counts["payments_registered"] == 1
+    [payment] = [p for p in world.gripp.payments.values()
+                 if str(world.gripp.invoices[p.invoice_id].number) == booking.factuurnummer
+                 and p.amount == booking.factuurbedrag]
+    assert payment.date == paid_on  # dated by the bank booking, so the cursor did read it

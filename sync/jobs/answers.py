@@ -8,7 +8,7 @@ make Gripp look paid and hide every payment to bring back. Extra fields are igno
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 
@@ -27,6 +27,9 @@ GRIPP_INVOICE_MONEY = ("totalinclvat", "totalopeninclvat", "totalpayed", "totali
 # SnelStart open-item fields the payments and the reconciliation read.
 OPEN_ITEM_REQUIRED = ("id", "factuurnummer", "factuurBedrag", "openstaandSaldo")
 OPEN_ITEM_MONEY = ("factuurBedrag", "openstaandSaldo")
+# Old hand-made bookings may lack these (schakl-app/schakl's sync.py reads both defensively and skips such rows):
+# one such row is skipped, it does not make the whole list unreadable — unless it is a booking the link made.
+OPEN_ITEM_SKIPPABLE = ("factuurnummer", "factuurBedrag", "openstaandSaldo")
 
 
 def gripp_invoice(row: Any) -> Invoice:
@@ -45,10 +48,41 @@ def gripp_company(row: Any) -> Company:
                                                                                                 message)))
 
 
-def open_items(items: Iterable[Any]) -> Iterator[dict[str, Any]]:
-    """SnelStart `verkoopfacturen` rows, each checked (`ResponseFormatError` on the first that is not usable)."""
+def usable_open_items(items: Iterable[Any], our_bookings: set[str], our_numbers: set[str]
+                      ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(usable rows, skipped rows). A row without a factuurnummer, factuurBedrag or openstaandSaldo is skipped with
+    what is known of it — unless it is the link's own (its booking, or the number of one of its Gripp invoices),
+    whose money must never be guessed: then the answer is unreadable (`ResponseFormatError`), as is any other
+    broken row."""
+    usable, skipped = [], []
     for item in items:
-        yield open_item(item)
+        if isinstance(item, dict) and isinstance(item.get("id"), str):
+            missing = [name for name in OPEN_ITEM_SKIPPABLE if item.get(name) in (None, "")]
+            booking = item.get("verkoopBoeking")
+            booking_id = booking.get("id") if isinstance(booking, dict) else None
+            number = item.get("factuurnummer")
+            ours = booking_id in our_bookings or (number not in (None, "") and str(number) in our_numbers)
+            if missing and not ours:
+                skipped.append({"verkoopfactuur_id": item["id"], "booking_id": booking_id, "missing": missing,
+                                "factuurnummer": item.get("factuurnummer"),
+                                "factuur_datum": _date_text(item.get("factuurDatum")),
+                                "factuur_bedrag": _text(item.get("factuurBedrag")),
+                                "openstaand_saldo": _text(item.get("openstaandSaldo"))})
+                continue
+        usable.append(open_item(item))
+    return usable, skipped
+
+
+def _date_text(value: Any) -> str | None:
+    try:
+        parsed = parse_date(value)
+    except _PARSE_ERRORS:
+        return None
+    return parsed.isoformat() if parsed else None
+
+
+def _text(value: Any) -> str | None:
+    return None if value in (None, "") else str(value)
 
 
 def open_item(item: Any) -> dict[str, Any]:

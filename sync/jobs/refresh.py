@@ -23,7 +23,8 @@ from sync.jobs import answers
 from sync.money import to_decimal
 from sync.snelstart import odata
 from sync.snelstart.client import SnelStartClient
-from sync.store import cache
+from sync.store import cache, outbox
+from sync.store import history as log
 from sync.store import setup as setup_repo
 from sync.store.db import Store
 
@@ -188,8 +189,13 @@ def invoice_payments(row: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 # --------------------------------------------------------------------------------------------- SnelStart
-def refresh_open_items(store: Store, client: SnelStartClient, administration_id: str) -> int:
+def refresh_open_items(store: Store, client: SnelStartClient, administration_id: str, *,
+                       identity_id: int | None = None, run_id: str | None = None) -> int:
     fetched = store.now()
+    # answers.*: a row missing what the money depends on is refused, never read as 0 — one of the link's own
+    # bookings makes the whole answer unreadable; anyone else's old hand-made row is skipped and told once.
+    items, skipped = answers.usable_open_items(client.verkoopfacturen(),
+                                               *outbox.claimed_in_administration(store, administration_id))
     rows = [
         {
             "administration_id": administration_id, "verkoopfactuur_id": item["id"],
@@ -201,9 +207,34 @@ def refresh_open_items(store: Store, client: SnelStartClient, administration_id:
             "openstaand_saldo": to_decimal(item.get("openstaandSaldo")),
             "modified_on": _naive(item.get("modifiedOn")), "fetched_at": fetched,
         }
-        for item in answers.open_items(client.verkoopfacturen())  # refused, never read as 0, when incomplete
+        for item in items
     ]
-    return cache.replace_for_administration(store, "ss_open_items", administration_id, rows)
+    count = cache.replace_for_administration(store, "ss_open_items", administration_id, rows)
+    _note_skipped(store, administration_id, skipped, identity_id, run_id)
+    return count
+
+
+def _note_skipped(store: Store, administration_id: str, skipped: list[dict[str, Any]], identity_id: int | None,
+                  run_id: str | None) -> None:
+    """One event per skipped open item, once (not every run)."""
+    for item in skipped:
+        key = f"skipped_open_item:{item['verkoopfactuur_id']}"
+        if cache.get_state(store, administration_id, key) is not None:
+            continue
+        what = ", ".join(part for part in (
+            f"boeking {item['booking_id']}" if item["booking_id"] else "", item["factuur_datum"] or "",
+            f"€ {item['factuur_bedrag']}" if item["factuur_bedrag"] else "") if part)
+        missing = ", ".join(item["missing"])
+        with store.transaction():
+            cache.set_state(store, administration_id, key, ",".join(item["missing"]))
+            log.log_event(
+                store, "open_item_skipped",
+                f"Een openstaande post in SnelStart zonder {missing} ({what}) is overgeslagen: het is geen boeking "
+                "van de koppeling (waarschijnlijk een oude, met de hand gemaakte boeking).",
+                f"An open item in SnelStart without {missing} ({what}) was skipped: it is not a booking the link "
+                "made (probably an old hand-made booking).",
+                level="warning", run_id=run_id, identity_id=identity_id,
+                detail={"administration_id": administration_id, **item})
 
 
 def refresh_reference(store: Store, client: SnelStartClient, administration_id: str) -> dict[str, int]:
@@ -248,15 +279,20 @@ def reference_age(store: Store, administration_id: str) -> timedelta | None:
 
 
 def refresh_bank_lines(store: Store, client: SnelStartClient, administration_id: str) -> int:
-    """Bank bookings that settle sales bookings, incrementally by `ModifiedOn`: they date the payments."""
-    started = store.now()
-    cursor = cache.get_state(store, administration_id, "bank_cursor")
-    flt = None
-    if cursor is not None:
-        since = (datetime.fromisoformat(cursor) - LOOKBACK).astimezone(AMSTERDAM).replace(tzinfo=None)
-        flt = odata.ge("ModifiedOn", since)
+    """Bank bookings that settle sales bookings, incrementally by `ModifiedOn`: they date the payments.
+
+    SnelStart does not say whether `modifiedOn` is UTC or local time (schakl-app/schakl reads it as UTC, its
+    fake stamps UTC and calls it local), so the cursor never mixes it with our clock: it is the largest `modifiedOn`
+    SnelStart itself sent, compared in SnelStart's own terms, minus a small look-back for bookings committed
+    out of order."""
+    cursor = _bank_cursor(cache.get_state(store, administration_id, "bank_cursor"))
+    flt = odata.ge("ModifiedOn", cursor - LOOKBACK) if cursor is not None else None
+    latest = cursor
     rows = []
     for bank in client.bankboekingen(flt):
+        modified = _snelstart_moment(bank.get("modifiedOn"))
+        if modified is not None and (latest is None or modified > latest):
+            latest = modified
         for n, line in enumerate(bank.get("verkoopboekingBoekingsRegels") or []):
             booking = (line.get("boekingId") or {}).get("id")
             if booking:
@@ -267,8 +303,31 @@ def refresh_bank_lines(store: Store, client: SnelStartClient, administration_id:
                 })
     with store.transaction():
         cache.upsert(store, "ss_bank_lines", rows, ["administration_id", "bank_booking_id", "booking_id", "line_no"])
-        cache.set_state(store, administration_id, "bank_cursor", started.isoformat())
+        if latest is not None:
+            cache.set_state(store, administration_id, "bank_cursor", latest.isoformat())
     return len(rows)
+
+
+def _snelstart_moment(value: Any) -> datetime | None:
+    """A SnelStart timestamp as SnelStart wrote it (zone-less); one with an offset is turned into Amsterdam time."""
+    if value in (None, ""):
+        return None
+    try:
+        moment = datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment.astimezone(AMSTERDAM).replace(tzinfo=None) if moment.tzinfo else moment
+
+
+def _bank_cursor(stored: str | None) -> datetime | None:
+    if stored is None:
+        return None
+    moment = _snelstart_moment(stored)
+    if moment is not None and ("+" in stored[10:] or stored.endswith("Z")):
+        # Written before this version: our own clock with an offset. Back off by the widest gap between Amsterdam
+        # time and UTC, so it is early enough whichever SnelStart uses.
+        moment -= timedelta(hours=2)
+    return moment
 
 
 def _naive(value: Any) -> datetime | None:

@@ -150,7 +150,8 @@ def _run(services: Services, link: Link, run_id: str, step: Progress, today: dat
         paused = exc  # Gripp's quota is spent: book from what the cache holds, leave what needs Gripp for later
     step("snelstart", 0.0)
     client = services.snelstart(link.identity_id)
-    counts["open_items"] = refresh.refresh_open_items(store, client, link.administration_id)
+    counts["open_items"] = refresh.refresh_open_items(store, client, link.administration_id,
+                                                      identity_id=link.identity_id, run_id=run_id)
     age = refresh.reference_age(store, link.administration_id)
     if age is None or age > REFERENCE_MAX_AGE or _has_pending(services, link):
         counts.update(refresh.refresh_reference(store, client, link.administration_id))
@@ -161,7 +162,8 @@ def _run(services: Services, link: Link, run_id: str, step: Progress, today: dat
     counts.update(push.counts())
     step("payments", 0.0)
     if push.booked or push.adopted:  # new bookings: their open items are not in the cache yet
-        counts["open_items"] = refresh.refresh_open_items(store, client, link.administration_id)
+        counts["open_items"] = refresh.refresh_open_items(store, client, link.administration_id,
+                                                      identity_id=link.identity_id, run_id=run_id)
     if _payments_possible(services, link):
         counts["bank_lines"] = refresh.refresh_bank_lines(store, client, link.administration_id)
     payments = pull_payments(store, services.gripp(), link, run_id=run_id, dry_run=paused is not None,

@@ -50,6 +50,19 @@ def put(store: Store, identity_id: int, invoice_id: int, number: str, state: str
     )
 
 
+def claimed_in_administration(store: Store, administration_id: str) -> tuple[set[str], set[str]]:
+    """What in an administration is the link's own: the SnelStart booking ids it made or adopted, and the invoice
+    numbers of the Gripp invoices of every identity linked to it (a booking under such a number is one it books or
+    adopts)."""
+    bookings = {r["booking_id"] for r in store.rows(
+        """SELECT b.booking_id FROM bookings b JOIN links l ON l.identity_id = b.identity_id
+           WHERE l.administration_id = ? AND b.booking_id IS NOT NULL""", [administration_id])}
+    numbers = {r["number"] for r in store.rows(
+        """SELECT g.number FROM gripp_invoices g JOIN links l ON l.identity_id = g.identity_id
+           WHERE l.administration_id = ?""", [administration_id])}
+    return bookings, numbers
+
+
 def reasons(row: dict) -> list[dict]:
     return json.loads(row["reasons_json"]) if row.get("reasons_json") else []
 
