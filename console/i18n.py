@@ -199,6 +199,12 @@ TEXTS: dict[str, tuple[str, str]] = {
     "fetch_key": ("Maatwerk key ophalen", "Fetch Maatwerk key"),
     "open_snelstart": ("Naar SnelStart", "Go to SnelStart"),
     "activation_valid_until": ("Deze koppellink werkt tot {when}.", "This link works until {when}."),
+    "key_received_unverified": ("SnelStart heeft de koppelsleutel ({key}) afgeleverd, maar was daarna even niet "
+                                "bereikbaar om te zeggen welke administratie hij opent. Hij is bewaard; kies de "
+                                "startdatum en klik op Opslaan, dan wordt hij eerst gecontroleerd.",
+                                "SnelStart delivered the koppelsleutel ({key}) but could not be reached just after "
+                                "to say which administration it opens. It is kept; choose the start date and click "
+                                "Save, and it is checked first."),
     "key_received": ("SnelStart heeft de koppeling afgerond: administratie **{admin}** (koppelsleutel {key}). "
                      "Kies de startdatum en klik op Opslaan.",
                      "SnelStart finished the link: administration **{admin}** (koppelsleutel {key}). "

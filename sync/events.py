@@ -225,6 +225,13 @@ KINDS: dict[str, Kind] = {
                           "koppeling van {name} in de console.",
                           "SnelStart delivered a koppelsleutel ({key_hint}) for ‘{administration}’; confirm the link "
                           "of {name} in the console."),
+    "key_delivered_unverified": Kind("warning", ("Koppeling", "Link"),
+                                     "SnelStart leverde een koppelsleutel ({key_hint}) voor {name}, maar was niet "
+                                     "bereikbaar om te zeggen welke administratie hij opent. Hij is bewaard en wordt "
+                                     "gecontroleerd zodra u de koppeling bevestigt.",
+                                     "SnelStart delivered a koppelsleutel ({key_hint}) for {name} but could not be "
+                                     "reached to say which administration it opens. It is kept and verified when you "
+                                     "confirm the link."),
     "key_replaced": Kind("info", ("Koppeling", "Link"),
                          "SnelStart gaf een nieuwe koppelsleutel ({key_hint}) voor {name}; de oude "
                          "({previous_key_hint}) is vervangen.",

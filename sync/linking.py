@@ -14,7 +14,9 @@ identity needs an explicit confirmation. Keys are stored encrypted (`sync.vault`
 logged, echoed or put in an event.
 
 SnelStart delivers a webhook once ("any 2xx counts, no retry"), so the webhook answers 2xx only once the key is
-committed, and refuses anything it cannot trust with a 4xx that changes nothing.
+committed, and refuses anything it cannot trust with a 4xx that changes nothing. A key for a valid request that
+cannot be verified right now (SnelStart busy or unreachable) is not lost: it is kept, encrypted, as "received, not
+yet verified" and verified when the user confirms.
 """
 
 from __future__ import annotations
@@ -63,6 +65,7 @@ WEBHOOK_ACTOR = "snelstart-webhook"
 # Outcomes on link_requests.
 RECEIVED, LINKED, REGENERATED, DELETED, SUPERSEDED, EXPIRED = (
     "received", "linked", "regenerated", "deleted", "superseded", "expired")
+UNVERIFIED = "received_unverified"  # delivered while SnelStart could not be asked which administration it opens
 
 # Check-then-write of link requests (webhook, confirm) happens under this lock, so a replayed or concurrent
 # delivery can never use one referenceKey twice. Verification (network) happens outside it.
@@ -604,8 +607,9 @@ def handle_webhook(services: Services, payload: Any) -> WebhookResult:
     try:
         verified = verify_key(services, key, for_identity=row["identity_id"])
     except LinkError as exc:
-        status = 503 if exc.code == "unavailable" else 422
-        return _note_refusal(services, row, status, "key_not_verified", reason={"nl": exc.nl, "en": exc.en})
+        if exc.code == "unavailable":  # SnelStart will not send it again: keep it, verify when the user confirms
+            return _keep_unverified(services, row, state, key, action)
+        return _note_refusal(services, row, 422, "key_not_verified", reason={"nl": exc.nl, "en": exc.en})
 
     with _requests_lock:
         current = _request(store, reference)
@@ -616,7 +620,7 @@ def handle_webhook(services: Services, payload: Any) -> WebhookResult:
         if action == "Regenerate" and (state == "used" or (state == "fresh" and same_admin_link)):
             return _regenerate_link(services, current, link, key, verified)
         if action == "Regenerate" and state == "pending":
-            if current["administration_id"] != verified.administration_id:
+            if current["administration_id"] not in (None, verified.administration_id):  # None: not yet verified
                 return _note_refusal(services, row, 409, "other_administration")
             if services.vault.decrypt(current["key_enc"]) == key:
                 return _note_refusal(services, row, 409, "replayed")
@@ -634,6 +638,28 @@ def handle_webhook(services: Services, payload: Any) -> WebhookResult:
                       "administration_id": verified.administration_id, "action": action},
             )
     return WebhookResult(200, {"status": RECEIVED})
+
+
+def _keep_unverified(services: Services, row: dict, state: str, key: str, action: str) -> WebhookResult:
+    """The key came for a valid request but SnelStart cannot be asked about it now. SnelStart does not deliver
+    twice, so it is kept encrypted on the request, pending, without an administration; `confirm_activation`
+    verifies it when the user saves."""
+    store = services.store
+    with _requests_lock:
+        current = _request(store, row["reference_key"])
+        if current is None or _state(current) != state or current["key_enc"] != row["key_enc"]:
+            return _note_refusal(services, row, 409, "replayed")
+        hint = Vault.hint(key)
+        with store.transaction():
+            store.execute(
+                """UPDATE link_requests SET key_enc = ?, administration_id = NULL, administration_name = NULL,
+                          action = ?, received_at = ?, used_at = NULL, outcome = ? WHERE reference_key = ?""",
+                [services.vault.encrypt(key), action, store.now(), UNVERIFIED, row["reference_key"]],
+            )
+            name = setup_repo.identity_name(store, row["identity_id"])
+            history.log_event(store, "key_delivered_unverified", identity_id=row["identity_id"], actor=WEBHOOK_ACTOR,
+                              data={"key_hint": hint, "name": name, "action": action})
+    return WebhookResult(200, {"status": UNVERIFIED})
 
 
 def _made_current_link(row: dict, link: setup_repo.Link | None) -> bool:
@@ -713,6 +739,7 @@ def pending_activation(services: Services, identity_id: int) -> dict | None:
     return {
         "reference_key": row["reference_key"],
         "identity_id": identity_id,
+        "verified": row["outcome"] != UNVERIFIED,  # False: SnelStart was unreachable; checked on confirming
         "administration_id": row["administration_id"],
         "administration_name": row["administration_name"],
         "key_hint": Vault.hint(services.vault.decrypt(row["key_enc"])),

@@ -303,6 +303,51 @@ def test_a_key_that_does_not_verify_is_refused_with_422_and_the_request_stays_us
     assert deliver(services, sandbox.snelstart.issue_key(ADMIN_ACADEMY), "Create", request.reference_key).status == 200
 
 
+@pytest.mark.parametrize("outage", [
+    dict(service="snelstart-api", kind="status", status=503, path_contains="companyInfo"),
+    dict(service="snelstart-auth", kind="status", status=429, retry_after=1),
+    dict(service="snelstart-api", kind="timeout"),
+])
+def test_webhook_key_is_kept_encrypted_when_snelstart_cannot_verify_it_now_and_verified_on_confirm(
+        services, sandbox, outage):
+    """SnelStart delivers once and never again: a key for a valid request is not lost because SnelStart was busy."""
+    request = start_activation(services, ACADEMY, actor="anna")
+    key = sandbox.snelstart.issue_key(ADMIN_ACADEMY)
+    sandbox.faults.add(**outage, times=None)
+    answer = deliver(services, key, "Create", request.reference_key)
+    assert answer.status == 200 and answer.body == {"status": "received_unverified"}
+    assert key not in json.dumps(answer.body)
+    stored = services.store.scalar("SELECT key_enc FROM link_requests WHERE reference_key = ?",
+                                   [request.reference_key])
+    assert key not in stored and services.vault.decrypt(stored) == key
+    pending = pending_activation(services, ACADEMY)
+    assert pending["verified"] is False and pending["administration_name"] is None
+    assert pending["key_hint"] == "…" + key[-4:]
+    [event] = history.events(services.store, identity_id=ACADEMY, level="warning")
+    assert key not in event["message_nl"] + event["message_en"] + (event["detail_json"] or "")
+    # Still refused while SnelStart is down: a replay, an unknown reference.
+    assert deliver(services, sandbox.snelstart.issue_key(ADMIN_ACADEMY), "Create", request.reference_key).status == 409
+    assert deliver(services, key, "Create", "made-up-reference").status == 404
+    with pytest.raises(LinkError) as caught:  # confirming needs SnelStart: the key waits
+        confirm_activation(services, ACADEMY, request.reference_key, actor="anna")
+    assert caught.value.code == "unavailable" and pending_activation(services, ACADEMY) is not None
+
+    sandbox.faults.clear()
+    verified = confirm_activation(services, ACADEMY, request.reference_key, start_date=date(2024, 1, 1),
+                                  actor="anna")
+    assert verified.administration_id == ADMIN_ACADEMY and linked_key(services, ACADEMY) == key
+    assert pending_activation(services, ACADEMY) is None
+
+
+def test_an_expired_request_is_refused_even_while_snelstart_is_down(services, sandbox):
+    request = start_activation(services, ACADEMY, actor="anna")
+    services.store.execute("UPDATE link_requests SET expires_at = expires_at - INTERVAL 31 MINUTE")
+    sandbox.faults.add("snelstart-api", "status", status=503, times=None)
+    before = snapshot(services)
+    assert deliver(services, sandbox.snelstart.issue_key(ADMIN_ACADEMY), "Create", request.reference_key).status == 410
+    assert snapshot(services) == before
+
+
 def _linked_by_activation(services, sandbox) -> tuple[str, str]:
     request = start_activation(services, ACADEMY, actor="anna")
     key = sandbox.snelstart.issue_key(ADMIN_ACADEMY)

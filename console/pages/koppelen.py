@@ -113,7 +113,9 @@ if switched_on:
         st.link_button(t("open_snelstart"), request.url, icon=":material/open_in_new:", type="primary")
         st.caption(t("activation_valid_until", when=fmt.moment(request.expires_at, lang)))
 
-    if pending is not None:
+    if pending is not None and not pending["verified"]:
+        st.info(t("key_received_unverified", key=pending["key_hint"]), icon=":material/hourglass_top:")
+    elif pending is not None:
         st.success(t("key_received", admin=pending["administration_name"], key=pending["key_hint"]),
                    icon=":material/verified:")
         if pending["other_identities"]:
