@@ -93,6 +93,17 @@ def _parser() -> argparse.ArgumentParser:
     _lang_option(p)
     p.set_defaults(handler=_cmd_check)
 
+    p = sub.add_parser("identities", help="list the Gripp identities; discover them from Gripp or add one by id")
+    _lang_option(p)
+    isub = p.add_subparsers(dest="action")
+    for name, text in (("list", "the identities this database knows (the default)"),
+                       ("discover", "read the identities off Gripp's invoices and companies")):
+        _lang_option(isub.add_parser(name, help=text))
+    a = isub.add_parser("add", help="add one by its id (Instellingen › Identiteiten & Sjablonen), checked in Gripp")
+    a.add_argument("identity", type=int)
+    _lang_option(a)
+    p.set_defaults(handler=_cmd_identities)
+
     p = sub.add_parser("link", help="link an identity with a koppelsleutel (the paste fallback)",
                        description=f"The koppelsleutel (SnelStart › Koppelingen › Maatwerk) is read from "
                                    f"{KEY_VARIABLE}, else from standard input (without echo on a terminal).")
@@ -328,6 +339,37 @@ def _koppelsleutel(args: argparse.Namespace) -> str:
 
         return getpass.getpass("Koppelsleutel: ")
     return sys.stdin.read()
+
+
+def _cmd_identities(args: argparse.Namespace) -> int:
+    from sync.linking import LinkError, add_identity, discover_identities
+    from sync.store import setup as setup_repo
+
+    services = _services()
+    _banner(services, args)
+    try:
+        if args.action == "discover":
+            _say(_t(args, "De identiteiten worden uit de facturen en relaties in Gripp gelezen…",
+                    "Reading the identities off Gripp's invoices and companies…"))
+            discover_identities(services)
+        elif args.action == "add":
+            name = add_identity(services, args.identity, actor="cli")  # verified against Gripp first
+            print(_t(args, f"Identiteit {args.identity} ‘{name}’ toegevoegd (gevonden in Gripp).",
+                     f"Identity {args.identity} ‘{name}’ added (found in Gripp)."))
+            return EXIT_OK
+    except LinkError as exc:
+        _say(_t(args, f"fout: {exc.nl}", f"error: {exc.en}"))
+        return EXIT_FAILED
+    identities = setup_repo.identities(services.store)
+    if not identities:
+        _say(_t(args, "Nog geen identiteiten: `python -m sync identities discover` leest ze uit Gripp, `python -m "
+                "sync identities add ID` voegt er een toe op id.",
+                "No identities known yet: `python -m sync identities discover` reads them from Gripp, `python -m "
+                "sync identities add ID` adds one by its id."))
+    for ident in identities:
+        linked = f"→ {ident['administration_name']}" if ident["linked"] else _t(args, "niet gekoppeld", "not linked")
+        print(f"{ident['identity_id']:>4}  {ident['name'] or '—'}  {linked}")
+    return EXIT_OK
 
 
 def _cmd_link(args: argparse.Namespace) -> int:

@@ -35,6 +35,7 @@ from sync.access import Actor, authorize
 from sync.config import Settings
 from sync.dates import AMSTERDAM
 from sync.events import render
+from sync.gripp.errors import GrippError
 from sync.jobs.refresh import refresh_gripp
 from sync.snelstart import constants as ss_constants
 from sync.snelstart import errors as ss_errors
@@ -460,7 +461,12 @@ def suggest_start_date(services: Services, identity_id: int, *, default: date) -
 
 def discover_identities(services: Services) -> list[dict]:
     """Refresh the Gripp cache (identities come from invoice and company rows) and list every identity."""
-    refresh_gripp(services.store, services.gripp())
+    try:
+        refresh_gripp(services.store, services.gripp())
+    except GrippError as exc:
+        raise LinkError("Gripp is nu niet bereikbaar of weigert de API-sleutel; probeer het zo opnieuw.",
+                        "Gripp cannot be reached right now or refuses the API key; try again shortly.",
+                        code="unavailable") from exc
     return setup_repo.identities(services.store)
 
 

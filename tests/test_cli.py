@@ -12,6 +12,7 @@ import pytest
 
 from sync.cli import EXIT_FAILED, EXIT_LOCKED, EXIT_OK, main
 from sync.jobs.runner import forget_gripp_freshness
+from sync.sandbox.seed import ADMIN_ACADEMY
 
 
 @pytest.fixture
@@ -123,3 +124,37 @@ def test_reset_sandbox_reseeds_and_clears_the_database(cli_env, capsys):
     assert main(["run", "--identity", "2"]) == EXIT_OK
     assert "20 geboekt" in capsys.readouterr().out
     assert time.monotonic() - started < 120
+
+
+def test_identities_from_a_fresh_database_against_real_services(tmp_path, monkeypatch, capsys):
+    """On real services nothing is bootstrapped: `identities` discovers them from Gripp, or adds one by id checked
+    in Gripp, and then `link` works — everything the console's linking page does."""
+    from tests.loopback import loopback, loopback_settings
+
+    with loopback(tmp_path) as lb:
+        settings = loopback_settings(lb.url, tmp_path / "fresh.duckdb")
+        for name, value in {
+            "GRIPP_API_URL": settings.gripp_api_url, "GRIPP_API_TOKEN": settings.gripp_api_token,
+            "SNELSTART_API_URL": settings.snelstart_api_url, "SNELSTART_AUTH_URL": settings.snelstart_auth_url,
+            "SNELSTART_SUBSCRIPTION_KEY": settings.snelstart_subscription_key,
+            "SNELSTART_WEB_URL": settings.snelstart_web_url, "CONSOLE_PUBLIC_URL": lb.url,
+            "SYNC_DB_PATH": str(settings.db_path), "SYNC_SECRET_KEY": "a passphrase long enough for a test",
+        }.items():
+            monkeypatch.setenv(name, value)
+        assert main(["identities"]) == EXIT_OK
+        out = capsys.readouterr()
+        assert out.out == "" and "identities discover" in out.err and "SANDBOX" not in out.err
+
+        assert main(["identities", "add", "99"]) == EXIT_FAILED
+        assert "Gripp shows no invoice or company of identity 99" in capsys.readouterr().err
+        assert main(["identities", "add", "3"]) == EXIT_OK
+        assert "Identity 3 'Noord Academy' added (found in Gripp)" in capsys.readouterr().out
+        key = lb.sandbox.snelstart.issue_key(ADMIN_ACADEMY)
+        assert main(["link", "--identity", "3", "--key", key, "--start-date", "2024-01-01"]) == EXIT_OK
+        capsys.readouterr()
+
+        assert main(["identities", "discover"]) == EXIT_OK
+        listed = capsys.readouterr().out.splitlines()
+        assert [line.split()[0] for line in listed] == ["1", "2", "3"]
+        assert "Studio Noord B.V." in listed[0] and "not linked" in listed[0]
+        assert "→ Noord Academy" in listed[2]

@@ -272,15 +272,7 @@ class GrippClient:
                     break
 
     def getone(self, entity: str, filters: Sequence[FilterLike]) -> dict[str, Any] | None:
-        result = self.call(f"{entity}.getone", filters_json(filters))
-        if isinstance(result, dict) and "rows" in result:
-            rows = result.get("rows") or []
-        elif isinstance(result, list):
-            rows = result
-        elif isinstance(result, dict) and "id" in result:
-            rows = [result]
-        else:
-            raise GrippResponseError(f"{entity}.getone: unexpected result shape", method=f"{entity}.getone")
+        rows = getone_rows(self.call(f"{entity}.getone", filters_json(filters)), f"{entity}.getone")
         return rows[0] if rows else None
 
     # ------------------------------------------------------------------------------------------ writes
@@ -566,6 +558,18 @@ def parse_page(result: Any) -> Page:
         raise GrippResponseError(f"a get result with broken paging fields: {exc}") from None
     return Page(rows=result["rows"], count=count, start=start, limit=limit, next_start=next_start,
                 more=bool(result.get("more_items_in_collection")))
+
+
+def getone_rows(result: Any, method: str) -> list[dict[str, Any]]:
+    """A getone result's rows. Seen: the `get` envelope; META says "array of found entity, limited by 1 result",
+    so a bare array (or a bare row) is read too."""
+    if isinstance(result, dict) and "rows" in result:
+        return list(result.get("rows") or [])
+    if isinstance(result, list):
+        return result
+    if isinstance(result, dict) and "id" in result:
+        return [result]
+    raise GrippResponseError(f"{method}: unexpected result shape", method=method)
 
 
 def classify_error(element: Mapping[str, Any], call: GrippCall | None = None, status: int | None = None) -> GrippError:
