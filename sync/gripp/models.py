@@ -140,9 +140,24 @@ class InvoiceLine:
             vat_label=ref_name(row.get("vat")),
             ledger_id=ref_id(row.get("ledger")),
             ledger_label=ref_name(row.get("ledger")),
-            description=text(row.get("description")),
+            description=line_text(row),
             rowtype=ROWTYPE.constant(row.get("rowtype")) if row.get("rowtype") is not None else "NORMAL",
         )
+
+
+def line_text(row: dict[str, Any]) -> str:
+    """What a line says. On a live account's lines `description` is mostly empty: the text is the product's
+    name and `additionalsubject` (flipmoo/begripp's cached project lines, which share the invoice line's shape)."""
+    own = text(row.get("description")).strip()
+    if own:
+        return own
+    parts = [ref_name(row.get("product")) if not _is_dummy(row.get("product")) else "",
+             text(row.get("additionalsubject")).strip()]
+    return " ".join(p for p in parts if p) or text(row.get("searchname")).strip()
+
+
+def _is_dummy(product: Any) -> bool:
+    return isinstance(product, dict) and product.get("discr") == "dummyproduct"  # a heading's placeholder
 
 
 @dataclass

@@ -81,6 +81,8 @@ ENUM_LABELS: dict[str, tuple[tuple[str, str], ...]] = {
     "rowtype": (("NORMAL", "NORMAAL"), ("GROUP", "GROEPLABEL")),  # [OBS]
     "invoicesendto": (("VISITINGADDRESS", "Bezoekadres"), ("POSTADDRESS", "Postadres"), ("OTHER", "Anders")),
     "postaddress": (("VISITINGADDRESS", "Bezoekadres"), ("OTHER", "Anders")),
+    "invoicesendby": (("POST", "Post"), ("EMAIL", "E-mail"), ("SIMPLERINVOICING", "Simplerinvoicing")),
+    "companyroles": (("LEAD", "Lead"), ("CUSTOMER", "Klant"), ("SUPPLIER", "Leverancier"), ("PROSPECT", "Prospect")),
 }
 ENUMS: dict[str, dict[str, int]] = {
     kind: {constant: n for n, (constant, _) in enumerate(pairs, start=1)} for kind, pairs in ENUM_LABELS.items()
@@ -300,37 +302,73 @@ def payment_row(p: GrippPayment, ctx: _Context) -> dict[str, Any]:
 
 
 def company_row(c: GrippCompany, ctx: _Context) -> dict[str, Any]:
+    """Every field of META's company, the way live rows send references, enums and dates. The sandbox keeps only
+    the visiting address: the invoice and post address fields go out empty, as for a company that has none."""
+    person = c.relationtype == "PRIVATEPERSON"
+    first, _, last = c.companyname.partition(" ") if person else ("", "", "")
     return {
         "id": c.id,
         "createdon": gripp_datetime(c.createdon),
         "updatedon": gripp_datetime(c.updatedon),
         "searchname": c.companyname,
         "identity": ref(c.identity_id, ctx.account.identities.get(c.identity_id, "")),
+        "website": "",
+        "notes": "",
+        "invoicesendto": enum("invoicesendto", "VISITINGADDRESS"),
+        **{f"invoiceaddress_{part}": "" for part in _ADDRESS_PARTS},
         "customernumber": c.customernumber,
-        "relationtype": enum("relationtype", c.relationtype),
-        "companyname": c.companyname,
-        "legalname": c.companyname,
+        "bankaccount": "",
+        "bankascription": "",
+        "bankcity": "",
+        "bic": "",
+        "externalreference": "",
+        "additionaltermofpayment": 0,
+        "termofpayment": c.termofpayment,
+        "termofpayment_purchaseinvoice": c.termofpayment,
+        "invoicesendby": enum("invoicesendby", "EMAIL" if c.invoiceemail or c.email else "POST"),
+        "invoiceemail": c.invoiceemail,
         "vatnumber": c.vatnumber,
         "vatshifted": c.vatshifted,
+        "vat": None,
         "cocnumber": c.cocnumber,
-        "email": c.email,
-        "invoiceemail": c.invoiceemail,
-        "phone": c.phone,
-        "invoicesendto": enum("invoicesendto", "VISITINGADDRESS"),
+        "dateofbirth": None,
+        "foundationdate": None,
+        "active": True,
         "postaddress": enum("postaddress", "VISITINGADDRESS"),
+        **{f"postaddress_{part}": "" for part in _ADDRESS_PARTS if part not in ("companyname", "attn")},
         "visitingaddress_street": c.visitingaddress_street,
-        "visitingaddress_streetnumber": c.visitingaddress_streetnumber,
         "visitingaddress_addressline2": "",
+        "visitingaddress_streetnumber": c.visitingaddress_streetnumber,
         "visitingaddress_zipcode": c.visitingaddress_zipcode,
         "visitingaddress_city": c.visitingaddress_city,
         "visitingaddress_country": c.visitingaddress_country,
-        "termofpayment": c.termofpayment,
-        "paymentmethod": enum("paymentmethod", "MANUALTRANSFER"),
-        "active": True,
-        "tags": [],
-        "companyroles": ["CUSTOMER"],  # [UNCERTAIN] how Gripp sends this multi-valued enum
+        "visitingaddress_lng": "",
+        "visitingaddress_lat": "",
+        "email": c.email,
+        "phone": c.phone,
+        "mobile": "",
+        "relationtype": enum("relationtype", c.relationtype),
+        "accountmanager": None,
+        "companyname": c.companyname,
+        "legalname": "" if person else c.companyname,
+        "salutation": None,
+        "initials": "",
+        "title": "",
+        "firstname": first,
+        "infix": "",
+        "lastname": last,
+        "screenname": "",
         "extendedproperties": c.extendedproperties,
+        "paymentmethod": enum("paymentmethod", "MANUALTRANSFER"),
+        "paymentmethod_purchaseinvoice": enum("paymentmethod", "MANUALTRANSFER"),
+        "tags": [],
+        # [UNCERTAIN] how Gripp sends this multi-valued enum: a list of {id, label}, like its single enums.
+        "companyroles": [enum("companyroles", "CUSTOMER")],
+        "files": [],
     }
+
+
+_ADDRESS_PARTS = ("companyname", "attn", "street", "streetnumber", "addressline2", "zipcode", "city", "country")
 
 
 def ledger_row(led: GrippLedger, ctx: _Context) -> dict[str, Any]:
