@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8501
 
-.PHONY: run test lint bench reset-sandbox
+.PHONY: run test test-year-ahead lint bench reset-sandbox
 
 $(STAMP): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,6 +19,10 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
+
+# The whole suite with the calendar a year ahead (Debian's faketime): no test may depend on today's date.
+test-year-ahead: $(STAMP)
+	PYTHONPATH=$(CURDIR)/.ci/year-ahead FAKETIME_DONT_FAKE_MONOTONIC=1 faketime -f '+365d' $(BIN)/python -m pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
