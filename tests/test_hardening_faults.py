@@ -327,9 +327,13 @@ def test_a_burst_throttle_storm_fails_the_run_clearly_and_the_next_completes(lb:
     assert_exactly_once(lb.world, facts)
 
 
-def test_gripps_hourly_quota_running_out_mid_run_stops_cleanly_and_the_next_hour_resumes(lb: Loopback) -> None:
+@pytest.mark.parametrize("answer", ["http429", "jsonrpc"])
+def test_gripps_hourly_quota_running_out_mid_run_as_429_or_as_a_jsonrpc_error_stops_cleanly_and_the_next_hour_resumes(
+        lb: Loopback, answer: str) -> None:
+    """Gripp's docs: past the limit "you will receive a JSON-RPC error message" (HTTP 200); its connector: 429."""
     facts = manifest(lb.world)
-    lb.sandbox.faults.add("gripp", "hook", rpc_method="payment.create", action=lb.sandbox.spend_gripp_quota, times=1)
+    lb.sandbox.faults.add("gripp", "hook", rpc_method="payment.create", times=1,
+                          action=lambda: lb.sandbox.spend_gripp_quota(answer))
     result, events = run(lb)
     assert result.outcome == "warnings"
     assert "resumes at" in result.message_en and "verder vanaf" in result.message_nl

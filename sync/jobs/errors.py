@@ -83,6 +83,17 @@ def resume_at(exc: BaseException) -> datetime | None:
     return getattr(exc, "resume_at", None)
 
 
+def kind_unless_fatal(exc: BaseException) -> str:
+    """The kind of a failure the caller can carry on after; raises what stops the whole run instead (the link is
+    broken, the database refuses writes)."""
+    kind = kind_of(exc)
+    if kind == LINK:
+        raise link_broken(exc) from exc
+    if kind == STORE:
+        raise exc
+    return kind
+
+
 def link_broken(exc: BaseException) -> LinkBroken:
     if isinstance(exc, LinkBroken):
         return exc

@@ -231,11 +231,7 @@ def _send(store: Store, gripp: GrippClient, link: Link, batch: list[Registration
     try:
         results = gripp.batch(calls)
     except Exception as exc:
-        kind = errors.kind_of(exc)
-        if kind == errors.LINK:
-            raise errors.link_broken(exc) from exc
-        if kind == errors.STORE:
-            raise
+        kind = errors.kind_unless_fatal(exc)
         report.pending += len(batch)
         if kind == errors.PAUSED or isinstance(exc, GrippBusyError):
             # Refused before any work (quota, burst throttle): nothing was registered, so the intents go.
@@ -262,11 +258,7 @@ def _read_back(store: Store, gripp: GrippClient, link: Link, batch: list[Registr
     try:
         present = _markers_in_gripp(gripp, {reg.invoice_id for reg in batch})
     except Exception as exc:
-        kind = errors.kind_of(exc)
-        if kind == errors.LINK:
-            raise errors.link_broken(exc) from exc
-        if kind == errors.STORE:
-            raise
+        kind = errors.kind_unless_fatal(exc)
         report.pending += len(batch)
         if kind == errors.PAUSED:
             report.paused = exc
