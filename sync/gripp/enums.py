@@ -48,14 +48,12 @@ def label(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-# The metadata's `values` lists (../shared/reference/gripp-api-v3-metadata.json).
+# The enums the link reads, with the metadata's `values` lists (../shared/reference/gripp-api-v3-metadata.json).
 INVOICE_STATUS = Enum("invoice.status", ("CONCEPT", "SENT"))
-INVOICE_PAYMENTMETHOD = Enum("invoice.paymentmethod", ("MANUALTRANSFER", "AUTOMATICTRANSFER"))
 ROWTYPE = Enum("invoiceline.rowtype", ("NORMAL", "GROUP"))
 RELATIONTYPE = Enum("company.relationtype", ("COMPANY", "PRIVATEPERSON"))
 INVOICESENDTO = Enum("company.invoicesendto", ("VISITINGADDRESS", "POSTADDRESS", "OTHER"))
 POSTADDRESS = Enum("company.postaddress", ("VISITINGADDRESS", "OTHER"))
-COMPANY_PAYMENTMETHOD = Enum("company.paymentmethod", ("MANUALTRANSFER", "AUTOMATICTRANSFER"))
 
 SENT = "SENT"
 GROUP = "GROUP"
