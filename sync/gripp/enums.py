@@ -5,7 +5,8 @@ account cached in flipmoo/begripp `src/db/database.sqlite` show `rowtype` `{"id"
 hour `status` 1 "Concept" / 2 "Definitief" / 3 "Gefiatteerd", absence status "IN AANVRAAG" / "GOEDGEKEURD";
 Codebes-NL/gripp-sdk (`src/Features/Billability.php`) filters `hour.status` on ids 2 and 3. In each case the id is
 the position of the constant in the API metadata's `values` list, counting from 1; that is what `Enum` encodes.
-A label can change with Gripp's UI language, so it is only ever shown to people.
+A label can change with Gripp's UI language, so it is only ever shown to people. The cache keeps the constant
+found by the id (`gripp_invoices.status = 'SENT'`).
 
 Gripp's docs say an enum in a request may be "an integer and string value" (its id or its constant), so the
 parser also accepts a bare id or a bare constant: what a future or older API version might plausibly send.
@@ -21,9 +22,6 @@ from typing import Any
 class Enum:
     field: str  # "entity.field", for messages
     values: tuple[str, ...]  # the metadata's `values`, in order: id 1 is values[0]
-
-    def id_of(self, constant: str) -> int:
-        return self.values.index(constant) + 1
 
     def constant(self, value: Any) -> str | None:
         """The constant an enum value stands for, found by its id; None when Gripp sent nothing we know.
@@ -41,13 +39,6 @@ class Enum:
         return text if text in self.values else None
 
 
-def label(value: Any) -> str:
-    """What Gripp shows a person for an enum value (its `searchname`), for display only."""
-    if isinstance(value, dict):
-        return str(value.get("searchname") or value.get("id") or "")
-    return "" if value is None else str(value)
-
-
 # The enums the link reads, with the metadata's `values` lists (../shared/reference/gripp-api-v3-metadata.json).
 INVOICE_STATUS = Enum("invoice.status", ("CONCEPT", "SENT"))
 ROWTYPE = Enum("invoiceline.rowtype", ("NORMAL", "GROUP"))
@@ -55,5 +46,4 @@ RELATIONTYPE = Enum("company.relationtype", ("COMPANY", "PRIVATEPERSON"))
 INVOICESENDTO = Enum("company.invoicesendto", ("VISITINGADDRESS", "POSTADDRESS", "OTHER"))
 POSTADDRESS = Enum("company.postaddress", ("VISITINGADDRESS", "OTHER"))
 
-SENT = "SENT"
 GROUP = "GROUP"
