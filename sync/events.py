@@ -60,6 +60,21 @@ def _relatie(data: dict[str, Any], lang: str) -> str:
     return fmt.sentence(head + "".join(f"; {n}" for n in notes))
 
 
+def _open_item_skipped(data: dict[str, Any], lang: str) -> str:
+    missing = " / ".join(str(name) for name in data.get("missing") or [])
+    known = [part for part in (
+        (f"boeking {data['booking_id']}" if lang == "nl" else f"booking {data['booking_id']}")
+        if data.get("booking_id") else "",
+        fmt.day(data["factuur_datum"], lang) if data.get("factuur_datum") else "",
+        fmt.money(data["factuur_bedrag"], lang) if data.get("factuur_bedrag") else "") if part]
+    what = f" ({', '.join(known)})" if known else ""
+    if lang == "nl":
+        return (f"Een openstaande post in SnelStart zonder {missing}{what} is overgeslagen: het is geen boeking van "
+                "de koppeling (waarschijnlijk een oude, met de hand gemaakte boeking).")
+    return (f"An open item in SnelStart without {missing}{what} was skipped: it is not a booking the link made "
+            "(probably an old hand-made booking).")
+
+
 def _link_saved(data: dict[str, Any], lang: str) -> str:
     text = (f"{data.get('name', '')} gekoppeld aan SnelStart-administratie ‘{data.get('administration', '')}’ "
             f"(sleutel {data.get('key_hint', '')})." if lang == "nl" else
@@ -170,6 +185,8 @@ KINDS: dict[str, Kind] = {
     "payment_refused": Kind("warning", ("Betaling geweigerd door Gripp", "Payment refused by Gripp"),
                             "Gripp weigerde de betaling op factuur {invoice}: {error}",
                             "Gripp refused the payment on invoice {invoice}: {error}"),
+    "open_item_skipped": Kind("warning", ("Openstaande post overgeslagen", "Open item skipped"),
+                              words=_open_item_skipped),
     "mismatch": Kind("warning", ("Alleen in Gripp betaald", "Paid in Gripp only"),
                      "Factuur {invoice} is in Gripp betaald (open {gripp_open}) maar staat in SnelStart nog open "
                      "({snelstart_open}). Er is niets geschreven; controleer de betaling in SnelStart.",

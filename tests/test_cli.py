@@ -145,10 +145,10 @@ def test_identities_from_a_fresh_database_against_real_services(tmp_path, monkey
         out = capsys.readouterr()
         assert out.out == "" and "identities discover" in out.err and "SANDBOX" not in out.err
 
-        assert main(["identities", "add", "99"]) == EXIT_FAILED
-        assert "Gripp shows no invoice or company of identity 99" in capsys.readouterr().err
+        assert main(["--lang", "en", "identities", "add", "99"]) == EXIT_FAILED
+        assert "Gripp has no invoices or companies of identity 99" in capsys.readouterr().err
         assert main(["identities", "add", "3"]) == EXIT_OK
-        assert "Identity 3 'Noord Academy' added (found in Gripp)" in capsys.readouterr().out
+        assert "Identiteit 3 ‘Noord Academy’ toegevoegd (gevonden in Gripp)" in capsys.readouterr().out
         key = lb.sandbox.snelstart.issue_key(ADMIN_ACADEMY)
         assert main(["link", "--identity", "3", "--key", key, "--start-date", "2024-01-01"]) == EXIT_OK
         capsys.readouterr()
@@ -156,5 +156,5 @@ def test_identities_from_a_fresh_database_against_real_services(tmp_path, monkey
         assert main(["identities", "discover"]) == EXIT_OK
         listed = capsys.readouterr().out.splitlines()
         assert [line.split()[0] for line in listed] == ["1", "2", "3"]
-        assert "Studio Noord B.V." in listed[0] and "not linked" in listed[0]
+        assert "Studio Noord B.V." in listed[0] and "niet gekoppeld" in listed[0]
         assert "→ Noord Academy" in listed[2]

@@ -221,20 +221,10 @@ def _note_skipped(store: Store, administration_id: str, skipped: list[dict[str, 
         key = f"skipped_open_item:{item['verkoopfactuur_id']}"
         if cache.get_state(store, administration_id, key) is not None:
             continue
-        what = ", ".join(part for part in (
-            f"boeking {item['booking_id']}" if item["booking_id"] else "", item["factuur_datum"] or "",
-            f"€ {item['factuur_bedrag']}" if item["factuur_bedrag"] else "") if part)
-        missing = ", ".join(item["missing"])
         with store.transaction():
             cache.set_state(store, administration_id, key, ",".join(item["missing"]))
-            log.log_event(
-                store, "open_item_skipped",
-                f"Een openstaande post in SnelStart zonder {missing} ({what}) is overgeslagen: het is geen boeking "
-                "van de koppeling (waarschijnlijk een oude, met de hand gemaakte boeking).",
-                f"An open item in SnelStart without {missing} ({what}) was skipped: it is not a booking the link "
-                "made (probably an old hand-made booking).",
-                level="warning", run_id=run_id, identity_id=identity_id,
-                detail={"administration_id": administration_id, **item})
+            log.log_event(store, "open_item_skipped", run_id=run_id, identity_id=identity_id,
+                          data={"administration_id": administration_id, **item})
 
 
 def refresh_reference(store: Store, client: SnelStartClient, administration_id: str) -> dict[str, int]:
