@@ -345,22 +345,22 @@ def _cmd_identities(args: argparse.Namespace) -> int:
     from sync.linking import LinkError, add_identity, discover_identities
     from sync.store import setup as setup_repo
 
-    services = _services()
-    _banner(services, args)
-    try:
-        if args.action == "discover":
-            _say(_t(args, "De identiteiten worden uit de facturen en relaties in Gripp gelezen…",
-                    "Reading the identities off Gripp's invoices and companies…"))
-            discover_identities(services)
-        elif args.action == "add":
-            name = add_identity(services, args.identity, actor="cli")  # verified against Gripp first
-            print(_t(args, f"Identiteit {args.identity} ‘{name}’ toegevoegd (gevonden in Gripp).",
-                     f"Identity {args.identity} ‘{name}’ added (found in Gripp)."))
-            return EXIT_OK
-    except LinkError as exc:
-        _say(_t(args, f"fout: {exc.nl}", f"error: {exc.en}"))
-        return EXIT_FAILED
-    identities = setup_repo.identities(services.store)
+    with _services(args) as services:
+        _banner(services, args)
+        try:
+            if args.action == "discover":
+                _say(_t(args, "De identiteiten worden uit de facturen en relaties in Gripp gelezen…",
+                        "Reading the identities off Gripp's invoices and companies…"))
+                discover_identities(services)
+            elif args.action == "add":
+                name = add_identity(services, args.identity, actor="cli")  # verified against Gripp first
+                print(_t(args, f"Identiteit {args.identity} ‘{name}’ toegevoegd (gevonden in Gripp).",
+                         f"Identity {args.identity} ‘{name}’ added (found in Gripp)."))
+                return EXIT_OK
+        except LinkError as exc:
+            _say(_t(args, f"fout: {exc.nl}", f"error: {exc.en}"))
+            return EXIT_FAILED
+        identities = setup_repo.identities(services.store)
     if not identities:
         _say(_t(args, "Nog geen identiteiten: `python -m sync identities discover` leest ze uit Gripp, `python -m "
                 "sync identities add ID` voegt er een toe op id.",

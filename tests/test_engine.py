@@ -364,11 +364,11 @@ def test_a_bank_booking_made_after_a_run_is_read_whether_snelstart_stamps_utc_or
 
 
 def test_a_cache_filled_before_enums_were_read_by_id_is_read_again_in_full(services):
-    """Rows cached by the previous version hold Gripp's labels where constants were expected: migration 004 drops
+    """Rows cached by the previous version hold Gripp's labels where constants were expected: migration 005 drops
     the Gripp cursor, so the next refresh reads every invoice again."""
     from importlib import resources
 
     store = services.store
     cache.set_state(store, "gripp", "cursor", "2026-11-27T10:00:00+01:00")
-    store.execute(resources.files("sync.store.migrations").joinpath("004_gripp_enums_by_id.sql").read_text())
+    store.execute(resources.files("sync.store.migrations").joinpath("005_gripp_enums_by_id.sql").read_text())
     assert cache.get_state(store, "gripp", "cursor") is None

@@ -189,4 +189,7 @@ def _migrations() -> list[tuple[int, str]]:
         name = entry.name
         if name.endswith(".sql") and name[:3].isdigit():
             found.append((int(name[:3]), entry.read_text(encoding="utf-8")))
+    numbers = [number for number, _ in found]
+    if len(numbers) != len(set(numbers)):  # two branches took the same number: only one would ever run
+        raise RuntimeError(f"two migrations share a number: {sorted(n for n in numbers if numbers.count(n) > 1)}")
     return sorted(found)
