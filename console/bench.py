@@ -36,9 +36,10 @@ def page_data(store: Store, identity_id: int, administration_id: str, start: dat
     tables.class_summary(frame, classes, lang)
     for bucket in reconcile.AGE_BUCKETS:
         tables.total(frame.loc[frame["age_bucket"] == bucket, "open_amount"])
-    do_not, truly = views.reminder_lists(frame)
+    do_not, check_first, truly = views.reminder_lists(frame)
     tables.side_by_side(frame.head(PAGE_ROWS), lang)
     tables.side_by_side(do_not.head(PAGE_ROWS), lang)
+    tables.side_by_side(check_first.head(PAGE_ROWS), lang)
     tables.side_by_side(truly.head(PAGE_ROWS), lang)
     return len(frame)
 

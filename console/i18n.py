@@ -132,6 +132,15 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Over de vervaldatum in Gripp, maar in SnelStart (deels) betaald. De betaling komt bij de volgende "
         "synchronisatie terug in Gripp.",
         "Overdue in Gripp, but (partly) paid in SnelStart. The payment comes back to Gripp with the next sync."),
+    "check_before_reminding": ("Eerst nakijken: Gripp en SnelStart verschillen van bedrag ({n})",
+                               "Check first: Gripp and SnelStart differ on the amount ({n})"),
+    "check_before_reminding_help": (
+        "Over de vervaldatum in Gripp, maar het totaal in SnelStart is een ander, of SnelStart heeft onder dit "
+        "nummer een boeking die niet bij deze factuur hoort. Betalingen voor deze facturen worden aangehouden tot "
+        "de bedragen kloppen: kijk ze na voordat je herinnert.",
+        "Overdue in Gripp, but SnelStart's total is another, or SnelStart holds a booking with this number that is "
+        "not this invoice's. Payments for these invoices are held until the amounts agree: check them before "
+        "reminding."),
     "truly_overdue": ("Echt te laat ({n})", "Truly overdue ({n})"),
     "truly_overdue_help": ("Open in Gripp én in SnelStart en over de vervaldatum.",
                            "Open in Gripp and in SnelStart, and past the due date."),
@@ -155,6 +164,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "col_reason": ("Reden", "Reason"),
     "col_age": ("Ouderdom", "Age"),
     "col_open_amount": ("Openstaand (€)", "Open (€)"),
+    "class_conflict": ("Conflict: andere boeking met dit nummer", "Conflict: another booking with this number"),
     "class_not_booked": ("Nog niet geboekt", "Not booked yet"),
     "class_drift_deleted": ("Verwijderd in SnelStart", "Deleted in SnelStart"),
     "class_only_in_snelstart": ("Alleen in SnelStart", "Only in SnelStart"),
@@ -266,6 +276,46 @@ TEXTS: dict[str, tuple[str, str]] = {
     "suggestion": ("Voorstel", "Suggestion"),
     "accept_suggestion": ("Voorstel overnemen", "Accept suggestion"),
     "mapping_saved": ("Opgeslagen. De controles na het opslaan:", "Saved. The checks after saving:"),
+    "customer_mapping": ("Klantkoppeling", "Customer mapping"),
+    "customer_mapping_help": (
+        "Klanten die de koppeling niet eenduidig aan een SnelStart-relatie kan koppelen (de nummers of de naam "
+        "wijzen naar verschillende relaties), en klanten die iemand heeft vastgelegd. Een vastlegging gaat voor "
+        "alles: de facturen van die klant komen op die relatie.",
+        "Customers the link cannot tie to one SnelStart relatie (their numbers or name point to different "
+        "relaties), and customers someone pinned. A pin decides: that customer's invoices go to that relatie."),
+    "no_customer_mappings_needed": ("Alle klanten worden eenduidig herkend; er is niets vast te leggen.",
+                                    "Every customer is recognised unambiguously; there is nothing to pin."),
+    "snelstart_relatie": ("SnelStart-relatie (soort Klant)", "SnelStart relatie (kind Klant)"),
+    "not_pinned": ("niet vastgelegd", "not pinned"),
+    "remove_pin": ("Vastlegging weghalen", "Remove pin"),
+    "pin_removed": ("Vastlegging weggehaald: de facturen worden weer op hun nummers en naam herkend.",
+                    "Pin removed: the invoices are recognised by their numbers and name again."),
+    "customer_number": ("klantnummer {n}", "customer number {n}"),
+    "records_title": ("Conflicten en tegenstrijdige klantgegevens", "Conflicts and contradicting customer details"),
+    "records_help": (
+        "Facturen die de koppeling niet zelf boekt, omdat SnelStart onder hun nummer een boeking heeft die er niet "
+        "bij past, of omdat de gegevens van de klant naar verschillende relaties wijzen. Er gaat niets naar "
+        "SnelStart, er hangt geen PDF aan en er komen geen betalingen van terug tot iemand beslist.",
+        "Invoices the link does not book by itself, because SnelStart holds a booking with their number that does "
+        "not fit, or because the customer's details point to different relaties. Nothing goes to SnelStart, no "
+        "PDF is attached and no payments come back until someone decides."),
+    "no_records": ("Geen conflicten of tegenstrijdige klantgegevens.",
+                   "No conflicts or contradicting customer details."),
+    "records_waiting": ("{n} facturen wachten op een beslissing (conflict of tegenstrijdige klantgegevens).",
+                        "{n} invoices wait for a decision (conflict or contradicting customer details)."),
+    "conflict_title": ("Conflict bij factuur {number}", "Conflict on invoice {number}"),
+    "contradiction_title": ("Klantgegevens spreken elkaar tegen bij factuur {number}",
+                            "Customer details contradict each other on invoice {number}"),
+    "adopt_anyway": ("Toch overnemen", "Adopt anyway"),
+    "adopt_anyway_help": ("Alleen als je hebt nagekeken dat deze boeking bij de factuur hoort. Dit wordt vastgelegd "
+                          "met je naam.",
+                          "Only when you checked this booking belongs to the invoice. This is recorded with your "
+                          "name."),
+    "adopted_anyway": ("Factuur {number} overgenomen; de PDF en de betalingen volgen bij de volgende synchronisatie.",
+                       "Invoice {number} adopted; its PDF and payments follow with the next sync."),
+    "pin_customer_below": ("Leg de klant vast onder Controles → Klantkoppeling.",
+                           "Pin the customer under Checks → Customer mapping."),
+    "count_conflicts": ("Conflicten", "Conflicts"),
     "no_mappings_needed": ("Er staan nog geen verstuurde facturen in de periode.",
                            "There are no sent invoices in the period yet."),
     "dry_run_title": ("Proefrun van de eerste synchronisatie", "Dry run of the first sync"),
@@ -335,6 +385,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "decision_book": ("Zou worden geboekt", "Would be booked"),
     "decision_adopt": ("Staat al in SnelStart: overnemen", "Already in SnelStart: adopt"),
     "decision_blocked": ("Geblokkeerd", "Blocked"),
+    "decision_conflict": ("Conflict: andere boeking met dit nummer in SnelStart",
+                          "Conflict: another booking with this number in SnelStart"),
     "decision_refused": ("Geweigerd, wacht op opnieuw proberen", "Refused, waits for a retry"),
     "decision_nothing_to_book": ("Niets te boeken (€ 0,00)", "Nothing to book (€0.00)"),
     "decision_already_booked": ("Al geboekt", "Already booked"),

@@ -146,6 +146,22 @@ def failed_bookings(store: Store, identity_id: int) -> pd.DataFrame:
     )
 
 
+CUSTOMER_CODES = ("CUSTOMER_CONTRADICTION", "CUSTOMER_AMBIGUOUS", "CUSTOMER_PIN_INVALID")
+
+
+def customer_blocks(store: Store, identity_id: int) -> list[dict]:
+    """Invoices blocked because their customer's details contradict each other (or are ambiguous): number,
+    texts and fix of the customer problem."""
+    found = []
+    for row in store.rows("SELECT invoice_id, number, reasons_json FROM bookings WHERE identity_id = ? AND state = "
+                          "'blocked' ORDER BY number", [identity_id]):
+        for reason in outbox.reasons(row):
+            if reason.get("code") in CUSTOMER_CODES:
+                found.append({"invoice_id": row["invoice_id"], "number": row["number"], **reason})
+                break
+    return found
+
+
 # -- open items -----------------------------------------------------------------------------------------
 def open_items(services: Services, identity_id: int) -> pd.DataFrame:
     """Both sides' open items for an identity, from the DuckDB cache (`sync.jobs.reconcile`)."""
@@ -159,14 +175,20 @@ def has_cached_invoices(store: Store, identity_id: int) -> bool:
     return bool(store.scalar("SELECT count(*) FROM gripp_invoices WHERE identity_id = ?", [identity_id]))
 
 
-def reminder_lists(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+CHECK_FIRST = ("conflict", "drift_changed", "amount_differs")  # the two sides disagree on the amount itself
+
+
+def reminder_lists(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Before sending reminders from Gripp: (do not remind — overdue in Gripp but already paid in SnelStart,
-    truly overdue — open on both sides and overdue)."""
+    check first — overdue, but Gripp and SnelStart disagree on the amount (payments for it are held, or the
+    booking is a conflict), truly overdue — open on both sides and overdue)."""
     overdue = frame["in_gripp"] & (frame["days_overdue"].fillna(-1) > 0)
     paid_elsewhere = overdue & (frame["class"] == "payment_not_in_gripp")
+    check_first = overdue & frame["class"].isin(CHECK_FIRST) & (frame["gripp_open"].fillna(0) != 0)
     open_both = (frame["gripp_open"].fillna(0) != 0) & (frame["snelstart_open"].fillna(0) != 0)
-    truly = overdue & frame["in_snelstart"] & open_both & (frame["class"] != "payment_not_in_gripp")
-    return frame[paid_elsewhere], frame[truly]
+    truly = overdue & frame["in_snelstart"] & open_both & ~frame["class"].isin(("payment_not_in_gripp",
+                                                                                 *CHECK_FIRST))
+    return frame[paid_elsewhere], frame[check_first], frame[truly]
 
 
 def reasons_text(row: dict, lang: str) -> str:

@@ -1,6 +1,6 @@
 """Who may do what. Two roles: *support* (everything) and *finance* (open items, exports, sync now, acknowledge
-alerts; no linking, mappings, checks, schedule or keys). Enforced in the use cases; the console only hides
-what a role cannot use, it is not the guard.
+alerts; no linking, mappings, checks, schedule, keys or adopting a conflicting booking). Enforced in the use
+cases; the console only hides what a role cannot use, it is not the guard.
 
 Callers inside the process that are not a signed-in person (the command line — whoever has a shell on the
 machine already has the database and the keys —, the scheduler, tests) pass a plain string as the actor and
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-PERMISSIONS = ("view", "export", "sync", "acknowledge", "checks", "link", "mappings", "schedule", "keys")
+PERMISSIONS = ("view", "export", "sync", "acknowledge", "checks", "link", "mappings", "schedule", "keys", "adopt")
 ROLES: dict[str, frozenset[str]] = {
     "support": frozenset(PERMISSIONS),
     "finance": frozenset({"view", "export", "sync", "acknowledge"}),
@@ -23,7 +23,8 @@ _WHAT = {
     "acknowledge": ("meldingen afhandelen", "acknowledge alerts"),
     "checks": ("controles uitvoeren", "run checks"),
     "link": ("koppelingen beheren", "manage links"),
-    "mappings": ("BTW- en grootboekkoppelingen wijzigen", "change VAT and ledger mappings"),
+    "mappings": ("BTW-, grootboek- en klantkoppelingen wijzigen", "change VAT, ledger and customer mappings"),
+    "adopt": ("een boeking in conflict toch overnemen", "adopt a booking in conflict anyway"),
     "schedule": ("het schema wijzigen", "change the schedule"),
     "keys": ("sleutels beheren", "manage keys"),
     "export": ("exporteren", "export"),

@@ -10,7 +10,7 @@ Each check is pass / warning / fail, with a plain explanation and the fix in Dut
                   invoice date it is used (SnelStart's `btwtarieven` history)
 6. ledgers        every Gripp ledger used maps to a grootboek that exists, is active, is a sales account and
                   accepts the VAT kinds booked on it (so BOE-0069/0081/0082 never happen at push time)
-7. debtors        Gripp customers ↔ SnelStart relaties by number: matched, to be created, conflicts
+7. debtors        Gripp customers ↔ SnelStart relaties on every key: matched, to be created, contradictions
 8. start_date     a start date is set
 9. dry_run        the first sync, dry: N invoices would be booked, M blocked (with reasons), K payments back
 
@@ -38,10 +38,11 @@ import httpx
 from sync import fmt
 from sync.access import Actor, require
 from sync.gripp import errors as gripp_errors
-from sync.jobs.inputs import invoice_input, invoices_in_scope, mapping_context
+from sync.jobs.inputs import customer_inputs, invoice_input, invoices_in_scope, mapping_context
 from sync.jobs.refresh import reference_age, refresh_gripp, refresh_reference
 from sync.linking import REQUIRED_SCOPES, key_error
 from sync.mapping import check_invoice, line_net
+from sync.mapping.customers import CREATED, NEW, PINNED, RELATIECODE
 from sync.mapping.types import MappingContext, Problem
 from sync.snelstart import errors as ss_errors
 from sync.snelstart.client import SnelStartClient
@@ -608,49 +609,35 @@ def _check_ledgers(run: _Run) -> CheckResult:
 # ================================================================================================ 7. debtors
 
 
-def _norm_name(name: str | None) -> str:
-    return " ".join((name or "").lower().replace(".", " ").replace(",", " ").split())
-
-
-def _norm_id(value: str | None) -> str:
-    return "".join(ch for ch in (value or "").upper() if ch.isalnum())
-
-
 def debtor_overview(store: Store, identity_id: int, administration_id: str, rows: list[dict]) -> dict[str, Any]:
-    """How the customers of these invoices meet SnelStart's relaties, by the push's own order of matching:
-    an earlier match, relatiecode = Gripp customer number (soort Klant), VAT number, KvK number, else created."""
-    company_ids = sorted({r["company_id"] for r in rows if r["company_id"] is not None})
-    companies = {c["company_id"]: c for c in store.rows("SELECT * FROM gripp_companies WHERE company_id IN "
-                                                          "(SELECT unnest(?::INTEGER[]))", [company_ids])}
-    relaties = store.rows("SELECT * FROM ss_relaties WHERE administration_id = ?", [administration_id])
-    klanten = [r for r in relaties if "Klant" in (r["kinds"] or "").split(",")]
-    by_code = {r["relatiecode"]: r for r in klanten if r["relatiecode"] is not None}
-    others_by_code = {r["relatiecode"]: r for r in relaties if r["relatiecode"] is not None and r not in klanten}
-    by_vat = {_norm_id(r["vat_number"]): r for r in klanten if r["vat_number"]}
-    by_kvk = {_norm_id(r["kvk_number"]): r for r in klanten if r["kvk_number"]}
-    earlier = {r["company_id"] for r in store.rows("SELECT company_id FROM relatie_matches WHERE identity_id = ?",
-                                                     [identity_id])}
-    out: dict[str, Any] = {"customers": len(company_ids), "by_number": [], "by_other": [], "earlier": [],
+    """How the customers of these invoices meet SnelStart's relaties, by the push's own rules
+    (`sync.mapping.customers`): pinned by a person, relatiecode = Gripp customer number, another key (VAT, KvK,
+    a relatie the link created, the exact name), to be created — or contradicting keys that block their
+    invoices."""
+    customers = customer_inputs(store, identity_id, administration_id)
+    first_row: dict[int, dict] = {}
+    for row in rows:
+        if row["company_id"] is not None:
+            first_row.setdefault(row["company_id"], row)
+    out: dict[str, Any] = {"customers": len(first_row), "by_number": [], "by_other": [], "earlier": [],
                            "to_create": [], "conflicts": []}
-    for company_id in company_ids:
-        company = companies.get(company_id) or {"customernumber": None, "name": "", "vatnumber": "", "cocnumber": ""}
-        code, name = company.get("customernumber"), company.get("name") or ""
-        entry = {"company_id": company_id, "customernumber": code, "gripp_name": name}
-        if code in by_code:
-            relatie = by_code[code]
+    for company_id in sorted(first_row):
+        company = customers.company(company_id, first_row[company_id].get("company_name") or "")
+        entry = {"company_id": company_id, "customernumber": company.customernumber, "gripp_name": company.name}
+        match = customers.match(first_row[company_id])
+        if match.problem is not None:
+            out["conflicts"].append({**entry, "snelstart_name": ", ".join(r.name for r in match.involved),
+                                     "relaties": [{"relatie_id": r.relatie_id, "relatiecode": r.relatiecode,
+                                                   "name": r.name} for r in match.involved],
+                                     "reason": match.problem.code, "nl": match.problem.nl, "en": match.problem.en})
+        elif match.how == RELATIECODE:
             out["by_number"].append(entry)
-            if _norm_name(relatie["name"]) != _norm_name(name):
-                out["conflicts"].append({**entry, "snelstart_name": relatie["name"], "reason": "name"})
-        elif company_id in earlier:
+        elif match.how in (PINNED, CREATED):
             out["earlier"].append(entry)
-        elif (company.get("vatnumber") and _norm_id(company["vatnumber"]) in by_vat) or (
-                company.get("cocnumber") and _norm_id(company["cocnumber"]) in by_kvk):
-            out["by_other"].append(entry)
-        else:
+        elif match.how == NEW:
             out["to_create"].append(entry)
-            if code in others_by_code:
-                out["conflicts"].append({**entry, "snelstart_name": others_by_code[code]["name"],
-                                         "reason": "not_a_customer"})
+        else:
+            out["by_other"].append(entry)
     return out
 
 
@@ -662,29 +649,28 @@ def _check_debtors(run: _Run) -> CheckResult:
     n_create, conflicts = len(overview["to_create"]), overview["conflicts"]
     note_nl, note_en = run.note()
     nl = (f"Van de {overview['customers']} klanten met facturen in de periode hebben er {n_number} een relatie "
-          f"(soort Klant) met hetzelfde debiteurnummer in SnelStart, {n_other} worden herkend aan BTW- of KvK-nummer "
-          f"of een eerdere koppeling en {n_create} worden als nieuwe relatie aangemaakt.")
+          f"(soort Klant) met hetzelfde debiteurnummer in SnelStart, {n_other} worden herkend aan BTW- of KvK-nummer, "
+          f"naam, een vastlegging of een eerdere koppeling en {n_create} worden als nieuwe relatie aangemaakt.")
     en = (f"Of the {overview['customers']} customers with invoices in the period, {n_number} have a relatie (kind "
-          f"Klant) with the same debtor number in SnelStart, {n_other} are recognised by VAT or KvK number or an "
-          f"earlier match, and {n_create} will be created as new relaties.")
+          f"Klant) with the same debtor number in SnelStart, {n_other} are recognised by VAT or KvK number, name, a "
+          f"pin or an earlier match, and {n_create} will be created as new relaties.")
     if not conflicts:
         return result("debtors", PASS, nl + note_nl, en + note_en, details=[{"summary": {
             "by_number": n_number, "by_other": n_other, "to_create": n_create}}])
-    listed_nl = "; ".join(
-        f"{c['customernumber']}: ‘{c['gripp_name']}’ in Gripp, ‘{c['snelstart_name']}’ in SnelStart"
-        + (" (geen klant)" if c["reason"] == "not_a_customer" else "") for c in conflicts)
-    listed_en = "; ".join(
-        f"{c['customernumber']}: ‘{c['gripp_name']}’ in Gripp, ‘{c['snelstart_name']}’ in SnelStart"
-        + (" (not a customer)" if c["reason"] == "not_a_customer" else "") for c in conflicts)
+    listed_nl = " ".join(c["nl"] for c in conflicts[:MAX_LISTED])
+    listed_en = " ".join(c["en"] for c in conflicts[:MAX_LISTED])
     return result(
         "debtors", WARNING,
-        f"{nl} Let op, {len(conflicts)} debiteurnummer(s) horen in SnelStart bij een andere naam: "
-        f"{listed_nl}.{note_nl}",
-        f"{en} Note: {len(conflicts)} debtor number(s) belong to another name in SnelStart: {listed_en}.{note_en}",
-        "Controleer deze relaties: is het dezelfde klant, pas dan de naam aan; is het een andere, geef de klant in "
-        "Gripp of de relatie in SnelStart een ander nummer, anders komen de facturen op de verkeerde relatie.",
-        "Check these relaties: if it is the same customer, correct the name; if not, give the customer in Gripp or "
-        "the relatie in SnelStart another number, or the invoices land on the wrong relatie.",
+        f"{nl} Let op: bij {len(conflicts)} klant(en) spreken de gegevens elkaar tegen; hun facturen worden niet "
+        f"geboekt tot dat is opgelost. {listed_nl}{note_nl}",
+        f"{en} Note: for {len(conflicts)} customer(s) the details contradict each other; their invoices are not "
+        f"booked until that is solved. {listed_en}{note_en}",
+        "Is het dezelfde klant, corrigeer dan het nummer of de naam in Gripp of SnelStart; of leg de klant onder "
+        "Klantkoppeling vast aan de juiste relatie. Is het een andere, geef de klant in Gripp of de relatie in "
+        "SnelStart een ander nummer.",
+        "If it is the same customer, correct the number or name in Gripp or SnelStart, or pin the customer to the "
+        "right relatie under Customer mapping. If it is another, give the customer in Gripp or the relatie in "
+        "SnelStart another number.",
         conflicts,
     )
 
@@ -749,19 +735,26 @@ def _check_dry_run(run: _Run) -> CheckResult:
                       "Fix the failures above first and try again.")
     counts = preview.counts()
     blocked = preview.of(plan.BLOCKED) + preview.of(plan.REFUSED)
+    conflicts = preview.of(plan.CONFLICT)
     details = [{"number": line.number, "code": (list(line.codes) or ["REFUSED"])[0],
-                **(line.reasons or {"nl": "", "en": ""})} for line in blocked]
+                **(line.reasons or {"nl": "", "en": ""})} for line in blocked + conflicts]
+    conflict_nl = (f", {fmt.plural(counts[plan.CONFLICT], 'conflict', 'conflicten')} (SnelStart heeft onder het "
+                   "nummer een boeking die niet bij de factuur past)" if conflicts else "")
+    conflict_en = (f", {fmt.plural(counts[plan.CONFLICT], 'conflict', 'conflicts', 'en')} (SnelStart holds a "
+                   "booking with the number that does not fit the invoice)" if conflicts else "")
     nl = (f"{fmt.plural(counts[plan.BOOK], 'factuur wordt', 'facturen worden')} geboekt, "
-          f"{counts[plan.ADOPT]} overgenomen (staan al in SnelStart), {counts[plan.BLOCKED]} geblokkeerd en "
-          f"{fmt.plural(counts['payments'], 'betaling komt', 'betalingen komen')} terug in Gripp.")
+          f"{counts[plan.ADOPT]} overgenomen (staan al in SnelStart){conflict_nl}, {counts[plan.BLOCKED]} geblokkeerd "
+          f"en {fmt.plural(counts['payments'], 'betaling komt', 'betalingen komen')} terug in Gripp.")
     en = (f"{fmt.plural(counts[plan.BOOK], 'invoice', 'invoices', 'en')} would be booked, {counts[plan.ADOPT]} "
-          f"adopted (already in SnelStart), {counts[plan.BLOCKED]} blocked and "
+          f"adopted (already in SnelStart){conflict_en}, {counts[plan.BLOCKED]} blocked and "
           f"{fmt.plural(counts['payments'], 'payment', 'payments', 'en')} would come back to Gripp.")
-    if not blocked:
+    if not details:
         return result("dry_run", PASS, nl, en, details=details)
     return result("dry_run", WARNING, nl, en,
                   "Geblokkeerde facturen worden niet geboekt tot de oorzaak is opgelost (zie de controles hierboven "
-                  "en de proefrun onderaan deze pagina); daarna gaan ze bij de volgende synchronisatie vanzelf mee.",
+                  "en de proefrun onderaan deze pagina); daarna gaan ze bij de volgende synchronisatie vanzelf mee. "
+                  "Een conflict beslist iemand: toch overnemen, of de boeking in SnelStart hernummeren of crediteren.",
                   "Blocked invoices are not booked until the cause is fixed (see the checks above and the dry run at "
-                  "the bottom of this page); then the next sync takes them along by itself.",
+                  "the bottom of this page); then the next sync takes them along by itself. A person decides a "
+                  "conflict: adopt anyway, or renumber or credit the booking in SnelStart.",
                   details)

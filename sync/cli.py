@@ -118,7 +118,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--identity", type=int, required=True)
     p.set_defaults(handler=_cmd_unlink)
 
-    p = sub.add_parser("mappings", help="export or import the VAT and ledger mappings (CSV)")
+    p = sub.add_parser("mappings", help="export or import the VAT, ledger and customer mappings (CSV)")
     msub = p.add_subparsers(dest="action", required=True)
     e = msub.add_parser("export")
     e.add_argument("file", type=Path)
@@ -235,7 +235,7 @@ def _cmd_dry_run(args: argparse.Namespace) -> int:
             for decision in plan.DECISIONS:
                 lines = preview.of(decision)
                 print(f"  {DECISION_WORDS[decision][1 if lang == 'en' else 0]}: {fmt.count(len(lines), lang)}")
-                if decision in (plan.BLOCKED, plan.REFUSED):
+                if decision in (plan.BLOCKED, plan.CONFLICT, plan.REFUSED):
                     for line in lines:
                         print(f"    {line.number} {line.customer}: {pick(line.reasons, lang)}")
             print(f"  {_t(args, 'Betalingen terug naar Gripp', 'Payments back to Gripp')}: "
@@ -250,6 +250,8 @@ DECISION_WORDS = {
     "book": ("Zou worden geboekt", "Would be booked"),
     "adopt": ("Staat al in SnelStart, zou worden overgenomen", "Already in SnelStart, would be adopted"),
     "blocked": ("Geblokkeerd", "Blocked"),
+    "conflict": ("Conflict: SnelStart heeft onder dit nummer een boeking die niet past",
+                 "Conflict: SnelStart holds a booking with this number that does not fit"),
     "refused": ("Eerder geweigerd door SnelStart, wacht op opnieuw proberen",
                 "Refused by SnelStart before, waits for a retry"),
     "nothing_to_book": ("Niets te boeken (€ 0,00)", "Nothing to book (€0.00)"),

@@ -88,6 +88,16 @@ def _link_saved(data: dict[str, Any], lang: str) -> str:
 
 def _mapping(data: dict[str, Any], lang: str) -> str:
     label, gripp_id = data.get("label", ""), data.get("gripp_id", "")
+    if data.get("type") == "customer":
+        code, name = data.get("relatiecode", ""), data.get("relatie", "")
+        if data.get("removed") is not None:
+            return (f"Vastlegging van klant ‘{label}’ (Gripp id {gripp_id}) op relatie {data['removed']} verwijderd."
+                    if lang == "nl" else
+                    f"Pin of customer ‘{label}’ (Gripp id {gripp_id}) to relatie {data['removed']} removed.")
+        was = f" (was {data['previous']})" if data.get("previous") else ""
+        return (f"Klant ‘{label}’ (Gripp id {gripp_id}) vastgelegd op SnelStart-relatie {code} ‘{name}’{was}."
+                if lang == "nl" else
+                f"Customer ‘{label}’ (Gripp id {gripp_id}) pinned to SnelStart relatie {code} ‘{name}’{was}.")
     if data.get("type") == "vat":
         target = f"{data.get('kind', '')} {fmt.percent(data.get('percentage'), lang)}"
         previous = data.get("previous")
@@ -155,8 +165,20 @@ KINDS: dict[str, Kind] = {
     "booked": Kind("info", ("Geboekt", "Booked"),
                    "Factuur {invoice} geboekt in SnelStart.", "Invoice {invoice} booked in SnelStart."),
     "adopted": Kind("info", ("Overgenomen", "Adopted"),
-                    "Factuur {invoice} stond al in SnelStart; die boeking is overgenomen (geen dubbele).",
-                    "Invoice {invoice} was already in SnelStart; that booking was adopted (no duplicate)."),
+                    "Factuur {invoice} stond al in SnelStart en past (bedrag, klant, datum); die boeking is "
+                    "overgenomen (geen dubbele).",
+                    "Invoice {invoice} was already in SnelStart and fits (amount, customer, date); that booking was "
+                    "adopted (no duplicate)."),
+    "conflict": Kind("warning", ("Conflict", "Conflict"), "Factuur {invoice}: {reason}", "Invoice {invoice}: {reason}"),
+    "adopted_anyway": Kind("warning", ("Toch overgenomen", "Adopted anyway"),
+                           "Factuur {invoice}: de boeking in SnelStart is door {actor} toch overgenomen, ondanks: "
+                           "{reason}",
+                           "Invoice {invoice}: the booking in SnelStart was adopted anyway by {actor}, despite: "
+                           "{reason}"),
+    "nothing_to_book": Kind("info", ("Niets te boeken", "Nothing to book"),
+                            "Factuur {invoice} is {amount}: er valt niets te boeken in SnelStart.",
+                            "Invoice {invoice} is {amount}: there is nothing to book in SnelStart.",
+                            {"amount": "money"}),
     "blocked": Kind("warning", ("Geblokkeerd", "Blocked"),
                     "Factuur {invoice} geblokkeerd: {reason}", "Invoice {invoice} blocked: {reason}"),
     "refused": Kind("error", ("Geweigerd door SnelStart", "Refused by SnelStart"),
@@ -180,6 +202,25 @@ KINDS: dict[str, Kind] = {
                     "Betaling van {amount} op factuur {invoice} in Gripp gezet ({date}).",
                     "Payment of {amount} on invoice {invoice} registered in Gripp ({date}).",
                     {"amount": "money", "date": "date"}),
+    "payment_reversed": Kind("warning", ("Betaling teruggedraaid", "Payment reversed"),
+                             "Betaling van {amount} ({date}) op factuur {invoice} in Gripp teruggedraaid: SnelStart "
+                             "toont minder ontvangen (storno of teruggeboekte bankregel). De factuur staat in Gripp "
+                             "weer open.",
+                             "Payment of {amount} ({date}) on invoice {invoice} reversed in Gripp: SnelStart shows "
+                             "less received (a storno or a reversed bank line). The invoice is open in Gripp again.",
+                             {"amount": "money", "date": "date"}),
+    "reversal_refused": Kind("warning", ("Terugdraaien geweigerd door Gripp", "Reversal refused by Gripp"),
+                             "Gripp weigerde de betaling op factuur {invoice} terug te draaien: {error}",
+                             "Gripp refused to reverse the payment on invoice {invoice}: {error}"),
+    "payments_held": Kind("warning", ("Betalingen aangehouden", "Payments held"),
+                          "Factuur {invoice}: het totaal in Gripp ({gripp_total}) en in SnelStart ({snelstart_total}) "
+                          "verschilt; betalingen voor deze factuur worden niet teruggezet. Maak de bedragen gelijk "
+                          "(corrigeer de boeking in SnelStart of maak een creditnota) en kijk de factuur na voordat "
+                          "je een herinnering stuurt.",
+                          "Invoice {invoice}: the total in Gripp ({gripp_total}) and in SnelStart ({snelstart_total}) "
+                          "differ; payments for this invoice are held. Make the amounts equal (correct the booking "
+                          "in SnelStart or issue a credit note) and check the invoice before sending a reminder.",
+                          {"gripp_total": "money", "snelstart_total": "money"}),
     "payments_waiting": Kind("warning", ("Betalingen wachten", "Payments waiting"),
                              "Betalingen nog niet in Gripp gezet: {reason}", "Payments not yet in Gripp: {reason}"),
     "payment_refused": Kind("warning", ("Betaling geweigerd door Gripp", "Payment refused by Gripp"),
@@ -220,7 +261,7 @@ KINDS: dict[str, Kind] = {
                               "Interval ingesteld op {minutes} minuten.", "Interval set to {minutes} minutes.",
                               {"minutes": "count"}),
     # -- setup ---------------------------------------------------------------------------------------------------
-    "mapping": Kind("info", ("Koppeling BTW/grootboek", "VAT/ledger mapping"), words=_mapping),
+    "mapping": Kind("info", ("Koppeling BTW/grootboek/klant", "VAT/ledger/customer mapping"), words=_mapping),
     "identity": Kind("info", ("Identiteit", "Identity"),
                      "Identiteit {identity} ‘{name}’ toegevoegd.", "Identity {identity} ‘{name}’ added."),
     "identity_removed": Kind("info", ("Identiteit", "Identity"),
@@ -364,6 +405,9 @@ def _stuck(counts: Mapping[str, Any], lang: str) -> str:
         parts.append(f"{fmt.count(counts['blocked'], lang)} {'geblokkeerd' if lang == 'nl' else 'blocked'}")
     if counts.get("failed"):
         parts.append(f"{fmt.count(counts['failed'], lang)} {'geweigerd' if lang == 'nl' else 'refused'}")
+    if counts.get("conflicts"):
+        parts.append(fmt.plural(int(counts["conflicts"]), *(("conflict", "conflicten") if lang == "nl" else
+                                                            ("conflict", "conflicts")), lang))
     return ", ".join(parts)
 
 
@@ -373,7 +417,7 @@ def run_state(outcome: str, counts: Mapping[str, Any]) -> str:
     if outcome in ("failed", "running", "refused"):
         return outcome
     done = sum(int(counts.get(k) or 0) for k in ("booked", "adopted", "payments_registered"))
-    if (counts.get("blocked") or counts.get("failed")) and not done:
+    if (counts.get("blocked") or counts.get("failed") or counts.get("conflicts")) and not done:
         return "failed"
     return outcome
 
@@ -413,10 +457,16 @@ def run_summary(outcome: str, counts: Mapping[str, Any] | None, reason: Any, lan
     parts = [f"{fmt.count(n('booked'), lang)} {'geboekt' if nl else 'booked'}"]
     if n("adopted"):
         parts.append(f"{fmt.count(n('adopted'), lang)} {'overgenomen' if nl else 'adopted'}")
-    if n("blocked") or n("failed"):
+    if n("blocked") or n("failed") or n("conflicts"):
         parts.append(_stuck(counts, lang))
     payments = fmt.plural(n("payments_registered"), *(PAYMENTS[:2] if nl else PAYMENTS[2:]), lang)
     parts.append(f"{payments} {'teruggezet in Gripp' if nl else 'registered in Gripp'}")
+    if n("payments_reversed"):
+        reversed_ = fmt.plural(n("payments_reversed"), *(PAYMENTS[:2] if nl else PAYMENTS[2:]), lang)
+        parts.append(f"{reversed_} {'teruggedraaid in Gripp' if nl else 'reversed in Gripp'}")
+    if n("payments_held"):
+        held = fmt.plural(n("payments_held"), *(INVOICES[:2] if nl else INVOICES[2:]), lang)
+        parts.append(f"{held} {'met aangehouden betalingen' if nl else 'with payments held'}")
     if n("retry_later"):
         later = "wachten op de volgende run" if nl else "wait for the next run"
         parts.append(f"{fmt.count(n('retry_later'), lang)} {later}")

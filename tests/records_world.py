@@ -13,12 +13,14 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+from sync.clock import RunningClock
 from sync.config import SANDBOX_GRIPP_TOKEN, SANDBOX_SUBSCRIPTION_KEY
+from sync.dates import AMSTERDAM
 from sync.jobs import locks, runner
 from sync.jobs.payments import MARKER_KEY
 from sync.jobs.runner import RunResult, forget_gripp_freshness, run_identity
 from sync.money import cents
-from sync.sandbox.sandbox import Sandbox
+from sync.sandbox.sandbox import Sandbox, world_noon
 from sync.sandbox.seed import (
     VAT_0,
     VAT_9,
@@ -90,6 +92,7 @@ class Copy:
 class Tiny:
     world: World
     setup: SandboxSetup
+    clock: RunningClock
     _line_id: int = 50_000
     _bank_seq: int = 0
     copies: list[Copy] = field(default_factory=list)
@@ -174,9 +177,16 @@ class Tiny:
         net = line.credit - line.debet
         bank = SnelStartBankBooking(guid(ADMIN, "bank", self._bank_seq), on, "Bankafschrift",
                                     max(net, Decimal(0)), [line], bedrag_uitgegeven=max(-net, Decimal(0)),
-                                    modified_on=datetime.combine(on, time(16, 0)))
+                                    modified_on=self.now() or datetime.combine(on, time(16, 0)))
         self.admin.bank_bookings[bank.id] = bank
         return bank
+
+    def now(self) -> datetime | None:
+        """SnelStart's and Gripp's "now" (the shared test clock) once a copy of the link runs: what they stamp on a
+        record entered at this moment. None before that (the world's history is dated by hand)."""
+        if not self.copies:
+            return None
+        return datetime.fromtimestamp(self.clock(), AMSTERDAM).replace(tzinfo=None, microsecond=0)
 
     def ss_open(self, booking_id: str) -> Decimal:
         return self.admin.open_balance(self.admin.bookings[booking_id])
@@ -186,9 +196,10 @@ class Tiny:
         """A copy of the link with its own database (`tmp_path/name`), on this world."""
         folder = tmp_path / name
         settings = sandbox_settings(folder)
-        sandbox = Sandbox(self.world, base_url=CONSOLE_URL)
-        services = Services(settings=settings, store=Store(settings.db_path), vault=vault_for(settings),
-                            sandbox=sandbox, transport=sandbox.transport(), sleep=lambda seconds: None)
+        sandbox = Sandbox(self.world, base_url=CONSOLE_URL, clock=self.clock)
+        services = Services(settings=settings, store=Store(settings.db_path, clock=self.clock),
+                            vault=vault_for(settings), sandbox=sandbox, transport=sandbox.transport(),
+                            sleep=lambda seconds: None)
         bootstrap_sandbox_setup(services, self.setup)
         made = Copy(name, services, sandbox)
         self.copies.append(made)
@@ -222,7 +233,7 @@ def tiny_world() -> Tiny:
     mappings.append(MappingRow(IDENTITY, "vat", VAT_21_B, "21% diensten", "Hoog", Decimal("21")))
     setup = SandboxSetup(links=[DemoLink(IDENTITY, "Studio Klein B.V.", ADMIN, "Studio Klein", key, START)],
                          mappings=mappings)
-    return Tiny(world, setup)
+    return Tiny(world, setup, RunningClock(world_noon(world)))  # one "now" for the link and both services
 
 
 def events_of(store: Store, kind: str) -> list[dict]:

@@ -64,22 +64,27 @@ def test_identity_2_fails_on_the_unmapped_vat_rate_and_two_ledgers(services, wor
 
 
 def _debtors_and_dry_run_tell_the_seeds_story(results, seed, identity_id: int) -> None:
-    # The seed's one relatie whose number now belongs to another name is a warning, named.
+    # The seed's one customer whose number is another name's relatiecode is a warning, named: its invoices wait.
     debtors = results["debtors"]
     assert debtors.status == "warning"
     assert [c["customernumber"] for c in debtors.details] == [seed.relatie_conflicts[identity_id]]
+    assert [c["reason"] for c in debtors.details] == ["CUSTOMER_CONTRADICTION"]
     assert f"{len(seed.missing_relaties[identity_id])} will be created" in debtors.explanation("en")
-    # The dry run: what the first sync books, blocks (with the reason) and brings back.
+    # The dry run: what the first sync books, blocks (with the reason), finds in conflict and brings back.
     dry = results["dry_run"]
-    blocked = {n: why for n, why in seed.blocked_expected.items() if n in {d["number"] for d in dry.details}}
-    assert {d["number"]: d["code"] for d in dry.details} == blocked
-    assert len(blocked) == sum(1 for n in seed.blocked_expected if n in seed.sent_invoices_by_identity[identity_id])
+    mine = seed.sent_invoices_by_identity[identity_id]
+    blocked = {n: why for n, why in seed.blocked_expected.items() if n in mine}
+    conflicts = {n: "BOOKING_CONFLICT" for n in seed.conflicts_expected if n in mine}
+    assert conflicts, "the seed has a booking changed in SnelStart per identity"
+    assert {d["number"]: d["code"] for d in dry.details} == blocked | conflicts
     to_book = len(seed.to_book_by_identity[identity_id])
-    payments = sum(1 for n in seed.payments_expected if n in seed.sent_invoices_by_identity[identity_id])
+    adopted = len(seed.prebooked_by_identity[identity_id] - seed.conflicts_expected)
+    payments = sum(1 for n in seed.payments_expected if n in mine)
     assert dry.status == "warning"
     assert dry.explanation("en").startswith(
-        f"{to_book} invoices would be booked, {len(seed.prebooked_by_identity[identity_id])} adopted (already in "
-        f"SnelStart), {len(blocked)} blocked and ")
+        f"{to_book} invoices would be booked, {adopted} adopted (already in SnelStart), {len(conflicts)} "
+        f"conflict (SnelStart holds a booking with the number that does not fit the invoice), {len(blocked)} "
+        "blocked and ")
     # One payment per bank booking: an invoice paid in two parts brings two (test_engine holds the exact list).
     shown = int(dry.explanation("en").split(" blocked and ")[1].split(" payment")[0])
     assert shown >= payments

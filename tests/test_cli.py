@@ -31,10 +31,11 @@ def test_run_then_status_on_the_sandbox_speak_dutch_by_default(cli_env, capsys):
     assert main(["run", "--identity", "2"]) == EXIT_OK
     out = capsys.readouterr()
     assert "SANDBOX" in out.err and "Gripp-facturen ophalen" in out.err
-    assert "20 geboekt" in out.out and "10 geblokkeerd" in out.out and "deels gelukt" in out.out
+    assert "19 geboekt" in out.out and "11 geblokkeerd" in out.out and "1 conflict" in out.out
+    assert "deels gelukt" in out.out
     assert main(["status"]) == EXIT_OK
     out = capsys.readouterr().out
-    assert "Noord Advies" in out and "geblokkeerd 10" in out and "laatste synchronisatie" in out
+    assert "Noord Advies" in out and "geblokkeerd 11" in out and "laatste synchronisatie" in out
     assert "last run" not in out and "not linked" not in out
 
 
@@ -42,10 +43,10 @@ def test_every_command_speaks_english_with_lang_en(cli_env, capsys):
     assert main(["--lang", "en", "run", "--identity", "2"]) == EXIT_OK
     out = capsys.readouterr()
     assert "Fetching Gripp invoices" in out.err and "built-in simulators" in out.err
-    assert "20 booked" in out.out and "10 blocked" in out.out and "geboekt" not in out.out
+    assert "19 booked" in out.out and "11 blocked" in out.out and "1 conflict" in out.out and "geboekt" not in out.out
     assert main(["--lang", "en", "status"]) == EXIT_OK
     out = capsys.readouterr().out
-    assert "last sync" in out and "blocked 10" in out and "laatste" not in out and "geblokkeerd" not in out
+    assert "last sync" in out and "blocked 11" in out and "laatste" not in out and "geblokkeerd" not in out
     assert main(["dry-run", "--identity", "2", "--lang", "en"]) == EXIT_OK
     out = capsys.readouterr().out
     assert "Would be booked" in out and "Geblokkeerd" not in out
@@ -54,8 +55,10 @@ def test_every_command_speaks_english_with_lang_en(cli_env, capsys):
 def test_dry_run_accounts_for_every_invoice_and_is_not_a_sync(cli_env, capsys):
     assert main(["dry-run", "--identity", "1"]) == EXIT_OK
     out = capsys.readouterr().out
-    assert "Zou worden geboekt: 25" in out and "Geblokkeerd: 4" in out
-    assert "Staat al in SnelStart, zou worden overgenomen: 316" in out
+    assert "Zou worden geboekt: 24" in out and "Geblokkeerd: 5" in out
+    assert "Staat al in SnelStart, zou worden overgenomen: 315" in out
+    assert "Conflict: SnelStart heeft onder dit nummer een boeking die niet past: 1" in out
+    assert "250028" in out and "€ 2.371,14 in plaats van € 2.361,14" in out  # the conflict, with its figures
     assert "8200" in out  # the missing ledger is named
     assert "Betalingen terug naar Gripp: 13" in out
     main(["status"])
@@ -122,7 +125,7 @@ def test_reset_sandbox_reseeds_and_clears_the_database(cli_env, capsys):
     assert "boekingen: nog geen" in out
     started = time.monotonic()
     assert main(["run", "--identity", "2"]) == EXIT_OK
-    assert "20 geboekt" in capsys.readouterr().out
+    assert "19 geboekt" in capsys.readouterr().out
     assert time.monotonic() - started < 120
 
 

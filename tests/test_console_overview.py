@@ -39,7 +39,7 @@ def test_overview_shows_each_identity_with_the_stores_figures(console: Services)
     markdown = "\n".join(helpers.plain(m.value) for m in at.markdown)
     assert "Noord Advies" in markdown and "…" in markdown  # administration and masked key
     assert run_label(result.outcome, result.counts, "nl") in markdown
-    assert "deels gelukt — 10 geblokkeerd" in markdown  # what it did, not just "gelukt"
+    assert "deels gelukt — 11 geblokkeerd, 1 conflict" in markdown  # what it did, not just "gelukt"
     assert result.outcome in ("ok", "warnings")
     next_run = runtime.scheduler().next_run(1)
     assert fmt.moment(next_run) in markdown
@@ -96,6 +96,6 @@ def test_the_overview_speaks_english_only_when_asked(console: Services) -> None:
     run_identity(console, 2, trigger="manual", actor="tester")
     at = helpers.page("overzicht", lang="en")
     text = helpers.texts(at)
-    assert "partly done — 10 blocked" in text and "Last sync" in text
+    assert "partly done — 11 blocked, 1 conflict" in text and "Last sync" in text
     for dutch in ("gelukt", "geblokkeerd", "Laatste synchronisatie", "facturen"):
         assert dutch not in text, dutch

@@ -77,6 +77,10 @@ def test_first_run_books_every_valid_invoice_once_with_pdf_and_blocks_the_miscon
                 if company.customernumber not in facts.missing_relaties.get(identity_id, set()):
                     assert relatie.relatiecode == company.customernumber
             documents = [d for d in admin.documents.values() if d.parent_id == booking.id]
+            if number in facts.conflicts_expected:  # not this invoice's booking any more: nothing through it
+                assert documents == []
+                assert outbox.get(services.store, identity_id, invoice.id)["state"] == "conflict"
+                continue
             assert len(documents) == 1 and documents[0].content.startswith(b"%PDF-")
         assert Counter(len(v) for v in by_number.values()) == Counter({1: len(by_number)})  # no duplicates
 
@@ -144,7 +148,7 @@ def test_reconcile_classifies_the_seeded_differences(services, world):
     for number in facts.only_in_snelstart:
         assert classes[number] == "only_in_snelstart"
     for number in facts.amount_differs:
-        assert classes[number] == "amount_differs"
+        assert classes[number] == ("conflict" if number in facts.conflicts_expected else "amount_differs")
     for number in facts.paid_in_gripp_only:
         assert classes[number] == "paid_in_gripp_only"
     assert "payment_not_in_gripp" not in classes.values()  # all came back
@@ -157,6 +161,8 @@ def test_dry_run_writes_nothing_and_reports_what_would_happen(services, sandbox,
     assert {line.number for line in preview.of(plan.BLOCKED)} == {
         n for n in facts.blocked_expected if world.gripp.invoices[_invoice_id(world, n)].identity_id == 2}
     assert {line.number for line in preview.of(plan.BOOK)} == facts.to_book_by_identity[2]
+    assert {line.number for line in preview.of(plan.CONFLICT)} == {
+        n for n in facts.conflicts_expected if world.gripp.invoices[_invoice_id(world, n)].identity_id == 2}
     assert services.store.scalar("SELECT count(*) FROM runs") == 0  # a preview, not a run
 
 
@@ -171,10 +177,11 @@ def test_the_dry_run_predicts_exactly_what_the_next_real_run_does(services, sand
 
     result = run_identity(services, identity_id, trigger="cli")
     done = {e["invoice_number"]: e["kind"] for e in history.events(services.store, run_id=result.run_id, limit=5000)
-            if e["kind"] in ("booked", "adopted", "blocked")}
+            if e["kind"] in ("booked", "adopted", "blocked", "conflict")}
     assert {n for n, k in done.items() if k == "booked"} == {line.number for line in preview.of(plan.BOOK)}
     assert {n for n, k in done.items() if k == "adopted"} == {line.number for line in preview.of(plan.ADOPT)}
     assert {n for n, k in done.items() if k == "blocked"} == {line.number for line in preview.of(plan.BLOCKED)}
+    assert {n for n, k in done.items() if k == "conflict"} == {line.number for line in preview.of(plan.CONFLICT)}
     assert result.counts["booked"] == len(preview.of(plan.BOOK))
     assert result.counts["adopted"] == len(preview.of(plan.ADOPT))
     assert result.counts["blocked"] == len(preview.of(plan.BLOCKED))

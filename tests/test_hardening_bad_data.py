@@ -24,7 +24,7 @@ from sync.money import cents
 from sync.sandbox.sandbox import Sandbox, VirtualClock, world_noon
 from sync.sandbox.seed import ADMIN_STUDIO, VAT_9, VAT_21, manifest
 from sync.sandbox.world import GrippCompany, GrippInvoice, GrippInvoiceLine, SnelStartRelatie, World
-from sync.snelstart import odata
+from sync.snelstart import limits, odata
 from sync.store import history as log
 from sync.store import outbox
 from sync.store.db import Store
@@ -189,7 +189,8 @@ def test_bad_invoices_are_blocked_with_a_reason_and_a_fix_the_rest_is_booked(env
                            body_contains="O'Brien", times=1)
     result, events, states = run(env)
     assert result.outcome == "warnings", result.message_en  # warnings: the blocked ones; never "failed"
-    assert bw.cases["no lines"].invoice.id not in states  # € 0,00 without lines: nothing to book, not blocked
+    # An invoice without lines comes to 0,00: nothing to book, which is no problem (not blocked, not open).
+    assert states[bw.cases["no lines"].invoice.id]["state"] == "nothing_to_book"
     assert result.counts["nothing_to_book"] >= 1
 
     for name, code in BLOCKED.items():
@@ -219,7 +220,10 @@ def test_bad_invoices_are_blocked_with_a_reason_and_a_fix_the_rest_is_booked(env
         vat = sum((amount for _, amount in booking.btw), Decimal("0"))
         assert cents(net + vat) == booking.factuurbedrag, f"{name}: balanced to the cent"
         assert all(line.bedrag == cents(line.bedrag) for line in booking.boekingsregels)
-        assert states[case.invoice.id]["state"] == "done", name
+        # The POST of the one with a quote in its number lost its answer (the fault above): it was found by a
+        # look-up and adopted while fresh in SnelStart, so its PDF follows on the next run, after a look.
+        lost = name == "quote in the invoice number"
+        assert states[case.invoice.id]["state"] == ("booked" if lost else "done"), name
 
     assert_exactly_once(env.world, bw.facts)  # the demo's own invoices are untouched by their neighbours
 
@@ -250,7 +254,7 @@ def test_customers_are_created_with_notes_for_a_long_name_and_refused_vat_number
     relatie_events = {e["message_en"]: e for e in events if e["kind"] == "relatie"}
 
     long_relatie = admin.relaties[booking_of(env.world, 269_907)[0].klant_id]
-    assert long_relatie.naam == LONG_NAME[:50].rstrip() and long_relatie.relatiecode == 990_001
+    assert long_relatie.naam == limits.cut(LONG_NAME, 50) and long_relatie.relatiecode == 990_001
     note = next(e for text, e in relatie_events.items() if "shortened" in text)
     assert note["level"] == "warning" and LONG_NAME in note["message_en"] and "ingekort" in note["message_nl"]
 

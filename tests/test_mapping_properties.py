@@ -38,6 +38,7 @@ from tests.test_mapping import (
     V6,
     V9,
     V21,
+    V21_B,
     VAT_RATES,
     VERLEGD,
     VRIJ,
@@ -62,8 +63,9 @@ def laag_id(on: date) -> int:
     return V6 if on < date(2019, 1, 1) else V9
 
 
-def kind_ids(on: date) -> dict[str, int]:
-    return {"Hoog": V21, "Laag": laag_id(on), "Geen": V0, "Verlegd": VERLEGD}
+def kind_ids(on: date) -> dict[str, tuple[int, ...]]:
+    """The Gripp rates of each kind on `on` (Hoog has two 21 % rates)."""
+    return {"Hoog": (V21, V21_B), "Laag": (laag_id(on),), "Geen": (V0,), "Verlegd": (VERLEGD,)}
 
 
 quantities = st.one_of(
@@ -80,9 +82,11 @@ invoice_dates = st.dates(min_value=date(2015, 1, 1), max_value=date(2026, 12, 31
 
 
 @st.composite
-def gripp_invoices(draw: st.DrawFn) -> tuple[InvoiceIn, int]:
-    """A valid invoice (every rate and ledger mapped and compatible, verlegd never mixed) whose total is
-    Gripp's own, perturbed by −5..+5 cents. Returns it with the perturbation in cents."""
+def gripp_invoices(draw: st.DrawFn) -> tuple[InvoiceIn, tuple[int, int]]:
+    """A valid invoice (every rate and ledger mapped and compatible, verlegd never mixed) with Gripp's own net
+    and total, the net perturbed by −5..+5 cents and the VAT by another −5..+5 (Gripp's net is sometimes left
+    out, as if Gripp had not sent it: then only the total is perturbed). Returns it with the two perturbations
+    in cents (net, VAT)."""
     on = draw(invoice_dates)
     ids = kind_ids(on)
     verlegd = draw(st.booleans().map(lambda b: b and draw(st.integers(0, 4)) == 0))  # ~10 % reverse charge
@@ -101,14 +105,17 @@ def gripp_invoices(draw: st.DrawFn) -> tuple[InvoiceIn, int]:
                 quantity=qty,
                 unit_price=price,
                 discount_pct=draw(discounts),
-                vat_id=ids[kind],
+                vat_id=draw(st.sampled_from(ids[kind])),
                 vat_label=kind,
                 ledger_id=draw(st.sampled_from(LEDGERS_FOR[kind])),
                 ledger_label="omzet",
             )
         )
-    perturbation = draw(st.one_of(st.just(0), st.integers(-5, 5)))
-    total = gripp_total(tuple(lines), CTX) + D(perturbation) / 100
+    with_net = draw(st.integers(0, 3)) > 0
+    net_p = draw(st.one_of(st.just(0), st.integers(-5, 5))) if with_net else 0
+    vat_p = draw(st.one_of(st.just(0), st.integers(-5, 5)))
+    gripp_net = sum((net(line) for line in lines), D(0))
+    total = gripp_total(tuple(lines), CTX) + D(net_p + vat_p) / 100
     due = draw(st.one_of(st.none(), st.dates(min_value=date(2014, 1, 1), max_value=date(2030, 1, 1))))
     inv = InvoiceIn(
         invoice_id=draw(st.integers(1, 10**6)),
@@ -118,10 +125,10 @@ def gripp_invoices(draw: st.DrawFn) -> tuple[InvoiceIn, int]:
         subject="Werk",
         customer_name=draw(st.text(max_size=60)),
         total_incl_vat=total,
-        total_excl_vat=None,
+        total_excl_vat=gripp_net + D(net_p) / 100 if with_net else None,
         lines=tuple(lines),
     )
-    return inv, perturbation
+    return inv, (net_p, vat_p)
 
 
 def net(line: InvoiceLineIn) -> Decimal:
@@ -158,10 +165,20 @@ def walk(value: object, path: str = "body") -> None:
         assert isinstance(value, str | int), (path, type(value))
 
 
+def vat_per_rate(inv: InvoiceIn, kind: str) -> Decimal:
+    """Gripp's VAT for `kind`: per Gripp rate on that rate's summed net, rounded, then added up."""
+    per_rate: dict[int, Decimal] = {}
+    for line in inv.lines:
+        if kind_of(line) == kind:
+            per_rate[line.vat_id] = per_rate.get(line.vat_id, D(0)) + net(line)  # type: ignore[index]
+    return sum((cents(amount * CTX.vat[vat_id].percentage / 100) for vat_id, amount in per_rate.items()), D(0))
+
+
 @PROPS
 @given(gripp_invoices())
-def test_booking_balances_to_gripps_total_or_is_blocked_beyond_2_cents(case: tuple[InvoiceIn, int]) -> None:
-    inv, perturbation = case
+def test_booking_totals_gripps_invoice_with_its_net_and_its_vat_or_is_blocked_beyond_2_cents(
+        case: tuple[InvoiceIn, tuple[int, int]]) -> None:
+    inv, (net_p, vat_p) = case
     result = map_invoice(inv, CTX, relatie_id=RELATIE)
     codes = [p.code for p in result.problems]
     assert result.ok == (not codes)
@@ -169,11 +186,15 @@ def test_booking_balances_to_gripps_total_or_is_blocked_beyond_2_cents(case: tup
     if not groups:
         assert codes == ["NO_LINES"]
         return
-    if abs(perturbation) > 2:
+    kinds_booked = {k for (_, k) in groups}
+    vat_rows = kinds_booked & {"Hoog", "Laag"}
+    if inv.total_excl_vat is None and not vat_rows:
+        net_p, vat_p = vat_p, 0  # no Gripp net and no VAT row: the difference can only be revenue
+    if abs(net_p) > 2 or abs(vat_p) > 2 or (vat_p and not vat_rows):
         assert codes == ["TOTAL_MISMATCH"]
         return
-    difference = D(perturbation) / 100
-    if difference and all(g + difference == 0 for g in groups.values()):
+    net_difference = D(net_p) / 100
+    if net_difference and all(g + net_difference == 0 for g in groups.values()):
         # Every booking line is exactly −difference: none can take it without becoming a zero line.
         assert codes == ["TOTAL_MISMATCH"]
         return
@@ -187,34 +208,36 @@ def test_booking_balances_to_gripps_total_or_is_blocked_beyond_2_cents(case: tup
     assert body["factuurbedrag"] == inv.total_incl_vat
     assert sum((r["bedrag"] for r in regels), D(0)) + sum((r["btwBedrag"] for r in btw), D(0)) == inv.total_incl_vat
     assert plan.net_total + plan.vat_total == inv.total_incl_vat
-    assert plan.rounding_adjustment == difference
+    if inv.total_excl_vat is not None:
+        assert plan.net_total == inv.total_excl_vat  # the lines are Gripp's net
+    assert (plan.rounding_adjustment, plan.vat_adjustment) == (net_difference, D(vat_p) / 100)
     assert all(r["bedrag"] != 0 for r in regels)
     assert len(regels) == len(groups)
     assert all(r["btwSoort"] in {"Hoog", "Laag", "Overig", "Geen"} for r in regels)
     assert 0 <= body["betalingstermijn"] <= 999
 
-    # VAT rows: per kind on the summed net of that kind; Verlegd is a 0 row; Geen has none.
+    # VAT rows: Gripp's VAT per rate, summed per kind (plus the VAT rounding difference on the largest row);
+    # Verlegd is a 0 row; Geen has none.
     kinds = {kind_of(line) for line in inv.lines if net(line) != 0}
-    kinds_booked = {k for (_, k) in groups}
     rows = {r["btwSoort"]: r["btwBedrag"] for r in btw}
     assert len(rows) == len(btw)
-    pct = {"Hoog": D(21), "Laag": vat_kind_on(VAT_RATES, "Laag", inv.invoice_date)}
-    for kind, soort in (("Hoog", "VerkopenHoog"), ("Laag", "VerkopenLaag")):
-        if kind in kinds_booked:
-            kind_net = sum((net(ln) for ln in inv.lines if kind_of(ln) == kind), D(0))
-            assert rows[soort] == cents(kind_net * pct[kind] / 100)
-        else:
-            assert soort not in rows
+    expected = {soort: vat_per_rate(inv, kind) for kind, soort in (("Hoog", "VerkopenHoog"),
+                                                                    ("Laag", "VerkopenLaag"))
+                if kind in kinds_booked}
+    if vat_p:
+        largest = max(expected, key=lambda soort: abs(expected[soort]))
+        expected[largest] += D(vat_p) / 100
+    assert {k: v for k, v in rows.items() if k != "VerkopenVerlegd"} == expected
     assert ("VerkopenVerlegd" in rows) == ("Verlegd" in kinds_booked)
     if "Verlegd" in kinds:
         assert rows == {"VerkopenVerlegd": D("0.00")}
         assert {r["btwSoort"] for r in regels} == {"Geen"}
 
-    # A credit note is negative throughout (unless the rounding cent lands on a line of a cent or two).
+    # A credit note is negative throughout (unless a rounding cent lands on a line or row of a cent or two).
     nets = [net(line) for line in inv.lines if net(line) != 0]
     if all(n < 0 for n in nets) and max(abs(g) for g in groups.values()) > D("0.02"):
         assert all(r["bedrag"] < 0 for r in regels)
-        assert all(r["btwBedrag"] <= 0 for r in btw)
+        assert all(r["btwBedrag"] <= D("0.02") for r in btw)
         assert body["factuurbedrag"] < 0
 
 

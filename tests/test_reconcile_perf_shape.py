@@ -93,7 +93,7 @@ def test_amounts_of_every_size_and_scale_are_stored_exactly(tmp_path):
     assert stored == {"0": Decimal("12.50"), "3000": Decimal("123456.78"), "3001": Decimal("2259.83")}
 
 
-def test_gripp_refresh_reads_many_pages_per_post_and_writes_a_post_at_a_time(tmp_path):
+def test_gripp_refresh_pages_by_key_with_every_query_in_one_post_a_round_and_writes_a_post_at_a_time(tmp_path):
     world, _ = build_bulk_world(3_000)
     clock = RunningClock(world_noon(world))
     sandbox = Sandbox(world, base_url=CONSOLE_URL, clock=clock)
@@ -101,15 +101,14 @@ def test_gripp_refresh_reads_many_pages_per_post_and_writes_a_post_at_a_time(tmp
                          transport=sandbox.transport(), sleep=lambda seconds: None, clock=clock)
     store = CountingStore(tmp_path / "s.duckdb", clock=clock)
     assert refresh.refresh_gripp(store, client) == {"gripp_invoices": 3_000, "gripp_companies": 300}
-    later_pages = (math.ceil(3_000 / refresh.PAGE) - 1) + (math.ceil(300 / refresh.PAGE) - 1)
-    posts = 1 + math.ceil(later_pages / refresh.CALLS_PER_POST)
+    posts = max(math.ceil(3_000 / refresh.PAGE), math.ceil(300 / refresh.PAGE))  # invoices and companies together
     assert client.request_count == posts
     assert store.writes("gripp_invoices") <= posts  # one bulk upsert per POST, never one per invoice
     assert store.scalar("SELECT count(*) FROM gripp_invoices") == 3_000
 
     before = client.request_count
     refresh.refresh_gripp(store, client)
-    assert client.request_count - before == 1  # the four incremental queries, first pages, in one POST
+    assert client.request_count - before == 1  # the four incremental queries and the sent-count probe in one POST
 
 
 def test_the_open_items_comparison_is_one_query_and_classifies_every_difference(tmp_path):

@@ -1,13 +1,14 @@
-"""Controles: every check for an identity, the VAT and ledger mapping editors with suggestions, and the dry run
-of the first sync as a list."""
+"""Controles: every check for an identity, the invoices waiting for a person (conflicts, contradicting customer
+details), the VAT, ledger and customer mapping editors with suggestions, and the dry run of the first sync as a
+list."""
 
 import pandas as pd
 import streamlit as st
 
-from console import manual, ui, views
+from console import manual, records, ui, views
 from console.i18n import check_icon, current_lang, t
 from console.text import md, md_lines
-from sync import fmt, suggestions
+from sync import customer_mapping, fmt, suggestions
 from sync.checks import run_checks
 from sync.events import pick
 from sync.jobs import plan, preview
@@ -62,6 +63,11 @@ if st.button(t("run_checks"), key=f"run-checks-{identity_id}", type="primary", i
 if st.session_state.get(results_key):
     show_results(st.session_state[results_key])
 
+# -- invoices waiting for a person ---------------------------------------------------------------------------
+st.header(t("records_title"))
+st.caption(t("records_help"))
+records.show(services, identity_id, key="checks")
+
 # -- mappings -----------------------------------------------------------------------------------------------
 mapping_results_key = f"mapping-results-{identity_id}"
 
@@ -82,6 +88,11 @@ def save_vat(s: suggestions.Suggestion, kind: str, percentage: object) -> list:
 def save_ledger(s: suggestions.Suggestion, number: str) -> list:
     return suggestions.save_ledger_mapping(services, identity_id, s.gripp_id, s.gripp_label, number,
                                            actor=ui.actor())
+
+
+def save_customer(s: customer_mapping.CustomerSuggestion, relatiecode: str) -> list:
+    return customer_mapping.save_customer_mapping(services, identity_id, s.company_id, relatiecode,
+                                                  actor=ui.actor())
 
 
 def accept_all(proposals: list) -> list:
@@ -165,6 +176,42 @@ if link is not None:
                         save(lambda s=s: save_ledger(s, s.snelstart))
                     st.rerun()
 
+    # -- customer mapping: pin a Gripp company to a SnelStart relatie -----------------------------------------
+    st.subheader(t("customer_mapping"))
+    st.caption(t("customer_mapping_help"))
+    try:
+        customer_rows = customer_mapping.suggest_customer_mappings(services, identity_id)
+    except suggestions.MappingError as exc:
+        customer_rows = []
+        st.warning(exc.text(lang))
+    klant_choices = customer_mapping.klanten(store, link.administration_id)
+    if not customer_rows:
+        st.info(t("no_customer_mappings_needed"))
+    for s in customer_rows:
+        with st.container(border=True):
+            name, now, choice, action = st.columns([3, 2, 3, 2], vertical_alignment="bottom")
+            number = f" — {t('customer_number', n=s.customernumber)}" if s.customernumber is not None else ""
+            name.text(f"{s.gripp_label}{number} (Gripp id {s.company_id})")
+            now.markdown(f"{t('current')}: **{s.existing or t('not_pinned')}**")
+            options = list(klant_choices)
+            start = s.existing or s.snelstart
+            picked = choice.selectbox(t("snelstart_relatie"), options, key=f"customer-{identity_id}-{s.company_id}",
+                                      index=options.index(start) if start in options else None,
+                                      format_func=lambda code: klant_choices.get(code, code))
+            if action.button(t("save"), key=f"save-customer-{identity_id}-{s.company_id}", disabled=picked is None):
+                save(lambda s=s, picked=picked: save_customer(s, picked))
+                st.rerun()
+            st.text(s.reason(lang))
+            if s.changes and st.button(t("accept_suggestion"), key=f"accept-customer-{identity_id}-{s.company_id}",
+                                       icon=":material/done:"):
+                save(lambda s=s: save_customer(s, s.snelstart))
+                st.rerun()
+            if s.existing and st.button(t("remove_pin"), key=f"unpin-customer-{identity_id}-{s.company_id}",
+                                        icon=":material/link_off:"):
+                customer_mapping.remove_customer_mapping(services, identity_id, s.company_id, actor=ui.actor())
+                st.toast(t("pin_removed"))
+                st.rerun()
+
 
 # -- the dry run ----------------------------------------------------------------------------------------------
 st.header(t("dry_run_title"), anchor=False)
@@ -196,7 +243,7 @@ if dry.outcome == "failed":
     st.stop()
 
 st.markdown(t("dry_run_accounts", n=fmt.count(len(dry.invoices), lang)))
-DECISION_SHOWN = [plan.BOOK, plan.ADOPT, plan.BLOCKED, plan.REFUSED, plan.NOTHING, plan.ALREADY_BOOKED,
+DECISION_SHOWN = [plan.BOOK, plan.ADOPT, plan.BLOCKED, plan.CONFLICT, plan.REFUSED, plan.NOTHING, plan.ALREADY_BOOKED,
                   plan.BEFORE_START]
 labels = [f"{t('decision_' + d)} ({fmt.count(len(dry.of(d)), lang)})" for d in DECISION_SHOWN]
 labels.append(f"{t('decision_payments')} ({fmt.count(len(dry.payments), lang)})")
@@ -214,13 +261,13 @@ for tab, decision in zip(tabs, DECISION_SHOWN, strict=False):
             t("col_amount"): [fmt.money(line.amount, lang) for line in lines],
         }
         config = {}
-        if decision in (plan.BLOCKED, plan.REFUSED):
+        if decision in (plan.BLOCKED, plan.CONFLICT, plan.REFUSED):
             columns[t("col_reason")] = [pick(line.reasons, lang) for line in lines]
             config[t("col_reason")] = st.column_config.TextColumn(t("col_reason"), width="large")
             st.caption(t("fix_first"))
         st.dataframe(pd.DataFrame(columns), hide_index=True, width="stretch", column_config=config,
                      key=f"dry-{decision}", row_height=60 if config else None)
-        if decision in (plan.BLOCKED, plan.REFUSED):  # the reasons in full, never cut off by the grid
+        if decision in (plan.BLOCKED, plan.CONFLICT, plan.REFUSED):  # the reasons in full, never cut off by the grid
             for line in lines[:20]:
                 st.markdown(f"- **{md(line.number)}** ({md(line.customer)}): {md(pick(line.reasons, lang))}")
 with tabs[-1]:

@@ -101,15 +101,20 @@ with everything:
 
 with reminders:
     st.markdown(t("reminders_intro"))
-    do_not, truly = views.reminder_lists(frame)
+    do_not, check_first, truly = views.reminder_lists(frame)
     st.subheader(t("do_not_remind", n=fmt.count(len(do_not), lang)), anchor=False)
     st.caption(t("do_not_remind_help"))
     st.dataframe(tables.side_by_side(do_not.head(MAX_ROWS), lang), hide_index=True, width="stretch",
                  key="oi-do-not-remind")
+    st.subheader(t("check_before_reminding", n=fmt.count(len(check_first), lang)), anchor=False)
+    st.caption(t("check_before_reminding_help"))
+    st.dataframe(tables.side_by_side(check_first.head(MAX_ROWS), lang), hide_index=True, width="stretch",
+                 key="oi-check-first")
     st.subheader(t("truly_overdue", n=fmt.count(len(truly), lang)), anchor=False)
     st.caption(t("truly_overdue_help"))
     st.dataframe(tables.side_by_side(truly.head(MAX_ROWS), lang), hide_index=True, width="stretch",
                  key="oi-truly-overdue")
-    st.download_button(t("download_csv"), lambda: tables.open_items_csv(pd.concat([do_not, truly]), lang),
+    st.download_button(t("download_csv"), lambda: tables.open_items_csv(pd.concat([do_not, check_first, truly]),
+                                                                         lang),
                        file_name=f"herinneringen-{identity_id}.csv", mime="text/csv", icon=":material/download:",
                        key="oi-download-reminders")

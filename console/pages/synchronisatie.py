@@ -6,7 +6,7 @@ from urllib.parse import urlencode
 import pandas as pd
 import streamlit as st
 
-from console import manual, runtime, tables, ui, views
+from console import manual, records, runtime, tables, ui, views
 from console.i18n import current_lang, run_badge, t, trigger_label
 from console.text import md
 from sync import fmt
@@ -65,6 +65,12 @@ for row in linked:
                                               row["paused"] else t("not_planned")))
         if button.button(t("sync_now"), key=f"sync-{identity_id}", icon=":material/play_arrow:", width="stretch"):
             clicked = identity_id
+        waiting = records.waiting(services, identity_id)
+        if waiting:
+            st.warning(t("records_waiting", n=waiting))
+            with st.expander(t("records_title")):
+                st.caption(t("records_help"))
+                records.show(services, identity_id, key="sync")
         if counts["failed"]:
             st.warning(t("failed_waiting", n=fmt.count(counts["failed"], lang)))
             if st.button(t("retry_failed"), key=f"retry-{identity_id}", icon=":material/replay:"):
@@ -106,12 +112,13 @@ def show_result(result) -> None:
     if result.outcome == "failed":
         return
     counts = result.counts
-    cols = st.columns(5)
+    cols = st.columns(6)
     cols[0].metric(t("count_booked_now"), fmt.count(counts.get("booked", 0), lang))
     cols[1].metric(t("count_adopted"), fmt.count(counts.get("adopted", 0), lang), help=t("count_adopted_help"))
     cols[2].metric(t("count_blocked"), fmt.count(counts.get("blocked", 0), lang))
-    cols[3].metric(t("count_failed"), fmt.count(counts.get("failed", 0), lang))
-    cols[4].metric(t("count_payments"), fmt.count(counts.get("payments_registered", 0), lang))
+    cols[3].metric(t("count_conflicts"), fmt.count(counts.get("conflicts", 0), lang))
+    cols[4].metric(t("count_failed"), fmt.count(counts.get("failed", 0), lang))
+    cols[5].metric(t("count_payments"), fmt.count(counts.get("payments_registered", 0), lang))
 
 
 for run in started:

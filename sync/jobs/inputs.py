@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from sync.gripp.enums import GROUP
 from sync.jobs.refresh import invoice_lines
+from sync.mapping.customers import (
+    CREATED,
+    CompanyIn,
+    CustomerMatch,
+    RelatieIn,
+    company_from_row,
+    match_customer,
+    relaties_from_rows,
+)
 from sync.mapping.types import (
     InvoiceIn,
     InvoiceLineIn,
@@ -73,3 +83,40 @@ def invoices_in_scope(store: Store, identity_id: int, start_date: date | None) -
            ORDER BY invoice_date, invoice_id""",
         [identity_id, start_date, start_date],
     )
+
+
+@dataclass
+class CustomerInputs:
+    """What customer matching reads: the administration's relaties, the pins a person made, the relaties this
+    link created, and the Gripp companies."""
+
+    relaties: list[RelatieIn]
+    pins: dict[int, str]  # company id -> relatie id
+    created: dict[int, str]  # company id -> relatie id
+    companies: dict[int, dict[str, Any]]
+
+    def names(self) -> dict[str, str]:
+        """Relatie id -> name, for the words of a conflict."""
+        return {r.relatie_id: r.name for r in self.relaties}
+
+    def company(self, company_id: int, fallback_name: str = "") -> CompanyIn:
+        return company_from_row(self.companies.get(company_id), company_id, fallback_name)
+
+    def match(self, row: dict[str, Any]) -> CustomerMatch:
+        """The relatie an invoice row (`gripp_invoices`) goes to, or why none can be trusted with it."""
+        company_id = row["company_id"]
+        return match_customer(self.company(company_id, row.get("company_name") or ""), self.relaties,
+                              number=row["number"], pinned=self.pins.get(company_id),
+                              created=self.created.get(company_id))
+
+
+def customer_inputs(store: Store, identity_id: int, administration_id: str) -> CustomerInputs:
+    relaties = relaties_from_rows(store.rows("SELECT * FROM ss_relaties WHERE administration_id = ?",
+                                             [administration_id]))
+    pins = {r["company_id"]: r["relatie_id"] for r in setup_repo.customer_mappings(store, identity_id)}
+    # Only the relaties this link created are remembered: every other match is weighed afresh each run.
+    created = {r["company_id"]: r["relatie_id"] for r in store.rows(
+        "SELECT company_id, relatie_id FROM relatie_matches WHERE identity_id = ? AND matched_on = ?",
+        [identity_id, CREATED])}
+    companies = {r["company_id"]: r for r in store.rows("SELECT * FROM gripp_companies")}
+    return CustomerInputs(relaties, pins, created, companies)

@@ -1,7 +1,8 @@
 """The mappings file: CSV with the header `identity,type,gripp_id,gripp_label,snelstart,percentage`.
 
 A `vat` row maps a Gripp VAT id to a SnelStart kind (Hoog, Laag, Overig, Geen or Verlegd) with the Gripp rate's
-percentage; a `ledger` row maps a Gripp ledger id to a SnelStart grootboek number (percentage empty).
+percentage; a `ledger` row maps a Gripp ledger id to a SnelStart grootboek number (percentage empty); a `customer`
+row pins a Gripp company id to a SnelStart relatie by its relatiecode (percentage empty).
 Import validates every row and applies all rows or none.
 """
 
@@ -31,6 +32,8 @@ def export_csv(store: Store, path: Path) -> int:
             for r in setup_repo.vat_mappings(store)]
     rows += [[r["identity_id"], "ledger", r["gripp_ledger_id"], r["gripp_label"], r["snelstart_number"], ""]
              for r in setup_repo.ledger_mappings(store)]
+    rows += [[r["identity_id"], "customer", r["company_id"], r["gripp_label"], r["relatiecode"], ""]
+             for r in setup_repo.customer_mappings(store)]
     with path.open("w", newline="", encoding="utf-8") as handle:
         write_rows(handle, HEADER, rows)
     return len(rows)
@@ -53,6 +56,11 @@ def import_csv(store: Store, path: Path, *, actor: Actor | str) -> int:
             if row["type"] == "vat":
                 setup_repo.put_vat_mapping(store, row["identity"], row["gripp_id"], row["gripp_label"],
                                            row["snelstart"], row["percentage"], actor)
+            elif row["type"] == "customer":
+                relatie = row["relatie"]
+                setup_repo.put_customer_mapping(store, row["identity"], row["gripp_id"], row["gripp_label"],
+                                                relatie["relatie_id"], relatie["relatiecode"], relatie["name"] or "",
+                                                actor)
             else:
                 setup_repo.put_ledger_mapping(store, row["identity"], row["gripp_id"], row["gripp_label"],
                                               row["snelstart"], actor)
@@ -93,8 +101,16 @@ def validate_rows(store: Store, rows: list[dict[str, str]]) -> tuple[list[dict],
                 problems.append(f"{where}: SnelStart grootboek number must be a number, got '{target}'")
             elif not _ledger_exists(store, identity, int(target)):
                 problems.append(f"{where}: grootboek {target} does not exist in the linked SnelStart administration")
+        elif kind == "customer":
+            if not target.isdigit():
+                problems.append(f"{where}: SnelStart relatiecode must be a number, got '{target}'")
+            else:
+                relatie, why = _klant(store, identity, int(target))
+                if why:
+                    problems.append(f"{where}: {why}")
+                row["relatie"] = relatie
         else:
-            problems.append(f"{where}: type must be 'vat' or 'ledger', got '{kind}'")
+            problems.append(f"{where}: type must be 'vat', 'ledger' or 'customer', got '{kind}'")
         parsed.append(row)
     return parsed, problems
 
@@ -118,3 +134,18 @@ def _ledger_exists(store: Store, identity_id: int, number: int) -> bool:
         return True
     return bool(store.scalar("SELECT count(*) FROM ss_ledgers WHERE administration_id = ? AND number = ?",
                              [link.administration_id, number]))
+
+
+def _klant(store: Store, identity_id: int, relatiecode: int) -> tuple[dict | None, str]:
+    """The linked administration's relatie with this code, or why it cannot be pinned to."""
+    link = setup_repo.get_link(store, identity_id)
+    if link is None:
+        return None, f"identity {identity_id} is not linked to a SnelStart administration"
+    relatie = store.one("SELECT * FROM ss_relaties WHERE administration_id = ? AND relatiecode = ?",
+                        [link.administration_id, relatiecode])
+    if relatie is None:
+        return None, (f"relatie {relatiecode} is not known in the linked SnelStart administration (sync first if it "
+                      "is new)")
+    if "Klant" not in (relatie["kinds"] or "").split(","):
+        return None, f"relatie {relatiecode} is not a Klant"
+    return relatie, ""

@@ -1,22 +1,41 @@
-"""Payments back: what SnelStart has received against a booked invoice is registered on the Gripp invoice.
+"""Payments both ways, never beyond the truth: what SnelStart received against a booked invoice is registered on
+the Gripp invoice, and what the link registered beyond it is taken back.
 
-SnelStart's `openstaandSaldo` says how much is paid; its bank bookings say when. Each registration carries a
-marker — `snelstart:<booking id>:<SnelStart's paid total after it, in cents>` — in the Gripp payment's
-`extendedproperties` and in `payments_applied`. The marker is written locally *before* the Gripp call; a run
-that finds a marker still "sending" reads the Gripp invoice back and only resends when the payment is not there.
-So a crash or a lost answer never registers a payment twice.
+Per booked invoice (its booking in SnelStart's open items), `plan_invoice` compares SnelStart's paid amount
+(factuurBedrag − openstaandSaldo) with Gripp's (the sum of its payments):
+- the two totals differ (the booking was changed in SnelStart, or a person adopted a booking with another amount):
+  nothing is written either way; the invoice is flagged for a person ("payments held") and listed before
+  reminders are sent;
+- SnelStart paid more: the difference is registered, never beyond Gripp's open amount — one payment per bank
+  booking the bank lines explain, dated with the bank date; what they do not explain (a memoriaal or kas booking)
+  is dated today;
+- SnelStart paid less (a storno, a reversed bank line): the link takes its own payments back, the most recent
+  first, while Gripp shows more paid than SnelStart; a payment a person registered is never touched (what it
+  leaves over is "paid in Gripp only", recorded for finance, nothing written).
+
+Taking back = `payment.delete` of the link's own payment. Gripp's API metadata lists `payment.delete` with an
+official example (`[{"method":"payment.delete","params":[1],"id":1}]`); there is no evidence that Gripp accepts a
+negative payment on a positive invoice. A delete names one payment: repeated (a crash, a second copy of the link)
+it fails and removes nothing more, so a payment is never taken back twice. The reversal is audited in the event
+log with the payment's marker, amount and date.
 
 Gripp runs a batch "in one transaction" (its docs): when one call of a batch fails, the others may be rolled back
-even though they answered success. So when any call of a batch fails, no payment of it is marked done until the
+even though they answered success. So when any call of a batch fails, nothing of it counts as done until the
 invoices are read back from Gripp and show it.
 
-Where Gripp shows less open than SnelStart (paid in Gripp only) nothing is written: it is recorded for finance.
+Markers: `snelstart:<booking id>:<SnelStart's paid total after it, in cents>`, in the Gripp payment's
+`extendedproperties` and in `payments_applied`. Gripp is the shared truth: before anything is written, the
+payments of the invoices concerned are read from Gripp (one batched `payment.get`) and the plan is made again on
+them — a marker already on the invoice is not created again, a payment already gone is not deleted again — so two
+databases never pay or take back twice. Locally a marker moves sending → done → reversing → reversed (and back to
+sending when the invoice is paid again), each state written before the Gripp call; a crash is settled by that
+same read.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -27,8 +46,8 @@ from sync.gripp.errors import GrippBusyError
 from sync.gripp.filters import Filter
 from sync.gripp.models import Payment
 from sync.jobs import errors
-from sync.jobs.refresh import invoice_payments
-from sync.money import ZERO, cents
+from sync.jobs.refresh import fetch_all, invoice_payments
+from sync.money import ZERO, cents, to_decimal
 from sync.store import cache, outbox
 from sync.store import history as log
 from sync.store.db import Store
@@ -49,25 +68,161 @@ class Registration:
     marker: str
 
 
+@dataclass(frozen=True)
+class Reversal:
+    """One of the link's own payments in Gripp, to be taken back."""
+
+    invoice_id: int
+    number: str
+    booking_id: str
+    payment_id: int
+    amount: Decimal
+    pay_date: date | None
+    marker: str
+
+
+@dataclass(frozen=True)
+class InvoiceFacts:
+    invoice_id: int
+    number: str
+    booking_id: str
+    gripp_total: Decimal
+    snelstart_total: Decimal
+    snelstart_open: Decimal
+
+
+@dataclass
+class InvoicePlan:
+    registrations: list[Registration] = field(default_factory=list)
+    reversals: list[Reversal] = field(default_factory=list)
+    held: bool = False  # the totals differ: nothing written, flagged
+    gripp_only: bool = False  # Gripp shows more paid than SnelStart, by payments the link did not make
+    gripp_paid: Decimal = ZERO
+    snelstart_paid: Decimal = ZERO
+
+    @property
+    def writes(self) -> bool:
+        return bool(self.registrations or self.reversals)
+
+
 @dataclass
 class PaymentReport:
     registered: int = 0
     amount: Decimal = ZERO
+    reversed: int = 0
+    reversed_amount: Decimal = ZERO
     already_there: int = 0
     paid_in_gripp_only: int = 0
+    held: int = 0
     pending: int = 0
     would_register: list[Registration] = field(default_factory=list)
+    would_reverse: list[Reversal] = field(default_factory=list)
     paused: BaseException | None = None  # Gripp's quota ran out: sending stopped, resumes at `paused.resume_at`
 
     def counts(self) -> dict[str, int]:
-        return {"payments_registered": self.registered, "payments_pending": self.pending,
-                "paid_in_gripp_only": self.paid_in_gripp_only}
+        return {"payments_registered": self.registered, "payments_reversed": self.reversed,
+                "payments_pending": self.pending, "paid_in_gripp_only": self.paid_in_gripp_only,
+                "payments_held": self.held}
 
 
-def plan_registrations(store: Store, link: Link, today: date, *,
-                       adopting: Sequence[tuple[int, str]] = ()) -> tuple[list[Registration], list[dict]]:
-    """What has to be registered in Gripp, and the invoices paid in Gripp only. Reads the cache only.
+# ================================================================================================ the plan
 
+
+def marker_of(payment: dict[str, Any]) -> str | None:
+    """The link's marker on a Gripp payment (as cached or as read), or None: a payment the link did not make."""
+    raw = payment.get("extendedproperties")
+    if not raw:
+        return None
+    try:
+        value = json.loads(raw)
+    except (TypeError, ValueError):
+        return None
+    if isinstance(value, dict) and value.get(MARKER_KEY):
+        return str(value[MARKER_KEY])
+    return None
+
+
+def _marker_total(marker: str) -> int:
+    try:
+        return int(marker.rsplit(":", 1)[1])
+    except (IndexError, ValueError):
+        return 0
+
+
+def plan_invoice(facts: InvoiceFacts, payments: list[dict[str, Any]], bank: list[tuple[date, Decimal]],
+                 today: date) -> InvoicePlan:
+    """What to write in Gripp for one invoice, given its Gripp payments and the bank lines on its booking."""
+    plan = InvoicePlan()
+    gripp_paid = cents(sum((to_decimal(p.get("amount")) for p in payments), ZERO))
+    ss_paid = cents(facts.snelstart_total - facts.snelstart_open)
+    plan.gripp_paid, plan.snelstart_paid = gripp_paid, ss_paid
+    if facts.snelstart_total != facts.gripp_total:
+        plan.held = True
+        return plan
+    sign = Decimal(1) if facts.gripp_total >= 0 else Decimal(-1)
+    if sign * ss_paid > sign * facts.gripp_total:
+        ss_paid = facts.gripp_total  # overpaid in SnelStart: Gripp is never paid beyond its total
+    ours = sorted(((p, m) for p in payments if (m := marker_of(p)) is not None),
+                  key=lambda pm: (_marker_total(pm[1]), int(pm[0].get("id") or 0)), reverse=True)
+    for payment, marker in ours:  # the most recent first
+        if sign * gripp_paid <= sign * ss_paid:
+            break
+        amount = to_decimal(payment.get("amount"))
+        plan.reversals.append(Reversal(facts.invoice_id, facts.number, facts.booking_id, int(payment["id"]),
+                                       amount, _day(payment.get("date")), marker))
+        gripp_paid = cents(gripp_paid - amount)
+    if sign * gripp_paid > sign * ss_paid:
+        plan.gripp_only = True  # what is left over are payments a person registered: recorded, never touched
+        return plan
+    if gripp_paid != ss_paid:
+        plan.registrations = _split(facts, bank, ss_paid, gripp_paid, sign, today)
+    return plan
+
+
+def _split(facts: InvoiceFacts, lines: list[tuple[date, Decimal]], ss_paid: Decimal, covered: Decimal,
+           sign: Decimal, today: date) -> list[Registration]:
+    """One registration per bank booking not yet reflected in Gripp, dated with its bank date; whatever the bank
+    lines do not explain is dated today. After a reversed bank line the running totals no longer tell which
+    booking paid what: one registration, dated with the last bank line that brought money in."""
+    ordered = sorted(lines)
+    if any(sign * amount < 0 for _, amount in ordered):
+        received = [when for when, amount in ordered if sign * amount > 0]
+        return [_registration(facts, ss_paid - covered, received[-1] if received else today, ss_paid)]
+    out: list[Registration] = []
+    cumulative = ZERO
+    for when, amount in ordered:
+        cumulative = cents(cumulative + amount)
+        if sign * cumulative > sign * ss_paid:
+            cumulative = ss_paid  # never beyond what SnelStart says is paid
+        if sign * cumulative <= sign * covered:
+            continue
+        out.append(_registration(facts, cumulative - covered, when, cumulative))
+        covered = cumulative
+    if sign * covered < sign * ss_paid:
+        out.append(_registration(facts, ss_paid - covered, today, ss_paid))
+    return out
+
+
+def _registration(facts: InvoiceFacts, amount: Decimal, when: date, paid_total: Decimal) -> Registration:
+    marker = f"snelstart:{facts.booking_id}:{int(paid_total * 100)}"
+    return Registration(facts.invoice_id, facts.number, facts.booking_id, cents(amount), when, marker)
+
+
+def _day(value: Any) -> date | None:
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value)[:10]) if value else None
+    except ValueError:
+        return None
+
+
+# ================================================================================================ the cache
+
+
+def booked_invoices(store: Store, link: Link, *, adopting: Sequence[tuple[int, str]] = ()
+                    ) -> list[tuple[InvoiceFacts, list[dict[str, Any]]]]:
+    """The identity's booked invoices whose booking is in the open items, with their cached Gripp payments.
     `adopting` — (invoice id, booking id) pairs a run is about to adopt — lets the dry run see the payments those
     bookings bring back, exactly as the real run sees them once it has adopted them."""
     booked = store.rows(
@@ -78,62 +233,31 @@ def plan_registrations(store: Store, link: Link, today: date, *,
     )
     pairs = [(r["invoice_id"], r["booking_id"]) for r in booked] + list(adopting)
     if not pairs:
-        return [], []
+        return []
     rows = store.rows(
-        """SELECT g.invoice_id, g.number, g.company_name, b.booking_id, g.total_incl_vat, g.total_open, g.total_paid,
-                  g.payments_json, s.factuur_bedrag, s.openstaand_saldo
+        """SELECT g.invoice_id, g.number, b.booking_id, g.total_incl_vat, g.payments_json, s.factuur_bedrag,
+                  s.openstaand_saldo
            FROM (SELECT unnest(?::INTEGER[]) AS invoice_id, unnest(?::VARCHAR[]) AS booking_id) b
            JOIN gripp_invoices g ON g.invoice_id = b.invoice_id
            JOIN ss_open_items s ON s.booking_id = b.booking_id AND s.administration_id = ?
            ORDER BY g.invoice_id""",
         [[p[0] for p in pairs], [p[1] for p in pairs], link.administration_id],
     )
+    return [(InvoiceFacts(r["invoice_id"], r["number"], r["booking_id"], r["total_incl_vat"], r["factuur_bedrag"],
+                          r["openstaand_saldo"]), invoice_payments(r)) for r in rows]
+
+
+def plan_registrations(store: Store, link: Link, today: date, *, adopting: Sequence[tuple[int, str]] = ()
+                       ) -> tuple[list[Registration], list[Reversal]]:
+    """What the next run would write in Gripp, from the cache (the dry run's view): registrations and reversals."""
     bank = _bank_lines(store, link.administration_id)
-    done_markers = {
-        r["marker"] for r in store.rows("SELECT marker FROM payments_applied WHERE identity_id = ? AND state = 'done'",
-                                        [link.identity_id])
-    }
     registrations: list[Registration] = []
-    gripp_only: list[dict] = []
-    for row in rows:
-        sign = Decimal(1) if row["factuur_bedrag"] >= 0 else Decimal(-1)
-        ss_paid = cents(row["factuur_bedrag"] - row["openstaand_saldo"])
-        gripp_paid = cents(row["total_incl_vat"] - row["total_open"])
-        in_gripp = {m for m in _markers(invoice_payments(row))}
-        if sign * ss_paid < sign * gripp_paid:
-            gripp_only.append(row)
-            continue
-        if ss_paid == gripp_paid:
-            continue
-        for reg in _split(row, bank.get(row["booking_id"], []), ss_paid, gripp_paid, sign, today):
-            if reg.marker not in done_markers and reg.marker not in in_gripp:
-                registrations.append(reg)
-    return registrations, gripp_only
-
-
-def _split(row: dict, lines: list[tuple[date, Decimal]], ss_paid: Decimal, gripp_paid: Decimal, sign: Decimal,
-           today: date) -> list[Registration]:
-    """One registration per bank booking not yet reflected in Gripp, dated with its bank date; whatever the bank
-    lines do not explain (a memoriaal or kas booking) is dated today."""
-    out: list[Registration] = []
-    covered = gripp_paid
-    cumulative = ZERO
-    for when, amount in sorted(lines):
-        cumulative = cents(cumulative + amount)
-        if sign * cumulative > sign * ss_paid:
-            cumulative = ss_paid  # never beyond what SnelStart says is paid
-        if sign * cumulative <= sign * covered:
-            continue
-        out.append(_registration(row, cumulative - covered, when, cumulative))
-        covered = cumulative
-    if sign * covered < sign * ss_paid:
-        out.append(_registration(row, ss_paid - covered, today, ss_paid))
-    return out
-
-
-def _registration(row: dict, amount: Decimal, when: date, paid_total: Decimal) -> Registration:
-    marker = f"snelstart:{row['booking_id']}:{int(paid_total * 100)}"
-    return Registration(row["invoice_id"], row["number"], row["booking_id"], cents(amount), when, marker)
+    reversals: list[Reversal] = []
+    for facts, payments in booked_invoices(store, link, adopting=adopting):
+        planned = plan_invoice(facts, payments, bank.get(facts.booking_id, []), today)
+        registrations += planned.registrations
+        reversals += planned.reversals
+    return registrations, reversals
 
 
 def _bank_lines(store: Store, administration_id: str) -> dict[str, list[tuple[date, Decimal]]]:
@@ -144,207 +268,274 @@ def _bank_lines(store: Store, administration_id: str) -> dict[str, list[tuple[da
     return found
 
 
-def _markers(payments: list[dict[str, Any]]) -> list[str]:
-    markers = []
-    for payment in payments:
-        raw = payment.get("extendedproperties")
-        if not raw:
-            continue
-        try:
-            value = json.loads(raw)
-        except (TypeError, ValueError):
-            continue
-        if isinstance(value, dict) and value.get(MARKER_KEY):
-            markers.append(str(value[MARKER_KEY]))
-    return markers
+# ================================================================================================ the run
 
 
 def pull_payments(store: Store, gripp: GrippClient, link: Link, *, run_id: str | None = None,
                   dry_run: bool = False, today: date | None = None) -> PaymentReport:
     today = today or store.today()
     report = PaymentReport()
-    registrations, gripp_only = plan_registrations(store, link, today)
-    _note_gripp_only(store, link, gripp_only, run_id, report, dry_run)
+    bank = _bank_lines(store, link.administration_id)
+    invoices = booked_invoices(store, link)
+    plans = {facts.invoice_id: plan_invoice(facts, payments, bank.get(facts.booking_id, []), today)
+             for facts, payments in invoices}
+    facts_of = {facts.invoice_id: facts for facts, _ in invoices}
+    _note(store, link, facts_of, plans, run_id, report, dry_run)
     if dry_run:
-        report.would_register = registrations
+        report.would_register = [r for p in plans.values() for r in p.registrations]
+        report.would_reverse = [r for p in plans.values() for r in p.reversals]
+        return report
+
+    unfinished = store.rows("SELECT * FROM payments_applied WHERE identity_id = ? AND state IN ('sending', "
+                            "'reversing')", [link.identity_id])
+    concerned = sorted({i for i, p in plans.items() if p.writes} | {r["invoice_id"] for r in unfinished})
+    if not concerned:
         return report
     try:
-        registrations = _settle_unfinished(store, gripp, link, registrations, report)
+        fresh = _read_payments(gripp, concerned)
     except Exception as exc:
         if errors.kind_of(exc) != errors.PAUSED:
             raise
-        report.pending, report.paused = len(registrations), exc
+        report.pending, report.paused = sum(len(p.registrations) + len(p.reversals) for p in plans.values()), exc
         return report
-    for start in range(0, len(registrations), CALLS_PER_POST):
-        if not _send(store, gripp, link, registrations[start:start + CALLS_PER_POST], run_id, report):
-            report.pending += max(0, len(registrations) - (start + CALLS_PER_POST))  # not sent: they wait
+    _settle_unfinished(store, link, unfinished, fresh, run_id, report)
+    actions: list[Registration | Reversal] = []
+    for invoice_id in concerned:
+        facts = facts_of.get(invoice_id)
+        if facts is None:
+            continue  # an unfinished marker of an invoice no longer booked here: settled above as far as it goes
+        plan = plan_invoice(facts, fresh.get(invoice_id, []), bank.get(facts.booking_id, []), today)
+        if plan.held:
+            continue  # noted from the cache already; if Gripp changed meanwhile, the next run tells again
+        actions += plan.reversals + plan.registrations  # reversals first: never paid beyond the truth meanwhile
+    for start in range(0, len(actions), CALLS_PER_POST):
+        if not _send(store, gripp, link, actions[start:start + CALLS_PER_POST], fresh, run_id, report):
+            report.pending += max(0, len(actions) - (start + CALLS_PER_POST))  # not sent: they wait
             break
     return report
 
 
-def _settle_unfinished(store: Store, gripp: GrippClient, link: Link, registrations: list[Registration],
-                       report: PaymentReport) -> list[Registration]:
-    """Markers left 'sending' by an earlier run: read those invoices back from Gripp and keep only what is missing."""
-    sending = {r["marker"]: r for r in store.rows(
-        "SELECT * FROM payments_applied WHERE identity_id = ? AND state = 'sending'", [link.identity_id])}
-    if not sending:
-        return registrations
-    present = _markers_in_gripp(gripp, {r["invoice_id"] for r in sending.values()})
-    for marker in sending:
-        if marker in present:
-            outbox.payment_done(store, marker, present[marker])
-            report.already_there += 1
-    return [r for r in registrations if r.marker not in present]
-
-
-def _markers_in_gripp(gripp: GrippClient, invoice_ids: set[int]) -> dict[str, int]:
-    """The payment markers Gripp shows on these invoices, with the payments' ids. Read as `payment.get` rows, not
-    from the invoices' nested payments, which Gripp's docs do not promise as full objects."""
-    present: dict[str, int] = {}
-    ids = sorted(invoice_ids)
-    for start in range(0, len(ids), READ_BACK_IDS):
-        for row in gripp.get_all("payment", [Filter("payment.invoice", "in", ids[start:start + READ_BACK_IDS])]):
+def _read_payments(gripp: GrippClient, invoice_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    """The invoices' payments as Gripp has them now (the shared truth), as cache-shaped dicts."""
+    queries = [("payment", [Filter("payment.invoice", "in", invoice_ids[i:i + READ_BACK_IDS])])
+               for i in range(0, len(invoice_ids), READ_BACK_IDS)]
+    found: dict[int, list[dict[str, Any]]] = {i: [] for i in invoice_ids}
+    for rows in fetch_all(gripp, queries):
+        for row in rows:
             payment = Payment.from_row(row)
-            for marker in _markers([{"extendedproperties": payment.extendedproperties}]):
-                present[marker] = payment.id
-    return present
+            if payment.invoice_id in found:
+                found[payment.invoice_id].append(_payment_dict(payment))
+    return found
 
 
-def _send(store: Store, gripp: GrippClient, link: Link, batch: list[Registration], run_id: str | None,
-          report: PaymentReport) -> bool:
-    """Register one batch in one POST. False: Gripp cannot take more this run (the rest waits).
+def _payment_dict(payment: Payment) -> dict[str, Any]:
+    return {"id": payment.id, "invoice_id": payment.invoice_id, "date": payment.date.isoformat() if payment.date
+            else None, "amount": str(payment.amount), "notes": payment.notes,
+            "extendedproperties": payment.extendedproperties}
+
+
+def _settle_unfinished(store: Store, link: Link, unfinished: list[dict], fresh: dict[int, list[dict[str, Any]]],
+                       run_id: str | None, report: PaymentReport) -> None:
+    """Markers an earlier run left half-way (it stopped between the Gripp call and writing down its answer):
+    Gripp says how far it got, and the audit log gets the event that run could not write."""
+    present = {marker_of(p): p for payments in fresh.values() for p in payments if marker_of(p)}
+    numbers = {r["invoice_id"]: r["number"] for r in store.rows(
+        "SELECT invoice_id, number FROM bookings WHERE identity_id = ?", [link.identity_id])}
+    entries: list[dict[str, Any]] = []
+    with store.transaction():
+        for row in unfinished:
+            payment = present.get(row["marker"])
+            number = numbers.get(row["invoice_id"], "")
+            if row["state"] == "sending" and payment is not None:
+                outbox.payment_done(store, row["marker"], int(payment["id"]))
+                report.already_there += 1
+                action: Registration | Reversal = Registration(row["invoice_id"], number, row["booking_id"],
+                                                               row["amount"], row["pay_date"], row["marker"])
+            elif row["state"] == "sending":
+                outbox.payments_not_sent(store, [row["marker"]])  # never arrived; the plan sends it if still due
+                continue
+            elif payment is None:  # reversing, and the payment is gone: taken back (by this run's predecessor)
+                outbox.payment_reversed(store, row["marker"])
+                action = Reversal(row["invoice_id"], number, row["booking_id"], row["gripp_payment_id"] or 0,
+                                  row["amount"], row["pay_date"], row["marker"])
+            else:
+                continue  # reversing, still there: the plan takes it back if still due
+            event = _event(action)
+            event["data"] = {**event["data"], "settled": True}
+            entries.append({"run_id": run_id, "identity_id": link.identity_id, "invoice_id": action.invoice_id,
+                            "invoice_number": number, **event})
+        log.log_events(store, entries)
+
+
+def _send(store: Store, gripp: GrippClient, link: Link, batch: list[Registration | Reversal],
+          fresh: dict[int, list[dict[str, Any]]], run_id: str | None, report: PaymentReport) -> bool:
+    """Register and take back one batch in one POST. False: Gripp cannot take more this run (the rest waits).
 
     The batch's intents are committed together before the call, its results together after it: a crash in
-    between leaves the markers 'sending', which the next run settles by reading Gripp back."""
-    # Intents first (one statement for the batch): a crash after the Gripp call is settled by the markers.
-    outbox.payment_intents(store, [{"marker": reg.marker, "identity_id": link.identity_id, "invoice_id": reg.invoice_id,
-                                    "booking_id": reg.booking_id, "amount": reg.amount, "pay_date": reg.pay_date}
-                                   for reg in batch])
-    calls = [
-        GrippCall("payment.create", [{
-            "invoice": reg.invoice_id, "date": reg.pay_date.isoformat(), "amount": reg.amount,
-            "notes": f"Betaling verwerkt in SnelStart ({reg.pay_date.strftime('%d-%m-%Y')})",
-            "extendedproperties": json.dumps({MARKER_KEY: reg.marker}),
-        }])
-        for reg in batch
-    ]
+    between leaves the markers 'sending' / 'reversing', which the next run settles by reading Gripp."""
+    registrations = [a for a in batch if isinstance(a, Registration)]
+    reversals = [a for a in batch if isinstance(a, Reversal)]
+    with store.transaction():
+        outbox.payment_intents(store, [{"marker": r.marker, "identity_id": link.identity_id,
+                                        "invoice_id": r.invoice_id, "booking_id": r.booking_id, "amount": r.amount,
+                                        "pay_date": r.pay_date} for r in registrations])
+        outbox.reversal_intents(store, [{"marker": r.marker, "identity_id": link.identity_id,
+                                         "invoice_id": r.invoice_id, "booking_id": r.booking_id, "amount": r.amount,
+                                         "pay_date": r.pay_date, "gripp_payment_id": r.payment_id}
+                                        for r in reversals])
+    calls = [_call(action) for action in batch]
     try:
         results = gripp.batch(calls)
     except Exception as exc:
         kind = errors.kind_unless_fatal(exc)
         report.pending += len(batch)
         if kind == errors.PAUSED or isinstance(exc, GrippBusyError):
-            # Refused before any work (quota, burst throttle): nothing was registered, so the intents go.
-            outbox.payments_not_sent(store, [reg.marker for reg in batch])
+            # Refused before any work (quota, burst throttle): nothing was written, so the intents go.
+            outbox.payments_not_sent(store, [r.marker for r in registrations])
+            outbox.reversals_not_sent(store, [r.marker for r in reversals])
             if kind == errors.PAUSED:
                 report.paused = exc  # the runner says when it resumes, once
                 return False
-        # Otherwise left 'sending': the next run reads Gripp back before sending again.
+        # Otherwise left 'sending' / 'reversing': the next run reads Gripp before writing again.
         nl, en = errors.describe(exc)
         log.log_event(store, "payments_waiting", run_id=run_id, identity_id=link.identity_id,
-                      data={"reason": {"nl": nl, "en": en}})
+                      data={"reason": {"nl": nl, "en": en}, "actions": len(batch)})
         return kind == errors.UNKNOWN  # one lost answer: carry on; Gripp busy or unreachable: stop for now
     if all(result.ok for result in results):
-        _record(store, link, [(reg, record_id_of(result.result)) for reg, result in zip(batch, results, strict=True)],
-                [], run_id, report)
-        return True
-    return _read_back(store, gripp, link, batch, results, run_id, report)
-
-
-def _read_back(store: Store, gripp: GrippClient, link: Link, batch: list[Registration], results: list,
-               run_id: str | None, report: PaymentReport) -> bool:
-    """A call of the batch failed, so the batch may have been rolled back whatever the other calls answered: only
-    what Gripp shows when read back is done. The rest stays 'sending' (read back again before it is resent)."""
-    try:
-        present = _markers_in_gripp(gripp, {reg.invoice_id for reg in batch})
-    except Exception as exc:
-        kind = errors.kind_unless_fatal(exc)
-        report.pending += len(batch)
-        if kind == errors.PAUSED:
-            report.paused = exc
-        nl, en = errors.describe(exc)
-        log.log_event(store, "payments_waiting", run_id=run_id, identity_id=link.identity_id,
-                      data={"reason": {"nl": nl, "en": en}, "payments": len(batch),
-                            "invoices": len({reg.invoice_id for reg in batch})})
-        return False
-    found, missing = [], []
-    for reg, result in zip(batch, results, strict=True):
-        (found if reg.marker in present else missing).append((reg, result))
-    refusals = []
-    for reg, result in missing:
-        report.pending += 1  # left 'sending': read back again before it is resent
-        error = str(result.error) if not result.ok else ROLLED_BACK
-        refusals.append({"run_id": run_id, "identity_id": link.identity_id, "invoice_id": reg.invoice_id,
-                         "invoice_number": reg.number, "kind": "payment_refused",
-                         "data": {**_facts(reg), "error": error, "rolled_back": result.ok}})
-    _record(store, link, [(reg, present[reg.marker]) for reg, _ in found], refusals, run_id, report)
+        done = [(action, record_id_of(result.result)) for action, result in zip(batch, results, strict=True)]
+        entries: list[dict[str, Any]] = []
+    else:
+        # Gripp runs a batch "in one transaction": with one call failed, the others may have been rolled back
+        # whatever they answered. Only what Gripp shows when read back is done; the rest stays 'sending' /
+        # 'reversing' and is read back again before anything is written for it.
+        try:
+            now = _read_payments(gripp, sorted({action.invoice_id for action in batch}))
+        except Exception as exc:
+            kind = errors.kind_unless_fatal(exc)
+            report.pending += len(batch)
+            if kind == errors.PAUSED:
+                report.paused = exc
+            nl, en = errors.describe(exc)
+            log.log_event(store, "payments_waiting", run_id=run_id, identity_id=link.identity_id,
+                          data={"reason": {"nl": nl, "en": en}, "actions": len(batch)})
+            return False
+        fresh.update(now)
+        present = {marker_of(p): p for payments in now.values() for p in payments if marker_of(p)}
+        ids_left = {int(p["id"]) for payments in now.values() for p in payments if p.get("id") is not None}
+        done, entries = [], []
+        for action, result in zip(batch, results, strict=True):
+            if isinstance(action, Registration) and action.marker in present:
+                done.append((action, int(present[action.marker]["id"])))
+            elif isinstance(action, Reversal) and action.payment_id not in ids_left:
+                done.append((action, None))
+            else:
+                report.pending += 1
+                entries.append({"run_id": run_id, "identity_id": link.identity_id, "invoice_id": action.invoice_id,
+                                "invoice_number": action.number,
+                                "kind": "payment_refused" if isinstance(action, Registration) else "reversal_refused",
+                                "data": {"marker": action.marker, "amount": action.amount, "rolled_back": result.ok,
+                                         "error": str(result.error) if not result.ok else ROLLED_BACK}})
+    entries += [{"run_id": run_id, "identity_id": link.identity_id, "invoice_id": action.invoice_id,
+                 "invoice_number": action.number, **_event(action)} for action, _ in done]
+    with store.transaction():  # the batch's results together: a crash here leaves them half-way, read back
+        for action, recordid in done:
+            if isinstance(action, Registration):
+                outbox.payment_done(store, action.marker, recordid)
+            else:
+                outbox.payment_reversed(store, action.marker)
+        _apply_locally(store, [a for a, _ in done], fresh)
+        log.log_events(store, entries)
+    for action, _ in done:
+        if isinstance(action, Registration):
+            report.registered += 1
+            report.amount += action.amount
+        else:
+            report.reversed += 1
+            report.reversed_amount += action.amount
     return True
 
 
-ROLLED_BACK = {"nl": "niet in Gripp bij het teruglezen: een andere betaling van dezelfde batch faalde en Gripp draaide "
-                     "de batch terug; de volgende run zet hem opnieuw",
-               "en": "not in Gripp when read back: another payment of the same batch failed and Gripp rolled the "
-                     "batch back; the next run registers it again"}
+ROLLED_BACK = {"nl": "niet zo in Gripp bij het teruglezen: een andere betaling van dezelfde batch faalde en Gripp "
+                     "draaide de batch terug; de volgende run doet het opnieuw",
+               "en": "not so in Gripp when read back: another payment of the same batch failed and Gripp rolled the "
+                     "batch back; the next run does it again"}
 
 
-def _facts(reg: Registration) -> dict[str, Any]:
-    return {"marker": reg.marker, "booking_id": reg.booking_id, "amount": reg.amount, "date": reg.pay_date}
+def _call(action: Registration | Reversal) -> GrippCall:
+    if isinstance(action, Reversal):
+        return GrippCall("payment.delete", [action.payment_id])
+    return GrippCall("payment.create", [{
+        "invoice": action.invoice_id, "date": action.pay_date.isoformat(), "amount": action.amount,
+        "notes": f"Betaling verwerkt in SnelStart ({action.pay_date.strftime('%d-%m-%Y')})",
+        "extendedproperties": json.dumps({MARKER_KEY: action.marker}),
+    }])
 
 
-def _record(store: Store, link: Link, registered: list[tuple[Registration, int | None]], other_events: list[dict],
-            run_id: str | None, report: PaymentReport) -> None:
-    """What Gripp has, marked done in one transaction with its events: a crash here leaves the markers 'sending',
-    which the next run reads back."""
-    entries = list(other_events)
-    for reg, _ in registered:
-        entries.append({"run_id": run_id, "identity_id": link.identity_id, "invoice_id": reg.invoice_id,
-                        "invoice_number": reg.number, "kind": "payment", "data": _facts(reg)})
-    with store.transaction():
-        for reg, recordid in registered:
-            outbox.payment_done(store, reg.marker, recordid)
-        _apply_locally(store, [reg for reg, _ in registered])
-        log.log_events(store, entries)
-    report.registered += len(registered)
-    report.amount += sum((reg.amount for reg, _ in registered), ZERO)
+def _event(action: Registration | Reversal) -> dict[str, Any]:
+    """The event of a registration or a reversal, as data (`sync.events`)."""
+    data = {"marker": action.marker, "amount": action.amount, "date": action.pay_date,
+            "booking_id": action.booking_id}
+    if isinstance(action, Registration):
+        return {"kind": "payment", "data": data}
+    return {"kind": "payment_reversed", "data": {**data, "gripp_payment_id": action.payment_id}}
 
 
-def _apply_locally(store: Store, regs: list[Registration]) -> None:
-    """Keep the cache true until the next Gripp refresh reads the invoices back (one read, one write per batch)."""
-    if not regs:
+def _apply_locally(store: Store, actions: Iterable[Registration | Reversal],
+                   fresh: dict[int, list[dict[str, Any]]]) -> None:
+    """Keep the cache true until the next Gripp refresh reads the invoices back: each touched invoice gets the
+    payments just read, with this batch's changes (one read, one write per batch)."""
+    touched: dict[int, list[dict[str, Any]]] = {}
+    for action in actions:
+        payments = touched.setdefault(action.invoice_id, list(fresh.get(action.invoice_id, [])))
+        if isinstance(action, Reversal):
+            payments[:] = [p for p in payments if int(p.get("id") or 0) != action.payment_id]
+        else:
+            payments.append({"id": None, "invoice_id": action.invoice_id, "amount": str(action.amount),
+                             "date": action.pay_date.isoformat(),
+                             "extendedproperties": json.dumps({MARKER_KEY: action.marker})})
+    if not touched:
         return
-    ids = sorted({reg.invoice_id for reg in regs})
-    current = {r["invoice_id"]: invoice_payments(r) for r in store.rows(
-        f"SELECT invoice_id, payments_json FROM gripp_invoices WHERE invoice_id IN ({', '.join('?' for _ in ids)})",
-        ids)}
-    added: dict[int, Decimal] = {}
-    for reg in regs:
-        current.setdefault(reg.invoice_id, []).append({
-            "amount": str(reg.amount), "date": reg.pay_date.isoformat(),
-            "extendedproperties": json.dumps({MARKER_KEY: reg.marker})})
-        added[reg.invoice_id] = added.get(reg.invoice_id, ZERO) + reg.amount
+    for invoice_id, payments in touched.items():
+        fresh[invoice_id] = payments  # a later batch in this run builds on it
     params: list[Any] = []
-    for invoice_id in ids:
-        params += [invoice_id, added[invoice_id], json.dumps(current[invoice_id])]
+    for invoice_id, payments in touched.items():
+        paid = cents(sum((to_decimal(p["amount"]) for p in payments), ZERO))
+        params += [invoice_id, paid, json.dumps(payments)]
     store.execute(
-        f"""UPDATE gripp_invoices SET total_paid = total_paid + v.amount, total_open = total_open - v.amount,
-                   payments_json = v.payments
-            FROM (VALUES {", ".join("(?, ?::DECIMAL(18, 2), ?)" for _ in ids)}) AS v(id, amount, payments)
+        f"""UPDATE gripp_invoices
+            SET total_paid = v.paid, total_open = total_incl_vat - v.paid, payments_json = v.payments
+            FROM (VALUES {", ".join("(?, ?::DECIMAL(18, 2), ?)" for _ in touched)}) AS v(id, paid, payments)
             WHERE gripp_invoices.invoice_id = v.id""",
         params,
     )
 
 
-def _note_gripp_only(store: Store, link: Link, rows: list[dict], run_id: str | None, report: PaymentReport,
-                     dry_run: bool) -> None:
-    report.paid_in_gripp_only = len(rows)
-    if dry_run:
-        return
-    for row in rows:
-        key = f"gripp_only:{row['invoice_id']}"
-        seen = f"{row['total_open']}|{row['openstaand_saldo']}"
+# ================================================================================================ flags
+
+
+def _note(store: Store, link: Link, facts_of: dict[int, InvoiceFacts], plans: dict[int, InvoicePlan],
+          run_id: str | None, report: PaymentReport, dry_run: bool) -> None:
+    """Invoices a person must look at: totals that differ (payments held) and payments in Gripp only. Told once
+    per situation, not every run."""
+    for invoice_id, plan in plans.items():
+        if not (plan.held or plan.gripp_only):
+            continue
+        facts = facts_of[invoice_id]
+        if plan.held:
+            report.held += 1
+        else:
+            report.paid_in_gripp_only += 1
+        if dry_run:
+            continue
+        kind = "held" if plan.held else "gripp_only"
+        key = f"{kind}:{invoice_id}"
+        seen = f"{facts.gripp_total}|{facts.snelstart_total}|{facts.snelstart_open}|{plan.gripp_paid}"
         if cache.get_state(store, str(link.identity_id), key) == seen:
-            continue  # told once per situation, not every run
+            continue
         cache.set_state(store, str(link.identity_id), key, seen)
-        log.log_event(store, "mismatch", run_id=run_id, identity_id=link.identity_id, invoice_id=row["invoice_id"],
-                      invoice_number=row["number"],
-                      data={"gripp_open": row["total_open"], "snelstart_open": row["openstaand_saldo"]})
+        data = {"booking_id": facts.booking_id, "gripp_total": facts.gripp_total,
+                "snelstart_total": facts.snelstart_total, "snelstart_open": facts.snelstart_open,
+                "gripp_open": facts.gripp_total - plan.gripp_paid, "gripp_paid": plan.gripp_paid,
+                "snelstart_paid": plan.snelstart_paid}
+        log.log_event(store, "payments_held" if plan.held else "mismatch", run_id=run_id,
+                      identity_id=link.identity_id, invoice_id=invoice_id, invoice_number=facts.number, data=data)

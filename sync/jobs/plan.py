@@ -1,10 +1,11 @@
 """What happens to each sent Gripp invoice: the one decision the real push and the dry run both take.
 
-`outside_push` says why an invoice needs no booking this run (before the start date, already booked, refused
-by SnelStart and unchanged since); `decide` says what happens to one that does (blocked with its problems,
-adopted because SnelStart already has a booking with its number, nothing to book, or booked). The push
-(`sync.jobs.push`) acts on these answers; the dry run (`sync.jobs.preview`) reports them. So a dry run and the
-next real run on the same world cannot disagree.
+`outside_push` says why an invoice needs no booking step this run (before the start date, already booked,
+refused by SnelStart and unchanged since, nothing to book and unchanged since); `decide` says what happens to one
+that does: nothing to book (0,00), blocked (its problems, or a customer whose details contradict each other),
+adopted (SnelStart has a booking with its number that fits: amount, customer, date), a conflict (SnelStart has a
+booking with its number that does not fit), or booked. The push (`sync.jobs.push`) acts on these answers; the dry
+run (`sync.jobs.preview`) reports them. So a dry run and the next real run on the same world cannot disagree.
 """
 
 from __future__ import annotations
@@ -13,55 +14,103 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sync.jobs.inputs import invoice_input
-from sync.mapping import check_invoice, invoice_fingerprint, line_net
+from sync.jobs.inputs import CustomerInputs, invoice_input
+from sync.mapping import check_invoice, invoice_fingerprint
+from sync.mapping.adoption import FoundBooking, booking_conflict, not_visible
+from sync.mapping.customers import CustomerMatch
 from sync.mapping.types import InvoiceIn, MappingContext, Problem
+from sync.money import to_decimal
+from sync.store import outbox
 from sync.store.db import Store
 
-BOOK, ADOPT, BLOCKED, NOTHING = "book", "adopt", "blocked", "nothing_to_book"
+BOOK, ADOPT, BLOCKED, CONFLICT, NOTHING = "book", "adopt", "blocked", "conflict", "nothing_to_book"
 BEFORE_START, ALREADY_BOOKED, REFUSED = "before_start", "already_booked", "refused"
 # In the order the dry run lists them: what the run does first, what stays as it is after.
-DECISIONS = (BOOK, ADOPT, BLOCKED, REFUSED, NOTHING, ALREADY_BOOKED, BEFORE_START)
+DECISIONS = (BOOK, ADOPT, BLOCKED, CONFLICT, REFUSED, NOTHING, ALREADY_BOOKED, BEFORE_START)
+# Reason codes whose booking is looked up again every run: BOE-0021 means "the number exists", never "failed".
+LOOK_UP_AGAIN = frozenset({"BOOKING_NOT_VISIBLE", "BOE-0021"})
 
 
 @dataclass(frozen=True)
 class Decision:
     kind: str
     problems: tuple[Problem, ...] = ()
+    match: CustomerMatch | None = None  # the relatie it goes to (relatie_id None: one to create)
+    found: FoundBooking | None = None  # ADOPT, CONFLICT: SnelStart's booking with this number
 
 
 def outside_push(row: dict[str, Any], state: dict | None, start_date: date | None) -> str | None:
     """Why this sent invoice needs no booking step this run, or None when it does."""
     if start_date is not None and row["invoice_date"] is not None and row["invoice_date"] < start_date:
         return BEFORE_START
-    if state is None or state["state"] in ("pending", "posting", "blocked"):
-        return None
+    if state is None or state["state"] in ("pending", "posting", "blocked", "conflict"):
+        return None  # blocked and conflicts are looked at again every run: the cause may be gone
     if state["state"] == "failed":
+        if reason_codes(state) & LOOK_UP_AGAIN:
+            return None  # "the number exists": settled by a look-up
         # SnelStart refused it: offered again only once the invoice changed or a person chose "retry failed"
         # (sync.jobs.requeue) — one unfixed refusal must not knock on SnelStart's door every run.
-        changed = bool(state.get("fingerprint")) and invoice_fingerprint(invoice_input(row)) != state["fingerprint"]
-        return None if changed else REFUSED
+        return None if _changed(row, state) else REFUSED
+    if state["state"] == "nothing_to_book":
+        return None if _changed(row, state) else NOTHING
     return ALREADY_BOOKED  # booked (perhaps with its PDF still to come): never a second booking
 
 
+def _changed(row: dict[str, Any], state: dict) -> bool:
+    return bool(state.get("fingerprint")) and invoice_fingerprint(invoice_input(row)) != state["fingerprint"]
+
+
+def reason_codes(state: dict) -> set[str]:
+    """The reason codes of an outbox row ("BOE-0021,BOE-0071" for several SnelStart codes at once)."""
+    return {code for reason in outbox.reasons(state) for code in str(reason.get("code", "")).split(",")}
+
+
 def nothing_to_book(invoice: InvoiceIn) -> bool:
-    """An invoice of € 0,00 with no line carrying an amount: there is no booking to make."""
-    return invoice.total_incl_vat == 0 and all(line_net(line) == 0 for line in invoice.lines)
+    """An invoice of € 0,00: there is no booking to make and nothing will be open, whatever its lines."""
+    try:
+        return to_decimal(invoice.total_incl_vat) == 0
+    except (ValueError, TypeError):
+        return False  # an unreadable total is the checks' to report
 
 
-def decide(invoice: InvoiceIn, ctx: MappingContext, open_items: dict[str, Any]) -> Decision:
-    """For an invoice that needs booking: blocked (with every problem), adopt, nothing to book, or book."""
+def decide(invoice: InvoiceIn, ctx: MappingContext, in_snelstart: dict[str, FoundBooking],
+           customers: CustomerInputs, row: dict[str, Any]) -> Decision:
+    """For an invoice that needs booking: nothing to book, blocked (with every problem), adopt, conflict, or book."""
     if nothing_to_book(invoice):
         return Decision(NOTHING)
     problems = check_invoice(invoice, ctx)
     if problems:
         return Decision(BLOCKED, problems)
-    if invoice.number in open_items:
-        return Decision(ADOPT)
-    return Decision(BOOK)
+    match = customers.match(row)
+    if match.problem is not None:
+        return Decision(BLOCKED, (match.problem,), match)
+    found = in_snelstart.get(number_key(invoice.number))
+    if found is None:
+        return Decision(BOOK, match=match)
+    return take_over(invoice, found, match.relatie_id, customers, row, match)
 
 
-def snelstart_by_number(store: Store, administration_id: str) -> dict[str, dict[str, Any]]:
+def take_over(invoice: InvoiceIn, found: FoundBooking, relatie_id: str | None, customers: CustomerInputs,
+              row: dict[str, Any], match: CustomerMatch | None = None) -> Decision:
+    """A booking with the invoice's number is in SnelStart: ADOPT when it fits, else CONFLICT."""
+    names = customers.names()
+    customer = names.get(relatie_id or "") or row.get("company_name") or ""
+    problem = booking_conflict(invoice, found, relatie_id, names=names, customer_name=customer)
+    if problem is None and found.booking_id is None:
+        problem = not_visible(invoice)  # an open item without its booking: nothing to attach or pay through
+    if problem is not None:
+        return Decision(CONFLICT, (problem,), match, found)
+    return Decision(ADOPT, match=match, found=found)
+
+
+def number_key(number: Any) -> str:
+    """SnelStart's uniqueness of invoice numbers ignores case and outer spaces (?); so does this lookup."""
+    return str(number).strip().casefold()
+
+
+def snelstart_by_number(store: Store, administration_id: str) -> dict[str, FoundBooking]:
     """SnelStart's verkoopfacturen (the cached open-items list, paid ones included) by invoice number."""
-    return {row["factuurnummer"]: row
+    return {number_key(row["factuurnummer"]): FoundBooking(row["booking_id"], row["factuurnummer"],
+                                                           row["relatie_id"], row["factuur_datum"],
+                                                           row["factuur_bedrag"], row["modified_on"])
             for row in store.rows("SELECT * FROM ss_open_items WHERE administration_id = ?", [administration_id])}

@@ -1,9 +1,11 @@
 """The dry run: what the next real run would do, per invoice and per payment, written nowhere but in the preview.
 
 It refreshes the cache as a run does (reads only, from Gripp and SnelStart), then accounts for every sent invoice
-of the identity with the push's own decision (`sync.jobs.plan`): would book, would adopt (already in SnelStart),
-blocked (with every reason), refused and waiting, nothing to book, already booked, before the start date — and
-the payments the run would bring back to Gripp, including those of the bookings it adopts. It is recorded as a
+of the identity with the push's own decision (`sync.jobs.plan`): would book, would adopt (already in SnelStart and
+fitting), blocked (with every reason, a customer whose details contradict each other included), a conflict (a
+booking with its number that does not fit), refused and waiting, nothing to book, already booked, before the start
+date — and the payments the run would bring back to Gripp, including those of the bookings it adopts, and the ones
+it would take back (a storno: shown with a negative amount). It is recorded as a
 preview (`sync.store.previews`), never as a run: a dry run is not "the last sync".
 """
 
@@ -16,7 +18,7 @@ from typing import Any
 
 from sync.access import Actor, authorize
 from sync.jobs import errors, plan, refresh
-from sync.jobs.inputs import invoice_input, mapping_context
+from sync.jobs.inputs import customer_inputs, invoice_input, mapping_context
 from sync.jobs.locks import exclusive
 from sync.jobs.payments import plan_registrations
 from sync.jobs.push import reasons_text
@@ -131,6 +133,7 @@ def _plan(services: Services, link: setup_repo.Link, today: date) -> Preview:
     states = outbox.all_for(store, link.identity_id)
     ctx = mapping_context(store, link.identity_id, link.administration_id)
     in_snelstart = plan.snelstart_by_number(store, link.administration_id)
+    customers = customer_inputs(store, link.identity_id, link.administration_id)
     lines: list[InvoiceLine] = []
     adopting: list[tuple[int, str]] = []
     for row in rows:
@@ -140,19 +143,21 @@ def _plan(services: Services, link: setup_repo.Link, today: date) -> Preview:
         if kind == plan.REFUSED and state is not None:
             reasons = _refusal(state)
         if kind is None:
-            decision = plan.decide(invoice_input(row), ctx, in_snelstart)
+            decision = plan.decide(invoice_input(row), ctx, in_snelstart, customers, row)
             kind = decision.kind
             if decision.problems:
                 reasons = reasons_text(decision.problems)
                 codes = tuple(p.code for p in decision.problems)
-            if kind == plan.ADOPT and in_snelstart[row["number"]].get("booking_id"):
-                adopting.append((row["invoice_id"], in_snelstart[row["number"]]["booking_id"]))
+            if kind == plan.ADOPT and decision.found is not None and decision.found.booking_id:
+                adopting.append((row["invoice_id"], decision.found.booking_id))
         lines.append(InvoiceLine(row["number"], row.get("company_name") or "", row["invoice_date"],
                                  row["total_incl_vat"], kind, reasons, codes))
-    registrations, _ = plan_registrations(store, link, today, adopting=adopting)
-    customers = {row["invoice_id"]: row.get("company_name") or "" for row in rows}
-    payments = [PaymentLine(r.number, customers.get(r.invoice_id, ""), r.pay_date, r.amount) for r in registrations]
-    stuck = any(line.decision in (plan.BLOCKED, plan.REFUSED) for line in lines)
+    registrations, reversals = plan_registrations(store, link, today, adopting=adopting)
+    names = {row["invoice_id"]: row.get("company_name") or "" for row in rows}
+    payments = [PaymentLine(r.number, names.get(r.invoice_id, ""), r.pay_date, r.amount) for r in registrations]
+    payments += [PaymentLine(r.number, names.get(r.invoice_id, ""), r.pay_date or today, -r.amount)
+                 for r in reversals]
+    stuck = any(line.decision in (plan.BLOCKED, plan.CONFLICT, plan.REFUSED) for line in lines)
     return Preview(link.identity_id, "warnings" if stuck else "ok", lines, payments)
 
 

@@ -1,12 +1,20 @@
 """Push: every sent Gripp invoice (on or after the start date) becomes exactly one SnelStart verkoopboeking, with
-its PDF attached.
+its PDF attached — or waits, with a reason a person can act on.
 
-Per invoice: validate → blocked with reasons, or → ensure the relatie → find-before-create → POST → PDF.
+Per invoice, the decision the dry run reports too (`sync.jobs.plan`): nothing to book (0,00), blocked with reasons
+(the invoice's, or a customer whose details contradict each other: `sync.mapping.customers`), adopted (SnelStart
+already has a booking with its number that fits: `sync.mapping.adoption`), a conflict (one that does not), or
+booked: create the relatie if needed → POST → PDF.
+
 The outbox row is written before and after each remote step, so a crash anywhere resumes correctly:
   - `posting` at the start of a run means "a POST may have happened": look the booking up before posting again;
-  - BOE-0021 and an unknown outcome are settled by looking the booking up and adopting it;
-  - a booked row found at the start of a run checks the booking's documents before uploading again (so the
-    upload needs no write of its own before it).
+  - a lost answer is settled by looking the booking up; BOE-0021 ("the number exists") by a bounded series of
+    look-ups — found: adopted when it fits, a conflict when not; never found: a conflict that is looked at again
+    every run, never "failed". Rows an earlier version left "failed" on BOE-0021 are settled the same way;
+  - a booked row found at the start of a run checks the booking's documents before uploading.
+PDFs: a booking's documents are looked at before every upload, except right after this run's own POST created
+the booking. A booking adopted while it is fresh in SnelStart (another copy of the link may have just created it
+and be about to upload) gets its PDF on a later run, after that look — so two copies never attach twice.
 SnelStart has no idempotency key; the local state plus find-before-create stand in for one.
 """
 
@@ -14,20 +22,26 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
+from sync.dates import parse_date, parse_local_datetime
 from sync.gripp.client import GrippClient
 from sync.gripp.errors import GrippPdfError
 from sync.jobs import errors, plan
-from sync.jobs.inputs import invoice_input, invoices_in_scope, mapping_context
+from sync.jobs.inputs import customer_inputs, invoice_input, invoices_in_scope, mapping_context
 from sync.jobs.refresh import relatie_row
 from sync.mapping import invoice_fingerprint, map_invoice
-from sync.mapping.types import MappingContext, Problem
+from sync.mapping.adoption import FoundBooking, not_visible
+from sync.mapping.customers import CREATED, CustomerMatch, RelatieIn, normal_kvk, normal_vat, relaties_from_rows
+from sync.mapping.types import InvoiceIn, MappingContext, Problem
+from sync.money import to_decimal
 from sync.snelstart import errors as ss_errors
-from sync.snelstart import odata
+from sync.snelstart import limits, odata
 from sync.snelstart.client import SnelStartClient
 from sync.store import cache, outbox
 from sync.store import history as log
@@ -35,9 +49,14 @@ from sync.store.db import Store
 from sync.store.setup import Link
 
 MAX_PDF_BYTES = 10 * 1024 * 1024  # SnelStart refuses larger documents (BLG-0006)
-NAME_MAX = 50  # a relatie's naam in SnelStart
 DEFAULT_WORKERS = 4  # SnelStart allows 5 concurrent calls per administration on test keys
 _NL_VAT = re.compile(r"^NL\d{9}B\d{2}$")
+# After BOE-0021 the booking is there, but SnelStart's open-items list may show it a moment later (a derived list):
+# look right away, then after these pauses, then leave it to the next run.
+LOOKUP_PAUSES = (1.0, 3.0)
+# A booking adopted within this time of its last change in SnelStart may be another copy's, with its PDF on the
+# way: its PDF waits for a later run (which looks at its documents first).
+FRESH_BOOKING = timedelta(minutes=15)
 
 
 @dataclass
@@ -45,14 +64,17 @@ class PushReport:
     booked: int = 0
     adopted: int = 0
     blocked: int = 0
+    conflicts: int = 0
     failed: int = 0
     retry_later: int = 0
+    nothing_to_book: int = 0
     pdf_attached: int = 0
     pdf_pending: int = 0
+    pdf_later: int = 0  # adopted while fresh in SnelStart: the PDF is looked for and attached on the next run
     relaties_created: int = 0
     changed_in_gripp: int = 0
-    nothing_to_book: int = 0
     would_block: dict[str, list[Problem]] = field(default_factory=dict)  # the blocked ones and why
+    would_conflict: dict[str, Problem] = field(default_factory=dict)  # the conflicts and why
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def add(self, name: str, n: int = 1) -> None:
@@ -66,11 +88,13 @@ class PushReport:
 class Pusher:
     def __init__(self, store: Store, gripp: GrippClient, snelstart: SnelStartClient | None, link: Link, *,
                  run_id: str | None = None, workers: int = DEFAULT_WORKERS,
-                 progress: Callable[[float], None] | None = None) -> None:
+                 progress: Callable[[float], None] | None = None,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
         self.store, self.gripp, self.snelstart, self.link = store, gripp, snelstart, link
         self.identity_id, self.admin = link.identity_id, link.administration_id
         self.run_id, self.workers = run_id, max(1, workers)
         self.progress = progress or (lambda fraction: None)
+        self.sleep = sleep
         self.report = PushReport()
         self._relatie_lock = threading.Lock()
         self._fatal: BaseException | None = None  # the link broke or the database refuses writes: stop, raise
@@ -120,7 +144,7 @@ class Pusher:
             if state is not None and state["state"] in outbox.BOOKED_STATES:
                 self._flag_if_changed(row, state)
                 # Any booked row found at the start of a run may already have its document (the run that booked
-                # it stopped after uploading): look before uploading.
+                # it stopped after uploading, or another copy of the link attached it): look before uploading.
                 self._attach_pdf(row, state["booking_id"], check_existing=True,
                                  previous_error=state.get("last_error"))
             else:
@@ -145,22 +169,22 @@ class Pusher:
     def _book(self, row: dict, state: dict | None) -> None:
         number = row["number"]
         invoice = invoice_input(row)
-        decision = plan.decide(invoice, self.ctx, self.open_items)  # the same decision the dry run reports
-        if decision.kind == plan.NOTHING:
-            self.report.add("nothing_to_book")
+        with self._relatie_lock:  # the relaties grow while this run creates them
+            decision = plan.decide(invoice, self.ctx, self.open_items, self.customers, row)  # as the dry run
+        if decision.kind != plan.BOOK:
+            self._act(row, state, invoice, decision, why="found")
             return
-        if decision.kind == plan.BLOCKED:
-            self._block(row, state, decision.problems)
-            return
-        existing = self.open_items.get(number)
+        assert decision.match is not None
+        if state is not None and (state["state"] == "posting" or plan.reason_codes(state) & plan.LOOK_UP_AGAIN):
+            # The last run may have posted it just before it stopped, or SnelStart said it exists (BOE-0021) and
+            # did not show it: look again. Still not there: posting is safe — SnelStart refuses a number that is
+            # taken (BOE-0021 again, then a bounded look-up), so it can never make a second booking.
+            found = self._lookup(number, bounded=False)
+            if found is not None:
+                self._take_over(row, state, invoice, found, decision.match.relatie_id, why="found")
+                return
 
-        if existing is None and state is not None and state["state"] == "posting":
-            existing = self._lookup(number)  # the last run may have posted it just before it stopped
-        if existing is not None:
-            self._adopt(row, existing, why="found")
-            return
-
-        relatie_id = self._ensure_relatie(row)
+        relatie_id = self._relatie_for(row, decision.match)
         result = map_invoice(invoice, self.ctx, relatie_id=relatie_id)
         if result.plan is None:
             self._block(row, state, result.problems)
@@ -168,61 +192,139 @@ class Pusher:
         booking = result.plan
         outbox.put(self.store, self.identity_id, row["invoice_id"], number, "posting", relatie_id=relatie_id,
                    fingerprint=booking.fingerprint, amount=booking.body["factuurbedrag"], reasons=None,
-                   attempts=(state or {}).get("attempts", 0) + 1)
+                   conflict_booking_id=None, attempts=(state or {}).get("attempts", 0) + 1)
+        self._post(row, invoice, relatie_id, booking.body, retry_once=True)
+
+    def _act(self, row: dict, state: dict | None, invoice: InvoiceIn, decision: plan.Decision, *, why: str) -> None:
+        """Carry out a decision that needs no POST: nothing to book, blocked, a conflict, or an adoption."""
+        if decision.kind == plan.NOTHING:
+            self._nothing_to_book(row, state, invoice)
+        elif decision.kind == plan.BLOCKED:
+            self._block(row, state, decision.problems, involved=decision.match.involved if decision.match else ())
+        elif decision.kind == plan.CONFLICT:
+            self._conflict(row, state, invoice, decision.problems[0], decision.found)
+        else:
+            assert decision.kind == plan.ADOPT and decision.found is not None
+            self._adopt(row, decision.found, why=why)
+
+    def _post(self, row: dict, invoice: InvoiceIn, relatie_id: str, body: dict, *, retry_once: bool) -> None:
+        """POST the booking. BOE-0021 and a lost answer are settled by looking it up, never by posting blind."""
         try:
-            created = self.snelstart.create_verkoopboeking(booking.body)
+            created = self.snelstart.create_verkoopboeking(body)
         except ss_errors.SnelStartBadRequest as exc:
             if ss_errors.is_duplicate_invoice(exc):
-                self._settle_by_lookup(row, booking.body, why="duplicate")
+                self._after_duplicate(row, invoice, relatie_id)
                 return
             self._fail(row, exc)
             return
         except (ss_errors.OutcomeUnknownError, ss_errors.ResponseFormatError):
-            self._settle_by_lookup(row, booking.body, why="unknown")
+            found = self._lookup(row["number"], bounded=False)
+            if found is not None:
+                self._take_over(row, None, invoice, found, relatie_id, why="unknown")
+            elif retry_once:
+                self._post(row, invoice, relatie_id, body, retry_once=False)  # looked up: not there, so once more
+            else:
+                raise
             return
-        self._booked(row, created["id"], booking.body["factuurbedrag"])
-
-    def _settle_by_lookup(self, row: dict, body: dict, *, why: str) -> None:
-        """After BOE-0021 or a lost answer: adopt the booking if SnelStart has it, else post once more."""
-        found = self._lookup(row["number"])
-        if found is not None:
-            self._adopt(row, found, why=why)
-            return
-        if why == "duplicate":
-            self._fail(row, RuntimeError("SnelStart meldt het factuurnummer als dubbel, maar toont de boeking niet"))
-            return
-        created = self.snelstart.create_verkoopboeking(body)  # looked up: not there, so one more POST is safe
         self._booked(row, created["id"], body["factuurbedrag"])
 
-    def _lookup(self, number: str) -> dict | None:
-        found = self.snelstart.find_verkoopfactuur(number)
+    def _after_duplicate(self, row: dict, invoice: InvoiceIn, relatie_id: str) -> None:
+        """SnelStart says the number exists: find that booking (bounded), then adopt it if it fits."""
+        found = self._lookup(row["number"], bounded=True)
         if found is None:
-            return None
-        return {"booking_id": (found.get("verkoopBoeking") or {}).get("id"),
-                "factuur_bedrag": found.get("factuurBedrag")}
+            self._conflict(row, None, invoice, not_visible(invoice), None)
+            return
+        self._take_over(row, None, invoice, found, relatie_id, why="duplicate")
+
+    def _lookup(self, number: str, *, bounded: bool) -> FoundBooking | None:
+        pauses = LOOKUP_PAUSES if bounded else ()
+        for attempt in range(len(pauses) + 1):
+            if attempt:
+                self.sleep(pauses[attempt - 1])
+            found = self.snelstart.find_verkoopfactuur(number)
+            if found is not None:
+                return _found_from_answer(found)
+        return None
+
+    def _take_over(self, row: dict, state: dict | None, invoice: InvoiceIn, found: FoundBooking,
+                   relatie_id: str | None, *, why: str) -> None:
+        """A booking with this invoice's number turned up in SnelStart: ours only when it fits (`sync.jobs.plan`)."""
+        with self._relatie_lock:
+            decision = plan.take_over(invoice, found, relatie_id, self.customers, row)
+        self._act(row, state, invoice, decision, why=why)
 
     def _booked(self, row: dict, booking_id: str, amount: Any) -> None:
         with self.store.transaction():  # the state and its event together: one commit, never one without the other
             outbox.put(self.store, self.identity_id, row["invoice_id"], row["number"], "booked",
                        booking_id=booking_id, amount=amount, booked_at=self.store.now(), last_error=None,
-                       error_kind=None)
+                       error_kind=None, conflict_booking_id=None)
             log.log_event(self.store, "booked", run_id=self.run_id, identity_id=self.identity_id,
                           invoice_id=row["invoice_id"], invoice_number=row["number"],
-                          data={"amount": amount, "customer": row.get("company_name")})
+                          data={"amount": amount, "customer": row.get("company_name"), "booking_id": booking_id,
+                                "invoice_date": row["invoice_date"]})
         self.report.add("booked")
+        # Just created by this very POST: nobody else can have attached a document yet (a copy that adopts a
+        # booking this fresh leaves the PDF to a later run), so no look first.
         self._attach_pdf(row, booking_id, check_existing=False)
 
-    def _adopt(self, row: dict, found: dict, *, why: str) -> None:
-        booking_id = found["booking_id"]
-        outbox.put(self.store, self.identity_id, row["invoice_id"], row["number"], "booked", booking_id=booking_id,
-                   amount=found.get("factuur_bedrag"), adopted=why == "found", booked_at=self.store.now(),
-                   fingerprint=invoice_fingerprint(invoice_input(row)), last_error=None, error_kind=None, reasons=None)
+    def _adopt(self, row: dict, found: FoundBooking, *, why: str) -> None:
+        booking_id = found.booking_id
+        assert booking_id is not None
+        with self.store.transaction():
+            outbox.put(self.store, self.identity_id, row["invoice_id"], row["number"], "booked",
+                       booking_id=booking_id, amount=found.amount, adopted=why == "found", booked_at=self.store.now(),
+                       fingerprint=invoice_fingerprint(invoice_input(row)), last_error=None, error_kind=None,
+                       reasons=None, conflict_booking_id=None)
+            log.log_event(self.store, "adopted", run_id=self.run_id, identity_id=self.identity_id,
+                          invoice_id=row["invoice_id"], invoice_number=row["number"],
+                          data={"why": why, "snelstart": found.facts(self.customers.names())})
         self.report.add("adopted")
-        log.log_event(self.store, "adopted", run_id=self.run_id, identity_id=self.identity_id,
-                      invoice_id=row["invoice_id"], invoice_number=row["number"], data={"why": why})
+        if self._fresh(found):
+            self.report.add("pdf_later")  # maybe another copy's, with its PDF on the way: look next run
+            return
         self._attach_pdf(row, booking_id, check_existing=True)
 
-    def _block(self, row: dict, state: dict | None, problems: tuple[Problem, ...]) -> None:
+    def _fresh(self, found: FoundBooking) -> bool:
+        if found.modified_on is None:
+            return True  # unknown: the careful answer
+        now = self.store.now().replace(tzinfo=None)
+        return found.modified_on > now - FRESH_BOOKING
+
+    def _conflict(self, row: dict, state: dict | None, invoice: InvoiceIn, problem: Problem,
+                  found: FoundBooking | None) -> None:
+        """A booking with this number that is not this invoice's (or one SnelStart will not show): a person
+        decides. Never adopted, no PDF, no payment."""
+        with self.report._lock:
+            self.report.would_conflict[row["number"]] = problem
+        self.report.add("conflicts")
+        reasons = [asdict(problem)]
+        current = state if state is not None else outbox.get(self.store, self.identity_id, row["invoice_id"])
+        if current is not None and current["state"] == "conflict" and outbox.reasons(current) == reasons:
+            return  # already told; no new event every run
+        with self.store.transaction():
+            outbox.put(self.store, self.identity_id, row["invoice_id"], row["number"], "conflict", reasons=reasons,
+                       error_kind="config", last_error=None,
+                       conflict_booking_id=found.booking_id if found is not None else None)
+            log.log_event(self.store, "conflict", run_id=self.run_id, identity_id=self.identity_id,
+                          invoice_id=row["invoice_id"], invoice_number=row["number"],
+                          data={"code": problem.code, "reason": reasons_text((problem,)),
+                                "gripp": {"amount": invoice.total_incl_vat, "date": invoice.invoice_date,
+                                          "customer": row.get("company_name"), "company_id": row.get("company_id")},
+                                "snelstart": found.facts(self.customers.names()) if found is not None else None})
+
+    def _nothing_to_book(self, row: dict, state: dict | None, invoice: InvoiceIn) -> None:
+        """An invoice of 0,00: no booking, no open item — and not a problem either."""
+        self.report.add("nothing_to_book")
+        fingerprint = invoice_fingerprint(invoice)
+        with self.store.transaction():
+            outbox.put(self.store, self.identity_id, row["invoice_id"], row["number"], "nothing_to_book",
+                       fingerprint=fingerprint, reasons=None, last_error=None, error_kind=None)
+            log.log_event(self.store, "nothing_to_book", run_id=self.run_id, identity_id=self.identity_id,
+                          invoice_id=row["invoice_id"], invoice_number=row["number"],
+                          data={"amount": invoice.total_incl_vat, "invoice_date": invoice.invoice_date})
+
+    def _block(self, row: dict, state: dict | None, problems: tuple[Problem, ...],
+               involved: tuple[RelatieIn, ...] = ()) -> None:
         with self.report._lock:
             self.report.would_block[row["number"]] = list(problems)
         self.report.add("blocked")
@@ -230,11 +332,15 @@ class Pusher:
         unchanged = state is not None and state["state"] == "blocked" and outbox.reasons(state) == reasons
         if unchanged:
             return  # already told; no new event every run
-        outbox.put(self.store, self.identity_id, row["invoice_id"], row["number"], "blocked", reasons=reasons,
-                   error_kind="config", last_error=None)
-        log.log_event(self.store, "blocked", run_id=self.run_id, identity_id=self.identity_id,
-                      invoice_id=row["invoice_id"], invoice_number=row["number"],
-                      data={"codes": [p.code for p in problems], "reason": reasons_text(problems)})
+        with self.store.transaction():
+            outbox.put(self.store, self.identity_id, row["invoice_id"], row["number"], "blocked", reasons=reasons,
+                       error_kind="config", last_error=None)
+            log.log_event(self.store, "blocked", run_id=self.run_id, identity_id=self.identity_id,
+                          invoice_id=row["invoice_id"], invoice_number=row["number"],
+                          data={"codes": [p.code for p in problems], "reason": reasons_text(problems),
+                                "customer": row.get("company_name"), "company_id": row.get("company_id"),
+                                "relaties": [{"relatie_id": r.relatie_id, "relatiecode": r.relatiecode,
+                                              "name": r.name} for r in involved]})
 
     def _fail(self, row: dict, exc: BaseException) -> None:
         nl, en = errors.describe(exc)
@@ -243,7 +349,8 @@ class Pusher:
                                                   "nl": nl, "en": en, "fix_nl": "", "fix_en": ""}])
         self.report.add("failed")
         log.log_event(self.store, "refused", run_id=self.run_id, identity_id=self.identity_id,
-                      invoice_id=row["invoice_id"], invoice_number=row["number"], data={"reason": {"nl": nl, "en": en}})
+                      invoice_id=row["invoice_id"], invoice_number=row["number"],
+                      data={"reason": {"nl": nl, "en": en}, "codes": list(getattr(exc, "codes", []) or [])})
 
     def _stop(self, row: dict, exc: BaseException) -> None:
         """SnelStart kept throttling past the retries, or cannot be reached: this invoice and every one not yet
@@ -334,19 +441,27 @@ class Pusher:
 
     # ------------------------------------------------------------------------------------------ relaties
     def _load_relaties(self) -> None:
-        rows = self.store.rows("SELECT * FROM ss_relaties WHERE administration_id = ?", [self.admin])
-        klanten = [r for r in rows if "Klant" in (r["kinds"] or "").split(",")]
-        self.by_code = {r["relatiecode"]: r for r in klanten if r["relatiecode"] is not None}
-        self.codes_taken = {r["relatiecode"] for r in rows if r["relatiecode"] is not None}
-        self.by_vat = {_norm(r["vat_number"]): r for r in klanten if r["vat_number"]}
-        self.by_kvk = {_norm(r["kvk_number"]): r for r in klanten if r["kvk_number"]}
-        self.matches = {
-            r["company_id"]: r["relatie_id"]
-            for r in self.store.rows("SELECT * FROM relatie_matches WHERE identity_id = ?", [self.identity_id])
-        }
-        self.companies = {
-            r["company_id"]: r for r in self.store.rows("SELECT * FROM gripp_companies")
-        }
+        self.customers = customer_inputs(self.store, self.identity_id, self.admin)
+        self.relaties = self.customers.relaties  # grows as this run creates relaties
+        self.codes_taken = {r.relatiecode for r in self.relaties if r.relatiecode is not None}
+        self.created = self.customers.created
+        self.companies = self.customers.companies
+
+    def _relatie_for(self, row: dict, match: CustomerMatch) -> str:
+        """The relatie the match chose, or a new Klant (once per company, however many workers ask)."""
+        if match.relatie_id is not None:
+            return match.relatie_id
+        company_id = row["company_id"]
+        with self._relatie_lock:
+            if company_id in self.created:
+                return self.created[company_id]
+            company = self.companies.get(company_id) or {"company_id": company_id, "customernumber": None,
+                                                         "name": row.get("company_name")}
+            relatie_id = self._create_relatie(company)
+            self.store.execute("INSERT OR REPLACE INTO relatie_matches VALUES (?, ?, ?, ?, ?)",
+                               [self.identity_id, company_id, relatie_id, CREATED, self.store.now()])
+            self.created[company_id] = relatie_id
+            return relatie_id
 
     def _find_created_relatie(self, body: dict[str, Any]) -> dict | None:
         for found in self.snelstart.relaties(_relatie_filter(body)):
@@ -354,47 +469,27 @@ class Pusher:
                 return found
         return None
 
-    def _ensure_relatie(self, row: dict) -> str:
-        """Match on relatiecode = Gripp customer number, then VAT number, then KvK; else create a Klant."""
-        with self._relatie_lock:
-            company_id = row["company_id"]
-            if company_id in self.matches:
-                return self.matches[company_id]
-            company = self.companies.get(company_id) or {"customernumber": None, "name": row["company_name"]}
-            found, how = None, ""
-            if company.get("customernumber") in self.by_code:
-                found, how = self.by_code[company["customernumber"]], "relatiecode"
-            elif company.get("vatnumber") and _norm(company["vatnumber"]) in self.by_vat:
-                found, how = self.by_vat[_norm(company["vatnumber"])], "btwnummer"
-            elif company.get("cocnumber") and _norm(company["cocnumber"]) in self.by_kvk:
-                found, how = self.by_kvk[_norm(company["cocnumber"])], "kvknummer"
-            relatie_id = found["relatie_id"] if found else self._create_relatie(company)
-            self.store.execute(
-                "INSERT OR REPLACE INTO relatie_matches VALUES (?, ?, ?, ?, ?)",
-                [self.identity_id, company_id, relatie_id, how or "created", self.store.now()],
-            )
-            self.matches[company_id] = relatie_id
-            return relatie_id
-
     def _create_relatie(self, company: dict) -> str:
         name = (company.get("name") or "Onbekende klant").strip()
         notes: dict[str, Any] = {}  # what the finance person should know about this relatie (sync.events)
-        naam = name[:NAME_MAX].rstrip()
-        if naam != name:  # SnelStart refuses longer names (KIOUI truncates too): shortened, and said so
-            notes.update(shortened_from=name, limit=NAME_MAX)
+        naam = limits.cut(name, limits.RELATIE_NAAM)
+        if naam != name:  # SnelStart refuses longer names (counted in UTF-16 units): shortened, and said so
+            notes.update(shortened_from=name, limit=limits.RELATIE_NAAM)
         body: dict[str, Any] = {"relatiesoort": ["Klant"], "naam": naam}
         code = company.get("customernumber")
         if code is not None and code not in self.codes_taken:
             body["relatiecode"] = code
-        if company.get("email"):
-            body["email"] = company["email"][:250]
-        vat = _norm(company.get("vatnumber") or "")
+        email = (company.get("email") or "").strip()
+        if email and limits.fits(email, limits.EMAIL):
+            body["email"] = email
+        vat = normal_vat(company.get("vatnumber"))
         if vat and (not vat.startswith("NL") or _NL_VAT.match(vat)):
             body["btwNummer"] = vat
         elif vat:
             notes["vat_dropped"] = company.get("vatnumber") or vat
-        if company.get("cocnumber"):
-            body["kvkNummer"] = _norm(company["cocnumber"])[:12]
+        kvk = normal_kvk(company.get("cocnumber"))
+        if kvk and limits.fits(kvk, limits.KVK_NUMMER):
+            body["kvkNummer"] = kvk
         try:
             created = self.snelstart.create_relatie(body)
         except ss_errors.SnelStartBadRequest as exc:
@@ -409,10 +504,13 @@ class Pusher:
                 created = self.snelstart.create_relatie(body)
         self.report.add("relaties_created")
         cache.upsert(self.store, "ss_relaties", [relatie_row(self.admin, created)], ["administration_id", "relatie_id"])
+        made = relaties_from_rows([relatie_row(self.admin, created)])[0]
+        self.relaties.append(made)
         self.codes_taken.add(created.get("relatiecode"))
         log.log_event(self.store, "relatie", run_id=self.run_id, identity_id=self.identity_id,
                       level="warning" if notes else "info",
-                      data={"name": naam, "company_id": company.get("company_id"), **notes})
+                      data={"name": naam, "company_id": company.get("company_id"), "relatie_id": made.relatie_id,
+                            "relatiecode": made.relatiecode, **notes})
         return created["id"]
 
 
@@ -422,8 +520,14 @@ def _relatie_filter(body: dict[str, Any]) -> str:
     return odata.eq("Naam", body["naam"])
 
 
-def _norm(value: str) -> str:
-    return re.sub(r"[\s.\-]", "", value or "").upper()
+def _found_from_answer(item: dict) -> FoundBooking:
+    """A `verkoopfacturen` row as SnelStart sends it."""
+    modified = parse_local_datetime(item.get("modifiedOn"))
+    amount = item.get("factuurBedrag")
+    return FoundBooking((item.get("verkoopBoeking") or {}).get("id"), str(item.get("factuurnummer", "")),
+                        (item.get("relatie") or {}).get("id"), parse_date(item.get("factuurDatum")),
+                        to_decimal(amount) if amount is not None else None,
+                        modified.replace(tzinfo=None) if isinstance(modified, datetime) else None)
 
 
 def reasons_text(problems: tuple[Problem, ...] | list[Problem]) -> dict[str, str]:

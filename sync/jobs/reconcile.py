@@ -1,6 +1,7 @@
 """Both open-items lists side by side, every difference classified. One SQL query over the DuckDB cache.
 
 Classes (first that applies):
+  conflict              SnelStart has a booking with this number that is not this invoice's: a person decides
   not_booked            in Gripp, not (yet) in SnelStart: pending, blocked or failed, with the reason
   drift_deleted         we booked it, but SnelStart no longer has it
   only_in_snelstart     in SnelStart, no Gripp invoice with that number
@@ -10,6 +11,7 @@ Classes (first that applies):
   paid_in_gripp_only    Gripp shows less open than SnelStart: paid in Gripp only (nothing is written)
   due_date_differs      same amounts, different due dates
   in_sync               nothing to do
+An invoice of 0,00 (nothing to book) is no open item on either side and is not listed.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import pandas as pd
 from sync.store.db import Store
 
 CLASSES = (
-    "not_booked", "drift_deleted", "only_in_snelstart", "drift_changed", "amount_differs",
+    "conflict", "not_booked", "drift_deleted", "only_in_snelstart", "drift_changed", "amount_differs",
     "payment_not_in_gripp", "paid_in_gripp_only", "due_date_differs", "in_sync",
 )
 AGE_BUCKETS = ("not_due", "0-30", "31-60", "61-90", ">90")
@@ -52,6 +54,7 @@ WITH g AS (
 )
 SELECT *,
     CASE
+        WHEN booking_state = 'conflict' THEN 'conflict'
         WHEN in_gripp AND NOT in_snelstart AND booking_state IN ('booked', 'pdf_uploading', 'pdf_pending', 'done')
             THEN 'drift_deleted'
         WHEN in_gripp AND NOT in_snelstart THEN 'not_booked'
@@ -68,8 +71,9 @@ SELECT *,
     coalesce(gripp_open, snelstart_open) AS open_amount,
     $today - coalesce(gripp_due, snelstart_due) AS days_overdue
 FROM joined
-WHERE coalesce(gripp_open, 0) <> 0 OR coalesce(snelstart_open, 0) <> 0
-   OR NOT in_gripp OR NOT in_snelstart OR snelstart_total <> gripp_total
+WHERE (coalesce(gripp_open, 0) <> 0 OR coalesce(snelstart_open, 0) <> 0
+       OR NOT in_gripp OR NOT in_snelstart OR snelstart_total <> gripp_total)
+  AND NOT (booking_state IS NOT DISTINCT FROM 'nothing_to_book' AND NOT in_snelstart)
 """
 
 

@@ -2,13 +2,21 @@
 
 Gripp: rows changed since the cursor (`updatedon`), plus never-edited rows created since then (`createdon`
 with `updatedon isnull`, because Gripp has no OR), with a small look-back window. The cursor is the run's start
-time and moves only after the rows are committed. First pages of all queries go in one batched POST.
+time and moves only after the rows are committed. Pages of all queries go in one batched POST per round.
+
+No invoice is missed for good:
+- paging is by key, not by offset: each next page asks for `id greater` than the last id seen, ordered by id,
+  so a row deleted, inserted or moved while the pages are read cannot shift another row past the reader (an
+  offset would skip one for every row that left the pages already read);
+- what paging cannot see — a row changed without its `updatedon` moving, a clock that runs behind — a sweep
+  finds: every sent invoice (and every company) read again, by key. It runs when Gripp counts more sent
+  invoices than the cache holds (one extra call in the first POST of every refresh: a page of 1 row, whose
+  answer carries the count), and at least every `SWEEP_EVERY`.
 """
 
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict
 from datetime import date, datetime, timedelta
@@ -17,6 +25,8 @@ from typing import Any
 
 from sync.dates import AMSTERDAM, parse_date, parse_local_datetime
 from sync.gripp.client import GrippCall, GrippClient, parse_page
+from sync.gripp.enums import INVOICE_STATUS
+from sync.gripp.errors import GrippResponseError
 from sync.gripp.filters import Filter
 from sync.gripp.models import Company, Invoice, InvoiceLine, Payment
 from sync.jobs import answers
@@ -29,6 +39,10 @@ from sync.store import setup as setup_repo
 from sync.store.db import Store
 
 LOOKBACK = timedelta(minutes=10)
+SWEEP_EVERY = timedelta(hours=24)
+# invoice.status SENT, filtered by its id (`sync.gripp.enums`): Gripp's docs say a filter takes an enum's integer or
+# string form, and the id is what the link reads too.
+SENT_STATUS_ID = INVOICE_STATUS.id_of("SENT")
 PAGE = 250
 # Page calls per POST: the hourly quota counts POSTs, memory and Gripp's answer time grow with the rows in one answer.
 # Eight pages (2,000 invoices with their lines) is 6 POSTs per 10,000 invoices.
@@ -52,11 +66,35 @@ def refresh_gripp(store: Store, client: GrippClient, *, full: bool = False) -> d
             ("company", [Filter("company.createdon", "greaterequals", since),
                          Filter("company.updatedon", "isnull", "")]),
         ]
-    # Each POST's pages go into DuckDB as they come (in bulk), so memory holds one POST's rows, not all of them.
-    # The upserts are idempotent: a run that stops halfway has refreshed some rows and not moved the cursor.
+    probe: list[Any] = []
     seen: dict[str, set[int]] = {"invoice": set(), "company": set()}
     identities: dict[int, str] = {}
-    for pages in fetch_pages(client, queries):
+    _read_into_cache(store, client, queries, started, seen, identities,
+                     probes=[] if cursor is None else [_sent_count_call(client)], probe_results=probe)
+    swept = cursor is None
+    if not swept and _sweep_needed(store, probe, started):
+        # The cursor missed something (Gripp counts more sent invoices than the cache holds), or a day went by.
+        _read_into_cache(store, client, [("invoice", [Filter("invoice.status", "equals", SENT_STATUS_ID)]),
+                                         ("company", [])], started, seen, identities)
+        swept = True
+    with store.transaction():
+        for identity_id, name in identities.items():
+            setup_repo.upsert_identity(store, identity_id, name)
+        cache.set_state(store, GRIPP_SCOPE, "cursor", started.isoformat())  # only once the rows are in
+        if swept:
+            cache.set_state(store, GRIPP_SCOPE, "swept_at", started.isoformat())
+    counts = {"gripp_invoices": len(seen["invoice"]), "gripp_companies": len(seen["company"])}
+    if swept and cursor is not None:
+        counts["gripp_swept"] = 1
+    return counts
+
+
+def _read_into_cache(store: Store, client: GrippClient, queries: Sequence[tuple[str, list[Filter]]],
+                     started: datetime, seen: dict[str, set[int]], identities: dict[int, str], *,
+                     probes: Sequence[GrippCall] = (), probe_results: list[Any] | None = None) -> None:
+    # Each POST's pages go into DuckDB as they come (in bulk), so memory holds one POST's rows, not all of them.
+    # The upserts are idempotent: a run that stops halfway has refreshed some rows and not moved the cursor.
+    for pages in fetch_pages(client, queries, probes=probes, probe_results=probe_results):
         # answers.*: a row missing what the money depends on is refused (unreadable answer), never read as 0.
         invoices = [answers.gripp_invoice(row) for i, rows in pages if queries[i][0] == "invoice" for row in rows]
         companies = [answers.gripp_company(row) for i, rows in pages if queries[i][0] == "company" for row in rows]
@@ -68,56 +106,75 @@ def refresh_gripp(store: Store, client: GrippClient, *, full: bool = False) -> d
         seen["company"].update(c.id for c in companies)
         _note_identities(identities, invoices, companies)
         del pages, invoices, companies  # let go before the next POST is read
-    with store.transaction():
-        for identity_id, name in identities.items():
-            setup_repo.upsert_identity(store, identity_id, name)
-        cache.set_state(store, GRIPP_SCOPE, "cursor", started.isoformat())  # only once the rows are in
-    return {"gripp_invoices": len(seen["invoice"]), "gripp_companies": len(seen["company"])}
 
 
-def fetch_pages(client: GrippClient, queries: Sequence[tuple[str, list[Filter]]]
+def _sent_count_call(client: GrippClient) -> GrippCall:
+    """A page of one sent invoice: its answer's `count` is how many sent invoices Gripp has."""
+    return client.get_call("invoice", [Filter("invoice.status", "equals", SENT_STATUS_ID)],
+                           orderings=[("invoice.id", "asc")], first=0, max_results=1)
+
+
+def _sweep_needed(store: Store, probe: list[Any], now: datetime) -> bool:
+    swept_at = cache.get_state(store, GRIPP_SCOPE, "swept_at")
+    if swept_at is None or now - datetime.fromisoformat(swept_at) >= SWEEP_EVERY:
+        return True
+    if not probe:
+        return False
+    cached = store.scalar("SELECT count(*) FROM gripp_invoices WHERE status = 'SENT'")
+    return parse_page(probe[0].unwrap()).count > cached
+
+
+def fetch_pages(client: GrippClient, queries: Sequence[tuple[str, list[Filter]]], *,
+                probes: Sequence[GrippCall] = (), probe_results: list[Any] | None = None
                 ) -> Iterator[list[tuple[int, list[dict[str, Any]]]]]:
-    """The pages of several `get` queries, one POST at a time as [(query index, rows)]: first the first page of
-    every query together (they tell the counts), then the remaining pages, `CALLS_PER_POST` to a POST."""
-    orderings = {i: [(f"{entity}.id", "asc")] for i, (entity, _) in enumerate(queries)}
-    first_calls = [client.get_call(entity, filters, orderings=orderings[i], first=0, max_results=PAGE)
-                   for i, (entity, filters) in enumerate(queries)]
-    firsts: list[tuple[int, list[dict[str, Any]]]] = []
-    later: list[tuple[int, GrippCall]] = []
-    for i, result in enumerate(_batched(client, first_calls)):
-        page = parse_page(result.unwrap())
-        firsts.append((i, page.rows))
-        if page.more:
+    """The pages of several `get` queries, one POST at a time as [(query index, rows)]. Keyset paging: ordered by
+    id, each next page of a query asks for ids greater than the last it got, and the next pages of all queries go
+    in one POST per round. `probes` ride along in the first POST; their results go to `probe_results`."""
+    last: dict[int, int | None] = {i: None for i in range(len(queries))}
+    active = list(range(len(queries)))
+    extra = list(probes)
+    while active:
+        calls = []
+        for i in active:
             entity, filters = queries[i]
-            for n in range(math.ceil((page.count - page.next_start) / PAGE)):
-                later.append((i, client.get_call(entity, filters, orderings=orderings[i],
-                                                 first=page.next_start + n * PAGE, max_results=PAGE)))
-    yield firsts
-    del firsts
-    for start in range(0, len(later), CALLS_PER_POST):
-        chunk = later[start:start + CALLS_PER_POST]
-        results = client.batch([call for _, call in chunk])
-        pages = [(i, parse_page(result.unwrap()).rows) for (i, _), result in zip(chunk, results, strict=True)]
-        del results
-        yield pages
-        del pages
+            after = [Filter(f"{entity}.id", "greater", last[i])] if last[i] is not None else []
+            calls.append((i, client.get_call(entity, [*filters, *after], orderings=[(f"{entity}.id", "asc")],
+                                              first=0, max_results=PAGE)))
+        finished: set[int] = set()
+        for start in range(0, len(calls), CALLS_PER_POST):
+            chunk = calls[start:start + CALLS_PER_POST]
+            results = client.batch([call for _, call in chunk] + extra)
+            if extra:
+                if probe_results is not None:
+                    probe_results.extend(results[len(chunk):])
+                extra = []
+            pages = []
+            for (i, _), result in zip(chunk, results[:len(chunk)], strict=True):
+                page = parse_page(result.unwrap())
+                pages.append((i, page.rows))
+                ids = [row.get("id") if isinstance(row, dict) else None for row in page.rows]
+                if any(isinstance(i, bool) or not isinstance(i, int) for i in ids):
+                    raise GrippResponseError(f"{queries[i][0]}.get: a row without a numeric id, so the next page "
+                                             "cannot be asked for")
+                if not page.more or len(page.rows) < PAGE or not ids:
+                    finished.add(i)
+                elif last[i] is not None and max(ids) <= last[i]:
+                    raise GrippResponseError(f"{queries[i][0]}.get paging did not advance past id {last[i]}")
+                else:
+                    last[i] = max(ids)
+            del results
+            yield pages
+            del pages
+        active = [i for i in active if i not in finished]
 
 
 def fetch_all(client: GrippClient, queries: Sequence[tuple[str, list[Filter]]]) -> list[list[dict[str, Any]]]:
-    """All rows of several `get` queries (each id once: a row can shift between pages when rows are inserted
-    meanwhile)."""
+    """All rows of several `get` queries (each id once)."""
     found: list[dict[Any, dict[str, Any]]] = [{} for _ in queries]
     for pages in fetch_pages(client, queries):
         for i, rows in pages:
             found[i].update((row["id"], row) for row in rows)
     return [list(rows.values()) for rows in found]
-
-
-def _batched(client: GrippClient, calls: list[GrippCall]) -> list:
-    results = []
-    for start in range(0, len(calls), CALLS_PER_POST):
-        results.extend(client.batch(calls[start:start + CALLS_PER_POST]))
-    return results
 
 
 def _complete_children(client: GrippClient, invoices: list[Invoice]) -> None:

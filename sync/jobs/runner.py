@@ -117,8 +117,9 @@ def run_identity(services: Services, identity_id: int, *, trigger: str = "cli", 
                 return _failed(services, run_id, identity_id, trigger, broken.nl, broken.en, kind="link")
             nl, en = errors.describe(exc)
             return _failed(services, run_id, identity_id, trigger, nl, en, kind=errors.kind_of(exc))
-        outcome = "warnings" if result.counts.get("blocked") or result.counts.get("failed") else "ok"
-        if any(result.counts.get(k) for k in ("retry_later", "pdf_pending", "payments_pending")):
+        outcome = "ok"
+        if any(result.counts.get(k) for k in ("blocked", "conflicts", "failed", "retry_later", "pdf_pending",
+                                              "payments_pending", "payments_held")):
             outcome = "warnings"
         if result.resumes_at is not None:
             outcome = "warnings"  # stopped on purpose, resumes by itself: not a failure, no alert
@@ -157,7 +158,7 @@ def _run(services: Services, link: Link, run_id: str, step: Progress, today: dat
         counts.update(refresh.refresh_reference(store, client, link.administration_id))
     step("push", 0.0)
     pusher = Pusher(store, services.gripp(), client, link, run_id=run_id, workers=client.parallel_calls,
-                    progress=lambda f: step("push", f))
+                    progress=lambda f: step("push", f), sleep=services.sleep)
     push = pusher.run()
     counts.update(push.counts())
     step("payments", 0.0)
@@ -169,7 +170,8 @@ def _run(services: Services, link: Link, run_id: str, step: Progress, today: dat
     payments = pull_payments(store, services.gripp(), link, run_id=run_id, dry_run=paused is not None,
                              today=today)
     if paused is not None:  # planned, not sent: they wait for the quota
-        payments.pending, payments.would_register, payments.paused = len(payments.would_register), [], paused
+        payments.pending = len(payments.would_register) + len(payments.would_reverse)
+        payments.would_register, payments.would_reverse, payments.paused = [], [], paused
     paused = paused or payments.paused
     counts.update(payments.counts())
     step("reconcile", 0.0)
@@ -205,7 +207,7 @@ def _has_pending(services: Services, link: Link) -> bool:
         """SELECT count(*) FROM gripp_invoices g LEFT JOIN bookings b
              ON b.invoice_id = g.invoice_id AND b.identity_id = g.identity_id
            WHERE g.identity_id = ? AND g.status = 'SENT' AND (? IS NULL OR g.invoice_date >= ?)
-             AND (b.state IS NULL OR b.state NOT IN ('done'))""",
+             AND (b.state IS NULL OR b.state NOT IN ('done', 'nothing_to_book'))""",
         [link.identity_id, link.start_date, link.start_date],
     ))
 

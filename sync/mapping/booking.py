@@ -9,20 +9,24 @@ Money rules
    Sub-cent prices and quantities are fine; the arithmetic runs at 60 digits so nothing rounds before that.
 2. Lines whose net is 0.00 are dropped before anything else (SnelStart rejects a zero line, BOE-0028), and
    are not validated either: Gripp's text-only lines often have no VAT rate or ledger, and need none.
-3. **VAT per kind** = cents(Σ net of that kind's lines × the mapped percentage / 100): on the summed net, per
-   mapping kind (Gripp rounds on the summed net too). Geen and Verlegd have no VAT. The percentage used is
-   the mapping's (the Gripp rate's own); VAT_PERCENTAGE_WRONG has already checked it is SnelStart's.
+3. **VAT per kind, as Gripp invoiced it** = Σ over the Gripp VAT rates mapped to that kind of
+   cents(Σ net of that rate's lines × the rate's percentage / 100): Gripp rounds VAT per rate on the rate's
+   summed net, so two Gripp rates of 21 % mapped to Hoog give Hoog the sum of two rounded amounts, never one
+   rounding of the summed net. Geen and Verlegd have no VAT. The percentage used is the mapping's (the Gripp
+   rate's own); VAT_PERCENTAGE_WRONG has already checked it is SnelStart's.
 4. **Booking lines**: one per (SnelStart ledger, mapping kind), bedrag = Σ line nets, ordered by ledger number
    then Hoog, Laag, Overig, Geen, Verlegd. A group that nets to 0 is dropped (BOE-0028).
    **VAT rows**: one per kind that still has a booking line — VerkopenHoog/Laag/Overig with its VAT, or
    VerkopenVerlegd with 0 for reverse charge. Geen has no row.
-5. **Balance**: Σ bedrag + Σ btwBedrag must equal Gripp's `total_incl_vat`, which is `factuurbedrag` as is.
-   difference = total_incl_vat − computed total. |difference| ≤ 0.02 goes onto the booking line with the
-   largest absolute bedrag (first in body order on a tie) and is reported as `rounding_adjustment`;
-   if that line would become 0.00 the next largest takes it; if every line would, the invoice is blocked.
-   |difference| > 0.02 is TOTAL_MISMATCH: almost always a VAT rate mapped with the wrong percentage.
-   (Per kind can differ from a per-Gripp-rate rounding by a cent when two Gripp rates share a kind; the
-   adjustment absorbs exactly that.)
+5. **Balance**: the booking totals Gripp's invoice: Σ bedrag + Σ btwBedrag = Gripp's `total_incl_vat`
+   (`factuurbedrag` as is), and the lines total Gripp's net (`total_excl_vat`, when Gripp sends it).
+   - net difference = Gripp's net − Σ line nets: revenue, so it goes onto the booking line with the largest
+     absolute bedrag (first in body order on a tie; the next largest if that one would become 0.00);
+   - VAT difference = (Gripp's total − Gripp's net) − Σ VAT: a rounding difference of VAT is VAT, so it goes
+     onto the largest VAT row (Hoog, Laag or Overig). Without Gripp's net, the whole difference is VAT when
+     there is a VAT row, and revenue when there is none.
+   Each is reported (`rounding_adjustment`, `vat_adjustment`) and may be at most 0.02; more is TOTAL_MISMATCH:
+   almost always a VAT rate mapped with the wrong percentage.
 6. **Credit notes** need nothing special: Gripp's negative prices give negative nets, VAT and total. Mixed
    signs (a discount line) are fine; only the totals matter.
 
@@ -36,7 +40,7 @@ Decisions
 - An empty `accepts` on a ledger means it accepts no kind: strict, because BOE-0082 is what we must avoid.
 - Verlegd mixed with *any* other kind, Geen included, is VERLEGD_MIXED: in SnelStart the Geen and the reverse
   -charge lines would be indistinguishable on the VAT return.
-- Texts are trimmed by UTF-16 length (SnelStart is .NET and counts that way), with an ellipsis.
+- Texts are cut to SnelStart's limits in UTF-16 units (`sync.snelstart.limits`), with an ellipsis.
 - The fingerprint ignores line order and Gripp line ids, and the customer name and subject: it changes only
   when something that would change the booking's amounts, dates, number or line texts changes.
 """
@@ -70,12 +74,12 @@ from sync.mapping.vat import (
     vat_kind_on,
 )
 from sync.money import CENT, ZERO, cents, to_decimal
+from sync.snelstart import limits
 
-NUMBER_MAX = 25  # factuurnummer, BOE-0058
-TEXT_MAX = 250  # omschrijving, BOE-0071
 TERM_MAX = 999
 DEFAULT_TERM_DAYS = 30
 ROUNDING_TOLERANCE = Decimal("0.02")  # as BOEKBRUG: correct small rounding, refuse anything larger
+_ADJUSTABLE_VAT = frozenset({"Hoog", "Laag", "Overig"})  # kinds with a VAT row that may carry a rounding cent
 _PRECISION = 60
 
 # Sales functions: revenue may go there without remark.
@@ -138,24 +142,6 @@ def _has_sub_cents(value: Decimal) -> bool:
         return value != value.quantize(CENT)
 
 
-def _utf16_len(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
-
-
-def _trim(text: str, limit: int = TEXT_MAX) -> str:
-    if _utf16_len(text) <= limit:
-        return text
-    out = []
-    used = 1  # the ellipsis
-    for ch in text:
-        width = 2 if ord(ch) > 0xFFFF else 1
-        if used + width > limit:
-            break
-        out.append(ch)
-        used += width
-    return "".join(out).rstrip() + "…"
-
-
 def _ledger_key(number: str) -> str:
     """Mapped SnelStart numbers are typed by people: " 08000" is account 8000."""
     text = number.strip()
@@ -167,7 +153,7 @@ def _invoice_label(invoice: InvoiceIn) -> str:
 
 
 def _line_label(line: InvoiceLineIn) -> str:
-    return _trim(line.description.strip() or "—", 60)
+    return limits.cut(line.description.strip() or "—", 60)
 
 
 # ------------------------------------------------------------------------------------------------ analysis
@@ -191,7 +177,8 @@ class _Analysis:
     # Set when the totals could be computed (every line's VAT resolved and the Gripp total usable):
     kind_net: dict[str, Decimal] | None = None
     kind_vat: dict[str, Decimal] | None = None
-    difference: Decimal | None = None
+    net_difference: Decimal | None = None  # Gripp's net − Σ line nets: revenue
+    vat_difference: Decimal | None = None  # Gripp's VAT − Σ VAT per rate: VAT
 
     def add(self, problem: Problem) -> None:
         (self.problems if problem.blocking else self.notes).append(problem)
@@ -203,8 +190,8 @@ def _check_header(invoice: InvoiceIn, a: _Analysis) -> bool:
     number = invoice.number
     if not number.strip():
         a.add(make_problem("NUMBER_MISSING", subject, invoice_id=invoice.invoice_id))
-    elif _utf16_len(number) > NUMBER_MAX:
-        a.add(make_problem("NUMBER_TOO_LONG", subject, number=number, length=_utf16_len(number)))
+    elif not limits.fits(number, limits.FACTUURNUMMER):
+        a.add(make_problem("NUMBER_TOO_LONG", subject, number=number, length=limits.utf16_len(number)))
 
     if invoice.due_date is None:
         a.add(make_problem("DUE_DATE_MISSING", subject, number=_invoice_label(invoice), days=DEFAULT_TERM_DAYS))
@@ -394,32 +381,34 @@ def _check_ledgers(ctx: MappingContext, a: _Analysis) -> None:
 
 
 def _check_totals(invoice: InvoiceIn, a: _Analysis) -> None:
-    """Rules 3 and 5: VAT per kind on the summed net, and the difference with Gripp's total."""
+    """Rules 3 and 5: VAT per Gripp rate summed per kind, and the differences with Gripp's net and total."""
     if not a.live or any(lv.kind is None for lv in a.live):
         return
     kind_net: dict[str, Decimal] = {}
-    kind_pcts: dict[str, set[Decimal]] = {}
+    rate_net: dict[int | None, tuple[str, Decimal, Decimal]] = {}  # Gripp VAT id -> (kind, percentage, net)
     for live in a.live:
         kind, pct = live.kind or "", live.percentage or ZERO
         kind_net[kind] = kind_net.get(kind, ZERO) + live.net
-        kind_pcts.setdefault(kind, set()).add(pct)
-    kind_vat: dict[str, Decimal] = {}
-    for kind, net in kind_net.items():
-        if kind in ZERO_KINDS:
-            kind_vat[kind] = ZERO
-        elif len(kind_pcts[kind]) == 1:
-            kind_vat[kind] = _c(net * next(iter(kind_pcts[kind])) / Decimal(100))
-        else:
-            # Two Gripp rates of one kind at different percentages: one of them has VAT_PERCENTAGE_WRONG, so
-            # this invoice is blocked anyway; each rate's own percentage keeps the total check truthful.
-            kind_vat[kind] = sum(
-                (_c(lv.net * (lv.percentage or ZERO) / Decimal(100)) for lv in a.live if lv.kind == kind), ZERO
-            )
+        _, _, net = rate_net.get(live.line.vat_id, (kind, pct, ZERO))
+        rate_net[live.line.vat_id] = (kind, pct, net + live.net)
+    kind_vat: dict[str, Decimal] = dict.fromkeys(kind_net, ZERO)
+    for kind, pct, net in rate_net.values():
+        if kind not in ZERO_KINDS:
+            kind_vat[kind] += _c(net * pct / Decimal(100))
     a.kind_net, a.kind_vat = kind_net, kind_vat
-    computed = sum(kind_net.values(), ZERO) + sum(kind_vat.values(), ZERO)
-    a.difference = _c(invoice.total_incl_vat - computed)
-    if abs(a.difference) > ROUNDING_TOLERANCE:
-        a.add(_total_mismatch(invoice, computed, a.difference))
+    net_total, vat_total = sum(kind_net.values(), ZERO), sum(kind_vat.values(), ZERO)
+    gripp_net = invoice.total_excl_vat if _usable(invoice.total_excl_vat) else None
+    has_vat_row = any(kind in _ADJUSTABLE_VAT for kind in kind_net)
+    if gripp_net is not None:
+        a.net_difference = _c(gripp_net - net_total)
+        a.vat_difference = _c(invoice.total_incl_vat - gripp_net - vat_total)
+    elif has_vat_row:
+        a.net_difference, a.vat_difference = ZERO, _c(invoice.total_incl_vat - net_total - vat_total)
+    else:
+        a.net_difference, a.vat_difference = _c(invoice.total_incl_vat - net_total - vat_total), ZERO
+    too_large = max(abs(a.net_difference), abs(a.vat_difference)) > ROUNDING_TOLERANCE
+    if too_large or (a.vat_difference and not has_vat_row):  # VAT Gripp charged that no VAT row can carry
+        a.add(_total_mismatch(invoice, net_total + vat_total, a.net_difference + a.vat_difference))
 
 
 def _total_mismatch(invoice: InvoiceIn, computed: Decimal, difference: Decimal) -> Problem:
@@ -459,14 +448,14 @@ def _group_text(group: _Group, invoice: InvoiceIn) -> str:
     """One line's own text; for several, their distinct texts joined (trimmed to 250)."""
     texts = list(dict.fromkeys(d for d in group.descriptions if d.strip()))
     if not texts:
-        return _trim(invoice.subject or group.ledger.description)
-    return _trim("; ".join(texts))
+        return limits.cut(invoice.subject or group.ledger.description, limits.OMSCHRIJVING)
+    return limits.cut("; ".join(texts), limits.OMSCHRIJVING)
 
 
 def _build(invoice: InvoiceIn, a: _Analysis, relatie_id: str) -> BookingPlan | Problem:
     """Rules 4 and 5; only called on an invoice without blocking problems. Returns NO_LINES/TOTAL_MISMATCH
     when the groups cancel out or no line can take the rounding difference."""
-    assert a.kind_vat is not None and a.difference is not None
+    assert a.kind_vat is not None and a.net_difference is not None and a.vat_difference is not None
     groups: dict[tuple[int, str], _Group] = {}
     for live in a.live:
         assert live.ledger is not None and live.kind is not None
@@ -481,7 +470,7 @@ def _build(invoice: InvoiceIn, a: _Analysis, relatie_id: str) -> BookingPlan | P
     if not ordered:
         return make_problem("NO_LINES", f"invoice:{invoice.invoice_id}", number=_invoice_label(invoice))
 
-    adjustment = a.difference
+    adjustment = a.net_difference
     if adjustment != 0:
         # Largest |bedrag| first; sorted() is stable, so ties keep body order.
         candidates = sorted(ordered, key=lambda g: abs(g.bedrag), reverse=True)
@@ -492,11 +481,14 @@ def _build(invoice: InvoiceIn, a: _Analysis, relatie_id: str) -> BookingPlan | P
         target.bedrag += adjustment
 
     kinds_present = {g.kind for g in ordered}
-    btw = [
-        {"btwSoort": SALES_VAT_ROW[kind], "btwBedrag": _c(a.kind_vat[kind])}
-        for kind in MAPPING_KINDS
-        if kind in kinds_present and kind in SALES_VAT_ROW
-    ]
+    vat = {kind: a.kind_vat[kind] for kind in MAPPING_KINDS if kind in kinds_present and kind in SALES_VAT_ROW}
+    if a.vat_difference != 0:
+        adjustable = [k for k in vat if k in _ADJUSTABLE_VAT]
+        if not adjustable:
+            return _total_mismatch(invoice, invoice.total_incl_vat - a.vat_difference, a.vat_difference)
+        largest = max(adjustable, key=lambda k: abs(vat[k]))  # max() keeps the first of equals: body order
+        vat[largest] += a.vat_difference
+    btw = [{"btwSoort": SALES_VAT_ROW[kind], "btwBedrag": _c(amount)} for kind, amount in vat.items()]
     regels = [
         {
             "omschrijving": _group_text(g, invoice),
@@ -512,7 +504,7 @@ def _build(invoice: InvoiceIn, a: _Analysis, relatie_id: str) -> BookingPlan | P
         "factuurnummer": invoice.number,
         "factuurdatum": f"{invoice.invoice_date.isoformat()}T00:00:00",
         "klant": {"id": relatie_id},
-        "omschrijving": _trim(omschrijving),
+        "omschrijving": limits.cut(omschrijving, limits.OMSCHRIJVING),
         "factuurbedrag": _c(invoice.total_incl_vat),
         "betalingstermijn": a.term,
         "boekingsregels": regels,
@@ -525,6 +517,7 @@ def _build(invoice: InvoiceIn, a: _Analysis, relatie_id: str) -> BookingPlan | P
         net_total=net_total,
         vat_total=vat_total,
         rounding_adjustment=adjustment,
+        vat_adjustment=a.vat_difference,
         fingerprint=invoice_fingerprint(invoice),
     )
 

@@ -184,6 +184,65 @@ PROBLEMS: dict[str, Spec] = {
         "No action needed; give the invoice a due date in Gripp if the term should differ.",
         blocking=False,
     ),
+    # -- the customer (sync.mapping.customers) -------------------------------------------------------------
+    "CUSTOMER_CONTRADICTION": Spec(
+        "Factuur {number}: de gegevens van klant ‘{company}’ (Gripp-klantnummer {customernumber}) spreken elkaar "
+        "tegen in SnelStart: {first}, tegenover {second}. De factuur wordt niet geboekt, zodat hij niet op de "
+        "verkeerde relatie komt.",
+        "Invoice {number}: the details of customer ‘{company}’ (Gripp customer number {customernumber}) contradict "
+        "each other in SnelStart: {first}, against {second}. The invoice is not booked, so it cannot land on the "
+        "wrong relatie.",
+        "Zoek uit welke relatie de klant is. Corrigeer het klantnummer, BTW- of KvK-nummer in Gripp of bij de "
+        "relaties in SnelStart, of leg de klant vast onder Controles → Klantkoppeling; de volgende synchronisatie "
+        "boekt de factuur dan.",
+        "Find out which relatie the customer is. Correct the customer, VAT or KvK number in Gripp or on the "
+        "relaties in SnelStart, or pin the customer under Checks → Customer mapping; the next sync then books "
+        "the invoice.",
+    ),
+    "CUSTOMER_AMBIGUOUS": Spec(
+        "Factuur {number}: klant ‘{company}’ heeft geen klantnummer, BTW- of KvK-nummer dat SnelStart kent, en "
+        "er zijn {count} relaties met die naam: {relaties}. De factuur wordt niet geboekt tot duidelijk is welke "
+        "het is.",
+        "Invoice {number}: customer ‘{company}’ has no customer, VAT or KvK number SnelStart knows, and there are "
+        "{count} relaties with that name: {relaties}. The invoice is not booked until it is clear which one it "
+        "is.",
+        "Leg de klant vast aan de juiste relatie onder Controles → Klantkoppeling, of geef de relatie in SnelStart "
+        "het klantnummer uit Gripp als relatiecode.",
+        "Pin the customer to the right relatie under Checks → Customer mapping, or give the relatie in SnelStart "
+        "the Gripp customer number as its relatiecode.",
+    ),
+    "CUSTOMER_PIN_INVALID": Spec(
+        "Factuur {number}: klant ‘{company}’ is vastgelegd op relatie {relatie}, maar die {why}.",
+        "Invoice {number}: customer ‘{company}’ is pinned to relatie {relatie}, but it {why}.",
+        "Kies onder Controles → Klantkoppeling een bestaande relatie (soort Klant) voor deze klant, of haal de "
+        "vastlegging weg.",
+        "Choose an existing relatie (of kind Klant) for this customer under Checks → Customer mapping, or remove "
+        "the pin.",
+    ),
+    # -- a booking found by number (sync.mapping.adoption) --------------------------------------------------
+    "BOOKING_CONFLICT": Spec(
+        "In SnelStart staat al een boeking met factuurnummer {number}, maar die hoort niet bij deze factuur: "
+        "{differences}. De koppeling neemt hem niet over, hangt er geen PDF aan en zet er geen betalingen van "
+        "terug in Gripp.",
+        "SnelStart already holds a booking numbered {number}, but it is not this invoice's: {differences}. The "
+        "link does not adopt it, attaches no PDF to it and brings no payments back from it.",
+        "Is het toch deze factuur, kies dan onder Synchronisatie ‘Toch overnemen’ (support; dit wordt "
+        "vastgelegd). Is het een andere boeking, geef die in SnelStart een ander factuurnummer of crediteer hem: "
+        "de volgende synchronisatie boekt deze factuur dan.",
+        "If it is this invoice after all, choose ‘Adopt anyway’ under Sync (support; this is recorded). If it is "
+        "another booking, give it another invoice number in SnelStart or credit it: the next sync then books "
+        "this invoice.",
+    ),
+    "BOOKING_NOT_VISIBLE": Spec(
+        "SnelStart meldt dat factuurnummer {number} al bestaat (BOE-0021), maar toont geen boeking met dat "
+        "nummer. De koppeling kijkt bij elke synchronisatie opnieuw.",
+        "SnelStart says invoice number {number} exists already (BOE-0021), but shows no booking with that number. "
+        "The link looks again at every sync.",
+        "Zoek de boeking in SnelStart op. Is het deze factuur, dan neemt de koppeling hem over zodra SnelStart hem "
+        "toont; is het een andere, geef die een ander factuurnummer.",
+        "Look the booking up in SnelStart. If it is this invoice, the link adopts it as soon as SnelStart shows "
+        "it; if it is another one, give that one another invoice number.",
+    ),
 }
 
 # The SnelStart error each check keeps from happening (None: SnelStart would accept the booking, but it would
@@ -208,6 +267,11 @@ PREVENTS: dict[str, str | None] = {
     "LEDGER_VAT_MISMATCH": "BOE-0082",
     "TOTAL_MISMATCH": "BOE-0039",  # and a booking whose amount is not the invoice's
     "DUE_DATE_MISSING": None,
+    "CUSTOMER_CONTRADICTION": None,  # SnelStart would book it, on whichever relatie we picked
+    "CUSTOMER_AMBIGUOUS": None,
+    "CUSTOMER_PIN_INVALID": "BOE-0060",  # the relatie does not exist or is not a Klant
+    "BOOKING_CONFLICT": "BOE-0021",  # and a foreign booking adopted as ours
+    "BOOKING_NOT_VISIBLE": "BOE-0021",
 }
 
 assert PREVENTS.keys() == PROBLEMS.keys()

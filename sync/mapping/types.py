@@ -121,7 +121,8 @@ class BookingPlan:
     body: dict
     net_total: Decimal  # Σ boekingsregels.bedrag, after the rounding adjustment
     vat_total: Decimal  # Σ btw.btwBedrag
-    rounding_adjustment: Decimal  # Gripp total − computed total, put on the largest line (|x| ≤ 0.02)
+    rounding_adjustment: Decimal  # Gripp's net − Σ line nets, put on the largest line (|x| ≤ 0.02)
+    vat_adjustment: Decimal  # Gripp's VAT − Σ VAT per rate, put on the largest VAT row (|x| ≤ 0.02)
     fingerprint: str
 
 

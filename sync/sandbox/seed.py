@@ -13,6 +13,10 @@ The story (today = 2026-11-28):
 - Four deliberate misconfigurations, each on a few invoices dated after the cutoff (so the new link meets
   them): an unmapped Gripp VAT rate, a ledger missing in SnelStart, a ledger that does not accept the VAT kind
   used on it, and an inactive ledger.
+- Two records a careful link must not trust: per linked identity, a booking whose amount the accountant changed
+  in SnelStart (a conflict: never adopted, no PDF, no payments through it) and a customer whose number is a
+  former customer's relatiecode in SnelStart (same number, other name: its invoices are blocked, not booked on
+  that relatie).
 
 `manifest(world)` derives the facts tests assert against from the world itself, so it stays true when the
 seed changes and it also tells what is still *outstanding* after a sync has run.
@@ -56,7 +60,8 @@ from sync.sandbox.world import (
 )
 
 __all__ = [
-    "ADMINISTRATION_NAMES", "ADMINISTRATION_OF", "ADMIN_ACADEMY", "ADMIN_ADVIES", "ADMIN_STUDIO", "DEFAULT_SEED",
+    "ADMINISTRATION_NAMES", "ADMINISTRATION_OF", "ADMIN_ACADEMY", "ADMIN_ADVIES", "ADMIN_STUDIO",
+    "CUSTOMER_CONTRADICTION", "DEFAULT_SEED",
     "IDENTITY_ACADEMY", "IDENTITY_ADVIES", "IDENTITY_NAMES", "IDENTITY_STUDIO", "LEDGER_INACTIVE", "LEDGER_MISSING",
     "LEDGER_UNMAPPED", "LEDGER_VAT_MISMATCH", "LOW_RATE_CHANGE", "MAPPING_CSV_COLUMNS", "MISCONFIGURATIONS",
     "OLD_LINK_CUTOFF", "SANDBOX_TODAY", "VAT_RATE_MISMATCH", "VAT_UNMAPPED", "DemoLink", "MappingRow",
@@ -100,6 +105,9 @@ LEDGER_INACTIVE = "LEDGER_INACTIVE"
 LEDGER_UNMAPPED = "LEDGER_UNMAPPED"
 VAT_RATE_MISMATCH = "VAT_RATE_MISMATCH"
 MISCONFIGURATIONS = (VAT_UNMAPPED, LEDGER_MISSING, LEDGER_VAT_MISMATCH, LEDGER_INACTIVE)
+# The customer whose customer number is a former customer's relatiecode: its invoices are blocked, not booked on
+# that relatie.
+CUSTOMER_CONTRADICTION = "CUSTOMER_CONTRADICTION"
 
 _NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://sandbox.gripp-snelstart.invalid/")
 
@@ -1348,7 +1356,9 @@ class SeedManifest:
     # SENT, dated on/after the start date, not booked, no problem. For an unlinked identity: what a link
     # starting at its first invoice month (`start_dates`) with correct mappings would book.
     to_book_by_identity: dict[int, set[str]]
-    blocked_expected: dict[str, str]  # number -> reason (linked identities only)
+    # number -> reason (linked identities only): a misconfiguration, or CUSTOMER_CONTRADICTION for the invoices of a
+    # customer whose number is another company's relatiecode in SnelStart.
+    blocked_expected: dict[str, str]
     # number -> (bank date, amount) registrations the link must make in Gripp.
     payments_expected: dict[str, list[tuple[date, Decimal]]]
     paid_in_gripp_only: set[str]
@@ -1357,6 +1367,8 @@ class SeedManifest:
     credit_notes: set[str]
     concept_invoices: set[str]
     relatie_conflicts: dict[int, int]  # identity -> customernumber whose relatiecode has another name
+    # Booked already, but not as Gripp has it (the amount was changed in SnelStart): a conflict, never adopted.
+    conflicts_expected: set[str] = field(default_factory=set)
     # Extras for the console and the reconciliation tests.
     partially_paid: set[str] = field(default_factory=set)  # booked, 0 < paid in SnelStart < amount
     paid_in_instalments: set[str] = field(default_factory=set)  # two or more bank bookings
@@ -1486,6 +1498,10 @@ def manifest(world: World, setup: SandboxSetup | None = None) -> SeedManifest:
         prebooked[identity_id] = booked_numbers & sent.get(identity_id, set())
 
         relatie_names = {r.relatiecode: r.naam for r in admin.relaties.values()}
+        for company in companies.values():
+            name = relatie_names.get(company.customernumber)
+            if company.identity_id == identity_id and name is not None and name != company.companyname:
+                conflicts[identity_id] = company.customernumber
         todo: set[str] = set()
         missing: set[int] = set()
         for number in sent.get(identity_id, set()) - booked_numbers:
@@ -1493,19 +1509,18 @@ def manifest(world: World, setup: SandboxSetup | None = None) -> SeedManifest:
             if inv.date < link.start_date:
                 continue
             problems = invoice_problems(world, setup, inv)
+            customer = companies[inv.company_id]
             if problems:
                 blocked[number] = problems[0]
                 continue
+            if customer.customernumber == conflicts.get(identity_id):
+                blocked[number] = CUSTOMER_CONTRADICTION  # same number, other name: never on that relatie
+                continue
             todo.add(number)
-            customer = companies[inv.company_id]
             if customer.customernumber not in relatie_names:
                 missing.add(customer.customernumber)
         to_book[identity_id] = todo
         missing_relaties[identity_id] = missing
-        for company in companies.values():
-            name = relatie_names.get(company.customernumber)
-            if company.identity_id == identity_id and name is not None and name != company.companyname:
-                conflicts[identity_id] = company.customernumber
 
     for identity_id in unlinked:
         mine = [inv for inv in gripp.invoices.values() if inv.identity_id == identity_id and inv.status == "SENT"]
@@ -1528,7 +1543,8 @@ def manifest(world: World, setup: SandboxSetup | None = None) -> SeedManifest:
         sent_invoices_by_identity=sent, prebooked_by_identity=prebooked, to_book_by_identity=to_book,
         blocked_expected=blocked, payments_expected=payments_expected, paid_in_gripp_only=paid_in_gripp_only,
         amount_differs=amount_differs, only_in_snelstart=only_in_snelstart, credit_notes=credit_notes,
-        concept_invoices=concepts, relatie_conflicts=conflicts, partially_paid=partially_paid,
+        concept_invoices=concepts, relatie_conflicts=conflicts,
+        conflicts_expected=amount_differs & set().union(*sent.values()), partially_paid=partially_paid,
         paid_in_instalments=instalments, unpaid_overdue=overdue, missing_relaties=missing_relaties,
         start_dates=start_dates, administration_by_identity=admin_of, suggested_mappings=suggested,
     )

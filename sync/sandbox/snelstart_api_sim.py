@@ -37,10 +37,11 @@ from sync.sandbox.world import (
     World,
     new_guid,
 )
+from sync.snelstart import limits
 
 MAX_TOP = 500
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
-MAX_FILE_NAME = 100
+MAX_FILE_NAME = limits.FILE_NAME
 DEFAULT_BETALINGSTERMIJN = 30  # (?) SnelStart's default when omitted is undocumented
 EMPTY_GUID = "00000000-0000-0000-0000-000000000000"
 NL_VAT_RE = re.compile(r"NL\d{9}B\d{2}")
@@ -735,7 +736,7 @@ class Binder:
                 self.problem(field, f"Error converting value to type 'String'. Path '{field}'.")
                 return None
             value = str(value)
-        if max_length is not None and len(value) > max_length:
+        if max_length is not None and not limits.fits(value, max_length):  # .NET counts UTF-16 units
             self.problem(field, f"The field {field[:1].upper() + field[1:]} must be a string with a maximum "
                                 f"length of {max_length}.")
         return value
@@ -1000,7 +1001,7 @@ class SnelStartApi:
         body_id = bind.guid(data.get("id"), "id") if _id_given(data.get("id")) else None
         factuurnummer = bind.string(data, "factuurnummer")
         omschrijving = bind.string(data, "omschrijving") or ""
-        boekstuk = bind.string(data, "boekstuk", max_length=25) or ""
+        boekstuk = bind.string(data, "boekstuk", max_length=limits.BOEKSTUK) or ""
         factuurdatum = bind.stamp(data, "factuurdatum")
         factuurbedrag = bind.money(data, "factuurbedrag")
         betalingstermijn = bind.integer(data, "betalingstermijn", 0, 999)
@@ -1046,7 +1047,7 @@ class SnelStartApi:
             errors.append(("ALG-0101", "Het id in de url komt niet overeen met het id in het object."))
         if not factuurnummer or not factuurnummer.strip():
             errors.append(("BOE-0058", "Het factuurnummer is verplicht."))
-        elif len(factuurnummer) > 25:
+        elif not limits.fits(factuurnummer, limits.FACTUURNUMMER):
             errors.append(("BOE-0058", "Het factuurnummer mag maximaal 25 tekens lang zijn."))
         else:
             for other in adm.bookings.values():
@@ -1065,7 +1066,8 @@ class SnelStartApi:
                     errors.append(("BOE-0060", "De opgegeven relatie is geen klant."))
                 if relatie.nonactief:
                     errors.append(("BOE-0054", "De opgegeven relatie is niet actief."))
-        if len(omschrijving) > 250 or any(len(line["omschrijving"]) > 250 for line in lines):
+        if not limits.fits(omschrijving, limits.OMSCHRIJVING) or any(
+                not limits.fits(line["omschrijving"], limits.OMSCHRIJVING) for line in lines):
             errors.append(("BOE-0071", "De omschrijving mag maximaal 250 tekens lang zijn."))
         if not lines:
             errors.append(("BOE-0023", "Een verkoopboeking moet minimaal één boekingsregel hebben."))
@@ -1162,12 +1164,13 @@ class SnelStartApi:
         data = ci(raw)
         bind = Binder("relatie")
         body_id = bind.guid(data.get("id"), "id") if _id_given(data.get("id")) else None
-        naam = bind.string(data, "naam", max_length=50)
+        naam = bind.string(data, "naam", max_length=limits.RELATIE_NAAM)
         relatiecode = bind.integer(data, "relatiecode", -(2**31), 2**31 - 1)
-        email = bind.string(data, "email", max_length=250) or ""
+        email = bind.string(data, "email", max_length=limits.EMAIL) or ""
         btw_nummer = (bind.string(data, "btwNummer") or "").replace(" ", "").replace(".", "").upper()
-        kvk = bind.string(data, "kvkNummer", max_length=12) or ""
-        for field, limit in (("websiteUrl", 100), ("iban", 50), ("bic", 15), ("oin", 20), ("telefoon", 25)):
+        kvk = bind.string(data, "kvkNummer", max_length=limits.KVK_NUMMER) or ""
+        for field, limit in (("websiteUrl", limits.WEBSITE_URL), ("iban", limits.IBAN), ("bic", limits.BIC),
+                             ("oin", limits.OIN), ("telefoon", limits.TELEFOON)):
             bind.string(data, field, max_length=limit)
         bind.integer(data, "krediettermijn", -365, 1000)
         nonactief = bind.boolean(data, "nonactief")
@@ -1263,7 +1266,7 @@ class SnelStartApi:
         else:
             if any(ch in FORBIDDEN_FILE_CHARS or ord(ch) < 32 for ch in file_name):
                 errors.append(("BLG-0016", "De bestandsnaam bevat ongeldige tekens."))
-            if len(file_name) > MAX_FILE_NAME:
+            if not limits.fits(file_name, MAX_FILE_NAME):
                 errors.append(("BLG-0017", f"De bestandsnaam mag maximaal {MAX_FILE_NAME} tekens lang zijn."))
         if not content:
             errors.append(("BLG-0008", "Het document is leeg."))

@@ -163,13 +163,15 @@ class Store:
 
     # -- migrations ----------------------------------------------------------------------------------
     def migrate(self) -> int:
+        """Apply every numbered migration not applied yet, in number order. A number below the highest applied
+        one still runs when it is missing (branches land in any order); the highest applied number is returned."""
         cur = self._root
         cur.execute(
             "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ)"
         )
-        current = cur.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()[0]
+        applied = {row[0] for row in cur.execute("SELECT version FROM schema_version").fetchall()}
         for version, sql in _migrations():
-            if version <= current:
+            if version in applied:
                 continue
             cur.execute("BEGIN TRANSACTION")
             try:
@@ -179,8 +181,8 @@ class Store:
             except Exception:
                 cur.execute("ROLLBACK")
                 raise
-            current = version
-        return current
+            applied.add(version)
+        return max(applied, default=0)
 
 
 def _migrations() -> list[tuple[int, str]]:

@@ -2,20 +2,20 @@
 
 Each step of the push records its state before and after it, so a crash at any point resumes correctly:
   pending -> posting -> booked -> done
-  blocked (fix the mapping, then it is retried), failed (SnelStart refused: reason kept), pdf_pending
+  blocked (fix the mapping or the customer, then it is retried), conflict (SnelStart has a booking with this
+  number that is not this invoice's: a person decides; looked at again every run), failed (SnelStart refused:
+  reason kept), pdf_pending, nothing_to_book (an invoice of 0,00: no booking, no open item)
   (`pdf_uploading` is no longer written: a booked row found at the start of a run is checked for its document.)
 """
 
 from __future__ import annotations
 
 import json
-from datetime import date
-from decimal import Decimal
 from typing import Any
 
 from sync.store.db import Store
 
-OPEN_STATES = ("pending", "posting", "blocked", "failed")
+OPEN_STATES = ("pending", "posting", "blocked", "conflict", "failed")
 BOOKED_STATES = ("booked", "pdf_uploading", "pdf_pending", "done")
 
 
@@ -77,18 +77,9 @@ def payment(store: Store, marker: str) -> dict | None:
     return store.one("SELECT * FROM payments_applied WHERE marker = ?", [marker])
 
 
-def payment_intent(store: Store, *, marker: str, identity_id: int, invoice_id: int, booking_id: str, amount: Decimal,
-                   pay_date: date) -> None:
-    store.execute(
-        """INSERT INTO payments_applied
-               (marker, identity_id, invoice_id, booking_id, amount, pay_date, state, created_at)
-           VALUES (?, ?, ?, ?, ?, ?, 'sending', ?) ON CONFLICT (marker) DO NOTHING""",
-        [marker, identity_id, invoice_id, booking_id, amount, pay_date, store.now()],
-    )
-
-
 def payment_intents(store: Store, intents: list[dict[str, Any]]) -> None:
-    """`payment_intent` for a whole batch, in one statement (keys as its arguments)."""
+    """`payment_intent` for a whole batch, in one statement (keys as its arguments). A marker whose payment was
+    taken back earlier is in use again (the invoice is paid again up to the same total)."""
     if not intents:
         return
     now = store.now()
@@ -99,7 +90,29 @@ def payment_intents(store: Store, intents: list[dict[str, Any]]) -> None:
     store.execute(
         f"""INSERT INTO payments_applied
                 (marker, identity_id, invoice_id, booking_id, amount, pay_date, state, created_at)
-            VALUES {rows} ON CONFLICT (marker) DO NOTHING""",
+            VALUES {rows} ON CONFLICT (marker) DO UPDATE SET state = 'sending', amount = excluded.amount,
+                pay_date = excluded.pay_date, gripp_payment_id = NULL, applied_at = NULL, reversed_at = NULL
+            WHERE payments_applied.state = 'reversed'""",
+        params,
+    )
+
+
+def reversal_intents(store: Store, intents: list[dict[str, Any]]) -> None:
+    """Payments about to be taken back ('reversing'), in one statement; a marker registered by another copy of
+    the link gets its row here."""
+    if not intents:
+        return
+    now = store.now()
+    rows = ", ".join("(?, ?, ?, ?, ?, ?, 'reversing', ?, ?)" for _ in intents)
+    params: list[Any] = []
+    for i in intents:
+        params += [i["marker"], i["identity_id"], i["invoice_id"], i["booking_id"], i["amount"],
+                   i["pay_date"] or now.date(), i["gripp_payment_id"], now]
+    store.execute(
+        f"""INSERT INTO payments_applied
+                (marker, identity_id, invoice_id, booking_id, amount, pay_date, state, gripp_payment_id, created_at)
+            VALUES {rows} ON CONFLICT (marker) DO UPDATE SET state = 'reversing',
+                gripp_payment_id = excluded.gripp_payment_id""",
         params,
     )
 
@@ -109,6 +122,21 @@ def payment_done(store: Store, marker: str, gripp_payment_id: int | None) -> Non
         "UPDATE payments_applied SET state = 'done', gripp_payment_id = ?, applied_at = ? WHERE marker = ?",
         [gripp_payment_id, store.now(), marker],
     )
+
+
+def payment_reversed(store: Store, marker: str) -> None:
+    store.execute("UPDATE payments_applied SET state = 'reversed', reversed_at = ? WHERE marker = ?",
+                  [store.now(), marker])
+
+
+def reversals_not_sent(store: Store, markers: list[str]) -> None:
+    """Gripp refused the batch before doing anything: these payments are still there, as registered."""
+    if markers:
+        store.execute(
+            f"UPDATE payments_applied SET state = 'done' WHERE state = 'reversing' AND marker IN "
+            f"({', '.join('?' for _ in markers)})",
+            markers,
+        )
 
 
 def payments_not_sent(store: Store, markers: list[str]) -> None:

@@ -1,4 +1,4 @@
-"""Identities, links to SnelStart administrations, VAT and ledger mappings, link requests, stored secrets."""
+"""Identities, links to SnelStart administrations, VAT, ledger and customer mappings, link requests, stored secrets."""
 
 from __future__ import annotations
 
@@ -169,8 +169,34 @@ def put_ledger_mapping(store: Store, identity_id: int, gripp_ledger_id: int, gri
     )
 
 
+def customer_mappings(store: Store, identity_id: int | None = None) -> list[dict]:
+    """Gripp companies a person pinned to a SnelStart relatie."""
+    where, params = ("WHERE identity_id = ?", [identity_id]) if identity_id is not None else ("", [])
+    return store.rows(
+        f"""SELECT identity_id, company_id, gripp_label, relatie_id, relatiecode, relatie_name, updated_by
+            FROM customer_mappings {where} ORDER BY identity_id, company_id""",
+        params,
+    )
+
+
+def put_customer_mapping(store: Store, identity_id: int, company_id: int, gripp_label: str, relatie_id: str,
+                         relatiecode: int | None, relatie_name: str, actor: str) -> None:
+    store.execute(
+        """INSERT INTO customer_mappings VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT (identity_id, company_id) DO UPDATE SET gripp_label = excluded.gripp_label,
+             relatie_id = excluded.relatie_id, relatiecode = excluded.relatiecode,
+             relatie_name = excluded.relatie_name, updated_at = excluded.updated_at,
+             updated_by = excluded.updated_by""",
+        [identity_id, company_id, gripp_label, relatie_id, relatiecode, relatie_name, store.now(), actor],
+    )
+
+
+_MAPPING_TABLES = {"vat": ("vat_mappings", "gripp_vat_id"), "ledger": ("ledger_mappings", "gripp_ledger_id"),
+                   "customer": ("customer_mappings", "company_id")}
+
+
 def delete_mapping(store: Store, identity_id: int, kind: str, gripp_id: int) -> None:
-    table, column = ("vat_mappings", "gripp_vat_id") if kind == "vat" else ("ledger_mappings", "gripp_ledger_id")
+    table, column = _MAPPING_TABLES[kind]
     store.execute(f"DELETE FROM {table} WHERE identity_id = ? AND {column} = ?", [identity_id, gripp_id])
 
 

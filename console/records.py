@@ -1,0 +1,55 @@
+"""Invoices waiting for a person, shown the same way on Controles and Synchronisatie: conflicts (a SnelStart booking
+with their number that does not fit) with "adopt anyway", and customers whose details contradict each other,
+pointing to the customer mapping. Outside names are in the texts; they are shown as plain text."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from console import ui, views
+from console.i18n import current_lang, t
+from sync.jobs import conflicts as conflict_jobs
+from sync.wiring import Services
+
+
+def waiting(services: Services, identity_id: int) -> int:
+    """How many invoices wait for a decision."""
+    store = services.store
+    return len(conflict_jobs.conflicts(store, identity_id)) + len(views.customer_blocks(store, identity_id))
+
+
+def show(services: Services, identity_id: int, *, key: str) -> None:
+    """The list, each with its way out. `key` keeps the buttons apart when two pages draw it."""
+    lang = current_lang()
+    store = services.store
+    found = conflict_jobs.conflicts(store, identity_id)
+    customers = views.customer_blocks(store, identity_id)
+    outcome = st.session_state.pop(f"{key}-outcome-{identity_id}", None)
+    if outcome:
+        (st.error if outcome[0] == "error" else st.success)(outcome[1])
+    if not found and not customers:
+        st.caption(t("no_records"))
+        return
+    may_adopt = ui.actor().can("adopt")
+    for conflict in found:
+        with st.container(border=True):
+            st.markdown(f"**{t('conflict_title', number=conflict.number)}**")
+            st.text(conflict.text(lang))
+            if may_adopt and st.button(t("adopt_anyway"), key=f"{key}-adopt-{identity_id}-{conflict.invoice_id}",
+                                       help=t("adopt_anyway_help"), disabled=not conflict.adoptable,
+                                       icon=":material/how_to_reg:"):
+                try:
+                    conflict_jobs.adopt_anyway(store, identity_id, conflict.invoice_id, actor=ui.actor())
+                except conflict_jobs.ConflictError as exc:
+                    st.session_state[f"{key}-outcome-{identity_id}"] = ("error", exc.text(lang))
+                else:
+                    st.session_state[f"{key}-outcome-{identity_id}"] = (
+                        "ok", t("adopted_anyway", number=conflict.number))
+                st.rerun()
+    for block in customers:
+        with st.container(border=True):
+            st.markdown(f"**{t('contradiction_title', number=block['number'])}**")
+            text, fix = (block.get("en", ""), block.get("fix_en", "")) if lang == "en" else (
+                block.get("nl", ""), block.get("fix_nl", ""))
+            st.text(f"{text} {fix}")
+            st.caption(t("pin_customer_below"))

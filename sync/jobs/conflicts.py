@@ -1,0 +1,84 @@
+"""Conflicts: a SnelStart booking with an invoice's number that does not fit the invoice (`sync.mapping.adoption`).
+
+The link never adopts one by itself. The ways out:
+- a person (support) who checked it is this invoice after all adopts it anyway — recorded with who did it; from
+  then on its PDF is attached and its payments come back (held and flagged while the amounts differ);
+- someone renumbers or credits the booking in SnelStart: the next run no longer finds it and books the invoice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sync.access import Actor, authorize
+from sync.jobs.inputs import invoice_input
+from sync.mapping import invoice_fingerprint
+from sync.store import history, outbox
+from sync.store.db import Store
+
+
+class ConflictError(ValueError):
+    def __init__(self, nl: str, en: str) -> None:
+        super().__init__(en)
+        self.nl, self.en = nl, en
+
+    def text(self, lang: str = "nl") -> str:
+        return self.en if lang == "en" else self.nl
+
+
+@dataclass(frozen=True)
+class Conflict:
+    invoice_id: int
+    number: str
+    booking_id: str | None  # None: SnelStart would not show the booking (BOOKING_NOT_VISIBLE)
+    code: str
+    nl: str
+    en: str
+    fix_nl: str
+    fix_en: str
+
+    @property
+    def adoptable(self) -> bool:
+        return self.booking_id is not None
+
+    def text(self, lang: str = "nl") -> str:
+        return f"{self.en} {self.fix_en}" if lang == "en" else f"{self.nl} {self.fix_nl}"
+
+
+def conflicts(store: Store, identity_id: int) -> list[Conflict]:
+    """The identity's invoices in conflict, by number."""
+    found = []
+    for row in store.rows("SELECT * FROM bookings WHERE identity_id = ? AND state = 'conflict' ORDER BY number",
+                          [identity_id]):
+        reason = (outbox.reasons(row) or [{}])[0]
+        found.append(Conflict(row["invoice_id"], row["number"], row["conflict_booking_id"], reason.get("code", ""),
+                              reason.get("nl", ""), reason.get("en", ""), reason.get("fix_nl", ""),
+                              reason.get("fix_en", "")))
+    return found
+
+
+def adopt_anyway(store: Store, identity_id: int, invoice_id: int, *, actor: Actor | str) -> None:
+    """A person says the conflicting booking is this invoice's after all: it is adopted as it is."""
+    who = authorize(actor, "adopt")
+    row = outbox.get(store, identity_id, invoice_id)
+    if row is None or row["state"] != "conflict":
+        raise ConflictError("Deze factuur heeft geen conflict (meer); vernieuw de pagina.",
+                            "This invoice has no conflict (any more); refresh the page.")
+    if not row["conflict_booking_id"]:
+        raise ConflictError(
+            f"SnelStart toont de boeking van factuur {row['number']} niet, dus er valt niets over te nemen. Zoek hem "
+            "in SnelStart op; de volgende synchronisatie neemt hem over zodra SnelStart hem toont.",
+            f"SnelStart does not show the booking of invoice {row['number']}, so there is nothing to adopt. Look it "
+            "up in SnelStart; the next sync adopts it as soon as SnelStart shows it.")
+    invoice = store.one("SELECT * FROM gripp_invoices WHERE invoice_id = ?", [invoice_id])
+    reason = (outbox.reasons(row) or [{}])[0]
+    with store.transaction():
+        outbox.put(store, identity_id, invoice_id, row["number"], "booked", booking_id=row["conflict_booking_id"],
+                   adopted=True, adopted_by=who, booked_at=store.now(), reasons=None, last_error=None,
+                   error_kind=None, conflict_booking_id=None,
+                   fingerprint=invoice_fingerprint(invoice_input(invoice)) if invoice else None)
+        history.log_event(
+            store, "adopted_anyway", identity_id=identity_id, invoice_id=invoice_id, invoice_number=row["number"],
+            actor=who, data={"booking_id": row["conflict_booking_id"], "code": reason.get("code"),
+                             "reason": {"nl": reason.get("nl", ""), "en": reason.get("en", "")}},
+        )

@@ -1,0 +1,66 @@
+"""Is a SnelStart booking found by invoice number this invoice's? Pure; the push and the dry run use it.
+
+SnelStart knows a booking by its invoice number only, and a person can type any number by hand. A booking found
+by number (in the open items, after BOE-0021, after a lost answer) is adopted only when it fits the invoice:
+the same amount, the same customer (the relatie the invoice would be booked on) and the same invoice date.
+Anything else is a conflict for a person: never adopted, no PDF attached, no payment brought back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from sync import fmt
+from sync.mapping.problems import Bi, make_problem
+from sync.mapping.types import InvoiceIn, Problem
+
+
+@dataclass(frozen=True)
+class FoundBooking:
+    """A verkoopfactuur (open item) as SnelStart shows it."""
+
+    booking_id: str | None
+    number: str
+    relatie_id: str | None
+    invoice_date: date | None
+    amount: Decimal | None
+    modified_on: datetime | None = None  # zone-less Amsterdam time, as SnelStart sends it
+
+    def facts(self, names: Mapping[str, str]) -> dict[str, object]:
+        """What an event or a console row says about it."""
+        return {"booking_id": self.booking_id, "number": self.number, "relatie_id": self.relatie_id,
+                "relatie": names.get(self.relatie_id or "", ""), "date": self.invoice_date, "amount": self.amount}
+
+
+def booking_conflict(invoice: InvoiceIn, found: FoundBooking, relatie_id: str | None, *,
+                     names: Mapping[str, str], customer_name: str) -> Problem | None:
+    """None when `found` fits `invoice` booked on `relatie_id` (None: a relatie still to be created, which no
+    existing booking can be on); otherwise the conflict, listing every difference."""
+    nl: list[str] = []
+    en: list[str] = []
+    if found.relatie_id is None or found.relatie_id != relatie_id:
+        theirs = names.get(found.relatie_id or "") or (found.relatie_id or "?")
+        nl.append(f"klant ‘{theirs}’ in plaats van ‘{customer_name}’")
+        en.append(f"customer ‘{theirs}’ instead of ‘{customer_name}’")
+    if found.amount is None or found.amount != invoice.total_incl_vat:
+        theirs_nl = fmt.money(found.amount, "nl") if found.amount is not None else "onbekend"
+        theirs_en = fmt.money(found.amount, "en") if found.amount is not None else "unknown"
+        nl.append(f"bedrag {theirs_nl} in plaats van {fmt.money(invoice.total_incl_vat, 'nl')}")
+        en.append(f"amount {theirs_en} instead of {fmt.money(invoice.total_incl_vat, 'en')}")
+    if found.invoice_date != invoice.invoice_date:
+        theirs_nl = fmt.day(found.invoice_date, "nl") if found.invoice_date else "geen"
+        theirs_en = fmt.day(found.invoice_date, "en") if found.invoice_date else "none"
+        nl.append(f"datum {theirs_nl} in plaats van {fmt.day(invoice.invoice_date, 'nl')}")
+        en.append(f"date {theirs_en} instead of {fmt.day(invoice.invoice_date, 'en')}")
+    if not nl:
+        return None
+    return make_problem("BOOKING_CONFLICT", f"invoice:{invoice.invoice_id}", number=invoice.number,
+                       differences=Bi("; ".join(nl), "; ".join(en)))
+
+
+def not_visible(invoice: InvoiceIn) -> Problem:
+    """BOE-0021 said the number exists, and bounded look-ups did not show the booking."""
+    return make_problem("BOOKING_NOT_VISIBLE", f"invoice:{invoice.invoice_id}", number=invoice.number)

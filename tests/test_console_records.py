@@ -1,0 +1,104 @@
+"""The invoices that wait for a person, in the console: conflicts and contradicting customer details on Controles and
+Synchronisatie with their ways out (adopt anyway; pin the customer), and the customer mapping editor working like
+the VAT and ledger ones (AppTest, on the seeded sandbox)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from sync.jobs.runner import forget_gripp_freshness, run_identity
+from sync.sandbox.seed import ADMIN_STUDIO, guid, manifest
+from sync.sandbox.world import SnelStartRelatie
+from sync.store import history, outbox
+from sync.store import setup as setup_repo
+from sync.wiring import Services
+from tests import console_helpers as helpers
+
+
+@pytest.fixture
+def console(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Services]:
+    yield from helpers.open_console(tmp_path, monkeypatch)
+
+
+def synced(console: Services) -> dict[str, int]:
+    """Identity 1 synced once; the invoice ids of its seeded conflict and contradiction by number."""
+    forget_gripp_freshness()
+    run_identity(console, 1, trigger="cli")
+    world = console.sandbox.world
+    facts = manifest(world)
+    ids = {str(i.number): i.id for i in world.gripp.invoices.values() if i.identity_id == 1}
+    conflict = next(n for n in facts.conflicts_expected if n in ids)
+    contradiction = next(n for n, why in facts.blocked_expected.items() if why == "CUSTOMER_CONTRADICTION"
+                         and n in ids)
+    return {"conflict": ids[conflict], "conflict_number": int(conflict), "contradiction": ids[contradiction],
+            "contradiction_number": int(contradiction)}
+
+
+def test_controles_lists_the_conflict_and_the_contradiction_with_their_ways_out(console: Services) -> None:
+    seeded = synced(console)
+    at = helpers.page("controles", query={"identity": "1"})
+    helpers.no_exception(at)
+    shown = helpers.texts(at) + "\n".join(str(t.value) for t in at.text)
+    assert f"Conflict bij factuur {seeded['conflict_number']}" in shown
+    assert "Toch overnemen" in shown and "ander factuurnummer" in shown
+    assert f"Klantgegevens spreken elkaar tegen bij factuur {seeded['contradiction_number']}" in shown
+    assert "Klantkoppeling" in shown
+
+
+def test_adopt_anyway_from_the_console_adopts_and_records_who(console: Services) -> None:
+    seeded = synced(console)
+    at = helpers.page("controles", query={"identity": "1"})
+    at.button(key=f"checks-adopt-1-{seeded['conflict']}").click().run()
+    helpers.no_exception(at)
+    row = outbox.get(console.store, 1, seeded["conflict"])
+    assert row["state"] == "booked" and row["adopted_by"]
+    assert history.events(console.store, identity_id=1, kind="adopted_anyway")
+    assert any("overgenomen" in s.value for s in at.success)
+
+
+def test_synchronisatie_says_how_many_invoices_wait_and_lists_them(console: Services) -> None:
+    synced(console)
+    at = helpers.page("synchronisatie")
+    helpers.no_exception(at)
+    assert any("wachten op een beslissing" in w.value for w in at.warning)
+
+
+def test_the_customer_mapping_editor_pins_a_customer_and_the_next_sync_books_its_invoices(console: Services) -> None:
+    seeded = synced(console)
+    world = console.sandbox.world
+    invoice = world.gripp.invoices[seeded["contradiction"]]
+    company = world.gripp.companies[invoice.company_id]
+    at = helpers.page("controles", query={"identity": "1"})
+    helpers.no_exception(at)
+    key = f"customer-1-{company.id}"
+    assert at.selectbox(key=key).value is None  # no relatie stands out: a person chooses
+    assert any("Kies zelf de juiste relatie" in str(t.value) for t in at.text)
+
+    # The bookkeeper makes the right relatie in SnelStart; the next sync fetches it (the invoice still waits).
+    relatie = SnelStartRelatie(guid(ADMIN_STUDIO, "relatie", "handmatig"), 99001, "Brouwerij Het Wad", ["Klant"])
+    world.snelstart.administrations[ADMIN_STUDIO].relaties[relatie.id] = relatie
+    forget_gripp_freshness()
+    run_identity(console, 1, trigger="cli")
+    at = helpers.page("controles", query={"identity": "1"})
+    at.selectbox(key=key).set_value("99001").run()
+    at.button(key=f"save-customer-1-{company.id}").click().run()
+    helpers.no_exception(at)
+    pins = setup_repo.customer_mappings(console.store, 1)
+    assert [(p["company_id"], p["relatiecode"]) for p in pins] == [(company.id, 99001)]
+    assert any("Opgeslagen" in s.value for s in at.success)
+    assert history.events(console.store, identity_id=1, kind="mapping")
+
+    forget_gripp_freshness()
+    run_identity(console, 1, trigger="cli")
+    assert outbox.get(console.store, 1, invoice.id)["state"] == "done"
+    booking = next(b for b in world.snelstart.administrations[ADMIN_STUDIO].bookings.values()
+                   if b.factuurnummer == str(invoice.number))
+    assert booking.klant_id == relatie.id
+
+    at = helpers.page("controles", query={"identity": "1"})
+    at.button(key=f"unpin-customer-1-{company.id}").click().run()
+    helpers.no_exception(at)
+    assert setup_repo.customer_mappings(console.store, 1) == []

@@ -1,0 +1,89 @@
+"""Saving a customer mapping checks the relatie (exists in SnelStart, is a Klant) and is audited; the mappings
+CSV carries customer rows both ways, all or nothing."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from sync import customer_mapping
+from sync.access import Actor, NotAllowed
+from sync.events import render
+from sync.jobs import mappings_io
+from sync.store import history
+from sync.store import setup as setup_repo
+from sync.suggestions import MappingError
+from tests.records_world import IDENTITY, LEDGER_HIGH, VAT_21, tiny_world
+
+
+@pytest.fixture
+def world_and_copy(tmp_path):
+    tiny = tiny_world()
+    tiny.relatie(1001, "Bakkerij Jansen B.V.")
+    tiny.relatie(3003, "Jansen Beheer B.V.", vat="NL001234567B01")
+    tiny.relatie(50001, "Kantoorvakhandel Noord B.V.", kinds=("Leverancier",))
+    tiny.relatie(4004, "Jansen Holding B.V.", vat="NL005555555B01")
+    tiny.company(101, 1001, "Bakkerij Jansen B.V.", vat="NL001234567B01")
+    tiny.invoice(1, 20250001, 101, date(2025, 3, 14), [("1", "100.00", VAT_21, LEDGER_HIGH)])
+    copy = tiny.copy(tmp_path)
+    copy.run()  # blocked: number of one relatie, VAT number of another
+    yield tiny, copy
+    tiny.close()
+
+
+def test_a_contradicting_customer_is_offered_with_both_relaties_to_choose_from(world_and_copy) -> None:
+    _, copy = world_and_copy
+    rows = customer_mapping.suggest_customer_mappings(copy.services, IDENTITY)
+    assert [(r.company_id, r.snelstart) for r in rows] == [(101, "1001")]  # the one carrying Gripp's name
+    assert {code for code, _ in rows[0].candidates} == {"1001", "3003"}
+    assert "Voorstel: relatie 1001" in rows[0].reason("nl")
+
+
+def test_saving_refuses_a_relatie_snelstart_does_not_have_or_that_is_no_klant(world_and_copy) -> None:
+    _, copy = world_and_copy
+    for code, says in (("4242", "bestaat niet"), ("50001", "geen relatie van de soort Klant"), ("abc", "relatiecode")):
+        with pytest.raises(MappingError) as refused:
+            customer_mapping.save_customer_mapping(copy.services, IDENTITY, 101, code, actor="support")
+        assert says in refused.value.nl
+    assert setup_repo.customer_mappings(copy.services.store, IDENTITY) == []
+    with pytest.raises(NotAllowed):
+        customer_mapping.save_customer_mapping(copy.services, IDENTITY, 101, "3003", actor=Actor("Fenna", "finance"))
+
+
+def test_a_pin_is_audited_warns_about_a_differing_vat_number_and_books_the_invoice(world_and_copy) -> None:
+    tiny, copy = world_and_copy
+    warned = customer_mapping.save_customer_mapping(copy.services, IDENTITY, 101, 4004, actor="support")
+    assert warned[0].status == "warning" and "NL005555555B01" in warned[0].explanation("nl")
+    results = customer_mapping.save_customer_mapping(copy.services, IDENTITY, 101, 1001, actor=Actor("Sam", "support"))
+    assert results[0].status == "pass" and "1 facturen" in results[0].explanation("nl")
+    event = history.events(copy.services.store, identity_id=IDENTITY, kind="mapping")[0]
+    assert event["actor"] == "Sam" and "relatie 1001" in render(event, "nl")
+    copy.run()
+    booking = tiny.booking_of("20250001")
+    assert tiny.admin.relaties[booking.klant_id].relatiecode == 1001
+    assert customer_mapping.remove_customer_mapping(copy.services, IDENTITY, 101, actor="support") is True
+
+
+def test_the_mappings_csv_carries_customer_rows_all_or_nothing(world_and_copy, tmp_path) -> None:
+    _, copy = world_and_copy
+    store = copy.services.store
+    customer_mapping.save_customer_mapping(copy.services, IDENTITY, 101, 3003, actor="support")
+    exported = tmp_path / "mappings.csv"
+    mappings_io.export_csv(store, exported)
+    row = f"{IDENTITY},customer,101,Bakkerij Jansen B.V.,3003,"
+    assert row in exported.read_text(encoding="utf-8").splitlines()
+    lines = [",".join(mappings_io.HEADER), row]
+    exported.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    setup_repo.delete_mapping(store, IDENTITY, "customer", 101)
+    assert mappings_io.import_csv(store, exported, actor="support") == 1
+    assert [(p["company_id"], p["relatiecode"]) for p in setup_repo.customer_mappings(store, IDENTITY)] == [(101, 3003)]
+
+    broken = tmp_path / "broken.csv"
+    broken.write_text("\n".join([*lines, f"{IDENTITY},customer,101,Bakkerij Jansen B.V.,50001,"]) + "\n",
+                      encoding="utf-8")
+    setup_repo.delete_mapping(store, IDENTITY, "customer", 101)
+    with pytest.raises(mappings_io.MappingImportError) as refused:
+        mappings_io.import_csv(store, broken, actor="support")
+    assert "relatie 50001 is not a Klant" in str(refused.value)
+    assert setup_repo.customer_mappings(store, IDENTITY) == []  # nothing applied

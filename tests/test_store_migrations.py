@@ -1,0 +1,27 @@
+"""Numbered migrations: each applied once, and one that lands after a higher number was applied still runs (two
+branches can add migrations in either order)."""
+
+from __future__ import annotations
+
+from sync.store import db
+from sync.store.db import Store
+
+
+def test_a_migration_numbered_below_the_highest_applied_one_still_runs(tmp_path, monkeypatch) -> None:
+    path = tmp_path / "s.duckdb"
+    first = [(1, "CREATE TABLE one (x INT)"), (3, "CREATE TABLE three (x INT)")]
+    monkeypatch.setattr(db, "_migrations", lambda: first)
+    Store(path).close()
+
+    later = sorted([*first, (2, "CREATE TABLE two (x INT)")])  # another branch's migration lands afterwards
+    monkeypatch.setattr(db, "_migrations", lambda: later)
+    store = Store(path)
+    assert store.scalar("SELECT count(*) FROM two") == 0
+    assert [r["version"] for r in store.rows("SELECT version FROM schema_version ORDER BY version")] == [1, 2, 3]
+    assert store.migrate() == 3  # each applied once: nothing left to do
+    store.close()
+
+
+def test_every_migration_file_has_its_own_number() -> None:
+    versions = [version for version, _ in db._migrations()]  # raises when two files share a number
+    assert versions == sorted(set(versions))
