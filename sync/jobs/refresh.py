@@ -42,7 +42,7 @@ LOOKBACK = timedelta(minutes=10)
 SWEEP_EVERY = timedelta(hours=24)
 # invoice.status SENT, filtered by its id (`sync.gripp.enums`): Gripp's docs say a filter takes an enum's integer or
 # string form, and the id is what the link reads too.
-SENT_STATUS_ID = INVOICE_STATUS.id_of("SENT")
+SENT_STATUS_ID = INVOICE_STATUS.values.index("SENT") + 1  # id 1 is values[0]
 PAGE = 250
 # Page calls per POST: the hourly quota counts POSTs, memory and Gripp's answer time grow with the rows in one answer.
 # Eight pages (2,000 invoices with their lines) is 6 POSTs per 10,000 invoices.
