@@ -373,7 +373,7 @@ def test_the_gripp_simulators_errors_have_the_real_shape(sandbox, name):
     elif name.startswith("quota"):
         sandbox.spend_gripp_quota("jsonrpc" if name == "quota_jsonrpc_error" else "http429")
     else:
-        gripp.rate_limits, gripp._tokens, gripp.hourly_quota = True, 0.0, 10**6
+        gripp.rate_limits, gripp.burst_capacity, gripp.hourly_quota = True, 0, 10**6  # an empty bucket
     response = gripp_post(sandbox, [call], token)
     [element] = response.json()
     [real] = doc["body"]

@@ -310,7 +310,6 @@ def test_gripps_burst_throttle_is_waited_out(lb: Loopback, monkeypatch) -> None:
     facts = manifest(lb.world)
     gripp = lb.sandbox.gripp
     gripp.rate_limits, gripp.burst_capacity, gripp.burst_refill_per_second = True, 2, 0.5
-    gripp._tokens = 2.0
     completes(lb, clear=False)
     assert gripp.stats["throttled"] >= 1
     assert_exactly_once(lb.world, facts)

@@ -827,6 +827,21 @@ class Journal:
 # -------------------------------------------------------------------------------------------- the simulator
 
 
+@dataclass
+class _Allowance:
+    """One Gripp account's request limits: the burst bucket and this clock hour's count.
+
+    Per account, as Gripp counts its quota (request packs are bought per account). [UNCERTAIN] whether the burst
+    bucket is per account, per key or per caller; per account here, so one customer's burst never throttles
+    another's.
+    """
+
+    tokens: float
+    tokens_at: float
+    hour: int | None = None
+    used: int = 0
+
+
 class GrippSimulator:
     def __init__(
         self,
@@ -847,15 +862,14 @@ class GrippSimulator:
         self.burst_capacity = burst_capacity
         self.burst_refill_per_second = burst_refill_per_second
         self.quota_answer = "http429"  # or "jsonrpc": HTTP 200 with an id-less error element
+        # posts_by_account: POSTs that passed the key check, per account key.
         self.stats: dict[str, Any] = {"posts": 0, "calls": {}, "throttled": 0, "over_quota": 0,
-                                      "bad_key": 0, "pdfs": 0}
+                                      "bad_key": 0, "pdfs": 0, "posts_by_account": {}}
         self._rate_lock = threading.Lock()
-        self._tokens = float(burst_capacity)
-        self._tokens_at = clock()
-        self._hour: int | None = None
-        self._hour_used = 0
+        # Account key -> its limits; None: callers with a key no account has (they still fill a bucket).
+        self._allowances: dict[str | None, _Allowance] = {}
         self._pdf_cache: OrderedDict[tuple[Any, ...], bytes] = OrderedDict()
-        self._versions: dict[int, int] = {}
+        self._versions: dict[tuple[str, int], int] = {}  # (account, invoice id) -> edits seen
 
     # ---------------------------------------------------------------------------------------------- HTTP
 
@@ -866,24 +880,26 @@ class GrippSimulator:
             # [UNCERTAIN] what Gripp answers to a GET is unknown.
             return httpx.Response(405, text="Method not allowed", headers={"Content-Type": HTML, "Allow": "POST"})
         now = self.clock()
+        key = self.world.account_of_token(_bearer(request))
         with self._rate_lock:
             self.stats["posts"] += 1
-        wait = self._take_burst_token(now) if self.rate_limits else None
+        wait = self._take_burst_token(key, now) if self.rate_limits else None
         if wait is not None:
             with self._rate_lock:
                 self.stats["throttled"] += 1
             element = {"id": None, "thread": _thread(), "result": {"success": False},
                        "error_code": ERROR_THROTTLED, "error": "Too many requests"}  # [UNCERTAIN] message
-            return self._answer(503, [element], now, {"Retry-After": str(wait)})
-        with self.world.lock:
-            tokens = list(self.world.gripp.api_tokens)
-        if _bearer(request) not in tokens:
+            return self._answer(key, 503, [element], now, {"Retry-After": str(wait)})
+        if key is None:
             with self._rate_lock:
                 self.stats["bad_key"] += 1
             element = {"id": None, "thread": _thread(), "result": {"success": False},
                        "error_code": ERROR_AUTH, "error": AUTH_MESSAGE}
-            return self._answer(200, [element], now)
-        if not self._count_request(now):
+            return self._answer(key, 200, [element], now)
+        with self._rate_lock:
+            per_account = self.stats["posts_by_account"]
+            per_account[key] = per_account.get(key, 0) + 1
+        if not self._count_request(key, now):
             with self._rate_lock:
                 self.stats["over_quota"] += 1
             # [UNCERTAIN] Gripp's docs say only "you will receive a JSON-RPC error message"; its connector's comment
@@ -891,7 +907,7 @@ class GrippSimulator:
             # Retry-After are guesses.
             element = {"id": None, "thread": _thread(), "result": {"success": False}, "error_code": ERROR_QUOTA,
                        "error": QUOTA_MESSAGE}
-            return self._answer(429 if self.quota_answer == "http429" else 200, [element], now)
+            return self._answer(key, 429 if self.quota_answer == "http429" else 200, [element], now)
         thread = _thread()
         try:
             calls = json.loads(request.content or b"", parse_float=Decimal)
@@ -901,36 +917,34 @@ class GrippSimulator:
             # [UNCERTAIN] Gripp's answer to a body that is not a JSON array of calls.
             element = {"id": None, "thread": thread, "result": {"success": False},
                        "error_code": ERROR_BAD_REQUEST, "error": "The request body must be a JSON array of calls"}
-            return self._answer(200, [element], now)
-        return self._answer(200, self._run_batch(calls, thread, now), now)
+            return self._answer(key, 200, [element], now)
+        return self._answer(key, 200, self._run_batch(key, calls, thread, now), now)
 
     def handle_pdf(self, request: httpx.Request, subpath: str) -> httpx.Response:
-        """The invoices' `directpdfurl`: a real PDF, for a valid token (Bearer or `?token=`)."""
+        """The invoices' `directpdfurl`: a real PDF of the token's own account (Bearer or `?token=`)."""
         if request.method not in ("GET", "HEAD"):
             return httpx.Response(405, text="Method not allowed", headers={"Content-Type": HTML})
-        token = _bearer(request) or request.url.params.get("token")
-        with self.world.lock:
-            allowed = token in self.world.gripp.api_tokens
-        if not allowed:
+        key = self.world.account_of_token(_bearer(request) or request.url.params.get("token"))
+        if key is None:
             return httpx.Response(401, text="<html><body>Unauthorized</body></html>", headers={"Content-Type": HTML})
         try:
             invoice_id = int(subpath.strip("/").split("/")[0])
         except ValueError:
             return httpx.Response(404, text="Not found", headers={"Content-Type": HTML})
         with self.world.lock:
-            account = self.world.gripp
+            account = self.world.gripp_account(key)
             invoice = account.invoices.get(invoice_id)
             if invoice is None:
                 return httpx.Response(404, text="Not found", headers={"Content-Type": HTML})
-            key = (invoice_id, invoice.updatedon, self._versions.get(invoice_id, 0))
-            content = self._pdf_cache.get(key)
+            cache_key = (key, invoice_id, invoice.updatedon, self._versions.get((key, invoice_id), 0))
+            content = self._pdf_cache.get(cache_key)
             if content is None:
                 content = render_invoice_pdf(account, invoice)
-                self._pdf_cache[key] = content
+                self._pdf_cache[cache_key] = content
                 while len(self._pdf_cache) > 256:
                     self._pdf_cache.popitem(last=False)
             else:
-                self._pdf_cache.move_to_end(key)
+                self._pdf_cache.move_to_end(cache_key)
             number = invoice.number
             self.stats["pdfs"] += 1
         headers = {"Content-Type": "application/pdf",
@@ -939,36 +953,69 @@ class GrippSimulator:
 
     # ------------------------------------------------------------------------------------------- limits
 
-    def _take_burst_token(self, now: float) -> int | None:
+    def _allowance(self, key: str | None, now: float) -> _Allowance:
+        """Under `_rate_lock`: the account's limits, a full bucket the first time it calls."""
+        allowance = self._allowances.get(key)
+        if allowance is None:
+            allowance = self._allowances[key] = _Allowance(float(self.burst_capacity), now)
+        return allowance
+
+    def _take_burst_token(self, key: str | None, now: float) -> int | None:
         """None when a token was taken, else the whole seconds until one is back (Retry-After)."""
         with self._rate_lock:
-            elapsed = max(0.0, now - self._tokens_at)
-            self._tokens = min(float(self.burst_capacity), self._tokens + elapsed * self.burst_refill_per_second)
-            self._tokens_at = now
-            if self._tokens >= 1:
-                self._tokens -= 1
+            bucket = self._allowance(key, now)
+            elapsed = max(0.0, now - bucket.tokens_at)
+            bucket.tokens = min(float(self.burst_capacity), bucket.tokens + elapsed * self.burst_refill_per_second)
+            bucket.tokens_at = now
+            if bucket.tokens >= 1:
+                bucket.tokens -= 1
                 return None
-            return max(1, math.ceil((1 - self._tokens) / self.burst_refill_per_second))
+            return max(1, math.ceil((1 - bucket.tokens) / self.burst_refill_per_second))
 
-    def _count_request(self, now: float) -> bool:
-        """Count one POST against this clock hour's quota (a batch is one request); False when spent.
+    def _count_request(self, key: str, now: float) -> bool:
+        """Count one POST against the account's quota for this clock hour (a batch is one request); False when
+        spent.
 
         [UNCERTAIN] whether the hour is a clock hour or a sliding window; refused requests do not count.
         Counted even with limits off, so X-RateLimit-Remaining always means something.
         """
         with self._rate_lock:
+            allowance = self._allowance(key, now)
             hour = int(now // 3600)
-            if hour != self._hour:
-                self._hour, self._hour_used = hour, 0
-            if self.rate_limits and self._hour_used >= self.hourly_quota:
+            if hour != allowance.hour:
+                allowance.hour, allowance.used = hour, 0
+            if self.rate_limits and allowance.used >= self.hourly_quota:
                 return False
-            self._hour_used += 1
+            allowance.used += 1
             return True
 
-    def _answer(self, status: int, payload: Any, now: float, extra: dict[str, str] | None = None) -> httpx.Response:
+    def used_this_hour(self, key: str) -> int:
+        """Requests the account has made in the current clock hour."""
         with self._rate_lock:
+            allowance = self._allowances.get(key)
+            hour = int(self.clock() // 3600)
+            return allowance.used if allowance is not None and allowance.hour == hour else 0
+
+    def spend_quota(self, key: str, answer: str = "http429") -> None:
+        """Fault helper: the account's hourly quota is used up from now until the next clock hour; the other
+        accounts' quotas are untouched. `answer` is how Gripp says so: "http429", or "jsonrpc" (HTTP 200 with an
+        id-less error element). Switches the limits on, with a bucket too big to matter."""
+        with self._rate_lock:
+            self.quota_answer = answer
+            self.rate_limits = True
+            self.burst_capacity = 10**6  # only the quota, not the burst bucket
+            now = self.clock()
+            for bucket in self._allowances.values():
+                bucket.tokens = float(self.burst_capacity)
+            allowance = self._allowance(key, now)
+            allowance.hour, allowance.used = int(now // 3600), max(allowance.used, self.hourly_quota)
+
+    def _answer(self, key: str | None, status: int, payload: Any, now: float,
+                extra: dict[str, str] | None = None) -> httpx.Response:
+        with self._rate_lock:
+            allowance = self._allowances.get(key)
             hour = int(now // 3600)
-            used = self._hour_used if hour == self._hour else 0
+            used = allowance.used if allowance is not None and allowance.hour == hour else 0
         headers = {
             "Content-Type": HTML,  # sic: Gripp labels its JSON as HTML
             "X-RateLimit-Limit": str(self.hourly_quota),
@@ -981,11 +1028,12 @@ class GrippSimulator:
 
     # -------------------------------------------------------------------------------------------- calls
 
-    def _run_batch(self, calls: list[Any], thread: str, now_ts: float) -> list[dict[str, Any]]:
+    def _run_batch(self, key: str, calls: list[Any], thread: str, now_ts: float) -> list[dict[str, Any]]:
+        """The calls against one account's data only: the token's account is all a batch can see or change."""
         now = datetime.fromtimestamp(now_ts, AMSTERDAM).replace(tzinfo=None, microsecond=0)
         out: list[dict[str, Any]] = []
         with self.world.lock:
-            account = self.world.gripp
+            account = self.world.gripp_account(key)
             ctx = _Context(account, now, self.pdf_base_url)
             journal = Journal(account)
             touched: set[int] = set()
@@ -1015,7 +1063,7 @@ class GrippSimulator:
                         out[index] = _error(call.get("id"), thread, ERROR_VALIDATION,
                                             f"Rolled back: call {failed} in the same batch failed")
             for invoice_id in touched:
-                self._versions[invoice_id] = self._versions.get(invoice_id, 0) + 1
+                self._versions[(key, invoice_id)] = self._versions.get((key, invoice_id), 0) + 1
         return out
 
     def _count_call(self, method: Any) -> None:

@@ -1,5 +1,8 @@
 """The sandbox: both simulators over one world, behind one request→response handler.
 
+The world holds several Gripp accounts (each answers only its own API tokens, with its own quota) and one
+SnelStart with every account's administrations, reached with the deployment's one subscription key.
+
 Routes (below any base URL, normally the console's own `/sandbox`):
   /sandbox/gripp/public/api3.php        Gripp API v3 (JSON-RPC batches)
   /sandbox/gripp/pdf/{invoice_id}        the invoices' `directpdfurl`
@@ -173,19 +176,26 @@ class Sandbox:
             self.world.save(self.state_path)
 
 
-    def spend_gripp_quota(self, answer: str = "http429") -> None:
-        """Fault helper: Gripp's hourly request quota is used up from now until the next clock hour. `answer` is how
-        Gripp says so: "http429", or "jsonrpc" (HTTP 200 with an id-less error element)."""
-        gripp = self.gripp
-        with gripp._rate_lock:
-            gripp.quota_answer = answer
-            gripp.rate_limits = True
-            gripp.burst_capacity = 10**6  # only the quota, not the burst bucket
-            gripp._tokens = float(gripp.burst_capacity)
-            hour = int(gripp.clock() // 3600)
-            if gripp._hour != hour:
-                gripp._hour, gripp._hour_used = hour, 0
-            gripp.hourly_quota = gripp._hour_used
+    # ------------------------------------------------------------------------------------------- accounts
+
+    def account_keys(self) -> list[str]:
+        """The Gripp accounts this sandbox holds, the first one first (the one `world.gripp` means)."""
+        with self.world.lock:
+            return list(self.world.gripp_accounts)
+
+    def gripp_token(self, account: str) -> str:
+        """The API token that opens this Gripp account (each account answers its own tokens only)."""
+        with self.world.lock:
+            tokens = self.world.gripp_account(account).api_tokens
+            if not tokens:
+                raise LookupError(f"Gripp account {account!r} has no API token")
+            return tokens[0]
+
+    def spend_gripp_quota(self, answer: str = "http429", account: str | None = None) -> None:
+        """Fault helper: one Gripp account's hourly request quota (default the first's) is used up from now until
+        the next clock hour. `answer` is how Gripp says so: "http429", or "jsonrpc" (HTTP 200 with an id-less
+        error element)."""
+        self.gripp.spend_quota(account or self.account_keys()[0], answer)
 
     def writes(self) -> list[tuple[str, str, str, tuple[str, ...]]]:
         """Calls that changed something: SnelStart POST/PUT/DELETE and Gripp create/update/delete calls."""

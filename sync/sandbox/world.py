@@ -1,4 +1,4 @@
-"""The sandbox's data: what a Gripp account and SnelStart administrations hold.
+"""The sandbox's data: what Gripp accounts and SnelStart administrations hold.
 
 This is the contract between the simulators (`gripp_sim`, `snelstart_sim`), the seed (`seed`) and the tests.
 Values are Python-native (Decimal money, date/datetime wall-clock in Europe/Amsterdam); the simulators turn
@@ -319,13 +319,39 @@ ALL_SCOPES = [
 # ------------------------------------------------------------------------------------------------- World
 
 
+# The key a one-account world's account goes by, and the one an old single-account state file loads as: the
+# demo's first customer.
+FIRST_ACCOUNT = "studio-noord"
+
+
 @dataclass
 class World:
-    gripp: GrippAccount = field(default_factory=GrippAccount)
+    """Several Gripp accounts (each its own API tokens, identities and data) beside one SnelStart, which holds
+    every account's administrations: the deployment has one subscription key, each customer their own keys."""
+
+    gripp_accounts: dict[str, GrippAccount] = field(default_factory=lambda: {FIRST_ACCOUNT: GrippAccount()})
     snelstart: SnelStartTenant = field(default_factory=SnelStartTenant)
     # Sandbox "today": the seed's payments and ageing are relative to it.
     today: date = field(default_factory=lambda: date(2026, 11, 28))
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False, compare=False)
+
+    @property
+    def gripp(self) -> GrippAccount:
+        """The first account: what a caller that knows of only one account means."""
+        return next(iter(self.gripp_accounts.values()))
+
+    def gripp_account(self, key: str) -> GrippAccount:
+        try:
+            return self.gripp_accounts[key]
+        except KeyError:
+            raise KeyError(f"the sandbox has no Gripp account {key!r}") from None
+
+    def account_of_token(self, token: str | None) -> str | None:
+        """The key of the account this API token belongs to; None for a token no account has."""
+        if not token:
+            return None
+        with self.lock:
+            return next((key for key, account in self.gripp_accounts.items() if token in account.api_tokens), None)
 
     def save(self, path: Path) -> None:
         with self.lock:
@@ -423,4 +449,7 @@ def _coerce(hint: Any, value: Any) -> Any:
 
 
 def _decode_world(payload: dict[str, Any]) -> World:
-    return _build(World, _plain(payload))
+    plain = _plain(payload)
+    if "gripp" in plain and "gripp_accounts" not in plain:  # a state file from before there were several accounts
+        plain["gripp_accounts"] = {FIRST_ACCOUNT: plain.pop("gripp")}
+    return _build(World, plain)
