@@ -32,6 +32,7 @@ from pathlib import Path
 
 from sync.config import SANDBOX_GRIPP_TOKEN, SANDBOX_SUBSCRIPTION_KEY
 from sync.money import ZERO, cents
+from sync.sandbox.seed_accounts import KLEIMEER, KLEIMEER_ADMINISTRATIONS, add_other_accounts, other_accounts
 from sync.sandbox.seed_parts import (
     GRIPP_LEDGERS,
     INTERVAL_MINUTES,
@@ -44,6 +45,7 @@ from sync.sandbox.seed_parts import (
     VAT_VRIJGESTELD,
     DemoLink,
     MappingRow,
+    SandboxAccount,
     SandboxSetup,
     build_booking,
     correct_mappings,
@@ -60,6 +62,7 @@ from sync.sandbox.seed_parts import (
 )
 from sync.sandbox.world import (
     ALL_SCOPES,
+    FIRST_ACCOUNT,
     GrippAccount,
     GrippCompany,
     GrippInvoice,
@@ -77,17 +80,18 @@ from sync.sandbox.world import (
 
 __all__ = [
     "ADMINISTRATION_NAMES", "ADMINISTRATION_OF", "ADMIN_ACADEMY", "ADMIN_ADVIES", "ADMIN_STUDIO",
-    "CUSTOMER_CONTRADICTION", "DEFAULT_SEED", "GRIPP_LEDGERS", "IDENTITY_ACADEMY", "IDENTITY_ADVIES",
-    "IDENTITY_NAMES", "IDENTITY_STUDIO", "INTERVAL_MINUTES", "LEDGER_INACTIVE", "LEDGER_MISSING", "LEDGER_UNMAPPED",
-    "LEDGER_VAT_MISMATCH", "LOW_RATE_CHANGE", "MAPPING_CSV_COLUMNS", "MISCONFIGURATIONS", "OLD_LINK_CUTOFF",
-    "SANDBOX_TODAY", "VAT_0", "VAT_6", "VAT_9", "VAT_21", "VAT_RATE_MISMATCH", "VAT_UNMAPPED", "VAT_VERLEGD",
-    "VAT_VRIJGESTELD", "DemoLink", "MappingRow", "SandboxSetup", "SeedManifest", "build_booking", "build_world",
-    "correct_mappings", "demo_setup", "gripp_ledgers", "gripp_vat_rates", "guid", "invoice_problems",
-    "koppelsleutel_for", "load_or_create", "manifest", "mappings_csv", "nl_vat_number", "reset",
-    "snelstart_percentage", "snelstart_vat_history", "soort_for", "standard_chart",
+    "CUSTOMER_CONTRADICTION", "DEFAULT_SEED", "FIRST_ACCOUNT", "FIRST_ACCOUNT_NAME", "GRIPP_LEDGERS",
+    "IDENTITY_ACADEMY", "IDENTITY_ADVIES", "IDENTITY_NAMES", "IDENTITY_STUDIO", "INTERVAL_MINUTES", "LEDGER_INACTIVE",
+    "LEDGER_MISSING", "LEDGER_UNMAPPED", "LEDGER_VAT_MISMATCH", "LOW_RATE_CHANGE", "MAPPING_CSV_COLUMNS",
+    "MISCONFIGURATIONS", "OLD_LINK_CUTOFF", "SANDBOX_TODAY", "VAT_0", "VAT_6", "VAT_9", "VAT_21", "VAT_RATE_MISMATCH",
+    "VAT_UNMAPPED", "VAT_VERLEGD", "VAT_VRIJGESTELD", "DemoLink", "MappingRow", "SandboxAccount", "SandboxSetup",
+    "SeedManifest", "build_booking", "build_world", "correct_mappings", "demo_accounts", "demo_setup", "gripp_ledgers",
+    "gripp_vat_rates", "guid", "invoice_problems", "koppelsleutel_for", "load_or_create", "manifest", "mappings_csv",
+    "nl_vat_number", "reset", "snelstart_percentage", "snelstart_vat_history", "soort_for", "standard_chart",
 ]
 
 SANDBOX_TODAY = date(2026, 11, 28)
+FIRST_ACCOUNT_NAME = "Studio Noord"  # the Gripp account of the demo's three identities (key FIRST_ACCOUNT)
 DEFAULT_SEED = 2026
 LOW_RATE_CHANGE = date(2019, 1, 1)  # Laag went from 6 % to 9 %
 OLD_LINK_CUTOFF = date(2026, 6, 30)  # the previous link booked invoices dated up to and including this day
@@ -1079,19 +1083,41 @@ class _Builder:
 
 
 def build_world(*, today: date = SANDBOX_TODAY, seed: int = DEFAULT_SEED) -> World:
-    """The demo world: same `today` and `seed`, same world."""
-    return _Builder(today, seed).build()
+    """The demo world, every account of `demo_accounts()` in it: same `today` and `seed`, same world."""
+    world = _Builder(today, seed).build()
+    add_other_accounts(world, seed)
+    return world
+
+
+def demo_accounts() -> list[SandboxAccount]:
+    """The sandbox's Gripp customers, in the world's order: Studio Noord (healthy; `world.gripp`), Hofstra (its
+    koppelsleutel was revoked in SnelStart) and Kleimeer (new: nothing linked yet)."""
+    return [SandboxAccount(FIRST_ACCOUNT, FIRST_ACCOUNT_NAME, SANDBOX_GRIPP_TOKEN, demo_setup()), *other_accounts()]
 
 
 def load_or_create(path: Path) -> World:
-    """The saved sandbox state if there is one, else a freshly seeded world (saved right away)."""
-    if path.exists():
-        return World.load(path)
-    return reset(path)
+    """The saved sandbox state if there is one, else a freshly seeded world (saved right away). A state file
+    from before there were several accounts loads as the first account; the others are seeded beside it."""
+    if not path.exists():
+        return reset(path)
+    world = World.load(path)
+    if any(account.key not in world.gripp_accounts for account in demo_accounts()):
+        fresh = build_world(today=world.today)
+        for key, account in fresh.gripp_accounts.items():
+            if key not in world.gripp_accounts:
+                world.gripp_accounts[key] = account
+        admins, keys = world.snelstart.administrations, world.snelstart.keys
+        for admin_id, admin in fresh.snelstart.administrations.items():
+            admins.setdefault(admin_id, admin)
+        for key, record in fresh.snelstart.keys.items():
+            if record.administration_id not in ADMINISTRATION_NAMES:  # the others' keys, never the first's
+                keys.setdefault(key, record)
+        world.save(path)
+    return world
 
 
 def reset(path: Path) -> World:
-    """Reseed: build the demo world and save it over whatever was there."""
+    """Reseed: build the demo world (every account) and save it over whatever was there."""
     world = build_world()
     world.save(path)
     return world
@@ -1176,9 +1202,17 @@ def invoice_problems(world: World, setup: SandboxSetup, invoice: GrippInvoice) -
     return list(dict.fromkeys(problems))
 
 
-def manifest(world: World, setup: SandboxSetup | None = None) -> SeedManifest:
-    setup = setup or demo_setup()
-    gripp, tenant = world.gripp, world.snelstart
+def manifest(world: World, setup: SandboxSetup | None = None, *, account: str | None = None) -> SeedManifest:
+    """The facts of one Gripp account (default the first, with the demo's setup; another account's default is
+    its `demo_accounts()` setup, None meaning nothing linked)."""
+    if account is None or account == FIRST_ACCOUNT:
+        setup = setup or demo_setup()
+        ready = ADMINISTRATION_OF
+    else:
+        known = next((a for a in demo_accounts() if a.key == account), None)
+        setup = setup or (known.setup if known else None) or SandboxSetup(links=[], mappings=[])
+        ready = KLEIMEER_ADMINISTRATIONS if account == KLEIMEER else {}
+    gripp, tenant = world.gripp_account(account) if account else world.gripp, world.snelstart
     identity_ids = sorted(gripp.identities)
     linked = sorted(link.identity_id for link in setup.links)
     unlinked = [i for i in identity_ids if i not in linked]
@@ -1291,7 +1325,7 @@ def manifest(world: World, setup: SandboxSetup | None = None) -> SeedManifest:
         first = min(inv.date for inv in mine).replace(day=1)
         start_dates[identity_id] = first
         to_book[identity_id] = {str(inv.number) for inv in mine}
-        admin_id = ADMINISTRATION_OF.get(identity_id)
+        admin_id = ready.get(identity_id)
         if admin_id is not None:
             admin_of[identity_id] = admin_id
         suggested[identity_id] = correct_mappings(

@@ -97,6 +97,17 @@ class SandboxSetup:
         return [m for m in self.mappings if m.identity_id == identity_id and (kind is None or m.type == kind)]
 
 
+@dataclass(frozen=True)
+class SandboxAccount:
+    """One Gripp customer in the sandbox: its account key, name and API token, and what our side is configured
+    with for it (None: not linked yet)."""
+
+    key: str
+    name: str
+    gripp_token: str
+    setup: SandboxSetup | None
+
+
 MAPPING_CSV_COLUMNS = ("identity", "type", "gripp_id", "gripp_label", "snelstart", "percentage")
 
 
