@@ -168,8 +168,10 @@ def bootstrap_sandbox_setup(services: Services, setup: object | None = None) -> 
         return False
     setup = setup or demo_setup()
     world = services.sandbox.world  # type: ignore[union-attr]
+    account = world.account_of_token(setup.gripp_api_token)  # the setup's own Gripp account
+    identities = (world.gripp_account(account) if account else world.gripp).identities
     with store.transaction():
-        for identity_id, name in world.gripp.identities.items():
+        for identity_id, name in identities.items():
             setup_repo.upsert_identity(store, identity_id, name, source="discovered")
         for link in setup.links:
             setup_repo.save_link(
