@@ -77,7 +77,7 @@ def test_accounts_identities_and_today(world: World) -> None:
     assert world.gripp.identities == {1: "Studio Noord B.V.", 2: "Noord Advies B.V.", 3: "Noord Academy"}
     assert {world.snelstart.administrations[a].naam for a in (ADMIN_STUDIO, ADMIN_ADVIES, ADMIN_ACADEMY)} == {
         "Studio Noord B.V.", "Noord Advies", "Noord Academy"}
-    assert list(world.gripp_accounts)[0] == "studio-noord"  # the other accounts: tests/test_sandbox_accounts.py
+    assert next(iter(world.gripp_accounts)) == "studio-noord"  # the other accounts: tests/test_sandbox_accounts.py
     assert {r.id: (r.label, r.percentage, r.reverse_charge) for r in world.gripp.vat_rates.values()} == {
         1: ("21%", 21, False), 2: ("9%", 9, False), 3: ("6% (t/m 2018)", 6, False), 4: ("0%", 0, False),
         5: ("Verlegd", 0, True), 6: ("Vrijgesteld", 0, False)}
