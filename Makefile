@@ -28,7 +28,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 
 bench: $(STAMP)
-	$(BIN)/python -m sync.bench
+	$(BIN)/python -m tests.bench
 
 reset-sandbox: $(STAMP)
 	$(BIN)/python -m sync reset-sandbox

@@ -20,7 +20,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     os.umask(0o077)  # the database, its WAL and the sandbox's files: the user's only
 
-    from sync.config import ConfigError, read_secrets, resolve_settings
+    from sync.core.config import ConfigError, read_secrets, resolve_settings
 
     try:
         secrets = read_secrets()

@@ -18,8 +18,8 @@ import streamlit as st  # noqa: E402
 from console import runtime, signin, ui  # noqa: E402
 from console.i18n import LANGUAGES, current_lang, t  # noqa: E402
 from console.text import md  # noqa: E402
-from sync.access import NotAllowed  # noqa: E402
-from sync.config import ConfigError  # noqa: E402
+from sync.auth.access import NotAllowed  # noqa: E402
+from sync.core.config import ConfigError  # noqa: E402
 
 st.set_page_config(page_title="Gripp ↔ SnelStart", page_icon=":material/sync_alt:", layout="wide")
 

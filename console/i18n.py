@@ -525,14 +525,14 @@ def badge(kind: str, state: str | None, lang: str | None = None) -> str:
 
 def run_badge(outcome: str, counts: dict | None, lang: str | None = None) -> str:
     """A run's icon and what it did: `gelukt`, `deels gelukt — 4 geblokkeerd`, `niets geboekt — 25 geblokkeerd`."""
-    from sync.events import run_label, run_state
+    from sync.core.events import run_label, run_state
 
     return f"{icon(run_state(outcome, counts or {}))} {run_label(outcome, counts, lang or current_lang())}"
 
 
 def plural(n: int, lang: str | None = None) -> str:
     """`1 factuur`, `25 facturen`."""
-    from sync import fmt
+    from sync.core import fmt
 
     lang = lang or current_lang()
     return fmt.plural(n, t("invoices_one", lang), t("invoices_many", lang), lang)

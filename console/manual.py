@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 
-from sync.access import Actor, require
+from sync.auth.access import Actor, require
 from sync.jobs.locks import AlreadyRunning, is_running
 from sync.jobs.preview import preview_identity
 from sync.jobs.runner import RunResult, run_all, run_identity

@@ -15,9 +15,9 @@ import logging
 import threading
 from collections.abc import Mapping
 
-from sync import config
-from sync.config import ConfigError, Settings, load_settings
-from sync.lockout import SignInGuard
+from sync.auth.lockout import SignInGuard
+from sync.core import config
+from sync.core.config import ConfigError, Settings, load_settings
 from sync.store.db import StoreLockedError, StoreUnreadableError
 from sync.store.mode import StoreModeError
 from sync.wiring import Services, build_services
@@ -199,7 +199,7 @@ def _connect_webhook(built: Services) -> None:
 
 def webhook_url(settings: Settings) -> str:
     try:
-        from sync.linking import webhook_url as linking_webhook_url
+        from sync.jobs.linking import webhook_url as linking_webhook_url
     except ImportError:  # the linking use cases are not there (yet): same address they will build
         return f"{settings.console_public_url}/webhooks/snelstart"
     return linking_webhook_url(settings)

@@ -48,12 +48,12 @@ async def sandbox_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
                                 status_code=404)
         await response(scope, receive, send)
         return
-    from sync.sandbox.asgi import asgi_app
+    from sync.wiring import sandbox_asgi_app
 
     full_path = scope.get("root_path", "") + scope["path"] if not scope["path"].startswith("/sandbox/") \
         else scope["path"]
     inner = {**scope, "root_path": "", "path": full_path}
-    await asgi_app(services.sandbox.handle)(inner, receive, send)  # type: ignore[attr-defined]
+    await sandbox_asgi_app(services.sandbox)(inner, receive, send)
 
 
 def _webhook_routes() -> list[BaseRoute]:

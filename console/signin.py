@@ -1,8 +1,8 @@
 """Who is using the console. Sandbox mode runs without sign-in (and says so). On real data: Streamlit's
 `st.login` when an OIDC provider is configured under `[auth]` in secrets.toml (a role only for addresses listed
-under `[roles]`); otherwise the configured users of `sync.users` with their hashed passwords.
+under `[roles]`); otherwise the configured users of `sync.auth.users` with their hashed passwords.
 
-It holds: attempts are throttled and locked out per user name and per client address (`sync.lockout`), and every
+It holds: attempts are throttled and locked out per user name and per client address (`sync.auth.lockout`), and every
 failure, lockout and sign-in goes into the event log; an unknown name and a wrong password get the same answer
 after the same work; every rerun checks that the signed-in user still exists with the same role and password;
 settings that cannot be read close the console rather than open it. The page a visitor asked for (SnelStart's
@@ -23,9 +23,9 @@ import streamlit as st
 from console import runtime
 from console.i18n import t
 from console.text import md
-from sync.access import ROLE_LABELS, ROLES, Actor
-from sync.config import ConfigError
-from sync.users import User, authenticate, users_from
+from sync.auth.access import ROLE_LABELS, ROLES, Actor
+from sync.auth.users import User, authenticate, users_from
+from sync.core.config import ConfigError
 
 log = logging.getLogger("console.signin")
 
@@ -176,9 +176,9 @@ def _attempt(users: Mapping[str, User], name: str, password: str) -> None:
 
 
 def _audit(kind: str, data: dict[str, object], actor: str | None) -> None:
-    """Sign-in events in the event log (`sync.events` words them); when the database is unavailable, in the server
+    """Sign-in events in the event log (`sync.core.events` words them); when the database is unavailable, in the server
     log only."""
-    from sync.events import render
+    from sync.core.events import render
 
     log.log(logging.INFO if kind == "signed_in" else logging.WARNING, "%s",
             render({"kind": kind, "detail_json": json.dumps(data), "actor": actor}, "en"))

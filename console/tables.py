@@ -9,9 +9,9 @@ import pandas as pd
 
 from console import views
 from console.i18n import class_label, t
-from sync import fmt
-from sync.csv_safe import frame_csv
-from sync.events import label as event_label
+from sync.core import fmt
+from sync.core.csv_safe import frame_csv
+from sync.core.events import label as event_label
 
 
 def total(values: pd.Series) -> Decimal:
@@ -65,7 +65,7 @@ BOM = "\ufeff"  # Excel reads a CSV as UTF-8 only with it: accents and ‘ ’ s
 
 def csv_text(frame: pd.DataFrame, lang: str) -> str:
     """A CSV for the reader's spreadsheet: UTF-8 with a BOM, `;` and decimal commas in Dutch, `,` in English; a
-    cell a spreadsheet would run as a formula starts with `'` (`sync.csv_safe`)."""
+    cell a spreadsheet would run as a formula starts with `'` (`sync.core.csv_safe`)."""
     return BOM + frame_csv(frame, sep=";" if lang == "nl" else ",")  # formulas from outside neutralised
 
 

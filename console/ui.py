@@ -10,7 +10,7 @@ import streamlit as st
 from console import runtime, signin
 from console.i18n import current_lang, t
 from console.text import md
-from sync.access import Actor
+from sync.auth.access import Actor
 from sync.wiring import Services
 
 

@@ -9,7 +9,7 @@ from datetime import date
 
 import pandas as pd
 
-from sync.events import render, render_alert
+from sync.core.events import render, render_alert
 from sync.jobs import reconcile
 from sync.store import history, outbox
 from sync.store import setup as setup_repo
@@ -78,7 +78,7 @@ def counts_of(row: dict | None) -> dict[str, object]:
 
 def run_words(row: dict, lang: str) -> str:
     """What a recorded run did, or why it failed, in the reader's language."""
-    from sync.events import run_summary
+    from sync.core.events import run_summary
 
     reason: object = None
     if isinstance(row.get("message"), str) and row["message"]:

@@ -1,4 +1,4 @@
-"""SnelStart's activation webhook as a route of the console server. All the deciding is `sync.linking`'s.
+"""SnelStart's activation webhook as a route of the console server. All the deciding is `sync.jobs.linking`'s.
 
 SnelStart delivers once and does not retry, so the answer is only 2xx once the key is stored; the body never
 contains the key. The body is read from the stream up to its limit and no further — whatever Content-Length
@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from sync.linking import MAX_WEBHOOK_BYTES, WEBHOOK_PATH, handle_webhook
+from sync.jobs.linking import MAX_WEBHOOK_BYTES, WEBHOOK_PATH, handle_webhook
 from sync.wiring import Services
 
 log = logging.getLogger("console.webhook")

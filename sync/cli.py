@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
-from sync.config import ConfigError, Settings, resolve_settings
+from sync.core.config import ConfigError, Settings, resolve_settings
 from sync.store.db import StoreLockedError, StoreUnreadableError
 from sync.store.mode import StoreModeError
 
@@ -162,7 +162,7 @@ def _say(text: str) -> None:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from sync.events import run_label
+    from sync.core.events import run_label
     from sync.jobs.locks import AlreadyRunning
     from sync.jobs.runner import STEP_LABELS, run_all, run_identity
     from sync.store import setup as setup_repo
@@ -202,8 +202,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_dry_run(args: argparse.Namespace) -> int:
-    from sync import fmt
-    from sync.events import pick
+    from sync.core import fmt
+    from sync.core.events import pick
     from sync.jobs import plan
     from sync.jobs.locks import AlreadyRunning
     from sync.jobs.preview import preview_identity
@@ -261,8 +261,8 @@ DECISION_WORDS = {
 
 
 def _cmd_status(args: argparse.Namespace) -> int:
-    from sync import fmt
-    from sync.events import run_label
+    from sync.core import fmt
+    from sync.core.events import run_label
     from sync.store import history, outbox
     from sync.store import setup as setup_repo
 
@@ -289,7 +289,7 @@ def _cmd_status(args: argparse.Namespace) -> int:
                     when = fmt.moment(last["started_at"], lang)
                     why = ""
                     if last["outcome"] == "failed" and last.get("message"):  # e.g. interrupted by a kill
-                        from sync.events import pick
+                        from sync.core.events import pick
 
                         try:
                             why = f" ({pick(json.loads(last['message']), lang)})"
@@ -306,7 +306,7 @@ def _cmd_status(args: argparse.Namespace) -> int:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from sync.checks import run_checks
+    from sync.jobs.checks import run_checks
     from sync.store import setup as setup_repo
 
     with _services(args) as services:
@@ -344,7 +344,7 @@ def _koppelsleutel(args: argparse.Namespace) -> str:
 
 
 def _cmd_identities(args: argparse.Namespace) -> int:
-    from sync.linking import LinkError, add_identity, discover_identities
+    from sync.jobs.linking import LinkError, add_identity, discover_identities
     from sync.store import setup as setup_repo
 
     with _services(args) as services:
@@ -375,7 +375,7 @@ def _cmd_identities(args: argparse.Namespace) -> int:
 
 
 def _cmd_link(args: argparse.Namespace) -> int:
-    from sync.linking import LinkError, link_with_key, verify_key
+    from sync.jobs.linking import LinkError, link_with_key, verify_key
 
     key = _koppelsleutel(args)
     with _services(args) as services:
@@ -401,7 +401,7 @@ def _cmd_link(args: argparse.Namespace) -> int:
 
 
 def _cmd_unlink(args: argparse.Namespace) -> int:
-    from sync.linking import unlink
+    from sync.jobs.linking import unlink
 
     with _services(args) as services:
         if not unlink(services, args.identity, actor="cli"):
@@ -439,7 +439,7 @@ def _cmd_mappings_import(args: argparse.Namespace) -> int:
 def _cmd_hash_password(args: argparse.Namespace) -> int:
     import getpass
 
-    from sync.users import hash_password
+    from sync.auth.users import hash_password
 
     prompt = _t(args, "Wachtwoord: ", "Password: ")
     password = getpass.getpass(prompt) if sys.stdin.isatty() else sys.stdin.readline().rstrip("\n")

@@ -12,15 +12,15 @@ from datetime import date, datetime
 
 import httpx
 
-from sync.clock import Clock, moment, system_clock
-from sync.config import Settings, resolve_settings
+from sync.core.clock import Clock, moment, system_clock
+from sync.core.config import Settings, resolve_settings
+from sync.core.vault import Vault, VaultError, sandbox_key_file, vault_for
 from sync.gripp.client import GrippClient
 from sync.snelstart.client import SnelStartClient
 from sync.store import history
 from sync.store import mode as store_mode
 from sync.store import setup as setup_repo
 from sync.store.db import Store
-from sync.vault import Vault, VaultError, sandbox_key_file, vault_for
 
 
 @dataclass
@@ -156,6 +156,13 @@ def open_sandbox(settings: Settings):  # -> Sandbox
 
     world = load_or_create(settings.sandbox_state_path)
     return Sandbox(world, base_url=settings.console_public_url, state_path=settings.sandbox_state_path)
+
+
+def sandbox_asgi_app(sandbox: object):  # -> the ASGI app of sync.sandbox.asgi
+    """The simulators as an ASGI app, for the console server to mount below `/sandbox` in sandbox mode."""
+    from sync.sandbox.asgi import asgi_app
+
+    return asgi_app(sandbox.handle)  # type: ignore[attr-defined]
 
 
 def bootstrap_sandbox_setup(services: Services, setup: object | None = None) -> bool:

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from sync.clock import RunningClock
-from sync.config import Settings, load_settings
+from sync.core.clock import RunningClock
+from sync.core.config import Settings, load_settings
 from sync.sandbox.sandbox import Sandbox, world_noon
 from sync.sandbox.seed import build_world
 from sync.sandbox.world import World

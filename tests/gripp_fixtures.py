@@ -10,8 +10,8 @@ from typing import Any
 
 import httpx
 
+from sync.core.retry import RetryPolicy
 from sync.gripp import GrippClient
-from sync.retry import RetryPolicy
 from sync.sandbox.gripp_sim import GrippSimulator
 from sync.sandbox.world import (
     GrippCompany,

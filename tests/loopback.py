@@ -20,7 +20,8 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet
 
-from sync.config import SANDBOX_GRIPP_TOKEN, SANDBOX_SUBSCRIPTION_KEY, Settings, load_settings
+from sync.core.config import SANDBOX_GRIPP_TOKEN, SANDBOX_SUBSCRIPTION_KEY, Settings, load_settings
+from sync.core.vault import vault_for
 from sync.jobs.payments import MARKER_KEY
 from sync.jobs.runner import forget_gripp_freshness
 from sync.sandbox.asgi import asgi_app
@@ -28,7 +29,6 @@ from sync.sandbox.sandbox import Sandbox, VirtualClock, world_noon
 from sync.sandbox.seed import build_world, manifest
 from sync.sandbox.world import World
 from sync.store.db import Store
-from sync.vault import vault_for
 from sync.wiring import Services, bootstrap_sandbox_setup
 from tests.servers import serve_asgi
 

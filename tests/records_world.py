@@ -13,13 +13,14 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from sync.clock import RunningClock
-from sync.config import SANDBOX_GRIPP_TOKEN, SANDBOX_SUBSCRIPTION_KEY
-from sync.dates import AMSTERDAM
+from sync.core.clock import RunningClock
+from sync.core.config import SANDBOX_GRIPP_TOKEN, SANDBOX_SUBSCRIPTION_KEY
+from sync.core.dates import AMSTERDAM
+from sync.core.money import cents
+from sync.core.vault import vault_for
 from sync.jobs import locks, runner
 from sync.jobs.payments import MARKER_KEY
 from sync.jobs.runner import RunResult, forget_gripp_freshness, run_identity
-from sync.money import cents
 from sync.sandbox.sandbox import Sandbox, world_noon
 from sync.sandbox.seed import (
     VAT_0,
@@ -53,7 +54,6 @@ from sync.sandbox.world import (
     World,
 )
 from sync.store.db import Store
-from sync.vault import vault_for
 from sync.wiring import Services, bootstrap_sandbox_setup
 from tests.conftest import CONSOLE_URL, sandbox_settings
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from sync.retry import RetryPolicy
+from sync.core.retry import RetryPolicy
 from sync.sandbox.faults import Faults
 from sync.sandbox.snelstart_sim import SnelStartSimulator
 from sync.sandbox.world import (

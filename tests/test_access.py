@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from sync.access import Actor, NotAllowed, can, require
-from sync.users import authenticate, hash_password, users_from
+from sync.auth.access import Actor, NotAllowed, can, require
+from sync.auth.users import authenticate, hash_password, users_from
 
 SUPPORT = Actor("sanne", "support")
 FINANCE = Actor("femke", "finance")
@@ -48,8 +48,8 @@ def test_configured_users_sign_in_with_hashed_passwords_only():
 
 
 def test_use_cases_refuse_finance_for_linking_mappings_and_checks(services, sandbox, tmp_path):
-    from sync import linking, suggestions
-    from sync.checks import run_checks
+    from sync.jobs import linking, suggestions
+    from sync.jobs.checks import run_checks
     from sync.jobs.mappings_io import export_csv, import_csv
     from sync.store import setup as setup_repo
 
@@ -73,7 +73,7 @@ def test_use_cases_refuse_finance_for_linking_mappings_and_checks(services, sand
 
 
 def test_support_changes_are_audited_with_who_did_them(services):
-    from sync import linking
+    from sync.jobs import linking
     from sync.store import history
 
     linking.unlink(services, 2, actor=SUPPORT)
@@ -112,7 +112,7 @@ def test_passwords_over_72_bytes_count_in_full_and_never_raise():
 def test_an_unknown_name_costs_the_same_bcrypt_work_as_a_wrong_password(monkeypatch):
     import bcrypt
 
-    from sync import users as users_module
+    from sync.auth import users as users_module
 
     costs = []
     real_checkpw = bcrypt.checkpw

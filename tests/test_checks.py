@@ -8,9 +8,9 @@ from datetime import date
 import pytest
 
 from sync import cli
-from sync.checks import CHECK_KEYS, run_checks
-from sync.config import SETTING_NAMES
-from sync.linking import link_with_key
+from sync.core.config import SETTING_NAMES
+from sync.jobs.checks import CHECK_KEYS, run_checks
+from sync.jobs.linking import link_with_key
 from sync.sandbox.seed import ADMIN_ACADEMY, ADMIN_STUDIO, koppelsleutel_for, manifest
 from sync.sandbox.world import ALL_SCOPES
 from sync.store import setup as setup_repo

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from sync import linking
-from sync.checks import run_checks
+from sync.jobs import linking
+from sync.jobs.checks import run_checks
 from sync.jobs.runner import run_identity
 from sync.sandbox.seed import ADMIN_ACADEMY
 from sync.sandbox.world import ALL_SCOPES

@@ -11,12 +11,13 @@ from pathlib import Path
 import pytest
 
 from console import runtime
-from sync import fmt, linking
+from sync.core import fmt
+from sync.core.vault import Vault
+from sync.jobs import linking
 from sync.sandbox.seed import ADMIN_ACADEMY, ADMIN_STUDIO
 from sync.sandbox.world import ALL_SCOPES
 from sync.store import history
 from sync.store import setup as setup_repo
-from sync.vault import Vault
 from sync.wiring import Services
 from tests import console_helpers as helpers
 

@@ -12,7 +12,7 @@ import pytest
 
 from console import tables, views
 from console.i18n import class_label
-from sync import fmt
+from sync.core import fmt
 from sync.jobs.reconcile import open_items
 from sync.jobs.runner import run_identity
 from sync.store import setup as setup_repo

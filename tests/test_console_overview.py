@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from console import runtime
-from sync import fmt
-from sync.events import run_label
+from sync.core import fmt
+from sync.core.events import run_label
 from sync.jobs.runner import run_identity
 from sync.store import history, outbox
 from sync.wiring import Services

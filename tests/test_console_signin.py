@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from sync.users import hash_password
+from sync.auth.users import hash_password
 
 APP = str(Path(__file__).resolve().parents[1] / "console" / "app.py")
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from console import runtime, tables, views
-from sync import fmt
+from sync.core import fmt
 from sync.jobs.locks import exclusive
 from sync.jobs.requeue import retry_failed
 from sync.jobs.runner import run_identity

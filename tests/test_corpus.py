@@ -14,8 +14,8 @@ from typing import Any
 import httpx
 import pytest
 
-from sync.config import SANDBOX_GRIPP_TOKEN
-from sync.dates import AMSTERDAM
+from sync.core.config import SANDBOX_GRIPP_TOKEN
+from sync.core.dates import AMSTERDAM
 from sync.gripp import (
     GrippAuthError,
     GrippClient,

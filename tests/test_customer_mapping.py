@@ -7,13 +7,12 @@ from datetime import date
 
 import pytest
 
-from sync import customer_mapping
-from sync.access import Actor, NotAllowed
-from sync.events import render
-from sync.jobs import mappings_io
+from sync.auth.access import Actor, NotAllowed
+from sync.core.events import render
+from sync.jobs import customer_mapping, mappings_io
+from sync.jobs.suggestions import MappingError
 from sync.store import history
 from sync.store import setup as setup_repo
-from sync.suggestions import MappingError
 from tests.records_world import IDENTITY, LEDGER_HIGH, VAT_21, tiny_world
 
 

@@ -10,11 +10,11 @@ from decimal import Decimal
 
 import pytest
 
+from sync.core.money import cents
 from sync.jobs import plan
 from sync.jobs.payments import MARKER_KEY
 from sync.jobs.preview import preview_identity
 from sync.jobs.runner import forget_gripp_freshness, run_identity
-from sync.money import cents
 from sync.sandbox.seed import VAT_VRIJGESTELD, manifest
 from sync.sandbox.world import GrippInvoiceLine, SnelStartBankBooking, SnelStartBankLine
 from sync.store import cache, history, outbox

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sync import fmt
+from sync.core import fmt
 
 
 @pytest.mark.parametrize(

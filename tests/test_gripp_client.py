@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pypdf import PdfReader
 
-from sync.dates import AMSTERDAM
+from sync.core.dates import AMSTERDAM
 from sync.gripp import (
     Company,
     Filter,

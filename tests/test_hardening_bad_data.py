@@ -18,9 +18,10 @@ from urllib.parse import parse_qsl, urlsplit
 import httpx
 import pytest
 
-from sync.dates import AMSTERDAM
+from sync.core.dates import AMSTERDAM
+from sync.core.money import cents
+from sync.core.vault import vault_for
 from sync.jobs.runner import RunResult, forget_gripp_freshness, run_identity
-from sync.money import cents
 from sync.sandbox.sandbox import Sandbox, VirtualClock, world_noon
 from sync.sandbox.seed import ADMIN_STUDIO, VAT_9, VAT_21, manifest
 from sync.sandbox.world import GrippCompany, GrippInvoice, GrippInvoiceLine, SnelStartRelatie, World
@@ -28,7 +29,6 @@ from sync.snelstart import limits, odata
 from sync.store import history as log
 from sync.store import outbox
 from sync.store.db import Store
-from sync.vault import vault_for
 from sync.wiring import Services, bootstrap_sandbox_setup
 from tests.conftest import CONSOLE_URL, sandbox_settings
 from tests.loopback import assert_exactly_once, small_world

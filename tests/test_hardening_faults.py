@@ -16,14 +16,14 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from sync.config import SANDBOX_GRIPP_TOKEN, SANDBOX_SUBSCRIPTION_KEY
+from sync.core.config import SANDBOX_GRIPP_TOKEN, SANDBOX_SUBSCRIPTION_KEY
+from sync.core.vault import Vault
 from sync.jobs.runner import RunResult, run_all, run_identity
 from sync.sandbox.seed import manifest
 from sync.sandbox.world import SnelStartBankBooking, SnelStartBankLine
 from sync.store import history as log
 from sync.store import setup as setup_repo
 from sync.store.db import Store
-from sync.vault import Vault
 from tests.loopback import Loopback, assert_exactly_once, loopback, small_world
 
 pytestmark = pytest.mark.loopback

@@ -1,18 +1,18 @@
 """Load with the rate limits on: every invoice booked once with its document, every payment registered once, and
 not one 429 or 503 surfacing as a failure or a warning — all of them waited out.
 
-Waiting happens on a virtual clock shared by the simulators and the clients (sync.hardening_load), so half an
+Waiting happens on a virtual clock shared by the simulators and the clients (tests.bench.hardening_load), so half an
 hour of rate-limited SnelStart traffic takes seconds. The simulators are made *stricter* than the limits the
 clients pace themselves to (70 calls a minute instead of 100; a Gripp burst bucket of 3 instead of 20), so
 throttled answers do come back and have to be waited out. The full 10,000 + 10,000 run is
-`python -m sync.hardening_load` (minutes; numbers in the hardening report), not part of the suite.
+`python -m tests.bench.hardening_load` (minutes; numbers in the hardening report), not part of the suite.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from sync.hardening_load import load_run
+from tests.bench.hardening_load import load_run
 
 INVOICES, PAYMENTS = 1_500, 400
 

@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from sync.linking import (
+from sync.jobs.linking import (
     CONSOLE_LINK_PAGE,
     REQUIRED_SCOPES,
     WEBHOOK_PATH,
@@ -154,7 +154,7 @@ def test_an_identity_is_verified_against_gripp_and_can_be_removed(services):
 def test_the_start_date_can_be_changed_audited_with_a_suggestion_from_snelstart(services):
     from datetime import date
 
-    from sync.linking import change_start_date, suggest_start_date
+    from sync.jobs.linking import change_start_date, suggest_start_date
 
     discover_identities(services)
     suggestion = suggest_start_date(services, 1, default=date(2026, 1, 1))

@@ -24,8 +24,8 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 
 from console.webhook import webhook_route
-from sync.checks import run_checks
-from sync.linking import (
+from sync.jobs.checks import run_checks
+from sync.jobs.linking import (
     LinkError,
     confirm_activation,
     link_with_key,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sync.lockout import CLIENT_LIMITS, USER_LIMITS, SignInGuard
+from sync.auth.lockout import CLIENT_LIMITS, USER_LIMITS, SignInGuard
 
 
 class Clock:

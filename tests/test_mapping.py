@@ -126,7 +126,7 @@ def line(
 
 def gripp_total(lines: tuple[InvoiceLineIn, ...], ctx: MappingContext) -> Decimal:
     """Gripp's totalinclvat: net per line to the cent, VAT per rate on the summed net."""
-    from sync.money import cents
+    from sync.core.money import cents
 
     net_by_rate: dict[int | None, Decimal] = {}
     for ln in lines:

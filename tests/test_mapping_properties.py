@@ -10,6 +10,7 @@ from decimal import Decimal
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from sync.core.money import cents
 from sync.mapping import (
     PROBLEMS,
     InvoiceIn,
@@ -23,7 +24,6 @@ from sync.mapping import (
     suggest_vat_kind,
     vat_kind_on,
 )
-from sync.money import cents
 from tests.test_mapping import (
     L_ADVIES,
     L_BANK,

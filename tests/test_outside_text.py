@@ -1,5 +1,5 @@
 """Outside text stays text: the markdown escape every page uses (`console.text.md`, also inside `i18n.t`) and the
-CSV cell neutraliser every export uses (`sync.csv_safe`). The browser test shows the rendering; these pin the
+CSV cell neutraliser every export uses (`sync.core.csv_safe`). The browser test shows the rendering; these pin the
 rules."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import pytest
 from console import tables
 from console.i18n import t
 from console.text import WORD_JOINER, Markdown, md
-from sync.csv_safe import restore_cell, safe_cell, write_rows
+from sync.core.csv_safe import restore_cell, safe_cell, write_rows
 
 HOSTILE = [
     "**Noord** [Academy](https://evil.test/a)",

@@ -9,8 +9,8 @@ import time
 import httpx
 import pytest
 
-from sync.config import load_settings
-from sync.pacing import CallBudget, ConcurrencyCap, TokenBucket, WindowBudget
+from sync.core.config import load_settings
+from sync.core.pacing import CallBudget, ConcurrencyCap, TokenBucket, WindowBudget
 from sync.snelstart.client import SnelStartClient
 from sync.snelstart.constants import MAX_PUSH_WORKERS, TIERS, tier
 from tests.gripp_fixtures import FakeClock, make_client, make_sim, route

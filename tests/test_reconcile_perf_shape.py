@@ -10,17 +10,17 @@ from pathlib import Path
 
 import pytest
 
-from sync.bench import ADMIN, fill_reconcile_store
-from sync.clock import RunningClock
-from sync.config import SANDBOX_GRIPP_TOKEN
+from sync.core.clock import RunningClock
+from sync.core.config import SANDBOX_GRIPP_TOKEN
+from sync.core.vault import vault_for
 from sync.gripp.client import GrippClient
 from sync.jobs import reconcile, refresh
 from sync.jobs.runner import forget_gripp_freshness, run_identity
 from sync.sandbox.bulk import build_bulk_world
 from sync.sandbox.sandbox import Sandbox, world_noon
 from sync.store.db import Store
-from sync.vault import vault_for
 from sync.wiring import Services, bootstrap_sandbox_setup
+from tests.bench.engine import ADMIN, fill_reconcile_store
 from tests.conftest import CONSOLE_URL, sandbox_settings
 
 

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import pytest
 
-from sync.access import Actor, NotAllowed
+from sync.auth.access import Actor, NotAllowed
 from sync.jobs import conflicts
 from sync.jobs.payments import MARKER_KEY
 from sync.store import outbox

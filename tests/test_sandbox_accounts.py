@@ -11,7 +11,8 @@ from typing import Any
 import httpx
 import pytest
 
-from sync.config import SANDBOX_GRIPP_TOKEN
+from sync.core.config import SANDBOX_GRIPP_TOKEN
+from sync.core.vault import Vault, vault_for
 from sync.jobs.runner import forget_gripp_freshness, run_identity
 from sync.sandbox.sandbox import Sandbox
 from sync.sandbox.seed import FIRST_ACCOUNT, build_world, demo_accounts, demo_setup, load_or_create, manifest, reset
@@ -26,7 +27,6 @@ from sync.sandbox.seed_accounts import (
 from sync.sandbox.world import World
 from sync.store import setup as setup_repo
 from sync.store.db import Store
-from sync.vault import Vault, vault_for
 from sync.wiring import Services, bootstrap_sandbox_setup
 from tests.conftest import CONSOLE_URL, sandbox_settings
 

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 import pytest
 from apscheduler.triggers.date import DateTrigger
 
-from sync.dates import AMSTERDAM
+from sync.core.dates import AMSTERDAM
 from sync.jobs import runner
 from sync.jobs import schedule as schedule_module
 from sync.jobs.locks import exclusive

@@ -9,8 +9,8 @@ from decimal import Decimal
 
 import pytest
 
-from sync.config import SANDBOX_GRIPP_TOKEN, SANDBOX_SUBSCRIPTION_KEY
-from sync.money import ZERO, has_sub_cents
+from sync.core.config import SANDBOX_GRIPP_TOKEN, SANDBOX_SUBSCRIPTION_KEY
+from sync.core.money import ZERO, has_sub_cents
 from sync.sandbox.bulk import build_bulk_world
 from sync.sandbox.seed import (
     ADMIN_ACADEMY,

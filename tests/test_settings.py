@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from sync.config import ConfigError, load_settings, read_secrets, resolve_settings
+from sync.core.config import ConfigError, load_settings, read_secrets, resolve_settings
 from sync.store import mode as store_mode
 from sync.store.db import Store, StoreUnreadableError
 from sync.wiring import build_services

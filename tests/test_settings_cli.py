@@ -17,13 +17,13 @@ from pathlib import Path
 
 import pytest
 
-from sync.config import load_settings
+from sync.core.config import load_settings
+from sync.core.vault import Vault
 from sync.sandbox.sandbox import Sandbox
 from sync.sandbox.seed import ADMIN_ACADEMY, ADMIN_ADVIES, build_world
 from sync.sandbox.world import World
 from sync.store import setup as setup_repo
 from sync.store.db import Store
-from sync.vault import Vault
 from sync.wiring import build_services
 from tests import console_helpers as helpers
 from tests.real_console import REAL_SETTINGS, deployment, secrets_toml
@@ -261,7 +261,7 @@ def test_the_koppelsleutel_comes_from_standard_input_or_the_environment(tmp_path
 
 
 def test_hash_password_takes_a_password_over_72_bytes(tmp_path: Path) -> None:
-    from sync.users import authenticate, users_from
+    from sync.auth.users import authenticate, users_from
 
     password = "een heel lang wachtwoord " * 5  # 125 bytes
     result = cli(tmp_path, "hash-password", input=password + "\n")

@@ -11,7 +11,7 @@ from urllib.parse import parse_qsl
 import httpx
 import pytest
 
-from sync.retry import RetryPolicy
+from sync.core.retry import RetryPolicy
 from sync.sandbox.world import SnelStartSalesBooking
 from sync.snelstart import odata
 from sync.snelstart.client import SnelStartClient, encode_json

@@ -7,8 +7,17 @@ from decimal import Decimal
 
 import pytest
 
-from sync.checks import run_checks
-from sync.linking import link_with_key
+from sync.jobs.checks import run_checks
+from sync.jobs.linking import link_with_key
+from sync.jobs.suggestions import (
+    MappingError,
+    is_reverse_charge,
+    ledger_number,
+    percentage_from_label,
+    save_ledger_mapping,
+    save_vat_mapping,
+    suggest_mappings,
+)
 from sync.sandbox.seed import (
     ADMIN_ACADEMY,
     VAT_0,
@@ -18,15 +27,6 @@ from sync.sandbox.seed import (
 from sync.sandbox.world import GrippInvoice, GrippInvoiceLine
 from sync.store import history
 from sync.store import setup as setup_repo
-from sync.suggestions import (
-    MappingError,
-    is_reverse_charge,
-    ledger_number,
-    percentage_from_label,
-    save_ledger_mapping,
-    save_vat_mapping,
-    suggest_mappings,
-)
 
 ACADEMY = 3
 
@@ -149,7 +149,7 @@ def test_a_ledger_mapping_that_does_not_fit_is_refused_before_it_is_saved(servic
 
 
 def test_a_ledger_mapping_offers_only_revenue_accounts_that_allow_the_vat_kind(services):
-    from sync.suggestions import ledger_options, suggest_mappings
+    from sync.jobs.suggestions import ledger_options, suggest_mappings
 
     suggest_mappings(services, 1)  # fetches SnelStart's ledgers, as Controles does before it draws the editor
     offered = ledger_options(services, 1, 8000)  # Gripp 8000 carries Hoog

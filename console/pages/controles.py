@@ -8,10 +8,10 @@ import streamlit as st
 from console import manual, records, ui, views
 from console.i18n import check_icon, current_lang, t
 from console.text import md, md_lines
-from sync import customer_mapping, fmt, suggestions
-from sync.checks import run_checks
-from sync.events import pick
-from sync.jobs import plan, preview
+from sync.core import fmt
+from sync.core.events import pick
+from sync.jobs import customer_mapping, plan, preview, suggestions
+from sync.jobs.checks import run_checks
 from sync.jobs.locks import AlreadyRunning
 from sync.jobs.mappings_io import KINDS
 from sync.store import previews

@@ -9,7 +9,8 @@ import streamlit as st
 from console import runtime, ui, views
 from console.i18n import check_icon, current_lang, health_label, t
 from console.text import md, md_lines
-from sync import fmt, linking
+from sync.core import fmt
+from sync.jobs import linking
 from sync.store import setup as setup_repo
 
 services = ui.services()
@@ -42,7 +43,7 @@ def reload_schedule() -> None:
         scheduler.reload()
 
 
-DATE_FORMAT = "DD-MM-YYYY" if lang == "nl" else "DD/MM/YYYY"  # as sync.fmt writes dates
+DATE_FORMAT = "DD-MM-YYYY" if lang == "nl" else "DD/MM/YYYY"  # as sync.core.fmt writes dates
 
 
 def default_start() -> date:
@@ -79,7 +80,7 @@ else:
 st.subheader(t("step0"))
 st.caption(t("step0_help"))
 if st.button(t("check_subscription"), key=f"check-{identity_id}", icon=":material/fact_check:"):
-    from sync.checks import run_checks
+    from sync.jobs.checks import run_checks
 
     st.session_state[f"link-checks-{identity_id}"] = run_checks(services, identity_id)
 for result in st.session_state.get(f"link-checks-{identity_id}", []):

@@ -10,7 +10,7 @@ import streamlit as st
 
 from console import charts, manual, tables, ui, views
 from console.i18n import age_label, class_label, current_lang, t
-from sync import fmt
+from sync.core import fmt
 from sync.jobs.locks import AlreadyRunning
 from sync.jobs.reconcile import AGE_BUCKETS, CLASSES
 

@@ -6,7 +6,7 @@ import streamlit as st
 from console import runtime, ui, views
 from console.i18n import badge, current_lang, plural, run_badge, t
 from console.text import md
-from sync import fmt
+from sync.core import fmt
 from sync.store import history
 
 services = ui.services()

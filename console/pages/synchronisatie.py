@@ -9,9 +9,9 @@ import streamlit as st
 from console import manual, records, runtime, tables, ui, views
 from console.i18n import current_lang, run_badge, t, trigger_label
 from console.text import md
-from sync import fmt
-from sync.events import label as event_label
-from sync.events import run_label, run_state
+from sync.core import fmt
+from sync.core.events import label as event_label
+from sync.core.events import run_label, run_state
 from sync.jobs.locks import AlreadyRunning
 from sync.jobs.requeue import retry_failed
 

@@ -26,7 +26,9 @@ from typing import Any
 
 import httpx
 
-from sync.dates import now_amsterdam
+from sync.core.dates import now_amsterdam
+from sync.core.pacing import TokenBucket
+from sync.core.retry import DEFAULT_TIMEOUT, RetryPolicy, retry_after_seconds
 from sync.gripp.constants import (
     BURST_CAPACITY,
     BURST_REFILL_PER_SECOND,
@@ -57,8 +59,6 @@ from sync.gripp.errors import (
     GrippUnknownMethodError,
 )
 from sync.gripp.filters import Filter, FilterLike, OrderingLike, filters_json, orderings_json, wire_value
-from sync.pacing import TokenBucket
-from sync.retry import DEFAULT_TIMEOUT, RetryPolicy, retry_after_seconds
 
 log = logging.getLogger(__name__)
 

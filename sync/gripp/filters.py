@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sync.dates import AMSTERDAM
+from sync.core.dates import AMSTERDAM
 from sync.gripp.constants import DIRECTIONS, LIST_OPERATORS, NULL_OPERATORS, OPERATORS
 
 

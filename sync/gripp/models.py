@@ -12,9 +12,9 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sync.dates import AMSTERDAM, parse_local_datetime
+from sync.core.dates import AMSTERDAM, parse_local_datetime
+from sync.core.money import to_decimal
 from sync.gripp.enums import GROUP, INVOICE_STATUS, INVOICESENDTO, POSTADDRESS, RELATIONTYPE, ROWTYPE
-from sync.money import to_decimal
 
 # PHP's timezone_type 2 gives an abbreviation; these are the ones a Dutch account can produce.
 _ABBREVIATIONS = {"CET": timedelta(hours=1), "CEST": timedelta(hours=2), "UTC": timedelta(0), "GMT": timedelta(0),

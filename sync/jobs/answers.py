@@ -12,10 +12,10 @@ from collections.abc import Callable, Iterable
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 
-from sync.dates import parse_date, parse_local_datetime
+from sync.core.dates import parse_date, parse_local_datetime
+from sync.core.money import to_decimal
 from sync.gripp.errors import GrippResponseError
 from sync.gripp.models import Company, Invoice
-from sync.money import to_decimal
 from sync.snelstart.errors import ResponseFormatError
 
 T = TypeVar("T")

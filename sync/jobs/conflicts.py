@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sync.access import Actor, authorize
+from sync.auth.access import Actor, authorize
 from sync.jobs.inputs import invoice_input
 from sync.mapping import invoice_fingerprint
 from sync.store import history, outbox

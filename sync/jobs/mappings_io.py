@@ -12,8 +12,8 @@ import csv
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from sync.access import Actor, authorize
-from sync.csv_safe import restore_cell, write_rows
+from sync.auth.access import Actor, authorize
+from sync.core.csv_safe import restore_cell, write_rows
 from sync.store import setup as setup_repo
 from sync.store.db import Store
 

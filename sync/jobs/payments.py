@@ -41,13 +41,13 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from sync.core.money import ZERO, cents, to_decimal
 from sync.gripp.client import GrippCall, GrippClient, record_id_of
 from sync.gripp.errors import GrippBusyError
 from sync.gripp.filters import Filter
 from sync.gripp.models import Payment
 from sync.jobs import errors
 from sync.jobs.refresh import fetch_all, invoice_payments
-from sync.money import ZERO, cents, to_decimal
 from sync.store import cache, outbox
 from sync.store import history as log
 from sync.store.db import Store
@@ -472,7 +472,7 @@ def _call(action: Registration | Reversal) -> GrippCall:
 
 
 def _event(action: Registration | Reversal) -> dict[str, Any]:
-    """The event of a registration or a reversal, as data (`sync.events`)."""
+    """The event of a registration or a reversal, as data (`sync.core.events`)."""
     data = {"marker": action.marker, "amount": action.amount, "date": action.pay_date,
             "booking_id": action.booking_id}
     if isinstance(action, Registration):

@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from sync.core.money import to_decimal
 from sync.jobs.inputs import CustomerInputs, invoice_input
 from sync.mapping import check_invoice, invoice_fingerprint
 from sync.mapping.adoption import FoundBooking, booking_conflict, not_visible
 from sync.mapping.customers import CustomerMatch
 from sync.mapping.types import InvoiceIn, MappingContext, Problem
-from sync.money import to_decimal
 from sync.store import outbox
 from sync.store.db import Store
 

@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
 
-from sync.access import Actor, authorize
+from sync.auth.access import Actor, authorize
 from sync.jobs import errors, plan, refresh
 from sync.jobs.inputs import customer_inputs, invoice_input, mapping_context
 from sync.jobs.locks import exclusive

@@ -29,7 +29,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sync.dates import parse_date, parse_local_datetime
+from sync.core.dates import parse_date, parse_local_datetime
+from sync.core.money import to_decimal
 from sync.gripp.client import GrippClient
 from sync.gripp.errors import GrippPdfError
 from sync.jobs import errors, plan
@@ -39,7 +40,6 @@ from sync.mapping import invoice_fingerprint, map_invoice
 from sync.mapping.adoption import FoundBooking, not_visible
 from sync.mapping.customers import CREATED, CustomerMatch, RelatieIn, normal_kvk, normal_vat, relaties_from_rows
 from sync.mapping.types import InvoiceIn, MappingContext, Problem
-from sync.money import to_decimal
 from sync.snelstart import errors as ss_errors
 from sync.snelstart import limits, odata
 from sync.snelstart.client import SnelStartClient
@@ -471,7 +471,7 @@ class Pusher:
 
     def _create_relatie(self, company: dict) -> str:
         name = (company.get("name") or "Onbekende klant").strip()
-        notes: dict[str, Any] = {}  # what the finance person should know about this relatie (sync.events)
+        notes: dict[str, Any] = {}  # what the finance person should know about this relatie (sync.core.events)
         naam = limits.cut(name, limits.RELATIE_NAAM)
         if naam != name:  # SnelStart refuses longer names (counted in UTF-16 units): shortened, and said so
             notes.update(shortened_from=name, limit=limits.RELATIE_NAAM)

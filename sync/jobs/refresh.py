@@ -23,14 +23,14 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sync.dates import AMSTERDAM, parse_date, parse_local_datetime
+from sync.core.dates import AMSTERDAM, parse_date, parse_local_datetime
+from sync.core.money import to_decimal
 from sync.gripp.client import GrippCall, GrippClient, parse_page
 from sync.gripp.enums import INVOICE_STATUS
 from sync.gripp.errors import GrippResponseError
 from sync.gripp.filters import Filter
 from sync.gripp.models import Company, Invoice, InvoiceLine, Payment
 from sync.jobs import answers
-from sync.money import to_decimal
 from sync.snelstart import odata
 from sync.snelstart.client import SnelStartClient
 from sync.store import cache, outbox

@@ -6,7 +6,7 @@ knock on SnelStart's door again; this puts them back in the queue.
 
 from __future__ import annotations
 
-from sync.access import Actor, authorize
+from sync.auth.access import Actor, authorize
 from sync.store import history, outbox
 from sync.store.db import Store
 

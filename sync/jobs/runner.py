@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sync.access import Actor, authorize
-from sync.events import run_summary
+from sync.auth.access import Actor, authorize
+from sync.core.events import run_summary
 from sync.jobs import errors, refresh
 from sync.jobs.locks import AlreadyRunning, exclusive
 from sync.jobs.payments import PaymentReport, pull_payments

@@ -19,8 +19,8 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from sync.access import Actor, authorize
-from sync.dates import AMSTERDAM
+from sync.auth.access import Actor, authorize
+from sync.core.dates import AMSTERDAM
 from sync.jobs.locks import AlreadyRunning
 from sync.jobs.runner import run_identity
 from sync.store import history

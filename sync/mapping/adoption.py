@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from sync import fmt
+from sync.core import fmt
 from sync.mapping.problems import Bi, make_problem
 from sync.mapping.types import InvoiceIn, Problem
 

@@ -53,6 +53,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from decimal import Decimal, localcontext
 
+from sync.core.money import CENT, ZERO, cents, to_decimal
 from sync.mapping.problems import Bi, Money, Pct, make_problem
 from sync.mapping.types import (
     BookingPlan,
@@ -73,7 +74,6 @@ from sync.mapping.vat import (
     normalize_kind,
     vat_kind_on,
 )
-from sync.money import CENT, ZERO, cents, to_decimal
 from sync.snelstart import limits
 
 TERM_MAX = 999

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from sync import fmt
+from sync.core import fmt
 from sync.mapping.types import Problem
 
 
@@ -299,7 +299,7 @@ class Bi:
 
 
 def _fmt(value: object, lang: str) -> str:
-    """Every amount, percentage and date through the one formatter (`sync.fmt`)."""
+    """Every amount, percentage and date through the one formatter (`sync.core.fmt`)."""
     if isinstance(value, Bi):
         return value.nl if lang == "nl" else value.en
     if isinstance(value, Pct):

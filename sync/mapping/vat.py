@@ -19,8 +19,8 @@ from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 
+from sync.core.money import to_decimal
 from sync.mapping.types import SnelStartVatRateInfo
-from sync.money import to_decimal
 
 HOOG, LAAG, OVERIG, GEEN, VERLEGD = "Hoog", "Laag", "Overig", "Geen", "Verlegd"
 

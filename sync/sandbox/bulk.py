@@ -14,8 +14,8 @@ import random
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_DOWN, Decimal
 
-from sync.config import SANDBOX_GRIPP_TOKEN, SANDBOX_SUBSCRIPTION_KEY
-from sync.money import cents
+from sync.core.config import SANDBOX_GRIPP_TOKEN, SANDBOX_SUBSCRIPTION_KEY
+from sync.core.money import cents
 from sync.sandbox.seed import (
     INTERVAL_MINUTES,
     SANDBOX_TODAY,

@@ -33,7 +33,7 @@ from typing import Any, NamedTuple
 
 import httpx
 
-from sync.dates import AMSTERDAM
+from sync.core.dates import AMSTERDAM
 from sync.gripp.constants import (
     AUTH_MESSAGE,
     BURST_CAPACITY,

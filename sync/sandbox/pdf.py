@@ -9,7 +9,7 @@ from decimal import Decimal
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
-from sync.money import cents
+from sync.core.money import cents
 from sync.sandbox.world import GrippAccount, GrippInvoice
 
 # The core fonts only know Latin-1; these have a readable stand-in.

@@ -24,7 +24,7 @@ from typing import Any
 
 import httpx
 
-from sync.dates import AMSTERDAM
+from sync.core.dates import AMSTERDAM
 from sync.sandbox.faults import Faults
 from sync.sandbox.gripp_sim import GrippSimulator
 from sync.sandbox.snelstart_sim import SnelStartSimulator

@@ -30,8 +30,8 @@ from datetime import date, datetime, time, timedelta
 from decimal import ROUND_DOWN, Decimal
 from pathlib import Path
 
-from sync.config import SANDBOX_GRIPP_TOKEN, SANDBOX_SUBSCRIPTION_KEY
-from sync.money import ZERO, cents
+from sync.core.config import SANDBOX_GRIPP_TOKEN, SANDBOX_SUBSCRIPTION_KEY
+from sync.core.money import ZERO, cents
 from sync.sandbox.seed_accounts import KLEIMEER, KLEIMEER_ADMINISTRATIONS, add_other_accounts, other_accounts
 from sync.sandbox.seed_parts import (
     GRIPP_LEDGERS,

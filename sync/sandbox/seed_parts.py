@@ -17,8 +17,8 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Literal
 
-from sync.config import SANDBOX_GRIPP_TOKEN, SANDBOX_SUBSCRIPTION_KEY
-from sync.money import ZERO, cents
+from sync.core.config import SANDBOX_GRIPP_TOKEN, SANDBOX_SUBSCRIPTION_KEY
+from sync.core.money import ZERO, cents
 from sync.sandbox.world import (
     GrippAccount,
     GrippInvoice,

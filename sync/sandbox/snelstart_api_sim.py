@@ -24,8 +24,8 @@ from urllib.parse import parse_qsl
 
 import httpx
 
-from sync.dates import AMSTERDAM
-from sync.money import cents
+from sync.core.dates import AMSTERDAM
+from sync.core.money import cents
 from sync.sandbox.world import (
     SnelStartAdministration,
     SnelStartBankBooking,

@@ -22,7 +22,7 @@ from urllib.parse import parse_qsl
 
 import httpx
 
-from sync.config import SANDBOX_APP_SHORT_NAME
+from sync.core.config import SANDBOX_APP_SHORT_NAME
 from sync.sandbox.snelstart_api_sim import SnelStartApi, match_route, query_of, respond
 from sync.sandbox.snelstart_web_sim import SnelStartWeb
 from sync.sandbox.world import ALL_SCOPES, SnelStartKey, World

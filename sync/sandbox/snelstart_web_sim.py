@@ -12,15 +12,12 @@ from __future__ import annotations
 
 import html
 from collections.abc import Collection
-from typing import TYPE_CHECKING
+from typing import Protocol
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 import httpx
 
-from sync.sandbox.world import ALL_SCOPES
-
-if TYPE_CHECKING:
-    from sync.sandbox.snelstart_sim import SnelStartSimulator
+from sync.sandbox.world import ALL_SCOPES, World
 
 TITLE = "SnelStart – Koppeling activeren"
 LOGGED_IN_AS = "demo@snelstart.nl"
@@ -68,8 +65,18 @@ def _safe_success_url(value: str) -> bool:
     return parts.scheme in ("http", "https") and bool(parts.netloc)
 
 
+class KeyIssuer(Protocol):
+    """What the pages need from SnelStart's back end (the simulator): its world, and minting/revoking keys."""
+
+    world: World
+
+    def issue_key(self, administration_id: str, scopes: list[str] | None = None) -> str: ...
+
+    def revoke_key(self, koppelsleutel: str) -> None: ...
+
+
 class SnelStartWeb:
-    def __init__(self, sim: SnelStartSimulator, *, webhook_transport: httpx.BaseTransport | None = None,
+    def __init__(self, sim: KeyIssuer, *, webhook_transport: httpx.BaseTransport | None = None,
                  app_short_names: Collection[str] = ()) -> None:
         self.sim = sim
         self.world = sim.world

@@ -18,7 +18,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sync.money import cents
+from sync.core.money import cents
 
 # --------------------------------------------------------------------------------------------------- Gripp
 

@@ -21,8 +21,8 @@ from urllib.parse import quote
 
 import httpx
 
-from sync.pacing import CallBudget
-from sync.retry import DEFAULT_TIMEOUT, RetryPolicy, retry_after_seconds
+from sync.core.pacing import CallBudget
+from sync.core.retry import DEFAULT_TIMEOUT, RetryPolicy, retry_after_seconds
 from sync.snelstart import odata
 from sync.snelstart.auth import SnelStartAuth
 from sync.snelstart.constants import MAX_PAGES, MAX_PUSH_WORKERS, PAGE_SIZE, Tier, tier

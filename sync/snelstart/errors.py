@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from sync.retry import retry_after_seconds
+from sync.core.retry import retry_after_seconds
 from sync.snelstart.constants import DUPLICATE_INVOICE_CODE
 
 # `{RES}-{NNNN}` (ALG, BOE, REL, BLG, ...): the code is the fact a caller branches on, never the Dutch text.

@@ -12,7 +12,7 @@ import uuid
 from datetime import date, datetime
 from decimal import Decimal
 
-from sync.dates import AMSTERDAM
+from sync.core.dates import AMSTERDAM
 
 _PROPERTY_RE = re.compile(r"[A-Z][A-Za-z0-9_]*(/[A-Z][A-Za-z0-9_]*)*")
 _OPERATORS = ("eq", "ne", "gt", "ge", "lt", "le")

@@ -20,7 +20,7 @@ from typing import Any
 
 import duckdb
 
-from sync.clock import Clock, moment, system_clock
+from sync.core.clock import Clock, moment, system_clock
 
 _MIGRATIONS_PACKAGE = "sync.store.migrations"
 _LOCK_PID = re.compile(r"PID (\d+)")

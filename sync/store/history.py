@@ -6,8 +6,8 @@ import json
 import uuid
 from typing import Any
 
-from sync.access import Actor, authorize
-from sync.events import data_of, level_of, render, render_alert
+from sync.auth.access import Actor, authorize
+from sync.core.events import data_of, level_of, render, render_alert
 from sync.store.db import Store
 
 INTERRUPTED = {"nl": "onderbroken: het proces stopte of de database kon niet worden geschreven",
@@ -78,7 +78,7 @@ def log_event(
     run_id: str | None = None, identity_id: int | None = None, invoice_id: int | None = None,
     invoice_number: str | None = None, actor: str | None = None,
 ) -> None:
-    """Record what happened: its kind (`sync.events.KINDS`) and values; the words come when it is read."""
+    """Record what happened: its kind (`sync.core.events.KINDS`) and values; the words come when it is read."""
     log_events(store, [{"kind": kind, "data": data, "level": level, "run_id": run_id, "identity_id": identity_id,
                         "invoice_id": invoice_id, "invoice_number": invoice_number, "actor": actor}])
 
@@ -132,7 +132,7 @@ def events(
 
 
 def raise_alert(store: Store, identity_id: int | None, run_id: str | None, kind: str, data: dict[str, Any]) -> None:
-    """An alert for people (`sync.events.ALERTS`): data, put into words when shown."""
+    """An alert for people (`sync.core.events.ALERTS`): data, put into words when shown."""
     store.execute(
         "INSERT INTO alerts (identity_id, run_id, raised_at, kind, detail_json) VALUES (?, ?, ?, ?, ?)",
         [identity_id, run_id, store.now(), kind, json.dumps(data, default=str)],

@@ -12,7 +12,7 @@ CREATE TABLE links (
     identity_id         INTEGER PRIMARY KEY,
     administration_id   VARCHAR NOT NULL,
     administration_name VARCHAR NOT NULL,
-    koppelsleutel_enc   VARCHAR NOT NULL,    -- encrypted at rest (sync.vault)
+    koppelsleutel_enc   VARCHAR NOT NULL,    -- encrypted at rest (sync.core.vault)
     key_hint            VARCHAR NOT NULL,    -- "…ab12"
     start_date          DATE,
     interval_minutes    INTEGER NOT NULL DEFAULT 20,

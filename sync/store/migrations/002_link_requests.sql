@@ -1,5 +1,5 @@
 -- The activation flow's webhook delivers the koppelsleutel before the user has confirmed the link in the console:
--- it waits here, encrypted (sync.vault), on the link request it answers, with the administration it opens.
+-- it waits here, encrypted (sync.core.vault), on the link request it answers, with the administration it opens.
 -- `received_at` set and `used_at` empty: received, waiting for the user's "Opslaan".
 
 ALTER TABLE link_requests ADD COLUMN key_enc VARCHAR;

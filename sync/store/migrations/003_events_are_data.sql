@@ -1,5 +1,5 @@
 -- Events and alerts are data: the engine records the kind and its values (detail_json); the console and the
--- command line put them into words in the reader's language (sync.events). Rows written before keep their words.
+-- command line put them into words in the reader's language (sync.core.events). Rows written before keep their words.
 ALTER TABLE events ALTER COLUMN message_nl DROP NOT NULL;
 ALTER TABLE events ALTER COLUMN message_en DROP NOT NULL;
 ALTER TABLE alerts ALTER COLUMN message_nl DROP NOT NULL;

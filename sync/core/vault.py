@@ -13,7 +13,7 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
 
-from sync.config import Settings, mask
+from sync.core.config import Settings, mask
 
 _SALT = b"gripp-snelstart-link/v1"
 

@@ -1,6 +1,6 @@
 """Load run: N invoices and M payments through the whole engine, on the sandbox with its rate limits on.
 
-    python -m sync.hardening_load --invoices 10000 --payments 10000
+    python -m tests.bench.hardening_load --invoices 10000 --payments 10000
 
 Run 1 books every invoice (with its PDF) in SnelStart; then the payments are applied in SnelStart as bank
 bookings, as a bank import would; run 2 brings them back to Gripp. Both services' rate limits are on (SnelStart:
@@ -29,7 +29,8 @@ from datetime import time as dtime
 from decimal import Decimal
 from pathlib import Path
 
-from sync.config import load_settings
+from sync.core.config import load_settings
+from sync.core.vault import vault_for
 from sync.jobs.payments import MARKER_KEY
 from sync.jobs.runner import RunResult, forget_gripp_freshness, run_identity
 from sync.sandbox.bulk import build_bulk_world
@@ -38,7 +39,6 @@ from sync.sandbox.seed import SandboxSetup
 from sync.sandbox.world import SnelStartBankBooking, SnelStartBankLine, World, new_guid
 from sync.store import history as log
 from sync.store.db import Store
-from sync.vault import vault_for
 from sync.wiring import Services, bootstrap_sandbox_setup
 
 IDENTITY = 1
@@ -165,7 +165,7 @@ def load_run(n_invoices: int, n_payments: int, db_dir: Path, *, snelstart_per_mi
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m sync.hardening_load", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m tests.bench.hardening_load", description=__doc__.splitlines()[0])
     parser.add_argument("--invoices", type=int, default=10_000)
     parser.add_argument("--payments", type=int, default=10_000)
     parser.add_argument("--db-dir", type=Path, help="where the DuckDB file goes (default: a temporary folder)")

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from sync.snelstart.constants import TIER_ALIASES, TIERS
 from sync.snelstart.constants import tier as snelstart_tier
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DATA_DIR = PROJECT_ROOT / "data"
 SECRETS_FILE = Path(".streamlit") / "secrets.toml"
 

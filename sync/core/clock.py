@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 
-from sync.dates import AMSTERDAM
+from sync.core.dates import AMSTERDAM
 
 Clock = Callable[[], float]
 

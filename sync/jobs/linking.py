@@ -10,7 +10,7 @@ Two ways to a koppelsleutel, as the seed describes them:
 
 Either way the key is verified first (a token, then `companyInfo`) so the user sees which administration it
 opens before anything is saved. One administration per identity; an administration already linked to another
-identity needs an explicit confirmation. Keys are stored encrypted (`sync.vault`), shown as `…ab12`, and never
+identity needs an explicit confirmation. Keys are stored encrypted (`sync.core.vault`), shown as `…ab12`, and never
 logged, echoed or put in an event.
 
 SnelStart delivers a webhook once ("any 2xx counts, no retry"), so the webhook answers 2xx only once the key is
@@ -30,11 +30,12 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from sync import json_limits
-from sync.access import Actor, authorize
-from sync.config import Settings
-from sync.dates import AMSTERDAM
-from sync.events import render
+from sync.auth.access import Actor, authorize
+from sync.core import json_limits
+from sync.core.config import Settings
+from sync.core.dates import AMSTERDAM
+from sync.core.events import render
+from sync.core.vault import Vault
 from sync.gripp.errors import GrippError
 from sync.jobs.refresh import refresh_gripp
 from sync.snelstart import constants as ss_constants
@@ -42,7 +43,6 @@ from sync.snelstart import errors as ss_errors
 from sync.store import history
 from sync.store import setup as setup_repo
 from sync.store.db import Store
-from sync.vault import Vault
 from sync.wiring import Services
 
 log = logging.getLogger(__name__)

@@ -2,11 +2,11 @@
 
 The engine records what happened as data — the kind, the invoice, amounts, dates, counts, names — and nothing
 else (`sync.store.history.log_event(store, kind, data={...})`). The console and the command line turn an event
-into words here, in the reader's language, with every amount, date and count through `sync.fmt`. A new kind of
+into words here, in the reader's language, with every amount, date and count through `sync.core.fmt`. A new kind of
 event is one entry in `KINDS`.
 
 A template names its values as `{name}`; `types` says how a value is shown:
-  money, date, moment, clock, count, percent       through `sync.fmt`
+  money, date, moment, clock, count, percent       through `sync.core.fmt`
   (one_nl, many_nl, one_en, many_en)                 a count with its noun: `1 factuur`, `3 facturen`
 Values recorded as `{"nl": …, "en": …}` (a reason the engine's error table wrote in both languages) are shown in
 the reader's language. `invoice` and `actor` are filled from the event's own columns.
@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sync import fmt
+from sync.core import fmt
 
 INVOICES = ("factuur", "facturen", "invoice", "invoices")
 PAYMENTS = ("betaling", "betalingen", "payment", "payments")

@@ -16,8 +16,8 @@ from decimal import Decimal, InvalidOperation
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_currency, format_decimal, format_percent
 
-from sync.dates import AMSTERDAM
-from sync.money import cents, to_decimal
+from sync.core.dates import AMSTERDAM
+from sync.core.money import cents, to_decimal
 
 LANGUAGES = ("nl", "en")
 DEFAULT_LANG = "nl"

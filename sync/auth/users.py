@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import bcrypt
 
-from sync.access import ROLES, Actor
+from sync.auth.access import ROLES, Actor
 
 PREHASHED = "bcrypt-sha256$"
 BCRYPT_MAX_BYTES = 72

@@ -23,18 +23,18 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Literal
 
-from sync import fmt
-from sync.access import Actor, authorize
-from sync.checks import FAIL, LEDGER_CODES, PASS, VAT_CODES, WARNING, CheckResult, problem_groups
-from sync.checks import used_rates_and_ledgers as _used
+from sync.auth.access import Actor, authorize
+from sync.core import fmt
+from sync.core.money import cents
 from sync.gripp import errors as gripp_errors
+from sync.jobs.checks import FAIL, LEDGER_CODES, PASS, VAT_CODES, WARNING, CheckResult, problem_groups
+from sync.jobs.checks import used_rates_and_ledgers as _used
 from sync.jobs.inputs import invoice_input, invoices_in_scope, mapping_context
 from sync.jobs.refresh import reference_age, refresh_gripp, refresh_reference
 from sync.mapping import line_net, normalize_kind, suggest_vat_kind, vat_kind_on
 from sync.mapping.booking import SALES_FUNCTIONS, ledger_misfit
 from sync.mapping.types import MappingContext, SnelStartLedgerInfo
 from sync.mapping.vat import LINE_KIND, VERLEGD
-from sync.money import cents
 from sync.snelstart import errors as ss_errors
 from sync.store import history
 from sync.store import setup as setup_repo

@@ -35,12 +35,13 @@ from typing import Any, Literal
 
 import httpx
 
-from sync import fmt
-from sync.access import Actor, require
+from sync.auth.access import Actor, require
+from sync.core import fmt
+from sync.core.vault import VaultError
 from sync.gripp import errors as gripp_errors
 from sync.jobs.inputs import customer_inputs, invoice_input, invoices_in_scope, mapping_context
+from sync.jobs.linking import REQUIRED_SCOPES, key_error
 from sync.jobs.refresh import reference_age, refresh_gripp, refresh_reference
-from sync.linking import REQUIRED_SCOPES, key_error
 from sync.mapping import check_invoice, line_net
 from sync.mapping.customers import CREATED, NEW, PINNED, RELATIECODE
 from sync.mapping.types import MappingContext, Problem
@@ -50,7 +51,6 @@ from sync.snelstart.constants import SUBSCRIPTION_KEY_HEADER
 from sync.store import setup as setup_repo
 from sync.store.db import Store
 from sync.store.setup import Link
-from sync.vault import VaultError
 from sync.wiring import Services
 
 log = logging.getLogger(__name__)

@@ -11,17 +11,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sync.access import Actor, authorize
-from sync.checks import PASS, WARNING, CheckResult
+from sync.auth.access import Actor, authorize
+from sync.jobs.checks import PASS, WARNING, CheckResult
 from sync.jobs.inputs import customer_inputs, invoices_in_scope
 from sync.jobs.refresh import refresh_reference
+from sync.jobs.suggestions import MappingError
 from sync.mapping.customers import PINNED, normal_kvk, normal_name, normal_vat
 from sync.snelstart import errors as ss_errors
 from sync.store import history
 from sync.store import setup as setup_repo
 from sync.store.db import Store
 from sync.store.setup import Link
-from sync.suggestions import MappingError
 from sync.wiring import Services
 
 _TITLE = ("Klantkoppeling", "Customer mapping")

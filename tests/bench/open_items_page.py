@@ -1,4 +1,4 @@
-"""`python -m console.bench [--invoices 100000]`: how long the open-items page takes to get its data.
+"""`python -m tests.bench.open_items_page [--invoices 100000]`: how long the open-items page takes to get its data.
 
 "Data time" is what the page does before Streamlit draws: the reconcile query over DuckDB (`reconcile.open_items`),
 the counts and totals per class, the reminder split and the formatted side-by-side table (capped at the grid's
@@ -20,7 +20,7 @@ from datetime import date
 from pathlib import Path
 
 from console import tables, views
-from sync.config import load_settings
+from sync.core.config import load_settings
 from sync.jobs import reconcile
 from sync.store import setup as setup_repo
 from sync.store.db import Store
@@ -140,7 +140,7 @@ def _fill(store: Store, n: int, admin: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m console.bench", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m tests.bench.open_items_page", description=__doc__.splitlines()[0])
     parser.add_argument("--invoices", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--skip-sandbox", action="store_true")

@@ -1,4 +1,4 @@
-"""The benchmark: `python -m sync.bench` (what `make bench` runs). Not part of the test suite.
+"""The benchmark: `python -m tests.bench` (what `make bench` runs). Not part of the test suite.
 
 It runs the engine on the sandbox, with the services' rate limits on and a simulated network latency on every
 call, for bulk worlds of 1,000 and 10,000 invoices (`sync.sandbox.bulk`), and prints each figure beside its
@@ -277,13 +277,13 @@ class WorldReport:
 
 
 def run_world(n: int, *, tier_name: str, latency: float, work_dir: Path, log: Callable[[str], None]) -> WorldReport:
-    from sync.config import load_settings
+    from sync.core.config import load_settings
+    from sync.core.vault import vault_for
     from sync.jobs.runner import forget_gripp_freshness, run_identity
     from sync.sandbox.bulk import build_bulk_world
     from sync.sandbox.sandbox import Sandbox
     from sync.snelstart.constants import tier
     from sync.store.db import Store
-    from sync.vault import vault_for
     from sync.wiring import Services, bootstrap_sandbox_setup
 
     limits = tier(tier_name)
@@ -341,7 +341,7 @@ def run_world(n: int, *, tier_name: str, latency: float, work_dir: Path, log: Ca
 
 def apply_bank_payments(world: Any, setup: Any, now: Callable[[], float]) -> int:
     """The bulk world's payments, as SnelStart bank bookings against the bookings the first run made."""
-    from sync.dates import AMSTERDAM
+    from sync.core.dates import AMSTERDAM
     from sync.sandbox.world import SnelStartBankBooking, SnelStartBankLine, new_guid
 
     admin = world.snelstart.administrations[setup.links[0].administration_id]
@@ -575,7 +575,7 @@ def quiet_logging() -> Iterator[None]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m sync.bench", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m tests.bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--invoices", type=int, nargs="+", default=[1000, 10000],
                         help="world sizes to run, each in a fresh process (default: 1000 10000)")
@@ -600,7 +600,7 @@ def main(argv: list[str] | None = None) -> int:
     log(f"Benchmark on {machine()}")
     log(f"SnelStart tier '{limits.name}': {limits.per_minute} calls/min and {limits.concurrent} in flight per "
         f"administration; Gripp: 1,000 requests/h, burst bucket 20 at 4/s; latency {args.latency_ms:g} ms a call.")
-    log("Times are on the bench clock: real time with idle waits skipped (see `python -m sync.bench --help`).\n")
+    log("Times are on the bench clock: real time with idle waits skipped (see `python -m tests.bench --help`).\n")
     started = time.perf_counter()
     out: dict[str, Any] = {"machine": machine(), "tier": limits.name, "latency_ms": args.latency_ms, "worlds": {}}
     all_ok = True
@@ -608,7 +608,7 @@ def main(argv: list[str] | None = None) -> int:
         # Each world in a process of its own: its memory figure owes nothing to an earlier world's.
         with tempfile.TemporaryDirectory(dir=work_dir) as tmp:
             figures = Path(tmp) / "figures.json"
-            child = subprocess.run([sys.executable, "-m", "sync.bench", "--one-world", str(n), "--tier", limits.name,
+            child = subprocess.run([sys.executable, "-m", "tests.bench", "--one-world", str(n), "--tier", limits.name,
                                     "--latency-ms", str(args.latency_ms), "--work-dir", str(work_dir),
                                     "--json", str(figures)], check=False)
             all_ok &= child.returncode == 0

@@ -1,0 +1,1 @@
+"""Who may do what: roles and permissions, console users, sign-in lockout."""

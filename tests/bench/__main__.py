@@ -1,0 +1,5 @@
+import sys
+
+from tests.bench.engine import main
+
+sys.exit(main())
