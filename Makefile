@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8501
+# The suite on every core (pytest-xdist), at most four workers: each may start a console and a browser.
+PYTEST_WORKERS ?= -n auto --maxprocesses 4
 
 .PHONY: run test test-year-ahead lint bench reset-sandbox
 
@@ -18,11 +20,11 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(PYTEST_WORKERS)
 
 # The whole suite with the calendar a year ahead (Debian's faketime): no test may depend on today's date.
 test-year-ahead: $(STAMP)
-	PYTHONPATH=$(CURDIR)/.ci/year-ahead FAKETIME_DONT_FAKE_MONOTONIC=1 faketime -f '+365d' $(BIN)/python -m pytest
+	PYTHONPATH=$(CURDIR)/.ci/year-ahead FAKETIME_DONT_FAKE_MONOTONIC=1 faketime -f '+365d' $(BIN)/python -m pytest $(PYTEST_WORKERS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
