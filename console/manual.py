@@ -39,16 +39,16 @@ class ManualRun:
 
 
 _lock = threading.Lock()
-_active: dict[tuple[int, bool], ManualRun] = {}
+_active: dict[tuple[str, int, bool], ManualRun] = {}  # (account, identity, dry run)
 
 
-def identity_busy(identity_id: int) -> bool:
-    return is_running(("identity", identity_id))
+def identity_busy(services: Services, identity_id: int) -> bool:
+    return is_running(services.lock_key(identity_id))
 
 
-def active(identity_id: int, *, dry_run: bool = False) -> ManualRun | None:
+def active(services: Services, identity_id: int, *, dry_run: bool = False) -> ManualRun | None:
     with _lock:
-        run = _active.get((identity_id, dry_run))
+        run = _active.get((services.account, identity_id, dry_run))
         return run if run is not None and not run.done.is_set() else None
 
 
@@ -57,13 +57,13 @@ def start(services: Services, identity_id: int, *, actor: Actor | str, dry_run: 
     NotAllowed when the signed-in role may not (checked here too, so the refusal reaches the page)."""
     require(actor, "checks" if dry_run else "sync")
     with _lock:
-        current = _active.get((identity_id, dry_run))
+        current = _active.get((services.account, identity_id, dry_run))
         if current is not None and not current.done.is_set():
-            raise AlreadyRunning(("identity", identity_id))
-        if identity_id != ALL and identity_busy(identity_id):
-            raise AlreadyRunning(("identity", identity_id))
+            raise AlreadyRunning(services.lock_key(identity_id))
+        if identity_id != ALL and identity_busy(services, identity_id):
+            raise AlreadyRunning(services.lock_key(identity_id))
         run = ManualRun(identity_id, dry_run=dry_run)
-        _active[(identity_id, dry_run)] = run
+        _active[(services.account, identity_id, dry_run)] = run
     worker = threading.Thread(target=_work, args=(services, run, actor), name=f"manual-sync-{identity_id}",
                               daemon=True)
     worker.start()

@@ -76,19 +76,20 @@ def pick_identity(identities: Sequence[dict], *, key: str, label: str | None = N
     return by_id.get(chosen)
 
 
-def live_progress(store) -> None:
+def live_progress(services: Services) -> None:
     """Every sync and dry run going on now, read from the store and redrawn every second — on any page, in any
     session, after a second click — until it ends; then the page is drawn again with the outcome."""
     from console import views
 
-    if not len(views.in_progress(store)):
+    store, account = services.store, services.account
+    if not len(views.in_progress(store, account)):
         return
 
     @st.fragment(run_every=1.0)
     def tile() -> None:
         from console.i18n import step_label, trigger_label
 
-        current = views.in_progress(store)
+        current = views.in_progress(store, account)
         if not len(current):
             st.rerun()  # the whole page, now with the outcome
         with st.container(border=True, key="live-progress"):

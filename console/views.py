@@ -13,6 +13,7 @@ from sync.core.events import render, render_alert
 from sync.jobs import reconcile
 from sync.store import history, outbox
 from sync.store import setup as setup_repo
+from sync.store.catalog import DEFAULT_ACCOUNT
 from sync.store.db import Store
 from sync.wiring import Services
 
@@ -50,7 +51,7 @@ def last_run(store: Store, identity_id: int) -> dict | None:
     return frame.iloc[0].to_dict() if len(frame) else None
 
 
-def in_progress(store: Store) -> pd.DataFrame:
+def in_progress(store: Store, account: str = DEFAULT_ACCOUNT) -> pd.DataFrame:
     """Syncs and dry runs going on now in this process (the one that owns the database), newest first."""
     from sync.jobs.locks import is_running
 
@@ -63,7 +64,8 @@ def in_progress(store: Store) -> pd.DataFrame:
            FROM previews p LEFT JOIN identities i USING (identity_id) WHERE p.outcome = 'running'
            ORDER BY started_at DESC"""
     )
-    alive = [is_running(("identity", int(i))) for i in frame["identity_id"]]  # a dead process's row is no progress
+    # A dead process's row is no progress.
+    alive = [is_running(("identity", account, int(i))) for i in frame["identity_id"]]
     return frame[alive] if len(frame) else frame
 
 

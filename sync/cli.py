@@ -20,11 +20,14 @@ from datetime import date
 from pathlib import Path
 
 from sync.core.config import ConfigError, Settings, resolve_settings
+from sync.store.catalog import CatalogModeError, UnknownAccount
 from sync.store.db import StoreLockedError, StoreUnreadableError
 from sync.store.mode import StoreModeError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 3
 KEY_VARIABLE = "SNELSTART_KOPPELSLEUTEL"  # `link` reads the key here (or from standard input), not from argv
+TOKEN_VARIABLE = "GRIPP_API_TOKEN"  # `accounts add` reads the new account's Gripp key here (or standard input)
+ACCOUNT_HELP = "the account (its key, see `accounts list`); default: the only one"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -38,8 +41,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     previous = signal.signal(signal.SIGTERM, _terminated) if main_thread else None
     try:
         if args.command != "hash-password":  # the one command that needs no settings
-            args.settings = resolve_settings()
+            env = dict(os.environ)
+            if args.command == "accounts" and getattr(args, "action", None) == "add":
+                env.pop("GRIPP_API_TOKEN", None)  # there it is the new account's key, not the deployment's
+            args.settings = resolve_settings(env)
         return args.handler(args)
+    except UnknownAccount as exc:
+        if exc.key:
+            _say(_t(args, f"fout: er is geen account ‘{exc.key}’.", f"error: there is no account ‘{exc.key}’."))
+        elif exc.keys:
+            _say(_t(args, "fout: er zijn meerdere accounts; kies er een met --account:",
+                    "error: there are several accounts; choose one with --account:"))
+        else:
+            _say(_t(args, "fout: er zijn nog geen accounts; voeg er een toe met `python -m sync accounts add`.",
+                    "error: there are no accounts yet; add one with `python -m sync accounts add`."))
+        for key in exc.keys:
+            _say(f"  {key}")
+        return EXIT_USAGE
     except ConfigError as exc:
         _say(_t(args, "fout: de instellingen zijn niet bruikbaar:", "error: the settings cannot be used:"))
         for problem in exc.problems:
@@ -54,7 +72,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _say(_t(args, f"fout: de database {exc.path} is niet te lezen ({exc.reason}); zet een reservekopie terug of "
                 "gebruik een andere SYNC_DB_PATH.", f"error: {exc}"))
         return EXIT_FAILED
-    except StoreModeError as exc:
+    except (StoreModeError, CatalogModeError) as exc:
         _say(_t(args, f"fout: {exc.nl}", f"error: {exc.en}"))
         return EXIT_FAILED
     except KeyboardInterrupt:
@@ -74,6 +92,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m sync", description="Gripp → SnelStart link")
     parser.add_argument("--lang", choices=("nl", "en"), default="nl",
                         help="the language of everything the command says (default: nl)")
+    parser.add_argument("--account", help=ACCOUNT_HELP)
     sub = parser.add_subparsers(dest="command")
 
     p = sub.add_parser("run", help="refresh, book invoices, bring payments back, reconcile")
@@ -127,11 +146,32 @@ def _parser() -> argparse.ArgumentParser:
     i.add_argument("file", type=Path)
     i.set_defaults(handler=_cmd_mappings_import)
 
+    p = sub.add_parser("accounts", help="the Gripp accounts of this deployment: list, add, check, remove",
+                       description=f"The Gripp API key of a new account is read from {TOKEN_VARIABLE}, else from "
+                                   "standard input (without echo on a terminal); never from the command line.")
+    _lang_option(p)
+    asub = p.add_subparsers(dest="action")
+    _lang_option(asub.add_parser("list", help="every account with its health (the default)"))
+    a = asub.add_parser("add", help="add a Gripp account: its key is checked and its identities read first")
+    a.add_argument("key", help="a short code: lower-case letters, digits, dashes (e.g. acme)")
+    a.add_argument("--name", required=True, help="the customer's name as people know it")
+    a.add_argument("--gripp-url", help="the account's Gripp API address (default: the deployment's GRIPP_API_URL)")
+    _lang_option(a)
+    a = asub.add_parser("check", help="does the account's Gripp key work, and which identities does Gripp show")
+    a.add_argument("key")
+    _lang_option(a)
+    a = asub.add_parser("remove", help="take an account out (its database file stays on disk)")
+    a.add_argument("key")
+    a.add_argument("--yes", action="store_true", help="really remove it")
+    _lang_option(a)
+    p.set_defaults(handler=_cmd_accounts)
+
     p = sub.add_parser("hash-password", help="a bcrypt hash for a console user in .streamlit/secrets.toml")
     p.set_defaults(handler=_cmd_hash_password)
 
     p = sub.add_parser("reset-sandbox", help="reseed the sandbox and clear the local database")
     p.set_defaults(handler=_cmd_reset_sandbox)
+    _account_option(sub)
     return parser
 
 
@@ -140,21 +180,48 @@ def _lang_option(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lang", choices=("nl", "en"), default=argparse.SUPPRESS)
 
 
+def _account_option(sub: argparse._SubParsersAction) -> None:
+    """`--account` after every command that works on one account (`python -m sync run --account acme`)."""
+    for name, p in sub.choices.items():
+        if name in ("accounts", "hash-password", "reset-sandbox"):
+            continue
+        p.add_argument("--account", default=argparse.SUPPRESS, help=ACCOUNT_HELP)
+        for action in p._actions:  # and after `mappings export`, `identities add`, ...
+            if isinstance(action, argparse._SubParsersAction):
+                for inner in action.choices.values():
+                    inner.add_argument("--account", default=argparse.SUPPRESS, help=ACCOUNT_HELP)
+
+
 def _t(args: argparse.Namespace, nl: str, en: str) -> str:
     """The command line speaks one language: the reader's (`--lang`, Dutch by default)."""
     return en if getattr(args, "lang", "nl") == "en" else nl
 
 
 @contextmanager
-def _services(args: argparse.Namespace) -> Iterator:  # -> Services
-    """The process's services, closed however the command ends (the sandbox's state is saved on close)."""
-    from sync.wiring import build_services
+def _deployment(args: argparse.Namespace) -> Iterator:  # -> Deployment
+    """The deployment (its catalog of accounts), closed however the command ends."""
+    from sync.wiring import Deployment
 
-    services = build_services(args.settings)
+    deployment = Deployment(args.settings)
     try:
-        yield services
+        yield deployment
     finally:
-        services.close()
+        deployment.close()
+
+
+@contextmanager
+def _services(args: argparse.Namespace) -> Iterator:  # -> Services
+    """The chosen account's services (`--account`, else the only account), closed however the command ends (the
+    sandbox's state is saved on close)."""
+    from sync.jobs.accounts import choose
+
+    with _deployment(args) as deployment:
+        key = choose(deployment, getattr(args, "account", None))
+        services = deployment.services(key)
+        if len(deployment.keys()) > 1:
+            account = deployment.account(key)
+            _say(f"{_t(args, 'Account', 'Account')}: {account.key} ({account.name})")
+        yield services
 
 
 def _say(text: str) -> None:
@@ -436,6 +503,90 @@ def _cmd_mappings_import(args: argparse.Namespace) -> int:
         return EXIT_OK
 
 
+def _gripp_token(args: argparse.Namespace) -> str:
+    """The new account's Gripp API key: the environment variable, else standard input (no echo on a terminal)."""
+    if os.environ.get(TOKEN_VARIABLE, "").strip():
+        return os.environ[TOKEN_VARIABLE].strip()
+    if sys.stdin.isatty():
+        import getpass
+
+        return getpass.getpass("Gripp API-sleutel: " if getattr(args, "lang", "nl") == "nl" else "Gripp API key: ")
+    return sys.stdin.read().strip()
+
+
+def _cmd_accounts(args: argparse.Namespace) -> int:
+    from sync.jobs import accounts as use
+
+    lang = args.lang
+    with _deployment(args) as deployment:
+        try:
+            if args.action == "add":
+                checked = use.add_account(deployment, args.key, args.name, _gripp_token(args), actor="cli",
+                                          gripp_url=args.gripp_url)
+                print(_t(args, f"Account {checked.account.key} ‘{checked.account.name}’ toegevoegd (sleutel "
+                               f"{checked.account.key_hint}); {len(checked.identities)} identiteiten gevonden:",
+                         f"Account {checked.account.key} ‘{checked.account.name}’ added (key "
+                         f"{checked.account.key_hint}); {len(checked.identities)} identities found:"))
+                for ident in checked.identities:
+                    print(f"  {ident['identity_id']:>4}  {ident['name'] or '—'}")
+                return EXIT_OK
+            if args.action == "check":
+                checked = use.check_account(deployment, args.key, actor="cli")
+                if not checked.ok:
+                    _say(_t(args, f"fout: {checked.problem.nl}", f"error: {checked.problem.en}"))  # type: ignore
+                    return EXIT_FAILED
+                print(_t(args, f"De Gripp-sleutel van {args.key} werkt; {len(checked.identities)} identiteiten:",
+                         f"The Gripp key of {args.key} works; {len(checked.identities)} identities:"))
+                for ident in checked.identities:
+                    linked = f"→ {ident['administration_name']}" if ident["linked"] else _t(
+                        args, "niet gekoppeld", "not linked")
+                    print(f"  {ident['identity_id']:>4}  {ident['name'] or '—'}  {linked}")
+                return EXIT_OK
+            if args.action == "remove":
+                if not args.yes:
+                    _say(_t(args, f"fout: geef --yes om account {args.key} te verwijderen (zijn databasebestand blijft "
+                                  "staan).", f"error: pass --yes to remove account {args.key} (its database file "
+                                             "stays on disk)."))
+                    return EXIT_USAGE
+                use.remove_account(deployment, args.key, actor="cli")
+                print(_t(args, f"Account {args.key} verwijderd; zijn database blijft bewaard.",
+                         f"Account {args.key} removed; its database is kept."))
+                return EXIT_OK
+        except use.AccountError as exc:
+            _say(_t(args, f"fout: {exc.nl}", f"error: {exc.en}"))
+            return EXIT_FAILED
+        rows = use.overview(deployment, "cli")
+        if not rows:
+            _say(_t(args, "Nog geen accounts: `python -m sync accounts add CODE --name NAAM` voegt er een toe.",
+                    "No accounts yet: `python -m sync accounts add KEY --name NAME` adds one."))
+        for row in rows:
+            print(f"{row.key:<16} {row.name}  {overview_words(row, lang)}")
+        return EXIT_OK
+
+
+def overview_words(row, lang: str) -> str:  # row: sync.jobs.accounts.OverviewRow
+    from sync import fmt
+
+    h = row.health
+    parts = []
+    nl = lang != "en"
+    if h.broken_links:
+        parts.append(f"{h.broken_links} " + ("verbroken koppeling(en)" if nl else "broken link(s)"))
+    if h.failed_runs:
+        parts.append(f"{h.failed_runs} " + ("mislukte synchronisatie(s)" if nl else "failed run(s)"))
+    if h.overdue_runs:
+        parts.append(f"{h.overdue_runs} " + ("achterstallig" if nl else "overdue"))
+    for count, words in ((h.blocked, ("geblokkeerd", "blocked")), (h.refused, ("geweigerd", "refused")),
+                         (h.conflicts, ("in conflict", "in conflict")), (h.open_alerts, ("meldingen", "alerts"))):
+        if count:
+            parts.append(f"{count} {words[0 if nl else 1]}")
+    if not h.linked:
+        parts.append("nog niet gekoppeld" if nl else "not linked yet")
+    last = fmt.moment(h.last_run_at, lang) if h.last_run_at else ("nog nooit" if nl else "never")
+    parts.append(("laatste synchronisatie " if nl else "last sync ") + last)
+    return "; ".join(parts) if parts else ("in orde" if nl else "fine")
+
+
 def _cmd_hash_password(args: argparse.Namespace) -> int:
     import getpass
 
@@ -467,8 +618,21 @@ def _cmd_reset_sandbox(args: argparse.Namespace) -> int:
             store_mode.claim(store, store_mode.SANDBOX, legacy_sandbox=lambda: opens_with_sandbox_key(store, settings))
         finally:
             store.close()
-    for path in (settings.db_path, settings.db_path.with_name(settings.db_path.name + ".wal")):
-        path.unlink(missing_ok=True)
+    sandbox_files = [settings.db_path]
+    if settings.catalog_file.exists():  # the sandbox's catalog and its demo accounts' files go too
+        from sync.store.catalog import Catalog
+
+        catalog = Catalog(settings.catalog_file)  # raises when the console holds it
+        try:
+            catalog.claim(store_mode.SANDBOX)  # never a real deployment's catalog
+            sandbox_files += [account.db_path for account in catalog.accounts(include_removed=True)
+                              if account.db_path.parent == settings.accounts_dir]
+        finally:
+            catalog.close()
+        sandbox_files.append(settings.catalog_file)
+    for file in sandbox_files:
+        for path in (file, file.with_name(file.name + ".wal")):
+            path.unlink(missing_ok=True)
     reset(settings.sandbox_state_path)
     with _services(args) as services:
         n = services.store.scalar("SELECT count(*) FROM links")

@@ -4,10 +4,12 @@ sandbox itself) that knows the sandbox exists: in sandbox mode the clients reach
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
 import httpx
@@ -20,6 +22,7 @@ from sync.snelstart.client import SnelStartClient
 from sync.store import history
 from sync.store import mode as store_mode
 from sync.store import setup as setup_repo
+from sync.store.catalog import DEFAULT_ACCOUNT, Account, Catalog, Health, UnknownAccount
 from sync.store.db import Store
 
 
@@ -34,6 +37,9 @@ class Services:
     # The store's clock, shared with the clients (pacing, token expiry, Gripp's quota hour) and, in tests and load
     # runs, with the simulators: one "now" for everything. Short timeouts over loopback; None keeps the default.
     timeout: float | None = None
+    account: str = DEFAULT_ACCOUNT  # the account (catalog key) whose file `store` is
+    # Called after each run with these services (the deployment writes the account's health row in the catalog).
+    after_run: Callable[[Services], None] | None = field(default=None, repr=False)
     _gripp: GrippClient | None = field(default=None, repr=False)
     _snelstart: dict[str, SnelStartClient] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -50,11 +56,23 @@ class Services:
         world = getattr(self.sandbox, "world", None)
         return world.today if world is not None else self.now().date()
 
+    def lock_key(self, identity_id: int) -> tuple[str, str, int]:
+        """What a run holds while it runs: the identity *of this account* (accounts may share identity ids)."""
+        return ("identity", self.account, identity_id)
+
+    def ran(self) -> None:
+        """A run or check ended: tell the deployment (its health summary), never failing the run over it."""
+        if self.after_run is not None:
+            try:
+                self.after_run(self)
+            except Exception:  # the summary is a convenience; the run's own record is in the store
+                logging.getLogger(__name__).exception("could not record the health of account %s", self.account)
+
     def gripp(self) -> GrippClient:
         with self._lock:
             if self._gripp is None:
                 if not self.settings.gripp_api_token:
-                    raise RuntimeError("GRIPP_API_TOKEN is not set.")
+                    raise RuntimeError(f"Account {self.account} has no Gripp API key (GRIPP_API_TOKEN is not set).")
                 self._gripp = GrippClient(
                     self.settings.gripp_api_url, self.settings.gripp_api_token, transport=self.transport,
                     sleep=self.sleep, wall_clock=self.now, **self._client_options(),
@@ -104,8 +122,12 @@ class Services:
         self.store.close()
 
 
+_DEMO = object()  # build_services' default sandbox setup: today's demo links and mappings
+
+
 def build_services(settings: Settings | None = None, *, store: Store | None = None, sandbox: object | None = None,
-                   sleep: Callable[[float], None] = time.sleep) -> Services:
+                   sleep: Callable[[float], None] = time.sleep, account: str = DEFAULT_ACCOUNT,
+                   sandbox_setup: object | None = _DEMO) -> Services:
     """Real services when configured; otherwise the sandbox (loaded from disk, seeded on first use), whose clock
     the store and the clients then share.
 
@@ -124,9 +146,9 @@ def build_services(settings: Settings | None = None, *, store: Store | None = No
         vault = vault_for(settings)
         transport = sandbox.transport() if settings.sandbox else None  # type: ignore[union-attr]
         services = Services(settings=settings, store=store, vault=vault, sandbox=sandbox, transport=transport,
-                            sleep=sleep)
-        if settings.sandbox:
-            bootstrap_sandbox_setup(services)
+                            sleep=sleep, account=account)
+        if settings.sandbox and sandbox_setup is not None:
+            bootstrap_sandbox_setup(services, None if sandbox_setup is _DEMO else sandbox_setup)
     except BaseException:
         if own_store:
             store.close()
@@ -196,3 +218,176 @@ def bootstrap_sandbox_setup(services: Services, setup: object | None = None) -> 
                 setup_repo.put_ledger_mapping(store, row.identity_id, row.gripp_id, row.gripp_label, row.snelstart,
                                               "sandbox")
     return True
+
+
+# -- many accounts -------------------------------------------------------------------------------------------
+MAX_OPEN_ACCOUNTS = 16  # account databases kept open at once; the least recently used idle one is closed first
+
+
+class Deployment:
+    """One deployment: its settings, the catalog of accounts, the vault, and each account's `Services` (its own
+    DuckDB file and Gripp client), opened on first use and kept in a small bounded cache.
+
+    A deployment configured the old way (`GRIPP_API_TOKEN`, a `SYNC_DB_PATH` file) is registered in place on its
+    first start as account `default` whose database IS that file. In sandbox mode the demo accounts are seeded."""
+
+    def __init__(self, settings: Settings | None = None, *, sandbox: object | None = None,
+                 sleep: Callable[[float], None] = time.sleep, max_open: int = MAX_OPEN_ACCOUNTS) -> None:
+        self.settings = settings or resolve_settings()
+        if self.settings.sandbox and sandbox is None:
+            sandbox = open_sandbox(self.settings)
+        self.sandbox = sandbox
+        self.sleep = sleep
+        self.max_open = max(1, max_open)
+        self.clock: Clock = sandbox.clock if self.settings.sandbox else system_clock  # type: ignore[union-attr]
+        self.catalog = Catalog(self.settings.catalog_file, clock=self.clock)
+        self._open: OrderedDict[str, Services] = OrderedDict()
+        self._lock = threading.RLock()
+        # Set by the scheduler: when an account's next automatic run is (for its health row).
+        self.next_run_of: Callable[[str], datetime | None] = lambda key: None
+        try:
+            self.catalog.claim(store_mode.SANDBOX if self.settings.sandbox else store_mode.REAL)
+            self.vault = vault_for(self.settings)
+            if self.settings.sandbox:
+                self._register_sandbox_accounts()
+            else:
+                self._register_legacy_account()
+        except BaseException:
+            self.close()
+            raise
+
+    # -- accounts -----------------------------------------------------------------------------------------
+    def accounts(self) -> list[Account]:
+        return self.catalog.accounts()
+
+    def keys(self) -> list[str]:
+        return [account.key for account in self.accounts()]
+
+    def account(self, key: str) -> Account:
+        found = self.catalog.get(key)
+        if found is None:
+            raise UnknownAccount(key, self.keys())
+        return found
+
+    def the_only_account(self) -> str:
+        """The account to use when none is named: the only one, else `UnknownAccount` listing them."""
+        keys = self.keys()
+        if len(keys) == 1:
+            return keys[0]
+        raise UnknownAccount("", keys)
+
+    def account_settings(self, account: Account) -> Settings:
+        """The deployment's settings with the account's Gripp key and address (NULL ones: the deployment's)."""
+        token = self.settings.gripp_api_token
+        if account.gripp_token_enc:
+            token = self.vault.decrypt(account.gripp_token_enc)
+        return replace(self.settings, gripp_api_token=token,
+                       gripp_api_url=account.gripp_url or self.settings.gripp_api_url)
+
+    def services(self, key: str) -> Services:
+        """The account's services, opened on first use (its file migrated, interrupted runs closed)."""
+        with self._lock:
+            found = self._open.get(key)
+            if found is not None:
+                self._open.move_to_end(key)
+                return found
+            account = self.account(key)
+            built = self._open_account(account, setup=self._demo_setup(key))
+            self._open[key] = built
+            self._evict()
+            return built
+
+    def _open_account(self, account: Account, *, setup: object | None) -> Services:
+        store = Store(account.db_path, clock=self.clock)
+        try:
+            built = build_services(self.account_settings(account), store=store, sandbox=self.sandbox,
+                                   sleep=self.sleep, account=account.key, sandbox_setup=setup)
+        except BaseException:
+            store.close()
+            raise
+        built.vault = self.vault
+        built.after_run = self.record_health
+        return built
+
+    def _demo_setup(self, key: str) -> object | None:
+        """In the sandbox, an account's demo links and mappings (configured on an empty file: after a reset)."""
+        if not self.settings.sandbox:
+            return None
+        return next((demo.setup for demo in sandbox_accounts() if demo.key == key), None)
+
+    def _evict(self) -> None:
+        from sync.jobs.locks import any_running  # the locks live with the use cases
+
+        for key in list(self._open):
+            if len(self._open) <= self.max_open:
+                return
+            if not any_running(("identity", key)):  # never close a file a run is using
+                self._open.pop(key).close()
+
+    def forget(self, key: str) -> None:
+        """Close the account's services (it was removed)."""
+        with self._lock:
+            found = self._open.pop(key, None)
+        if found is not None:
+            found.close()
+
+    def record_health(self, services: Services) -> Health:
+        """Write the account's health row in the catalog (after a run, a check, a link change)."""
+        from sync.store.health import summarise
+
+        health = summarise(services.store, services.account, next_run_at=self.next_run_of(services.account))
+        self.catalog.put_health(health)
+        return health
+
+    def close(self) -> None:
+        with self._lock:
+            while self._open:
+                self._open.popitem(last=False)[1].close()
+        catalog = getattr(self, "catalog", None)
+        if catalog is not None:
+            catalog.close()
+
+    # -- first start ----------------------------------------------------------------------------------
+    def _register_legacy_account(self) -> None:
+        """The old way (GRIPP_API_TOKEN, the SYNC_DB_PATH file): account `default`, its database that very file
+        (no copy), its Gripp key GRIPP_API_TOKEN (kept in the environment, so a changed token is honoured)."""
+        settings = self.settings
+        if self.catalog.accounts(include_removed=True):
+            return
+        if not (settings.gripp_api_token or settings.db_path.exists()):
+            return  # a new multi-account deployment: accounts come with `python -m sync accounts add`
+        self.catalog.add(Account(key=DEFAULT_ACCOUNT, name=DEFAULT_ACCOUNT, db_path=settings.db_path,
+                                 key_hint=Vault.hint(settings.gripp_api_token or "")), actor="migration")
+
+    def _register_sandbox_accounts(self) -> None:
+        """The sandbox's demo accounts, each with its links and mappings configured as support would; the first
+        one's database is SYNC_DB_PATH (today's demo)."""
+        known = {str(account.db_path) for account in self.catalog.accounts(include_removed=True)}
+        taken = {account.key for account in self.catalog.accounts(include_removed=True)}
+        for index, demo in enumerate(sandbox_accounts()):
+            path = self.settings.db_path if index == 0 else self.settings.accounts_dir / f"{demo.key}.duckdb"
+            if str(path) in known or demo.key in taken:
+                continue
+            token = None if demo.gripp_token == self.settings.gripp_api_token else self.vault.encrypt(demo.gripp_token)
+            account = self.catalog.add(Account(key=demo.key, name=demo.name, db_path=path, gripp_token_enc=token,
+                                               key_hint=Vault.hint(demo.gripp_token)), actor="sandbox")
+            with self._lock:
+                built = self._open_account(account, setup=demo.setup)
+                self._open[account.key] = built
+            self.record_health(built)
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    key: str
+    name: str
+    gripp_token: str
+    setup: object | None  # sync.sandbox.seed.SandboxSetup, or None for an account new to link
+
+
+def sandbox_accounts() -> list[DemoAccount]:
+    """The sandbox's accounts (the one place that knows them). Today one: the demo, on the sandbox's token."""
+    from sync.config import SANDBOX_GRIPP_TOKEN
+    from sync.sandbox.seed import demo_setup
+
+    return [DemoAccount(DEFAULT_ACCOUNT, "Demo (sandbox)", SANDBOX_GRIPP_TOKEN, demo_setup())]

@@ -30,7 +30,7 @@ def test_every_wrong_value_is_named_once() -> None:
                        "SNELSTART_TIER": "gratis", "SYNC_SECRET_KEY": "kort"})
     names = [problem.split(":")[0] for problem in caught.value.problems]
     assert names == ["GRIPP_API_URL", "SNELSTART_WEB_URL", "CONSOLE_PUBLIC_URL", "SYNC_SECRET_KEY", "SNELSTART_TIER",
-                     "GRIPP_API_TOKEN", "SNELSTART_SUBSCRIPTION_KEY"]
+                     "SNELSTART_SUBSCRIPTION_KEY"]
     assert "kort" not in str(caught.value)  # a secret is never echoed
 
 

@@ -228,7 +228,7 @@ if st.button(t("start_dry_run"), key=f"start-dry-{identity_id}", icon=":material
         st.warning(t("sync_busy", name=identity["name"]))
     else:
         st.rerun()
-ui.live_progress(store)
+ui.live_progress(services)
 
 # The last dry run, from the store: it survives a reload and is the same for everyone.
 found = previews.latest(store, identity_id)

@@ -25,7 +25,7 @@ identity = ui.pick_identity(views.identities(store), key="oi-identity")
 if identity is None:
     st.stop()
 identity_id = identity["identity_id"]
-ui.live_progress(store)
+ui.live_progress(services)
 
 last = views.last_run(store, identity_id)
 if last:

@@ -15,7 +15,7 @@ lang = current_lang()
 scheduler = runtime.scheduler()
 
 st.title(t("overview_title"))
-ui.live_progress(store)
+ui.live_progress(services)
 
 # A failed automatic run stays here, prominent, until someone says they have seen it.
 alerts = views.open_alerts(store)

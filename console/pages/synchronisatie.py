@@ -99,7 +99,7 @@ if clicked is not None:
 refused = st.session_state.pop("sync_refused", None)
 if refused is not None:  # said once; the running sync's progress stays in view below until it ends
     st.warning(t("sync_busy", name=names.get(refused, refused)), icon=":material/hourglass_top:")
-ui.live_progress(store)
+ui.live_progress(services)
 
 
 # -- what this session's sync did ------------------------------------------------------------------------------

@@ -37,12 +37,16 @@ SETTING_NAMES = (
     "SYNC_DB_PATH",
     "SYNC_SECRET_KEY",
     "SNELSTART_TIER",
+    "SYNC_CATALOG_PATH",
+    "SYNC_MAX_CONCURRENT_RUNS",
 )
 # Any of these set means "real services": sandbox mode is only for a machine with none of them.
 _SERVICE_SETTINGS = SETTING_NAMES[:7]
 _URL_SETTINGS = ("GRIPP_API_URL", "SNELSTART_API_URL", "SNELSTART_AUTH_URL", "SNELSTART_WEB_URL", "CONSOLE_PUBLIC_URL")
-# Real services cannot work without these; saying so at start beats a failure on the first sync.
-_REQUIRED_FOR_REAL = ("GRIPP_API_TOKEN", "SNELSTART_SUBSCRIPTION_KEY", "SYNC_SECRET_KEY")
+# Real services cannot work without these; saying so at start beats a failure on the first sync. (The Gripp API
+# key is an account's: GRIPP_API_TOKEN only configures the account of a deployment set up the old way.)
+_REQUIRED_FOR_REAL = ("SNELSTART_SUBSCRIPTION_KEY", "SYNC_SECRET_KEY")
+DEFAULT_MAX_CONCURRENT_RUNS = 4
 MIN_SECRET_KEY_LENGTH = 16
 
 REAL_DEFAULTS = {
@@ -82,6 +86,8 @@ class Settings:
     secret_key: str | None
     sandbox: bool
     snelstart_tier: str = "test"  # test | production: the per-administration rate limits the client paces to
+    catalog_path: Path | None = None  # None: catalog.duckdb beside the database
+    max_concurrent_runs: int = DEFAULT_MAX_CONCURRENT_RUNS  # syncs at once in this process, over every account
     extra: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @property
@@ -91,6 +97,16 @@ class Settings:
     @property
     def sandbox_state_path(self) -> Path:
         return self.data_dir / "sandbox-state.json"
+
+    @property
+    def catalog_file(self) -> Path:
+        """The deployment's catalog of accounts (`SYNC_CATALOG_PATH`, default beside the database)."""
+        return self.catalog_path or self.data_dir / "catalog.duckdb"
+
+    @property
+    def accounts_dir(self) -> Path:
+        """Where added accounts get their own database file (`<key>.duckdb`)."""
+        return self.catalog_file.parent / "accounts"
 
     def __repr__(self) -> str:  # never print secrets
         return (
@@ -115,6 +131,8 @@ class _Given(BaseModel):
     SYNC_DB_PATH: str | None = None
     SYNC_SECRET_KEY: str | None = None
     SNELSTART_TIER: str | None = None
+    SYNC_CATALOG_PATH: str | None = None
+    SYNC_MAX_CONCURRENT_RUNS: str | None = None
 
     @field_validator(*_URL_SETTINGS)
     @classmethod
@@ -133,7 +151,14 @@ class _Given(BaseModel):
             raise ValueError(f"{value!r} is not a SnelStart tier; use test or production")
         return value
 
-    @field_validator("SYNC_DB_PATH")
+    @field_validator("SYNC_MAX_CONCURRENT_RUNS")
+    @classmethod
+    def _a_small_number(cls, value: str | None) -> str | None:
+        if value is not None and not (value.isdigit() and 1 <= int(value) <= 64):
+            raise ValueError(f"{value!r} is not a number of runs at once; use 1 to 64")
+        return value
+
+    @field_validator("SYNC_DB_PATH", "SYNC_CATALOG_PATH")
     @classmethod
     def _database_file(cls, value: str | None) -> str | None:
         if value is not None and Path(value).expanduser().is_dir():
@@ -245,6 +270,8 @@ def load_settings(env: Mapping[str, str] | None = None, secrets: Mapping[str, ob
         secret_key=merged.get("SYNC_SECRET_KEY"),
         sandbox=sandbox,
         snelstart_tier=snelstart_tier(merged.get("SNELSTART_TIER") or ("sandbox" if sandbox else None)).name,
+        catalog_path=Path(merged["SYNC_CATALOG_PATH"]).expanduser() if "SYNC_CATALOG_PATH" in merged else None,
+        max_concurrent_runs=int(merged.get("SYNC_MAX_CONCURRENT_RUNS", DEFAULT_MAX_CONCURRENT_RUNS)),
     )
 
 

@@ -35,3 +35,10 @@ def exclusive(key: object, *, wait: bool = False) -> Iterator[None]:
 
 def is_running(key: object) -> bool:
     return _lock_for(key).locked()
+
+
+def any_running(prefix: tuple) -> bool:
+    """Is any lock whose key starts with `prefix` held (e.g. any identity of one account)?"""
+    with _registry_lock:
+        held = [lock for key, lock in _locks.items() if isinstance(key, tuple) and key[:len(prefix)] == prefix]
+    return any(lock.locked() for lock in held)

@@ -90,7 +90,7 @@ def preview_identity(services: Services, identity_id: int, *, actor: Actor | str
     if link is None:
         raise LookupError(f"Identiteit {identity_id} is niet gekoppeld aan een SnelStart-administratie.")
     report = progress or (lambda step, fraction: None)
-    with exclusive(("identity", identity_id)):  # never beside a real run of the same identity
+    with exclusive(services.lock_key(identity_id)):  # never beside a real run of the same identity
         previews.close_interrupted(store, identity_id)
         preview_id = previews.start(store, identity_id, actor)
         log.log_event(store, "preview", identity_id=identity_id, actor=actor)

@@ -80,62 +80,71 @@ def run_identity(services: Services, identity_id: int, *, trigger: str = "cli", 
     link = setup_repo.get_link(store, identity_id)
     if link is None:
         raise LookupError(f"Identiteit {identity_id} is niet gekoppeld aan een SnelStart-administratie.")
-    with exclusive(("identity", identity_id)):
+    with exclusive(services.lock_key(identity_id)):
         try:
-            log.close_interrupted_runs(store, identity_id)  # one process owns the file: 'running' is a dead run
-            run_id = log.start_run(store, identity_id, trigger, actor=actor)
-            if trigger == "manual":  # the audit log says who pressed the button
-                log.log_event(store, "manual_sync", run_id=run_id, identity_id=identity_id, actor=actor)
-        except Exception as exc:
-            if errors.kind_of(exc) != errors.STORE:
-                raise
-            nl, en = errors.describe(exc)
-            return RunResult("", identity_id, "failed", {}, reason={"nl": nl, "en": en})
-        report = progress or (lambda step, fraction: None)
+            return _run_recorded(services, link, identity_id, trigger, actor, progress, today)
+        finally:
+            services.ran()
 
-        written = {"step": "", "overall": -1.0}
 
-        def step(name: str, fraction: float) -> None:
-            overall = (STEPS.index(name) + fraction) / len(STEPS)
-            # Each write is a DuckDB commit (~10 ms): record step changes and every 2 %, not every invoice.
-            if name != written["step"] or overall - written["overall"] >= 0.02 or fraction >= 1.0:
-                log.progress(store, run_id, name, overall)
-                written.update(step=name, overall=overall)
-            report(name, overall)
-
-        try:
-            result = _run(services, link, run_id, step, today or services.today())
-        except errors.LinkBroken as exc:
-            setup_repo.set_link_health(store, identity_id, "broken", exc.en)
-            return _failed(services, run_id, identity_id, trigger, exc.nl, exc.en, kind="link")
-        except AlreadyRunning:
+def _run_recorded(services: Services, link: Link, identity_id: int, trigger: str, actor: str,
+                  progress: Progress | None, today: date | None) -> RunResult:
+    store = services.store
+    try:
+        log.close_interrupted_runs(store, identity_id)  # one process owns the file: 'running' is a dead run
+        run_id = log.start_run(store, identity_id, trigger, actor=actor)
+        if trigger == "manual":  # the audit log says who pressed the button
+            log.log_event(store, "manual_sync", run_id=run_id, identity_id=identity_id, actor=actor)
+    except Exception as exc:
+        if errors.kind_of(exc) != errors.STORE:
             raise
-        except Exception as exc:  # the run failed as a whole: record it, alert if nobody was watching
-            if errors.kind_of(exc) == errors.LINK:
-                broken = errors.link_broken(exc)
-                setup_repo.set_link_health(store, identity_id, "broken", broken.en)
-                return _failed(services, run_id, identity_id, trigger, broken.nl, broken.en, kind="link")
-            nl, en = errors.describe(exc)
-            return _failed(services, run_id, identity_id, trigger, nl, en, kind=errors.kind_of(exc))
-        outcome = "ok"
-        if any(result.counts.get(k) for k in ("blocked", "conflicts", "failed", "retry_later", "pdf_pending",
-                                              "payments_pending", "payments_held")):
-            outcome = "warnings"
-        if result.resumes_at is not None:
-            outcome = "warnings"  # stopped on purpose, resumes by itself: not a failure, no alert
-            result.counts["resumes_at"] = result.resumes_at.isoformat()
-            log.log_event(store, "paused", run_id=run_id, identity_id=identity_id,
-                          data={"resumes_at": result.resumes_at.isoformat()})
-        result.outcome = outcome
-        try:
-            log.finish_run(store, run_id, outcome, result.counts)
-            setup_repo.set_link_health(store, identity_id, "ok")
-        except Exception as exc:
-            if errors.kind_of(exc) != errors.STORE:
-                raise
-            nl, en = errors.describe(exc)
-            return _failed(services, run_id, identity_id, trigger, nl, en, kind=errors.STORE)
-        return result
+        nl, en = errors.describe(exc)
+        return RunResult("", identity_id, "failed", {}, reason={"nl": nl, "en": en})
+    report = progress or (lambda step, fraction: None)
+
+    written = {"step": "", "overall": -1.0}
+
+    def step(name: str, fraction: float) -> None:
+        overall = (STEPS.index(name) + fraction) / len(STEPS)
+        # Each write is a DuckDB commit (~10 ms): record step changes and every 2 %, not every invoice.
+        if name != written["step"] or overall - written["overall"] >= 0.02 or fraction >= 1.0:
+            log.progress(store, run_id, name, overall)
+            written.update(step=name, overall=overall)
+        report(name, overall)
+
+    try:
+        result = _run(services, link, run_id, step, today or services.today())
+    except errors.LinkBroken as exc:
+        setup_repo.set_link_health(store, identity_id, "broken", exc.en)
+        return _failed(services, run_id, identity_id, trigger, exc.nl, exc.en, kind="link")
+    except AlreadyRunning:
+        raise
+    except Exception as exc:  # the run failed as a whole: record it, alert if nobody was watching
+        if errors.kind_of(exc) == errors.LINK:
+            broken = errors.link_broken(exc)
+            setup_repo.set_link_health(store, identity_id, "broken", broken.en)
+            return _failed(services, run_id, identity_id, trigger, broken.nl, broken.en, kind="link")
+        nl, en = errors.describe(exc)
+        return _failed(services, run_id, identity_id, trigger, nl, en, kind=errors.kind_of(exc))
+    outcome = "ok"
+    if any(result.counts.get(k) for k in ("blocked", "conflicts", "failed", "retry_later", "pdf_pending",
+                                          "payments_pending", "payments_held")):
+        outcome = "warnings"
+    if result.resumes_at is not None:
+        outcome = "warnings"  # stopped on purpose, resumes by itself: not a failure, no alert
+        result.counts["resumes_at"] = result.resumes_at.isoformat()
+        log.log_event(store, "paused", run_id=run_id, identity_id=identity_id,
+                      data={"resumes_at": result.resumes_at.isoformat()})
+    result.outcome = outcome
+    try:
+        log.finish_run(store, run_id, outcome, result.counts)
+        setup_repo.set_link_health(store, identity_id, "ok")
+    except Exception as exc:
+        if errors.kind_of(exc) != errors.STORE:
+            raise
+        nl, en = errors.describe(exc)
+        return _failed(services, run_id, identity_id, trigger, nl, en, kind=errors.STORE)
+    return result
 
 
 def _run(services: Services, link: Link, run_id: str, step: Progress, today: date) -> RunResult:

@@ -53,9 +53,10 @@ class Store:
     It also carries the process's clock: every time the store writes, and every "now" the jobs reason with, is
     `now()` (injected, so a test's dates do not depend on the calendar)."""
 
-    def __init__(self, path: Path | str, *, clock: Clock = system_clock) -> None:
+    def __init__(self, path: Path | str, *, clock: Clock = system_clock, migrations: str = _MIGRATIONS_PACKAGE) -> None:
         self.path = Path(path)
         self.clock = clock
+        self._migrations_package = migrations
         on_disk = str(path) != ":memory:"
         if on_disk:
             self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -170,7 +171,7 @@ class Store:
             "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ)"
         )
         applied = {row[0] for row in cur.execute("SELECT version FROM schema_version").fetchall()}
-        for version, sql in _migrations():
+        for version, sql in _migrations(self._migrations_package):
             if version in applied:
                 continue
             cur.execute("BEGIN TRANSACTION")
@@ -185,9 +186,9 @@ class Store:
         return max(applied, default=0)
 
 
-def _migrations() -> list[tuple[int, str]]:
+def _migrations(package: str = _MIGRATIONS_PACKAGE) -> list[tuple[int, str]]:
     found = []
-    for entry in resources.files(_MIGRATIONS_PACKAGE).iterdir():
+    for entry in resources.files(package).iterdir():
         name = entry.name
         if name.endswith(".sql") and name[:3].isdigit():
             found.append((int(name[:3]), entry.read_text(encoding="utf-8")))

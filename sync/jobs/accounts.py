@@ -1,0 +1,227 @@
+"""Accounts: one Gripp customer each (its Gripp API key, its identities, links, mappings, runs and events, in its
+own database). Add (the key is checked and identities found before anything is kept), check, remove, list, open,
+and the support team's overview of every account's health sorted by what needs a person first.
+
+Every use case checks the actor's grant for the account: an actor without one neither sees nor touches it.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from sync.access import Actor, authorize, may_open, require_account
+from sync.gripp.client import GrippClient
+from sync.gripp.errors import GrippAuthError, GrippError
+from sync.store.catalog import Account, Health, valid_key
+from sync.vault import Vault
+from sync.wiring import Deployment, Services, UnknownAccount
+
+log = logging.getLogger(__name__)
+
+
+class AccountError(ValueError):
+    """A person can fix this; `nl`/`en` say how, `code` says what kind."""
+
+    def __init__(self, nl: str, en: str, *, code: str = "invalid") -> None:
+        super().__init__(en)
+        self.nl, self.en, self.code = nl, en, code
+
+    def text(self, lang: str = "nl") -> str:
+        return self.en if lang == "en" else self.nl
+
+
+@dataclass(frozen=True)
+class Checked:
+    """What a check found: the key works (or why not) and the identities Gripp shows for it."""
+
+    account: Account
+    ok: bool
+    identities: list[dict]
+    problem: AccountError | None = None
+
+
+# -- opening and listing ---------------------------------------------------------------------------------
+def visible(deployment: Deployment, actor: Actor | str) -> list[Account]:
+    """The accounts this actor may see."""
+    return [account for account in deployment.accounts() if may_open(actor, account.key)]
+
+
+def open_account(deployment: Deployment, key: str, actor: Actor | str) -> Services:
+    """The account's services, for an actor granted it. The refusal is the same whether or not it exists."""
+    require_account(actor, key)
+    return deployment.services(key)
+
+
+def choose(deployment: Deployment, key: str | None, actor: Actor | str = "cli") -> str:
+    """The account a command means: the one named, else the only one the actor may see (`UnknownAccount` lists
+    the keys when there are several or none)."""
+    if key:
+        require_account(actor, key)
+        deployment.account(key)
+        return key
+    keys = [account.key for account in visible(deployment, actor)]
+    if len(keys) == 1:
+        return keys[0]
+    raise UnknownAccount("", keys)
+
+
+# -- add, check, remove ----------------------------------------------------------------------------------
+def add_account(deployment: Deployment, key: str, name: str, gripp_token: str, *, actor: Actor | str,
+                gripp_url: str | None = None) -> Checked:
+    """Register a Gripp customer: the key is tried on Gripp and its identities read first; nothing is kept when
+    Gripp refuses it."""
+    who = authorize(actor, "keys")
+    require_account(actor, key)
+    key, name, gripp_token = (key or "").strip().lower(), (name or "").strip(), (gripp_token or "").strip()
+    if not valid_key(key):
+        raise AccountError("Een accountcode is 1 tot 40 kleine letters, cijfers of streepjes (bijv. ‘acme’).",
+                           "An account key is 1 to 40 lower-case letters, digits or dashes (e.g. ‘acme’).")
+    if not name or len(name) > 200:
+        raise AccountError("Geef het account een naam (hoogstens 200 tekens).",
+                           "Give the account a name (at most 200 characters).")
+    if not gripp_token:
+        raise AccountError("De Gripp API-sleutel ontbreekt.", "The Gripp API key is missing.", code="no_key")
+    if deployment.catalog.get(key, include_removed=True) is not None:
+        raise AccountError(f"Accountcode ‘{key}’ is al in gebruik (ook een verwijderd account houdt zijn code).",
+                           f"Account key ‘{key}’ is taken (a removed account keeps its key).", code="taken")
+    path = deployment.settings.accounts_dir / f"{key}.duckdb"
+    if path.exists():
+        raise AccountError(f"Er staat al een database voor ‘{key}’ ({path}); kies een andere code.",
+                           f"There is already a database for ‘{key}’ ({path}); choose another key.", code="taken")
+    _try_key(deployment, gripp_token, gripp_url)  # before anything is written
+    account = deployment.catalog.add(
+        Account(key=key, name=name, db_path=path, gripp_token_enc=deployment.vault.encrypt(gripp_token),
+                key_hint=Vault.hint(gripp_token), gripp_url=gripp_url), actor=who)
+    try:
+        services = deployment.services(key)
+        identities = _discover(services)
+    except BaseException:
+        deployment.forget(key)
+        deployment.catalog.remove(key, actor=who)
+        _delete_files(path)
+        raise
+    from sync.store import history
+
+    history.log_event(services.store, "account_added", actor=who, data={"account": key, "name": name})
+    deployment.record_health(services)
+    return Checked(account, True, identities)
+
+
+def check_account(deployment: Deployment, key: str, *, actor: Actor | str) -> Checked:
+    """Does the account's Gripp key still work, and which identities does Gripp show? Writes its health row."""
+    authorize(actor, "checks")
+    services = open_account(deployment, key, actor)
+    account = deployment.account(key)
+    try:
+        identities = _discover(services)
+    except AccountError as problem:
+        deployment.record_health(services)
+        return Checked(account, False, [], problem)
+    deployment.record_health(services)
+    return Checked(account, True, identities)
+
+
+def remove_account(deployment: Deployment, key: str, *, actor: Actor | str) -> bool:
+    """Take the account out of the deployment: no more pages, runs or schedule. Its database file stays on disk
+    (a restore is putting it back), and its key stays taken."""
+    who = authorize(actor, "keys")
+    require_account(actor, key)
+    deployment.account(key)  # UnknownAccount when there is none
+    from sync.jobs.locks import any_running
+
+    if any_running(("identity", key)):
+        raise AccountError("Er loopt nu een synchronisatie voor dit account; probeer het straks opnieuw.",
+                           "A sync is running for this account; try again later.", code="busy")
+    deployment.forget(key)
+    return deployment.catalog.remove(key, actor=who)
+
+
+# -- the support team's view -----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class OverviewRow:
+    key: str
+    name: str
+    health: Health
+    need: int  # 0 broken links, 1 failed or overdue runs, 2 stuck invoices, 3 open alerts, 4 not linked, 5 fine
+
+    @property
+    def stuck(self) -> int:
+        return self.health.blocked + self.health.refused + self.health.conflicts
+
+
+NEEDS = ("broken", "runs", "invoices", "alerts", "not_linked", "ok")
+
+
+def need_of(health: Health) -> int:
+    if health.broken_links:
+        return 0
+    if health.failed_runs or health.overdue_runs:
+        return 1
+    if health.blocked or health.refused or health.conflicts:
+        return 2
+    if health.open_alerts:
+        return 3
+    if not health.linked:
+        return 4
+    return 5
+
+
+def overview(deployment: Deployment, actor: Actor | str, *, search: str = "") -> list[OverviewRow]:
+    """Every account the actor may see with its health, what needs a person first (then the most of it, then by
+    name). Read from the catalog only: no account's file is opened."""
+    names = {account.key: account.name for account in visible(deployment, actor)}
+    needle = search.strip().lower()
+    rows = [OverviewRow(h.account_key, names[h.account_key], h, need_of(h))
+            for h in deployment.catalog.health() if h.account_key in names]
+    if needle:
+        rows = [row for row in rows if needle in row.key.lower() or needle in row.name.lower()]
+    return sorted(rows, key=lambda r: (r.need, -(r.health.broken_links + r.health.failed_runs
+                                                 + r.health.overdue_runs + r.stuck + r.health.open_alerts),
+                                       r.name.lower(), r.key))
+
+
+# -- helpers ---------------------------------------------------------------------------------------------
+def _try_key(deployment: Deployment, gripp_token: str, gripp_url: str | None) -> None:
+    """One cheap call with the key: refused or unreachable is said before the account exists."""
+    settings = deployment.settings
+    transport = deployment.sandbox.transport() if settings.sandbox else None  # type: ignore[union-attr]
+    client = GrippClient(gripp_url or settings.gripp_api_url, gripp_token, transport=transport,
+                         sleep=deployment.sleep, clock=deployment.clock)
+    try:
+        answer = client.batch([client.get_call("invoice", [], first=0, max_results=1)])[0]
+        answer.unwrap()
+    except GrippAuthError as exc:
+        raise _refused() from exc
+    except GrippError as exc:
+        if "auth" in type(exc).__name__.lower() or "key" in str(exc).lower():
+            raise _refused() from exc
+        raise AccountError("Gripp is nu niet bereikbaar, dus de sleutel kon niet worden gecontroleerd; probeer het "
+                           "zo opnieuw.", "Gripp cannot be reached right now, so the key could not be checked; try "
+                           "again shortly.", code="unavailable") from exc
+    finally:
+        client.close()
+
+
+def _refused() -> AccountError:
+    return AccountError("Gripp weigert deze API-sleutel: maak in Gripp (Instellingen › API) een nieuwe aan en probeer "
+                        "het opnieuw.", "Gripp refuses this API key: create a new one in Gripp (Settings › API) and "
+                        "try again.", code="refused")
+
+
+def _discover(services: Services) -> list[dict]:
+    from sync.linking import LinkError, discover_identities
+
+    try:
+        return discover_identities(services)
+    except LinkError as exc:
+        if isinstance(exc.__cause__, GrippAuthError):
+            raise _refused() from exc
+        raise AccountError(exc.nl, exc.en, code=exc.code) from exc
+
+
+def _delete_files(path: Path) -> None:
+    for candidate in (path, path.with_name(path.name + ".wal")):
+        candidate.unlink(missing_ok=True)
+

@@ -1,0 +1,180 @@
+"""The deployment's catalog: its accounts (one Gripp customer each, with its own DuckDB file) and a health summary
+row per account.
+
+Kept behind this one narrow class so it can move to a shared database (Postgres) when the deployment grows past
+one machine; nothing else reads the catalog's tables. An account's own data (identities, links, runs, events) is
+never here: it lives in the account's file, so one account's pages can only ever read that account.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sync.clock import Clock, system_clock
+from sync.store.db import Store
+
+DEFAULT_ACCOUNT = "default"  # the account of a deployment configured the old way (GRIPP_API_TOKEN, SYNC_DB_PATH)
+_KEY = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
+
+
+class CatalogModeError(RuntimeError):
+    """The catalog belongs to the other mode (sandbox or real); `nl`/`en` say what to do."""
+
+    def __init__(self, nl: str, en: str) -> None:
+        super().__init__(en)
+        self.nl, self.en = nl, en
+
+
+class UnknownAccount(LookupError):
+    """No such account (or it was removed); `keys` are the accounts there are, for the message."""
+
+    def __init__(self, key: str, keys: list[str]) -> None:
+        self.key, self.keys = key, keys
+        super().__init__(f"No account {key!r}; the accounts are: {', '.join(keys) or 'none yet'}.")
+
+
+def valid_key(key: str) -> bool:
+    """Lower-case letters, digits and dashes, at most 40: it goes into addresses, file names and job ids."""
+    return bool(_KEY.match(key or ""))
+
+
+@dataclass(frozen=True)
+class Account:
+    key: str
+    name: str
+    db_path: Path
+    gripp_token_enc: str | None = None
+    key_hint: str = ""
+    gripp_url: str | None = None
+    created_at: datetime | None = None
+    removed_at: datetime | None = None
+
+
+@dataclass
+class Health:
+    """What the support overview shows per account, written after each run, check and link change."""
+
+    account_key: str
+    updated_at: datetime | None = None
+    identities: int = 0
+    linked: int = 0
+    broken_links: int = 0
+    failed_runs: int = 0
+    overdue_runs: int = 0
+    blocked: int = 0
+    refused: int = 0
+    conflicts: int = 0
+    open_alerts: int = 0
+    last_run_at: datetime | None = None
+    last_outcome: str | None = None
+    next_run_at: datetime | None = None
+    schedule: list[dict[str, Any]] = field(default_factory=list)  # [{identity_id, interval_minutes, paused}]
+
+
+_HEALTH_COLUMNS = ("account_key", "updated_at", "identities", "linked", "broken_links", "failed_runs", "overdue_runs",
+                   "blocked", "refused", "conflicts", "open_alerts", "last_run_at", "last_outcome", "next_run_at")
+
+
+class Catalog:
+    def __init__(self, path: Path | str, *, clock: Clock = system_clock) -> None:
+        self._store = Store(path, clock=clock, migrations="sync.store.catalog_migrations")
+        self.path = self._store.path
+
+    def close(self) -> None:
+        self._store.close()
+
+    def claim(self, mode: str) -> None:
+        """Record the mode (sandbox | real) on a new catalog; refuse one of the other mode."""
+        found = self._store.scalar("SELECT value FROM catalog_meta WHERE key = 'mode'")
+        if found is None:
+            self._store.execute("INSERT INTO catalog_meta VALUES ('mode', ?) ON CONFLICT DO NOTHING", [mode])
+        elif found != mode:
+            raise CatalogModeError(
+                f"De catalogus {self.path} hoort bij de {'sandbox' if found == 'sandbox' else 'echte diensten'}; "
+                "kies met SYNC_CATALOG_PATH een ander bestand.",
+                f"The catalog {self.path} belongs to {'the sandbox' if found == 'sandbox' else 'real services'}; "
+                "point SYNC_CATALOG_PATH at another file.",
+            )
+
+    # -- accounts ---------------------------------------------------------------------------------------
+    def accounts(self, *, include_removed: bool = False) -> list[Account]:
+        where = "" if include_removed else "WHERE removed_at IS NULL"
+        return [_account(row) for row in self._store.rows(f"SELECT * FROM accounts {where} ORDER BY account_key")]
+
+    def get(self, key: str, *, include_removed: bool = False) -> Account | None:
+        row = self._store.one("SELECT * FROM accounts WHERE account_key = ?", [key])
+        if row is None or (row["removed_at"] is not None and not include_removed):
+            return None
+        return _account(row)
+
+    def add(self, account: Account, *, actor: str) -> Account:
+        """Register an account; the key must be new (a removed account's key stays taken: its file is kept)."""
+        if not valid_key(account.key):
+            raise ValueError(f"invalid account key {account.key!r}")
+        with self._store.transaction():
+            if self._store.scalar("SELECT count(*) FROM accounts WHERE account_key = ?", [account.key]):
+                raise KeyError(account.key)
+            self._store.execute(
+                """INSERT INTO accounts (account_key, name, gripp_token_enc, key_hint, gripp_url, db_path, created_at,
+                                         created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+                [account.key, account.name, account.gripp_token_enc, account.key_hint, account.gripp_url,
+                 str(account.db_path), self._store.now(), actor],
+            )
+        found = self.get(account.key)
+        assert found is not None
+        return found
+
+    def remove(self, key: str, *, actor: str) -> bool:
+        """Mark the account removed (its file stays on disk, for a restore) and drop its health row."""
+        with self._store.transaction():
+            found = self._store.scalar(
+                "SELECT count(*) FROM accounts WHERE account_key = ? AND removed_at IS NULL", [key])
+            self._store.execute("UPDATE accounts SET removed_at = ?, removed_by = ? WHERE account_key = ? AND "
+                                "removed_at IS NULL", [self._store.now(), actor, key])
+            self._store.execute("DELETE FROM account_health WHERE account_key = ?", [key])
+        return bool(found)
+
+    # -- health -----------------------------------------------------------------------------------------
+    def put_health(self, health: Health) -> None:
+        values = asdict(health)
+        values["updated_at"] = health.updated_at or self._store.now()
+        schedule = json.dumps(values.pop("schedule"), sort_keys=True)
+        columns = [*_HEALTH_COLUMNS, "schedule_json"]
+        self._store.execute(
+            f"INSERT OR REPLACE INTO account_health ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+            [*(values[name] for name in _HEALTH_COLUMNS), schedule],
+        )
+
+    def put_health_rows(self, rows: list[Health]) -> None:
+        """Many rows in one transaction (a benchmark's catalog, a restore)."""
+        with self._store.transaction():
+            for row in rows:
+                self.put_health(row)
+
+    def health(self) -> list[Health]:
+        """Every current account's health row (accounts without one yet get an empty row)."""
+        rows = self._store.rows(
+            f"""SELECT a.account_key, {', '.join('h.' + c for c in _HEALTH_COLUMNS[1:])}, h.schedule_json
+                FROM accounts a LEFT JOIN account_health h USING (account_key)
+                WHERE a.removed_at IS NULL ORDER BY a.account_key""")
+        found = []
+        for row in rows:
+            schedule = json.loads(row.pop("schedule_json") or "[]")
+            found.append(Health(**{k: (0 if v is None and k in _COUNTS else v) for k, v in row.items()},
+                                schedule=schedule))
+        return found
+
+
+_COUNTS = {"identities", "linked", "broken_links", "failed_runs", "overdue_runs", "blocked", "refused", "conflicts",
+           "open_alerts"}
+
+
+def _account(row: dict[str, Any]) -> Account:
+    return Account(key=row["account_key"], name=row["name"], db_path=Path(row["db_path"]),
+                   gripp_token_enc=row["gripp_token_enc"], key_hint=row["key_hint"] or "", gripp_url=row["gripp_url"],
+                   created_at=row["created_at"], removed_at=row["removed_at"])

@@ -1,0 +1,281 @@
+"""Accounts: a catalog plus one database per Gripp customer. The old single-account deployment is registered in
+place; accounts are added (key checked, identities found), checked, listed and removed from the command line; one
+account's data never shows up in another's commands, exports or runs; grants per account are enforced by the use
+cases."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import pytest
+
+from sync.access import AccountNotAllowed, Actor
+from sync.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, main
+from sync.config import SANDBOX_GRIPP_TOKEN, load_settings
+from sync.jobs import accounts
+from sync.jobs.locks import AlreadyRunning, exclusive
+from sync.jobs.runner import forget_gripp_freshness
+from sync.store import history
+from sync.store import setup as setup_repo
+from sync.store.catalog import DEFAULT_ACCOUNT, UnknownAccount
+from sync.store.db import Store
+from sync.vault import Vault
+from sync.wiring import Deployment
+from tests.real_console import REAL_SETTINGS
+
+SANDBOX_NAMES = ("GRIPP_API_URL", "GRIPP_API_TOKEN", "SNELSTART_API_URL", "SNELSTART_AUTH_URL",
+                 "SNELSTART_SUBSCRIPTION_KEY", "SNELSTART_WEB_URL", "SNELSTART_APP_SHORT_NAME", "SYNC_SECRET_KEY",
+                 "SYNC_CATALOG_PATH")
+MARK = "ALLEEN-VAN-ACME"  # a text only account acme holds
+
+
+@pytest.fixture
+def cli_env(tmp_path, monkeypatch):
+    for name in SANDBOX_NAMES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("SYNC_DB_PATH", str(tmp_path / "sync.duckdb"))
+    monkeypatch.setenv("CONSOLE_PUBLIC_URL", "http://console.test")
+    forget_gripp_freshness()
+    yield tmp_path
+    forget_gripp_freshness()
+
+
+def add_acme(monkeypatch, capsys) -> None:
+    """A second account on the sandbox's Gripp: the same identity ids and invoice numbers as the demo."""
+    monkeypatch.setattr("sys.stdin", io.StringIO(SANDBOX_GRIPP_TOKEN + "\n"))
+    assert main(["accounts", "add", "acme", "--name", "Acme B.V."]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert "Account acme ‘Acme B.V.’ toegevoegd" in out and "3 identiteiten gevonden" in out
+    assert SANDBOX_GRIPP_TOKEN not in out  # only its hint
+
+
+def mark_acme(tmp_path: Path) -> None:
+    """Give acme a blocked invoice, an alert and an event that only it has (identity 2, like the demo's)."""
+    store = Store(tmp_path / "accounts" / "acme.duckdb")
+    try:
+        store.execute("""INSERT INTO bookings (identity_id, invoice_id, number, state, reasons_json, attempts,
+                                               updated_at) VALUES (2, 999999, '260999', 'blocked', ?, 0, now())""",
+                      [f'[{{"code": "X", "nl": "{MARK}"}}]'])
+        history.raise_alert(store, 2, None, "auto_sync_failed", {"name": MARK, "reason": {"nl": MARK, "en": MARK}})
+        history.log_event(store, "identity", identity_id=2, actor=MARK, data={"identity": 2, "name": MARK})
+    finally:
+        store.close()
+
+
+# -- the old way, migrated in place ------------------------------------------------------------------------
+def old_database(path: Path, secret_key: str) -> None:
+    """A database as a single-account deployment left it: an identity, a link with its key, a run, an event."""
+    store = Store(path)
+    try:
+        store.execute("INSERT INTO store_meta VALUES ('mode', 'real')")
+        setup_repo.upsert_identity(store, 7, "Oude Identiteit B.V.")
+        setup_repo.save_link(store, identity_id=7, administration_id="adm-7", administration_name="Oude Administratie",
+                             koppelsleutel_enc=Vault(secret_key).encrypt("old-key-7"), key_hint="…ey-7",
+                             start_date=None, actor="support")
+        run_id = history.start_run(store, 7, "schedule")
+        history.finish_run(store, run_id, "failed", {}, {"nl": "kapot", "en": "broken"})
+    finally:
+        store.close()
+
+
+def test_an_old_deployment_is_registered_in_place_and_keeps_working(tmp_path, monkeypatch, capsys):
+    db = tmp_path / "data" / "sync.duckdb"
+    old_database(db, REAL_SETTINGS["SYNC_SECRET_KEY"])
+    before = db.stat().st_size
+    for name in SANDBOX_NAMES:
+        monkeypatch.delenv(name, raising=False)
+    for name, value in {**REAL_SETTINGS, "SYNC_DB_PATH": str(db)}.items():
+        monkeypatch.setenv(name, value)
+
+    assert main(["status"]) == EXIT_OK  # no --account: the only one
+    out = capsys.readouterr()
+    assert "Oude Identiteit B.V." in out.out and "Oude Administratie" in out.out and "mislukt" in out.out
+    assert "Account:" not in out.err  # one account: the commands look as before
+
+    deployment = Deployment(load_settings({**REAL_SETTINGS, "SYNC_DB_PATH": str(db)}))
+    try:
+        [account] = deployment.accounts()
+        assert account.key == DEFAULT_ACCOUNT and account.db_path == db  # that very file, no copy
+        assert account.gripp_token_enc is None  # GRIPP_API_TOKEN stays the key, from the settings
+        services = deployment.services(DEFAULT_ACCOUNT)
+        assert services.settings.gripp_api_token == REAL_SETTINGS["GRIPP_API_TOKEN"]
+        assert [link.identity_id for link in setup_repo.links(services.store)] == [7]
+        assert services.vault.decrypt(setup_repo.get_link(services.store, 7).koppelsleutel_enc) == "old-key-7"
+        assert services.store.scalar("SELECT count(*) FROM runs") == 1
+    finally:
+        deployment.close()
+    assert not (tmp_path / "data" / "accounts").exists() and db.stat().st_size >= before
+    assert (tmp_path / "data" / "catalog.duckdb").exists()
+
+    # A second start registers nothing twice.
+    deployment = Deployment(load_settings({**REAL_SETTINGS, "SYNC_DB_PATH": str(db)}))
+    try:
+        assert [a.key for a in deployment.accounts()] == [DEFAULT_ACCOUNT]
+    finally:
+        deployment.close()
+
+
+def test_a_new_real_deployment_without_a_token_has_no_accounts_and_says_how_to_add_one(tmp_path, monkeypatch,
+                                                                                        capsys):
+    for name in SANDBOX_NAMES:
+        monkeypatch.delenv(name, raising=False)
+    for name, value in {**REAL_SETTINGS, "SYNC_DB_PATH": str(tmp_path / "sync.duckdb")}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("GRIPP_API_TOKEN")
+    assert main(["status"]) == EXIT_USAGE
+    assert "accounts add" in capsys.readouterr().err
+    assert main(["accounts"]) == EXIT_OK
+    assert "Nog geen accounts" in capsys.readouterr().err
+
+
+# -- the command line ------------------------------------------------------------------------------------
+def test_accounts_add_check_list_and_remove(cli_env, monkeypatch, capsys):
+    monkeypatch.setattr("sys.stdin", io.StringIO("not-a-gripp-key\n"))
+    assert main(["accounts", "add", "acme", "--name", "Acme B.V."]) == EXIT_FAILED
+    assert "Gripp weigert deze API-sleutel" in capsys.readouterr().err
+    assert not (cli_env / "accounts" / "acme.duckdb").exists()  # nothing kept of a refused key
+
+    monkeypatch.setattr("sys.stdin", io.StringIO(SANDBOX_GRIPP_TOKEN))
+    assert main(["accounts", "add", "Bad Key!", "--name", "x"]) == EXIT_FAILED
+    assert "accountcode" in capsys.readouterr().err.lower()
+
+    add_acme(monkeypatch, capsys)
+    monkeypatch.setattr("sys.stdin", io.StringIO(SANDBOX_GRIPP_TOKEN))
+    assert main(["--lang", "en", "accounts", "add", "acme", "--name", "Again"]) == EXIT_FAILED
+    assert "is taken" in capsys.readouterr().err
+
+    assert main(["accounts", "check", "acme"]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert "werkt; 3 identiteiten" in out and "Noord Academy" in out
+
+    assert main(["accounts", "list"]) == EXIT_OK
+    listed = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in listed] == ["acme", "default"]  # not linked yet sorts before fine
+    assert "nog niet gekoppeld" in listed[0]
+
+    assert main(["status"]) == EXIT_USAGE  # two accounts: which one?
+    err = capsys.readouterr().err
+    assert "--account" in err and "acme" in err and "default" in err
+
+    assert main(["accounts", "remove", "acme"]) == EXIT_USAGE  # needs --yes
+    assert main(["accounts", "remove", "acme", "--yes"]) == EXIT_OK
+    capsys.readouterr()
+    assert (cli_env / "accounts" / "acme.duckdb").exists()  # kept on disk
+    assert main(["status"]) == EXIT_OK  # the only one again
+    assert main(["status", "--account", "acme"]) == EXIT_USAGE
+    assert "geen account ‘acme’" in capsys.readouterr().err
+
+
+def test_the_gripp_key_is_never_taken_from_the_command_line(cli_env):
+    with pytest.raises(SystemExit):
+        main(["accounts", "add", "acme", "--name", "Acme", "--key", SANDBOX_GRIPP_TOKEN])
+
+
+# -- isolation ----------------------------------------------------------------------------------------------
+def test_commands_and_exports_show_only_the_chosen_account(cli_env, monkeypatch, capsys):
+    add_acme(monkeypatch, capsys)
+    mark_acme(cli_env)
+
+    assert main(["status", "--account", "default"]) == EXIT_OK
+    out = capsys.readouterr()
+    assert "Noord Advies" in out.out and MARK not in out.out and "Account: default" in out.err
+    assert main(["--account", "acme", "status"]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert MARK in out and "Noord Advies B.V.  niet gekoppeld" in out and "→" not in out  # acme links nothing
+
+    default_csv, acme_csv = cli_env / "default.csv", cli_env / "acme.csv"
+    assert main(["mappings", "export", str(default_csv), "--account", "default"]) == EXIT_OK
+    assert main(["mappings", "export", str(acme_csv), "--account", "acme"]) == EXIT_OK
+    assert len(list(csv.DictReader(default_csv.open()))) > 10
+    assert list(csv.DictReader(acme_csv.open())) == []  # acme has no mappings: none of the demo's leak in
+
+    assert main(["run", "--identity", "2", "--account", "acme"]) == EXIT_FAILED  # acme's identity 2 is not linked
+    assert "niet gekoppeld" in capsys.readouterr().err
+    assert main(["run", "--identity", "2", "--account", "default"]) == EXIT_OK
+    capsys.readouterr()
+    deployment = Deployment(load_settings({"SYNC_DB_PATH": str(cli_env / "sync.duckdb"),
+                                           "CONSOLE_PUBLIC_URL": "http://console.test"}))
+    try:
+        acme, default = deployment.services("acme"), deployment.services(DEFAULT_ACCOUNT)
+        assert acme.store.scalar("SELECT count(*) FROM runs") == 0  # the run touched only its own account
+        assert default.store.scalar("SELECT count(*) FROM runs") == 1
+        assert default.store.scalar("SELECT count(*) FROM bookings WHERE number = '260999'") == 0
+        assert not default.store.scalar("SELECT count(*) FROM events WHERE actor = ?", [MARK])
+        health = {row.key: row.health for row in accounts.overview(deployment, "cli")}
+        assert health["default"].last_run_at is not None and health["acme"].last_run_at is None
+    finally:
+        deployment.close()
+
+
+def test_a_run_of_one_account_never_blocks_the_same_identity_of_another(cli_env, monkeypatch, capsys):
+    add_acme(monkeypatch, capsys)
+    deployment = Deployment(load_settings({"SYNC_DB_PATH": str(cli_env / "sync.duckdb"),
+                                           "CONSOLE_PUBLIC_URL": "http://console.test"}))
+    try:
+        acme, default = deployment.services("acme"), deployment.services(DEFAULT_ACCOUNT)
+        assert acme.lock_key(2) != default.lock_key(2)
+        with exclusive(default.lock_key(2)):
+            with pytest.raises(AlreadyRunning), exclusive(default.lock_key(2)):
+                pass
+            with exclusive(acme.lock_key(2)):  # the same identity id in another account: free
+                pass
+    finally:
+        deployment.close()
+
+
+def test_an_actor_granted_one_account_cannot_open_another(cli_env, monkeypatch, capsys):
+    add_acme(monkeypatch, capsys)
+    deployment = Deployment(load_settings({"SYNC_DB_PATH": str(cli_env / "sync.duckdb"),
+                                           "CONSOLE_PUBLIC_URL": "http://console.test"}))
+    try:
+        finance = Actor("femke", "finance", frozenset({"acme"}))
+        assert [a.key for a in accounts.visible(deployment, finance)] == ["acme"]
+        assert [row.key for row in accounts.overview(deployment, finance)] == ["acme"]
+        assert accounts.open_account(deployment, "acme", finance).account == "acme"
+        with pytest.raises(AccountNotAllowed):
+            accounts.open_account(deployment, DEFAULT_ACCOUNT, finance)
+        with pytest.raises(AccountNotAllowed):  # the same answer for an account that does not exist
+            accounts.open_account(deployment, "nobody", finance)
+        assert accounts.choose(deployment, None, finance) == "acme"  # the only one it may see
+        with pytest.raises(AccountNotAllowed):
+            accounts.choose(deployment, DEFAULT_ACCOUNT, finance)
+        with pytest.raises(UnknownAccount):
+            accounts.choose(deployment, None, "cli")  # two accounts, none named
+        support = Actor("sanne", "support", frozenset({"acme"}))
+        with pytest.raises(AccountNotAllowed):
+            accounts.check_account(deployment, DEFAULT_ACCOUNT, actor=support)
+        with pytest.raises(AccountNotAllowed):
+            accounts.remove_account(deployment, DEFAULT_ACCOUNT, actor=support)
+        assert [a.key for a in deployment.accounts()] == ["acme", "default"]
+    finally:
+        deployment.close()
+
+
+# -- the support overview ---------------------------------------------------------------------------------
+def test_overview_sorts_what_needs_a_person_first(tmp_path):
+    from sync.store.catalog import Account, Catalog, Health
+
+    catalog = Catalog(tmp_path / "catalog.duckdb")
+    deployment = Deployment.__new__(Deployment)  # only the catalog is read: no account's file is opened
+    deployment.catalog = catalog
+    rows = {
+        "fine": Health("fine", linked=2),
+        "alerts": Health("alerts", linked=1, open_alerts=1),
+        "stuck": Health("stuck", linked=1, blocked=3, conflicts=1),
+        "stuck-less": Health("stuck-less", linked=1, refused=1),
+        "broken": Health("broken", linked=1, broken_links=1),
+        "overdue": Health("overdue", linked=1, overdue_runs=1),
+        "failed": Health("failed", linked=1, failed_runs=2),
+        "new": Health("new"),
+    }
+    try:
+        for key in rows:
+            catalog.add(Account(key=key, name=key.title(), db_path=tmp_path / f"{key}.duckdb"), actor="test")
+        catalog.put_health_rows(list(rows.values()))
+        order = [row.key for row in accounts.overview(deployment, "cli")]
+        assert order == ["broken", "failed", "overdue", "stuck", "stuck-less", "alerts", "new", "fine"]
+        assert [row.key for row in accounts.overview(deployment, "cli", search="STUCK")] == ["stuck", "stuck-less"]
+    finally:
+        catalog.close()
