@@ -149,7 +149,7 @@ def test_a_job_that_crashes_outside_the_runner_is_logged_and_alerted(services: S
 
 def test_a_scheduled_run_is_skipped_while_a_manual_one_runs(services: Services) -> None:
     made = SyncScheduler(services)
-    with exclusive(("identity", 1)):  # a manual sync holds the identity
+    with exclusive(services.lock_key(1)):  # a manual sync holds the identity
         made.run_job(1)  # must neither wait nor fail
     assert history.recent_runs(services.store, 1) == []
     assert history.open_alerts(services.store) == []

@@ -1,10 +1,14 @@
-"""The background schedule: one APScheduler job per linked identity, at that identity's interval.
+"""The background schedule: one APScheduler for the process, one job per linked identity across every account, and
+at most `max_concurrent_runs` syncs at once, taken in turn across accounts (`sync.jobs.fair_queue`).
 
 One `SyncScheduler` per process (the console server creates it in its lifespan; "jobs run twice" nearly always
-means two schedulers were started). A scheduled run and a manual one for the same identity never overlap: the
-runner's lock refuses the second, and a refused scheduled run is simply skipped (`AlreadyRunning`). Pausing is
-stored on the link, so it survives a restart. A failed automatic run raises an alert (in the runner); a job that
-crashes outside the runner is logged and alerted here, from the scheduler's error listener.
+means two schedulers were started). A job's id carries its account. When a job fires it only queues its identity;
+the fair queue starts it when a slot is free, so one account with many identities never starves another. A
+scheduled run and a manual one for the same identity never overlap: the runner's lock refuses the second, and a
+refused scheduled run is simply skipped (`AlreadyRunning`). Pausing is stored on the link, so it survives a
+restart. A failed automatic run raises an alert (in the runner); a run that crashes outside the runner is logged
+and alerted here. Pacing stays where it was: Gripp's per account (each account has its own client), SnelStart's
+per administration.
 """
 
 from __future__ import annotations
@@ -14,19 +18,21 @@ import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED, JobExecutionEvent
+from apscheduler.events import EVENT_JOB_MISSED, JobExecutionEvent
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from sync.auth.access import Actor, authorize
 from sync.core.dates import AMSTERDAM
+from sync.jobs.fair_queue import FairRunner
 from sync.jobs.locks import AlreadyRunning
 from sync.jobs.runner import run_identity
 from sync.store import history
 from sync.store import setup as setup_repo
+from sync.store.catalog import DEFAULT_ACCOUNT
 from sync.store.setup import Link
-from sync.wiring import Services
+from sync.wiring import Deployment, Services
 
 log = logging.getLogger(__name__)
 
@@ -37,26 +43,69 @@ ACTOR = "scheduler"
 TriggerFactory = Callable[[Link], BaseTrigger]
 
 
-def job_id(identity_id: int) -> str:
-    return f"{JOB_PREFIX}{identity_id}"
+def job_id(identity_id: int, account: str = DEFAULT_ACCOUNT) -> str:
+    return f"{JOB_PREFIX}{account}:{identity_id}"
+
+
+def _parse(job: str) -> tuple[str, int] | None:
+    if not job.startswith(JOB_PREFIX) or ":" not in job:
+        return None
+    account, _, identity = job[len(JOB_PREFIX):].rpartition(":")
+    return (account, int(identity)) if identity.isdigit() else None
 
 
 def interval_trigger(link: Link) -> BaseTrigger:
     return IntervalTrigger(minutes=max(1, int(link.interval_minutes)), timezone=AMSTERDAM)
 
 
+class _OneAccount:
+    """A single account's services, seen as a deployment (tools and tests that build one `Services`)."""
+
+    def __init__(self, services: Services) -> None:
+        self._services = services
+        self.settings = services.settings
+
+    def keys(self) -> list[str]:
+        return [self._services.account]
+
+    def services(self, key: str) -> Services:
+        return self._services
+
+
 class SyncScheduler:
-    def __init__(self, services: Services, *, trigger_for: TriggerFactory = interval_trigger,
-                 scheduler: BackgroundScheduler | None = None) -> None:
-        self.services = services
+    def __init__(self, source: Deployment | Services, *, trigger_for: TriggerFactory = interval_trigger,
+                 scheduler: BackgroundScheduler | None = None, max_concurrent: int | None = None,
+                 runner: FairRunner | None = None) -> None:
+        self._deployment = source if isinstance(source, Deployment) else None
+        self._accounts = source if isinstance(source, Deployment) else _OneAccount(source)
         self.trigger_for = trigger_for
         self._scheduler = scheduler or BackgroundScheduler(
             timezone=AMSTERDAM,
             job_defaults={"max_instances": 1, "coalesce": True, "misfire_grace_time": MISFIRE_GRACE_SECONDS},
         )
-        self._scheduler.add_listener(self._on_job_event, EVENT_JOB_ERROR | EVENT_JOB_MISSED)
-        self._lock = threading.Lock()
-        self._intervals: dict[int, int] = {}  # identity -> the interval its job was scheduled with
+        self._scheduler.add_listener(self._on_job_event, EVENT_JOB_MISSED)
+        self._lock = threading.RLock()
+        self._intervals: dict[tuple[str, int], int] = {}  # (account, identity) -> the interval of its job
+        cap = max_concurrent or self._accounts.settings.max_concurrent_runs
+        self.runner = runner or FairRunner(cap, self._run_queued)
+        if self._deployment is not None:
+            self._deployment.next_run_of = self.next_run_of_account
+
+    @property
+    def services(self) -> Services:
+        """The only account's services (single-account callers)."""
+        return self._accounts.services(self._default())
+
+    def _default(self, account: str | None = None) -> str:
+        if account is not None:
+            return account
+        keys = self._accounts.keys()
+        if len(keys) != 1:
+            raise LookupError(f"name the account: there are {len(keys)}")
+        return keys[0]
+
+    def for_account(self, account: str) -> AccountSchedule:
+        return AccountSchedule(self, account)
 
     # -- lifecycle --------------------------------------------------------------------------------------
     def start(self) -> None:
@@ -70,94 +119,171 @@ class SyncScheduler:
         with self._lock:
             if self._scheduler.running:
                 self._scheduler.shutdown(wait=wait)
+        self.runner.shutdown(wait=wait)
 
     @property
     def running(self) -> bool:
         return bool(self._scheduler.running)
 
     # -- jobs -------------------------------------------------------------------------------------------
-    def reload(self) -> None:
-        """Make the jobs match the links: one per linked identity, paused where the link is paused.
-        A job whose interval did not change keeps its next run time."""
-        links = {link.identity_id: link for link in setup_repo.links(self.services.store)}
+    def reload(self, account: str | None = None) -> None:
+        """Make the jobs match the links: one per linked identity of every account (or of `account`), paused
+        where the link is paused. A job whose interval did not change keeps its next run time."""
+        keys = [account] if account is not None else self._accounts.keys()
+        for key in keys:
+            self._reload_account(key)
+        if account is None:  # accounts that are gone lose their jobs
+            present = set(keys)
+            with self._lock:
+                for job in self._scheduler.get_jobs():
+                    parsed = _parse(job.id)
+                    if parsed is not None and parsed[0] not in present:
+                        job.remove()
+                        self._intervals.pop(parsed, None)
+
+    def _reload_account(self, key: str) -> None:
+        services = self._accounts.services(key)
+        links = {link.identity_id: link for link in setup_repo.links(services.store)}
         with self._lock:
             for job in self._scheduler.get_jobs():
-                if job.id.startswith(JOB_PREFIX) and int(job.id[len(JOB_PREFIX):]) not in links:
+                parsed = _parse(job.id)
+                if parsed is not None and parsed[0] == key and parsed[1] not in links:
                     job.remove()
-                    self._intervals.pop(int(job.id[len(JOB_PREFIX):]), None)
+                    self._intervals.pop(parsed, None)
             for identity_id, link in links.items():
-                job = self._scheduler.get_job(job_id(identity_id))
-                if job is None or self._intervals.get(identity_id) != link.interval_minutes:
+                job = self._scheduler.get_job(job_id(identity_id, key))
+                if job is None or self._intervals.get((key, identity_id)) != link.interval_minutes:
                     job = self._scheduler.add_job(
-                        self.run_job, trigger=self.trigger_for(link), args=[identity_id], id=job_id(identity_id),
-                        name=f"sync identity {identity_id}", replace_existing=True, max_instances=1, coalesce=True,
+                        self._due, trigger=self.trigger_for(link), args=[key, identity_id],
+                        id=job_id(identity_id, key), name=f"sync {key} identity {identity_id}",
+                        replace_existing=True, max_instances=1, coalesce=True,
                         misfire_grace_time=MISFIRE_GRACE_SECONDS,
                     )
-                    self._intervals[identity_id] = link.interval_minutes
+                    self._intervals[(key, identity_id)] = link.interval_minutes
                 if link.paused and job.next_run_time is not None:
                     job.pause()
                 elif not link.paused and job.next_run_time is None:
                     job.resume()
+        if self._deployment is not None:
+            self._deployment.record_health(services)  # its schedule and next run, for the support overview
 
-    def jobs(self) -> list[str]:
-        return [job.id for job in self._scheduler.get_jobs() if job.id.startswith(JOB_PREFIX)]
+    def jobs(self, account: str | None = None) -> list[str]:
+        return [job.id for job in self._scheduler.get_jobs()
+                if _parse(job.id) is not None and (account is None or _parse(job.id)[0] == account)]
 
-    def next_run(self, identity_id: int) -> datetime | None:
+    def next_run(self, identity_id: int, account: str | None = None) -> datetime | None:
         """When the identity's next automatic sync starts; None when paused or not linked."""
-        job = self._scheduler.get_job(job_id(identity_id))
+        job = self._scheduler.get_job(job_id(identity_id, self._default(account)))
         return job.next_run_time if job is not None else None
 
-    def pause(self, identity_id: int, actor: Actor | str = "console") -> None:
-        actor = authorize(actor, "schedule")
-        setup_repo.set_link_schedule(self.services.store, identity_id, paused=True)
-        self._note(identity_id, "schedule_paused", {}, actor)
-        self.reload()
+    def next_run_of_account(self, account: str) -> datetime | None:
+        times = [job.next_run_time for job in self._scheduler.get_jobs()
+                 if (_parse(job.id) or ("", 0))[0] == account and job.next_run_time is not None]
+        return min(times, default=None)
 
-    def resume(self, identity_id: int, actor: Actor | str = "console") -> None:
+    def pause(self, identity_id: int, actor: Actor | str = "console", account: str | None = None) -> None:
         actor = authorize(actor, "schedule")
-        setup_repo.set_link_schedule(self.services.store, identity_id, paused=False)
-        self._note(identity_id, "schedule_resumed", {}, actor)
-        self.reload()
+        services = self._accounts.services(self._default(account))
+        setup_repo.set_link_schedule(services.store, identity_id, paused=True)
+        self._note(services, identity_id, "schedule_paused", {}, actor)
+        self.reload(services.account)
 
-    def set_interval(self, identity_id: int, minutes: int, actor: Actor | str = "console") -> None:
+    def resume(self, identity_id: int, actor: Actor | str = "console", account: str | None = None) -> None:
+        actor = authorize(actor, "schedule")
+        services = self._accounts.services(self._default(account))
+        setup_repo.set_link_schedule(services.store, identity_id, paused=False)
+        self._note(services, identity_id, "schedule_resumed", {}, actor)
+        self.reload(services.account)
+
+    def set_interval(self, identity_id: int, minutes: int, actor: Actor | str = "console",
+                     account: str | None = None) -> None:
         actor = authorize(actor, "schedule")
         if minutes < 1:
             raise ValueError("The interval is at least one minute.")
-        setup_repo.set_link_schedule(self.services.store, identity_id, interval_minutes=int(minutes))
-        self._note(identity_id, "schedule_interval", {"minutes": minutes}, actor)
-        self.reload()
+        services = self._accounts.services(self._default(account))
+        setup_repo.set_link_schedule(services.store, identity_id, interval_minutes=int(minutes))
+        self._note(services, identity_id, "schedule_interval", {"minutes": minutes}, actor)
+        self.reload(services.account)
 
-    def run_soon(self, identity_id: int, when: datetime | None = None) -> None:
+    def run_soon(self, identity_id: int, when: datetime | None = None, account: str | None = None) -> None:
         """Move the identity's next automatic run forward (used by tests and by 'run the schedule now')."""
-        job = self._scheduler.get_job(job_id(identity_id))
+        job = self._scheduler.get_job(job_id(identity_id, self._default(account)))
         if job is not None:
             job.modify(next_run_time=when or datetime.now(AMSTERDAM) + timedelta(milliseconds=50))
 
     # -- the job ----------------------------------------------------------------------------------------
-    def run_job(self, identity_id: int) -> None:
-        link = setup_repo.get_link(self.services.store, identity_id)
+    def _due(self, account: str, identity_id: int) -> None:
+        """APScheduler's job: queue the run; the fair queue starts it when a slot is free."""
+        if not self.runner.submit(account, identity_id):
+            log.info("Scheduled sync of %s/%s coalesced: it is already waiting or running.", account, identity_id)
+
+    def _run_queued(self, account: str, identity_id: int) -> None:
+        try:
+            self.run_job(identity_id, account)
+        except Exception as exc:  # a crash outside the runner: logged and alerted, the scheduler goes on
+            log.exception("Scheduled sync of %s/%s crashed", account, identity_id)
+            self._crashed(account, identity_id, exc)
+
+    def run_job(self, identity_id: int, account: str | None = None) -> None:
+        """One scheduled run, now, on this thread (skipped when paused, unlinked or already running)."""
+        key = self._default(account)
+        try:
+            services = self._accounts.services(key)
+        except LookupError:
+            return  # the account was removed since the job fired
+        link = setup_repo.get_link(services.store, identity_id)
         if link is None or link.paused:
             return
         try:
-            run_identity(self.services, identity_id, trigger="schedule", actor=ACTOR)
+            run_identity(services, identity_id, trigger="schedule", actor=ACTOR)
         except AlreadyRunning:
-            log.info("Scheduled sync of identity %s skipped: one is already running.", identity_id)
+            log.info("Scheduled sync of %s/%s skipped: one is already running.", key, identity_id)
 
-    def _on_job_event(self, event: JobExecutionEvent) -> None:
-        if not event.job_id.startswith(JOB_PREFIX):
-            return
-        identity_id = int(event.job_id[len(JOB_PREFIX):])
-        store = self.services.store
+    def _crashed(self, account: str, identity_id: int, exc: BaseException) -> None:
         try:
-            if event.code == EVENT_JOB_MISSED:
-                history.log_event(store, "schedule_missed", identity_id=identity_id, actor=ACTOR)
-                return
+            store = self._accounts.services(account).store
             name = setup_repo.identity_name(store, identity_id)
-            what = f"{type(event.exception).__name__}: {event.exception}"
+            what = f"{type(exc).__name__}: {exc}"
             history.log_event(store, "schedule_failed", identity_id=identity_id, data={"error": what}, actor=ACTOR)
             history.raise_alert(store, identity_id, None, "auto_sync_failed", {"name": name, "reason": what})
-        except Exception:  # the listener must never take the scheduler down
-            log.exception("Could not record the failed job %s", event.job_id)
+        except Exception:  # the alert must never take the scheduler down
+            log.exception("Could not record the crashed run %s/%s", account, identity_id)
 
-    def _note(self, identity_id: int, kind: str, data: dict, actor: str) -> None:
-        history.log_event(self.services.store, kind, data=data, identity_id=identity_id, actor=actor)
+    def _on_job_event(self, event: JobExecutionEvent) -> None:
+        parsed = _parse(event.job_id)
+        if parsed is None:
+            return
+        account, identity_id = parsed
+        try:
+            store = self._accounts.services(account).store
+            history.log_event(store, "schedule_missed", identity_id=identity_id, actor=ACTOR)
+        except Exception:  # the listener must never take the scheduler down
+            log.exception("Could not record the missed job %s", event.job_id)
+
+    def _note(self, services: Services, identity_id: int, kind: str, data: dict, actor: str) -> None:
+        history.log_event(services.store, kind, data=data, identity_id=identity_id, actor=actor)
+
+
+class AccountSchedule:
+    """The schedule as one account's pages see it: the same calls, bound to that account."""
+
+    def __init__(self, scheduler: SyncScheduler, account: str) -> None:
+        self._scheduler, self.account = scheduler, account
+
+    def next_run(self, identity_id: int) -> datetime | None:
+        return self._scheduler.next_run(identity_id, self.account)
+
+    def pause(self, identity_id: int, actor: Actor | str = "console") -> None:
+        self._scheduler.pause(identity_id, actor, self.account)
+
+    def resume(self, identity_id: int, actor: Actor | str = "console") -> None:
+        self._scheduler.resume(identity_id, actor, self.account)
+
+    def set_interval(self, identity_id: int, minutes: int, actor: Actor | str = "console") -> None:
+        self._scheduler.set_interval(identity_id, minutes, actor, self.account)
+
+    def reload(self) -> None:
+        self._scheduler.reload(self.account)
+
+    def jobs(self) -> list[str]:
+        return self._scheduler.jobs(self.account)
