@@ -18,7 +18,7 @@ import streamlit as st  # noqa: E402
 from console import runtime, signin, ui  # noqa: E402
 from console.i18n import LANGUAGES, current_lang, t  # noqa: E402
 from console.text import md  # noqa: E402
-from sync.auth.access import NotAllowed  # noqa: E402
+from sync.auth.access import AccountNotAllowed, NotAllowed  # noqa: E402
 from sync.core.config import ConfigError  # noqa: E402
 
 st.set_page_config(page_title="Gripp ↔ SnelStart", page_icon=":material/sync_alt:", layout="wide")
@@ -48,14 +48,33 @@ pages = [
     st.Page("pages/controles.py", title=t("page_checks"), icon=":material/fact_check:", url_path="Controles"),
     st.Page("pages/synchronisatie.py", title=t("page_sync"), icon=":material/sync:", url_path="Synchronisatie"),
 ]
-actor = signin.signed_in(pages)
+
+
+def accounts_page(default: bool = False) -> st.Page:
+    return st.Page("pages/klanten.py", title=t("page_accounts"), icon=":material/groups:", url_path="Klanten",
+                   default=default)
+
+
+actor = signin.signed_in([accounts_page(), *pages])
 st.session_state["actor"] = actor
 signin.sidebar(actor, current_lang())
+
+# Someone who may see several accounts starts on the accounts page; with one account the console is as it was.
+try:
+    several = sum(actor.may_open(account.key) for account in runtime.deployment().accounts()) > 1
+except runtime.Unavailable:
+    several = False  # the pages say why
+if several:
+    pages[0] = st.Page("pages/overzicht.py", title=t("page_overview"), icon=":material/dashboard:",
+                       url_path="Overzicht")
+    pages = [accounts_page(default=True), *pages]
+elif actor.can("keys"):
+    pages = [*pages, accounts_page()]  # support adds the second account here
 
 # Finance sees what it may use; the use cases refuse the rest whatever the page shows.
 if not actor.can("link"):
     pages = [page for page in pages if page.url_path not in ("Koppelen", "Controles")]
 try:
     st.navigation(pages).run()
-except NotAllowed as refused:  # a page offered something this role may not do: say so, change nothing
+except (NotAllowed, AccountNotAllowed) as refused:  # offered what this role may not do: say so, change nothing
     st.error(md(refused.nl if current_lang() == "nl" else refused.en))

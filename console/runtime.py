@@ -1,5 +1,5 @@
-"""The console process's singletons: its settings, one `Services` (one DuckDB connection), one scheduler and the
-sign-in guard.
+"""The console process's singletons: its settings, the `Deployment` (the catalog of accounts and each account's
+`Services`, one DuckDB connection per account file), one scheduler over every account and the sign-in guard.
 
 The settings — and with them sandbox or real — are decided once, at start-up (`python -m console` validates them
 before serving): emptying or breaking secrets.toml later never turns a real console into the sandbox. The
@@ -7,6 +7,7 @@ server's lifespan calls `start()` once; pages call `services()` and `scheduler()
 server (AppTest, `streamlit run console/app.py`), the first call builds them lazily — still once per process.
 A database that is locked, unreadable or of the other mode is remembered as `Unavailable` with a one-line message
 that pages show instead of a traceback; `/healthz` names only the kind of problem, never a path or a process.
+With one account that is the whole console's problem, as it always was; with several, only that account's.
 """
 
 from __future__ import annotations
@@ -18,19 +19,21 @@ from collections.abc import Mapping
 from sync.auth.lockout import SignInGuard
 from sync.core import config
 from sync.core.config import ConfigError, Settings, load_settings
+from sync.store.catalog import CatalogModeError, UnknownAccount
 from sync.store.db import StoreLockedError, StoreUnreadableError
 from sync.store.mode import StoreModeError
-from sync.wiring import Services, build_services
+from sync.wiring import Deployment, Services
 
 log = logging.getLogger("console")
 
 _lock = threading.RLock()
-_services: Services | None = None
+_deployment: Deployment | None = None
 _scheduler = None  # sync.jobs.schedule.SyncScheduler
-_problem: Unavailable | None = None
+_problem: Unavailable | None = None  # the deployment's (or its only account's): the console cannot work
+_account_problems: dict[str, Unavailable] = {}  # with several accounts: the one that cannot be opened
 _settings: Settings | None = None
 _guard: SignInGuard | None = None
-_build_options: dict[str, object] = {}  # extra `build_services` arguments (tests: a sleep that does not sleep)
+_build_options: dict[str, object] = {}  # extra `Deployment` arguments (tests: a sleep that does not sleep)
 
 
 class Unavailable(RuntimeError):
@@ -66,45 +69,87 @@ def sign_in_guard() -> SignInGuard:
         return _guard
 
 
-def services() -> Services:
-    """The process's services, built on first use. Raises `Unavailable` when the database is locked."""
-    global _services, _problem
+def deployment() -> Deployment:
+    """The process's deployment, built on first use. Raises `Unavailable` when its catalog (or its only account's
+    database) cannot be used."""
+    global _deployment, _problem
     with _lock:
-        if _services is not None:
-            return _services
+        if _deployment is not None:
+            return _deployment
         if _problem is not None:
             raise _problem
+        built: Deployment | None = None
         try:
-            built = build_services(current_settings(), **_build_options)  # type: ignore[arg-type]
-        except StoreLockedError as exc:
-            holder = f"proces {exc.pid}" if exc.pid else "een ander proces"
-            _problem = Unavailable(
-                f"De database {exc.path} is in gebruik door {holder}. Stop dat proces of kies een andere "
-                "SYNC_DB_PATH en start de console opnieuw.",
-                str(exc), "locked",
-            )
-        except StoreUnreadableError as exc:
-            _problem = Unavailable(
-                f"De database {exc.path} is niet te lezen ({exc.reason}). Zet een reservekopie terug of kies een "
-                "andere SYNC_DB_PATH en start de console opnieuw.",
-                str(exc), "unreadable",
-            )
-        except StoreModeError as exc:
-            _problem = Unavailable(exc.nl, exc.en, "wrong_mode")
-        except ConfigError as exc:
-            _problem = Unavailable("De instellingen van de console zijn niet bruikbaar; zie het serverlog.",
-                                   "The console's settings cannot be used; see the server log.", "settings")
-            log.error("settings: %s", "; ".join(exc.problems))
-        if _problem is not None:
+            built = Deployment(current_settings(), **_build_options)  # type: ignore[arg-type]
+            keys = built.keys()
+            if len(keys) == 1:
+                built.services(keys[0])  # one account: its database is the console's, checked at start as always
+        except Exception as exc:
+            if built is not None:
+                built.close()
+            _problem = _unavailable(exc)
+            if _problem is None:
+                raise
             log.error("%s", _problem.en)
             raise _problem from None
         _connect_webhook(built)
-        _services = built
-        return _services
+        _deployment = built
+        return _deployment
+
+
+def services(account: str | None = None) -> Services:
+    """The services of `account` (default: the only account). Raises `Unavailable` when its database cannot be
+    used, `UnknownAccount` when there is no such account or several and none was named."""
+    current = deployment()
+    key = account or current.the_only_account()
+    with _lock:
+        if key in _account_problems:
+            raise _account_problems[key]
+        try:
+            return current.services(key)
+        except UnknownAccount:
+            raise
+        except Exception as exc:
+            problem = _unavailable(exc)
+            if problem is None:
+                raise
+            log.error("account %s: %s", key, problem.en)
+            _account_problems[key] = problem
+            raise problem from None
+
+
+def _unavailable(exc: BaseException) -> Unavailable | None:
+    """The one-line message for a database that cannot be used; None for anything else (a bug: raised as is)."""
+    if isinstance(exc, StoreLockedError):
+        holder = f"proces {exc.pid}" if exc.pid else "een ander proces"
+        return Unavailable(f"De database {exc.path} is in gebruik door {holder}. Stop dat proces of kies een andere "
+                           "SYNC_DB_PATH en start de console opnieuw.", str(exc), "locked")
+    if isinstance(exc, StoreUnreadableError):
+        return Unavailable(f"De database {exc.path} is niet te lezen ({exc.reason}). Zet een reservekopie terug of "
+                           "kies een andere SYNC_DB_PATH en start de console opnieuw.", str(exc), "unreadable")
+    if isinstance(exc, StoreModeError | CatalogModeError):
+        return Unavailable(exc.nl, exc.en, "wrong_mode")
+    if isinstance(exc, ConfigError):
+        log.error("settings: %s", "; ".join(exc.problems))
+        return Unavailable("De instellingen van de console zijn niet bruikbaar; zie het serverlog.",
+                           "The console's settings cannot be used; see the server log.", "settings")
+    return None
+
+
+def webhook_services(body: bytes) -> Services:
+    """The services of the account a SnelStart webhook is for (its ReferenceKey names it; else the default)."""
+    from sync.linking import account_of_webhook
+
+    current = deployment()
+    account = account_of_webhook(body)
+    if account is None or current.catalog.get(account) is None:
+        keys = current.keys()
+        account = "default" if "default" in keys else current.the_only_account()
+    return services(account)
 
 
 def configure(**build_options: object) -> None:
-    """Arguments for the next `build_services` (before the first `services()`; tests use it)."""
+    """Arguments for the next `Deployment` (before the first `services()`; tests use it)."""
     with _lock:
         _build_options.clear()
         _build_options.update(build_options)
@@ -115,13 +160,13 @@ def problem() -> Unavailable | None:
 
 
 def scheduler():  # -> SyncScheduler | None
-    """The one background scheduler of this process, started on first use (None while the database is
-    unavailable)."""
+    """The one background scheduler of this process, over every account, started on first use (None while the
+    deployment is unavailable)."""
     global _scheduler
     with _lock:
         if _scheduler is None:
             try:
-                current = services()
+                current = deployment()
             except Unavailable:
                 return None
             from sync.jobs.schedule import SyncScheduler
@@ -131,11 +176,11 @@ def scheduler():  # -> SyncScheduler | None
         return _scheduler
 
 
-def start() -> Services | None:
-    """Called once by the server's lifespan: services, the sandbox's webhook address and the scheduler."""
+def start() -> Deployment | None:
+    """Called once by the server's lifespan: the deployment, the sandbox's webhook address and the scheduler."""
     with _lock:
         try:
-            built = services()
+            built = deployment()
         except Unavailable:
             return None
         scheduler()
@@ -145,17 +190,18 @@ def start() -> Services | None:
 def stop() -> None:
     """Stop the scheduler (waiting for a running job) and close the database; the next start decides the settings
     again. Safe to call twice."""
-    global _services, _scheduler, _problem, _settings, _guard
+    global _deployment, _scheduler, _problem, _settings, _guard
     with _lock:
         _settings = None
         _guard = None
         if _scheduler is not None:
             _scheduler.shutdown()
             _scheduler = None
-        if _services is not None:
-            _services.close()
-            _services = None
+        if _deployment is not None:
+            _deployment.close()
+            _deployment = None
         _problem = None
+        _account_problems.clear()
 
 
 def health() -> dict[str, object]:
@@ -166,15 +212,15 @@ def health() -> dict[str, object]:
         db = "ok"
         if _problem is not None:
             db = _problem.code
-        elif _services is None:
+        elif _deployment is None:
             db = "not started"
         else:
             try:
-                _services.store.scalar("SELECT max(version) FROM schema_version")
+                _deployment.ping()
             except Exception as exc:  # report, never raise, from a health check
                 log.error("health check: the database does not answer: %s", exc)
                 db = "error"
-        sandbox = _services.settings.sandbox if _services is not None else (
+        sandbox = _deployment.settings.sandbox if _deployment is not None else (
             _settings.sandbox if _settings is not None else None)
         jobs = len(_scheduler.jobs()) if running else 0
     return {
@@ -186,7 +232,7 @@ def health() -> dict[str, object]:
     }
 
 
-def _connect_webhook(built: Services) -> None:
+def _connect_webhook(built: Deployment) -> None:
     """In sandbox mode, tell the simulated SnelStart where our webhook is (the real one is registered with
     SnelStart's partner desk)."""
     if not built.settings.sandbox or built.sandbox is None:

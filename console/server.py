@@ -40,7 +40,7 @@ async def sandbox_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
     if scope["type"] != "http":
         return
     try:
-        services = runtime.services()
+        services = runtime.deployment()  # the sandbox is the deployment's (every account's)
     except runtime.Unavailable:
         services = None
     if services is None or services.sandbox is None:
@@ -59,7 +59,7 @@ async def sandbox_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
 def _webhook_routes() -> list[BaseRoute]:
     from console.webhook import webhook_route
 
-    return [webhook_route(runtime.services)]
+    return [webhook_route(runtime.webhook_services)]
 
 
 def _navigation_only() -> None:
@@ -74,7 +74,7 @@ def _navigation_only() -> None:
 @asynccontextmanager
 async def lifespan(app: st.App) -> AsyncIterator[dict[str, Any]]:
     _navigation_only()
-    services = await anyio.to_thread.run_sync(runtime.start)
+    services = await anyio.to_thread.run_sync(runtime.start)  # the Deployment
     if services is None:
         problem = runtime.problem()
         say(f"Console started WITHOUT its database: {problem.en if problem else 'unknown problem'}")

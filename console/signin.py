@@ -24,7 +24,7 @@ from console import runtime
 from console.i18n import t
 from console.text import md
 from sync.auth.access import ROLE_LABELS, ROLES, Actor
-from sync.auth.users import User, authenticate, users_from
+from sync.auth.users import User, authenticate, grants, users_from
 from sync.core.config import ConfigError
 
 log = logging.getLogger("console.signin")
@@ -71,7 +71,7 @@ def _session(users: Mapping[str, User]) -> Actor | None:
         return None
     user = users.get(actor.name)
     if user is not None and user.role == actor.role and st.session_state.get(_PROOF) == _proof(user):
-        return actor
+        return user.actor()  # the grants as secrets.toml says them now
     log.warning("session of %r ended: the user was removed or changed in secrets.toml", actor.name)
     _forget()
     st.session_state[_NOTE] = t("signin_changed")
@@ -118,7 +118,8 @@ def _oidc(secrets: Mapping[str, object], pages: Sequence[st.Page]) -> Actor:
         st.error(t("signin_no_role", email=email or "?"))
         st.button(t("signout"), on_click=st.logout)
         st.stop()
-    return Actor(email, str(role))
+    granted = secrets.get("accounts")  # [accounts] "person@example.nl" = ["acme"]
+    return Actor(email, str(role), grants(str(role), granted.get(email) if isinstance(granted, Mapping) else None))
 
 
 def _client() -> str:
@@ -185,6 +186,8 @@ def _audit(kind: str, data: dict[str, object], actor: str | None) -> None:
     try:
         from sync.store import history
 
+        if len(runtime.deployment().keys()) != 1:
+            return  # sign-ins are no account's: with several accounts they are in the server log (above) only
         history.log_event(runtime.services().store, kind, data=data, actor=actor)
     except Exception as exc:  # never let auditing open or break the door
         log.error("sign-in event not recorded: %s", exc)

@@ -11,17 +11,69 @@ from console import runtime, signin
 from console.i18n import current_lang, t
 from console.text import md
 from sync.auth.access import Actor
-from sync.wiring import Services
+from sync.store.catalog import Account
+from sync.wiring import Deployment, Services
+
+ACCOUNT = "account"  # the chosen account: `?account=KEY` in the address, remembered in the session
+def deployment() -> Deployment:
+    """The process's deployment; when it is unavailable, say so on the page and stop it."""
+    try:
+        return runtime.deployment()
+    except runtime.Unavailable as exc:
+        _stop(exc)
+        raise  # st.stop() raises; this keeps type checkers honest
+def visible_accounts() -> list[Account]:
+    """The accounts the signed-in person may see (the others do not exist for them)."""
+    return [account for account in deployment().accounts() if actor().may_open(account.key)]
+def chosen_account() -> str | None:
+    """The account the pages show: `?account=` (a link, a bookmark), else the session's, else the only one the
+    person may see; None when they may see several and chose none yet."""
+    wanted = str(st.query_params.get(ACCOUNT, "") or st.session_state.get(ACCOUNT, "") or "")
+    if wanted:
+        return wanted
+    visible = visible_accounts()
+    return visible[0].key if len(visible) == 1 else None
 
 
 def services() -> Services:
-    """The process's services; when the database is unavailable, say so on the page and stop it."""
-    try:
-        return runtime.services()
-    except runtime.Unavailable as exc:
-        st.error(md(exc.nl if current_lang() == "nl" else exc.en))
+    """The chosen account's services, for a person granted it; otherwise a clear message (or the way to the
+    accounts page) and the page stops. With several accounts the page names its account at the top."""
+    current = deployment()
+    key = chosen_account()
+    visible = visible_accounts()
+    if key is None:
+        if not visible:
+            st.info(t("accounts_none_granted"))
+            st.stop()
+        st.info(t("accounts_choose_first"))
+        st.page_link("pages/klanten.py", label=t("page_accounts"), icon=":material/groups:")
         st.stop()
-        raise  # st.stop() raises; this keeps type checkers honest
+    if key not in {account.key for account in visible}:  # not granted, or no such account: the same answer
+        st.session_state.pop(ACCOUNT, None)
+        st.error(t("accounts_not_yours", account=key))
+        st.stop()
+    st.session_state[ACCOUNT] = key
+    try:
+        found = runtime.services(key)
+    except runtime.Unavailable as exc:
+        _stop(exc)
+        raise
+    if len(visible) > 1 or len(current.keys()) > 1:
+        st.query_params[ACCOUNT] = key  # a reload, a shared link: the same account
+        name = next(account.name for account in visible if account.key == key)
+        st.caption(t("account_header", name=name, key=key))
+    return found
+
+
+def schedule(services: Services):  # -> sync.jobs.schedule.AccountSchedule | None
+    """The background schedule as this account's pages see it (None while it is not running)."""
+    scheduler = runtime.scheduler()
+    return scheduler.for_account(services.account) if scheduler is not None else None
+
+
+def _stop(exc: runtime.Unavailable) -> None:
+    st.error(md(exc.nl if current_lang() == "nl" else exc.en))
+    st.stop()
 
 
 def actor() -> Actor:

@@ -37,8 +37,9 @@ async def read_at_most(request: Request, limit: int) -> bytes | None:
     return b"".join(chunks)
 
 
-def webhook_route(get_services: Callable[[], Services]) -> Route:
-    """`POST /webhooks/snelstart`; `get_services` returns the process's Services (created once, elsewhere)."""
+def webhook_route(get_services: Callable[[bytes], Services]) -> Route:
+    """`POST /webhooks/snelstart`; `get_services(body)` returns the Services of the account the body is for
+    (created once, elsewhere)."""
 
     async def snelstart_webhook(request: Request) -> JSONResponse:
         body = await read_at_most(request, MAX_WEBHOOK_BYTES)
@@ -47,7 +48,7 @@ def webhook_route(get_services: Callable[[], Services]) -> Route:
             return JSONResponse({"error": "too_large", "message": "The body is too large."}, status_code=413,
                                 headers={**_NO_STORE, "Connection": "close"})
         try:
-            services = get_services()
+            services = get_services(body)
             # The use case talks to SnelStart and DuckDB (blocking): keep it off the event loop.
             result = await anyio.to_thread.run_sync(handle_webhook, services, body)
         except Exception:

@@ -331,6 +331,14 @@ class Deployment:
         if found is not None:
             found.close()
 
+    def ping(self) -> None:
+        """Raise when the catalog or an open account's database does not answer (for /healthz)."""
+        self.catalog.ping()
+        with self._lock:
+            opened = list(self._open.values())
+        for services in opened:
+            services.store.scalar("SELECT max(version) FROM schema_version")
+
     def record_health(self, services: Services) -> Health:
         """Write the account's health row in the catalog (after a run, a check, a link change)."""
         from sync.store.health import summarise

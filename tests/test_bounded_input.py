@@ -24,7 +24,7 @@ CHUNK = 64 * 1024
 def webhook(services) -> Iterator[tuple[str, dict[str, int]]]:
     """The console's webhook route served over loopback; `read["bytes"]` counts the body bytes it took in."""
     read = {"bytes": 0}
-    app = Starlette(routes=[webhook_route(lambda: services)])
+    app = Starlette(routes=[webhook_route(lambda body: services)])
 
     async def counting(scope, receive, send):
         async def counted():

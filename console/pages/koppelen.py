@@ -6,7 +6,7 @@ from datetime import date
 
 import streamlit as st
 
-from console import runtime, ui, views
+from console import ui, views
 from console.i18n import check_icon, current_lang, health_label, t
 from console.text import md, md_lines
 from sync.core import fmt
@@ -38,7 +38,7 @@ returned_ref = st.query_params.get("ref") if str(st.query_params.get("identity",
 
 
 def reload_schedule() -> None:
-    scheduler = runtime.scheduler()
+    scheduler = ui.schedule(services)
     if scheduler is not None:
         scheduler.reload()
 

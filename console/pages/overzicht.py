@@ -3,7 +3,7 @@ orange, with a link to where it is fixed), and open alerts."""
 
 import streamlit as st
 
-from console import runtime, ui, views
+from console import ui, views
 from console.i18n import badge, current_lang, plural, run_badge, t
 from console.text import md
 from sync.core import fmt
@@ -12,7 +12,7 @@ from sync.store import history
 services = ui.services()
 store = services.store
 lang = current_lang()
-scheduler = runtime.scheduler()
+scheduler = ui.schedule(services)
 
 st.title(t("overview_title"))
 ui.live_progress(services)

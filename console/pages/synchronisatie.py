@@ -6,7 +6,7 @@ from urllib.parse import urlencode
 import pandas as pd
 import streamlit as st
 
-from console import manual, records, runtime, tables, ui, views
+from console import manual, records, tables, ui, views
 from console.i18n import current_lang, run_badge, t, trigger_label
 from console.text import md
 from sync.core import fmt
@@ -18,7 +18,7 @@ from sync.jobs.requeue import retry_failed
 services = ui.services()
 store = services.store
 lang = current_lang()
-scheduler = runtime.scheduler()
+scheduler = ui.schedule(services)
 
 st.title(t("sync_title"))
 linked = views.linked_identities(store)

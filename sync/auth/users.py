@@ -1,5 +1,6 @@
 """Console users when no OIDC provider is configured: names with hashed passwords and a role, from
-`.streamlit/secrets.toml` (`[users.NAME] password_hash = "…", role = "support"|"finance"`).
+`.streamlit/secrets.toml` (`[users.NAME] password_hash = "…", role = "support"|"finance"`, and the accounts
+granted: `accounts = ["acme"]` or `["*"]` for every account — see `grants`).
 
 `python -m sync hash-password` prints a hash to paste there; passwords are never stored or logged in clear.
 bcrypt reads at most 72 bytes, so a password is first reduced to its SHA-256 (base64, 44 bytes): every byte of a
@@ -20,7 +21,8 @@ from dataclasses import dataclass
 
 import bcrypt
 
-from sync.auth.access import ROLES, Actor
+from sync.auth.access import EVERY_ACCOUNT, ROLES, Actor
+from sync.store.catalog import DEFAULT_ACCOUNT
 
 PREHASHED = "bcrypt-sha256$"
 BCRYPT_MAX_BYTES = 72
@@ -32,6 +34,20 @@ class User:
     name: str
     password_hash: str
     role: str
+    accounts: frozenset[str] = frozenset()
+
+    def actor(self) -> Actor:
+        return Actor(self.name, self.role, self.accounts)
+
+
+def grants(role: str, given: object) -> frozenset[str]:
+    """The accounts a user may see: the list given (`["acme"]`, `["*"]` for all); without one, what a deployment
+    from before accounts meant — support every account, finance the `default` one (the old deployment's)."""
+    if isinstance(given, str):
+        given = [given]
+    if isinstance(given, list | tuple):
+        return frozenset(str(key).strip() for key in given if str(key).strip())
+    return frozenset({EVERY_ACCOUNT}) if role == "support" else frozenset({DEFAULT_ACCOUNT})
 
     @property
     def cost(self) -> int:
@@ -48,7 +64,7 @@ def users_from(secrets: Mapping[str, object]) -> dict[str, User]:
             continue
         role, password_hash = str(entry.get("role", "")), str(entry.get("password_hash", ""))
         if role in ROLES and _cost(password_hash):
-            found[str(name)] = User(str(name), password_hash, role)
+            found[str(name)] = User(str(name), password_hash, role, grants(role, entry.get("accounts")))
     return found
 
 
@@ -70,7 +86,7 @@ def authenticate(users: Mapping[str, User], name: str, password: str) -> Actor |
         verify_password(password, _dummy_hash(cost))  # the same work whether or not the name exists
         return None
     if verify_password(password, user.password_hash):
-        return Actor(user.name, user.role)
+        return user.actor()
     return None
 
 

@@ -42,6 +42,7 @@ from sync.snelstart import constants as ss_constants
 from sync.snelstart import errors as ss_errors
 from sync.store import history
 from sync.store import setup as setup_repo
+from sync.store.catalog import DEFAULT_ACCOUNT
 from sync.store.db import Store
 from sync.wiring import Services
 
@@ -122,8 +123,9 @@ def webhook_url(settings: Settings) -> str:
     return settings.console_public_url.rstrip("/") + WEBHOOK_PATH
 
 
-def success_url(settings: Settings, identity_id: int, reference_key: str) -> str:
-    query = urlencode({"identity": identity_id, "ref": reference_key})
+def success_url(settings: Settings, identity_id: int, reference_key: str, account: str | None = None) -> str:
+    """Where SnelStart sends the user back: the linking page of the account (when there are several) and identity."""
+    query = urlencode({**({"account": account} if account else {}), "identity": identity_id, "ref": reference_key})
     return f"{settings.console_public_url.rstrip('/')}{CONSOLE_LINK_PAGE}?{query}"
 
 
@@ -479,7 +481,11 @@ def start_activation(services: Services, identity_id: int, *, actor: Actor | str
     actor = authorize(actor, "link")
     store = services.store
     _require_identity(store, identity_id)
-    reference_key = secrets.token_urlsafe(32)  # 256 bits: unguessable, URL-safe, far below SnelStart's 500
+    # 256 bits: unguessable, URL-safe, far below SnelStart's 500. An added account's keys start with its key, so the
+    # webhook (one address for the deployment) finds the account the request belongs to.
+    reference_key = secrets.token_urlsafe(32)
+    if services.account != DEFAULT_ACCOUNT:
+        reference_key = f"{services.account}{ACCOUNT_SEPARATOR}{reference_key}"
     now = store.now()
     expires_at = now + ttl
     with store.transaction():
@@ -494,7 +500,8 @@ def start_activation(services: Services, identity_id: int, *, actor: Actor | str
             data={"name": name, "expires_at": expires_at},
         )
     settings = services.settings
-    url = activation_url(settings, reference_key, success_url(settings, identity_id, reference_key))
+    account = services.account if services.account != DEFAULT_ACCOUNT else None
+    url = activation_url(settings, reference_key, success_url(settings, identity_id, reference_key, account))
     return ActivationRequest(reference_key, identity_id, url, expires_at)
 
 
@@ -529,6 +536,24 @@ def _state(row: dict) -> str:
 
 def _expired(row: dict, now: datetime) -> bool:
     return row["expires_at"] <= now
+
+
+ACCOUNT_SEPARATOR = "."  # never in token_urlsafe's alphabet, never in an account key
+
+
+def account_of_webhook(payload: bytes) -> str | None:
+    """The account a webhook's ReferenceKey names (None: the default account's, or unreadable — `handle_webhook`
+    then answers as it does for any unknown reference)."""
+    try:
+        fields = json_limits.loads(payload)
+    except ValueError:
+        return None
+    if not isinstance(fields, dict):
+        return None
+    reference = next((v for k, v in fields.items() if str(k).lower() == "referencekey"), None)
+    if not isinstance(reference, str) or ACCOUNT_SEPARATOR not in reference[:MAX_REFERENCE_KEY]:
+        return None
+    return reference.split(ACCOUNT_SEPARATOR, 1)[0]
 
 
 def _parse_webhook(payload: Any) -> tuple[str, str, str] | WebhookResult:

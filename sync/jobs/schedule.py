@@ -129,11 +129,12 @@ class SyncScheduler:
     def reload(self, account: str | None = None) -> None:
         """Make the jobs match the links: one per linked identity of every account (or of `account`), paused
         where the link is paused. A job whose interval did not change keeps its next run time."""
-        keys = [account] if account is not None else self._accounts.keys()
+        present = set(self._accounts.keys())
+        keys = [account] if account is not None else sorted(present)
         for key in keys:
-            self._reload_account(key)
-        if account is None:  # accounts that are gone lose their jobs
-            present = set(keys)
+            if key in present:
+                self._reload_account(key)
+        if account is None or account not in present:  # accounts that are gone lose their jobs
             with self._lock:
                 for job in self._scheduler.get_jobs():
                     parsed = _parse(job.id)

@@ -88,6 +88,9 @@ class Catalog:
     def close(self) -> None:
         self._store.close()
 
+    def ping(self) -> None:
+        self._store.scalar("SELECT count(*) FROM accounts")
+
     def claim(self, mode: str) -> None:
         """Record the mode (sandbox | real) on a new catalog; refuse one of the other mode."""
         found = self._store.scalar("SELECT value FROM catalog_meta WHERE key = 'mode'")

@@ -1,0 +1,118 @@
+"""Klanten: the support team's start page. Every account the person may see, with its health at a glance, what
+needs a person first, searchable; one click opens the account on the other pages (`?account=KEY`). Support also
+adds, checks and removes accounts here. Read from the catalog only: no account's database is opened to draw it."""
+
+import streamlit as st
+
+from console import runtime, ui
+from console.i18n import current_lang, t
+from console.text import md
+from sync import fmt
+from sync.jobs import accounts
+from sync.jobs.accounts import NEEDS, AccountError
+
+SHOWN = 50  # rows drawn at once; the search narrows the rest
+NEED_ICONS = {"broken": "🔴", "runs": "🔴", "invoices": "🟠", "alerts": "🟠", "not_linked": "⚪", "ok": "🟢"}
+
+deployment = ui.deployment()
+actor = ui.actor()
+lang = current_lang()
+
+st.title(t("accounts_title"))
+st.caption(t("accounts_intro"))
+FLASH = "accounts-flash"
+if st.session_state.get(FLASH):
+    st.success(st.session_state.pop(FLASH))
+search = st.text_input(t("accounts_search"), value=str(st.query_params.get("search", "")), key="accounts-search")
+if search:
+    st.query_params["search"] = search
+else:
+    st.query_params.pop("search", None)
+
+rows = accounts.overview(deployment, actor, search=search)
+if not rows:
+    st.info(t("accounts_none"))
+
+
+def links_text(health) -> str:
+    broken = t("links_broken", n=health.broken_links) if health.broken_links else ""
+    return t("links_summary", linked=health.linked, identities=health.identities, broken=broken)
+
+
+def when(moment) -> str:
+    return fmt.moment(moment, lang) if moment is not None else "—"
+
+
+widths = [3, 2, 2, 1, 1, 2, 2]
+if rows:
+    head = st.columns(widths)
+    for column, key in zip(head, ("accounts_col_name", "accounts_col_need", "accounts_col_links",
+                                  "accounts_col_invoices", "accounts_col_alerts", "accounts_col_last",
+                                  "accounts_col_next"), strict=True):
+        column.markdown(f"**{t(key)}**")
+for row in rows[:SHOWN]:
+    h = row.health
+    need = NEEDS[row.need]
+    with st.container(key=f"account-{row.key}"):
+        name, needs, links, stuck, alerts, last, upcoming = st.columns(widths)
+        name.page_link("pages/overzicht.py", label=f"{row.name} ({row.key})", icon=":material/open_in_new:",
+                       query_params={"account": row.key, "lang": lang})
+        needs.markdown(f"{NEED_ICONS[need]} {t('need_' + need)}")
+        links.markdown(links_text(h))
+        stuck.markdown(fmt.count(row.stuck, lang))
+        alerts.markdown(fmt.count(h.open_alerts, lang))
+        last.markdown(when(h.last_run_at))
+        upcoming.markdown(when(h.next_run_at))
+if len(rows) > SHOWN:
+    st.caption(f"+ {fmt.count(len(rows) - SHOWN, lang)} — {t('accounts_search')}")
+
+if not actor.can("keys"):
+    st.stop()
+
+# -- support: add, check, remove ------------------------------------------------------------------------------
+st.divider()
+st.subheader(t("accounts_manage"), anchor=False)
+with st.form("account-add", clear_on_submit=True):
+    st.markdown(f"**{t('accounts_add')}**")
+    key = st.text_input(t("accounts_key"), key="account-add-key")
+    name = st.text_input(t("accounts_name"), key="account-add-name")
+    token = st.text_input(t("accounts_token"), type="password", key="account-add-token")
+    if st.form_submit_button(t("accounts_add"), type="primary"):
+        try:
+            added = accounts.add_account(deployment, key, name, token, actor=actor)
+        except AccountError as problem:
+            st.error(md(problem.text(lang)))
+        else:
+            scheduler = runtime.scheduler()
+            if scheduler is not None:
+                scheduler.reload(added.account.key)
+            st.session_state[FLASH] = t("accounts_added", name=added.account.name, n=len(added.identities))
+            st.rerun()
+
+mine = accounts.visible(deployment, actor)
+if mine:
+    by_key = {account.key: account for account in mine}
+    chosen = st.selectbox(t("accounts_which"), list(by_key), key="account-manage",
+                          format_func=lambda k: f"{by_key[k].name} ({k})", placeholder=ui.placeholder(list(by_key)))
+    if chosen is not None:
+        check, remove = st.columns(2)
+        if check.button(t("accounts_check"), key="account-check", icon=":material/fact_check:"):
+            checked = accounts.check_account(deployment, chosen, actor=actor)
+            if checked.ok:
+                check.success(t("accounts_checked", name=by_key[chosen].name, n=len(checked.identities)))
+            else:
+                check.error(md(checked.problem.text(lang)))  # type: ignore[union-attr]
+        sure = remove.checkbox(t("accounts_remove_sure", name=by_key[chosen].name), key="account-remove-sure")
+        if remove.button(t("accounts_remove"), key="account-remove", disabled=not sure, icon=":material/delete:"):
+            try:
+                accounts.remove_account(deployment, chosen, actor=actor)
+            except AccountError as problem:
+                remove.error(md(problem.text(lang)))
+            else:
+                scheduler = runtime.scheduler()
+                if scheduler is not None:
+                    scheduler.reload(chosen)  # its jobs go
+                if st.session_state.get(ui.ACCOUNT) == chosen:
+                    st.session_state.pop(ui.ACCOUNT, None)
+                st.session_state[FLASH] = t("accounts_removed", name=by_key[chosen].name)
+                st.rerun()
