@@ -68,7 +68,6 @@ TEXTS: dict[str, tuple[str, str]] = {
     "accounts_none": ("Geen klanten gevonden.", "No accounts found."),
     "accounts_none_granted": ("Je hebt nog geen toegang tot een klant. Vraag iemand van support om je toegang te "
                               "geven.", "You have no access to any account yet. Ask someone from support."),
-    "accounts_choose_first": ("Kies eerst een klant.", "Choose an account first."),
     "accounts_not_yours": ("Je hebt geen toegang tot klant ‘{account}’.", "You have no access to account ‘{account}’."),
     "account_header": ("Klant: **{name}** ({key})", "Account: **{name}** ({key})"),
     "accounts_col_name": ("Klant", "Account"),

@@ -45,9 +45,7 @@ def services() -> Services:
         if not visible:
             st.info(t("accounts_none_granted"))
             st.stop()
-        st.info(t("accounts_choose_first"))
-        st.page_link("pages/klanten.py", label=t("page_accounts"), icon=":material/groups:")
-        st.stop()
+        st.switch_page("pages/klanten.py")  # several accounts, none chosen: choose one there first
     if key not in {account.key for account in visible}:  # not granted, or no such account: the same answer
         st.session_state.pop(ACCOUNT, None)
         st.error(t("accounts_not_yours", account=key))
@@ -84,6 +82,16 @@ def actor() -> Actor:
     return signin.signed_in()  # a page run on its own (tests, `streamlit run` of one page)
 
 
+SUPPORT_PAGES = ("pages/koppelen.py", "pages/controles.py")  # not in finance's navigation (console/app.py)
+
+
+def page_link(page: str, **options: object) -> None:
+    """`st.page_link`, left out for a page this person's navigation does not have (finance: linking, checks)."""
+    if page in SUPPORT_PAGES and not actor().can("link"):
+        return
+    st.page_link(page, **options)  # type: ignore[arg-type]
+
+
 def sandbox_marker() -> None:
     """The unmissable SANDBOX label, on every page while the built-in simulators are used."""
     st.markdown(
@@ -109,7 +117,7 @@ def pick_identity(identities: Sequence[dict], *, key: str, label: str | None = N
     the address, so a reload keeps it."""
     if not identities:
         st.info(t("no_identities"))
-        st.page_link("pages/koppelen.py", label=t("go_linking"), icon=":material/link:")
+        page_link("pages/koppelen.py", label=t("go_linking"), icon=":material/link:")
         return None
     ids = [row["identity_id"] for row in identities]
     wanted = str(st.query_params.get("identity", ""))

@@ -218,7 +218,7 @@ st.header(t("dry_run_title"), anchor=False)
 st.caption(t("dry_run_help"))
 if link is None:
     st.info(t("needs_link"))
-    st.page_link("pages/koppelen.py", label=t("go_linking"), icon=":material/link:",
+    ui.page_link("pages/koppelen.py", label=t("go_linking"), icon=":material/link:",
                  query_params={"identity": str(identity_id), "lang": lang})
     st.stop()
 if st.button(t("start_dry_run"), key=f"start-dry-{identity_id}", icon=":material/preview:"):

@@ -175,7 +175,7 @@ if switched_on:
 # -- after linking ------------------------------------------------------------------------------------------
 if link is not None:
     st.subheader(t("next_steps"))
-    st.page_link("pages/controles.py", label=t("go_checks"), icon=":material/fact_check:",
+    ui.page_link("pages/controles.py", label=t("go_checks"), icon=":material/fact_check:",
                  query_params={"identity": str(identity_id), "lang": lang})
     st.page_link("pages/synchronisatie.py", label=t("go_sync"), icon=":material/sync:", query_params={"lang": lang})
 

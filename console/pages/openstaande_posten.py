@@ -32,7 +32,7 @@ if last:
     st.caption(t("open_items_as_of", when=fmt.moment(last["finished_at"] or last["started_at"], lang)))
 elif not identity["linked"]:
     st.info(t("open_items_not_linked", name=identity["name"]), icon=":material/link_off:")
-    st.page_link("pages/koppelen.py", label=t("go_linking"), icon=":material/link:",
+    ui.page_link("pages/koppelen.py", label=t("go_linking"), icon=":material/link:",
                  query_params={"identity": str(identity_id), "lang": lang})
     st.stop()
 else:  # no dead end: the first sync is one click away

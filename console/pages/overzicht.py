@@ -30,7 +30,7 @@ for alert in alerts.to_dict("records"):
 identities = views.identities(store)
 if not identities:
     st.info(t("no_identities"))
-    st.page_link("pages/koppelen.py", label=t("go_linking"), icon=":material/link:")
+    ui.page_link("pages/koppelen.py", label=t("go_linking"), icon=":material/link:")
 
 
 def needs_a_person(identity_id: int, counts: dict[str, int]) -> None:
@@ -49,7 +49,7 @@ def needs_a_person(identity_id: int, counts: dict[str, int]) -> None:
         lines.append(t("attention_conflict", n=plural(counts["conflict"], lang)))
     box("  \n".join(lines), icon=":material/error:" if box is st.error else ":material/warning:")
     if counts["blocked"] or counts["conflict"]:
-        st.page_link("pages/controles.py", label=t("go_fix_blocked"), icon=":material/build:",
+        ui.page_link("pages/controles.py", label=t("go_fix_blocked"), icon=":material/build:",
                      query_params={"identity": str(identity_id), "lang": lang})
     if counts["failed"]:
         st.page_link("pages/synchronisatie.py", label=t("go_fix_refused"), icon=":material/replay:",
@@ -62,7 +62,7 @@ for row in identities:
         st.subheader(md(row["name"]), anchor=False)
         if not row["linked"]:
             st.info(t("not_linked"))
-            st.page_link("pages/koppelen.py", label=t("go_linking"), icon=":material/link:",
+            ui.page_link("pages/koppelen.py", label=t("go_linking"), icon=":material/link:",
                          query_params={"identity": str(identity_id), "lang": lang})
             continue
         last = views.last_run(store, identity_id)

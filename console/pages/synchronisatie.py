@@ -42,7 +42,7 @@ def start(identity_id: int) -> None:
 # -- sync now ---------------------------------------------------------------------------------------------
 if not linked:
     st.info(t("sync_nothing_linked"))
-    st.page_link("pages/koppelen.py", label=t("go_linking"), icon=":material/link:")
+    ui.page_link("pages/koppelen.py", label=t("go_linking"), icon=":material/link:")
 
 clicked: int | None = None
 if linked and st.button(t("sync_all"), icon=":material/sync:", key="sync-all", type="primary"):

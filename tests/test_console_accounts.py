@@ -1,0 +1,210 @@
+"""The console over several accounts: the Klanten start page (health sorted by need, search, open, and support's
+add/check/remove), pages that show only the chosen account and name it, and a person granted one account who
+cannot open another by its address."""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from console import runtime, tables, views
+from sync.config import SANDBOX_GRIPP_TOKEN, load_settings
+from sync.store import history
+from sync.store import setup as setup_repo
+from sync.store.catalog import Account, Catalog, Health
+from sync.store.db import Store
+from sync.users import hash_password
+from tests import console_helpers as helpers
+from tests.real_console import REAL_SETTINGS
+
+APP = helpers.APP
+MARK = "ALLEEN-VAN-ACME"
+
+
+# -- the sandbox: one account, then support adds a second from the console ----------------------------------------
+@pytest.fixture
+def console(tmp_path, monkeypatch):
+    yield from helpers.open_console(tmp_path, monkeypatch)
+
+
+def klanten(query: dict[str, str] | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=helpers.TIMEOUT)
+    at.run()
+    for key, value in (query or {}).items():
+        at.query_params[key] = value
+    at.switch_page("pages/klanten.py")
+    return at.run()
+
+
+def links_of(at: AppTest) -> str:
+    """The page links' labels (the accounts page opens each account with one)."""
+    return "\n".join(helpers.plain(element.proto.label) for element in at.get("page_link"))
+
+
+def test_support_adds_checks_and_removes_an_account_from_the_console(console):
+    at = helpers.page("overzicht")
+    helpers.no_exception(at)
+    assert "Klant:" not in helpers.texts(at)  # one account: the pages look as they did
+
+    at = klanten()
+    helpers.no_exception(at)
+    at.text_input(key="account-add-key").input("acme")
+    at.text_input(key="account-add-name").input("Acme B.V.")
+    at.text_input(key="account-add-token").input("not-a-gripp-key")
+    next(b for b in at.button if b.label == "Klant toevoegen").click()
+    at.run()
+    assert any("Gripp weigert deze API-sleutel" in helpers.plain(e.value) for e in at.error)
+    assert [a.key for a in runtime.deployment().accounts()] == ["default"]
+
+    at.text_input(key="account-add-key").input("acme")
+    at.text_input(key="account-add-name").input("Acme B.V.")
+    at.text_input(key="account-add-token").input(SANDBOX_GRIPP_TOKEN)
+    next(b for b in at.button if b.label == "Klant toevoegen").click()
+    at.run()
+    helpers.no_exception(at)
+    assert any("Acme B.V. toegevoegd" in helpers.plain(s.value) and "3 identiteiten" in helpers.plain(s.value)
+               for s in at.success)
+    assert [a.key for a in runtime.deployment().accounts()] == ["acme", "default"]
+    text = helpers.texts(at)
+    assert text.index("Nog niet gekoppeld") < text.index("In orde")  # acme needs a person first
+    assert links_of(at).index("(acme)") < links_of(at).index("(default)")
+
+    at.selectbox(key="account-manage").set_value("acme")
+    at.button(key="account-check").click()
+    at.run()
+    assert any("werkt; 3 identiteiten" in helpers.plain(s.value) for s in at.success)
+
+    at.checkbox(key="account-remove-sure").check()
+    at.run()
+    at.button(key="account-remove").click()
+    at.run()
+    helpers.no_exception(at)
+    assert any("Acme B.V. verwijderd" in helpers.plain(s.value) for s in at.success)
+    assert [a.key for a in runtime.deployment().accounts()] == ["default"]
+
+
+def test_pages_show_only_the_chosen_account_and_name_it(console, tmp_path):
+    from sync.jobs import accounts
+
+    deployment = runtime.deployment()
+    accounts.add_account(deployment, "acme", "Acme B.V.", SANDBOX_GRIPP_TOKEN, actor="test")
+    acme = deployment.services("acme")
+    history.raise_alert(acme.store, 2, None, "auto_sync_failed", {"name": MARK, "reason": {"nl": MARK, "en": MARK}})
+    history.log_event(acme.store, "identity", identity_id=2, actor=MARK, data={"identity": 2, "name": MARK})
+    deployment.record_health(acme)
+
+    at = klanten()  # several accounts: the start page lists both, each a link that opens it
+    helpers.no_exception(at)
+    assert "Acme B.V. (acme)" in links_of(at) and "Demo (sandbox) (default)" in links_of(at)
+
+    at = helpers.page("overzicht", query={"account": "acme"})
+    helpers.no_exception(at)
+    text = helpers.texts(at)
+    assert "Klant: **Acme B.V.** (acme)" in text and MARK in text
+    assert "Noord Advies" in text and "Koppelsleutel" not in text  # acme's identity 2: the same id, not linked
+    assert at.query_params["account"] in ("acme", ["acme"])  # a reload keeps the account
+
+    at = helpers.page("overzicht", query={"account": "default"})
+    helpers.no_exception(at)
+    text = helpers.texts(at)
+    assert "Klant: **Demo (sandbox)** (default)" in text and MARK not in text and "Koppelsleutel" in text
+
+    at = helpers.page("synchronisatie", query={"account": "default"})
+    helpers.no_exception(at)
+    assert MARK not in helpers.texts(at)
+
+    # The CSV the log's download button writes: only the chosen account's events.
+    default = deployment.services("default")
+    assert MARK in tables.log_csv(views.events(acme.store), "nl")
+    assert MARK not in tables.log_csv(views.events(default.store), "nl")
+
+    at = helpers.page("overzicht", query={"account": "nobody"})
+    assert any("geen toegang tot klant ‘nobody’" in helpers.plain(e.value) for e in at.error)
+
+
+# -- real data: a person granted one account ---------------------------------------------------------------------
+@pytest.fixture
+def two_real_accounts(tmp_path, monkeypatch):
+    """A real deployment (services never called) with the old account and acme, each holding identity 7."""
+    for name in ("GRIPP_API_URL", "SNELSTART_API_URL", "SNELSTART_AUTH_URL", "SNELSTART_WEB_URL",
+                 "SNELSTART_APP_SHORT_NAME", "SYNC_CATALOG_PATH"):
+        monkeypatch.delenv(name, raising=False)
+    settings = {**REAL_SETTINGS, "SYNC_DB_PATH": str(tmp_path / "sync.duckdb")}
+    for name, value in settings.items():
+        monkeypatch.setenv(name, value)
+    for path, label in ((tmp_path / "sync.duckdb", "Oude Identiteit"),
+                        (tmp_path / "accounts" / "acme.duckdb", MARK)):
+        store = Store(path)
+        store.execute("INSERT INTO store_meta VALUES ('mode', 'real')")
+        setup_repo.upsert_identity(store, 7, label)
+        store.close()
+    catalog = Catalog(load_settings(settings).catalog_file)
+    catalog.claim("real")
+    catalog.add(Account("default", "Oude klant", tmp_path / "sync.duckdb"), actor="test")
+    catalog.add(Account("acme", "Acme B.V.", tmp_path / "accounts" / "acme.duckdb", gripp_token_enc=None),
+                actor="test")
+    catalog.put_health_rows([Health("default", identities=1), Health("acme", identities=1)])
+    catalog.close()
+    runtime.stop()
+    yield
+    runtime.stop()
+
+
+def users():
+    return {"users": {
+        "femke": {"password_hash": hash_password("finance-pass"), "role": "finance", "accounts": ["acme"]},
+        "sanne": {"password_hash": hash_password("support-pass"), "role": "support", "accounts": ["*"]},
+    }}
+
+
+def sign_in(app: AppTest, name: str, password: str) -> AppTest:
+    app.text_input[0].input(name)
+    app.text_input[1].input(password)
+    app.button[0].click()
+    return app.run(timeout=60)
+
+
+def test_a_finance_user_granted_one_account_sees_only_it_and_cannot_open_another_by_address(two_real_accounts,
+                                                                                          monkeypatch):
+    table = users()
+    monkeypatch.setattr(runtime, "read_secrets", lambda: table)
+    app = AppTest.from_file(APP, default_timeout=60).run()
+    sign_in(app, "femke", "finance-pass")
+    helpers.no_exception(app)
+    text = helpers.texts(app)
+    assert MARK in text and "Oude Identiteit" not in text  # her one account opens directly, no accounts page
+    assert "Klanten" not in text
+
+    app.query_params["account"] = "default"  # the other account's address, typed in
+    app.run(timeout=60)
+    text = helpers.texts(app)
+    assert any("geen toegang tot klant ‘default’" in helpers.plain(e.value) for e in app.error)
+    assert "Oude Identiteit" not in text
+
+    with pytest.raises(ValueError):  # one account: no accounts page in her navigation at all
+        app.switch_page("pages/klanten.py")
+
+
+def test_support_with_every_account_starts_on_the_accounts_page(two_real_accounts, monkeypatch):
+    table = users()
+    monkeypatch.setattr(runtime, "read_secrets", lambda: table)
+    app = AppTest.from_file(APP, default_timeout=60).run()
+    sign_in(app, "sanne", "support-pass")
+    helpers.no_exception(app)
+    assert "Klanten" in helpers.texts(app) and "Acme B.V." in links_of(app) and "Oude klant" in links_of(app)
+
+    app.query_params["account"] = "default"
+    app.switch_page("pages/overzicht.py")
+    app.run(timeout=60)
+    text = helpers.texts(app)
+    assert "Klant: **Oude klant** (default)" in text and "Oude Identiteit" in text and MARK not in text
+
+
+def test_grants_default_to_what_a_deployment_before_accounts_meant() -> None:
+    from sync.users import users_from
+
+    found = users_from({"users": {"a": {"password_hash": hash_password("x" * 10), "role": "support"},
+                                  "b": {"password_hash": hash_password("y" * 10), "role": "finance"}}})
+    assert found["a"].actor().may_open("anything")
+    assert found["b"].actor().may_open("default") and not found["b"].actor().may_open("acme")
+
