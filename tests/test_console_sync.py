@@ -66,7 +66,7 @@ def test_sync_everything_runs_every_linked_identity(console: Services) -> None:
 def test_a_second_click_is_refused_and_the_running_syncs_progress_stays_in_view(console: Services) -> None:
     """Finding 6: the refusal was right, but the live progress disappeared until a reload."""
     at = helpers.page("synchronisatie")
-    with exclusive(("identity", 1)):  # the scheduler (or another tab) is syncing identity 1
+    with exclusive(console.lock_key(1)):  # the scheduler (or another tab) is syncing identity 1
         run_id = history.start_run(console.store, 1, "schedule", actor="scheduler")
         history.progress(console.store, run_id, "push", 0.4)
         at.button(key="sync-1").click().run()
@@ -83,7 +83,7 @@ def test_a_second_click_is_refused_and_the_running_syncs_progress_stays_in_view(
 
 
 def test_a_run_going_elsewhere_is_shown_with_its_progress(console: Services) -> None:
-    with exclusive(("identity", 2)):
+    with exclusive(console.lock_key(2)):
         run_id = history.start_run(console.store, 2, "schedule", actor="scheduler")
         history.progress(console.store, run_id, "push", 0.5)
         at = helpers.page("synchronisatie")

@@ -10,11 +10,11 @@ from sync.store.db import Store
 def test_a_migration_numbered_below_the_highest_applied_one_still_runs(tmp_path, monkeypatch) -> None:
     path = tmp_path / "s.duckdb"
     first = [(1, "CREATE TABLE one (x INT)"), (3, "CREATE TABLE three (x INT)")]
-    monkeypatch.setattr(db, "_migrations", lambda: first)
+    monkeypatch.setattr(db, "_migrations", lambda package=None: first)
     Store(path).close()
 
     later = sorted([*first, (2, "CREATE TABLE two (x INT)")])  # another branch's migration lands afterwards
-    monkeypatch.setattr(db, "_migrations", lambda: later)
+    monkeypatch.setattr(db, "_migrations", lambda package=None: later)
     store = Store(path)
     assert store.scalar("SELECT count(*) FROM two") == 0
     assert [r["version"] for r in store.rows("SELECT version FROM schema_version ORDER BY version")] == [1, 2, 3]
