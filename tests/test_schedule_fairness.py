@@ -89,3 +89,44 @@ def test_the_runner_keeps_the_cap_and_the_turns_with_real_threads() -> None:
             event.set()
         runner.shutdown()
     assert started == [("a", 1), ("b", 1), ("a", 2), ("a", 3)] and at_once["peak"] == 1
+
+
+# -- the scheduler over a deployment's accounts ----------------------------------------------------------------
+def test_one_scheduler_holds_a_job_per_linked_identity_of_every_account(tmp_path) -> None:
+    from datetime import date
+
+    from sync.config import SANDBOX_GRIPP_TOKEN, load_settings
+    from sync.jobs import accounts
+    from sync.jobs.runner import forget_gripp_freshness
+    from sync.jobs.schedule import SyncScheduler, job_id
+    from sync.linking import link_with_key
+    from sync.sandbox.seed import ADMIN_STUDIO, koppelsleutel_for
+    from sync.store import history
+    from sync.wiring import Deployment
+
+    forget_gripp_freshness()
+    deployment = Deployment(load_settings({"SYNC_DB_PATH": str(tmp_path / "sync.duckdb"),
+                                           "CONSOLE_PUBLIC_URL": "http://console.test"}), sleep=lambda s: None)
+    scheduler = SyncScheduler(deployment, max_concurrent=2)
+    try:
+        accounts.add_account(deployment, "acme", "Acme B.V.", SANDBOX_GRIPP_TOKEN, actor="test")
+        acme = deployment.services("acme")
+        link_with_key(acme, 1, koppelsleutel_for(ADMIN_STUDIO), start_date=date(2026, 1, 1), actor="test")
+        scheduler.start()
+        assert sorted(scheduler.jobs()) == [job_id(1, "acme"), job_id(1, "default"), job_id(2, "default")]
+        assert scheduler.runner.queue.cap == 2
+        health = {row.key: row.health for row in accounts.overview(deployment, "cli")}
+        assert health["acme"].next_run_at == scheduler.next_run(1, "acme")  # the support overview's "next run"
+        assert health["default"].next_run_at is not None
+
+        scheduler.run_job(1, "acme")  # acme's identity 1: only acme's database gets the run
+        assert [r["trigger"] for r in history.recent_runs(acme.store, 1)] == ["schedule"]
+        assert history.recent_runs(deployment.services("default").store, 1) == []
+
+        accounts.remove_account(deployment, "acme", actor="test")
+        scheduler.reload("acme")
+        assert sorted(scheduler.jobs()) == [job_id(1, "default"), job_id(2, "default")]
+    finally:
+        scheduler.shutdown()
+        deployment.close()
+        forget_gripp_freshness()
