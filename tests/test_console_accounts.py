@@ -208,3 +208,22 @@ def test_grants_default_to_what_a_deployment_before_accounts_meant() -> None:
     assert found["a"].actor().may_open("anything")
     assert found["b"].actor().may_open("default") and not found["b"].actor().may_open("acme")
 
+
+
+def test_snelstarts_webhook_reaches_the_account_that_started_the_activation(console):
+    import json
+
+    from sync import linking
+    from sync.jobs import accounts
+
+    deployment = runtime.deployment()
+    accounts.add_account(deployment, "acme", "Acme B.V.", SANDBOX_GRIPP_TOKEN, actor="test")
+    acme = deployment.services("acme")
+    request = linking.start_activation(acme, 1, actor="test")
+    assert request.reference_key.startswith("acme.") and "account%3Dacme" in request.url  # back to acme's page
+    body = json.dumps({"KoppelSleutel": "x" * 40, "ActionType": "Create", "ReferenceKey": request.reference_key})
+    assert runtime.webhook_services(body.encode()) is acme
+    default = linking.start_activation(deployment.services("default"), 1, actor="test")
+    assert "." not in default.reference_key and "account" not in default.url  # the old account's as before
+    body = json.dumps({"KoppelSleutel": "x" * 40, "ActionType": "Create", "ReferenceKey": default.reference_key})
+    assert runtime.webhook_services(body.encode()) is deployment.services("default")
