@@ -25,6 +25,7 @@ for alert in alerts.to_dict("records"):
                  f"{md(alert['message_en'] if lang == 'en' else alert['message_nl'])}", icon=":material/error:")
         if st.button(t("seen"), key=f"ack-{alert['alert_id']}", icon=":material/done:"):
             history.acknowledge_alert(store, int(alert["alert_id"]), ui.actor())
+            ui.deployment().record_health(services)  # the support overview counts open alerts
             st.rerun()
 
 identities = views.identities(store)
