@@ -138,7 +138,7 @@ def _unavailable(exc: BaseException) -> Unavailable | None:
 
 def webhook_services(body: bytes) -> Services:
     """The services of the account a SnelStart webhook is for (its ReferenceKey names it; else the default)."""
-    from sync.linking import account_of_webhook
+    from sync.jobs.linking import account_of_webhook
 
     current = deployment()
     account = account_of_webhook(body)

@@ -565,7 +565,7 @@ def _cmd_accounts(args: argparse.Namespace) -> int:
 
 
 def overview_words(row, lang: str) -> str:  # row: sync.jobs.accounts.OverviewRow
-    from sync import fmt
+    from sync.core import fmt
 
     h = row.health
     parts = []

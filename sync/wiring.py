@@ -395,7 +395,7 @@ class DemoAccount:
 
 def sandbox_accounts() -> list[DemoAccount]:
     """The sandbox's accounts (the one place that knows them). Today one: the demo, on the sandbox's token."""
-    from sync.config import SANDBOX_GRIPP_TOKEN
+    from sync.core.config import SANDBOX_GRIPP_TOKEN
     from sync.sandbox.seed import demo_setup
 
     return [DemoAccount(DEFAULT_ACCOUNT, "Demo (sandbox)", SANDBOX_GRIPP_TOKEN, demo_setup())]

@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from sync.access import AccountNotAllowed, Actor
+from sync.auth.access import AccountNotAllowed, Actor
 from sync.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, main
-from sync.config import SANDBOX_GRIPP_TOKEN, load_settings
+from sync.core.config import SANDBOX_GRIPP_TOKEN, load_settings
+from sync.core.vault import Vault
 from sync.jobs import accounts
 from sync.jobs.locks import AlreadyRunning, exclusive
 from sync.jobs.runner import forget_gripp_freshness
@@ -21,7 +22,6 @@ from sync.store import history
 from sync.store import setup as setup_repo
 from sync.store.catalog import DEFAULT_ACCOUNT, UnknownAccount
 from sync.store.db import Store
-from sync.vault import Vault
 from sync.wiring import Deployment
 from tests.real_console import REAL_SETTINGS
 

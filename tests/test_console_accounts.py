@@ -8,12 +8,12 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from console import runtime, tables, views
-from sync.config import SANDBOX_GRIPP_TOKEN, load_settings
+from sync.auth.users import hash_password
+from sync.core.config import SANDBOX_GRIPP_TOKEN, load_settings
 from sync.store import history
 from sync.store import setup as setup_repo
 from sync.store.catalog import Account, Catalog, Health
 from sync.store.db import Store
-from sync.users import hash_password
 from tests import console_helpers as helpers
 from tests.real_console import REAL_SETTINGS
 
@@ -201,7 +201,7 @@ def test_support_with_every_account_starts_on_the_accounts_page(two_real_account
 
 
 def test_grants_default_to_what_a_deployment_before_accounts_meant() -> None:
-    from sync.users import users_from
+    from sync.auth.users import users_from
 
     found = users_from({"users": {"a": {"password_hash": hash_password("x" * 10), "role": "support"},
                                   "b": {"password_hash": hash_password("y" * 10), "role": "finance"}}})
@@ -213,8 +213,7 @@ def test_grants_default_to_what_a_deployment_before_accounts_meant() -> None:
 def test_snelstarts_webhook_reaches_the_account_that_started_the_activation(console):
     import json
 
-    from sync import linking
-    from sync.jobs import accounts
+    from sync.jobs import accounts, linking
 
     deployment = runtime.deployment()
     accounts.add_account(deployment, "acme", "Acme B.V.", SANDBOX_GRIPP_TOKEN, actor="test")

@@ -95,11 +95,11 @@ def test_the_runner_keeps_the_cap_and_the_turns_with_real_threads() -> None:
 def test_one_scheduler_holds_a_job_per_linked_identity_of_every_account(tmp_path) -> None:
     from datetime import date
 
-    from sync.config import SANDBOX_GRIPP_TOKEN, load_settings
+    from sync.core.config import SANDBOX_GRIPP_TOKEN, load_settings
     from sync.jobs import accounts
+    from sync.jobs.linking import link_with_key
     from sync.jobs.runner import forget_gripp_freshness
     from sync.jobs.schedule import SyncScheduler, job_id
-    from sync.linking import link_with_key
     from sync.sandbox.seed import ADMIN_STUDIO, koppelsleutel_for
     from sync.store import history
     from sync.wiring import Deployment

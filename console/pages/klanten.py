@@ -7,7 +7,7 @@ import streamlit as st
 from console import runtime, ui
 from console.i18n import current_lang, t
 from console.text import md
-from sync import fmt
+from sync.core import fmt
 from sync.jobs import accounts
 from sync.jobs.accounts import NEEDS, AccountError
 

@@ -11,11 +11,11 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from sync.access import Actor, authorize, may_open, require_account
+from sync.auth.access import Actor, authorize, may_open, require_account
+from sync.core.vault import Vault
 from sync.gripp.client import GrippClient
 from sync.gripp.errors import GrippAuthError, GrippError
 from sync.store.catalog import Account, Health, valid_key
-from sync.vault import Vault
 from sync.wiring import Deployment, Services, UnknownAccount
 
 log = logging.getLogger(__name__)
@@ -211,7 +211,7 @@ def _refused() -> AccountError:
 
 
 def _discover(services: Services) -> list[dict]:
-    from sync.linking import LinkError, discover_identities
+    from sync.jobs.linking import LinkError, discover_identities
 
     try:
         return discover_identities(services)

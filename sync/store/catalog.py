@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sync.clock import Clock, system_clock
+from sync.core.clock import Clock, system_clock
 from sync.store.db import Store
 
 DEFAULT_ACCOUNT = "default"  # the account of a deployment configured the old way (GRIPP_API_TOKEN, SYNC_DB_PATH)
