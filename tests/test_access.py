@@ -42,7 +42,7 @@ def test_configured_users_sign_in_with_hashed_passwords_only():
         "odd": {"password_hash": hash_password("x"), "role": "admin"},
     }})
     assert set(users) == {"femke"}
-    assert authenticate(users, "femke", "geheim") == Actor("femke", "finance")
+    assert authenticate(users, "femke", "geheim") == Actor("femke", "finance", frozenset({"default"}))
     assert authenticate(users, "femke", "fout") is None
     assert authenticate(users, "nobody", "geheim") is None
 
