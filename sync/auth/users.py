@@ -36,6 +36,10 @@ class User:
     role: str
     accounts: frozenset[str] = frozenset()
 
+    @property
+    def cost(self) -> int:
+        return _cost(self.password_hash)
+
     def actor(self) -> Actor:
         return Actor(self.name, self.role, self.accounts)
 
@@ -48,10 +52,6 @@ def grants(role: str, given: object) -> frozenset[str]:
     if isinstance(given, list | tuple):
         return frozenset(str(key).strip() for key in given if str(key).strip())
     return frozenset({EVERY_ACCOUNT}) if role == "support" else frozenset({DEFAULT_ACCOUNT})
-
-    @property
-    def cost(self) -> int:
-        return _cost(self.password_hash)
 
 
 def users_from(secrets: Mapping[str, object]) -> dict[str, User]:
