@@ -62,14 +62,15 @@ signin.sidebar(actor, current_lang())
 # Someone who may see several accounts starts on the accounts page; with one account the console is as it was.
 try:
     several = sum(actor.may_open(account.key) for account in runtime.deployment().accounts()) > 1
+    several = several and not ui.configured_account()  # SYNC_ACCOUNT: start on that account's overview
 except runtime.Unavailable:
     several = False  # the pages say why
 if several:
     pages[0] = st.Page("pages/overzicht.py", title=t("page_overview"), icon=":material/dashboard:",
                        url_path="Overzicht")
     pages = [accounts_page(default=True), *pages]
-elif actor.can("keys"):
-    pages = [*pages, accounts_page()]  # support adds the second account here
+elif actor.can("keys") or ui.configured_account():
+    pages = [*pages, accounts_page()]  # support adds the second account here; with SYNC_ACCOUNT, the others
 
 # Finance sees what it may use; the use cases refuse the rest whatever the page shows.
 if not actor.can("link"):

@@ -101,7 +101,7 @@ def services(account: str | None = None) -> Services:
     """The services of `account` (default: the only account). Raises `Unavailable` when its database cannot be
     used, `UnknownAccount` when there is no such account or several and none was named."""
     current = deployment()
-    key = account or current.the_only_account()
+    key = account or _default_account(current)
     with _lock:
         if key in _account_problems:
             raise _account_problems[key]
@@ -116,6 +116,14 @@ def services(account: str | None = None) -> Services:
             log.error("account %s: %s", key, problem.en)
             _account_problems[key] = problem
             raise problem from None
+
+
+def _default_account(current: Deployment) -> str:
+    """The only account, else SYNC_ACCOUNT's when it exists (`UnknownAccount` when neither)."""
+    keys = current.keys()
+    if len(keys) != 1 and current.settings.default_account in keys:
+        return str(current.settings.default_account)
+    return current.the_only_account()
 
 
 def _unavailable(exc: BaseException) -> Unavailable | None:
@@ -142,9 +150,9 @@ def webhook_services(body: bytes) -> Services:
 
     current = deployment()
     account = account_of_webhook(body)
-    if account is None or current.catalog.get(account) is None:
-        keys = current.keys()
-        account = "default" if "default" in keys else current.the_only_account()
+    if account is None or current.catalog.get(account) is None:  # a reference from before accounts
+        home = [a.key for a in current.accounts() if a.db_path == current.settings.db_path]
+        account = home[0] if home else current.the_only_account()
     return services(account)
 
 

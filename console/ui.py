@@ -32,7 +32,15 @@ def chosen_account() -> str | None:
     if wanted:
         return wanted
     visible = visible_accounts()
-    return visible[0].key if len(visible) == 1 else None
+    if len(visible) == 1:
+        return visible[0].key
+    return configured_account()
+
+
+def configured_account() -> str | None:
+    """SYNC_ACCOUNT, when it is an account this person may see: the one opened when none is chosen."""
+    configured = deployment().settings.default_account
+    return configured if configured in {account.key for account in visible_accounts()} else None
 
 
 def services() -> Services:

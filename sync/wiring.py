@@ -385,17 +385,9 @@ class Deployment:
             self.record_health(built)
 
 
-@dataclass(frozen=True)
-class DemoAccount:
-    key: str
-    name: str
-    gripp_token: str
-    setup: object | None  # sync.sandbox.seed.SandboxSetup, or None for an account new to link
+def sandbox_accounts() -> list:  # -> list[sync.sandbox.seed_parts.SandboxAccount]
+    """The sandbox's Gripp customers (the one place the deployment learns them): Studio Noord (the demo, healthy),
+    one whose link is broken and one new to link; each with what support would have configured (or nothing)."""
+    from sync.sandbox.seed import demo_accounts
 
-
-def sandbox_accounts() -> list[DemoAccount]:
-    """The sandbox's accounts (the one place that knows them). Today one: the demo, on the sandbox's token."""
-    from sync.core.config import SANDBOX_GRIPP_TOKEN
-    from sync.sandbox.seed import demo_setup
-
-    return [DemoAccount(DEFAULT_ACCOUNT, "Demo (sandbox)", SANDBOX_GRIPP_TOKEN, demo_setup())]
+    return demo_accounts()

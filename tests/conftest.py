@@ -22,6 +22,15 @@ from sync.wiring import Services, build_services
 CONSOLE_URL = "http://console.test"
 
 
+@pytest.fixture(autouse=True)
+def _the_demo_account(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The sandbox holds three Gripp accounts; commands and pages that name none use the demo's (SYNC_ACCOUNT),
+    as an operator who works on one account would set it. Tests of several accounts name theirs."""
+    from sync.sandbox.seed import FIRST_ACCOUNT
+
+    monkeypatch.setenv("SYNC_ACCOUNT", FIRST_ACCOUNT)
+
+
 def sandbox_settings(tmp_path: Path, console_url: str = CONSOLE_URL) -> Settings:
     """Sandbox-mode settings with the database (and the generated vault key file) in `tmp_path`."""
     return load_settings({"SYNC_DB_PATH": str(tmp_path / "sync.duckdb"), "CONSOLE_PUBLIC_URL": console_url})

@@ -18,6 +18,7 @@ from streamlit.testing.v1 import AppTest
 from console import runtime
 from console.text import WORD_JOINER
 from sync.jobs import runner
+from sync.sandbox.seed import FIRST_ACCOUNT
 from sync.wiring import Services
 
 APP = str(Path(__file__).resolve().parent.parent / "console" / "app.py")
@@ -38,6 +39,7 @@ def open_console(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Se
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("SYNC_DB_PATH", str(tmp_path / "sync.duckdb"))
     monkeypatch.setenv("CONSOLE_PUBLIC_URL", "http://console.test")
+    monkeypatch.setenv("SYNC_ACCOUNT", FIRST_ACCOUNT)  # the sandbox's demo account (it has two more)
     runtime.stop()
     runtime.configure(sleep=lambda seconds: None)  # the clients' pacing waits for nothing in tests
     runner.forget_gripp_freshness()
@@ -126,6 +128,7 @@ def clean_env(**extra: str) -> dict[str, str]:
 
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GRIPP_", "SNELSTART_", "SYNC_", "CONSOLE_"))}
     env["PYTHONPATH"] = str(ROOT)
+    env["SYNC_ACCOUNT"] = FIRST_ACCOUNT  # the sandbox's demo account, where the tests look (when it exists)
     env.update(extra)
     return env
 

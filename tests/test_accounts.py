@@ -18,6 +18,7 @@ from sync.core.vault import Vault
 from sync.jobs import accounts
 from sync.jobs.locks import AlreadyRunning, exclusive
 from sync.jobs.runner import forget_gripp_freshness
+from sync.sandbox.seed import FIRST_ACCOUNT as DEMO  # the sandbox's demo account (SYNC_DB_PATH's file)
 from sync.store import history
 from sync.store import setup as setup_repo
 from sync.store.catalog import DEFAULT_ACCOUNT, UnknownAccount
@@ -33,7 +34,7 @@ MARK = "ALLEEN-VAN-ACME"  # a text only account acme holds
 
 @pytest.fixture
 def cli_env(tmp_path, monkeypatch):
-    for name in SANDBOX_NAMES:
+    for name in (*SANDBOX_NAMES, "SYNC_ACCOUNT"):  # the sandbox's three accounts and acme: commands name theirs
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("SYNC_DB_PATH", str(tmp_path / "sync.duckdb"))
     monkeypatch.setenv("CONSOLE_PUBLIC_URL", "http://console.test")
@@ -152,20 +153,24 @@ def test_accounts_add_check_list_and_remove(cli_env, monkeypatch, capsys):
 
     assert main(["accounts", "list"]) == EXIT_OK
     listed = capsys.readouterr().out.splitlines()
-    assert [line.split()[0] for line in listed] == ["acme", "default"]  # not linked yet sorts before fine
-    assert "nog niet gekoppeld" in listed[0]
+    keys = [line.split()[0] for line in listed]
+    assert sorted(keys) == sorted(["acme", DEMO, "hofstra-installatie", "kleimeer"])
+    assert keys[0] == "acme" and "nog niet gekoppeld" in listed[0]  # not linked yet sorts before fine
+    assert keys[-1] == DEMO and "in orde" not in listed[0]
 
-    assert main(["status"]) == EXIT_USAGE  # two accounts: which one?
+    assert main(["status"]) == EXIT_USAGE  # several accounts: which one?
     err = capsys.readouterr().err
-    assert "--account" in err and "acme" in err and "default" in err
+    assert "--account" in err and "acme" in err and DEMO in err
 
     assert main(["accounts", "remove", "acme"]) == EXIT_USAGE  # needs --yes
     assert main(["accounts", "remove", "acme", "--yes"]) == EXIT_OK
     capsys.readouterr()
     assert (cli_env / "accounts" / "acme.duckdb").exists()  # kept on disk
-    assert main(["status"]) == EXIT_OK  # the only one again
     assert main(["status", "--account", "acme"]) == EXIT_USAGE
     assert "geen account ‘acme’" in capsys.readouterr().err
+    monkeypatch.setenv("SYNC_ACCOUNT", DEMO)  # an operator's default account: commands that name none use it
+    assert main(["status"]) == EXIT_OK
+    assert "Studio Noord" in capsys.readouterr().out
 
 
 def test_the_gripp_key_is_never_taken_from_the_command_line(cli_env):
@@ -178,33 +183,33 @@ def test_commands_and_exports_show_only_the_chosen_account(cli_env, monkeypatch,
     add_acme(monkeypatch, capsys)
     mark_acme(cli_env)
 
-    assert main(["status", "--account", "default"]) == EXIT_OK
+    assert main(["status", "--account", DEMO]) == EXIT_OK
     out = capsys.readouterr()
-    assert "Noord Advies" in out.out and MARK not in out.out and "Account: default" in out.err
+    assert "Noord Advies" in out.out and MARK not in out.out and f"Account: {DEMO}" in out.err
     assert main(["--account", "acme", "status"]) == EXIT_OK
     out = capsys.readouterr().out
     assert MARK in out and "Noord Advies B.V.  niet gekoppeld" in out and "→" not in out  # acme links nothing
 
     default_csv, acme_csv = cli_env / "default.csv", cli_env / "acme.csv"
-    assert main(["mappings", "export", str(default_csv), "--account", "default"]) == EXIT_OK
+    assert main(["mappings", "export", str(default_csv), "--account", DEMO]) == EXIT_OK
     assert main(["mappings", "export", str(acme_csv), "--account", "acme"]) == EXIT_OK
     assert len(list(csv.DictReader(default_csv.open()))) > 10
     assert list(csv.DictReader(acme_csv.open())) == []  # acme has no mappings: none of the demo's leak in
 
     assert main(["run", "--identity", "2", "--account", "acme"]) == EXIT_FAILED  # acme's identity 2 is not linked
     assert "niet gekoppeld" in capsys.readouterr().err
-    assert main(["run", "--identity", "2", "--account", "default"]) == EXIT_OK
+    assert main(["run", "--identity", "2", "--account", DEMO]) == EXIT_OK
     capsys.readouterr()
     deployment = Deployment(load_settings({"SYNC_DB_PATH": str(cli_env / "sync.duckdb"),
                                            "CONSOLE_PUBLIC_URL": "http://console.test"}))
     try:
-        acme, default = deployment.services("acme"), deployment.services(DEFAULT_ACCOUNT)
+        acme, default = deployment.services("acme"), deployment.services(DEMO)
         assert acme.store.scalar("SELECT count(*) FROM runs") == 0  # the run touched only its own account
         assert default.store.scalar("SELECT count(*) FROM runs") == 1
         assert default.store.scalar("SELECT count(*) FROM bookings WHERE number = '260999'") == 0
         assert not default.store.scalar("SELECT count(*) FROM events WHERE actor = ?", [MARK])
         health = {row.key: row.health for row in accounts.overview(deployment, "cli")}
-        assert health["default"].last_run_at is not None and health["acme"].last_run_at is None
+        assert health[DEMO].last_run_at is not None and health["acme"].last_run_at is None
     finally:
         deployment.close()
 
@@ -214,7 +219,7 @@ def test_a_run_of_one_account_never_blocks_the_same_identity_of_another(cli_env,
     deployment = Deployment(load_settings({"SYNC_DB_PATH": str(cli_env / "sync.duckdb"),
                                            "CONSOLE_PUBLIC_URL": "http://console.test"}))
     try:
-        acme, default = deployment.services("acme"), deployment.services(DEFAULT_ACCOUNT)
+        acme, default = deployment.services("acme"), deployment.services(DEMO)
         assert acme.lock_key(2) != default.lock_key(2)
         with exclusive(default.lock_key(2)):
             with pytest.raises(AlreadyRunning), exclusive(default.lock_key(2)):
@@ -235,20 +240,20 @@ def test_an_actor_granted_one_account_cannot_open_another(cli_env, monkeypatch, 
         assert [row.key for row in accounts.overview(deployment, finance)] == ["acme"]
         assert accounts.open_account(deployment, "acme", finance).account == "acme"
         with pytest.raises(AccountNotAllowed):
-            accounts.open_account(deployment, DEFAULT_ACCOUNT, finance)
+            accounts.open_account(deployment, DEMO, finance)
         with pytest.raises(AccountNotAllowed):  # the same answer for an account that does not exist
             accounts.open_account(deployment, "nobody", finance)
         assert accounts.choose(deployment, None, finance) == "acme"  # the only one it may see
         with pytest.raises(AccountNotAllowed):
-            accounts.choose(deployment, DEFAULT_ACCOUNT, finance)
+            accounts.choose(deployment, DEMO, finance)
         with pytest.raises(UnknownAccount):
             accounts.choose(deployment, None, "cli")  # two accounts, none named
         support = Actor("sanne", "support", frozenset({"acme"}))
         with pytest.raises(AccountNotAllowed):
-            accounts.check_account(deployment, DEFAULT_ACCOUNT, actor=support)
+            accounts.check_account(deployment, DEMO, actor=support)
         with pytest.raises(AccountNotAllowed):
-            accounts.remove_account(deployment, DEFAULT_ACCOUNT, actor=support)
-        assert [a.key for a in deployment.accounts()] == ["acme", "default"]
+            accounts.remove_account(deployment, DEMO, actor=support)
+        assert DEMO in [a.key for a in deployment.accounts()]
     finally:
         deployment.close()
 

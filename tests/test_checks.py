@@ -11,7 +11,7 @@ from sync import cli
 from sync.core.config import SETTING_NAMES
 from sync.jobs.checks import CHECK_KEYS, run_checks
 from sync.jobs.linking import link_with_key
-from sync.sandbox.seed import ADMIN_ACADEMY, ADMIN_STUDIO, koppelsleutel_for, manifest
+from sync.sandbox.seed import ADMIN_ACADEMY, ADMIN_STUDIO, FIRST_ACCOUNT, koppelsleutel_for, manifest
 from sync.sandbox.world import ALL_SCOPES
 from sync.store import setup as setup_repo
 
@@ -168,7 +168,7 @@ def test_cli_check_prints_the_results_and_exits_non_zero(tmp_path, monkeypatch, 
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("SYNC_DB_PATH", str(tmp_path / "cli.duckdb"))
     monkeypatch.setenv("CONSOLE_PUBLIC_URL", "http://console.test")
-    code = cli.main(["check", "--lang", "en"])
+    code = cli.main(["check", "--lang", "en", "--account", FIRST_ACCOUNT])
     out = capsys.readouterr().out
     assert code == cli.EXIT_FAILED
     assert out.count("[FAIL") == 3  # 8200 for identity 1; Vrijgesteld, 8100/8300 for identity 2

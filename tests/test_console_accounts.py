@@ -10,6 +10,7 @@ from streamlit.testing.v1 import AppTest
 from console import runtime, tables, views
 from sync.auth.users import hash_password
 from sync.core.config import SANDBOX_GRIPP_TOKEN, load_settings
+from sync.sandbox.seed import FIRST_ACCOUNT as DEMO
 from sync.store import history
 from sync.store import setup as setup_repo
 from sync.store.catalog import Account, Catalog, Health
@@ -42,9 +43,9 @@ def links_of(at: AppTest) -> str:
 
 
 def test_support_adds_checks_and_removes_an_account_from_the_console(console):
-    at = helpers.page("overzicht")
+    at = helpers.page("overzicht")  # SYNC_ACCOUNT: the demo's overview, named (the sandbox has three accounts)
     helpers.no_exception(at)
-    assert "Klant:" not in helpers.texts(at)  # one account: the pages look as they did
+    assert "Klant: **Studio Noord** (studio-noord)" in helpers.texts(at)
 
     at = klanten()
     helpers.no_exception(at)
@@ -54,7 +55,7 @@ def test_support_adds_checks_and_removes_an_account_from_the_console(console):
     next(b for b in at.button if b.label == "Klant toevoegen").click()
     at.run()
     assert any("Gripp weigert deze API-sleutel" in helpers.plain(e.value) for e in at.error)
-    assert [a.key for a in runtime.deployment().accounts()] == ["default"]
+    assert "acme" not in [a.key for a in runtime.deployment().accounts()]
 
     at.text_input(key="account-add-key").input("acme")
     at.text_input(key="account-add-name").input("Acme B.V.")
@@ -64,10 +65,10 @@ def test_support_adds_checks_and_removes_an_account_from_the_console(console):
     helpers.no_exception(at)
     assert any("Acme B.V. toegevoegd" in helpers.plain(s.value) and "3 identiteiten" in helpers.plain(s.value)
                for s in at.success)
-    assert [a.key for a in runtime.deployment().accounts()] == ["acme", "default"]
+    assert [a.key for a in runtime.deployment().accounts()] == ["acme", "hofstra-installatie", "kleimeer", DEMO]
     text = helpers.texts(at)
     assert text.index("Nog niet gekoppeld") < text.index("In orde")  # acme needs a person first
-    assert links_of(at).index("(acme)") < links_of(at).index("(default)")
+    assert links_of(at).index("(acme)") < links_of(at).index(f"({DEMO})")
 
     at.selectbox(key="account-manage").set_value("acme")
     at.button(key="account-check").click()
@@ -80,7 +81,7 @@ def test_support_adds_checks_and_removes_an_account_from_the_console(console):
     at.run()
     helpers.no_exception(at)
     assert any("Acme B.V. verwijderd" in helpers.plain(s.value) for s in at.success)
-    assert [a.key for a in runtime.deployment().accounts()] == ["default"]
+    assert "acme" not in [a.key for a in runtime.deployment().accounts()]
 
 
 def test_pages_show_only_the_chosen_account_and_name_it(console, tmp_path):
@@ -95,7 +96,7 @@ def test_pages_show_only_the_chosen_account_and_name_it(console, tmp_path):
 
     at = klanten()  # several accounts: the start page lists both, each a link that opens it
     helpers.no_exception(at)
-    assert "Acme B.V. (acme)" in links_of(at) and "Demo (sandbox) (default)" in links_of(at)
+    assert "Acme B.V. (acme)" in links_of(at) and f"Studio Noord ({DEMO})" in links_of(at)
 
     at = helpers.page("overzicht", query={"account": "acme"})
     helpers.no_exception(at)
@@ -104,17 +105,17 @@ def test_pages_show_only_the_chosen_account_and_name_it(console, tmp_path):
     assert "Noord Advies" in text and "Koppelsleutel" not in text  # acme's identity 2: the same id, not linked
     assert at.query_params["account"] in ("acme", ["acme"])  # a reload keeps the account
 
-    at = helpers.page("overzicht", query={"account": "default"})
+    at = helpers.page("overzicht", query={"account": DEMO})
     helpers.no_exception(at)
     text = helpers.texts(at)
-    assert "Klant: **Demo (sandbox)** (default)" in text and MARK not in text and "Koppelsleutel" in text
+    assert f"Klant: **Studio Noord** ({DEMO})" in text and MARK not in text and "Koppelsleutel" in text
 
-    at = helpers.page("synchronisatie", query={"account": "default"})
+    at = helpers.page("synchronisatie", query={"account": DEMO})
     helpers.no_exception(at)
     assert MARK not in helpers.texts(at)
 
     # The CSV the log's download button writes: only the chosen account's events.
-    default = deployment.services("default")
+    default = deployment.services(DEMO)
     assert MARK in tables.log_csv(views.events(acme.store), "nl")
     assert MARK not in tables.log_csv(views.events(default.store), "nl")
 
@@ -222,7 +223,9 @@ def test_snelstarts_webhook_reaches_the_account_that_started_the_activation(cons
     assert request.reference_key.startswith("acme.") and "account%3Dacme" in request.url  # back to acme's page
     body = json.dumps({"KoppelSleutel": "x" * 40, "ActionType": "Create", "ReferenceKey": request.reference_key})
     assert runtime.webhook_services(body.encode()) is acme
-    default = linking.start_activation(deployment.services("default"), 1, actor="test")
-    assert "." not in default.reference_key and "account" not in default.url  # the old account's as before
-    body = json.dumps({"KoppelSleutel": "x" * 40, "ActionType": "Create", "ReferenceKey": default.reference_key})
-    assert runtime.webhook_services(body.encode()) is deployment.services("default")
+    demo = linking.start_activation(deployment.services(DEMO), 1, actor="test")
+    assert demo.reference_key.startswith(f"{DEMO}.")
+    body = json.dumps({"KoppelSleutel": "x" * 40, "ActionType": "Create", "ReferenceKey": demo.reference_key})
+    assert runtime.webhook_services(body.encode()) is deployment.services(DEMO)
+    body = json.dumps({"KoppelSleutel": "x" * 40, "ActionType": "Create", "ReferenceKey": "from-before-accounts"})
+    assert runtime.webhook_services(body.encode()) is deployment.services(DEMO)  # SYNC_DB_PATH's account

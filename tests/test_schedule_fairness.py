@@ -100,7 +100,7 @@ def test_one_scheduler_holds_a_job_per_linked_identity_of_every_account(tmp_path
     from sync.jobs.linking import link_with_key
     from sync.jobs.runner import forget_gripp_freshness
     from sync.jobs.schedule import SyncScheduler, job_id
-    from sync.sandbox.seed import ADMIN_STUDIO, koppelsleutel_for
+    from sync.sandbox.seed import ADMIN_STUDIO, FIRST_ACCOUNT, koppelsleutel_for
     from sync.store import history
     from sync.wiring import Deployment
 
@@ -113,19 +113,21 @@ def test_one_scheduler_holds_a_job_per_linked_identity_of_every_account(tmp_path
         acme = deployment.services("acme")
         link_with_key(acme, 1, koppelsleutel_for(ADMIN_STUDIO), start_date=date(2026, 1, 1), actor="test")
         scheduler.start()
-        assert sorted(scheduler.jobs()) == [job_id(1, "acme"), job_id(1, "default"), job_id(2, "default")]
+        assert scheduler.jobs("acme") == [job_id(1, "acme")]
+        assert sorted(scheduler.jobs(FIRST_ACCOUNT)) == [job_id(1, FIRST_ACCOUNT), job_id(2, FIRST_ACCOUNT)]
+        assert scheduler.jobs("hofstra-installatie") and not scheduler.jobs("kleimeer")  # kleimeer links nothing
         assert scheduler.runner.queue.cap == 2
         health = {row.key: row.health for row in accounts.overview(deployment, "cli")}
         assert health["acme"].next_run_at == scheduler.next_run(1, "acme")  # the support overview's "next run"
-        assert health["default"].next_run_at is not None
+        assert health[FIRST_ACCOUNT].next_run_at is not None
 
         scheduler.run_job(1, "acme")  # acme's identity 1: only acme's database gets the run
         assert [r["trigger"] for r in history.recent_runs(acme.store, 1)] == ["schedule"]
-        assert history.recent_runs(deployment.services("default").store, 1) == []
+        assert history.recent_runs(deployment.services(FIRST_ACCOUNT).store, 1) == []
 
         accounts.remove_account(deployment, "acme", actor="test")
         scheduler.reload("acme")
-        assert sorted(scheduler.jobs()) == [job_id(1, "default"), job_id(2, "default")]
+        assert scheduler.jobs("acme") == [] and len(scheduler.jobs(FIRST_ACCOUNT)) == 2
     finally:
         scheduler.shutdown()
         deployment.close()

@@ -39,6 +39,7 @@ SETTING_NAMES = (
     "SNELSTART_TIER",
     "SYNC_CATALOG_PATH",
     "SYNC_MAX_CONCURRENT_RUNS",
+    "SYNC_ACCOUNT",
 )
 # Any of these set means "real services": sandbox mode is only for a machine with none of them.
 _SERVICE_SETTINGS = SETTING_NAMES[:7]
@@ -88,6 +89,7 @@ class Settings:
     snelstart_tier: str = "test"  # test | production: the per-administration rate limits the client paces to
     catalog_path: Path | None = None  # None: catalog.duckdb beside the database
     max_concurrent_runs: int = DEFAULT_MAX_CONCURRENT_RUNS  # syncs at once in this process, over every account
+    default_account: str | None = None  # the account commands and pages use when none is named (SYNC_ACCOUNT)
     extra: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @property
@@ -133,6 +135,7 @@ class _Given(BaseModel):
     SNELSTART_TIER: str | None = None
     SYNC_CATALOG_PATH: str | None = None
     SYNC_MAX_CONCURRENT_RUNS: str | None = None
+    SYNC_ACCOUNT: str | None = None
 
     @field_validator(*_URL_SETTINGS)
     @classmethod
@@ -272,6 +275,7 @@ def load_settings(env: Mapping[str, str] | None = None, secrets: Mapping[str, ob
         snelstart_tier=snelstart_tier(merged.get("SNELSTART_TIER") or ("sandbox" if sandbox else None)).name,
         catalog_path=Path(merged["SYNC_CATALOG_PATH"]).expanduser() if "SYNC_CATALOG_PATH" in merged else None,
         max_concurrent_runs=int(merged.get("SYNC_MAX_CONCURRENT_RUNS", DEFAULT_MAX_CONCURRENT_RUNS)),
+        default_account=merged.get("SYNC_ACCOUNT"),
     )
 
 

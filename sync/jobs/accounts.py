@@ -55,8 +55,8 @@ def open_account(deployment: Deployment, key: str, actor: Actor | str) -> Servic
 
 
 def choose(deployment: Deployment, key: str | None, actor: Actor | str = "cli") -> str:
-    """The account a command means: the one named, else the only one the actor may see (`UnknownAccount` lists
-    the keys when there are several or none)."""
+    """The account a command means: the one named, else the only one the actor may see, else SYNC_ACCOUNT's
+    when it is one of them (`UnknownAccount` lists the keys when there are several or none)."""
     if key:
         require_account(actor, key)
         deployment.account(key)
@@ -64,6 +64,8 @@ def choose(deployment: Deployment, key: str | None, actor: Actor | str = "cli") 
     keys = [account.key for account in visible(deployment, actor)]
     if len(keys) == 1:
         return keys[0]
+    if deployment.settings.default_account in keys:
+        return str(deployment.settings.default_account)
     raise UnknownAccount("", keys)
 
 
