@@ -168,7 +168,8 @@ def test_cli_check_prints_the_results_and_exits_non_zero(tmp_path, monkeypatch, 
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("SYNC_DB_PATH", str(tmp_path / "cli.duckdb"))
     monkeypatch.setenv("CONSOLE_PUBLIC_URL", "http://console.test")
-    code = cli.main(["check", "--lang", "en", "--account", FIRST_ACCOUNT])
+    monkeypatch.setenv("SYNC_ACCOUNT", FIRST_ACCOUNT)  # the sandbox's demo account (it has three)
+    code = cli.main(["check", "--lang", "en"])
     out = capsys.readouterr().out
     assert code == cli.EXIT_FAILED
     assert out.count("[FAIL") == 3  # 8200 for identity 1; Vrijgesteld, 8100/8300 for identity 2

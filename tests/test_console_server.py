@@ -22,7 +22,7 @@ def test_the_server_serves_pages_health_webhook_and_sandbox_then_stops_cleanly(t
     server = helpers.Server(tmp_path)
     try:
         health = server.wait_healthy()
-        assert health == {"status": "ok", "sandbox": True, "db": "ok", "scheduler": "running", "jobs": 2}
+        assert health == {"status": "ok", "sandbox": True, "db": "ok", "scheduler": "running", "jobs": 3}
 
         page = httpx.get(f"{server.base}/Koppelen?identity=3", timeout=10)
         assert page.status_code == 200 and "<html" in page.text.lower()
@@ -42,7 +42,7 @@ def test_the_server_serves_pages_health_webhook_and_sandbox_then_stops_cleanly(t
         code = server.stop()
     log = server.log()
     assert code in (0, -15, 143, 2), log  # uvicorn re-raises the TERM after its graceful shutdown
-    assert "Scheduler running with 2 jobs" in log
+    assert "Scheduler running with 3 jobs" in log
     assert "Console stopped: scheduler shut down, database closed." in log, log
     assert "Traceback" not in log, log
 

@@ -238,7 +238,10 @@ def test_the_database_and_its_folder_are_private_to_the_user(tmp_path: Path) -> 
     assert result.returncode == 0, result.stderr
     modes = {path.name: stat.S_IMODE(path.stat().st_mode) for path in [folder, *folder.iterdir()]}
     assert modes.pop("data") == 0o700, modes
-    assert modes and all(mode == 0o600 for mode in modes.values()), {k: oct(v) for k, v in modes.items()}
+    folders = {name for name in modes if (folder / name).is_dir()}  # the accounts' folder
+    assert modes and all(mode == (0o700 if name in folders else 0o600) for name, mode in modes.items()), {
+        k: oct(v) for k, v in modes.items()}
+    assert all(stat.S_IMODE(path.stat().st_mode) == 0o600 for name in folders for path in (folder / name).iterdir())
 
 
 def sandbox_with_a_fresh_key(folder: Path) -> str:

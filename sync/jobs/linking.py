@@ -125,7 +125,7 @@ def webhook_url(settings: Settings) -> str:
 
 def success_url(settings: Settings, identity_id: int, reference_key: str, account: str | None = None) -> str:
     """Where SnelStart sends the user back: the linking page of the account (when there are several) and identity."""
-    query = urlencode({**({"account": account} if account else {}), "identity": identity_id, "ref": reference_key})
+    query = urlencode({"identity": identity_id, "ref": reference_key, **({"account": account} if account else {})})
     return f"{settings.console_public_url.rstrip('/')}{CONSOLE_LINK_PAGE}?{query}"
 
 

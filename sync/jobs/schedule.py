@@ -100,9 +100,11 @@ class SyncScheduler:
         if account is not None:
             return account
         keys = self._accounts.keys()
-        if len(keys) != 1:
-            raise LookupError(f"name the account: there are {len(keys)}")
-        return keys[0]
+        if len(keys) == 1:
+            return keys[0]
+        if self._accounts.settings.default_account in keys:  # SYNC_ACCOUNT
+            return str(self._accounts.settings.default_account)
+        raise LookupError(f"name the account: there are {len(keys)}")
 
     def for_account(self, account: str) -> AccountSchedule:
         return AccountSchedule(self, account)
