@@ -11,6 +11,7 @@ Each step of the push records its state before and after it, so a crash at any p
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from typing import Any
 
 from sync.store.db import Store
@@ -28,13 +29,33 @@ def all_for(store: Store, identity_id: int) -> dict[int, dict]:
     return {row["invoice_id"]: row for row in rows}
 
 
-def put(store: Store, identity_id: int, invoice_id: int, number: str, state: str, **fields: Any) -> None:
+class Changes:
+    """Booking-row changes gathered over a batch of invoices (`put(..., into=changes)`) and written together by
+    `write`: a few statements and, inside the caller's transaction, one commit — not one commit per invoice."""
+
+    def __init__(self) -> None:
+        self._rows: dict[int, tuple[str, dict[str, Any]]] = {}
+
+    def add(self, invoice_id: int, number: str, values: dict[str, Any]) -> None:
+        _, earlier = self._rows.get(invoice_id, (number, {}))
+        self._rows[invoice_id] = (number, {**earlier, **values})  # a later change of the same row wins
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def items(self) -> list[tuple[int, str, dict[str, Any]]]:
+        return [(invoice_id, number, values) for invoice_id, (number, values) in self._rows.items()]
+
+
+def put(store: Store, identity_id: int, invoice_id: int, number: str, state: str, *, into: Changes | None = None,
+        **fields: Any) -> None:
     """Create or move a booking row; only the given fields change. The row moves in one statement (an UPDATE,
-    or for a new invoice one INSERT): never half-moved, and cheap — DuckDB's upsert costs three updates."""
-    values = {"state": state, "updated_at": store.now(), **fields}
-    if "reasons" in values:
-        reasons = values.pop("reasons")
-        values["reasons_json"] = json.dumps(reasons, ensure_ascii=False) if reasons else None
+    or for a new invoice one INSERT): never half-moved, and cheap — DuckDB's upsert costs three updates.
+    With `into`, the change is gathered for `write` instead."""
+    values = _values(store, state, fields)
+    if into is not None:
+        into.add(invoice_id, number, values)
+        return
     assignments = ", ".join(f"{column} = ?" for column in values)
     updated = store.execute(
         f"UPDATE bookings SET {assignments} WHERE identity_id = ? AND invoice_id = ?",
@@ -48,6 +69,54 @@ def put(store: Store, identity_id: int, invoice_id: int, number: str, state: str
         f"VALUES (?, ?, ?, {', '.join('?' for _ in values)})",
         [identity_id, invoice_id, number, *values.values()],
     )
+
+
+def write(store: Store, identity_id: int, changes: Changes) -> None:
+    """The gathered changes: per set of columns, one UPDATE of the rows that exist and one INSERT of the new ones.
+    Call it inside a transaction: the batch lands whole or not at all."""
+    if not len(changes):
+        return
+    rows = changes.items()
+    marks = ", ".join("?" for _ in rows)
+    existing = {found for (found,) in store.execute(
+        f"SELECT invoice_id FROM bookings WHERE identity_id = ? AND invoice_id IN ({marks})",
+        [identity_id, *(invoice_id for invoice_id, _, _ in rows)]).fetchall()}
+    by_columns: dict[tuple[str, ...], list[tuple[int, str, dict[str, Any]]]] = {}
+    for row in rows:
+        by_columns.setdefault(tuple(row[2]), []).append(row)
+    for columns, group in by_columns.items():
+        old = [row for row in group if row[0] in existing]
+        new = [row for row in group if row[0] not in existing]
+        width = ", ".join("?" for _ in range(len(columns) + 1))
+        if old:
+            store.execute(
+                f"""UPDATE bookings SET {", ".join(f"{c} = v.{c}" for c in columns)}
+                    FROM (VALUES {", ".join(f"({width})" for _ in old)}) AS v(invoice_id, {", ".join(columns)})
+                    WHERE bookings.identity_id = ? AND bookings.invoice_id = v.invoice_id""",
+                [*(p for invoice_id, _, values in old for p in (invoice_id, *map(_plain, values.values()))),
+                 identity_id],
+            )
+        if new:
+            store.execute(
+                f"INSERT INTO bookings (identity_id, invoice_id, number, {', '.join(columns)}) "
+                f"VALUES {', '.join(f'(?, ?, {width})' for _ in new)}",
+                [p for invoice_id, number, values in new
+                 for p in (identity_id, invoice_id, number, *map(_plain, values.values()))],
+            )
+
+
+def _values(store: Store, state: str, fields: dict[str, Any]) -> dict[str, Any]:
+    values = {"state": state, "updated_at": store.now(), **fields}
+    if "reasons" in values:
+        reasons = values.pop("reasons")
+        values["reasons_json"] = json.dumps(reasons, ensure_ascii=False) if reasons else None
+    return values
+
+
+def _plain(value: Any) -> Any:
+    """Money as text in a VALUES list: rows of Decimals with different digits would make DuckDB pick one DECIMAL
+    type for the column and round the others; text is cast to the table's own DECIMAL(18, 2), exactly."""
+    return format(value, "f") if isinstance(value, Decimal) else value
 
 
 def claimed_in_administration(store: Store, administration_id: str) -> tuple[set[str], set[str]]:
