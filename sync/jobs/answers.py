@@ -48,21 +48,28 @@ def gripp_company(row: Any) -> Company:
                                                                                                 message)))
 
 
-def usable_open_items(items: Iterable[Any], our_bookings: set[str], our_numbers: set[str]
+def usable_open_items(items: Iterable[Any], claimed: Callable[[], tuple[set[str], set[str]]]
                       ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(usable rows, skipped rows). A row without a factuurnummer, factuurBedrag or openstaandSaldo is skipped with
-    what is known of it — unless it is the link's own (its booking, or the number of one of its Gripp invoices),
-    whose money must never be guessed: then the answer is unreadable (`ResponseFormatError`), as is any other
-    broken row."""
+    what is known of it — unless it is the link's own (its booking, or the number of one of its Gripp invoices:
+    `claimed()`, asked only when a row lacks something), whose money must never be guessed: then the answer is
+    unreadable (`ResponseFormatError`), as is any other broken row."""
     usable, skipped = [], []
+    ours_known: tuple[set[str], set[str]] | None = None
     for item in items:
         if isinstance(item, dict) and isinstance(item.get("id"), str):
             missing = [name for name in OPEN_ITEM_SKIPPABLE if item.get(name) in (None, "")]
+            if not missing:
+                usable.append(open_item(item))
+                continue
+            if ours_known is None:
+                ours_known = claimed()
+            our_bookings, our_numbers = ours_known
             booking = item.get("verkoopBoeking")
             booking_id = booking.get("id") if isinstance(booking, dict) else None
             number = item.get("factuurnummer")
             ours = booking_id in our_bookings or (number not in (None, "") and str(number) in our_numbers)
-            if missing and not ours:
+            if not ours:
                 skipped.append({"verkoopfactuur_id": item["id"], "booking_id": booking_id, "missing": missing,
                                 "factuurnummer": item.get("factuurnummer"),
                                 "factuur_datum": _date_text(item.get("factuurDatum")),

@@ -132,14 +132,14 @@ class Pusher:
     def run(self) -> PushReport:
         rows = invoices_in_scope(self.store, self.identity_id, self.link.start_date)
         states = outbox.all_for(self.store, self.identity_id)
+        work = [(row, states.get(row["invoice_id"])) for row in rows]
+        work = [(row, state) for row, state in work if self._needs_work(row, state)]
+        if not work:  # the usual scheduled run: nothing to book, so nothing more to read
+            self.progress(1.0)
+            return self.report
         self.ctx: MappingContext = mapping_context(self.store, self.identity_id, self.admin)
         self.open_items = plan.snelstart_by_number(self.store, self.admin)
         self._load_relaties()
-        work = [(row, states.get(row["invoice_id"])) for row in rows]
-        work = [(row, state) for row, state in work if self._needs_work(row, state)]
-        if not work:
-            self.progress(1.0)
-            return self.report
         with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="push") as pool:
             for start in range(0, len(work), BATCH):
                 self._batch(pool, work[start:start + BATCH])
@@ -470,6 +470,9 @@ class Pusher:
         """An invoice edited in Gripp after booking is flagged for a person, never silently re-booked."""
         if state.get("changed_in_gripp") or not state.get("fingerprint"):
             return
+        fetched, written = row.get("fetched_at"), state.get("updated_at")
+        if fetched is not None and written is not None and fetched < written:
+            return  # not read from Gripp again since the row was last written: it cannot have changed since
         if invoice_fingerprint(invoice_input(row)) == state["fingerprint"]:
             return
         self.report.add("changed_in_gripp")

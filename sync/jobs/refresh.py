@@ -252,7 +252,7 @@ def refresh_open_items(store: Store, client: SnelStartClient, administration_id:
     # answers.*: a row missing what the money depends on is refused, never read as 0 — one of the link's own
     # bookings makes the whole answer unreadable; anyone else's old hand-made row is skipped and told once.
     items, skipped = answers.usable_open_items(client.verkoopfacturen(),
-                                               *outbox.claimed_in_administration(store, administration_id))
+                                               lambda: outbox.claimed_in_administration(store, administration_id))
     rows = [
         {
             "administration_id": administration_id, "verkoopfactuur_id": item["id"],

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -30,6 +31,7 @@ _log = logging.getLogger(__name__)
 
 REFERENCE_MAX_AGE = timedelta(hours=6)
 GRIPP_FRESH_FOR = timedelta(seconds=30)  # "sync all" refreshes Gripp once, not once per identity
+PROGRESS_EVERY = 1.0  # seconds between writes of a run's progress
 
 STEPS = ("gripp", "snelstart", "push", "payments", "reconcile")
 STEP_LABELS = {
@@ -102,14 +104,15 @@ def _run_recorded(services: Services, link: Link, identity_id: int, trigger: str
         return RunResult("", identity_id, "failed", {}, reason={"nl": nl, "en": en})
     report = progress or (lambda step, fraction: None)
 
-    written = {"step": "", "overall": -1.0}
+    written_at = [time.monotonic()]
 
     def step(name: str, fraction: float) -> None:
         overall = (STEPS.index(name) + fraction) / len(STEPS)
-        # Each write is a DuckDB commit (~10 ms): record step changes and every 2 %, not every invoice.
-        if name != written["step"] or overall - written["overall"] >= 0.02 or fraction >= 1.0:
+        # Each write is a DuckDB commit (~10 ms): the console's view of a run is kept at most a second behind,
+        # and a run shorter than that (an unchanged scheduled one) writes none.
+        if time.monotonic() - written_at[0] >= PROGRESS_EVERY:
             log.progress(store, run_id, name, overall)
-            written.update(step=name, overall=overall)
+            written_at[0] = time.monotonic()
         report(name, overall)
 
     try:
@@ -194,8 +197,6 @@ def _run(services: Services, link: Link, run_id: str, step: Progress, today: dat
 
 def refresh_gripp_once(services: Services) -> dict[str, int]:
     """Gripp's invoices into the cache — once for a "sync all", not once per identity."""
-    import time
-
     with _gripp_lock:
         key = id(services.store)
         last = _gripp_refreshed_at.get(key)

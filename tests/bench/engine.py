@@ -21,6 +21,11 @@ SnelStart: the run's API calls at the tier's calls per minute, and with the tier
 requests at the burst bucket's 4 a second (PDF downloads are not API requests). The run's measured time must stay
 within 1.25 × that. (SnelStart's window lets a minute's budget go at once, so a run can come in a little under.)
 
+The engine's own real time is the run's real time less the time in which a simulator was at work (the union of
+their calls' intervals, the latency waits not included): what the link itself costs, its DuckDB writes included.
+Engine work that overlaps a simulator's (DuckDB's own threads and disk syncs run without Python's lock) is not
+counted; pure Python cannot overlap, it waits for the same lock.
+
 Open items are read in pages of 500 until a page comes back short: SnelStart sends no count and no next link, so
 n open items take n // 500 + 1 reads, and that is the rerun's target.
 
@@ -64,6 +69,7 @@ TARGET = {
     "reconcile_ms": 300,
     "memory_mb": 300,
     "payments_per_request": 50,
+    "engine_ms_per_invoice": 5,
 }
 OPEN_ITEMS_PAGE = 500
 GRIPP_BURST_RATE = 4.0  # requests a second once the bucket of 20 is spent
@@ -162,6 +168,9 @@ class Network:
         self._lock = threading.Lock()
         self.in_flight: Counter[str] = Counter()
         self.peak: Counter[str] = Counter()
+        self._simulating = 0  # calls inside the simulators right now
+        self._simulating_since = 0.0
+        self.simulator_seconds = 0.0  # real seconds in which at least one simulator was at work
 
     def reset_peaks(self) -> None:
         with self._lock:
@@ -174,12 +183,25 @@ class Network:
             self.peak[service] = max(self.peak[service], self.in_flight[service])
         try:
             self.clock.sleep(self.latency / 2)
-            response = self.sandbox.handle(request)
+            response = self._simulate(request)
             self.clock.sleep(self.latency / 2)
             return response
         finally:
             with self._lock:
                 self.in_flight[service] -= 1
+
+    def _simulate(self, request: httpx.Request) -> httpx.Response:
+        with self._lock:
+            if not self._simulating:
+                self._simulating_since = time.perf_counter()
+            self._simulating += 1
+        try:
+            return self.sandbox.handle(request)
+        finally:
+            with self._lock:
+                self._simulating -= 1
+                if not self._simulating:
+                    self.simulator_seconds += time.perf_counter() - self._simulating_since
 
     def transport(self) -> httpx.MockTransport:
         return httpx.MockTransport(self.handle)
@@ -229,6 +251,7 @@ class Phase:
     name: str
     seconds: float  # on the bench clock
     real_seconds: float
+    simulator_seconds: float  # real seconds in which a simulator was at work (not the link's own)
     calls: list[tuple[str, str, str, tuple[str, ...]]]
     result: Any
     peak_snelstart_in_flight: int
@@ -310,10 +333,11 @@ def run_world(n: int, *, tier_name: str, latency: float, work_dir: Path, log: Ca
                 ss_throttled = sandbox.snelstart.stats.get("throttled", 0)
                 g_throttled = sandbox.gripp.stats["throttled"]
                 g_over = sandbox.gripp.stats["over_quota"]
-                t0, r0 = clock.now(), time.perf_counter()
+                t0, r0, s0 = clock.now(), time.perf_counter(), network.simulator_seconds
                 result = run_identity(services, identity_id, trigger="cli")
                 seconds, real = clock.now() - t0, time.perf_counter() - r0
-                done = Phase(name, seconds, real, list(sandbox.calls[start_calls:]), result,
+                done = Phase(name, seconds, real, network.simulator_seconds - s0, list(sandbox.calls[start_calls:]),
+                             result,
                              network.peak["snelstart-api"],
                              sandbox.snelstart.stats.get("throttled", 0) - ss_throttled,
                              sandbox.gripp.stats["throttled"] - g_throttled,
@@ -399,6 +423,11 @@ def judge(r: WorldReport) -> list[tuple[str, str, str, bool | None]]:
                  f"≤ {TARGET['wall_vs_bound']}×", ratio <= TARGET["wall_vs_bound"]))
     rows.append(("  of which real seconds (the rest was idle waiting, skipped)",
                  _duration(first.real_seconds), "", None))
+    engine_ms = (first.real_seconds - first.simulator_seconds) * 1000 / max(booked, 1)
+    rows.append(("engine's own real time per booked invoice (first run, waits skipped)",
+                 f"{engine_ms:.1f} ms ({_duration(first.real_seconds - first.simulator_seconds)}; simulators "
+                 f"{_duration(first.simulator_seconds)})", f"≤ {TARGET['engine_ms_per_invoice']} ms",
+                 engine_ms <= TARGET["engine_ms_per_invoice"]))
     rows.append(("most SnelStart calls in flight (first run)", str(first.peak_snelstart_in_flight),
                  f"≤ {r.tier.concurrent}", first.peak_snelstart_in_flight <= r.tier.concurrent))
     throttles = sum(p.throttled_snelstart + p.throttled_gripp for p in (first, rerun, pay))
