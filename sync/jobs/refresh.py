@@ -266,7 +266,7 @@ def refresh_open_items(store: Store, client: SnelStartClient, administration_id:
         }
         for item in items
     ]
-    count = cache.replace_for_administration(store, "ss_open_items", administration_id, rows)
+    count = cache.replace_if_changed(store, "ss_open_items", administration_id, rows, "verkoopfactuur_id")
     _note_skipped(store, administration_id, skipped, identity_id, run_id)
     return count
 

@@ -33,6 +33,20 @@ def replace_for_administration(store: Store, table: str, administration_id: str,
     return len(rows)
 
 
+def replace_if_changed(store: Store, table: str, administration_id: str, rows: Sequence[dict[str, Any]],
+                       key: str) -> int:
+    """`replace_for_administration`, unless the cache holds exactly these rows already (`fetched_at` aside, which
+    then stays when they were first read as they are): an unchanged refresh costs one read, not a rewrite and its
+    commit. Any difference, or a value read back in another form, rewrites the lot."""
+    def comparable(found: Sequence[dict[str, Any]]) -> dict[Any, dict[str, Any]]:
+        return {row[key]: {k: v for k, v in row.items() if k != "fetched_at"} for row in found}
+
+    cached = store.rows(f"SELECT * FROM {table} WHERE administration_id = ?", [administration_id])
+    if len(cached) == len(rows) and comparable(cached) == comparable(rows):
+        return len(rows)
+    return replace_for_administration(store, table, administration_id, rows)
+
+
 def frame_of(rows: Sequence[dict[str, Any]]) -> pd.DataFrame:
     """The rows as a DataFrame DuckDB reads exactly. Money goes in as text: DuckDB guesses a Decimal column's type
     from a sample of its values, and a later value with more digits or decimals than the sample's would be
