@@ -283,7 +283,7 @@ class Pusher:
             self._fatal = exc
             return
         self.report.add("booked", len(made))
-        self._count_pdfs(made)
+        self._count_pdfs([m.pdf_error for m in made])
         for m in made:
             if m.pdf_error is not None:
                 self._after_pdf_error(m.pdf_error)
@@ -486,13 +486,12 @@ class Pusher:
                     previous_error: str | None = None) -> None:
         """Upload the PDF (looking at the booking's documents first when asked) and record how it went."""
         document_id, problem = self._upload_pdf(row, booking_id, check_existing=check_existing)
-        made = [Made(row, booking_id, None, document_id, problem)]
         changes, events = outbox.Changes(), []
         self._pdf_outcome(row, document_id, problem, previous_error, changes, events)
         with self.store.transaction():
             outbox.write(self.store, self.identity_id, changes)
             log.log_events(self.store, events)
-        self._count_pdfs(made)
+        self._count_pdfs([problem])
         if problem is not None:
             self._after_pdf_error(problem)
 
@@ -534,12 +533,10 @@ class Pusher:
                            "invoice_id": row["invoice_id"], "invoice_number": number,
                            "data": {"reason": {"nl": nl, "en": en}}})
 
-    def _count_pdfs(self, made: list[Made]) -> None:
-        attached = sum(1 for m in made if m.pdf_error is None)
-        pending = sum(1 for m in made if m.pdf_error is not None
-                      and errors.kind_of(m.pdf_error) not in (errors.LINK, errors.STORE))
-        self.report.add("pdf_attached", attached)
-        self.report.add("pdf_pending", pending)
+    def _count_pdfs(self, problems: list[Exception | None]) -> None:
+        self.report.add("pdf_attached", sum(1 for p in problems if p is None))
+        self.report.add("pdf_pending", sum(1 for p in problems
+                                           if p is not None and errors.kind_of(p) not in (errors.LINK, errors.STORE)))
 
     def _after_pdf_error(self, problem: Exception) -> None:
         """A broken link or an unavailable SnelStart stops the push (the booking is safe, the PDF waits)."""
