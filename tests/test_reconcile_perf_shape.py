@@ -14,7 +14,7 @@ from sync.core.clock import RunningClock
 from sync.core.config import SANDBOX_GRIPP_TOKEN
 from sync.core.vault import vault_for
 from sync.gripp.client import GrippClient
-from sync.jobs import reconcile, refresh
+from sync.jobs import push, reconcile, refresh, runner
 from sync.jobs.runner import forget_gripp_freshness, run_identity
 from sync.sandbox.bulk import build_bulk_world
 from sync.sandbox.sandbox import Sandbox, world_noon
@@ -161,3 +161,44 @@ def test_an_unchanged_rerun_reads_only_the_open_items_pages_and_writes_nothing(b
     assert not [c for c in calls if c[0] == "pdf"]
     writes = len(sandbox.writes())
     assert writes > 0 and len(Sandbox.writes(_Calls(calls))) == 0
+
+
+@pytest.fixture
+def counted_bulk_services(tmp_path):
+    forget_gripp_freshness()
+    world, setup = build_bulk_world(250, payments=0)
+    sandbox = Sandbox(world, base_url=CONSOLE_URL, clock=RunningClock(world_noon(world)))
+    settings = sandbox_settings(tmp_path)
+    store = CountingStore(settings.db_path, clock=sandbox.clock)
+    services = Services(settings=settings, store=store, vault=vault_for(settings), sandbox=sandbox,
+                        transport=sandbox.transport(), sleep=lambda seconds: None)
+    bootstrap_sandbox_setup(services, setup)
+    yield services, store, setup.links[0].identity_id
+    services.close()
+    forget_gripp_freshness()
+
+
+def test_a_first_run_writes_the_outbox_a_batch_at_a_time_not_an_invoice_at_a_time(counted_bulk_services):
+    services, store, identity_id = counted_bulk_services
+    store.statements.clear()
+    first = run_identity(services, identity_id)
+    assert first.counts["booked"] == 250 and first.counts["pdf_attached"] == 250
+    batches = math.ceil(250 / push.BATCH)
+    assert store.writes("bookings") == 2 * batches  # each batch: its intents in, then what was made
+    assert store.writes("events") <= batches + 1
+    commits = sum(1 for sql in store.statements if sql.strip().upper() == "COMMIT")
+    assert commits <= 2 * batches + 5  # the batches' two, and the refreshes'
+    assert services.store.scalar("SELECT count(*) FROM bookings WHERE state = 'done'") == 250
+
+
+def test_an_unchanged_rerun_writes_only_its_run(counted_bulk_services, monkeypatch):
+    services, store, identity_id = counted_bulk_services
+    monkeypatch.setattr(runner, "PROGRESS_EVERY", 3600.0)  # progress is written by the second: not this test's
+    run_identity(services, identity_id)
+    forget_gripp_freshness()
+    store.statements.clear()
+    again = run_identity(services, identity_id)
+    assert again.outcome == "ok" and again.counts["booked"] == 0
+    assert store.writes("ss_open_items") == 0  # the same open items: not written again
+    assert store.writes("bookings") == 0 and store.writes("events") == 0
+    assert store.writes("runs") == 2  # started and finished
