@@ -84,21 +84,24 @@ def log_event(
 
 
 def log_events(store: Store, entries: list[dict[str, Any]]) -> None:
-    """Several events in one statement; each entry has `log_event`'s arguments as keys."""
+    """Several events in one statement; each entry has `log_event`'s arguments as keys. The values go as one list a
+    column: DuckDB takes a list parameter whole, far faster than a VALUES row each."""
     if not entries:
         return
     now = store.now()
-    params: list[Any] = []
+    columns: list[list[Any]] = [[] for _ in range(9)]
     for e in entries:
         data = e.get("data")
-        params += [now, e.get("run_id"), e.get("identity_id"), e.get("level") or level_of(e["kind"]), e["kind"],
-                   e.get("invoice_id"), e.get("invoice_number"), json.dumps(data, default=str) if data else None,
-                   e.get("actor")]
+        for column, value in zip(columns, (
+                now, e.get("run_id"), e.get("identity_id"), e.get("level") or level_of(e["kind"]), e["kind"],
+                e.get("invoice_id"), e.get("invoice_number"), json.dumps(data, default=str) if data else None,
+                e.get("actor")), strict=True):
+            column.append(value)
     store.execute(
         f"""INSERT INTO events (occurred_at, run_id, identity_id, level, kind, invoice_id, invoice_number,
                                 detail_json, actor)
-            VALUES {", ".join("(?, ?, ?, ?, ?, ?, ?, ?, ?)" for _ in entries)}""",
-        params,
+            SELECT {", ".join("unnest(?)" for _ in columns)}""",
+        columns,
     )
 
 

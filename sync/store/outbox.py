@@ -77,32 +77,37 @@ def write(store: Store, identity_id: int, changes: Changes) -> None:
     if not len(changes):
         return
     rows = changes.items()
-    marks = ", ".join("?" for _ in rows)
     existing = {found for (found,) in store.execute(
-        f"SELECT invoice_id FROM bookings WHERE identity_id = ? AND invoice_id IN ({marks})",
-        [identity_id, *(invoice_id for invoice_id, _, _ in rows)]).fetchall()}
+        "SELECT invoice_id FROM bookings WHERE identity_id = ? AND invoice_id IN (SELECT unnest(?::INTEGER[]))",
+        [identity_id, [invoice_id for invoice_id, _, _ in rows]]).fetchall()}
     by_columns: dict[tuple[str, ...], list[tuple[int, str, dict[str, Any]]]] = {}
     for row in rows:
         by_columns.setdefault(tuple(row[2]), []).append(row)
     for columns, group in by_columns.items():
         old = [row for row in group if row[0] in existing]
         new = [row for row in group if row[0] not in existing]
-        width = ", ".join("?" for _ in range(len(columns) + 1))
         if old:
+            names, values = _columns(old, columns)
             store.execute(
-                f"""UPDATE bookings SET {", ".join(f"{c} = v.{c}" for c in columns)}
-                    FROM (VALUES {", ".join(f"({width})" for _ in old)}) AS v(invoice_id, {", ".join(columns)})
+                f"""UPDATE bookings SET {", ".join(f"{c} = v.{c}" for c in columns)} FROM ({_unnest(names)}) AS v
                     WHERE bookings.identity_id = ? AND bookings.invoice_id = v.invoice_id""",
-                [*(p for invoice_id, _, values in old for p in (invoice_id, *map(_plain, values.values()))),
-                 identity_id],
+                [*values, identity_id],
             )
         if new:
-            store.execute(
-                f"INSERT INTO bookings (identity_id, invoice_id, number, {', '.join(columns)}) "
-                f"VALUES {', '.join(f'(?, ?, {width})' for _ in new)}",
-                [p for invoice_id, number, values in new
-                 for p in (identity_id, invoice_id, number, *map(_plain, values.values()))],
-            )
+            names, values = _columns(new, columns)
+            store.execute(f"INSERT INTO bookings (identity_id, {', '.join(names)}) SELECT ?, * FROM ({_unnest(names)})",
+                          [identity_id, *values])
+
+
+def _columns(rows: list[tuple[int, str, dict[str, Any]]], columns: tuple[str, ...]) -> tuple[list[str], list[list]]:
+    """The rows as one list a column — DuckDB takes a list parameter whole, far faster than a VALUES row each."""
+    names = ["invoice_id", "number", *columns]
+    return names, [[invoice_id for invoice_id, _, _ in rows], [number for _, number, _ in rows],
+                   *([_plain(values[c]) for _, _, values in rows] for c in columns)]
+
+
+def _unnest(names: list[str]) -> str:
+    return "SELECT " + ", ".join(f"unnest(?) AS {name}" for name in names)
 
 
 def _values(store: Store, state: str, fields: dict[str, Any]) -> dict[str, Any]:
