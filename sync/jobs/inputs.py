@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -90,10 +90,14 @@ class CustomerInputs:
     """What customer matching reads: the administration's relaties, the pins a person made, the relaties this
     link created, and the Gripp companies."""
 
-    relaties: list[RelatieIn]
+    relaties: list[RelatieIn]  # grows (appended to) as a run creates relaties
     pins: dict[int, str]  # company id -> relatie id
     created: dict[int, str]  # company id -> relatie id
     companies: dict[int, dict[str, Any]]
+    # A company's match, worked out once for all its invoices: it weighs every relatie, so per invoice it would
+    # cost invoices × relaties. Keyed by everything it depends on; a match with a problem (which names the invoice)
+    # is worked out each time.
+    _matched: dict[tuple, CustomerMatch] = field(default_factory=dict, repr=False, compare=False)
 
     def names(self) -> dict[str, str]:
         """Relatie id -> name, for the words of a conflict."""
@@ -104,10 +108,15 @@ class CustomerInputs:
 
     def match(self, row: dict[str, Any]) -> CustomerMatch:
         """The relatie an invoice row (`gripp_invoices`) goes to, or why none can be trusted with it."""
-        company_id = row["company_id"]
-        return match_customer(self.company(company_id, row.get("company_name") or ""), self.relaties,
-                              number=row["number"], pinned=self.pins.get(company_id),
-                              created=self.created.get(company_id))
+        company_id, name = row["company_id"], row.get("company_name") or ""
+        key = (company_id, name, self.pins.get(company_id), self.created.get(company_id), len(self.relaties))
+        found = self._matched.get(key)
+        if found is None:
+            found = match_customer(self.company(company_id, name), self.relaties, number=row["number"],
+                                   pinned=self.pins.get(company_id), created=self.created.get(company_id))
+            if found.problem is None:
+                self._matched[key] = found
+        return found
 
 
 def customer_inputs(store: Store, identity_id: int, administration_id: str) -> CustomerInputs:
