@@ -69,6 +69,8 @@ class SnelStartAuth(httpx.Auth):
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.token_url = auth_url.rstrip("/") + TOKEN_PATH
+        token = httpx.URL(self.token_url)
+        self._token_target = (token.scheme, token.host, token.port, token.path)
         self._subscription_key = subscription_key.strip()
         self._koppelsleutel = koppelsleutel.strip()
         self._clock = clock
@@ -108,7 +110,8 @@ class SnelStartAuth(httpx.Auth):
         return self._expires_at
 
     def is_token_request(self, request: httpx.Request) -> bool:
-        return str(request.url.copy_with(query=None)) == self.token_url
+        url = request.url  # compared by its parts: rebuilding the URL as text cost more than the rest of a call
+        return (url.scheme, url.host, url.port, url.path) == self._token_target
 
     def build_token_request(self) -> httpx.Request:
         with self._lock:
