@@ -146,6 +146,7 @@ class GrippClient:
         if not token:
             raise ValueError("a Gripp API token is required")
         self.api_url = api_url
+        self._api_url = httpx.URL(api_url)
         self._token = _Secret(token)  # never shown or logged, not even by vars() or a traceback's locals
         self._sleep = sleep
         self._wall_clock = wall_clock
@@ -325,7 +326,7 @@ class GrippClient:
             attempt = self._wait_or_give_up(attempt, failure, retry_response)
 
     def _token_allowed(self, url: str) -> bool:
-        target, api = httpx.URL(url), httpx.URL(self.api_url)
+        target, api = httpx.URL(url), self._api_url  # the API's URL parsed once, not per PDF
         if target.host == api.host:
             return True
         def on_gripp(host: str) -> bool:

@@ -23,10 +23,10 @@ within 1.25 × that. (SnelStart's window lets a minute's budget go at once, so a
 
 The engine's own real time is the run's real time less the time in which a simulator was at work (the union of
 their calls' intervals, the latency waits not included) and less the time the process sat idle waiting before the
-clock skipped ahead (the watcher needs a poll interval of idleness to see it, a few ms a wait): what the link
-itself costs, its DuckDB writes and disk syncs included. Engine work that overlaps a simulator's (DuckDB's own
-threads and disk syncs run without Python's lock) is not counted; pure Python cannot overlap, it waits for the
-same lock.
+clock skipped ahead (the watcher needs a poll interval of idleness to see it, a few ms a wait) and the watcher's
+own CPU time: what the link itself costs, its DuckDB writes and disk syncs included. Engine work that overlaps a
+simulator's (DuckDB's own threads and disk syncs run without Python's lock) is not counted; pure Python cannot
+overlap, it waits for the same lock.
 
 `--scenario accounts`: an unchanged scheduled cycle over many Gripp accounts (300 accounts × 3 identities × 200
 invoices by default). Each account is one Gripp customer with its own DuckDB file, as the accounts design has it.
@@ -115,6 +115,7 @@ class IdleSkipClock:
         self._watcher = threading.Thread(target=self._watch, name="bench-clock", daemon=True)
         self.jumps = 0
         self.idle_real = 0.0  # real seconds the process sat idle with someone asleep, before each jump
+        self.own_cpu = 0.0  # CPU seconds of the watcher itself: the benchmark's instrument, not the engine
 
     def __enter__(self) -> IdleSkipClock:
         self._watcher.start()
@@ -149,6 +150,7 @@ class IdleSkipClock:
     def _watch(self) -> None:
         last_cpu, last_real = time.process_time(), time.perf_counter()
         while not self._stop.wait(self.poll):
+            self.own_cpu = time.thread_time()
             cpu, real = time.process_time(), time.perf_counter()
             interval = max(real - last_real, 1e-9)
             busy = (cpu - last_cpu) / interval
@@ -272,6 +274,7 @@ class Phase:
     real_seconds: float
     simulator_seconds: float  # real seconds in which a simulator was at work (not the link's own)
     idle_seconds: float  # real seconds the process sat idle waiting, before the clock skipped the wait
+    clock_seconds: float  # CPU seconds the bench clock's watcher used
     calls: list[tuple[str, str, str, tuple[str, ...]]]
     result: Any
     peak_snelstart_in_flight: int
@@ -353,11 +356,12 @@ def run_world(n: int, *, tier_name: str, latency: float, work_dir: Path, log: Ca
                 ss_throttled = sandbox.snelstart.stats.get("throttled", 0)
                 g_throttled = sandbox.gripp.stats["throttled"]
                 g_over = sandbox.gripp.stats["over_quota"]
-                t0, r0, s0, i0 = clock.now(), time.perf_counter(), network.simulator_seconds, clock.idle_real
+                t0, r0 = clock.now(), time.perf_counter()
+                s0, i0, c0 = network.simulator_seconds, clock.idle_real, clock.own_cpu
                 result = run_identity(services, identity_id, trigger="cli")
                 seconds, real = clock.now() - t0, time.perf_counter() - r0
                 done = Phase(name, seconds, real, network.simulator_seconds - s0, clock.idle_real - i0,
-                             list(sandbox.calls[start_calls:]), result,
+                             clock.own_cpu - c0, list(sandbox.calls[start_calls:]), result,
                              network.peak["snelstart-api"],
                              sandbox.snelstart.stats.get("throttled", 0) - ss_throttled,
                              sandbox.gripp.stats["throttled"] - g_throttled,
@@ -443,11 +447,12 @@ def judge(r: WorldReport) -> list[tuple[str, str, str, bool | None]]:
                  f"≤ {TARGET['wall_vs_bound']}×", ratio <= TARGET["wall_vs_bound"]))
     rows.append(("  of which real seconds (the rest was idle waiting, skipped)",
                  _duration(first.real_seconds), "", None))
-    engine = first.real_seconds - first.simulator_seconds - first.idle_seconds
+    engine = first.real_seconds - first.simulator_seconds - first.idle_seconds - first.clock_seconds
     engine_ms = engine * 1000 / max(booked, 1)
     rows.append(("engine's own real time per booked invoice (first run, waits skipped)",
                  f"{engine_ms:.1f} ms ({_duration(engine)}; simulators {_duration(first.simulator_seconds)}, "
-                 f"idle before the skips {_duration(first.idle_seconds)})", f"≤ {TARGET['engine_ms_per_invoice']} ms",
+                 f"idle before the skips {_duration(first.idle_seconds)}, bench clock "
+                 f"{_duration(first.clock_seconds)})", f"≤ {TARGET['engine_ms_per_invoice']} ms",
                  engine_ms <= TARGET["engine_ms_per_invoice"]))
     rows.append(("most SnelStart calls in flight (first run)", str(first.peak_snelstart_in_flight),
                  f"≤ {r.tier.concurrent}", first.peak_snelstart_in_flight <= r.tier.concurrent))
