@@ -600,12 +600,12 @@ class Account:
 def synced_template(identities: int, invoices: int, work_dir: Path) -> tuple[Any, Any, Path]:
     """One account synced for real: its world, its setup and its DuckDB file (closed), after a first run and an
     unchanged one."""
-    from sync.config import load_settings
+    from sync.core.config import load_settings
+    from sync.core.vault import vault_for
     from sync.jobs.runner import forget_gripp_freshness, run_all
     from sync.sandbox.bulk import build_bulk_world
     from sync.sandbox.sandbox import Sandbox
     from sync.store.db import Store
-    from sync.vault import vault_for
     from sync.wiring import Services, bootstrap_sandbox_setup
 
     world, setup = build_bulk_world(identities * invoices, identities=identities)
@@ -686,11 +686,11 @@ def _account_cycle(account: Account, clock: IdleSkipClock) -> int:
     """The account's identities one after the other, its database open for them only (an open DuckDB file holds
     about 10 MB, so a process serving hundreds of accounts keeps only the few it is running open); how many runs
     did not end ok."""
-    from sync.config import load_settings
+    from sync.core.config import load_settings
+    from sync.core.vault import vault_for
     from sync.jobs.locks import AlreadyRunning
     from sync.jobs.runner import run_identity
     from sync.store.db import Store
-    from sync.vault import vault_for
     from sync.wiring import Services
 
     settings = load_settings(_environment(account.path))
@@ -830,7 +830,7 @@ def main(argv: list[str] | None = None) -> int:
     log(f"{'All figures meet their targets' if all_ok else 'Some figures miss their targets'}; the benchmark took "
         f"{_duration(time.perf_counter() - started)} of real time.")
     log("The unchanged cycle over 300 accounts (several minutes, so not run by default): "
-        "python -m sync.bench --scenario accounts")
+        "python -m tests.bench --scenario accounts")
     if args.json:
         args.json.write_text(json.dumps(out, indent=2, default=str), encoding="utf-8")
     return 0 if all_ok else 1
