@@ -27,16 +27,20 @@ from sync.store.mode import StoreModeError
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 3
 KEY_VARIABLE = "SNELSTART_KOPPELSLEUTEL"  # `link` reads the key here (or from standard input), not from argv
 TOKEN_VARIABLE = "GRIPP_API_TOKEN"  # `accounts add` reads the new account's Gripp key here (or standard input)
-ACCOUNT_HELP = "the account (its key, see `accounts list`); default: the only one"
+ACCOUNT_HELP = ("het account (zijn code, zie `accounts list`); standaard: het enige",
+                "the account (its key, see `accounts list`); default: the only one")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     os.umask(0o077)  # the database, its WAL, the sandbox's state and exports: the user's only
-    parser = _parser()
-    args = parser.parse_args(argv)
-    if not getattr(args, "command", None):
-        parser.print_help()
-        return EXIT_USAGE
+    argv = list(sys.argv[1:] if argv is None else argv)
+    lang = _lang_of(argv)
+    with _argparse_speaks(lang):  # help, usage and argument errors in the reader's language too
+        parser = _parser(lang)
+        args = parser.parse_args(argv)
+        if not getattr(args, "command", None):
+            parser.print_help()
+            return EXIT_USAGE
     main_thread = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _terminated) if main_thread else None
     try:
@@ -75,11 +79,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (StoreModeError, CatalogModeError) as exc:
         _say(_t(args, f"fout: {exc.nl}", f"error: {exc.en}"))
         return EXIT_FAILED
+    except OSError as exc:  # a file named on the command line: missing, a folder, not ours — one line, no traceback
+        _say(_file_problem(args, exc))
+        return EXIT_FAILED
     except KeyboardInterrupt:
         return 130
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
+
+
+def _file_problem(args: argparse.Namespace, exc: OSError) -> str:
+    name = exc.filename or ""
+    if isinstance(exc, FileNotFoundError):
+        return _t(args, f"fout: {name} bestaat niet (of de map waarin het moet staan niet).",
+                  f"error: {name} does not exist (or the folder it should be in does not).")
+    if isinstance(exc, IsADirectoryError):
+        return _t(args, f"fout: {name} is een map; geef een bestand.", f"error: {name} is a folder; give a file.")
+    if isinstance(exc, NotADirectoryError):
+        return _t(args, f"fout: in {name} is een deel van het pad geen map.",
+                  f"error: part of the path {name} is not a folder.")
+    if isinstance(exc, PermissionError):
+        return _t(args, f"fout: geen toegang tot {name}.", f"error: no permission for {name}.")
+    return _t(args, f"fout: {name} lukt niet: {exc.strerror or exc}.", f"error: {name} failed: {exc.strerror or exc}.")
 
 
 def _terminated(signum: int, frame: object) -> None:
@@ -88,108 +110,242 @@ def _terminated(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m sync", description="Gripp → SnelStart link")
-    parser.add_argument("--lang", choices=("nl", "en"), default="nl",
-                        help="the language of everything the command says (default: nl)")
-    parser.add_argument("--account", help=ACCOUNT_HELP)
-    sub = parser.add_subparsers(dest="command")
+def _lang_of(argv: Sequence[str]) -> str:
+    """The language asked for anywhere on the line (`--lang en` / `--lang=en`), read before parsing so that
+    argparse's own help and errors speak it too."""
+    for i, word in enumerate(argv):
+        if word == "--lang" and i + 1 < len(argv):
+            return "en" if argv[i + 1] == "en" else "nl"
+        if word.startswith("--lang="):
+            return "en" if word == "--lang=en" else "nl"
+    return "nl"
 
-    p = sub.add_parser("run", help="refresh, book invoices, bring payments back, reconcile")
-    p.add_argument("--identity", type=int, help="one Gripp identity id (default: every linked one)")
+
+# argparse's own words (usage, option groups, errors). argparse looks them up through its module-level gettext
+# `_` at the moment it needs them, and ships no Dutch catalogue; `_argparse_speaks` swaps that lookup while the
+# command line is parsed.
+_ARGPARSE_NL = {
+    "usage: ": "gebruik: ",
+    "positional arguments": "argumenten",
+    "options": "opties",
+    "show this help message and exit": "deze hulptekst tonen en stoppen",
+    "%(prog)s: error: %(message)s\n": "%(prog)s: fout: %(message)s\n",
+    "argument %(argument_name)s: %(message)s": "bij %(argument_name)s: %(message)s",
+    "the following arguments are required: %s": "dit ontbreekt nog: %s",
+    "unrecognized arguments: %s": "onbekend: %s",
+    "invalid choice: %(value)r (choose from %(choices)s)": "‘%(value)s’ kan niet; kies uit %(choices)s",
+    "invalid %(type)s value: %(value)r": "‘%(value)s’ is geen geldige waarde",
+    "expected one argument": "hier hoort één waarde achter",
+    "expected at most one argument": "hier hoort hoogstens één waarde achter",
+    "expected at least one argument": "hier hoort minstens één waarde achter",
+    "ambiguous option: %(option)s could match %(matches)s": "%(option)s is dubbelzinnig: %(matches)s",
+    "not allowed with argument %s": "niet samen met %s",
+    "ignored explicit argument %r": "waarde %r genegeerd",
+    "one of the arguments %s is required": "één van %s is nodig",
+    "unexpected option string: %s": "onverwachte optie: %s",
+}
+
+
+@contextmanager
+def _argparse_speaks(lang: str) -> Iterator[None]:
+    if lang == "en":
+        yield
+        return
+    english, english_n = argparse._, argparse.ngettext  # type: ignore[attr-defined]
+    argparse._ = lambda text: _ARGPARSE_NL.get(text, english(text))  # type: ignore[attr-defined]
+    argparse.ngettext = lambda one, many, n: english_n(one, many, n)  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        argparse._, argparse.ngettext = english, english_n  # type: ignore[attr-defined]
+
+
+def _identity_id(lang: str):  # -> a type= callable for argparse
+    def identity_id(text: str) -> int:
+        if text.strip().isdigit() and int(text) > 0:
+            return int(text)
+        raise argparse.ArgumentTypeError(
+            f"‘{text}’ is not an identity id (a positive whole number, as in Gripp)" if lang == "en" else
+            f"‘{text}’ is geen identiteit-id (een positief geheel getal, zoals in Gripp)")
+    return identity_id
+
+
+def _iso_date(lang: str):  # -> a type= callable for argparse
+    def iso_date(text: str) -> date:
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"‘{text}’ is not a date; write YYYY-MM-DD, e.g. 2026-01-31" if lang == "en" else
+                f"‘{text}’ is geen datum; schrijf JJJJ-MM-DD, bijvoorbeeld 2026-01-31") from None
+    return iso_date
+
+
+def _parser(lang: str = "nl") -> argparse.ArgumentParser:
+    def t(nl: str, en: str) -> str:
+        return en if lang == "en" else nl
+
+    identity = _identity_id(lang)
+    parser = argparse.ArgumentParser(prog="python -m sync", description=t("Gripp → SnelStart-koppeling",
+                                                                          "Gripp → SnelStart link"))
+    parser.add_argument("--lang", choices=("nl", "en"), default="nl",
+                        help=t("de taal van alles wat de opdracht zegt (standaard: nl)",
+                               "the language of everything the command says (default: nl)"))
+    parser.add_argument("--account", metavar=t("CODE", "KEY"), help=t(*ACCOUNT_HELP))
+    sub = parser.add_subparsers(dest="command", title=t("opdrachten", "commands"), metavar=t("OPDRACHT", "COMMAND"))
+    one_identity = t("één Gripp-identiteit (standaard: elke gekoppelde)", "one Gripp identity (default: every linked "
+                     "one)")
+
+    p = sub.add_parser("run", help=t("verversen, facturen boeken, betalingen terugzetten, afstemmen",
+                                     "refresh, book invoices, bring payments back, reconcile"))
+    p.add_argument("--identity", type=identity, metavar="ID", help=one_identity)
+    _lang_option(p, t)
     p.set_defaults(handler=_cmd_run)
 
-    p = sub.add_parser("dry-run", help="what a run would do, per invoice; writes nothing to Gripp or SnelStart")
-    p.add_argument("--identity", type=int)
-    _lang_option(p)
+    p = sub.add_parser("dry-run", help=t("wat een synchronisatie per factuur zou doen; schrijft niets naar Gripp of "
+                                         "SnelStart", "what a run would do, per invoice; writes nothing to Gripp or "
+                                         "SnelStart"))
+    p.add_argument("--identity", type=identity, metavar="ID", help=one_identity)
+    _lang_option(p, t)
     p.set_defaults(handler=_cmd_dry_run)
 
-    p = sub.add_parser("status", help="links, last runs, outbox counts and open alerts")
+    p = sub.add_parser("status", help=t("koppelingen, laatste synchronisaties, boekingen en open meldingen",
+                                        "links, last runs, outbox counts and open alerts"))
+    _lang_option(p, t)
     p.set_defaults(handler=_cmd_status)
 
-    p = sub.add_parser("check", help="the setup, VAT and ledger checks (exit 1 when one fails)")
-    p.add_argument("--identity", type=int)
-    _lang_option(p)
+    p = sub.add_parser("check", help=t("de controles van instellingen, BTW en grootboeken (exit 1 als er een faalt)",
+                                       "the setup, VAT and ledger checks (exit 1 when one fails)"))
+    p.add_argument("--identity", type=identity, metavar="ID", help=one_identity)
+    _lang_option(p, t)
     p.set_defaults(handler=_cmd_check)
 
-    p = sub.add_parser("identities", help="list the Gripp identities; discover them from Gripp or add one by id")
-    _lang_option(p)
-    isub = p.add_subparsers(dest="action")
-    for name, text in (("list", "the identities this database knows (the default)"),
-                       ("discover", "read the identities off Gripp's invoices and companies")):
-        _lang_option(isub.add_parser(name, help=text))
-    a = isub.add_parser("add", help="add one by its id (Instellingen › Identiteiten & Sjablonen), checked in Gripp")
-    a.add_argument("identity", type=int)
-    _lang_option(a)
+    p = sub.add_parser("identities", help=t("de Gripp-identiteiten tonen, ophalen uit Gripp of er een toevoegen op id",
+                                            "list the Gripp identities; discover them from Gripp or add one by id"))
+    _lang_option(p, t)
+    isub = p.add_subparsers(dest="action", title=t("handelingen", "actions"),
+                              metavar=t("HANDELING", "ACTION"))
+    for name, text in (("list", t("de identiteiten die deze database kent (standaard)",
+                                  "the identities this database knows (the default)")),
+                       ("discover", t("de identiteiten uit de facturen en relaties in Gripp lezen",
+                                      "read the identities off Gripp's invoices and companies"))):
+        _lang_option(isub.add_parser(name, help=text), t)
+    a = isub.add_parser("add", help=t("er een toevoegen op id (Instellingen › Identiteiten & Sjablonen), gecontroleerd "
+                                      "in Gripp", "add one by its id (Instellingen › Identiteiten & Sjablonen), "
+                                      "checked in Gripp"))
+    a.add_argument("identity", type=identity, metavar="ID", help=t("het id van de identiteit", "the identity's id"))
+    _lang_option(a, t)
     p.set_defaults(handler=_cmd_identities)
 
-    p = sub.add_parser("link", help="link an identity with a koppelsleutel (the paste fallback)",
-                       description=f"The koppelsleutel (SnelStart › Koppelingen › Maatwerk) is read from "
-                                   f"{KEY_VARIABLE}, else from standard input (without echo on a terminal).")
-    p.add_argument("--identity", type=int, required=True)
-    p.add_argument("--key", help=f"the key itself (visible to other users in `ps` and kept in shell history: prefer "
-                                 f"{KEY_VARIABLE} or standard input)")
-    p.add_argument("--start-date", type=date.fromisoformat)
-    p.add_argument("--yes", action="store_true", help="also when the administration is linked to another identity")
+    p = sub.add_parser("link", help=t("een identiteit koppelen met een koppelsleutel (plakken)",
+                                      "link an identity with a koppelsleutel (the paste fallback)"),
+                       description=t(f"De koppelsleutel (SnelStart › Koppelingen › Maatwerk) wordt gelezen uit "
+                                     f"{KEY_VARIABLE}, anders van standaardinvoer (zonder echo op een terminal).",
+                                     f"The koppelsleutel (SnelStart › Koppelingen › Maatwerk) is read from "
+                                     f"{KEY_VARIABLE}, else from standard input (without echo on a terminal)."))
+    p.add_argument("--identity", type=identity, required=True, metavar="ID",
+                   help=t("de Gripp-identiteit", "the Gripp identity"))
+    p.add_argument("--key", metavar=t("SLEUTEL", "KEY"),
+                   help=t(f"de sleutel zelf (zichtbaar voor andere gebruikers in `ps` en bewaard in de "
+                          f"shellgeschiedenis: liever {KEY_VARIABLE} of standaardinvoer)",
+                          f"the key itself (visible to other users in `ps` and kept in shell history: prefer "
+                          f"{KEY_VARIABLE} or standard input)"))
+    p.add_argument("--start-date", type=_iso_date(lang), metavar=t("DATUM", "DATE"),
+                   help=t("vanaf welke factuurdatum er geboekt wordt (JJJJ-MM-DD)",
+                          "the first invoice date to book (YYYY-MM-DD)"))
+    p.add_argument("--yes", action="store_true", help=t("ook als de administratie al aan een andere identiteit "
+                                                        "gekoppeld is", "also when the administration is linked to "
+                                                        "another identity"))
+    _lang_option(p, t)
     p.set_defaults(handler=_cmd_link)
 
-    p = sub.add_parser("unlink", help="remove an identity's link")
-    p.add_argument("--identity", type=int, required=True)
+    p = sub.add_parser("unlink", help=t("de koppeling van een identiteit weghalen", "remove an identity's link"))
+    p.add_argument("--identity", type=identity, required=True, metavar="ID",
+                   help=t("de Gripp-identiteit", "the Gripp identity"))
+    _lang_option(p, t)
     p.set_defaults(handler=_cmd_unlink)
 
-    p = sub.add_parser("mappings", help="export or import the VAT, ledger and customer mappings (CSV)")
-    msub = p.add_subparsers(dest="action", required=True)
-    e = msub.add_parser("export")
-    e.add_argument("file", type=Path)
+    p = sub.add_parser("mappings", help=t("de BTW-, grootboek- en klantkoppelingen exporteren of inlezen (CSV)",
+                                          "export or import the VAT, ledger and customer mappings (CSV)"))
+    _lang_option(p, t)
+    msub = p.add_subparsers(dest="action", required=True, title=t("handelingen", "actions"),
+                              metavar=t("HANDELING", "ACTION"))
+    e = msub.add_parser("export", help=t("alle koppelingen naar een CSV-bestand schrijven",
+                                         "write every mapping to a CSV file"))
+    e.add_argument("file", type=Path, metavar=t("BESTAND", "FILE"), help=t("het CSV-bestand", "the CSV file"))
+    _lang_option(e, t)
     e.set_defaults(handler=_cmd_mappings_export)
-    i = msub.add_parser("import")
-    i.add_argument("file", type=Path)
+    i = msub.add_parser("import", help=t("koppelingen uit een CSV-bestand inlezen (bijvoorbeeld een export)",
+                                         "read mappings from a CSV file (an export, say)"))
+    i.add_argument("file", type=Path, metavar=t("BESTAND", "FILE"), help=t("het CSV-bestand", "the CSV file"))
+    _lang_option(i, t)
     i.set_defaults(handler=_cmd_mappings_import)
 
-    p = sub.add_parser("accounts", help="the Gripp accounts of this deployment: list, add, check, remove",
-                       description=f"The Gripp API key of a new account is read from {TOKEN_VARIABLE}, else from "
-                                   "standard input (without echo on a terminal); never from the command line.")
-    _lang_option(p)
-    asub = p.add_subparsers(dest="action")
-    _lang_option(asub.add_parser("list", help="every account with its health (the default)"))
-    a = asub.add_parser("add", help="add a Gripp account: its key is checked and its identities read first")
-    a.add_argument("key", help="a short code: lower-case letters, digits, dashes (e.g. acme)")
-    a.add_argument("--name", required=True, help="the customer's name as people know it")
-    a.add_argument("--gripp-url", help="the account's Gripp API address (default: the deployment's GRIPP_API_URL)")
-    _lang_option(a)
-    a = asub.add_parser("check", help="does the account's Gripp key work, and which identities does Gripp show")
-    a.add_argument("key")
-    _lang_option(a)
-    a = asub.add_parser("remove", help="take an account out (its database file stays on disk)")
-    a.add_argument("key")
-    a.add_argument("--yes", action="store_true", help="really remove it")
-    _lang_option(a)
+    p = sub.add_parser("accounts", help=t("de Gripp-accounts van deze installatie: tonen, toevoegen, controleren, "
+                                          "weghalen", "the Gripp accounts of this deployment: list, add, check, "
+                                          "remove"),
+                       description=t(f"De Gripp-API-sleutel van een nieuw account wordt gelezen uit {TOKEN_VARIABLE}, "
+                                     "anders van standaardinvoer (zonder echo op een terminal); nooit van de "
+                                     "opdrachtregel.",
+                                     f"The Gripp API key of a new account is read from {TOKEN_VARIABLE}, else from "
+                                     "standard input (without echo on a terminal); never from the command line."))
+    _lang_option(p, t)
+    asub = p.add_subparsers(dest="action", title=t("handelingen", "actions"), metavar=t("HANDELING", "ACTION"))
+    _lang_option(asub.add_parser("list", help=t("elk account met hoe het ervoor staat (standaard)",
+                                                "every account with its health (the default)")), t)
+    a = asub.add_parser("add", help=t("een Gripp-account toevoegen: eerst worden de sleutel gecontroleerd en de "
+                                      "identiteiten gelezen", "add a Gripp account: its key is checked and its "
+                                      "identities read first"))
+    a.add_argument("key", metavar=t("CODE", "KEY"), help=t("een korte code: kleine letters, cijfers, streepjes "
+                                                           "(bijv. acme)", "a short code: lower-case letters, digits, "
+                                                           "dashes (e.g. acme)"))
+    a.add_argument("--name", required=True, metavar=t("NAAM", "NAME"),
+                   help=t("de naam van de klant zoals men hem kent", "the customer's name as people know it"))
+    a.add_argument("--gripp-url", metavar="URL", help=t("het Gripp-API-adres van het account (standaard: "
+                                                        "GRIPP_API_URL van de installatie)", "the account's Gripp API "
+                                                        "address (default: the deployment's GRIPP_API_URL)"))
+    _lang_option(a, t)
+    a = asub.add_parser("check", help=t("werkt de Gripp-sleutel van het account, en welke identiteiten toont Gripp",
+                                        "does the account's Gripp key work, and which identities does Gripp show"))
+    a.add_argument("key", metavar=t("CODE", "KEY"))
+    _lang_option(a, t)
+    a = asub.add_parser("remove", help=t("een account weghalen (zijn databasebestand blijft staan)",
+                                         "take an account out (its database file stays on disk)"))
+    a.add_argument("key", metavar=t("CODE", "KEY"))
+    a.add_argument("--yes", action="store_true", help=t("echt weghalen", "really remove it"))
+    _lang_option(a, t)
     p.set_defaults(handler=_cmd_accounts)
 
-    p = sub.add_parser("hash-password", help="a bcrypt hash for a console user in .streamlit/secrets.toml")
+    p = sub.add_parser("hash-password", help=t("een bcrypt-hash voor een consolegebruiker in .streamlit/secrets.toml",
+                                               "a bcrypt hash for a console user in .streamlit/secrets.toml"))
+    _lang_option(p, t)
     p.set_defaults(handler=_cmd_hash_password)
 
-    p = sub.add_parser("reset-sandbox", help="reseed the sandbox and clear the local database")
+    p = sub.add_parser("reset-sandbox", help=t("de sandbox opnieuw vullen en de lokale database wissen",
+                                               "reseed the sandbox and clear the local database"))
+    _lang_option(p, t)
     p.set_defaults(handler=_cmd_reset_sandbox)
-    _account_option(sub)
+    _account_option(sub, t)
     return parser
 
 
-def _lang_option(p: argparse.ArgumentParser) -> None:
+def _lang_option(p: argparse.ArgumentParser, t) -> None:
     """`--lang` after the command too (`python -m sync check --lang en`)."""
-    p.add_argument("--lang", choices=("nl", "en"), default=argparse.SUPPRESS)
+    p.add_argument("--lang", choices=("nl", "en"), default=argparse.SUPPRESS, help=t("de taal (nl of en)",
+                                                                                     "the language (nl or en)"))
 
 
-def _account_option(sub: argparse._SubParsersAction) -> None:
+def _account_option(sub: argparse._SubParsersAction, t) -> None:
     """`--account` after every command that works on one account (`python -m sync run --account acme`)."""
     for name, p in sub.choices.items():
         if name in ("accounts", "hash-password", "reset-sandbox"):
             continue
-        p.add_argument("--account", default=argparse.SUPPRESS, help=ACCOUNT_HELP)
+        p.add_argument("--account", default=argparse.SUPPRESS, metavar=t("CODE", "KEY"), help=t(*ACCOUNT_HELP))
         for action in p._actions:  # and after `mappings export`, `identities add`, ...
             if isinstance(action, argparse._SubParsersAction):
                 for inner in action.choices.values():
-                    inner.add_argument("--account", default=argparse.SUPPRESS, help=ACCOUNT_HELP)
+                    inner.add_argument("--account", default=argparse.SUPPRESS, metavar=t("CODE", "KEY"),
+                                       help=t(*ACCOUNT_HELP))
 
 
 def _t(args: argparse.Namespace, nl: str, en: str) -> str:
@@ -224,6 +380,20 @@ def _services(args: argparse.Namespace) -> Iterator:  # -> Services
         yield services
 
 
+def _unknown_identity(services, args: argparse.Namespace) -> bool:
+    """Says so, and True, when `--identity` names an identity this database does not know."""
+    from sync.store import setup as setup_repo
+
+    wanted = getattr(args, "identity", None)
+    if wanted is None or any(i["identity_id"] == wanted for i in setup_repo.identities(services.store)):
+        return False
+    _say(_t(args, f"fout: identiteit {wanted} bestaat niet in deze database (zie `python -m sync identities`; "
+            f"`python -m sync identities add {wanted}` voegt hem toe als Gripp hem kent).",
+            f"error: identity {wanted} does not exist in this database (see `python -m sync identities`; "
+            f"`python -m sync identities add {wanted}` adds it when Gripp knows it)."))
+    return True
+
+
 def _say(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
@@ -244,6 +414,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
                 last[identity_id] = step
                 _say(f"  [{identity_id}] {STEP_LABELS[step][1 if lang == 'en' else 0]}…")
 
+        if _unknown_identity(services, args):
+            return EXIT_FAILED
         try:
             if args.identity is not None:
                 if setup_repo.get_link(services.store, args.identity) is None:
@@ -279,6 +451,8 @@ def _cmd_dry_run(args: argparse.Namespace) -> int:
     with _services(args) as services:
         _banner(services, args)
         lang = args.lang
+        if _unknown_identity(services, args):
+            return EXIT_FAILED
         ids = [args.identity] if args.identity is not None else [link.identity_id for link in
                                                                   setup_repo.links(services.store)]
         if not ids or any(setup_repo.get_link(services.store, i) is None for i in ids):
@@ -378,6 +552,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
     with _services(args) as services:
         _banner(services, args)
+        if _unknown_identity(services, args):
+            return EXIT_FAILED
         identities = [args.identity] if args.identity is not None else [
             link.identity_id for link in setup_repo.links(services.store)]
         failed = False
@@ -447,6 +623,8 @@ def _cmd_link(args: argparse.Namespace) -> int:
     key = _koppelsleutel(args)
     with _services(args) as services:
         _banner(services, args)
+        if _unknown_identity(services, args):
+            return EXIT_FAILED
         try:
             verified = verify_key(services, key)
             admin = f"'{verified.administration_name}' ({verified.administration_id})"
@@ -471,6 +649,8 @@ def _cmd_unlink(args: argparse.Namespace) -> int:
     from sync.jobs.linking import unlink
 
     with _services(args) as services:
+        if _unknown_identity(services, args):
+            return EXIT_FAILED
         if not unlink(services, args.identity, actor="cli"):
             _say(_t(args, f"fout: identiteit {args.identity} was niet gekoppeld.",
                     f"error: identity {args.identity} was not linked."))
@@ -480,26 +660,37 @@ def _cmd_unlink(args: argparse.Namespace) -> int:
 
 
 def _cmd_mappings_export(args: argparse.Namespace) -> int:
+    from sync import fmt
     from sync.jobs.mappings_io import export_csv
 
     with _services(args) as services:
         n = export_csv(services.store, args.file)
-        print(_t(args, f"{n} koppelingen geschreven naar {args.file}", f"{n} mappings written to {args.file}"))
+        print(_t(args, f"{fmt.plural(n, 'koppeling', 'koppelingen')} geschreven naar {args.file}",
+                 f"{fmt.plural(n, 'mapping', 'mappings', 'en')} written to {args.file}"))
         return EXIT_OK
 
 
 def _cmd_mappings_import(args: argparse.Namespace) -> int:
+    from sync import fmt
     from sync.jobs.mappings_io import MappingImportError, import_csv
 
     with _services(args) as services:
         try:
-            n = import_csv(services.store, args.file, actor="cli")
+            result = import_csv(services.store, args.file, actor="cli")
         except MappingImportError as exc:
-            _say(_t(args, "fout: niets ingelezen:", "error: nothing imported:"))
+            _say(_t(args, "fout: niets ingelezen, het bestand is niet te gebruiken:",
+                    "error: nothing imported, the file cannot be used:"))
             for problem in exc.problems:
-                _say(f"  {problem}")
+                _say(f"  {problem.say(args.lang)}")
             return EXIT_FAILED
-        print(_t(args, f"{n} koppelingen ingelezen uit {args.file}", f"{n} mappings imported from {args.file}"))
+        n = result.count
+        print(_t(args, f"{fmt.plural(n, 'koppeling', 'koppelingen')} ingelezen uit {args.file}",
+                 f"{fmt.plural(n, 'mapping', 'mappings', 'en')} imported from {args.file}"))
+        if result.warnings:
+            _say(_t(args, "let op — ingelezen, maar de controles melden dit tot het is opgelost:",
+                    "note — imported, but the checks report this until it is solved:"))
+            for warning in result.warnings:
+                _say(f"  {warning.say(args.lang)}")
         return EXIT_OK
 
 

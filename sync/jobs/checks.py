@@ -662,10 +662,10 @@ def _check_debtors(run: _Run) -> CheckResult:
     listed_en = " ".join(c["en"] for c in conflicts[:MAX_LISTED])
     return result(
         "debtors", WARNING,
-        f"{nl} Let op: bij {len(conflicts)} klant(en) spreken de gegevens elkaar tegen; hun facturen worden niet "
-        f"geboekt tot dat is opgelost. {listed_nl}{note_nl}",
-        f"{en} Note: for {len(conflicts)} customer(s) the details contradict each other; their invoices are not "
-        f"booked until that is solved. {listed_en}{note_en}",
+        f"{nl} Let op: bij {fmt.plural(len(conflicts), 'klant', 'klanten')} spreken de gegevens elkaar tegen; hun "
+        f"facturen worden niet geboekt tot dat is opgelost. {listed_nl}{note_nl}",
+        f"{en} Note: for {fmt.plural(len(conflicts), 'customer', 'customers', 'en')} the details contradict each "
+        f"other; their invoices are not booked until that is solved. {listed_en}{note_en}",
         "Is het dezelfde klant, corrigeer dan het nummer of de naam in Gripp of SnelStart; of leg de klant onder "
         "Klantkoppeling vast aan de juiste relatie. Is het een andere, geef de klant in Gripp of de relatie in "
         "SnelStart een ander nummer.",
@@ -752,10 +752,12 @@ def _check_dry_run(run: _Run) -> CheckResult:
     if not details:
         return result("dry_run", PASS, nl, en, details=details)
     return result("dry_run", WARNING, nl, en,
-                  "Geblokkeerde facturen worden niet geboekt tot de oorzaak is opgelost (zie de controles hierboven "
-                  "en de proefrun onderaan deze pagina); daarna gaan ze bij de volgende synchronisatie vanzelf mee. "
+                  "Geblokkeerde facturen worden niet geboekt tot de oorzaak is opgelost (zie de andere controles en "
+                  "de proefrun: in de console onderaan Controles, op de opdrachtregel `python -m sync dry-run`); "
+                  "daarna gaan ze bij de volgende synchronisatie vanzelf mee. "
                   "Een conflict beslist iemand: toch overnemen, of de boeking in SnelStart hernummeren of crediteren.",
-                  "Blocked invoices are not booked until the cause is fixed (see the checks above and the dry run at "
-                  "the bottom of this page); then the next sync takes them along by itself. A person decides a "
+                  "Blocked invoices are not booked until the cause is fixed (see the other checks and the dry run: "
+                  "at the bottom of Controles in the console, `python -m sync dry-run` on the command line); "
+                  "then the next sync takes them along by itself. A person decides a "
                   "conflict: adopt anyway, or renumber or credit the booking in SnelStart.",
                   details)

@@ -122,7 +122,11 @@ class CustomerInputs:
 def customer_inputs(store: Store, identity_id: int, administration_id: str) -> CustomerInputs:
     relaties = relaties_from_rows(store.rows("SELECT * FROM ss_relaties WHERE administration_id = ?",
                                              [administration_id]))
-    pins = {r["company_id"]: r["relatie_id"] for r in setup_repo.customer_mappings(store, identity_id)}
+    by_code = {r.relatiecode: r.relatie_id for r in relaties if r.relatiecode is not None}
+    # A pin restored from a mappings file before its relatie was fetched holds only the relatiecode: it is looked
+    # up by code, and until found it names the code (the invoice is blocked as "bestaat niet meer in SnelStart").
+    pins = {r["company_id"]: r["relatie_id"] or by_code.get(r["relatiecode"], f"relatiecode {r['relatiecode']}")
+            for r in setup_repo.customer_mappings(store, identity_id)}
     # Only the relaties this link created are remembered: every other match is weighed afresh each run.
     created = {r["company_id"]: r["relatie_id"] for r in store.rows(
         "SELECT company_id, relatie_id FROM relatie_matches WHERE identity_id = ? AND matched_on = ?",

@@ -3,12 +3,19 @@
 A `vat` row maps a Gripp VAT id to a SnelStart kind (Hoog, Laag, Overig, Geen or Verlegd) with the Gripp rate's
 percentage; a `ledger` row maps a Gripp ledger id to a SnelStart grootboek number (percentage empty); a `customer`
 row pins a Gripp company id to a SnelStart relatie by its relatiecode (percentage empty).
-Import validates every row and applies all rows or none.
+
+An export always imports back, so a backup can be restored. A file that cannot be read as mappings (header, a
+number that is not one, an unknown type or VAT kind, an identity this database does not know) is refused whole:
+nothing is applied. A row that is well formed but points at something that does not (yet) exist — a grootboek
+SnelStart lacks, a relatie not fetched yet or not a Klant, a Gripp id no cached invoice uses — is applied and
+reported as a warning: the checks show it as a problem until it is fixed, as they would for the same mapping made
+in the console. `gripp_label` is informational: the label stored is Gripp's own (from the cache), never the file's.
 """
 
 from __future__ import annotations
 
 import csv
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
@@ -21,9 +28,29 @@ HEADER = ["identity", "type", "gripp_id", "gripp_label", "snelstart", "percentag
 KINDS = ("Hoog", "Laag", "Overig", "Geen", "Verlegd")
 
 
+@dataclass(frozen=True)
+class Note:
+    """One finding about the file, in both languages; `line` is the file's line number (1 is the header)."""
+
+    line: int
+    nl: str
+    en: str
+
+    def say(self, lang: str = "nl") -> str:
+        return f"{'line' if lang == 'en' else 'regel'} {self.line}: {self.en if lang == 'en' else self.nl}"
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    count: int  # rows applied
+    warnings: list[Note] = field(default_factory=list)  # applied, but the checks will show them as problems
+
+
 class MappingImportError(ValueError):
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("; ".join(problems))
+    """The file was refused whole; nothing was applied."""
+
+    def __init__(self, problems: list[Note]) -> None:
+        super().__init__("; ".join(p.say("en") for p in problems))
         self.problems = problems
 
 
@@ -39,16 +66,21 @@ def export_csv(store: Store, path: Path) -> int:
     return len(rows)
 
 
-def import_csv(store: Store, path: Path, *, actor: Actor | str) -> int:
+def import_csv(store: Store, path: Path, *, actor: Actor | str) -> ImportResult:
     actor = authorize(actor, "mappings")
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        reader = csv.DictReader(handle)
-        if reader.fieldnames != HEADER:
-            got = ",".join(reader.fieldnames or [])
-            raise MappingImportError([f"the header must be {','.join(HEADER)}, got {got}"])
-        rows = [{name: restore_cell(value) if isinstance(value, str) else value for name, value in row.items()}
-                for row in reader]
-    parsed, problems = validate_rows(store, rows)
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            reader = csv.DictReader(handle)
+            if reader.fieldnames != HEADER:
+                got = ",".join(reader.fieldnames or [])
+                raise MappingImportError([Note(1, f"de kopregel moet {','.join(HEADER)} zijn, maar is ‘{got}’",
+                                               f"the header must be {','.join(HEADER)}, got ‘{got}’")])
+            rows = [{name: restore_cell(value) if isinstance(value, str) else value for name, value in row.items()}
+                    for row in reader]
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise MappingImportError([Note(1, f"dit is geen CSV-bestand in UTF-8 ({exc.__class__.__name__})",
+                                       f"this is not a UTF-8 CSV file ({exc.__class__.__name__})")]) from None
+    parsed, problems, warnings = validate_rows(store, rows)
     if problems:
         raise MappingImportError(problems)
     with store.transaction():
@@ -57,72 +89,114 @@ def import_csv(store: Store, path: Path, *, actor: Actor | str) -> int:
                 setup_repo.put_vat_mapping(store, row["identity"], row["gripp_id"], row["gripp_label"],
                                            row["snelstart"], row["percentage"], actor)
             elif row["type"] == "customer":
-                relatie = row["relatie"]
                 setup_repo.put_customer_mapping(store, row["identity"], row["gripp_id"], row["gripp_label"],
-                                                relatie["relatie_id"], relatie["relatiecode"], relatie["name"] or "",
-                                                actor)
+                                                row["relatie_id"], int(row["snelstart"]), row["relatie_name"], actor)
             else:
                 setup_repo.put_ledger_mapping(store, row["identity"], row["gripp_id"], row["gripp_label"],
                                               row["snelstart"], actor)
-    return len(parsed)
+    return ImportResult(len(parsed), warnings)
 
 
-def validate_rows(store: Store, rows: list[dict[str, str]]) -> tuple[list[dict], list[str]]:
+def validate_rows(store: Store, rows: list[dict[str, str]]) -> tuple[list[dict], list[Note], list[Note]]:
+    """The rows to apply, the problems that refuse the file, and the warnings about rows that are applied."""
     identities = {r["identity_id"] for r in setup_repo.identities(store)}
-    known_vat, known_ledgers = _known_gripp_ids(store)
-    problems: list[str] = []
+    labels = _gripp_labels(store)
+    existing = _existing_labels(store)
+    problems: list[Note] = []
+    warnings: list[Note] = []
     parsed: list[dict] = []
     for n, raw in enumerate(rows, start=2):  # line 1 is the header
-        where = f"line {n}"
+        def problem(nl: str, en: str, n: int = n) -> None:
+            problems.append(Note(n, nl, en))
+
+        def warn(nl: str, en: str, n: int = n) -> None:
+            warnings.append(Note(n, nl, en))
+
         try:
             identity = int(raw["identity"])
             gripp_id = int(raw["gripp_id"])
         except (TypeError, ValueError):
-            problems.append(f"{where}: identity and gripp_id must be whole numbers")
+            problem("identity en gripp_id moeten hele getallen zijn", "identity and gripp_id must be whole numbers")
             continue
         if identity not in identities:
-            problems.append(f"{where}: unknown identity {identity}")
-        kind, label, target = raw["type"].strip(), raw["gripp_label"].strip(), raw["snelstart"].strip()
+            problem(f"identiteit {identity} is onbekend in deze database (voeg hem eerst toe: `python -m sync "
+                    f"identities add {identity}`)",
+                    f"identity {identity} is unknown in this database (add it first: `python -m sync identities add "
+                    f"{identity}`)")
+        kind, target = (raw["type"] or "").strip(), (raw["snelstart"] or "").strip()
+        # Gripp is the truth for its own names: the file's label is never stored over it.
+        label = labels.get((kind, gripp_id)) or existing.get((identity, kind, gripp_id), "")
         row = {"identity": identity, "type": kind, "gripp_id": gripp_id, "gripp_label": label, "snelstart": target,
                "percentage": None}
+        if kind in ("vat", "ledger") and labels.get(kind) and (kind, gripp_id) not in labels:
+            what = ("BTW-tarief", "VAT rate") if kind == "vat" else ("grootboek", "ledger")
+            warn(f"Gripp-{what[0]} {gripp_id} staat op geen enkele opgehaalde factuur; de koppeling is bewaard",
+                 f"Gripp {what[1]} {gripp_id} is on no fetched invoice; the mapping is kept")
         if kind == "vat":
-            if known_vat and gripp_id not in known_vat:
-                problems.append(f"{where}: Gripp VAT id {gripp_id} is not used on any invoice")
             if target not in KINDS:
-                problems.append(f"{where}: SnelStart VAT kind must be one of {', '.join(KINDS)}, got '{target}'")
+                problem(f"de SnelStart-BTW-soort moet {', '.join(KINDS)} zijn, maar is ‘{target}’",
+                        f"the SnelStart VAT kind must be one of {', '.join(KINDS)}, got ‘{target}’")
             try:
-                row["percentage"] = Decimal(raw["percentage"].strip())
+                row["percentage"] = Decimal((raw["percentage"] or "").strip().replace(",", "."))
+                if not row["percentage"].is_finite():
+                    raise InvalidOperation
             except (InvalidOperation, AttributeError):
-                problems.append(f"{where}: percentage '{raw['percentage']}' is not a number")
+                problem(f"percentage ‘{raw['percentage'] or ''}’ is geen getal",
+                        f"percentage ‘{raw['percentage'] or ''}’ is not a number")
         elif kind == "ledger":
-            if known_ledgers and gripp_id not in known_ledgers:
-                problems.append(f"{where}: Gripp ledger id {gripp_id} is not used on any invoice")
             if not target.isdigit():
-                problems.append(f"{where}: SnelStart grootboek number must be a number, got '{target}'")
+                problem(f"het SnelStart-grootboeknummer moet een getal zijn, maar is ‘{target}’",
+                        f"the SnelStart grootboek number must be a number, got ‘{target}’")
             elif not _ledger_exists(store, identity, int(target)):
-                problems.append(f"{where}: grootboek {target} does not exist in the linked SnelStart administration")
+                warn(f"grootboek {target} bestaat niet in de gekoppelde SnelStart-administratie; de koppeling is "
+                     "bewaard en Controles meldt hem tot hij daar bestaat of je een ander kiest",
+                     f"grootboek {target} does not exist in the linked SnelStart administration; the mapping is kept "
+                     "and Controles reports it until it exists there or you choose another")
         elif kind == "customer":
             if not target.isdigit():
-                problems.append(f"{where}: SnelStart relatiecode must be a number, got '{target}'")
-            else:
+                problem(f"de SnelStart-relatiecode moet een getal zijn, maar is ‘{target}’",
+                        f"the SnelStart relatiecode must be a number, got ‘{target}’")
+            elif identity in identities:
                 relatie, why = _klant(store, identity, int(target))
+                row["relatie_id"] = relatie["relatie_id"] if relatie else ""  # "" is looked up by code each run
+                row["relatie_name"] = (relatie["name"] if relatie else "") or ""
                 if why:
-                    problems.append(f"{where}: {why}")
-                row["relatie"] = relatie
+                    warn(f"{why[0]}; de vastlegging is bewaard en de facturen van deze klant blijven geblokkeerd "
+                         "tot dat klopt",
+                         f"{why[1]}; the pin is kept and this customer's invoices stay blocked until that is right")
         else:
-            problems.append(f"{where}: type must be 'vat', 'ledger' or 'customer', got '{kind}'")
+            problem(f"type moet ‘vat’, ‘ledger’ of ‘customer’ zijn, maar is ‘{kind}’",
+                    f"type must be ‘vat’, ‘ledger’ or ‘customer’, got ‘{kind}’")
         parsed.append(row)
-    return parsed, problems
+    return parsed, problems, warnings
 
 
-def _known_gripp_ids(store: Store) -> tuple[set[int], set[int]]:
-    rows = store.rows(
-        """SELECT DISTINCT CAST(l.vat_id AS INTEGER) AS vat_id, CAST(l.ledger_id AS INTEGER) AS ledger_id
-           FROM (SELECT unnest(from_json(lines_json, '[{"vat_id":"INTEGER","ledger_id":"INTEGER"}]')) AS l
+def _gripp_labels(store: Store) -> dict:
+    """Gripp's own names as cached: (type, id) -> label; `labels["vat"]`/`["ledger"]` say whether any is cached."""
+    out: dict = {}
+    for r in store.rows(
+        """SELECT DISTINCT CAST(l.vat_id AS INTEGER) AS vat_id, l.vat_label, CAST(l.ledger_id AS INTEGER) AS ledger_id,
+                  l.ledger_label
+           FROM (SELECT unnest(from_json(lines_json, '[{"vat_id":"INTEGER","vat_label":"VARCHAR",
+                                                       "ledger_id":"INTEGER","ledger_label":"VARCHAR"}]')) AS l
                  FROM gripp_invoices)"""
-    )
-    return ({r["vat_id"] for r in rows if r["vat_id"] is not None},
-            {r["ledger_id"] for r in rows if r["ledger_id"] is not None})
+    ):
+        for kind in ("vat", "ledger"):
+            if r[f"{kind}_id"] is not None:
+                out[kind] = True
+                out[(kind, r[f"{kind}_id"])] = out.get((kind, r[f"{kind}_id"])) or (r[f"{kind}_label"] or "")
+    for r in store.rows("SELECT company_id, name FROM gripp_companies"):
+        out[("customer", r["company_id"])] = r["name"] or ""
+    return out
+
+
+def _existing_labels(store: Store) -> dict[tuple[int, str, int], str]:
+    out = {(r["identity_id"], "vat", r["gripp_vat_id"]): r["gripp_label"] for r in setup_repo.vat_mappings(store)}
+    out |= {(r["identity_id"], "ledger", r["gripp_ledger_id"]): r["gripp_label"]
+            for r in setup_repo.ledger_mappings(store)}
+    out |= {(r["identity_id"], "customer", r["company_id"]): r["gripp_label"]
+            for r in setup_repo.customer_mappings(store)}
+    return out
 
 
 def _ledger_exists(store: Store, identity_id: int, number: int) -> bool:
@@ -136,16 +210,17 @@ def _ledger_exists(store: Store, identity_id: int, number: int) -> bool:
                              [link.administration_id, number]))
 
 
-def _klant(store: Store, identity_id: int, relatiecode: int) -> tuple[dict | None, str]:
-    """The linked administration's relatie with this code, or why it cannot be pinned to."""
+def _klant(store: Store, identity_id: int, relatiecode: int) -> tuple[dict | None, tuple[str, str] | None]:
+    """The linked administration's relatie with this code, and why it cannot be booked on (None when it can)."""
     link = setup_repo.get_link(store, identity_id)
     if link is None:
-        return None, f"identity {identity_id} is not linked to a SnelStart administration"
+        return None, (f"identiteit {identity_id} is nog niet gekoppeld aan een SnelStart-administratie",
+                      f"identity {identity_id} is not linked to a SnelStart administration yet")
     relatie = store.one("SELECT * FROM ss_relaties WHERE administration_id = ? AND relatiecode = ?",
                         [link.administration_id, relatiecode])
     if relatie is None:
-        return None, (f"relatie {relatiecode} is not known in the linked SnelStart administration (sync first if it "
-                      "is new)")
+        return None, (f"relatie {relatiecode} is (nog) niet bekend in de gekoppelde SnelStart-administratie",
+                      f"relatie {relatiecode} is not known (yet) in the linked SnelStart administration")
     if "Klant" not in (relatie["kinds"] or "").split(","):
-        return None, f"relatie {relatiecode} is not a Klant"
-    return relatie, ""
+        return relatie, (f"relatie {relatiecode} is geen Klant", f"relatie {relatiecode} is not a Klant")
+    return relatie, None
