@@ -92,7 +92,8 @@ def test_mappings_import_with_one_bad_row_applies_nothing(cli_env, capsys):
     )
     assert main(["mappings", "import", str(bad)]) == EXIT_FAILED
     err = capsys.readouterr().err
-    assert "niets ingelezen" in err and "Hooog" in err and "9999" in err and "unknown identity 7" in err
+    assert "niets ingelezen" in err and "regel 3: de SnelStart-BTW-soort moet" in err and "‘Hooog’" in err
+    assert "regel 5: identiteit 7 is onbekend" in err and "unknown" not in err
     export = cli_env / "after.csv"
     main(["mappings", "export", str(export)])
     assert not [r for r in csv.DictReader(export.open()) if r["gripp_id"] == "6"]  # the good row was not applied
@@ -161,3 +162,104 @@ def test_identities_from_a_fresh_database_against_real_services(tmp_path, monkey
         assert [line.split()[0] for line in listed] == ["1", "2", "3"]
         assert "Studio Noord B.V." in listed[0] and "niet gekoppeld" in listed[0]
         assert "→ Noord Academy" in listed[2]
+
+
+def test_a_bad_path_is_one_plain_line_in_the_readers_language(cli_env, capsys):
+    missing, folder, nowhere = cli_env / "nonexist.csv", cli_env, Path("/nonexistent-dir/x.csv")
+    for argv, nl, en in ((["mappings", "import", str(missing)], "bestaat niet", "does not exist"),
+                         (["mappings", "import", str(folder)], "is een map", "is a folder"),
+                         (["mappings", "export", str(nowhere)], "bestaat niet", "does not exist")):
+        assert main(argv) == EXIT_FAILED
+        err = capsys.readouterr().err
+        assert [line for line in err.splitlines() if line.startswith("fout:")] == [
+            f"fout: {argv[-1]} {nl}" + err.split(f"{argv[-1]} {nl}")[1].splitlines()[0]]
+        assert "Traceback" not in err and "Error" not in err
+        assert main(["--lang", "en", *argv]) == EXIT_FAILED
+        err = capsys.readouterr().err
+        assert f"error: {argv[-1]} {en}" in err and "Traceback" not in err and "fout" not in err
+    binary = cli_env / "binary.csv"
+    binary.write_bytes(b"\xff\xfe\x00garbage")
+    assert main(["mappings", "import", str(binary)]) == EXIT_FAILED
+    assert "regel 1: dit is geen CSV-bestand in UTF-8" in capsys.readouterr().err
+
+
+def test_an_export_always_imports_back_and_gripps_labels_stay_gripps(cli_env, capsys):
+    """The demo's ledger 8200 does not exist in SnelStart: a backup holding that mapping is restored anyway, the
+    row reported as the checks report it; the file's label column never renames Gripp's ledger."""
+    assert main(["run", "--identity", "1"]) == EXIT_OK  # caches SnelStart's grootboeken
+    backup = cli_env / "backup.csv"
+    assert main(["mappings", "export", str(backup)]) == EXIT_OK
+    exported = list(csv.DictReader(backup.open(encoding="utf-8")))
+    capsys.readouterr()
+    assert main(["mappings", "import", str(backup)]) == EXIT_OK
+    out = capsys.readouterr()
+    assert f"{len(exported)} koppelingen ingelezen" in out.out
+    assert "grootboek 8200 bestaat niet in de gekoppelde SnelStart-administratie; de koppeling is bewaard" in out.err
+    assert main(["--lang", "en", "mappings", "import", str(backup)]) == EXIT_OK
+    err = capsys.readouterr().err
+    assert "grootboek 8200 does not exist in the linked SnelStart administration; the mapping is kept" in err
+    assert "bestaat" not in err
+
+    hostile = cli_env / "hostile.csv"
+    hostile.write_text("identity,type,gripp_id,gripp_label,snelstart,percentage\n"
+                       "1,ledger,8200,=1+1 <b>x</b> 🎉,8000,\n", encoding="utf-8")
+    assert main(["mappings", "import", str(hostile)]) == EXIT_OK
+    assert "1 koppeling ingelezen" in capsys.readouterr().out
+    again = cli_env / "again.csv"
+    main(["mappings", "export", str(again)])
+    row = next(r for r in csv.DictReader(again.open(encoding="utf-8")) if r["type"] == "ledger" and r["gripp_id"] ==
+               "8200")
+    assert row["snelstart"] == "8000" and row["gripp_label"] == next(
+        r["gripp_label"] for r in exported if r["type"] == "ledger" and r["gripp_id"] == "8200")
+    assert "<b>" not in again.read_text(encoding="utf-8")
+    capsys.readouterr()
+    main(["check", "--identity", "1"])
+    out = capsys.readouterr().out
+    assert "=1+1" not in out and "<b>" not in out
+    assert "onderaan deze pagina" not in out and "python -m sync dry-run" in out and "(en)" not in out
+
+
+def test_an_identity_the_database_does_not_know_is_said_to_not_exist(cli_env, capsys):
+    for argv in (["check", "--identity", "999"], ["run", "--identity", "999"], ["dry-run", "--identity", "999"],
+                 ["unlink", "--identity", "999"], ["link", "--identity", "999", "--key", "x"]):
+        assert main(argv) == EXIT_FAILED
+        out = capsys.readouterr()
+        assert "fout: identiteit 999 bestaat niet in deze database" in out.err and "== " not in out.out
+        assert main(["--lang", "en", *argv]) == EXIT_FAILED
+        assert "error: identity 999 does not exist in this database" in capsys.readouterr().err
+
+
+def _parse_fails(argv: list[str], capsys) -> str:
+    with pytest.raises(SystemExit) as ended:
+        main(argv)
+    assert ended.value.code == 2
+    return capsys.readouterr().err
+
+
+def test_help_usage_and_argument_errors_speak_dutch_by_default_and_english_with_lang_en(cli_env, capsys):
+    import argparse
+
+    with pytest.raises(SystemExit) as ended:
+        main(["--help"])
+    assert ended.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith("gebruik: python -m sync") and "opties:" in out and "deze hulptekst tonen" in out
+    assert "verversen, facturen boeken" in out and "usage" not in out and "show this help" not in out
+
+    err = _parse_fails(["check", "--identity", "abc"], capsys)
+    assert "fout: bij --identity: ‘abc’ is geen identiteit-id" in err and "invalid" not in err
+    err = _parse_fails(["link", "--identity", "1", "--start-date", "2026-13-45"], capsys)
+    assert "‘2026-13-45’ is geen datum; schrijf JJJJ-MM-DD" in err and "fromisoformat" not in err
+    err = _parse_fails(["link"], capsys)
+    assert "dit ontbreekt nog: --identity" in err and "required" not in err
+    err = _parse_fails(["frob"], capsys)
+    assert "‘frob’ kan niet; kies uit" in err and "invalid choice" not in err
+
+    err = _parse_fails(["check", "--identity", "abc", "--lang", "en"], capsys)
+    assert "error: argument --identity: ‘abc’ is not an identity id" in err and err.startswith("usage:")
+    err = _parse_fails(["--lang", "en", "link", "--identity", "1", "--start-date", "2026-13-45"], capsys)
+    assert "‘2026-13-45’ is not a date; write YYYY-MM-DD" in err
+    with pytest.raises(SystemExit):
+        main(["--lang=en", "--help"])
+    assert "refresh, book invoices" in capsys.readouterr().out
+    assert argparse._("usage: ") == "usage: "  # argparse speaks English again for everyone else

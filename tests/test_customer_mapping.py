@@ -75,14 +75,45 @@ def test_the_mappings_csv_carries_customer_rows_all_or_nothing(world_and_copy, t
     lines = [",".join(mappings_io.HEADER), row]
     exported.write_text("\n".join(lines) + "\n", encoding="utf-8")
     setup_repo.delete_mapping(store, IDENTITY, "customer", 101)
-    assert mappings_io.import_csv(store, exported, actor="support") == 1
+    assert mappings_io.import_csv(store, exported, actor="support").count == 1
     assert [(p["company_id"], p["relatiecode"]) for p in setup_repo.customer_mappings(store, IDENTITY)] == [(101, 3003)]
 
+    # A pin on a relatie that is no Klant (or not fetched yet) is kept and reported, as the console shows it.
+    odd = tmp_path / "odd.csv"
+    odd.write_text("\n".join([lines[0], f"{IDENTITY},customer,101,Bakkerij Jansen B.V.,50001,"]) + "\n",
+                   encoding="utf-8")
+    result = mappings_io.import_csv(store, odd, actor="support")
+    assert result.count == 1 and [w.say("nl") for w in result.warnings] == [
+        "regel 2: relatie 50001 is geen Klant; de vastlegging is bewaard en de facturen van deze klant blijven "
+        "geblokkeerd tot dat klopt"]
+    assert "relatie 50001 is not a Klant" in result.warnings[0].say("en")
+    assert [p["relatiecode"] for p in setup_repo.customer_mappings(store, IDENTITY)] == [50001]
+
     broken = tmp_path / "broken.csv"
-    broken.write_text("\n".join([*lines, f"{IDENTITY},customer,101,Bakkerij Jansen B.V.,50001,"]) + "\n",
+    broken.write_text("\n".join([*lines, f"{IDENTITY},customer,101,Bakkerij Jansen B.V.,abc,"]) + "\n",
                       encoding="utf-8")
     setup_repo.delete_mapping(store, IDENTITY, "customer", 101)
     with pytest.raises(mappings_io.MappingImportError) as refused:
         mappings_io.import_csv(store, broken, actor="support")
-    assert "relatie 50001 is not a Klant" in str(refused.value)
+    assert [p.say("nl") for p in refused.value.problems] == [
+        "regel 3: de SnelStart-relatiecode moet een getal zijn, maar is ‘abc’"]
     assert setup_repo.customer_mappings(store, IDENTITY) == []  # nothing applied
+
+
+def test_a_restored_pin_on_a_relatie_not_fetched_yet_is_kept_and_found_by_its_code(world_and_copy, tmp_path) -> None:
+    from sync.jobs.inputs import customer_inputs
+
+    _, copy = world_and_copy
+    store = copy.services.store
+    admin = setup_repo.get_link(store, IDENTITY).administration_id
+    backup = tmp_path / "backup.csv"
+    backup.write_text(",".join(mappings_io.HEADER) + f"\n{IDENTITY},customer,101,whatever,4242,\n", encoding="utf-8")
+    result = mappings_io.import_csv(store, backup, actor="support")
+    assert result.count == 1 and "relatie 4242 is (nog) niet bekend" in result.warnings[0].say("nl")
+    assert customer_inputs(store, IDENTITY, admin).pins[101] == "relatiecode 4242"  # blocks, naming the code
+    copy.run()  # the run blocks the customer's invoice instead of failing on the unresolved pin
+    # Once SnelStart has the relatie (fetched), the same pin finds it by its code.
+    store.execute("UPDATE customer_mappings SET relatiecode = 1001 WHERE company_id = 101")
+    relatie_1001 = store.scalar("SELECT relatie_id FROM ss_relaties WHERE administration_id = ? AND relatiecode = 1001",
+                                [admin])
+    assert customer_inputs(store, IDENTITY, admin).pins[101] == relatie_1001
