@@ -660,7 +660,7 @@ def _cmd_unlink(args: argparse.Namespace) -> int:
 
 
 def _cmd_mappings_export(args: argparse.Namespace) -> int:
-    from sync import fmt
+    from sync.core import fmt
     from sync.jobs.mappings_io import export_csv
 
     with _services(args) as services:
@@ -671,7 +671,7 @@ def _cmd_mappings_export(args: argparse.Namespace) -> int:
 
 
 def _cmd_mappings_import(args: argparse.Namespace) -> int:
-    from sync import fmt
+    from sync.core import fmt
     from sync.jobs.mappings_io import MappingImportError, import_csv
 
     with _services(args) as services:
