@@ -43,11 +43,38 @@ def main(argv: Sequence[str] | None = None) -> int:
         "server.headless": True,
         "browser.gatherUsageStats": False,
     })
+    if _port_taken(args.host, args.port):
+        print(f"The console does not start: port {args.port} is already in use — most likely another console runs "
+              f"there (open it at http://localhost:{args.port}, or stop it). To run a second one, choose another "
+              f"port: make run PORT={args.port + 1}", file=sys.stderr)
+        return 2
     mode = "SANDBOX" if settings.sandbox else "real services"
     print(f"Console on {settings.console_public_url} (listening on {args.host}:{args.port}, {mode})",
           file=sys.stderr, flush=True)
     UvicornRunner("console.server:app").run()
     return 0
+
+
+def _port_taken(host: str, port: int) -> bool:
+    """Whether something already listens on `host:port`, asked before anything is served (Streamlit itself only
+    says "Port … is not available" after announcing the console). Addresses the machine does not have are left to
+    the server to report."""
+    import errno
+    import socket
+
+    try:
+        addresses = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror:
+        return False
+    for family, kind, proto, _, address in addresses:
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server binds: TIME_WAIT is free
+            try:
+                probe.bind(address)
+            except OSError as exc:
+                if exc.errno == errno.EADDRINUSE:
+                    return True
+    return False
 
 
 if __name__ == "__main__":

@@ -156,6 +156,24 @@ def test_the_console_does_not_start_on_wrong_settings_and_says_why(tmp_path: Pat
     no_traceback(result)
 
 
+def test_a_second_console_on_a_taken_port_says_so_plainly_before_announcing_itself(tmp_path: Path) -> None:
+    import socket
+
+    deployment(tmp_path, "")
+    with socket.socket() as first:  # the first console's listening socket
+        first.bind(("127.0.0.1", 0))
+        first.listen()
+        port = first.getsockname()[1]
+        result = subprocess.run([sys.executable, "-m", "console", "--port", str(port)], cwd=tmp_path,
+                                env=helpers.clean_env(SYNC_DB_PATH=str(tmp_path / "sync.duckdb")),
+                                capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2, result.stderr[-3000:]
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and f"port {port} is already in use — most likely another console runs there" in lines[0]
+    assert f"make run PORT={port + 1}" in lines[0] and "Console on" not in result.stderr
+    no_traceback(result)
+
+
 @pytest.mark.parametrize("damage", ["not-duckdb", "bad-blocks"])
 def test_a_corrupt_database_is_one_clear_line_for_the_command_line(tmp_path: Path, damage: str) -> None:
     database = tmp_path / "sync.duckdb"
