@@ -783,8 +783,14 @@ def _cmd_hash_password(args: argparse.Namespace) -> int:
 
     from sync.auth.users import hash_password
 
-    prompt = _t(args, "Wachtwoord: ", "Password: ")
-    password = getpass.getpass(prompt) if sys.stdin.isatty() else sys.stdin.readline().rstrip("\n")
+    if sys.stdin.isatty():  # typed blind: asked twice, so a slip of the finger is caught here, not at sign-in
+        password = getpass.getpass(_t(args, "Wachtwoord: ", "Password: "))
+        if len(password) >= 10 and getpass.getpass(_t(args, "Nog een keer: ", "Once more: ")) != password:
+            _say(_t(args, "fout: de twee wachtwoorden verschillen; er is niets gemaakt.",
+                    "error: the two passwords differ; nothing was made."))
+            return EXIT_FAILED
+    else:
+        password = sys.stdin.readline().rstrip("\n")
     if len(password) < 10:
         _say(_t(args, "fout: gebruik minstens 10 tekens.", "error: use at least 10 characters."))
         return EXIT_FAILED

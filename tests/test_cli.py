@@ -263,3 +263,17 @@ def test_help_usage_and_argument_errors_speak_dutch_by_default_and_english_with_
         main(["--lang=en", "--help"])
     assert "refresh, book invoices" in capsys.readouterr().out
     assert argparse._("usage: ") == "usage: "  # argparse speaks English again for everyone else
+
+
+def test_hash_password_on_a_terminal_asks_twice_and_catches_a_mistyped_confirmation(monkeypatch, capsys):
+    import getpass
+
+    typed = iter(["correct horse battery", "correct horse batterx"])
+    monkeypatch.setattr(sys.stdin, "isatty", lambda: True)
+    monkeypatch.setattr(getpass, "getpass", lambda prompt="": next(typed))
+    assert main(["hash-password"]) == EXIT_FAILED
+    out = capsys.readouterr()
+    assert out.out == "" and "de twee wachtwoorden verschillen" in out.err
+    typed = iter(["correct horse battery", "correct horse battery"])
+    assert main(["hash-password"]) == EXIT_OK
+    assert "$2b$" in capsys.readouterr().out
