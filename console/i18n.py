@@ -8,7 +8,10 @@ the ones Dutch bookkeepers use: openstaande posten, grootboek, BTW-tarief, admin
 
 from __future__ import annotations
 
+import re
+
 from console.text import md
+from sync.core import fmt
 
 LANGUAGES = {"nl": "Nederlands", "en": "English"}
 DEFAULT = "nl"
@@ -115,6 +118,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "paused": ("gepauzeerd", "paused"),
     "not_planned": ("niet gepland", "not scheduled"),
     "every_minutes": ("elke {n} minuten", "every {n} minutes"),
+    "every_minutes_one": ("elke minuut", "every minute"),
     "not_linked": ("Nog niet gekoppeld aan een SnelStart-administratie.",
                    "Not linked to a SnelStart administration yet."),
     "go_linking": ("Naar Koppelen", "Go to Linking"),
@@ -230,6 +234,13 @@ TEXTS: dict[str, tuple[str, str]] = {
     "link_title": ("Koppelen met SnelStart", "Link with SnelStart"),
     "add_identity": ("Identiteit toevoegen op id", "Add an identity by id"),
     "identity_id": ("Identiteit-id in Gripp", "Identity id in Gripp"),
+    "identity_unknown": ("Identiteit {identity} bestaat niet in deze console; hieronder staat een andere. Voeg hem "
+                         "toe onder Koppelen als hij in Gripp bestaat.",
+                         "Identity {identity} does not exist in this console; another one is shown below. Add it "
+                         "under Linking if it exists in Gripp."),
+    "number_missing": ("Vul een getal in.", "Enter a number."),
+    "number_range": ("Vul een geheel getal van {low} tot en met {high} in.",
+                     "Enter a whole number from {low} to {high}."),
     "identity_name": ("Naam", "Name"),
     "identity_added": ("Identiteit ‘{name}’ toegevoegd.", "Identity ‘{name}’ added."),
     "linked_to": ("Gekoppeld aan administratie **{admin}** (koppelsleutel {key}) · {health} · boekt vanaf {start}",
@@ -266,6 +277,14 @@ TEXTS: dict[str, tuple[str, str]] = {
                      "Kies de startdatum en klik op Opslaan.",
                      "SnelStart finished the link: administration **{admin}** (koppelsleutel {key}). "
                      "Choose the start date and click Save."),
+    "return_link_used": ("Deze terugkeerlink uit SnelStart is al gebruikt of verlopen; er hoeft niets meer te "
+                         "gebeuren. Wil je opnieuw koppelen, haal dan de key opnieuw op.",
+                         "This return link from SnelStart was already used or has expired; nothing more to do. "
+                         "To link again, fetch the key again."),
+    "return_link_unknown": ("Deze terugkeerlink hoort niet bij een koppelverzoek van deze identiteit. Haal de key "
+                            "opnieuw op om te koppelen.",
+                            "This return link does not belong to a link request of this identity. Fetch the key "
+                            "again to link."),
     "key_not_received": ("Je bent terug uit SnelStart, maar de koppelsleutel is (nog) niet ontvangen. Vernieuw "
                          "over een paar seconden, of haal de key opnieuw op.",
                          "You are back from SnelStart, but the koppelsleutel has not arrived (yet). Refresh in a "
@@ -310,6 +329,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "fix": ("Oplossing", "Fix"),
     "mappings_title": ("BTW-tarieven en grootboeken koppelen", "Map VAT rates and ledgers"),
     "accept_all": ("Alle {n} voorstellen overnemen", "Accept all {n} suggestions"),
+    "accept_all_one": ("Het voorstel overnemen", "Accept the suggestion"),
     "vat_mapping": ("BTW-tarieven", "VAT rates"),
     "ledger_mapping": ("Grootboeken", "Ledgers"),
     "mapping_help": ("Per Gripp-tarief of -grootboek dat op facturen staat. Een voorstel neem je met één klik over.",
@@ -350,6 +370,8 @@ TEXTS: dict[str, tuple[str, str]] = {
                    "No conflicts or contradicting customer details."),
     "records_waiting": ("{n} facturen wachten op een beslissing (conflict of tegenstrijdige klantgegevens).",
                         "{n} invoices wait for a decision (conflict or contradicting customer details)."),
+    "records_waiting_one": ("1 factuur wacht op een beslissing (conflict of tegenstrijdige klantgegevens).",
+                            "1 invoice waits for a decision (conflict or contradicting customer details)."),
     "conflict_title": ("Conflict bij factuur {number}", "Conflict on invoice {number}"),
     "contradiction_title": ("Klantgegevens spreken elkaar tegen bij factuur {number}",
                             "Customer details contradict each other on invoice {number}"),
@@ -388,8 +410,12 @@ TEXTS: dict[str, tuple[str, str]] = {
     "failed_waiting": ("{n} facturen zijn door SnelStart geweigerd. Los de oorzaak op (zie het log) en probeer ze "
                        "opnieuw.",
                        "{n} invoices were refused by SnelStart. Fix the cause (see the log) and retry them."),
+    "failed_waiting_one": ("1 factuur is door SnelStart geweigerd. Los de oorzaak op (zie het log) en probeer hem "
+                           "opnieuw.",
+                           "1 invoice was refused by SnelStart. Fix the cause (see the log) and retry it."),
     "retry_failed": ("Mislukte opnieuw proberen", "Retry failed"),
     "retry_moved": ("{n} facturen worden opnieuw aangeboden.", "{n} invoices are offered again."),
+    "retry_moved_one": ("1 factuur wordt opnieuw aangeboden.", "1 invoice is offered again."),
     "schedule": ("Planning", "Schedule"),
     "interval_minutes": ("Elke zoveel minuten", "Every so many minutes"),
     "save_interval": ("Interval opslaan", "Save interval"),
@@ -428,6 +454,8 @@ TEXTS: dict[str, tuple[str, str]] = {
                    "Dry run of {when}, by {who}: nothing was written to Gripp or SnelStart."),
     "dry_run_accounts": ("Alle {n} verstuurde facturen van deze identiteit, elk precies één keer:",
                          "All {n} sent invoices of this identity, each exactly once:"),
+    "dry_run_accounts_one": ("De enige verstuurde factuur van deze identiteit:",
+                             "The one sent invoice of this identity:"),
     "dry_run_failed": ("De proefrun mislukte: {reason}", "The dry run failed: {reason}"),
     "decision_book": ("Zou worden geboekt", "Would be booked"),
     "decision_adopt": ("Staat al in SnelStart: overnemen", "Already in SnelStart: adopt"),
@@ -443,16 +471,20 @@ TEXTS: dict[str, tuple[str, str]] = {
     "fix_first": ("Los dit op onder BTW-tarieven en grootboeken koppelen hierboven en start de proefrun opnieuw.",
                   "Fix this under Map VAT rates and ledgers above and start the dry run again."),
     # -- overview: what needs a person ---------------------------------------------------------------------
-    "attention_blocked": ("{n} geblokkeerd: ze worden niet geboekt tot de oorzaak is opgelost.",
-                          "{n} blocked: they are not booked until the cause is fixed."),
-    "attention_refused": ("{n} geweigerd door SnelStart: los de oorzaak op en probeer ze opnieuw.",
-                          "{n} refused by SnelStart: fix the cause and retry them."),
-    "attention_conflict": ("{n} in conflict met een boeking in SnelStart.",
-                           "{n} in conflict with a booking in SnelStart."),
+    "attention_blocked": ("{n} facturen geblokkeerd: ze worden niet geboekt tot de oorzaak is opgelost.",
+                          "{n} invoices blocked: they are not booked until the cause is fixed."),
+    "attention_blocked_one": ("1 factuur geblokkeerd: die wordt niet geboekt tot de oorzaak is opgelost.",
+                              "1 invoice blocked: it is not booked until the cause is fixed."),
+    "attention_refused": ("{n} facturen geweigerd door SnelStart: los de oorzaak op en probeer ze opnieuw.",
+                          "{n} invoices refused by SnelStart: fix the cause and retry them."),
+    "attention_refused_one": ("1 factuur geweigerd door SnelStart: los de oorzaak op en probeer hem opnieuw.",
+                              "1 invoice refused by SnelStart: fix the cause and retry it."),
+    "attention_conflict": ("{n} facturen in conflict met een boeking in SnelStart.",
+                           "{n} invoices in conflict with a booking in SnelStart."),
+    "attention_conflict_one": ("1 factuur in conflict met een boeking in SnelStart.",
+                               "1 invoice in conflict with a booking in SnelStart."),
     "go_fix_blocked": ("Bekijk en los op onder Controles", "See and fix them under Checks"),
     "go_fix_refused": ("Naar Synchronisatie om opnieuw te proberen", "Go to Sync to retry"),
-    "invoices_one": ("factuur", "invoice"),
-    "invoices_many": ("facturen", "invoices"),
     # -- open items before the first sync ------------------------------------------------------------------
     "open_items_empty": ("Er is nog niets te vergelijken: {name} is nog niet gesynchroniseerd. Synchroniseer nu om "
                          "de openstaande posten van Gripp en SnelStart naast elkaar te zien.",
@@ -488,6 +520,12 @@ TEXTS: dict[str, tuple[str, str]] = {
     "use_suggestion": ("Voorstel gebruiken", "Use the suggestion"),
     "save_start_date": ("Startdatum opslaan", "Save start date"),
     "start_date_saved": ("Startdatum opgeslagen: boeken vanaf {date}.", "Start date saved: booking from {date}."),
+    "start_date_ahead": ("Let op: de startdatum {date} ligt na vandaag; facturen van voor die dag worden niet "
+                         "geboekt, en tot die dag dus geen enkele.",
+                         "Note: the start date {date} is after today; invoices from before that day are not "
+                         "booked, so none at all until then."),
+    "start_date_linked": ("De startdatum van deze koppeling ({date}) wijzig je hieronder onder Startdatum.",
+                          "Change this link's start date ({date}) below, under Start date."),
     "sync_now_first": ("Nu synchroniseren", "Sync now"),
 }
 
@@ -506,13 +544,24 @@ def current_lang() -> str:
 def t(key: str, lang: str | None = None, /, **values: object) -> str:
     """The text for `key` in `lang` (default: the reader's language), with `{placeholders}` filled with the values
     as text (escaped for markdown; numbers as they are)."""
+    lang = lang or current_lang()
+    count = values.get("n")
+    if isinstance(count, int) and not isinstance(count, bool):  # a count: `1 factuur`, `2 facturen`
+        if count == 1 and f"{key}_one" in TEXTS:
+            key = f"{key}_one"
+        values["n"] = fmt.count(count, lang)
     pair = TEXTS.get(key)
     if pair is None:
         return key
-    text = pair[1] if (lang or current_lang()) == "en" else pair[0]
+    text = pair[1] if lang == "en" else pair[0]
     if not values:
         return text
+    # A name that ends a sentence with its own full stop (`Studio Noord B.V.`) gets no second one.
+    text = _ONE_STOP.sub(lambda m: m[1] if str(values.get(m[1][1:-1], "")).endswith(".") else m[0], text)
     return text.format(**{name: md(v) if isinstance(v, str) else v for name, v in values.items()})
+
+
+_ONE_STOP = re.compile(r"(\{\w+\})\.")
 
 
 def class_label(name: str, lang: str | None = None) -> str:
@@ -576,10 +625,3 @@ def run_badge(outcome: str, counts: dict | None, lang: str | None = None) -> str
 
     return f"{icon(run_state(outcome, counts or {}))} {run_label(outcome, counts, lang or current_lang())}"
 
-
-def plural(n: int, lang: str | None = None) -> str:
-    """`1 factuur`, `25 facturen`."""
-    from sync.core import fmt
-
-    lang = lang or current_lang()
-    return fmt.plural(n, t("invoices_one", lang), t("invoices_many", lang), lang)

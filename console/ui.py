@@ -120,6 +120,17 @@ def placeholder(options: Sequence[object], *, many: bool = False) -> str:
     return t("choose_many") if many else t("choose")
 
 
+def whole_number(text: object, *, low: int, high: int) -> tuple[int | None, str | None]:
+    """A whole number typed into a text field, checked here so the reader gets our words (Streamlit's own range
+    errors are English and do not stop a button): (the number, None) or (None, why not)."""
+    raw = str(text or "").strip()
+    if not raw:
+        return None, t("number_missing")
+    if not raw.isdigit() or not raw.isascii() or len(raw) > 12 or not low <= int(raw) <= high:
+        return None, t("number_range", low=low, high=high)
+    return int(raw), None
+
+
 def pick_identity(identities: Sequence[dict], *, key: str, label: str | None = None) -> dict | None:
     """A select box of identities; `?identity=…` in the address preselects one, and the choice goes back into
     the address, so a reload keeps it."""
@@ -130,6 +141,8 @@ def pick_identity(identities: Sequence[dict], *, key: str, label: str | None = N
     ids = [row["identity_id"] for row in identities]
     wanted = str(st.query_params.get("identity", ""))
     applied = f"{key}--from-address"
+    if wanted and not (wanted.isdigit() and int(wanted) in ids) and st.session_state.get(applied) != wanted:
+        st.warning(t("identity_unknown", identity=wanted[:40]), icon=":material/help:")  # a stale or mistyped link
     if wanted.isdigit() and int(wanted) in ids and st.session_state.get(applied) != wanted:
         st.session_state[key] = int(wanted)  # follow a link once; afterwards the user's choice wins
         st.session_state[applied] = wanted

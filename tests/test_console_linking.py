@@ -138,7 +138,7 @@ def test_step_zero_runs_the_subscription_checks(console: Services) -> None:
 
 def test_an_identity_can_be_added_by_id(console: Services) -> None:
     at = helpers.page("koppelen")
-    at.number_input(key="new-identity-id").set_value(7)
+    at.text_input(key="new-identity-id").input("7")
     at.text_input(key="new-identity-name").input("Noord Events")
     at.button(key="add-identity").click().run()
     helpers.no_exception(at)
@@ -154,7 +154,7 @@ def test_an_unlinked_identity_can_be_removed_and_added_again_from_gripp(console:
     helpers.no_exception(at)
     assert 3 not in {row["identity_id"] for row in setup_repo.identities(console.store)}
     assert any("Identiteit ‘Noord Academy’ verwijderd" in s.value for s in at.success)
-    at.number_input(key="new-identity-id").set_value(3)
+    at.text_input(key="new-identity-id").input("3")
     at.button(key="add-identity").click().run()
     assert setup_repo.identity_name(console.store, 3) == "Noord Academy"
 

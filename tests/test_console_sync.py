@@ -166,7 +166,7 @@ def test_pause_and_resume_from_the_page(console: Services) -> None:
     at.button(key="resume-1").click().run()
     assert scheduler.next_run(1) is not None
 
-    at.number_input(key="interval-2").set_value(45)
+    at.text_input(key="interval-2").input("45").run()
     at.button(key="save-interval-2").click().run()
     helpers.no_exception(at)
     assert views.identities(console.store)[1]["interval_minutes"] == 45

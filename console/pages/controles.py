@@ -242,7 +242,7 @@ if dry.outcome == "failed":
     st.error(t("dry_run_failed", reason=pick(dry.reason, lang)))
     st.stop()
 
-st.markdown(t("dry_run_accounts", n=fmt.count(len(dry.invoices), lang)))
+st.markdown(t("dry_run_accounts", n=len(dry.invoices)))
 DECISION_SHOWN = [plan.BOOK, plan.ADOPT, plan.BLOCKED, plan.CONFLICT, plan.REFUSED, plan.NOTHING, plan.ALREADY_BOOKED,
                   plan.BEFORE_START]
 labels = [f"{t('decision_' + d)} ({fmt.count(len(dry.of(d)), lang)})" for d in DECISION_SHOWN]

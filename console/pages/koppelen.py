@@ -20,11 +20,15 @@ lang = current_lang()
 st.title(t("link_title"))
 
 with st.expander(t("add_identity"), icon=":material/person_add:"):
-    new_id = st.number_input(t("identity_id"), min_value=1, step=1, value=None, key="new-identity-id")
+    # A text field checked by us: Streamlit's number field shows English range errors and rounds 1.5 to 1.
+    typed_id = st.text_input(t("identity_id"), key="new-identity-id", max_chars=12)
     new_name = st.text_input(t("identity_name_optional"), key="new-identity-name")
     if st.button(t("add"), key="add-identity"):
+        new_id, problem = ui.whole_number(typed_id, low=1, high=linking.MAX_IDENTITY_ID)
         try:  # verified against Gripp first: a mistyped id is refused with what to check
-            added = linking.add_identity(services, int(new_id or 0), new_name, actor=ui.actor())
+            if problem:
+                raise linking.LinkError(problem, problem)
+            added = linking.add_identity(services, new_id, new_name, actor=ui.actor())
             st.success(t("identity_added", name=added))
         except linking.LinkError as exc:
             st.error(md(exc.text(lang)))
@@ -35,6 +39,7 @@ if identity is None:
 identity_id = identity["identity_id"]
 link = setup_repo.get_link(store, identity_id)
 returned_ref = st.query_params.get("ref") if str(st.query_params.get("identity", "")) == str(identity_id) else None
+return_state = linking.return_state(services, identity_id, returned_ref) if returned_ref else None
 
 
 def reload_schedule() -> None:
@@ -44,6 +49,9 @@ def reload_schedule() -> None:
 
 
 DATE_FORMAT = "DD-MM-YYYY" if lang == "nl" else "DD/MM/YYYY"  # as sync.core.fmt writes dates
+# Wide bounds for the date fields: Streamlit's own (ten years around the value) show an English error and keep the
+# old date; a start date that makes no sense is refused by `linking.check_start_date`, in the reader's words.
+DATE_BOUNDS = {"min_value": date(1990, 1, 1), "max_value": date(2099, 12, 31)}
 
 
 def default_start() -> date:
@@ -68,6 +76,8 @@ if st.session_state.get("link_saved"):
     st.success(st.session_state.pop("link_saved"), icon=":material/check_circle:")
 
 # -- where this identity stands ---------------------------------------------------------------------------
+if link is not None and link.start_date and link.start_date > views.today(services):
+    st.warning(t("start_date_ahead", date=fmt.day(link.start_date, lang)), icon=":material/event_upcoming:")
 if link is not None:
     st.success(t("linked_to", admin=link.administration_name, key=link.key_hint, health=health_label(link.health),
                  start=fmt.day(link.start_date, lang)), icon=":material/link:")
@@ -99,7 +109,7 @@ def remember_switch() -> None:
     linking.want_link(services, identity_id, bool(st.session_state.get(f"switch-{identity_id}")), actor=ui.actor())
 
 
-switched_on = st.toggle(t("switch_on"), value=link is not None or pending is not None or returned_ref is not None
+switched_on = st.toggle(t("switch_on"), value=link is not None or pending is not None or return_state == "waiting"
                         or wanted, key=f"switch-{identity_id}", on_change=remember_switch)
 
 if switched_on:
@@ -123,15 +133,21 @@ if switched_on:
             names = ", ".join(setup_repo.identity_name(store, i) for i in pending["other_identities"])
             st.warning(t("already_linked_elsewhere", names=names))
             st.checkbox(t("confirm_shared"), key=f"confirm-shared-{identity_id}")
-    elif returned_ref:
+    elif return_state == "waiting":
         st.warning(t("key_not_received"))
         st.button(t("refresh"), key=f"refresh-{identity_id}", icon=":material/refresh:")
+    elif return_state in ("used", "unknown"):  # the back button, a bookmark, a mistyped link: no endless wait
+        st.info(t(f"return_link_{return_state}"), icon=":material/info:")
 
-    # -- step 3: from which date -----------------------------------------------------------------------------
+    # -- step 3: from which date (a linked identity has its own start date section below) -----------------------
     st.subheader(t("step3"))
-    start = st.date_input(t("start_date"), value=link.start_date if link and link.start_date else default_start(),
-                          key=f"start-{identity_id}", format=DATE_FORMAT)
-    st.caption(t("start_date_help"))
+    if link is None:
+        start = st.date_input(t("start_date"), value=default_start(), key=f"start-{identity_id}", format=DATE_FORMAT,
+                              **DATE_BOUNDS)
+        st.caption(t("start_date_help"))
+    else:
+        start = link.start_date
+        st.caption(t("start_date_linked", date=fmt.day(link.start_date, lang)))
 
     if pending is not None and st.button(t("save"), key=f"save-{identity_id}", type="primary",
                                          icon=":material/save:"):
@@ -196,12 +212,16 @@ if link is not None:
             st.session_state[field_key] = suggestion.start_date
         if field_key not in st.session_state:
             st.session_state[field_key] = link.start_date or suggestion.start_date
-        chosen = st.date_input(t("start_date"), key=field_key, format=DATE_FORMAT)
+        chosen = st.date_input(t("start_date"), key=field_key, format=DATE_FORMAT, **DATE_BOUNDS)
         st.caption(t("start_date_help"))
         if st.button(t("save_start_date"), key=f"save-start-{identity_id}", type="primary", icon=":material/save:"):
-            linking.change_start_date(services, identity_id, chosen, actor=ui.actor())
-            st.session_state["link_saved"] = t("start_date_saved", date=fmt.day(chosen, lang))
-            st.rerun()
+            try:
+                linking.change_start_date(services, identity_id, chosen, actor=ui.actor())
+            except linking.LinkError as exc:
+                st.error(md(exc.text(lang)))
+            else:
+                st.session_state["link_saved"] = t("start_date_saved", date=fmt.day(chosen, lang))
+                st.rerun()
 
     with st.expander(t("unlink_title"), icon=":material/link_off:"):
         st.warning(t("unlink_help", admin=link.administration_name))

@@ -258,8 +258,8 @@ KINDS: dict[str, Kind] = {
     "schedule_resumed": Kind("info", ("Planning", "Schedule"),
                              "Automatische synchronisatie hervat.", "Automatic sync resumed."),
     "schedule_interval": Kind("info", ("Planning", "Schedule"),
-                              "Interval ingesteld op {minutes} minuten.", "Interval set to {minutes} minutes.",
-                              {"minutes": "count"}),
+                              "Interval ingesteld op {minutes}.", "Interval set to {minutes}.",
+                              {"minutes": ("minuut", "minuten", "minute", "minutes")}),
     # -- setup ---------------------------------------------------------------------------------------------------
     "mapping": Kind("info", ("Koppeling BTW/grootboek/klant", "VAT/ledger/customer mapping"), words=_mapping),
     "identity": Kind("info", ("Identiteit", "Identity"),

@@ -31,7 +31,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from sync.auth.access import Actor, authorize
-from sync.core import json_limits
+from sync.core import fmt, json_limits
 from sync.core.config import Settings
 from sync.core.dates import AMSTERDAM
 from sync.core.events import render
@@ -147,6 +147,27 @@ def _clean_key(koppelsleutel: Any) -> str:
             "This does not look like a koppelsleutel: copy it again from SnelStart (Koppelingen → Maatwerk).",
         )
     return key
+
+
+MAX_IDENTITY_ID = 2**31 - 1  # Gripp's ids are 32-bit integers; anything longer is a typing slip
+LATEST_START = timedelta(days=366)  # a start date further ahead books nothing for over a year: a typing slip
+
+
+def check_start_date(services: Services, start_date: object) -> date:
+    """A start date the link can book from: a date, at most about a year after today (the sandbox's today in
+    sandbox mode). A date years ahead would make every run book nothing, silently, so it is refused."""
+    if not isinstance(start_date, date):
+        raise LinkError("Kies een datum.", "Choose a date.")
+    today = services.today()
+    if start_date > today + LATEST_START:
+        raise LinkError(
+            f"Startdatum {fmt.day(start_date, 'nl')} ligt meer dan een jaar na vandaag ({fmt.day(today, 'nl')}): "
+            "dan wordt er al die tijd niets geboekt. Kies de dag vanaf wanneer Gripp-facturen in SnelStart moeten "
+            "komen, meestal het begin van dit boekjaar.",
+            f"Start date {fmt.day(start_date, 'en')} is more than a year after today ({fmt.day(today, 'en')}): "
+            "nothing would be booked all that time. Choose the day from which Gripp invoices should reach "
+            "SnelStart, usually the start of this financial year.", code="invalid")
+    return start_date
 
 
 def _identity_known(store: Store, identity_id: int) -> bool:
@@ -313,6 +334,8 @@ def link_with_key(services: Services, identity_id: int, koppelsleutel: str, *, s
     actor = authorize(actor, "link")
     store = services.store
     _require_identity(store, identity_id)
+    if start_date is not None:
+        check_start_date(services, start_date)
     key = _clean_key(koppelsleutel)
     verified = verify_key(services, key, for_identity=identity_id)
     if verified.other_identities and not confirm_shared:
@@ -352,8 +375,13 @@ def add_identity(services: Services, identity_id: int, name: str = "", *, actor:
     from sync.gripp.filters import Filter
 
     actor = authorize(actor, "link")
-    if isinstance(identity_id, bool) or not isinstance(identity_id, int) or identity_id <= 0:
-        raise LinkError("Een identiteit-id is een positief geheel getal.", "An identity id is a positive whole number.")
+    if isinstance(identity_id, bool) or not isinstance(identity_id, int) or not 0 < identity_id <= MAX_IDENTITY_ID:
+        raise LinkError("Een identiteit-id is een positief geheel getal (zoals 1 of 12).",
+                        "An identity id is a positive whole number (like 1 or 12).")
+    if _identity_known(services.store, identity_id):  # adding it again would only log a second "added"
+        name = setup_repo.identity_name(services.store, identity_id)
+        raise LinkError(f"Identiteit {identity_id} ‘{name}’ bestaat al.",
+                        f"Identity {identity_id} ‘{name}’ already exists.", code="exists")
     name = (name or "").strip()
     if len(name) > 200:
         raise LinkError("Een naam heeft hoogstens 200 tekens.", "A name has at most 200 characters.")
@@ -415,8 +443,7 @@ def change_start_date(services: Services, identity_id: int, start_date: date, *,
     link = setup_repo.get_link(store, identity_id)
     if link is None:
         raise LinkError("Deze identiteit is nog niet gekoppeld.", "This identity is not linked yet.", code="invalid")
-    if not isinstance(start_date, date):
-        raise LinkError("Kies een datum.", "Choose a date.")
+    check_start_date(services, start_date)
     if start_date == link.start_date:
         return
     with store.transaction():
@@ -756,6 +783,19 @@ def _webhook_delete(services: Services, row: dict, key: str) -> WebhookResult:
     return WebhookResult(200, {"status": DELETED})
 
 
+def return_state(services: Services, identity_id: int, reference_key: object) -> str:
+    """What a return link from SnelStart (`?ref=`) stands for now: `waiting` (the key has not arrived yet — it
+    may still), `pending` (arrived, not saved), `used` (saved, replaced or expired: an old link from the back button
+    or a bookmark) or `unknown` (not a request of this identity)."""
+    row = _request(services.store, reference_key) if isinstance(reference_key, str) and reference_key else None
+    if row is None or row["identity_id"] != identity_id:
+        return "unknown"
+    state = _state(row)
+    if state != "used" and _expired(row, services.store.now()):
+        return "used"
+    return {"fresh": "waiting"}.get(state, state)
+
+
 def pending_activation(services: Services, identity_id: int) -> dict | None:
     """The latest key SnelStart delivered for the identity that the user has not saved yet."""
     row = _from_row(services.store.one(
@@ -794,6 +834,8 @@ def confirm_activation(services: Services, identity_id: int, reference_key: str,
             "it). Start linking again.",
             code="not_pending",
         )
+    if start_date is not None:
+        check_start_date(services, start_date)
     if _expired(row, store.now()):  # a delivered key is only good for as long as its request
         with _requests_lock, store.transaction():
             store.execute("UPDATE link_requests SET key_enc = NULL, used_at = ?, outcome = ? WHERE reference_key = ? "

@@ -1,0 +1,170 @@
+"""A new user's findings on the console (05:55 list): inputs that reported success while saving something else,
+unknown identities in the address, SnelStart's return link reused, one start date field, counts with their noun,
+names ending in a full stop, start dates years ahead. Each test failed before its fix."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+from console import runtime
+from console.i18n import TEXTS, t
+from sync.core.events import render
+from sync.jobs import linking
+from sync.sandbox.seed import ADMIN_ACADEMY
+from sync.sandbox.world import ALL_SCOPES
+from sync.store import history
+from sync.store import setup as setup_repo
+from sync.wiring import Services
+from tests import console_helpers as helpers
+
+
+@pytest.fixture
+def console(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Services]:
+    yield from helpers.open_console(tmp_path, monkeypatch)
+
+
+def added_events(services: Services) -> int:
+    return len(history.events(services.store, kind="identity"))
+
+
+def added(at) -> bool:
+    return any(word in helpers.plain(s.value) for s in at.success for word in ("toegevoegd", "added"))
+
+
+# -- finding 5: an input says what it saved, or refuses in the reader's words ------------------------------------
+@pytest.mark.parametrize("lang, exists, bad", [("nl", "bestaat al", "geheel getal"),
+                                               ("en", "already exists", "whole number")])
+def test_adding_an_identity_that_exists_or_a_bad_id_saves_nothing(console: Services, lang: str, exists: str,
+                                                                   bad: str) -> None:
+    before = added_events(console)
+    at = helpers.page("koppelen", lang=lang)
+    at.text_input(key="new-identity-id").input("1")
+    at.button(key="add-identity").click().run()
+    helpers.no_exception(at)
+    assert any(exists in e.value for e in at.error) and not added(at)
+    for typed in ("99999999999", "1.5", "-5", "abc", ""):
+        at.text_input(key="new-identity-id").input(typed)
+        at.button(key="add-identity").click().run()
+        helpers.no_exception(at)
+        assert not added(at), typed
+        said = helpers.plain(at.error[0].value) if at.error else ""
+        assert bad in said or t("number_missing", lang) in said, typed
+    assert added_events(console) == before
+
+
+@pytest.mark.parametrize("lang, word", [("nl", "geheel getal van 1 tot en met 1440"),
+                                        ("en", "whole number from 1 to 1440")])
+def test_an_invalid_interval_is_refused_in_our_words_and_not_saved(console: Services, lang: str, word: str) -> None:
+    at = helpers.page("synchronisatie", lang=lang)
+    for typed in ("0", "-5", "100000", "1.5"):
+        at.text_input(key="interval-2").input(typed).run()
+        helpers.no_exception(at)
+        assert any(word in e.value for e in at.error), typed
+        assert at.button(key="save-interval-2").disabled
+    intervals = history.events(console.store, identity_id=2, kind="schedule_interval")
+    assert intervals == []
+
+
+def test_the_interval_event_counts_with_its_noun() -> None:
+    one = {"kind": "schedule_interval", "detail_json": '{"minutes": 1}'}
+    many = {"kind": "schedule_interval", "detail_json": '{"minutes": 5}'}
+    assert render(one, "nl") == "Interval ingesteld op 1 minuut." and render(one, "en") == "Interval set to 1 minute."
+    assert render(many, "nl") == "Interval ingesteld op 5 minuten."
+
+
+# -- finding 6: an unknown identity in the address is said, not silently replaced ---------------------------------
+@pytest.mark.parametrize("page", ["koppelen", "controles", "openstaande_posten"])
+@pytest.mark.parametrize("lang, word", [("nl", "Identiteit 999 bestaat niet"), ("en", "Identity 999 does not exist")])
+def test_an_unknown_identity_in_the_address_is_said(console: Services, page: str, lang: str, word: str) -> None:
+    at = helpers.page(page, lang=lang, query={"identity": "999"})
+    helpers.no_exception(at)
+    assert any(word in helpers.plain(w.value) for w in at.warning)
+    odd = helpers.page(page, lang=lang, query={"identity": "abc"})
+    assert any("abc" in helpers.plain(w.value) for w in odd.warning)
+    fine = helpers.page(page, lang=lang, query={"identity": "2"})
+    assert not any(word[:10] in helpers.plain(w.value) for w in fine.warning)
+
+
+# -- finding 7: SnelStart's return link used again does not wait forever --------------------------------------------
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_a_used_or_unknown_return_link_is_not_a_wait(console: Services, lang: str) -> None:
+    request = linking.start_activation(console, 3, actor="tester")
+    key = console.sandbox.snelstart.issue_key(ADMIN_ACADEMY, list(ALL_SCOPES))
+    linking.handle_webhook(console, {"KoppelSleutel": key, "ActionType": "Create",
+                                     "ReferenceKey": request.reference_key})
+    linking.confirm_activation(console, 3, request.reference_key, start_date=date(2026, 1, 1), actor="tester")
+    waiting = t("key_not_received", lang)[:30]
+    for ref, expected in ((request.reference_key, "return_link_used"), ("bogus", "return_link_unknown")):
+        at = helpers.page("koppelen", lang=lang, query={"identity": "3", "ref": ref})
+        helpers.no_exception(at)
+        shown = helpers.texts(at)
+        assert waiting not in shown, ref
+        assert helpers.plain(t(expected, lang))[:40] in shown, ref
+        assert not any(b.key == "refresh-3" for b in at.button)
+
+
+def test_a_fresh_return_link_still_waits_for_the_key(console: Services) -> None:
+    request = linking.start_activation(console, 3, actor="tester")
+    at = helpers.page("koppelen", query={"identity": "3", "ref": request.reference_key})
+    assert t("key_not_received", "nl")[:30] in helpers.texts(at)
+
+
+# -- finding 8: a linked identity has one start date field, the one that saves -------------------------------------
+def test_a_linked_identity_has_one_start_date_field(console: Services) -> None:
+    at = helpers.page("koppelen", query={"identity": "1"})
+    helpers.no_exception(at)
+    assert [d.key for d in at.date_input] == ["linked-start-1"]
+
+
+# -- finding 14: a start date years ahead is refused with the reason ----------------------------------------------
+@pytest.mark.parametrize("lang, word", [("nl", "meer dan een jaar na vandaag"), ("en", "more than a year after today")])
+def test_a_start_date_years_ahead_is_refused(console: Services, lang: str, word: str) -> None:
+    before = setup_repo.get_link(console.store, 1).start_date
+    at = helpers.page("koppelen", lang=lang, query={"identity": "1"})
+    at.date_input(key="linked-start-1").set_value(date(2035, 1, 1))
+    at.button(key="save-start-1").click().run()
+    helpers.no_exception(at)
+    assert any(word in e.value for e in at.error)
+    assert setup_repo.get_link(console.store, 1).start_date == before
+    with pytest.raises(linking.LinkError):
+        linking.link_with_key(console, 3, "x" * 10, start_date=date(2030, 1, 1), actor="tester")
+
+
+def test_a_start_date_later_this_year_is_saved_with_a_warning(console: Services) -> None:
+    ahead = console.today() + timedelta(days=30)
+    at = helpers.page("koppelen", query={"identity": "1"})
+    at.date_input(key="linked-start-1").set_value(ahead)
+    at.button(key="save-start-1").click().run()
+    helpers.no_exception(at)
+    assert setup_repo.get_link(console.store, 1).start_date == ahead
+    assert any("ligt na vandaag" in helpers.plain(w.value) for w in at.warning)
+
+
+# -- finding 15: counts with their noun, one full stop after a name ------------------------------------------------
+def test_every_count_text_has_its_singular() -> None:
+    import re
+
+    counted = re.compile(r"\{n\} (\w+ )?(facturen|invoices|minuten|minutes|voorstellen|suggestions|klanten|customers)")
+    missing = [key for key, pair in TEXTS.items() if not key.endswith("_one") and any(counted.search(p) for p in pair)
+               and f"{key}_one" not in TEXTS]
+    assert missing == []
+    for lang in ("nl", "en"):
+        for key in TEXTS:
+            if key.endswith("_one"):
+                text = t(key[:-4], lang, n=1)
+                assert not re.search(r"\b1 (facturen|invoices|minuten|minutes)\b", text), (key, text)
+    assert t("every_minutes", "nl", n=1) == "elke minuut" and t("attention_blocked", "en", n=3).startswith("3 invoices")
+    assert t("records_waiting", "nl", n=1).startswith("1 factuur wacht")
+
+
+def test_a_name_ending_in_a_full_stop_gets_no_second() -> None:
+    assert helpers.plain(t("already_linked_elsewhere", "nl", names="Studio Noord B.V.")).endswith("Noord B.V.")
+    assert helpers.plain(t("already_linked_elsewhere", "en", names="Noord Academy")).endswith("Noord Academy.")
+
+
+def test_the_runtime_is_left_clean(console: Services) -> None:
+    assert runtime.problem() is None
