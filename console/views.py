@@ -69,6 +69,13 @@ def in_progress(store: Store, account: str = DEFAULT_ACCOUNT) -> pd.DataFrame:
     return frame[alive] if len(frame) else frame
 
 
+def text_or_empty(value: object) -> str:
+    """A cell's text; a missing value (None, NaN) is an empty cell, not Streamlit's grey "None"."""
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    return str(value)
+
+
 def counts_of(row: dict | None) -> dict[str, object]:
     if not row or not isinstance(row.get("counts_json"), str) or not row.get("counts_json"):
         return {}

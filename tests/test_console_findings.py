@@ -168,3 +168,48 @@ def test_a_name_ending_in_a_full_stop_gets_no_second() -> None:
 
 def test_the_runtime_is_left_clean(console: Services) -> None:
     assert runtime.problem() is None
+
+
+# -- finding 9: empty cells are empty, never a grey "None" --------------------------------------------------------
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_the_log_has_no_none_cells(console: Services, lang: str) -> None:
+    from sync.jobs.runner import run_identity
+
+    run_identity(console, 2, trigger="manual", actor="tester")  # events with and without an invoice
+    at = helpers.page("synchronisatie", lang=lang)
+    helpers.no_exception(at)
+    log = at.dataframe[1].value
+    invoice, link = t("col_invoice", lang), t("col_open", lang)
+    assert (log[invoice] == "").any() and (log[invoice] != "").any()
+    for column in (invoice, link):
+        assert not log[column].isna().any() and "None" not in set(log[column].astype(str)), column
+
+
+# -- finding 11: a rerun that changes nothing keeps its colour --------------------------------------------------------
+def test_a_rerun_with_nothing_changed_keeps_its_colour(console: Services) -> None:
+    from console import views
+    from sync.core.events import run_label, run_state
+    from sync.jobs.runner import run_identity
+
+    first = run_identity(console, 2, trigger="manual", actor="tester")
+    second = run_identity(console, 2, trigger="manual", actor="tester")
+    assert first.counts.get("blocked") and not second.counts.get("booked")  # the demo's stuck invoices, twice
+    assert run_state(second.outcome, second.counts) == run_state(first.outcome, first.counts) == "warnings"
+    for lang, word in (("nl", "deels gelukt"), ("en", "partly done")):
+        assert run_label(second.outcome, second.counts, lang).startswith(word)
+    recorded = views.last_run(console.store, 2)
+    assert run_state(recorded["outcome"], views.counts_of(recorded)) == "warnings"
+    assert run_state("ok", {"blocked": 3}) == "failed"  # nothing of the identity in SnelStart at all: red
+
+
+# -- finding 18: a failed run says why on the cards ----------------------------------------------------------------
+@pytest.mark.parametrize("lang, reason", [("nl", "Gripp weigert de API-sleutel"), ("en", "Gripp refuses the API key")])
+@pytest.mark.parametrize("page", ["overzicht", "synchronisatie"])
+def test_a_failed_runs_reason_is_on_the_cards(console: Services, page: str, lang: str, reason: str) -> None:
+    from sync.jobs.runner import _failed
+
+    run_id = history.start_run(console.store, 1, "manual", actor="tester")
+    _failed(console, run_id, 1, "manual", "Gripp weigert de API-sleutel.", "Gripp refuses the API key.", kind="auth")
+    at = helpers.page(page, lang=lang)
+    helpers.no_exception(at)
+    assert any(reason in helpers.plain(c.value) for c in at.caption)

@@ -76,6 +76,8 @@ for row in identities:
         if last:
             c.markdown(f"**{t('last_run')}**  \n{fmt.moment(last['started_at'], lang)}  \n"
                        f"{run_badge(last['outcome'], views.counts_of(last), lang)}")
+            if last["outcome"] == "failed":  # the reason, not only "mislukt"
+                c.caption(md(views.run_words(last, lang)))
         else:
             c.markdown(f"**{t('last_run')}**  \n{t('never')}")
             c.page_link("pages/synchronisatie.py", label=t("go_sync"), icon=":material/sync:",

@@ -60,6 +60,8 @@ for row in linked:
         if last:
             middle.markdown(f"{t('last_run')}: {fmt.moment(last['started_at'], lang)}  \n"
                             f"{run_badge(last['outcome'], views.counts_of(last), lang)}")
+            if last["outcome"] == "failed":  # the reason, not only "mislukt"
+                middle.caption(md(views.run_words(last, lang)))
         else:
             middle.markdown(f"{t('last_run')}: {t('never')}")
         next_run = scheduler.next_run(identity_id) if scheduler else None
@@ -174,9 +176,10 @@ message_column = "message_en" if lang == "en" else "message_nl"
 public = services.settings.console_public_url
 
 
-def open_link(identity_id: object, number: object) -> str | None:
+def open_link(identity_id: object, number: object) -> str:
+    """The invoice's row in the open items; empty (never a grey "None") for an event without an invoice."""
     if not isinstance(number, str) or not number or identity_id is None or identity_id != identity_id:
-        return None
+        return ""
     return f"{public}/Openstaande_posten?{urlencode({'identity': int(identity_id), 'search': number, 'lang': lang})}"
 
 
@@ -189,7 +192,7 @@ else:
         t("col_identity"): [r["identity_name"] or "" for r in records],
         t("col_level"): [t(f"level_{r['level']}") for r in records],
         t("col_kind"): [event_label(r["kind"], lang) for r in records],
-        t("col_invoice"): [r["invoice_number"] or "" for r in records],
+        t("col_invoice"): [views.text_or_empty(r["invoice_number"]) for r in records],
         t("col_message"): [r[message_column] for r in records],
         t("col_open"): [open_link(r["identity_id"], r["invoice_number"]) for r in records],
     })

@@ -413,10 +413,11 @@ def _stuck(counts: Mapping[str, Any], lang: str) -> str:
 
 def run_state(outcome: str, counts: Mapping[str, Any]) -> str:
     """The colour a run deserves: ok, warnings, failed, running, refused — a run that booked nothing because
-    everything was blocked or refused is `failed` to the reader, whatever the engine's outcome."""
+    everything was blocked or refused, with nothing of the identity in SnelStart at all, is `failed` to the reader,
+    whatever the engine's outcome; a rerun that finds the same blocked invoices keeps the colour of the run before."""
     if outcome in ("failed", "running", "refused"):
         return outcome
-    done = sum(int(counts.get(k) or 0) for k in ("booked", "adopted", "payments_registered"))
+    done = sum(int(counts.get(k) or 0) for k in ("booked", "adopted", "payments_registered", "in_snelstart"))
     if (counts.get("blocked") or counts.get("failed") or counts.get("conflicts")) and not done:
         return "failed"
     return outcome

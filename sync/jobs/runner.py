@@ -23,6 +23,7 @@ from sync.jobs.payments import PaymentReport, pull_payments
 from sync.jobs.push import Pusher, PushReport
 from sync.jobs.reconcile import open_items
 from sync.store import history as log
+from sync.store import outbox
 from sync.store import setup as setup_repo
 from sync.store.setup import Link
 from sync.wiring import Services
@@ -173,6 +174,10 @@ def _run(services: Services, link: Link, run_id: str, step: Progress, today: dat
                     progress=lambda f: step("push", f), sleep=services.sleep)
     push = pusher.run()
     counts.update(push.counts())
+    # What stands in SnelStart after this run, booked now or before: a rerun that only finds the same blocked
+    # invoices again is as far along as the run before it, not "nothing booked" (sync.core.events.run_state).
+    booked_states = outbox.counts(store, link.identity_id)
+    counts["in_snelstart"] = sum(booked_states.get(state, 0) for state in outbox.BOOKED_STATES)
     step("payments", 0.0)
     if push.booked or push.adopted:  # new bookings: their open items are not in the cache yet
         counts["open_items"] = refresh.refresh_open_items(store, client, link.administration_id,
