@@ -468,8 +468,18 @@ TEXTS: dict[str, tuple[str, str]] = {
     "decision_before_start": ("Vóór de startdatum", "Before the start date"),
     "decision_payments": ("Betalingen terug naar Gripp", "Payments back to Gripp"),
     "decision_empty": ("Geen.", "None."),
-    "fix_first": ("Los dit op onder BTW-tarieven en grootboeken koppelen hierboven en start de proefrun opnieuw.",
-                  "Fix this under Map VAT rates and ledgers above and start the dry run again."),
+    "fix_blocked": ("Los dit op onder BTW-tarieven en grootboeken koppelen of Klantkoppeling hierboven (zie de "
+                    "reden per factuur) en start de proefrun opnieuw.",
+                    "Fix this under Map VAT rates and ledgers or Customer mapping above (see each invoice's reason) "
+                    "and start the dry run again."),
+    "fix_conflict": ("SnelStart heeft onder dit nummer al een andere boeking. Kijk na welke klopt; na de eerste "
+                     "synchronisatie beslis je per factuur onder ‘Conflicten en tegenstrijdige klantgegevens’ "
+                     "hierboven.",
+                     "SnelStart already holds another booking under this number. Check which one is right; after the "
+                     "first sync you decide per invoice under ‘Conflicts and contradicting customer details’ above."),
+    "fix_refused": ("SnelStart weigerde deze facturen; de reden staat erbij. Los de oorzaak op en probeer ze opnieuw "
+                    "onder Synchronisatie.",
+                    "SnelStart refused these invoices; the reason is given. Fix the cause and retry them under Sync."),
     # -- overview: what needs a person ---------------------------------------------------------------------
     "attention_blocked": ("{n} facturen geblokkeerd: ze worden niet geboekt tot de oorzaak is opgelost.",
                           "{n} invoices blocked: they are not booked until the cause is fixed."),

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from console import runtime
 from console.i18n import TEXTS, t
 from sync.core.events import render
 from sync.jobs import linking
@@ -166,10 +165,6 @@ def test_a_name_ending_in_a_full_stop_gets_no_second() -> None:
     assert helpers.plain(t("already_linked_elsewhere", "en", names="Noord Academy")).endswith("Noord Academy.")
 
 
-def test_the_runtime_is_left_clean(console: Services) -> None:
-    assert runtime.problem() is None
-
-
 # -- finding 9: empty cells are empty, never a grey "None" --------------------------------------------------------
 @pytest.mark.parametrize("lang", ["nl", "en"])
 def test_the_log_has_no_none_cells(console: Services, lang: str) -> None:
@@ -213,3 +208,18 @@ def test_a_failed_runs_reason_is_on_the_cards(console: Services, page: str, lang
     at = helpers.page(page, lang=lang)
     helpers.no_exception(at)
     assert any(reason in helpers.plain(c.value) for c in at.caption)
+
+
+# -- finding 10: the dry run's conflict tab does not send the reader to the VAT and ledger mappings --------------
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_each_dry_run_problem_tab_points_to_its_own_fix(console: Services, lang: str) -> None:
+    from sync.jobs.preview import preview_identity
+
+    preview_identity(console, 2, actor="tester")
+    at = helpers.page("controles", lang=lang, query={"identity": "2"})
+    helpers.no_exception(at)
+    captions = [helpers.plain(c.value) for c in at.caption]
+    assert helpers.plain(t("fix_conflict", lang)) in captions  # the demo's identity 2 has a conflict
+    assert helpers.plain(t("fix_blocked", lang)) in captions
+    vat_fix = "BTW-tarieven en grootboeken koppelen" if lang == "nl" else "Map VAT rates and ledgers"
+    assert sum(vat_fix in c for c in captions) == 1  # only on the blocked tab

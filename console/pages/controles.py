@@ -247,6 +247,7 @@ DECISION_SHOWN = [plan.BOOK, plan.ADOPT, plan.BLOCKED, plan.CONFLICT, plan.REFUS
                   plan.BEFORE_START]
 labels = [f"{t('decision_' + d)} ({fmt.count(len(dry.of(d)), lang)})" for d in DECISION_SHOWN]
 labels.append(f"{t('decision_payments')} ({fmt.count(len(dry.payments), lang)})")
+FIX_OF = {plan.BLOCKED: "fix_blocked", plan.CONFLICT: "fix_conflict", plan.REFUSED: "fix_refused"}
 tabs = st.tabs(labels)
 for tab, decision in zip(tabs, DECISION_SHOWN, strict=False):
     with tab:
@@ -264,7 +265,7 @@ for tab, decision in zip(tabs, DECISION_SHOWN, strict=False):
         if decision in (plan.BLOCKED, plan.CONFLICT, plan.REFUSED):
             columns[t("col_reason")] = [pick(line.reasons, lang) for line in lines]
             config[t("col_reason")] = st.column_config.TextColumn(t("col_reason"), width="large")
-            st.caption(t("fix_first"))
+            st.caption(t(FIX_OF[decision]))  # each kind of problem is fixed in its own place
         st.dataframe(pd.DataFrame(columns), hide_index=True, width="stretch", column_config=config,
                      key=f"dry-{decision}", row_height=60 if config else None)
         if decision in (plan.BLOCKED, plan.CONFLICT, plan.REFUSED):  # the reasons in full, never cut off by the grid
