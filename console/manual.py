@@ -52,6 +52,16 @@ def active(services: Services, identity_id: int, *, dry_run: bool = False) -> Ma
         return run if run is not None and not run.done.is_set() else None
 
 
+def wait_for_all(timeout: float) -> bool:
+    """Wait (at most `timeout` seconds in all) for every manual sync and dry run to end; False if one still runs."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    with _lock:
+        running = [run for run in _active.values() if not run.done.is_set()]
+    return all(run.done.wait(max(0.0, deadline - time.monotonic())) for run in running)
+
+
 def start(services: Services, identity_id: int, *, actor: Actor | str, dry_run: bool = False) -> ManualRun:
     """Start a manual sync of one identity (or ALL). Raises AlreadyRunning when that identity is busy and
     NotAllowed when the signed-in role may not (checked here too, so the refusal reaches the page)."""

@@ -206,10 +206,32 @@ def stop() -> None:
             _scheduler.shutdown()
             _scheduler = None
         if _deployment is not None:
-            _deployment.close()
+            _close(_deployment)
             _deployment = None
         _problem = None
         _account_problems.clear()
+
+
+SHUTDOWN_WAIT = 20.0  # seconds a manual sync gets to finish when the console is stopped
+
+
+def _close(deployment) -> None:
+    """Close the databases once the manual syncs have ended (or had their time). A sync still writing keeps its
+    connection busy: then say so in one line — the next start marks that run interrupted — instead of a
+    traceback and "Application shutdown failed"."""
+    import duckdb
+
+    from console import manual
+
+    if not manual.wait_for_all(SHUTDOWN_WAIT):
+        log.warning("Stopping while a manual sync is still running; the next start marks it interrupted.")
+    for _ in range(2):  # a busy account's database is dropped from the list: the second pass closes the rest
+        try:
+            deployment.close()
+            return
+        except duckdb.Error as exc:
+            log.warning("A database was still in use at shutdown (%s); the next start marks the run interrupted.",
+                        type(exc).__name__)
 
 
 def health() -> dict[str, object]:

@@ -223,3 +223,35 @@ def test_each_dry_run_problem_tab_points_to_its_own_fix(console: Services, lang:
     assert helpers.plain(t("fix_blocked", lang)) in captions
     vat_fix = "BTW-tarieven en grootboeken koppelen" if lang == "nl" else "Map VAT rates and ledgers"
     assert sum(vat_fix in c for c in captions) == 1  # only on the blocked tab
+
+
+# -- finding 4: stopping the console during a sync is one plain line, not a traceback ---------------------------------
+def test_stopping_waits_for_a_manual_sync_then_closes(console: Services, monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    from console import manual, runtime
+
+    run = manual.ManualRun(1)
+    monkeypatch.setitem(manual._active, (1, False), run)
+    closed: list[bool] = []
+    real_close = console.close
+    monkeypatch.setattr(console, "close", lambda: (closed.append(run.done.is_set()), real_close()))
+    threading.Timer(0.3, run.done.set).start()
+    runtime.stop()
+    assert closed == [True]  # the sync ended first
+
+
+def test_a_busy_database_at_shutdown_is_one_line(console: Services, monkeypatch: pytest.MonkeyPatch,
+                                                 caplog: pytest.LogCaptureFixture) -> None:
+    import duckdb
+
+    from console import runtime
+
+    def busy() -> None:
+        raise duckdb.ResourceInUseException("connection is busy with another call")
+
+    real_close = console.close
+    monkeypatch.setattr(console, "close", busy)
+    runtime.stop()  # no exception: the server's shutdown does not fail
+    assert any("still in use at shutdown" in r.getMessage() for r in caplog.records)
+    real_close()
