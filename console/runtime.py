@@ -215,7 +215,7 @@ def stop() -> None:
 SHUTDOWN_WAIT = 20.0  # seconds a manual sync gets to finish when the console is stopped
 
 
-def _close(deployment) -> None:
+def _close(deployment: Deployment) -> None:
     """Close the databases once the manual syncs have ended (or had their time). A sync still writing keeps its
     connection busy: then say so in one line — the next start marks that run interrupted — instead of a
     traceback and "Application shutdown failed"."""
