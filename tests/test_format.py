@@ -106,3 +106,11 @@ def test_sentences_end_with_one_full_stop() -> None:
     assert fmt.sentence("Noord Academy") == "Noord Academy."
     assert fmt.plural(1, "waarschuwing", "waarschuwingen") == "1 waarschuwing"
     assert fmt.plural(2, "fout", "fouten") == "2 fouten"
+
+
+def test_an_amount_beyond_decimals_28_digits_still_reads_as_money() -> None:
+    # Found by the property test: a nonsense line (a price of 15 digits, a discount of -15 digits %) made the
+    # invoice's total mismatch problem crash while writing its amount.
+    huge = Decimal("100000000000000611514713009.6")
+    assert fmt.money(huge, "nl") == "€ 100.000.000.000.000.611.514.713.009,60"
+    assert fmt.plain_amount(huge, "en") == "100000000000000611514713009.60"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation, localcontext
 
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_currency, format_decimal, format_percent
@@ -23,6 +23,9 @@ LANGUAGES = ("nl", "en")
 DEFAULT_LANG = "nl"
 LOCALES = {"nl": "nl_NL", "en": "en_GB"}
 EMPTY = "—"
+# Decimal's default context holds 28 digits: rounding a larger amount to cents would raise. Only nonsense input is
+# that large, and it must still read as an amount (in a problem's text, say), so money is rounded in a wider one.
+WIDE_DIGITS = 100
 
 
 def locale(lang: str | None) -> str:
@@ -53,7 +56,8 @@ def money(value: object, lang: str = DEFAULT_LANG) -> str:
     amount = decimal_of(value)
     if amount is None:
         return EMPTY
-    return _spaces(format_currency(cents(amount), "EUR", locale=locale(lang)))
+    with localcontext(prec=WIDE_DIGITS):
+        return _spaces(format_currency(cents(amount), "EUR", locale=locale(lang)))
 
 
 def plain_amount(value: object, lang: str = DEFAULT_LANG) -> str:
@@ -61,7 +65,8 @@ def plain_amount(value: object, lang: str = DEFAULT_LANG) -> str:
     amount = decimal_of(value)
     if amount is None:
         return ""
-    return format_decimal(cents(amount), format="0.00", locale=locale(lang))
+    with localcontext(prec=WIDE_DIGITS):
+        return format_decimal(cents(amount), format="0.00", locale=locale(lang))
 
 
 def count(value: object, lang: str = DEFAULT_LANG) -> str:
