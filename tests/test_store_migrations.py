@@ -25,3 +25,25 @@ def test_a_migration_numbered_below_the_highest_applied_one_still_runs(tmp_path,
 def test_every_migration_file_has_its_own_number() -> None:
     versions = [version for version, _ in db._migrations()]  # raises when two files share a number
     assert versions == sorted(set(versions))
+
+
+def test_closing_waits_for_a_statement_another_thread_is_finishing(tmp_path) -> None:
+    # Found by CI: a scheduled run wrote its last row while the test's services closed the store.
+    import duckdb
+
+    from sync.store.db import Store
+
+    store = Store(tmp_path / "sync.duckdb")
+    real_root = store._root
+    attempts = []
+
+    class StillBusy:
+        def close(self) -> None:
+            attempts.append(1)
+            if len(attempts) < 3:
+                raise duckdb.ResourceInUseException("connection is busy with another call")
+            real_root.close()
+
+    store._root = StillBusy()
+    store.close()
+    assert len(attempts) == 3

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -120,8 +121,19 @@ class Store:
         finally:
             self._local.in_tx = False
 
-    def close(self) -> None:
-        self._root.close()
+    def close(self, wait_seconds: float = 5.0) -> None:
+        """Close the file. DuckDB refuses while another thread's statement is still running on it (a run writing its
+        last row as it is being stopped); such a statement ends in moments, so wait for it a little, then give up
+        with DuckDB's error."""
+        deadline = time.monotonic() + wait_seconds
+        while True:
+            try:
+                self._root.close()
+                return
+            except duckdb.Error as exc:
+                if "busy" not in str(exc).lower() or time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.05)
 
     def check_readable(self) -> None:
         """Read every row of every table once: DuckDB verifies each block's checksum as it reads it, so a damaged
