@@ -255,3 +255,31 @@ def test_a_busy_database_at_shutdown_is_one_line(console: Services, monkeypatch:
     runtime.stop()  # no exception: the server's shutdown does not fail
     assert any("still in use at shutdown" in r.getMessage() for r in caplog.records)
     real_close()
+
+
+# -- finding 9: Streamlit's own English never shows in a select box ------------------------------------------------
+def test_every_select_box_in_the_console_brings_its_own_placeholder() -> None:
+    """Streamlit's empty text is English ("Choose an option", "No options to select"): every select box and
+    multiselect of the console passes one in the reader's language."""
+    import ast
+
+    missing = []
+    for path in sorted((helpers.ROOT / "console").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+                    and node.func.attr in ("selectbox", "multiselect") \
+                    and "placeholder" not in {keyword.arg for keyword in node.keywords}:
+                missing.append(f"{path.relative_to(helpers.ROOT)}:{node.lineno}")
+    assert missing == []
+
+
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_the_customer_mapping_and_log_filters_show_our_placeholder(console: Services, lang: str) -> None:
+    at = helpers.page("controles", lang=lang, query={"identity": "2"})
+    helpers.no_exception(at)
+    customer = [s for s in at.selectbox if str(s.key).startswith("customer-2-")]
+    assert customer and all(s.value is None and s.proto.placeholder == t("choose", lang) for s in customer)
+    log = helpers.page("synchronisatie", lang=lang)
+    helpers.no_exception(log)
+    for key in ("log-identity", "log-level", "log-kind"):
+        assert log.selectbox(key=key).proto.placeholder == t("all", lang), key

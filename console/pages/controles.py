@@ -144,7 +144,7 @@ if link is not None:
                     start = s.existing or s.snelstart or options[0]
                     picked = choice.selectbox(t("snelstart_vat_kind"), options, key=f"vat-{identity_id}-{s.gripp_id}",
                                               index=options.index(start) if start in options else 0,
-                                              placeholder=ui.placeholder(options))
+                                              placeholder=ui.placeholder(options), filter_mode=None)
                     current = vat_mapped.get(s.gripp_id)
                     percentage = s.percentage if s.percentage is not None else (
                         current["percentage"] if current else None)
@@ -197,7 +197,8 @@ if link is not None:
             start = s.existing or s.snelstart
             picked = choice.selectbox(t("snelstart_relatie"), options, key=f"customer-{identity_id}-{s.company_id}",
                                       index=options.index(start) if start in options else None,
-                                      format_func=lambda code: klant_choices.get(code, code))
+                                      format_func=lambda code: klant_choices.get(code, code),
+                                      placeholder=ui.placeholder(options))
             if action.button(t("save"), key=f"save-customer-{identity_id}-{s.company_id}", disabled=picked is None):
                 save(lambda s=s, picked=picked: save_customer(s, picked))
                 st.rerun()

@@ -163,12 +163,13 @@ else:
 st.header(t("event_log"), anchor=False)
 f1, f2, f3, f4 = st.columns(4)
 identity_options = [None, *names]
-pick = f1.selectbox(t("col_identity"), identity_options, key="log-identity",
+# None is every value: cleared, a filter shows "Alle" too (never Streamlit's English placeholder).
+pick = f1.selectbox(t("col_identity"), identity_options, key="log-identity", placeholder=t("all"),
                     format_func=lambda i: t("all") if i is None else names[i])
-level = f2.selectbox(t("col_level"), [None, "error", "warning", "info"], key="log-level",
-                     format_func=lambda v: t("all") if v is None else t(f"level_{v}"))
+level = f2.selectbox(t("col_level"), [None, "error", "warning", "info"], key="log-level", placeholder=t("all"),
+                     format_func=lambda v: t("all") if v is None else t(f"level_{v}"), filter_mode=None)
 kinds = views.event_kinds(store)
-kind = f3.selectbox(t("col_kind"), [None, *kinds], key="log-kind",
+kind = f3.selectbox(t("col_kind"), [None, *kinds], key="log-kind", placeholder=t("all"),
                     format_func=lambda v: t("all") if v is None else event_label(v, lang))
 search = f4.text_input(t("search"), key="log-search", placeholder=t("search_log_hint"))
 log = views.events(store, identity_id=pick, level=level, kind=kind, search=search.strip() or None, limit=1000)
