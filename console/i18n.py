@@ -368,6 +368,13 @@ TEXTS: dict[str, tuple[str, str]] = {
         "PDF is attached and no payments come back until someone decides."),
     "no_records": ("Geen conflicten of tegenstrijdige klantgegevens.",
                    "No conflicts or contradicting customer details."),
+    "no_records_before_sync": (
+        "Nog niet gesynchroniseerd: facturen die op een beslissing wachten (conflicten, tegenstrijdige "
+        "klantgegevens) komen hier na de eerste synchronisatie.",
+        "Not synced yet: invoices that wait for a decision (conflicts, contradicting customer details) appear "
+        "here after the first sync."),
+    "records_in_dry_run": ("De laatste proefrun hieronder vond er {n} (tabbladen Conflict en Geblokkeerd).",
+                           "The last dry run below found {n} (tabs Conflict and Blocked)."),
     "records_waiting": ("{n} facturen wachten op een beslissing (conflict of tegenstrijdige klantgegevens).",
                         "{n} invoices wait for a decision (conflict or contradicting customer details)."),
     "records_waiting_one": ("1 factuur wacht op een beslissing (conflict of tegenstrijdige klantgegevens).",
@@ -468,10 +475,17 @@ TEXTS: dict[str, tuple[str, str]] = {
     "decision_before_start": ("Vóór de startdatum", "Before the start date"),
     "decision_payments": ("Betalingen terug naar Gripp", "Payments back to Gripp"),
     "decision_empty": ("Geen.", "None."),
-    "fix_blocked": ("Los dit op onder BTW-tarieven en grootboeken koppelen of Klantkoppeling hierboven (zie de "
-                    "reden per factuur) en start de proefrun opnieuw.",
-                    "Fix this under Map VAT rates and ledgers or Customer mapping above (see each invoice's reason) "
-                    "and start the dry run again."),
+    "fix_blocked": ("Zie de reden per factuur en start daarna de proefrun opnieuw.",
+                    "See each invoice's reason, then start the dry run again."),
+    "fix_blocked_mapping": ("BTW-tarief of grootboek: koppel het onder BTW-tarieven en grootboeken koppelen "
+                            "hierboven.",
+                            "VAT rate or ledger: map it under Map VAT rates and ledgers above."),
+    "fix_blocked_customer": ("Klant: leg de klant vast onder Klantkoppeling hierboven, of corrigeer het klantnummer, "
+                             "BTW- of KvK-nummer in Gripp of SnelStart.",
+                             "Customer: pin the customer under Customer mapping above, or correct the customer, VAT "
+                             "or KvK number in Gripp or SnelStart."),
+    "fix_blocked_invoice": ("Factuurgegevens: corrigeer de factuur in Gripp.",
+                            "Invoice details: correct the invoice in Gripp."),
     "fix_conflict": ("SnelStart heeft onder dit nummer al een andere boeking. Kijk na welke klopt; na de eerste "
                      "synchronisatie beslis je per factuur onder ‘Conflicten en tegenstrijdige klantgegevens’ "
                      "hierboven.",

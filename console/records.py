@@ -9,6 +9,7 @@ import streamlit as st
 from console import ui, views
 from console.i18n import current_lang, t
 from sync.jobs import conflicts as conflict_jobs
+from sync.jobs import plan, preview
 from sync.wiring import Services
 
 
@@ -16,6 +17,19 @@ def waiting(services: Services, identity_id: int) -> int:
     """How many invoices wait for a decision."""
     store = services.store
     return len(conflict_jobs.conflicts(store, identity_id)) + len(views.customer_blocks(store, identity_id))
+
+
+def nothing_waiting(services: Services, identity_id: int) -> str:
+    """Why the list is empty. Before the first sync nothing can wait yet, while the checks and the dry run may
+    already see conflicts and contradicting customers: say that, with what the last dry run found."""
+    if views.last_run(services.store, identity_id) is not None:
+        return t("no_records")
+    dry = preview.latest(services, identity_id)
+    if dry is None or dry.outcome == "failed":
+        return t("no_records_before_sync")
+    found = len(dry.of(plan.CONFLICT)) + sum(bool(set(line.codes) & set(views.CUSTOMER_CODES))
+                                             for line in dry.of(plan.BLOCKED))
+    return t("no_records_before_sync") + (" " + t("records_in_dry_run", n=found) if found else "")
 
 
 def show(services: Services, identity_id: int, *, key: str) -> None:
@@ -28,7 +42,7 @@ def show(services: Services, identity_id: int, *, key: str) -> None:
     if outcome:
         (st.error if outcome[0] == "error" else st.success)(outcome[1])
     if not found and not customers:
-        st.caption(t("no_records"))
+        st.caption(nothing_waiting(services, identity_id))
         return
     may_adopt = ui.actor().can("adopt")
     for conflict in found:

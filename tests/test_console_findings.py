@@ -210,19 +210,42 @@ def test_a_failed_runs_reason_is_on_the_cards(console: Services, page: str, lang
     assert any(reason in helpers.plain(c.value) for c in at.caption)
 
 
-# -- finding 10: the dry run's conflict tab does not send the reader to the VAT and ledger mappings --------------
+# -- finding 10: the dry run's tabs name the fix their problems need; the waiting list agrees before a sync ------
 @pytest.mark.parametrize("lang", ["nl", "en"])
 def test_each_dry_run_problem_tab_points_to_its_own_fix(console: Services, lang: str) -> None:
     from sync.jobs.preview import preview_identity
 
-    preview_identity(console, 2, actor="tester")
+    dry = preview_identity(console, 2, actor="tester")
     at = helpers.page("controles", lang=lang, query={"identity": "2"})
     helpers.no_exception(at)
     captions = [helpers.plain(c.value) for c in at.caption]
     assert helpers.plain(t("fix_conflict", lang)) in captions  # the demo's identity 2 has a conflict
-    assert helpers.plain(t("fix_blocked", lang)) in captions
+    blocked = next(c for c in captions if c.endswith(helpers.plain(t("fix_blocked", lang))))
+    codes = {code for line in dry.of("blocked") for code in line.codes}
+    assert any(c.startswith("CUSTOMER_") for c in codes) and any(c.startswith(("VAT_", "LEDGER_")) for c in codes)
+    assert helpers.plain(t("fix_blocked_customer", lang)) in blocked  # the contradicting customer's own fix
+    assert helpers.plain(t("fix_blocked_mapping", lang)) in blocked
     vat_fix = "BTW-tarieven en grootboeken koppelen" if lang == "nl" else "Map VAT rates and ledgers"
-    assert sum(vat_fix in c for c in captions) == 1  # only on the blocked tab
+    assert sum(vat_fix in c for c in captions) == 1  # only on the blocked tab, never on the conflict tab
+
+
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_before_the_first_sync_the_waiting_list_does_not_say_there_is_nothing(console: Services, lang: str) -> None:
+    from sync.jobs.preview import preview_identity
+
+    nothing = helpers.plain(t("no_records", lang))
+    at = helpers.page("controles", lang=lang, query={"identity": "2"})
+    shown = helpers.texts(at)
+    assert nothing not in shown and helpers.plain(t("no_records_before_sync", lang)) in shown
+
+    dry = preview_identity(console, 2, actor="tester")
+    waiting = len(dry.of("conflict")) + sum(any(c.startswith("CUSTOMER_") for c in line.codes)
+                                            for line in dry.of("blocked"))
+    assert waiting == 2  # the demo's conflict and its contradicting customer
+    at = helpers.page("controles", lang=lang, query={"identity": "2"})
+    helpers.no_exception(at)
+    shown = helpers.texts(at)
+    assert nothing not in shown and helpers.plain(t("records_in_dry_run", lang, n=2)) in shown
 
 
 # -- finding 4: stopping the console during a sync is one plain line, not a traceback ---------------------------------

@@ -248,7 +248,19 @@ DECISION_SHOWN = [plan.BOOK, plan.ADOPT, plan.BLOCKED, plan.CONFLICT, plan.REFUS
                   plan.BEFORE_START]
 labels = [f"{t('decision_' + d)} ({fmt.count(len(dry.of(d)), lang)})" for d in DECISION_SHOWN]
 labels.append(f"{t('decision_payments')} ({fmt.count(len(dry.payments), lang)})")
-FIX_OF = {plan.BLOCKED: "fix_blocked", plan.CONFLICT: "fix_conflict", plan.REFUSED: "fix_refused"}
+FIX_OF = {plan.CONFLICT: "fix_conflict", plan.REFUSED: "fix_refused"}
+
+
+def blocked_fix(lines: list) -> str:
+    """Where the blocked invoices' problems are fixed, only the places their kinds need: the mappings, the
+    customer, or the invoice itself in Gripp (a split reverse-charge invoice, a missing number, ...)."""
+    kinds = {"fix_blocked_mapping" if code.startswith(("VAT_", "LEDGER_")) else
+             "fix_blocked_customer" if code.startswith("CUSTOMER_") else "fix_blocked_invoice"
+             for line in lines for code in line.codes}
+    order = ("fix_blocked_mapping", "fix_blocked_customer", "fix_blocked_invoice")
+    return " ".join([t(key) for key in order if key in kinds] + [t("fix_blocked")])
+
+
 tabs = st.tabs(labels)
 for tab, decision in zip(tabs, DECISION_SHOWN, strict=False):
     with tab:
@@ -266,7 +278,7 @@ for tab, decision in zip(tabs, DECISION_SHOWN, strict=False):
         if decision in (plan.BLOCKED, plan.CONFLICT, plan.REFUSED):
             columns[t("col_reason")] = [pick(line.reasons, lang) for line in lines]
             config[t("col_reason")] = st.column_config.TextColumn(t("col_reason"), width="large")
-            st.caption(t(FIX_OF[decision]))  # each kind of problem is fixed in its own place
+            st.caption(blocked_fix(lines) if decision == plan.BLOCKED else t(FIX_OF[decision]))
         st.dataframe(pd.DataFrame(columns), hide_index=True, width="stretch", column_config=config,
                      key=f"dry-{decision}", row_height=60 if config else None)
         if decision in (plan.BLOCKED, plan.CONFLICT, plan.REFUSED):  # the reasons in full, never cut off by the grid
