@@ -102,3 +102,5 @@ def test_the_customer_mapping_editor_pins_a_customer_and_the_next_sync_books_its
     at.button(key=f"unpin-customer-1-{company.id}").click().run()
     helpers.no_exception(at)
     assert setup_repo.customer_mappings(console.store, 1) == []
+    reasons = [str(t.value) for t in at.text if str(invoice.number) in str(t.value) or "al geboekt" in str(t.value)]
+    assert reasons and not any("De factuur wordt niet geboekt" in r for r in reasons)  # booked: the next one waits

@@ -117,3 +117,22 @@ def test_a_restored_pin_on_a_relatie_not_fetched_yet_is_kept_and_found_by_its_co
     relatie_1001 = store.scalar("SELECT relatie_id FROM ss_relaties WHERE administration_id = ? AND relatiecode = 1001",
                                 [admin])
     assert customer_inputs(store, IDENTITY, admin).pins[101] == relatie_1001
+
+
+def test_after_a_pin_is_removed_a_booked_invoice_is_never_said_to_be_held_back(world_and_copy) -> None:
+    tiny, copy = world_and_copy
+    customer_mapping.save_customer_mapping(copy.services, IDENTITY, 101, 1001, actor="support")
+    copy.run()
+    assert tiny.bookings_numbered("20250001") == 1
+    customer_mapping.remove_customer_mapping(copy.services, IDENTITY, 101, actor="support")
+    [row] = customer_mapping.suggest_customer_mappings(copy.services, IDENTITY)
+    for lang, held_back, booked in (("nl", "wordt niet geboekt, zodat", "zijn al geboekt"),
+                                    ("en", "is not booked, so", "are booked already")):
+        assert "20250001" not in row.reason(lang) and held_back not in row.reason(lang)
+        assert booked in row.reason(lang) and "1001" in row.reason(lang) and "3003" in row.reason(lang)
+
+    # A new invoice of the customer is the one the problem is told of.
+    tiny.invoice(2, 20250002, 101, date(2025, 4, 1), [("1", "50.00", VAT_21, LEDGER_HIGH)])
+    copy.run()
+    [row] = customer_mapping.suggest_customer_mappings(copy.services, IDENTITY)
+    assert "Factuur 20250002" in row.reason("nl") and "20250001" not in row.reason("nl")

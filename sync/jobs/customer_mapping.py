@@ -12,13 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sync.auth.access import Actor, authorize
+from sync.core import fmt
 from sync.jobs.checks import PASS, WARNING, CheckResult
 from sync.jobs.inputs import customer_inputs, invoices_in_scope
 from sync.jobs.refresh import refresh_reference
 from sync.jobs.suggestions import MappingError
-from sync.mapping.customers import PINNED, normal_kvk, normal_name, normal_vat
+from sync.mapping.customers import PINNED, RelatieIn, normal_kvk, normal_name, normal_vat, relatie_label
 from sync.snelstart import errors as ss_errors
-from sync.store import history
+from sync.store import history, outbox
 from sync.store import setup as setup_repo
 from sync.store.db import Store
 from sync.store.setup import Link
@@ -62,13 +63,16 @@ def suggest_customer_mappings(services: Services, identity_id: int) -> list[Cust
     customers = customer_inputs(store, identity_id, link.administration_id)
     by_id = {r.relatie_id: r for r in customers.relaties}
     pins = {r["company_id"]: r for r in setup_repo.customer_mappings(store, identity_id)}
-    out: list[CustomerSuggestion] = []
-    seen: set[int] = set()
+    booked = {invoice_id for invoice_id, state in outbox.all_for(store, identity_id).items()
+              if state["state"] in outbox.BOOKED_STATES}
+    by_company: dict[int, list[dict]] = {}
     for row in invoices_in_scope(store, identity_id, link.start_date):
-        company_id = row["company_id"]
-        if company_id is None or company_id in seen:
-            continue
-        seen.add(company_id)
+        if row["company_id"] is not None:
+            by_company.setdefault(row["company_id"], []).append(row)
+    out: list[CustomerSuggestion] = []
+    for company_id, rows in by_company.items():
+        waiting = [row for row in rows if row["invoice_id"] not in booked]
+        row = (waiting or rows)[0]  # the problem is told of an invoice it holds back, never of a booked one
         match = customers.match(row)
         pin = pins.get(company_id)
         if match.problem is None and match.how != PINNED:
@@ -85,22 +89,38 @@ def suggest_customer_mappings(services: Services, identity_id: int) -> list[Cust
                 f"Vastgelegd op relatie {existing} ‘{name}’ door {pin['updated_by'] if pin else '?'}.",
                 f"Pinned to relatie {existing} ‘{name}’ by {pin['updated_by'] if pin else '?'}.", existing, candidates))
             continue
+        problem_nl, problem_en = match.problem.nl, match.problem.en
+        if not waiting:
+            problem_nl, problem_en = _all_booked(company.name, match.involved)
         same_name = [r for r in match.involved if normal_name(r.name) == normal_name(company.name)
                      and r.relatiecode is not None]
         if len(same_name) == 1:
             chosen = same_name[0]
             out.append(CustomerSuggestion(
                 company_id, company.name, company.customernumber, str(chosen.relatiecode),
-                f"{match.problem.nl} Voorstel: relatie {chosen.relatiecode} ‘{chosen.name}’, die de naam uit Gripp "
+                f"{problem_nl} Voorstel: relatie {chosen.relatiecode} ‘{chosen.name}’, die de naam uit Gripp "
                 "draagt.",
-                f"{match.problem.en} Suggested: relatie {chosen.relatiecode} ‘{chosen.name}’, which carries the name "
+                f"{problem_en} Suggested: relatie {chosen.relatiecode} ‘{chosen.name}’, which carries the name "
                 "from Gripp.", existing, candidates))
         else:
             out.append(CustomerSuggestion(
                 company_id, company.name, company.customernumber, "",
-                f"{match.problem.nl} Kies zelf de juiste relatie.",
-                f"{match.problem.en} Choose the right relatie yourself.", existing, candidates))
+                f"{problem_nl} Kies zelf de juiste relatie.",
+                f"{problem_en} Choose the right relatie yourself.", existing, candidates))
     return sorted(out, key=lambda s: (s.gripp_label.casefold(), s.company_id))
+
+
+def _all_booked(name: str, involved: tuple[RelatieIn, ...]) -> tuple[str, str]:
+    """The customer's problem when every invoice of it in the period is booked already (pinned then, say): it
+    holds back only the next one."""
+    labels = [relatie_label(r) for r in involved]
+    nl = (f"De facturen van ‘{name}’ in de periode zijn al geboekt. Een volgende factuur van deze klant blijft "
+          "staan tot de klantgegevens eenduidig zijn" + (f" (betrokken: {fmt.listing(labels, 'nl')})." if labels
+                                                          else "."))
+    en = (f"The invoices of ‘{name}’ in the period are booked already. A next invoice of this customer waits until "
+          "the customer's details are unambiguous" + (f" (involved: {fmt.listing(labels, 'en')})." if labels
+                                                       else "."))
+    return nl, en
 
 
 def save_customer_mapping(services: Services, identity_id: int, company_id: int, relatiecode: int | str, *,
