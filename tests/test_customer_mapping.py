@@ -55,7 +55,11 @@ def test_a_pin_is_audited_warns_about_a_differing_vat_number_and_books_the_invoi
     warned = customer_mapping.save_customer_mapping(copy.services, IDENTITY, 101, 4004, actor="support")
     assert warned[0].status == "warning" and "NL005555555B01" in warned[0].explanation("nl")
     results = customer_mapping.save_customer_mapping(copy.services, IDENTITY, 101, 1001, actor=Actor("Sam", "support"))
-    assert results[0].status == "pass" and "1 facturen" in results[0].explanation("nl")
+    assert results[0].status == "pass"
+    assert "De 1 factuur van ‘Bakkerij Jansen B.V.’ in de periode wordt geboekt op relatie 1001" in \
+        results[0].explanation("nl")
+    assert "The 1 invoice of ‘Bakkerij Jansen B.V.’ in the period is booked on relatie 1001" in \
+        results[0].explanation("en")
     event = history.events(copy.services.store, identity_id=IDENTITY, kind="mapping")[0]
     assert event["actor"] == "Sam" and "relatie 1001" in render(event, "nl")
     copy.run()

@@ -174,9 +174,11 @@ def save_customer_mapping(services: Services, identity_id: int, company_id: int,
                         f"({company['cocnumber']})")
         notes_en.append(f"the relatie's KvK number ({relatie['kvk_number']}) is not the customer's in Gripp "
                         f"({company['cocnumber']})")
-    nl = (f"Opgeslagen. De {n} facturen van ‘{label}’ in de periode worden geboekt op relatie {code} "
-          f"‘{relatie['name']}’.")
-    en = f"Saved. The {n} invoices of ‘{label}’ in the period are booked on relatie {code} ‘{relatie['name']}’."
+    on = f"relatie {code} ‘{relatie['name']}’"
+    nl = (f"Opgeslagen. De {fmt.plural(n, 'factuur', 'facturen')} van ‘{label}’ in de periode "
+          f"{'wordt' if n == 1 else 'worden'} geboekt op {on}.")
+    en = (f"Saved. The {fmt.plural(n, 'invoice', 'invoices', 'en')} of ‘{label}’ in the period "
+          f"{'is' if n == 1 else 'are'} booked on {on}.")
     if notes_nl:
         return [CheckResult("customer_mapping", WARNING, *_TITLE, f"{nl} Let op: {'; '.join(notes_nl)}.",
                             f"{en} Note: {'; '.join(notes_en)}.",
