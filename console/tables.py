@@ -75,8 +75,7 @@ def open_items_csv(rows: pd.DataFrame, lang: str) -> str:
     out = pd.DataFrame({
         t("col_invoice", lang): [r["number"] for r in records],
         t("col_customer", lang): [_text(r["customer"]) for r in records],
-        t("col_gripp_date", lang): [fmt.day(r["gripp_date"], lang) if r["gripp_date"] is not None else ""
-                                    for r in records],
+        t("col_gripp_date", lang): [_day(r["gripp_date"], lang) for r in records],
         t("col_gripp_due", lang): [_day(r["gripp_due"], lang) for r in records],
         t("col_gripp_total", lang): [fmt.plain_amount(r["gripp_total"], lang) for r in records],
         t("col_gripp_open", lang): [fmt.plain_amount(r["gripp_open"], lang) for r in records],

@@ -8,6 +8,7 @@ import io
 from collections.abc import Iterator
 from decimal import Decimal
 
+import pandas as pd
 import pytest
 
 from console import tables, views
@@ -128,6 +129,36 @@ def test_csv_export_is_what_is_shown_for_dutch_excel(synced: Services) -> None:
 
     at = helpers.page("openstaande_posten")
     assert [b.label for b in at.download_button] == ["Download als CSV", "Download als CSV"]
+
+
+def test_a_settled_item_only_in_snelstart_is_no_open_item(synced: Services) -> None:
+    """Finding 13: the demo's booking made by hand in SnelStart (no Gripp invoice) is paid in full; € 0,00 open is
+    no open item, so it is not listed under "Alleen in SnelStart"."""
+    from sync.sandbox.seed import manifest
+
+    link = setup_repo.get_link(synced.store, 1)
+    settled = {row["factuurnummer"] for row in synced.store.rows(
+        "SELECT factuurnummer FROM ss_open_items WHERE administration_id = ? AND openstaand_saldo = 0",
+        [link.administration_id])} & manifest(synced.sandbox.world).only_in_snelstart
+    assert settled  # the premise: M-2025-001, paid in SnelStart
+    frame = store_frame(synced)
+    assert not settled & set(frame["number"])
+    only = frame[frame["class"] == "only_in_snelstart"]
+    assert (only["snelstart_open"].fillna(0) != 0).all()
+
+
+def test_the_csv_leaves_a_missing_side_blank(synced: Services) -> None:
+    """Finding 13: an item only SnelStart has gets blank Gripp cells in the CSV, as other empty cells are (no `—`)."""
+    frame = store_frame(synced)
+    row = frame[frame["class"] == "in_sync"].head(1).copy()
+    for column in ("gripp_date", "gripp_due", "gripp_total", "gripp_open", "customer"):  # as the query leaves them
+        row.loc[:, column] = pd.NaT if column.endswith(("date", "due")) else float("nan")
+    assert row["gripp_date"].isna().all() and str(row["gripp_date"].dtype).startswith("datetime64")
+    row["class"] = "only_in_snelstart"
+    for lang, sep in (("nl", ";"), ("en", ",")):
+        [cells] = list(csv.reader(io.StringIO(tables.open_items_csv(row, lang)[1:]), delimiter=sep))[1:]
+        assert fmt.EMPTY not in cells, cells
+        assert cells[2:4] == ["", ""] and cells[4:6] == ["", ""]  # Gripp's date, due date, total, open
 
 
 def test_searching_twice_keeps_the_class_filter(synced: Services) -> None:

@@ -4,14 +4,15 @@ Classes (first that applies):
   conflict              SnelStart has a booking with this number that is not this invoice's: a person decides
   not_booked            in Gripp, not (yet) in SnelStart: pending, blocked or failed, with the reason
   drift_deleted         we booked it, but SnelStart no longer has it
-  only_in_snelstart     in SnelStart, no Gripp invoice with that number
+  only_in_snelstart     open in SnelStart, no Gripp invoice with that number
   drift_changed         we booked it and SnelStart's amount is no longer what we booked
   amount_differs        both have it, the amounts differ (booked before this link, or adopted)
   payment_not_in_gripp  SnelStart shows less open than Gripp: a payment still to come back
   paid_in_gripp_only    Gripp shows less open than SnelStart: paid in Gripp only (nothing is written)
   due_date_differs      same amounts, different due dates
   in_sync               nothing to do
-An invoice of 0,00 (nothing to book) is no open item on either side and is not listed.
+An invoice of 0,00 (nothing to book) is no open item on either side and is not listed; nor is a SnelStart item
+without a Gripp invoice that is settled (nothing open is no open item).
 """
 
 from __future__ import annotations
@@ -72,7 +73,7 @@ SELECT *,
     $today - coalesce(gripp_due, snelstart_due) AS days_overdue
 FROM joined
 WHERE (coalesce(gripp_open, 0) <> 0 OR coalesce(snelstart_open, 0) <> 0
-       OR NOT in_gripp OR NOT in_snelstart OR snelstart_total <> gripp_total)
+       OR NOT in_snelstart OR snelstart_total <> gripp_total)
   AND NOT (booking_state IS NOT DISTINCT FROM 'nothing_to_book' AND NOT in_snelstart)
 """
 
