@@ -306,3 +306,26 @@ def test_the_customer_mapping_and_log_filters_show_our_placeholder(console: Serv
     helpers.no_exception(log)
     for key in ("log-identity", "log-level", "log-kind"):
         assert log.selectbox(key=key).proto.placeholder == t("all", lang), key
+
+
+# -- finding 19: at 1280 px the relatie names and the log's level read whole ---------------------------------------
+def test_the_customer_mapping_select_has_a_row_of_its_own(console: Services) -> None:
+    at = helpers.page("controles", query={"identity": "2"})
+    helpers.no_exception(at)
+    holding = [c for c in at.columns if any(str(s.key).startswith("customer-2-") for s in c.selectbox)]
+    assert holding and all(c.weight >= 0.75 for c in holding)  # was 3 of 10: names cut off
+
+
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_the_log_level_column_fits_its_longest_word(console: Services, lang: str) -> None:
+    import json
+
+    from sync.jobs.runner import run_identity
+
+    run_identity(console, 2, trigger="manual", actor="tester")
+    at = helpers.page("synchronisatie", lang=lang)
+    helpers.no_exception(at)
+    log = next(d for d in at.dataframe if t("col_level", lang) in d.value.columns)
+    config = json.loads(log.proto.columns)
+    width = config[t("col_level", lang)]["width"]
+    assert isinstance(width, int) and width >= 12 * len(t("level_warning", "nl")) - 24  # "waarschuwing", padded

@@ -189,10 +189,12 @@ if link is not None:
         st.info(t("no_customer_mappings_needed"))
     for s in customer_rows:
         with st.container(border=True):
-            name, now, choice, action = st.columns([3, 2, 3, 2], vertical_alignment="bottom")
+            name, now = st.columns([3, 2], vertical_alignment="bottom")
             number = f" — {t('customer_number', n=s.customernumber)}" if s.customernumber is not None else ""
             name.text(f"{s.gripp_label}{number} (Gripp id {s.company_id})")
             now.markdown(f"{t('current')}: **{s.existing or t('not_pinned')}**")
+            # A row of its own: relatie names are long ("10074 — Adviesgroep Hunzedal B.V.") and must read whole.
+            choice, action = st.columns([4, 1], vertical_alignment="bottom")
             options = list(klant_choices)
             start = s.existing or s.snelstart
             picked = choice.selectbox(t("snelstart_relatie"), options, key=f"customer-{identity_id}-{s.company_id}",

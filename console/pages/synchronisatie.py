@@ -177,6 +177,9 @@ message_column = "message_en" if lang == "en" else "message_nl"
 public = services.settings.console_public_url
 
 
+LEVEL_WIDTH = 120  # pixels: the longest level word, "waarschuwing", with the grid's padding
+
+
 def open_link(identity_id: object, number: object) -> str:
     """The invoice's row in the open items; empty (never a grey "None") for an event without an invoice."""
     if not isinstance(number, str) or not number or identity_id is None or identity_id != identity_id:
@@ -200,6 +203,7 @@ else:
     st.dataframe(
         shown_log, hide_index=True, width="stretch",
         column_config={
+            t("col_level"): st.column_config.TextColumn(t("col_level"), width=LEVEL_WIDTH),  # "waarschuwing" whole
             t("col_message"): st.column_config.TextColumn(t("col_message"), width="large"),
             t("col_open"): st.column_config.LinkColumn(t("col_open"), display_text=t("open")),
         },
