@@ -357,7 +357,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "remove_pin": ("Vastlegging weghalen", "Remove pin"),
     "pin_removed": ("Vastlegging weggehaald: de facturen worden weer op hun nummers en naam herkend.",
                     "Pin removed: the invoices are recognised by their numbers and name again."),
-    "customer_number": ("klantnummer {n}", "customer number {n}"),
+    "customer_number": ("klantnummer {number}", "customer number {number}"),  # an identifier, no count
     "records_title": ("Conflicten en tegenstrijdige klantgegevens", "Conflicts and contradicting customer details"),
     "records_help": (
         "Facturen die de koppeling niet zelf boekt, omdat SnelStart onder hun nummer een boeking heeft die er niet "

@@ -329,3 +329,16 @@ def test_the_log_level_column_fits_its_longest_word(console: Services, lang: str
     config = json.loads(log.proto.columns)
     width = config[t("col_level", lang)]["width"]
     assert isinstance(width, int) and width >= 12 * len(t("level_warning", "nl")) - 24  # "waarschuwing", padded
+
+
+def test_a_customer_number_is_shown_as_gripp_has_it(console: Services) -> None:
+    """An identifier, not a count: `klantnummer 10074`, never `10\\.074` (grouped, then escaped for markdown in a
+    plain-text line)."""
+    from sync.jobs import customer_mapping
+
+    at = helpers.page("controles", query={"identity": "2"})
+    helpers.no_exception(at)
+    row = next(s for s in customer_mapping.suggest_customer_mappings(console, 2) if s.customernumber)
+    assert row.customernumber >= 1000  # grouped as a count, it would read 10.074
+    expected = f"{row.gripp_label} — klantnummer {row.customernumber} (Gripp id {row.company_id})"
+    assert expected in [str(line.value) for line in at.text]

@@ -190,7 +190,7 @@ if link is not None:
     for s in customer_rows:
         with st.container(border=True):
             name, now = st.columns([3, 2], vertical_alignment="bottom")
-            number = f" — {t('customer_number', n=s.customernumber)}" if s.customernumber is not None else ""
+            number = f" — {t('customer_number', number=str(s.customernumber))}" if s.customernumber is not None else ""
             name.text(f"{s.gripp_label}{number} (Gripp id {s.company_id})")
             now.markdown(f"{t('current')}: **{s.existing or t('not_pinned')}**")
             # A row of its own: relatie names are long ("10074 — Adviesgroep Hunzedal B.V.") and must read whole.
