@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests import console_helpers as helpers
-from tests.browser import chromium, needs_chromium
+from tests.browser import after_click, chromium, chromium_page, needs_chromium, page_text, wait_idle
 
 ARTIFACTS = helpers.ROOT / "test-artifacts"
 
@@ -233,3 +233,49 @@ def test_the_support_engineers_first_session_speaks_one_language(server, browser
     page.locator(".st-key-identity-3").wait_for()
     walk.check("overzicht")
     walk.context.close()
+
+
+def test_support_starts_on_klanten_sees_who_needs_a_person_first_and_opens_an_account_in_one_click(tmp_path) -> None:
+    """The support team's start page on the sandbox's three Gripp accounts, as `make run` serves them (no
+    SYNC_ACCOUNT): Hofstra's revoked koppelsleutel (its first run failed on it) above Kleimeer (nothing linked yet)
+    above Studio Noord (fine); a search narrows the list; one click opens the account on its pages, which name it
+    and keep it."""
+    import subprocess
+    import sys
+
+    env = helpers.clean_env(SYNC_DB_PATH=str(tmp_path / "sync.duckdb"), SYNC_ACCOUNT="")
+    ran = subprocess.run([sys.executable, "-m", "sync", "--account", "hofstra-installatie", "run"], cwd=helpers.ROOT,
+                         env=env, capture_output=True, text=True, timeout=120)  # as its first scheduled run would
+    assert ran.returncode == 1 and "koppelsleutel" in ran.stdout, ran.stdout + ran.stderr
+
+    keys = ("hofstra-installatie", "kleimeer", "studio-noord")
+    with helpers.healthy_server(tmp_path, extra_env={"SYNC_ACCOUNT": ""}) as server, chromium_page() as page:
+        page.goto(server.base + "/")
+        page.get_by_role("heading", name="Klanten").wait_for()
+        wait_idle(page)
+        rows = {key: page.locator(f".st-key-account-{key}") for key in keys}
+        top = {key: row.bounding_box()["y"] for key, row in rows.items()}  # type: ignore[index]
+        assert sorted(keys, key=top.__getitem__) == list(keys)  # what needs a person first
+        assert "Koppeling verbroken" in rows["hofstra-installatie"].inner_text()
+        assert "1 van 1 gekoppeld, 1 verbroken" in rows["hofstra-installatie"].inner_text()
+        assert "Nog niet gekoppeld" in rows["kleimeer"].inner_text()
+        assert "In orde" in rows["studio-noord"].inner_text()
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "klanten.png"), full_page=True)
+
+        search = page.get_by_role("textbox", name="Zoeken op naam of code", exact=True)
+        search.fill("noord")
+        search.press("Enter")
+        rows["hofstra-installatie"].wait_for(state="detached")
+        wait_idle(page)
+        assert rows["kleimeer"].count() == 0 and rows["studio-noord"].is_visible()
+
+        after_click(page, rows["studio-noord"].get_by_role("link"))  # one click
+        page.get_by_role("heading", name="Overzicht").wait_for()
+        page.locator(".st-key-identity-1").wait_for()
+        shown = page_text(page)
+        assert "account=studio-noord" in page.url and "Klant: Studio Noord (studio-noord)" in shown
+        assert "Studio Noord B.V." in shown and "Hofstra" not in shown  # its identities, no other account's
+        after_click(page, page.locator("[data-testid='stSidebarNav']").get_by_role("link", name="Openstaande posten"))
+        page.get_by_role("heading", name=re.compile("Openstaande posten")).first.wait_for()
+        assert "Klant: Studio Noord (studio-noord)" in page_text(page) and "account=studio-noord" in page.url
