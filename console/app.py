@@ -77,6 +77,6 @@ elif actor.can("keys") or ui.configured_account():
 if not actor.can("link"):
     pages = [page for page in pages if page.url_path not in ("Koppelen", "Controles")]
 try:
-    st.navigation(pages).run()
+    st.navigation(ui.with_not_found_page(pages)).run()
 except (NotAllowed, AccountNotAllowed) as refused:  # offered what this role may not do: say so, change nothing
     st.error(md(refused.nl if current_lang() == "nl" else refused.en))

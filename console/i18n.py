@@ -61,6 +61,12 @@ TEXTS: dict[str, tuple[str, str]] = {
     "page_checks": ("Controles", "Checks"),
     "page_sync": ("Synchronisatie", "Sync"),
     "page_accounts": ("Klanten", "Accounts"),
+    "page_not_found": ("Pagina niet gevonden", "No such page"),
+    "page_not_found_text": ("Het adres ‘/{name}’ hoort bij geen pagina die je hier kunt openen (een oude of verkeerd "
+                            "getypte link, of een pagina die niet bij je rol hoort).",
+                            "The address ‘/{name}’ is no page you can open here (an old or mistyped link, or a page "
+                            "that is not for your role)."),
+    "page_not_found_go": ("Naar de startpagina", "Go to the start page"),
     # -- accounts -------------------------------------------------------------------------------------------
     "accounts_title": ("Klanten", "Accounts"),
     "accounts_intro": ("Elke klant is een Gripp-account met zijn eigen identiteiten, koppelingen en synchronisaties. "

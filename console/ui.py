@@ -100,6 +100,39 @@ def page_link(page: str, **options: object) -> None:
     st.page_link(page, **options)  # type: ignore[arg-type]
 
 
+def with_not_found_page(pages: list[st.Page]) -> list[st.Page]:
+    """`pages`, plus a hidden page of ours at the address asked for when no page answers it (a mistyped link, an old
+    bookmark, a page this role does not have): Streamlit's own answer is an English "Page not found" dialog."""
+    wanted = _requested_page()
+    start = next(page for page in pages if page.url_path == "")  # the default page's address is the root
+    # The start page also answers its own name (`/Klanten`); Streamlit keeps that name private.
+    if not wanted or "/" in wanted or wanted in {page.url_path for page in pages} \
+            or wanted == getattr(start, "_url_path", None):
+        return pages
+
+    def not_found() -> None:
+        st.title(t("page_not_found"), anchor=False)
+        st.warning(t("page_not_found_text", name=wanted[:80]), icon=":material/help:")
+        st.page_link(start, label=t("page_not_found_go"), icon=":material/home:")
+
+    return [*pages, st.Page(not_found, title=t("page_not_found"), url_path=wanted, visibility="hidden")]
+
+
+def _requested_page() -> str:
+    """The page name in the address of this run ("" for the start page or a click in the navigation). Streamlit
+    keeps it on the run's page manager; nothing public says it, so any change there means "" (Streamlit's own
+    dialog again, nothing worse)."""
+    try:
+        from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+        manager = get_script_run_ctx().pages_manager  # type: ignore[union-attr]
+        if manager.intended_page_script_hash:
+            return ""
+        return str(manager.intended_page_name or "")
+    except Exception:
+        return ""
+
+
 def sandbox_marker() -> None:
     """The unmissable SANDBOX label, on every page while the built-in simulators are used."""
     st.markdown(
