@@ -22,9 +22,9 @@ test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest $(PYTEST_WORKERS)
 
-# The whole suite with the calendar a year ahead (Debian's faketime): no test may depend on today's date.
+# The whole suite with the calendar a year ahead (time-machine, .ci/year-ahead): no test may depend on today's date.
 test-year-ahead: $(STAMP)
-	PYTHONPATH=$(CURDIR)/.ci/year-ahead FAKETIME_DONT_FAKE_MONOTONIC=1 faketime -f '+365d' $(BIN)/python -m pytest $(PYTEST_WORKERS)
+	PYTHONPATH=$(CURDIR)/.ci/year-ahead $(BIN)/python -m pytest $(PYTEST_WORKERS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -1,20 +1,18 @@
-"""Loaded only by `make test-year-ahead`, which runs the suite under Debian's `faketime` a year ahead.
+"""Loaded only by `make test-year-ahead` (its folder is put on PYTHONPATH): every Python process the suite starts —
+pytest's workers, the consoles and command lines the tests start — sees the calendar a year ahead, ticking.
 
-libfaketime 0.9.10 breaks two kinds of waiting in Python 3.11+: with the monotonic clock faked, lock and event
-timeouts (`sem_clockwait`, which it does not intercept) wait a year; with it left real
-(`FAKETIME_DONT_FAKE_MONOTONIC=1`), `time.sleep` (an absolute `clock_nanosleep`, which it shifts anyway) fails
-with EINVAL. The run keeps the monotonic clock real and sleeps with `select` instead, in every Python process
-it starts. Only the calendar moves: exactly what the run is meant to prove the suite does not depend on.
+time-machine moves Python's wall clock (`time.time`, `datetime.now`, `date.today`, even references taken before
+this ran) and leaves `time.monotonic` and `time.sleep` alone, so only the calendar moves: exactly what the run is
+meant to prove the suite does not depend on. (Debian's faketime, tried first, slowed threaded code several-fold
+and broke Python's sleeps; the link's SQL never asks DuckDB for its own now(), so moving Python's clock is all.)
+The browser the tests drive keeps the real calendar: it is a tool, not the code under test.
 """
 
-import select
-import time
+from datetime import timedelta
 
-
-def _sleep(seconds: float) -> None:
-    deadline = time.monotonic() + max(0.0, seconds)
-    while (left := deadline - time.monotonic()) > 0:
-        select.select([], [], [], left)
-
-
-time.sleep = _sleep
+try:
+    import time_machine
+except ImportError:  # not installed in this interpreter: nothing to move
+    pass
+else:
+    time_machine.travel(timedelta(days=365), tick=True).start()
