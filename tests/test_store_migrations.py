@@ -1,7 +1,10 @@
 """Numbered migrations: each applied once, and one that lands after a higher number was applied still runs (two
-branches can add migrations in either order)."""
+branches can add migrations in either order); what opening a file checks, and closing it."""
 
 from __future__ import annotations
+
+import os
+from pathlib import Path
 
 from sync.store import db
 from sync.store.db import Store
@@ -47,3 +50,24 @@ def test_closing_waits_for_a_statement_another_thread_is_finishing(tmp_path) -> 
     store._root = StillBusy()
     store.close()
     assert len(attempts) == 3
+
+
+def test_a_file_this_process_closed_is_read_whole_again_only_once_something_touched_it(tmp_path, monkeypatch) -> None:
+    path = tmp_path / "s.duckdb"
+    store = Store(path)
+    store.execute("CREATE TABLE t AS SELECT range AS n FROM range(1000)")
+    store.close()
+    checked: list[Path] = []
+    real_check = Store.check_readable
+    monkeypatch.setattr(Store, "check_readable", lambda self: (checked.append(self.path), real_check(self))[1])
+
+    Store(path).close()  # closed by this process, unchanged since: its blocks were read and written here
+    assert checked == []
+    stamp = path.stat()
+    os.utime(path, ns=(stamp.st_atime_ns, stamp.st_mtime_ns + 1_000_000_000))  # someone else wrote it
+    reopened = Store(path)
+    assert checked == [path] and reopened.scalar("SELECT count(*) FROM t") == 1000
+    reopened.close()
+    db._closed_intact.clear()  # a new process knows nothing of it
+    Store(path).close()
+    assert checked == [path, path]

@@ -21,7 +21,7 @@ from sync.jobs import errors, refresh
 from sync.jobs.locks import AlreadyRunning, exclusive
 from sync.jobs.payments import PaymentReport, pull_payments
 from sync.jobs.push import Pusher, PushReport
-from sync.jobs.reconcile import open_items
+from sync.jobs.reconcile import class_counts
 from sync.store import history as log
 from sync.store import outbox
 from sync.store import setup as setup_repo
@@ -94,10 +94,11 @@ def _run_recorded(services: Services, link: Link, identity_id: int, trigger: str
                   progress: Progress | None, today: date | None) -> RunResult:
     store = services.store
     try:
-        log.close_interrupted_runs(store, identity_id)  # one process owns the file: 'running' is a dead run
-        run_id = log.start_run(store, identity_id, trigger, actor=actor)
-        if trigger == "manual":  # the audit log says who pressed the button
-            log.log_event(store, "manual_sync", run_id=run_id, identity_id=identity_id, actor=actor)
+        with store.transaction():  # one commit for the run's start
+            log.close_interrupted_runs(store, identity_id)  # one process owns the file: 'running' is a dead run
+            run_id = log.start_run(store, identity_id, trigger, actor=actor)
+            if trigger == "manual":  # the audit log says who pressed the button
+                log.log_event(store, "manual_sync", run_id=run_id, identity_id=identity_id, actor=actor)
     except Exception as exc:
         if errors.kind_of(exc) != errors.STORE:
             raise
@@ -141,8 +142,9 @@ def _run_recorded(services: Services, link: Link, identity_id: int, trigger: str
                       data={"resumes_at": result.resumes_at.isoformat()})
     result.outcome = outcome
     try:
-        log.finish_run(store, run_id, outcome, result.counts)
-        setup_repo.set_link_health(store, identity_id, "ok")
+        with store.transaction():  # the run's end and the link's health: one commit
+            log.finish_run(store, run_id, outcome, result.counts)
+            setup_repo.set_link_health(store, identity_id, "ok")
     except Exception as exc:
         if errors.kind_of(exc) != errors.STORE:
             raise
@@ -192,9 +194,8 @@ def _run(services: Services, link: Link, run_id: str, step: Progress, today: dat
     paused = paused or payments.paused
     counts.update(payments.counts())
     step("reconcile", 0.0)
-    frame = open_items(store, link.identity_id, link.administration_id, link.start_date, today)
-    for name, n in frame["class"].value_counts().items():
-        counts[f"class_{name}"] = int(n)
+    for name, n in class_counts(store, link.identity_id, link.administration_id, link.start_date, today).items():
+        counts[f"class_{name}"] = n
     step("reconcile", 1.0)
     return RunResult(run_id, link.identity_id, "ok", counts, push=push, payments=payments,
                      resumes_at=errors.resume_at(paused) if paused is not None else None)

@@ -57,27 +57,35 @@ DOCUMENT_TYPES = ("Verkoopboekingen", "Inkoopboekingen", "Relaties")
 # =============================================================================================== JSON out
 
 
+_string = json.encoder.encode_basestring  # a str as JSON, non-ASCII kept (json.dumps(..., ensure_ascii=False))
+
+
 def dumps(value: Any) -> bytes:
     """JSON with Decimal as a number keeping its digits and dates zone-less, as SnelStart's .NET emits them."""
     return _enc(value).encode("utf-8")
 
 
 def _enc(value: Any) -> str:
-    if value is None or isinstance(value, bool | str):
-        return json.dumps(value, ensure_ascii=False)
+    # Type by type, most frequent first: a list of thousands of open items is encoded on every call.
+    if isinstance(value, str):
+        return _string(value)
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
     if isinstance(value, int):
         return str(value)
     if isinstance(value, Decimal):
         text = f"{value:f}"
         return text if "." in text else text + ".0"  # Json.NET always writes a decimal with a decimal point
+    if isinstance(value, dict):
+        return "{" + ",".join(f"{_string(str(k))}:{_enc(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list | tuple):
+        return "[" + ",".join(_enc(v) for v in value) + "]"
     if isinstance(value, float):
         return repr(value)
     if isinstance(value, datetime | date):
-        return json.dumps(stamp(value))
-    if isinstance(value, dict):
-        return "{" + ",".join(f"{json.dumps(str(k))}:{_enc(v)}" for k, v in value.items()) + "}"
-    if isinstance(value, list | tuple):
-        return "[" + ",".join(_enc(v) for v in value) + "]"
+        return _string(stamp(value))
     raise TypeError(f"cannot encode {type(value).__name__}")
 
 

@@ -48,6 +48,28 @@ def _first_line(exc: BaseException, path: Path) -> str:
     return text.replace(f'"{path}"', "the file").replace(str(path), "the file")[:200]
 
 
+# Files this process closed itself, fully checkpointed, by their stamp at that moment. Reopening one whose stamp has
+# not changed since skips the full read check (a scheduler reopens hundreds of account files each cycle): nothing
+# has written it since it was last read whole. Damage that leaves the stamp alone is still caught, by DuckDB's
+# checksum of each block the run then reads; the run fails as a store error and nothing is half-written.
+_closed_intact: dict[Path, tuple[int, int, int, int] | None] = {}  # (inode, size, mtime, ctime) in ns
+
+
+def _file_stamp(path: Path) -> tuple[int, int, int, int] | None:
+    try:
+        found = path.stat()
+    except OSError:
+        return None
+    return found.st_ino, found.st_size, found.st_mtime_ns, found.st_ctime_ns
+
+
+def _remember_closed_intact(path: Path) -> None:
+    if path.with_name(path.name + ".wal").exists():  # not checkpointed: the next open replays it
+        _closed_intact.pop(path, None)
+    else:
+        _closed_intact[path] = _file_stamp(path)
+
+
 class Store:
     """Owns the DuckDB connection. Repositories call `cursor()`; writes that belong together use `transaction()`.
 
@@ -78,7 +100,9 @@ class Store:
             self._root.execute("SET TimeZone = 'Europe/Amsterdam'")
             if on_disk:
                 self._make_private()
-                self.check_readable()
+                stamp = _file_stamp(self.path)
+                if stamp is None or stamp != _closed_intact.get(self.path):
+                    self.check_readable()
             self.migrate()
         except duckdb.Error as exc:
             self._root.close()
@@ -129,6 +153,8 @@ class Store:
         while True:
             try:
                 self._root.close()
+                if str(self.path) != ":memory:":
+                    _remember_closed_intact(self.path)
                 return
             except duckdb.Error as exc:
                 if "busy" not in str(exc).lower() or time.monotonic() >= deadline:
