@@ -70,8 +70,11 @@ class RunResult:
         return self.words("en")
 
 
-_gripp_refreshed_at: dict[int, float] = {}
-_gripp_lock = threading.Lock()
+# When each account's Gripp cache was last refreshed (monotonic), keyed by its database file: one account's
+# refresh never waits for another's, and a file opened again is still the same account (an object id is not).
+_gripp_refreshed_at: dict[str, float] = {}
+_gripp_locks: dict[str, threading.Lock] = {}
+_gripp_locks_lock = threading.Lock()
 
 
 def run_identity(services: Services, identity_id: int, *, trigger: str = "cli", actor: Actor | str = "system",
@@ -203,14 +206,21 @@ def _run(services: Services, link: Link, run_id: str, step: Progress, today: dat
 
 def refresh_gripp_once(services: Services) -> dict[str, int]:
     """Gripp's invoices into the cache — once for a "sync all", not once per identity."""
-    with _gripp_lock:
-        key = id(services.store)
+    key = _freshness_key(services)
+    with _gripp_locks_lock:
+        lock = _gripp_locks.setdefault(key, threading.Lock())
+    with lock:
         last = _gripp_refreshed_at.get(key)
         if last is not None and time.monotonic() - last < GRIPP_FRESH_FOR.total_seconds():
             return {}
         counts = refresh.refresh_gripp(services.store, services.gripp())
         _gripp_refreshed_at[key] = time.monotonic()
         return counts
+
+
+def _freshness_key(services: Services) -> str:
+    path = str(services.store.path)
+    return f"{path}#{id(services.store)}" if path == ":memory:" else path  # in-memory stores: each its own
 
 
 def forget_gripp_freshness() -> None:

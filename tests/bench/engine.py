@@ -700,24 +700,19 @@ def _account_cycle(account: Account, clock: IdleSkipClock) -> int:
     did not end ok."""
     from sync.core.config import load_settings
     from sync.core.vault import vault_for
-    from sync.jobs.locks import AlreadyRunning
     from sync.jobs.runner import run_identity
     from sync.store.db import Store
     from sync.wiring import Services
 
     settings = load_settings(_environment(account.path))
     services = Services(settings=settings, store=Store(account.path, clock=clock.now), vault=vault_for(settings),
-                        sandbox=account.sandbox, transport=account.network.transport(), sleep=clock.sleep)
+                        sandbox=account.sandbox, transport=account.network.transport(), sleep=clock.sleep,
+                        account=account.path.parent.name)  # its own key: its runs lock its identities only
     failed = 0
     try:
         for identity_id in account.identities:
             before = len(account.sandbox.calls)
-            while True:
-                try:
-                    result = run_identity(services, identity_id, trigger="schedule")
-                    break
-                except AlreadyRunning:  # the same identity number in another account, while locks are not per account
-                    time.sleep(0.001)
+            result = run_identity(services, identity_id, trigger="schedule")
             made = account.sandbox.calls[before:]
             account.calls.append((identity_id, sum(1 for c in made if c[0] == "snelstart-api"),
                                   sum(1 for c in made if c[0] == "gripp")))
