@@ -225,23 +225,20 @@ def booked_invoices(store: Store, link: Link, *, adopting: Sequence[tuple[int, s
     """The identity's booked invoices whose booking is in the open items, with their cached Gripp payments.
     `adopting` — (invoice id, booking id) pairs a run is about to adopt — lets the dry run see the payments those
     bookings bring back, exactly as the real run sees them once it has adopted them."""
-    booked = store.rows(
-        """SELECT invoice_id, booking_id FROM bookings
-           WHERE identity_id = ? AND booking_id IS NOT NULL
-             AND state IN ('booked', 'pdf_uploading', 'pdf_pending', 'done')""",
-        [link.identity_id],
-    )
-    pairs = [(r["invoice_id"], r["booking_id"]) for r in booked] + list(adopting)
-    if not pairs:
-        return []
     rows = store.rows(
-        """SELECT g.invoice_id, g.number, b.booking_id, g.total_incl_vat, g.payments_json, s.factuur_bedrag,
+        """WITH b AS (
+               SELECT invoice_id, booking_id FROM bookings
+               WHERE identity_id = ? AND booking_id IS NOT NULL
+                 AND state IN ('booked', 'pdf_uploading', 'pdf_pending', 'done')
+               UNION ALL
+               SELECT unnest(?::INTEGER[]), unnest(?::VARCHAR[]))
+           SELECT g.invoice_id, g.number, b.booking_id, g.total_incl_vat, g.payments_json, s.factuur_bedrag,
                   s.openstaand_saldo
-           FROM (SELECT unnest(?::INTEGER[]) AS invoice_id, unnest(?::VARCHAR[]) AS booking_id) b
+           FROM b
            JOIN gripp_invoices g ON g.invoice_id = b.invoice_id
            JOIN ss_open_items s ON s.booking_id = b.booking_id AND s.administration_id = ?
            ORDER BY g.invoice_id""",
-        [[p[0] for p in pairs], [p[1] for p in pairs], link.administration_id],
+        [link.identity_id, [p[0] for p in adopting], [p[1] for p in adopting], link.administration_id],
     )
     return [(InvoiceFacts(r["invoice_id"], r["number"], r["booking_id"], r["total_incl_vat"], r["factuur_bedrag"],
                           r["openstaand_saldo"]), invoice_payments(r)) for r in rows]

@@ -26,6 +26,7 @@ from __future__ import annotations
 import re
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -103,6 +104,8 @@ class PushReport:
     changed_in_gripp: int = 0
     would_block: dict[str, list[Problem]] = field(default_factory=dict)  # the blocked ones and why
     would_conflict: dict[str, Problem] = field(default_factory=dict)  # the conflicts and why
+    # How many bookings are in each state, when the run changed none of them (None: it did; count them again).
+    unchanged_states: dict[str, int] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def add(self, name: str, n: int = 1) -> None:
@@ -135,6 +138,7 @@ class Pusher:
         work = [(row, states.get(row["invoice_id"])) for row in rows]
         work = [(row, state) for row, state in work if self._needs_work(row, state)]
         if not work:  # the usual scheduled run: nothing to book, so nothing more to read
+            self.report.unchanged_states = dict(Counter(state["state"] for state in states.values()))
             self.progress(1.0)
             return self.report
         self.ctx: MappingContext = mapping_context(self.store, self.identity_id, self.admin)

@@ -181,7 +181,9 @@ def _run(services: Services, link: Link, run_id: str, step: Progress, today: dat
     counts.update(push.counts())
     # What stands in SnelStart after this run, booked now or before: a rerun that only finds the same blocked
     # invoices again is as far along as the run before it, not "nothing booked" (sync.core.events.run_state).
-    booked_states = outbox.counts(store, link.identity_id)
+    booked_states = push.unchanged_states
+    if booked_states is None:
+        booked_states = outbox.counts(store, link.identity_id)
     counts["in_snelstart"] = sum(booked_states.get(state, 0) for state in outbox.BOOKED_STATES)
     step("payments", 0.0)
     if push.booked or push.adopted:  # new bookings: their open items are not in the cache yet
@@ -241,12 +243,13 @@ def _has_pending(services: Services, link: Link) -> bool:
 def _payments_possible(services: Services, link: Link) -> bool:
     """Bank bookings are only read when SnelStart shows a booked invoice paid beyond what Gripp knows."""
     return bool(services.store.scalar(
-        """SELECT count(*) FROM bookings b JOIN gripp_invoices g ON g.invoice_id = b.invoice_id
-           JOIN ss_open_items s ON s.booking_id = b.booking_id AND s.administration_id = ?
-           WHERE b.identity_id = ? AND (s.factuur_bedrag - s.openstaand_saldo) <> (g.total_incl_vat - g.total_open)""",
-        [link.administration_id, link.identity_id],
-    )) or bool(services.store.scalar(
-        "SELECT count(*) FROM bookings WHERE identity_id = ? AND state = 'posting'", [link.identity_id]))
+        """SELECT EXISTS (SELECT 1 FROM bookings b JOIN gripp_invoices g ON g.invoice_id = b.invoice_id
+                          JOIN ss_open_items s ON s.booking_id = b.booking_id AND s.administration_id = $admin
+                          WHERE b.identity_id = $identity
+                            AND (s.factuur_bedrag - s.openstaand_saldo) <> (g.total_incl_vat - g.total_open))
+               OR EXISTS (SELECT 1 FROM bookings WHERE identity_id = $identity AND state = 'posting')""",
+        {"admin": link.administration_id, "identity": link.identity_id},
+    ))
 
 
 def _failed(services: Services, run_id: str, identity_id: int, trigger: str, nl: str, en: str, *,

@@ -8,6 +8,7 @@ The file and a folder made for it are private to the user (0600 / 0700).
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import threading
@@ -48,6 +49,11 @@ def _first_line(exc: BaseException, path: Path) -> str:
     return text.replace(f'"{path}"', "the file").replace(str(path), "the file")[:200]
 
 
+# One thread per query: the link's queries are small (even the open-items comparison of 100,000 invoices is no
+# slower on one), and a process serving many accounts gets its parallelism from running several at once — more
+# threads per file only add handing-off between them, and a thread pool to start at every open.
+QUERY_THREADS = 1
+
 # Files this process closed itself, fully checkpointed, by their stamp at that moment. Reopening one whose stamp has
 # not changed since skips the full read check (a scheduler reopens hundreds of account files each cycle): nothing
 # has written it since it was last read whole. Damage that leaves the stamp alone is still caught, by DuckDB's
@@ -85,7 +91,7 @@ class Store:
             self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         previous_umask = os.umask(0o077)  # a new file is the user's only, from its first byte
         try:
-            self._root = duckdb.connect(str(path))
+            self._root = duckdb.connect(str(path), config={"threads": QUERY_THREADS})
         except duckdb.IOException as exc:
             match = _LOCK_PID.search(str(exc))
             if "lock" in str(exc).lower():
@@ -224,6 +230,7 @@ class Store:
         return max(applied, default=0)
 
 
+@functools.cache  # read once per process: every account's file is opened with them
 def _migrations(package: str = _MIGRATIONS_PACKAGE) -> list[tuple[int, str]]:
     found = []
     for entry in resources.files(package).iterdir():
