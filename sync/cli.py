@@ -377,7 +377,10 @@ def _services(args: argparse.Namespace) -> Iterator:  # -> Services
         if len(deployment.keys()) > 1:
             account = deployment.account(key)
             _say(f"{_t(args, 'Account', 'Account')}: {account.key} ({account.name})")
-        yield services
+        try:
+            yield services
+        finally:
+            services.ran()  # the support overview's row follows what the command changed (a link, an unlink)
 
 
 def _unknown_identity(services, args: argparse.Namespace) -> bool:

@@ -173,6 +173,21 @@ def test_accounts_add_check_list_and_remove(cli_env, monkeypatch, capsys):
     assert "Studio Noord" in capsys.readouterr().out
 
 
+def test_unlinking_on_the_command_line_shows_in_the_support_overview(cli_env, capsys):
+    def linked() -> int:
+        deployment = Deployment(load_settings({"SYNC_DB_PATH": str(cli_env / "sync.duckdb"),
+                                               "CONSOLE_PUBLIC_URL": "http://console.test"}))
+        try:
+            return {row.key: row.health for row in accounts.overview(deployment, "cli")}[DEMO].linked
+        finally:
+            deployment.close()
+
+    before = linked()
+    assert main(["unlink", "--identity", "2", "--account", DEMO]) == EXIT_OK
+    capsys.readouterr()
+    assert linked() == before - 1
+
+
 def test_the_gripp_key_is_never_taken_from_the_command_line(cli_env):
     with pytest.raises(SystemExit):
         main(["accounts", "add", "acme", "--name", "Acme", "--key", SANDBOX_GRIPP_TOKEN])
