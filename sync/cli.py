@@ -764,16 +764,18 @@ def overview_words(row, lang: str) -> str:  # row: sync.jobs.accounts.OverviewRo
     h = row.health
     parts = []
     nl = lang != "en"
-    if h.broken_links:
-        parts.append(f"{h.broken_links} " + ("verbroken koppeling(en)" if nl else "broken link(s)"))
-    if h.failed_runs:
-        parts.append(f"{h.failed_runs} " + ("mislukte synchronisatie(s)" if nl else "failed run(s)"))
-    if h.overdue_runs:
-        parts.append(f"{h.overdue_runs} " + ("achterstallig" if nl else "overdue"))
-    for count, words in ((h.blocked, ("geblokkeerd", "blocked")), (h.refused, ("geweigerd", "refused")),
-                         (h.conflicts, ("in conflict", "in conflict")), (h.open_alerts, ("meldingen", "alerts"))):
+    words = (  # (count, Dutch one/many, English one/many)
+        (h.broken_links, ("verbroken koppeling", "verbroken koppelingen"), ("broken link", "broken links")),
+        (h.failed_runs, ("mislukte synchronisatie", "mislukte synchronisaties"), ("failed run", "failed runs")),
+        (h.overdue_runs, ("achterstallig", "achterstallig"), ("overdue", "overdue")),
+        (h.blocked, ("geblokkeerd", "geblokkeerd"), ("blocked", "blocked")),
+        (h.refused, ("geweigerd", "geweigerd"), ("refused", "refused")),
+        (h.conflicts, ("in conflict", "in conflict"), ("in conflict", "in conflict")),
+        (h.open_alerts, ("melding", "meldingen"), ("alert", "alerts")),
+    )
+    for count, dutch, english in words:
         if count:
-            parts.append(f"{count} {words[0 if nl else 1]}")
+            parts.append(fmt.plural(count, *(dutch if nl else english), lang))
     if not h.linked:
         parts.append("nog niet gekoppeld" if nl else "not linked yet")
     last = fmt.moment(h.last_run_at, lang) if h.last_run_at else ("nog nooit" if nl else "never")

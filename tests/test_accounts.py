@@ -299,3 +299,15 @@ def test_overview_sorts_what_needs_a_person_first(tmp_path):
         assert [row.key for row in accounts.overview(deployment, "cli", search="STUCK")] == ["stuck", "stuck-less"]
     finally:
         catalog.close()
+
+
+def test_the_accounts_list_counts_in_words_one_or_many() -> None:
+    from sync.cli import overview_words
+    from sync.store.catalog import Health
+
+    one = accounts.OverviewRow("a", "A", Health("a", linked=1, broken_links=1, failed_runs=1, open_alerts=1), 0)
+    many = accounts.OverviewRow("b", "B", Health("b", linked=1, broken_links=2, failed_runs=3, open_alerts=4), 0)
+    assert overview_words(one, "nl").startswith("1 verbroken koppeling; 1 mislukte synchronisatie; 1 melding;")
+    assert overview_words(many, "nl").startswith("2 verbroken koppelingen; 3 mislukte synchronisaties; 4 meldingen;")
+    assert overview_words(one, "en").startswith("1 broken link; 1 failed run; 1 alert;")
+    assert "(" not in overview_words(many, "en") + overview_words(many, "nl")
