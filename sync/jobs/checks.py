@@ -538,28 +538,43 @@ def _context(run: _Run) -> MappingContext:
 # ================================================================================================ 5. VAT
 
 
+_RATES, _LEDGERS = 0, 1  # which half of `used_rates_and_ledgers` a check looks at
+
+
 def _check_vat(run: _Run) -> CheckResult:
+    return _check_mapped("vat", run, VAT_CODES, _RATES,
+                         ("Er zijn (nog) geen verstuurde facturen met een BTW-tarief in de periode.",
+                          "There are no sent invoices with a VAT rate in the period (yet)."), _vat_mapped)
+
+
+def _vat_mapped(ctx: MappingContext, used: dict[int, dict]) -> tuple[str, str, list[dict]]:
+    mapped = ", ".join(f"‘{ctx.vat[i].gripp_label or used[i]['label']}’ → {ctx.vat[i].kind}" for i in sorted(used))
+    return (f"Alle {len(used)} gebruikte BTW-tarieven zijn gekoppeld en hun percentage klopt met SnelStart op "
+            f"elke factuurdatum: {mapped}.",
+            f"All {len(used)} VAT rates used are mapped and their percentage matches SnelStart on every "
+            f"invoice date: {mapped}.",
+            [{"gripp_vat_id": i, "label": ctx.vat[i].gripp_label or used[i]["label"], "kind": ctx.vat[i].kind,
+              "percentage": ctx.vat[i].percentage, "invoices": len(used[i]["invoices"])} for i in sorted(used)])
+
+
+def _check_mapped(key: str, run: _Run, codes: frozenset[str], which: int, none_used: tuple[str, str],
+                  all_mapped: Callable[[MappingContext, dict[int, dict]], tuple[str, str, list[dict]]],
+                  ) -> CheckResult:
+    """The VAT and ledger checks: the problems with these codes on the invoices in scope, else a pass that names
+    what is used and how it is mapped (`all_mapped`), or that nothing is used yet."""
     if not run.reference or run.link is None:
-        return _reference_missing("vat", run)
+        return _reference_missing(key, run)
     rows = run.rows()
     ctx = _context(run)
-    groups = problem_groups(rows, ctx, VAT_CODES)
-    used, _ = used_rates_and_ledgers(rows)
+    groups = problem_groups(rows, ctx, codes)
+    used = used_rates_and_ledgers(rows)[which]
     note_nl, note_en = run.note()
     if groups:
-        return _from_groups("vat", groups, note_nl, note_en)
+        return _from_groups(key, groups, note_nl, note_en)
     if not used:
-        return result("vat", PASS, f"Er zijn (nog) geen verstuurde facturen met een BTW-tarief in de periode.{note_nl}",
-                      f"There are no sent invoices with a VAT rate in the period (yet).{note_en}")
-    mapped = ", ".join(f"‘{ctx.vat[i].gripp_label or used[i]['label']}’ → {ctx.vat[i].kind}" for i in sorted(used))
-    return result("vat", PASS,
-                  f"Alle {len(used)} gebruikte BTW-tarieven zijn gekoppeld en hun percentage klopt met SnelStart op "
-                  f"elke factuurdatum: {mapped}.{note_nl}",
-                  f"All {len(used)} VAT rates used are mapped and their percentage matches SnelStart on every "
-                  f"invoice date: {mapped}.{note_en}",
-                  details=[{"gripp_vat_id": i, "label": ctx.vat[i].gripp_label or used[i]["label"],
-                            "kind": ctx.vat[i].kind, "percentage": ctx.vat[i].percentage,
-                            "invoices": len(used[i]["invoices"])} for i in sorted(used)])
+        return result(key, PASS, none_used[0] + note_nl, none_used[1] + note_en)
+    nl, en, details = all_mapped(ctx, used)
+    return result(key, PASS, nl + note_nl, en + note_en, details=details)
 
 
 def _from_groups(key: str, groups: list[ProblemGroup], note_nl: str, note_en: str) -> CheckResult:
@@ -583,28 +598,21 @@ def _as_list(items: list[str]) -> str:
 
 
 def _check_ledgers(run: _Run) -> CheckResult:
-    if not run.reference or run.link is None:
-        return _reference_missing("ledgers", run)
-    rows = run.rows()
-    ctx = _context(run)
-    groups = problem_groups(rows, ctx, LEDGER_CODES)
-    _, used = used_rates_and_ledgers(rows)
-    note_nl, note_en = run.note()
-    if groups:
-        return _from_groups("ledgers", groups, note_nl, note_en)
-    if not used:
-        return result("ledgers", PASS, f"Er zijn (nog) geen verstuurde facturen met een grootboek in de periode."
-                      f"{note_nl}", f"There are no sent invoices with a ledger in the period (yet).{note_en}")
+    return _check_mapped("ledgers", run, LEDGER_CODES, _LEDGERS,
+                         ("Er zijn (nog) geen verstuurde facturen met een grootboek in de periode.",
+                          "There are no sent invoices with a ledger in the period (yet)."), _ledgers_mapped)
+
+
+def _ledgers_mapped(ctx: MappingContext, used: dict[int, dict]) -> tuple[str, str, list[dict]]:
     mapped = ", ".join(f"‘{ctx.ledgers[i].gripp_label or used[i]['label']}’ → {ctx.ledgers[i].snelstart_number}"
                        for i in sorted(used))
-    return result("ledgers", PASS,
-                  f"Alle {len(used)} gebruikte grootboeken zijn gekoppeld aan een actieve omzetrekening in SnelStart "
-                  f"die de gebruikte BTW-soorten toestaat: {mapped}.{note_nl}",
-                  f"All {len(used)} ledgers used map to an active SnelStart revenue account that allows the VAT "
-                  f"kinds used on it: {mapped}.{note_en}",
-                  details=[{"gripp_ledger_id": i, "label": ctx.ledgers[i].gripp_label or used[i]["label"],
-                            "snelstart_number": ctx.ledgers[i].snelstart_number,
-                            "invoices": len(used[i]["invoices"])} for i in sorted(used)])
+    return (f"Alle {len(used)} gebruikte grootboeken zijn gekoppeld aan een actieve omzetrekening in SnelStart "
+            f"die de gebruikte BTW-soorten toestaat: {mapped}.",
+            f"All {len(used)} ledgers used map to an active SnelStart revenue account that allows the VAT "
+            f"kinds used on it: {mapped}.",
+            [{"gripp_ledger_id": i, "label": ctx.ledgers[i].gripp_label or used[i]["label"],
+              "snelstart_number": ctx.ledgers[i].snelstart_number, "invoices": len(used[i]["invoices"])}
+             for i in sorted(used)])
 
 
 # ================================================================================================ 7. debtors
