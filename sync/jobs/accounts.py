@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sync.auth.access import Actor, authorize, may_open, require_account
+from sync.core.explained import Explained
 from sync.core.vault import Vault
 from sync.gripp.client import GrippClient
 from sync.gripp.errors import GrippAuthError, GrippError
@@ -21,15 +22,8 @@ from sync.wiring import Deployment, Services, UnknownAccount
 log = logging.getLogger(__name__)
 
 
-class AccountError(ValueError):
+class AccountError(Explained, ValueError):
     """A person can fix this; `nl`/`en` say how, `code` says what kind."""
-
-    def __init__(self, nl: str, en: str, *, code: str = "invalid") -> None:
-        super().__init__(en)
-        self.nl, self.en, self.code = nl, en, code
-
-    def text(self, lang: str = "nl") -> str:
-        return self.en if lang == "en" else self.nl
 
 
 @dataclass(frozen=True)

@@ -11,19 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sync.auth.access import Actor, authorize
+from sync.core.explained import Explained
 from sync.jobs.inputs import invoice_input
 from sync.mapping import invoice_fingerprint
 from sync.store import history, outbox
 from sync.store.db import Store
 
 
-class ConflictError(ValueError):
-    def __init__(self, nl: str, en: str) -> None:
-        super().__init__(en)
-        self.nl, self.en = nl, en
-
-    def text(self, lang: str = "nl") -> str:
-        return self.en if lang == "en" else self.nl
+class ConflictError(Explained, ValueError):
+    """A conflict that cannot be adopted as asked; `nl`/`en` say why."""
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from datetime import datetime
 
 import duckdb
 
+from sync.core.explained import Explained
 from sync.gripp import errors as gripp_errors
 from sync.snelstart import errors as ss_errors
 
@@ -26,18 +27,12 @@ CONFIG, TRANSIENT, LINK, UNKNOWN, PAUSED, STORE = "config", "transient", "link",
 MAX_PDF_MB = 10
 
 
-class LinkBroken(RuntimeError):
+class LinkBroken(Explained, RuntimeError):
     """SnelStart no longer accepts this identity's keys: stop this identity, leave the others running."""
 
-    def __init__(self, nl: str, en: str) -> None:
-        super().__init__(en)
-        self.nl, self.en = nl, en
 
-
-class GrippUnavailable(RuntimeError):
-    def __init__(self, nl: str, en: str) -> None:
-        super().__init__(en)
-        self.nl, self.en = nl, en
+class GrippUnavailable(Explained, RuntimeError):
+    """Gripp cannot be read now; `nl`/`en` say why."""
 
 
 class PdfTooLarge(ValueError):

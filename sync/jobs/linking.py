@@ -35,6 +35,7 @@ from sync.core import fmt, json_limits
 from sync.core.config import Settings
 from sync.core.dates import AMSTERDAM
 from sync.core.events import render
+from sync.core.explained import Explained
 from sync.core.vault import Vault
 from sync.gripp.errors import GrippError
 from sync.jobs.refresh import refresh_gripp
@@ -74,16 +75,9 @@ UNVERIFIED = "received_unverified"  # delivered while SnelStart could not be ask
 _requests_lock = threading.Lock()
 
 
-class LinkError(Exception):
+class LinkError(Explained):
     """A link could not be made or changed; `nl`/`en` say why in plain words, `code` is for callers:
     invalid | rejected | unavailable | shared | unknown_identity | not_pending | expired."""
-
-    def __init__(self, nl: str, en: str, *, code: str = "invalid") -> None:
-        super().__init__(en)
-        self.nl, self.en, self.code = nl, en, code
-
-    def text(self, lang: str = "nl") -> str:
-        return self.en if lang == "en" else self.nl
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from typing import Literal
 
 from sync.auth.access import Actor, authorize
 from sync.core import fmt
+from sync.core.explained import Explained
 from sync.core.money import cents
 from sync.gripp import errors as gripp_errors
 from sync.jobs.checks import FAIL, LEDGER_CODES, PASS, VAT_CODES, WARNING, CheckResult, problem_groups
@@ -55,15 +56,8 @@ _PREFERRED_FUNCTION = {
 }
 
 
-class MappingError(ValueError):
+class MappingError(Explained, ValueError):
     """A mapping that cannot be saved as given (malformed, or a grootboek SnelStart does not have)."""
-
-    def __init__(self, nl: str, en: str) -> None:
-        super().__init__(en)
-        self.nl, self.en = nl, en
-
-    def text(self, lang: str = "nl") -> str:
-        return self.en if lang == "en" else self.nl
 
 
 @dataclass(frozen=True)

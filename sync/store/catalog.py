@@ -16,18 +16,15 @@ from pathlib import Path
 from typing import Any
 
 from sync.core.clock import Clock, system_clock
+from sync.core.explained import Explained
 from sync.store.db import Store
 
 DEFAULT_ACCOUNT = "default"  # the account of a deployment configured the old way (GRIPP_API_TOKEN, SYNC_DB_PATH)
 _KEY = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 
 
-class CatalogModeError(RuntimeError):
+class CatalogModeError(Explained, RuntimeError):
     """The catalog belongs to the other mode (sandbox or real); `nl`/`en` say what to do."""
-
-    def __init__(self, nl: str, en: str) -> None:
-        super().__init__(en)
-        self.nl, self.en = nl, en
 
 
 class UnknownAccount(LookupError):

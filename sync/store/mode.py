@@ -9,18 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from sync.core.explained import Explained
 from sync.store.db import Store
 
 SANDBOX, REAL = "sandbox", "real"
 _DATA_TABLES = ("identities", "links", "bookings", "runs", "events")
 
 
-class StoreModeError(RuntimeError):
+class StoreModeError(Explained, RuntimeError):
     """The file belongs to the other mode; `nl`/`en` say what to do, in one line each."""
-
-    def __init__(self, nl: str, en: str) -> None:
-        super().__init__(en)
-        self.nl, self.en = nl, en
 
 
 def recorded(store: Store) -> str | None:
