@@ -17,8 +17,8 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
-from sync.snelstart.constants import TIER_ALIASES, TIERS
-from sync.snelstart.constants import tier as snelstart_tier
+from sync.core.pacing import TIER_ALIASES, TIERS
+from sync.core.pacing import tier as snelstart_tier
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DATA_DIR = PROJECT_ROOT / "data"

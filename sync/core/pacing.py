@@ -14,6 +14,9 @@ Three small pieces, each on an injected clock and sleep (tests use a fake clock;
 
 `CallBudget` combines the last two for one SnelStart administration. A 429 answer's `Retry-After` is shared
 through `hold()`: every thread waits it out, not just the one that was told.
+
+`TIERS` / `tier()`: SnelStart's budgets per administration by the subscription's tier (the settings check the
+name; the SnelStart client paces to it).
 """
 
 from __future__ import annotations
@@ -22,9 +25,38 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], None]
+
+
+# Rate limits per administration, by the subscription's tier (P-CERT table, transcribed from a screenshot, so
+# "(?)"). The client paces itself to these: a call a minute too many is a 429 for every thread of the run.
+@dataclass(frozen=True)
+class Tier:
+    name: str
+    per_minute: int  # calls per minute per administration
+    concurrent: int  # calls in flight per administration
+
+
+TIERS = {
+    "test": Tier("test", per_minute=100, concurrent=5),  # "Ontwikkeling & Test" keys
+    "production": Tier("production", per_minute=500, concurrent=50),  # "Productie" and "Maatwerk"
+    # The built-in sandbox enforces no limits unless a test or benchmark switches them on (and picks a tier).
+    "sandbox": Tier("sandbox", per_minute=1_000_000, concurrent=5),
+}
+TIER_ALIASES = {"ontwikkeling": "test", "development": "test", "productie": "production", "maatwerk": "production"}
+DEFAULT_TIER = "test"  # the cautious one: a production key paced as a test key is slow, never throttled
+
+
+def tier(name: str | None) -> Tier:
+    """The tier called `name` (case-insensitive, Dutch names too); empty is the default, unknown a ValueError."""
+    key = (name or DEFAULT_TIER).strip().lower()
+    found = TIERS.get(TIER_ALIASES.get(key, key))
+    if found is None:
+        raise ValueError(f"unknown SnelStart tier {name!r}: use one of {', '.join(TIERS)}")
+    return found
 
 
 class TokenBucket:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+# Rate limits per administration by the subscription's tier live with the pacing (`sync.core.pacing`): the settings
+# check a tier's name too, and the foundations import no client. Named here as well, for the client and its callers.
+from sync.core.pacing import TIERS as TIERS
+from sync.core.pacing import Tier as Tier
+from sync.core.pacing import tier as tier
 
 # Paths below the configured base URLs.
 TOKEN_PATH = "/b2b/token"  # below SNELSTART_AUTH_URL (https://auth.snelstart.nl)
@@ -36,32 +40,6 @@ REQUIRED_SCOPES = (
 )
 
 
-# Rate limits per administration, by the subscription's tier (P-CERT table, transcribed from a screenshot, so
-# "(?)"). The client paces itself to these: a call a minute too many is a 429 for every thread of the run.
-@dataclass(frozen=True)
-class Tier:
-    name: str
-    per_minute: int  # calls per minute per administration
-    concurrent: int  # calls in flight per administration
-
-
-TIERS = {
-    "test": Tier("test", per_minute=100, concurrent=5),  # "Ontwikkeling & Test" keys
-    "production": Tier("production", per_minute=500, concurrent=50),  # "Productie" and "Maatwerk"
-    # The built-in sandbox enforces no limits unless a test or benchmark switches them on (and picks a tier).
-    "sandbox": Tier("sandbox", per_minute=1_000_000, concurrent=5),
-}
-TIER_ALIASES = {"ontwikkeling": "test", "development": "test", "productie": "production", "maatwerk": "production"}
-DEFAULT_TIER = "test"  # the cautious one: a production key paced as a test key is slow, never throttled
 # The push works on this many invoices at once at most (each holds one SnelStart call at a time): enough to keep a
 # production budget busy at a few hundred milliseconds a call, without fifty threads on one DuckDB file.
 MAX_PUSH_WORKERS = 8
-
-
-def tier(name: str | None) -> Tier:
-    """The tier called `name` (case-insensitive, Dutch names too); empty is the default, unknown a ValueError."""
-    key = (name or DEFAULT_TIER).strip().lower()
-    found = TIERS.get(TIER_ALIASES.get(key, key))
-    if found is None:
-        raise ValueError(f"unknown SnelStart tier {name!r}: use one of {', '.join(TIERS)}")
-    return found
