@@ -15,6 +15,9 @@ SYNC_ROOT_MODULES = {"__init__.py", "__main__.py", "cli.py", "wiring.py"}
 # Outside sync/sandbox itself, only the composition root imports the simulators, and the CLI's reset-sandbox
 # (which reseeds them). The console server mounts them through `sync.wiring.sandbox_asgi_app`.
 SANDBOX_IMPORTERS = {"sync.wiring", "sync.cli"}
+# The use cases take what they need from the wiring through `sync.jobs.services.Services` (a Protocol). These still
+# import the wiring itself: accounts and schedule work on the whole `Deployment`; the runner is yet to move.
+WIRING_IMPORTERS_IN_JOBS = {"sync.jobs.accounts", "sync.jobs.schedule", "sync.jobs.runner"}
 
 
 def module_name(path: Path) -> str:
@@ -132,6 +135,13 @@ def test_the_engine_never_reaches_up_into_the_console() -> None:
                               if m.split(".")[0] in ("console", "streamlit"))
                  for name, path in product_modules().items() if name.startswith("sync")}
     assert {name: found for name, found in offenders.items() if found} == {}
+
+
+def test_the_use_cases_do_not_depend_on_the_wiring() -> None:
+    offenders = sorted(name for name, path in product_modules().items()
+                       if name.startswith("sync.jobs") and name not in WIRING_IMPORTERS_IN_JOBS
+                       and "sync.wiring" in imported_names(path, name))
+    assert offenders == []
 
 
 def test_the_foundations_import_only_foundations() -> None:

@@ -42,6 +42,7 @@ from sync.gripp import errors as gripp_errors
 from sync.jobs.inputs import customer_inputs, invoice_input, invoices_in_scope, mapping_context
 from sync.jobs.linking import REQUIRED_SCOPES, key_error
 from sync.jobs.refresh import reference_age, refresh_gripp, refresh_reference
+from sync.jobs.services import Services
 from sync.mapping import check_invoice, line_net
 from sync.mapping.customers import CREATED, NEW, PINNED, RELATIECODE
 from sync.mapping.types import MappingContext, Problem
@@ -51,7 +52,6 @@ from sync.snelstart.constants import SUBSCRIPTION_KEY_HEADER
 from sync.store import setup as setup_repo
 from sync.store.db import Store
 from sync.store.setup import Link
-from sync.wiring import Services
 
 log = logging.getLogger(__name__)
 

@@ -16,6 +16,7 @@ from sync.core import fmt
 from sync.jobs.checks import PASS, WARNING, CheckResult
 from sync.jobs.inputs import customer_inputs, invoices_in_scope
 from sync.jobs.refresh import refresh_reference
+from sync.jobs.services import Services
 from sync.jobs.suggestions import MappingError
 from sync.mapping.customers import PINNED, RelatieIn, normal_kvk, normal_name, normal_vat, relatie_label
 from sync.snelstart import errors as ss_errors
@@ -23,7 +24,6 @@ from sync.store import history, outbox
 from sync.store import setup as setup_repo
 from sync.store.db import Store
 from sync.store.setup import Link
-from sync.wiring import Services
 
 _TITLE = ("Klantkoppeling", "Customer mapping")
 

@@ -39,13 +39,13 @@ from sync.core.explained import Explained
 from sync.core.vault import Vault
 from sync.gripp.errors import GrippError
 from sync.jobs.refresh import refresh_gripp
+from sync.jobs.services import Services
 from sync.snelstart import constants as ss_constants
 from sync.snelstart import errors as ss_errors
 from sync.store import history
 from sync.store import setup as setup_repo
 from sync.store.catalog import DEFAULT_ACCOUNT
 from sync.store.db import Store
-from sync.wiring import Services
 
 log = logging.getLogger(__name__)
 

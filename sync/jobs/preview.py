@@ -22,10 +22,10 @@ from sync.jobs.inputs import customer_inputs, invoice_input, mapping_context
 from sync.jobs.locks import exclusive
 from sync.jobs.payments import plan_registrations
 from sync.jobs.push import reasons_text
+from sync.jobs.services import Services
 from sync.store import history as log
 from sync.store import outbox, previews
 from sync.store import setup as setup_repo
-from sync.wiring import Services
 
 STEPS = ("gripp", "snelstart", "plan")
 

@@ -32,6 +32,7 @@ from sync.jobs.checks import FAIL, LEDGER_CODES, PASS, VAT_CODES, WARNING, Check
 from sync.jobs.checks import used_rates_and_ledgers as _used
 from sync.jobs.inputs import invoice_input, invoices_in_scope, mapping_context
 from sync.jobs.refresh import reference_age, refresh_gripp, refresh_reference
+from sync.jobs.services import Services
 from sync.mapping import line_net, normalize_kind, suggest_vat_kind, vat_kind_on
 from sync.mapping.booking import SALES_FUNCTIONS, ledger_misfit
 from sync.mapping.types import MappingContext, SnelStartLedgerInfo
@@ -41,7 +42,6 @@ from sync.store import history
 from sync.store import setup as setup_repo
 from sync.store.db import Store
 from sync.store.setup import Link
-from sync.wiring import Services
 
 _PERCENT = re.compile(r"(\d{1,3}(?:[.,]\d{1,2})?)\s*%")
 _REVERSE = re.compile(r"verlegd|reverse[\s-]*charge|vat[\s-]*shifted|btw[\s-]*verlegd|intracommunautair", re.I)
