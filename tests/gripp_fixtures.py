@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 
 from sync.core.retry import RetryPolicy
-from sync.gripp import GrippClient
+from sync.gripp.client import GrippClient
 from sync.sandbox.gripp_sim import GrippSimulator
 from sync.sandbox.world import (
     GrippCompany,

@@ -16,15 +16,9 @@ import pytest
 
 from sync.core.config import SANDBOX_GRIPP_TOKEN
 from sync.core.dates import AMSTERDAM
-from sync.gripp import (
-    GrippAuthError,
-    GrippClient,
-    GrippPagingError,
-    GrippQuotaExceeded,
-    Invoice,
-)
-from sync.gripp.client import parse_page
-from sync.gripp.models import Company
+from sync.gripp.client import GrippClient, parse_page
+from sync.gripp.errors import GrippAuthError, GrippPagingError, GrippQuotaExceeded
+from sync.gripp.models import Company, Invoice
 from sync.jobs import refresh
 from sync.jobs.inputs import invoice_input, invoices_in_scope
 from sync.jobs.runner import run_identity

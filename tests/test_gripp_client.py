@@ -14,14 +14,12 @@ from hypothesis import strategies as st
 from pypdf import PdfReader
 
 from sync.core.dates import AMSTERDAM
-from sync.gripp import (
-    Company,
-    Filter,
+from sync.gripp.client import GrippCall, GrippClient, encode_json, raise_for_errors
+from sync.gripp.constants import OPERATORS
+from sync.gripp.errors import (
     GrippAuthError,
     GrippBusyError,
-    GrippCall,
     GrippCallError,
-    GrippClient,
     GrippOutcomeUnknownError,
     GrippPagingError,
     GrippPdfError,
@@ -29,15 +27,9 @@ from sync.gripp import (
     GrippResponseError,
     GrippServerError,
     GrippUnknownMethodError,
-    Invoice,
-    InvoiceLine,
-    encode_json,
-    parse_date,
-    parse_datetime,
-    raise_for_errors,
-    ref_id,
 )
-from sync.gripp.constants import OPERATORS
+from sync.gripp.filters import Filter
+from sync.gripp.models import Company, Invoice, InvoiceLine, parse_date, parse_datetime, ref_id
 from tests.gripp_fixtures import (
     API_URL,
     TOKEN,

@@ -10,7 +10,9 @@ import httpx
 import pytest
 from pypdf import PdfReader
 
-from sync.gripp import Filter, GrippClient, Invoice
+from sync.gripp.client import GrippClient
+from sync.gripp.filters import Filter
+from sync.gripp.models import Invoice
 from sync.sandbox.asgi import asgi_app
 from tests.gripp_fixtures import TOKEN, FakeClock, add_invoices, make_sim, make_world, route
 from tests.servers import serve_asgi
