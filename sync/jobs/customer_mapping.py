@@ -15,11 +15,9 @@ from sync.auth.access import Actor, authorize
 from sync.core import fmt
 from sync.jobs.checks import PASS, WARNING, CheckResult
 from sync.jobs.inputs import customer_inputs, invoices_in_scope
-from sync.jobs.refresh import refresh_reference
 from sync.jobs.services import Services
-from sync.jobs.suggestions import MappingError
+from sync.jobs.suggestions import MappingError, reread_reference
 from sync.mapping.customers import PINNED, RelatieIn, normal_kvk, normal_name, normal_vat, relatie_label
-from sync.snelstart import errors as ss_errors
 from sync.store import history, outbox
 from sync.store import setup as setup_repo
 from sync.store.db import Store
@@ -139,7 +137,7 @@ def save_customer_mapping(services: Services, identity_id: int, company_id: int,
                            f"Customer {company_id} is not known from Gripp (yet); sync first.")
     code = _relatiecode(relatiecode)
     relatie = _relatie(store, link.administration_id, code)
-    if relatie is None and _refresh(services, link):  # made in SnelStart since the last fetch?
+    if relatie is None and reread_reference(services, link):  # made in SnelStart since the last fetch?
         relatie = _relatie(store, link.administration_id, code)
     if relatie is None:
         raise MappingError(
@@ -162,18 +160,15 @@ def save_customer_mapping(services: Services, identity_id: int, company_id: int,
                                 "previous": before["relatiecode"] if before else None})
     n = len([r for r in invoices_in_scope(store, identity_id, link.start_date) if r["company_id"] == company_id])
     notes_nl, notes_en = [], []
-    if normal_vat(company.get("vatnumber")) and normal_vat(relatie["vat_number"]) and normal_vat(
-            company.get("vatnumber")) != normal_vat(relatie["vat_number"]):
-        notes_nl.append(f"het BTW-nummer van de relatie ({relatie['vat_number']}) is niet dat van de klant in Gripp "
-                        f"({company['vatnumber']})")
-        notes_en.append(f"the relatie's VAT number ({relatie['vat_number']}) is not the customer's in Gripp "
-                        f"({company['vatnumber']})")
-    if normal_kvk(company.get("cocnumber")) and normal_kvk(relatie["kvk_number"]) and normal_kvk(
-            company.get("cocnumber")) != normal_kvk(relatie["kvk_number"]):
-        notes_nl.append(f"het KvK-nummer van de relatie ({relatie['kvk_number']}) is niet dat van de klant in Gripp "
-                        f"({company['cocnumber']})")
-        notes_en.append(f"the relatie's KvK number ({relatie['kvk_number']}) is not the customer's in Gripp "
-                        f"({company['cocnumber']})")
+    for gripp_key, relatie_key, normal, name_nl, name_en in (
+            ("vatnumber", "vat_number", normal_vat, "BTW-nummer", "VAT number"),
+            ("cocnumber", "kvk_number", normal_kvk, "KvK-nummer", "KvK number")):
+        ours, theirs = normal(company.get(gripp_key)), normal(relatie[relatie_key])
+        if ours and theirs and ours != theirs:
+            notes_nl.append(f"het {name_nl} van de relatie ({relatie[relatie_key]}) is niet dat van de klant in "
+                            f"Gripp ({company[gripp_key]})")
+            notes_en.append(f"the relatie's {name_en} ({relatie[relatie_key]}) is not the customer's in Gripp "
+                            f"({company[gripp_key]})")
     on = f"relatie {code} ‘{relatie['name']}’"
     nl = (f"Opgeslagen. De {fmt.plural(n, 'factuur', 'facturen')} van ‘{label}’ in de periode "
           f"{'wordt' if n == 1 else 'worden'} geboekt op {on}.")
@@ -223,9 +218,3 @@ def _relatie(store: Store, administration_id: str, code: int) -> dict | None:
                      [administration_id, code])
 
 
-def _refresh(services: Services, link: Link) -> bool:
-    try:
-        refresh_reference(services.store, services.snelstart(link.identity_id), link.administration_id)
-        return True
-    except ss_errors.SnelStartError:
-        return False

@@ -102,7 +102,7 @@ def _data(services: Services, identity_id: int) -> _Data:
         )
     _ensure_gripp(services, identity_id)
     if reference_age(store, link.administration_id) is None:
-        _refresh_reference(services, link)
+        reread_reference(services, link)
     rows = invoices_in_scope(store, identity_id, link.start_date)
     return _Data(link, rows, mapping_context(store, identity_id, link.administration_id))
 
@@ -117,7 +117,9 @@ def _ensure_gripp(services: Services, identity_id: int) -> None:
             pass  # judged on what is cached; the checks report Gripp's trouble
 
 
-def _refresh_reference(services: Services, link: Link) -> bool:
+def reread_reference(services: Services, link: Link) -> bool:
+    """Read the administration's ledgers, VAT rates and relaties from SnelStart again; False when SnelStart could
+    not be read (the cached ones stay)."""
     try:
         refresh_reference(services.store, services.snelstart(link.identity_id), link.administration_id)
         return True
@@ -384,7 +386,7 @@ def _checkable(services: Services, identity_id: int) -> tuple[Link | None, bool]
     if link is None:
         return None, False
     _ensure_gripp(services, identity_id)
-    if reference_age(services.store, link.administration_id) is None and not _refresh_reference(services, link):
+    if reference_age(services.store, link.administration_id) is None and not reread_reference(services, link):
         return link, False
     return link, True
 
@@ -468,7 +470,7 @@ def save_ledger_mapping(services: Services, identity_id: int, gripp_ledger_id: i
     link, checkable = _checkable(services, identity_id)
     if checkable and link is not None:
         found = _snelstart_ledger(store, link.administration_id, number)
-        if found is None and _refresh_reference(services, link):  # created in SnelStart since the last fetch?
+        if found is None and reread_reference(services, link):  # created in SnelStart since the last fetch?
             found = _snelstart_ledger(store, link.administration_id, number)
         if found is None:
             raise MappingError(
