@@ -20,7 +20,7 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet
 
-from sync.core.config import SANDBOX_GRIPP_TOKEN, SANDBOX_SUBSCRIPTION_KEY, Settings, load_settings
+from sync.core.config import Settings, load_settings, sandbox_services
 from sync.core.vault import vault_for
 from sync.jobs.payments import MARKER_KEY
 from sync.jobs.runner import forget_gripp_freshness
@@ -69,14 +69,8 @@ class Loopback:
 
 def loopback_settings(url: str, db_path: Path) -> Settings:
     """Real-service settings (sandbox mode off) whose every URL is the loopback server's."""
-    base = f"{url}/sandbox"
     return load_settings({
-        "GRIPP_API_URL": f"{base}/gripp/public/api3.php",
-        "GRIPP_API_TOKEN": SANDBOX_GRIPP_TOKEN,
-        "SNELSTART_API_URL": f"{base}/snelstart/api/v2",
-        "SNELSTART_AUTH_URL": f"{base}/snelstart/auth",
-        "SNELSTART_SUBSCRIPTION_KEY": SANDBOX_SUBSCRIPTION_KEY,
-        "SNELSTART_WEB_URL": f"{base}/snelstart/web",
+        **sandbox_services(url),
         "CONSOLE_PUBLIC_URL": url,
         "SYNC_DB_PATH": str(db_path),
         "SYNC_SECRET_KEY": Fernet.generate_key().decode(),

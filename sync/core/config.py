@@ -218,6 +218,19 @@ def resolve_settings(env: Mapping[str, str] | None = None, secrets_path: Path | 
     return load_settings(env, read_secrets(secrets_path))
 
 
+def sandbox_services(public_url: str) -> dict[str, str]:
+    """The service settings that reach the sandbox mounted below `public_url` (the console's address)."""
+    base = public_url.rstrip("/") + SANDBOX_PREFIX
+    return {
+        "GRIPP_API_URL": f"{base}/gripp/public/api3.php",
+        "GRIPP_API_TOKEN": SANDBOX_GRIPP_TOKEN,
+        "SNELSTART_API_URL": f"{base}/snelstart/api/v2",
+        "SNELSTART_AUTH_URL": f"{base}/snelstart/auth",
+        "SNELSTART_SUBSCRIPTION_KEY": SANDBOX_SUBSCRIPTION_KEY,
+        "SNELSTART_WEB_URL": f"{base}/snelstart/web",
+    }
+
+
 def load_settings(env: Mapping[str, str] | None = None, secrets: Mapping[str, object] | None = None) -> Settings:
     """Environment variables win over secrets.toml values; unset means default. Raises `ConfigError`."""
     env = dict(os.environ if env is None else env)
@@ -244,16 +257,7 @@ def load_settings(env: Mapping[str, str] | None = None, secrets: Mapping[str, ob
     db_path = Path(merged.get("SYNC_DB_PATH", str(DEFAULT_DATA_DIR / "sync.duckdb"))).expanduser()
 
     if sandbox:
-        base = public + SANDBOX_PREFIX
-        defaults = {
-            "GRIPP_API_URL": f"{base}/gripp/public/api3.php",
-            "GRIPP_API_TOKEN": SANDBOX_GRIPP_TOKEN,
-            "SNELSTART_API_URL": f"{base}/snelstart/api/v2",
-            "SNELSTART_AUTH_URL": f"{base}/snelstart/auth",
-            "SNELSTART_SUBSCRIPTION_KEY": SANDBOX_SUBSCRIPTION_KEY,
-            "SNELSTART_WEB_URL": f"{base}/snelstart/web",
-            "SNELSTART_APP_SHORT_NAME": SANDBOX_APP_SHORT_NAME,
-        }
+        defaults = {**sandbox_services(public), "SNELSTART_APP_SHORT_NAME": SANDBOX_APP_SHORT_NAME}
     else:
         defaults = dict(REAL_DEFAULTS)
 
