@@ -168,22 +168,11 @@ class Harness:
 
     def _dispatch(self, service: str, handler: Callable[[httpx.Request, str], httpx.Response],
                   request: httpx.Request, subpath: str) -> httpx.Response:
-        # The same order as `Sandbox._dispatch`: status/timeout faults before, lost/broken answers after.
-        fault = self.faults.take(service, request, kinds=("status", "timeout"))
-        if fault is not None and fault.kind == "timeout":
-            raise httpx.ReadTimeout("injected timeout", request=request)
-        if fault is not None:
-            headers = {"Retry-After": f"{fault.retry_after:g}"} if fault.retry_after is not None else {}
-            body = fault.body if fault.body is not None else {"Message": f"Injected {fault.status}"}
-            return httpx.Response(fault.status, json=body, headers=headers)
-        response = handler(request, subpath)
-        after = self.faults.take(service, request, kinds=("lose_response", "malformed"))
-        if after is not None and after.kind == "lose_response":
-            raise httpx.ReadTimeout("the server did the work but the answer was lost", request=request)
-        if after is not None:
-            broken = after.body if isinstance(after.body, bytes) else response.content[: len(response.content) // 2]
-            return httpx.Response(response.status_code, content=broken, headers={"Content-Type": "application/json"})
-        return response
+        # As `Sandbox._dispatch` does: status/timeout faults before the service, lost/broken answers after.
+        injected = self.faults.answer_before(service, request)
+        if injected is not None:
+            return injected
+        return self.faults.answer_after(service, request, handler(request, subpath))
 
     def transport(self) -> httpx.MockTransport:
         return httpx.MockTransport(self.handle)

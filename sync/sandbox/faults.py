@@ -99,3 +99,39 @@ class Faults:
                     fault.fired += 1
                     return fault
         return None
+
+    def answer_before(self, service: str, request: httpx.Request) -> httpx.Response | None:
+        """A `status` fault's answer instead of the service's, or `httpx.ReadTimeout` for a `timeout`; None: serve."""
+        fault = self.take(service, request, kinds=("status", "timeout"))
+        if fault is not None and fault.kind == "timeout":
+            raise httpx.ReadTimeout("sandbox: injected timeout", request=request)
+        if fault is not None:
+            headers = {"Retry-After": f"{fault.retry_after:g}"} if fault.retry_after is not None else {}
+            body = fault.body if fault.body is not None else {"Message": f"Injected {fault.status}"}
+            return httpx.Response(fault.status, json=body, headers=headers)
+        return None
+
+    def answer_after(self, service: str, request: httpx.Request, response: httpx.Response) -> httpx.Response:
+        """The service's answer once it did the work: lost (`httpx.ReadTimeout`), broken, reshaped, or as it is."""
+        fault = self.take(service, request, kinds=("lose_response", "malformed", "reshape"))
+        if fault is not None and fault.kind == "lose_response":
+            raise httpx.ReadTimeout("sandbox: the server did the work but the answer was lost", request=request)
+        if fault is not None and fault.kind == "reshape":
+            return _reshaped(response, fault.transform)
+        if fault is not None:
+            broken = fault.body if isinstance(fault.body, bytes) else response.content[: len(response.content) // 2]
+            return httpx.Response(response.status_code, content=broken, headers={"Content-Type": fault.content_type})
+        return response
+
+
+def _reshaped(response: httpx.Response, transform: Callable[[Any], Any] | None) -> httpx.Response:
+    """The same answer with its JSON changed by `transform`."""
+    try:
+        payload = json.loads(response.content)
+    except ValueError:
+        return response
+    if transform is not None:
+        payload = transform(payload)
+    headers = {k: v for k, v in response.headers.items() if k.lower() not in ("content-length", "content-encoding")}
+    content = json.dumps(payload).encode("utf-8")
+    return httpx.Response(response.status_code, content=content, headers=headers)

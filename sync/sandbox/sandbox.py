@@ -20,7 +20,6 @@ from collections.abc import Callable
 from datetime import datetime
 from datetime import time as dtime
 from pathlib import Path
-from typing import Any
 
 import httpx
 
@@ -130,13 +129,9 @@ class Sandbox:
         latency = self.faults.take(service, request, kinds=("latency",))
         if latency is not None:
             self.sleep(latency.seconds)
-        fault = self.faults.take(service, request, kinds=("status", "timeout"))
-        if fault is not None and fault.kind == "timeout":
-            raise httpx.ReadTimeout("sandbox: injected timeout", request=request)
-        if fault is not None:
-            headers = {"Retry-After": f"{fault.retry_after:g}"} if fault.retry_after is not None else {}
-            body = fault.body if fault.body is not None else {"Message": f"Injected {fault.status}"}
-            return httpx.Response(fault.status, json=body, headers=headers)
+        injected = self.faults.answer_before(service, request)
+        if injected is not None:
+            return injected
 
         handler = {
             "gripp": self.gripp.handle,
@@ -149,15 +144,7 @@ class Sandbox:
         if request.method != "GET":
             self.persist()
 
-        after = self.faults.take(service, request, kinds=("lose_response", "malformed", "reshape"))
-        if after is not None and after.kind == "lose_response":
-            raise httpx.ReadTimeout("sandbox: the server did the work but the answer was lost", request=request)
-        if after is not None and after.kind == "reshape":
-            return _reshaped(response, after.transform)
-        if after is not None:
-            broken = after.body if isinstance(after.body, bytes) else response.content[: len(response.content) // 2]
-            return httpx.Response(response.status_code, content=broken, headers={"Content-Type": after.content_type})
-        return response
+        return self.faults.answer_after(service, request, response)
 
     def persist(self) -> None:
         """Remember that the world changed; saved at most every SAVE_EVERY seconds and on `flush()`."""
@@ -204,19 +191,6 @@ class Sandbox:
             if (call[0] == "snelstart-api" and call[1] in ("POST", "PUT", "DELETE"))
             or any(m.split(".")[-1] in ("create", "update", "delete") for m in call[3])
         ]
-
-
-def _reshaped(response: httpx.Response, transform: Callable[[Any], Any] | None) -> httpx.Response:
-    """The same answer with its JSON changed by `transform`."""
-    try:
-        payload = json.loads(response.content)
-    except ValueError:
-        return response
-    if transform is not None:
-        payload = transform(payload)
-    headers = {k: v for k, v in response.headers.items() if k.lower() not in ("content-length", "content-encoding")}
-    content = json.dumps(payload).encode("utf-8")
-    return httpx.Response(response.status_code, content=content, headers=headers)
 
 
 def _rpc_methods(request: httpx.Request) -> tuple[str, ...]:
