@@ -130,8 +130,8 @@ def _unavailable(exc: BaseException) -> Unavailable | None:
     """The one-line message for a database that cannot be used; None for anything else (a bug: raised as is)."""
     if isinstance(exc, StoreLockedError):
         holder = f"proces {exc.pid}" if exc.pid else "een ander proces"
-        return Unavailable(f"De database {exc.path} is in gebruik door {holder}. Stop dat proces of kies een andere "
-                           "SYNC_DB_PATH en start de console opnieuw.", str(exc), "locked")
+        return Unavailable(f"De database {exc.path} is in gebruik door {holder} (een console of opdracht op dezelfde "
+                           "gegevens). Stop dat en start de console opnieuw.", str(exc), "locked")
     if isinstance(exc, StoreUnreadableError):
         return Unavailable(f"De database {exc.path} is niet te lezen ({exc.reason}). Zet een reservekopie terug of "
                            "kies een andere SYNC_DB_PATH en start de console opnieuw.", str(exc), "unreadable")

@@ -69,8 +69,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except StoreLockedError as exc:
         holder = f"proces {exc.pid}" if exc.pid else "een ander proces"
-        _say(_t(args, f"fout: de database {exc.path} is in gebruik door {holder}; stop dat of gebruik een andere "
-                "SYNC_DB_PATH.", f"error: {exc}"))
+        _say(_t(args, f"fout: de database {exc.path} is in gebruik door {holder} (een console of opdracht op dezelfde "
+                "gegevens); stop dat en probeer het opnieuw.", f"error: {exc}"))
         return EXIT_LOCKED
     except StoreUnreadableError as exc:
         _say(_t(args, f"fout: de database {exc.path} is niet te lezen ({exc.reason}); zet een reservekopie terug of "
@@ -709,6 +709,7 @@ def _gripp_token(args: argparse.Namespace) -> str:
 
 
 def _cmd_accounts(args: argparse.Namespace) -> int:
+    from sync.core import fmt
     from sync.jobs import accounts as use
 
     lang = args.lang
@@ -717,10 +718,12 @@ def _cmd_accounts(args: argparse.Namespace) -> int:
             if args.action == "add":
                 checked = use.add_account(deployment, args.key, args.name, _gripp_token(args), actor="cli",
                                           gripp_url=args.gripp_url)
+                found = len(checked.identities)
                 print(_t(args, f"Account {checked.account.key} ‘{checked.account.name}’ toegevoegd (sleutel "
-                               f"{checked.account.key_hint}); {len(checked.identities)} identiteiten gevonden:",
+                               f"{checked.account.key_hint}); {fmt.plural(found, 'identiteit', 'identiteiten')} "
+                               "gevonden:",
                          f"Account {checked.account.key} ‘{checked.account.name}’ added (key "
-                         f"{checked.account.key_hint}); {len(checked.identities)} identities found:"))
+                         f"{checked.account.key_hint}); {fmt.plural(found, 'identity', 'identities', 'en')} found:"))
                 for ident in checked.identities:
                     print(f"  {ident['identity_id']:>4}  {ident['name'] or '—'}")
                 return EXIT_OK
@@ -729,8 +732,10 @@ def _cmd_accounts(args: argparse.Namespace) -> int:
                 if not checked.ok:
                     _say(_t(args, f"fout: {checked.problem.nl}", f"error: {checked.problem.en}"))  # type: ignore
                     return EXIT_FAILED
-                print(_t(args, f"De Gripp-sleutel van {args.key} werkt; {len(checked.identities)} identiteiten:",
-                         f"The Gripp key of {args.key} works; {len(checked.identities)} identities:"))
+                found = len(checked.identities)
+                print(_t(args, f"De Gripp-sleutel van {args.key} werkt; "
+                               f"{fmt.plural(found, 'identiteit', 'identiteiten')}:",
+                         f"The Gripp key of {args.key} works; {fmt.plural(found, 'identity', 'identities', 'en')}:"))
                 for ident in checked.identities:
                     linked = f"→ {ident['administration_name']}" if ident["linked"] else _t(
                         args, "niet gekoppeld", "not linked")

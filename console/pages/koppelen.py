@@ -82,7 +82,7 @@ if link is not None:
     st.success(t("linked_to", admin=link.administration_name, key=link.key_hint, health=health_label(link.health),
                  start=fmt.day(link.start_date, lang)), icon=":material/link:")
     if link.health == "broken" and link.health_detail:
-        st.error(md(link.health_detail))
+        st.error(md(setup_repo.health_words(link.health_detail, lang)))
 else:
     st.info(t("not_linked"), icon=":material/link_off:")
 

@@ -8,6 +8,7 @@ from console.i18n import badge, current_lang, run_badge, t
 from console.text import md
 from sync.core import fmt
 from sync.store import history
+from sync.store import setup as setup_repo
 
 services = ui.services()
 store = services.store
@@ -71,8 +72,12 @@ for row in identities:
         a, b, c, d = st.columns(4)
         a.markdown(f"**{t('administration')}**  \n{md(row['administration_name'])}  \n"
                    f"{t('key')}: {md(row['key_hint'])}")
+        broken = row["health"] == "broken"
         b.markdown(f"**{t('link_health')}**  \n{badge('health', row['health'], lang)}"
-                   + (f"  \n{md(row['health_detail'])}" if row["health"] == "broken" and row["health_detail"] else ""))
+                   + (f"  \n{md(setup_repo.health_words(row['health_detail'], lang))}" if broken else ""))
+        if broken:  # the way to mend it, one click away
+            ui.page_link("pages/koppelen.py", label=t("go_linking"), icon=":material/link:",
+                         query_params={"identity": str(identity_id), "lang": lang})
         if last:
             c.markdown(f"**{t('last_run')}**  \n{fmt.moment(last['started_at'], lang)}  \n"
                        f"{run_badge(last['outcome'], views.counts_of(last), lang)}")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -25,6 +26,7 @@ from sync.jobs.reconcile import class_counts
 from sync.store import history as log
 from sync.store import outbox
 from sync.store import setup as setup_repo
+from sync.store.db import Store
 from sync.store.setup import Link
 from sync.wiring import Services
 
@@ -70,10 +72,11 @@ class RunResult:
         return self.words("en")
 
 
-# When each account's Gripp cache was last refreshed (monotonic), keyed by its database file: one account's
-# refresh never waits for another's, and a file opened again is still the same account (an object id is not).
-_gripp_refreshed_at: dict[str, float] = {}
-_gripp_locks: dict[str, threading.Lock] = {}
+# When each store's Gripp cache was last refreshed (monotonic), and the lock its refresh holds: per store object,
+# so one account's refresh never waits for another's, a store opened afresh (a reopened or reset file) reads Gripp
+# again, and a closed one is forgotten with it (an object id could be reused by the next account's store).
+_gripp_refreshed_at: weakref.WeakKeyDictionary[Store, float] = weakref.WeakKeyDictionary()
+_gripp_locks: weakref.WeakKeyDictionary[Store, threading.Lock] = weakref.WeakKeyDictionary()
 _gripp_locks_lock = threading.Lock()
 
 
@@ -123,14 +126,14 @@ def _run_recorded(services: Services, link: Link, identity_id: int, trigger: str
     try:
         result = _run(services, link, run_id, step, today or services.today())
     except errors.LinkBroken as exc:
-        setup_repo.set_link_health(store, identity_id, "broken", exc.en)
+        setup_repo.set_link_health(store, identity_id, "broken", exc.nl, exc.en)
         return _failed(services, run_id, identity_id, trigger, exc.nl, exc.en, kind="link")
     except AlreadyRunning:
         raise
     except Exception as exc:  # the run failed as a whole: record it, alert if nobody was watching
         if errors.kind_of(exc) == errors.LINK:
             broken = errors.link_broken(exc)
-            setup_repo.set_link_health(store, identity_id, "broken", broken.en)
+            setup_repo.set_link_health(store, identity_id, "broken", broken.nl, broken.en)
             return _failed(services, run_id, identity_id, trigger, broken.nl, broken.en, kind="link")
         nl, en = errors.describe(exc)
         return _failed(services, run_id, identity_id, trigger, nl, en, kind=errors.kind_of(exc))
@@ -208,7 +211,7 @@ def _run(services: Services, link: Link, run_id: str, step: Progress, today: dat
 
 def refresh_gripp_once(services: Services) -> dict[str, int]:
     """Gripp's invoices into the cache — once for a "sync all", not once per identity."""
-    key = _freshness_key(services)
+    key = services.store
     with _gripp_locks_lock:
         lock = _gripp_locks.setdefault(key, threading.Lock())
     with lock:
@@ -218,11 +221,6 @@ def refresh_gripp_once(services: Services) -> dict[str, int]:
         counts = refresh.refresh_gripp(services.store, services.gripp())
         _gripp_refreshed_at[key] = time.monotonic()
         return counts
-
-
-def _freshness_key(services: Services) -> str:
-    path = str(services.store.path)
-    return f"{path}#{id(services.store)}" if path == ":memory:" else path  # in-memory stores: each its own
 
 
 def forget_gripp_freshness() -> None:

@@ -32,7 +32,8 @@ class StoreLockedError(RuntimeError):
     def __init__(self, path: Path, pid: int | None) -> None:
         self.path, self.pid = path, pid
         holder = f"process {pid}" if pid else "another process"
-        super().__init__(f"The database {path} is in use by {holder}; stop it or use another SYNC_DB_PATH.")
+        super().__init__(f"The database {path} is in use by {holder} (a console or command on the same data); stop "
+                         "it and try again.")
 
 
 class StoreUnreadableError(RuntimeError):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -111,11 +112,24 @@ def links_to_administration(store: Store, administration_id: str) -> list[int]:
     return [r["identity_id"] for r in rows]
 
 
-def set_link_health(store: Store, identity_id: int, health: str, detail: str | None = None) -> None:
+def set_link_health(store: Store, identity_id: int, health: str, nl: str | None = None, en: str | None = None) -> None:
+    """The link's health and, when broken, why — in both languages (the reader's is chosen when shown)."""
+    detail = json.dumps({"nl": nl, "en": en or nl}) if nl else None
     store.execute(
         "UPDATE links SET health = ?, health_detail = ?, health_checked_at = ? WHERE identity_id = ?",
         [health, detail, store.now(), identity_id],
     )
+
+
+def health_words(detail: str | None, lang: str) -> str:
+    """Why a link is broken, in the reader's language (rows written before both were kept hold English)."""
+    if not detail:
+        return ""
+    try:
+        words = json.loads(detail)
+    except ValueError:
+        return detail
+    return str(words.get(lang) or words.get("en") or "") if isinstance(words, dict) else detail
 
 
 def set_link_schedule(store: Store, identity_id: int, *, interval_minutes: int | None = None,
