@@ -390,10 +390,11 @@ def _unknown_identity(services, args: argparse.Namespace) -> bool:
     wanted = getattr(args, "identity", None)
     if wanted is None or any(i["identity_id"] == wanted for i in setup_repo.identities(services.store)):
         return False
-    _say(_t(args, f"fout: identiteit {wanted} bestaat niet in deze database (zie `python -m sync identities`; "
-            f"`python -m sync identities add {wanted}` voegt hem toe als Gripp hem kent).",
-            f"error: identity {wanted} does not exist in this database (see `python -m sync identities`; "
-            f"`python -m sync identities add {wanted}` adds it when Gripp knows it)."))
+    command = f"python -m sync --account {args.account}" if getattr(args, "account", None) else "python -m sync"
+    _say(_t(args, f"fout: identiteit {wanted} bestaat niet in deze database (zie `{command} identities`; "
+            f"`{command} identities add {wanted}` voegt hem toe als Gripp hem kent).",
+            f"error: identity {wanted} does not exist in this database (see `{command} identities`; "
+            f"`{command} identities add {wanted}` adds it when Gripp knows it)."))
     return True
 
 

@@ -180,7 +180,9 @@ def test_a_bad_path_is_one_plain_line_in_the_readers_language(cli_env, capsys):
     binary = cli_env / "binary.csv"
     binary.write_bytes(b"\xff\xfe\x00garbage")
     assert main(["mappings", "import", str(binary)]) == EXIT_FAILED
-    assert "regel 1: dit is geen CSV-bestand in UTF-8" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "regel 1: dit is geen CSV-bestand in UTF-8: bewaar het opnieuw als ‘CSV UTF-8’" in err
+    assert "Error" not in err  # no Python exception names for a finance user
 
 
 def test_an_export_always_imports_back_and_gripps_labels_stay_gripps(cli_env, capsys):
@@ -227,6 +229,8 @@ def test_an_identity_the_database_does_not_know_is_said_to_not_exist(cli_env, ca
         assert "fout: identiteit 999 bestaat niet in deze database" in out.err and "== " not in out.out
         assert main(["--lang", "en", *argv]) == EXIT_FAILED
         assert "error: identity 999 does not exist in this database" in capsys.readouterr().err
+    assert main(["--account", "studio-noord", "run", "--identity", "999"]) == EXIT_FAILED
+    assert "`python -m sync --account studio-noord identities add 999`" in capsys.readouterr().err  # runnable as is
 
 
 def _parse_fails(argv: list[str], capsys) -> str:

@@ -213,3 +213,12 @@ def test_money_and_dates_follow_the_language(synced: Services) -> None:
     english = at.dataframe[0].value.iloc[0]
     assert english["Gripp total"] == fmt.money(row["gripp_total"], "en")
     assert english["Gripp due date"] == fmt.day(row["gripp_due"], "en")
+
+
+def test_nothing_open_is_overdue_by_no_days(synced: Services) -> None:
+    """Trial finding: a settled credit note ("In orde") showed 1322 "Dagen te laat" in the CSV."""
+    frame = store_frame(synced)
+    settled = frame[(frame["gripp_open"].fillna(0) <= 0) & (frame["snelstart_open"].fillna(0) <= 0)]
+    assert len(settled) > 0 and settled["days_overdue"].isna().all()
+    still_open = frame[frame["gripp_open"].fillna(0) > 0]
+    assert still_open["days_overdue"].notna().all()

@@ -78,8 +78,11 @@ def import_csv(store: Store, path: Path, *, actor: Actor | str) -> ImportResult:
             rows = [{name: restore_cell(value) if isinstance(value, str) else value for name, value in row.items()}
                     for row in reader]
     except (UnicodeDecodeError, csv.Error) as exc:
-        raise MappingImportError([Note(1, f"dit is geen CSV-bestand in UTF-8 ({exc.__class__.__name__})",
-                                       f"this is not a UTF-8 CSV file ({exc.__class__.__name__})")]) from None
+        how = ("bewaar het opnieuw als ‘CSV UTF-8’" if isinstance(exc, UnicodeDecodeError) else
+               "de regels zijn niet te lezen", "save it again as ‘CSV UTF-8’" if isinstance(exc, UnicodeDecodeError)
+               else "its lines cannot be read")
+        raise MappingImportError([Note(1, f"dit is geen CSV-bestand in UTF-8: {how[0]}",
+                                       f"this is not a UTF-8 CSV file: {how[1]}")]) from None
     parsed, problems, warnings = validate_rows(store, rows)
     if problems:
         raise MappingImportError(problems)

@@ -70,7 +70,9 @@ SELECT *,
         ELSE 'in_sync'
     END AS class,
     coalesce(gripp_open, snelstart_open) AS open_amount,
-    $today - coalesce(gripp_due, snelstart_due) AS days_overdue
+    -- nothing open on either side (settled, a credit note) is overdue by no days
+    CASE WHEN greatest(coalesce(gripp_open, 0), coalesce(snelstart_open, 0)) > 0
+         THEN $today - coalesce(gripp_due, snelstart_due) END AS days_overdue
 FROM joined
 WHERE (coalesce(gripp_open, 0) <> 0 OR coalesce(snelstart_open, 0) <> 0
        OR NOT in_snelstart OR snelstart_total <> gripp_total)
