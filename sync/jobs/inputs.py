@@ -76,9 +76,12 @@ def invoice_input(row: dict[str, Any]) -> InvoiceIn:
 
 
 def invoices_in_scope(store: Store, identity_id: int, start_date: date | None) -> list[dict[str, Any]]:
-    """Sent invoices of the identity, dated on or after the link's start date: what should reach SnelStart."""
+    """Sent invoices of the identity, dated on or after the link's start date: what should reach SnelStart.
+    Gripp's change stamps are left out and the cache's own read time comes as microseconds (`fetched_us`): turning
+    three zoned timestamps a row into Python datetimes cost more than the rest of the read, every run."""
     return store.rows(
-        """SELECT * FROM gripp_invoices
+        """SELECT * EXCLUDE (createdon, updatedon, fetched_at), epoch_us(fetched_at) AS fetched_us
+           FROM gripp_invoices
            WHERE identity_id = ? AND status = 'SENT' AND (? IS NULL OR invoice_date >= ?)
            ORDER BY invoice_date, invoice_id""",
         [identity_id, start_date, start_date],

@@ -474,7 +474,7 @@ class Pusher:
         """An invoice edited in Gripp after booking is flagged for a person, never silently re-booked."""
         if state.get("changed_in_gripp") or not state.get("fingerprint"):
             return
-        fetched, written = row.get("fetched_at"), state.get("updated_at")
+        fetched, written = row.get("fetched_us"), state.get("updated_us")
         if fetched is not None and written is not None and fetched < written:
             return  # not read from Gripp again since the row was last written: it cannot have changed since
         if invoice_fingerprint(invoice_input(row)) == state["fingerprint"]:

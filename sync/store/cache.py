@@ -41,7 +41,8 @@ def replace_if_changed(store: Store, table: str, administration_id: str, rows: S
     def comparable(found: Sequence[dict[str, Any]]) -> dict[Any, dict[str, Any]]:
         return {row[key]: {k: v for k, v in row.items() if k != "fetched_at"} for row in found}
 
-    cached = store.rows(f"SELECT * FROM {table} WHERE administration_id = ?", [administration_id])
+    cached = store.rows(f"SELECT * EXCLUDE (fetched_at) FROM {table} WHERE administration_id = ?",
+                        [administration_id])  # not compared, and zoned timestamps are dear to read
     if len(cached) == len(rows) and comparable(cached) == comparable(rows):
         return len(rows)
     return replace_for_administration(store, table, administration_id, rows)
