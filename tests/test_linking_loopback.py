@@ -120,7 +120,8 @@ def _key_in_database(services: Services, key: str) -> list[str]:
     store = services.store
     hits = []
     for table, column in store.cursor().execute(
-            "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'main'").fetchall():
+            "SELECT table_name, column_name FROM information_schema.columns WHERE table_catalog = current_database() "
+            "AND table_schema = 'main'").fetchall():
         if store.scalar(f'SELECT count(*) FROM "{table}" WHERE position(? IN CAST("{column}" AS VARCHAR)) > 0',
                         [key]):
             hits.append(f"{table}.{column}")
