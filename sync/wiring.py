@@ -95,9 +95,10 @@ class Services:
             options["timeout"] = httpx.Timeout(self.timeout)
         return options
 
-    def snelstart(self, identity_id: int) -> SnelStartClient:
-        """The client for an identity's linked administration, cached per key (tokens are reused)."""
-        link = setup_repo.get_link(self.store, identity_id)
+    def snelstart(self, identity_id: int, *, link: setup_repo.Link | None = None) -> SnelStartClient:
+        """The client for an identity's linked administration, cached per key (tokens are reused). `link`: the
+        identity's link when the caller has just read it."""
+        link = link if link is not None else setup_repo.get_link(self.store, identity_id)
         if link is None:
             raise LookupError(f"Identity {identity_id} is not linked to a SnelStart administration.")
         with self._lock:

@@ -89,6 +89,13 @@ class InvoiceFacts:
     gripp_total: Decimal
     snelstart_total: Decimal
     snelstart_open: Decimal
+    gripp_open: Decimal | None = None
+
+    @property
+    def paid_differs(self) -> bool:
+        """SnelStart shows another amount paid than Gripp does (a payment to bring back, or to look into)."""
+        return (self.gripp_open is not None
+                and self.snelstart_total - self.snelstart_open != self.gripp_total - self.gripp_open)
 
 
 @dataclass
@@ -232,8 +239,8 @@ def booked_invoices(store: Store, link: Link, *, adopting: Sequence[tuple[int, s
                  AND state IN ('booked', 'pdf_uploading', 'pdf_pending', 'done')
                UNION ALL
                SELECT unnest(?::INTEGER[]), unnest(?::VARCHAR[]))
-           SELECT g.invoice_id, g.number, b.booking_id, g.total_incl_vat, g.payments_json, s.factuur_bedrag,
-                  s.openstaand_saldo
+           SELECT g.invoice_id, g.number, b.booking_id, g.total_incl_vat, g.total_open, g.payments_json,
+                  s.factuur_bedrag, s.openstaand_saldo
            FROM b
            JOIN gripp_invoices g ON g.invoice_id = b.invoice_id
            JOIN ss_open_items s ON s.booking_id = b.booking_id AND s.administration_id = ?
@@ -241,7 +248,7 @@ def booked_invoices(store: Store, link: Link, *, adopting: Sequence[tuple[int, s
         [link.identity_id, [p[0] for p in adopting], [p[1] for p in adopting], link.administration_id],
     )
     return [(InvoiceFacts(r["invoice_id"], r["number"], r["booking_id"], r["total_incl_vat"], r["factuur_bedrag"],
-                          r["openstaand_saldo"]), invoice_payments(r)) for r in rows]
+                          r["openstaand_saldo"], r["total_open"]), invoice_payments(r)) for r in rows]
 
 
 def plan_registrations(store: Store, link: Link, today: date, *, adopting: Sequence[tuple[int, str]] = ()
@@ -269,11 +276,13 @@ def _bank_lines(store: Store, administration_id: str) -> dict[str, list[tuple[da
 
 
 def pull_payments(store: Store, gripp: GrippClient, link: Link, *, run_id: str | None = None,
-                  dry_run: bool = False, today: date | None = None) -> PaymentReport:
+                  dry_run: bool = False, today: date | None = None,
+                  invoices: list[tuple[InvoiceFacts, list[dict[str, Any]]]] | None = None) -> PaymentReport:
+    """Payments SnelStart shows into Gripp. `invoices`: `booked_invoices` when the caller read them already."""
     today = today or store.today()
     report = PaymentReport()
     bank = _bank_lines(store, link.administration_id)
-    invoices = booked_invoices(store, link)
+    invoices = booked_invoices(store, link) if invoices is None else invoices
     plans = {facts.invoice_id: plan_invoice(facts, payments, bank.get(facts.booking_id, []), today)
              for facts, payments in invoices}
     facts_of = {facts.invoice_id: facts for facts, _ in invoices}

@@ -130,11 +130,24 @@ class Pusher:
         self._relatie_lock = threading.Lock()
         self._fatal: BaseException | None = None  # the link broke or the database refuses writes: stop, raise
         self._stopped: BaseException | None = None  # SnelStart is unavailable: stop, the rest waits a run
+        self._read: tuple[list[dict], dict[int, dict]] | None = None  # invoices in scope, their booking rows
+
+    def read(self) -> tuple[list[dict], dict[int, dict]]:
+        """The identity's sent invoices in scope and their booking rows, read once for `has_pending` and `run`."""
+        if self._read is None:
+            self._read = (invoices_in_scope(self.store, self.identity_id, self.link.start_date),
+                          outbox.all_for(self.store, self.identity_id))
+        return self._read
+
+    def has_pending(self) -> bool:
+        """Is any invoice in scope not booked to the end (nor settled as nothing to book)? Only then does a run
+        need SnelStart's ledgers, VAT rates and relaties."""
+        rows, states = self.read()
+        return any(states.get(row["invoice_id"], {}).get("state") not in ("done", "nothing_to_book") for row in rows)
 
     # ------------------------------------------------------------------------------------------ the run
     def run(self) -> PushReport:
-        rows = invoices_in_scope(self.store, self.identity_id, self.link.start_date)
-        states = outbox.all_for(self.store, self.identity_id)
+        rows, states = self.read()
         work = [(row, states.get(row["invoice_id"])) for row in rows]
         work = [(row, state) for row, state in work if self._needs_work(row, state)]
         if not work:  # the usual scheduled run: nothing to book, so nothing more to read

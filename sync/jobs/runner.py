@@ -20,7 +20,7 @@ from sync.auth.access import Actor, authorize
 from sync.core.events import run_summary
 from sync.jobs import errors, refresh
 from sync.jobs.locks import AlreadyRunning, exclusive
-from sync.jobs.payments import PaymentReport, pull_payments
+from sync.jobs.payments import PaymentReport, booked_invoices, pull_payments
 from sync.jobs.push import Pusher, PushReport
 from sync.jobs.reconcile import class_counts
 from sync.store import history as log
@@ -171,15 +171,15 @@ def _run(services: Services, link: Link, run_id: str, step: Progress, today: dat
             raise
         paused = exc  # Gripp's quota is spent: book from what the cache holds, leave what needs Gripp for later
     step("snelstart", 0.0)
-    client = services.snelstart(link.identity_id)
+    client = services.snelstart(link.identity_id, link=link)
     counts["open_items"] = refresh.refresh_open_items(store, client, link.administration_id,
                                                       identity_id=link.identity_id, run_id=run_id)
-    age = refresh.reference_age(store, link.administration_id)
-    if age is None or age > REFERENCE_MAX_AGE or _has_pending(services, link):
-        counts.update(refresh.refresh_reference(store, client, link.administration_id))
-    step("push", 0.0)
     pusher = Pusher(store, services.gripp(), client, link, run_id=run_id, workers=client.parallel_calls,
                     progress=lambda f: step("push", f), sleep=services.sleep)
+    age = refresh.reference_age(store, link.administration_id)
+    if age is None or age > REFERENCE_MAX_AGE or pusher.has_pending():
+        counts.update(refresh.refresh_reference(store, client, link.administration_id))
+    step("push", 0.0)
     push = pusher.run()
     counts.update(push.counts())
     # What stands in SnelStart after this run, booked now or before: a rerun that only finds the same blocked
@@ -192,10 +192,12 @@ def _run(services: Services, link: Link, run_id: str, step: Progress, today: dat
     if push.booked or push.adopted:  # new bookings: their open items are not in the cache yet
         counts["open_items"] = refresh.refresh_open_items(store, client, link.administration_id,
                                                       identity_id=link.identity_id, run_id=run_id)
-    if _payments_possible(services, link):
+    booked = booked_invoices(store, link)
+    # Bank bookings date the payments SnelStart shows beyond what Gripp knows: read them only when there are any.
+    if any(facts.paid_differs for facts, _ in booked):
         counts["bank_lines"] = refresh.refresh_bank_lines(store, client, link.administration_id)
     payments = pull_payments(store, services.gripp(), link, run_id=run_id, dry_run=paused is not None,
-                             today=today)
+                             today=today, invoices=booked)
     if paused is not None:  # planned, not sent: they wait for the quota
         payments.pending = len(payments.would_register) + len(payments.would_reverse)
         payments.would_register, payments.would_reverse, payments.paused = [], [], paused
@@ -225,29 +227,6 @@ def refresh_gripp_once(services: Services) -> dict[str, int]:
 
 def forget_gripp_freshness() -> None:
     _gripp_refreshed_at.clear()
-
-
-def _has_pending(services: Services, link: Link) -> bool:
-    """Are there invoices to book? Only then are ledgers, VAT rates and relaties needed this run."""
-    return bool(services.store.scalar(
-        """SELECT count(*) FROM gripp_invoices g LEFT JOIN bookings b
-             ON b.invoice_id = g.invoice_id AND b.identity_id = g.identity_id
-           WHERE g.identity_id = ? AND g.status = 'SENT' AND (? IS NULL OR g.invoice_date >= ?)
-             AND (b.state IS NULL OR b.state NOT IN ('done', 'nothing_to_book'))""",
-        [link.identity_id, link.start_date, link.start_date],
-    ))
-
-
-def _payments_possible(services: Services, link: Link) -> bool:
-    """Bank bookings are only read when SnelStart shows a booked invoice paid beyond what Gripp knows."""
-    return bool(services.store.scalar(
-        """SELECT EXISTS (SELECT 1 FROM bookings b JOIN gripp_invoices g ON g.invoice_id = b.invoice_id
-                          JOIN ss_open_items s ON s.booking_id = b.booking_id AND s.administration_id = $admin
-                          WHERE b.identity_id = $identity
-                            AND (s.factuur_bedrag - s.openstaand_saldo) <> (g.total_incl_vat - g.total_open))
-               OR EXISTS (SELECT 1 FROM bookings WHERE identity_id = $identity AND state = 'posting')""",
-        {"admin": link.administration_id, "identity": link.identity_id},
-    ))
 
 
 def _failed(services: Services, run_id: str, identity_id: int, trigger: str, nl: str, en: str, *,

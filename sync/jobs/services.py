@@ -15,6 +15,7 @@ from sync.core.vault import Vault
 from sync.gripp.client import GrippClient
 from sync.snelstart.client import SnelStartClient
 from sync.store.db import Store
+from sync.store.setup import Link
 
 
 class Services(Protocol):
@@ -35,7 +36,7 @@ class Services(Protocol):
 
     def gripp(self) -> GrippClient: ...
 
-    def snelstart(self, identity_id: int) -> SnelStartClient:
+    def snelstart(self, identity_id: int, *, link: Link | None = None) -> SnelStartClient:
         """The client on this identity's saved koppelsleutel."""
 
     def snelstart_for_key(self, koppelsleutel: str) -> SnelStartClient: ...

@@ -636,6 +636,18 @@ def compile_filter(entity: str, spec: Any) -> Callable[[Any, _Context], bool]:
     if operator in LIST_OPERATORS and not isinstance(value, list):
         raise CallError(ERROR_BAD_REQUEST, f"The {operator} operator needs an array value")
 
+    # The value in the field's form, once up front (not per row): a bad value is an error even when no row is
+    # tested, and a filter over thousands of rows parses its date once.
+    field_kind = _kind_of(entity, spec["field"])
+    coerced: Any = None
+    if operator in LIST_OPERATORS:
+        coerced = [_coerce(field_kind, v) for v in value]
+    elif operator == "between":
+        coerced = (_coerce(field_kind, value), _coerce(field_kind, value2))
+    elif operator not in ("isnull", "isnotnull", "like"):
+        coerced = _coerce(field_kind, value)
+    pattern = _like(str(value)) if operator == "like" else None
+
     def test(obj: Any, ctx: _Context) -> bool:
         kind, raw = getter(obj, ctx)
         if operator == "isnull":
@@ -644,20 +656,16 @@ def compile_filter(entity: str, spec: Any) -> Callable[[Any, _Context], bool]:
             return raw is not None
         if raw is None:
             return False  # SQL: NULL compares false, also for notequals and notin
-        if operator == "like":
-            return _like(str(value)).fullmatch(_as_text(kind, raw)) is not None
+        if pattern is not None:
+            return pattern.fullmatch(_as_text(kind, raw)) is not None
         current = _normal(kind, raw)
         if operator in LIST_OPERATORS:
-            found = any(current == _coerce(kind, v) for v in value)
+            found = any(current == v for v in coerced)
             return found if operator == "in" else not found
         if operator == "between":
-            return _coerce(kind, value) <= current <= _coerce(kind, value2)
-        return _COMPARE[operator](current, _coerce(kind, value))
+            return coerced[0] <= current <= coerced[1]
+        return _COMPARE[operator](current, coerced)
 
-    # Coerce once up front so a bad value is an error even when no row is tested.
-    if operator not in ("isnull", "isnotnull", "like"):
-        for v in (value if operator in LIST_OPERATORS else [value] + ([value2] if operator == "between" else [])):
-            _coerce(_kind_of(entity, spec["field"]), v)
     return test
 
 
