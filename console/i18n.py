@@ -93,9 +93,12 @@ TEXTS: dict[str, tuple[str, str]] = {
     "need_invoices": ("Facturen vastgelopen", "Invoices stuck"),
     "need_alerts": ("Open meldingen", "Open alerts"),
     "need_not_linked": ("Nog niet gekoppeld", "Not linked yet"),
+    "need_unchecked": ("Nog niet gecontroleerd", "Not checked yet"),
     "need_ok": ("In orde", "Fine"),
     "links_summary": ("{linked} van {identities} gekoppeld{broken}", "{linked} of {identities} linked{broken}"),
     "links_broken": (", {n} verbroken", ", {n} broken"),
+    "links_unchecked": (", {n} nog niet gecontroleerd", ", {n} not checked yet"),
+    "links_no_identities": ("Nog geen identiteiten", "No identities yet"),
     "accounts_open_label": ("Klant openen", "Open account"),
     "accounts_manage": ("Klanten beheren", "Manage accounts"),
     "accounts_add": ("Klant toevoegen", "Add account"),
@@ -104,9 +107,13 @@ TEXTS: dict[str, tuple[str, str]] = {
     "accounts_token": ("Gripp API-sleutel (Gripp › Instellingen › API)", "Gripp API key (Gripp › Settings › API)"),
     "accounts_added": ("Klant {name} toegevoegd: de sleutel werkt, {n} identiteiten gevonden.",
                        "Account {name} added: the key works, {n} identities found."),
+    "accounts_added_one": ("Klant {name} toegevoegd: de sleutel werkt, 1 identiteit gevonden.",
+                           "Account {name} added: the key works, 1 identity found."),
     "accounts_check": ("Controleren", "Check"),
     "accounts_checked": ("De Gripp-sleutel van {name} werkt; {n} identiteiten.",
                          "The Gripp key of {name} works; {n} identities."),
+    "accounts_checked_one": ("De Gripp-sleutel van {name} werkt; 1 identiteit.",
+                             "The Gripp key of {name} works; 1 identity."),
     "accounts_remove": ("Verwijderen", "Remove"),
     "accounts_remove_sure": ("Ja, haal {name} uit de console (de database blijft bewaard)",
                              "Yes, take {name} out of the console (its database is kept)"),
@@ -114,8 +121,28 @@ TEXTS: dict[str, tuple[str, str]] = {
                          "Account {name} removed; its database is kept."),
     "accounts_which": ("Klant", "Account"),
     "identity": ("Identiteit", "Identity"),
-    "no_identities": ("Er zijn nog geen identiteiten. Voeg er een toe onder Koppelen.",
-                      "There are no identities yet. Add one under Linking."),
+    "no_identities": ("Er zijn nog geen identiteiten. Haal ze onder Koppelen op uit Gripp.",
+                      "There are no identities yet. Fetch them from Gripp under Linking."),
+    "no_identities_here": ("Er zijn nog geen identiteiten. Haal ze hieronder op uit Gripp: ze staan op de facturen "
+                           "en relaties daar. Heeft een identiteit nog geen factuur of relatie, voeg hem dan toe op "
+                           "zijn id.",
+                           "There are no identities yet. Fetch them from Gripp below: they are on its invoices and "
+                           "companies. If an identity has no invoice or company yet, add it by its id."),
+    "discover_identities": ("Identiteiten ophalen uit Gripp", "Fetch identities from Gripp"),
+    "discover_identities_help": ("Leest de identiteiten van de facturen en relaties in Gripp (zoals `python -m sync "
+                                 "identities discover`).",
+                                 "Reads the identities off Gripp's invoices and companies (as `python -m sync "
+                                 "identities discover` does)."),
+    "identities_found": ("{n} identiteiten gevonden in Gripp: {names}.", "{n} identities found in Gripp: {names}."),
+    "identities_found_one": ("1 identiteit gevonden in Gripp: {names}.", "1 identity found in Gripp: {names}."),
+    "identities_none_new": ("Geen nieuwe identiteiten in Gripp; deze console kent ze alle {n}.",
+                            "No new identities in Gripp; this console knows all {n}."),
+    "identities_none_new_one": ("Geen nieuwe identiteiten in Gripp; deze console kent de enige al.",
+                                "No new identities in Gripp; this console already knows the only one."),
+    "identities_none_in_gripp": ("Gripp toont nog geen identiteiten: er is nog geen factuur of relatie. Voeg een "
+                                 "identiteit toe op zijn id, of probeer het opnieuw als Gripp er een heeft.",
+                                 "Gripp shows no identities yet: there is no invoice or company. Add an identity "
+                                 "by its id, or try again once Gripp has one."),
     "administration": ("Administratie", "Administration"),
     "key": ("Koppelsleutel", "Koppelsleutel"),
     "last_run": ("Laatste synchronisatie", "Last sync"),
@@ -145,7 +172,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "outcome_refused": ("niet gestart", "not started"),
     "health_ok": ("in orde", "healthy"),
     "health_broken": ("verbroken", "broken"),
-    "health_unknown": ("nog niet getest", "not tested yet"),
+    "health_unknown": ("nog niet gecontroleerd", "not checked yet"),
     "trigger_schedule": ("Automatisch", "Scheduled"),
     "trigger_manual": ("Handmatig", "Manual"),
     "trigger_cli": ("Opdrachtregel", "Command line"),
@@ -244,6 +271,10 @@ TEXTS: dict[str, tuple[str, str]] = {
                          "toe onder Koppelen als hij in Gripp bestaat.",
                          "Identity {identity} does not exist in this console; another one is shown below. Add it "
                          "under Linking if it exists in Gripp."),
+    "identity_unknown_here": ("Identiteit {identity} bestaat niet in deze console; hieronder staat een andere. "
+                              "Bestaat hij in Gripp, haal hem dan hierboven op of voeg hem toe op id.",
+                              "Identity {identity} does not exist in this console; another one is shown below. If "
+                              "it exists in Gripp, fetch it above or add it by id."),
     "number_missing": ("Vul een getal in.", "Enter a number."),
     "number_range": ("Vul een geheel getal van {low} tot en met {high} in.",
                      "Enter a whole number from {low} to {high}."),
@@ -389,6 +420,19 @@ TEXTS: dict[str, tuple[str, str]] = {
     "contradiction_title": ("Klantgegevens spreken elkaar tegen bij factuur {number}",
                             "Customer details contradict each other on invoice {number}"),
     "adopt_anyway": ("Toch overnemen", "Adopt anyway"),
+    "conflict_fix_below": (
+        "Is het toch deze factuur, kies dan hieronder ‘Toch overnemen’ (dit wordt vastgelegd met je naam). Is het een "
+        "andere boeking, geef die in SnelStart een ander factuurnummer of crediteer hem: de volgende synchronisatie "
+        "boekt deze factuur dan.",
+        "If it is this invoice after all, choose ‘Adopt anyway’ below (this is recorded with your name). If it is "
+        "another booking, give it another invoice number in SnelStart or credit it: the next sync then books this "
+        "invoice."),
+    "conflict_fix_ask_support": (
+        "Is het toch deze factuur, vraag dan iemand van support om hier ‘Toch overnemen’ te kiezen. Is het een "
+        "andere boeking, geef die in SnelStart een ander factuurnummer of crediteer hem: de volgende synchronisatie "
+        "boekt deze factuur dan.",
+        "If it is this invoice after all, ask someone from support to choose ‘Adopt anyway’ here. If it is another "
+        "booking, give it another invoice number in SnelStart or credit it: the next sync then books this invoice."),
     "adopt_anyway_help": ("Alleen als je hebt nagekeken dat deze boeking bij de factuur hoort. Dit wordt vastgelegd "
                           "met je naam.",
                           "Only when you checked this booking belongs to the invoice. This is recorded with your "

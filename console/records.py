@@ -32,6 +32,14 @@ def nothing_waiting(services: Services, identity_id: int) -> str:
     return t("no_records_before_sync") + (" " + t("records_in_dry_run", n=found) if found else "")
 
 
+def card_fix(conflict: conflict_jobs.Conflict, may_adopt: bool, lang: str) -> str:
+    """What to do, in words for this card: the kept fix points to where the button is (for the log and the CSV);
+    here the button is right below it, or not there at all for someone who may not adopt."""
+    if conflict.code != "BOOKING_CONFLICT":  # nothing to adopt (SnelStart does not show the booking)
+        return conflict.fix_en if lang == "en" else conflict.fix_nl
+    return t("conflict_fix_below" if may_adopt else "conflict_fix_ask_support", lang)
+
+
 def show(services: Services, identity_id: int, *, key: str) -> None:
     """The list, each with its way out. `key` keeps the buttons apart when two pages draw it."""
     lang = current_lang()
@@ -48,7 +56,7 @@ def show(services: Services, identity_id: int, *, key: str) -> None:
     for conflict in found:
         with st.container(border=True):
             st.markdown(f"**{t('conflict_title', number=conflict.number)}**")
-            st.text(conflict.text(lang))
+            st.text(f"{conflict.en if lang == 'en' else conflict.nl} {card_fix(conflict, may_adopt, lang)}")
             if may_adopt and st.button(t("adopt_anyway"), key=f"{key}-adopt-{identity_id}-{conflict.invoice_id}",
                                        help=t("adopt_anyway_help"), disabled=not conflict.adoptable,
                                        icon=":material/how_to_reg:"):

@@ -164,18 +164,21 @@ def whole_number(text: object, *, low: int, high: int) -> tuple[int | None, str 
     return int(raw), None
 
 
-def pick_identity(identities: Sequence[dict], *, key: str, label: str | None = None) -> dict | None:
+def pick_identity(identities: Sequence[dict], *, key: str, label: str | None = None,
+                  here: bool = False) -> dict | None:
     """A select box of identities; `?identity=…` in the address preselects one, and the choice goes back into
-    the address, so a reload keeps it."""
+    the address, so a reload keeps it. `here`: drawn on Koppelen, where identities are added (so no way there)."""
     if not identities:
-        st.info(t("no_identities"))
-        page_link("pages/koppelen.py", label=t("go_linking"), icon=":material/link:")
+        if not here:  # Koppelen says it above its own button
+            st.info(t("no_identities"))
+            page_link("pages/koppelen.py", label=t("go_linking"), icon=":material/link:")
         return None
     ids = [row["identity_id"] for row in identities]
     wanted = str(st.query_params.get("identity", ""))
     applied = f"{key}--from-address"
     if wanted and not (wanted.isdigit() and int(wanted) in ids) and st.session_state.get(applied) != wanted:
-        st.warning(t("identity_unknown", identity=wanted[:40]), icon=":material/help:")  # a stale or mistyped link
+        st.warning(t("identity_unknown_here" if here else "identity_unknown", identity=wanted[:40]),
+                   icon=":material/help:")  # a stale or mistyped link
     if wanted.isdigit() and int(wanted) in ids and st.session_state.get(applied) != wanted:
         st.session_state[key] = int(wanted)  # follow a link once; afterwards the user's choice wins
         st.session_state[applied] = wanted

@@ -600,7 +600,7 @@ def _cmd_identities(args: argparse.Namespace) -> int:
             if args.action == "discover":
                 _say(_t(args, "De identiteiten worden uit de facturen en relaties in Gripp gelezen…",
                         "Reading the identities off Gripp's invoices and companies…"))
-                discover_identities(services)
+                discover_identities(services, actor="cli")
             elif args.action == "add":
                 name = add_identity(services, args.identity, actor="cli")  # verified against Gripp first
                 print(_t(args, f"Identiteit {args.identity} ‘{name}’ toegevoegd (gevonden in Gripp).",
@@ -741,7 +741,12 @@ def _cmd_accounts(args: argparse.Namespace) -> int:
                     linked = f"→ {ident['administration_name']}" if ident["linked"] else _t(
                         args, "niet gekoppeld", "not linked")
                     print(f"  {ident['identity_id']:>4}  {ident['name'] or '—'}  {linked}")
-                return EXIT_OK
+                for identity_id, result in checked.links.items():  # does SnelStart still accept each link's key
+                    status = CHECK_WORDS[result.status][1 if lang == "en" else 0]
+                    print(f"  [{status:12}] {identity_id}: {result.explanation(lang)}")
+                    if result.status != "pass" and result.fix(lang):
+                        print(f"            → {result.fix(lang)}")
+                return EXIT_OK if all(r.status != "fail" for r in checked.links.values()) else EXIT_FAILED
             if args.action == "remove":
                 if not args.yes:
                     _say(_t(args, f"fout: geef --yes om account {args.key} te verwijderen (zijn databasebestand blijft "
@@ -772,6 +777,8 @@ def overview_words(row, lang: str) -> str:  # row: sync.jobs.accounts.OverviewRo
     nl = lang != "en"
     words = (  # (count, Dutch one/many, English one/many)
         (h.broken_links, ("verbroken koppeling", "verbroken koppelingen"), ("broken link", "broken links")),
+        (h.unchecked_links, ("koppeling nog niet gecontroleerd", "koppelingen nog niet gecontroleerd"),
+         ("link not checked yet", "links not checked yet")),
         (h.failed_runs, ("mislukte synchronisatie", "mislukte synchronisaties"), ("failed run", "failed runs")),
         (h.overdue_runs, ("achterstallig", "achterstallig"), ("overdue", "overdue")),
         (h.blocked, ("geblokkeerd", "geblokkeerd"), ("blocked", "blocked")),
@@ -784,9 +791,11 @@ def overview_words(row, lang: str) -> str:  # row: sync.jobs.accounts.OverviewRo
             parts.append(fmt.plural(count, *(dutch if nl else english), lang))
     if not h.linked:
         parts.append("nog niet gekoppeld" if nl else "not linked yet")
+    if not parts:
+        parts.append("in orde" if nl else "fine")
     last = fmt.moment(h.last_run_at, lang) if h.last_run_at else ("nog nooit" if nl else "never")
     parts.append(("laatste synchronisatie " if nl else "last sync ") + last)
-    return "; ".join(parts) if parts else ("in orde" if nl else "fine")
+    return "; ".join(parts)
 
 
 def _cmd_hash_password(args: argparse.Namespace) -> int:

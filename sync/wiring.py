@@ -61,7 +61,8 @@ class Services:
         return ("identity", self.account, identity_id)
 
     def ran(self) -> None:
-        """A run or check ended: tell the deployment (its health summary), never failing the run over it."""
+        """A run, a check or a change of identities ended: tell the deployment (its health summary), never failing
+        the run over it."""
         if self.after_run is not None:
             try:
                 self.after_run(self)
@@ -210,6 +211,7 @@ def bootstrap_sandbox_setup(services: Services, setup: object | None = None) -> 
                 koppelsleutel_enc=services.vault.encrypt(link.koppelsleutel),
                 key_hint=Vault.hint(link.koppelsleutel), start_date=link.start_date, actor="sandbox",
                 interval_minutes=link.interval_minutes,
+                verified=False,  # nobody asked SnelStart: its health is unknown until a run or a check does
             )
         for row in setup.mappings:
             if row.type == "vat":

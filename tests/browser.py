@@ -59,3 +59,25 @@ def after_click(page, locator) -> None:
 def page_text(page) -> str:
     """What a reader reads (the console keeps bare addresses text with invisible word joiners)."""
     return page.locator("body").inner_text().replace("\u2060", "")
+
+
+SPLIT_WORDS = """(root) => {
+    // Every word (a run of non-space characters) whose letters lie on more than one line: a word broken in two.
+    const split = [];
+    const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+        for (const match of node.data.matchAll(/\\S+/g)) {
+            const range = document.createRange();
+            range.setStart(node, match.index);
+            range.setEnd(node, match.index + match[0].length);
+            const tops = new Set([...range.getClientRects()].filter(r => r.width > 0).map(r => Math.round(r.top)));
+            if (tops.size > 1) split.push(match[0]);
+        }
+    }
+    return split;
+}"""
+
+
+def split_words(locator) -> list[str]:
+    """The words under `locator` that the browser broke across two lines (a column too narrow for them)."""
+    return [word.replace("\u2060", "") for element in locator.all() for word in element.evaluate(SPLIT_WORDS)]

@@ -151,12 +151,17 @@ def test_accounts_add_check_list_and_remove(cli_env, monkeypatch, capsys):
     out = capsys.readouterr().out
     assert "werkt; 3 identiteiten" in out and "Noord Academy" in out
 
+    assert main(["accounts", "check", DEMO]) == EXIT_OK  # also asks SnelStart about each link's key
+    out = capsys.readouterr().out
+    assert out.count("[IN ORDE     ] ") == 2 and "opent administratie ‘Noord Advies’ van Noord Advies B.V.\n" in out
+
     assert main(["accounts", "list"]) == EXIT_OK
     listed = capsys.readouterr().out.splitlines()
     keys = [line.split()[0] for line in listed]
     assert sorted(keys) == sorted(["acme", DEMO, "hofstra-installatie", "kleimeer"])
     assert keys[0] == "acme" and "nog niet gekoppeld" in listed[0]  # not linked yet sorts before fine
-    assert keys[-1] == DEMO and "in orde" not in listed[0]
+    assert keys[-1] == DEMO and "in orde" not in listed[0] and "in orde" in listed[-1]
+    assert "1 koppeling nog niet gecontroleerd" in listed[keys.index("hofstra-installatie")]  # never "in orde"
 
     assert main(["status"]) == EXIT_USAGE  # several accounts: which one?
     err = capsys.readouterr().err
@@ -289,13 +294,15 @@ def test_overview_sorts_what_needs_a_person_first(tmp_path):
         "overdue": Health("overdue", linked=1, overdue_runs=1),
         "failed": Health("failed", linked=1, failed_runs=2),
         "new": Health("new"),
+        "unchecked": Health("unchecked", linked=2, unchecked_links=1),  # SnelStart not asked yet: never "fine"
     }
     try:
         for key in rows:
             catalog.add(Account(key=key, name=key.title(), db_path=tmp_path / f"{key}.duckdb"), actor="test")
         catalog.put_health_rows(list(rows.values()))
         order = [row.key for row in accounts.overview(deployment, "cli")]
-        assert order == ["broken", "failed", "overdue", "stuck", "stuck-less", "alerts", "new", "fine"]
+        assert order == ["broken", "failed", "overdue", "stuck", "stuck-less", "alerts", "new", "unchecked", "fine"]
+        assert accounts.NEEDS[accounts.overview(deployment, "cli", search="unchecked")[0].need] == "unchecked"
         assert [row.key for row in accounts.overview(deployment, "cli", search="STUCK")] == ["stuck", "stuck-less"]
     finally:
         catalog.close()

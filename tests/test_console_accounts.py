@@ -67,8 +67,8 @@ def test_support_adds_checks_and_removes_an_account_from_the_console(console):
                for s in at.success)
     assert [a.key for a in runtime.deployment().accounts()] == ["acme", "hofstra-installatie", "kleimeer", DEMO]
     text = helpers.texts(at)
-    assert text.index("Nog niet gekoppeld") < text.index("In orde")  # acme needs a person first
-    assert links_of(at).index("(acme)") < links_of(at).index(f"({DEMO})")
+    assert text.index("Nog niet gekoppeld") < text.index("Nog niet gecontroleerd")  # acme needs a person first
+    assert links_of(at).index("Acme B.V.") < links_of(at).index("Studio Noord")
 
     at.selectbox(key="account-manage").set_value("acme")
     at.button(key="account-check").click()
@@ -84,6 +84,33 @@ def test_support_adds_checks_and_removes_an_account_from_the_console(console):
     assert "acme" not in [a.key for a in runtime.deployment().accounts()]
 
 
+def test_a_link_snelstart_was_not_asked_about_reads_not_checked_until_controleren_asks(console):
+    """Trial finding: Hofstra (its koppelsleutel revoked in SnelStart) showed "In orde" until its first run. A
+    link's health is only known once SnelStart was asked: until then it reads "Nog niet gecontroleerd", below what
+    certainly needs a person and above what is fine; "Controleren" asks SnelStart about every link."""
+    at = klanten()
+    helpers.no_exception(at)
+    text = helpers.texts(at)
+    assert "In orde" not in text and "Koppeling verbroken" not in text  # nobody asked SnelStart yet
+    assert "Nog niet gecontroleerd" in text and "1 van 1 gekoppeld, 1 nog niet gecontroleerd" in text
+    assert "Nog geen identiteiten" in text and "0 van 0" not in text  # Kleimeer, new to link
+    assert links_of(at).index("Kleimeer") < links_of(at).index("Hofstra")  # not linked before not checked
+
+    at.selectbox(key="account-manage").set_value("hofstra-installatie").run()
+    at.button(key="account-check").click().run()
+    helpers.no_exception(at)
+    assert any("De Gripp-sleutel van Hofstra Installatietechniek werkt; 1 identiteit." in helpers.plain(s.value)
+               for s in at.success)
+    text = helpers.texts(at)
+    assert "werkt niet" in text and "Koppel de administratie opnieuw onder Koppelen" in text
+    assert "Koppeling verbroken" in text and "1 van 1 gekoppeld, 1 verbroken" in text  # the list, redrawn
+    assert links_of(at).index("Hofstra") < links_of(at).index("Kleimeer")  # a broken link comes first
+
+    at.selectbox(key="account-manage").set_value(DEMO).run()
+    at.button(key="account-check").click().run()
+    assert "In orde" in helpers.texts(at)  # Studio Noord's two links: SnelStart accepts both keys
+
+
 def test_pages_show_only_the_chosen_account_and_name_it(console, tmp_path):
     from sync.jobs import accounts
 
@@ -94,9 +121,11 @@ def test_pages_show_only_the_chosen_account_and_name_it(console, tmp_path):
     history.log_event(acme.store, "identity", identity_id=2, actor=MARK, data={"identity": 2, "name": MARK})
     deployment.record_health(acme)
 
-    at = klanten()  # several accounts: the start page lists both, each a link that opens it
+    at = klanten()  # several accounts: the start page lists both, each a link that opens it, its key beside it
     helpers.no_exception(at)
-    assert "Acme B.V. (acme)" in links_of(at) and f"Studio Noord ({DEMO})" in links_of(at)
+    assert "Acme B.V." in links_of(at) and "Studio Noord" in links_of(at)
+    keys = [helpers.plain(c.value) for c in at.caption]
+    assert "acme" in keys and DEMO in keys
 
     at = helpers.page("overzicht", query={"account": "acme"})
     helpers.no_exception(at)

@@ -146,6 +146,7 @@ def test_a_start_date_later_this_year_is_saved_with_a_warning(console: Services)
 # -- finding 15: counts with their noun, one full stop after a name ------------------------------------------------
 def test_every_count_text_has_its_singular() -> None:
     import re
+    from string import Formatter
 
     counted = re.compile(r"\{n\} (\w+ )?(facturen|invoices|minuten|minutes|voorstellen|suggestions|klanten|customers)")
     missing = [key for key, pair in TEXTS.items() if not key.endswith("_one") and any(counted.search(p) for p in pair)
@@ -154,7 +155,8 @@ def test_every_count_text_has_its_singular() -> None:
     for lang in ("nl", "en"):
         for key in TEXTS:
             if key.endswith("_one"):
-                text = t(key[:-4], lang, n=1)
+                names = {name for pair in TEXTS[key[:-4]] for _, name, _, _ in Formatter().parse(pair) if name}
+                text = t(key[:-4], lang, **{name: "x" for name in names - {"n"}}, n=1)
                 assert not re.search(r"\b1 (facturen|invoices|minuten|minutes)\b", text), (key, text)
     assert t("every_minutes", "nl", n=1) == "elke minuut" and t("attention_blocked", "en", n=3).startswith("3 invoices")
     assert t("records_waiting", "nl", n=1).startswith("1 factuur wacht")

@@ -159,6 +159,35 @@ def test_an_unlinked_identity_can_be_removed_and_added_again_from_gripp(console:
     assert setup_repo.identity_name(console.store, 3) == "Noord Academy"
 
 
+def test_an_account_new_to_link_fetches_its_identities_from_gripp_on_koppelen(console: Services) -> None:
+    """Trial finding: Kleimeer (new to link) said "0 van 0 gekoppeld" on Klanten, and its Koppelen page said to add
+    an identity "onder Koppelen" — on Koppelen. The page now offers what `identities discover` does, in words
+    that fit it; Klanten says there are no identities yet, then counts the ones found."""
+    from sync.jobs import accounts
+
+    at = helpers.page("koppelen", query={"account": "kleimeer"})
+    helpers.no_exception(at)
+    text = helpers.texts(at)
+    assert "Er zijn nog geen identiteiten. Haal ze hieronder op uit Gripp" in text
+    assert "onder Koppelen" not in text and not at.get("page_link")  # no way to the page it is on
+    row = {r.key: r for r in accounts.overview(runtime.deployment(), "test")}["kleimeer"]
+    assert row.health.identities == 0
+
+    at.button(key="discover-identities").click().run()
+    helpers.no_exception(at)
+    assert any("2 identiteiten gevonden in Gripp: Kleimeer Landschapsarchitectuur B.V., Kleimeer Groenbeheer B.V."
+               in helpers.plain(s.value) for s in at.success)
+    assert at.selectbox(key="link-identity").options  # pick one and link it, as for any identity
+    kleimeer = runtime.deployment().services("kleimeer")
+    assert {e["actor"] for e in history.events(kleimeer.store, kind="identity")} == {"sandbox"}  # who asked
+    row = {r.key: r for r in accounts.overview(runtime.deployment(), "test")}["kleimeer"]
+    assert (row.health.identities, row.health.linked) == (2, 0)  # Klanten: 0 van 2 gekoppeld
+
+    at.button(key="discover-identities").click().run()  # again: nothing new, said so
+    assert any("Geen nieuwe identiteiten in Gripp" in helpers.plain(s.value) for s in at.success)
+    assert len(history.events(kleimeer.store, kind="identity")) == 2
+
+
 def test_the_link_switch_is_remembered_in_a_new_session(console: Services) -> None:
     at = helpers.page("koppelen", query={"identity": "3"})
     assert at.toggle(key="switch-3").value is False

@@ -44,8 +44,27 @@ def test_controles_lists_the_conflict_and_the_contradiction_with_their_ways_out(
     shown = helpers.texts(at) + "\n".join(str(t.value) for t in at.text)
     assert f"Conflict bij factuur {seeded['conflict_number']}" in shown
     assert "Toch overnemen" in shown and "ander factuurnummer" in shown
+    # Trial finding: the card said "kies 'Toch overnemen' onder Sync" with the button right below it. The card
+    # says "hieronder"; the log and the CSV keep the way to where the button is.
+    card = next(str(t.value) for t in at.text if f"factuurnummer {seeded['conflict_number']}" in str(t.value))
+    assert "kies dan hieronder ‘Toch overnemen’" in card and "onder Synchronisatie" not in card
+    assert "onder Controles" not in card
+    logged = history.events(console.store, identity_id=1, kind="conflict")[0]["message_nl"]
+    assert "kies dan ‘Toch overnemen’ onder Controles → Conflicten en tegenstrijdige klantgegevens" in logged
     assert f"Klantgegevens spreken elkaar tegen bij factuur {seeded['contradiction_number']}" in shown
     assert "Klantkoppeling" in shown
+
+
+def test_a_conflict_card_without_the_button_asks_for_support_where_it_would_be() -> None:
+    from console.records import card_fix
+    from sync.jobs.conflicts import Conflict
+
+    conflict = Conflict(7, "2025001", "b-1", "BOOKING_CONFLICT", "…", "…", "stored nl", "stored en")
+    assert "hieronder ‘Toch overnemen’" in card_fix(conflict, True, "nl")
+    assert "‘Adopt anyway’ below" in card_fix(conflict, True, "en")
+    assert "vraag dan iemand van support om hier ‘Toch overnemen’ te kiezen" in card_fix(conflict, False, "nl")
+    unseen = Conflict(7, "2025001", None, "BOOKING_NOT_VISIBLE", "…", "…", "stored nl", "stored en")
+    assert card_fix(unseen, True, "nl") == "stored nl"  # nothing to adopt: its own way out
 
 
 def test_adopt_anyway_from_the_console_adopts_and_records_who(console: Services) -> None:

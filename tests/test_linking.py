@@ -128,7 +128,7 @@ def test_unlink_removes_the_link_and_says_whether_there_was_one(services):
 
 
 def test_identities_are_discovered_from_gripp_and_can_be_added_by_id(services):
-    found = {row["identity_id"]: row["name"] for row in discover_identities(services)}
+    found = {row["identity_id"]: row["name"] for row in discover_identities(services, actor="anna")}
     assert found == {1: "Studio Noord B.V.", 2: "Noord Advies B.V.", 3: "Noord Academy"}
     with pytest.raises(LinkError) as unknown:  # a mistyped id never becomes a ghost identity
         add_identity(services, 7, "Noord Events", actor="anna")
@@ -140,7 +140,7 @@ def test_identities_are_discovered_from_gripp_and_can_be_added_by_id(services):
 
 
 def test_an_identity_is_verified_against_gripp_and_can_be_removed(services):
-    discover_identities(services)
+    discover_identities(services, actor="anna")
     assert remove_identity(services, 3, actor="anna") is True
     assert 3 not in {row["identity_id"] for row in setup_repo.identities(services.store)}
     assert add_identity(services, 3, "", actor="anna") == "Noord Academy"  # its name as Gripp has it
@@ -156,7 +156,7 @@ def test_the_start_date_can_be_changed_audited_with_a_suggestion_from_snelstart(
 
     from sync.jobs.linking import change_start_date, suggest_start_date
 
-    discover_identities(services)
+    discover_identities(services, actor="anna")
     suggestion = suggest_start_date(services, 1, default=date(2026, 1, 1))
     assert suggestion.last_number is not None and suggestion.start_date == suggestion.last_date + timedelta(days=1)
     change_start_date(services, 1, suggestion.start_date, actor="anna")

@@ -5,14 +5,16 @@ adds, checks and removes accounts here. Read from the catalog only: no account's
 import streamlit as st
 
 from console import runtime, ui
-from console.i18n import current_lang, t
-from console.text import md
+from console.i18n import check_icon, current_lang, icon, t
+from console.text import md, md_lines
 from sync.core import fmt
 from sync.jobs import accounts
 from sync.jobs.accounts import NEEDS, AccountError
 
 SHOWN = 50  # rows drawn at once; the search narrows the rest
-NEED_ICONS = {"broken": "🔴", "runs": "🔴", "invoices": "🟠", "alerts": "🟠", "not_linked": "⚪", "ok": "🟢"}
+NEED_ICONS = {"broken": icon("broken"), "runs": icon("failed"), "invoices": icon("warning"),
+              "alerts": ":orange[:material/notifications:]", "not_linked": icon("todo"), "unchecked": icon("unknown"),
+              "ok": icon("ok")}
 
 deployment = ui.deployment()
 actor = ui.actor()
@@ -21,6 +23,7 @@ lang = current_lang()
 st.title(t("accounts_title"))
 st.caption(t("accounts_intro"))
 FLASH = "accounts-flash"
+CHECKED = "accounts-checked"  # what "Controleren" found, shown after the rerun that redraws the list
 if st.session_state.get(FLASH):
     st.success(st.session_state.pop(FLASH))
 search = st.text_input(t("accounts_search"), value=str(st.query_params.get("search", "")), key="accounts-search")
@@ -35,7 +38,11 @@ if not rows:
 
 
 def links_text(health) -> str:
+    if not health.identities:
+        return t("links_no_identities")
     broken = t("links_broken", n=health.broken_links) if health.broken_links else ""
+    if health.unchecked_links:
+        broken += t("links_unchecked", n=health.unchecked_links)
     return t("links_summary", linked=health.linked, identities=health.identities, broken=broken)
 
 
@@ -43,9 +50,13 @@ def when(moment) -> str:
     return fmt.moment(moment, lang) if moment is not None else "—"
 
 
-widths = [3, 2, 2, 1, 1, 2, 2]
+# Widths in pixels at 1280×800 with the sidebar open (about 770 px between the columns' small gaps): every
+# column is a little wider than its longest word (a header's or a cell's, in either language), so no word
+# breaks; the name gets the rest (a longer one ends in "…", whole in its tooltip).
+widths = [210, 106, 100, 90, 78, 106, 80]
+GAP = "xsmall"
 if rows:
-    head = st.columns(widths)
+    head = st.columns(widths, gap=GAP)
     for column, key in zip(head, ("accounts_col_name", "accounts_col_need", "accounts_col_links",
                                   "accounts_col_invoices", "accounts_col_alerts", "accounts_col_last",
                                   "accounts_col_next"), strict=True):
@@ -54,9 +65,10 @@ for row in rows[:SHOWN]:
     h = row.health
     need = NEEDS[row.need]
     with st.container(key=f"account-{row.key}"):
-        name, needs, links, stuck, alerts, last, upcoming = st.columns(widths)
-        name.page_link("pages/overzicht.py", label=f"{row.name} ({row.key})", icon=":material/open_in_new:",
+        name, needs, links, stuck, alerts, last, upcoming = st.columns(widths, gap=GAP)
+        name.page_link("pages/overzicht.py", label=row.name, icon=":material/open_in_new:", help=row.name,
                        query_params={"account": row.key, "lang": lang})
+        name.caption(row.key)  # the account's key, as the command line and the search know it
         needs.markdown(f"{NEED_ICONS[need]} {t('need_' + need)}")
         links.markdown(links_text(h))
         stuck.markdown(fmt.count(row.stuck, lang))
@@ -97,11 +109,19 @@ if mine:
     if chosen is not None:
         check, remove = st.columns(2)
         if check.button(t("accounts_check"), key="account-check", icon=":material/fact_check:"):
-            checked = accounts.check_account(deployment, chosen, actor=actor)
+            st.session_state[CHECKED] = accounts.check_account(deployment, chosen, actor=actor)
+            st.rerun()  # the list above shows what the check found
+        checked = st.session_state.pop(CHECKED, None)
+        if checked is not None and checked.account.key == chosen:
             if checked.ok:
                 check.success(t("accounts_checked", name=by_key[chosen].name, n=len(checked.identities)))
             else:
                 check.error(md(checked.problem.text(lang)))  # type: ignore[union-attr]
+            names = {row["identity_id"]: row["name"] for row in checked.identities}
+            for identity_id, result in checked.links.items():  # does SnelStart still accept each link's key
+                fix = f"  \n→ {md(result.fix(lang))}" if result.status != "pass" and result.fix(lang) else ""
+                check.markdown(f"{check_icon(result.status)} **{md(names.get(identity_id) or f'#{identity_id}')}** "
+                               f"— {md_lines(result.explanation(lang))}{fix}")
         sure = remove.checkbox(t("accounts_remove_sure", name=by_key[chosen].name), key="account-remove-sure")
         if remove.button(t("accounts_remove"), key="account-remove", disabled=not sure, icon=":material/delete:"):
             try:

@@ -19,6 +19,28 @@ lang = current_lang()
 
 st.title(t("link_title"))
 
+# Gripp has no list of identities: they are read off its invoices and companies (as `identities discover` does).
+known = views.identities(store)
+if st.session_state.get("identities_found"):
+    st.success(st.session_state.pop("identities_found"), icon=":material/person_search:")
+if not known:
+    st.info(t("no_identities_here"), icon=":material/person_search:")
+if st.button(t("discover_identities"), key="discover-identities", icon=":material/person_search:",
+             type="secondary" if known else "primary", help=t("discover_identities_help")):
+    try:
+        found = linking.discover_identities(services, actor=ui.actor())
+    except linking.LinkError as exc:
+        st.error(md(exc.text(lang)))
+    else:
+        before = {row["identity_id"] for row in known}
+        new = [row["name"] or f"#{row['identity_id']}" for row in found if row["identity_id"] not in before]
+        if not found:
+            st.warning(t("identities_none_in_gripp"))
+        else:
+            st.session_state["identities_found"] = (t("identities_found", n=len(new), names=", ".join(new)) if new
+                                                    else t("identities_none_new", n=len(found)))
+            st.rerun()
+
 with st.expander(t("add_identity"), icon=":material/person_add:"):
     # A text field checked by us: Streamlit's number field shows English range errors and rounds 1.5 to 1.
     typed_id = st.text_input(t("identity_id"), key="new-identity-id", max_chars=12)
@@ -33,7 +55,7 @@ with st.expander(t("add_identity"), icon=":material/person_add:"):
         except linking.LinkError as exc:
             st.error(md(exc.text(lang)))
 
-identity = ui.pick_identity(views.identities(store), key="link-identity")
+identity = ui.pick_identity(views.identities(store), key="link-identity", here=True)
 if identity is None:
     st.stop()
 identity_id = identity["identity_id"]

@@ -8,7 +8,7 @@ Every use case checks the actor's grant for the account: an actor without one ne
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sync.auth.access import Actor, authorize, may_open, require_account
@@ -16,6 +16,8 @@ from sync.core.explained import Explained
 from sync.core.vault import Vault
 from sync.gripp.client import GrippClient
 from sync.gripp.errors import GrippAuthError, GrippError
+from sync.jobs.checks import CheckResult, run_checks
+from sync.store import setup as setup_repo
 from sync.store.catalog import Account, Health, valid_key
 from sync.wiring import Deployment, Services, UnknownAccount
 
@@ -28,12 +30,14 @@ class AccountError(Explained, ValueError):
 
 @dataclass(frozen=True)
 class Checked:
-    """What a check found: the key works (or why not) and the identities Gripp shows for it."""
+    """What a check found: the key works (or why not), the identities Gripp shows for it and, per linked identity,
+    whether SnelStart still accepts its koppelsleutel."""
 
     account: Account
     ok: bool
     identities: list[dict]
     problem: AccountError | None = None
+    links: dict[int, CheckResult] = field(default_factory=dict)
 
 
 # -- opening and listing ---------------------------------------------------------------------------------
@@ -92,7 +96,7 @@ def add_account(deployment: Deployment, key: str, name: str, gripp_token: str, *
                 key_hint=Vault.hint(gripp_token), gripp_url=gripp_url), actor=who)
     try:
         services = deployment.services(key)
-        identities = _discover(services)
+        identities = _discover(services, actor)
     except BaseException:
         deployment.forget(key)
         deployment.catalog.remove(key, actor=who)
@@ -106,17 +110,20 @@ def add_account(deployment: Deployment, key: str, name: str, gripp_token: str, *
 
 
 def check_account(deployment: Deployment, key: str, *, actor: Actor | str) -> Checked:
-    """Does the account's Gripp key still work, and which identities does Gripp show? Writes its health row."""
+    """Does the account's Gripp key still work, which identities does Gripp show, and does SnelStart still accept
+    each link's koppelsleutel (so no link stays "not checked yet")? Writes its health row."""
     authorize(actor, "checks")
     services = open_account(deployment, key, actor)
     account = deployment.account(key)
+    links = {link.identity_id: run_checks(services, link.identity_id, only=("koppelsleutel",), actor=actor)[0]
+             for link in setup_repo.links(services.store)}
     try:
-        identities = _discover(services)
+        identities = _discover(services, actor)
     except AccountError as problem:
         deployment.record_health(services)
-        return Checked(account, False, [], problem)
+        return Checked(account, False, [], problem, links)
     deployment.record_health(services)
-    return Checked(account, True, identities)
+    return Checked(account, True, identities, links=links)
 
 
 def remove_account(deployment: Deployment, key: str, *, actor: Actor | str) -> bool:
@@ -140,28 +147,34 @@ class OverviewRow:
     key: str
     name: str
     health: Health
-    need: int  # 0 broken links, 1 failed or overdue runs, 2 stuck invoices, 3 open alerts, 4 not linked, 5 fine
+    need: int  # an index into NEEDS: broken links first, fine last
 
     @property
     def stuck(self) -> int:
         return self.health.blocked + self.health.refused + self.health.conflicts
 
 
-NEEDS = ("broken", "runs", "invoices", "alerts", "not_linked", "ok")
+# What needs a person, most urgent first. A link SnelStart was not asked about yet may be broken, so it never
+# reads as fine; it comes after "not linked" because the next run (or "Controleren") settles it by itself.
+NEEDS = ("broken", "runs", "invoices", "alerts", "not_linked", "unchecked", "ok")
 
 
 def need_of(health: Health) -> int:
     if health.broken_links:
-        return 0
-    if health.failed_runs or health.overdue_runs:
-        return 1
-    if health.blocked or health.refused or health.conflicts:
-        return 2
-    if health.open_alerts:
-        return 3
-    if not health.linked:
-        return 4
-    return 5
+        need = "broken"
+    elif health.failed_runs or health.overdue_runs:
+        need = "runs"
+    elif health.blocked or health.refused or health.conflicts:
+        need = "invoices"
+    elif health.open_alerts:
+        need = "alerts"
+    elif not health.linked:
+        need = "not_linked"
+    elif health.unchecked_links:
+        need = "unchecked"
+    else:
+        need = "ok"
+    return NEEDS.index(need)
 
 
 def overview(deployment: Deployment, actor: Actor | str, *, search: str = "") -> list[OverviewRow]:
@@ -174,7 +187,8 @@ def overview(deployment: Deployment, actor: Actor | str, *, search: str = "") ->
     if needle:
         rows = [row for row in rows if needle in row.key.lower() or needle in row.name.lower()]
     return sorted(rows, key=lambda r: (r.need, -(r.health.broken_links + r.health.failed_runs
-                                                 + r.health.overdue_runs + r.stuck + r.health.open_alerts),
+                                                 + r.health.overdue_runs + r.stuck + r.health.open_alerts
+                                                 + r.health.unchecked_links),
                                        r.name.lower(), r.key))
 
 
@@ -206,11 +220,11 @@ def _refused() -> AccountError:
                         "try again.", code="refused")
 
 
-def _discover(services: Services) -> list[dict]:
+def _discover(services: Services, actor: Actor | str) -> list[dict]:
     from sync.jobs.linking import LinkError, discover_identities
 
     try:
-        return discover_identities(services)
+        return discover_identities(services, actor=actor)
     except LinkError as exc:
         if isinstance(exc.__cause__, GrippAuthError):
             raise _refused() from exc

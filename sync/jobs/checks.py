@@ -216,6 +216,7 @@ class _Run:
     key_problem: tuple[str, str] = ("", "")
     scopes: tuple[str, ...] | None = None
     reference: bool = False  # SnelStart ledgers and VAT history available (fresh or cached)
+    reference_loaded: bool = False  # tried (once, before the first check that needs it)
     reference_note: tuple[str, str] = ("", "")
 
     @property
@@ -234,8 +235,9 @@ class _Run:
 
 
 def run_checks(services: Services, identity_id: int, *, include_dry_run: bool = True,
-               actor: Actor | str = "system") -> list[CheckResult]:
-    """Every check for one identity, in the order support walks through them. Never raises for a broken link."""
+               only: Iterable[str] | None = None, actor: Actor | str = "system") -> list[CheckResult]:
+    """Every check for one identity (or `only` those named), in the order support walks through them. Never
+    raises for a broken link."""
     require(actor, "checks")
     run = _Run(services, identity_id, link=setup_repo.get_link(services.store, identity_id))
     steps: list[tuple[str, Callable[[_Run], CheckResult]]] = [
@@ -250,12 +252,16 @@ def run_checks(services: Services, identity_id: int, *, include_dry_run: bool = 
     ]
     if include_dry_run:
         steps.append(("dry_run", _check_dry_run))
+    if only is not None:
+        wanted = set(only)
+        steps = [(key, step) for key, step in steps if key in wanted]
     results = []
     try:
         for key, step in steps:
             try:
-                if key == "vat":
+                if key in ("vat", "ledgers", "debtors") and not run.reference_loaded:
                     _load_reference(run)
+                    run.reference_loaded = True
                 results.append(step(run))
             except Exception as exc:  # a check that trips over something unforeseen says so; the others still run
                 log.exception("check %s failed for identity %s", key, identity_id)
@@ -446,8 +452,8 @@ def _check_koppelsleutel(run: _Run) -> CheckResult:
     of_nl = f" van {company}" if company and company != name else ""
     of_en = f" of {company}" if company and company != name else ""
     return result("koppelsleutel", PASS,
-                  f"De koppelsleutel ({link.key_hint}) werkt en opent administratie ‘{name}’{of_nl}.",
-                  f"The koppelsleutel ({link.key_hint}) works and opens administration ‘{name}’{of_en}.",
+                  fmt.sentence(f"De koppelsleutel ({link.key_hint}) werkt en opent administratie ‘{name}’{of_nl}"),
+                  fmt.sentence(f"The koppelsleutel ({link.key_hint}) works and opens administration ‘{name}’{of_en}"),
                   details=[{"administration_id": link.administration_id, "administration_name": name,
                             "company_name": company}])
 

@@ -37,9 +37,6 @@ class Conflict:
     def adoptable(self) -> bool:
         return self.booking_id is not None
 
-    def text(self, lang: str = "nl") -> str:
-        return f"{self.en} {self.fix_en}" if lang == "en" else f"{self.nl} {self.fix_nl}"
-
 
 def conflicts(store: Store, identity_id: int) -> list[Conflict]:
     """The identity's invoices in conflict, by number."""

@@ -401,6 +401,7 @@ def add_identity(services: Services, identity_id: int, name: str = "", *, actor:
         setup_repo.upsert_identity(store, identity_id, name, source="manual")
         history.log_event(store, "identity", identity_id=identity_id, actor=actor,
                           data={"identity": identity_id, "name": name})
+    services.ran()  # the support overview counts the identities
     return name
 
 
@@ -417,6 +418,7 @@ def remove_identity(services: Services, identity_id: int, *, actor: Actor | str)
         if removed:
             history.log_event(store, "identity_removed", identity_id=identity_id, actor=actor,
                               data={"identity": identity_id, "name": name})
+    services.ran()  # the support overview counts the identities
     return removed
 
 
@@ -482,15 +484,26 @@ def suggest_start_date(services: Services, identity_id: int, *, default: date) -
     return StartDateSuggestion(default, None, None)
 
 
-def discover_identities(services: Services) -> list[dict]:
-    """Refresh the Gripp cache (identities come from invoice and company rows) and list every identity."""
+def discover_identities(services: Services, *, actor: Actor | str) -> list[dict]:
+    """Refresh the Gripp cache (identities come from invoice and company rows) and list every identity. Each one
+    found for the first time goes into the event log with who asked."""
+    actor = authorize(actor, "link")
+    store = services.store
+    known = {row["identity_id"] for row in setup_repo.identities(store)}
     try:
-        refresh_gripp(services.store, services.gripp())
+        refresh_gripp(store, services.gripp())
     except GrippError as exc:
         raise LinkError("Gripp is nu niet bereikbaar of weigert de API-sleutel; probeer het zo opnieuw.",
                         "Gripp cannot be reached right now or refuses the API key; try again shortly.",
                         code="unavailable") from exc
-    return setup_repo.identities(services.store)
+    found = setup_repo.identities(store)
+    with store.transaction():
+        for row in found:
+            if row["identity_id"] not in known:
+                history.log_event(store, "identity", identity_id=row["identity_id"], actor=actor,
+                                  data={"identity": row["identity_id"], "name": row["name"]})
+    services.ran()  # the support overview counts the identities
+    return found
 
 
 # ================================================================================================ activation

@@ -32,7 +32,8 @@ class Services(Protocol):
         """What a run of this identity holds while it runs."""
 
     def ran(self) -> None:
-        """A run or check ended (the deployment records the account's health); never raises."""
+        """A run, a check or a change of identities ended (the deployment records the account's health); never
+        raises."""
 
     def gripp(self) -> GrippClient: ...
 

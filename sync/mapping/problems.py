@@ -226,12 +226,14 @@ PROBLEMS: dict[str, Spec] = {
         "terug in Gripp.",
         "SnelStart already holds a booking numbered {number}, but it is not this invoice's: {differences}. The "
         "link does not adopt it, attaches no PDF to it and brings no payments back from it.",
-        "Is het toch deze factuur, kies dan onder Synchronisatie ‘Toch overnemen’ (support; dit wordt "
-        "vastgelegd). Is het een andere boeking, geef die in SnelStart een ander factuurnummer of crediteer hem: "
-        "de volgende synchronisatie boekt deze factuur dan.",
-        "If it is this invoice after all, choose ‘Adopt anyway’ under Sync (support; this is recorded). If it is "
-        "another booking, give it another invoice number in SnelStart or credit it: the next sync then books "
-        "this invoice.",
+        # Where the button is, for the run log, the CSV and the dry run; the card beside the button says it in its
+        # own words (console/records.py).
+        "Is het toch deze factuur, kies dan ‘Toch overnemen’ onder Controles → Conflicten en tegenstrijdige "
+        "klantgegevens (support; dit wordt vastgelegd). Is het een andere boeking, geef die in SnelStart een ander "
+        "factuurnummer of crediteer hem: de volgende synchronisatie boekt deze factuur dan.",
+        "If it is this invoice after all, choose ‘Adopt anyway’ under Checks → Conflicts and contradicting "
+        "customer details (support; this is recorded). If it is another booking, give it another invoice number "
+        "in SnelStart or credit it: the next sync then books this invoice.",
     ),
     "BOOKING_NOT_VISIBLE": Spec(
         "SnelStart meldt dat factuurnummer {number} al bestaat (BOE-0021), maar toont geen boeking met dat "

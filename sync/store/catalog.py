@@ -61,6 +61,7 @@ class Health:
     identities: int = 0
     linked: int = 0
     broken_links: int = 0
+    unchecked_links: int = 0  # linked, but SnelStart was not asked yet (no run or check since)
     failed_runs: int = 0
     overdue_runs: int = 0
     blocked: int = 0
@@ -73,8 +74,9 @@ class Health:
     schedule: list[dict[str, Any]] = field(default_factory=list)  # [{identity_id, interval_minutes, paused}]
 
 
-_HEALTH_COLUMNS = ("account_key", "updated_at", "identities", "linked", "broken_links", "failed_runs", "overdue_runs",
-                   "blocked", "refused", "conflicts", "open_alerts", "last_run_at", "last_outcome", "next_run_at")
+_HEALTH_COLUMNS = ("account_key", "updated_at", "identities", "linked", "broken_links", "unchecked_links",
+                   "failed_runs", "overdue_runs", "blocked", "refused", "conflicts", "open_alerts", "last_run_at",
+                   "last_outcome", "next_run_at")
 
 
 class Catalog:
@@ -170,8 +172,8 @@ class Catalog:
         return found
 
 
-_COUNTS = {"identities", "linked", "broken_links", "failed_runs", "overdue_runs", "blocked", "refused", "conflicts",
-           "open_alerts"}
+_COUNTS = {"identities", "linked", "broken_links", "unchecked_links", "failed_runs", "overdue_runs", "blocked",
+           "refused", "conflicts", "open_alerts"}
 
 
 def _account(row: dict[str, Any]) -> Account:

@@ -37,6 +37,7 @@ def summarise(store: Store, account_key: str, *, next_run_at: datetime | None = 
         identities=int(store.scalar("SELECT count(*) FROM identities") or 0),
         linked=len(linked),
         broken_links=sum(1 for row in links if row["health"] == "broken"),
+        unchecked_links=sum(1 for row in links if row["health"] not in ("ok", "broken")),
         failed_runs=sum(1 for i in linked if last_runs.get(i, {}).get("outcome") == "failed"),
         overdue_runs=overdue,
         blocked=int(states.get("blocked", 0)),

@@ -69,18 +69,22 @@ def identity_name(store: Store, identity_id: int) -> str:
 
 def save_link(
     store: Store, *, identity_id: int, administration_id: str, administration_name: str, koppelsleutel_enc: str,
-    key_hint: str, start_date: date | None, actor: str, interval_minutes: int = 20,
+    key_hint: str, start_date: date | None, actor: str, interval_minutes: int = 20, verified: bool = True,
 ) -> None:
+    """Keep a link. `verified`: SnelStart accepted its key just now (linking verifies it first), so its health is
+    'ok'; otherwise (a seeded link) it is 'unknown' until a run or a check asks SnelStart."""
+    health = "ok" if verified else "unknown"
     store.execute(
         """INSERT INTO links (identity_id, administration_id, administration_name, koppelsleutel_enc, key_hint,
                               start_date, interval_minutes, paused, linked_at, linked_by, health)
-           VALUES (?, ?, ?, ?, ?, ?, ?, FALSE, ?, ?, 'ok')
+           VALUES (?, ?, ?, ?, ?, ?, ?, FALSE, ?, ?, ?)
            ON CONFLICT (identity_id) DO UPDATE SET administration_id = excluded.administration_id,
                administration_name = excluded.administration_name, koppelsleutel_enc = excluded.koppelsleutel_enc,
                key_hint = excluded.key_hint, start_date = coalesce(excluded.start_date, links.start_date),
-               linked_at = excluded.linked_at, linked_by = excluded.linked_by, health = 'ok', health_detail = NULL""",
+               linked_at = excluded.linked_at, linked_by = excluded.linked_by, health = excluded.health,
+               health_detail = NULL""",
         [identity_id, administration_id, administration_name, koppelsleutel_enc, key_hint, start_date,
-         interval_minutes, store.now(), actor],
+         interval_minutes, store.now(), actor, health],
     )
 
 
