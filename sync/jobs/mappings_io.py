@@ -77,12 +77,12 @@ def import_csv(store: Store, path: Path, *, actor: Actor | str) -> ImportResult:
                                                f"the header must be {','.join(HEADER)}, got ‘{got}’")])
             rows = [{name: restore_cell(value) if isinstance(value, str) else value for name, value in row.items()}
                     for row in reader]
-    except (UnicodeDecodeError, csv.Error) as exc:
-        how = ("bewaar het opnieuw als ‘CSV UTF-8’" if isinstance(exc, UnicodeDecodeError) else
-               "de regels zijn niet te lezen", "save it again as ‘CSV UTF-8’" if isinstance(exc, UnicodeDecodeError)
-               else "its lines cannot be read")
-        raise MappingImportError([Note(1, f"dit is geen CSV-bestand in UTF-8: {how[0]}",
-                                       f"this is not a UTF-8 CSV file: {how[1]}")]) from None
+    except UnicodeDecodeError:
+        raise MappingImportError([Note(1, "dit is geen CSV-bestand in UTF-8: bewaar het opnieuw als ‘CSV UTF-8’",
+                                       "this is not a UTF-8 CSV file: save it again as ‘CSV UTF-8’")]) from None
+    except csv.Error:
+        raise MappingImportError([Note(1, "dit is geen CSV-bestand in UTF-8: de regels zijn niet te lezen",
+                                       "this is not a UTF-8 CSV file: its lines cannot be read")]) from None
     parsed, problems, warnings = validate_rows(store, rows)
     if problems:
         raise MappingImportError(problems)

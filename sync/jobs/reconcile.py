@@ -83,9 +83,7 @@ WHERE (coalesce(gripp_open, 0) <> 0 OR coalesce(snelstart_open, 0) <> 0
 def open_items(store: Store, identity_id: int, administration_id: str | None, start_date: date | None,
                today: date) -> pd.DataFrame:
     """Every open item of both sides for one identity, with its class, ageing bucket and reason."""
-    frame = store.cursor().execute(
-        _QUERY, {"identity": identity_id, "admin": administration_id or "", "start": start_date, "today": today}
-    ).df()
+    frame = store.cursor().execute(_QUERY, _params(identity_id, administration_id, start_date, today)).df()
     frame["age_bucket"] = age_buckets(frame["days_overdue"])
     return frame
 
@@ -93,11 +91,13 @@ def open_items(store: Store, identity_id: int, administration_id: str | None, st
 def class_counts(store: Store, identity_id: int, administration_id: str | None, start_date: date | None,
                  today: date) -> dict[str, int]:
     """How many open items each class has: what a run reports, without building the frame the pages show."""
-    found = store.cursor().execute(
-        f"SELECT class, count(*) FROM ({_QUERY}) GROUP BY class",
-        {"identity": identity_id, "admin": administration_id or "", "start": start_date, "today": today},
-    ).fetchall()
+    found = store.cursor().execute(f"SELECT class, count(*) FROM ({_QUERY}) GROUP BY class",
+                                   _params(identity_id, administration_id, start_date, today)).fetchall()
     return {name: int(n) for name, n in found}
+
+
+def _params(identity_id: int, administration_id: str | None, start_date: date | None, today: date) -> dict:
+    return {"identity": identity_id, "admin": administration_id or "", "start": start_date, "today": today}
 
 
 def age_buckets(days_overdue: pd.Series) -> pd.Series:
