@@ -759,7 +759,8 @@ def _cmd_accounts(args: argparse.Namespace) -> int:
                 return EXIT_OK
         except use.AccountError as exc:
             _say(_t(args, f"fout: {exc.nl}", f"error: {exc.en}"))
-            return EXIT_FAILED
+            # what was typed cannot be used: a usage error; Gripp refusing, unreachable or busy: failed
+            return EXIT_USAGE if exc.code in ("invalid", "no_key", "taken") else EXIT_FAILED
         rows = use.overview(deployment, "cli")
         if not rows:
             _say(_t(args, "Nog geen accounts: `python -m sync accounts add CODE --name NAAM` voegt er een toe.",

@@ -139,12 +139,17 @@ def test_accounts_add_check_list_and_remove(cli_env, monkeypatch, capsys):
     assert not (cli_env / "accounts" / "acme.duckdb").exists()  # nothing kept of a refused key
 
     monkeypatch.setattr("sys.stdin", io.StringIO(SANDBOX_GRIPP_TOKEN))
-    assert main(["accounts", "add", "Bad Key!", "--name", "x"]) == EXIT_FAILED
+    assert main(["accounts", "add", "Bad Key!", "--name", "x"]) == EXIT_USAGE
     assert "accountcode" in capsys.readouterr().err.lower()
+    for address in ("not a url", "ftp://gripp.example", "/api/public"):  # once a traceback, or "try again"
+        monkeypatch.setattr("sys.stdin", io.StringIO(SANDBOX_GRIPP_TOKEN))
+        assert main(["accounts", "add", "acme", "--name", "Acme", "--gripp-url", address]) == EXIT_USAGE
+        assert f"‘{address}’ is geen webadres" in capsys.readouterr().err
+    assert not (cli_env / "accounts" / "acme.duckdb").exists()
 
     add_acme(monkeypatch, capsys)
     monkeypatch.setattr("sys.stdin", io.StringIO(SANDBOX_GRIPP_TOKEN))
-    assert main(["--lang", "en", "accounts", "add", "acme", "--name", "Again"]) == EXIT_FAILED
+    assert main(["--lang", "en", "accounts", "add", "acme", "--name", "Again"]) == EXIT_USAGE
     assert "is taken" in capsys.readouterr().err
 
     assert main(["accounts", "check", "acme"]) == EXIT_OK

@@ -117,6 +117,12 @@ class Settings:
         )
 
 
+def is_web_address(value: str) -> bool:
+    """A full http(s) address with a host and no spaces: what a service's address setting must be."""
+    parts = urlsplit(value)
+    return parts.scheme in ("http", "https") and bool(parts.hostname) and not any(c.isspace() for c in value)
+
+
 class _Given(BaseModel):
     """The values as given (environment over secrets.toml), checked one by one; None is unset."""
 
@@ -142,8 +148,7 @@ class _Given(BaseModel):
     def _web_address(cls, value: str | None) -> str | None:
         if value is None:
             return value
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in value):
+        if not is_web_address(value):
             raise ValueError(f"{value!r} is not a web address; give the full address, starting with https://")
         return value
 

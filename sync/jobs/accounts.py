@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sync.auth.access import Actor, authorize, may_open, require_account
+from sync.core.config import is_web_address
 from sync.core.explained import Explained
 from sync.core.vault import Vault
 from sync.gripp.client import GrippClient
@@ -83,6 +84,10 @@ def add_account(deployment: Deployment, key: str, name: str, gripp_token: str, *
                            "Give the account a name (at most 200 characters).")
     if not gripp_token:
         raise AccountError("De Gripp API-sleutel ontbreekt.", "The Gripp API key is missing.", code="no_key")
+    if gripp_url is not None and not is_web_address(gripp_url):
+        raise AccountError(f"‘{gripp_url}’ is geen webadres: geef het hele Gripp-API-adres, beginnend met https://.",
+                           f"‘{gripp_url}’ is not a web address: give Gripp's full API address, starting with "
+                           "https://.")
     if deployment.catalog.get(key, include_removed=True) is not None:
         raise AccountError(f"Accountcode ‘{key}’ is al in gebruik (ook een verwijderd account houdt zijn code).",
                            f"Account key ‘{key}’ is taken (a removed account keeps its key).", code="taken")
