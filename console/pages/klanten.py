@@ -84,7 +84,14 @@ if not actor.can("keys"):
 # -- support: add, check, remove ------------------------------------------------------------------------------
 st.divider()
 st.subheader(t("accounts_manage"), anchor=False)
-with st.form("account-add", clear_on_submit=True):
+# The form keeps what was typed when adding fails (a typo costs one field, not three); the fields are emptied
+# only after an account was added, before they are drawn again (Streamlit allows setting them only then).
+ADD_FIELDS = ("account-add-key", "account-add-name", "account-add-token")
+ADDED = "account-add-done"
+if st.session_state.pop(ADDED, False):
+    for field in ADD_FIELDS:
+        st.session_state[field] = ""
+with st.form("account-add"):
     st.markdown(f"**{t('accounts_add')}**")
     key = st.text_input(t("accounts_key"), key="account-add-key")
     name = st.text_input(t("accounts_name"), key="account-add-name")
@@ -99,6 +106,7 @@ with st.form("account-add", clear_on_submit=True):
             if scheduler is not None:
                 scheduler.reload(added.account.key)
             st.session_state[FLASH] = t("accounts_added", name=added.account.name, n=len(added.identities))
+            st.session_state[ADDED] = True
             st.rerun()
 
 mine = accounts.visible(deployment, actor)

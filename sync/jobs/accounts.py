@@ -77,8 +77,10 @@ def add_account(deployment: Deployment, key: str, name: str, gripp_token: str, *
     require_account(actor, key)
     key, name, gripp_token = (key or "").strip().lower(), (name or "").strip(), (gripp_token or "").strip()
     if not valid_key(key):
-        raise AccountError("Een accountcode is 1 tot 40 kleine letters, cijfers of streepjes (bijv. ‘acme’).",
-                           "An account key is 1 to 40 lower-case letters, digits or dashes (e.g. ‘acme’).")
+        raise AccountError("Een accountcode is 1 tot 40 kleine letters, cijfers of streepjes en begint met een letter "
+                           "of cijfer (bijv. ‘acme’ of ‘acme-2’).",
+                           "An account key is 1 to 40 lower-case letters, digits or dashes and starts with a letter "
+                           "or digit (e.g. ‘acme’ or ‘acme-2’).")
     if not name or len(name) > 200:
         raise AccountError("Geef het account een naam (hoogstens 200 tekens).",
                            "Give the account a name (at most 200 characters).")
