@@ -437,6 +437,17 @@ TEXTS: dict[str, tuple[str, str]] = {
                           "met je naam.",
                           "Only when you checked this booking belongs to the invoice. This is recorded with your "
                           "name."),
+    "adopt_anyway_what": (
+        "Toch overnemen: de boeking die SnelStart onder dit factuurnummer heeft, wordt de boeking van deze factuur, "
+        "met het bedrag dat in SnelStart staat; er komt geen tweede boeking bij, alleen de PDF van de factuur. "
+        "Zolang dat bedrag verschilt van het bedrag in Gripp, worden er geen betalingen overgezet (betalingen "
+        "aangehouden) tot iemand een van beide rechtzet.",
+        "Adopt anyway: the booking SnelStart holds under this invoice number becomes this invoice's booking, with "
+        "the amount in SnelStart; no second booking is made, only the invoice's PDF is added. While that amount "
+        "differs from the amount in Gripp, no payments are carried over (payments held) until someone corrects "
+        "one of them."),
+    "adopt_anyway_sure": ("Ja, neem de boeking in SnelStart over als die van factuur {number}, met het bedrag daar",
+                          "Yes, take the booking in SnelStart as invoice {number}'s, with its amount there"),
     "adopted_anyway": ("Factuur {number} overgenomen; de PDF en de betalingen volgen bij de volgende synchronisatie.",
                        "Invoice {number} adopted; its PDF and payments follow with the next sync."),
     "pin_customer_below": ("Leg de klant vast onder Controles → Klantkoppeling.",

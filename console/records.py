@@ -57,9 +57,15 @@ def show(services: Services, identity_id: int, *, key: str) -> None:
         with st.container(border=True):
             st.markdown(f"**{t('conflict_title', number=conflict.number)}**")
             st.text(f"{conflict.en if lang == 'en' else conflict.nl} {card_fix(conflict, may_adopt, lang)}")
-            if may_adopt and st.button(t("adopt_anyway"), key=f"{key}-adopt-{identity_id}-{conflict.invoice_id}",
-                                       help=t("adopt_anyway_help"), disabled=not conflict.adoptable,
-                                       icon=":material/how_to_reg:"):
+            if not may_adopt:
+                continue
+            # A finance decision: confirmed like Ontkoppelen and Verwijderen, a "Ja, …" box that enables the button.
+            st.caption(t("adopt_anyway_what"))
+            sure = st.checkbox(t("adopt_anyway_sure", number=conflict.number), disabled=not conflict.adoptable,
+                               key=f"{key}-adopt-sure-{identity_id}-{conflict.invoice_id}")
+            if st.button(t("adopt_anyway"), key=f"{key}-adopt-{identity_id}-{conflict.invoice_id}",
+                         help=t("adopt_anyway_help"), disabled=not (conflict.adoptable and sure),
+                         icon=":material/how_to_reg:"):
                 try:
                     conflict_jobs.adopt_anyway(store, identity_id, conflict.invoice_id, actor=ui.actor())
                 except conflict_jobs.ConflictError as exc:

@@ -67,10 +67,25 @@ def test_a_conflict_card_without_the_button_asks_for_support_where_it_would_be()
     assert card_fix(unseen, True, "nl") == "stored nl"  # nothing to adopt: its own way out
 
 
-def test_adopt_anyway_from_the_console_adopts_and_records_who(console: Services) -> None:
+def test_adopt_anyway_asks_a_ja_confirmation_first_then_adopts_and_records_who(console: Services) -> None:
+    # Trial finding: one click (or a double-click) adopted a booking whose amount differs, a finance decision.
+    # Now confirmed like Ontkoppelen and Verwijderen: a "Ja, …" box enables the button.
     seeded = synced(console)
     at = helpers.page("controles", query={"identity": "1"})
-    at.button(key=f"checks-adopt-1-{seeded['conflict']}").click().run()
+    helpers.no_exception(at)
+    adopt = at.button(key=f"checks-adopt-1-{seeded['conflict']}")
+    assert adopt.disabled
+    sure = at.checkbox(key=f"checks-adopt-sure-1-{seeded['conflict']}")
+    number = seeded["conflict_number"]
+    assert sure.label.startswith(f"Ja, neem de boeking in SnelStart over als die van factuur {number}")
+    what = " ".join(str(c.value) for c in at.caption)
+    assert "met het bedrag dat in SnelStart staat" in what and "betalingen aangehouden" in what
+    assert outbox.get(console.store, 1, seeded["conflict"])["state"] == "conflict"
+
+    sure.check().run()
+    adopt = at.button(key=f"checks-adopt-1-{seeded['conflict']}")
+    assert not adopt.disabled
+    adopt.click().run()
     helpers.no_exception(at)
     row = outbox.get(console.store, 1, seeded["conflict"])
     assert row["state"] == "booked" and row["adopted_by"]
