@@ -78,6 +78,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "accounts_none_granted": ("Je hebt nog geen toegang tot een klant. Vraag iemand van support om je toegang te "
                               "geven.", "You have no access to any account yet. Ask someone from support."),
     "accounts_not_yours": ("Je hebt geen toegang tot klant ‘{account}’.", "You have no access to account ‘{account}’."),
+    "accounts_not_yours_go": ("Naar mijn klanten", "To my accounts"),
     "account_header": ("Klant: **{name}** ({key})", "Account: **{name}** ({key})"),
     "accounts_col_name": ("Klant", "Account"),
     "accounts_col_key": ("Code", "Key"),

@@ -57,6 +57,9 @@ def services() -> Services:
     if key not in {account.key for account in visible}:  # not granted, or no such account: the same answer
         st.session_state.pop(ACCOUNT, None)
         st.error(t("accounts_not_yours", account=key))
+        if visible and st.button(t("accounts_not_yours_go"), icon=":material/arrow_back:"):
+            st.query_params.pop(ACCOUNT, None)  # back to the accounts this person has (their list, or the one)
+            st.rerun()
         st.stop()
     st.session_state[ACCOUNT] = key
     try:

@@ -192,6 +192,11 @@ def test_pages_show_only_the_chosen_account_and_name_it(console, tmp_path):
 
     at = helpers.page("overzicht", query={"account": "nobody"})
     assert any("geen toegang tot klant ‘nobody’" in helpers.plain(e.value) for e in at.error)
+    onward = [b for b in at.button if b.label == "Naar mijn klanten"]  # not a dead end
+    assert onward
+    onward[0].click().run()
+    assert "account" not in at.query_params or at.query_params["account"] != ["nobody"]
+    assert not any("nobody" in helpers.plain(e.value) for e in at.error)
 
 
 # -- real data: a person granted one account ---------------------------------------------------------------------
