@@ -222,3 +222,4 @@ def test_nothing_open_is_overdue_by_no_days(synced: Services) -> None:
     assert len(settled) > 0 and settled["days_overdue"].isna().all()
     still_open = frame[frame["gripp_open"].fillna(0) > 0]
     assert still_open["days_overdue"].notna().all()
+

@@ -61,14 +61,14 @@ def assert_shown_as_text(page, *texts: str) -> None:
     assert page.locator("img[src='x']").count() == 0, "an outside name became HTML"
 
 
-def download(page, button) -> str:
-    """The file a download button gives. A click that lands while the page is still settling is sometimes
-    dropped by the browser: try again (the file is the same)."""
+def download(page, button) -> tuple[str, str]:
+    """The file a download button gives: its name and its text. A click that lands while the page is still settling
+    is sometimes dropped by the browser: try again (the file is the same)."""
     for _ in range(3):
         try:
             with page.expect_download(timeout=10_000) as started:
                 button.click()
-            return Path(started.value.path()).read_text(encoding="utf-8")
+            return started.value.suggested_filename, Path(started.value.path()).read_text(encoding="utf-8")
         except Exception:  # playwright's TimeoutError
             wait_idle(page)
     raise AssertionError("the download did not start")
@@ -112,7 +112,8 @@ def test_outside_names_show_as_written_on_every_page_and_csv_cells_are_not_formu
         page.goto(server.base + "/Openstaande_posten?identity=1")
         page.get_by_role("heading", name="Openstaande posten: Gripp en SnelStart naast elkaar").wait_for()
         assert_shown_as_text(page)
-        csv_text = download(page, page.get_by_role("button", name="Download als CSV").first)
+        name, csv_text = download(page, page.get_by_role("button", name="Download als CSV").first)
+        assert name == "openstaande-posten-studio-noord-1.csv"  # two customers' files never share a name
     cells = [cell for line in csv_text.splitlines() for cell in line.split(";")]
     assert any(FORMULA.replace('"', '""') in cell for cell in cells), "the hostile company is in the export"
     starts = [cell.lstrip('"')[:1] for cell in cells]

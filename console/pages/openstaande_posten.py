@@ -96,7 +96,8 @@ with everything:
         st.info(t("no_rows"), icon=":material/filter_alt_off:")
     st.dataframe(tables.side_by_side(shown.head(MAX_ROWS), lang), hide_index=True, width="stretch", key="oi-table")
     st.download_button(t("download_csv"), lambda: tables.open_items_csv(shown, lang),
-                       file_name=f"openstaande-posten-{identity_id}.csv", mime="text/csv", icon=":material/download:",
+                       file_name=f"openstaande-posten-{services.account}-{identity_id}.csv", mime="text/csv",
+                       icon=":material/download:",
                        key="oi-download")
 
 with reminders:
@@ -116,5 +117,6 @@ with reminders:
                  key="oi-truly-overdue")
     st.download_button(t("download_csv"), lambda: tables.open_items_csv(pd.concat([do_not, check_first, truly]),
                                                                          lang),
-                       file_name=f"herinneringen-{identity_id}.csv", mime="text/csv", icon=":material/download:",
+                       file_name=f"herinneringen-{services.account}-{identity_id}.csv", mime="text/csv",
+                       icon=":material/download:",
                        key="oi-download-reminders")

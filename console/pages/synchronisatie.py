@@ -216,5 +216,5 @@ else:
                          f"{md(item[message_column])}", icon=":material/receipt_long:",
                          query_params={"identity": str(int(item["identity_id"])), "search": item["invoice_number"],
                                        "lang": lang})
-    st.download_button(t("download_log"), lambda: tables.log_csv(log, lang), file_name="sync-log.csv",
-                       mime="text/csv", icon=":material/download:")
+    st.download_button(t("download_log"), lambda: tables.log_csv(log, lang),
+                       file_name=f"sync-log-{services.account}.csv", mime="text/csv", icon=":material/download:")
