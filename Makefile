@@ -7,7 +7,14 @@ PORT ?= 8501
 # The suite on every core (pytest-xdist), at most four workers: each may start a console and a browser.
 PYTEST_WORKERS ?= -n auto --maxprocesses 4
 
-.PHONY: run test test-year-ahead lint bench reset-sandbox
+# The one catalog of words (sync/core/words.py): one .po per language, compiled to .mo for the processes to read.
+LOCALES := sync/locale
+CATALOGS := $(wildcard $(LOCALES)/*/LC_MESSAGES/messages.po)
+COMPILED := $(CATALOGS:.po=.mo)
+BABEL_EXTRACT = PYTHONPATH=$(CURDIR) $(BIN)/pybabel -q extract -F pyproject.toml --no-location --sort-output \
+	--omit-header -o $(LOCALES)/messages.pot console sync
+
+.PHONY: run test test-year-ahead lint bench reset-sandbox catalog
 
 $(STAMP): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,17 +22,30 @@ $(STAMP): requirements.txt
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	touch $(STAMP)
 
-run: $(STAMP)
+run: $(STAMP) $(COMPILED)
 	$(BIN)/python -m console --port $(PORT)
 
-test: $(STAMP)
+test: $(STAMP) $(COMPILED)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest $(PYTEST_WORKERS)
 
 # The whole suite with the calendar a year ahead (time-machine, .ci/year-ahead; it is imported before pytest, hence
 # the warning filter): no test may depend on today's date.
-test-year-ahead: $(STAMP)
+test-year-ahead: $(STAMP) $(COMPILED)
 	PYTHONPATH=$(CURDIR)/.ci/year-ahead $(BIN)/python -m pytest -W ignore::pytest.PytestAssertRewriteWarning $(PYTEST_WORKERS)
+
+# After adding, changing or removing a key in code: Babel finds the keys (pybabel extract, keywords and extraction
+# method in pyproject.toml), adds the new ones to each language's catalog and drops the unused (pybabel update),
+# then compiles them and says what is still untranslated (pybabel compile --statistics). Write the words of a new
+# key in both catalogs; tests/test_catalog.py fails until they are there.
+catalog: $(STAMP)
+	$(BABEL_EXTRACT)
+	$(BIN)/pybabel -q update -i $(LOCALES)/messages.pot -d $(LOCALES) -w 120 --no-fuzzy-matching --ignore-obsolete \
+		--ignore-pot-creation-date
+	$(BIN)/pybabel compile -d $(LOCALES) --statistics
+
+$(LOCALES)/%/LC_MESSAGES/messages.mo: $(LOCALES)/%/LC_MESSAGES/messages.po $(STAMP)
+	$(BIN)/pybabel -q compile -d $(LOCALES) -l $* -f
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

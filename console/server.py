@@ -77,20 +77,20 @@ async def lifespan(app: st.App) -> AsyncIterator[dict[str, Any]]:
     services = await anyio.to_thread.run_sync(runtime.start)  # the Deployment
     if services is None:
         problem = runtime.problem()
-        say(f"Console started WITHOUT its database: {problem.en if problem else 'unknown problem'}")
+        announce(f"Console started WITHOUT its database: {problem.en if problem else 'unknown problem'}")
     else:
         if services.settings.sandbox:
-            say("SANDBOX — built-in simulators of Gripp and SnelStart (no real data).")
+            announce("SANDBOX — built-in simulators of Gripp and SnelStart (no real data).")
         scheduler = runtime.scheduler()
-        say(f"Scheduler running with {len(scheduler.jobs()) if scheduler else 0} jobs (one per linked identity).")
+        announce(f"Scheduler running with {len(scheduler.jobs()) if scheduler else 0} jobs (one per linked identity).")
     try:
         yield {}
     finally:
         await anyio.to_thread.run_sync(runtime.stop)
-        say("Console stopped: scheduler shut down, database closed.")
+        announce("Console stopped: scheduler shut down, database closed.")
 
 
-def say(text: str) -> None:
+def announce(text: str) -> None:
     """One line for the operator on the console's own output (secrets never reach here)."""
     print(text, file=sys.stderr, flush=True)
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pandas as pd
 
 from console import views
-from console.i18n import class_label, t
+from console.i18n import class_label, level_label, t
 from sync.core import fmt
 from sync.core.csv_safe import frame_csv
 from sync.core.events import label as event_label
@@ -100,7 +100,7 @@ def log_csv(log: pd.DataFrame, lang: str) -> str:
     out = pd.DataFrame({
         t("col_time", lang): [fmt.csv_moment(r["occurred_at"]) for r in records],
         t("col_identity", lang): [_text(r["identity_name"]) for r in records],
-        t("col_level", lang): [t(f"level_{r['level']}", lang) for r in records],
+        t("col_level", lang): [level_label(r['level'], lang) for r in records],
         t("col_kind", lang): [event_label(r["kind"], lang) for r in records],
         t("col_invoice", lang): [_text(r["invoice_number"]) for r in records],
         t("col_message", lang): [r["message_en"] if lang == "en" else r["message_nl"] for r in records],

@@ -182,170 +182,170 @@ def _iso_date(lang: str):  # -> a type= callable for argparse
 
 
 def _parser(lang: str = "nl") -> argparse.ArgumentParser:
-    def t(nl: str, en: str) -> str:
+    def h(nl: str, en: str) -> str:
         return en if lang == "en" else nl
 
     identity = _identity_id(lang)
-    parser = argparse.ArgumentParser(prog="python -m sync", description=t("Gripp → SnelStart-koppeling",
+    parser = argparse.ArgumentParser(prog="python -m sync", description=h("Gripp → SnelStart-koppeling",
                                                                           "Gripp → SnelStart link"))
     parser.add_argument("--lang", choices=("nl", "en"), default="nl",
-                        help=t("de taal van alles wat de opdracht zegt (standaard: nl)",
+                        help=h("de taal van alles wat de opdracht zegt (standaard: nl)",
                                "the language of everything the command says (default: nl)"))
-    parser.add_argument("--account", metavar=t("CODE", "KEY"), help=t(*ACCOUNT_HELP))
-    sub = parser.add_subparsers(dest="command", title=t("opdrachten", "commands"), metavar=t("OPDRACHT", "COMMAND"))
-    one_identity = t("één Gripp-identiteit (standaard: elke gekoppelde)", "one Gripp identity (default: every linked "
+    parser.add_argument("--account", metavar=h("CODE", "KEY"), help=h(*ACCOUNT_HELP))
+    sub = parser.add_subparsers(dest="command", title=h("opdrachten", "commands"), metavar=h("OPDRACHT", "COMMAND"))
+    one_identity = h("één Gripp-identiteit (standaard: elke gekoppelde)", "one Gripp identity (default: every linked "
                      "one)")
 
-    p = sub.add_parser("run", help=t("verversen, facturen boeken, betalingen terugzetten, afstemmen",
+    p = sub.add_parser("run", help=h("verversen, facturen boeken, betalingen terugzetten, afstemmen",
                                      "refresh, book invoices, bring payments back, reconcile"))
     p.add_argument("--identity", type=identity, metavar="ID", help=one_identity)
-    _lang_option(p, t)
+    _lang_option(p, h)
     p.set_defaults(handler=_cmd_run)
 
-    p = sub.add_parser("dry-run", help=t("wat een synchronisatie per factuur zou doen; schrijft niets naar Gripp of "
+    p = sub.add_parser("dry-run", help=h("wat een synchronisatie per factuur zou doen; schrijft niets naar Gripp of "
                                          "SnelStart", "what a run would do, per invoice; writes nothing to Gripp or "
                                          "SnelStart"))
     p.add_argument("--identity", type=identity, metavar="ID", help=one_identity)
-    _lang_option(p, t)
+    _lang_option(p, h)
     p.set_defaults(handler=_cmd_dry_run)
 
-    p = sub.add_parser("status", help=t("koppelingen, laatste synchronisaties, boekingen en open meldingen",
+    p = sub.add_parser("status", help=h("koppelingen, laatste synchronisaties, boekingen en open meldingen",
                                         "links, last runs, outbox counts and open alerts"))
-    _lang_option(p, t)
+    _lang_option(p, h)
     p.set_defaults(handler=_cmd_status)
 
-    p = sub.add_parser("check", help=t("de controles van instellingen, BTW en grootboeken (exit 1 als er een faalt)",
+    p = sub.add_parser("check", help=h("de controles van instellingen, BTW en grootboeken (exit 1 als er een faalt)",
                                        "the setup, VAT and ledger checks (exit 1 when one fails)"))
     p.add_argument("--identity", type=identity, metavar="ID", help=one_identity)
-    _lang_option(p, t)
+    _lang_option(p, h)
     p.set_defaults(handler=_cmd_check)
 
-    p = sub.add_parser("identities", help=t("de Gripp-identiteiten tonen, ophalen uit Gripp of er een toevoegen op id",
+    p = sub.add_parser("identities", help=h("de Gripp-identiteiten tonen, ophalen uit Gripp of er een toevoegen op id",
                                             "list the Gripp identities; discover them from Gripp or add one by id"))
-    _lang_option(p, t)
-    isub = p.add_subparsers(dest="action", title=t("handelingen", "actions"),
-                              metavar=t("HANDELING", "ACTION"))
-    for name, text in (("list", t("de identiteiten die deze database kent (standaard)",
+    _lang_option(p, h)
+    isub = p.add_subparsers(dest="action", title=h("handelingen", "actions"),
+                              metavar=h("HANDELING", "ACTION"))
+    for name, text in (("list", h("de identiteiten die deze database kent (standaard)",
                                   "the identities this database knows (the default)")),
-                       ("discover", t("de identiteiten uit de facturen en relaties in Gripp lezen",
+                       ("discover", h("de identiteiten uit de facturen en relaties in Gripp lezen",
                                       "read the identities off Gripp's invoices and companies"))):
-        _lang_option(isub.add_parser(name, help=text), t)
-    a = isub.add_parser("add", help=t("er een toevoegen op id (Instellingen › Identiteiten & Sjablonen), gecontroleerd "
+        _lang_option(isub.add_parser(name, help=text), h)
+    a = isub.add_parser("add", help=h("er een toevoegen op id (Instellingen › Identiteiten & Sjablonen), gecontroleerd "
                                       "in Gripp", "add one by its id (Instellingen › Identiteiten & Sjablonen), "
                                       "checked in Gripp"))
-    a.add_argument("identity", type=identity, metavar="ID", help=t("het id van de identiteit", "the identity's id"))
-    _lang_option(a, t)
+    a.add_argument("identity", type=identity, metavar="ID", help=h("het id van de identiteit", "the identity's id"))
+    _lang_option(a, h)
     p.set_defaults(handler=_cmd_identities)
 
-    p = sub.add_parser("link", help=t("een identiteit koppelen met een koppelsleutel (plakken)",
+    p = sub.add_parser("link", help=h("een identiteit koppelen met een koppelsleutel (plakken)",
                                       "link an identity with a koppelsleutel (the paste fallback)"),
-                       description=t(f"De koppelsleutel (SnelStart › Koppelingen › Maatwerk) wordt gelezen uit "
+                       description=h(f"De koppelsleutel (SnelStart › Koppelingen › Maatwerk) wordt gelezen uit "
                                      f"{KEY_VARIABLE}, anders van standaardinvoer (zonder echo op een terminal).",
                                      f"The koppelsleutel (SnelStart › Koppelingen › Maatwerk) is read from "
                                      f"{KEY_VARIABLE}, else from standard input (without echo on a terminal)."))
     p.add_argument("--identity", type=identity, required=True, metavar="ID",
-                   help=t("de Gripp-identiteit", "the Gripp identity"))
-    p.add_argument("--key", metavar=t("SLEUTEL", "KEY"),
-                   help=t(f"de sleutel zelf (zichtbaar voor andere gebruikers in `ps` en bewaard in de "
+                   help=h("de Gripp-identiteit", "the Gripp identity"))
+    p.add_argument("--key", metavar=h("SLEUTEL", "KEY"),
+                   help=h(f"de sleutel zelf (zichtbaar voor andere gebruikers in `ps` en bewaard in de "
                           f"shellgeschiedenis: liever {KEY_VARIABLE} of standaardinvoer)",
                           f"the key itself (visible to other users in `ps` and kept in shell history: prefer "
                           f"{KEY_VARIABLE} or standard input)"))
-    p.add_argument("--start-date", type=_iso_date(lang), metavar=t("DATUM", "DATE"),
-                   help=t("vanaf welke factuurdatum er geboekt wordt (JJJJ-MM-DD)",
+    p.add_argument("--start-date", type=_iso_date(lang), metavar=h("DATUM", "DATE"),
+                   help=h("vanaf welke factuurdatum er geboekt wordt (JJJJ-MM-DD)",
                           "the first invoice date to book (YYYY-MM-DD)"))
-    p.add_argument("--yes", action="store_true", help=t("ook als de administratie al aan een andere identiteit "
+    p.add_argument("--yes", action="store_true", help=h("ook als de administratie al aan een andere identiteit "
                                                         "gekoppeld is", "also when the administration is linked to "
                                                         "another identity"))
-    _lang_option(p, t)
+    _lang_option(p, h)
     p.set_defaults(handler=_cmd_link)
 
-    p = sub.add_parser("unlink", help=t("de koppeling van een identiteit weghalen", "remove an identity's link"))
+    p = sub.add_parser("unlink", help=h("de koppeling van een identiteit weghalen", "remove an identity's link"))
     p.add_argument("--identity", type=identity, required=True, metavar="ID",
-                   help=t("de Gripp-identiteit", "the Gripp identity"))
-    _lang_option(p, t)
+                   help=h("de Gripp-identiteit", "the Gripp identity"))
+    _lang_option(p, h)
     p.set_defaults(handler=_cmd_unlink)
 
-    p = sub.add_parser("mappings", help=t("de BTW-, grootboek- en klantkoppelingen exporteren of inlezen (CSV)",
+    p = sub.add_parser("mappings", help=h("de BTW-, grootboek- en klantkoppelingen exporteren of inlezen (CSV)",
                                           "export or import the VAT, ledger and customer mappings (CSV)"))
-    _lang_option(p, t)
-    msub = p.add_subparsers(dest="action", required=True, title=t("handelingen", "actions"),
-                              metavar=t("HANDELING", "ACTION"))
-    e = msub.add_parser("export", help=t("alle koppelingen naar een CSV-bestand schrijven",
+    _lang_option(p, h)
+    msub = p.add_subparsers(dest="action", required=True, title=h("handelingen", "actions"),
+                              metavar=h("HANDELING", "ACTION"))
+    e = msub.add_parser("export", help=h("alle koppelingen naar een CSV-bestand schrijven",
                                          "write every mapping to a CSV file"))
-    e.add_argument("file", type=Path, metavar=t("BESTAND", "FILE"), help=t("het CSV-bestand", "the CSV file"))
-    _lang_option(e, t)
+    e.add_argument("file", type=Path, metavar=h("BESTAND", "FILE"), help=h("het CSV-bestand", "the CSV file"))
+    _lang_option(e, h)
     e.set_defaults(handler=_cmd_mappings_export)
-    i = msub.add_parser("import", help=t("koppelingen uit een CSV-bestand inlezen (bijvoorbeeld een export)",
+    i = msub.add_parser("import", help=h("koppelingen uit een CSV-bestand inlezen (bijvoorbeeld een export)",
                                          "read mappings from a CSV file (an export, say)"))
-    i.add_argument("file", type=Path, metavar=t("BESTAND", "FILE"), help=t("het CSV-bestand", "the CSV file"))
-    _lang_option(i, t)
+    i.add_argument("file", type=Path, metavar=h("BESTAND", "FILE"), help=h("het CSV-bestand", "the CSV file"))
+    _lang_option(i, h)
     i.set_defaults(handler=_cmd_mappings_import)
 
-    p = sub.add_parser("accounts", help=t("de Gripp-accounts van deze installatie: tonen, toevoegen, controleren, "
+    p = sub.add_parser("accounts", help=h("de Gripp-accounts van deze installatie: tonen, toevoegen, controleren, "
                                           "weghalen", "the Gripp accounts of this deployment: list, add, check, "
                                           "remove"),
-                       description=t(f"De Gripp-API-sleutel van een nieuw account wordt gelezen uit {TOKEN_VARIABLE}, "
+                       description=h(f"De Gripp-API-sleutel van een nieuw account wordt gelezen uit {TOKEN_VARIABLE}, "
                                      "anders van standaardinvoer (zonder echo op een terminal); nooit van de "
                                      "opdrachtregel.",
                                      f"The Gripp API key of a new account is read from {TOKEN_VARIABLE}, else from "
                                      "standard input (without echo on a terminal); never from the command line."))
-    _lang_option(p, t)
-    asub = p.add_subparsers(dest="action", title=t("handelingen", "actions"), metavar=t("HANDELING", "ACTION"))
-    _lang_option(asub.add_parser("list", help=t("elk account met hoe het ervoor staat (standaard)",
-                                                "every account with its health (the default)")), t)
-    a = asub.add_parser("add", help=t("een Gripp-account toevoegen: eerst worden de sleutel gecontroleerd en de "
+    _lang_option(p, h)
+    asub = p.add_subparsers(dest="action", title=h("handelingen", "actions"), metavar=h("HANDELING", "ACTION"))
+    _lang_option(asub.add_parser("list", help=h("elk account met hoe het ervoor staat (standaard)",
+                                                "every account with its health (the default)")), h)
+    a = asub.add_parser("add", help=h("een Gripp-account toevoegen: eerst worden de sleutel gecontroleerd en de "
                                       "identiteiten gelezen", "add a Gripp account: its key is checked and its "
                                       "identities read first"))
-    a.add_argument("key", metavar=t("CODE", "KEY"), help=t("een korte code: kleine letters, cijfers, streepjes "
+    a.add_argument("key", metavar=h("CODE", "KEY"), help=h("een korte code: kleine letters, cijfers, streepjes "
                                                            "(bijv. acme)", "a short code: lower-case letters, digits, "
                                                            "dashes (e.g. acme)"))
-    a.add_argument("--name", required=True, metavar=t("NAAM", "NAME"),
-                   help=t("de naam van de klant zoals men hem kent", "the customer's name as people know it"))
-    a.add_argument("--gripp-url", metavar="URL", help=t("het Gripp-API-adres van het account (standaard: "
+    a.add_argument("--name", required=True, metavar=h("NAAM", "NAME"),
+                   help=h("de naam van de klant zoals men hem kent", "the customer's name as people know it"))
+    a.add_argument("--gripp-url", metavar="URL", help=h("het Gripp-API-adres van het account (standaard: "
                                                         "GRIPP_API_URL van de installatie)", "the account's Gripp API "
                                                         "address (default: the deployment's GRIPP_API_URL)"))
-    _lang_option(a, t)
-    a = asub.add_parser("check", help=t("werkt de Gripp-sleutel van het account, en welke identiteiten toont Gripp",
+    _lang_option(a, h)
+    a = asub.add_parser("check", help=h("werkt de Gripp-sleutel van het account, en welke identiteiten toont Gripp",
                                         "does the account's Gripp key work, and which identities does Gripp show"))
-    a.add_argument("key", metavar=t("CODE", "KEY"))
-    _lang_option(a, t)
-    a = asub.add_parser("remove", help=t("een account weghalen (zijn databasebestand blijft staan)",
+    a.add_argument("key", metavar=h("CODE", "KEY"))
+    _lang_option(a, h)
+    a = asub.add_parser("remove", help=h("een account weghalen (zijn databasebestand blijft staan)",
                                          "take an account out (its database file stays on disk)"))
-    a.add_argument("key", metavar=t("CODE", "KEY"))
-    a.add_argument("--yes", action="store_true", help=t("echt weghalen", "really remove it"))
-    _lang_option(a, t)
+    a.add_argument("key", metavar=h("CODE", "KEY"))
+    a.add_argument("--yes", action="store_true", help=h("echt weghalen", "really remove it"))
+    _lang_option(a, h)
     p.set_defaults(handler=_cmd_accounts)
 
-    p = sub.add_parser("hash-password", help=t("een bcrypt-hash voor een consolegebruiker in .streamlit/secrets.toml",
+    p = sub.add_parser("hash-password", help=h("een bcrypt-hash voor een consolegebruiker in .streamlit/secrets.toml",
                                                "a bcrypt hash for a console user in .streamlit/secrets.toml"))
-    _lang_option(p, t)
+    _lang_option(p, h)
     p.set_defaults(handler=_cmd_hash_password)
 
-    p = sub.add_parser("reset-sandbox", help=t("de sandbox opnieuw vullen en de lokale database wissen",
+    p = sub.add_parser("reset-sandbox", help=h("de sandbox opnieuw vullen en de lokale database wissen",
                                                "reseed the sandbox and clear the local database"))
-    _lang_option(p, t)
+    _lang_option(p, h)
     p.set_defaults(handler=_cmd_reset_sandbox)
-    _account_option(sub, t)
+    _account_option(sub, h)
     return parser
 
 
-def _lang_option(p: argparse.ArgumentParser, t) -> None:
+def _lang_option(p: argparse.ArgumentParser, h) -> None:
     """`--lang` after the command too (`python -m sync check --lang en`)."""
-    p.add_argument("--lang", choices=("nl", "en"), default=argparse.SUPPRESS, help=t("de taal (nl of en)",
+    p.add_argument("--lang", choices=("nl", "en"), default=argparse.SUPPRESS, help=h("de taal (nl of en)",
                                                                                      "the language (nl or en)"))
 
 
-def _account_option(sub: argparse._SubParsersAction, t) -> None:
+def _account_option(sub: argparse._SubParsersAction, h) -> None:
     """`--account` after every command that works on one account (`python -m sync run --account acme`)."""
     for name, p in sub.choices.items():
         if name in ("accounts", "hash-password", "reset-sandbox"):
             continue
-        p.add_argument("--account", default=argparse.SUPPRESS, metavar=t("CODE", "KEY"), help=t(*ACCOUNT_HELP))
+        p.add_argument("--account", default=argparse.SUPPRESS, metavar=h("CODE", "KEY"), help=h(*ACCOUNT_HELP))
         for action in p._actions:  # and after `mappings export`, `identities add`, ...
             if isinstance(action, argparse._SubParsersAction):
                 for inner in action.choices.values():
-                    inner.add_argument("--account", default=argparse.SUPPRESS, metavar=t("CODE", "KEY"),
-                                       help=t(*ACCOUNT_HELP))
+                    inner.add_argument("--account", default=argparse.SUPPRESS, metavar=h("CODE", "KEY"),
+                                       help=h(*ACCOUNT_HELP))
 
 
 def _t(args: argparse.Namespace, nl: str, en: str) -> str:
@@ -685,7 +685,7 @@ def _cmd_mappings_import(args: argparse.Namespace) -> int:
             _say(_t(args, "fout: niets ingelezen, het bestand is niet te gebruiken:",
                     "error: nothing imported, the file cannot be used:"))
             for problem in exc.problems:
-                _say(f"  {problem.say(args.lang)}")
+                _say(f"  {problem.text(args.lang)}")
             return EXIT_FAILED
         n = result.count
         print(_t(args, f"{fmt.plural(n, 'koppeling', 'koppelingen')} ingelezen uit {args.file}",
@@ -694,7 +694,7 @@ def _cmd_mappings_import(args: argparse.Namespace) -> int:
             _say(_t(args, "let op — ingelezen, maar de controles melden dit tot het is opgelost:",
                     "note — imported, but the checks report this until it is solved:"))
             for warning in result.warnings:
-                _say(f"  {warning.say(args.lang)}")
+                _say(f"  {warning.text(args.lang)}")
         return EXIT_OK
 
 

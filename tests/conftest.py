@@ -7,6 +7,7 @@ sockets. The seed builds in well under a second, so every test gets its own worl
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,6 +21,9 @@ from sync.sandbox.world import World
 from sync.wiring import Services, build_services
 
 CONSOLE_URL = "http://console.test"
+# A key missing from a catalog, or a value a template needs and nobody gave, fails the test that says it (and the
+# consoles and commands the tests start) instead of degrading a sentence.
+os.environ["SYNC_STRICT_WORDS"] = "1"
 
 
 @pytest.fixture(autouse=True)

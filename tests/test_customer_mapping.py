@@ -87,10 +87,10 @@ def test_the_mappings_csv_carries_customer_rows_all_or_nothing(world_and_copy, t
     odd.write_text("\n".join([lines[0], f"{IDENTITY},customer,101,Bakkerij Jansen B.V.,50001,"]) + "\n",
                    encoding="utf-8")
     result = mappings_io.import_csv(store, odd, actor="support")
-    assert result.count == 1 and [w.say("nl") for w in result.warnings] == [
+    assert result.count == 1 and [w.text("nl") for w in result.warnings] == [
         "regel 2: relatie 50001 is geen Klant; de vastlegging is bewaard en de facturen van deze klant blijven "
         "geblokkeerd tot dat klopt"]
-    assert "relatie 50001 is not a Klant" in result.warnings[0].say("en")
+    assert "relatie 50001 is not a Klant" in result.warnings[0].text("en")
     assert [p["relatiecode"] for p in setup_repo.customer_mappings(store, IDENTITY)] == [50001]
 
     broken = tmp_path / "broken.csv"
@@ -99,7 +99,7 @@ def test_the_mappings_csv_carries_customer_rows_all_or_nothing(world_and_copy, t
     setup_repo.delete_mapping(store, IDENTITY, "customer", 101)
     with pytest.raises(mappings_io.MappingImportError) as refused:
         mappings_io.import_csv(store, broken, actor="support")
-    assert [p.say("nl") for p in refused.value.problems] == [
+    assert [p.text("nl") for p in refused.value.problems] == [
         "regel 3: de SnelStart-relatiecode moet een getal zijn, maar is ‘abc’"]
     assert setup_repo.customer_mappings(store, IDENTITY) == []  # nothing applied
 
@@ -113,7 +113,7 @@ def test_a_restored_pin_on_a_relatie_not_fetched_yet_is_kept_and_found_by_its_co
     backup = tmp_path / "backup.csv"
     backup.write_text(",".join(mappings_io.HEADER) + f"\n{IDENTITY},customer,101,whatever,4242,\n", encoding="utf-8")
     result = mappings_io.import_csv(store, backup, actor="support")
-    assert result.count == 1 and "relatie 4242 is (nog) niet bekend" in result.warnings[0].say("nl")
+    assert result.count == 1 and "relatie 4242 is (nog) niet bekend" in result.warnings[0].text("nl")
     assert customer_inputs(store, IDENTITY, admin).pins[101] == "relatiecode 4242"  # blocks, naming the code
     copy.run()  # the run blocks the customer's invoice instead of failing on the unresolved pin
     # Once SnelStart has the relatie (fetched), the same pin finds it by its code.

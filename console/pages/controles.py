@@ -6,10 +6,11 @@ import pandas as pd
 import streamlit as st
 
 from console import manual, records, ui, views
-from console.i18n import check_icon, current_lang, t
+from console.i18n import check_icon, current_lang, t, tn
 from console.text import md, md_lines
 from sync.core import fmt
 from sync.core.events import pick
+from sync.core.words import N_
 from sync.jobs import customer_mapping, plan, preview, suggestions
 from sync.jobs.checks import run_checks
 from sync.jobs.locks import AlreadyRunning
@@ -116,7 +117,7 @@ if link is not None:
 
     st.header(t("mappings_title"))
     st.caption(t("mapping_help"))
-    if len(open_proposals) > 1 and st.button(t("accept_all", n=len(open_proposals)), key=f"accept-all-{identity_id}",
+    if len(open_proposals) > 1 and st.button(tn("accept_all", n=len(open_proposals)), key=f"accept-all-{identity_id}",
                                              type="primary", icon=":material/done_all:"):
         save(lambda: accept_all(open_proposals))
         st.rerun()
@@ -245,21 +246,21 @@ if dry.outcome == "failed":
     st.error(t("dry_run_failed", reason=pick(dry.reason, lang)))
     st.stop()
 
-st.markdown(t("dry_run_accounts", n=len(dry.invoices)))
+st.markdown(tn("dry_run_accounts", n=len(dry.invoices)))
 DECISION_SHOWN = [plan.BOOK, plan.ADOPT, plan.BLOCKED, plan.CONFLICT, plan.REFUSED, plan.NOTHING, plan.ALREADY_BOOKED,
                   plan.BEFORE_START]
-labels = [f"{t('decision_' + d)} ({fmt.count(len(dry.of(d)), lang)})" for d in DECISION_SHOWN]
+labels = [f"{t(plan.DECISION_LABELS[d])} ({fmt.count(len(dry.of(d)), lang)})" for d in DECISION_SHOWN]
 labels.append(f"{t('decision_payments')} ({fmt.count(len(dry.payments), lang)})")
-FIX_OF = {plan.CONFLICT: "fix_conflict", plan.REFUSED: "fix_refused"}
+FIX_OF = {plan.CONFLICT: N_("fix_conflict"), plan.REFUSED: N_("fix_refused")}
 
 
 def blocked_fix(lines: list) -> str:
     """Where the blocked invoices' problems are fixed, only the places their kinds need: the mappings, the
     customer, or the invoice itself in Gripp (a split reverse-charge invoice, a missing number, ...)."""
-    kinds = {"fix_blocked_mapping" if code.startswith(("VAT_", "LEDGER_")) else
-             "fix_blocked_customer" if code.startswith("CUSTOMER_") else "fix_blocked_invoice"
+    mapping, customer, invoice = N_("fix_blocked_mapping"), N_("fix_blocked_customer"), N_("fix_blocked_invoice")
+    kinds = {mapping if code.startswith(("VAT_", "LEDGER_")) else customer if code.startswith("CUSTOMER_") else invoice
              for line in lines for code in line.codes}
-    order = ("fix_blocked_mapping", "fix_blocked_customer", "fix_blocked_invoice")
+    order = (mapping, customer, invoice)
     return " ".join([t(key) for key in order if key in kinds] + [t("fix_blocked")])
 
 

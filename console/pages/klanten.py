@@ -5,11 +5,12 @@ adds, checks and removes accounts here. Read from the catalog only: no account's
 import streamlit as st
 
 from console import runtime, ui
-from console.i18n import check_icon, current_lang, icon, t
+from console.i18n import check_icon, current_lang, icon, t, tn
 from console.text import md, md_lines
 from sync.core import fmt
+from sync.core.words import N_
 from sync.jobs import accounts
-from sync.jobs.accounts import NEEDS, AccountError
+from sync.jobs.accounts import NEED_LABELS, NEEDS, AccountError
 
 SHOWN = 50  # rows drawn at once; the search narrows the rest
 NEED_ICONS = {"broken": icon("broken"), "runs": icon("failed"), "invoices": icon("warning"),
@@ -57,9 +58,9 @@ widths = [210, 106, 100, 90, 78, 106, 80]
 GAP = "xsmall"
 if rows:
     head = st.columns(widths, gap=GAP)
-    for column, key in zip(head, ("accounts_col_name", "accounts_col_need", "accounts_col_links",
-                                  "accounts_col_invoices", "accounts_col_alerts", "accounts_col_last",
-                                  "accounts_col_next"), strict=True):
+    for column, key in zip(head, (N_("accounts_col_name"), N_("accounts_col_need"), N_("accounts_col_links"),
+                                  N_("accounts_col_invoices"), N_("accounts_col_alerts"), N_("accounts_col_last"),
+                                  N_("accounts_col_next")), strict=True):
         column.markdown(f"**{t(key)}**")
 for row in rows[:SHOWN]:
     h = row.health
@@ -69,7 +70,7 @@ for row in rows[:SHOWN]:
         name.page_link("pages/overzicht.py", label=row.name, icon=":material/open_in_new:", help=row.name,
                        query_params={"account": row.key, "lang": lang})
         name.caption(row.key)  # the account's key, as the command line and the search know it
-        needs.markdown(f"{NEED_ICONS[need]} {t('need_' + need)}")
+        needs.markdown(f"{NEED_ICONS[need]} {t(NEED_LABELS[need])}")
         links.markdown(links_text(h))
         stuck.markdown(fmt.count(row.stuck, lang))
         alerts.markdown(fmt.count(h.open_alerts, lang))
@@ -105,7 +106,7 @@ with st.form("account-add"):
             scheduler = runtime.scheduler()
             if scheduler is not None:
                 scheduler.reload(added.account.key)
-            st.session_state[FLASH] = t("accounts_added", name=added.account.name, n=len(added.identities))
+            st.session_state[FLASH] = tn("accounts_added", name=added.account.name, n=len(added.identities))
             st.session_state[ADDED] = True
             st.rerun()
 
@@ -122,7 +123,7 @@ if mine:
         checked = st.session_state.pop(CHECKED, None)
         if checked is not None and checked.account.key == chosen:
             if checked.ok:
-                check.success(t("accounts_checked", name=by_key[chosen].name, n=len(checked.identities)))
+                check.success(tn("accounts_checked", name=by_key[chosen].name, n=len(checked.identities)))
             else:
                 check.error(md(checked.problem.text(lang)))  # type: ignore[union-attr]
             names = {row["identity_id"]: row["name"] for row in checked.identities}

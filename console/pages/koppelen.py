@@ -7,9 +7,10 @@ from datetime import date
 import streamlit as st
 
 from console import ui, views
-from console.i18n import check_icon, current_lang, health_label, t
+from console.i18n import check_icon, current_lang, health_label, t, tn
 from console.text import md, md_lines
 from sync.core import fmt
+from sync.core.words import N_
 from sync.jobs import linking
 from sync.store import setup as setup_repo
 
@@ -37,8 +38,8 @@ if st.button(t("discover_identities"), key="discover-identities", icon=":materia
         if not found:
             st.warning(t("identities_none_in_gripp"))
         else:
-            st.session_state["identities_found"] = (t("identities_found", n=len(new), names=", ".join(new)) if new
-                                                    else t("identities_none_new", n=len(found)))
+            st.session_state["identities_found"] = (tn("identities_found", n=len(new), names=", ".join(new)) if new
+                                                    else tn("identities_none_new", n=len(found)))
             st.rerun()
 
 with st.expander(t("add_identity"), icon=":material/person_add:"):
@@ -159,7 +160,8 @@ if switched_on:
         st.warning(t("key_not_received"))
         st.button(t("refresh"), key=f"refresh-{identity_id}", icon=":material/refresh:")
     elif return_state in ("used", "unknown"):  # the back button, a bookmark, a mistyped link: no endless wait
-        st.info(t(f"return_link_{return_state}"), icon=":material/info:")
+        st.info(t(N_("return_link_used") if return_state == "used" else N_("return_link_unknown")),
+                icon=":material/info:")
 
     # -- step 3: from which date (a linked identity has its own start date section below) -----------------------
     st.subheader(t("step3"))

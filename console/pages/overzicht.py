@@ -4,7 +4,7 @@ orange, with a link to where it is fixed), and open alerts."""
 import streamlit as st
 
 from console import ui, views
-from console.i18n import badge, current_lang, run_badge, t
+from console.i18n import badge, current_lang, run_badge, t, tn
 from console.text import md
 from sync.core import fmt
 from sync.store import history
@@ -44,11 +44,11 @@ def needs_a_person(identity_id: int, counts: dict[str, int]) -> None:
     box = st.error if not counts["booked"] or counts["failed"] or counts["conflict"] else st.warning
     lines = []
     if counts["blocked"]:
-        lines.append(t("attention_blocked", n=int(counts["blocked"])))
+        lines.append(tn("attention_blocked", n=int(counts["blocked"])))
     if counts["failed"]:
-        lines.append(t("attention_refused", n=int(counts["failed"])))
+        lines.append(tn("attention_refused", n=int(counts["failed"])))
     if counts["conflict"]:
-        lines.append(t("attention_conflict", n=int(counts["conflict"])))
+        lines.append(tn("attention_conflict", n=int(counts["conflict"])))
     box("  \n".join(lines), icon=":material/error:" if box is st.error else ":material/warning:")
     if counts["blocked"] or counts["conflict"]:
         ui.page_link("pages/controles.py", label=t("go_fix_blocked"), icon=":material/build:",
@@ -88,7 +88,7 @@ for row in identities:
             c.page_link("pages/synchronisatie.py", label=t("go_sync"), icon=":material/sync:",
                         query_params={"lang": lang})
         planned = fmt.moment(next_run, lang) if next_run else (t("paused") if row["paused"] else t("not_planned"))
-        d.markdown(f"**{t('next_run')}**  \n{planned}  \n{t('every_minutes', n=int(row['interval_minutes']))}")
+        d.markdown(f"**{t('next_run')}**  \n{planned}  \n{tn('every_minutes', n=int(row['interval_minutes']))}")
         counts = views.booking_counts(store, identity_id)
         m1, m2, m3, m4 = st.columns(4)
         m1.metric(t("count_booked"), fmt.count(counts["booked"], lang))

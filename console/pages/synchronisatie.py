@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from console import manual, records, tables, ui, views
-from console.i18n import current_lang, run_badge, t, trigger_label
+from console.i18n import current_lang, level_label, run_badge, t, tn, trigger_label
 from console.text import md
 from sync.core import fmt
 from sync.core.events import label as event_label
@@ -71,15 +71,15 @@ for row in linked:
             clicked = identity_id
         waiting = records.waiting(services, identity_id)
         if waiting:
-            st.warning(t("records_waiting", n=int(waiting)))
+            st.warning(tn("records_waiting", n=int(waiting)))
             with st.expander(t("records_title")):
                 st.caption(t("records_help"))
                 records.show(services, identity_id, key="sync")
         if counts["failed"]:
-            st.warning(t("failed_waiting", n=int(counts["failed"])))
+            st.warning(tn("failed_waiting", n=int(counts["failed"])))
             if st.button(t("retry_failed"), key=f"retry-{identity_id}", icon=":material/replay:"):
                 moved = retry_failed(store, identity_id, ui.actor())
-                st.toast(t("retry_moved", n=int(moved)))
+                st.toast(tn("retry_moved", n=int(moved)))
                 clicked = identity_id
         if not ui.actor().can("schedule"):
             continue
@@ -167,7 +167,7 @@ identity_options = [None, *names]
 pick = f1.selectbox(t("col_identity"), identity_options, key="log-identity", placeholder=t("all"),
                     format_func=lambda i: t("all") if i is None else names[i])
 level = f2.selectbox(t("col_level"), [None, "error", "warning", "info"], key="log-level", placeholder=t("all"),
-                     format_func=lambda v: t("all") if v is None else t(f"level_{v}"), filter_mode=None)
+                     format_func=lambda v: t("all") if v is None else level_label(v), filter_mode=None)
 kinds = views.event_kinds(store)
 kind = f3.selectbox(t("col_kind"), [None, *kinds], key="log-kind", placeholder=t("all"),
                     format_func=lambda v: t("all") if v is None else event_label(v, lang))
@@ -194,7 +194,7 @@ else:
     shown_log = pd.DataFrame({
         t("col_time"): [fmt.moment(r["occurred_at"], lang) for r in records],
         t("col_identity"): [r["identity_name"] or "" for r in records],
-        t("col_level"): [t(f"level_{r['level']}") for r in records],
+        t("col_level"): [level_label(r['level']) for r in records],
         t("col_kind"): [event_label(r["kind"], lang) for r in records],
         t("col_invoice"): [views.text_or_empty(r["invoice_number"]) for r in records],
         t("col_message"): [r[message_column] for r in records],

@@ -1,15 +1,34 @@
-"""The base of errors a person can act on: the reason (and what to do) in plain Dutch and English words."""
+"""The base of errors a person can act on: what to say (a message from the catalog) and what kind of error it is."""
 
 from __future__ import annotations
 
+from sync.core.words import N_, Msg, say
+
+RECORDED = N_("recorded")  # words written before the catalog: shown in the reader's language, or the one there is
+
 
 class Explained(Exception):
-    """`nl`/`en` say why in plain words (the English one is also the exception's text); `code` says what kind,
-    for callers that branch on it."""
+    """`message` says why (and what to do) as a catalog key with its values; each surface says it in its reader's
+    language (`words.say(exc.message, lang)`). `code` says what kind, for callers that branch on it. The exception's
+    own text, for logs and tracebacks, is the message in English."""
 
-    def __init__(self, nl: str, en: str, *, code: str = "invalid") -> None:
-        super().__init__(en)
-        self.nl, self.en, self.code = nl, en, code
+    def __init__(self, message: Msg | str, en: str | None = None, /, *, code: str = "invalid") -> None:
+        if isinstance(message, str):  # TRANSITIONAL: Dutch and English words, until every raise says a message
+            message = Msg(RECORDED, text={"nl": message, "en": en or message})
+        super().__init__(message.key)
+        self.message, self.code = message, code
+
+    def __str__(self) -> str:
+        return say(self.message, "en")
 
     def text(self, lang: str = "nl") -> str:
-        return self.en if lang == "en" else self.nl
+        """The message in `lang`, for surfaces that show plain text."""
+        return say(self.message, lang)
+
+    @property
+    def nl(self) -> str:  # TRANSITIONAL: surfaces not yet on `text(lang)` / `message`
+        return self.text("nl")
+
+    @property
+    def en(self) -> str:  # TRANSITIONAL
+        return self.text("en")

@@ -15,6 +15,7 @@ from sync.auth.access import Actor, authorize, may_open, require_account
 from sync.core.config import is_web_address
 from sync.core.explained import Explained
 from sync.core.vault import Vault
+from sync.core.words import N_
 from sync.gripp.client import GrippClient
 from sync.gripp.errors import GrippAuthError, GrippError
 from sync.jobs.checks import CheckResult, run_checks
@@ -164,6 +165,10 @@ class OverviewRow:
 # What needs a person, most urgent first. A link SnelStart was not asked about yet may be broken, so it never
 # reads as fine; it comes after "not linked" because the next run (or "Controleren") settles it by itself.
 NEEDS = ("broken", "runs", "invoices", "alerts", "not_linked", "unchecked", "ok")
+# How every surface names what an account needs (Klanten, `accounts list`): catalog keys.
+NEED_LABELS = {"broken": N_("need_broken"), "runs": N_("need_runs"), "invoices": N_("need_invoices"),
+               "alerts": N_("need_alerts"), "not_linked": N_("need_not_linked"), "unchecked": N_("need_unchecked"),
+               "ok": N_("need_ok")}
 
 
 def need_of(health: Health) -> int:

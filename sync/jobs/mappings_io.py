@@ -36,7 +36,7 @@ class Note:
     nl: str
     en: str
 
-    def say(self, lang: str = "nl") -> str:
+    def text(self, lang: str = "nl") -> str:
         return f"{'line' if lang == 'en' else 'regel'} {self.line}: {self.en if lang == 'en' else self.nl}"
 
 
@@ -50,7 +50,7 @@ class MappingImportError(ValueError):
     """The file was refused whole; nothing was applied."""
 
     def __init__(self, problems: list[Note]) -> None:
-        super().__init__("; ".join(p.say("en") for p in problems))
+        super().__init__("; ".join(p.text("en") for p in problems))
         self.problems = problems
 
 

@@ -15,6 +15,7 @@ from datetime import date
 from typing import Any
 
 from sync.core.money import to_decimal
+from sync.core.words import N_
 from sync.jobs.inputs import CustomerInputs, invoice_input
 from sync.mapping import check_invoice, invoice_fingerprint
 from sync.mapping.adoption import FoundBooking, booking_conflict, not_visible
@@ -27,6 +28,12 @@ BOOK, ADOPT, BLOCKED, CONFLICT, NOTHING = "book", "adopt", "blocked", "conflict"
 BEFORE_START, ALREADY_BOOKED, REFUSED = "before_start", "already_booked", "refused"
 # In the order the dry run lists them: what the run does first, what stays as it is after.
 DECISIONS = (BOOK, ADOPT, BLOCKED, CONFLICT, REFUSED, NOTHING, ALREADY_BOOKED, BEFORE_START)
+# How every surface names a decision (console tabs, `dry-run`): catalog keys, one word per decision everywhere.
+DECISION_LABELS = {
+    BOOK: N_("decision_book"), ADOPT: N_("decision_adopt"), BLOCKED: N_("decision_blocked"),
+    CONFLICT: N_("decision_conflict"), REFUSED: N_("decision_refused"), NOTHING: N_("decision_nothing_to_book"),
+    ALREADY_BOOKED: N_("decision_already_booked"), BEFORE_START: N_("decision_before_start"),
+}
 # Reason codes whose booking is looked up again every run: BOE-0021 means "the number exists", never "failed".
 LOOK_UP_AGAIN = frozenset({"BOOKING_NOT_VISIBLE", "BOE-0021"})
 
