@@ -14,6 +14,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation, localcontext
 
 from babel.dates import format_date, format_datetime
+from babel.lists import format_list
 from babel.numbers import format_currency, format_decimal, format_percent
 
 from sync.core.dates import AMSTERDAM
@@ -167,11 +168,8 @@ def plural(n: int, one: str, many: str, lang: str = DEFAULT_LANG) -> str:
 
 
 def listing(items: list[str], lang: str = DEFAULT_LANG) -> str:
-    """`a, b en c` / `a, b and c`."""
-    if len(items) <= 1:
-        return "".join(items)
-    word = " en " if lang == "nl" else " and "
-    return ", ".join(items[:-1]) + word + items[-1]
+    """`a, b en c` / `a, b and c` (CLDR's list patterns)."""
+    return format_list(items, locale=locale(lang)) if items else ""
 
 
 def sentence(text: str) -> str:

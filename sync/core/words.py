@@ -33,8 +33,6 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from babel.lists import format_list
-
 from sync.core import fmt
 
 log = logging.getLogger(__name__)
@@ -265,7 +263,7 @@ def _by_type(value: Any, lang: str, escape: Callable[[str], str] | None) -> str:
 def _listed(value: Any, lang: str, escape: Callable[[str], str] | None) -> str:
     items: Iterable[Any] = value if isinstance(value, list | tuple) else [value]
     shown = [_by_type(item, lang, escape) for item in items]
-    return format_list(shown, locale=fmt.locale(lang)) if shown else ""
+    return fmt.listing(shown, lang)
 
 
 def _clock(value: Any, lang: str, escape: Callable[[str], str] | None) -> str:
