@@ -1,7 +1,7 @@
 """An httpx client for Gripp API v3: JSON-RPC batches POSTed to /public/api3.php.
 
 One POST carries many calls and counts once against the hourly quota, so everything here is built on
-`batch()`. What is retried is decided in `_post` alone:
+`batch()`. What is retried is decided in `_post_once` alone (and `retrying` in `sync.core.retry` runs the attempts):
 - nothing reached Gripp (connect failures), or the burst limiter said 503: resend, writes included;
 - reads (get/getone) after a timeout, a dropped connection or a 5xx: resend with backoff;
 - writes whose answer was lost or broken: `GrippOutcomeUnknownError`, never resent;
@@ -26,9 +26,10 @@ from typing import Any
 
 import httpx
 
+from sync.core import exact_json
 from sync.core.dates import now_amsterdam
 from sync.core.pacing import TokenBucket
-from sync.core.retry import DEFAULT_TIMEOUT, RetryPolicy, retry_after_seconds
+from sync.core.retry import DEFAULT_TIMEOUT, Again, RetryPolicy, retry_after_seconds, retrying
 from sync.gripp.constants import (
     BURST_CAPACITY,
     BURST_REFILL_PER_SECOND,
@@ -307,23 +308,24 @@ class GrippClient:
         headers = {"Accept": "application/pdf"}
         if self._token_allowed(url):
             headers["Authorization"] = f"Bearer {self._token.reveal()}"
-        attempt = 0
-        while True:
-            with self._lock:
-                self.pdf_request_count += 1
-            retry_response: httpx.Response | None = None
-            try:
-                response = self._http.get(url, headers=headers, follow_redirects=True)
-            except httpx.TransportError as exc:
-                failure: GrippError = GrippPdfError(f"could not download the invoice PDF: {type(exc).__name__}")
-            else:
-                if response.status_code == 200:
-                    return _check_pdf(response)
-                failure = GrippPdfError("could not download the invoice PDF", http_status=response.status_code)
-                if response.status_code not in (429, 503) and response.status_code < 500:
-                    raise failure
-                retry_response = response
-            attempt = self._wait_or_give_up(attempt, failure, retry_response)
+        return retrying(lambda: self._download_once(url, headers), policy=self.policy, sleep=self._sleep,
+                        on_retry=_log_retry)
+
+    def _download_once(self, url: str, headers: dict[str, str]) -> bytes | Again:
+        """One GET of the PDF: its bytes, or `Again` after a 429, 503, 5xx or a transport failure (a read may
+        always go again), or the error."""
+        with self._lock:
+            self.pdf_request_count += 1
+        try:
+            response = self._http.get(url, headers=headers, follow_redirects=True)
+        except httpx.TransportError as exc:
+            return Again(GrippPdfError(f"could not download the invoice PDF: {type(exc).__name__}"))
+        if response.status_code == 200:
+            return _check_pdf(response)
+        failure = GrippPdfError("could not download the invoice PDF", http_status=response.status_code)
+        if response.status_code in (429, 503) or response.status_code >= 500:
+            return Again(failure, retry_after=retry_after_seconds(response))
+        raise failure
 
     def _token_allowed(self, url: str) -> bool:
         target, api = httpx.URL(url), self._api_url  # the API's URL parsed once, not per PDF
@@ -338,65 +340,62 @@ class GrippClient:
 
     def _post(self, body: bytes, writes: list[str]) -> tuple[list[Any], int]:
         """POST the batch; return its JSON elements and the HTTP status, retrying what may be retried."""
-        attempt = 0
-        while True:
-            self._raise_if_quota_spent()
-            if self.pacer is not None:
-                self.pacer.acquire()
-            with self._lock:
-                self.request_count += 1
-            try:
-                response = self._http.post(self.api_url, content=body, headers=self._headers())
-            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-                # Nothing reached Gripp: resending cannot duplicate anything, writes included.
-                attempt = self._wait_or_give_up(attempt, _transport_error(exc))
-                continue
-            except httpx.TransportError as exc:
-                error = _transport_error(exc)
-                if writes:
-                    raise _outcome_unknown(error, writes) from exc
-                attempt = self._wait_or_give_up(attempt, error)
-                continue
+        return retrying(lambda: self._post_once(body, writes), policy=self.policy, sleep=self._sleep,
+                        on_retry=_log_retry)
 
-            self._note_rate_limits(response)
-            status = response.status_code
-            if status == 503:
-                # The burst limiter rejects before any work is done, so resending is safe (Gripp's own
-                # connector does the same).
-                throttled = GrippThrottled("Gripp is throttling (503)", http_status=503,
-                                           retry_after=retry_after_seconds(response))
-                attempt = self._wait_throttled(attempt, throttled, response)
-                continue
-            if status == 429:
-                raise self._quota_exceeded(response)
-            if status in (401, 403):
-                raise GrippAuthError("Gripp refused the API key", http_status=status)
-            if status >= 500:
-                error = GrippServerError(f"Gripp answered HTTP {status}", http_status=status)
-                if writes:
-                    raise _outcome_unknown(error, writes)
-                attempt = self._wait_or_give_up(attempt, error, response)
-                continue
-            if not 200 <= status < 300:
-                raise GrippResponseError(f"unexpected HTTP {status} from the Gripp API (is the URL right?)",
-                                         http_status=status)
-            try:
-                elements = _parse_elements(response)
-            except GrippResponseError as error:
-                if writes:
-                    raise _outcome_unknown(error, writes) from error
-                raise
-            quota = next((e for e in elements if e.get("id") is None and _has_error(e) and _code(e) != ERROR_THROTTLED
-                          and (_names_the_hourly_quota(_message(e)) or self.rate_limit_remaining == 0)), None)
-            if quota is not None:
-                raise self._quota_exceeded(response, _message(quota))
-            throttle = next((e for e in elements if e.get("id") is None and _code(e) == ERROR_THROTTLED), None)
-            if throttle is not None:
-                throttled = GrippThrottled(_message(throttle), code=ERROR_THROTTLED, http_status=status,
-                                           retry_after=retry_after_seconds(response))
-                attempt = self._wait_throttled(attempt, throttled, response)
-                continue
-            return elements, status
+    def _post_once(self, body: bytes, writes: list[str]) -> tuple[list[Any], int] | Again:
+        """One POST and what its answer means: the elements and the HTTP status, `Again` when it may be resent
+        (see the module's docstring), or the error."""
+        self._raise_if_quota_spent()
+        if self.pacer is not None:
+            self.pacer.acquire()
+        with self._lock:
+            self.request_count += 1
+        try:
+            response = self._http.post(self.api_url, content=body, headers=self._headers())
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+            # Nothing reached Gripp: resending cannot duplicate anything, writes included.
+            return Again(_transport_error(exc), cause=exc)
+        except httpx.TransportError as exc:
+            error = _transport_error(exc)
+            if writes:
+                raise _outcome_unknown(error, writes) from exc
+            return Again(error, cause=exc)
+
+        self._note_rate_limits(response)
+        status = response.status_code
+        if status == 503:
+            # The burst limiter rejects before any work is done, so resending is safe (Gripp's own
+            # connector does the same).
+            return _throttled(GrippThrottled("Gripp is throttling (503)", http_status=503,
+                                             retry_after=retry_after_seconds(response)))
+        if status == 429:
+            raise self._quota_exceeded(response)
+        if status in (401, 403):
+            raise GrippAuthError("Gripp refused the API key", http_status=status)
+        if status >= 500:
+            error = GrippServerError(f"Gripp answered HTTP {status}", http_status=status)
+            if writes:
+                raise _outcome_unknown(error, writes)
+            return Again(error, retry_after=retry_after_seconds(response))
+        if not 200 <= status < 300:
+            raise GrippResponseError(f"unexpected HTTP {status} from the Gripp API (is the URL right?)",
+                                     http_status=status)
+        try:
+            elements = _parse_elements(response)
+        except GrippResponseError as error:
+            if writes:
+                raise _outcome_unknown(error, writes) from error
+            raise
+        quota = next((e for e in elements if e.get("id") is None and _has_error(e) and _code(e) != ERROR_THROTTLED
+                      and (_names_the_hourly_quota(_message(e)) or self.rate_limit_remaining == 0)), None)
+        if quota is not None:
+            raise self._quota_exceeded(response, _message(quota))
+        throttle = next((e for e in elements if e.get("id") is None and _code(e) == ERROR_THROTTLED), None)
+        if throttle is not None:
+            return _throttled(GrippThrottled(_message(throttle), code=ERROR_THROTTLED, http_status=status,
+                                             retry_after=retry_after_seconds(response)))
+        return elements, status
 
     def _headers(self) -> dict[str, str]:
         return {
@@ -404,21 +403,6 @@ class GrippClient:
             "Content-Type": "application/json",
             "Accept": "application/json",
         }
-
-    def _wait_or_give_up(self, attempt: int, error: GrippError, response: httpx.Response | None = None) -> int:
-        if attempt + 1 >= self.policy.max_attempts:
-            raise error
-        delay = self.policy.delay(attempt, response)
-        log.info("Gripp: %s; retry %d in %.1fs", error, attempt + 1, delay)
-        self._sleep(delay)
-        return attempt + 1
-
-    def _wait_throttled(self, attempt: int, throttled: GrippThrottled, response: httpx.Response) -> int:
-        too_long = throttled.retry_after is not None and throttled.retry_after > self.policy.max_retry_after
-        if too_long or attempt + 1 >= self.policy.max_attempts:
-            raise GrippBusyError("Gripp is still throttling after retries", code=throttled.code,
-                                 http_status=throttled.http_status) from throttled
-        return self._wait_or_give_up(attempt, throttled, response)
 
     def _quota_exceeded(self, response: httpx.Response | None, message: str | None = None) -> GrippQuotaExceeded:
         now = self._wall_clock()
@@ -517,33 +501,17 @@ class _Secret:
 
 
 def encode_json(value: Any) -> str:
-    """JSON with Decimal written as an exact number literal (Gripp wants numbers, not strings, for money)."""
-    if value is None:
-        return "null"
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    if isinstance(value, Decimal):
-        if not value.is_finite():
-            raise ValueError(f"cannot send {value!r} to Gripp")
-        return format(value, "f")
-    if isinstance(value, int):
-        return str(int(value))
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            raise ValueError(f"cannot send {value!r} to Gripp")
-        return repr(value)
-    if isinstance(value, str):
-        return json.dumps(value)
-    if isinstance(value, date):
-        return json.dumps(wire_value(value))
+    """JSON with Decimal written as an exact number literal (Gripp wants numbers, not strings, for money); dates
+    and datetimes as Gripp's wire strings, filters as their JSON."""
+    return exact_json.dumps(value, default=_wire, floats=True)
+
+
+def _wire(value: Any) -> Any:
+    """What `encode_json` writes for a value JSON has no type for."""
+    if isinstance(value, date):  # a datetime too
+        return wire_value(value)
     if isinstance(value, Filter):
-        return encode_json(value.to_json())
-    if isinstance(value, Mapping):
-        return "{" + ",".join(f"{json.dumps(str(k))}:{encode_json(v)}" for k, v in value.items()) + "}"
-    if isinstance(value, list | tuple):
-        return "[" + ",".join(encode_json(v) for v in value) + "]"
+        return value.to_json()
     raise TypeError(f"cannot encode {type(value).__name__} for Gripp")
 
 
@@ -667,6 +635,18 @@ def _int_header(response: httpx.Response, name: str) -> int | None:
         return int(value.strip()) if value is not None else None
     except ValueError:
         return None
+
+
+def _throttled(throttled: GrippThrottled) -> Again:
+    """Resend after the wait the burst limiter asked for; a longer wait than a retry's, or running out of attempts,
+    is `GrippBusyError`."""
+    return Again(throttled, retry_after=throttled.retry_after, strict=True,
+                 instead=GrippBusyError("Gripp is still throttling after retries", code=throttled.code,
+                                        http_status=throttled.http_status))
+
+
+def _log_retry(error: BaseException, retry: int, seconds: float) -> None:
+    log.info("Gripp: %s; retry %d in %.1fs", error, retry, seconds)
 
 
 def _transport_error(exc: httpx.TransportError) -> GrippError:

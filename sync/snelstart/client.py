@@ -1,9 +1,10 @@
 """The SnelStart B2B API v2 client: one administration, reached with one koppelsleutel.
 
-What may be retried is decided in one place (`_send`): reads on 429/5xx/timeouts/connection trouble; writes only
-when SnelStart provably did nothing (a 429 throttle, or a connection that was never made). A write that timed
-out or got a 5xx raises `OutcomeUnknownError`: there is no idempotency key, so the engine looks the record up
-(`find_verkoopfactuur`) before writing again.
+What may be retried is decided where one attempt's answer is read (`_send_once`; `_mint_once` for a token asked
+for on its own), and `retrying` (`sync.core.retry`) runs the attempts: reads on 429/5xx/timeouts/connection
+trouble; writes only when SnelStart provably did nothing (a 429 throttle, or a connection that was never made). A
+write that timed out or got a 5xx raises `OutcomeUnknownError`: there is no idempotency key, so the engine looks
+the record up (`find_verkoopfactuur`) before writing again.
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ from urllib.parse import quote
 
 import httpx
 
+from sync.core import exact_json
 from sync.core.pacing import CallBudget
-from sync.core.retry import DEFAULT_TIMEOUT, RetryPolicy, retry_after_seconds
+from sync.core.retry import DEFAULT_TIMEOUT, Again, RetryPolicy, retry_after_seconds, retrying
 from sync.snelstart import odata
 from sync.snelstart.auth import SnelStartAuth
 from sync.snelstart.constants import MAX_PAGES, MAX_PUSH_WORKERS, PAGE_SIZE, Tier, tier
@@ -43,32 +45,25 @@ _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.
 
 def encode_json(value: Any) -> bytes:
     """JSON for SnelStart: Decimal as a number with exactly its digits (never through float), dates as
-    zone-less `yyyy-MM-ddTHH:mm:ss`."""
-    return _encode(value).encode("utf-8")
+    zone-less `yyyy-MM-ddTHH:mm:ss`, text as UTF-8."""
+    return exact_json.dumps(value, default=_wire, ensure_ascii=False).encode("utf-8")
 
 
-def _encode(value: Any) -> str:
-    if value is None or isinstance(value, bool | str):
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, Decimal):
-        if not value.is_finite():
-            raise ValueError(f"not a finite amount: {value!r}")
-        return f"{value:f}"
-    if isinstance(value, float):
-        raise TypeError("money is Decimal, never float")
+def _wire(value: Any) -> Any:
+    """What `encode_json` writes for a value JSON has no type for."""
     if isinstance(value, datetime):
-        return json.dumps(value.replace(tzinfo=None).isoformat(timespec="seconds"))
+        return value.replace(tzinfo=None).isoformat(timespec="seconds")
     if isinstance(value, date):
-        return json.dumps(f"{value.isoformat()}T00:00:00")
+        return f"{value.isoformat()}T00:00:00"
     if isinstance(value, uuid.UUID):
-        return json.dumps(str(value))
-    if isinstance(value, dict):
-        return "{" + ",".join(f"{json.dumps(str(k))}:{_encode(v)}" for k, v in value.items()) + "}"
-    if isinstance(value, list | tuple):
-        return "[" + ",".join(_encode(v) for v in value) + "]"
+        return str(value)
     raise TypeError(f"cannot send {type(value).__name__} to SnelStart")
+
+
+def _token_busy(error: SnelStartError) -> Again:
+    """The token endpoint was busy (a transient refusal): no API call was sent, so any method may go again, after
+    the wait SnelStart asked for; a longer wait than a retry's gives up."""
+    return Again(error, retry_after=getattr(error, "retry_after", None), strict=True)
 
 
 def _segment(value: str) -> str:
@@ -158,67 +153,51 @@ class SnelStartClient:
         url = self.api_url + path + (("?" + _query(params)) if params else "")
         content = encode_json(body) if body is not None else None
         headers = {"Content-Type": "application/json"} if content is not None else None
+        return retrying(lambda: self._send_once(method, path, url, content, headers), policy=self._policy,
+                        sleep=self._sleep)
+
+    def _send_once(self, method: str, path: str, url: str, content: bytes | None,
+                   headers: dict[str, str] | None) -> httpx.Response | Again:
+        """One attempt and what its answer means: a 2xx response, `Again` when it may go again (see the module's
+        docstring), or the error."""
         is_read = method == "GET"
-        attempt = 0
-        while True:
-            request = self._http.build_request(method, url, content=content, headers=headers)
-            try:
-                with self.budget.call():
-                    response = self._http.send(request)
-            except httpx.RequestError as exc:  # transport trouble, or an answer that could not be decoded
-                error, retry = self._transport_failure(exc, method, url, is_read)
-                if retry and attempt + 1 < self._policy.max_attempts:
-                    self._sleep(self._policy.backoff(attempt))
-                    attempt += 1
-                    continue
+        request = self._http.build_request(method, url, content=content, headers=headers)
+        try:
+            with self.budget.call():
+                response = self._http.send(request)
+        except httpx.RequestError as exc:  # transport trouble, or an answer that could not be decoded
+            error, safe = self._transport_failure(exc, method, url, is_read)
+            if not safe:
                 raise error from exc
-            except SnelStartError as exc:
-                # The token endpoint failed: the API call was never sent, so any method may retry when busy.
-                if exc.transient and attempt + 1 < self._policy.max_attempts and self._wait(exc, attempt):
-                    attempt += 1
-                    continue
+            return Again(error, cause=exc)
+        except SnelStartError as exc:
+            # The token endpoint failed: the API call was never sent, so any method may retry when busy.
+            if not exc.transient:
                 raise
+            return _token_busy(exc)
 
-            status = response.status_code
-            if status < 300:
-                return response
-            if status < 400:  # the API never redirects; following one could send the credentials elsewhere
-                raise ResponseFormatError(f"SnelStart stuurde een onverwachte doorverwijzing (HTTP {status})",
-                                          status=status)
-            if status == 429:
-                # Throttled before any work was done, so any method may go again: after the wait SnelStart asked
-                # for, which every call of this administration then waits out (the budget holds them back).
-                error = error_for_response(response)
-                retry_after = retry_after_seconds(response)
-                delay = retry_after if retry_after is not None else self._policy.backoff(attempt)
-                if attempt + 1 < self._policy.max_attempts and delay <= self._policy.max_retry_after:
-                    self.budget.hold(delay)
-                    attempt += 1
-                    continue
-                raise error
-            if status >= 500:
-                if not is_read:
-                    raise OutcomeUnknownError(
-                        f"SnelStart antwoordde HTTP {status} op {method} {path}: misschien wel, misschien niet "
-                        "verwerkt", status=status, body=error_for_response(response).body,
-                    )
-                if attempt + 1 < self._policy.max_attempts:
-                    self._sleep(self._policy.delay(attempt, response))
-                    attempt += 1
-                    continue
-                raise error_for_response(response)
-            error = error_for_response(response)
-            if status == 401 and isinstance(error, TokenRejectedError):
-                self._auth.invalidate()  # the next call starts with a new token
-            raise error
-
-    def _wait(self, error: SnelStartError, attempt: int, response: httpx.Response | None = None) -> bool:
-        """Sleep before the next attempt; False when the wait asked for is too long to be a retry."""
-        retry_after = retry_after_seconds(response) if response is not None else getattr(error, "retry_after", None)
-        if retry_after is not None and retry_after > self._policy.max_retry_after:
-            return False
-        self._sleep(retry_after if retry_after is not None else self._policy.backoff(attempt))
-        return True
+        status = response.status_code
+        if status < 300:
+            return response
+        if status < 400:  # the API never redirects; following one could send the credentials elsewhere
+            raise ResponseFormatError(f"SnelStart stuurde een onverwachte doorverwijzing (HTTP {status})",
+                                      status=status)
+        if status == 429:
+            # Throttled before any work was done, so any method may go again: after the wait SnelStart asked
+            # for, which every call of this administration then waits out (the budget holds them back).
+            return Again(error_for_response(response), retry_after=retry_after_seconds(response), strict=True,
+                         wait=self.budget.hold)
+        if status >= 500:
+            if not is_read:
+                raise OutcomeUnknownError(
+                    f"SnelStart antwoordde HTTP {status} op {method} {path}: misschien wel, misschien niet "
+                    "verwerkt", status=status, body=error_for_response(response).body,
+                )
+            return Again(error_for_response(response), retry_after=retry_after_seconds(response))
+        error = error_for_response(response)
+        if status == 401 and isinstance(error, TokenRejectedError):
+            self._auth.invalidate()  # the next call starts with a new token
+        raise error
 
     def _transport_failure(self, exc: httpx.RequestError, method: str, url: str,
                            is_read: bool) -> tuple[SnelStartError, bool]:
@@ -302,23 +281,23 @@ class SnelStartClient:
         return str(value) if value else None
 
     def _mint_token(self) -> None:
-        attempt = 0
-        while True:
-            try:
-                self._auth.accept_token_response(self._http.send(self._auth.build_token_request(), auth=None))
-                return
-            except httpx.RequestError as exc:
-                error: SnelStartError = (SnelStartTimeoutError if isinstance(exc, httpx.TimeoutException)
-                                         else SnelStartConnectionError)(
-                    f"SnelStart niet bereikbaar (het token-endpoint): {type(exc).__name__}")
-                error.during_token = True
-                if attempt + 1 >= self._policy.max_attempts:
-                    raise error from exc
-                self._sleep(self._policy.backoff(attempt))
-            except SnelStartError as exc:
-                if not exc.transient or attempt + 1 >= self._policy.max_attempts or not self._wait(exc, attempt):
-                    raise
-            attempt += 1
+        retrying(self._mint_once, policy=self._policy, sleep=self._sleep)
+
+    def _mint_once(self) -> Again | None:
+        """One token request: done, or `Again` when the token endpoint was unreachable or busy."""
+        try:
+            self._auth.accept_token_response(self._http.send(self._auth.build_token_request(), auth=None))
+        except httpx.RequestError as exc:
+            error: SnelStartError = (SnelStartTimeoutError if isinstance(exc, httpx.TimeoutException)
+                                     else SnelStartConnectionError)(
+                f"SnelStart niet bereikbaar (het token-endpoint): {type(exc).__name__}")
+            error.during_token = True
+            return Again(error, cause=exc)
+        except SnelStartError as exc:
+            if not exc.transient:
+                raise
+            return _token_busy(exc)
+        return None
 
     def company_info(self) -> dict:
         return self._expect(self._json(self._send("GET", "/companyInfo")), dict, "companyInfo")
