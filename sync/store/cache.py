@@ -80,3 +80,17 @@ def set_state(store: Store, scope: str, key: str, value: str | None) -> None:
     store.execute(
         "INSERT OR REPLACE INTO sync_state VALUES (?, ?, ?)", [scope, key, value]
     )
+
+
+def last_invoice_in_snelstart(store: Store, administration_id: str, identity_id: int) -> dict | None:
+    """The latest verkoopfactuur (`factuurnummer`, `factuur_datum`) SnelStart holds for the identity: among its own
+    invoices when the Gripp cache knows them (an administration can serve several identities), else among every
+    verkoopfactuur of the administration."""
+    return store.one(
+        """SELECT s.factuurnummer, s.factuur_datum FROM ss_open_items s
+           WHERE s.administration_id = ? AND s.factuur_datum IS NOT NULL
+             AND (s.factuurnummer IN (SELECT number FROM gripp_invoices WHERE identity_id = ?)
+                  OR NOT EXISTS (SELECT 1 FROM gripp_invoices WHERE identity_id = ?))
+           ORDER BY s.factuur_datum DESC, s.factuurnummer DESC LIMIT 1""",
+        [administration_id, identity_id, identity_id],
+    )
