@@ -23,12 +23,12 @@ from sync.jobs.locks import AlreadyRunning, exclusive
 from sync.jobs.payments import PaymentReport, booked_invoices, pull_payments
 from sync.jobs.push import Pusher, PushReport
 from sync.jobs.reconcile import class_counts
+from sync.jobs.services import Services
 from sync.store import history as log
 from sync.store import outbox
 from sync.store import setup as setup_repo
 from sync.store.db import Store
 from sync.store.setup import Link
-from sync.wiring import Services
 
 _log = logging.getLogger(__name__)
 
