@@ -244,3 +244,16 @@ def put_secret(store: Store, name: str, value_enc: str, hint: str) -> None:
 
 def get_secret(store: Store, name: str) -> dict | None:
     return store.one("SELECT name, value_enc, hint FROM secrets WHERE name = ?", [name])
+
+
+# -- relaties the link created (the only customer matches remembered: every other is weighed afresh each run) -----
+def created_relaties(store: Store, identity_id: int, matched_on: str) -> dict[int, str]:
+    """Company id -> relatie id of the relaties this link created for the identity's customers."""
+    return {r["company_id"]: r["relatie_id"] for r in store.rows(
+        "SELECT company_id, relatie_id FROM relatie_matches WHERE identity_id = ? AND matched_on = ?",
+        [identity_id, matched_on])}
+
+
+def record_created_relatie(store: Store, identity_id: int, company_id: int, relatie_id: str, matched_on: str) -> None:
+    store.execute("INSERT OR REPLACE INTO relatie_matches VALUES (?, ?, ?, ?, ?)",
+                  [identity_id, company_id, relatie_id, matched_on, store.now()])
