@@ -146,7 +146,7 @@ def _unavailable(exc: BaseException) -> Unavailable | None:
 
 def webhook_services(body: bytes) -> Services:
     """The services of the account a SnelStart webhook is for (its ReferenceKey names it; else the default)."""
-    from sync.jobs.linking import account_of_webhook
+    from sync.jobs.activation import account_of_webhook
 
     current = deployment()
     account = account_of_webhook(body)
@@ -275,7 +275,7 @@ def _connect_webhook(built: Deployment) -> None:
 
 def webhook_url(settings: Settings) -> str:
     try:
-        from sync.jobs.linking import webhook_url as linking_webhook_url
+        from sync.jobs.activation import webhook_url as linking_webhook_url
     except ImportError:  # the linking use cases are not there (yet): same address they will build
         return f"{settings.console_public_url}/webhooks/snelstart"
     return linking_webhook_url(settings)

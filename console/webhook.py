@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from sync.jobs.linking import MAX_WEBHOOK_BYTES, WEBHOOK_PATH, handle_webhook
+from sync.jobs.activation import MAX_WEBHOOK_BYTES, WEBHOOK_PATH, handle_webhook
 from sync.wiring import Services
 
 log = logging.getLogger("console.webhook")

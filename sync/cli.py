@@ -591,7 +591,8 @@ def _koppelsleutel(args: argparse.Namespace) -> str:
 
 
 def _cmd_identities(args: argparse.Namespace) -> int:
-    from sync.jobs.linking import LinkError, add_identity, discover_identities
+    from sync.jobs.identities import add_identity, discover_identities
+    from sync.jobs.linking import LinkError
     from sync.store import setup as setup_repo
 
     with _services(args) as services:

@@ -48,7 +48,7 @@ def test_configured_users_sign_in_with_hashed_passwords_only():
 
 
 def test_use_cases_refuse_finance_for_linking_mappings_and_checks(services, sandbox, tmp_path):
-    from sync.jobs import linking, suggestions
+    from sync.jobs import activation, linking, suggestions
     from sync.jobs.checks import run_checks
     from sync.jobs.mappings_io import export_csv, import_csv
     from sync.store import setup as setup_repo
@@ -60,7 +60,7 @@ def test_use_cases_refuse_finance_for_linking_mappings_and_checks(services, sand
     with pytest.raises(NotAllowed):
         linking.unlink(services, 1, actor=FINANCE)
     with pytest.raises(NotAllowed):
-        linking.start_activation(services, 3, actor=FINANCE)
+        activation.start_activation(services, 3, actor=FINANCE)
     with pytest.raises(NotAllowed):
         suggestions.save_ledger_mapping(services, 1, 8000, "Omzet hoog", "8000", actor=FINANCE)
     with pytest.raises(NotAllowed):

@@ -13,7 +13,7 @@ import pytest
 from starlette.applications import Starlette
 
 from console.webhook import webhook_route
-from sync.jobs.linking import MAX_WEBHOOK_BYTES, handle_webhook
+from sync.jobs.activation import MAX_WEBHOOK_BYTES, handle_webhook
 from tests.servers import serve_asgi
 
 pytestmark = pytest.mark.loopback

@@ -290,16 +290,16 @@ def test_grants_default_to_what_a_deployment_before_accounts_meant() -> None:
 def test_snelstarts_webhook_reaches_the_account_that_started_the_activation(console):
     import json
 
-    from sync.jobs import accounts, linking
+    from sync.jobs import accounts, activation
 
     deployment = runtime.deployment()
     accounts.add_account(deployment, "acme", "Acme B.V.", SANDBOX_GRIPP_TOKEN, actor="test")
     acme = deployment.services("acme")
-    request = linking.start_activation(acme, 1, actor="test")
+    request = activation.start_activation(acme, 1, actor="test")
     assert request.reference_key.startswith("acme.") and "account%3Dacme" in request.url  # back to acme's page
     body = json.dumps({"KoppelSleutel": "x" * 40, "ActionType": "Create", "ReferenceKey": request.reference_key})
     assert runtime.webhook_services(body.encode()) is acme
-    demo = linking.start_activation(deployment.services(DEMO), 1, actor="test")
+    demo = activation.start_activation(deployment.services(DEMO), 1, actor="test")
     assert demo.reference_key.startswith(f"{DEMO}.")
     body = json.dumps({"KoppelSleutel": "x" * 40, "ActionType": "Create", "ReferenceKey": demo.reference_key})
     assert runtime.webhook_services(body.encode()) is deployment.services(DEMO)

@@ -12,7 +12,7 @@ import pytest
 
 from console.i18n import t, tn
 from sync.core.events import render
-from sync.jobs import linking
+from sync.jobs import activation, linking
 from sync.sandbox.seed import ADMIN_ACADEMY
 from sync.sandbox.world import ALL_SCOPES
 from sync.store import history
@@ -91,11 +91,11 @@ def test_an_unknown_identity_in_the_address_is_said(console: Services, page: str
 # -- finding 7: SnelStart's return link used again does not wait forever --------------------------------------------
 @pytest.mark.parametrize("lang", ["nl", "en"])
 def test_a_used_or_unknown_return_link_is_not_a_wait(console: Services, lang: str) -> None:
-    request = linking.start_activation(console, 3, actor="tester")
+    request = activation.start_activation(console, 3, actor="tester")
     key = console.sandbox.snelstart.issue_key(ADMIN_ACADEMY, list(ALL_SCOPES))
-    linking.handle_webhook(console, {"KoppelSleutel": key, "ActionType": "Create",
+    activation.handle_webhook(console, {"KoppelSleutel": key, "ActionType": "Create",
                                      "ReferenceKey": request.reference_key})
-    linking.confirm_activation(console, 3, request.reference_key, start_date=date(2026, 1, 1), actor="tester")
+    activation.confirm_activation(console, 3, request.reference_key, start_date=date(2026, 1, 1), actor="tester")
     waiting = t("key_not_received", lang)[:30]
     for ref, expected in ((request.reference_key, "return_link_used"), ("bogus", "return_link_unknown")):
         at = helpers.page("koppelen", lang=lang, query={"identity": "3", "ref": ref})
@@ -107,7 +107,7 @@ def test_a_used_or_unknown_return_link_is_not_a_wait(console: Services, lang: st
 
 
 def test_a_fresh_return_link_still_waits_for_the_key(console: Services) -> None:
-    request = linking.start_activation(console, 3, actor="tester")
+    request = activation.start_activation(console, 3, actor="tester")
     at = helpers.page("koppelen", query={"identity": "3", "ref": request.reference_key})
     assert t("key_not_received", "nl")[:30] in helpers.texts(at)
 

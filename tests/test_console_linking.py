@@ -13,10 +13,10 @@ import pytest
 from console import runtime
 from sync.core import fmt
 from sync.core.vault import Vault
-from sync.jobs import linking
+from sync.jobs import activation
 from sync.sandbox.seed import ADMIN_ACADEMY, ADMIN_STUDIO
 from sync.sandbox.world import ALL_SCOPES
-from sync.store import history
+from sync.store import history, link_requests
 from sync.store import setup as setup_repo
 from sync.wiring import Services
 from tests import console_helpers as helpers
@@ -49,14 +49,14 @@ def test_the_activation_wizard_links_an_identity(console: Services) -> None:
     at.button(key="fetch-3").click().run()
     helpers.no_exception(at)
     url = at.get("link_button")[0].proto.url
-    request = setup_repo.latest_link_request(console.store, 3)
+    request = link_requests.latest(console.store, 3)
     assert request is not None and request["reference_key"] in url
     assert url.startswith("http://console.test/sandbox/snelstart/web/couplings/activate/gripp-sandbox?")
     assert "Koppelen%3Fidentity%3D3" in url  # SnelStart sends the user back to this page
 
     # In SnelStart the user picks "Noord Academy" and clicks "Koppel": SnelStart POSTs the key to our webhook.
     key = issue_key(console, ADMIN_ACADEMY)
-    answer = linking.handle_webhook(console, {"KoppelSleutel": key, "ActionType": "Create",
+    answer = activation.handle_webhook(console, {"KoppelSleutel": key, "ActionType": "Create",
                                               "ReferenceKey": request["reference_key"]})
     assert answer.status == 200
 

@@ -11,6 +11,7 @@ import pytest
 from console import runtime
 from sync.core import fmt
 from sync.core.events import run_label
+from sync.core.words import Msg
 from sync.jobs.runner import run_identity
 from sync.store import history, outbox
 from sync.wiring import Services
@@ -65,17 +66,16 @@ def test_a_failed_automatic_run_stays_until_seen(console: Services) -> None:
 def test_a_broken_link_shows_its_reason(console: Services) -> None:
     from sync.store import setup as setup_repo
 
-    setup_repo.set_link_health(console.store, 1, "broken", "SnelStart weigert de koppelsleutel.",
-                               "SnelStart refuses the koppelsleutel.")
+    setup_repo.set_link_health(console.store, 1, "broken", Msg("link.error.key_refused"))
     at = helpers.page("overzicht")
     markdown = "\n".join(helpers.plain(m.value) for m in at.markdown)
-    assert "verbroken" in markdown and "SnelStart weigert de koppelsleutel." in markdown
-    assert "refuses" not in markdown  # the reader's language only
+    assert "verbroken" in markdown and "SnelStart kent deze koppelsleutel niet (meer)" in markdown
+    assert "does not know" not in markdown  # the reader's language only
     assert any("identity=1" in str(link.proto.page) + str(link.proto.query_string) or "Koppelen" in link.label
                for link in at.get("page_link"))  # and the way to mend it: to Koppelen
     at = helpers.page("overzicht", lang="en")
     markdown = "\n".join(helpers.plain(m.value) for m in at.markdown)
-    assert "SnelStart refuses the koppelsleutel." in markdown and "weigert" not in markdown
+    assert "SnelStart does not know this koppelsleutel (any more)" in markdown and "kent deze" not in markdown
 
 
 def test_an_identity_whose_invoices_are_all_blocked_is_red_with_the_count_and_the_way_to_the_fix(

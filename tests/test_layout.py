@@ -15,9 +15,9 @@ SYNC_ROOT_MODULES = {"__init__.py", "__main__.py", "cli.py", "wiring.py"}
 # Outside sync/sandbox itself, only the composition root imports the simulators, and the CLI's reset-sandbox
 # (which reseeds them). The console server mounts them through `sync.wiring.sandbox_asgi_app`.
 SANDBOX_IMPORTERS = {"sync.wiring", "sync.cli"}
-# The use cases take what they need from the wiring through `sync.jobs.services.Services` (a Protocol). These still
-# import the wiring itself: accounts and schedule work on the whole `Deployment`; the runner is yet to move.
-WIRING_IMPORTERS_IN_JOBS = {"sync.jobs.accounts", "sync.jobs.schedule", "sync.jobs.runner"}
+# The use cases take what they need from the wiring through `sync.jobs.services` (Protocols). The accounts' use cases
+# still import the wiring itself (they add and remove accounts of the whole `Deployment`).
+WIRING_IMPORTERS_IN_JOBS = {"sync.jobs.accounts"}
 
 
 def module_name(path: Path) -> str:

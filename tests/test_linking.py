@@ -10,26 +10,20 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from sync.jobs.linking import (
+from sync.jobs.activation import (
     CONSOLE_LINK_PAGE,
-    REQUIRED_SCOPES,
     WEBHOOK_PATH,
-    LinkError,
-    add_identity,
     confirm_activation,
-    discover_identities,
     handle_webhook,
-    link_with_key,
     pending_activation,
-    remove_identity,
     start_activation,
-    unlink,
-    verify_key,
     webhook_url,
 )
+from sync.jobs.identities import add_identity, discover_identities, remove_identity
+from sync.jobs.linking import REQUIRED_SCOPES, LinkError, link_with_key, unlink, verify_key
 from sync.sandbox.seed import ADMIN_ACADEMY, ADMIN_ADVIES, ADMIN_STUDIO, koppelsleutel_for
 from sync.sandbox.world import ALL_SCOPES
-from sync.store import history
+from sync.store import history, link_requests
 from sync.store import setup as setup_repo
 
 ACADEMY = 3
@@ -183,7 +177,7 @@ def test_activation_url_carries_a_fresh_unguessable_reference_and_the_console_re
     success = urlsplit(query["successUrl"][0])
     assert f"{success.scheme}://{success.netloc}{success.path}" == "http://console.test" + CONSOLE_LINK_PAGE
     assert parse_qs(success.query) == {"identity": ["3"], "ref": [first.reference_key]}
-    assert 29 <= (first.expires_at - setup_repo.get_link_request(services.store, first.reference_key)
+    assert 29 <= (first.expires_at - link_requests.get(services.store, first.reference_key)
                   ["created_at"]).total_seconds() / 60 <= 30
     assert webhook_url(settings) == "http://console.test" + WEBHOOK_PATH
 

@@ -24,16 +24,9 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 
 from console.webhook import webhook_route
+from sync.jobs.activation import confirm_activation, pending_activation, start_activation, success_url, webhook_url
 from sync.jobs.checks import run_checks
-from sync.jobs.linking import (
-    LinkError,
-    confirm_activation,
-    link_with_key,
-    pending_activation,
-    start_activation,
-    success_url,
-    webhook_url,
-)
+from sync.jobs.linking import LinkError, link_with_key
 from sync.sandbox.asgi import asgi_app
 from sync.sandbox.sandbox import Sandbox
 from sync.sandbox.seed import ADMIN_ACADEMY, build_world

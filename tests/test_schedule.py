@@ -14,7 +14,7 @@ from sync.core.dates import AMSTERDAM
 from sync.jobs import runner
 from sync.jobs import schedule as schedule_module
 from sync.jobs.locks import exclusive
-from sync.jobs.schedule import SyncScheduler, job_id
+from sync.jobs.schedule import OneAccount, SyncScheduler, job_id
 from sync.sandbox.seed import ADMIN_STUDIO, koppelsleutel_for
 from sync.store import history
 from sync.store import setup as setup_repo
@@ -30,7 +30,7 @@ def _fresh_gripp_cache() -> Iterator[None]:
 
 @pytest.fixture
 def scheduler(services: Services) -> Iterator[SyncScheduler]:
-    made = SyncScheduler(services)
+    made = SyncScheduler(OneAccount(services))
     made.start()
     try:
         yield made
@@ -91,7 +91,7 @@ def test_pause_and_resume_are_kept_on_the_link(services: Services, scheduler: Sy
 
     # A restart (a new scheduler on the same database) keeps the pause.
     scheduler.shutdown()
-    again = SyncScheduler(services)
+    again = SyncScheduler(OneAccount(services))
     again.start()
     try:
         assert again.next_run(1) is None
@@ -105,7 +105,7 @@ def test_pause_and_resume_are_kept_on_the_link(services: Services, scheduler: Sy
 
 
 def test_a_scheduled_run_syncs_with_the_schedule_trigger(services: Services) -> None:
-    made = SyncScheduler(services, trigger_for=soon)
+    made = SyncScheduler(OneAccount(services), trigger_for=soon)
     made.start()
     try:
         run = wait_until(lambda: next((r for r in history.recent_runs(services.store, 2)
@@ -119,7 +119,7 @@ def test_a_scheduled_run_syncs_with_the_schedule_trigger(services: Services) -> 
 
 def test_a_failed_automatic_run_raises_an_alert(services: Services) -> None:
     services.sandbox.snelstart.revoke_key(koppelsleutel_for(ADMIN_STUDIO))  # the customer revoked the key
-    made = SyncScheduler(services, trigger_for=soon)
+    made = SyncScheduler(OneAccount(services), trigger_for=soon)
     made.start()
     try:
         alerts = wait_until(lambda: history.open_alerts(services.store, 1), seconds=60)
@@ -136,7 +136,7 @@ def test_a_job_that_crashes_outside_the_runner_is_logged_and_alerted(services: S
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(schedule_module, "run_identity", explode)
-    made = SyncScheduler(services, trigger_for=soon)
+    made = SyncScheduler(OneAccount(services), trigger_for=soon)
     made.start()
     try:
         alerts = wait_until(lambda: history.open_alerts(services.store, 1), seconds=10)
@@ -148,7 +148,7 @@ def test_a_job_that_crashes_outside_the_runner_is_logged_and_alerted(services: S
 
 
 def test_a_scheduled_run_is_skipped_while_a_manual_one_runs(services: Services) -> None:
-    made = SyncScheduler(services)
+    made = SyncScheduler(OneAccount(services))
     with exclusive(services.lock_key(1)):  # a manual sync holds the identity
         made.run_job(1)  # must neither wait nor fail
     assert history.recent_runs(services.store, 1) == []
@@ -157,12 +157,12 @@ def test_a_scheduled_run_is_skipped_while_a_manual_one_runs(services: Services) 
 
 def test_a_paused_identity_is_not_run_even_when_its_job_fires(services: Services) -> None:
     setup_repo.set_link_schedule(services.store, 1, paused=True)
-    SyncScheduler(services).run_job(1)
+    SyncScheduler(OneAccount(services)).run_job(1)
     assert history.recent_runs(services.store, 1) == []
 
 
 def test_shutdown_stops_the_scheduler(services: Services) -> None:
-    made = SyncScheduler(services)
+    made = SyncScheduler(OneAccount(services))
     made.start()
     assert made.running
     made.shutdown()

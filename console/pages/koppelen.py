@@ -7,11 +7,11 @@ from datetime import date
 import streamlit as st
 
 from console import ui, views
-from console.i18n import check_icon, current_lang, health_label, t, tn
+from console.i18n import check_icon, current_lang, health_label, said, t, tn
 from console.text import md, md_lines
 from sync.core import fmt
 from sync.core.words import N_
-from sync.jobs import linking
+from sync.jobs import activation, identities, linking
 from sync.store import setup as setup_repo
 
 services = ui.services()
@@ -29,7 +29,7 @@ if not known:
 if st.button(t("discover_identities"), key="discover-identities", icon=":material/person_search:",
              type="secondary" if known else "primary", help=t("discover_identities_help")):
     try:
-        found = linking.discover_identities(services, actor=ui.actor())
+        found = identities.discover_identities(services, actor=ui.actor())
     except linking.LinkError as exc:
         st.error(md(exc.text(lang)))
     else:
@@ -47,11 +47,11 @@ with st.expander(t("add_identity"), icon=":material/person_add:"):
     typed_id = st.text_input(t("identity_id"), key="new-identity-id", max_chars=12)
     new_name = st.text_input(t("identity_name_optional"), key="new-identity-name")
     if st.button(t("add"), key="add-identity"):
-        new_id, problem = ui.whole_number(typed_id, low=1, high=linking.MAX_IDENTITY_ID)
+        new_id, problem = ui.whole_number(typed_id, low=1, high=identities.MAX_IDENTITY_ID)
         try:  # verified against Gripp first: a mistyped id is refused with what to check
             if problem:
                 raise linking.LinkError(problem, problem)
-            added = linking.add_identity(services, new_id, new_name, actor=ui.actor())
+            added = identities.add_identity(services, new_id, new_name, actor=ui.actor())
             st.success(t("identity_added", name=added))
         except linking.LinkError as exc:
             st.error(md(exc.text(lang)))
@@ -62,7 +62,7 @@ if identity is None:
 identity_id = identity["identity_id"]
 link = setup_repo.get_link(store, identity_id)
 returned_ref = st.query_params.get("ref") if str(st.query_params.get("identity", "")) == str(identity_id) else None
-return_state = linking.return_state(services, identity_id, returned_ref) if returned_ref else None
+return_state = activation.return_state(services, identity_id, returned_ref) if returned_ref else None
 
 
 def reload_schedule() -> None:
@@ -105,7 +105,7 @@ if link is not None:
     st.success(t("linked_to", admin=link.administration_name, key=link.key_hint, health=health_label(link.health),
                  start=fmt.day(link.start_date, lang)), icon=":material/link:")
     if link.health == "broken" and link.health_detail:
-        st.error(md(setup_repo.health_words(link.health_detail, lang)))
+        st.error(said(setup_repo.health_reason(link.health_detail), lang))
 else:
     st.info(t("not_linked"), icon=":material/link_off:")
 
@@ -124,7 +124,7 @@ for result in st.session_state.get(f"link-checks-{identity_id}", []):
 
 # -- step 1: switch it on (remembered in the store, for every session) -------------------------------------------
 st.subheader(t("step1"))
-pending = linking.pending_activation(services, identity_id)
+pending = activation.pending_activation(services, identity_id)
 wanted = linking.link_wanted(services, identity_id)
 
 
@@ -141,7 +141,7 @@ if switched_on:
     st.markdown(t("step2_help"))
     request = st.session_state.get(f"activation-{identity_id}")
     if st.button(t("fetch_key"), key=f"fetch-{identity_id}", icon=":material/key:"):
-        request = linking.start_activation(services, identity_id, actor=ui.actor())
+        request = activation.start_activation(services, identity_id, actor=ui.actor())
         st.session_state[f"activation-{identity_id}"] = request
     if request is not None:
         st.link_button(t("open_snelstart"), request.url, icon=":material/open_in_new:", type="primary")
@@ -176,7 +176,7 @@ if switched_on:
     if pending is not None and st.button(t("save"), key=f"save-{identity_id}", type="primary",
                                          icon=":material/save:"):
         confirm_key = f"confirm-shared-{identity_id}"
-        if save_with(lambda shared: linking.confirm_activation(
+        if save_with(lambda shared: activation.confirm_activation(
                 services, identity_id, pending["reference_key"], start_date=start, actor=ui.actor(),
                 confirm_shared=shared), confirm_key):
             st.session_state.pop(f"activation-{identity_id}", None)
@@ -262,7 +262,7 @@ if link is None:
         sure = st.checkbox(t("remove_identity_confirm", name=identity["name"]), key=f"remove-sure-{identity_id}")
         if st.button(t("remove_identity"), key=f"remove-{identity_id}", disabled=not sure):
             try:
-                linking.remove_identity(services, identity_id, actor=ui.actor())
+                identities.remove_identity(services, identity_id, actor=ui.actor())
                 st.session_state["link_saved"] = t("identity_removed", name=identity["name"])
                 st.query_params.pop("identity", None)
                 st.rerun()

@@ -4,7 +4,7 @@ orange, with a link to where it is fixed), and open alerts."""
 import streamlit as st
 
 from console import ui, views
-from console.i18n import badge, current_lang, run_badge, t, tn
+from console.i18n import badge, current_lang, run_badge, said, t, tn
 from console.text import md
 from sync.core import fmt
 from sync.store import history
@@ -74,7 +74,7 @@ for row in identities:
                    f"{t('key')}: {md(row['key_hint'])}")
         broken = row["health"] == "broken"
         b.markdown(f"**{t('link_health')}**  \n{badge('health', row['health'], lang)}"
-                   + (f"  \n{md(setup_repo.health_words(row['health_detail'], lang))}" if broken else ""))
+                   + (f"  \n{said(setup_repo.health_reason(row['health_detail']), lang)}" if broken else ""))
         if broken:  # the way to mend it, one click away
             ui.page_link("pages/koppelen.py", label=t("go_linking"), icon=":material/link:",
                          query_params={"identity": str(identity_id), "lang": lang})

@@ -233,7 +233,8 @@ def _refused() -> AccountError:
 
 
 def _discover(services: Services, actor: Actor | str) -> list[dict]:
-    from sync.jobs.linking import LinkError, discover_identities
+    from sync.jobs.identities import discover_identities
+    from sync.jobs.linking import LinkError
 
     try:
         return discover_identities(services, actor=actor)

@@ -466,7 +466,7 @@ def _key_failed(run: _Run, exc: ss_errors.SnelStartError) -> CheckResult:
         return result("koppelsleutel", WARNING, error.nl, error.en, "Probeer het over een paar minuten opnieuw.",
                       "Try again in a few minutes.")
     if isinstance(exc, ss_errors.KoppelsleutelError | ss_errors.TokenRejectedError):
-        setup_repo.set_link_health(run.store, run.identity_id, "broken", error.nl, error.en)
+        setup_repo.set_link_health(run.store, run.identity_id, "broken", error.message)
     hint = run.link.key_hint if run.link else "—"
     return result("koppelsleutel", FAIL, f"De koppelsleutel ({hint}) werkt niet. {error.nl}",
                   f"The koppelsleutel ({hint}) does not work. {error.en}",

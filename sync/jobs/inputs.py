@@ -26,6 +26,7 @@ from sync.mapping.types import (
     SnelStartVatRateInfo,
     VatMapping,
 )
+from sync.store import cache
 from sync.store import setup as setup_repo
 from sync.store.db import Store
 
@@ -45,13 +46,11 @@ def mapping_context(store: Store, identity_id: int, administration_id: str) -> M
             function=row["function"], accepts=tuple(k for k in row["accepts"].split(",") if k),
             balance_sheet=row["balance_sheet"],
         )
-        for row in store.rows("SELECT * FROM ss_ledgers WHERE administration_id = ?", [administration_id])
+        for row in cache.snelstart_ledgers(store, administration_id)
     }
     rates = tuple(
         SnelStartVatRateInfo(row["kind"], row["percentage"], row["valid_from"], row["valid_to"])
-        for row in store.rows(
-            "SELECT * FROM ss_vat_rates WHERE administration_id = ? ORDER BY kind, valid_from", [administration_id]
-        )
+        for row in cache.snelstart_vat_rates(store, administration_id)
     )
     return MappingContext(vat=vat, ledgers=ledgers, snelstart_ledgers=snelstart_ledgers, vat_rates=rates)
 
@@ -76,16 +75,8 @@ def invoice_input(row: dict[str, Any]) -> InvoiceIn:
 
 
 def invoices_in_scope(store: Store, identity_id: int, start_date: date | None) -> list[dict[str, Any]]:
-    """Sent invoices of the identity, dated on or after the link's start date: what should reach SnelStart.
-    Gripp's change stamps are left out and the cache's own read time comes as microseconds (`fetched_us`): turning
-    three zoned timestamps a row into Python datetimes cost more than the rest of the read, every run."""
-    return store.rows(
-        """SELECT * EXCLUDE (createdon, updatedon, fetched_at), epoch_us(fetched_at) AS fetched_us
-           FROM gripp_invoices
-           WHERE identity_id = ? AND status = 'SENT' AND (? IS NULL OR invoice_date >= ?)
-           ORDER BY invoice_date, invoice_id""",
-        [identity_id, start_date, start_date],
-    )
+    """Sent invoices of the identity, dated on or after the link's start date: what should reach SnelStart."""
+    return cache.sent_invoices(store, identity_id, start_date)
 
 
 @dataclass
@@ -123,16 +114,12 @@ class CustomerInputs:
 
 
 def customer_inputs(store: Store, identity_id: int, administration_id: str) -> CustomerInputs:
-    relaties = relaties_from_rows(store.rows("SELECT * FROM ss_relaties WHERE administration_id = ?",
-                                             [administration_id]))
+    relaties = relaties_from_rows(cache.snelstart_relaties(store, administration_id))
     by_code = {r.relatiecode: r.relatie_id for r in relaties if r.relatiecode is not None}
     # A pin restored from a mappings file before its relatie was fetched holds only the relatiecode: it is looked
     # up by code, and until found it names the code (the invoice is blocked as "bestaat niet meer in SnelStart").
     pins = {r["company_id"]: r["relatie_id"] or by_code.get(r["relatiecode"], f"relatiecode {r['relatiecode']}")
             for r in setup_repo.customer_mappings(store, identity_id)}
     # Only the relaties this link created are remembered: every other match is weighed afresh each run.
-    created = {r["company_id"]: r["relatie_id"] for r in store.rows(
-        "SELECT company_id, relatie_id FROM relatie_matches WHERE identity_id = ? AND matched_on = ?",
-        [identity_id, CREATED])}
-    companies = {r["company_id"]: r for r in store.rows("SELECT * FROM gripp_companies")}
-    return CustomerInputs(relaties, pins, created, companies)
+    created = setup_repo.created_relaties(store, identity_id, CREATED)
+    return CustomerInputs(relaties, pins, created, cache.gripp_companies(store))

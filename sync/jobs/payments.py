@@ -232,21 +232,7 @@ def booked_invoices(store: Store, link: Link, *, adopting: Sequence[tuple[int, s
     """The identity's booked invoices whose booking is in the open items, with their cached Gripp payments.
     `adopting` — (invoice id, booking id) pairs a run is about to adopt — lets the dry run see the payments those
     bookings bring back, exactly as the real run sees them once it has adopted them."""
-    rows = store.rows(
-        """WITH b AS (
-               SELECT invoice_id, booking_id FROM bookings
-               WHERE identity_id = ? AND booking_id IS NOT NULL
-                 AND state IN ('booked', 'pdf_uploading', 'pdf_pending', 'done')
-               UNION ALL
-               SELECT unnest(?::INTEGER[]), unnest(?::VARCHAR[]))
-           SELECT g.invoice_id, g.number, b.booking_id, g.total_incl_vat, g.total_open, g.payments_json,
-                  s.factuur_bedrag, s.openstaand_saldo
-           FROM b
-           JOIN gripp_invoices g ON g.invoice_id = b.invoice_id
-           JOIN ss_open_items s ON s.booking_id = b.booking_id AND s.administration_id = ?
-           ORDER BY g.invoice_id""",
-        [link.identity_id, [p[0] for p in adopting], [p[1] for p in adopting], link.administration_id],
-    )
+    rows = outbox.booked_with_open_items(store, link.identity_id, link.administration_id, adopting=list(adopting))
     return [(InvoiceFacts(r["invoice_id"], r["number"], r["booking_id"], r["total_incl_vat"], r["factuur_bedrag"],
                           r["openstaand_saldo"], r["total_open"]), invoice_payments(r)) for r in rows]
 
@@ -266,8 +252,7 @@ def plan_registrations(store: Store, link: Link, today: date, *, adopting: Seque
 
 def _bank_lines(store: Store, administration_id: str) -> dict[str, list[tuple[date, Decimal]]]:
     found: dict[str, list[tuple[date, Decimal]]] = {}
-    for r in store.rows("SELECT booking_id, datum, amount FROM ss_bank_lines WHERE administration_id = ?",
-                        [administration_id]):
+    for r in cache.bank_lines(store, administration_id):
         found.setdefault(r["booking_id"], []).append((r["datum"], r["amount"]))
     return found
 
@@ -292,8 +277,7 @@ def pull_payments(store: Store, gripp: GrippClient, link: Link, *, run_id: str |
         report.would_reverse = [r for p in plans.values() for r in p.reversals]
         return report
 
-    unfinished = store.rows("SELECT * FROM payments_applied WHERE identity_id = ? AND state IN ('sending', "
-                            "'reversing')", [link.identity_id])
+    unfinished = outbox.unfinished_payments(store, link.identity_id)
     concerned = sorted({i for i, p in plans.items() if p.writes} | {r["invoice_id"] for r in unfinished})
     if not concerned:
         return report
@@ -345,8 +329,7 @@ def _settle_unfinished(store: Store, link: Link, unfinished: list[dict], fresh: 
     """Markers an earlier run left half-way (it stopped between the Gripp call and writing down its answer):
     Gripp says how far it got, and the audit log gets the event that run could not write."""
     present = {marker_of(p): p for payments in fresh.values() for p in payments if marker_of(p)}
-    numbers = {r["invoice_id"]: r["number"] for r in store.rows(
-        "SELECT invoice_id, number FROM bookings WHERE identity_id = ?", [link.identity_id])}
+    numbers = outbox.numbers(store, link.identity_id)
     entries: list[dict[str, Any]] = []
     with store.transaction():
         for row in unfinished:
@@ -503,17 +486,9 @@ def _apply_locally(store: Store, actions: Iterable[Registration | Reversal],
         return
     for invoice_id, payments in touched.items():
         fresh[invoice_id] = payments  # a later batch in this run builds on it
-    params: list[Any] = []
-    for invoice_id, payments in touched.items():
-        paid = cents(sum((to_decimal(p["amount"]) for p in payments), ZERO))
-        params += [invoice_id, paid, json.dumps(payments)]
-    store.execute(
-        f"""UPDATE gripp_invoices
-            SET total_paid = v.paid, total_open = total_incl_vat - v.paid, payments_json = v.payments
-            FROM (VALUES {", ".join("(?, ?::DECIMAL(18, 2), ?)" for _ in touched)}) AS v(id, paid, payments)
-            WHERE gripp_invoices.invoice_id = v.id""",
-        params,
-    )
+    cache.set_gripp_payments(store, {invoice_id: (cents(sum((to_decimal(p["amount"]) for p in payments), ZERO)),
+                                                  json.dumps(payments))
+                                     for invoice_id, payments in touched.items()})
 
 
 # ================================================================================================ flags

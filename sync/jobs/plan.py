@@ -21,7 +21,7 @@ from sync.mapping import check_invoice, invoice_fingerprint
 from sync.mapping.adoption import FoundBooking, booking_conflict, not_visible
 from sync.mapping.customers import CustomerMatch
 from sync.mapping.types import InvoiceIn, MappingContext, Problem
-from sync.store import outbox
+from sync.store import cache, outbox
 from sync.store.db import Store
 
 BOOK, ADOPT, BLOCKED, CONFLICT, NOTHING = "book", "adopt", "blocked", "conflict", "nothing_to_book"
@@ -120,4 +120,4 @@ def snelstart_by_number(store: Store, administration_id: str) -> dict[str, Found
     return {number_key(row["factuurnummer"]): FoundBooking(row["booking_id"], row["factuurnummer"],
                                                            row["relatie_id"], row["factuur_datum"],
                                                            row["factuur_bedrag"], row["modified_on"])
-            for row in store.rows("SELECT * FROM ss_open_items WHERE administration_id = ?", [administration_id])}
+            for row in cache.open_items_of(store, administration_id)}

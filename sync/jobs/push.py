@@ -49,6 +49,7 @@ from sync.snelstart import limits, odata
 from sync.snelstart.client import SnelStartClient
 from sync.store import cache, outbox
 from sync.store import history as log
+from sync.store import setup as setup_repo
 from sync.store.db import Store
 from sync.store.setup import Link
 
@@ -586,8 +587,7 @@ class Pusher:
             company = self.companies.get(company_id) or {"company_id": company_id, "customernumber": None,
                                                          "name": row.get("company_name")}
             relatie_id = self._create_relatie(company)
-            self.store.execute("INSERT OR REPLACE INTO relatie_matches VALUES (?, ?, ?, ?, ?)",
-                               [self.identity_id, company_id, relatie_id, CREATED, self.store.now()])
+            setup_repo.record_created_relatie(self.store, self.identity_id, company_id, relatie_id, CREATED)
             self.created[company_id] = relatie_id
             return relatie_id
 

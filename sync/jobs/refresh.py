@@ -119,7 +119,7 @@ def _sweep_needed(store: Store, probe: list[Any], now: datetime) -> bool:
         return True
     if not probe:
         return False
-    cached = store.scalar("SELECT count(*) FROM gripp_invoices WHERE status = 'SENT'")
+    cached = cache.sent_invoice_count(store)
     return parse_page(probe[0].unwrap()).count > cached
 
 

@@ -14,10 +14,7 @@ from sync.store.db import Store
 def retry_failed(store: Store, identity_id: int, actor: Actor | str) -> int:
     """Move the identity's `failed` invoices back to `pending`; returns how many moved."""
     actor = authorize(actor, "sync")
-    rows = store.rows(
-        "SELECT invoice_id, number FROM bookings WHERE identity_id = ? AND state = 'failed' ORDER BY number",
-        [identity_id],
-    )
+    rows = outbox.failed(store, identity_id)
     if not rows:
         return 0
     with store.transaction():

@@ -23,12 +23,12 @@ from sync.jobs.locks import AlreadyRunning, exclusive
 from sync.jobs.payments import PaymentReport, booked_invoices, pull_payments
 from sync.jobs.push import Pusher, PushReport
 from sync.jobs.reconcile import class_counts
+from sync.jobs.services import Services
 from sync.store import history as log
 from sync.store import outbox
 from sync.store import setup as setup_repo
 from sync.store.db import Store
 from sync.store.setup import Link
-from sync.wiring import Services
 
 _log = logging.getLogger(__name__)
 
@@ -126,14 +126,14 @@ def _run_recorded(services: Services, link: Link, identity_id: int, trigger: str
     try:
         result = _run(services, link, run_id, step, today or services.today())
     except errors.LinkBroken as exc:
-        setup_repo.set_link_health(store, identity_id, "broken", exc.nl, exc.en)
+        setup_repo.set_link_health(store, identity_id, "broken", exc.message)
         return _failed(services, run_id, identity_id, trigger, exc.nl, exc.en, kind="link")
     except AlreadyRunning:
         raise
     except Exception as exc:  # the run failed as a whole: record it, alert if nobody was watching
         if errors.kind_of(exc) == errors.LINK:
             broken = errors.link_broken(exc)
-            setup_repo.set_link_health(store, identity_id, "broken", broken.nl, broken.en)
+            setup_repo.set_link_health(store, identity_id, "broken", broken.message)
             return _failed(services, run_id, identity_id, trigger, broken.nl, broken.en, kind="link")
         nl, en = errors.describe(exc)
         return _failed(services, run_id, identity_id, trigger, nl, en, kind=errors.kind_of(exc))

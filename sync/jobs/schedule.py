@@ -28,11 +28,11 @@ from sync.core.dates import AMSTERDAM
 from sync.jobs.fair_queue import FairRunner
 from sync.jobs.locks import AlreadyRunning
 from sync.jobs.runner import run_identity
+from sync.jobs.services import Accounts, Services
 from sync.store import history
 from sync.store import setup as setup_repo
 from sync.store.catalog import DEFAULT_ACCOUNT
 from sync.store.setup import Link
-from sync.wiring import Deployment, Services
 
 log = logging.getLogger(__name__)
 
@@ -58,12 +58,14 @@ def interval_trigger(link: Link) -> BaseTrigger:
     return IntervalTrigger(minutes=max(1, int(link.interval_minutes)), timezone=AMSTERDAM)
 
 
-class _OneAccount:
-    """A single account's services, seen as a deployment (tools and tests that build one `Services`)."""
+class OneAccount:
+    """A single account's services, seen as the accounts a scheduler runs (tools and tests that build one
+    `Services`); it keeps no health rows."""
 
     def __init__(self, services: Services) -> None:
         self._services = services
         self.settings = services.settings
+        self.next_run_of: Callable[[str], datetime | None] = lambda key: None
 
     def keys(self) -> list[str]:
         return [self._services.account]
@@ -71,13 +73,15 @@ class _OneAccount:
     def services(self, key: str) -> Services:
         return self._services
 
+    def record_health(self, services: Services) -> None:
+        return None
+
 
 class SyncScheduler:
-    def __init__(self, source: Deployment | Services, *, trigger_for: TriggerFactory = interval_trigger,
+    def __init__(self, accounts: Accounts, *, trigger_for: TriggerFactory = interval_trigger,
                  scheduler: BackgroundScheduler | None = None, max_concurrent: int | None = None,
                  runner: FairRunner | None = None) -> None:
-        self._deployment = source if isinstance(source, Deployment) else None
-        self._accounts = source if isinstance(source, Deployment) else _OneAccount(source)
+        self._accounts = accounts
         self.trigger_for = trigger_for
         self._scheduler = scheduler or BackgroundScheduler(
             timezone=AMSTERDAM,
@@ -88,8 +92,7 @@ class SyncScheduler:
         self._intervals: dict[tuple[str, int], int] = {}  # (account, identity) -> the interval of its job
         cap = max_concurrent or self._accounts.settings.max_concurrent_runs
         self.runner = runner or FairRunner(cap, self._run_queued)
-        if self._deployment is not None:
-            self._deployment.next_run_of = self.next_run_of_account
+        self._accounts.next_run_of = self.next_run_of_account
 
     @property
     def services(self) -> Services:
@@ -167,8 +170,7 @@ class SyncScheduler:
                     job.pause()
                 elif not link.paused and job.next_run_time is None:
                     job.resume()
-        if self._deployment is not None:
-            self._deployment.record_health(services)  # its schedule and next run, for the support overview
+        self._accounts.record_health(services)  # its schedule and next run, for the support overview
 
     def jobs(self, account: str | None = None) -> list[str]:
         return [job.id for job in self._scheduler.get_jobs()

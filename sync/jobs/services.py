@@ -1,11 +1,12 @@
-"""What the use cases need from the wiring, as a Protocol: they depend on this, not on `sync.wiring`.
+"""What the use cases need from the wiring, as Protocols: they depend on these, not on `sync.wiring`.
 
-`sync.wiring.Services` (the composition root) is the one implementation; tests may hand in their own.
+`sync.wiring.Services` and `sync.wiring.Deployment` (the composition root) implement them; tests may hand in their own.
 """
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Callable
+from datetime import date, datetime
 from typing import Protocol
 
 import httpx
@@ -24,6 +25,7 @@ class Services(Protocol):
     vault: Vault
     transport: httpx.BaseTransport | None  # None: the real network
     account: str  # the account (catalog key) whose file `store` is
+    sleep: Callable[[float], None]  # how waits are slept (the tests' clock skips them)
 
     def today(self) -> date:
         """The business date."""
@@ -44,3 +46,17 @@ class Services(Protocol):
 
     def forget_clients(self) -> None:
         """Drop the cached clients (a key changed)."""
+
+
+class Accounts(Protocol):
+    """The accounts a scheduler runs: `sync.wiring.Deployment`, or one account's services (`schedule.OneAccount`)."""
+
+    settings: Settings
+    next_run_of: Callable[[str], datetime | None]  # set by the scheduler: an account's next automatic run
+
+    def keys(self) -> list[str]: ...
+
+    def services(self, key: str) -> Services: ...
+
+    def record_health(self, services: Services) -> object:
+        """Write the account's health row (after its schedule changed)."""

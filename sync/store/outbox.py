@@ -18,6 +18,7 @@ from sync.store.db import Store
 
 OPEN_STATES = ("pending", "posting", "blocked", "conflict", "failed")
 BOOKED_STATES = ("booked", "pdf_uploading", "pdf_pending", "done")
+_BOOKED = ", ".join(f"'{state}'" for state in BOOKED_STATES)  # for SQL: our own words, never outside input
 
 
 def get(store: Store, identity_id: int, invoice_id: int) -> dict | None:
@@ -227,3 +228,43 @@ def payments_not_sent(store: Store, markers: list[str]) -> None:
 
 def payments_for(store: Store, identity_id: int) -> list[dict]:
     return store.rows("SELECT * FROM payments_applied WHERE identity_id = ? ORDER BY created_at", [identity_id])
+
+
+def failed(store: Store, identity_id: int) -> list[dict]:
+    """The identity's invoices SnelStart refused (invoice id, number), by number."""
+    return store.rows("SELECT invoice_id, number FROM bookings WHERE identity_id = ? AND state = 'failed' "
+                      "ORDER BY number", [identity_id])
+
+
+def numbers(store: Store, identity_id: int) -> dict[int, str]:
+    """Invoice id -> number of every invoice the identity's outbox knows."""
+    return {r["invoice_id"]: r["number"] for r in store.rows(
+        "SELECT invoice_id, number FROM bookings WHERE identity_id = ?", [identity_id])}
+
+
+def unfinished_payments(store: Store, identity_id: int) -> list[dict]:
+    """Payments (and reversals) whose Gripp call was made but whose outcome was not recorded: a crash or a lost
+    answer. Gripp's own payments settle them."""
+    return store.rows("SELECT * FROM payments_applied WHERE identity_id = ? AND state IN ('sending', 'reversing')",
+                      [identity_id])
+
+
+def booked_with_open_items(store: Store, identity_id: int, administration_id: str, *,
+                           adopting: list[tuple[int, str]] | tuple = ()) -> list[dict]:
+    """The identity's booked invoices whose booking is among SnelStart's open items: Gripp's totals and cached
+    payments beside SnelStart's. `adopting` — (invoice id, booking id) pairs a run is about to adopt — counts them
+    as booked already."""
+    return store.rows(
+        f"""WITH b AS (
+               SELECT invoice_id, booking_id FROM bookings
+               WHERE identity_id = ? AND booking_id IS NOT NULL AND state IN ({_BOOKED})
+               UNION ALL
+               SELECT unnest(?::INTEGER[]), unnest(?::VARCHAR[]))
+           SELECT g.invoice_id, g.number, b.booking_id, g.total_incl_vat, g.total_open, g.payments_json,
+                  s.factuur_bedrag, s.openstaand_saldo
+           FROM b
+           JOIN gripp_invoices g ON g.invoice_id = b.invoice_id
+           JOIN ss_open_items s ON s.booking_id = b.booking_id AND s.administration_id = ?
+           ORDER BY g.invoice_id""",
+        [identity_id, [p[0] for p in adopting], [p[1] for p in adopting], administration_id],
+    )

@@ -1,12 +1,14 @@
-"""Identities, links to SnelStart administrations, VAT, ledger and customer mappings, link requests, stored secrets."""
+"""Identities, links to SnelStart administrations, VAT, ledger and customer mappings, stored secrets."""
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
+from typing import Any
 
+from sync.core.words import Msg
 from sync.store.db import Store
 
 
@@ -31,6 +33,10 @@ def upsert_identity(store: Store, identity_id: int, name: str, source: str = "di
                                                                 ELSE identities.name END""",
         [identity_id, name, source, store.now()],
     )
+
+
+def identity_known(store: Store, identity_id: int) -> bool:
+    return bool(store.scalar("SELECT count(*) FROM identities WHERE identity_id = ?", [identity_id]))
 
 
 def delete_identity(store: Store, identity_id: int) -> bool:
@@ -116,24 +122,33 @@ def links_to_administration(store: Store, administration_id: str) -> list[int]:
     return [r["identity_id"] for r in rows]
 
 
-def set_link_health(store: Store, identity_id: int, health: str, nl: str | None = None, en: str | None = None) -> None:
-    """The link's health and, when broken, why — in both languages (the reader's is chosen when shown)."""
-    detail = json.dumps({"nl": nl, "en": en or nl}) if nl else None
+def set_link_health(store: Store, identity_id: int, health: str, why: Msg | None = None) -> None:
+    """The link's health and, when broken, why (a message, said in the reader's language when shown)."""
+    detail = json.dumps(why.to_json()) if why is not None else None
     store.execute(
         "UPDATE links SET health = ?, health_detail = ?, health_checked_at = ? WHERE identity_id = ?",
         [health, detail, store.now(), identity_id],
     )
 
 
-def health_words(detail: str | None, lang: str) -> str:
-    """Why a link is broken, in the reader's language (rows written before both were kept hold English)."""
+def replace_link_key(store: Store, identity_id: int, koppelsleutel_enc: str, key_hint: str) -> None:
+    """SnelStart issued a new key for the same administration: the link keeps working on it."""
+    store.execute(
+        "UPDATE links SET koppelsleutel_enc = ?, key_hint = ?, health = 'ok', health_detail = NULL "
+        "WHERE identity_id = ?",
+        [koppelsleutel_enc, key_hint, identity_id],
+    )
+
+
+def health_reason(detail: str | None) -> Any:
+    """Why a link is broken, as stored: a message's JSON form, or words kept before messages (`{"nl", "en"}`, or
+    older still plain English); `words.said` shows any of them in the reader's language."""
     if not detail:
-        return ""
+        return None
     try:
-        words = json.loads(detail)
+        return json.loads(detail)
     except ValueError:
         return detail
-    return str(words.get(lang) or words.get("en") or "") if isinstance(words, dict) else detail
 
 
 def set_link_schedule(store: Store, identity_id: int, *, interval_minutes: int | None = None,
@@ -218,32 +233,6 @@ def delete_mapping(store: Store, identity_id: int, kind: str, gripp_id: int) -> 
     store.execute(f"DELETE FROM {table} WHERE identity_id = ? AND {column} = ?", [identity_id, gripp_id])
 
 
-# -- link requests (the activation flow's single-use referenceKey) ----------------------------------------
-def create_link_request(store: Store, reference_key: str, identity_id: int, expires_at: datetime, actor: str) -> None:
-    store.execute(
-        """INSERT INTO link_requests (reference_key, identity_id, created_at, expires_at, created_by)
-           VALUES (?, ?, ?, ?, ?)""",
-        [reference_key, identity_id, store.now(), expires_at, actor],
-    )
-
-
-def get_link_request(store: Store, reference_key: str) -> dict | None:
-    return store.one("SELECT * FROM link_requests WHERE reference_key = ?", [reference_key])
-
-
-def use_link_request(store: Store, reference_key: str, outcome: str) -> None:
-    store.execute(
-        "UPDATE link_requests SET used_at = ?, outcome = ? WHERE reference_key = ?",
-        [store.now(), outcome, reference_key],
-    )
-
-
-def latest_link_request(store: Store, identity_id: int) -> dict | None:
-    return store.one(
-        "SELECT * FROM link_requests WHERE identity_id = ? ORDER BY created_at DESC LIMIT 1", [identity_id]
-    )
-
-
 # -- stored secrets (encrypted by the caller) ---------------------------------------------------------------
 def put_secret(store: Store, name: str, value_enc: str, hint: str) -> None:
     store.execute(
@@ -255,3 +244,16 @@ def put_secret(store: Store, name: str, value_enc: str, hint: str) -> None:
 
 def get_secret(store: Store, name: str) -> dict | None:
     return store.one("SELECT name, value_enc, hint FROM secrets WHERE name = ?", [name])
+
+
+# -- relaties the link created (the only customer matches remembered: every other is weighed afresh each run) -----
+def created_relaties(store: Store, identity_id: int, matched_on: str) -> dict[int, str]:
+    """Company id -> relatie id of the relaties this link created for the identity's customers."""
+    return {r["company_id"]: r["relatie_id"] for r in store.rows(
+        "SELECT company_id, relatie_id FROM relatie_matches WHERE identity_id = ? AND matched_on = ?",
+        [identity_id, matched_on])}
+
+
+def record_created_relatie(store: Store, identity_id: int, company_id: int, relatie_id: str, matched_on: str) -> None:
+    store.execute("INSERT OR REPLACE INTO relatie_matches VALUES (?, ?, ?, ?, ?)",
+                  [identity_id, company_id, relatie_id, matched_on, store.now()])
