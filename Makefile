@@ -7,12 +7,16 @@ PORT ?= 8501
 # The suite on every core (pytest-xdist), at most four workers: each may start a console and a browser.
 PYTEST_WORKERS ?= -n auto --maxprocesses 4
 
-# The one catalog of words (sync/core/words.py): one .po per language, compiled to .mo for the processes to read.
+# The one catalog of words (sync/core/words.py): one .po per language, compiled to .mo for the processes to read;
+# beside it the domain `argparse` (sync/core/argparse_words.py): argparse's own English msgids with their Dutch.
 LOCALES := sync/locale
-CATALOGS := $(wildcard $(LOCALES)/*/LC_MESSAGES/messages.po)
+CATALOGS := $(wildcard $(LOCALES)/*/LC_MESSAGES/messages.po $(LOCALES)/*/LC_MESSAGES/argparse.po)
 COMPILED := $(CATALOGS:.po=.mo)
 BABEL_EXTRACT = PYTHONPATH=$(CURDIR) $(BIN)/pybabel -q extract -F pyproject.toml --no-location --sort-output \
 	--omit-header -o $(LOCALES)/messages.pot console sync
+# argparse's messages, read from the source of the Python that runs the link (they change with its version).
+ARGPARSE_EXTRACT = $(BIN)/pybabel -q extract --no-default-keywords -k _ -k ngettext:1,2 --no-location \
+	--sort-output --omit-header -o $(LOCALES)/argparse.pot "$$($(BIN)/python -c 'import argparse; print(argparse.__file__)')"
 
 .PHONY: run test test-year-ahead lint bench reset-sandbox catalog
 
@@ -38,14 +42,21 @@ test-year-ahead: $(STAMP) $(COMPILED)
 # method in pyproject.toml), adds the new ones to each language's catalog and drops the unused (pybabel update),
 # then compiles them and says what is still untranslated (pybabel compile --statistics). Write the words of a new
 # key in both catalogs; tests/test_catalog.py fails until they are there.
+# argparse's words get the same treatment in their own domain; only Dutch has a file (English is argparse's own).
 catalog: $(STAMP)
 	$(BABEL_EXTRACT)
 	$(BIN)/pybabel -q update -i $(LOCALES)/messages.pot -d $(LOCALES) -w 120 --no-fuzzy-matching --ignore-obsolete \
 		--ignore-pot-creation-date
-	$(BIN)/pybabel compile -d $(LOCALES) --statistics
+	$(ARGPARSE_EXTRACT)
+	$(BIN)/pybabel -q update -D argparse -i $(LOCALES)/argparse.pot -d $(LOCALES) -l nl -w 120 --no-fuzzy-matching \
+		--ignore-obsolete --ignore-pot-creation-date
+	$(BIN)/pybabel compile -d $(LOCALES) -D "messages argparse" --statistics
 
 $(LOCALES)/%/LC_MESSAGES/messages.mo: $(LOCALES)/%/LC_MESSAGES/messages.po $(STAMP)
 	$(BIN)/pybabel -q compile -d $(LOCALES) -l $* -f
+
+$(LOCALES)/%/LC_MESSAGES/argparse.mo: $(LOCALES)/%/LC_MESSAGES/argparse.po $(STAMP)
+	$(BIN)/pybabel -q compile -D argparse -d $(LOCALES) -l $* -f
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -1,8 +1,11 @@
-"""`python -m console [--port 8501] [--host localhost]`: serve the console (`console.server:app`) with uvicorn.
+"""`python -m console [--port 8501] [--host localhost] [--lang nl|en]`: serve the console (`console.server:app`) with
+uvicorn.
 
 `make run` calls this. With no settings it runs on the built-in sandbox. Unless CONSOLE_PUBLIC_URL is set, the
 console's public address (used for the webhook and SnelStart's `successUrl`) follows the chosen port. The
-settings are checked before anything is served: a wrong value stops the start with one line per value.
+settings are checked before anything is served: a wrong value stops the start with one line per value. What the
+process itself says to the operator (these lines, the server's `announce`) is in one language, like the command
+line's: Dutch, or English with `--lang en`; the pages speak each reader's own.
 """
 
 from __future__ import annotations
@@ -12,12 +15,25 @@ import os
 import sys
 from collections.abc import Sequence
 
+from console import process_lines
+from sync.core.words import Msg
+
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m console", description="Gripp ↔ SnelStart operations console")
-    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT") or 8501))
-    parser.add_argument("--host", default="localhost", help="address to listen on (0.0.0.0 for every interface)")
-    args = parser.parse_args(argv)
+    from sync.core import argparse_words, words
+
+    argv = list(sys.argv[1:] if argv is None else argv)
+    lang = argparse_words.lang_of(argv)
+    process_lines.speak(lang)  # the server's own lines (`console.server`'s announcements) too
+    t = process_lines.t
+    with argparse_words.speaking(lang):  # usage, help and argument errors in the operator's language too
+        parser = argparse.ArgumentParser(prog="python -m console", description=t("console.process.help.description"))
+        parser.add_argument("--port", type=int, default=int(os.environ.get("PORT") or 8501),
+                            help=t("console.process.help.port"))
+        parser.add_argument("--host", default="localhost", help=t("console.process.help.host"))
+        parser.add_argument("--lang", choices=words.LANGUAGES, default=words.DEFAULT,
+                            help=t("console.process.help.lang"))
+        args = parser.parse_args(argv)
     os.umask(0o077)  # the database, its WAL and the sandbox's files: the user's only
 
     from sync.core.config import ConfigError, read_secrets, resolve_settings
@@ -29,9 +45,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             os.environ["CONSOLE_PUBLIC_URL"] = f"http://{shown_host}:{args.port}"
         settings = resolve_settings()
     except ConfigError as exc:
-        print("The console does not start: the settings cannot be used:", file=sys.stderr)
+        print(t("console.process.bad_settings"), file=sys.stderr)
         for problem in exc.problems:
-            print(f"  {problem}", file=sys.stderr)
+            print(f"  {words.said(problem, lang)}", file=sys.stderr)
         return 2
 
     from streamlit.web import bootstrap
@@ -44,13 +60,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "browser.gatherUsageStats": False,
     })
     if _port_taken(args.host, args.port):
-        print(f"The console does not start: port {args.port} is already in use — most likely another console runs "
-              f"there (open it at http://localhost:{args.port}, or stop it). To run a second one, choose another "
-              f"port: make run PORT={args.port + 1}", file=sys.stderr)
+        print(t("console.process.port_taken", port=str(args.port), next=str(args.port + 1)), file=sys.stderr)
         return 2
-    mode = "SANDBOX" if settings.sandbox else "real services"
-    print(f"Console on {settings.console_public_url} (listening on {args.host}:{args.port}, {mode})",
-          file=sys.stderr, flush=True)
+    mode = Msg("console.process.mode_sandbox") if settings.sandbox else Msg("console.process.mode_real")
+    print(t("console.process.listening", url=settings.console_public_url, address=f"{args.host}:{args.port}",
+            mode=mode), file=sys.stderr, flush=True)
     UvicornRunner("console.server:app").run()
     return 0
 

@@ -54,7 +54,6 @@ AGE_LABELS = {"not_due": N_("age_not_due"), "0-30": N_("age_0-30"), "31-60": N_(
               "61-90": N_("age_61-90"), ">90": N_("age_>90")}
 OUTCOME_LABELS = {"ok": N_("outcome_ok"), "warnings": N_("outcome_warnings"), "failed": N_("outcome_failed"),
                   "running": N_("outcome_running"), "refused": N_("outcome_refused")}
-HEALTH_LABELS = {"ok": N_("health_ok"), "broken": N_("health_broken"), "unknown": N_("health_unknown")}
 TRIGGER_LABELS = {"schedule": N_("trigger_schedule"), "manual": N_("trigger_manual"), "cli": N_("trigger_cli"),
                   "check": N_("trigger_check")}
 LEVEL_LABELS = {"info": N_("level_info"), "warning": N_("level_warning"), "error": N_("level_error")}
@@ -77,7 +76,9 @@ def outcome_label(outcome: str, lang: str | None = None) -> str:
 
 
 def health_label(health: str | None, lang: str | None = None) -> str:
-    return t(HEALTH_LABELS.get(health or "unknown", HEALTH_LABELS["unknown"]), lang)
+    from sync.jobs.overview import health_label as health_key
+
+    return t(health_key(health), lang)
 
 
 def trigger_label(trigger: str | None, lang: str | None = None) -> str:

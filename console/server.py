@@ -11,7 +11,6 @@ the scheduler (letting a running sync finish) and closes the database. Run it wi
 
 from __future__ import annotations
 
-import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -23,7 +22,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Mount, Route
 
-from console import runtime
+from console import process_lines, runtime
+from console.process_lines import announce
+from sync.core.words import said
+
+t = tn = process_lines.t  # the operator's language (`python -m console --lang`); `tn` for a counted key
 
 SCRIPT = Path(__file__).resolve().with_name("app.py")
 
@@ -77,22 +80,20 @@ async def lifespan(app: st.App) -> AsyncIterator[dict[str, Any]]:
     services = await anyio.to_thread.run_sync(runtime.start)  # the Deployment
     if services is None:
         problem = runtime.problem()
-        announce(f"Console started WITHOUT its database: {problem.en if problem else 'unknown problem'}")
+        # TRANSITIONAL: `Unavailable` still carries Dutch and English words; said as words recorded before the catalog.
+        why = said({"nl": problem.nl, "en": problem.en}, process_lines.lang()) if problem else \
+            t("console.process.unknown")
+        announce(t("console.process.no_database", problem=why))
     else:
         if services.settings.sandbox:
-            announce("SANDBOX — built-in simulators of Gripp and SnelStart (no real data).")
+            announce(t("process.sandbox_banner"))
         scheduler = runtime.scheduler()
-        announce(f"Scheduler running with {len(scheduler.jobs()) if scheduler else 0} jobs (one per linked identity).")
+        announce(tn("console.process.scheduler", n=len(scheduler.jobs()) if scheduler else 0))
     try:
         yield {}
     finally:
         await anyio.to_thread.run_sync(runtime.stop)
-        announce("Console stopped: scheduler shut down, database closed.")
-
-
-def announce(text: str) -> None:
-    """One line for the operator on the console's own output (secrets never reach here)."""
-    print(text, file=sys.stderr, flush=True)
+        announce(t("console.process.stopped"))
 
 
 def build_app() -> st.App:

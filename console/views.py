@@ -10,14 +10,12 @@ from datetime import date
 import pandas as pd
 
 from sync.core.events import render, render_alert
-from sync.jobs import reconcile
+from sync.jobs import overview, reconcile
 from sync.store import history, outbox
 from sync.store import setup as setup_repo
 from sync.store.catalog import DEFAULT_ACCOUNT
 from sync.store.db import Store
 from sync.wiring import Services
-
-BOOKED_STATES = outbox.BOOKED_STATES
 
 
 def today(services: Services) -> date:
@@ -132,19 +130,8 @@ def open_alerts(store: Store) -> pd.DataFrame:
 
 # -- the outbox -----------------------------------------------------------------------------------------
 def booking_counts(store: Store, identity_id: int) -> dict[str, int]:
-    """booked, blocked, failed, pending and payments back, as the overview shows them."""
-    states = outbox.counts(store, identity_id)
-    payments = store.scalar(
-        "SELECT count(*) FROM payments_applied WHERE identity_id = ? AND state = 'done'", [identity_id]
-    )
-    return {
-        "booked": sum(states.get(s, 0) for s in BOOKED_STATES),
-        "blocked": states.get("blocked", 0),
-        "failed": states.get("failed", 0),
-        "conflict": states.get("conflict", 0),
-        "pending": states.get("pending", 0) + states.get("posting", 0),
-        "payments": int(payments or 0),
-    }
+    """booked, blocked, failed, pending and payments back, as the overview shows them (and `status` says them)."""
+    return overview.booking_counts(store, identity_id)
 
 
 def failed_bookings(store: Store, identity_id: int) -> pd.DataFrame:

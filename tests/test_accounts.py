@@ -164,8 +164,9 @@ def test_accounts_add_check_list_and_remove(cli_env, monkeypatch, capsys):
     listed = capsys.readouterr().out.splitlines()
     keys = [line.split()[0] for line in listed]
     assert sorted(keys) == sorted(["acme", DEMO, "hofstra-installatie", "kleimeer"])
-    assert keys[0] == "acme" and "nog niet gekoppeld" in listed[0]  # not linked yet sorts before fine
-    assert keys[-1] == DEMO and "in orde" not in listed[0] and "in orde" in listed[-1]
+    # what each needs first, in the console's words (Klanten's "Aandacht")
+    assert keys[0] == "acme" and "Nog niet gekoppeld" in listed[0]  # not linked yet sorts before fine
+    assert keys[-1] == DEMO and "In orde" not in listed[0] and "In orde" in listed[-1]
     assert "1 koppeling nog niet gecontroleerd" in listed[keys.index("hofstra-installatie")]  # never "in orde"
 
     assert main(["status"]) == EXIT_USAGE  # several accounts: which one?
@@ -213,7 +214,7 @@ def test_commands_and_exports_show_only_the_chosen_account(cli_env, monkeypatch,
     assert "Noord Advies" in out.out and MARK not in out.out and f"Account: {DEMO}" in out.err
     assert main(["--account", "acme", "status"]) == EXIT_OK
     out = capsys.readouterr().out
-    assert MARK in out and "Noord Advies B.V.  niet gekoppeld" in out and "→" not in out  # acme links nothing
+    assert MARK in out and "Noord Advies B.V.  Nog niet gekoppeld" in out and "→" not in out  # acme links nothing
 
     default_csv, acme_csv = cli_env / "default.csv", cli_env / "acme.csv"
     assert main(["mappings", "export", str(default_csv), "--account", DEMO]) == EXIT_OK
@@ -314,7 +315,7 @@ def test_overview_sorts_what_needs_a_person_first(tmp_path):
 
 
 def test_the_accounts_list_counts_in_words_one_or_many() -> None:
-    from sync.cli import overview_words
+    from sync.cli.accounts import overview_words
     from sync.store.catalog import Health
 
     one = accounts.OverviewRow("a", "A", Health("a", linked=1, broken_links=1, failed_runs=1, open_alerts=1), 0)

@@ -17,7 +17,7 @@ from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
-from sync.core import words
+from sync.core import argparse_words, words
 from sync.core.dates import AMSTERDAM
 from sync.core.words import Msg, said, say
 
@@ -105,6 +105,58 @@ def test_the_catalogs_compile_cleanly(catalogs) -> None:
         assert list(found.check()) == [], lang
 
 
+# ================================================================================================ argparse's words
+
+
+def argparse_messages() -> set[str]:
+    """Every message argparse can say in the Python that runs the link: what `make catalog` extracts from it."""
+    import argparse
+
+    from babel.messages.extract import extract_from_file
+
+    found = extract_from_file("python", argparse.__file__, keywords={"_": None, "ngettext": (1, 2)})
+    return {message if isinstance(message, str) else message[0] for _, message, _, _ in found}
+
+
+def argparse_catalog() -> Catalog:
+    with (words.LOCALE_DIR / "nl" / "LC_MESSAGES" / f"{argparse_words.DOMAIN}.po").open("rb") as po:
+        return read_po(po, locale="nl", domain=argparse_words.DOMAIN)
+
+
+def test_argparse_says_every_message_in_dutch_and_no_message_it_no_longer_has() -> None:
+    """Usage, help and argument errors read as Dutch: each of argparse's messages has its Dutch words (English is
+    argparse's own); a newer Python's new messages fail here until `make catalog` adds them and they are written."""
+    wanted, found = argparse_messages(), argparse_catalog()
+    assert "usage: " in wanted and "the following arguments are required: %s" in wanted  # the reader works
+    have = {key_of(m): m for m in found if m.id}
+    problems = [f"missing: {m!r}" for m in sorted(wanted - set(have))]
+    problems += [f"untranslated or fuzzy: {key!r}" for key, m in sorted(have.items()) if m.fuzzy or not (
+        all(m.string) if m.pluralizable else m.string)]
+    problems += [f"argparse no longer says: {key!r}" for key in sorted(set(have) - wanted)]
+    assert problems == [], "run `make catalog` and write the Dutch of argparse's messages"
+    assert list(found.check()) == []  # the same %-placeholders, compatible
+
+
+def test_argparse_speaks_the_readers_language_only_while_asked(capsys) -> None:
+    import argparse
+
+    def parse(lang: str, argv: list[str]) -> str:
+        parser = argparse.ArgumentParser(prog="prog")
+        parser.add_argument("--n", type=int, required=True)
+        with argparse_words.speaking(lang), pytest.raises(SystemExit):
+            parser.parse_args(argv)
+        return capsys.readouterr().err
+
+    dutch = parse("nl", [])
+    assert dutch.startswith("gebruik: prog") and "prog: fout: dit ontbreekt nog: --n" in dutch
+    assert "bij --n: 'x' is geen geldige waarde" in parse("nl", ["--n", "x"])
+    english = parse("en", [])
+    assert english.startswith("usage: prog") and "the following arguments are required: --n" in english
+    assert vars(argparse)["_"]("usage: ") == "usage: "  # argparse's own words again, for everyone
+    assert argparse_words.lang_of(["run", "--lang", "en"]) == "en" == argparse_words.lang_of(["--lang=en"])
+    assert argparse_words.lang_of(["--lang", "xx"]) == "nl" == argparse_words.lang_of([])
+
+
 # ================================================================================================ saying it
 
 TEST_WORDS = {
@@ -132,7 +184,9 @@ def _test_words(request, monkeypatch) -> None:
         buffer.seek(0)
         compiled[lang] = gettext.GNUTranslations(buffer)
         compiled[lang].add_fallback(words._Absent())
-    monkeypatch.setattr(words, "translations", compiled.__getitem__)
+    real = words.translations
+    monkeypatch.setattr(words, "translations", lambda lang, domain=words.DOMAIN:
+                        compiled[lang] if domain == words.DOMAIN else real(lang, domain))
 
 
 def test_a_key_is_said_in_each_language_with_the_values_through_the_formatter() -> None:

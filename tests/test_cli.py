@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import os
+import re
 import subprocess
 import sys
 import time
@@ -35,8 +37,9 @@ def test_run_then_status_on_the_sandbox_speak_dutch_by_default(cli_env, capsys):
     assert "deels gelukt" in out.out
     assert main(["status"]) == EXIT_OK
     out = capsys.readouterr().out
-    assert "Noord Advies" in out and "geblokkeerd 11" in out and "laatste synchronisatie" in out
-    assert "last run" not in out and "not linked" not in out
+    # Overzicht's counts under Overzicht's names (tests/test_cli_console_words.py holds them side by side)
+    assert "Noord Advies" in out and "Geblokkeerd: 11" in out and "Laatste synchronisatie: " in out
+    assert "Last sync" not in out and "not linked" not in out
 
 
 def test_every_command_speaks_english_with_lang_en(cli_env, capsys):
@@ -46,7 +49,7 @@ def test_every_command_speaks_english_with_lang_en(cli_env, capsys):
     assert "19 booked" in out.out and "11 blocked" in out.out and "1 conflict" in out.out and "geboekt" not in out.out
     assert main(["--lang", "en", "status"]) == EXIT_OK
     out = capsys.readouterr().out
-    assert "last sync" in out and "blocked 11" in out and "laatste" not in out and "geblokkeerd" not in out
+    assert "Last sync" in out and "Blocked: 11" in out and "Laatste" not in out and "eblokkeerd" not in out
     assert main(["dry-run", "--identity", "2", "--lang", "en"]) == EXIT_OK
     out = capsys.readouterr().out
     assert "Would be booked" in out and "Geblokkeerd" not in out
@@ -55,15 +58,16 @@ def test_every_command_speaks_english_with_lang_en(cli_env, capsys):
 def test_dry_run_accounts_for_every_invoice_and_is_not_a_sync(cli_env, capsys):
     assert main(["dry-run", "--identity", "1"]) == EXIT_OK
     out = capsys.readouterr().out
-    assert "Zou worden geboekt: 24" in out and "Geblokkeerd: 5" in out
-    assert "Staat al in SnelStart, zou worden overgenomen: 315" in out
-    assert "Conflict: SnelStart heeft onder dit nummer een boeking die niet past: 1" in out
+    # The console's dry-run tabs, word for word: one name per decision on every surface
+    assert "Zou worden geboekt (24)" in out and "Geblokkeerd (5)" in out
+    assert "Staat al in SnelStart: overnemen (315)" in out
+    assert "Conflict: andere boeking met dit nummer in SnelStart (1)" in out
     assert "250028" in out and "€ 2.371,14 in plaats van € 2.361,14" in out  # the conflict, with its figures
     assert "8200" in out  # the missing ledger is named
-    assert "Betalingen terug naar Gripp: 13" in out
+    assert "Betalingen terug naar Gripp (13)" in out
     main(["status"])
     status = capsys.readouterr().out
-    assert "laatste synchronisatie: nog nooit" in status  # a dry run is not a sync
+    assert "Laatste synchronisatie: nog nooit" in status  # a dry run is not a sync
 
 
 def test_run_for_an_unlinked_identity_fails_clearly(cli_env, capsys):
@@ -123,7 +127,7 @@ def test_reset_sandbox_reseeds_and_clears_the_database(cli_env, capsys):
     capsys.readouterr()
     main(["status"])
     out = capsys.readouterr().out
-    assert "boekingen: nog geen" in out
+    assert "Geboekt: 0, Geblokkeerd: 0" in out
     started = time.monotonic()
     assert main(["run", "--identity", "2"]) == EXIT_OK
     assert "19 geboekt" in capsys.readouterr().out
@@ -257,7 +261,7 @@ def test_help_usage_and_argument_errors_speak_dutch_by_default_and_english_with_
     err = _parse_fails(["link"], capsys)
     assert "dit ontbreekt nog: --identity" in err and "required" not in err
     err = _parse_fails(["frob"], capsys)
-    assert "‘frob’ kan niet; kies uit" in err and "invalid choice" not in err
+    assert "'frob' kan niet; kies uit" in err and "invalid choice" not in err
 
     err = _parse_fails(["check", "--identity", "abc", "--lang", "en"], capsys)
     assert "error: argument --identity: ‘abc’ is not an identity id" in err and err.startswith("usage:")
@@ -281,3 +285,83 @@ def test_hash_password_on_a_terminal_asks_twice_and_catches_a_mistyped_confirmat
     typed = iter(["correct horse battery", "correct horse battery"])
     assert main(["hash-password"]) == EXIT_OK
     assert "$2b$" in capsys.readouterr().out
+
+
+# ================================================================================================ one vocabulary
+
+# Synchronisatie's tiles after a sync (console/pages/synchronisatie.py `show_result`): the run's count → its name.
+SYNC_TILES = (("booked", "count_booked_now"), ("adopted", "count_adopted"), ("blocked", "count_blocked"),
+              ("conflicts", "count_conflicts"), ("failed", "count_failed"), ("payments_registered", "count_payments"))
+# Overzicht's tiles (console/pages/overzicht.py): `views.booking_counts` → its name; and what needs a person.
+OVERVIEW_TILES = (("booked", "count_booked"), ("blocked", "count_blocked"), ("failed", "count_failed"),
+                  ("payments", "count_payments"))
+ATTENTION = (("blocked", "attention_blocked"), ("failed", "attention_refused"), ("conflict", "attention_conflict"))
+
+
+def console_view(identity_id: int):
+    """What the console's pages read for the identity, from the same database the commands wrote: the last dry run
+    (Controles), the last sync (Synchronisatie, Overzicht) and the booking counts (Overzicht)."""
+    from console import views
+    from sync.core.config import resolve_settings
+    from sync.jobs import preview
+    from sync.jobs.accounts import choose
+    from sync.wiring import Deployment
+
+    deployment = Deployment(resolve_settings(dict(os.environ)))
+    try:
+        services = deployment.services(choose(deployment, None))  # SYNC_ACCOUNT's, as for the commands
+        last = views.last_run(services.store, identity_id)
+        return (preview.latest(services, identity_id), views.counts_of(last) if last else {},
+                last["outcome"] if last else None, views.booking_counts(services.store, identity_id))
+    finally:
+        deployment.close()
+
+
+def test_dry_run_run_and_status_say_the_consoles_words_and_counts_in_both_languages(cli_env, capsys):
+    """The sandbox's first dry run, first run and status, by the command line and as the console's pages show them:
+    the same name for each decision and count, the same numbers (issue 20: 'Al geboekt door de koppeling: 340' and
+    'geboekt 1, klaar 339' were the command line's own words and sums)."""
+    from sync.core import fmt
+    from sync.core.events import run_label
+    from sync.core.words import say
+    from sync.jobs import plan
+    from sync.sandbox.seed import FIRST_ACCOUNT
+
+    def command(*argv: str) -> str:
+        assert main(["--account", FIRST_ACCOUNT, *argv]) == EXIT_OK
+        return capsys.readouterr().out
+
+    def view():
+        return console_view(1)
+
+    for lang in ("nl", "en"):  # the first dry run, in each language: Controles' tabs, line by line
+        shown = command("--lang", lang, "dry-run", "--identity", "1").splitlines()
+        dry, *_ = view()
+        for decision in plan.DECISIONS:  # the console's tab label, as controles.py writes it
+            assert f"  {say(plan.DECISION_LABELS[decision], lang)} ({fmt.count(len(dry.of(decision)), lang)})" \
+                in shown, (lang, decision)
+        assert f"  {say('decision_payments', lang)} ({fmt.count(len(dry.payments), lang)})" in shown
+        assert len(dry.of(plan.BOOK)) and len(dry.of(plan.ADOPT)) and not len(dry.of(plan.ALREADY_BOOKED))
+    would_book, would_adopt = len(dry.of(plan.BOOK)), len(dry.of(plan.ADOPT))
+
+    result = command("--lang", "en", "run", "--identity", "1")
+    _, counts, outcome, standing = view()
+    assert counts["booked"] == would_book and counts["adopted"] == would_adopt  # the dry run said what happened
+    assert f"(identity 1): {run_label(outcome, counts, 'en')} — " in result
+    tiles = ", ".join(f"{say(key, 'en')}: {fmt.count(counts.get(name, 0), 'en')}" for name, key in SYNC_TILES)
+    assert f"  {tiles}\n" in result  # Synchronisatie's tiles: "Newly booked: 24, Adopted: 315, …"
+
+    for lang in ("nl", "en"):  # Overzicht: the same counts under the same names; booked and adopted are one there
+        status = command("--lang", lang, "status")
+        tiles = ", ".join(f"{say(key, lang)}: {fmt.count(standing[name], lang)}" for name, key in OVERVIEW_TILES)
+        assert f"      {tiles}\n" in status, status
+        assert standing["booked"] == would_book + would_adopt
+        for name, key in ATTENTION:
+            assert (say(key, lang, n=standing[name]) in status) == bool(standing[name]), (lang, key)
+        assert f"{say('last_run', lang)}: " in status and run_label(outcome, counts, lang) in status
+        assert not re.search(r"\b(klaar|done|geboekt|booked) \d", status)  # no outbox states: the console's counts
+
+        again = command("--lang", lang, "dry-run", "--identity", "1").splitlines()  # booked and adopted apart
+        assert f"  {say('decision_already_booked', lang)} ({fmt.count(would_book + would_adopt, lang)})" in again
+        assert f"    {say('cli.dry_run.booked_by_link', lang)} ({fmt.count(would_book, lang)})" in again
+        assert f"    {say('count_adopted', lang)} ({fmt.count(would_adopt, lang)})" in again

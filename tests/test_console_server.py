@@ -42,8 +42,9 @@ def test_the_server_serves_pages_health_webhook_and_sandbox_then_stops_cleanly(t
         code = server.stop()
     log = server.log()
     assert code in (0, -15, 143, 2), log  # uvicorn re-raises the TERM after its graceful shutdown
-    assert "Scheduler running with 3 jobs" in log
-    assert "Console stopped: scheduler shut down, database closed." in log, log
+    # the process's own lines, in Dutch as `make run` starts it (`python -m console --lang en` for English)
+    assert "Console op http://localhost:" in log and "Planner draait met 3 taken" in log, log
+    assert "Console gestopt: planner stilgezet, database gesloten." in log, log
     assert "Traceback" not in log, log
 
 
@@ -116,3 +117,4 @@ def test_a_server_on_a_damaged_database_stays_up_and_healthz_calls_it_unreadable
     assert answer.status_code == 503 and answer.json()["db"] == "unreadable", answer.text
     assert str(tmp_path) not in answer.text
     assert "Traceback" not in server.log() and "cannot be read" in server.log()
+    assert "Console gestart ZONDER zijn database: De database " in server.log()  # said to the operator, in Dutch

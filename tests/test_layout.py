@@ -1,7 +1,7 @@
-"""The folder tree reads like the layers: no import circles among the product's modules, no product module
-importing the tests, the simulators reached only through the composition root, and `sync/`'s root holding only
-its entry points. Read from the source with `ast`, so every import counts: top level, inside functions, and under
-`TYPE_CHECKING`."""
+"""The folder tree reads like the layers: no import circles among the product's modules, no product module importing
+the tests, the simulators reached only through the composition root, and `sync/`'s root holding only its entry
+points (the command line is the package `sync/cli`, which nothing but `python -m sync` imports). Read from the
+source with `ast`, so every import counts: top level, inside functions, and under `TYPE_CHECKING`."""
 
 from __future__ import annotations
 
@@ -11,10 +11,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 PRODUCT = ("sync", "console")
-SYNC_ROOT_MODULES = {"__init__.py", "__main__.py", "cli.py", "wiring.py"}
+SYNC_ROOT_MODULES = {"__init__.py", "__main__.py", "wiring.py"}
+# The entry points that are packages: the command line (`python -m sync`), one module per command group.
+ENTRY_PACKAGES = {"sync.cli": {"sync.__main__"}}  # each with the only modules outside it that may import it
 # Outside sync/sandbox itself, only the composition root imports the simulators, and the CLI's reset-sandbox
 # (which reseeds them). The console server mounts them through `sync.wiring.sandbox_asgi_app`.
-SANDBOX_IMPORTERS = {"sync.wiring", "sync.cli"}
+SANDBOX_IMPORTERS = {"sync.wiring", "sync.cli.admin"}
 # The use cases take what they need from the wiring through `sync.jobs.services` (Protocols). The accounts' use cases
 # still import the wiring itself (they add and remove accounts of the whole `Deployment`).
 WIRING_IMPORTERS_IN_JOBS = {"sync.jobs.accounts"}
@@ -120,6 +122,20 @@ def test_only_the_composition_root_reaches_the_simulators() -> None:
 
 def test_the_sync_root_holds_only_its_entry_points() -> None:
     assert {p.name for p in (ROOT / "sync").glob("*.py")} == SYNC_ROOT_MODULES
+    for package in ENTRY_PACKAGES:
+        assert (ROOT / package.replace(".", "/") / "__init__.py").is_file(), package
+
+
+def test_nothing_depends_on_an_entry_point() -> None:
+    """The command line is a way in, not a library: no engine or console module imports it."""
+    found = {}
+    for package, allowed in ENTRY_PACKAGES.items():
+        for name, path in product_modules().items():
+            if name == package or name.startswith(f"{package}.") or name in allowed:
+                continue
+            if any(m == package or m.startswith(f"{package}.") for m in imported_names(path, name)):
+                found[name] = package
+    assert found == {}
 
 
 def test_the_import_reader_sees_function_level_and_type_checking_imports(tmp_path: Path) -> None:

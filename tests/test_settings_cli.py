@@ -151,8 +151,8 @@ def test_the_console_does_not_start_on_wrong_settings_and_says_why(tmp_path: Pat
     result = subprocess.run([sys.executable, "-m", "console", "--port", str(helpers.free_port())], cwd=tmp_path,
                             env=helpers.clean_env(SYNC_DB_PATH=str(tmp_path / "sync.duckdb"), **env),
                             capture_output=True, text=True, timeout=120)
-    assert result.returncode == 2, result.stderr[-3000:]
-    assert result.stderr.startswith("The console does not start: the settings cannot be used:"), result.stderr
+    assert result.returncode == 2, result.stderr[-3000:]  # the process speaks Dutch unless asked otherwise
+    assert result.stderr.startswith("De console start niet: de instellingen zijn niet bruikbaar:"), result.stderr
     no_traceback(result)
 
 
@@ -164,7 +164,7 @@ def test_a_second_console_on_a_taken_port_says_so_plainly_before_announcing_itse
         first.bind(("127.0.0.1", 0))
         first.listen()
         port = first.getsockname()[1]
-        result = subprocess.run([sys.executable, "-m", "console", "--port", str(port)], cwd=tmp_path,
+        result = subprocess.run([sys.executable, "-m", "console", "--port", str(port), "--lang", "en"], cwd=tmp_path,
                                 env=helpers.clean_env(SYNC_DB_PATH=str(tmp_path / "sync.duckdb")),
                                 capture_output=True, text=True, timeout=120)
     assert result.returncode == 2, result.stderr[-3000:]
@@ -212,7 +212,7 @@ def test_a_run_killed_with_sigkill_is_interrupted_not_running_in_status(tmp_path
     process.wait(30)
     status = cli(tmp_path, "status", SYNC_DB_PATH=str(tmp_path / "sync.duckdb"))
     assert status.returncode == 0, status.stderr
-    [line] = [line for line in status.stdout.splitlines() if "last sync" in line and "never" not in line]
+    [line] = [line for line in status.stdout.splitlines() if "Last sync" in line and "never" not in line]
     assert "running" not in line and "failed (interrupted" in line, status.stdout
 
 

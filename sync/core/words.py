@@ -128,11 +128,16 @@ class _Absent(gettext.NullTranslations):
 
 
 @cache
-def translations(lang: str) -> gettext.GNUTranslations:
-    """The compiled catalog of `lang`: the `.mo` that `pybabel compile` made, or — when there is none yet or the
-    `.po` is newer (a fresh clone, a catalog just edited) — the `.po` compiled in memory, so words are never stale."""
+def translations(lang: str, domain: str = DOMAIN) -> gettext.NullTranslations:
+    """The compiled catalog of `domain` in `lang`: the `.mo` that `pybabel compile` made, or — when there is none yet
+    or the `.po` is newer (a fresh clone, a catalog just edited) — the `.po` compiled in memory, so words are never
+    stale. Our own domain says that a key it lacks is missing (`template` then tries the other language); another
+    domain — argparse's, whose msgids are that library's English sentences (`sync.core.argparse_words`) — answers a
+    message it lacks with the msgid, and a language without a file for it (English) with every msgid as it is."""
     folder = LOCALE_DIR / lang / "LC_MESSAGES"
-    po, mo = folder / f"{DOMAIN}.po", folder / f"{DOMAIN}.mo"
+    po, mo = folder / f"{domain}.po", folder / f"{domain}.mo"
+    if domain != DOMAIN and not po.exists():
+        return gettext.NullTranslations()
     if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
         with mo.open("rb") as compiled:
             found = gettext.GNUTranslations(compiled)
@@ -141,12 +146,13 @@ def translations(lang: str) -> gettext.GNUTranslations:
         from babel.messages.pofile import read_po
 
         with po.open("rb") as source:
-            catalog = read_po(source, locale=lang)
+            catalog = read_po(source, locale=lang, domain=domain)
         buffer = io.BytesIO()
         write_mo(buffer, catalog)
         buffer.seek(0)
         found = gettext.GNUTranslations(buffer)
-    found.add_fallback(_Absent())
+    if domain == DOMAIN:
+        found.add_fallback(_Absent())
     return found
 
 

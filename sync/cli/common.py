@@ -1,0 +1,54 @@
+"""What every command shares: its exit codes and how it speaks — in one language, the reader's (`--lang`, Dutch by
+default), every sentence from the catalog; results on standard output, progress, notes and errors on standard
+error, an error one line starting with the catalog's word for it."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from sync.core import words
+from sync.core.words import Msg
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 3
+EXIT_INTERRUPTED = 130  # Ctrl-C or SIGTERM, as a shell reports a process ended by SIGINT
+
+Speaker = Callable[..., str]
+
+
+def lang_of(args: argparse.Namespace) -> str:
+    return getattr(args, "lang", None) or words.DEFAULT
+
+
+def speaker(lang: str) -> Speaker:
+    """`t(key, **values)`: a catalog key (or a message) said in `lang` — the console's `t`, for plain text. A counted
+    key (its form chosen by `n`) is said by the same function under the name `tn` (`t = tn = speaker(lang)`), the
+    name by which `make catalog` knows the key has plural forms."""
+
+    def t(what: str | Msg, /, **values: Any) -> str:
+        return words.say(what, lang, **values)
+
+    return t
+
+
+def out(text: str) -> None:
+    """A result: standard output."""
+    print(text, flush=True)
+
+
+def err(text: str) -> None:
+    """Progress, a note or an error: standard error."""
+    print(text, file=sys.stderr, flush=True)
+
+
+def fail(t: Speaker, problem: Msg | str) -> None:
+    """One error line: the catalog's `fout: …` / `error: …` around the problem (a message, or words already said,
+    such as an exception's text in the reader's language)."""
+    err(t("cli.error", problem=problem))
+
+
+def counted(t: Speaker, labels: Mapping[str, str], counts: Mapping[str, Any]) -> str:
+    """`Geboekt: 339, Geblokkeerd: 5, …`: each count named in `labels` (count → catalog key) under its name."""
+    return ", ".join(t("cli.field", label=Msg(key), value=int(counts.get(name) or 0)) for name, key in labels.items())

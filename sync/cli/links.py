@@ -1,0 +1,67 @@
+"""`link` and `unlink`: link an identity with a pasted koppelsleutel (verified with SnelStart first), or remove its
+link. The key is read from the environment or standard input, never shown."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from sync.cli.common import EXIT_FAILED, EXIT_OK, Speaker, err, fail, lang_of, out, speaker
+from sync.cli.session import banner, services, unknown_identity
+from sync.core.words import Msg
+
+KEY_VARIABLE = "SNELSTART_KOPPELSLEUTEL"  # `link` reads the key here (or from standard input), not from argv
+
+
+def link(args: argparse.Namespace) -> int:
+    from sync.jobs.linking import LinkError, link_with_key, verify_key
+
+    lang = lang_of(args)
+    t = speaker(lang)
+    key = _koppelsleutel(args, t)
+    with services(args) as opened:
+        banner(opened, args)
+        if unknown_identity(opened, args):
+            return EXIT_FAILED
+        try:
+            verified = verify_key(opened, key)
+            out(t("cli.link.opens", administration=verified.administration_name, id=verified.administration_id))
+            if verified.other_identities and not args.yes:
+                fail(t, Msg("cli.link.shared", identities=[str(i) for i in verified.other_identities]))
+                return EXIT_FAILED
+            link_with_key(opened, args.identity, key, start_date=args.start_date, actor="cli",
+                          confirm_shared=args.yes)
+        except LinkError as exc:
+            fail(t, exc.text(lang))
+            return EXIT_FAILED
+        out(t("cli.link.linked", identity=str(args.identity), key=verified.key_hint))
+        return EXIT_OK
+
+
+def unlink(args: argparse.Namespace) -> int:
+    from sync.jobs.linking import unlink as remove_link
+
+    t = speaker(lang_of(args))
+    with services(args) as opened:
+        if unknown_identity(opened, args):
+            return EXIT_FAILED
+        if not remove_link(opened, args.identity, actor="cli"):
+            fail(t, Msg("cli.unlink.not_linked", identity=str(args.identity)))
+            return EXIT_FAILED
+        out(t("cli.unlink.done", identity=str(args.identity)))
+        return EXIT_OK
+
+
+def _koppelsleutel(args: argparse.Namespace, t: Speaker) -> str:
+    """`--key`, else the environment variable, else standard input (without echo on a terminal)."""
+    if args.key:
+        err(t("cli.link.key_on_command_line", variable=KEY_VARIABLE))
+        return str(args.key)
+    if os.environ.get(KEY_VARIABLE, "").strip():
+        return os.environ[KEY_VARIABLE]
+    if sys.stdin.isatty():
+        import getpass
+
+        return getpass.getpass(t("cli.link.key_prompt"))
+    return sys.stdin.read()

@@ -1,0 +1,132 @@
+"""The command line's grammar: every command, option and help text (from the catalog, in the reader's language), and
+each command's handler. `--lang` and `--account` are taken before or after the command."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+from sync.cli import accounts, admin, checks, identities, links, mappings, run, status
+from sync.cli.common import Speaker, speaker
+from sync.core import words
+from sync.core.words import N_
+
+# Commands that work on no single account take no `--account`.
+NO_ACCOUNT = ("accounts", "hash-password", "reset-sandbox")
+
+
+def identity_id(t: Speaker) -> Callable[[str], int]:
+    """argparse's `type=` for an identity id: a positive whole number, as Gripp shows it."""
+
+    def parse(text: str) -> int:
+        if text.strip().isdigit() and int(text) > 0:
+            return int(text)
+        raise argparse.ArgumentTypeError(t("cli.usage.not_an_identity", text=text))
+
+    return parse
+
+
+def iso_date(t: Speaker) -> Callable[[str], date]:
+    """argparse's `type=` for a date written YYYY-MM-DD."""
+
+    def parse(text: str) -> date:
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(t("cli.usage.not_a_date", text=text)) from None
+
+    return parse
+
+
+def build(lang: str = words.DEFAULT) -> argparse.ArgumentParser:
+    t = speaker(lang)
+    identity = identity_id(t)
+    parser = argparse.ArgumentParser(prog="python -m sync", description=t("cli.help.description"))
+    parser.add_argument("--lang", choices=words.LANGUAGES, default=words.DEFAULT, help=t("cli.help.lang"))
+    parser.add_argument("--account", metavar=t("cli.metavar.account"), help=t("cli.help.account"))
+    sub = parser.add_subparsers(dest="command", title=t("cli.help.commands"), metavar=t("cli.metavar.command"))
+    one_identity = t("cli.help.one_identity")
+
+    p = sub.add_parser("run", help=t("cli.help.run"))
+    p.add_argument("--identity", type=identity, metavar="ID", help=one_identity)
+    p.set_defaults(handler=run.run)
+
+    p = sub.add_parser("dry-run", help=t("cli.help.dry_run"))
+    p.add_argument("--identity", type=identity, metavar="ID", help=one_identity)
+    p.set_defaults(handler=run.dry_run)
+
+    p = sub.add_parser("status", help=t("cli.help.status"))
+    p.set_defaults(handler=status.status)
+
+    p = sub.add_parser("check", help=t("cli.help.check"))
+    p.add_argument("--identity", type=identity, metavar="ID", help=one_identity)
+    p.set_defaults(handler=checks.check)
+
+    p = sub.add_parser("identities", help=t("cli.help.identities"))
+    actions = p.add_subparsers(dest="action", title=t("cli.help.actions"), metavar=t("cli.metavar.action"))
+    actions.add_parser("list", help=t("cli.help.identities.list"))
+    actions.add_parser("discover", help=t("cli.help.identities.discover"))
+    a = actions.add_parser("add", help=t("cli.help.identities.add"))
+    a.add_argument("identity", type=identity, metavar="ID", help=t("cli.help.identities.add.identity"))
+    p.set_defaults(handler=identities.identities)
+
+    p = sub.add_parser("link", help=t("cli.help.link"),
+                       description=t("cli.help.link.description", variable=links.KEY_VARIABLE))
+    p.add_argument("--identity", type=identity, required=True, metavar="ID", help=t("cli.help.gripp_identity"))
+    p.add_argument("--key", metavar=t("cli.metavar.key"), help=t("cli.help.link.key", variable=links.KEY_VARIABLE))
+    p.add_argument("--start-date", type=iso_date(t), metavar=t("cli.metavar.date"), help=t("cli.help.link.start_date"))
+    p.add_argument("--yes", action="store_true", help=t("cli.help.link.yes"))
+    p.set_defaults(handler=links.link)
+
+    p = sub.add_parser("unlink", help=t("cli.help.unlink"))
+    p.add_argument("--identity", type=identity, required=True, metavar="ID", help=t("cli.help.gripp_identity"))
+    p.set_defaults(handler=links.unlink)
+
+    p = sub.add_parser("mappings", help=t("cli.help.mappings"))
+    actions = p.add_subparsers(dest="action", required=True, title=t("cli.help.actions"),
+                               metavar=t("cli.metavar.action"))
+    for name, handler, help_key in (("export", mappings.export, N_("cli.help.mappings.export")),
+                                    ("import", mappings.import_, N_("cli.help.mappings.import"))):
+        a = actions.add_parser(name, help=t(help_key))
+        a.add_argument("file", type=Path, metavar=t("cli.metavar.file"), help=t("cli.help.mappings.file"))
+        a.set_defaults(handler=handler)
+
+    p = sub.add_parser("accounts", help=t("cli.help.accounts"),
+                       description=t("cli.help.accounts.description", variable=accounts.TOKEN_VARIABLE))
+    actions = p.add_subparsers(dest="action", title=t("cli.help.actions"), metavar=t("cli.metavar.action"))
+    actions.add_parser("list", help=t("cli.help.accounts.list"))
+    a = actions.add_parser("add", help=t("cli.help.accounts.add"))
+    a.add_argument("key", metavar=t("cli.metavar.account"), help=t("cli.help.accounts.add.key"))
+    a.add_argument("--name", required=True, metavar=t("cli.metavar.name"), help=t("cli.help.accounts.add.name"))
+    a.add_argument("--gripp-url", metavar="URL", help=t("cli.help.accounts.add.gripp_url"))
+    a = actions.add_parser("check", help=t("cli.help.accounts.check"))
+    a.add_argument("key", metavar=t("cli.metavar.account"))
+    a = actions.add_parser("remove", help=t("cli.help.accounts.remove"))
+    a.add_argument("key", metavar=t("cli.metavar.account"))
+    a.add_argument("--yes", action="store_true", help=t("cli.help.accounts.remove.yes"))
+    p.set_defaults(handler=accounts.accounts)
+
+    p = sub.add_parser("hash-password", help=t("cli.help.hash_password"))
+    p.set_defaults(handler=admin.hash_password)
+
+    p = sub.add_parser("reset-sandbox", help=t("cli.help.reset_sandbox"))
+    p.set_defaults(handler=admin.reset_sandbox)
+
+    for name, command in sub.choices.items():
+        _after_the_command(command, t, account=name not in NO_ACCOUNT)
+    return parser
+
+
+def _after_the_command(p: argparse.ArgumentParser, t: Speaker, *, account: bool) -> None:
+    """`--lang` after every command and action too (`python -m sync check --lang en`), `--account` after every
+    command that works on one account (`python -m sync run --account acme`, `… mappings export F --account acme`)."""
+    p.add_argument("--lang", choices=words.LANGUAGES, default=argparse.SUPPRESS, help=t("cli.help.lang_short"))
+    if account:
+        p.add_argument("--account", default=argparse.SUPPRESS, metavar=t("cli.metavar.account"),
+                       help=t("cli.help.account"))
+    for action in p._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for inner in action.choices.values():
+                _after_the_command(inner, t, account=account)

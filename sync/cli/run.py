@@ -1,0 +1,126 @@
+"""`run` and `dry-run`: a sync of one identity or every linked one, and what the next one would do — said with the
+console's words and counts (Synchronisatie's result tiles after a run; Controles' dry-run tabs, one per decision)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING
+
+from sync.cli.common import EXIT_FAILED, EXIT_OK, Speaker, counted, err, fail, lang_of, out, speaker
+from sync.cli.session import banner, services, unknown_identity
+from sync.core import words
+from sync.core.words import Msg
+
+if TYPE_CHECKING:
+    from sync.store.db import Store
+
+
+def step_words(step: str, lang: str) -> str:
+    """A run's step as its progress line says it. TRANSITIONAL: the runner's STEP_LABELS still holds (Dutch, English)
+    pairs; said like any words recorded before the catalog until it names catalog keys."""
+    from sync.jobs.runner import STEP_LABELS
+
+    return words.said(dict(zip(words.LANGUAGES, STEP_LABELS[step], strict=True)), lang)
+
+
+def run(args: argparse.Namespace) -> int:
+    from sync.core.events import run_label
+    from sync.jobs import overview
+    from sync.jobs.locks import AlreadyRunning
+    from sync.jobs.runner import run_all, run_identity
+    from sync.store import setup as setup_repo
+
+    lang = lang_of(args)
+    t = speaker(lang)
+    with services(args) as opened:
+        banner(opened, args)
+        last: dict[int, str] = {}
+
+        def progress(identity_id: int, step: str, fraction: float) -> None:
+            if last.get(identity_id) != step:
+                last[identity_id] = step
+                err(f"  [{identity_id}] {step_words(step, lang)}…")
+
+        if unknown_identity(opened, args):
+            return EXIT_FAILED
+        try:
+            if args.identity is not None:
+                if setup_repo.get_link(opened.store, args.identity) is None:
+                    fail(t, Msg("cli.run.not_linked", identity=str(args.identity)))
+                    return EXIT_FAILED
+                results = [run_identity(opened, args.identity, trigger="cli",
+                                        progress=lambda s, f: progress(args.identity, s, f))]
+            else:
+                results = run_all(opened, trigger="cli", progress=progress)
+        except AlreadyRunning:
+            fail(t, Msg("cli.error.busy"))
+            return EXIT_FAILED
+        if not results:
+            err(t("cli.run.nothing_linked"))
+            return EXIT_FAILED
+        for result in results:
+            # As Synchronisatie shows a finished sync: what it did in a few words and a sentence, then its tiles.
+            out(t("cli.run.result", name=setup_repo.identity_name(opened.store, result.identity_id),
+                  identity=str(result.identity_id), label=run_label(result.outcome, result.counts, lang),
+                  summary=result.words(lang)))
+            if result.outcome != "failed":
+                out(f"  {counted(t, overview.RUN_COUNTS, result.counts)}")
+        return EXIT_OK if all(r.outcome != "failed" for r in results) else EXIT_FAILED
+
+
+def dry_run(args: argparse.Namespace) -> int:
+    from sync.core.events import pick
+    from sync.jobs import plan
+    from sync.jobs.locks import AlreadyRunning
+    from sync.jobs.preview import preview_identity
+    from sync.store import setup as setup_repo
+
+    lang = lang_of(args)
+    t = speaker(lang)
+    with services(args) as opened:
+        banner(opened, args)
+        if unknown_identity(opened, args):
+            return EXIT_FAILED
+        ids = [args.identity] if args.identity is not None else [link.identity_id for link in
+                                                                  setup_repo.links(opened.store)]
+        if not ids or any(setup_repo.get_link(opened.store, i) is None for i in ids):
+            fail(t, Msg("cli.dry_run.nothing_linked"))
+            return EXIT_FAILED
+        failed = False
+        for identity_id in ids:
+            try:
+                preview = preview_identity(opened, identity_id, actor="cli")
+            except AlreadyRunning:
+                fail(t, Msg("cli.error.busy"))
+                return EXIT_FAILED
+            out(t("cli.dry_run.heading", name=setup_repo.identity_name(opened.store, identity_id),
+                  identity=str(identity_id)))
+            if preview.outcome == "failed":
+                out(f"  {pick(preview.reason, lang)}")
+                failed = True
+                continue
+            for decision in plan.DECISIONS:
+                lines = preview.of(decision)
+                out(f"  {t('cli.dry_run.decision', label=Msg(plan.DECISION_LABELS[decision]), count=len(lines))}")
+                if decision == plan.ALREADY_BOOKED and lines:
+                    _already_booked(t, opened.store, identity_id, [line.number for line in lines])
+                if decision in (plan.BLOCKED, plan.CONFLICT, plan.REFUSED):
+                    for line in lines:
+                        out(f"    {line.number} {line.customer}: {pick(line.reasons, lang)}")
+            out(f"  {t('cli.dry_run.decision', label=Msg('decision_payments'), count=len(preview.payments))}")
+            for payment in preview.payments:
+                said = t("cli.dry_run.payment", number=payment.number, customer=payment.customer,
+                         amount=payment.amount, day=payment.pay_date)
+                out(f"    {said}")
+        return EXIT_FAILED if failed else EXIT_OK
+
+
+def _already_booked(t: Speaker, store: Store, identity_id: int, numbers: list[str]) -> None:
+    """Already booked is two things: booked by the link, and adopted (found in SnelStart and taken as the invoice's
+    booking) — counted apart, the adopted ones with the console's word for them."""
+    from sync.store import outbox
+
+    adopted = {row["number"] for row in outbox.all_for(store, identity_id).values() if row.get("adopted")}
+    taken = sum(1 for number in numbers if number in adopted)
+    out(f"    {t('cli.dry_run.decision', label=Msg('cli.dry_run.booked_by_link'), count=len(numbers) - taken)}")
+    out(f"    {t('cli.dry_run.decision', label=Msg('count_adopted'), count=taken)}")

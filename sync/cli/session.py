@@ -1,0 +1,65 @@
+"""The account a command works on: the deployment and the chosen account's services, closed however the command
+ends; the sandbox banner; an identity the database does not know, said once."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+from sync.cli.common import err, fail, lang_of, speaker
+from sync.core.words import Msg
+
+if TYPE_CHECKING:
+    from sync.wiring import Deployment, Services
+
+
+@contextmanager
+def deployment(args: argparse.Namespace) -> Iterator[Deployment]:
+    """The deployment (its catalog of accounts), closed however the command ends."""
+    from sync.wiring import Deployment
+
+    opened = Deployment(args.settings)
+    try:
+        yield opened
+    finally:
+        opened.close()
+
+
+@contextmanager
+def services(args: argparse.Namespace) -> Iterator[Services]:
+    """The chosen account's services (`--account`, else the only account), closed however the command ends (the
+    sandbox's state is saved on close)."""
+    from sync.jobs.accounts import choose
+
+    t = speaker(lang_of(args))
+    with deployment(args) as opened:
+        key = choose(opened, getattr(args, "account", None))
+        chosen = opened.services(key)
+        if len(opened.keys()) > 1:
+            account = opened.account(key)
+            err(t("cli.account_chosen", key=account.key, name=account.name))
+        try:
+            yield chosen
+        finally:
+            chosen.ran()  # the support overview's row follows what the command changed (a link, an unlink)
+
+
+def banner(services: Services, args: argparse.Namespace) -> None:
+    """Every command on the sandbox says so first."""
+    t = speaker(lang_of(args))
+    if services.settings.sandbox:
+        err(t("process.sandbox_banner"))
+
+
+def unknown_identity(services: Services, args: argparse.Namespace) -> bool:
+    """Says so, and True, when `--identity` names an identity this database does not know."""
+    from sync.store import setup as setup_repo
+
+    wanted = getattr(args, "identity", None)
+    if wanted is None or any(i["identity_id"] == wanted for i in setup_repo.identities(services.store)):
+        return False
+    command = f"python -m sync --account {args.account}" if getattr(args, "account", None) else "python -m sync"
+    fail(speaker(lang_of(args)), Msg("cli.error.unknown_identity", identity=str(wanted), command=command))
+    return True

@@ -1,0 +1,45 @@
+"""What the overview says about an identity, the same on every surface — the console's Overzicht and Synchronisatie,
+the command line's `status` and `run`: the counts it shows and what each is called, what needs a person, and the
+link's health by name. The words are catalog keys (the console's own), so a count has one name everywhere."""
+
+from __future__ import annotations
+
+from sync.core.words import N_, NN_
+from sync.store import outbox
+from sync.store.db import Store
+
+# The identity's standing, as Overzicht's tiles and `status` show it, in that order: every invoice SnelStart holds as
+# the link's (booked by it or adopted), blocked, refused by SnelStart, and the payments brought back to Gripp.
+OVERVIEW_COUNTS = {"booked": N_("count_booked"), "blocked": N_("count_blocked"), "failed": N_("count_failed"),
+                   "payments": N_("count_payments")}
+# What needs a person, under the counts (counted: the key takes `n`).
+ATTENTION = {"blocked": NN_("attention_blocked"), "failed": NN_("attention_refused"),
+             "conflict": NN_("attention_conflict")}
+# What one run did (Synchronisatie's tiles after a sync, `run`): the keys of a run's counts.
+RUN_COUNTS = {"booked": N_("count_booked_now"), "adopted": N_("count_adopted"), "blocked": N_("count_blocked"),
+              "conflicts": N_("count_conflicts"), "failed": N_("count_failed"),
+              "payments_registered": N_("count_payments")}
+# A link's health (`links.health`): SnelStart accepted its key, refused it, or was not asked yet.
+HEALTH_LABELS = {"ok": N_("health_ok"), "broken": N_("health_broken"), "unknown": N_("health_unknown")}
+
+
+def health_label(health: str | None) -> str:
+    """The catalog key of a link's health; anything not known to be ok or broken is not checked yet."""
+    return HEALTH_LABELS.get(health or "unknown", HEALTH_LABELS["unknown"])
+
+
+def booking_counts(store: Store, identity_id: int) -> dict[str, int]:
+    """booked, blocked, failed (refused), conflict, pending (to book) and payments (back in Gripp)."""
+    states = outbox.counts(store, identity_id)
+    # One count the store has no function for yet; it moves there with the other statements in sync/jobs.
+    payments = store.scalar(
+        "SELECT count(*) FROM payments_applied WHERE identity_id = ? AND state = 'done'", [identity_id]
+    )
+    return {
+        "booked": sum(states.get(s, 0) for s in outbox.BOOKED_STATES),
+        "blocked": states.get("blocked", 0),
+        "failed": states.get("failed", 0),
+        "conflict": states.get("conflict", 0),
+        "pending": states.get("pending", 0) + states.get("posting", 0),
+        "payments": int(payments or 0),
+    }
