@@ -446,7 +446,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 def _cmd_dry_run(args: argparse.Namespace) -> int:
     from sync.core import fmt
-    from sync.core.events import pick
+    from sync.core.words import said
     from sync.jobs import plan
     from sync.jobs.locks import AlreadyRunning
     from sync.jobs.preview import preview_identity
@@ -474,7 +474,7 @@ def _cmd_dry_run(args: argparse.Namespace) -> int:
             print(f"== {name} ({_t(args, 'identiteit', 'identity')} {identity_id}) — "
                   f"{_t(args, 'proefrun, er is niets geschreven', 'dry run, nothing was written')}")
             if preview.outcome == "failed":
-                print(f"  {pick(preview.reason, lang)}")
+                print(f"  {said(preview.reason, lang)}")
                 failed = True
                 continue
             for decision in plan.DECISIONS:
@@ -482,7 +482,7 @@ def _cmd_dry_run(args: argparse.Namespace) -> int:
                 print(f"  {DECISION_WORDS[decision][1 if lang == 'en' else 0]}: {fmt.count(len(lines), lang)}")
                 if decision in (plan.BLOCKED, plan.CONFLICT, plan.REFUSED):
                     for line in lines:
-                        print(f"    {line.number} {line.customer}: {pick(line.reasons, lang)}")
+                        print(f"    {line.number} {line.customer}: {said(line.reasons, lang)}")
             print(f"  {_t(args, 'Betalingen terug naar Gripp', 'Payments back to Gripp')}: "
                   f"{fmt.count(len(preview.payments), lang)}")
             for payment in preview.payments:
@@ -551,6 +551,7 @@ def _cmd_status(args: argparse.Namespace) -> int:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
+    from sync.core.words import say
     from sync.jobs.checks import run_checks
     from sync.store import setup as setup_repo
 
@@ -566,9 +567,9 @@ def _cmd_check(args: argparse.Namespace) -> int:
                   f"({_t(args, 'identiteit', 'identity')} {identity_id})")
             for result in run_checks(services, identity_id):
                 status = CHECK_WORDS[result.status][1 if args.lang == "en" else 0]
-                print(f"  [{status:12}] {result.title(args.lang)}: {result.explanation(args.lang)}")
-                if result.status != "pass" and result.fix(args.lang):
-                    print(f"            → {result.fix(args.lang)}")
+                print(f"  [{status:12}] {say(result.title, args.lang)}: {say(result.explanation, args.lang)}")
+                if not result.ok and result.fix is not None:
+                    print(f"            → {say(result.fix, args.lang)}")
                 failed |= result.status == "fail"
         return EXIT_FAILED if failed else EXIT_OK
 
@@ -676,6 +677,7 @@ def _cmd_mappings_export(args: argparse.Namespace) -> int:
 
 def _cmd_mappings_import(args: argparse.Namespace) -> int:
     from sync.core import fmt
+    from sync.core.words import say
     from sync.jobs.mappings_io import MappingImportError, import_csv
 
     with _services(args) as services:
@@ -685,7 +687,7 @@ def _cmd_mappings_import(args: argparse.Namespace) -> int:
             _say(_t(args, "fout: niets ingelezen, het bestand is niet te gebruiken:",
                     "error: nothing imported, the file cannot be used:"))
             for problem in exc.problems:
-                _say(f"  {problem.text(args.lang)}")
+                _say(f"  {say(problem.on_line, args.lang)}")
             return EXIT_FAILED
         n = result.count
         print(_t(args, f"{fmt.plural(n, 'koppeling', 'koppelingen')} ingelezen uit {args.file}",
@@ -694,7 +696,7 @@ def _cmd_mappings_import(args: argparse.Namespace) -> int:
             _say(_t(args, "let op — ingelezen, maar de controles melden dit tot het is opgelost:",
                     "note — imported, but the checks report this until it is solved:"))
             for warning in result.warnings:
-                _say(f"  {warning.text(args.lang)}")
+                _say(f"  {say(warning.on_line, args.lang)}")
         return EXIT_OK
 
 
@@ -711,6 +713,7 @@ def _gripp_token(args: argparse.Namespace) -> str:
 
 def _cmd_accounts(args: argparse.Namespace) -> int:
     from sync.core import fmt
+    from sync.core.words import say
     from sync.jobs import accounts as use
 
     lang = args.lang
@@ -743,9 +746,9 @@ def _cmd_accounts(args: argparse.Namespace) -> int:
                     print(f"  {ident['identity_id']:>4}  {ident['name'] or '—'}  {linked}")
                 for identity_id, result in checked.links.items():  # does SnelStart still accept each link's key
                     status = CHECK_WORDS[result.status][1 if lang == "en" else 0]
-                    print(f"  [{status:12}] {identity_id}: {result.explanation(lang)}")
-                    if result.status != "pass" and result.fix(lang):
-                        print(f"            → {result.fix(lang)}")
+                    print(f"  [{status:12}] {identity_id}: {say(result.explanation, lang)}")
+                    if not result.ok and result.fix is not None:
+                        print(f"            → {say(result.fix, lang)}")
                 return EXIT_OK if all(r.status != "fail" for r in checked.links.values()) else EXIT_FAILED
             if args.action == "remove":
                 if not args.yes:
