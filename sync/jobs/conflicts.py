@@ -21,7 +21,8 @@ from sync.store.db import Store
 
 
 class ConflictError(Explained, ValueError):
-    """A conflict that cannot be adopted as asked; its message says why."""
+    """A conflict that cannot be adopted as asked; its message says why. `code`: `gone` (no conflict any more),
+    `not_visible` (SnelStart does not show the booking)."""
 
 
 @dataclass(frozen=True)

@@ -143,7 +143,8 @@ def _plan(services: Services, link: setup_repo.Link, today: date) -> Preview:
     for row in rows:
         state = states.get(row["invoice_id"])
         kind = plan.outside_push(row, state, link.start_date)
-        reasons, codes = None, ()
+        reasons: dict[str, Any] | None = None
+        codes: tuple[str, ...] = ()
         if kind == plan.REFUSED and state is not None:
             reasons = _refusal(state)
         if kind is None:

@@ -70,7 +70,9 @@ _PREFERRED_FUNCTION = {
 
 
 class MappingError(Explained, ValueError):
-    """A mapping that cannot be saved as given (malformed, or a grootboek SnelStart does not have)."""
+    """A mapping that cannot be saved as given. `code`: `invalid` (malformed), `unknown` (an identity or customer this
+    database does not know), `not_linked` (no administration to check it against), `missing` (a grootboek or
+    relatie SnelStart does not have), `misfit` (one that cannot take these invoices)."""
 
 
 @dataclass(frozen=True)
@@ -468,7 +470,8 @@ def _ledger_kinds(services: Services, identity_id: int, link: Link, gripp_ledger
     return {vat[v] for v in used.get(gripp_ledger_id, {}).get("vat_ids", set()) if vat.get(v)}
 
 
-def _ledger_misfit(services: Services, identity_id: int, link: Link, gripp_ledger_id: int, number: str):
+def _ledger_misfit(services: Services, identity_id: int, link: Link, gripp_ledger_id: int,
+                   number: str) -> Msg | None:
     ctx = mapping_context(services.store, identity_id, link.administration_id)
     info = ctx.snelstart_ledgers.get(number)
     if info is None:
