@@ -8,8 +8,10 @@ import streamlit as st
 
 from console import ui, views
 from console.i18n import current_lang, t
+from sync.core.words import say
 from sync.jobs import conflicts as conflict_jobs
 from sync.jobs import plan, preview
+from sync.mapping.problems import ProblemCode
 from sync.wiring import Services
 
 
@@ -35,8 +37,8 @@ def nothing_waiting(services: Services, identity_id: int) -> str:
 def card_fix(conflict: conflict_jobs.Conflict, may_adopt: bool, lang: str) -> str:
     """What to do, in words for this card: the kept fix points to where the button is (for the log and the CSV);
     here the button is right below it, or not there at all for someone who may not adopt."""
-    if conflict.code != "BOOKING_CONFLICT":  # nothing to adopt (SnelStart does not show the booking)
-        return conflict.fix_en if lang == "en" else conflict.fix_nl
+    if conflict.code != ProblemCode.BOOKING_CONFLICT:  # nothing to adopt (SnelStart does not show the booking)
+        return say(conflict.fix, lang) if conflict.fix is not None else ""
     return t("conflict_fix_below" if may_adopt else "conflict_fix_ask_support", lang)
 
 
@@ -56,7 +58,7 @@ def show(services: Services, identity_id: int, *, key: str) -> None:
     for conflict in found:
         with st.container(border=True):
             st.markdown(f"**{t('conflict_title', number=conflict.number)}**")
-            st.text(f"{conflict.en if lang == 'en' else conflict.nl} {card_fix(conflict, may_adopt, lang)}")
+            st.text(f"{say(conflict.message, lang)} {card_fix(conflict, may_adopt, lang)}")
             if not may_adopt:
                 continue
             # A finance decision: confirmed like Ontkoppelen and Verwijderen, a "Ja, …" box that enables the button.
@@ -77,7 +79,6 @@ def show(services: Services, identity_id: int, *, key: str) -> None:
     for block in customers:
         with st.container(border=True):
             st.markdown(f"**{t('contradiction_title', number=block['number'])}**")
-            text, fix = (block.get("en", ""), block.get("fix_en", "")) if lang == "en" else (
-                block.get("nl", ""), block.get("fix_nl", ""))
-            st.text(f"{text} {fix}")
+            fix = say(block["fix"], lang) if block["fix"] is not None else ""
+            st.text(f"{say(block['message'], lang)} {fix}")
             st.caption(t("pin_customer_below"))

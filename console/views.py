@@ -9,8 +9,10 @@ from datetime import date
 
 import pandas as pd
 
+from sync.core import words
 from sync.core.events import render, render_alert
 from sync.jobs import overview, reconcile
+from sync.mapping.problems import ProblemCode, stored_fix, stored_message
 from sync.store import history, outbox
 from sync.store import setup as setup_repo
 from sync.store.catalog import DEFAULT_ACCOUNT
@@ -142,18 +144,19 @@ def failed_bookings(store: Store, identity_id: int) -> pd.DataFrame:
     )
 
 
-CUSTOMER_CODES = ("CUSTOMER_CONTRADICTION", "CUSTOMER_AMBIGUOUS", "CUSTOMER_PIN_INVALID")
+CUSTOMER_CODES = (ProblemCode.CUSTOMER_CONTRADICTION, ProblemCode.CUSTOMER_AMBIGUOUS, ProblemCode.CUSTOMER_PIN_INVALID)
 
 
 def customer_blocks(store: Store, identity_id: int) -> list[dict]:
-    """Invoices blocked because their customer's details contradict each other (or are ambiguous): number,
-    texts and fix of the customer problem."""
+    """Invoices blocked because their customer's details contradict each other (or are ambiguous): number, code,
+    and the customer problem's `message` and `fix` (messages, whichever way the reason was stored)."""
     found = []
     for row in store.rows("SELECT invoice_id, number, reasons_json FROM bookings WHERE identity_id = ? AND state = "
                           "'blocked' ORDER BY number", [identity_id]):
         for reason in outbox.reasons(row):
             if reason.get("code") in CUSTOMER_CODES:
-                found.append({"invoice_id": row["invoice_id"], "number": row["number"], **reason})
+                found.append({"invoice_id": row["invoice_id"], "number": row["number"], "code": reason["code"],
+                              "message": stored_message(reason), "fix": stored_fix(reason)})
                 break
     return found
 
@@ -195,7 +198,7 @@ def reasons_text(row: dict, lang: str) -> str:
         try:
             for reason in json.loads(raw):
                 if isinstance(reason, dict):
-                    parts.append(str(reason.get("en" if lang == "en" else "nl") or reason.get("code") or ""))
+                    parts.append(words.say(stored_message(reason), lang) or str(reason.get("code") or ""))
                 else:
                     parts.append(str(reason))
         except ValueError:

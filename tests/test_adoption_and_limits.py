@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 
+from sync.core.words import say
 from sync.mapping.adoption import FoundBooking, booking_conflict
 from sync.mapping.types import InvoiceIn
 from sync.snelstart import limits
@@ -42,13 +43,13 @@ def test_a_booking_with_the_same_amount_customer_and_date_fits() -> None:
 def test_any_difference_is_a_conflict_that_names_it(booking, relatie_id, says) -> None:
     problem = conflict(booking, relatie_id)
     assert problem is not None and problem.code == "BOOKING_CONFLICT"
-    assert says in problem.nl
-    assert "Toch overnemen" in problem.fix_nl and "ander factuurnummer" in problem.fix_nl
+    assert says in say(problem.message, "nl")
+    assert "Toch overnemen" in say(problem.fix, "nl") and "ander factuurnummer" in say(problem.fix, "nl")
 
 
 def test_every_difference_is_listed() -> None:
     problem = conflict(found(relatie="r-2", amount="500.00", on=date(2025, 2, 1)))
-    assert problem.en.count("instead of") == 3
+    assert say(problem.message, "en").count("instead of") == 3
 
 
 def test_utf16_length_and_cut_keep_surrogate_pairs_whole() -> None:

@@ -8,8 +8,10 @@ from datetime import date
 import pytest
 
 from sync import cli
+from sync.core import words
 from sync.core.config import SETTING_NAMES
-from sync.jobs.checks import CHECK_KEYS, run_checks
+from sync.core.words import Msg, said
+from sync.jobs.checks import CHECK_KEYS, TITLES, CheckKey, CheckStatus, run_checks
 from sync.jobs.linking import link_with_key
 from sync.sandbox.seed import ADMIN_ACADEMY, ADMIN_STUDIO, FIRST_ACCOUNT, koppelsleutel_for, manifest
 from sync.sandbox.world import ALL_SCOPES
@@ -17,27 +19,27 @@ from sync.store import setup as setup_repo
 
 
 def by_key(results):
-    keys = [r.key for r in results]
+    keys = [r.check for r in results]
     assert keys == list(CHECK_KEYS)[:len(keys)] and len(keys) >= len(CHECK_KEYS) - 1
-    return {r.key: r for r in results}
+    return {r.check: r for r in results}
 
 
 def failing(results) -> dict[str, set[tuple[str, str]]]:
-    return {r.key: {(d["code"], d["subject"]) for d in r.details} for r in results if r.status == "fail"}
+    return {r.check: {(d["code"], d["subject"]) for d in r.details} for r in results if r.status == "fail"}
 
 
 def test_identity_1_fails_only_on_the_missing_ledger_8200(services, world):
     results = by_key(run_checks(services, 1))
     assert failing(results.values()) == {"ledgers": {("LEDGER_MISSING", "ledger:8200")}}
     ledgers = results["ledgers"]
-    assert "8200 Omzet licenties" in ledgers.explanation("nl") and "8200" in ledgers.fix("nl")
-    assert "does not exist" in ledgers.explanation("en") and "Create account 8200" in ledgers.fix("en")
+    assert "8200 Omzet licenties" in said(ledgers.explanation, "nl") and "8200" in said(ledgers.fix, "nl")
+    assert "does not exist" in said(ledgers.explanation, "en") and "Create account 8200" in said(ledgers.fix, "en")
     seed = manifest(world)
     assert set(ledgers.details[0]["numbers"]) == {n for n, why in seed.blocked_expected.items()
                                                   if why == "LEDGER_MISSING"}
     for key in ("gripp", "subscription", "koppelsleutel", "integrations", "vat", "start_date"):
-        assert results[key].status == "pass", (key, results[key].explanation("en"))
-    assert "6% (t/m 2018)’ → Laag" in results["vat"].explanation("nl")  # 6 % on its dates, 9 % is another rate
+        assert results[key].status == "pass", (key, said(results[key].explanation, "en"))
+    assert "6% (t/m 2018)’ → Laag" in said(results["vat"].explanation, "nl")  # 6 % on its dates, 9 % is another rate
     _debtors_and_dry_run_tell_the_seeds_story(results, seed, 1)
 
 
@@ -48,18 +50,19 @@ def test_identity_2_fails_on_the_unmapped_vat_rate_and_two_ledgers(services, wor
         "ledgers": {("LEDGER_VAT_MISMATCH", "ledger:8100/vat:1"), ("LEDGER_INACTIVE", "ledger:8300")},
     }
     vat, ledgers = results["vat"], results["ledgers"]
-    assert "‘Vrijgesteld’ (Gripp id 6)" in vat.explanation("nl") and "Geen" in vat.fix("nl")
-    assert "8100" in ledgers.explanation("en") and "does not allow VAT kind Hoog" in ledgers.explanation("en")
-    assert "‘21%’" in ledgers.explanation("en") and "Allow VAT kind Hoog on account 8100" in ledgers.fix("en")
-    assert "8300" in ledgers.explanation("nl") and "non-actief" in ledgers.explanation("nl")
-    assert "Reactivate account 8300" in ledgers.fix("en")
+    assert "‘Vrijgesteld’ (Gripp id 6)" in said(vat.explanation, "nl") and "Geen" in said(vat.fix, "nl")
+    explained_en, explained_nl = said(ledgers.explanation, "en"), said(ledgers.explanation, "nl")
+    assert "8100" in explained_en and "does not allow VAT kind Hoog" in explained_en
+    assert "‘21%’" in explained_en and "Allow VAT kind Hoog on account 8100" in said(ledgers.fix, "en")
+    assert "8300" in explained_nl and "non-actief" in explained_nl
+    assert "Reactivate account 8300" in said(ledgers.fix, "en")
     seed = manifest(world)
     for detail in vat.details + ledgers.details:
         reason = {"VAT_UNMAPPED": "VAT_UNMAPPED", "LEDGER_VAT_MISMATCH": "LEDGER_VAT_MISMATCH",
                   "LEDGER_INACTIVE": "LEDGER_INACTIVE"}[detail["code"]]
         assert set(detail["numbers"]) == {n for n, why in seed.blocked_expected.items() if why == reason}
     for key in ("gripp", "subscription", "koppelsleutel", "integrations", "start_date"):
-        assert results[key].status == "pass", (key, results[key].explanation("en"))
+        assert results[key].status == "pass", (key, said(results[key].explanation, "en"))
     _debtors_and_dry_run_tell_the_seeds_story(results, seed, 2)
 
 
@@ -69,7 +72,7 @@ def _debtors_and_dry_run_tell_the_seeds_story(results, seed, identity_id: int) -
     assert debtors.status == "warning"
     assert [c["customernumber"] for c in debtors.details] == [seed.relatie_conflicts[identity_id]]
     assert [c["reason"] for c in debtors.details] == ["CUSTOMER_CONTRADICTION"]
-    assert f"{len(seed.missing_relaties[identity_id])} will be created" in debtors.explanation("en")
+    assert f"{len(seed.missing_relaties[identity_id])} will be created" in said(debtors.explanation, "en")
     # The dry run: what the first sync books, blocks (with the reason), finds in conflict and brings back.
     dry = results["dry_run"]
     mine = seed.sent_invoices_by_identity[identity_id]
@@ -81,12 +84,12 @@ def _debtors_and_dry_run_tell_the_seeds_story(results, seed, identity_id: int) -
     adopted = len(seed.prebooked_by_identity[identity_id] - seed.conflicts_expected)
     payments = sum(1 for n in seed.payments_expected if n in mine)
     assert dry.status == "warning"
-    assert dry.explanation("en").startswith(
+    assert said(dry.explanation, "en").startswith(
         f"{to_book} invoices would be booked, {adopted} adopted (already in SnelStart), {len(conflicts)} "
         f"conflict (SnelStart holds a booking with the number that does not fit the invoice), {len(blocked)} "
         "blocked and ")
     # One payment per bank booking: an invoice paid in two parts brings two (test_engine holds the exact list).
-    shown = int(dry.explanation("en").split(" blocked and ")[1].split(" payment")[0])
+    shown = int(said(dry.explanation, "en").split(" blocked and ")[1].split(" payment")[0])
     assert shown >= payments
 
 
@@ -102,11 +105,11 @@ def test_revoked_koppelsleutel_fails_the_key_check_plainly_and_the_rest_skips(se
     results = by_key(run_checks(services, 1))
     key = results["koppelsleutel"]
     assert key.status == "fail"
-    assert "koppelsleutel" in key.explanation("nl") and "ingetrokken" in key.explanation("nl")
-    assert "Link the administration again" in key.fix("en")
+    assert "koppelsleutel" in said(key.explanation, "nl") and "ingetrokken" in said(key.explanation, "nl")
+    assert "Link the administration again" in said(key.fix, "en")
     assert results["gripp"].status == "pass" and results["subscription"].status == "pass"
     for name in ("integrations", "vat", "ledgers", "debtors", "dry_run"):
-        assert results[name].status == "warning" and results[name].explanation("en").startswith("Not run")
+        assert results[name].status == "warning" and said(results[name].explanation, "en").startswith("Not run")
     assert setup_repo.get_link(services.store, 1).health == "broken"
 
 
@@ -116,7 +119,7 @@ def test_with_a_revoked_key_the_mapping_checks_use_the_last_fetched_snelstart_da
     results = by_key(run_checks(services, 2))
     assert results["koppelsleutel"].status == "fail"
     assert set(failing(results.values())) == {"koppelsleutel", "vat", "ledgers"}
-    assert "could not be read now" in results["vat"].explanation("en")
+    assert "could not be read now" in said(results["vat"].explanation, "en")
     assert results["dry_run"].status == "warning"
 
 
@@ -127,7 +130,7 @@ def test_missing_scopes_fail_the_integrations_check_and_are_listed(services, san
     results = by_key(run_checks(services, 3, include_dry_run=False))
     integrations = results["integrations"]
     assert integrations.status == "fail"
-    assert "documenten:write, bankieren:read" in integrations.explanation("en")
+    assert "documenten:write, bankieren:read" in said(integrations.explanation, "en")
     assert {d["scope"] for d in integrations.details if not d["granted"]} == {"bankieren:read", "documenten:write"}
     assert results["koppelsleutel"].status == "pass"
 
@@ -138,13 +141,15 @@ def test_without_settings_read_the_administration_cannot_be_confirmed(services, 
                          administration_name="Noord Academy", koppelsleutel_enc=services.vault.encrypt(key),
                          key_hint="…" + key[-4:], start_date=date(2024, 1, 1), actor="test")
     results = by_key(run_checks(services, 3, include_dry_run=False))
-    assert results["koppelsleutel"].status == "fail" and "settings:read" in results["koppelsleutel"].explanation("en")
-    assert "settings:read" in results["integrations"].explanation("en")
+    checked = results["koppelsleutel"]
+    assert checked.status == "fail" and "settings:read" in said(checked.explanation, "en")
+    assert "settings:read" in said(results["integrations"].explanation, "en")
 
 
 def test_unlinked_identity_is_told_to_link_first(services):
     results = by_key(run_checks(services, 3))
-    assert results["koppelsleutel"].status == "fail" and "not linked" in results["koppelsleutel"].explanation("en")
+    checked = results["koppelsleutel"]
+    assert checked.status == "fail" and "not linked" in said(checked.explanation, "en")
     assert results["start_date"].status == "fail"
     assert results["dry_run"].status == "warning"
 
@@ -152,14 +157,14 @@ def test_unlinked_identity_is_told_to_link_first(services):
 def test_missing_start_date_fails(services):
     services.store.execute("UPDATE links SET start_date = NULL WHERE identity_id = 2")
     result = by_key(run_checks(services, 2, include_dry_run=False))["start_date"]
-    assert result.status == "fail" and "start date" in result.explanation("en").lower()
-    assert "startdatum" in result.fix("nl")
+    assert result.status == "fail" and "start date" in said(result.explanation, "en").lower()
+    assert "startdatum" in said(result.fix, "nl")
 
 
 def test_refused_subscription_key_fails_its_own_check(services, world):
     world.snelstart.subscription_keys = ["someone-elses-key"]
     results = by_key(run_checks(services, 1))
-    assert results["subscription"].status == "fail" and "90" in results["subscription"].explanation("en")
+    assert results["subscription"].status == "fail" and "90" in said(results["subscription"].explanation, "en")
     assert results["koppelsleutel"].status == "warning"  # the token works; the administration is out of reach
 
 
@@ -181,6 +186,27 @@ def test_cli_check_prints_the_results_and_exits_non_zero(tmp_path, monkeypatch, 
 @pytest.mark.parametrize("lang", ["nl", "en"])
 def test_every_result_speaks_both_languages(services, lang):
     for r in run_checks(services, 2, include_dry_run=False):
-        assert r.title(lang) and r.explanation(lang)
+        assert said(r.title, lang) and said(r.explanation, lang)
         if r.status != "pass":
-            assert r.fix(lang) or r.explanation(lang).startswith(("Niet uitgevoerd", "Not run"))
+            assert said(r.fix, lang) or said(r.explanation, lang).startswith(("Niet uitgevoerd", "Not run"))
+
+
+def test_every_check_has_its_title_in_both_catalogs() -> None:
+    assert set(TITLES) == set(CheckKey) and set(CHECK_KEYS) <= set(CheckKey)
+    for check in CheckKey:
+        assert TITLES[check] == f"check.{check}.title"
+        for lang in words.LANGUAGES:
+            assert words.template(TITLES[check], lang) != TITLES[check], (check, lang)  # strict: missing raises
+    assert [str(status) for status in CheckStatus] == ["pass", "warning", "fail"]
+
+
+def test_a_check_result_is_a_code_and_messages_said_in_the_readers_language(services) -> None:
+    result = by_key(run_checks(services, 2, include_dry_run=False))["start_date"]
+    assert (result.check, result.status) == (CheckKey.START_DATE, CheckStatus.PASS)
+    assert isinstance(result.explanation, Msg) and result.fix is None
+    count = result.details[0]["invoices"]
+    assert said(result.title, "nl") == "Startdatum" and said(result.title, "en") == "Start date"
+    assert said(result.explanation, "nl") == (
+        f"Verstuurde facturen vanaf 01-01-2023 gaan naar SnelStart ({count} facturen nu).")
+    assert said(result.explanation, "en") == (
+        f"Sent invoices from 01/01/2023 on go to SnelStart ({count} invoices now).")

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from sync.core.words import said
 from sync.jobs import linking
 from sync.jobs.checks import run_checks
 from sync.jobs.runner import run_identity
@@ -38,10 +39,11 @@ def test_every_check_is_shown_with_its_status_and_fix(console: Services) -> None
     expected = run_checks(console, 2, include_dry_run=False)
     boxes = {"pass": at.success, "warning": at.warning, "fail": at.error}
     for result in expected:
-        found = [helpers.plain(b.value) for b in boxes[result.status] if result.title("nl") in helpers.plain(b.value)]
-        assert found, f"{result.key} should be shown as {result.status}"
-        if result.status != "pass" and result.fix("nl"):
-            assert result.fix("nl") in found[0]
+        title = said(result.title, "nl")
+        found = [helpers.plain(b.value) for b in boxes[result.status] if title in helpers.plain(b.value)]
+        assert found, f"{result.check} should be shown as {result.status}"
+        if result.status != "pass" and said(result.fix, "nl"):
+            assert said(result.fix, "nl") in found[0]
     assert any(r.status == "fail" for r in expected)  # identity 2 is deliberately misconfigured
     failed = sum(r.status == "fail" for r in expected)
     warnings = sum(r.status == "warning" for r in expected)
@@ -55,7 +57,7 @@ def test_every_check_is_shown_with_its_status_and_fix(console: Services) -> None
     headers = {h.value for h in [*at.header, *at.subheader]}
     assert "BTW-tarieven en grootboeken koppelen" in headers and {"BTW-tarieven", "Grootboeken"} <= headers
     for result in expected:
-        for section in re.findall(r"Controles → ([^.,]+?) → (BTW-tarieven|Grootboeken)", result.fix("nl")):
+        for section in re.findall(r"Controles → ([^.,]+?) → (BTW-tarieven|Grootboeken)", said(result.fix, "nl")):
             assert section[0] in headers and section[1] in headers, section
 
 

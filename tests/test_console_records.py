@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from sync.core.explained import RECORDED
+from sync.core.words import Msg
 from sync.jobs.runner import forget_gripp_freshness, run_identity
 from sync.sandbox.seed import ADMIN_STUDIO, guid, manifest
 from sync.sandbox.world import SnelStartRelatie
@@ -59,11 +61,12 @@ def test_a_conflict_card_without_the_button_asks_for_support_where_it_would_be()
     from console.records import card_fix
     from sync.jobs.conflicts import Conflict
 
-    conflict = Conflict(7, "2025001", "b-1", "BOOKING_CONFLICT", "…", "…", "stored nl", "stored en")
+    stored_fix = Msg(RECORDED, text={"nl": "stored nl", "en": "stored en"})
+    conflict = Conflict(7, "2025001", "b-1", "BOOKING_CONFLICT", Msg(RECORDED, text="…"), stored_fix)
     assert "hieronder ‘Toch overnemen’" in card_fix(conflict, True, "nl")
     assert "‘Adopt anyway’ below" in card_fix(conflict, True, "en")
     assert "vraag dan iemand van support om hier ‘Toch overnemen’ te kiezen" in card_fix(conflict, False, "nl")
-    unseen = Conflict(7, "2025001", None, "BOOKING_NOT_VISIBLE", "…", "…", "stored nl", "stored en")
+    unseen = Conflict(7, "2025001", None, "BOOKING_NOT_VISIBLE", Msg(RECORDED, text="…"), stored_fix)
     assert card_fix(unseen, True, "nl") == "stored nl"  # nothing to adopt: its own way out
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from sync.core.words import say
 from sync.mapping.customers import (
     CREATED,
     NAME,
@@ -43,10 +44,10 @@ def test_number_vat_and_kvk_that_agree_match() -> None:
 def test_the_number_of_one_relatie_and_the_vat_number_of_another_contradict_naming_both() -> None:
     found = match(company(1001, vat="NL009999999B01"))
     assert found.relatie_id is None and found.problem.code == "CUSTOMER_CONTRADICTION"
-    assert "relatie 1001 ‘Bakkerij Jansen B.V.’ (relatiecode = klantnummer)" in found.problem.nl
-    assert "relatie 3003 ‘Jansen Beheer B.V.’ (zelfde BTW-nummer)" in found.problem.nl
+    assert "relatie 1001 ‘Bakkerij Jansen B.V.’ (relatiecode = klantnummer)" in say(found.problem.message, "nl")
+    assert "relatie 3003 ‘Jansen Beheer B.V.’ (zelfde BTW-nummer)" in say(found.problem.message, "nl")
     assert {r.relatie_id for r in found.involved} == {"r-1001", "r-3003"}
-    assert "Klantkoppeling" in found.problem.fix_nl and "Customer mapping" in found.problem.fix_en
+    assert "Klantkoppeling" in say(found.problem.fix, "nl") and "Customer mapping" in say(found.problem.fix, "en")
 
 
 def test_vat_and_kvk_of_two_relaties_contradict() -> None:
@@ -57,7 +58,7 @@ def test_vat_and_kvk_of_two_relaties_contradict() -> None:
 def test_a_relatie_carrying_another_vat_number_than_the_company_contradicts() -> None:
     found = match(company(1001, vat="NL005555555B01"))
     assert found.problem.code == "CUSTOMER_CONTRADICTION"
-    assert "NL005555555B01" in found.problem.nl and "NL001234567B01" in found.problem.nl
+    assert "NL005555555B01" in say(found.problem.message, "nl") and "NL001234567B01" in say(found.problem.message, "nl")
 
 
 def test_a_name_that_belongs_to_another_relatie_contradicts_the_number() -> None:
@@ -69,7 +70,7 @@ def test_a_name_that_belongs_to_another_relatie_contradicts_the_number() -> None
 def test_same_number_other_name_is_a_contradiction_not_a_match() -> None:
     found = match(company(10069, name="Brouwerij Het Wad B.V."))
     assert found.problem.code == "CUSTOMER_CONTRADICTION"
-    assert "zelfde nummer, andere naam" in found.problem.nl
+    assert "zelfde nummer, andere naam" in say(found.problem.message, "nl")
 
 
 def test_the_number_and_a_differently_written_same_name_match() -> None:
@@ -90,7 +91,7 @@ def test_a_name_match_whose_vat_number_differs_contradicts() -> None:
 def test_two_klanten_with_the_name_are_ambiguous_and_named() -> None:
     found = match(company(1002, name="Café De Hoek"), (*ALL, HOEK_2))
     assert found.problem.code == "CUSTOMER_AMBIGUOUS"
-    assert "7 ‘Café De Hoek’, 8 ‘café de hoek’" in found.problem.nl
+    assert "7 ‘Café De Hoek’, 8 ‘café de hoek’" in say(found.problem.message, "nl")
 
 
 def test_nothing_found_means_create() -> None:
@@ -109,7 +110,7 @@ def test_a_pin_decides_whatever_the_keys_say() -> None:
 @pytest.mark.parametrize("pinned, why", [("r-gone", "no longer exists"), ("r-50001", "not a relatie of kind Klant")])
 def test_a_pin_to_a_relatie_that_is_gone_or_no_klant_blocks(pinned: str, why: str) -> None:
     found = match(company(1001), pinned=pinned)
-    assert found.problem.code == "CUSTOMER_PIN_INVALID" and why in found.problem.en
+    assert found.problem.code == "CUSTOMER_PIN_INVALID" and why in say(found.problem.message, "en")
 
 
 def test_the_relatie_the_link_created_is_recognised_and_checked_against_the_other_keys() -> None:

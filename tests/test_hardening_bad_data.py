@@ -21,7 +21,9 @@ import pytest
 from sync.core.dates import AMSTERDAM
 from sync.core.money import cents
 from sync.core.vault import vault_for
+from sync.core.words import say
 from sync.jobs.runner import RunResult, forget_gripp_freshness, run_identity
+from sync.mapping.problems import stored_fix, stored_message
 from sync.sandbox.sandbox import Sandbox, VirtualClock, world_noon
 from sync.sandbox.seed import ADMIN_STUDIO, VAT_9, VAT_21, manifest
 from sync.sandbox.world import GrippCompany, GrippInvoice, GrippInvoiceLine, SnelStartRelatie, World
@@ -199,15 +201,16 @@ def test_bad_invoices_are_blocked_with_a_reason_and_a_fix_the_rest_is_booked(env
         assert state["state"] == "blocked", name
         reasons = outbox.reasons(state)
         assert code in {r["code"] for r in reasons}, (name, reasons)
-        for reason in reasons:
-            assert all(reason[k].strip() for k in ("nl", "en", "fix_nl", "fix_en")), reason
+        for reason in reasons:  # stored as a code and values: said in either language, with what to do
+            assert all(say(said(reason), lang).strip() for said in (stored_message, stored_fix)
+                       for lang in ("nl", "en")), reason
         assert not booking_of(env.world, case.invoice.number), f"{name} must not reach SnelStart"
         blocked_events = [e for e in events if e["kind"] == "blocked" and e["invoice_id"] == case.invoice.id]
         assert len(blocked_events) == 1 and blocked_events[0]["level"] == "warning"
     unknown = outbox.reasons(states[bw.cases["unknown vat id"].invoice.id])[0]
-    assert "987654" in unknown["en"] and "987654" in unknown["nl"]
+    assert "987654" in say(stored_message(unknown), "en") and "987654" in say(stored_message(unknown), "nl")
     too_long = outbox.reasons(states[bw.cases["invoice number over 25 characters"].invoice.id])[0]
-    assert "25" in too_long["en"] and LONG_NUMBER in too_long["en"]
+    assert "25" in say(stored_message(too_long), "en") and LONG_NUMBER in say(stored_message(too_long), "en")
 
     for name in BOOKED:
         case = bw.cases[name]

@@ -24,6 +24,7 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 
 from console.webhook import webhook_route
+from sync.core.words import said
 from sync.jobs.activation import confirm_activation, pending_activation, start_activation, success_url, webhook_url
 from sync.jobs.checks import run_checks
 from sync.jobs.linking import LinkError, link_with_key
@@ -163,8 +164,9 @@ def test_activation_through_snelstarts_page_and_the_webhook_over_http(console: C
     assert services.vault.decrypt(link_row.koppelsleutel_enc) == key
     assert _key_in_database(services, key) == []
 
-    results = {r.key: r for r in run_checks(services, ACADEMY)}
-    assert results["koppelsleutel"].status == "pass" and "Noord Academy" in results["koppelsleutel"].explanation("nl")
+    results = {r.check: r for r in run_checks(services, ACADEMY)}
+    key = results["koppelsleutel"]
+    assert key.status == "pass" and "Noord Academy" in said(key.explanation, "nl")
     assert results["integrations"].status == "pass" and results["start_date"].status == "pass"
     # Nothing is mapped yet for the new identity: the checks say so rather than passing it.
     assert results["vat"].status == "fail" and results["ledgers"].status == "fail"
@@ -203,7 +205,7 @@ def test_paste_fallback_with_a_key_from_the_maatwerk_tile(console: Console):
     verified = link_with_key(services, ACADEMY, key, start_date=date(2024, 1, 1), actor="support")
     assert verified.administration_name == "Noord Academy"
     assert _key_in_database(services, key) == []
-    results = {r.key: r.status for r in run_checks(services, ACADEMY, include_dry_run=False)}
+    results = {r.check: r.status for r in run_checks(services, ACADEMY, include_dry_run=False)}
     assert results["koppelsleutel"] == "pass"
 
 

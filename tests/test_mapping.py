@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import string
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
 import pytest
 
+from sync.core import words
+from sync.core.explained import RECORDED
+from sync.core.words import Msg, say
 from sync.mapping import (
     PREVENTS,
     PROBLEMS,
@@ -17,6 +21,7 @@ from sync.mapping import (
     LedgerMapping,
     MappingContext,
     MappingResult,
+    ProblemCode,
     SnelStartLedgerInfo,
     SnelStartVatRateInfo,
     VatMapping,
@@ -26,6 +31,7 @@ from sync.mapping import (
     suggest_vat_kind,
     vat_kind_on,
 )
+from sync.mapping.problems import stored_fix, stored_message, stored_with_fix
 
 D = Decimal
 FAR_PAST, FAR_FUTURE = date(1900, 1, 1), date(2400, 12, 31)
@@ -175,7 +181,7 @@ def codes(result: MappingResult | tuple) -> list[str]:
 
 def ok(inv: InvoiceIn, ctx: MappingContext | None = None) -> dict:
     result = map_invoice(inv, ctx or make_ctx(), relatie_id=RELATIE)
-    assert result.ok, [p.text("en") for p in result.problems]
+    assert result.ok, [say(p.with_fix, "en") for p in result.problems]
     assert result.plan is not None
     return result.plan.body
 
@@ -276,8 +282,9 @@ def test_2018_invoice_with_laag_mapped_at_9_percent_is_blocked() -> None:
     assert codes(result) == ["VAT_PERCENTAGE_WRONG"]
     problem = result.problems[0]
     assert problem.subject == f"vat:{V9}"
-    assert "‘9%’ (Gripp id 2)" in problem.nl and "9%" in problem.nl and "6%" in problem.nl
-    assert "01-06-2018" in problem.nl and "01/06/2018" in problem.en
+    nl, en = say(problem.message, "nl"), say(problem.message, "en")
+    assert "‘9%’ (Gripp id 2)" in nl and "9%" in nl and "6%" in nl
+    assert "01-06-2018" in nl and "01/06/2018" in en
 
 
 def test_2019_invoice_with_laag_mapped_at_6_percent_is_blocked() -> None:
@@ -312,7 +319,7 @@ def test_reverse_charge_mixed_with_other_kinds_is_blocked() -> None:
     )
     result = map_invoice(inv, make_ctx(), relatie_id=RELATIE)
     assert codes(result) == ["VERLEGD_MIXED"]
-    assert "‘Verlegd’" in result.problems[0].nl and "‘21%’" in result.problems[0].nl
+    assert "‘Verlegd’" in say(result.problems[0].message, "nl") and "‘21%’" in say(result.problems[0].message, "nl")
     assert PREVENTS["VERLEGD_MIXED"] == "BOE-0062"
 
 
@@ -441,9 +448,9 @@ def test_more_than_2_cents_difference_is_total_mismatch(cents_off: str) -> None:
     result = map_invoice(inv, make_ctx(), relatie_id=RELATIE)
     assert codes(result) == ["TOTAL_MISMATCH"]
     problem = result.problems[0]
-    assert "€ 121,00" in problem.nl
-    assert "Controles → BTW-tarieven en grootboeken koppelen → BTW-tarieven" in problem.fix_nl
-    assert "€121.00" in problem.en
+    assert "€ 121,00" in say(problem.message, "nl")
+    assert "Controles → BTW-tarieven en grootboeken koppelen → BTW-tarieven" in say(problem.fix, "nl")
+    assert "€121.00" in say(problem.message, "en")
 
 
 def test_wrong_mapping_percentage_shows_up_as_total_mismatch_too() -> None:
@@ -547,16 +554,18 @@ def test_problems_name_the_gripp_rate_and_ledger_and_say_what_to_do() -> None:
     inv = invoice(line(1, "100", vat_id=VRIJ), line(2, "100", ledger_id=L_NONE))
     problems = {p.code: p for p in check_invoice(inv, make_ctx())}
     vat = problems["VAT_UNMAPPED"]
-    assert vat.nl == "BTW-tarief ‘Vrijgesteld’ (Gripp id 6) is niet gekoppeld aan een SnelStart BTW-soort."
-    assert vat.fix_nl == (
+    assert say(vat.message, "nl") == \
+        "BTW-tarief ‘Vrijgesteld’ (Gripp id 6) is niet gekoppeld aan een SnelStart BTW-soort."
+    assert say(vat.fix, "nl") == (
         "Koppel dit BTW-tarief onder Controles → BTW-tarieven en grootboeken koppelen → BTW-tarieven aan Hoog, Laag, "
         "Overig, Geen of Verlegd."
     )
-    assert vat.en.startswith("VAT rate ‘Vrijgesteld’ (Gripp id 6)")
+    assert say(vat.message, "en").startswith("VAT rate ‘Vrijgesteld’ (Gripp id 6)")
     assert vat.subject == "vat:6" and vat.config_error and vat.blocking
-    assert vat.text("nl") == f"{vat.nl} {vat.fix_nl}" and vat.text("en") == f"{vat.en} {vat.fix_en}"
+    for lang in ("nl", "en"):
+        assert say(vat.with_fix, lang) == f"{say(vat.message, lang)} {say(vat.fix, lang)}"
     ledger = problems["LEDGER_UNMAPPED"]
-    assert "‘Niet gekoppeld’ (Gripp id 17)" in ledger.nl and ledger.subject == "ledger:17"
+    assert "‘Niet gekoppeld’ (Gripp id 17)" in say(ledger.message, "nl") and ledger.subject == "ledger:17"
 
 
 def test_one_problem_per_vat_rate_and_per_ledger_however_many_lines() -> None:
@@ -569,13 +578,14 @@ def test_ledger_vat_mismatch_names_the_kind_and_what_the_account_allows() -> Non
     (problem,) = check_invoice(inv, make_ctx())
     assert problem.code == "LEDGER_VAT_MISMATCH" and PREVENTS[problem.code] == "BOE-0082"
     assert problem.subject == f"ledger:{L_BOEKEN}/vat:{V21}"
-    assert "8010 ‘Omzet laag’" in problem.nl and "BTW-soort Hoog" in problem.nl and "Laag" in problem.fix_nl
+    nl = say(problem.message, "nl")
+    assert "8010 ‘Omzet laag’" in nl and "BTW-soort Hoog" in nl and "Laag" in say(problem.fix, "nl")
 
 
 def test_reverse_charge_needs_a_ledger_that_accepts_geen() -> None:
     inv = invoice(line(1, "100", vat_id=VERLEGD, ledger_id=L_BOEKEN))
     (problem,) = check_invoice(inv, make_ctx())
-    assert problem.code == "LEDGER_VAT_MISMATCH" and "Geen (verlegd)" in problem.nl
+    assert problem.code == "LEDGER_VAT_MISMATCH" and "Geen (verlegd)" in say(problem.message, "nl")
 
 
 def test_geen_or_verlegd_mapped_above_zero_is_a_wrong_percentage() -> None:
@@ -588,7 +598,7 @@ def test_kind_without_a_snelstart_rate_on_the_date_is_a_wrong_percentage() -> No
     ctx = make_ctx(vat={**make_ctx().vat, 8: VatMapping(8, "Overig 5%", "overig", D("5"))})
     inv = invoice(line(1, "100", vat_id=8, ledger_id=L_DIV), ctx=ctx)
     (problem,) = check_invoice(inv, ctx)
-    assert problem.code == "VAT_PERCENTAGE_WRONG" and "geen percentage" in problem.nl
+    assert problem.code == "VAT_PERCENTAGE_WRONG" and "geen percentage" in say(problem.message, "nl")
 
 
 def test_missing_and_blank_invoice_number() -> None:
@@ -671,7 +681,7 @@ def test_map_invoice_requires_a_relatie() -> None:
 
 
 def test_problem_table_and_prevents_table_cover_the_same_codes() -> None:
-    assert PROBLEMS.keys() == PREVENTS.keys()
+    assert PROBLEMS.keys() == PREVENTS.keys() == set(ProblemCode)
     assert PREVENTS["LEDGER_VAT_MISMATCH"] == "BOE-0082"
     assert PREVENTS["NUMBER_TOO_LONG"] == "BOE-0058"
     assert PREVENTS["LEDGER_INACTIVE"] == "BOE-0008"
@@ -704,11 +714,51 @@ def test_every_problem_code_is_triggered_by_some_case() -> None:
     for case in cases:
         result = map_invoice(case, ctx, relatie_id=RELATIE)
         seen |= {p.code for p in result.problems + result.notes}
+        for problem in result.problems + result.notes:  # every value its words name is there (strict mode)
+            assert all(say(said, lang) for said in (problem.message, problem.fix) for lang in words.LANGUAGES)
     # The customer and booking-fit codes come from sync.mapping.customers and .adoption (tests/test_customers.py,
     # tests/test_adoption_and_limits.py), not from the invoice itself.
     elsewhere = {"CUSTOMER_CONTRADICTION", "CUSTOMER_AMBIGUOUS", "CUSTOMER_PIN_INVALID", "BOOKING_CONFLICT",
                  "BOOKING_NOT_VISIBLE"}
     assert seen == set(PROBLEMS) - elsewhere
+
+
+def test_every_problem_code_has_its_two_keys_in_both_catalogs() -> None:
+    for code in ProblemCode:
+        spec = PROBLEMS[code]
+        assert (spec.key, spec.fix) == (f"problem.{code.lower()}", f"problem.{code.lower()}.fix")
+        for key in (spec.key, spec.fix):
+            for lang in words.LANGUAGES:
+                assert words.template(key, lang) != key, (code, lang)  # strict: a missing key raises
+        # A fix carries exactly the values its words name, so one fix for many invoices is said once.
+        for lang in words.LANGUAGES:
+            named = {name for _, name, _, _ in string.Formatter().parse(words.template(spec.fix, lang)) if name}
+            assert named == set(spec.fix_values), (code, lang)
+
+
+def test_a_problem_is_stored_as_its_code_and_values_and_reads_in_each_language() -> None:
+    problem = check_invoice(invoice(total="500"), make_ctx())[0]
+    stored = json.loads(json.dumps(problem.to_json()))
+    assert stored == {"code": "TOTAL_MISMATCH", "subject": f"invoice:{problem.subject.split(':')[1]}",
+                      "values": {"number": "2025-0042", "gripp_total": "500", "computed_total": "121.00",
+                                 "difference": "379.00"}, "config_error": True, "blocking": True}
+    for lang in words.LANGUAGES:
+        assert say(stored_message(stored), lang) == say(problem.message, lang)
+        assert say(stored_fix(stored), lang) == say(problem.fix, lang)
+        assert say(stored_with_fix(stored), lang) == say(problem.with_fix, lang)
+    assert "€ 500,00" in say(stored_message(stored), "nl") and "€379.00" in say(stored_message(stored), "en")
+
+
+def test_reasons_stored_before_the_catalog_still_read_in_the_readers_language() -> None:
+    old = {"code": "VAT_UNMAPPED", "subject": "vat:6", "nl": "Niet gekoppeld.", "en": "Not mapped.",
+           "fix_nl": "Koppel het.", "fix_en": "Map it.", "config_error": True, "blocking": True}
+    assert say(stored_with_fix(old), "nl") == "Niet gekoppeld. Koppel het."
+    assert say(stored_with_fix(old), "en") == "Not mapped. Map it."
+    refused_old = {"code": "BOE-0042", "nl": "SnelStart weigerde dit.", "en": "SnelStart refused this.", "fix_nl": "",
+                   "fix_en": ""}
+    assert stored_fix(refused_old) is None and say(stored_with_fix(refused_old), "en") == "SnelStart refused this."
+    refused = {"code": "BOE-0042", "message": Msg(RECORDED, text={"nl": "Geweigerd.", "en": "Refused."}).to_json()}
+    assert stored_fix(refused) is None and say(stored_message(refused), "nl") == "Geweigerd."
 
 
 # ----------------------------------------------------------------------------------------- body details

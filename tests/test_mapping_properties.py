@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from sync.core.money import cents
+from sync.core.words import say
 from sync.mapping import (
     PROBLEMS,
     InvoiceIn,
@@ -198,7 +199,7 @@ def test_booking_totals_gripps_invoice_with_its_net_and_its_vat_or_is_blocked_be
         # Every booking line is exactly −difference: none can take it without becoming a zero line.
         assert codes == ["TOTAL_MISMATCH"]
         return
-    assert codes == [], [p.text("en") for p in result.problems]
+    assert codes == [], [say(p.with_fix, "en") for p in result.problems]
     plan = result.plan
     assert plan is not None
     body = plan.body
@@ -313,7 +314,7 @@ def test_any_invoice_gives_a_plan_or_problems_never_an_exception(
     for problem in result.problems + result.notes:
         assert problem.code in PROBLEMS
         assert problem.blocking == PROBLEMS[problem.code].blocking
-        assert all(isinstance(t, str) and t for t in (problem.nl, problem.en, problem.fix_nl, problem.fix_en))
+        assert all(say(said, lang) for said in (problem.message, problem.fix) for lang in ("nl", "en"))
         assert problem.subject.split(":")[0] in {"invoice", "line", "vat", "ledger"}
     assert check_invoice(inv, ctx) == result.problems
     if result.plan is not None:

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from sync.core.words import said
 from sync.jobs.checks import run_checks
 from sync.jobs.linking import link_with_key
 from sync.jobs.suggestions import (
@@ -72,20 +73,20 @@ def test_suggestions_for_the_new_identity_cover_every_kind_and_ledger(academy, w
             assert suggestion.percentage == row.percentage
     assert all(s.existing is None and s.changes for s in found.values())
     vrijgesteld = found[("vat", 6)]
-    assert "invoice totals" in vrijgesteld.reason("en") and "factuurtotalen" in vrijgesteld.reason("nl")
-    assert "reverse charge" in found[("vat", VAT_VERLEGD)].reason_en
-    assert "Same number" in found[("ledger", 8100)].reason_en
+    assert "invoice totals" in said(vrijgesteld.reason, "en") and "factuurtotalen" in said(vrijgesteld.reason, "nl")
+    assert "reverse charge" in said(found[("vat", VAT_VERLEGD)].reason, "en")
+    assert "Same number" in said(found[("ledger", 8100)].reason, "en")
 
 
 def test_a_ledger_whose_number_does_not_fit_gets_an_account_that_does(services):
     one = {(s.type, s.gripp_id): s for s in suggest_mappings(services, 1)}
     missing = one[("ledger", 8200)]
     assert (missing.snelstart, missing.existing) == ("8000", "8200")
-    assert "account 8200 does not exist" in missing.reason_en
+    assert "account 8200 does not exist" in said(missing.reason, "en")
     two = {(s.type, s.gripp_id): s for s in suggest_mappings(services, 2)}
     assert two[("ledger", 8100)].snelstart == "8000"
-    assert "does not allow VAT kind Hoog" in two[("ledger", 8100)].reason_en
-    assert two[("ledger", 8300)].snelstart == "8000" and "inactive" in two[("ledger", 8300)].reason_en
+    assert "does not allow VAT kind Hoog" in said(two[("ledger", 8100)].reason, "en")
+    assert two[("ledger", 8300)].snelstart == "8000" and "inactive" in said(two[("ledger", 8300)].reason, "en")
     assert two[("vat", 6)].snelstart == "Geen" and two[("vat", 6)].existing is None
     # What is right already is proposed as it is.
     assert not two[("vat", 1)].changes and not two[("ledger", 8000)].changes
@@ -108,7 +109,7 @@ def test_old_low_rate_suggestion_for_identity_1(services):
 def test_suggestions_need_a_link(services):
     with pytest.raises(MappingError) as caught:
         suggest_mappings(services, ACADEMY)
-    assert "Koppel" in caught.value.nl
+    assert "Koppel" in caught.value.text("nl")
 
 
 # -------------------------------------------------------------------------------------------------- saving
@@ -119,7 +120,7 @@ def test_saving_a_ledger_mapping_to_a_number_snelstart_lacks_is_refused(services
     with pytest.raises(MappingError) as caught:
         save_ledger_mapping(services, 2, 8000, "8000 Omzet hoog", "9999", actor="anna")
     assert isinstance(caught.value, ValueError)
-    assert "9999" in caught.value.nl and "does not exist" in caught.value.en
+    assert "9999" in caught.value.text("nl") and "does not exist" in caught.value.text("en")
     for bad in ("80a0", "", "-1"):
         with pytest.raises(MappingError):
             save_ledger_mapping(services, 2, 8000, "8000 Omzet hoog", bad, actor="anna")
@@ -133,7 +134,7 @@ def test_saving_the_fix_for_ledger_8200_passes_and_is_audited(services):
         8200] == "8000"
     event = history.events(services.store, identity_id=1, kind="mapping")[0]
     assert event["actor"] == "anna" and "(was 8200)" in event["message_en"]
-    checks = {r.key: r.status for r in run_checks(services, 1, include_dry_run=False)}
+    checks = {r.check: r.status for r in run_checks(services, 1, include_dry_run=False)}
     assert checks["ledgers"] == "pass"
 
 
@@ -161,8 +162,8 @@ def test_saving_a_vat_mapping_with_a_wrong_percentage_returns_a_failing_result(s
     results = save_vat_mapping(services, 1, 1, "21%", "Hoog", "19", actor="anna")
     assert results[0].status == "fail"
     assert {d["code"] for d in results[0].details} >= {"VAT_PERCENTAGE_WRONG"}
-    assert "‘21%’ (Gripp id 1)" in results[0].explanation("en") and "19" in results[0].explanation("en")
-    assert results[0].fix("nl")
+    assert "‘21%’ (Gripp id 1)" in said(results[0].explanation, "en") and "19" in said(results[0].explanation, "en")
+    assert said(results[0].fix, "nl")
     saved = {m["gripp_vat_id"]: m for m in setup_repo.vat_mappings(services.store, 1)}[1]
     assert (saved["kind"], saved["percentage"]) == ("Hoog", Decimal("19.00"))  # saved, and flagged
     assert history.events(services.store, identity_id=1, kind="mapping")[0]["actor"] == "anna"
@@ -178,7 +179,7 @@ def test_old_low_rate_mapped_at_9_percent_fails_on_its_2018_dates(services):
 def test_saving_the_missing_vat_mapping_passes(services):
     results = save_vat_mapping(services, 2, 6, "Vrijgesteld", "geen", "0", actor="anna")
     assert [r.status for r in results] == ["pass"]
-    assert {r.key: r.status for r in run_checks(services, 2, include_dry_run=False)}["vat"] == "pass"
+    assert {r.check: r.status for r in run_checks(services, 2, include_dry_run=False)}["vat"] == "pass"
 
 
 @pytest.mark.parametrize("kind, percentage", [("Hooog", "21"), ("VerkopenHoog", "21"), ("Hoog", "abc"),

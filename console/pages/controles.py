@@ -9,12 +9,12 @@ from console import manual, records, ui, views
 from console.i18n import check_icon, current_lang, t, tn
 from console.text import md, md_lines
 from sync.core import fmt
-from sync.core.events import pick
-from sync.core.words import N_
+from sync.core.words import N_, NN_, Msg, said, say
 from sync.jobs import customer_mapping, plan, preview, suggestions
-from sync.jobs.checks import run_checks
+from sync.jobs.checks import FAIL, PASS, WARNING, run_checks
 from sync.jobs.locks import AlreadyRunning
 from sync.jobs.mappings_io import KINDS
+from sync.mapping.problems import ProblemCode
 from sync.store import previews
 from sync.store import setup as setup_repo
 
@@ -33,25 +33,22 @@ results_key = f"checks-{identity_id}"
 
 def checks_summary(results) -> str:
     """`5 in orde, 1 waarschuwing, 2 fouten` — every count with its own singular or plural."""
-    passed = sum(r.status == "pass" for r in results)
-    warnings = sum(r.status == "warning" for r in results)
-    failed = sum(r.status == "fail" for r in results)
-    if lang == "en":
-        return (f"{passed} passed, {fmt.plural(warnings, 'warning', 'warnings', lang)}, "
-                f"{fmt.plural(failed, 'failure', 'failures', lang)}")
-    return (f"{passed} {t('checks_passed')}, {fmt.plural(warnings, 'waarschuwing', 'waarschuwingen', lang)}, "
-            f"{fmt.plural(failed, 'fout', 'fouten', lang)}")
+    def counted(key: str, status: str) -> Msg:
+        return Msg(key, n=sum(r.status == status for r in results))
+
+    return t(Msg("checks.summary", passed=counted(NN_("checks.passed"), PASS),
+                 warnings=counted(NN_("checks.warnings"), WARNING), failed=counted(NN_("checks.failed"), FAIL)))
 
 
 def show_results(results) -> None:
     st.caption(checks_summary(results))
     for result in results:
-        box = {"pass": st.success, "warning": st.warning, "fail": st.error}.get(result.status, st.info)
-        explanation = result.explanation(lang)
+        box = {PASS: st.success, WARNING: st.warning, FAIL: st.error}.get(result.status, st.info)
+        explanation = say(result.explanation, lang)
         joint = "\n\n" if explanation.startswith("- ") else " — "  # a list starts on its own line
-        text = f"{check_icon(result.status)} **{md(result.title(lang))}**{joint}{md_lines(explanation)}"
-        if result.status != "pass" and result.fix(lang):
-            fix = result.fix(lang)
+        text = f"{check_icon(result.status)} **{md(say(result.title, lang))}**{joint}{md_lines(explanation)}"
+        if result.status != PASS and result.fix is not None:
+            fix = say(result.fix, lang)
             text += f"\n\n**{t('fix')}:**" + (f"\n\n{md_lines(fix)}" if fix.startswith("- ") else f" {md(fix)}")
         box(text)
 
@@ -166,9 +163,9 @@ if link is not None:
                         save(lambda s=s, picked=picked: save_ledger(s, picked))
                         st.rerun()
                 if s.snelstart:
-                    st.caption(f"{t('suggestion')}: **{md(s.snelstart)}** — {md(s.reason(lang))}")
+                    st.caption(f"{t('suggestion')}: **{md(s.snelstart)}** — {md(say(s.reason, lang))}")
                 else:
-                    st.caption(md(s.reason(lang)))
+                    st.caption(md(say(s.reason, lang)))
                 if s.changes and st.button(t("accept_suggestion"), key=f"accept-{s.type}-{identity_id}-{s.gripp_id}",
                                            icon=":material/done:"):
                     if s.type == "vat":
@@ -205,7 +202,7 @@ if link is not None:
             if action.button(t("save"), key=f"save-customer-{identity_id}-{s.company_id}", disabled=picked is None):
                 save(lambda s=s, picked=picked: save_customer(s, picked))
                 st.rerun()
-            st.text(s.reason(lang))
+            st.text(say(s.reason, lang))
             if s.changes and st.button(t("accept_suggestion"), key=f"accept-customer-{identity_id}-{s.company_id}",
                                        icon=":material/done:"):
                 save(lambda s=s: save_customer(s, s.snelstart))
@@ -243,7 +240,7 @@ if dry is None or found is None:
 st.caption(t("dry_run_of", when=fmt.moment(found["finished_at"] or found["started_at"], lang),
              who=found["actor"] or ""))
 if dry.outcome == "failed":
-    st.error(t("dry_run_failed", reason=pick(dry.reason, lang)))
+    st.error(t("dry_run_failed", reason=said(dry.reason, lang)))
     st.stop()
 
 st.markdown(tn("dry_run_accounts", n=len(dry.invoices)))
@@ -254,11 +251,17 @@ labels.append(f"{t('decision_payments')} ({fmt.count(len(dry.payments), lang)})"
 FIX_OF = {plan.CONFLICT: N_("fix_conflict"), plan.REFUSED: N_("fix_refused")}
 
 
+_P = ProblemCode
+MAPPING_CODES = frozenset({_P.VAT_UNMAPPED, _P.VAT_KIND_INVALID, _P.VAT_PERCENTAGE_WRONG, _P.LEDGER_UNMAPPED,
+                           _P.LEDGER_MISSING, _P.LEDGER_INACTIVE, _P.LEDGER_NOT_SALES, _P.LEDGER_NOT_SALES_NOTE,
+                           _P.LEDGER_VAT_MISMATCH})  # fixed in the mappings below
+
+
 def blocked_fix(lines: list) -> str:
     """Where the blocked invoices' problems are fixed, only the places their kinds need: the mappings, the
     customer, or the invoice itself in Gripp (a split reverse-charge invoice, a missing number, ...)."""
     mapping, customer, invoice = N_("fix_blocked_mapping"), N_("fix_blocked_customer"), N_("fix_blocked_invoice")
-    kinds = {mapping if code.startswith(("VAT_", "LEDGER_")) else customer if code.startswith("CUSTOMER_") else invoice
+    kinds = {mapping if code in MAPPING_CODES else customer if code in views.CUSTOMER_CODES else invoice
              for line in lines for code in line.codes}
     order = (mapping, customer, invoice)
     return " ".join([t(key) for key in order if key in kinds] + [t("fix_blocked")])
@@ -279,14 +282,14 @@ for tab, decision in zip(tabs, DECISION_SHOWN, strict=False):
         }
         config = {}
         if decision in (plan.BLOCKED, plan.CONFLICT, plan.REFUSED):
-            columns[t("col_reason")] = [pick(line.reasons, lang) for line in lines]
+            columns[t("col_reason")] = [said(line.reasons, lang) for line in lines]
             config[t("col_reason")] = st.column_config.TextColumn(t("col_reason"), width="large")
             st.caption(blocked_fix(lines) if decision == plan.BLOCKED else t(FIX_OF[decision]))
         st.dataframe(pd.DataFrame(columns), hide_index=True, width="stretch", column_config=config,
                      key=f"dry-{decision}", row_height=60 if config else None)
         if decision in (plan.BLOCKED, plan.CONFLICT, plan.REFUSED):  # the reasons in full, never cut off by the grid
             for line in lines[:20]:
-                st.markdown(f"- **{md(line.number)}** ({md(line.customer)}): {md(pick(line.reasons, lang))}")
+                st.markdown(f"- **{md(line.number)}** ({md(line.customer)}): {md(said(line.reasons, lang))}")
 with tabs[-1]:
     if not dry.payments:
         st.caption(t("decision_empty"))

@@ -8,7 +8,7 @@ from console import runtime, ui
 from console.i18n import check_icon, current_lang, icon, t, tn
 from console.text import md, md_lines
 from sync.core import fmt
-from sync.core.words import N_
+from sync.core.words import N_, say
 from sync.jobs import accounts
 from sync.jobs.accounts import NEED_LABELS, NEEDS, AccountError
 
@@ -128,9 +128,9 @@ if mine:
                 check.error(md(checked.problem.text(lang)))  # type: ignore[union-attr]
             names = {row["identity_id"]: row["name"] for row in checked.identities}
             for identity_id, result in checked.links.items():  # does SnelStart still accept each link's key
-                fix = f"  \n→ {md(result.fix(lang))}" if result.status != "pass" and result.fix(lang) else ""
+                fix = f"  \n→ {md(say(result.fix, lang))}" if not result.ok and result.fix is not None else ""
                 check.markdown(f"{check_icon(result.status)} **{md(names.get(identity_id) or f'#{identity_id}')}** "
-                               f"— {md_lines(result.explanation(lang))}{fix}")
+                               f"— {md_lines(say(result.explanation, lang))}{fix}")
         sure = remove.checkbox(t("accounts_remove_sure", name=by_key[chosen].name), key="account-remove-sure")
         if remove.button(t("accounts_remove"), key="account-remove", disabled=not sure, icon=":material/delete:"):
             try:

@@ -10,7 +10,7 @@ from console import ui, views
 from console.i18n import check_icon, current_lang, health_label, said, t, tn
 from console.text import md, md_lines
 from sync.core import fmt
-from sync.core.words import N_
+from sync.core.words import N_, say
 from sync.jobs import activation, identities, linking
 from sync.store import setup as setup_repo
 
@@ -117,10 +117,10 @@ if st.button(t("check_subscription"), key=f"check-{identity_id}", icon=":materia
 
     st.session_state[f"link-checks-{identity_id}"] = run_checks(services, identity_id)
 for result in st.session_state.get(f"link-checks-{identity_id}", []):
-    explanation = result.explanation(lang)
+    explanation = say(result.explanation, lang)
     joint = "\n\n" if explanation.startswith("- ") else " — "  # a list starts on its own line
-    st.markdown(f"{check_icon(result.status)} **{md(result.title(lang))}**{joint}{md_lines(explanation)}"
-                + (f"  \n→ {md(result.fix(lang))}" if result.status != "pass" and result.fix(lang) else ""))
+    st.markdown(f"{check_icon(result.status)} **{md(say(result.title, lang))}**{joint}{md_lines(explanation)}"
+                + (f"  \n→ {md(say(result.fix, lang))}" if not result.ok and result.fix is not None else ""))
 
 # -- step 1: switch it on (remembered in the store, for every session) -------------------------------------------
 st.subheader(t("step1"))

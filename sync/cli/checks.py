@@ -19,9 +19,9 @@ STATUS_WORDS = {"pass": N_("cli.check.pass"), "warning": N_("cli.check.warning")
 
 def result_lines(t: Speaker, result: CheckResult, lang: str, subject: str) -> list[str]:
     """One check's result: its status, the subject and what was found; what to do when it did not pass."""
-    lines = [f"  [{t(STATUS_WORDS[result.status]):12}] {subject}: {result.explanation(lang)}"]
-    if result.status != "pass" and result.fix(lang):
-        lines.append(f"            → {result.fix(lang)}")
+    lines = [f"  [{t(STATUS_WORDS[result.status]):12}] {subject}: {t(result.explanation)}"]
+    if not result.ok and result.fix is not None:
+        lines.append(f"            → {t(result.fix)}")
     return lines
 
 
@@ -42,7 +42,7 @@ def check(args: argparse.Namespace) -> int:
             out(t("cli.check.heading", name=setup_repo.identity_name(opened.store, identity_id),
                   identity=str(identity_id)))
             for result in run_checks(opened, identity_id):
-                for line in result_lines(t, result, lang, result.title(lang)):
+                for line in result_lines(t, result, lang, t(result.title)):
                     out(line)
                 failed |= result.status == "fail"
         return EXIT_FAILED if failed else EXIT_OK

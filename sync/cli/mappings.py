@@ -31,11 +31,11 @@ def import_(args: argparse.Namespace) -> int:
         except MappingImportError as exc:
             fail(t, Msg("cli.mappings.refused"))
             for problem in exc.problems:
-                err(f"  {problem.text(lang)}")
+                err(f"  {t(problem.on_line)}")
             return EXIT_FAILED
         out(tn("cli.mappings.imported", n=result.count, file=str(args.file)))
         if result.warnings:
             err(t("cli.mappings.imported_with_warnings"))
             for warning in result.warnings:
-                err(f"  {warning.text(lang)}")
+                err(f"  {t(warning.on_line)}")
         return EXIT_OK

@@ -69,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def dry_run(args: argparse.Namespace) -> int:
-    from sync.core.events import pick
+    from sync.core.words import said
     from sync.jobs import plan
     from sync.jobs.locks import AlreadyRunning
     from sync.jobs.preview import preview_identity
@@ -96,7 +96,7 @@ def dry_run(args: argparse.Namespace) -> int:
             out(t("cli.dry_run.heading", name=setup_repo.identity_name(opened.store, identity_id),
                   identity=str(identity_id)))
             if preview.outcome == "failed":
-                out(f"  {pick(preview.reason, lang)}")
+                out(f"  {said(preview.reason, lang)}")
                 failed = True
                 continue
             for decision in plan.DECISIONS:
@@ -106,7 +106,7 @@ def dry_run(args: argparse.Namespace) -> int:
                     _already_booked(t, opened.store, identity_id, [line.number for line in lines])
                 if decision in (plan.BLOCKED, plan.CONFLICT, plan.REFUSED):
                     for line in lines:
-                        out(f"    {line.number} {line.customer}: {pick(line.reasons, lang)}")
+                        out(f"    {line.number} {line.customer}: {said(line.reasons, lang)}")
             out(f"  {t('cli.dry_run.decision', label=Msg('decision_payments'), count=len(preview.payments))}")
             for payment in preview.payments:
                 said = t("cli.dry_run.payment", number=payment.number, customer=payment.customer,

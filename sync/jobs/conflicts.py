@@ -12,14 +12,17 @@ from dataclasses import dataclass
 
 from sync.auth.access import Actor, authorize
 from sync.core.explained import Explained
+from sync.core.words import Msg, jsonable
 from sync.jobs.inputs import invoice_input
 from sync.mapping import invoice_fingerprint
+from sync.mapping.problems import stored_fix, stored_message
 from sync.store import history, outbox
 from sync.store.db import Store
 
 
 class ConflictError(Explained, ValueError):
-    """A conflict that cannot be adopted as asked; `nl`/`en` say why."""
+    """A conflict that cannot be adopted as asked; its message says why. `code`: `gone` (no conflict any more),
+    `not_visible` (SnelStart does not show the booking)."""
 
 
 @dataclass(frozen=True)
@@ -27,11 +30,9 @@ class Conflict:
     invoice_id: int
     number: str
     booking_id: str | None  # None: SnelStart would not show the booking (BOOKING_NOT_VISIBLE)
-    code: str
-    nl: str
-    en: str
-    fix_nl: str
-    fix_en: str
+    code: str  # sync.mapping.problems.ProblemCode, as stored
+    message: Msg  # what is wrong
+    fix: Msg | None  # what to do about it, when it says
 
     @property
     def adoptable(self) -> bool:
@@ -45,8 +46,7 @@ def conflicts(store: Store, identity_id: int) -> list[Conflict]:
                           [identity_id]):
         reason = (outbox.reasons(row) or [{}])[0]
         found.append(Conflict(row["invoice_id"], row["number"], row["conflict_booking_id"], reason.get("code", ""),
-                              reason.get("nl", ""), reason.get("en", ""), reason.get("fix_nl", ""),
-                              reason.get("fix_en", "")))
+                              stored_message(reason), stored_fix(reason)))
     return found
 
 
@@ -55,14 +55,9 @@ def adopt_anyway(store: Store, identity_id: int, invoice_id: int, *, actor: Acto
     who = authorize(actor, "adopt")
     row = outbox.get(store, identity_id, invoice_id)
     if row is None or row["state"] != "conflict":
-        raise ConflictError("Deze factuur heeft geen conflict (meer); vernieuw de pagina.",
-                            "This invoice has no conflict (any more); refresh the page.")
+        raise ConflictError(Msg("error.conflict.gone"), code="gone")
     if not row["conflict_booking_id"]:
-        raise ConflictError(
-            f"SnelStart toont de boeking van factuur {row['number']} niet, dus er valt niets over te nemen. Zoek hem "
-            "in SnelStart op; de volgende synchronisatie neemt hem over zodra SnelStart hem toont.",
-            f"SnelStart does not show the booking of invoice {row['number']}, so there is nothing to adopt. Look it "
-            "up in SnelStart; the next sync adopts it as soon as SnelStart shows it.")
+        raise ConflictError(Msg("error.conflict.not_visible", number=row["number"]), code="not_visible")
     invoice = store.one("SELECT * FROM gripp_invoices WHERE invoice_id = ?", [invoice_id])
     reason = (outbox.reasons(row) or [{}])[0]
     with store.transaction():
@@ -73,5 +68,5 @@ def adopt_anyway(store: Store, identity_id: int, invoice_id: int, *, actor: Acto
         history.log_event(
             store, "adopted_anyway", identity_id=identity_id, invoice_id=invoice_id, invoice_number=row["number"],
             actor=who, data={"booking_id": row["conflict_booking_id"], "code": reason.get("code"),
-                             "reason": {"nl": reason.get("nl", ""), "en": reason.get("en", "")}},
+                             "reason": jsonable(stored_message(reason))},
         )

@@ -12,8 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sync.auth.access import Actor, authorize
-from sync.core import fmt
-from sync.jobs.checks import PASS, WARNING, CheckResult
+from sync.core import joined
+from sync.core.words import N_, NN_, Msg
+from sync.jobs.checks import PASS, WARNING, CheckKey, CheckResult, result
 from sync.jobs.inputs import customer_inputs, invoices_in_scope
 from sync.jobs.services import Services
 from sync.jobs.suggestions import MappingError, reread_reference
@@ -23,8 +24,6 @@ from sync.store import setup as setup_repo
 from sync.store.db import Store
 from sync.store.setup import Link
 
-_TITLE = ("Klantkoppeling", "Customer mapping")
-
 
 @dataclass(frozen=True)
 class CustomerSuggestion:
@@ -32,17 +31,13 @@ class CustomerSuggestion:
     gripp_label: str  # the company's name in Gripp
     customernumber: int | None
     snelstart: str  # the suggested relatiecode; "" when a person must choose
-    reason_nl: str
-    reason_en: str
+    reason: Msg  # what is wrong with the customer's keys and what is suggested (or who pinned it)
     existing: str | None  # the pinned relatiecode
     candidates: tuple[tuple[str, str], ...] = ()  # (relatiecode, "code — name") the customer's keys point to
 
     @property
     def changes(self) -> bool:
         return bool(self.snelstart) and self.snelstart != self.existing
-
-    def reason(self, lang: str = "nl") -> str:
-        return self.reason_en if lang == "en" else self.reason_nl
 
 
 def klanten(store: Store, administration_id: str) -> dict[str, str]:
@@ -84,41 +79,32 @@ def suggest_customer_mappings(services: Services, identity_id: int) -> list[Cust
             name = relatie.name if relatie else (pin or {}).get("relatie_name", "")
             out.append(CustomerSuggestion(
                 company_id, company.name, company.customernumber, existing or "",
-                f"Vastgelegd op relatie {existing} ‘{name}’ door {pin['updated_by'] if pin else '?'}.",
-                f"Pinned to relatie {existing} ‘{name}’ by {pin['updated_by'] if pin else '?'}.", existing, candidates))
+                Msg("customer_mapping.pinned", relatie=str(existing), name=name,
+                    who=pin["updated_by"] if pin else "?"), existing, candidates))
             continue
-        problem_nl, problem_en = match.problem.nl, match.problem.en
-        if not waiting:
-            problem_nl, problem_en = _all_booked(company.name, match.involved)
+        problem = match.problem.message if waiting else _all_booked(company.name, match.involved)
         same_name = [r for r in match.involved if normal_name(r.name) == normal_name(company.name)
                      and r.relatiecode is not None]
         if len(same_name) == 1:
             chosen = same_name[0]
+            suggested = Msg("customer_mapping.suggested", relatie=str(chosen.relatiecode), name=chosen.name)
             out.append(CustomerSuggestion(
                 company_id, company.name, company.customernumber, str(chosen.relatiecode),
-                f"{problem_nl} Voorstel: relatie {chosen.relatiecode} ‘{chosen.name}’, die de naam uit Gripp "
-                "draagt.",
-                f"{problem_en} Suggested: relatie {chosen.relatiecode} ‘{chosen.name}’, which carries the name "
-                "from Gripp.", existing, candidates))
+                joined.sentences([problem, suggested]), existing, candidates))
         else:
             out.append(CustomerSuggestion(
                 company_id, company.name, company.customernumber, "",
-                f"{problem_nl} Kies zelf de juiste relatie.",
-                f"{problem_en} Choose the right relatie yourself.", existing, candidates))
+                joined.sentences([problem, Msg("customer_mapping.choose")]), existing, candidates))
     return sorted(out, key=lambda s: (s.gripp_label.casefold(), s.company_id))
 
 
-def _all_booked(name: str, involved: tuple[RelatieIn, ...]) -> tuple[str, str]:
+def _all_booked(name: str, involved: tuple[RelatieIn, ...]) -> Msg:
     """The customer's problem when every invoice of it in the period is booked already (pinned then, say): it
     holds back only the next one."""
     labels = [relatie_label(r) for r in involved]
-    nl = (f"De facturen van ‘{name}’ in de periode zijn al geboekt. Een volgende factuur van deze klant blijft "
-          "staan tot de klantgegevens eenduidig zijn" + (f" (betrokken: {fmt.listing(labels, 'nl')})." if labels
-                                                          else "."))
-    en = (f"The invoices of ‘{name}’ in the period are booked already. A next invoice of this customer waits until "
-          "the customer's details are unambiguous" + (f" (involved: {fmt.listing(labels, 'en')})." if labels
-                                                       else "."))
-    return nl, en
+    if labels:
+        return Msg("customer_mapping.all_booked_involved", name=name, involved=labels)
+    return Msg("customer_mapping.all_booked", name=name)
 
 
 def save_customer_mapping(services: Services, identity_id: int, company_id: int, relatiecode: int | str, *,
@@ -129,25 +115,20 @@ def save_customer_mapping(services: Services, identity_id: int, company_id: int,
     store = services.store
     link = _link(store, identity_id)
     if isinstance(company_id, bool) or not isinstance(company_id, int) or company_id <= 0:
-        raise MappingError("Het Gripp-id van de klant moet een positief geheel getal zijn.",
-                           "The Gripp id of the customer must be a positive whole number.")
+        raise MappingError(Msg("error.mapping.company_id"))
     company = store.one("SELECT * FROM gripp_companies WHERE company_id = ?", [company_id])
     if company is None:
-        raise MappingError(f"Klant {company_id} is (nog) niet bekend uit Gripp; synchroniseer eerst.",
-                           f"Customer {company_id} is not known from Gripp (yet); sync first.")
+        raise MappingError(Msg("error.mapping.customer_unknown", company_id=str(company_id)), code="unknown")
     code = _relatiecode(relatiecode)
     relatie = _relatie(store, link.administration_id, code)
     if relatie is None and reread_reference(services, link):  # made in SnelStart since the last fetch?
         relatie = _relatie(store, link.administration_id, code)
     if relatie is None:
-        raise MappingError(
-            f"Relatie {code} bestaat niet in SnelStart-administratie ‘{link.administration_name}’.",
-            f"Relatie {code} does not exist in SnelStart administration ‘{link.administration_name}’.")
+        raise MappingError(Msg("error.mapping.relatie_missing", relatiecode=str(code),
+                               administration=link.administration_name), code="missing")
     if "Klant" not in (relatie["kinds"] or "").split(","):
-        raise MappingError(f"Relatie {code} ‘{relatie['name']}’ is geen relatie van de soort Klant; SnelStart boekt "
-                           "er geen verkoopfacturen op (BOE-0060).",
-                           f"Relatie {code} ‘{relatie['name']}’ is not a relatie of kind Klant; SnelStart books no "
-                           "sales invoices on it (BOE-0060).")
+        raise MappingError(Msg("error.mapping.relatie_not_klant", relatiecode=str(code), name=relatie["name"]),
+                           code="misfit")
     label = company["name"] or ""
     with store.transaction():
         before = next((m for m in setup_repo.customer_mappings(store, identity_id) if m["company_id"] == company_id),
@@ -159,27 +140,19 @@ def save_customer_mapping(services: Services, identity_id: int, company_id: int,
                                 "relatie_id": relatie["relatie_id"], "relatiecode": code, "relatie": relatie["name"],
                                 "previous": before["relatiecode"] if before else None})
     n = len([r for r in invoices_in_scope(store, identity_id, link.start_date) if r["company_id"] == company_id])
-    notes_nl, notes_en = [], []
-    for gripp_key, relatie_key, normal, name_nl, name_en in (
-            ("vatnumber", "vat_number", normal_vat, "BTW-nummer", "VAT number"),
-            ("cocnumber", "kvk_number", normal_kvk, "KvK-nummer", "KvK number")):
+    notes = []
+    for gripp_key, relatie_key, normal, differs in (
+            ("vatnumber", "vat_number", normal_vat, N_("check.customer_mapping.vat_differs")),
+            ("cocnumber", "kvk_number", normal_kvk, N_("check.customer_mapping.kvk_differs"))):
         ours, theirs = normal(company.get(gripp_key)), normal(relatie[relatie_key])
         if ours and theirs and ours != theirs:
-            notes_nl.append(f"het {name_nl} van de relatie ({relatie[relatie_key]}) is niet dat van de klant in "
-                            f"Gripp ({company[gripp_key]})")
-            notes_en.append(f"the relatie's {name_en} ({relatie[relatie_key]}) is not the customer's in Gripp "
-                            f"({company[gripp_key]})")
-    on = f"relatie {code} ‘{relatie['name']}’"
-    nl = (f"Opgeslagen. De {fmt.plural(n, 'factuur', 'facturen')} van ‘{label}’ in de periode "
-          f"{'wordt' if n == 1 else 'worden'} geboekt op {on}.")
-    en = (f"Saved. The {fmt.plural(n, 'invoice', 'invoices', 'en')} of ‘{label}’ in the period "
-          f"{'is' if n == 1 else 'are'} booked on {on}.")
-    if notes_nl:
-        return [CheckResult("customer_mapping", WARNING, *_TITLE, f"{nl} Let op: {'; '.join(notes_nl)}.",
-                            f"{en} Note: {'; '.join(notes_en)}.",
-                            "Klopt de vastlegging, corrigeer dan het nummer in Gripp of SnelStart.",
-                            "If the pin is right, correct the number in Gripp or SnelStart.")]
-    return [CheckResult("customer_mapping", PASS, *_TITLE, nl, en)]
+            notes.append(Msg(differs, theirs=relatie[relatie_key], ours=company[gripp_key]))
+    saved = Msg(NN_("check.customer_mapping.saved"), n=n, label=label, relatiecode=str(code), name=relatie["name"])
+    if notes:
+        return [result(CheckKey.CUSTOMER_MAPPING, WARNING,
+                       joined.sentences([saved, Msg("check.customer_mapping.note", notes=joined.clauses(notes))]),
+                       Msg("check.customer_mapping.fix"))]
+    return [result(CheckKey.CUSTOMER_MAPPING, PASS, saved)]
 
 
 def remove_customer_mapping(services: Services, identity_id: int, company_id: int, *, actor: Actor | str) -> bool:
@@ -200,16 +173,14 @@ def remove_customer_mapping(services: Services, identity_id: int, company_id: in
 def _link(store: Store, identity_id: int) -> Link:
     link = setup_repo.get_link(store, identity_id)
     if link is None:
-        raise MappingError("Koppel deze identiteit eerst aan een SnelStart-administratie: de relaties komen daaruit.",
-                           "Link this identity to a SnelStart administration first: the relaties come from it.")
+        raise MappingError(Msg("error.mapping.not_linked_relaties"), code="not_linked")
     return link
 
 
 def _relatiecode(value: object) -> int:
     text = str(value).strip() if isinstance(value, str | int) and not isinstance(value, bool) else ""
     if not text.isdigit() or len(text) > 9:
-        raise MappingError(f"‘{value}’ is geen relatiecode (alleen cijfers).",
-                           f"‘{value}’ is not a relatiecode (digits only).")
+        raise MappingError(Msg("error.mapping.relatiecode", value=str(value)))
     return int(text)
 
 

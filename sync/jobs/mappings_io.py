@@ -21,23 +21,27 @@ from pathlib import Path
 
 from sync.auth.access import Actor, authorize
 from sync.core.csv_safe import restore_cell, write_rows
+from sync.core.words import N_, Msg, say
 from sync.store import setup as setup_repo
 from sync.store.db import Store
 
 HEADER = ["identity", "type", "gripp_id", "gripp_label", "snelstart", "percentage"]
 KINDS = ("Hoog", "Laag", "Overig", "Geen", "Verlegd")
+# A well-formed row for a Gripp id no fetched invoice uses (kept, and reported).
+UNUSED = {"vat": N_("mappings.vat_unused"), "ledger": N_("mappings.ledger_unused")}
 
 
 @dataclass(frozen=True)
 class Note:
-    """One finding about the file, in both languages; `line` is the file's line number (1 is the header)."""
+    """One finding about the file; `line` is the file's line number (1 is the header)."""
 
     line: int
-    nl: str
-    en: str
+    message: Msg
 
-    def text(self, lang: str = "nl") -> str:
-        return f"{'line' if lang == 'en' else 'regel'} {self.line}: {self.en if lang == 'en' else self.nl}"
+    @property
+    def on_line(self) -> Msg:
+        """The finding with its line number, as a person reads it."""
+        return Msg("mappings.note", line=str(self.line), message=self.message)
 
 
 @dataclass(frozen=True)
@@ -50,7 +54,7 @@ class MappingImportError(ValueError):
     """The file was refused whole; nothing was applied."""
 
     def __init__(self, problems: list[Note]) -> None:
-        super().__init__("; ".join(p.text("en") for p in problems))
+        super().__init__("; ".join(say(p.on_line, "en") for p in problems))
         self.problems = problems
 
 
@@ -73,16 +77,13 @@ def import_csv(store: Store, path: Path, *, actor: Actor | str) -> ImportResult:
             reader = csv.DictReader(handle)
             if reader.fieldnames != HEADER:
                 got = ",".join(reader.fieldnames or [])
-                raise MappingImportError([Note(1, f"de kopregel moet {','.join(HEADER)} zijn, maar is ‘{got}’",
-                                               f"the header must be {','.join(HEADER)}, got ‘{got}’")])
+                raise MappingImportError([Note(1, Msg("mappings.header", wanted=",".join(HEADER), got=got))])
             rows = [{name: restore_cell(value) if isinstance(value, str) else value for name, value in row.items()}
                     for row in reader]
     except UnicodeDecodeError:
-        raise MappingImportError([Note(1, "dit is geen CSV-bestand in UTF-8: bewaar het opnieuw als ‘CSV UTF-8’",
-                                       "this is not a UTF-8 CSV file: save it again as ‘CSV UTF-8’")]) from None
+        raise MappingImportError([Note(1, Msg("mappings.not_utf8"))]) from None
     except csv.Error:
-        raise MappingImportError([Note(1, "dit is geen CSV-bestand in UTF-8: de regels zijn niet te lezen",
-                                       "this is not a UTF-8 CSV file: its lines cannot be read")]) from None
+        raise MappingImportError([Note(1, Msg("mappings.unreadable"))]) from None
     parsed, problems, warnings = validate_rows(store, rows)
     if problems:
         raise MappingImportError(problems)
@@ -109,67 +110,52 @@ def validate_rows(store: Store, rows: list[dict[str, str]]) -> tuple[list[dict],
     warnings: list[Note] = []
     parsed: list[dict] = []
     for n, raw in enumerate(rows, start=2):  # line 1 is the header
-        def problem(nl: str, en: str, n: int = n) -> None:
-            problems.append(Note(n, nl, en))
+        def problem(message: Msg, n: int = n) -> None:
+            problems.append(Note(n, message))
 
-        def warn(nl: str, en: str, n: int = n) -> None:
-            warnings.append(Note(n, nl, en))
+        def warn(message: Msg, n: int = n) -> None:
+            warnings.append(Note(n, message))
 
         try:
             identity = int(raw["identity"])
             gripp_id = int(raw["gripp_id"])
         except (TypeError, ValueError):
-            problem("identity en gripp_id moeten hele getallen zijn", "identity and gripp_id must be whole numbers")
+            problem(Msg("mappings.ids_not_numbers"))
             continue
         if identity not in identities:
-            problem(f"identiteit {identity} is onbekend in deze database (voeg hem eerst toe: `python -m sync "
-                    f"identities add {identity}`)",
-                    f"identity {identity} is unknown in this database (add it first: `python -m sync identities add "
-                    f"{identity}`)")
+            problem(Msg("mappings.unknown_identity", identity=str(identity)))
         kind, target = (raw["type"] or "").strip(), (raw["snelstart"] or "").strip()
         # Gripp is the truth for its own names: the file's label is never stored over it.
         label = labels.get((kind, gripp_id)) or existing.get((identity, kind, gripp_id), "")
         row = {"identity": identity, "type": kind, "gripp_id": gripp_id, "gripp_label": label, "snelstart": target,
                "percentage": None}
         if kind in ("vat", "ledger") and labels.get(kind) and (kind, gripp_id) not in labels:
-            what = ("BTW-tarief", "VAT rate") if kind == "vat" else ("grootboek", "ledger")
-            warn(f"Gripp-{what[0]} {gripp_id} staat op geen enkele opgehaalde factuur; de koppeling is bewaard",
-                 f"Gripp {what[1]} {gripp_id} is on no fetched invoice; the mapping is kept")
+            warn(Msg(UNUSED[kind], gripp_id=str(gripp_id)))
         if kind == "vat":
             if target not in KINDS:
-                problem(f"de SnelStart-BTW-soort moet {', '.join(KINDS)} zijn, maar is ‘{target}’",
-                        f"the SnelStart VAT kind must be one of {', '.join(KINDS)}, got ‘{target}’")
+                problem(Msg("mappings.vat_kind", kinds=", ".join(KINDS), got=target))
             try:
                 row["percentage"] = Decimal((raw["percentage"] or "").strip().replace(",", "."))
                 if not row["percentage"].is_finite():
                     raise InvalidOperation
             except (InvalidOperation, AttributeError):
-                problem(f"percentage ‘{raw['percentage'] or ''}’ is geen getal",
-                        f"percentage ‘{raw['percentage'] or ''}’ is not a number")
+                problem(Msg("mappings.percentage", got=raw["percentage"] or ""))
         elif kind == "ledger":
             if not target.isdigit():
-                problem(f"het SnelStart-grootboeknummer moet een getal zijn, maar is ‘{target}’",
-                        f"the SnelStart grootboek number must be a number, got ‘{target}’")
+                problem(Msg("mappings.ledger_number", got=target))
             elif not _ledger_exists(store, identity, int(target)):
-                warn(f"grootboek {target} bestaat niet in de gekoppelde SnelStart-administratie; de koppeling is "
-                     "bewaard en Controles meldt hem tot hij daar bestaat of je een ander kiest",
-                     f"grootboek {target} does not exist in the linked SnelStart administration; the mapping is kept "
-                     "and Controles reports it until it exists there or you choose another")
+                warn(Msg("mappings.ledger_missing", number=target))
         elif kind == "customer":
             if not target.isdigit():
-                problem(f"de SnelStart-relatiecode moet een getal zijn, maar is ‘{target}’",
-                        f"the SnelStart relatiecode must be a number, got ‘{target}’")
+                problem(Msg("mappings.relatiecode", got=target))
             elif identity in identities:
                 relatie, why = _klant(store, identity, int(target))
                 row["relatie_id"] = relatie["relatie_id"] if relatie else ""  # "" is looked up by code each run
                 row["relatie_name"] = (relatie["name"] if relatie else "") or ""
                 if why:
-                    warn(f"{why[0]}; de vastlegging is bewaard en de facturen van deze klant blijven geblokkeerd "
-                         "tot dat klopt",
-                         f"{why[1]}; the pin is kept and this customer's invoices stay blocked until that is right")
+                    warn(Msg("mappings.pin_kept", why=why))
         else:
-            problem(f"type moet ‘vat’, ‘ledger’ of ‘customer’ zijn, maar is ‘{kind}’",
-                    f"type must be ‘vat’, ‘ledger’ or ‘customer’, got ‘{kind}’")
+            problem(Msg("mappings.type", got=kind))
         parsed.append(row)
     return parsed, problems, warnings
 
@@ -213,17 +199,15 @@ def _ledger_exists(store: Store, identity_id: int, number: int) -> bool:
                              [link.administration_id, number]))
 
 
-def _klant(store: Store, identity_id: int, relatiecode: int) -> tuple[dict | None, tuple[str, str] | None]:
+def _klant(store: Store, identity_id: int, relatiecode: int) -> tuple[dict | None, Msg | None]:
     """The linked administration's relatie with this code, and why it cannot be booked on (None when it can)."""
     link = setup_repo.get_link(store, identity_id)
     if link is None:
-        return None, (f"identiteit {identity_id} is nog niet gekoppeld aan een SnelStart-administratie",
-                      f"identity {identity_id} is not linked to a SnelStart administration yet")
+        return None, Msg("mappings.klant.not_linked", identity=str(identity_id))
     relatie = store.one("SELECT * FROM ss_relaties WHERE administration_id = ? AND relatiecode = ?",
                         [link.administration_id, relatiecode])
     if relatie is None:
-        return None, (f"relatie {relatiecode} is (nog) niet bekend in de gekoppelde SnelStart-administratie",
-                      f"relatie {relatiecode} is not known (yet) in the linked SnelStart administration")
+        return None, Msg("mappings.klant.unknown", relatiecode=str(relatiecode))
     if "Klant" not in (relatie["kinds"] or "").split(","):
-        return relatie, (f"relatie {relatiecode} is geen Klant", f"relatie {relatiecode} is not a Klant")
+        return relatie, Msg("mappings.klant.not_klant", relatiecode=str(relatiecode))
     return relatie, None

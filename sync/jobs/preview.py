@@ -17,12 +17,14 @@ from datetime import date
 from typing import Any
 
 from sync.auth.access import Actor, authorize
+from sync.core.explained import RECORDED
+from sync.core.words import Msg, jsonable
 from sync.jobs import errors, plan, refresh
 from sync.jobs.inputs import customer_inputs, invoice_input, mapping_context
 from sync.jobs.locks import exclusive
 from sync.jobs.payments import plan_registrations
-from sync.jobs.push import reasons_text
 from sync.jobs.services import Services
+from sync.mapping.problems import explained, stored_explained
 from sync.store import history as log
 from sync.store import outbox, previews
 from sync.store import setup as setup_repo
@@ -39,8 +41,10 @@ class InvoiceLine:
     invoice_date: date | None
     amount: Any  # Decimal (a str once read back from the store)
     decision: str  # sync.jobs.plan.DECISIONS
-    reasons: dict[str, str] | None = None  # blocked / refused: every reason with its fix, {"nl", "en"}
-    codes: tuple[str, ...] | list[str] = ()  # the problems' codes (sync.mapping.problems)
+    # Blocked / refused / conflict: every reason with its fix, a message as stored (`words.jsonable`; a preview
+    # recorded before the catalog holds `{"nl", "en"}`): say it with `words.said`.
+    reasons: dict[str, Any] | None = None
+    codes: tuple[str, ...] | list[str] = ()  # the problems' codes (sync.mapping.problems.ProblemCode)
 
 
 @dataclass(frozen=True)
@@ -57,7 +61,7 @@ class Preview:
     outcome: str  # ok | warnings | failed
     invoices: list[InvoiceLine] = field(default_factory=list)
     payments: list[PaymentLine] = field(default_factory=list)
-    reason: dict[str, str] | None = None  # why it failed
+    reason: dict[str, Any] | None = None  # why it failed: `{"nl", "en"}` as `errors.describe` words it
     preview_id: str = ""
 
     def of(self, decision: str) -> list[InvoiceLine]:
@@ -139,15 +143,16 @@ def _plan(services: Services, link: setup_repo.Link, today: date) -> Preview:
     for row in rows:
         state = states.get(row["invoice_id"])
         kind = plan.outside_push(row, state, link.start_date)
-        reasons, codes = None, ()
+        reasons: dict[str, Any] | None = None
+        codes: tuple[str, ...] = ()
         if kind == plan.REFUSED and state is not None:
             reasons = _refusal(state)
         if kind is None:
             decision = plan.decide(invoice_input(row), ctx, in_snelstart, customers, row)
             kind = decision.kind
             if decision.problems:
-                reasons = reasons_text(decision.problems)
-                codes = tuple(p.code for p in decision.problems)
+                reasons = jsonable(explained(decision.problems))
+                codes = tuple(str(p.code) for p in decision.problems)
             if kind == plan.ADOPT and decision.found is not None and decision.found.booking_id:
                 adopting.append((row["invoice_id"], decision.found.booking_id))
         lines.append(InvoiceLine(row["number"], row.get("company_name") or "", row["invoice_date"],
@@ -161,11 +166,10 @@ def _plan(services: Services, link: setup_repo.Link, today: date) -> Preview:
     return Preview(link.identity_id, "warnings" if stuck else "ok", lines, payments)
 
 
-def _refusal(state: dict) -> dict[str, str]:
-    found = outbox.reasons(state)
-    if found:
-        return {"nl": " ".join(r.get("nl", "") for r in found), "en": " ".join(r.get("en", "") for r in found)}
-    return {"nl": state.get("last_error") or "", "en": state.get("last_error") or ""}
+def _refusal(state: dict) -> dict[str, Any]:
+    """Why SnelStart refused the invoice, as the push stored it (its words, when it stored none)."""
+    said = stored_explained(outbox.reasons(state))
+    return jsonable(said if said is not None else Msg(RECORDED, text=state.get("last_error") or ""))
 
 
 def latest(services: Services, identity_id: int) -> Preview | None:

@@ -29,12 +29,14 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from sync.core.dates import parse_date, parse_local_datetime
+from sync.core.explained import RECORDED
 from sync.core.money import to_decimal
+from sync.core.words import Msg, jsonable
 from sync.gripp.client import GrippClient
 from sync.gripp.errors import GrippPdfError
 from sync.jobs import errors, plan
@@ -43,6 +45,7 @@ from sync.jobs.refresh import relatie_row
 from sync.mapping import invoice_fingerprint, map_invoice
 from sync.mapping.adoption import FoundBooking, not_visible
 from sync.mapping.customers import CREATED, CustomerMatch, RelatieIn, normal_kvk, normal_vat, relaties_from_rows
+from sync.mapping.problems import explained
 from sync.mapping.types import InvoiceIn, MappingContext, Problem
 from sync.snelstart import errors as ss_errors
 from sync.snelstart import limits, odata
@@ -394,7 +397,7 @@ class Pusher:
         with self.report._lock:
             self.report.would_conflict[row["number"]] = problem
         self.report.add("conflicts")
-        reasons = [asdict(problem)]
+        reasons = [problem.to_json()]
         current = state if state is not None else outbox.get(self.store, self.identity_id, row["invoice_id"])
         if current is not None and current["state"] == "conflict" and outbox.reasons(current) == reasons:
             return  # already told; no new event every run
@@ -404,7 +407,7 @@ class Pusher:
                        conflict_booking_id=found.booking_id if found is not None else None)
             log.log_event(self.store, "conflict", run_id=self.run_id, identity_id=self.identity_id,
                           invoice_id=row["invoice_id"], invoice_number=row["number"],
-                          data={"code": problem.code, "reason": reasons_text((problem,)),
+                          data={"code": problem.code, "reason": jsonable(explained([problem])),
                                 "gripp": {"amount": invoice.total_incl_vat, "date": invoice.invoice_date,
                                           "customer": row.get("company_name"), "company_id": row.get("company_id")},
                                 "snelstart": found.facts(self.customers.names()) if found is not None else None})
@@ -425,7 +428,7 @@ class Pusher:
         with self.report._lock:
             self.report.would_block[row["number"]] = list(problems)
         self.report.add("blocked")
-        reasons = [asdict(p) for p in problems]
+        reasons = [p.to_json() for p in problems]
         unchanged = state is not None and state["state"] == "blocked" and outbox.reasons(state) == reasons
         if unchanged:
             return  # already told; no new event every run
@@ -434,16 +437,18 @@ class Pusher:
                        error_kind="config", last_error=None)
             log.log_event(self.store, "blocked", run_id=self.run_id, identity_id=self.identity_id,
                           invoice_id=row["invoice_id"], invoice_number=row["number"],
-                          data={"codes": [p.code for p in problems], "reason": reasons_text(problems),
+                          data={"codes": [p.code for p in problems], "reason": jsonable(explained(problems)),
                                 "customer": row.get("company_name"), "company_id": row.get("company_id"),
                                 "relaties": [{"relatie_id": r.relatie_id, "relatiecode": r.relatiecode,
                                               "name": r.name} for r in involved]})
 
     def _fail(self, row: dict, exc: BaseException) -> None:
         nl, en = errors.describe(exc)
+        # TRANSITIONAL: SnelStart's refusal as the words `errors.describe` has for it, until it hands out a message.
+        refusal = Msg(RECORDED, text={"nl": nl, "en": en})
         outbox.put(self.store, self.identity_id, row["invoice_id"], row["number"], "failed", last_error=en,
                    error_kind="config", reasons=[{"code": ",".join(getattr(exc, "codes", []) or ["SNELSTART"]),
-                                                  "nl": nl, "en": en, "fix_nl": "", "fix_en": ""}])
+                                                  "message": refusal.to_json()}])
         self.report.add("failed")
         log.log_event(self.store, "refused", run_id=self.run_id, identity_id=self.identity_id,
                       invoice_id=row["invoice_id"], invoice_number=row["number"],
@@ -657,10 +662,6 @@ def _found_from_answer(item: dict) -> FoundBooking:
                         to_decimal(amount) if amount is not None else None,
                         modified.replace(tzinfo=None) if isinstance(modified, datetime) else None)
 
-
-def reasons_text(problems: tuple[Problem, ...] | list[Problem]) -> dict[str, str]:
-    """Every problem of a blocked invoice with its fix, in both languages, for the log and the dry run."""
-    return {lang: " ".join(p.text(lang) for p in problems) for lang in ("nl", "en")}
 
 
 def pdf_file_name(number: str) -> str:

@@ -24,17 +24,30 @@ from decimal import Decimal, InvalidOperation
 from typing import Literal
 
 from sync.auth.access import Actor, authorize
-from sync.core import fmt
+from sync.core import joined
 from sync.core.explained import Explained
 from sync.core.money import cents
+from sync.core.words import NN_, Msg
 from sync.gripp import errors as gripp_errors
-from sync.jobs.checks import FAIL, LEDGER_CODES, PASS, VAT_CODES, WARNING, CheckResult, problem_groups
+from sync.jobs.checks import (
+    LEDGER_CODES,
+    PASS,
+    VAT_CODES,
+    WARNING,
+    CheckKey,
+    CheckResult,
+    ProblemGroup,
+    grouped,
+    problem_groups,
+    result,
+)
 from sync.jobs.checks import used_rates_and_ledgers as _used
 from sync.jobs.inputs import invoice_input, invoices_in_scope, mapping_context
 from sync.jobs.refresh import reference_age, refresh_gripp, refresh_reference
 from sync.jobs.services import Services
 from sync.mapping import line_net, normalize_kind, suggest_vat_kind, vat_kind_on
 from sync.mapping.booking import SALES_FUNCTIONS, ledger_misfit
+from sync.mapping.problems import ProblemCode
 from sync.mapping.types import MappingContext, SnelStartLedgerInfo
 from sync.mapping.vat import LINE_KIND, VERLEGD
 from sync.snelstart import errors as ss_errors
@@ -57,7 +70,9 @@ _PREFERRED_FUNCTION = {
 
 
 class MappingError(Explained, ValueError):
-    """A mapping that cannot be saved as given (malformed, or a grootboek SnelStart does not have)."""
+    """A mapping that cannot be saved as given. `code`: `invalid` (malformed), `unknown` (an identity or customer this
+    database does not know), `not_linked` (no administration to check it against), `missing` (a grootboek or
+    relatie SnelStart does not have), `misfit` (one that cannot take these invoices)."""
 
 
 @dataclass(frozen=True)
@@ -67,16 +82,12 @@ class Suggestion:
     gripp_label: str
     snelstart: str  # a VAT kind or a grootboek number; "" when nothing fits
     percentage: Decimal | None  # the Gripp rate's percentage (VAT only)
-    reason_nl: str
-    reason_en: str
+    reason: Msg  # why this suggestion (or why there is none)
     existing: str | None  # what it is mapped to now
 
     @property
     def changes(self) -> bool:
         return bool(self.snelstart) and self.snelstart != self.existing
-
-    def reason(self, lang: str = "nl") -> str:
-        return self.reason_en if lang == "en" else self.reason_nl
 
 
 # ================================================================================================ data
@@ -94,12 +105,7 @@ def _data(services: Services, identity_id: int) -> _Data:
     store = services.store
     link = setup_repo.get_link(store, identity_id)
     if link is None:
-        raise MappingError(
-            "Koppel deze identiteit eerst aan een SnelStart-administratie: de voorstellen komen uit haar "
-            "grootboeken en BTW-tarieven.",
-            "Link this identity to a SnelStart administration first: the suggestions come from its ledgers and "
-            "VAT rates.",
-        )
+        raise MappingError(Msg("error.mapping.not_linked"), code="not_linked")
     _ensure_gripp(services, identity_id)
     if reference_age(store, link.administration_id) is None:
         reread_reference(services, link)
@@ -190,42 +196,23 @@ def _vat_suggestion(vat_id: int, label: str, dates: set[date], data: _Data, pct:
     n = len(dates)
     if is_reverse_charge(label):
         return Suggestion("vat", vat_id, label, VERLEGD, Decimal(0),
-                          f"‘{label}’ is verlegde BTW: boeken als Verlegd (regel zonder BTW plus een verlegd-rij).",
-                          f"‘{label}’ is reverse charge: book as Verlegd (a line without VAT plus a reverse-charge "
-                          "row).", existing)
+                          Msg("suggestion.vat.reverse_charge", label=label), existing)
     if pct is None:
-        return Suggestion("vat", vat_id, label, "", None,
-                          f"Het percentage van ‘{label}’ is niet af te leiden uit de naam of de facturen; kies de "
-                          "BTW-soort zelf.",
-                          f"The percentage of ‘{label}’ cannot be told from its name or the invoices; choose the VAT "
-                          "kind yourself.", existing)
+        return Suggestion("vat", vat_id, label, "", None, Msg("suggestion.vat.unknown_percentage", label=label),
+                          existing)
     kinds = Counter(suggest_vat_kind(data.ctx.vat_rates, pct, on) for on in dates)
     fitting = {k: c for k, c in kinds.items() if k is not None}
-    how_nl = "volgens de naam" if source == "label" else "berekend uit de factuurtotalen"
-    how_en = "from its name" if source == "label" else "worked out from the invoice totals"
-    nl_pct, en_pct = fmt.percent(pct, "nl"), fmt.percent(pct, "en")
+    how = Msg("suggestion.vat.from_name") if source == "label" else Msg("suggestion.vat.from_totals")
     if not fitting:
         return Suggestion("vat", vat_id, label, "", pct,
-                          f"‘{label}’ is {nl_pct} ({how_nl}), maar geen SnelStart BTW-soort heeft dat percentage op "
-                          f"{'de factuurdatum' if n == 1 else f'de {n} factuurdatums'}; corrigeer het BTW-tarief in "
-                          "Gripp.",
-                          f"‘{label}’ is {en_pct} ({how_en}), but no SnelStart VAT kind has that percentage on "
-                          f"{'the invoice date' if n == 1 else f'the {n} invoice dates'}; correct the VAT rate in "
-                          "Gripp.", existing)
+                          Msg(NN_("suggestion.vat.no_kind"), label=label, rate=pct, how=how, n=n), existing)
     kind, count = max(fitting.items(), key=lambda item: item[1])
     if count == n:
         return Suggestion("vat", vat_id, label, kind, pct,
-                          f"‘{label}’ is {nl_pct} ({how_nl}); in SnelStart is {kind} {nl_pct} op "
-                          f"{'de factuurdatum' if n == 1 else f'alle {n} factuurdatums'}.",
-                          f"‘{label}’ is {en_pct} ({how_en}); SnelStart's {kind} is {en_pct} on "
-                          f"{'the invoice date' if n == 1 else f'all {n} invoice dates'}.", existing)
+                          Msg(NN_("suggestion.vat.fits"), label=label, rate=pct, how=how, kind=kind, n=n), existing)
     return Suggestion("vat", vat_id, label, kind, pct,
-                      f"‘{label}’ is {nl_pct} ({how_nl}); {kind} is {nl_pct} op {count} van de {n} factuurdatums. Op "
-                      "de andere datums heeft geen BTW-soort dat percentage: die facturen hebben in Gripp een "
-                      "verouderd BTW-tarief.",
-                      f"‘{label}’ is {en_pct} ({how_en}); {kind} is {en_pct} on {count} of the {n} invoice dates. On "
-                      "the other dates no VAT kind has that percentage: those invoices carry an outdated VAT rate "
-                      "in Gripp.", existing)
+                      Msg("suggestion.vat.fits_some", label=label, rate=pct, how=how, kind=kind, fitting=count,
+                          dates=n), existing)
 
 
 # ================================================================================================ ledgers
@@ -243,17 +230,16 @@ def _fits(info: SnelStartLedgerInfo, kinds: set[str]) -> bool:
             and all(LINE_KIND[k] in accepts for k in kinds))
 
 
-def _why_not(info: SnelStartLedgerInfo | None, number: str, kinds: set[str]) -> tuple[str, str]:
+def _why_not(info: SnelStartLedgerInfo | None, number: str, kinds: set[str]) -> Msg:
     if info is None:
-        return (f"rekening {number} bestaat niet in SnelStart", f"account {number} does not exist in SnelStart")
+        return Msg("suggestion.ledger.not_found", number=number)
     if not info.active:
-        return (f"rekening {number} staat op non-actief", f"account {number} is inactive")
+        return Msg("suggestion.ledger.inactive", number=number)
     if info.balance_sheet or info.function not in SALES_FUNCTIONS:
-        return (f"rekening {number} is geen omzetrekening", f"account {number} is not a revenue account")
+        return Msg("suggestion.ledger.not_revenue", number=number)
     accepts = {normalize_kind(k) for k in info.accepts}
     missing = ", ".join(sorted(k for k in kinds if LINE_KIND[k] not in accepts))
-    return (f"rekening {number} staat BTW-soort {missing} niet toe", f"account {number} does not allow VAT kind "
-            f"{missing}")
+    return Msg("suggestion.ledger.kinds", number=number, kinds=missing)
 
 
 def _ledger_suggestion(ledger_id: int, label: str, kinds: set[str], data: _Data) -> Suggestion:
@@ -264,34 +250,24 @@ def _ledger_suggestion(ledger_id: int, label: str, kinds: set[str], data: _Data)
     same = ledgers.get(number) if number else None
     if same is not None and _fits(same, kinds):
         return Suggestion("ledger", ledger_id, label, str(same.number), None,
-                          f"Zelfde nummer: SnelStart-rekening {same.number} ‘{same.description}’ is een actieve "
-                          f"omzetrekening die {kinds_text} toestaat.",
-                          f"Same number: SnelStart account {same.number} ‘{same.description}’ is an active revenue "
-                          f"account that allows {kinds_text}.", existing)
+                          Msg("suggestion.ledger.same_number", number=str(same.number), name=same.description,
+                              kinds=kinds_text), existing)
 
     def preference(info: SnelStartLedgerInfo) -> tuple[int, int]:
         wanted = [f for k in sorted(kinds) for f in _PREFERRED_FUNCTION.get(k, ())]
         return (wanted.index(info.function) if info.function in wanted else len(wanted), info.number)
 
     options = sorted((info for info in ledgers.values() if _fits(info, kinds)), key=preference)
-    if number:
-        why_nl, why_en = _why_not(same, number, kinds)
-        why_nl, why_en = f"Niet hetzelfde nummer: {why_nl}. ", f"Not the same number: {why_en}. "
-    else:
-        why_nl = "De naam in Gripp begint niet met een rekeningnummer. "
-        why_en = "The name in Gripp does not start with an account number. "
+    why = (Msg("suggestion.ledger.not_same", why=_why_not(same, number, kinds)) if number
+           else Msg("suggestion.ledger.no_number"))
     if not options:
-        return Suggestion("ledger", ledger_id, label, "", None,
-                          f"{why_nl}Geen actieve omzetrekening in SnelStart staat {kinds_text} toe; maak er een aan "
-                          f"{'(bijvoorbeeld ' + number + ') ' if number else ''}en koppel die.",
-                          f"{why_en}No active revenue account in SnelStart allows {kinds_text}; create one "
-                          f"{'(for example ' + number + ') ' if number else ''}and map it.", existing)
+        none_fits = (Msg("suggestion.ledger.none_fits_example", kinds=kinds_text, number=number) if number
+                     else Msg("suggestion.ledger.none_fits", kinds=kinds_text))
+        return Suggestion("ledger", ledger_id, label, "", None, joined.sentences([why, none_fits]), existing)
     best = options[0]
     return Suggestion("ledger", ledger_id, label, str(best.number), None,
-                      f"{why_nl}Voorstel: rekening {best.number} ‘{best.description}’, een actieve omzetrekening die "
-                      f"{kinds_text} toestaat.",
-                      f"{why_en}Suggested: account {best.number} ‘{best.description}’, an active revenue account "
-                      f"that allows {kinds_text}.", existing)
+                      joined.sentences([why, Msg("suggestion.ledger.suggested", number=str(best.number),
+                                                 name=best.description, kinds=kinds_text)]), existing)
 
 
 # ================================================================================================ suggest
@@ -332,14 +308,14 @@ def suggest_mappings(services: Services, identity_id: int) -> list[Suggestion]:
 def _identity(store: Store, identity_id: object) -> int:
     if isinstance(identity_id, bool) or not isinstance(identity_id, int) or not store.scalar(
             "SELECT count(*) FROM identities WHERE identity_id = ?", [identity_id]):
-        raise MappingError(f"Onbekende identiteit: {identity_id!r}.", f"Unknown identity: {identity_id!r}.")
+        raise MappingError(Msg("error.mapping.unknown_identity", identity=repr(identity_id)), code="unknown")
     return identity_id
 
 
-def _gripp_id(value: object, what_nl: str, what_en: str) -> int:
+def _gripp_id(value: object, wrong: Msg) -> int:
+    """A Gripp id as given, or `MappingError(wrong)`."""
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise MappingError(f"Het Gripp-id van het {what_nl} moet een positief geheel getal zijn.",
-                           f"The Gripp id of the {what_en} must be a positive whole number.")
+        raise MappingError(wrong)
     return value
 
 
@@ -350,35 +326,26 @@ def _percentage(value: object) -> Decimal:
         pct = None
     if pct is None or not pct.is_finite() or not Decimal(0) <= pct <= Decimal(100) or pct != pct.quantize(
             Decimal("0.01")):
-        raise MappingError(f"‘{value}’ is geen BTW-percentage (0 tot 100, hoogstens 2 decimalen).",
-                           f"‘{value}’ is not a VAT percentage (0 to 100, at most 2 decimals).")
+        raise MappingError(Msg("error.mapping.percentage", value=str(value)))
     return pct.quantize(Decimal("0.01"))
 
 
 def _label(value: object) -> str:
     text = value.strip() if isinstance(value, str) else ""
     if len(text) > 200:
-        raise MappingError("De naam is te lang (hoogstens 200 tekens).", "The label is too long (at most 200 chars).")
+        raise MappingError(Msg("error.mapping.label_too_long"))
     return text
 
 
-def _mapping_result(key: str, title: tuple[str, str], groups: list, ok: tuple[str, str],
-                    extra: list[CheckResult] | None = None) -> list[CheckResult]:
+def _mapping_result(check: CheckKey, groups: list[ProblemGroup], ok: Msg) -> list[CheckResult]:
+    """What the checks say about a mapping just saved: each problem on the invoices that use it, else `ok`."""
     if not groups:
-        return [CheckResult(key, PASS, title[0], title[1], ok[0], ok[1]), *(extra or [])]
-    status = FAIL if any(g.blocking for g in groups) else WARNING
-    return [CheckResult(
-        key, status, title[0], title[1],
-        " ".join(g.text("nl") for g in groups), " ".join(g.text("en") for g in groups),
-        " ".join(dict.fromkeys(g.first.fix_nl for g in groups)),
-        " ".join(dict.fromkeys(g.first.fix_en for g in groups)),
-        tuple(g.detail() for g in groups),
-    ), *(extra or [])]
+        return [result(check, PASS, ok)]
+    return [grouped(check, groups, join=joined.sentences)]
 
 
-def _not_checked(key: str, title: tuple[str, str], nl: str, en: str) -> list[CheckResult]:
-    return [CheckResult(key, WARNING, title[0], title[1], f"Opgeslagen, maar niet gecontroleerd: {nl}",
-                        f"Saved, but not checked: {en}")]
+def _not_checked(check: CheckKey, why: Msg) -> list[CheckResult]:
+    return [result(check, WARNING, Msg("check.mapping.not_checked", why=why))]
 
 
 def _checkable(services: Services, identity_id: int) -> tuple[Link | None, bool]:
@@ -391,21 +358,16 @@ def _checkable(services: Services, identity_id: int) -> tuple[Link | None, bool]
     return link, True
 
 
-_VAT_TITLE = ("BTW-koppeling", "VAT mapping")
-_LEDGER_TITLE = ("Grootboekkoppeling", "Ledger mapping")
-
-
 def save_vat_mapping(services: Services, identity_id: int, gripp_vat_id: int, gripp_label: str, kind: str,
                      percentage: Decimal | str, *, actor: Actor | str) -> list[CheckResult]:
     """Save a Gripp VAT rate → SnelStart kind; the result says whether it is right on every invoice date."""
     actor = authorize(actor, "mappings")
     store = services.store
     identity_id = _identity(store, identity_id)
-    gripp_vat_id = _gripp_id(gripp_vat_id, "BTW-tarief", "VAT rate")
+    gripp_vat_id = _gripp_id(gripp_vat_id, Msg("error.mapping.vat_id"))
     canonical = normalize_kind(kind)
     if canonical is None:
-        raise MappingError(f"‘{kind}’ is geen SnelStart BTW-soort; kies Hoog, Laag, Overig, Geen of Verlegd.",
-                           f"‘{kind}’ is not a SnelStart VAT kind; choose Hoog, Laag, Overig, Geen or Verlegd.")
+        raise MappingError(Msg("error.mapping.vat_kind", kind=str(kind)))
     pct = _percentage(percentage)
     label = _label(gripp_label)
     with store.transaction():
@@ -420,9 +382,7 @@ def save_vat_mapping(services: Services, identity_id: int, gripp_vat_id: int, gr
 
     link, checkable = _checkable(services, identity_id)
     if not checkable:
-        return _not_checked("vat_mapping", _VAT_TITLE, "er zijn nog geen SnelStart-BTW-tarieven om mee te "
-                            "vergelijken (koppel de identiteit eerst).",
-                            "there are no SnelStart VAT rates to compare with yet (link the identity first).")
+        return _not_checked(CheckKey.VAT_MAPPING, Msg("check.vat_mapping.no_rates"))
     assert link is not None
     ctx = mapping_context(store, identity_id, link.administration_id)
     rows = [r for r in invoices_in_scope(store, identity_id, link.start_date)
@@ -430,26 +390,15 @@ def save_vat_mapping(services: Services, identity_id: int, gripp_vat_id: int, gr
     if not rows:
         today_pct = vat_kind_on(ctx.vat_rates, canonical, services.today())
         if today_pct is not None and today_pct != pct:
-            return [CheckResult("vat_mapping", WARNING, *_VAT_TITLE,
-                                f"Opgeslagen. Nog geen factuur gebruikt dit tarief; let op: {canonical} is vandaag "
-                                f"{fmt.percent(today_pct)} in SnelStart, niet {fmt.percent(pct)}.",
-                                f"Saved. No invoice uses this rate yet; note: {canonical} is "
-                                f"{fmt.percent(today_pct, 'en')} in SnelStart today, not {fmt.percent(pct, 'en')}.")]
-        return [CheckResult("vat_mapping", PASS, *_VAT_TITLE, "Opgeslagen. Nog geen factuur gebruikt dit tarief.",
-                            "Saved. No invoice uses this rate yet.")]
+            return [result(CheckKey.VAT_MAPPING, WARNING, Msg("check.vat_mapping.unused_other_rate", kind=canonical,
+                                                              today=today_pct, rate=pct))]
+        return [result(CheckKey.VAT_MAPPING, PASS, Msg("check.vat_mapping.unused"))]
     subject = f"vat:{gripp_vat_id}"
-    groups = [g for g in problem_groups(rows, ctx, VAT_CODES | LEDGER_CODES | {"TOTAL_MISMATCH"})
-              if g.subject == subject or g.subject.endswith(f"/{subject}") or g.code == "TOTAL_MISMATCH"]
+    groups = [g for g in problem_groups(rows, ctx, VAT_CODES | LEDGER_CODES | {ProblemCode.TOTAL_MISMATCH})
+              if g.subject == subject or g.subject.endswith(f"/{subject}") or g.code == ProblemCode.TOTAL_MISMATCH]
     dates = {r["invoice_date"] for r in rows}
-    return _mapping_result(
-        "vat_mapping", _VAT_TITLE, groups,
-        (f"Opgeslagen. {canonical} is {fmt.percent(pct)} in SnelStart op alle {len(dates)} factuurdatums van de "
-         f"{fmt.plural(len(rows), 'factuur', 'facturen')} met dit tarief, en de grootboeken waarop ze komen staan "
-         "het toe.",
-         f"Saved. {canonical} is {fmt.percent(pct, 'en')} in SnelStart on all {len(dates)} invoice dates of the "
-         f"{fmt.plural(len(rows), 'invoice', 'invoices', 'en')} with this rate, and the ledgers they are booked on "
-         "allow it."),
-    )
+    return _mapping_result(CheckKey.VAT_MAPPING, groups, Msg(NN_("check.vat_mapping.fits"), kind=canonical, rate=pct,
+                                                             dates=len(dates), n=len(rows)))
 
 
 def save_ledger_mapping(services: Services, identity_id: int, gripp_ledger_id: int, gripp_label: str,
@@ -458,12 +407,11 @@ def save_ledger_mapping(services: Services, identity_id: int, gripp_ledger_id: i
     actor = authorize(actor, "mappings")
     store = services.store
     identity_id = _identity(store, identity_id)
-    gripp_ledger_id = _gripp_id(gripp_ledger_id, "grootboek", "ledger")
+    gripp_ledger_id = _gripp_id(gripp_ledger_id, Msg("error.mapping.ledger_id"))
     text = str(snelstart_number).strip() if isinstance(snelstart_number, str | int) and not isinstance(
         snelstart_number, bool) else ""
     if not text.isdigit() or len(text) > 9:
-        raise MappingError(f"‘{snelstart_number}’ is geen grootboeknummer (alleen cijfers).",
-                           f"‘{snelstart_number}’ is not a ledger number (digits only).")
+        raise MappingError(Msg("error.mapping.ledger_number", value=str(snelstart_number)))
     number = str(int(text))
     label = _label(gripp_label)
 
@@ -473,20 +421,12 @@ def save_ledger_mapping(services: Services, identity_id: int, gripp_ledger_id: i
         if found is None and reread_reference(services, link):  # created in SnelStart since the last fetch?
             found = _snelstart_ledger(store, link.administration_id, number)
         if found is None:
-            raise MappingError(
-                f"Grootboekrekening {number} bestaat niet in SnelStart-administratie ‘{link.administration_name}’. "
-                "Maak hem daar eerst aan, of kies een bestaande omzetrekening.",
-                f"Ledger account {number} does not exist in SnelStart administration ‘{link.administration_name}’. "
-                "Create it there first, or choose an existing revenue account.",
-            )
+            raise MappingError(Msg("error.mapping.ledger_missing", number=number,
+                                   administration=link.administration_name), code="missing")
         misfit = _ledger_misfit(services, identity_id, link, gripp_ledger_id, number)
         if misfit is not None:  # refused before anything is saved
-            raise MappingError(
-                f"Grootboekrekening {number} past niet bij ‘{label}’: {misfit.nl}. Kies een actieve omzetrekening "
-                "die de gebruikte BTW-soorten toestaat.",
-                f"Ledger account {number} does not fit ‘{label}’: {misfit.en}. Choose an active revenue account "
-                "that allows the VAT kinds used.",
-            )
+            raise MappingError(Msg("error.mapping.ledger_misfit", number=number, label=label, misfit=misfit),
+                               code="misfit")
 
     with store.transaction():
         before = next((m for m in setup_repo.ledger_mappings(store, identity_id)
@@ -499,9 +439,7 @@ def save_ledger_mapping(services: Services, identity_id: int, gripp_ledger_id: i
         )
 
     if not checkable or link is None:
-        return _not_checked("ledger_mapping", _LEDGER_TITLE, "er zijn nog geen SnelStart-grootboeken om mee te "
-                            "vergelijken (koppel de identiteit eerst).",
-                            "there are no SnelStart ledgers to compare with yet (link the identity first).")
+        return _not_checked(CheckKey.LEDGER_MAPPING, Msg("check.ledger_mapping.no_ledgers"))
     ctx = mapping_context(store, identity_id, link.administration_id)
     info = ctx.snelstart_ledgers[number]
     rows = [r for r in invoices_in_scope(store, identity_id, link.start_date)
@@ -512,21 +450,16 @@ def save_ledger_mapping(services: Services, identity_id: int, gripp_ledger_id: i
     if not rows:
         notes = []
         if not info.active:
-            notes.append(("rekening staat op non-actief", "the account is inactive"))
+            notes.append(Msg("check.ledger_mapping.inactive"))
         if info.balance_sheet or info.function not in SALES_FUNCTIONS:
-            notes.append(("het is geen omzetrekening", "it is not a revenue account"))
+            notes.append(Msg("check.ledger_mapping.not_revenue"))
         if notes:
-            return [CheckResult("ledger_mapping", WARNING, *_LEDGER_TITLE,
-                                f"Opgeslagen, maar let op: {'; '.join(n[0] for n in notes)} (rekening {number}).",
-                                f"Saved, but note: {'; '.join(n[1] for n in notes)} (account {number}).")]
+            return [result(CheckKey.LEDGER_MAPPING, WARNING, Msg("check.ledger_mapping.unused_note",
+                                                                 notes=joined.clauses(notes), number=number))]
     accepts = ", ".join(info.accepts) or "—"
-    return _mapping_result(
-        "ledger_mapping", _LEDGER_TITLE, groups,
-        (f"Opgeslagen. Rekening {number} ‘{info.description}’ is een actieve omzetrekening en staat de BTW-soorten "
-         f"van de {len(rows)} facturen toe (toegestaan: {accepts}).",
-         f"Saved. Account {number} ‘{info.description}’ is an active revenue account and allows the VAT kinds of "
-         f"the {len(rows)} invoices (allowed: {accepts})."),
-    )
+    return _mapping_result(CheckKey.LEDGER_MAPPING, groups,
+                           Msg("check.ledger_mapping.fits", number=number, name=info.description, count=len(rows),
+                               accepts=accepts))
 
 
 def _ledger_kinds(services: Services, identity_id: int, link: Link, gripp_ledger_id: int) -> set[str]:
@@ -537,7 +470,8 @@ def _ledger_kinds(services: Services, identity_id: int, link: Link, gripp_ledger
     return {vat[v] for v in used.get(gripp_ledger_id, {}).get("vat_ids", set()) if vat.get(v)}
 
 
-def _ledger_misfit(services: Services, identity_id: int, link: Link, gripp_ledger_id: int, number: str):
+def _ledger_misfit(services: Services, identity_id: int, link: Link, gripp_ledger_id: int,
+                   number: str) -> Msg | None:
     ctx = mapping_context(services.store, identity_id, link.administration_id)
     info = ctx.snelstart_ledgers.get(number)
     if info is None:

@@ -1,7 +1,7 @@
 """Pure mapping: a Gripp invoice → a SnelStart verkoopboeking body, or the problems that block it."""
 
 from sync.mapping.booking import check_invoice, invoice_fingerprint, line_net, map_invoice
-from sync.mapping.problems import PREVENTS, PROBLEMS, make_problem
+from sync.mapping.problems import PREVENTS, PROBLEMS, Problem, ProblemCode, make_problem
 from sync.mapping.types import (
     BookingPlan,
     InvoiceIn,
@@ -9,7 +9,6 @@ from sync.mapping.types import (
     LedgerMapping,
     MappingContext,
     MappingResult,
-    Problem,
     SnelStartLedgerInfo,
     SnelStartVatRateInfo,
     VatMapping,
@@ -27,6 +26,7 @@ __all__ = [
     "MappingContext",
     "MappingResult",
     "Problem",
+    "ProblemCode",
     "SnelStartLedgerInfo",
     "SnelStartVatRateInfo",
     "VatMapping",

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from sync.core import fmt
-from sync.mapping.problems import Bi, make_problem
+from sync.core import joined
+from sync.core.words import Msg
+from sync.mapping.problems import ProblemCode, make_problem
 from sync.mapping.types import InvoiceIn, Problem
 
 
@@ -39,28 +40,24 @@ def booking_conflict(invoice: InvoiceIn, found: FoundBooking, relatie_id: str | 
                      names: Mapping[str, str], customer_name: str) -> Problem | None:
     """None when `found` fits `invoice` booked on `relatie_id` (None: a relatie still to be created, which no
     existing booking can be on); otherwise the conflict, listing every difference."""
-    nl: list[str] = []
-    en: list[str] = []
+    differences: list[Msg] = []
     if found.relatie_id is None or found.relatie_id != relatie_id:
         theirs = names.get(found.relatie_id or "") or (found.relatie_id or "?")
-        nl.append(f"klant ‘{theirs}’ in plaats van ‘{customer_name}’")
-        en.append(f"customer ‘{theirs}’ instead of ‘{customer_name}’")
+        differences.append(Msg("problem.booking_conflict.customer", theirs=theirs, ours=customer_name))
     if found.amount is None or found.amount != invoice.total_incl_vat:
-        theirs_nl = fmt.money(found.amount, "nl") if found.amount is not None else "onbekend"
-        theirs_en = fmt.money(found.amount, "en") if found.amount is not None else "unknown"
-        nl.append(f"bedrag {theirs_nl} in plaats van {fmt.money(invoice.total_incl_vat, 'nl')}")
-        en.append(f"amount {theirs_en} instead of {fmt.money(invoice.total_incl_vat, 'en')}")
+        differences.append(Msg("problem.booking_conflict.amount", theirs=found.amount, ours=invoice.total_incl_vat)
+                           if found.amount is not None else
+                           Msg("problem.booking_conflict.amount_unknown", ours=invoice.total_incl_vat))
     if found.invoice_date != invoice.invoice_date:
-        theirs_nl = fmt.day(found.invoice_date, "nl") if found.invoice_date else "geen"
-        theirs_en = fmt.day(found.invoice_date, "en") if found.invoice_date else "none"
-        nl.append(f"datum {theirs_nl} in plaats van {fmt.day(invoice.invoice_date, 'nl')}")
-        en.append(f"date {theirs_en} instead of {fmt.day(invoice.invoice_date, 'en')}")
-    if not nl:
+        differences.append(Msg("problem.booking_conflict.date", theirs=found.invoice_date, ours=invoice.invoice_date)
+                           if found.invoice_date else
+                           Msg("problem.booking_conflict.date_missing", ours=invoice.invoice_date))
+    if not differences:
         return None
-    return make_problem("BOOKING_CONFLICT", f"invoice:{invoice.invoice_id}", number=invoice.number,
-                       differences=Bi("; ".join(nl), "; ".join(en)))
+    return make_problem(ProblemCode.BOOKING_CONFLICT, f"invoice:{invoice.invoice_id}", number=invoice.number,
+                        differences=joined.clauses(differences))
 
 
 def not_visible(invoice: InvoiceIn) -> Problem:
     """BOE-0021 said the number exists, and bounded look-ups did not show the booking."""
-    return make_problem("BOOKING_NOT_VISIBLE", f"invoice:{invoice.invoice_id}", number=invoice.number)
+    return make_problem(ProblemCode.BOOKING_NOT_VISIBLE, f"invoice:{invoice.invoice_id}", number=invoice.number)

@@ -54,7 +54,8 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal, localcontext
 
 from sync.core.money import CENT, ZERO, cents, to_decimal
-from sync.mapping.problems import Bi, Money, Pct, make_problem
+from sync.core.words import Msg
+from sync.mapping.problems import ProblemCode, make_problem
 from sync.mapping.types import (
     BookingPlan,
     InvoiceIn,
@@ -142,6 +143,12 @@ def _has_sub_cents(value: Decimal) -> bool:
         return value != value.quantize(CENT)
 
 
+def _as_given(value: object) -> Decimal | str:
+    """An unusable amount as a person reads it: a number as a number (NaN, Infinity as such), anything else as
+    Gripp sent it."""
+    return value if isinstance(value, Decimal) else str(value)
+
+
 def _ledger_key(number: str) -> str:
     """Mapped SnelStart numbers are typed by people: " 08000" is account 8000."""
     text = number.strip()
@@ -189,22 +196,24 @@ def _check_header(invoice: InvoiceIn, a: _Analysis) -> bool:
     subject = f"invoice:{invoice.invoice_id}"
     number = invoice.number
     if not number.strip():
-        a.add(make_problem("NUMBER_MISSING", subject, invoice_id=invoice.invoice_id))
+        a.add(make_problem(ProblemCode.NUMBER_MISSING, subject, invoice_id=str(invoice.invoice_id)))
     elif not limits.fits(number, limits.FACTUURNUMMER):
-        a.add(make_problem("NUMBER_TOO_LONG", subject, number=number, length=limits.utf16_len(number)))
+        a.add(make_problem(ProblemCode.NUMBER_TOO_LONG, subject, number=number, length=limits.utf16_len(number)))
 
     if invoice.due_date is None:
-        a.add(make_problem("DUE_DATE_MISSING", subject, number=_invoice_label(invoice), days=DEFAULT_TERM_DAYS))
+        a.add(make_problem(ProblemCode.DUE_DATE_MISSING, subject, number=_invoice_label(invoice),
+                           days=DEFAULT_TERM_DAYS))
     else:
         a.term = min(max((invoice.due_date - invoice.invoice_date).days, 0), TERM_MAX)
 
     total = invoice.total_incl_vat
     if not _usable(total):
-        what = Bi("het totaal incl. BTW", "the total incl. VAT")
-        a.add(make_problem("AMOUNT_INVALID", subject, number=_invoice_label(invoice), what=what, value=total))
+        what = Msg("problem.amount_invalid.total")
+        a.add(make_problem(ProblemCode.AMOUNT_INVALID, subject, number=_invoice_label(invoice), what=what,
+                           value=_as_given(total)))
         return False
     if _has_sub_cents(total):
-        a.add(make_problem("AMOUNT_PRECISION", subject, number=_invoice_label(invoice), amount=total))
+        a.add(make_problem(ProblemCode.AMOUNT_PRECISION, subject, number=_invoice_label(invoice), amount=total))
         return False
     return True
 
@@ -216,24 +225,22 @@ def _check_lines(invoice: InvoiceIn, a: _Analysis) -> None:
         bad = [v for v in (line.quantity, line.unit_price, line.discount_pct) if not _usable(v)]
         if bad:
             invalid = True
-            what = Bi(
-                f"het aantal, de prijs of de korting van regel ‘{_line_label(line)}’",
-                f"the quantity, price or discount of line ‘{_line_label(line)}’",
-            )
+            what = Msg("problem.amount_invalid.line", line=_line_label(line))
             number = _invoice_label(invoice)
-            a.add(make_problem("AMOUNT_INVALID", f"line:{line.line_id}", number=number, what=what, value=bad[0]))
+            a.add(make_problem(ProblemCode.AMOUNT_INVALID, f"line:{line.line_id}", number=number, what=what,
+                               value=_as_given(bad[0])))
             continue
         net = line_net(line)
         if net == 0:
             continue
         a.live.append(_Live(line, net))
-        params = {"line": _line_label(line), "line_id": line.line_id, "number": _invoice_label(invoice)}
+        values = {"line": _line_label(line), "line_id": str(line.line_id), "number": _invoice_label(invoice)}
         if line.vat_id is None:
-            a.add(make_problem("LINE_NO_VAT", f"line:{line.line_id}", **params))
+            a.add(make_problem(ProblemCode.LINE_NO_VAT, f"line:{line.line_id}", **values))
         if line.ledger_id is None:
-            a.add(make_problem("LINE_NO_LEDGER", f"line:{line.line_id}", **params))
+            a.add(make_problem(ProblemCode.LINE_NO_LEDGER, f"line:{line.line_id}", **values))
     if not a.live and not invalid:
-        a.add(make_problem("NO_LINES", f"invoice:{invoice.invoice_id}", number=_invoice_label(invoice)))
+        a.add(make_problem(ProblemCode.NO_LINES, f"invoice:{invoice.invoice_id}", number=_invoice_label(invoice)))
 
 
 def _first_seen(values: Iterable[int | None]) -> list[int]:
@@ -254,29 +261,31 @@ def _check_vat(invoice: InvoiceIn, ctx: MappingContext, a: _Analysis) -> None:
         subject = f"vat:{vat_id}"
         mapping = ctx.vat.get(vat_id)
         if mapping is None:
-            a.add(make_problem("VAT_UNMAPPED", subject, label=label(vat_id), vat_id=vat_id))
+            a.add(make_problem(ProblemCode.VAT_UNMAPPED, subject, label=label(vat_id), vat_id=str(vat_id)))
             continue
         kind = normalize_kind(mapping.kind)
         if kind is None:
-            a.add(make_problem("VAT_KIND_INVALID", subject, label=label(vat_id), vat_id=vat_id, kind=mapping.kind))
+            a.add(make_problem(ProblemCode.VAT_KIND_INVALID, subject, label=label(vat_id), vat_id=str(vat_id),
+                               kind=mapping.kind))
             continue
         mapping = replace(mapping, percentage=_coerce_amount(mapping.percentage))
         if not _usable(mapping.percentage):
-            a.add(make_problem("VAT_UNMAPPED", subject, label=label(vat_id), vat_id=vat_id))
+            a.add(make_problem(ProblemCode.VAT_UNMAPPED, subject, label=label(vat_id), vat_id=str(vat_id)))
             continue
         resolved[vat_id], kinds[vat_id] = mapping, kind
         expected = vat_kind_on(ctx.vat_rates, kind, invoice.invoice_date)
         if expected is None or mapping.percentage != expected:
             a.add(
                 make_problem(
-                    "VAT_PERCENTAGE_WRONG",
+                    ProblemCode.VAT_PERCENTAGE_WRONG,
                     subject,
                     label=label(vat_id),
-                    vat_id=vat_id,
+                    vat_id=str(vat_id),
                     kind=kind,
-                    mapped=Pct(mapping.percentage),
+                    mapped=mapping.percentage,
                     date=invoice.invoice_date,
-                    expected=Pct(expected) if expected is not None else Bi("geen percentage", "undefined"),
+                    expected=(Msg("problem.vat_percentage_wrong.rate", rate=expected) if expected is not None
+                              else Msg("problem.vat_percentage_wrong.no_rate")),
                 )
             )
     for live in a.live:
@@ -287,7 +296,7 @@ def _check_vat(invoice: InvoiceIn, ctx: MappingContext, a: _Analysis) -> None:
     if VERLEGD in kinds.values() and len(set(kinds.values())) > 1:
         a.add(
             make_problem(
-                "VERLEGD_MIXED",
+                ProblemCode.VERLEGD_MIXED,
                 f"invoice:{invoice.invoice_id}",
                 number=_invoice_label(invoice),
                 verlegd=", ".join(f"‘{label(i)}’" for i, k in kinds.items() if k == VERLEGD),
@@ -296,31 +305,29 @@ def _check_vat(invoice: InvoiceIn, ctx: MappingContext, a: _Analysis) -> None:
         )
 
 
-def _blocking_reason(info: SnelStartLedgerInfo) -> Bi | None:
+def _blocking_reason(info: SnelStartLedgerInfo) -> Msg | None:
     if info.balance_sheet:
-        return Bi("een balansrekening", "a balance-sheet account")
+        return Msg("ledger.balance_sheet")
     function = info.function or ""
     if function.lower().startswith(_BLOCKING_FUNCTION_PREFIXES) or function in _BLOCKING_FUNCTIONS:
-        return Bi(f"een rekening met functie {function}", f"an account with function {function}")
+        return Msg("ledger.with_function", function=function)
     return None
 
 
-def ledger_misfit(info: SnelStartLedgerInfo, vat_kinds: Iterable[str]) -> Bi | None:
+def ledger_misfit(info: SnelStartLedgerInfo, vat_kinds: Iterable[str]) -> Msg | None:
     """Why a SnelStart ledger cannot take revenue booked with these VAT mapping kinds, or None when it fits: it must
     be active, a sales (omzet) account, and accept each kind — the rules `_check_ledgers` blocks invoices on."""
     if not info.active:
-        return Bi("die rekening is niet actief", "that account is not active")
+        return Msg("ledger.misfit.inactive")
     reason = _blocking_reason(info)
     if reason is None and info.function not in SALES_FUNCTIONS:
-        function = info.function or "—"
-        reason = Bi(f"een rekening met functie {function}", f"an account with function {function}")
+        reason = Msg("ledger.with_function", function=info.function or "—")
     if reason is not None:
-        return Bi(f"dat is {reason.nl}, geen omzetrekening", f"that is {reason.en}, not a revenue account")
+        return Msg("ledger.misfit.not_sales", reason=reason)
     accepts = {normalize_kind(k) for k in info.accepts}
     missing = sorted({LINE_KIND[k] for k in vat_kinds if k in LINE_KIND} - accepts)
     if missing:
-        return Bi(f"die rekening staat BTW-soort {', '.join(missing)} niet toe",
-                  f"that account does not allow VAT kind {', '.join(missing)}")
+        return Msg("ledger.misfit.kinds", kinds=", ".join(missing))
     return None
 
 
@@ -333,22 +340,22 @@ def _check_ledgers(ctx: MappingContext, a: _Analysis) -> None:
         mapping = ctx.ledgers.get(ledger_id)
         label = (mapping.gripp_label if mapping and mapping.gripp_label else labels.get(ledger_id)) or "?"
         if mapping is None:
-            a.add(make_problem("LEDGER_UNMAPPED", subject, label=label, ledger_id=ledger_id))
+            a.add(make_problem(ProblemCode.LEDGER_UNMAPPED, subject, label=label, ledger_id=str(ledger_id)))
             continue
         info = ctx.snelstart_ledgers.get(_ledger_key(mapping.snelstart_number))
-        base = {"label": label, "ledger_id": ledger_id, "ss_number": mapping.snelstart_number.strip()}
+        base = {"label": label, "ledger_id": str(ledger_id), "ss_number": mapping.snelstart_number.strip()}
         if info is None:
-            a.add(make_problem("LEDGER_MISSING", subject, **base))
+            a.add(make_problem(ProblemCode.LEDGER_MISSING, subject, **base))
             continue
         resolved[ledger_id] = info
-        base |= {"ss_number": info.number, "ss_label": info.description}
+        base |= {"ss_number": str(info.number), "ss_label": info.description}
         if not info.active:
-            a.add(make_problem("LEDGER_INACTIVE", subject, **base))
+            a.add(make_problem(ProblemCode.LEDGER_INACTIVE, subject, **base))
         reason = _blocking_reason(info)
         if reason is not None:
-            a.add(make_problem("LEDGER_NOT_SALES", subject, reason=reason, **base))
+            a.add(make_problem(ProblemCode.LEDGER_NOT_SALES, subject, reason=reason, **base))
         elif info.function not in SALES_FUNCTIONS:
-            a.add(make_problem("LEDGER_NOT_SALES_NOTE", subject, function=info.function or "—", **base))
+            a.add(make_problem(ProblemCode.LEDGER_NOT_SALES_NOTE, subject, function=info.function or "—", **base))
 
     seen: set[tuple[int, int]] = set()
     for live in a.live:
@@ -366,16 +373,16 @@ def _check_ledgers(ctx: MappingContext, a: _Analysis) -> None:
             shown_kind = line_kind if live.kind != VERLEGD else f"{line_kind} ({VERLEGD.lower()})"
             a.add(
                 make_problem(
-                    "LEDGER_VAT_MISMATCH",
+                    ProblemCode.LEDGER_VAT_MISMATCH,
                     f"ledger:{ledger_id}/vat:{vat_id}",
                     label=mapping.gripp_label or live.line.ledger_label,
-                    ledger_id=ledger_id,
-                    ss_number=info.number,
+                    ledger_id=str(ledger_id),
+                    ss_number=str(info.number),
                     ss_label=info.description,
                     kind=shown_kind,
                     vat_label=live.line.vat_label or (ctx.vat[vat_id].gripp_label if vat_id in ctx.vat else "?"),
-                    vat_id=vat_id,
-                    accepts=", ".join(info.accepts) or Bi("geen", "none"),
+                    vat_id=str(vat_id),
+                    accepts=", ".join(info.accepts) or Msg("problem.ledger_vat_mismatch.none"),
                 )
             )
 
@@ -413,12 +420,12 @@ def _check_totals(invoice: InvoiceIn, a: _Analysis) -> None:
 
 def _total_mismatch(invoice: InvoiceIn, computed: Decimal, difference: Decimal) -> Problem:
     return make_problem(
-        "TOTAL_MISMATCH",
+        ProblemCode.TOTAL_MISMATCH,
         f"invoice:{invoice.invoice_id}",
         number=_invoice_label(invoice),
-        gripp_total=Money(invoice.total_incl_vat),
-        computed_total=Money(computed),
-        difference=Money(abs(difference)),
+        gripp_total=invoice.total_incl_vat,
+        computed_total=computed,
+        difference=abs(difference),
     )
 
 
@@ -468,7 +475,7 @@ def _build(invoice: InvoiceIn, a: _Analysis, relatie_id: str) -> BookingPlan | P
         if groups[key].bedrag != 0
     ]
     if not ordered:
-        return make_problem("NO_LINES", f"invoice:{invoice.invoice_id}", number=_invoice_label(invoice))
+        return make_problem(ProblemCode.NO_LINES, f"invoice:{invoice.invoice_id}", number=_invoice_label(invoice))
 
     adjustment = a.net_difference
     if adjustment != 0:

@@ -23,18 +23,20 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from sync.mapping.problems import Bi, make_problem
+from sync.core.words import N_, Msg
+from sync.mapping.problems import ProblemCode, make_problem
 from sync.mapping.types import Problem
 from sync.snelstart import limits
 
 PINNED, CREATED, CODE, VAT, KVK, NAME, NEW = "pinned", "created", "relatiecode", "btwnummer", "kvknummer", "naam", "new"
 RELATIECODE = CODE
-_KEY_TEXT = {
-    CREATED: ("door de koppeling voor deze klant aangemaakt", "created by the link for this customer"),
-    CODE: ("relatiecode = klantnummer", "relatiecode = customer number"),
-    VAT: ("zelfde BTW-nummer", "same VAT number"),
-    KVK: ("zelfde KvK-nummer", "same KvK number"),
-    NAME: ("zelfde naam", "same name"),
+# How a key found a relatie, said in a contradiction: "relatie 1001 ‘Jansen’ (zelfde BTW-nummer)".
+KEY_LABELS = {
+    CREATED: N_("customer.key.created"),
+    CODE: N_("customer.key.relatiecode"),
+    VAT: N_("customer.key.vat"),
+    KVK: N_("customer.key.kvk"),
+    NAME: N_("customer.key.name"),
 }
 _PUNCTUATION = re.compile(r"[.,;:'\"`’‘\-_/()&+]")
 
@@ -93,16 +95,15 @@ def match_customer(company: CompanyIn, relaties: Iterable[RelatieIn], *, number:
     by_id = {r.relatie_id: r for r in relaties}
     klanten = [r for r in by_id.values() if "Klant" in r.kinds]
 
-    def problem(code: str, *involved: RelatieIn, **params: object) -> CustomerMatch:
+    def problem(code: ProblemCode, *involved: RelatieIn, **values: object) -> CustomerMatch:
         return CustomerMatch(None, "", make_problem(code, f"company:{company.company_id}", number=number,
-                                                    company=company.name, **params), involved)
+                                                    company=company.name, **values), involved)
 
     if pinned is not None:
         relatie = by_id.get(pinned)
         if relatie is None or "Klant" not in relatie.kinds:
-            why = (Bi("bestaat niet meer in SnelStart", "no longer exists in SnelStart") if relatie is None else
-                   Bi("is geen relatie van de soort Klant", "is not a relatie of kind Klant"))
-            return problem("CUSTOMER_PIN_INVALID", *([relatie] if relatie else []),
+            why = Msg("customer.pin.gone") if relatie is None else Msg("customer.pin.not_klant")
+            return problem(ProblemCode.CUSTOMER_PIN_INVALID, *([relatie] if relatie else []),
                            relatie=relatie_label(relatie) if relatie else pinned, why=why)
         return CustomerMatch(pinned, PINNED)
 
@@ -123,7 +124,7 @@ def match_customer(company: CompanyIn, relaties: Iterable[RelatieIn], *, number:
     chosen = list(dict.fromkeys(r.relatie_id for _, r in strong))
     if len(chosen) > 1:
         (key_a, a), (key_b, b) = strong[0], next((k, r) for k, r in strong if r.relatie_id != strong[0][1].relatie_id)
-        return problem("CUSTOMER_CONTRADICTION", a, b, customernumber=company.customernumber or "—",
+        return problem(ProblemCode.CUSTOMER_CONTRADICTION, a, b, customernumber=_customernumber(company),
                        first=_on(a, key_a), second=_on(b, key_b))
     if chosen:
         relatie = by_id[chosen[0]]
@@ -134,41 +135,41 @@ def match_customer(company: CompanyIn, relaties: Iterable[RelatieIn], *, number:
         if clash is None and other_names and relatie not in found[NAME]:
             clash, involved = _on(other_names[0], NAME), (relatie, other_names[0])
         if clash is None and keys == [CODE] and normal_name(relatie.name) not in names:
-            clash = Bi(f"de naam van de klant in Gripp, ‘{company.name}’ (zelfde nummer, andere naam)",
-                       f"the customer's name in Gripp, ‘{company.name}’ (same number, other name)")
+            clash = Msg("customer.clash.name", name=company.name)
         if clash is not None:
-            return problem("CUSTOMER_CONTRADICTION", *involved, customernumber=company.customernumber or "—",
+            return problem(ProblemCode.CUSTOMER_CONTRADICTION, *involved, customernumber=_customernumber(company),
                            first=_on(relatie, keys[0]), second=clash)
         return CustomerMatch(relatie.relatie_id, keys[0])
 
     if len(found[NAME]) > 1:
         listed = ", ".join(relatie_label(r) for r in found[NAME])
-        return problem("CUSTOMER_AMBIGUOUS", *found[NAME], count=len(found[NAME]), relaties=listed)
+        return problem(ProblemCode.CUSTOMER_AMBIGUOUS, *found[NAME], count=len(found[NAME]), relaties=listed)
     if found[NAME]:
         relatie = found[NAME][0]
         clash = _own_keys_clash(company, relatie)
         if clash is not None:
-            return problem("CUSTOMER_CONTRADICTION", relatie, customernumber=company.customernumber or "—",
+            return problem(ProblemCode.CUSTOMER_CONTRADICTION, relatie, customernumber=_customernumber(company),
                            first=_on(relatie, NAME), second=clash)
         return CustomerMatch(relatie.relatie_id, NAME)
     return CustomerMatch(None, NEW)
 
 
-def _on(relatie: RelatieIn, key: str) -> Bi:
-    nl, en = _KEY_TEXT[key]
-    return Bi(f"relatie {relatie_label(relatie)} ({nl})", f"relatie {relatie_label(relatie)} ({en})")
+def _customernumber(company: CompanyIn) -> str:
+    return str(company.customernumber) if company.customernumber else "—"
 
 
-def _own_keys_clash(company: CompanyIn, relatie: RelatieIn) -> Bi | None:
+def _on(relatie: RelatieIn, key: str) -> Msg:
+    return Msg("customer.found_by", relatie=relatie_label(relatie), how=Msg(KEY_LABELS[key]))
+
+
+def _own_keys_clash(company: CompanyIn, relatie: RelatieIn) -> Msg | None:
     """The relatie's own VAT or KvK number, when both sides have one and they differ."""
     vat, their_vat = normal_vat(company.vatnumber), normal_vat(relatie.vat_number)
     if vat and their_vat and vat != their_vat:
-        return Bi(f"het BTW-nummer van de klant in Gripp ({vat}; de relatie heeft {their_vat})",
-                  f"the customer's VAT number in Gripp ({vat}; the relatie has {their_vat})")
+        return Msg("customer.clash.vat", ours=vat, theirs=their_vat)
     kvk, their_kvk = normal_kvk(company.cocnumber), normal_kvk(relatie.kvk_number)
     if kvk and their_kvk and kvk != their_kvk:
-        return Bi(f"het KvK-nummer van de klant in Gripp ({kvk}; de relatie heeft {their_kvk})",
-                  f"the customer's KvK number in Gripp ({kvk}; the relatie has {their_kvk})")
+        return Msg("customer.clash.kvk", ours=kvk, theirs=their_kvk)
     return None
 
 

@@ -1,332 +1,217 @@
-"""Why an invoice cannot be booked: one table of problem codes with their Dutch and English texts.
+"""Why an invoice cannot be booked: one table of problem codes, each with its two catalog keys (what is wrong,
+and what to do) and what it keeps from happening in SnelStart.
 
-Every text names the Gripp VAT rate, ledger or line by label and id and says what to do, so a finance person
-can act on it without reading logs. `PREVENTS` says which SnelStart error each check keeps from happening.
+A problem is its code plus the values its words name — the Gripp VAT rate, ledger or line by label and id,
+amounts, dates — so a finance person can act on it without reading logs, in whichever language they read. The
+words live in the catalog (`problem.<code>`, `problem.<code>.fix`); `PREVENTS` says which SnelStart error each
+check keeps from happening.
+
+A problem is stored (the outbox's reasons, an event's reason) as its code and values (`Problem.to_json`); reasons
+stored before the catalog carry their words per language and still read (`stored_message`, `stored_fix`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
-from decimal import Decimal
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
 
-from sync.core import fmt
-from sync.mapping.types import Problem
+from sync.core import joined
+from sync.core.explained import RECORDED
+from sync.core.words import LANGUAGES, N_, Msg, jsonable
+
+
+class ProblemCode(StrEnum):
+    """What is wrong. The values are the codes stored in outbox reasons and events since the start."""
+
+    NUMBER_MISSING = "NUMBER_MISSING"
+    NUMBER_TOO_LONG = "NUMBER_TOO_LONG"
+    AMOUNT_INVALID = "AMOUNT_INVALID"
+    AMOUNT_PRECISION = "AMOUNT_PRECISION"
+    NO_LINES = "NO_LINES"
+    LINE_NO_VAT = "LINE_NO_VAT"
+    LINE_NO_LEDGER = "LINE_NO_LEDGER"
+    VAT_UNMAPPED = "VAT_UNMAPPED"
+    VAT_KIND_INVALID = "VAT_KIND_INVALID"
+    VAT_PERCENTAGE_WRONG = "VAT_PERCENTAGE_WRONG"
+    VERLEGD_MIXED = "VERLEGD_MIXED"
+    LEDGER_UNMAPPED = "LEDGER_UNMAPPED"
+    LEDGER_MISSING = "LEDGER_MISSING"
+    LEDGER_INACTIVE = "LEDGER_INACTIVE"
+    LEDGER_NOT_SALES = "LEDGER_NOT_SALES"
+    LEDGER_NOT_SALES_NOTE = "LEDGER_NOT_SALES_NOTE"
+    LEDGER_VAT_MISMATCH = "LEDGER_VAT_MISMATCH"
+    TOTAL_MISMATCH = "TOTAL_MISMATCH"
+    DUE_DATE_MISSING = "DUE_DATE_MISSING"
+    CUSTOMER_CONTRADICTION = "CUSTOMER_CONTRADICTION"  # sync.mapping.customers
+    CUSTOMER_AMBIGUOUS = "CUSTOMER_AMBIGUOUS"
+    CUSTOMER_PIN_INVALID = "CUSTOMER_PIN_INVALID"
+    BOOKING_CONFLICT = "BOOKING_CONFLICT"  # sync.mapping.adoption: a booking found by number
+    BOOKING_NOT_VISIBLE = "BOOKING_NOT_VISIBLE"
 
 
 @dataclass(frozen=True)
 class Spec:
-    nl: str
-    en: str
-    fix_nl: str
-    fix_en: str
+    """A problem's catalog keys and what it is: `prevents` is the SnelStart error it keeps from happening (None:
+    SnelStart would accept the booking, but it would be wrong — wrong VAT return, revenue on the wrong account, an
+    amount that is not Gripp's)."""
+
+    key: str  # problem.<code>: what is wrong
+    fix: str  # problem.<code>.fix: what to do about it
+    prevents: str | None
+    config_error: bool = True
+    blocking: bool = True
+    # The values the fix names. Most fixes name none, so the invoices one fix clears share it and it is said once.
+    fix_values: tuple[str, ...] = ()
+
+
+_C = ProblemCode
+PROBLEMS: dict[ProblemCode, Spec] = {
+    _C.NUMBER_MISSING: Spec(N_("problem.number_missing"), N_("problem.number_missing.fix"),
+                            "BOE-0058"),  # factuurnummer required
+    _C.NUMBER_TOO_LONG: Spec(N_("problem.number_too_long"), N_("problem.number_too_long.fix"),
+                             "BOE-0058"),  # factuurnummer ≤ 25
+    _C.AMOUNT_INVALID: Spec(N_("problem.amount_invalid"), N_("problem.amount_invalid.fix"),
+                            "BOE-0039"),  # not in balance
+    _C.AMOUNT_PRECISION: Spec(N_("problem.amount_precision"), N_("problem.amount_precision.fix"), "BOE-0039"),
+    _C.NO_LINES: Spec(N_("problem.no_lines"), N_("problem.no_lines.fix"),
+                      "BOE-0023"),  # no boekingsregels (and BOE-0028, a zero line)
+    _C.LINE_NO_VAT: Spec(N_("problem.line_no_vat"), N_("problem.line_no_vat.fix"), "BOE-0069"),  # invalid btw
+    _C.LINE_NO_LEDGER: Spec(N_("problem.line_no_ledger"), N_("problem.line_no_ledger.fix"),
+                            "BOE-0089"),  # grootboek not found
+    _C.VAT_UNMAPPED: Spec(N_("problem.vat_unmapped"), N_("problem.vat_unmapped.fix"), "BOE-0069"),
+    _C.VAT_KIND_INVALID: Spec(N_("problem.vat_kind_invalid"), N_("problem.vat_kind_invalid.fix"), "BOE-0069"),
+    # SnelStart books whatever VAT it is given: the VAT return would be wrong.
+    _C.VAT_PERCENTAGE_WRONG: Spec(N_("problem.vat_percentage_wrong"), N_("problem.vat_percentage_wrong.fix"), None,
+                                  fix_values=("mapped",)),
+    _C.VERLEGD_MIXED: Spec(N_("problem.verlegd_mixed"), N_("problem.verlegd_mixed.fix"), "BOE-0062"),
+    _C.LEDGER_UNMAPPED: Spec(N_("problem.ledger_unmapped"), N_("problem.ledger_unmapped.fix"), "BOE-0089"),
+    _C.LEDGER_MISSING: Spec(N_("problem.ledger_missing"), N_("problem.ledger_missing.fix"), "BOE-0089",
+                            fix_values=("ss_number",)),
+    _C.LEDGER_INACTIVE: Spec(N_("problem.ledger_inactive"), N_("problem.ledger_inactive.fix"),
+                             "BOE-0008", fix_values=("ss_number",)),  # booking on a non-active account (ALG-0105)
+    # Revenue on a bank/VAT/balance account: accepted, and wrong.
+    _C.LEDGER_NOT_SALES: Spec(N_("problem.ledger_not_sales"), N_("problem.ledger_not_sales.fix"), None),
+    _C.LEDGER_NOT_SALES_NOTE: Spec(N_("problem.ledger_not_sales_note"), N_("problem.ledger_not_sales_note.fix"),
+                                   None, blocking=False),
+    _C.LEDGER_VAT_MISMATCH: Spec(N_("problem.ledger_vat_mismatch"), N_("problem.ledger_vat_mismatch.fix"),
+                                 "BOE-0082", fix_values=("kind", "ss_number", "accepts")),
+    _C.TOTAL_MISMATCH: Spec(N_("problem.total_mismatch"), N_("problem.total_mismatch.fix"),
+                            "BOE-0039"),  # and a booking whose amount is not the invoice's
+    _C.DUE_DATE_MISSING: Spec(N_("problem.due_date_missing"), N_("problem.due_date_missing.fix"), None,
+                              blocking=False),
+    # SnelStart would book it, on whichever relatie we picked.
+    _C.CUSTOMER_CONTRADICTION: Spec(N_("problem.customer_contradiction"), N_("problem.customer_contradiction.fix"),
+                                    None),
+    _C.CUSTOMER_AMBIGUOUS: Spec(N_("problem.customer_ambiguous"), N_("problem.customer_ambiguous.fix"), None),
+    _C.CUSTOMER_PIN_INVALID: Spec(N_("problem.customer_pin_invalid"), N_("problem.customer_pin_invalid.fix"),
+                                  "BOE-0060"),  # the relatie does not exist or is not a Klant
+    # The fix says where the button is, for the run log, the CSV and the dry run; the card beside the button says it
+    # in its own words (console/records.py).
+    _C.BOOKING_CONFLICT: Spec(N_("problem.booking_conflict"), N_("problem.booking_conflict.fix"),
+                              "BOE-0021"),  # and a foreign booking adopted as ours
+    _C.BOOKING_NOT_VISIBLE: Spec(N_("problem.booking_not_visible"), N_("problem.booking_not_visible.fix"),
+                                 "BOE-0021"),
+}
+PREVENTS: dict[ProblemCode, str | None] = {code: spec.prevents for code, spec in PROBLEMS.items()}
+
+assert PROBLEMS.keys() == set(ProblemCode)
+
+# Parts of the problems' sentences, named where the values are chosen.
+WITH_FIX = N_("problem.with_fix")  # "{problem} {fix}"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Why an invoice cannot be booked (or, with `blocking=False`, a note that does not stop it): its code and the
+    values its words name (labels and ids as text, amounts as `Decimal`, dates, counts, messages).
+
+    `subject` is a stable key for what the fix is about — ``vat:<gripp id>``, ``ledger:<gripp id>``,
+    ``ledger:<id>/vat:<id>``, ``line:<gripp line id>``, ``company:<gripp id>`` or ``invoice:<gripp id>`` — so the
+    console can group the invoices one mapping blocks and clear them together once it is fixed.
+    """
+
+    code: ProblemCode
+    subject: str
+    values: Mapping[str, Any] = field(default_factory=dict)
     config_error: bool = True
     blocking: bool = True
 
+    @property
+    def message(self) -> Msg:
+        """What is wrong."""
+        return Msg(PROBLEMS[self.code].key, **self.values)
 
-_VAT_FIX_NL = ("Koppel dit BTW-tarief onder Controles → BTW-tarieven en grootboeken koppelen → BTW-tarieven aan "
-               "Hoog, Laag, Overig, Geen of Verlegd.")
-_VAT_FIX_EN = ("Map this VAT rate under Checks → Map VAT rates and ledgers → VAT rates to Hoog, Laag, Overig, Geen "
-               "or Verlegd.")
+    @property
+    def fix(self) -> Msg:
+        """What to do about it (equal for every problem the same change fixes)."""
+        spec = PROBLEMS[self.code]
+        return Msg(spec.fix, **{name: self.values[name] for name in spec.fix_values if name in self.values})
 
-PROBLEMS: dict[str, Spec] = {
-    "NUMBER_MISSING": Spec(
-        "Factuur met Gripp id {invoice_id} heeft geen factuurnummer.",
-        "Invoice with Gripp id {invoice_id} has no invoice number.",
-        "Controleer de factuur in Gripp: een verstuurde factuur heeft altijd een nummer.",
-        "Check the invoice in Gripp: a sent invoice always has a number.",
-    ),
-    "NUMBER_TOO_LONG": Spec(
-        "Factuurnummer ‘{number}’ is {length} tekens lang; SnelStart staat er hoogstens 25 toe.",
-        "Invoice number ‘{number}’ is {length} characters long; SnelStart allows at most 25.",
-        "Kort het nummerformaat in Gripp in (Instellingen → Identiteiten & Sjablonen); boek deze factuur met de "
-        "hand in SnelStart.",
-        "Shorten the number format in Gripp (Settings → Identities & Templates); book this invoice by hand in "
-        "SnelStart.",
-    ),
-    "AMOUNT_INVALID": Spec(
-        "Factuur {number}: {what} is geen bruikbaar getal ({value}).",
-        "Invoice {number}: {what} is not a usable number ({value}).",
-        "Controleer de factuur in Gripp en corrigeer het bedrag.",
-        "Check the invoice in Gripp and correct the amount.",
-    ),
-    "AMOUNT_PRECISION": Spec(
-        "Het totaal van factuur {number} in Gripp ({amount}) heeft meer dan 2 decimalen; een boeking kan alleen "
-        "hele centen bevatten.",
-        "The total of invoice {number} in Gripp ({amount}) has more than 2 decimals; a booking can only hold "
-        "whole cents.",
-        "Controleer de factuur in Gripp; staat het totaal daar in hele centen, meld dit dan bij de ondersteuning.",
-        "Check the invoice in Gripp; if it shows the total in whole cents there, report this to support.",
-    ),
-    "NO_LINES": Spec(
-        "Factuur {number} heeft geen regels met een bedrag; er valt niets te boeken.",
-        "Invoice {number} has no lines with an amount; there is nothing to book.",
-        "Controleer de factuurregels in Gripp. Een factuur zonder bedrag hoeft niet in SnelStart te staan.",
-        "Check the invoice lines in Gripp. An invoice without an amount does not need to be in SnelStart.",
-    ),
-    "LINE_NO_VAT": Spec(
-        "Regel ‘{line}’ (Gripp regel {line_id}) van factuur {number} heeft geen BTW-tarief.",
-        "Line ‘{line}’ (Gripp line {line_id}) of invoice {number} has no VAT rate.",
-        "Kies in Gripp een BTW-tarief voor deze regel (of voor het product).",
-        "Choose a VAT rate for this line (or its product) in Gripp.",
-    ),
-    "LINE_NO_LEDGER": Spec(
-        "Regel ‘{line}’ (Gripp regel {line_id}) van factuur {number} heeft geen grootboekrekening.",
-        "Line ‘{line}’ (Gripp line {line_id}) of invoice {number} has no ledger.",
-        "Kies in Gripp een omzetgrootboek voor deze regel (of voor het product).",
-        "Choose a revenue ledger for this line (or its product) in Gripp.",
-    ),
-    "VAT_UNMAPPED": Spec(
-        "BTW-tarief ‘{label}’ (Gripp id {vat_id}) is niet gekoppeld aan een SnelStart BTW-soort.",
-        "VAT rate ‘{label}’ (Gripp id {vat_id}) is not mapped to a SnelStart VAT kind.",
-        _VAT_FIX_NL,
-        _VAT_FIX_EN,
-    ),
-    "VAT_KIND_INVALID": Spec(
-        "BTW-tarief ‘{label}’ (Gripp id {vat_id}) is gekoppeld aan ‘{kind}’, maar dat is geen SnelStart BTW-soort.",
-        "VAT rate ‘{label}’ (Gripp id {vat_id}) is mapped to ‘{kind}’, which is not a SnelStart VAT kind.",
-        _VAT_FIX_NL,
-        _VAT_FIX_EN,
-    ),
-    "VAT_PERCENTAGE_WRONG": Spec(
-        "BTW-tarief ‘{label}’ (Gripp id {vat_id}) is gekoppeld aan {kind} met {mapped}, maar SnelStart kent "
-        "voor {kind} op {date} {expected}.",
-        "VAT rate ‘{label}’ (Gripp id {vat_id}) is mapped to {kind} at {mapped}, but on {date} SnelStart's "
-        "{kind} rate is {expected}.",
-        "Koppel het tarief onder Controles → BTW-tarieven en grootboeken koppelen → BTW-tarieven aan een BTW-soort "
-        "die op de factuurdatum {mapped} "
-        "is, of geef de factuur in Gripp een BTW-tarief dat op die datum geldt.",
-        "Map the rate under Checks → Map VAT rates and ledgers → VAT rates to a VAT kind that is {mapped} on the "
-        "invoice date, or give "
-        "the invoice a VAT rate in Gripp that was valid on that date.",
-    ),
-    "VERLEGD_MIXED": Spec(
-        "Factuur {number} combineert verlegde BTW ({verlegd}) met andere BTW-tarieven ({others}); SnelStart "
-        "staat dat in één boeking niet toe.",
-        "Invoice {number} mixes reverse-charge VAT ({verlegd}) with other VAT rates ({others}); SnelStart "
-        "does not allow that in one booking.",
-        "Maak in Gripp een factuur met alleen de verlegde regels en een met de overige, of corrigeer het "
-        "BTW-tarief van de regels.",
-        "In Gripp, split it into an invoice with only the reverse-charge lines and one with the rest, or "
-        "correct the lines' VAT rate.",
-    ),
-    "LEDGER_UNMAPPED": Spec(
-        "Grootboek ‘{label}’ (Gripp id {ledger_id}) is niet gekoppeld aan een SnelStart-grootboekrekening.",
-        "Ledger ‘{label}’ (Gripp id {ledger_id}) is not mapped to a SnelStart ledger account.",
-        "Koppel dit grootboek onder Controles → BTW-tarieven en grootboeken koppelen → Grootboeken aan een "
-        "omzetrekening in SnelStart.",
-        "Map this ledger under Checks → Map VAT rates and ledgers → Ledgers to a revenue account in SnelStart.",
-    ),
-    "LEDGER_MISSING": Spec(
-        "Grootboek ‘{label}’ (Gripp id {ledger_id}) is gekoppeld aan SnelStart-rekening {ss_number}, maar die "
-        "bestaat niet in de SnelStart-administratie.",
-        "Ledger ‘{label}’ (Gripp id {ledger_id}) is mapped to SnelStart account {ss_number}, which does not "
-        "exist in the SnelStart administration.",
-        "Maak rekening {ss_number} aan in SnelStart, of koppel dit grootboek aan een bestaande omzetrekening.",
-        "Create account {ss_number} in SnelStart, or map this ledger to an existing revenue account.",
-    ),
-    "LEDGER_INACTIVE": Spec(
-        "Grootboek ‘{label}’ (Gripp id {ledger_id}) is gekoppeld aan SnelStart-rekening {ss_number} "
-        "‘{ss_label}’, maar die staat op non-actief.",
-        "Ledger ‘{label}’ (Gripp id {ledger_id}) is mapped to SnelStart account {ss_number} ‘{ss_label}’, "
-        "which is inactive.",
-        "Zet rekening {ss_number} in SnelStart weer op actief, of koppel dit grootboek aan een actieve omzetrekening.",
-        "Reactivate account {ss_number} in SnelStart, or map this ledger to an active revenue account.",
-    ),
-    "LEDGER_NOT_SALES": Spec(
-        "Grootboek ‘{label}’ (Gripp id {ledger_id}) is gekoppeld aan SnelStart-rekening {ss_number} "
-        "‘{ss_label}’; dat is {reason} en geen omzetrekening.",
-        "Ledger ‘{label}’ (Gripp id {ledger_id}) is mapped to SnelStart account {ss_number} ‘{ss_label}’, "
-        "which is {reason} and not a revenue account.",
-        "Koppel dit grootboek onder Controles → BTW-tarieven en grootboeken koppelen → Grootboeken aan een "
-        "omzetrekening (een winst-en-"
-        "verliesrekening, bijvoorbeeld met functie VerkopenOmzetHoog).",
-        "Map this ledger under Checks → Map VAT rates and ledgers → Ledgers to a revenue account (a profit-and-loss "
-        "account, for "
-        "example with function VerkopenOmzetHoog).",
-    ),
-    "LEDGER_NOT_SALES_NOTE": Spec(
-        "Grootboek ‘{label}’ (Gripp id {ledger_id}) is gekoppeld aan SnelStart-rekening {ss_number} "
-        "‘{ss_label}’ met functie {function}; dat is geen omzetfunctie. De factuur wordt wel geboekt.",
-        "Ledger ‘{label}’ (Gripp id {ledger_id}) is mapped to SnelStart account {ss_number} ‘{ss_label}’ "
-        "with function {function}, which is not a sales function. The invoice is booked anyway.",
-        "Hoort de omzet op deze rekening, dan kunt u dit negeren; koppel anders een omzetrekening.",
-        "If the revenue belongs on this account you can ignore this; otherwise map a revenue account.",
-        blocking=False,
-    ),
-    "LEDGER_VAT_MISMATCH": Spec(
-        "SnelStart-rekening {ss_number} ‘{ss_label}’ (gekoppeld aan Gripp-grootboek ‘{label}’, id {ledger_id}) "
-        "staat BTW-soort {kind} niet toe, maar regels met BTW-tarief ‘{vat_label}’ (Gripp id {vat_id}) komen "
-        "erop.",
-        "SnelStart account {ss_number} ‘{ss_label}’ (mapped from Gripp ledger ‘{label}’, id {ledger_id}) does "
-        "not allow VAT kind {kind}, but lines with VAT rate ‘{vat_label}’ (Gripp id {vat_id}) are booked on it.",
-        "Sta BTW-soort {kind} toe bij rekening {ss_number} in SnelStart, of koppel dit grootboek aan een "
-        "rekening die {kind} toestaat (nu toegestaan: {accepts}).",
-        "Allow VAT kind {kind} on account {ss_number} in SnelStart, or map this ledger to an account that "
-        "allows {kind} (allowed now: {accepts}).",
-    ),
-    "TOTAL_MISMATCH": Spec(
-        "Het totaal van factuur {number} in Gripp ({gripp_total}) wijkt {difference} af van wat de regels en "
-        "de BTW-koppeling opleveren ({computed_total}). Tot 2 cent wordt automatisch afgerond; dit is meer.",
-        "The total of invoice {number} in Gripp ({gripp_total}) differs by {difference} from what its lines and "
-        "the VAT mapping add up to ({computed_total}). Up to 2 cents is rounded automatically; this is more.",
-        "Controleer de percentages onder Controles → BTW-tarieven en grootboeken koppelen → BTW-tarieven: "
-        "waarschijnlijk is een BTW-tarief met een "
-        "verkeerd percentage gekoppeld. Klopt de koppeling, controleer dan de factuur in Gripp.",
-        "Check the percentages under Checks → Map VAT rates and ledgers → VAT rates: most likely a VAT rate is mapped "
-        "with the wrong "
-        "percentage. If the mapping is right, check the invoice in Gripp.",
-    ),
-    "DUE_DATE_MISSING": Spec(
-        "Factuur {number} heeft geen vervaldatum; de betalingstermijn in SnelStart wordt {days} dagen.",
-        "Invoice {number} has no due date; the payment term in SnelStart will be {days} days.",
-        "Geen actie nodig; geef de factuur in Gripp een vervaldatum als de termijn anders moet zijn.",
-        "No action needed; give the invoice a due date in Gripp if the term should differ.",
-        blocking=False,
-    ),
-    # -- the customer (sync.mapping.customers) -------------------------------------------------------------
-    "CUSTOMER_CONTRADICTION": Spec(
-        "Factuur {number}: de gegevens van klant ‘{company}’ (Gripp-klantnummer {customernumber}) spreken elkaar "
-        "tegen in SnelStart: {first}, tegenover {second}. De factuur wordt niet geboekt, zodat hij niet op de "
-        "verkeerde relatie komt.",
-        "Invoice {number}: the details of customer ‘{company}’ (Gripp customer number {customernumber}) contradict "
-        "each other in SnelStart: {first}, against {second}. The invoice is not booked, so it cannot land on the "
-        "wrong relatie.",
-        "Zoek uit welke relatie de klant is. Corrigeer het klantnummer, BTW- of KvK-nummer in Gripp of bij de "
-        "relaties in SnelStart, of leg de klant vast onder Controles → Klantkoppeling; de volgende synchronisatie "
-        "boekt de factuur dan.",
-        "Find out which relatie the customer is. Correct the customer, VAT or KvK number in Gripp or on the "
-        "relaties in SnelStart, or pin the customer under Checks → Customer mapping; the next sync then books "
-        "the invoice.",
-    ),
-    "CUSTOMER_AMBIGUOUS": Spec(
-        "Factuur {number}: klant ‘{company}’ heeft geen klantnummer, BTW- of KvK-nummer dat SnelStart kent, en "
-        "er zijn {count} relaties met die naam: {relaties}. De factuur wordt niet geboekt tot duidelijk is welke "
-        "het is.",
-        "Invoice {number}: customer ‘{company}’ has no customer, VAT or KvK number SnelStart knows, and there are "
-        "{count} relaties with that name: {relaties}. The invoice is not booked until it is clear which one it "
-        "is.",
-        "Leg de klant vast aan de juiste relatie onder Controles → Klantkoppeling, of geef de relatie in SnelStart "
-        "het klantnummer uit Gripp als relatiecode.",
-        "Pin the customer to the right relatie under Checks → Customer mapping, or give the relatie in SnelStart "
-        "the Gripp customer number as its relatiecode.",
-    ),
-    "CUSTOMER_PIN_INVALID": Spec(
-        "Factuur {number}: klant ‘{company}’ is vastgelegd op relatie {relatie}, maar die {why}.",
-        "Invoice {number}: customer ‘{company}’ is pinned to relatie {relatie}, but it {why}.",
-        "Kies onder Controles → Klantkoppeling een bestaande relatie (soort Klant) voor deze klant, of haal de "
-        "vastlegging weg.",
-        "Choose an existing relatie (of kind Klant) for this customer under Checks → Customer mapping, or remove "
-        "the pin.",
-    ),
-    # -- a booking found by number (sync.mapping.adoption) --------------------------------------------------
-    "BOOKING_CONFLICT": Spec(
-        "In SnelStart staat al een boeking met factuurnummer {number}, maar die hoort niet bij deze factuur: "
-        "{differences}. De koppeling neemt hem niet over, hangt er geen PDF aan en zet er geen betalingen van "
-        "terug in Gripp.",
-        "SnelStart already holds a booking numbered {number}, but it is not this invoice's: {differences}. The "
-        "link does not adopt it, attaches no PDF to it and brings no payments back from it.",
-        # Where the button is, for the run log, the CSV and the dry run; the card beside the button says it in its
-        # own words (console/records.py).
-        "Is het toch deze factuur, kies dan ‘Toch overnemen’ onder Controles → Conflicten en tegenstrijdige "
-        "klantgegevens (support; dit wordt vastgelegd). Is het een andere boeking, geef die in SnelStart een ander "
-        "factuurnummer of crediteer hem: de volgende synchronisatie boekt deze factuur dan.",
-        "If it is this invoice after all, choose ‘Adopt anyway’ under Checks → Conflicts and contradicting "
-        "customer details (support; this is recorded). If it is another booking, give it another invoice number "
-        "in SnelStart or credit it: the next sync then books this invoice.",
-    ),
-    "BOOKING_NOT_VISIBLE": Spec(
-        "SnelStart meldt dat factuurnummer {number} al bestaat (BOE-0021), maar toont geen boeking met dat "
-        "nummer. De koppeling kijkt bij elke synchronisatie opnieuw.",
-        "SnelStart says invoice number {number} exists already (BOE-0021), but shows no booking with that number. "
-        "The link looks again at every sync.",
-        "Zoek de boeking in SnelStart op. Is het deze factuur, dan neemt de koppeling hem over zodra SnelStart hem "
-        "toont; is het een andere, geef die een ander factuurnummer.",
-        "Look the booking up in SnelStart. If it is this invoice, the link adopts it as soon as SnelStart shows "
-        "it; if it is another one, give that one another invoice number.",
-    ),
-}
+    @property
+    def with_fix(self) -> Msg:
+        """What is wrong followed by what to do about it."""
+        return Msg(WITH_FIX, problem=self.message, fix=self.fix)
 
-# The SnelStart error each check keeps from happening (None: SnelStart would accept the booking, but it would
-# be wrong — wrong VAT return, revenue on the wrong account, an amount that is not Gripp's).
-PREVENTS: dict[str, str | None] = {
-    "NUMBER_MISSING": "BOE-0058",  # factuurnummer required
-    "NUMBER_TOO_LONG": "BOE-0058",  # factuurnummer ≤ 25
-    "AMOUNT_INVALID": "BOE-0039",  # not in balance
-    "AMOUNT_PRECISION": "BOE-0039",
-    "NO_LINES": "BOE-0023",  # no boekingsregels (and BOE-0028, a zero line)
-    "LINE_NO_VAT": "BOE-0069",  # invalid btw
-    "LINE_NO_LEDGER": "BOE-0089",  # grootboek not found
-    "VAT_UNMAPPED": "BOE-0069",
-    "VAT_KIND_INVALID": "BOE-0069",
-    "VAT_PERCENTAGE_WRONG": None,  # SnelStart books whatever VAT it is given: the VAT return would be wrong
-    "VERLEGD_MIXED": "BOE-0062",
-    "LEDGER_UNMAPPED": "BOE-0089",
-    "LEDGER_MISSING": "BOE-0089",
-    "LEDGER_INACTIVE": "BOE-0008",  # booking on a non-active account (also ALG-0105)
-    "LEDGER_NOT_SALES": None,  # revenue on a bank/VAT/balance account: accepted, and wrong
-    "LEDGER_NOT_SALES_NOTE": None,
-    "LEDGER_VAT_MISMATCH": "BOE-0082",
-    "TOTAL_MISMATCH": "BOE-0039",  # and a booking whose amount is not the invoice's
-    "DUE_DATE_MISSING": None,
-    "CUSTOMER_CONTRADICTION": None,  # SnelStart would book it, on whichever relatie we picked
-    "CUSTOMER_AMBIGUOUS": None,
-    "CUSTOMER_PIN_INVALID": "BOE-0060",  # the relatie does not exist or is not a Klant
-    "BOOKING_CONFLICT": "BOE-0021",  # and a foreign booking adopted as ours
-    "BOOKING_NOT_VISIBLE": "BOE-0021",
-}
-
-assert PREVENTS.keys() == PROBLEMS.keys()
+    def to_json(self) -> dict[str, Any]:
+        """What the store keeps: the code and the values (amounts and dates as text, which the words read back)."""
+        return {"code": str(self.code), "subject": self.subject, "values": jsonable(dict(self.values)),
+                "config_error": self.config_error, "blocking": self.blocking}
 
 
-# ----------------------------------------------------------------------------------------- formatting values
-
-
-@dataclass(frozen=True)
-class Pct:
-    value: Decimal
-
-
-@dataclass(frozen=True)
-class Money:
-    value: Decimal
-
-
-@dataclass(frozen=True)
-class Bi:
-    """A value that reads differently per language."""
-
-    nl: str
-    en: str
-
-
-def _fmt(value: object, lang: str) -> str:
-    """Every amount, percentage and date through the one formatter (`sync.core.fmt`)."""
-    if isinstance(value, Bi):
-        return value.nl if lang == "nl" else value.en
-    if isinstance(value, Pct):
-        return fmt.percent(value.value, lang) if value.value.is_finite() else str(value.value)
-    if isinstance(value, Money):
-        return fmt.money(value.value, lang) if value.value.is_finite() else str(value.value)
-    if isinstance(value, date):
-        return fmt.day(value, lang)
-    if isinstance(value, Decimal):
-        return fmt.number(value, lang)
-    return str(value)
-
-
-def make_problem(code: str, subject: str, **params: object) -> Problem:
-    """Fill in the table's texts for `code`; values wrapped in Pct/Money/Bi, and dates, read per language."""
+def make_problem(code: ProblemCode, subject: str, **values: Any) -> Problem:
     spec = PROBLEMS[code]
-    nl = {k: _fmt(v, "nl") for k, v in params.items()}
-    en = {k: _fmt(v, "en") for k, v in params.items()}
-    return Problem(
-        code=code,
-        subject=subject,
-        nl=spec.nl.format(**nl),
-        en=spec.en.format(**en),
-        fix_nl=spec.fix_nl.format(**nl),
-        fix_en=spec.fix_en.format(**en),
-        config_error=spec.config_error,
-        blocking=spec.blocking,
-    )
+    return Problem(code, subject, values, config_error=spec.config_error, blocking=spec.blocking)
+
+
+def explained(problems: Iterable[Problem]) -> Msg:
+    """Every problem of an invoice with its fix, as one message: for the log, the dry run and the CSV."""
+    return joined.sentences(p.with_fix for p in problems)
+
+
+# ------------------------------------------------------------------------------------------ stored reasons
+
+
+def stored_message(reason: Mapping[str, Any]) -> Msg:
+    """What a stored reason says, whichever way it was stored:
+    - a problem: its code and values (`Problem.to_json`);
+    - another reason (SnelStart's refusal, say): its code and a message (`{"code", "message": <Msg JSON>}`);
+    - before the catalog: its words per language, `<lang>` and `fix_<lang>` (`{"code", "nl", "en", …}`)."""
+    values = reason.get("values")
+    code = reason.get("code")
+    if isinstance(values, dict) and code in PROBLEMS:
+        return _problem_msg(PROBLEMS[ProblemCode(code)].key, values)
+    message = Msg.from_json(reason.get("message"))
+    if message is not None:
+        return message
+    return Msg(RECORDED, text={lang: str(reason.get(lang) or "") for lang in LANGUAGES})
+
+
+def stored_fix(reason: Mapping[str, Any]) -> Msg | None:
+    """What to do about a stored reason, when it says (see `stored_message` for the shapes)."""
+    values = reason.get("values")
+    code = reason.get("code")
+    if isinstance(values, dict) and code in PROBLEMS:
+        spec = PROBLEMS[ProblemCode(code)]
+        return _problem_msg(spec.fix, {name: values[name] for name in spec.fix_values if name in values})
+    if "message" in reason:
+        return None
+    recorded = {lang: str(reason.get(f"fix_{lang}") or "") for lang in LANGUAGES}
+    return Msg(RECORDED, text=recorded) if any(recorded.values()) else None
+
+
+def stored_with_fix(reason: Mapping[str, Any]) -> Msg:
+    fix = stored_fix(reason)
+    message = stored_message(reason)
+    return message if fix is None else Msg(WITH_FIX, problem=message, fix=fix)
+
+
+def stored_explained(reasons: Iterable[Mapping[str, Any]]) -> Msg | None:
+    """Every stored reason with its fix, as one message; None when there is none."""
+    found = [stored_with_fix(reason) for reason in reasons]
+    return joined.sentences(found) if found else None
+
+
+def _problem_msg(key: str, values: Mapping[str, Any]) -> Msg:
+    return Msg.from_json({"msg": key, "values": dict(values)}) or Msg(key)

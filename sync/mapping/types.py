@@ -1,4 +1,5 @@
-"""Inputs and outputs of the invoice → booking mapping. Frozen, so a result can be cached and compared."""
+"""Inputs and outputs of the invoice → booking mapping. Frozen, so a result can be cached and compared. A result's
+problems are `sync.mapping.problems.Problem`s (a code and its values)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+
+from sync.mapping.problems import Problem
 
 # ------------------------------------------------------------------------------------------------- inputs
 
@@ -87,31 +90,6 @@ class MappingContext:
 
 
 # ------------------------------------------------------------------------------------------------ outputs
-
-
-@dataclass(frozen=True)
-class Problem:
-    """Why an invoice cannot be booked (or, with `blocking=False`, a note that does not stop it).
-
-    `subject` is a stable key for what the fix is about — ``vat:<gripp id>``, ``ledger:<gripp id>``,
-    ``ledger:<id>/vat:<id>``, ``line:<gripp line id>`` or ``invoice:<gripp id>`` — so the console can group
-    the invoices one mapping blocks and clear them together once it is fixed.
-    """
-
-    code: str
-    subject: str
-    nl: str
-    en: str
-    fix_nl: str
-    fix_en: str
-    config_error: bool = True
-    blocking: bool = True
-
-    def text(self, lang: str = "nl") -> str:
-        """The message followed by what to do about it, in Dutch (default) or English."""
-        if lang == "en":
-            return f"{self.en} {self.fix_en}"
-        return f"{self.nl} {self.fix_nl}"
 
 
 @dataclass(frozen=True)
