@@ -30,8 +30,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = resolve_settings()
     except ConfigError as exc:
         print("The console does not start: the settings cannot be used:", file=sys.stderr)
-        for problem in exc.problems:
-            print(f"  {problem}", file=sys.stderr)
+        for line in exc.lines("en"):
+            print(f"  {line}", file=sys.stderr)
         return 2
 
     from streamlit.web import bootstrap

@@ -138,7 +138,7 @@ def _unavailable(exc: BaseException) -> Unavailable | None:
     if isinstance(exc, StoreModeError | CatalogModeError):
         return Unavailable(exc.nl, exc.en, "wrong_mode")
     if isinstance(exc, ConfigError):
-        log.error("settings: %s", "; ".join(exc.problems))
+        log.error("settings: %s", "; ".join(exc.lines("en")))
         return Unavailable("De instellingen van de console zijn niet bruikbaar; zie het serverlog.",
                            "The console's settings cannot be used; see the server log.", "settings")
     return None

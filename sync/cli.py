@@ -64,8 +64,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except ConfigError as exc:
         _say(_t(args, "fout: de instellingen zijn niet bruikbaar:", "error: the settings cannot be used:"))
-        for problem in exc.problems:
-            _say(f"  {problem}")
+        for line in exc.lines(args.lang):
+            _say(f"  {line}")
         return EXIT_USAGE
     except StoreLockedError as exc:
         holder = f"proces {exc.pid}" if exc.pid else "een ander proces"
@@ -404,6 +404,7 @@ def _say(text: str) -> None:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from sync.core.events import run_label
+    from sync.core.words import say
     from sync.jobs.locks import AlreadyRunning
     from sync.jobs.runner import STEP_LABELS, run_all, run_identity
     from sync.store import setup as setup_repo
@@ -416,7 +417,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         def progress(identity_id: int, step: str, fraction: float) -> None:
             if last.get(identity_id) != step:
                 last[identity_id] = step
-                _say(f"  [{identity_id}] {STEP_LABELS[step][1 if lang == 'en' else 0]}…")
+                _say(f"  [{identity_id}] {say(STEP_LABELS[step], lang)}…")
 
         if _unknown_identity(services, args):
             return EXIT_FAILED
@@ -507,7 +508,7 @@ DECISION_WORDS = {
 
 def _cmd_status(args: argparse.Namespace) -> int:
     from sync.core import fmt
-    from sync.core.events import run_label
+    from sync.core.events import render_alert, run_label
     from sync.store import history, outbox
     from sync.store import setup as setup_repo
 
@@ -546,7 +547,7 @@ def _cmd_status(args: argparse.Namespace) -> int:
                     print(f"      {_t(args, 'laatste synchronisatie: nog nooit', 'last sync: never')}")
         for alert in history.open_alerts(services.store):
             print(f"{_t(args, 'MELDING', 'ALERT')} {fmt.moment(alert['raised_at'], lang)}: "
-                  f"{alert['message_en' if lang == 'en' else 'message_nl']}")
+                  f"{render_alert(alert, lang)}")
         return EXIT_OK
 
 

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from sync.core.events import render
 from sync.jobs.checks import run_checks
 from sync.jobs.linking import link_with_key
 from sync.jobs.suggestions import (
@@ -132,7 +133,7 @@ def test_saving_the_fix_for_ledger_8200_passes_and_is_audited(services):
     assert {m["gripp_ledger_id"]: m["snelstart_number"] for m in setup_repo.ledger_mappings(services.store, 1)}[
         8200] == "8000"
     event = history.events(services.store, identity_id=1, kind="mapping")[0]
-    assert event["actor"] == "anna" and "(was 8200)" in event["message_en"]
+    assert event["actor"] == "anna" and "(was 8200)" in render(event, "en")
     checks = {r.key: r.status for r in run_checks(services, 1, include_dry_run=False)}
     assert checks["ledgers"] == "pass"
 

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
+from sync.core.explained import RECORDED
+from sync.core.words import Msg, jsonable, said
 from sync.store.db import Store
 
 
@@ -116,9 +118,13 @@ def links_to_administration(store: Store, administration_id: str) -> list[int]:
     return [r["identity_id"] for r in rows]
 
 
-def set_link_health(store: Store, identity_id: int, health: str, nl: str | None = None, en: str | None = None) -> None:
-    """The link's health and, when broken, why — in both languages (the reader's is chosen when shown)."""
-    detail = json.dumps({"nl": nl, "en": en or nl}) if nl else None
+def set_link_health(store: Store, identity_id: int, health: str, why: Msg | str | None = None,
+                    also: str | None = None) -> None:
+    """The link's health and, when broken, why: a message, said in the reader's language when shown. (TRANSITIONAL:
+    callers not yet on messages pass Dutch and English words, `why` and `also`, kept as recorded words.)"""
+    if isinstance(why, str):
+        why = Msg(RECORDED, text={"nl": why, "en": also or why})
+    detail = json.dumps(jsonable(why)) if why is not None else None
     store.execute(
         "UPDATE links SET health = ?, health_detail = ?, health_checked_at = ? WHERE identity_id = ?",
         [health, detail, store.now(), identity_id],
@@ -126,14 +132,14 @@ def set_link_health(store: Store, identity_id: int, health: str, nl: str | None 
 
 
 def health_words(detail: str | None, lang: str) -> str:
-    """Why a link is broken, in the reader's language (rows written before both were kept hold English)."""
+    """Why a link is broken, in the reader's language (rows written before messages hold both languages' words,
+    or English)."""
     if not detail:
         return ""
     try:
-        words = json.loads(detail)
+        return said(json.loads(detail), lang)
     except ValueError:
         return detail
-    return str(words.get(lang) or words.get("en") or "") if isinstance(words, dict) else detail
 
 
 def set_link_schedule(store: Store, identity_id: int, *, interval_minutes: int | None = None,
