@@ -249,3 +249,63 @@ def test_searching_a_large_log_stays_fast(tmp_path: Path) -> None:
         assert took < 5, f"searching 20,000 events took {took:.2f} s"
     finally:
         store.close()
+
+
+# -- errors a person can act on say a message -----------------------------------------------------------------------
+def test_wrong_settings_are_said_in_the_readers_language() -> None:
+    from sync.core.config import ConfigError, load_settings
+
+    with pytest.raises(ConfigError) as caught:
+        load_settings({"GRIPP_API_URL": "ftp://gripp", "SYNC_MAX_CONCURRENT_RUNS": "99", "SYNC_SECRET_KEY": "kort"})
+    assert caught.value.lines("nl") == [
+        "GRIPP_API_URL: 'ftp://gripp' is geen webadres; geef het hele adres, beginnend met https://",
+        "SYNC_SECRET_KEY: te kort om de bewaarde sleutels te beschermen; gebruik minstens 16 tekens (een "
+        "Fernet-sleutel of een lange wachtzin)",
+        "SYNC_MAX_CONCURRENT_RUNS: '99' is geen aantal runs tegelijk; gebruik 1 tot en met 64",
+        "SNELSTART_SUBSCRIPTION_KEY: niet ingesteld; echte diensten (er zijn Gripp- of SnelStart-instellingen "
+        "gegeven) hebben het nodig"]
+    assert caught.value.lines("en")[0] == ("GRIPP_API_URL: 'ftp://gripp' is not a web address; give the full "
+                                           "address, starting with https://")
+    assert str(caught.value).splitlines() == caught.value.lines("en")
+
+
+def test_a_role_that_may_not_is_told_so_in_both_languages() -> None:
+    from sync.auth.access import AccountNotAllowed, Actor, NotAllowed, require, require_account
+
+    femke = Actor("femke", "finance", frozenset({"acme"}))
+    with pytest.raises(NotAllowed) as caught:
+        require(femke, "mappings")
+    assert caught.value.text("nl") == ("femke (Financiële administratie) mag niet BTW-, grootboek- en "
+                                       "klantkoppelingen wijzigen. Vraag iemand van support.")
+    assert caught.value.text("en") == "femke (Finance) may not change VAT, ledger and customer mappings. Ask " \
+                                      "someone from support."
+    assert isinstance(caught.value, PermissionError)
+    with pytest.raises(AccountNotAllowed) as refused:
+        require_account(femke, "other")
+    assert refused.value.text("en") == "femke has no access to account ‘other’."
+
+
+def test_a_database_of_the_other_mode_says_what_to_do_in_both_languages(tmp_path: Path) -> None:
+    from sync.store import mode
+
+    store = Store(tmp_path / "s.duckdb")
+    try:
+        mode.claim(store, mode.REAL)
+        with pytest.raises(mode.StoreModeError) as caught:
+            mode.claim(store, mode.SANDBOX)
+        assert "bevat echte gegevens" in caught.value.text("nl") and "holds real data" in caught.value.text("en")
+        assert str(tmp_path) in caught.value.text("nl") and caught.value.code == "real"
+    finally:
+        store.close()
+
+
+def test_a_run_that_no_process_runs_any_more_is_closed_with_why(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s.duckdb")
+    try:
+        run_id = history.start_run(store, 1, "cli")
+        assert history.close_interrupted_runs(store) == 1
+        run = history.get_run(store, run_id)
+        assert events.run_summary(run["outcome"], {}, json.loads(run["message"]), "en").startswith("interrupted")
+        assert events.run_summary(run["outcome"], {}, json.loads(run["message"]), "nl").startswith("onderbroken")
+    finally:
+        store.close()

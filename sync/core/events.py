@@ -28,7 +28,7 @@ from functools import cache
 from typing import Any
 
 from sync.core.explained import RECORDED
-from sync.core.words import DEFAULT, N_, NN_, MissingWords, Msg, entries, say, template
+from sync.core.words import DEFAULT, N_, NN_, MissingWords, Msg, entries, said, say, template
 
 
 class Level(StrEnum):
@@ -418,11 +418,7 @@ def _complete(msg: Msg, *, counted: bool = False) -> Msg:
     return Msg(msg.key, **msg.values, **dict.fromkeys(missing, "")) if missing else msg
 
 
-# TRANSITIONAL: the name the command line and the Controles page still import; `words.said` is the one to use.
-def pick(value: Any, lang: str) -> str:
-    from sync.core.words import said
-
-    return said(value, lang)
+pick = said  # TRANSITIONAL: the name the command line and the Controles page still import; `words.said` is the one
 
 
 # ================================================================================================ runs
