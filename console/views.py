@@ -212,7 +212,9 @@ def reasons_text(row: dict, lang: str) -> str:
                     parts.append(str(reason))
         except ValueError:
             parts.append(raw)
-    parts.append(recorded_error(row.get("last_error"), lang))
+    error = recorded_error(row.get("last_error"), lang)
+    if error not in parts:  # a refusal is both the reason and the last error: said once
+        parts.append(error)
     return " ".join(p for p in parts if p)
 
 
