@@ -46,8 +46,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = resolve_settings()
     except ConfigError as exc:
         print(t("console.process.bad_settings"), file=sys.stderr)
-        for problem in exc.problems:
-            print(f"  {words.said(problem, lang)}", file=sys.stderr)
+        for line in exc.lines(lang):
+            print(f"  {line}", file=sys.stderr)
         return 2
 
     from streamlit.web import bootstrap

@@ -17,7 +17,6 @@ import streamlit as st  # noqa: E402
 
 from console import runtime, signin, ui  # noqa: E402
 from console.i18n import LANGUAGES, current_lang, t  # noqa: E402
-from console.text import md  # noqa: E402
 from sync.auth.access import AccountNotAllowed, NotAllowed  # noqa: E402
 from sync.core.config import ConfigError  # noqa: E402
 
@@ -33,7 +32,7 @@ st.query_params["lang"] = st.session_state["lang"]  # a reload, a new tab from t
 try:
     settings = runtime.current_settings()
 except ConfigError as problem:  # the operator reads why in the server log; a visitor gets one plain sentence
-    logging.getLogger("console").error("settings: %s", "; ".join(problem.problems))
+    logging.getLogger("console").error("settings: %s", "; ".join(problem.lines("en")))
     st.error(t("console_misconfigured"))
     st.stop()
 if settings.sandbox:
@@ -79,4 +78,4 @@ if not actor.can("link"):
 try:
     st.navigation(ui.with_not_found_page(pages)).run()
 except (NotAllowed, AccountNotAllowed) as refused:  # offered what this role may not do: say so, change nothing
-    st.error(md(refused.nl if current_lang() == "nl" else refused.en))
+    st.error(t(refused.message))

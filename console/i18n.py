@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from console.text import md
 from sync.core import words
+from sync.core.events import OUTCOME_WORDS
 from sync.core.words import N_
 
 LANGUAGES = {lang: words.language_name(lang) for lang in words.LANGUAGES}
@@ -52,8 +53,7 @@ CLASS_LABELS = {
 }
 AGE_LABELS = {"not_due": N_("age_not_due"), "0-30": N_("age_0-30"), "31-60": N_("age_31-60"),
               "61-90": N_("age_61-90"), ">90": N_("age_>90")}
-OUTCOME_LABELS = {"ok": N_("outcome_ok"), "warnings": N_("outcome_warnings"), "failed": N_("outcome_failed"),
-                  "running": N_("outcome_running"), "refused": N_("outcome_refused")}
+OUTCOME_LABELS = OUTCOME_WORDS  # a run's outcome: the engine's table, so every surface says it alike
 TRIGGER_LABELS = {"schedule": N_("trigger_schedule"), "manual": N_("trigger_manual"), "cli": N_("trigger_cli"),
                   "check": N_("trigger_check")}
 LEVEL_LABELS = {"info": N_("level_info"), "warning": N_("level_warning"), "error": N_("level_error")}
@@ -89,8 +89,7 @@ def step_label(step: str | None, lang: str | None = None) -> str:
     from sync.jobs.runner import STEP_LABELS
 
     if step in STEP_LABELS:
-        nl, en = STEP_LABELS[step]
-        return en if (lang or current_lang()) == "en" else nl
+        return t(STEP_LABELS[step], lang)
     return {"start": t("outcome_running", lang), "done": t("sync_finished", lang),
             "plan": t("step_plan", lang)}.get(str(step), str(step or ""))
 
@@ -122,7 +121,7 @@ def badge(kind: str, state: str | None, lang: str | None = None) -> str:
 
 def run_badge(outcome: str, counts: dict | None, lang: str | None = None) -> str:
     """A run's icon and what it did: `gelukt`, `deels gelukt — 4 geblokkeerd`, `niets geboekt — 25 geblokkeerd`."""
-    from sync.core.events import run_label, run_state
+    from sync.core.events import run_label_message, run_state
 
-    return f"{icon(run_state(outcome, counts or {}))} {run_label(outcome, counts, lang or current_lang())}"
+    return f"{icon(run_state(outcome, counts or {}))} {t(run_label_message(outcome, counts), lang)}"
 

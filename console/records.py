@@ -71,7 +71,7 @@ def show(services: Services, identity_id: int, *, key: str) -> None:
                 try:
                     conflict_jobs.adopt_anyway(store, identity_id, conflict.invoice_id, actor=ui.actor())
                 except conflict_jobs.ConflictError as exc:
-                    st.session_state[f"{key}-outcome-{identity_id}"] = ("error", exc.text(lang))
+                    st.session_state[f"{key}-outcome-{identity_id}"] = ("error", t(exc.message))
                 else:
                     st.session_state[f"{key}-outcome-{identity_id}"] = (
                         "ok", t("adopted_anyway", number=conflict.number))

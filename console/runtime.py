@@ -19,6 +19,8 @@ from collections.abc import Mapping
 from sync.auth.lockout import SignInGuard
 from sync.core import config
 from sync.core.config import ConfigError, Settings, load_settings
+from sync.core.explained import Explained
+from sync.core.words import N_, Msg
 from sync.store.catalog import CatalogModeError, UnknownAccount
 from sync.store.db import StoreLockedError, StoreUnreadableError
 from sync.store.mode import StoreModeError
@@ -36,13 +38,9 @@ _guard: SignInGuard | None = None
 _build_options: dict[str, object] = {}  # extra `Deployment` arguments (tests: a sleep that does not sleep)
 
 
-class Unavailable(RuntimeError):
-    """The console cannot use its database; `nl`/`en` say why in one line (for signed-in people and the log),
+class Unavailable(Explained, RuntimeError):
+    """The console cannot use its database: `message` says why in one line (for signed-in people and the log),
     `code` is all `/healthz` says: locked | unreadable | wrong_mode | settings."""
-
-    def __init__(self, nl: str, en: str, code: str = "unavailable") -> None:
-        super().__init__(en)
-        self.nl, self.en, self.code = nl, en, code
 
 
 def read_secrets() -> Mapping[str, object]:
@@ -90,7 +88,7 @@ def deployment() -> Deployment:
             _problem = _unavailable(exc)
             if _problem is None:
                 raise
-            log.error("%s", _problem.en)
+            log.error("%s", _problem)
             raise _problem from None
         _connect_webhook(built)
         _deployment = built
@@ -113,7 +111,7 @@ def services(account: str | None = None) -> Services:
             problem = _unavailable(exc)
             if problem is None:
                 raise
-            log.error("account %s: %s", key, problem.en)
+            log.error("account %s: %s", key, problem)
             _account_problems[key] = problem
             raise problem from None
 
@@ -129,18 +127,16 @@ def _default_account(current: Deployment) -> str:
 def _unavailable(exc: BaseException) -> Unavailable | None:
     """The one-line message for a database that cannot be used; None for anything else (a bug: raised as is)."""
     if isinstance(exc, StoreLockedError):
-        holder = f"proces {exc.pid}" if exc.pid else "een ander proces"
-        return Unavailable(f"De database {exc.path} is in gebruik door {holder} (een console of opdracht op dezelfde "
-                           "gegevens). Stop dat en start de console opnieuw.", str(exc), "locked")
+        return Unavailable(Msg(N_("console.unavailable.locked"), path=str(exc.path), pid=str(exc.pid)) if exc.pid
+                           else Msg(N_("console.unavailable.locked_by_unknown"), path=str(exc.path)), code="locked")
     if isinstance(exc, StoreUnreadableError):
-        return Unavailable(f"De database {exc.path} is niet te lezen ({exc.reason}). Zet een reservekopie terug of "
-                           "kies een andere SYNC_DB_PATH en start de console opnieuw.", str(exc), "unreadable")
+        return Unavailable(Msg(N_("console.unavailable.unreadable"), path=str(exc.path), reason=str(exc.reason)),
+                           code="unreadable")
     if isinstance(exc, StoreModeError | CatalogModeError):
-        return Unavailable(exc.nl, exc.en, "wrong_mode")
+        return Unavailable(exc.message, code="wrong_mode")
     if isinstance(exc, ConfigError):
-        log.error("settings: %s", "; ".join(exc.problems))
-        return Unavailable("De instellingen van de console zijn niet bruikbaar; zie het serverlog.",
-                           "The console's settings cannot be used; see the server log.", "settings")
+        log.error("settings: %s", "; ".join(exc.lines("en")))
+        return Unavailable(Msg(N_("console.unavailable.settings")), code="settings")
     return None
 
 

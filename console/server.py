@@ -24,7 +24,6 @@ from starlette.routing import BaseRoute, Mount, Route
 
 from console import process_lines, runtime
 from console.process_lines import announce
-from sync.core.words import said
 
 t = tn = process_lines.t  # the operator's language (`python -m console --lang`); `tn` for a counted key
 
@@ -80,9 +79,7 @@ async def lifespan(app: st.App) -> AsyncIterator[dict[str, Any]]:
     services = await anyio.to_thread.run_sync(runtime.start)  # the Deployment
     if services is None:
         problem = runtime.problem()
-        # TRANSITIONAL: `Unavailable` still carries Dutch and English words; said as words recorded before the catalog.
-        why = said({"nl": problem.nl, "en": problem.en}, process_lines.lang()) if problem else \
-            t("console.process.unknown")
+        why = t(problem.message) if problem else t("console.process.unknown")
         announce(t("console.process.no_database", problem=why))
     else:
         if services.settings.sandbox:

@@ -52,7 +52,7 @@ def _signed_in(pages: Sequence[st.Page]) -> Actor:
     try:
         secrets = runtime.read_secrets()
     except ConfigError as exc:  # fail closed: nobody is let in on settings nobody can read
-        log.error("sign-in closed: %s", "; ".join(exc.problems))
+        log.error("sign-in closed: %s", "; ".join(exc.lines("en")))
         _forget()
         _closed(pages, t("signin_unavailable"))
     if isinstance(secrets.get("auth"), Mapping):
@@ -194,7 +194,7 @@ def _audit(kind: str, data: dict[str, object], actor: str | None) -> None:
 
 
 def sidebar(actor: Actor, lang: str) -> None:
-    role = ROLE_LABELS[actor.role][0 if lang == "nl" else 1]
+    role = t(ROLE_LABELS[actor.role], lang)
     if actor is SANDBOX_ACTOR:
         st.sidebar.caption(t("signin_sandbox"))
         return

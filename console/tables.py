@@ -103,7 +103,7 @@ def log_csv(log: pd.DataFrame, lang: str) -> str:
         t("col_level", lang): [level_label(r['level'], lang) for r in records],
         t("col_kind", lang): [event_label(r["kind"], lang) for r in records],
         t("col_invoice", lang): [_text(r["invoice_number"]) for r in records],
-        t("col_message", lang): [r["message_en"] if lang == "en" else r["message_nl"] for r in records],
+        t("col_message", lang): [r["message"] for r in records],
         t("col_by", lang): [_text(r["actor"]) for r in records],
         t("col_run", lang): [_text(r["run_id"]) for r in records],
     })

@@ -8,8 +8,7 @@ from collections.abc import Sequence
 import streamlit as st
 
 from console import runtime, signin
-from console.i18n import current_lang, t
-from console.text import md
+from console.i18n import t
 from sync.auth.access import Actor
 from sync.store.catalog import Account
 from sync.wiring import Deployment, Services
@@ -81,7 +80,7 @@ def schedule(services: Services):  # -> sync.jobs.schedule.AccountSchedule | Non
 
 
 def _stop(exc: runtime.Unavailable) -> None:
-    st.error(md(exc.nl if current_lang() == "nl" else exc.en))
+    st.error(t(exc.message))
     st.stop()
 
 

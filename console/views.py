@@ -11,6 +11,7 @@ import pandas as pd
 
 from sync.core import words
 from sync.core.events import render, render_alert
+from sync.core.words import DEFAULT, said
 from sync.jobs import overview, reconcile
 from sync.mapping.problems import ProblemCode, stored_fix, stored_message
 from sync.store import history, outbox
@@ -98,36 +99,33 @@ def run_words(row: dict, lang: str) -> str:
     return run_summary(str(row.get("outcome")), counts_of(row), reason, lang)
 
 
+EVENT_COLUMNS = ["event_id", "occurred_at", "run_id", "identity_id", "identity_name", "level", "kind", "invoice_id",
+                 "invoice_number", "detail_json", "actor", "message"]
+
+
 def events(store: Store, *, identity_id: int | None = None, level: str | None = None, kind: str | None = None,
-           search: str | None = None, run_id: str | None = None, limit: int = 500) -> pd.DataFrame:
-    where, params = history.event_filter(identity_id=identity_id, level=level, kind=kind, run_id=run_id,
-                                         search=search, alias="e")
-    frame = store.frame(
-        f"""SELECT e.event_id, e.occurred_at, e.run_id, e.identity_id, i.name AS identity_name, e.level, e.kind,
-                   e.invoice_id, e.invoice_number, e.message_nl, e.message_en, e.detail_json, e.actor
-            FROM events e LEFT JOIN identities i USING (identity_id) {where}
-            ORDER BY e.event_id DESC LIMIT {int(limit)}""",
-        params,
-    )
-    records = frame.to_dict("records")
-    # The events are data: their words are made here, in both languages (the page shows the reader's).
-    return frame.assign(message_nl=[render(r, "nl") for r in records], message_en=[render(r, "en") for r in records])
+           search: str | None = None, run_id: str | None = None, limit: int = 500,
+           lang: str = DEFAULT) -> pd.DataFrame:
+    """The event log (newest first, after the reader's filters and search) with each event's words in the
+    reader's language (`message`)."""
+    rows = history.events(store, identity_id=identity_id, level=level, kind=kind, run_id=run_id, search=search,
+                          lang=lang, limit=limit)
+    records = [{**row, "message": render(row, lang)} for row in rows]
+    return pd.DataFrame.from_records(records, columns=EVENT_COLUMNS)
 
 
 def event_kinds(store: Store) -> list[str]:
     return [row["kind"] for row in store.rows("SELECT DISTINCT kind FROM events ORDER BY kind")]
 
 
-def open_alerts(store: Store) -> pd.DataFrame:
+def open_alerts(store: Store, lang: str = DEFAULT) -> pd.DataFrame:
+    """Alerts nobody has seen yet, with their words in the reader's language (`message`)."""
     frame = store.frame(
-        """SELECT a.alert_id, a.identity_id, i.name AS identity_name, a.run_id, a.raised_at, a.kind, a.detail_json,
-                  a.message_nl, a.message_en
+        """SELECT a.alert_id, a.identity_id, i.name AS identity_name, a.run_id, a.raised_at, a.kind, a.detail_json
            FROM alerts a LEFT JOIN identities i USING (identity_id)
            WHERE a.acknowledged_at IS NULL ORDER BY a.raised_at DESC"""
     )
-    records = frame.to_dict("records")
-    return frame.assign(message_nl=[render_alert(r, "nl") for r in records],
-                        message_en=[render_alert(r, "en") for r in records])
+    return frame.assign(message=[render_alert(r, lang) for r in frame.to_dict("records")])
 
 
 # -- the outbox -----------------------------------------------------------------------------------------
@@ -203,7 +201,17 @@ def reasons_text(row: dict, lang: str) -> str:
                     parts.append(str(reason))
         except ValueError:
             parts.append(raw)
-    error = row.get("last_error")
-    if isinstance(error, str) and error:
+    error = recorded_error(row.get("last_error"), lang)
+    if error not in parts:  # a refusal is both the reason and the last error: said once
         parts.append(error)
     return " ".join(p for p in parts if p)
+
+
+def recorded_error(error: object, lang: str) -> str:
+    """An invoice's last error (a message as JSON; before messages, English words) in the reader's language."""
+    if not isinstance(error, str) or not error:
+        return ""
+    try:
+        return said(json.loads(error), lang)
+    except ValueError:
+        return error

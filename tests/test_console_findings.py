@@ -205,10 +205,11 @@ def test_a_rerun_with_nothing_changed_keeps_its_colour(console: Services) -> Non
 @pytest.mark.parametrize("lang, reason", [("nl", "Gripp weigert de API-sleutel"), ("en", "Gripp refuses the API key")])
 @pytest.mark.parametrize("page", ["overzicht", "synchronisatie"])
 def test_a_failed_runs_reason_is_on_the_cards(console: Services, page: str, lang: str, reason: str) -> None:
+    from sync.jobs import errors
     from sync.jobs.runner import _failed
 
     run_id = history.start_run(console.store, 1, "manual", actor="tester")
-    _failed(console, run_id, 1, "manual", "Gripp weigert de API-sleutel.", "Gripp refuses the API key.", kind="auth")
+    _failed(console, run_id, 1, "manual", errors.GRIPP_KEY, kind=errors.LINK)
     at = helpers.page(page, lang=lang)
     helpers.no_exception(at)
     assert any(reason in helpers.plain(c.value) for c in at.caption)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from sync.core.events import render
 from sync.core.explained import RECORDED
 from sync.core.words import Msg
 from sync.jobs.runner import forget_gripp_freshness, run_identity
@@ -51,7 +52,7 @@ def test_controles_lists_the_conflict_and_the_contradiction_with_their_ways_out(
     card = next(str(t.value) for t in at.text if f"factuurnummer {seeded['conflict_number']}" in str(t.value))
     assert "kies dan hieronder ‘Toch overnemen’" in card and "onder Synchronisatie" not in card
     assert "onder Controles" not in card
-    logged = history.events(console.store, identity_id=1, kind="conflict")[0]["message_nl"]
+    logged = render(history.events(console.store, identity_id=1, kind="conflict")[0], "nl")
     assert "kies dan ‘Toch overnemen’ onder Controles → Conflicten en tegenstrijdige klantgegevens" in logged
     assert f"Klantgegevens spreken elkaar tegen bij factuur {seeded['contradiction_number']}" in shown
     assert "Klantkoppeling" in shown

@@ -13,6 +13,7 @@ import pytest
 
 from console import runtime, tables, views
 from sync.core import fmt
+from sync.core.events import render
 from sync.jobs.locks import exclusive
 from sync.jobs.requeue import retry_failed
 from sync.jobs.runner import run_identity
@@ -117,7 +118,7 @@ def test_the_event_log_filters_and_exports_what_it_shows(console: Services) -> N
     assert text.startswith("\ufeff")
     rows = list(csv.DictReader(io.StringIO(text[1:]), delimiter=";"))
     assert [r["Factuur"] for r in rows] == [e["invoice_number"] for e in blocked]
-    assert rows[0]["Melding"] == blocked[0]["message_nl"] and rows[0]["Soort"] == "Geblokkeerd"
+    assert rows[0]["Melding"] == render(blocked[0], "nl") and rows[0]["Soort"] == "Geblokkeerd"
     # Local time to the second, as the screen shows it (not UTC with microseconds).
     assert rows[0]["Tijd"] == fmt.csv_moment(frame["occurred_at"].iloc[0])
     assert "+00" not in rows[0]["Tijd"] and "." not in rows[0]["Tijd"]

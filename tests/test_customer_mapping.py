@@ -9,7 +9,7 @@ import pytest
 
 from sync.auth.access import Actor, NotAllowed
 from sync.core.events import render
-from sync.core.words import said
+from sync.core.words import said, say
 from sync.jobs import customer_mapping, mappings_io
 from sync.jobs.suggestions import MappingError
 from sync.store import history
@@ -45,7 +45,7 @@ def test_saving_refuses_a_relatie_snelstart_does_not_have_or_that_is_no_klant(wo
     for code, says in (("4242", "bestaat niet"), ("50001", "geen relatie van de soort Klant"), ("abc", "relatiecode")):
         with pytest.raises(MappingError) as refused:
             customer_mapping.save_customer_mapping(copy.services, IDENTITY, 101, code, actor="support")
-        assert says in refused.value.text("nl")
+        assert says in say(refused.value.message, "nl")
     assert setup_repo.customer_mappings(copy.services.store, IDENTITY) == []
     with pytest.raises(NotAllowed):
         customer_mapping.save_customer_mapping(copy.services, IDENTITY, 101, "3003", actor=Actor("Fenna", "finance"))

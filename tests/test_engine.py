@@ -308,7 +308,7 @@ def test_an_incomplete_open_item_of_a_booking_the_link_made_is_never_skipped(ser
     sandbox.faults.add("snelstart-api", "reshape", method="GET", path_contains="verkoopfacturen", times=None,
                        transform=drop_saldo)
     result = run_identity(services, 1, trigger="cli")
-    assert result.outcome == "failed" and "could not be read" in result.message_en
+    assert result.outcome == "failed" and "could not be read" in result.words("en")
     assert not history.events(services.store, kind="open_item_skipped")
 
 

@@ -19,6 +19,7 @@ import httpx
 import pytest
 
 from sync.core.dates import AMSTERDAM
+from sync.core.events import render
 from sync.core.money import cents
 from sync.core.vault import vault_for
 from sync.core.words import say
@@ -190,7 +191,7 @@ def test_bad_invoices_are_blocked_with_a_reason_and_a_fix_the_rest_is_booked(env
     env.sandbox.faults.add("snelstart-api", "lose_response", method="POST", path_contains="relaties",
                            body_contains="O'Brien", times=1)
     result, events, states = run(env)
-    assert result.outcome == "warnings", result.message_en  # warnings: the blocked ones; never "failed"
+    assert result.outcome == "warnings", result.words("en")  # warnings: the blocked ones; never "failed"
     # An invoice without lines comes to 0,00: nothing to book, which is no problem (not blocked, not open).
     assert states[bw.cases["no lines"].invoice.id]["state"] == "nothing_to_book"
     assert result.counts["nothing_to_book"] >= 1
@@ -254,20 +255,20 @@ def test_customers_are_created_with_notes_for_a_long_name_and_refused_vat_number
     _, events, _ = run(env)
     admin = env.world.snelstart.administrations[ADMIN_STUDIO]
     assert all(len(r.naam) <= 50 for r in admin.relaties.values())
-    relatie_events = {e["message_en"]: e for e in events if e["kind"] == "relatie"}
+    relatie_events = {render(e, "en"): e for e in events if e["kind"] == "relatie"}
 
     long_relatie = admin.relaties[booking_of(env.world, 269_907)[0].klant_id]
     assert long_relatie.naam == limits.cut(LONG_NAME, 50) and long_relatie.relatiecode == 990_001
     note = next(e for text, e in relatie_events.items() if "shortened" in text)
-    assert note["level"] == "warning" and LONG_NAME in note["message_en"] and "ingekort" in note["message_nl"]
+    assert note["level"] == "warning" and LONG_NAME in render(note, "en") and "ingekort" in render(note, "nl")
 
     for number, vat, why in ((269_908, "NL12345", "not a valid VAT number"),
                              (269_909, "DE1", "REL-0088")):
         relatie = admin.relaties[booking_of(env.world, number)[0].klant_id]
         assert relatie.btw_nummer == "", "created without the VAT number"
         note = next(e for text, e in relatie_events.items() if f"without VAT number '{vat}'" in text)
-        assert why in note["message_en"] and "Gripp" in note["message_en"] and note["level"] == "warning"
-        assert "btw-nummer" in note["message_nl"]
+        assert why in render(note, "en") and "Gripp" in render(note, "en") and note["level"] == "warning"
+        assert "btw-nummer" in render(note, "nl")
 
 
 def test_quotes_never_change_an_odata_filter(env: InProcess, bw: BadWorld) -> None:
@@ -284,7 +285,7 @@ def test_quotes_never_change_an_odata_filter(env: InProcess, bw: BadWorld) -> No
     admin = env.world.snelstart.administrations[ADMIN_STUDIO]
     assert len(booking_of(env.world, QUOTE_NUMBER)) == 1  # the lost answer was adopted, not re-posted
     assert [r.naam for r in admin.relaties.values()].count(QUOTE_NAME) == 1
-    assert "adopted" in " ".join(e["message_en"] for e in events if e["invoice_number"] == QUOTE_NUMBER)
+    assert "adopted" in " ".join(render(e, "en") for e in events if e["invoice_number"] == QUOTE_NUMBER)
 
 
 def test_a_second_run_repeats_nothing_for_the_bad_invoices(env: InProcess, bw: BadWorld) -> None:

@@ -17,6 +17,7 @@ import duckdb
 import pytest
 
 from sync.core.config import SANDBOX_GRIPP_TOKEN, SANDBOX_SUBSCRIPTION_KEY
+from sync.core.events import render, render_alert
 from sync.core.vault import Vault
 from sync.jobs.runner import RunResult, run_all, run_identity
 from sync.sandbox.seed import manifest
@@ -53,14 +54,14 @@ def completes(lb: Loopback, identity_id: int = IDENTITY, *, clear: bool = True) 
     if clear:
         lb.sandbox.faults.clear()
     result, events = run(lb, identity_id)
-    assert result.outcome in ("ok", "warnings"), result.message_en
+    assert result.outcome in ("ok", "warnings"), result.words("en")
     left = {k: result.counts.get(k, 0) for k in ("failed", "retry_later", "pdf_pending", "payments_pending")}
-    assert left == dict.fromkeys(left, 0), (left, [e["message_en"] for e in events if e["level"] != "info"])
+    assert left == dict.fromkeys(left, 0), (left, [render(e, "en") for e in events if e["level"] != "info"])
     return result
 
 
 def texts(events: list[dict], level: str | None = None) -> str:
-    return "\n".join(f"{e['message_nl']} | {e['message_en']}" for e in events if level is None or e["level"] == level)
+    return "\n".join(f"{render(e, 'nl')} | {render(e, 'en')}" for e in events if level is None or e["level"] == level)
 
 
 def no_secrets(*texts_: str) -> None:
@@ -91,7 +92,7 @@ def test_a_429_storm_longer_than_the_retries_fails_the_run_clearly_and_the_next_
     lb.sandbox.faults.add("snelstart-api", "status", status=429, retry_after=30, method="GET", times=None)
     result, events = run(lb)
     assert result.outcome == "failed"
-    assert "SnelStart was busy" in result.message_en and "te druk" in result.message_nl
+    assert "SnelStart was busy" in result.words("en") and "te druk" in result.words("nl")
     assert "next run" in texts(events, "error")
     assert len(admin.bookings) == bookings  # stopped before booking anything
     completes(lb)
@@ -107,7 +108,7 @@ def test_a_429_storm_on_bookings_stops_the_push_politely_and_the_next_run_books_
     assert result.counts["booked"] == 3 and result.counts["retry_later"] >= 1
     busy = [e for e in events if e["kind"] == "push_stopped"]
     assert len(busy) == 1, "one message for the stop, not one per invoice"
-    assert "SnelStart" in busy[0]["message_en"] and "next run" in busy[0]["message_en"]
+    assert "SnelStart" in render(busy[0], "en") and "next run" in render(busy[0], "en")
     completes(lb)
     assert_exactly_once(lb.world, facts)
 
@@ -193,14 +194,14 @@ def test_a_koppelsleutel_revoked_mid_run_breaks_that_link_and_the_other_identity
     services = lb.services()
     results = {r.identity_id: r for r in run_all(services, trigger="schedule")}
     assert results[IDENTITY].outcome == "failed"
-    assert "koppelsleutel" in results[IDENTITY].message_en and "Link the administration again" in \
-        results[IDENTITY].message_en
+    assert "koppelsleutel" in results[IDENTITY].words("en") and "Link the administration again" in \
+        results[IDENTITY].words("en")
     assert results[OTHER].outcome in ("ok", "warnings")
     link = setup_repo.get_link(services.store, IDENTITY)
     assert link.health == "broken" and "koppelsleutel" in link.health_detail
     assert setup_repo.get_link(services.store, OTHER).health == "ok"
     alerts = log.open_alerts(services.store, IDENTITY)
-    assert alerts and "koppelsleutel" in alerts[0]["message_nl"]
+    assert alerts and "koppelsleutel" in render_alert(alerts[0], "nl")
     every = texts(log.events(services.store, limit=5000))
     no_secrets(every, link.health_detail)
     assert key not in every
@@ -221,7 +222,7 @@ def test_the_subscription_key_revoked_mid_run_breaks_every_link_with_one_clear_m
     results = {r.identity_id: r for r in run_all(services, trigger="schedule")}
     for identity_id in (IDENTITY, OTHER):
         assert results[identity_id].outcome == "failed"
-        assert "subscription key" in results[identity_id].message_en
+        assert "subscription key" in results[identity_id].words("en")
         assert setup_repo.get_link(services.store, identity_id).health == "broken"
     no_secrets(texts(log.events(services.store, limit=5000)))
     services.close()
@@ -237,7 +238,7 @@ def test_truncated_json_on_a_read_fails_the_run_clearly_and_the_next_completes(l
     lb.sandbox.faults.add("snelstart-api", "malformed", method="GET", path_contains="verkoopfacturen", times=1)
     result, events = run(lb)
     assert result.outcome == "failed"
-    assert "could not be read" in result.message_en and "next run" in result.message_en
+    assert "could not be read" in result.words("en") and "next run" in result.words("en")
     assert "Traceback" not in texts(events)
     completes(lb)
     assert_exactly_once(lb.world, facts)
@@ -277,7 +278,7 @@ def test_open_items_of_an_unexpected_shape_are_refused_never_read_as_zero(lb: Lo
     payments_before = len(lb.world.gripp.payments)
     result, _ = run(lb)
     assert result.outcome == "failed", name
-    assert "could not be read" in result.message_en and "next run" in result.message_en
+    assert "could not be read" in result.words("en") and "next run" in result.words("en")
     assert len(lb.world.gripp.payments) == payments_before, "nothing written on the strength of a broken answer"
     completes(lb)
     assert_exactly_once(lb.world, facts)
@@ -321,7 +322,7 @@ def test_a_burst_throttle_storm_fails_the_run_clearly_and_the_next_completes(lb:
                           body=[{"id": None, "error_code": 1004, "error": "Too many requests"}])
     result, _ = run(lb)
     assert result.outcome == "failed"
-    assert "Gripp" in result.message_en and "next run" in result.message_en
+    assert "Gripp" in result.words("en") and "next run" in result.words("en")
     completes(lb)
     assert_exactly_once(lb.world, facts)
 
@@ -335,7 +336,7 @@ def test_gripps_hourly_quota_running_out_mid_run_as_429_or_as_a_jsonrpc_error_st
                           action=lambda: lb.sandbox.spend_gripp_quota(answer))
     result, events = run(lb)
     assert result.outcome == "warnings"
-    assert "resumes at" in result.message_en and "verder vanaf" in result.message_nl
+    assert "resumes at" in result.words("en") and "verder vanaf" in result.words("nl")
     assert result.counts["booked"] == len(facts.to_book_by_identity[IDENTITY])  # SnelStart's side went on
     assert result.counts["payments_registered"] == 0 and result.counts["payments_pending"] > 0
     assert "quota" in texts(events, "warning")
@@ -344,7 +345,7 @@ def test_gripps_hourly_quota_running_out_mid_run_as_429_or_as_a_jsonrpc_error_st
     # Still the same hour: the next run stops at the same point, again cleanly, and writes nothing to Gripp.
     payments = len(lb.world.gripp.payments)
     again, _ = run(lb)
-    assert again.outcome == "warnings" and "resumes at" in again.message_en
+    assert again.outcome == "warnings" and "resumes at" in again.words("en")
     assert len(lb.world.gripp.payments) == payments
 
     lb.clock.next_hour()
@@ -367,7 +368,7 @@ def test_a_quota_spent_before_the_run_books_from_the_cache_and_leaves_gripp_for_
     lb.sandbox.spend_gripp_quota()
     gripp_payments = len(lb.world.gripp.payments)
     result, events = run(lb)
-    assert result.outcome == "warnings" and "resumes at" in result.message_en
+    assert result.outcome == "warnings" and "resumes at" in result.words("en")
     assert result.counts["payments_pending"] == 1 and len(lb.world.gripp.payments) == gripp_payments
     assert [e["kind"] for e in events if e["level"] == "warning"] == ["paused"]
 
@@ -385,7 +386,7 @@ def test_truncated_json_from_gripp_on_a_read_fails_the_run_clearly(lb: Loopback)
     lb.sandbox.faults.add("gripp", "malformed", rpc_method="invoice.get", times=1)
     result, _ = run(lb)
     assert result.outcome == "failed"
-    assert "Gripp" in result.message_en and "could not be read" in result.message_en
+    assert "Gripp" in result.words("en") and "could not be read" in result.words("en")
     completes(lb)
     assert_exactly_once(lb.world, facts)
 
@@ -424,7 +425,7 @@ def test_gripp_rows_of_an_unexpected_shape_are_refused_never_guessed(lb: Loopbac
     lb.sandbox.faults.add("gripp", "reshape", rpc_method="invoice.get", transform=_rows(change), times=None)
     result, _ = run(lb)
     assert result.outcome == "failed", name
-    assert "Gripp" in result.message_en and "could not be read" in result.message_en
+    assert "Gripp" in result.words("en") and "could not be read" in result.words("en")
     completes(lb)
     assert_exactly_once(lb.world, facts)
 
@@ -449,7 +450,7 @@ def test_a_pdf_that_is_not_a_pdf_waits_with_a_reason_and_is_attached_next_run(lb
     assert result.outcome == "warnings" and result.counts["pdf_pending"] > 0
     assert result.counts["booked"] == len(facts.to_book_by_identity[IDENTITY])  # booked; only the PDF waits
     pdf = [e for e in events if e["kind"] == "pdf"]
-    assert pdf and "not a PDF" in pdf[0]["message_en"] and "geen PDF" in pdf[0]["message_nl"]
+    assert pdf and "not a PDF" in render(pdf[0], "en") and "geen PDF" in render(pdf[0], "nl")
     completes(lb)
     assert_exactly_once(lb.world, facts)
 
@@ -463,7 +464,7 @@ def test_a_pdf_over_10_mb_is_not_sent_and_says_what_to_do(lb: Loopback) -> None:
     documents = lb.world.snelstart.administrations[facts.administration_by_identity[IDENTITY]].documents
     assert all(len(d.content) <= 10 * 1024 * 1024 for d in documents.values())
     pdf = [e for e in events if e["kind"] == "pdf"]
-    assert pdf and "10 MB" in pdf[0]["message_en"] and "Gripp" in pdf[0]["message_en"]
+    assert pdf and "10 MB" in render(pdf[0], "en") and "Gripp" in render(pdf[0], "en")
     # The same PDF next run: the same reason is not repeated as a new event.
     again, events = run(lb)
     assert again.counts["pdf_pending"] > 0 and not [e for e in events if e["kind"] == "pdf"]
@@ -491,7 +492,7 @@ def test_a_failing_disk_write_mid_run_fails_the_run_and_the_next_run_is_fine(lb:
     result = run_identity(services, IDENTITY, trigger="schedule")
     monkeypatch.setattr(Store, "execute", real_execute)
     assert result.outcome == "failed"
-    assert "database" in result.message_en and "could not be written" in result.message_en
+    assert "database" in result.words("en") and "could not be written" in result.words("en")
     recorded = log.get_run(services.store, result.run_id)
     assert recorded["outcome"] == "failed"
     services.close()
@@ -527,7 +528,7 @@ def test_a_commit_that_fails_leaves_nothing_half_written(lb: Loopback, monkeypat
     monkeypatch.setattr(Store, "cursor", cursor)
     result = run_identity(services, IDENTITY, trigger="cli")
     state["on"] = False
-    assert result.outcome == "failed" and "could not be written" in result.message_en
+    assert result.outcome == "failed" and "could not be written" in result.words("en")
     assert services.store.scalar("SELECT count(*) FROM gripp_invoices") == 0
     assert services.store.scalar("SELECT count(*) FROM sync_state WHERE scope = 'gripp'") == 0
     monkeypatch.setattr(Store, "execute", real_execute)

@@ -10,6 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from sync.core.events import render
 from sync.jobs.activation import (
     CONSOLE_LINK_PAGE,
     WEBHOOK_PATH,
@@ -68,7 +69,7 @@ def test_pasted_key_is_verified_and_stored_encrypted_with_an_audit_event(service
     assert linked_key(services, ACADEMY) == key  # whitespace from copying is gone
     assert link.start_date == date(2024, 1, 1) and link.administration_name == "Noord Academy"
     event = history.events(services.store, identity_id=ACADEMY, kind="link")[0]
-    assert event["actor"] == "anna" and "Noord Academy" in event["message_nl"]
+    assert event["actor"] == "anna" and "Noord Academy" in render(event, "nl")
     assert key not in json.dumps(history.events(services.store), default=str)
 
 
@@ -156,7 +157,7 @@ def test_the_start_date_can_be_changed_audited_with_a_suggestion_from_snelstart(
     change_start_date(services, 1, suggestion.start_date, actor="anna")
     assert setup_repo.get_link(services.store, 1).start_date == suggestion.start_date
     event = history.events(services.store, identity_id=1, kind="start_date")[0]
-    assert event["actor"] == "anna" and "Startdatum van Studio Noord B.V. gewijzigd" in event["message_nl"]
+    assert event["actor"] == "anna" and "Startdatum van Studio Noord B.V. gewijzigd" in render(event, "nl")
     with pytest.raises(LinkError) as caught:
         start_activation(services, 99, actor="anna")
     assert caught.value.code == "unknown_identity"
@@ -318,7 +319,7 @@ def test_webhook_key_is_kept_encrypted_when_snelstart_cannot_verify_it_now_and_v
     assert pending["verified"] is False and pending["administration_name"] is None
     assert pending["key_hint"] == "…" + key[-4:]
     [event] = history.events(services.store, identity_id=ACADEMY, level="warning")
-    assert key not in event["message_nl"] + event["message_en"] + (event["detail_json"] or "")
+    assert key not in render(event, "nl") + render(event, "en") + (event["detail_json"] or "")
     # Still refused while SnelStart is down: a replay, an unknown reference.
     assert deliver(services, sandbox.snelstart.issue_key(ADMIN_ACADEMY), "Create", request.reference_key).status == 409
     assert deliver(services, key, "Create", "made-up-reference").status == 404
@@ -360,7 +361,7 @@ def test_regenerate_replaces_the_linked_key_directly(services, sandbox):
     assert setup_repo.get_link(services.store, ACADEMY).key_hint == "…" + new[-4:]
     assert services.snelstart(ACADEMY) is not client_before  # the cached client with the old key is gone
     event = history.events(services.store, identity_id=ACADEMY, kind="key_replaced")[0]
-    assert event["actor"] == "snelstart-webhook" and "…" + old[-4:] in event["message_en"]
+    assert event["actor"] == "snelstart-webhook" and "…" + old[-4:] in render(event, "en")
     # The same delivery again, or a key for another administration, changes nothing.
     before = snapshot(services)
     assert deliver(services, new, "Regenerate", reference).status == 409

@@ -69,7 +69,7 @@ def test_every_csv_export_goes_through_the_neutraliser() -> None:
     exported = tables.open_items_csv(rows, "nl")
     assert "'=1+1" in exported and "'@evil" in exported and "'=cmd" in exported and "-12,50" in exported
     log = pd.DataFrame([{"occurred_at": "2026-01-01", "identity_id": 1, "identity_name": "+evil", "level": "info",
-                         "kind": "x", "invoice_number": None, "message_nl": "=boos", "message_en": "=bad",
+                         "kind": "x", "invoice_number": None, "message": "=bad",
                          "run_id": None, "actor": "@actor"}])
     exported = tables.log_csv(log, "en")
     assert "'+evil" in exported and "'=bad" in exported and "'@actor" in exported

@@ -11,6 +11,7 @@ import pytest
 from apscheduler.triggers.date import DateTrigger
 
 from sync.core.dates import AMSTERDAM
+from sync.core.events import render, render_alert
 from sync.jobs import runner
 from sync.jobs import schedule as schedule_module
 from sync.jobs.locks import exclusive
@@ -125,7 +126,7 @@ def test_a_failed_automatic_run_raises_an_alert(services: Services) -> None:
         alerts = wait_until(lambda: history.open_alerts(services.store, 1), seconds=60)
     finally:
         made.shutdown()
-    assert "Studio Noord" in alerts[0]["message_nl"]
+    assert "Studio Noord" in render_alert(alerts[0], "nl")
     assert history.recent_runs(services.store, 1)[0]["outcome"] == "failed"
     assert setup_repo.get_link(services.store, 1).health == "broken"
 
@@ -142,9 +143,9 @@ def test_a_job_that_crashes_outside_the_runner_is_logged_and_alerted(services: S
         alerts = wait_until(lambda: history.open_alerts(services.store, 1), seconds=10)
     finally:
         made.shutdown()
-    assert "disk full" in alerts[0]["message_en"]
+    assert "disk full" in render_alert(alerts[0], "en")
     errors = history.events(services.store, identity_id=1, level="error")
-    assert any("disk full" in e["message_en"] for e in errors)
+    assert any("disk full" in render(e, "en") for e in errors)
 
 
 def test_a_scheduled_run_is_skipped_while_a_manual_one_runs(services: Services) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from sync.core.config import ConfigError, load_settings, read_secrets, resolve_settings
+from sync.core.words import say
 from sync.store import mode as store_mode
 from sync.store.db import Store, StoreUnreadableError
 from sync.wiring import build_services
@@ -28,7 +29,7 @@ def test_every_wrong_value_is_named_once() -> None:
     with pytest.raises(ConfigError) as caught:
         load_settings({"GRIPP_API_URL": "ftp://gripp", "SNELSTART_WEB_URL": "https://", "CONSOLE_PUBLIC_URL": "x",
                        "SNELSTART_TIER": "gratis", "SYNC_SECRET_KEY": "kort"})
-    names = [problem.split(":")[0] for problem in caught.value.problems]
+    names = [line.split(":")[0] for line in caught.value.lines("en")]
     assert names == ["GRIPP_API_URL", "SNELSTART_WEB_URL", "CONSOLE_PUBLIC_URL", "SYNC_SECRET_KEY", "SNELSTART_TIER",
                      "SNELSTART_SUBSCRIPTION_KEY"]
     assert "kort" not in str(caught.value)  # a secret is never echoed
@@ -48,14 +49,14 @@ def test_the_first_process_records_the_mode_and_the_other_mode_is_refused(tmp_pa
     sandbox = load_settings({"SYNC_DB_PATH": str(tmp_path / "real.duckdb")})
     with pytest.raises(store_mode.StoreModeError) as caught:
         build_services(sandbox)
-    assert "holds real data" in caught.value.en
+    assert "holds real data" in say(caught.value.message, "en")
     assert not (tmp_path / "sandbox-secret.key").exists()  # nothing of the sandbox's was made beside it
 
     demo = load_settings({"SYNC_DB_PATH": str(tmp_path / "demo" / "sync.duckdb")})
     build_services(demo).close()
     with pytest.raises(store_mode.StoreModeError) as caught:
         build_services(load_settings({**REAL_SETTINGS, "SYNC_DB_PATH": str(demo.db_path)}))
-    assert "sandbox's demo data" in caught.value.en
+    assert "sandbox's demo data" in say(caught.value.message, "en")
 
 
 def _forget_mode(path: Path) -> None:
@@ -82,7 +83,7 @@ def test_a_file_from_before_modes_is_the_sandboxs_only_when_the_sandbox_key_open
     _forget_mode(real.db_path)
     with pytest.raises(store_mode.StoreModeError) as caught:
         build_services(load_settings({"SYNC_DB_PATH": str(real.db_path)}))
-    assert "earlier version" in caught.value.en
+    assert "earlier version" in say(caught.value.message, "en")
 
 
 def test_a_damaged_file_is_refused_at_open_without_its_path_in_the_reason(tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
+from sync.core.events import render
 from tests import real_console
 from tests.browser import after_click, chromium_page, needs_chromium, page_text, wait_idle
 from tests.real_console import PASSWORDS, secrets_toml, users_table
@@ -87,8 +88,8 @@ def test_thirty_wrong_passwords_then_the_right_one_is_refused_and_audited(consol
         signed_in = history.events(store, kind="signed_in")
     finally:
         store.close()
-    assert len(failed) >= 5 and all(e["message_en"].startswith("Failed sign-in as ‘sanne’ from") for e in failed)
-    assert [e["message_en"] for e in locked] == ["Too many failed attempts: signing in as ‘sanne’ is locked for a "
+    assert len(failed) >= 5 and all(render(e, "en").startswith("Failed sign-in as ‘sanne’ from") for e in failed)
+    assert [render(e, "en") for e in locked] == ["Too many failed attempts: signing in as ‘sanne’ is locked for a "
                                                  "while."]
     assert signed_in == []
 

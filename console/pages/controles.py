@@ -108,7 +108,7 @@ if link is not None:
         proposals = suggestions.suggest_mappings(services, identity_id)
     except suggestions.MappingError as exc:
         proposals = []
-        st.warning(md(exc.text(lang)))
+        st.warning(t(exc.message))
     vat_mapped = {m["gripp_vat_id"]: m for m in setup_repo.vat_mappings(store, identity_id)}
     open_proposals = [s for s in proposals if s.changes]
 
@@ -122,7 +122,7 @@ if link is not None:
         st.info(t("no_mappings_needed"))
     saved = st.session_state.get(mapping_results_key)
     if isinstance(saved, suggestions.MappingError):
-        st.error(md(saved.text(lang)))
+        st.error(t(saved.message))
     elif saved:
         st.markdown(f"**{t('mapping_saved')}**")
         show_results(saved)
@@ -181,7 +181,7 @@ if link is not None:
         customer_rows = customer_mapping.suggest_customer_mappings(services, identity_id)
     except suggestions.MappingError as exc:
         customer_rows = []
-        st.warning(exc.text(lang))
+        st.warning(t(exc.message))
     klant_choices = customer_mapping.klanten(store, link.administration_id)
     if not customer_rows:
         st.info(t("no_customer_mappings_needed"))

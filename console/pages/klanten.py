@@ -101,7 +101,7 @@ with st.form("account-add"):
         try:
             added = accounts.add_account(deployment, key, name, token, actor=actor)
         except AccountError as problem:
-            st.error(md(problem.text(lang)))
+            st.error(t(problem.message))
         else:
             scheduler = runtime.scheduler()
             if scheduler is not None:
@@ -125,7 +125,7 @@ if mine:
             if checked.ok:
                 check.success(tn("accounts_checked", name=by_key[chosen].name, n=len(checked.identities)))
             else:
-                check.error(md(checked.problem.text(lang)))  # type: ignore[union-attr]
+                check.error(t(checked.problem.message))  # type: ignore[union-attr]
             names = {row["identity_id"]: row["name"] for row in checked.identities}
             for identity_id, result in checked.links.items():  # does SnelStart still accept each link's key
                 fix = f"  \n→ {md(say(result.fix, lang))}" if not result.ok and result.fix is not None else ""
@@ -136,7 +136,7 @@ if mine:
             try:
                 accounts.remove_account(deployment, chosen, actor=actor)
             except AccountError as problem:
-                remove.error(md(problem.text(lang)))
+                remove.error(t(problem.message))
             else:
                 scheduler = runtime.scheduler()
                 if scheduler is not None:

@@ -31,7 +31,7 @@ if st.button(t("discover_identities"), key="discover-identities", icon=":materia
     try:
         found = identities.discover_identities(services, actor=ui.actor())
     except linking.LinkError as exc:
-        st.error(md(exc.text(lang)))
+        st.error(t(exc.message))
     else:
         before = {row["identity_id"] for row in known}
         new = [row["name"] or f"#{row['identity_id']}" for row in found if row["identity_id"] not in before]
@@ -54,7 +54,7 @@ with st.expander(t("add_identity"), icon=":material/person_add:"):
             added = identities.add_identity(services, new_id, new_name, actor=ui.actor())
             st.success(t("identity_added", name=added))
         except linking.LinkError as exc:
-            st.error(md(exc.text(lang)))
+            st.error(t(exc.message))
 
 identity = ui.pick_identity(views.identities(store), key="link-identity", here=True)
 if identity is None:
@@ -87,7 +87,7 @@ def save_with(action, confirm_key: str) -> bool:
     try:
         verified = action(bool(st.session_state.get(confirm_key)))
     except linking.LinkError as exc:
-        (st.warning if exc.code == "shared" else st.error)(md(exc.text(lang)))
+        (st.warning if exc.code == "shared" else st.error)(t(exc.message))
         return False
     reload_schedule()
     st.session_state["link_saved"] = t("link_saved", name=identity["name"], admin=verified.administration_name,
@@ -195,7 +195,7 @@ if switched_on:
             except linking.LinkError as exc:
                 st.session_state.pop(f"verified-{identity_id}", None)
                 verified = None
-                st.error(md(exc.text(lang)))
+                st.error(t(exc.message))
         if verified is not None:
             st.info(t("key_opens", admin=verified.administration_name, key=verified.key_hint))
             if verified.missing_scopes:
@@ -242,7 +242,7 @@ if link is not None:
             try:
                 linking.change_start_date(services, identity_id, chosen, actor=ui.actor())
             except linking.LinkError as exc:
-                st.error(md(exc.text(lang)))
+                st.error(t(exc.message))
             else:
                 st.session_state["link_saved"] = t("start_date_saved", date=fmt.day(chosen, lang))
                 st.rerun()
@@ -267,4 +267,4 @@ if link is None:
                 st.query_params.pop("identity", None)
                 st.rerun()
             except linking.LinkError as exc:
-                st.error(md(exc.text(lang)))
+                st.error(t(exc.message))

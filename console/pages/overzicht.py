@@ -19,11 +19,11 @@ st.title(t("overview_title"))
 ui.live_progress(services)
 
 # A failed automatic run stays here, prominent, until someone says they have seen it.
-alerts = views.open_alerts(store)
+alerts = views.open_alerts(store, lang)
 for alert in alerts.to_dict("records"):
     with st.container(border=True):
         st.error(f"**{fmt.moment(alert['raised_at'], lang)}** — "
-                 f"{md(alert['message_en'] if lang == 'en' else alert['message_nl'])}", icon=":material/error:")
+                 f"{md(alert['message'])}", icon=":material/error:")
         if st.button(t("seen"), key=f"ack-{alert['alert_id']}", icon=":material/done:"):
             history.acknowledge_alert(store, int(alert["alert_id"]), ui.actor())
             ui.deployment().record_health(services)  # the support overview counts open alerts

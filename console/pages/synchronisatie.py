@@ -172,8 +172,8 @@ kinds = views.event_kinds(store)
 kind = f3.selectbox(t("col_kind"), [None, *kinds], key="log-kind", placeholder=t("all"),
                     format_func=lambda v: t("all") if v is None else event_label(v, lang))
 search = f4.text_input(t("search"), key="log-search", placeholder=t("search_log_hint"))
-log = views.events(store, identity_id=pick, level=level, kind=kind, search=search.strip() or None, limit=1000)
-message_column = "message_en" if lang == "en" else "message_nl"
+log = views.events(store, identity_id=pick, level=level, kind=kind, search=search.strip() or None, limit=1000,
+                   lang=lang)
 public = services.settings.console_public_url
 
 
@@ -197,7 +197,7 @@ else:
         t("col_level"): [level_label(r['level']) for r in records],
         t("col_kind"): [event_label(r["kind"], lang) for r in records],
         t("col_invoice"): [views.text_or_empty(r["invoice_number"]) for r in records],
-        t("col_message"): [r[message_column] for r in records],
+        t("col_message"): [r["message"] for r in records],
         t("col_open"): [open_link(r["identity_id"], r["invoice_number"]) for r in records],
     })
     st.dataframe(
@@ -213,7 +213,7 @@ else:
         st.subheader(t("errors_with_invoice"), anchor=False)
         for item in errors.to_dict("records"):
             st.page_link("pages/openstaande_posten.py", label=f"{t('open')} {md(item['invoice_number'])} — "
-                         f"{md(item[message_column])}", icon=":material/receipt_long:",
+                         f"{md(item['message'])}", icon=":material/receipt_long:",
                          query_params={"identity": str(int(item["identity_id"])), "search": item["invoice_number"],
                                        "lang": lang})
     st.download_button(t("download_log"), lambda: tables.log_csv(log, lang),

@@ -14,24 +14,28 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sync.core.explained import Explained
+from sync.core.words import N_, Msg
+
 PERMISSIONS = ("view", "export", "sync", "acknowledge", "checks", "link", "mappings", "schedule", "keys", "adopt")
 ROLES: dict[str, frozenset[str]] = {
     "support": frozenset(PERMISSIONS),
     "finance": frozenset({"view", "export", "sync", "acknowledge"}),
 }
-ROLE_LABELS = {"support": ("Support", "Support"), "finance": ("Financiële administratie", "Finance")}
+# How every surface names a role, and what a permission lets one do (catalog keys).
+ROLE_LABELS = {"support": N_("role.support"), "finance": N_("role.finance")}
 
 _WHAT = {
-    "sync": ("synchroniseren", "run a sync"),
-    "acknowledge": ("meldingen afhandelen", "acknowledge alerts"),
-    "checks": ("controles uitvoeren", "run checks"),
-    "link": ("koppelingen beheren", "manage links"),
-    "mappings": ("BTW-, grootboek- en klantkoppelingen wijzigen", "change VAT, ledger and customer mappings"),
-    "adopt": ("een boeking in conflict toch overnemen", "adopt a booking in conflict anyway"),
-    "schedule": ("het schema wijzigen", "change the schedule"),
-    "keys": ("sleutels beheren", "manage keys"),
-    "export": ("exporteren", "export"),
-    "view": ("bekijken", "view"),
+    "sync": N_("permission.sync"),
+    "acknowledge": N_("permission.acknowledge"),
+    "checks": N_("permission.checks"),
+    "link": N_("permission.link"),
+    "mappings": N_("permission.mappings"),
+    "adopt": N_("permission.adopt"),
+    "schedule": N_("permission.schedule"),
+    "keys": N_("permission.keys"),
+    "export": N_("permission.export"),
+    "view": N_("permission.view"),
 }
 
 
@@ -59,23 +63,22 @@ class Actor:
         return self.name
 
 
-class NotAllowed(PermissionError):
+class NotAllowed(Explained, PermissionError):
+    """The actor's role does not allow this; `message` says who may not do what."""
+
     def __init__(self, actor: Actor, permission: str) -> None:
-        what_nl, what_en = _WHAT.get(permission, (permission, permission))
-        role_nl, role_en = ROLE_LABELS[actor.role]
-        self.nl = f"{actor.name} ({role_nl}) mag niet {what_nl}. Vraag iemand van support."
-        self.en = f"{actor.name} ({role_en}) may not {what_en}. Ask someone from support."
-        super().__init__(self.en)
+        self.permission = permission
+        super().__init__(Msg(N_("error.not_allowed"), name=actor.name, role=Msg(ROLE_LABELS[actor.role]),
+                             what=Msg(_WHAT[permission])), code="not_allowed")
 
 
-class AccountNotAllowed(PermissionError):
+class AccountNotAllowed(Explained, PermissionError):
     """The actor holds no grant for this account. Says the same whether or not the account exists."""
 
     def __init__(self, actor: Actor, account_key: str) -> None:
         self.account_key = account_key
-        self.nl = f"{actor.name} heeft geen toegang tot account ‘{account_key}’."
-        self.en = f"{actor.name} has no access to account ‘{account_key}’."
-        super().__init__(self.en)
+        super().__init__(Msg(N_("error.account_not_allowed"), name=actor.name, account=account_key),
+                         code="account_not_allowed")
 
 
 def may_open(actor: Actor | str, account_key: str) -> bool:

@@ -46,7 +46,7 @@ def accounts(args: argparse.Namespace) -> int:
             if args.action == "check":
                 checked = use.check_account(opened, args.key, actor="cli")
                 if checked.problem is not None:
-                    fail(t, checked.problem.text(lang))
+                    fail(t, checked.problem.message)
                     return EXIT_FAILED
                 out(tn("cli.accounts.key_works", n=len(checked.identities), key=args.key))
                 for ident in checked.identities:
@@ -63,7 +63,7 @@ def accounts(args: argparse.Namespace) -> int:
                 out(t("cli.accounts.removed", key=args.key))
                 return EXIT_OK
         except use.AccountError as exc:
-            fail(t, exc.text(lang))
+            fail(t, exc.message)
             return EXIT_USAGE if exc.code in USAGE_CODES else EXIT_FAILED
         rows = use.overview(opened, "cli")
         if not rows:

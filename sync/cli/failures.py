@@ -42,7 +42,7 @@ def ending(exc: BaseException, t: Speaker, lang: str) -> int:
         fail(t, Msg("cli.error.unreadable", path=str(exc.path), reason=exc.reason))
         return EXIT_FAILED
     if isinstance(exc, StoreModeError | CatalogModeError):
-        fail(t, exc.text(lang))
+        fail(t, exc.message)
         return EXIT_FAILED
     if isinstance(exc, OSError):  # a file named on the command line: missing, a folder, not ours
         fail(t, file_problem(exc))

@@ -27,7 +27,7 @@ def identities(args: argparse.Namespace) -> int:
                 out(t("cli.identities.added", identity=str(args.identity), name=name))
                 return EXIT_OK
         except LinkError as exc:
-            fail(t, exc.text(lang))
+            fail(t, exc.message)
             return EXIT_FAILED
         known = setup_repo.identities(opened.store)
     if not known:

@@ -33,7 +33,7 @@ def link(args: argparse.Namespace) -> int:
             link_with_key(opened, args.identity, key, start_date=args.start_date, actor="cli",
                           confirm_shared=args.yes)
         except LinkError as exc:
-            fail(t, exc.text(lang))
+            fail(t, exc.message)
             return EXIT_FAILED
         out(t("cli.link.linked", identity=str(args.identity), key=verified.key_hint))
         return EXIT_OK

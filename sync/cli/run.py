@@ -16,11 +16,10 @@ if TYPE_CHECKING:
 
 
 def step_words(step: str, lang: str) -> str:
-    """A run's step as its progress line says it. TRANSITIONAL: the runner's STEP_LABELS still holds (Dutch, English)
-    pairs; said like any words recorded before the catalog until it names catalog keys."""
+    """A run's step as its progress line says it."""
     from sync.jobs.runner import STEP_LABELS
 
-    return words.said(dict(zip(words.LANGUAGES, STEP_LABELS[step], strict=True)), lang)
+    return words.say(STEP_LABELS[step], lang)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -12,7 +12,8 @@ from sync.core.words import Msg
 
 
 def status(args: argparse.Namespace) -> int:
-    from sync.core.events import pick, render_alert, run_label
+    from sync.core.events import render_alert, run_label
+    from sync.core.words import said
     from sync.jobs import overview
     from sync.store import history
     from sync.store import setup as setup_repo
@@ -46,7 +47,7 @@ def status(args: argparse.Namespace) -> int:
                 outcome = run_label(last["outcome"], counts_of, lang)
                 if last["outcome"] == "failed" and last.get("message"):  # e.g. interrupted by a kill: say why
                     try:
-                        why = pick(json.loads(last["message"]), lang)
+                        why = said(json.loads(last["message"]), lang)
                     except ValueError:
                         why = last["message"]
                     ran = t("cli.status.run_failed", at=last["started_at"], outcome=outcome, why=why)

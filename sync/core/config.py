@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import os
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
+from sync.core.explained import RECORDED
 from sync.core.pacing import TIER_ALIASES, TIERS
 from sync.core.pacing import tier as snelstart_tier
+from sync.core.words import N_, Msg, say
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DATA_DIR = PROJECT_ROOT / "data"
@@ -48,6 +50,7 @@ _URL_SETTINGS = ("GRIPP_API_URL", "SNELSTART_API_URL", "SNELSTART_AUTH_URL", "SN
 # key is an account's: GRIPP_API_TOKEN only configures the account of a deployment set up the old way.)
 _REQUIRED_FOR_REAL = ("SNELSTART_SUBSCRIPTION_KEY", "SYNC_SECRET_KEY")
 DEFAULT_MAX_CONCURRENT_RUNS = 4
+MAX_CONCURRENT_RUNS = 64
 MIN_SECRET_KEY_LENGTH = 16
 
 REAL_DEFAULTS = {
@@ -66,11 +69,23 @@ SANDBOX_APP_SHORT_NAME = "gripp-sandbox"
 
 
 class ConfigError(ValueError):
-    """The settings cannot be used; `problems` has one line per wrong value, for the operator."""
+    """The settings cannot be used; `problems` has one message per wrong value, for the operator (`lines(lang)`
+    says them; the exception's own text is them in English, for logs)."""
 
-    def __init__(self, problems: list[str] | tuple[str, ...]) -> None:
+    def __init__(self, problems: Sequence[Msg]) -> None:
         self.problems = tuple(problems)
-        super().__init__("\n".join(self.problems))
+        super().__init__("\n".join(self.lines("en")))
+
+    def lines(self, lang: str) -> list[str]:
+        return [say(problem, lang) for problem in self.problems]
+
+
+class _Wrong(ValueError):
+    """A value a validator refuses, with why (pydantic hands the exception back in its error's context)."""
+
+    def __init__(self, why: Msg) -> None:
+        super().__init__(why.key)
+        self.why = why
 
 
 @dataclass(frozen=True)
@@ -149,47 +164,47 @@ class _Given(BaseModel):
         if value is None:
             return value
         if not is_web_address(value):
-            raise ValueError(f"{value!r} is not a web address; give the full address, starting with https://")
+            raise _Wrong(Msg(N_("config.not_a_web_address"), value=value))
         return value
 
     @field_validator("SNELSTART_TIER")
     @classmethod
     def _known_tier(cls, value: str | None) -> str | None:
         if value is not None and value.strip().lower() not in {*TIERS, *TIER_ALIASES} - {"sandbox"}:
-            raise ValueError(f"{value!r} is not a SnelStart tier; use test or production")
+            raise _Wrong(Msg(N_("config.unknown_tier"), value=value))
         return value
 
     @field_validator("SYNC_MAX_CONCURRENT_RUNS")
     @classmethod
     def _a_small_number(cls, value: str | None) -> str | None:
-        if value is not None and not (value.isdigit() and 1 <= int(value) <= 64):
-            raise ValueError(f"{value!r} is not a number of runs at once; use 1 to 64")
+        if value is not None and not (value.isdigit() and 1 <= int(value) <= MAX_CONCURRENT_RUNS):
+            raise _Wrong(Msg(N_("config.runs_at_once"), value=value, most=MAX_CONCURRENT_RUNS))
         return value
 
     @field_validator("SYNC_DB_PATH", "SYNC_CATALOG_PATH")
     @classmethod
     def _database_file(cls, value: str | None) -> str | None:
         if value is not None and Path(value).expanduser().is_dir():
-            raise ValueError(f"{value!r} is a folder; give the path of the database file, e.g. data/sync.duckdb")
+            raise _Wrong(Msg(N_("config.is_a_folder"), value=value))
         return value
 
     @field_validator("SYNC_SECRET_KEY")
     @classmethod
     def _long_enough(cls, value: str | None) -> str | None:
         if value is not None and len(value) < MIN_SECRET_KEY_LENGTH:
-            raise ValueError(f"too short to protect the stored keys; use at least {MIN_SECRET_KEY_LENGTH} "
-                             "characters (a Fernet key or a long passphrase)")
+            raise _Wrong(Msg(N_("config.secret_key_too_short"), least=MIN_SECRET_KEY_LENGTH))
         return value
 
 
 
-def _problems(error: ValidationError) -> list[str]:
-    lines = []
+def _problems(error: ValidationError) -> list[Msg]:
+    found = []
     for item in error.errors():
-        reason = str(item.get("ctx", {}).get("error") or item["msg"])
+        wrong = item.get("ctx", {}).get("error")
+        why = wrong.why if isinstance(wrong, _Wrong) else Msg(RECORDED, text=str(item["msg"]))  # pydantic's own
         name = ".".join(str(part) for part in item["loc"])
-        lines.append(f"{name}: {reason}" if name else reason)
-    return lines
+        found.append(Msg(N_("config.problem"), name=name, why=why) if name else why)
+    return found
 
 
 def secrets_file() -> Path | None:
@@ -213,9 +228,10 @@ def read_secrets(path: Path | None = None) -> dict[str, object]:
     except FileNotFoundError:
         return {}
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError([f"{path}: not valid TOML ({exc})"]) from None
+        raise ConfigError([Msg(N_("config.secrets_not_toml"), path=str(path), detail=str(exc))]) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError([f"{path}: cannot be read ({getattr(exc, 'strerror', None) or exc})"]) from None
+        raise ConfigError([Msg(N_("config.secrets_unreadable"), path=str(path),
+                               detail=str(getattr(exc, "strerror", None) or exc))]) from None
 
 
 def resolve_settings(env: Mapping[str, str] | None = None, secrets_path: Path | None = None) -> Settings:
@@ -247,13 +263,13 @@ def load_settings(env: Mapping[str, str] | None = None, secrets: Mapping[str, ob
         if value not in (None, "") and str(value).strip():
             merged[name] = str(value).strip()
     sandbox = not any(name in merged for name in _SERVICE_SETTINGS)
-    problems: list[str] = []
+    problems: list[Msg] = []
     try:
         _Given(**merged)
     except ValidationError as exc:
         problems += _problems(exc)
     if not sandbox:
-        problems += [f"{name}: not set; real services (Gripp or SnelStart settings are given) need it"
+        problems += [Msg(N_("config.problem"), name=name, why=Msg(N_("config.required_for_real")))
                      for name in _REQUIRED_FOR_REAL if name not in merged]
     if problems:
         raise ConfigError(problems)

@@ -1,414 +1,427 @@
-"""What the event log can say: one entry per kind of event, its level, its label and its words in Dutch and English.
+"""What the event log can say: every kind of event (`EventKind`) with its level, its label and its words as
+catalog keys; the alerts (`AlertKind`); and what a run did (`run_label`, `run_summary`).
 
-The engine records what happened as data — the kind, the invoice, amounts, dates, counts, names — and nothing
-else (`sync.store.history.log_event(store, kind, data={...})`). The console and the command line turn an event
-into words here, in the reader's language, with every amount, date and count through `sync.core.fmt`. A new kind of
-event is one entry in `KINDS`.
+The engine records what happened as data — the kind, the invoice, amounts, dates, counts, names, other messages —
+and nothing else (`sync.store.history.log_event(store, EventKind.BOOKED, data={...})`). Reading it back, an event
+is a message (`message(event)`: a catalog key with the recorded values) that each surface says in its reader's
+language (`render(event, lang)`, or the console's `t(message(event))`). The words are in the catalogs only:
+`event.<kind>` is the sentence, `event.<kind>.label` the log's "Soort". A new kind of event is one member of
+`EventKind`, one entry in `KINDS` and its words in both catalogs.
 
-A template names its values as `{name}`; `types` says how a value is shown:
-  money, date, moment, clock, count, percent       through `sync.core.fmt`
-  (one_nl, many_nl, one_en, many_en)                 a count with its noun: `1 factuur`, `3 facturen`
-Values recorded as `{"nl": …, "en": …}` (a reason the engine's error table wrote in both languages) are shown in
-the reader's language. `invoice` and `actor` are filled from the event's own columns.
+A template says how each value is shown by its placeholder (`{amount:money}`, `{date:date}`, `{at:clock}`);
+`invoice` and `actor` are filled from the event's own columns. A few kinds choose smaller keys by the data (a
+note only when there is one, another sentence for a locked sign-in): `Kind.say` builds their message.
+
+Rows written before events were data keep the words they were written with (`recorded`, in both languages).
 """
 
 from __future__ import annotations
 
 import json
+import re
+import string
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+from functools import cache
 from typing import Any
 
-from sync.core import fmt
+from sync.core.explained import RECORDED
+from sync.core.words import DEFAULT, N_, NN_, MissingWords, Msg, entries, said, say, template
 
-INVOICES = ("factuur", "facturen", "invoice", "invoices")
-PAYMENTS = ("betaling", "betalingen", "payment", "payments")
+
+class Level(StrEnum):
+    INFO = "info"
+    WARNING = "warning"
+    ERROR = "error"
+
+
+class EventKind(StrEnum):
+    """Every kind of event; the values are what the log stores (rows of every version keep their meaning)."""
+
+    # the push
+    BOOKED = "booked"
+    ADOPTED = "adopted"
+    CONFLICT = "conflict"
+    ADOPTED_ANYWAY = "adopted_anyway"
+    NOTHING_TO_BOOK = "nothing_to_book"
+    BLOCKED = "blocked"
+    REFUSED = "refused"
+    RETRY = "retry"
+    PUSH_STOPPED = "push_stopped"
+    CHANGED = "changed"
+    PDF = "pdf"
+    RELATIE = "relatie"
+    # payments
+    PAYMENT = "payment"
+    PAYMENT_REVERSED = "payment_reversed"
+    REVERSAL_REFUSED = "reversal_refused"
+    PAYMENTS_HELD = "payments_held"
+    PAYMENTS_WAITING = "payments_waiting"
+    PAYMENT_REFUSED = "payment_refused"
+    OPEN_ITEM_SKIPPED = "open_item_skipped"
+    MISMATCH = "mismatch"
+    # runs
+    MANUAL_SYNC = "manual_sync"
+    PREVIEW = "preview"
+    PAUSED = "paused"
+    RUN_FAILED = "run_failed"
+    RETRY_FAILED = "retry_failed"
+    ALERT_ACKNOWLEDGED = "alert_acknowledged"
+    # the schedule
+    SCHEDULE_MISSED = "schedule_missed"
+    SCHEDULE_FAILED = "schedule_failed"
+    SCHEDULE_PAUSED = "schedule_paused"
+    SCHEDULE_RESUMED = "schedule_resumed"
+    SCHEDULE_INTERVAL = "schedule_interval"
+    # setup
+    MAPPING = "mapping"
+    IDENTITY = "identity"
+    IDENTITY_REMOVED = "identity_removed"
+    LINK = "link"
+    UNLINKED = "unlinked"
+    START_DATE = "start_date"
+    LINK_STARTED = "link_started"
+    KEY_DELIVERED = "key_delivered"
+    KEY_DELIVERED_UNVERIFIED = "key_delivered_unverified"
+    KEY_REPLACED = "key_replaced"
+    LINK_REMOVED_IN_SNELSTART = "link_removed_in_snelstart"
+    WEBHOOK_REFUSED = "webhook_refused"
+    ACCOUNT_ADDED = "account_added"
+    # sign-in (console/signin.py)
+    SIGN_IN_FAILED = "sign_in_failed"
+    SIGN_IN_LOCKED = "sign_in_locked"
+    SIGNED_IN = "signed_in"
+
+
+Values = dict[str, Any]
 
 
 @dataclass(frozen=True)
 class Kind:
-    level: str  # info | warning | error (a call may raise it, e.g. a relatie created with notes)
-    label: tuple[str, str]  # for the log's "Soort" filter and column
-    nl: str = ""
-    en: str = ""
-    types: Mapping[str, Any] = field(default_factory=dict)
-    words: Callable[[dict[str, Any], str], str] | None = None  # for the few that need more than a template
+    level: Level  # a call may raise it (a relatie created with notes is a warning)
+    label: str  # catalog key: the log's "Soort" filter and column
+    words: str  # catalog key: the sentence (the one `say` starts from, or falls back to)
+    counted_by: str | None = None  # the value whose number chooses the sentence's plural form
+    say: Callable[[Values], Msg] | None = None  # for the few whose keys are chosen by the data
+    also: tuple[str, ...] = ()  # other keys `say` may choose beyond `event.<kind>.…` (for the log's search)
 
 
-def _reason(data: dict[str, Any], lang: str) -> str:
-    return pick(data.get("reason"), lang)
+def _value(data: Values, name: str) -> Any:
+    found = data.get(name)
+    return "" if found is None else found
 
 
-def _relatie(data: dict[str, Any], lang: str) -> str:
-    notes = []
+def _relatie(data: Values) -> Msg:
+    """A relatie created in SnelStart, with what the finance person should know: a shortened name, a VAT number
+    left out (and why)."""
+    shortened: Msg | str = ""
     if data.get("shortened_from"):
-        notes.append(f"naam ingekort tot {data['limit']} tekens (in Gripp: '{data['shortened_from']}')" if lang == "nl"
-                     else f"name shortened to {data['limit']} characters (in Gripp: '{data['shortened_from']}')")
+        shortened = Msg(N_("event.relatie.shortened"), limit=_value(data, "limit"),
+                        shortened_from=data["shortened_from"])
+    vat: Msg | str = ""
     if data.get("vat_dropped"):
-        if lang == "nl":
-            why = "SnelStart weigert het als ongeldig (REL-0088)" if data.get("vat_refused") else \
-                "het is geen geldig btw-nummer"
-            notes.append(f"zonder btw-nummer '{data['vat_dropped']}': {why}; corrigeer het in Gripp en vul het in "
-                         "SnelStart aan")
-        else:
-            why = "SnelStart refuses it as invalid (REL-0088)" if data.get("vat_refused") else \
-                "it is not a valid VAT number"
-            notes.append(f"without VAT number '{data['vat_dropped']}': {why}; correct it in Gripp and add it in "
-                         "SnelStart")
-    head = (f"Klant ‘{data.get('name', '')}’ aangemaakt in SnelStart" if lang == "nl"
-            else f"Customer ‘{data.get('name', '')}’ created in SnelStart")
-    return fmt.sentence(head + "".join(f"; {n}" for n in notes))
+        why = Msg(N_("event.relatie.vat_refused") if data.get("vat_refused") else N_("event.relatie.vat_invalid"))
+        vat = Msg(N_("event.relatie.vat_dropped"), vat=data["vat_dropped"], why=why)
+    return Msg(N_("event.relatie"), name=_value(data, "name"), shortened=shortened, vat=vat)
 
 
-def _open_item_skipped(data: dict[str, Any], lang: str) -> str:
-    missing = " / ".join(str(name) for name in data.get("missing") or [])
-    known = [part for part in (
-        (f"boeking {data['booking_id']}" if lang == "nl" else f"booking {data['booking_id']}")
-        if data.get("booking_id") else "",
-        fmt.day(data["factuur_datum"], lang) if data.get("factuur_datum") else "",
-        fmt.money(data["factuur_bedrag"], lang) if data.get("factuur_bedrag") else "") if part]
-    what = f" ({', '.join(known)})" if known else ""
-    if lang == "nl":
-        return (f"Een openstaande post in SnelStart zonder {missing}{what} is overgeslagen: het is geen boeking van "
-                "de koppeling (waarschijnlijk een oude, met de hand gemaakte boeking).")
-    return (f"An open item in SnelStart without {missing}{what} was skipped: it is not a booking the link made "
-            "(probably an old hand-made booking).")
+def _open_item_skipped(data: Values) -> Msg:
+    known: list[Any] = []
+    if data.get("booking_id"):
+        known.append(Msg(N_("event.open_item_skipped.booking"), booking=data["booking_id"]))
+    if data.get("factuur_datum"):
+        known.append(date.fromisoformat(str(data["factuur_datum"])[:10]))
+    if data.get("factuur_bedrag"):
+        known.append(Msg(N_("value.money"), amount=data["factuur_bedrag"]))
+    details = Msg(N_("event.open_item_skipped.known"), details=known) if known else ""
+    return Msg(N_("event.open_item_skipped"), missing=list(data.get("missing") or []), known=details)
 
 
-def _link_saved(data: dict[str, Any], lang: str) -> str:
-    text = (f"{data.get('name', '')} gekoppeld aan SnelStart-administratie ‘{data.get('administration', '')}’ "
-            f"(sleutel {data.get('key_hint', '')})." if lang == "nl" else
-            f"{data.get('name', '')} linked to SnelStart administration ‘{data.get('administration', '')}’ "
-            f"(key {data.get('key_hint', '')}).")
+def _link_saved(data: Values) -> Msg:
+    previously: Msg | str = ""
     if data.get("previous_administration"):
-        text += (f" Eerder gekoppeld aan ‘{data['previous_administration']}’." if lang == "nl" else
-                 f" Previously linked to ‘{data['previous_administration']}’.")
-    return text
+        previously = Msg(N_("event.link.previously"), previous_administration=data["previous_administration"])
+    return Msg(N_("event.link"), name=_value(data, "name"), administration=_value(data, "administration"),
+               key_hint=_value(data, "key_hint"), previously=previously)
 
 
-def _mapping(data: dict[str, Any], lang: str) -> str:
-    label, gripp_id = data.get("label", ""), data.get("gripp_id", "")
+def _mapping(data: Values) -> Msg:
+    """A VAT rate, ledger or customer mapped (or a customer's pin removed), with what it was before."""
+    label, gripp_id = _value(data, "label"), _value(data, "gripp_id")
+    previous = data.get("previous")
     if data.get("type") == "customer":
-        code, name = data.get("relatiecode", ""), data.get("relatie", "")
         if data.get("removed") is not None:
-            return (f"Vastlegging van klant ‘{label}’ (Gripp id {gripp_id}) op relatie {data['removed']} verwijderd."
-                    if lang == "nl" else
-                    f"Pin of customer ‘{label}’ (Gripp id {gripp_id}) to relatie {data['removed']} removed.")
-        was = f" (was {data['previous']})" if data.get("previous") else ""
-        return (f"Klant ‘{label}’ (Gripp id {gripp_id}) vastgelegd op SnelStart-relatie {code} ‘{name}’{was}."
-                if lang == "nl" else
-                f"Customer ‘{label}’ (Gripp id {gripp_id}) pinned to SnelStart relatie {code} ‘{name}’{was}.")
+            return Msg(N_("event.mapping.customer_removed"), label=label, gripp_id=gripp_id, relatie=data["removed"])
+        was = Msg(N_("event.mapping.was"), previous=previous) if previous else ""
+        return Msg(N_("event.mapping.customer"), label=label, gripp_id=gripp_id, code=_value(data, "relatiecode"),
+                   name=_value(data, "relatie"), was=was)
     if data.get("type") == "vat":
-        target = f"{data.get('kind', '')} {fmt.percent(data.get('percentage'), lang)}"
-        previous = data.get("previous")
-        was = f" (was {previous['kind']} {fmt.percent(previous['percentage'], lang)})" if previous else ""
-        return (f"BTW-tarief ‘{label}’ (Gripp id {gripp_id}) gekoppeld aan {target}{was}." if lang == "nl" else
-                f"VAT rate ‘{label}’ (Gripp id {gripp_id}) mapped to {target}{was}.")
-    was = f" (was {data['previous']})" if data.get("previous") else ""
-    number = data.get("snelstart_number", "")
-    return (f"Grootboek ‘{label}’ (Gripp id {gripp_id}) gekoppeld aan SnelStart-rekening {number}{was}."
-            if lang == "nl" else f"Ledger ‘{label}’ (Gripp id {gripp_id}) mapped to SnelStart account {number}{was}.")
+        was = Msg(N_("event.mapping.was_vat"), kind=previous.get("kind", ""), percentage=previous.get("percentage")) \
+            if isinstance(previous, dict) else ""
+        return Msg(N_("event.mapping.vat"), label=label, gripp_id=gripp_id, kind=_value(data, "kind"),
+                   percentage=data.get("percentage"), was=was)
+    was = Msg(N_("event.mapping.was"), previous=previous) if previous else ""
+    return Msg(N_("event.mapping"), label=label, gripp_id=gripp_id, number=_value(data, "snelstart_number"), was=was)
 
 
-def _acknowledged(data: dict[str, Any], lang: str) -> str:
-    alert = render_alert(data.get("alert") or {}, lang)
-    return (f"Melding gezien door {data.get('actor', '')}: {alert}" if lang == "nl" else
-            f"Alert acknowledged by {data.get('actor', '')}: {alert}")
+def _acknowledged(data: Values) -> Msg:
+    seen = data.get("alert") if isinstance(data.get("alert"), dict) else {}
+    return Msg(N_("event.alert_acknowledged"), actor=_value(data, "actor"), alert=alert_message(seen))
 
 
-def _webhook_refused(data: dict[str, Any], lang: str) -> str:
-    nl, en = WEBHOOK_REFUSALS.get(data.get("error", ""), ("SnelStart-aflevering geweigerd.",
-                                                          "SnelStart delivery refused."))
-    text = nl if lang == "nl" else en
-    return text.format(reason=_reason(data, lang)) if "{reason}" in text else text
-
-
-WEBHOOK_REFUSALS: dict[str, tuple[str, str]] = {
-    "expired": ("SnelStart stuurde een koppelsleutel na het verlopen van het koppelverzoek; start het koppelen "
-                "opnieuw.",
-                "SnelStart sent a koppelsleutel after the link request had expired; start linking again."),
-    "replayed": ("Dubbele aflevering van SnelStart geweigerd.", "Duplicate delivery from SnelStart refused."),
-    "second_key": ("Een tweede koppelsleutel voor hetzelfde koppelverzoek is geweigerd.",
-                   "A second koppelsleutel for the same link request was refused."),
-    "stale_request": ("SnelStart stuurde een nieuwe sleutel voor een koppelverzoek dat niet meer geldt; geweigerd.",
-                      "SnelStart sent a new key for a link request that no longer applies; refused."),
-    "key_not_verified": ("SnelStart stuurde een koppelsleutel die niet te controleren was: {reason}",
-                         "SnelStart sent a koppelsleutel that could not be verified: {reason}"),
-    "other_administration": ("SnelStart stuurde een nieuwe sleutel voor een andere administratie dan de gekoppelde; "
-                             "geweigerd. Koppel opnieuw als dat zo bedoeld is.",
-                             "SnelStart sent a new key for another administration than the linked one; refused. "
-                             "Link again if that is intended."),
-    "not_linked": ("SnelStart meldde een verwijderde koppeling die hier niet (meer) bestaat.",
-                   "SnelStart reported a removed link that does not exist here (any more)."),
+# What each refusal of a SnelStart delivery means (the `error` the webhook records); another is said generally.
+WEBHOOK_REFUSALS: dict[str, str] = {
+    "expired": N_("event.webhook_refused.expired"),
+    "replayed": N_("event.webhook_refused.replayed"),
+    "second_key": N_("event.webhook_refused.second_key"),
+    "stale_request": N_("event.webhook_refused.stale_request"),
+    "key_not_verified": N_("event.webhook_refused.key_not_verified"),
+    "other_administration": N_("event.webhook_refused.other_administration"),
+    "not_linked": N_("event.webhook_refused.not_linked"),
 }
 
-def _sign_in(data: dict[str, Any], lang: str) -> str:
+
+def _webhook_refused(data: Values) -> Msg:
+    key = WEBHOOK_REFUSALS.get(str(data.get("error") or ""), N_("event.webhook_refused"))
+    return Msg(key, reason=_value(data, "reason"))
+
+
+_SIGN_IN_KEYS = (N_("event.sign_in_failed"), N_("event.sign_in_locked"), N_("event.sign_in_locked.client"),
+                 N_("event.sign_in.as"), N_("event.sign_in.unknown_name"))
+
+
+def _sign_in(data: Values) -> Msg:
     """Failed and locked sign-ins: the name only when it is a configured user (a typo may be a password)."""
-    name, client, locked = data.get("name"), data.get("client", "?"), data.get("locked")
-    if lang == "en":
-        who = f"as ‘{name}’" if name else "with an unknown user name"
-        if locked == "user":
-            return f"Too many failed attempts: signing in {who} is locked for a while."
-        if locked == "client":
-            return f"Too many failed attempts: signing in from {client} is locked for a while."
-        return f"Failed sign-in {who} from {client}."
-    who = f"als ‘{name}’" if name else "met een onbekende gebruikersnaam"
+    name, client, locked = data.get("name"), data.get("client") or "?", data.get("locked")
+    who = Msg(N_("event.sign_in.as"), name=name) if name else Msg(N_("event.sign_in.unknown_name"))
     if locked == "user":
-        return f"Te veel mislukte pogingen: aanmelden {who} is tijdelijk geblokkeerd."
+        return Msg(N_("event.sign_in_locked"), who=who)
     if locked == "client":
-        return f"Te veel mislukte pogingen: aanmelden vanaf {client} is tijdelijk geblokkeerd."
-    return f"Mislukte aanmelding {who} vanaf {client}."
+        return Msg(N_("event.sign_in_locked.client"), client=client)
+    return Msg(N_("event.sign_in_failed"), who=who, client=client)
 
 
-KINDS: dict[str, Kind] = {
+# ================================================================================================ alerts
+
+
+class AlertKind(StrEnum):
+    """Alerts for people that stay until someone has seen them (`sync.store.history.raise_alert`)."""
+
+    AUTO_SYNC_FAILED = "auto_sync_failed"
+
+
+ALERTS: dict[AlertKind, str] = {
+    AlertKind.AUTO_SYNC_FAILED: N_("alert.auto_sync_failed"),
+}
+
+
+ERR, INFO, WARN = Level.ERROR, Level.INFO, Level.WARNING
+K = EventKind
+KINDS: dict[EventKind, Kind] = {
     # -- the push ------------------------------------------------------------------------------------------------
-    "booked": Kind("info", ("Geboekt", "Booked"),
-                   "Factuur {invoice} geboekt in SnelStart.", "Invoice {invoice} booked in SnelStart."),
-    "adopted": Kind("info", ("Overgenomen", "Adopted"),
-                    "Factuur {invoice} stond al in SnelStart en past (bedrag, klant, datum); die boeking is "
-                    "overgenomen (geen dubbele).",
-                    "Invoice {invoice} was already in SnelStart and fits (amount, customer, date); that booking was "
-                    "adopted (no duplicate)."),
-    "conflict": Kind("warning", ("Conflict", "Conflict"), "Factuur {invoice}: {reason}", "Invoice {invoice}: {reason}"),
-    "adopted_anyway": Kind("warning", ("Toch overgenomen", "Adopted anyway"),
-                           "Factuur {invoice}: de boeking in SnelStart is door {actor} toch overgenomen, ondanks: "
-                           "{reason}",
-                           "Invoice {invoice}: the booking in SnelStart was adopted anyway by {actor}, despite: "
-                           "{reason}"),
-    "nothing_to_book": Kind("info", ("Niets te boeken", "Nothing to book"),
-                            "Factuur {invoice} is {amount}: er valt niets te boeken in SnelStart.",
-                            "Invoice {invoice} is {amount}: there is nothing to book in SnelStart.",
-                            {"amount": "money"}),
-    "blocked": Kind("warning", ("Geblokkeerd", "Blocked"),
-                    "Factuur {invoice} geblokkeerd: {reason}", "Invoice {invoice} blocked: {reason}"),
-    "refused": Kind("error", ("Geweigerd door SnelStart", "Refused by SnelStart"),
-                    "Factuur {invoice}: {reason}", "Invoice {invoice}: {reason}"),
-    "retry": Kind("warning", ("Volgende keer opnieuw", "Retried next time"),
-                  "Factuur {invoice}: {reason}", "Invoice {invoice}: {reason}"),
-    "push_stopped": Kind("warning", ("Boeken gestopt", "Booking stopped"),
-                         "Boeken gestopt: {reason} {waiting} wachten op de volgende run.",
-                         "Booking stopped: {reason} {waiting} wait for the next run.", {"waiting": INVOICES}),
-    "changed": Kind("warning", ("Gewijzigd in Gripp", "Changed in Gripp"),
-                    "Factuur {invoice} is in Gripp gewijzigd nadat hij geboekt is; pas de boeking in SnelStart zelf "
-                    "aan of maak een creditnota.",
-                    "Invoice {invoice} was changed in Gripp after it was booked; correct the booking in SnelStart or "
-                    "issue a credit note."),
-    "pdf": Kind("warning", ("PDF", "PDF"),
-                "PDF van factuur {invoice} nog niet bijgevoegd: {reason}",
-                "PDF of invoice {invoice} not attached yet: {reason}"),
-    "relatie": Kind("info", ("Klant aangemaakt", "Customer created"), words=_relatie),
+    K.BOOKED: Kind(INFO, N_("event.booked.label"), N_("event.booked")),
+    K.ADOPTED: Kind(INFO, N_("event.adopted.label"), N_("event.adopted")),
+    K.CONFLICT: Kind(WARN, N_("event.conflict.label"), N_("event.conflict")),
+    K.ADOPTED_ANYWAY: Kind(WARN, N_("event.adopted_anyway.label"), N_("event.adopted_anyway")),
+    K.NOTHING_TO_BOOK: Kind(INFO, N_("event.nothing_to_book.label"), N_("event.nothing_to_book")),
+    K.BLOCKED: Kind(WARN, N_("event.blocked.label"), N_("event.blocked")),
+    K.REFUSED: Kind(ERR, N_("event.refused.label"), N_("event.refused")),
+    K.RETRY: Kind(WARN, N_("event.retry.label"), N_("event.retry")),
+    K.PUSH_STOPPED: Kind(WARN, N_("event.push_stopped.label"), NN_("event.push_stopped"), counted_by="waiting"),
+    K.CHANGED: Kind(WARN, N_("event.changed.label"), N_("event.changed")),
+    K.PDF: Kind(WARN, N_("event.pdf.label"), N_("event.pdf")),
+    K.RELATIE: Kind(INFO, N_("event.relatie.label"), N_("event.relatie"), say=_relatie),
     # -- payments ------------------------------------------------------------------------------------------------
-    "payment": Kind("info", ("Betaling", "Payment"),
-                    "Betaling van {amount} op factuur {invoice} in Gripp gezet ({date}).",
-                    "Payment of {amount} on invoice {invoice} registered in Gripp ({date}).",
-                    {"amount": "money", "date": "date"}),
-    "payment_reversed": Kind("warning", ("Betaling teruggedraaid", "Payment reversed"),
-                             "Betaling van {amount} ({date}) op factuur {invoice} in Gripp teruggedraaid: SnelStart "
-                             "toont minder ontvangen (storno of teruggeboekte bankregel). De factuur staat in Gripp "
-                             "weer open.",
-                             "Payment of {amount} ({date}) on invoice {invoice} reversed in Gripp: SnelStart shows "
-                             "less received (a storno or a reversed bank line). The invoice is open in Gripp again.",
-                             {"amount": "money", "date": "date"}),
-    "reversal_refused": Kind("warning", ("Terugdraaien geweigerd door Gripp", "Reversal refused by Gripp"),
-                             "Gripp weigerde de betaling op factuur {invoice} terug te draaien: {error}",
-                             "Gripp refused to reverse the payment on invoice {invoice}: {error}"),
-    "payments_held": Kind("warning", ("Betalingen aangehouden", "Payments held"),
-                          "Factuur {invoice}: het totaal in Gripp ({gripp_total}) en in SnelStart ({snelstart_total}) "
-                          "verschilt; betalingen voor deze factuur worden niet teruggezet. Maak de bedragen gelijk "
-                          "(corrigeer de boeking in SnelStart of maak een creditnota) en kijk de factuur na voordat "
-                          "je een herinnering stuurt.",
-                          "Invoice {invoice}: the total in Gripp ({gripp_total}) and in SnelStart ({snelstart_total}) "
-                          "differ; payments for this invoice are held. Make the amounts equal (correct the booking "
-                          "in SnelStart or issue a credit note) and check the invoice before sending a reminder.",
-                          {"gripp_total": "money", "snelstart_total": "money"}),
-    "payments_waiting": Kind("warning", ("Betalingen wachten", "Payments waiting"),
-                             "Betalingen nog niet in Gripp gezet: {reason}", "Payments not yet in Gripp: {reason}"),
-    "payment_refused": Kind("warning", ("Betaling geweigerd door Gripp", "Payment refused by Gripp"),
-                            "Gripp weigerde de betaling op factuur {invoice}: {error}",
-                            "Gripp refused the payment on invoice {invoice}: {error}"),
-    "open_item_skipped": Kind("warning", ("Openstaande post overgeslagen", "Open item skipped"),
-                              words=_open_item_skipped),
-    "mismatch": Kind("warning", ("Alleen in Gripp betaald", "Paid in Gripp only"),
-                     "Factuur {invoice} is in Gripp betaald (open {gripp_open}) maar staat in SnelStart nog open "
-                     "({snelstart_open}). Er is niets geschreven; controleer de betaling in SnelStart.",
-                     "Invoice {invoice} is paid in Gripp (open {gripp_open}) but still open in SnelStart "
-                     "({snelstart_open}). Nothing was written; check the payment in SnelStart.",
-                     {"gripp_open": "money", "snelstart_open": "money"}),
+    K.PAYMENT: Kind(INFO, N_("event.payment.label"), N_("event.payment")),
+    K.PAYMENT_REVERSED: Kind(WARN, N_("event.payment_reversed.label"), N_("event.payment_reversed")),
+    K.REVERSAL_REFUSED: Kind(WARN, N_("event.reversal_refused.label"), N_("event.reversal_refused")),
+    K.PAYMENTS_HELD: Kind(WARN, N_("event.payments_held.label"), N_("event.payments_held")),
+    K.PAYMENTS_WAITING: Kind(WARN, N_("event.payments_waiting.label"), N_("event.payments_waiting")),
+    K.PAYMENT_REFUSED: Kind(WARN, N_("event.payment_refused.label"), N_("event.payment_refused")),
+    K.OPEN_ITEM_SKIPPED: Kind(WARN, N_("event.open_item_skipped.label"), N_("event.open_item_skipped"),
+                              say=_open_item_skipped),
+    K.MISMATCH: Kind(WARN, N_("event.mismatch.label"), N_("event.mismatch")),
     # -- runs ----------------------------------------------------------------------------------------------------
-    "manual_sync": Kind("info", ("Handmatige synchronisatie", "Manual sync"),
-                        "Synchronisatie gestart door {actor}.", "Sync started by {actor}."),
-    "preview": Kind("info", ("Proefrun", "Dry run"), "Proefrun gestart door {actor}.", "Dry run started by {actor}."),
-    "paused": Kind("warning", ("Gripp-quotum op", "Gripp quota spent"),
-                   "Het uurquotum van de Gripp-API is op; wat Gripp nodig heeft gaat verder vanaf {resumes_at} "
-                   "(vanzelf, bij de volgende run daarna).",
-                   "Gripp's hourly API quota is spent; what needs Gripp resumes at {resumes_at} (by itself, with the "
-                   "next run after that).", {"resumes_at": "clock"}),
-    "run_failed": Kind("error", ("Synchronisatie mislukt", "Sync failed"), "{reason}", "{reason}"),
-    "retry_failed": Kind("info", ("Opnieuw aangeboden", "Offered again"),
-                         "{n} opnieuw aangeboden: {numbers}", "{n} offered again: {numbers}", {"n": INVOICES}),
-    "alert_acknowledged": Kind("info", ("Melding gezien", "Alert seen"), words=_acknowledged),
+    K.MANUAL_SYNC: Kind(INFO, N_("event.manual_sync.label"), N_("event.manual_sync")),
+    K.PREVIEW: Kind(INFO, N_("event.preview.label"), N_("event.preview")),
+    K.PAUSED: Kind(WARN, N_("event.paused.label"), N_("event.paused")),
+    K.RUN_FAILED: Kind(ERR, N_("event.run_failed.label"), N_("event.run_failed")),
+    K.RETRY_FAILED: Kind(INFO, N_("event.retry_failed.label"), NN_("event.retry_failed"), counted_by="n"),
+    K.ALERT_ACKNOWLEDGED: Kind(INFO, N_("event.alert_acknowledged.label"), N_("event.alert_acknowledged"),
+                               say=_acknowledged, also=tuple(ALERTS.values())),
     # -- the schedule --------------------------------------------------------------------------------------------
-    "schedule_missed": Kind("warning", ("Planning", "Schedule"),
-                            "Een geplande synchronisatie is overgeslagen (te laat).",
-                            "A scheduled sync was skipped (too late)."),
-    "schedule_failed": Kind("error", ("Planning", "Schedule"),
-                            "Geplande synchronisatie mislukt: {error}", "Scheduled sync failed: {error}"),
-    "schedule_paused": Kind("info", ("Planning", "Schedule"),
-                            "Automatische synchronisatie gepauzeerd.", "Automatic sync paused."),
-    "schedule_resumed": Kind("info", ("Planning", "Schedule"),
-                             "Automatische synchronisatie hervat.", "Automatic sync resumed."),
-    "schedule_interval": Kind("info", ("Planning", "Schedule"),
-                              "Interval ingesteld op {minutes}.", "Interval set to {minutes}.",
-                              {"minutes": ("minuut", "minuten", "minute", "minutes")}),
+    K.SCHEDULE_MISSED: Kind(WARN, N_("event.schedule_missed.label"), N_("event.schedule_missed")),
+    K.SCHEDULE_FAILED: Kind(ERR, N_("event.schedule_failed.label"), N_("event.schedule_failed")),
+    K.SCHEDULE_PAUSED: Kind(INFO, N_("event.schedule_paused.label"), N_("event.schedule_paused")),
+    K.SCHEDULE_RESUMED: Kind(INFO, N_("event.schedule_resumed.label"), N_("event.schedule_resumed")),
+    K.SCHEDULE_INTERVAL: Kind(INFO, N_("event.schedule_interval.label"), NN_("event.schedule_interval"),
+                              counted_by="minutes"),
     # -- setup ---------------------------------------------------------------------------------------------------
-    "mapping": Kind("info", ("Koppeling BTW/grootboek/klant", "VAT/ledger/customer mapping"), words=_mapping),
-    "identity": Kind("info", ("Identiteit", "Identity"),
-                     "Identiteit {identity} ‘{name}’ toegevoegd.", "Identity {identity} ‘{name}’ added."),
-    "identity_removed": Kind("info", ("Identiteit", "Identity"),
-                             "Identiteit {identity} ‘{name}’ verwijderd.", "Identity {identity} ‘{name}’ removed."),
-    "link": Kind("info", ("Koppeling", "Link"), words=_link_saved),
-    "unlinked": Kind("info", ("Koppeling", "Link"),
-                     "Koppeling van {name} met ‘{administration}’ verwijderd.",
-                     "Link of {name} with ‘{administration}’ removed."),
-    "start_date": Kind("info", ("Startdatum", "Start date"),
-                       "Startdatum van {name} gewijzigd van {previous} in {start_date}.",
-                       "Start date of {name} changed from {previous} to {start_date}.",
-                       {"previous": "date", "start_date": "date"}),
-    "link_started": Kind("info", ("Koppeling", "Link"),
-                         "Koppeling van {name} via SnelStart gestart (geldig tot {expires_at}).",
-                         "Linking of {name} through SnelStart started (valid until {expires_at}).",
-                         {"expires_at": "clock"}),
-    "key_delivered": Kind("info", ("Koppeling", "Link"),
-                          "SnelStart leverde een koppelsleutel ({key_hint}) voor ‘{administration}’; bevestig de "
-                          "koppeling van {name} in de console.",
-                          "SnelStart delivered a koppelsleutel ({key_hint}) for ‘{administration}’; confirm the link "
-                          "of {name} in the console."),
-    "key_delivered_unverified": Kind("warning", ("Koppeling", "Link"),
-                                     "SnelStart leverde een koppelsleutel ({key_hint}) voor {name}, maar was niet "
-                                     "bereikbaar om te zeggen welke administratie hij opent. Hij is bewaard en wordt "
-                                     "gecontroleerd zodra u de koppeling bevestigt.",
-                                     "SnelStart delivered a koppelsleutel ({key_hint}) for {name} but could not be "
-                                     "reached to say which administration it opens. It is kept and verified when you "
-                                     "confirm the link."),
-    "key_replaced": Kind("info", ("Koppeling", "Link"),
-                         "SnelStart gaf een nieuwe koppelsleutel ({key_hint}) voor {name}; de oude "
-                         "({previous_key_hint}) is vervangen.",
-                         "SnelStart issued a new koppelsleutel ({key_hint}) for {name}; the old one "
-                         "({previous_key_hint}) was replaced."),
-    "link_removed_in_snelstart": Kind("info", ("Koppeling", "Link"),
-                                      "De koppeling is in SnelStart verwijderd voordat hij was bevestigd.",
-                                      "The link was removed in SnelStart before it was confirmed."),
-    "webhook_refused": Kind("warning", ("Koppeling", "Link"), words=_webhook_refused),
+    K.MAPPING: Kind(INFO, N_("event.mapping.label"), N_("event.mapping"), say=_mapping),
+    K.IDENTITY: Kind(INFO, N_("event.identity.label"), N_("event.identity")),
+    K.IDENTITY_REMOVED: Kind(INFO, N_("event.identity_removed.label"), N_("event.identity_removed")),
+    K.LINK: Kind(INFO, N_("event.link.label"), N_("event.link"), say=_link_saved),
+    K.UNLINKED: Kind(INFO, N_("event.unlinked.label"), N_("event.unlinked")),
+    K.START_DATE: Kind(INFO, N_("event.start_date.label"), N_("event.start_date")),
+    K.LINK_STARTED: Kind(INFO, N_("event.link_started.label"), N_("event.link_started")),
+    K.KEY_DELIVERED: Kind(INFO, N_("event.key_delivered.label"), N_("event.key_delivered")),
+    K.KEY_DELIVERED_UNVERIFIED: Kind(WARN, N_("event.key_delivered_unverified.label"),
+                                     N_("event.key_delivered_unverified")),
+    K.KEY_REPLACED: Kind(INFO, N_("event.key_replaced.label"), N_("event.key_replaced")),
+    K.LINK_REMOVED_IN_SNELSTART: Kind(INFO, N_("event.link_removed_in_snelstart.label"),
+                                      N_("event.link_removed_in_snelstart")),
+    K.WEBHOOK_REFUSED: Kind(WARN, N_("event.webhook_refused.label"), N_("event.webhook_refused"),
+                            say=_webhook_refused),
+    K.ACCOUNT_ADDED: Kind(INFO, N_("event.account_added.label"), N_("event.account_added")),
     # -- sign-in (console/signin.py) -----------------------------------------------------------------------------
-    "sign_in_failed": Kind("warning", ("Aanmelden", "Sign-in"), words=_sign_in),
-    "sign_in_locked": Kind("warning", ("Aanmelden", "Sign-in"), words=_sign_in),
-    "signed_in": Kind("info", ("Aanmelden", "Sign-in"), "{actor} aangemeld vanaf {client}.",
-                      "{actor} signed in from {client}."),
+    K.SIGN_IN_FAILED: Kind(WARN, N_("event.sign_in_failed.label"), N_("event.sign_in_failed"), say=_sign_in,
+                           also=_SIGN_IN_KEYS),
+    K.SIGN_IN_LOCKED: Kind(WARN, N_("event.sign_in_locked.label"), N_("event.sign_in_locked"), say=_sign_in,
+                           also=_SIGN_IN_KEYS),
+    K.SIGNED_IN: Kind(INFO, N_("event.signed_in.label"), N_("event.signed_in")),
 }
-
-# Alerts for failed automatic runs are data too.
-ALERTS: dict[str, tuple[str, str]] = {
-    "auto_sync_failed": ("Automatische synchronisatie van {name} mislukt: {reason}",
-                         "Automatic sync of {name} failed: {reason}"),
-}
+del ERR, INFO, WARN, K
 
 
-def pick(value: Any, lang: str) -> str:
-    """A value the reader sees: a `{"nl", "en"}` pair in their language, anything else as text."""
-    if isinstance(value, dict) and "nl" in value and "en" in value:
-        return str(value["en"] if lang == "en" else value["nl"])
-    return "" if value is None else str(value)
+# ================================================================================================ reading events
 
 
-def _shown(value: Any, how: Any, lang: str) -> str:
-    if isinstance(how, tuple):
-        one, many = (how[2], how[3]) if lang == "en" else (how[0], how[1])
-        return fmt.plural(int(value or 0), one, many, lang)
-    formatter = {"money": fmt.money, "date": fmt.day, "moment": fmt.moment, "count": fmt.count,
-                 "percent": fmt.percent}.get(how)
-    if formatter is not None:
-        return formatter(value, lang)
-    if how == "clock":
-        from datetime import datetime
-
-        moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
-        return fmt.clock(moment, lang)
-    return pick(value, lang)
+def kind_of(value: object) -> EventKind | None:
+    """The stored kind as an `EventKind`; None for a kind this version does not know (an old row)."""
+    try:
+        return EventKind(str(value))
+    except ValueError:
+        return None
 
 
-def fill(template: str, types: Mapping[str, Any], data: Mapping[str, Any], lang: str) -> str:
-    values = {name: _shown(value, types.get(name), lang) for name, value in data.items()}
-
-    class _Blank(dict):
-        def __missing__(self, key: str) -> str:
-            return ""
-
-    return template.format_map(_Blank(values))
-
-
-def data_of(event: Mapping[str, Any]) -> dict[str, Any]:
+def data_of(event: Mapping[str, Any]) -> Values:
+    """An event row's values: its detail_json, with the invoice number and the actor from its own columns."""
     raw = event.get("detail_json")
     try:
         data = json.loads(raw) if isinstance(raw, str) and raw else {}
     except ValueError:
-        data = {}
-    data = data if isinstance(data, dict) else {}
+        data = {"recorded": raw}  # not data: shown as it was written
+    data = data if isinstance(data, dict) else {"recorded": data}
     for column, name in (("invoice_number", "invoice"), ("actor", "actor")):
         if event.get(column) and name not in data:
             data[name] = event[column]
     return data
 
 
-def render(event: Mapping[str, Any], lang: str) -> str:
-    """An event row (kind, invoice_number, actor, detail_json) in the reader's language. Rows written before
-    events were data keep the words they were written with."""
-    kind = KINDS.get(str(event.get("kind")))
-    stored = event.get("message_en" if lang == "en" else "message_nl")
-    if kind is None or (isinstance(stored, str) and stored):
-        return stored if isinstance(stored, str) else str(event.get("kind") or "")
+def message(event: Mapping[str, Any]) -> Msg:
+    """What an event row (kind, invoice_number, actor, detail_json) says: a message for any language. A row
+    written before events were data says the words it was written with."""
     data = data_of(event)
-    if kind.words is not None:
-        return kind.words(data, lang)
-    return fill(kind.en if lang == "en" else kind.nl, kind.types, data, lang)
+    if "recorded" in data:
+        return Msg(RECORDED, text=data["recorded"])
+    kind = kind_of(event.get("kind"))
+    if kind is None:
+        return Msg(RECORDED, text=str(event.get("kind") or ""))
+    found = KINDS[kind]
+    values = {name: _as_recorded(value) for name, value in data.items()}
+    if found.say is not None:
+        return found.say(values)
+    if found.counted_by is not None:
+        values["n"] = _count(data.get(found.counted_by))
+    return _complete(Msg(found.words, **values), counted=found.counted_by is not None)
+
+
+def render(event: Mapping[str, Any], lang: str, *, escape: Callable[[str], str] | None = None) -> str:
+    """An event row in the reader's language."""
+    return say(message(event), lang, escape=escape)
+
+
+def label_key(kind: str) -> str | None:
+    found = kind_of(kind)
+    return KINDS[found].label if found is not None else None
 
 
 def label(kind: str, lang: str) -> str:
-    """The kind as the log's "Soort" filter shows it."""
-    found = KINDS.get(kind)
-    if found is None:
-        return kind
-    return found.label[1] if lang == "en" else found.label[0]
+    """The kind as the log's "Soort" filter shows it (a kind this version does not know: its stored code)."""
+    key = label_key(kind)
+    return say(key, lang) if key is not None else str(kind)
 
 
-def level_of(kind: str) -> str:
-    found = KINDS.get(kind)
-    return found.level if found else "info"
+def level_of(kind: str) -> Level:
+    found = kind_of(kind)
+    return KINDS[found].level if found is not None else Level.INFO
 
 
-def render_alert(alert: Mapping[str, Any], lang: str) -> str:
-    """An alert row (kind, detail_json) — or the data of one — in the reader's language."""
-    stored = alert.get("message_en" if lang == "en" else "message_nl")
-    if isinstance(stored, str) and stored:
-        return stored
-    templates = ALERTS.get(str(alert.get("kind")))
-    if templates is None:
-        return ""
+_PLACEHOLDER = re.compile(r"\{[^{}]*\}")
+
+
+@cache
+def _words_of(lang: str) -> dict[str, str]:
+    """Every catalog key's words in `lang` without their placeholders, lower-case: what a search word can match."""
+    return {key: _PLACEHOLDER.sub(" ", text).casefold() for key, text in entries(lang).items()}
+
+
+def saying(word: str, lang: str) -> tuple[frozenset[EventKind], frozenset[str]]:
+    """Which kinds of event, and which catalog keys (said as messages nested in an event's values), can say `word`
+    in `lang`: an event can show the word only through them, its recorded values, invoice number or actor."""
+    words = _words_of(lang)
+    keys = frozenset(key for key, text in words.items() if word in text)
+    kinds = frozenset(kind for kind, found in KINDS.items()
+                      if keys & {found.label, found.words, *found.also}
+                      or any(key.startswith(f"event.{kind}.") for key in keys))
+    return kinds, keys
+
+
+def alert_message(alert: Mapping[str, Any]) -> Msg:
+    """What an alert row (kind, detail_json) — or the data of one (kind, data) — says."""
     data = alert.get("data") if isinstance(alert.get("data"), dict) else data_of(alert)
-    return fill(templates[1] if lang == "en" else templates[0], {}, data or {}, lang)
+    data = data or {}
+    if "recorded" in data:
+        return Msg(RECORDED, text=data["recorded"])
+    if "recorded" in alert:  # an alert seen before alerts were data, as its acknowledgement recorded it
+        return Msg(RECORDED, text=alert["recorded"])
+    try:
+        key = ALERTS[AlertKind(str(alert.get("kind")))]
+    except ValueError:
+        return Msg(RECORDED, text="")
+    return _complete(Msg(key, **{name: _as_recorded(value) for name, value in data.items()}))
 
 
-# ================================================================================================ runs, in words
+def render_alert(alert: Mapping[str, Any], lang: str, *, escape: Callable[[str], str] | None = None) -> str:
+    return say(alert_message(alert), lang, escape=escape)
 
-def _stuck(counts: Mapping[str, Any], lang: str) -> str:
-    parts = []
-    if counts.get("blocked"):
-        parts.append(f"{fmt.count(counts['blocked'], lang)} {'geblokkeerd' if lang == 'nl' else 'blocked'}")
-    if counts.get("failed"):
-        parts.append(f"{fmt.count(counts['failed'], lang)} {'geweigerd' if lang == 'nl' else 'refused'}")
-    if counts.get("conflicts"):
-        parts.append(fmt.plural(int(counts["conflicts"]), *(("conflict", "conflicten") if lang == "nl" else
-                                                            ("conflict", "conflicts")), lang))
-    return ", ".join(parts)
+
+def _as_recorded(value: Any) -> Any:
+    """A number read back from the log is shown as it was recorded (an id, a relatiecode): the placeholder's spec
+    says when it is a count or an amount."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+def _count(value: Any) -> int:
+    try:
+        return int(value or 0)
+    except (TypeError, ValueError):
+        return 0
+
+
+@cache
+def _placeholders(key: str, counted: bool) -> frozenset[str]:
+    try:
+        words = template(key, DEFAULT, 1 if counted else None)
+    except MissingWords:
+        return frozenset()
+    return frozenset(name for _, name, _, _ in string.Formatter().parse(words) if name)
+
+
+def _complete(msg: Msg, *, counted: bool = False) -> Msg:
+    """A stored row must always be readable: a value an older row did not record is shown empty."""
+    missing = _placeholders(msg.key, counted) - msg.values.keys()
+    return Msg(msg.key, **msg.values, **dict.fromkeys(missing, "")) if missing else msg
+
+
+pick = said  # TRANSITIONAL: the name the command line and the Controles page still import; `words.said` is the one
+
+
+# ================================================================================================ runs
 
 
 def run_state(outcome: str, counts: Mapping[str, Any]) -> str:
@@ -423,62 +436,69 @@ def run_state(outcome: str, counts: Mapping[str, Any]) -> str:
     return outcome
 
 
-def run_label(outcome: str, counts: Mapping[str, Any] | None, lang: str) -> str:
+OUTCOME_WORDS = {"ok": N_("outcome_ok"), "warnings": N_("outcome_warnings"), "failed": N_("outcome_failed"),
+                 "running": N_("outcome_running"), "refused": N_("outcome_refused")}
+# The parts of a run's summary, in the order it says them: (count, catalog key, said even when 0).
+_STUCK = (("blocked", N_("run.blocked")), ("failed", N_("run.refused")), ("conflicts", NN_("run.conflicts")))
+_AFTER = (("payments_registered", NN_("run.payments_registered"), True),
+          ("payments_reversed", NN_("run.payments_reversed"), False),
+          ("payments_held", NN_("run.payments_held"), False),
+          ("retry_later", NN_("run.retry_later"), False),
+          ("pdf_pending", NN_("run.pdf_pending"), False),
+          ("payments_pending", NN_("run.payments_pending"), False))
+
+
+def _n(counts: Mapping[str, Any], name: str) -> int:
+    return _count(counts.get(name))
+
+
+def _joined(parts: list[Msg]) -> Msg:
+    """`a, b, c`: the parts of a summary, joined as the catalog says (`run.parts`)."""
+    if len(parts) == 1:
+        return parts[0]
+    return Msg(N_("run.parts"), first=parts[0], rest=_joined(parts[1:]))
+
+
+def _stuck(counts: Mapping[str, Any]) -> list[Msg]:
+    return [Msg(key, n=_n(counts, name)) for name, key in _STUCK if _n(counts, name)]
+
+
+def run_label_message(outcome: str, counts: Mapping[str, Any] | None) -> Msg:
     """What a run did, in a few words: `gelukt`, `deels gelukt — 4 geblokkeerd`, `niets geboekt — 25
     geblokkeerd`, `mislukt`. A run whose invoices were all blocked is never `gelukt`."""
     counts = counts or {}
-    nl = lang != "en"
-    if outcome == "running":
-        return "bezig" if nl else "running"
-    if outcome == "failed":
-        return "mislukt" if nl else "failed"
-    if outcome == "refused":
-        return "niet gestart" if nl else "not started"
-    stuck = _stuck(counts, lang)
+    if outcome in ("running", "failed", "refused"):
+        return Msg(OUTCOME_WORDS[outcome])
+    stuck = _stuck(counts)
     if stuck:
-        if run_state(outcome, counts) == "failed":
-            return f"{'niets geboekt' if nl else 'nothing booked'} — {stuck}"
-        return f"{'deels gelukt' if nl else 'partly done'} — {stuck}"
-    if outcome == "warnings":
-        return "gelukt, met aandachtspunten" if nl else "done, with warnings"
-    return "gelukt" if nl else "done"
+        key = N_("run.nothing_booked") if run_state(outcome, counts) == "failed" else N_("run.partly")
+        return Msg(key, stuck=_joined(stuck))
+    return Msg(OUTCOME_WORDS["warnings" if outcome == "warnings" else "ok"])
+
+
+def run_summary_message(outcome: str, counts: Mapping[str, Any] | None, reason: Any = None) -> Msg:
+    """A run's counts (or its failure) as a sentence: `25 geboekt, 316 overgenomen, 4 geblokkeerd, 13 betalingen
+    teruggezet in Gripp`. `reason` is why a failed run failed: a message, or words recorded before runs were data."""
+    counts = counts or {}
+    if outcome == "failed":
+        if isinstance(reason, Msg):
+            return reason
+        return Msg(RECORDED, text=reason) if reason else Msg(OUTCOME_WORDS["failed"])
+    parts = [Msg(N_("run.booked"), n=_n(counts, "booked"))]
+    if _n(counts, "adopted"):
+        parts.append(Msg(N_("run.adopted"), n=_n(counts, "adopted")))
+    parts += _stuck(counts)
+    parts += [Msg(key, n=_n(counts, name)) for name, key, always in _AFTER if always or _n(counts, name)]
+    summary = _joined(parts)
+    if counts.get("resumes_at"):
+        return Msg(N_("run.paused_until"), summary=summary, resumes_at=counts["resumes_at"])
+    return summary
+
+
+def run_label(outcome: str, counts: Mapping[str, Any] | None, lang: str) -> str:
+    return say(run_label_message(outcome, counts), lang)
 
 
 def run_summary(outcome: str, counts: Mapping[str, Any] | None, reason: Any, lang: str) -> str:
-    """A run's counts (or its failure) as a sentence: `25 geboekt, 316 overgenomen, 4 geblokkeerd, 13 betalingen
-    teruggezet in Gripp`."""
-    counts = counts or {}
-    nl = lang != "en"
-    if outcome == "failed":
-        return pick(reason, lang) or ("mislukt" if nl else "failed")
+    return say(run_summary_message(outcome, counts, reason), lang)
 
-    def n(key: str) -> int:
-        return int(counts.get(key) or 0)
-
-    parts = [f"{fmt.count(n('booked'), lang)} {'geboekt' if nl else 'booked'}"]
-    if n("adopted"):
-        parts.append(f"{fmt.count(n('adopted'), lang)} {'overgenomen' if nl else 'adopted'}")
-    if n("blocked") or n("failed") or n("conflicts"):
-        parts.append(_stuck(counts, lang))
-    payments = fmt.plural(n("payments_registered"), *(PAYMENTS[:2] if nl else PAYMENTS[2:]), lang)
-    parts.append(f"{payments} {'teruggezet in Gripp' if nl else 'registered in Gripp'}")
-    if n("payments_reversed"):
-        reversed_ = fmt.plural(n("payments_reversed"), *(PAYMENTS[:2] if nl else PAYMENTS[2:]), lang)
-        parts.append(f"{reversed_} {'teruggedraaid in Gripp' if nl else 'reversed in Gripp'}")
-    if n("payments_held"):
-        held = fmt.plural(n("payments_held"), *(INVOICES[:2] if nl else INVOICES[2:]), lang)
-        parts.append(f"{held} {'met aangehouden betalingen' if nl else 'with payments held'}")
-    if n("retry_later"):
-        later = "wachten op de volgende run" if nl else "wait for the next run"
-        parts.append(f"{fmt.count(n('retry_later'), lang)} {later}")
-    if n("pdf_pending"):
-        parts.append(f"{fmt.count(n('pdf_pending'), lang)} {'PDF’s volgen nog' if nl else 'PDFs still to come'}")
-    if n("payments_pending"):
-        waiting = fmt.plural(n("payments_pending"), *(PAYMENTS[:2] if nl else PAYMENTS[2:]), lang)
-        parts.append(f"{waiting} {'wachten' if nl else 'waiting'}")
-    text = ", ".join(parts)
-    if counts.get("resumes_at"):
-        when = _shown(counts["resumes_at"], "clock", lang)
-        text += (f"; het uurquotum van Gripp is op, verder vanaf {when}" if nl else
-                 f"; Gripp's hourly quota is spent, the sync resumes at {when}")
-    return text

@@ -12,23 +12,9 @@ class Explained(Exception):
     language (`words.say(exc.message, lang)`). `code` says what kind, for callers that branch on it. The exception's
     own text, for logs and tracebacks, is the message in English."""
 
-    def __init__(self, message: Msg | str, en: str | None = None, /, *, code: str = "invalid") -> None:
-        if isinstance(message, str):  # TRANSITIONAL: Dutch and English words, until every raise says a message
-            message = Msg(RECORDED, text={"nl": message, "en": en or message})
+    def __init__(self, message: Msg, /, *, code: str = "invalid") -> None:
         super().__init__(message.key)
         self.message, self.code = message, code
 
     def __str__(self) -> str:
         return say(self.message, "en")
-
-    def text(self, lang: str = "nl") -> str:
-        """The message in `lang`, for surfaces that show plain text."""
-        return say(self.message, lang)
-
-    @property
-    def nl(self) -> str:  # TRANSITIONAL: surfaces not yet on `text(lang)` / `message`
-        return self.text("nl")
-
-    @property
-    def en(self) -> str:  # TRANSITIONAL
-        return self.text("en")

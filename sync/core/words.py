@@ -156,6 +156,18 @@ def translations(lang: str, domain: str = DOMAIN) -> gettext.NullTranslations:
     return found
 
 
+@cache
+def entries(lang: str) -> dict[str, str]:
+    """Every key in `lang`'s catalog with its words (a counted key's forms together): what can be said, for finding
+    which keys say a word (the event log's search)."""
+    found: dict[str, str] = {}
+    for msgid, text in translations(lang)._catalog.items():  # gettext offers no public listing of its messages
+        key = msgid[0] if isinstance(msgid, tuple) else msgid
+        if key:
+            found[key] = f"{found.get(key, '')} {text}".strip()
+    return found
+
+
 def strict() -> bool:
     return os.environ.get(STRICT_ENV) == "1"
 
@@ -273,6 +285,8 @@ def _listed(value: Any, lang: str, escape: Callable[[str], str] | None) -> str:
 
 
 def _clock(value: Any, lang: str, escape: Callable[[str], str] | None) -> str:
+    if value is None or value == "":  # missing, as for every other spec
+        return fmt.EMPTY
     moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
     return fmt.clock(moment, lang)
 

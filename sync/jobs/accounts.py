@@ -13,9 +13,10 @@ from pathlib import Path
 
 from sync.auth.access import Actor, authorize, may_open, require_account
 from sync.core.config import is_web_address
+from sync.core.events import EventKind
 from sync.core.explained import Explained
 from sync.core.vault import Vault
-from sync.core.words import N_
+from sync.core.words import N_, Msg
 from sync.gripp.client import GrippClient
 from sync.gripp.errors import GrippAuthError, GrippError
 from sync.jobs.checks import CheckResult, run_checks
@@ -25,9 +26,11 @@ from sync.wiring import Deployment, Services, UnknownAccount
 
 log = logging.getLogger(__name__)
 
+MAX_NAME = 200  # characters of an account's name
+
 
 class AccountError(Explained, ValueError):
-    """A person can fix this; `nl`/`en` say how, `code` says what kind."""
+    """A person can fix this; `message` says how, `code` says what kind."""
 
 
 @dataclass(frozen=True)
@@ -78,26 +81,18 @@ def add_account(deployment: Deployment, key: str, name: str, gripp_token: str, *
     require_account(actor, key)
     key, name, gripp_token = (key or "").strip().lower(), (name or "").strip(), (gripp_token or "").strip()
     if not valid_key(key):
-        raise AccountError("Een accountcode is 1 tot 40 kleine letters, cijfers of streepjes en begint met een letter "
-                           "of cijfer (bijv. ‘acme’ of ‘acme-2’).",
-                           "An account key is 1 to 40 lower-case letters, digits or dashes and starts with a letter "
-                           "or digit (e.g. ‘acme’ or ‘acme-2’).")
-    if not name or len(name) > 200:
-        raise AccountError("Geef het account een naam (hoogstens 200 tekens).",
-                           "Give the account a name (at most 200 characters).")
+        raise AccountError(Msg(N_("error.account.bad_key")))
+    if not name or len(name) > MAX_NAME:
+        raise AccountError(Msg(N_("error.account.no_name"), most=MAX_NAME))
     if not gripp_token:
-        raise AccountError("De Gripp API-sleutel ontbreekt.", "The Gripp API key is missing.", code="no_key")
+        raise AccountError(Msg(N_("error.account.no_gripp_key")), code="no_key")
     if gripp_url is not None and not is_web_address(gripp_url):
-        raise AccountError(f"‘{gripp_url}’ is geen webadres: geef het hele Gripp-API-adres, beginnend met https://.",
-                           f"‘{gripp_url}’ is not a web address: give Gripp's full API address, starting with "
-                           "https://.")
+        raise AccountError(Msg(N_("error.account.bad_gripp_url"), url=gripp_url))
     if deployment.catalog.get(key, include_removed=True) is not None:
-        raise AccountError(f"Accountcode ‘{key}’ is al in gebruik (ook een verwijderd account houdt zijn code).",
-                           f"Account key ‘{key}’ is taken (a removed account keeps its key).", code="taken")
+        raise AccountError(Msg(N_("error.account.key_taken"), key=key), code="taken")
     path = deployment.settings.accounts_dir / f"{key}.duckdb"
     if path.exists():
-        raise AccountError(f"Er staat al een database voor ‘{key}’ ({path}); kies een andere code.",
-                           f"There is already a database for ‘{key}’ ({path}); choose another key.", code="taken")
+        raise AccountError(Msg(N_("error.account.file_exists"), key=key, path=str(path)), code="taken")
     _try_key(deployment, gripp_token, gripp_url)  # before anything is written
     account = deployment.catalog.add(
         Account(key=key, name=name, db_path=path, gripp_token_enc=deployment.vault.encrypt(gripp_token),
@@ -112,7 +107,7 @@ def add_account(deployment: Deployment, key: str, name: str, gripp_token: str, *
         raise
     from sync.store import history
 
-    history.log_event(services.store, "account_added", actor=who, data={"account": key, "name": name})
+    history.log_event(services.store, EventKind.ACCOUNT_ADDED, actor=who, data={"account": key, "name": name})
     deployment.record_health(services)
     return Checked(account, True, identities)
 
@@ -143,8 +138,7 @@ def remove_account(deployment: Deployment, key: str, *, actor: Actor | str) -> b
     from sync.jobs.locks import any_running
 
     if any_running(("identity", key)):
-        raise AccountError("Er loopt nu een synchronisatie voor dit account; probeer het straks opnieuw.",
-                           "A sync is running for this account; try again later.", code="busy")
+        raise AccountError(Msg(N_("error.account.busy")), code="busy")
     deployment.forget(key)
     return deployment.catalog.remove(key, actor=who)
 
@@ -219,17 +213,13 @@ def _try_key(deployment: Deployment, gripp_token: str, gripp_url: str | None) ->
     except GrippError as exc:
         if "auth" in type(exc).__name__.lower() or "key" in str(exc).lower():
             raise _refused() from exc
-        raise AccountError("Gripp is nu niet bereikbaar, dus de sleutel kon niet worden gecontroleerd; probeer het "
-                           "zo opnieuw.", "Gripp cannot be reached right now, so the key could not be checked; try "
-                           "again shortly.", code="unavailable") from exc
+        raise AccountError(Msg(N_("error.account.gripp_unavailable")), code="unavailable") from exc
     finally:
         client.close()
 
 
 def _refused() -> AccountError:
-    return AccountError("Gripp weigert deze API-sleutel: maak in Gripp (Instellingen › API) een nieuwe aan en probeer "
-                        "het opnieuw.", "Gripp refuses this API key: create a new one in Gripp (Settings › API) and "
-                        "try again.", code="refused")
+    return AccountError(Msg(N_("error.account.gripp_refused")), code="refused")
 
 
 def _discover(services: Services, actor: Actor | str) -> list[dict]:
@@ -241,7 +231,7 @@ def _discover(services: Services, actor: Actor | str) -> list[dict]:
     except LinkError as exc:
         if isinstance(exc.__cause__, GrippAuthError):
             raise _refused() from exc
-        raise AccountError(exc.nl, exc.en, code=exc.code) from exc
+        raise AccountError(exc.message, code=exc.code) from exc
 
 
 def _delete_files(path: Path) -> None:

@@ -41,7 +41,9 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from sync.core.events import EventKind
 from sync.core.money import ZERO, cents, to_decimal
+from sync.core.words import N_, Msg
 from sync.gripp.client import GrippCall, GrippClient, record_id_of
 from sync.gripp.errors import GrippBusyError
 from sync.gripp.filters import Filter
@@ -386,9 +388,8 @@ def _send(store: Store, gripp: GrippClient, link: Link, batch: list[Registration
                 report.paused = exc  # the runner says when it resumes, once
                 return False
         # Otherwise left 'sending' / 'reversing': the next run reads Gripp before writing again.
-        nl, en = errors.describe(exc)
-        log.log_event(store, "payments_waiting", run_id=run_id, identity_id=link.identity_id,
-                      data={"reason": {"nl": nl, "en": en}, "actions": len(batch)})
+        log.log_event(store, EventKind.PAYMENTS_WAITING, run_id=run_id, identity_id=link.identity_id,
+                      data={"reason": errors.explain(exc), "actions": len(batch)})
         return kind == errors.UNKNOWN  # one lost answer: carry on; Gripp busy or unreachable: stop for now
     if all(result.ok for result in results):
         done = [(action, record_id_of(result.result)) for action, result in zip(batch, results, strict=True)]
@@ -404,9 +405,8 @@ def _send(store: Store, gripp: GrippClient, link: Link, batch: list[Registration
             report.pending += len(batch)
             if kind == errors.PAUSED:
                 report.paused = exc
-            nl, en = errors.describe(exc)
-            log.log_event(store, "payments_waiting", run_id=run_id, identity_id=link.identity_id,
-                          data={"reason": {"nl": nl, "en": en}, "actions": len(batch)})
+            log.log_event(store, EventKind.PAYMENTS_WAITING, run_id=run_id, identity_id=link.identity_id,
+                          data={"reason": errors.explain(exc), "actions": len(batch)})
             return False
         fresh.update(now)
         present = {marker_of(p): p for payments in now.values() for p in payments if marker_of(p)}
@@ -444,10 +444,8 @@ def _send(store: Store, gripp: GrippClient, link: Link, batch: list[Registration
     return True
 
 
-ROLLED_BACK = {"nl": "niet zo in Gripp bij het teruglezen: een andere betaling van dezelfde batch faalde en Gripp "
-                     "draaide de batch terug; de volgende run doet het opnieuw",
-               "en": "not so in Gripp when read back: another payment of the same batch failed and Gripp rolled the "
-                     "batch back; the next run does it again"}
+# Why a payment Gripp answered well is not done after all: another call of its batch failed.
+ROLLED_BACK = Msg(N_("error.payment_rolled_back"))
 
 
 def _call(action: Registration | Reversal) -> GrippCall:

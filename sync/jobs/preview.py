@@ -11,14 +11,14 @@ preview (`sync.store.previews`), never as a run: a dry run is not "the last sync
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
 
 from sync.auth.access import Actor, authorize
-from sync.core.explained import RECORDED
-from sync.core.words import Msg, jsonable
+from sync.core.words import jsonable
 from sync.jobs import errors, plan, refresh
 from sync.jobs.inputs import customer_inputs, invoice_input, mapping_context
 from sync.jobs.locks import exclusive
@@ -61,7 +61,7 @@ class Preview:
     outcome: str  # ok | warnings | failed
     invoices: list[InvoiceLine] = field(default_factory=list)
     payments: list[PaymentLine] = field(default_factory=list)
-    reason: dict[str, Any] | None = None  # why it failed: `{"nl", "en"}` as `errors.describe` words it
+    reason: dict[str, Any] | None = None  # why it failed: a message as stored (older previews: `{"nl", "en"}`)
     preview_id: str = ""
 
     def of(self, decision: str) -> list[InvoiceLine]:
@@ -115,12 +115,8 @@ def preview_identity(services: Services, identity_id: int, *, actor: Actor | str
             step("plan", 0.0)
             result = _plan(services, link, today or services.today())
         except Exception as exc:
-            if errors.kind_of(exc) == errors.LINK:
-                broken = errors.link_broken(exc)
-                nl, en = broken.nl, broken.en
-            else:
-                nl, en = errors.describe(exc)
-            result = Preview(identity_id, "failed", reason={"nl": nl, "en": en})
+            why = errors.link_broken(exc).message if errors.kind_of(exc) == errors.LINK else errors.explain(exc)
+            result = Preview(identity_id, "failed", reason=jsonable(why))
         result.preview_id = preview_id
         previews.finish(store, preview_id, result.outcome, result.as_data())
         report("plan", 1.0)
@@ -167,9 +163,16 @@ def _plan(services: Services, link: setup_repo.Link, today: date) -> Preview:
 
 
 def _refusal(state: dict) -> dict[str, Any]:
-    """Why SnelStart refused the invoice, as the push stored it (its words, when it stored none)."""
+    """Why SnelStart refused the invoice, as the push stored it (else its last error: a message's JSON, or words
+    recorded before messages; `words.said` reads either)."""
     said = stored_explained(outbox.reasons(state))
-    return jsonable(said if said is not None else Msg(RECORDED, text=state.get("last_error") or ""))
+    if said is not None:
+        return jsonable(said)
+    error = state.get("last_error") or ""
+    try:
+        return json.loads(error)
+    except ValueError:
+        return error
 
 
 def latest(services: Services, identity_id: int) -> Preview | None:

@@ -23,6 +23,7 @@ SnelStart has no idempotency key; the local state plus find-before-create stand 
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 import time
@@ -34,7 +35,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sync.core.dates import parse_date, parse_local_datetime
-from sync.core.explained import RECORDED
+from sync.core.events import EventKind
 from sync.core.money import to_decimal
 from sync.core.words import Msg, jsonable
 from sync.gripp.client import GrippClient
@@ -443,16 +444,15 @@ class Pusher:
                                               "name": r.name} for r in involved]})
 
     def _fail(self, row: dict, exc: BaseException) -> None:
-        nl, en = errors.describe(exc)
-        # TRANSITIONAL: SnelStart's refusal as the words `errors.describe` has for it, until it hands out a message.
-        refusal = Msg(RECORDED, text={"nl": nl, "en": en})
-        outbox.put(self.store, self.identity_id, row["invoice_id"], row["number"], "failed", last_error=en,
-                   error_kind="config", reasons=[{"code": ",".join(getattr(exc, "codes", []) or ["SNELSTART"]),
-                                                  "message": refusal.to_json()}])
+        reason = errors.explain(exc)
+        codes = list(getattr(exc, "codes", []) or [])
+        outbox.put(self.store, self.identity_id, row["invoice_id"], row["number"], "failed",
+                   last_error=last_error(reason), error_kind=errors.CONFIG,
+                   reasons=[{"code": ",".join(codes or ["SNELSTART"]), "message": reason.to_json()}])
         self.report.add("failed")
-        log.log_event(self.store, "refused", run_id=self.run_id, identity_id=self.identity_id,
+        log.log_event(self.store, EventKind.REFUSED, run_id=self.run_id, identity_id=self.identity_id,
                       invoice_id=row["invoice_id"], invoice_number=row["number"],
-                      data={"reason": {"nl": nl, "en": en}, "codes": list(getattr(exc, "codes", []) or [])})
+                      data={"reason": reason, "codes": codes})
 
     def _stop(self, row: dict, exc: BaseException) -> None:
         """SnelStart kept throttling past the retries, or cannot be reached: this invoice and every one not yet
@@ -460,34 +460,32 @@ class Pusher:
         with self.report._lock:
             if self._stopped is None:
                 self._stopped = exc
-        en = errors.describe(exc)[1]
         current = outbox.get(self.store, self.identity_id, row["invoice_id"])
         if current is None:  # no row yet: nothing happened to this invoice, it simply waits
             self.report.add("retry_later")
         elif current["state"] not in outbox.BOOKED_STATES:  # booked ones are counted as pdf_pending already
             outbox.put(self.store, self.identity_id, row["invoice_id"], row["number"], current["state"],
-                       last_error=en, error_kind="transient")
+                       last_error=last_error(errors.explain(exc)), error_kind=errors.TRANSIENT)
             self.report.add("retry_later")
 
     def _log_stop(self, exc: BaseException) -> None:
-        nl, en = errors.describe(exc)
         waiting = self.report.retry_later
-        log.log_event(self.store, "push_stopped", run_id=self.run_id, identity_id=self.identity_id,
-                      data={"waiting": waiting, "reason": {"nl": nl, "en": en}})
+        log.log_event(self.store, EventKind.PUSH_STOPPED, run_id=self.run_id, identity_id=self.identity_id,
+                      data={"waiting": waiting, "reason": errors.explain(exc)})
 
     def _record_error(self, row: dict, exc: BaseException) -> None:
         """A transient failure leaves the invoice where it was (the next run carries on); others fail it."""
         if errors.kind_of(exc) not in (errors.TRANSIENT, errors.UNKNOWN):
             self._fail(row, exc)
             return
-        nl, en = errors.describe(exc)
+        reason = errors.explain(exc)
         current = outbox.get(self.store, self.identity_id, row["invoice_id"])
         state = current["state"] if current else "pending"
-        outbox.put(self.store, self.identity_id, row["invoice_id"], row["number"], state, last_error=en,
-                   error_kind="transient")
+        outbox.put(self.store, self.identity_id, row["invoice_id"], row["number"], state,
+                   last_error=last_error(reason), error_kind=errors.TRANSIENT)
         self.report.add("retry_later")
-        log.log_event(self.store, "retry", run_id=self.run_id, identity_id=self.identity_id,
-                      invoice_id=row["invoice_id"], invoice_number=row["number"], data={"reason": {"nl": nl, "en": en}})
+        log.log_event(self.store, EventKind.RETRY, run_id=self.run_id, identity_id=self.identity_id,
+                      invoice_id=row["invoice_id"], invoice_number=row["number"], data={"reason": reason})
 
     def _flag_if_changed(self, row: dict, state: dict) -> None:
         """An invoice edited in Gripp after booking is flagged for a person, never silently re-booked."""
@@ -526,7 +524,7 @@ class Pusher:
                 if documents:
                     return documents[0].get("id"), None
             if not row.get("directpdfurl"):
-                raise GrippPdfError("Gripp gaf geen PDF-adres (directpdfurl) voor deze factuur", http_status=404)
+                raise GrippPdfError("Gripp gave no PDF address (directpdfurl) for this invoice", http_status=404)
             content = self.gripp.download_pdf(row["directpdfurl"])
             if len(content) > MAX_PDF_BYTES:
                 raise errors.PdfTooLarge(len(content))
@@ -548,13 +546,13 @@ class Pusher:
         kind = errors.kind_of(problem)
         if kind in (errors.LINK, errors.STORE):
             return
-        nl, en = errors.describe(problem)
+        reason = errors.explain(problem)
+        error = last_error(reason)
         outbox.put(self.store, self.identity_id, row["invoice_id"], number, "pdf_pending", into=changes,
-                   last_error=en, error_kind=kind)
-        if en != previous_error and not errors.service_down(problem):  # the same reason as last run is not news
-            events.append({"kind": "pdf", "run_id": self.run_id, "identity_id": self.identity_id,
-                           "invoice_id": row["invoice_id"], "invoice_number": number,
-                           "data": {"reason": {"nl": nl, "en": en}}})
+                   last_error=error, error_kind=kind)
+        if error != previous_error and not errors.service_down(problem):  # the same reason as last run is not news
+            events.append({"kind": EventKind.PDF, "run_id": self.run_id, "identity_id": self.identity_id,
+                           "invoice_id": row["invoice_id"], "invoice_number": number, "data": {"reason": reason}})
 
     def _count_pdfs(self, problems: list[Exception | None]) -> None:
         self.report.add("pdf_attached", sum(1 for p in problems if p is None))
@@ -662,6 +660,11 @@ def _found_from_answer(item: dict) -> FoundBooking:
                         to_decimal(amount) if amount is not None else None,
                         modified.replace(tzinfo=None) if isinstance(modified, datetime) else None)
 
+
+def last_error(reason: Msg) -> str:
+    """An invoice's last error as the outbox keeps it: the message as JSON (said in the reader's language when
+    shown), the same text for the same reason, so that a reason that is no news is recognised."""
+    return json.dumps(jsonable(reason), sort_keys=True)
 
 
 def pdf_file_name(number: str) -> str:

@@ -17,7 +17,8 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sync.auth.access import Actor, authorize
-from sync.core.events import run_summary
+from sync.core.events import AlertKind, EventKind, run_summary_message
+from sync.core.words import N_, Msg, say
 from sync.jobs import errors, refresh
 from sync.jobs.locks import AlreadyRunning, exclusive
 from sync.jobs.payments import PaymentReport, booked_invoices, pull_payments
@@ -37,12 +38,12 @@ GRIPP_FRESH_FOR = timedelta(seconds=30)  # "sync all" refreshes Gripp once, not 
 PROGRESS_EVERY = 1.0  # seconds between writes of a run's progress
 
 STEPS = ("gripp", "snelstart", "push", "payments", "reconcile")
-STEP_LABELS = {
-    "gripp": ("Gripp-facturen ophalen", "Fetching Gripp invoices"),
-    "snelstart": ("SnelStart openstaande posten ophalen", "Fetching SnelStart open items"),
-    "push": ("Facturen boeken in SnelStart", "Booking invoices in SnelStart"),
-    "payments": ("Betalingen terugzetten in Gripp", "Registering payments in Gripp"),
-    "reconcile": ("Openstaande posten vergelijken", "Comparing open items"),
+STEP_LABELS = {  # what a run is doing now, as every surface shows it (catalog keys)
+    "gripp": N_("run.step.gripp"),
+    "snelstart": N_("run.step.snelstart"),
+    "push": N_("run.step.push"),
+    "payments": N_("run.step.payments"),
+    "reconcile": N_("run.step.reconcile"),
 }
 
 Progress = Callable[[str, float], None]
@@ -54,22 +55,19 @@ class RunResult:
     identity_id: int
     outcome: str  # ok | warnings | failed
     counts: dict[str, Any] = field(default_factory=dict)
-    reason: dict[str, str] | None = None  # why it failed, {"nl": …, "en": …}
+    reason: Msg | None = None  # why it failed
     push: PushReport | None = None
     payments: PaymentReport | None = None
     resumes_at: datetime | None = None  # Gripp's quota was spent: the run stopped there, to go on at this time
 
+    @property
+    def summary(self) -> Msg:
+        """What the run did (or why it failed)."""
+        return run_summary_message(self.outcome, self.counts, self.reason)
+
     def words(self, lang: str) -> str:
-        """What the run did (or why it failed), in the reader's language."""
-        return run_summary(self.outcome, self.counts, self.reason, lang)
-
-    @property
-    def message_nl(self) -> str:
-        return self.words("nl")
-
-    @property
-    def message_en(self) -> str:
-        return self.words("en")
+        """The summary in the reader's language."""
+        return say(self.summary, lang)
 
 
 # When each store's Gripp cache was last refreshed (monotonic), and the lock its refresh holds: per store object,
@@ -88,7 +86,7 @@ def run_identity(services: Services, identity_id: int, *, trigger: str = "cli", 
     store = services.store
     link = setup_repo.get_link(store, identity_id)
     if link is None:
-        raise LookupError(f"Identiteit {identity_id} is niet gekoppeld aan een SnelStart-administratie.")
+        raise LookupError(f"Identity {identity_id} is not linked to a SnelStart administration.")  # callers check
     with exclusive(services.lock_key(identity_id)):
         try:
             return _run_recorded(services, link, identity_id, trigger, actor, progress, today)
@@ -104,12 +102,11 @@ def _run_recorded(services: Services, link: Link, identity_id: int, trigger: str
             log.close_interrupted_runs(store, identity_id)  # one process owns the file: 'running' is a dead run
             run_id = log.start_run(store, identity_id, trigger, actor=actor)
             if trigger == "manual":  # the audit log says who pressed the button
-                log.log_event(store, "manual_sync", run_id=run_id, identity_id=identity_id, actor=actor)
+                log.log_event(store, EventKind.MANUAL_SYNC, run_id=run_id, identity_id=identity_id, actor=actor)
     except Exception as exc:
         if errors.kind_of(exc) != errors.STORE:
             raise
-        nl, en = errors.describe(exc)
-        return RunResult("", identity_id, "failed", {}, reason={"nl": nl, "en": en})
+        return RunResult("", identity_id, "failed", {}, reason=errors.explain(exc))
     report = progress or (lambda step, fraction: None)
 
     written_at = [time.monotonic()]
@@ -125,18 +122,14 @@ def _run_recorded(services: Services, link: Link, identity_id: int, trigger: str
 
     try:
         result = _run(services, link, run_id, step, today or services.today())
-    except errors.LinkBroken as exc:
-        setup_repo.set_link_health(store, identity_id, "broken", exc.message)
-        return _failed(services, run_id, identity_id, trigger, exc.nl, exc.en, kind="link")
     except AlreadyRunning:
         raise
     except Exception as exc:  # the run failed as a whole: record it, alert if nobody was watching
         if errors.kind_of(exc) == errors.LINK:
             broken = errors.link_broken(exc)
             setup_repo.set_link_health(store, identity_id, "broken", broken.message)
-            return _failed(services, run_id, identity_id, trigger, broken.nl, broken.en, kind="link")
-        nl, en = errors.describe(exc)
-        return _failed(services, run_id, identity_id, trigger, nl, en, kind=errors.kind_of(exc))
+            return _failed(services, run_id, identity_id, trigger, broken.message, kind=errors.LINK)
+        return _failed(services, run_id, identity_id, trigger, errors.explain(exc), kind=errors.kind_of(exc))
     outcome = "ok"
     if any(result.counts.get(k) for k in ("blocked", "conflicts", "failed", "retry_later", "pdf_pending",
                                           "payments_pending", "payments_held")):
@@ -144,7 +137,7 @@ def _run_recorded(services: Services, link: Link, identity_id: int, trigger: str
     if result.resumes_at is not None:
         outcome = "warnings"  # stopped on purpose, resumes by itself: not a failure, no alert
         result.counts["resumes_at"] = result.resumes_at.isoformat()
-        log.log_event(store, "paused", run_id=run_id, identity_id=identity_id,
+        log.log_event(store, EventKind.PAUSED, run_id=run_id, identity_id=identity_id,
                       data={"resumes_at": result.resumes_at.isoformat()})
     result.outcome = outcome
     try:
@@ -154,8 +147,7 @@ def _run_recorded(services: Services, link: Link, identity_id: int, trigger: str
     except Exception as exc:
         if errors.kind_of(exc) != errors.STORE:
             raise
-        nl, en = errors.describe(exc)
-        return _failed(services, run_id, identity_id, trigger, nl, en, kind=errors.STORE)
+        return _failed(services, run_id, identity_id, trigger, errors.explain(exc), kind=errors.STORE)
     return result
 
 
@@ -229,24 +221,24 @@ def forget_gripp_freshness() -> None:
     _gripp_refreshed_at.clear()
 
 
-def _failed(services: Services, run_id: str, identity_id: int, trigger: str, nl: str, en: str, *,
-            kind: str) -> RunResult:
+def _failed(services: Services, run_id: str, identity_id: int, trigger: str, reason: Msg, *,
+            kind: errors.ErrorKind) -> RunResult:
     store = services.store
     try:
-        log.log_event(store, "run_failed", run_id=run_id, identity_id=identity_id,
-                      data={"kind": kind, "reason": {"nl": nl, "en": en}})
-        log.finish_run(store, run_id, "failed", {}, {"nl": nl, "en": en})
+        log.log_event(store, EventKind.RUN_FAILED, run_id=run_id, identity_id=identity_id,
+                      data={"kind": kind, "reason": reason})
+        log.finish_run(store, run_id, "failed", {}, reason)
         if trigger == "schedule":
             name = setup_repo.identity_name(store, identity_id)
-            log.raise_alert(store, identity_id, run_id, "auto_sync_failed",
-                            {"name": name, "reason": {"nl": nl, "en": en}})
+            log.raise_alert(store, identity_id, run_id, AlertKind.AUTO_SYNC_FAILED, {"name": name, "reason": reason})
     except Exception as exc:
         if errors.kind_of(exc) != errors.STORE:
             raise
         # The database refuses writes: the run cannot be recorded now. Its row stays 'running' and the next run
         # closes it as interrupted; the caller still gets the reason.
-        _log.error("Run %s of identity %s failed and could not be recorded: %s", run_id, identity_id, en)
-    return RunResult(run_id, identity_id, "failed", {}, reason={"nl": nl, "en": en})
+        _log.error("Run %s of identity %s failed and could not be recorded: %s", run_id, identity_id,
+                   say(reason, "en"))
+    return RunResult(run_id, identity_id, "failed", {}, reason=reason)
 
 
 def run_all(services: Services, *, trigger: str = "cli", actor: Actor | str = "system",

@@ -17,6 +17,7 @@ from typing import Any
 
 from sync.core.clock import Clock, system_clock
 from sync.core.explained import Explained
+from sync.core.words import N_, Msg
 from sync.store.db import Store
 
 DEFAULT_ACCOUNT = "default"  # the account of a deployment configured the old way (GRIPP_API_TOKEN, SYNC_DB_PATH)
@@ -24,7 +25,7 @@ _KEY = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 
 
 class CatalogModeError(Explained, RuntimeError):
-    """The catalog belongs to the other mode (sandbox or real); `nl`/`en` say what to do."""
+    """The catalog belongs to the other mode (sandbox or real); `message` says what to do."""
 
 
 class UnknownAccount(LookupError):
@@ -96,12 +97,8 @@ class Catalog:
         if found is None:
             self._store.execute("INSERT INTO catalog_meta VALUES ('mode', ?) ON CONFLICT DO NOTHING", [mode])
         elif found != mode:
-            raise CatalogModeError(
-                f"De catalogus {self.path} hoort bij de {'sandbox' if found == 'sandbox' else 'echte diensten'}; "
-                "kies met SYNC_CATALOG_PATH een ander bestand.",
-                f"The catalog {self.path} belongs to {'the sandbox' if found == 'sandbox' else 'real services'}; "
-                "point SYNC_CATALOG_PATH at another file.",
-            )
+            key = N_("error.catalog_mode.sandbox") if found == "sandbox" else N_("error.catalog_mode.real")
+            raise CatalogModeError(Msg(key, path=str(self.path)), code=str(found))
 
     # -- accounts ---------------------------------------------------------------------------------------
     def accounts(self, *, include_removed: bool = False) -> list[Account]:

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from typing import Any
 
 from sync.auth.access import Actor, authorize
-from sync.core.events import data_of, level_of, render, render_alert
+from sync.core.events import AlertKind, EventKind, data_of, level_of, render, saying
+from sync.core.words import DEFAULT, N_, Msg, jsonable
 from sync.store.db import Store
 
-INTERRUPTED = {"nl": "onderbroken: het proces stopte of de database kon niet worden geschreven",
-               "en": "interrupted: the process stopped or the database could not be written"}
+INTERRUPTED = Msg(N_("run.interrupted"))  # why a run no process is running any more was closed as failed
 
 
 def start_run(store: Store, identity_id: int | None, trigger: str, *, actor: str = "system") -> str:
@@ -39,7 +40,7 @@ def close_interrupted_runs(store: Store, identity_id: int | object | None = _EVE
         store.execute(
             f"""UPDATE runs SET outcome = 'failed', finished_at = ?, step = 'done', message = ?
                 WHERE {where}""",
-            [store.now(), json.dumps(INTERRUPTED), *params],
+            [store.now(), _json(INTERRUPTED), *params],
         )
     return int(found or 0)
 
@@ -48,15 +49,18 @@ def progress(store: Store, run_id: str, step: str, fraction: float) -> None:
     store.execute("UPDATE runs SET step = ?, progress = ? WHERE run_id = ?", [step, fraction, run_id])
 
 
-def finish_run(store: Store, run_id: str, outcome: str, counts: dict[str, Any],
-               reason: dict[str, str] | None = None) -> None:
-    """What the run did, as data: its counts, and for a failed run the reason in both languages (`message`)."""
+def finish_run(store: Store, run_id: str, outcome: str, counts: dict[str, Any], reason: Msg | None = None) -> None:
+    """What the run did, as data: its counts, and for a failed run why (`message`, a message as JSON)."""
     store.execute(
         """UPDATE runs SET finished_at = ?, outcome = ?, counts_json = ?, message = ?, progress = 1, step = 'done'
            WHERE run_id = ?""",
-        [store.now(), outcome, json.dumps(counts, sort_keys=True), json.dumps(reason) if reason else None,
-         run_id],
+        [store.now(), outcome, json.dumps(counts, sort_keys=True), _json(reason) if reason else None, run_id],
     )
+
+
+def _json(value: Any) -> str:
+    """Values as the store keeps them: messages as their JSON, amounts and dates as text."""
+    return json.dumps(jsonable(value), default=str, ensure_ascii=False)  # names as written: the log's search finds them
 
 
 def get_run(store: Store, run_id: str) -> dict | None:
@@ -74,11 +78,12 @@ def last_run(store: Store, identity_id: int) -> dict | None:
 
 
 def log_event(
-    store: Store, kind: str, *, data: dict[str, Any] | None = None, level: str | None = None,
+    store: Store, kind: EventKind | str, *, data: dict[str, Any] | None = None, level: str | None = None,
     run_id: str | None = None, identity_id: int | None = None, invoice_id: int | None = None,
     invoice_number: str | None = None, actor: str | None = None,
 ) -> None:
-    """Record what happened: its kind (`sync.core.events.KINDS`) and values; the words come when it is read."""
+    """Record what happened: its kind (`sync.core.events.EventKind`) and values — amounts, dates, names, messages
+    (`sync.core.words.Msg`); the words come when it is read, in the reader's language."""
     log_events(store, [{"kind": kind, "data": data, "level": level, "run_id": run_id, "identity_id": identity_id,
                         "invoice_id": invoice_id, "invoice_number": invoice_number, "actor": actor}])
 
@@ -91,10 +96,10 @@ def log_events(store: Store, entries: list[dict[str, Any]]) -> None:
     now = store.now()
     columns: list[list[Any]] = [[] for _ in range(9)]
     for e in entries:
-        data = e.get("data")
+        data, kind = e.get("data"), EventKind(e["kind"])  # an unknown kind is a mistake: refused here, not shown later
         for column, value in zip(columns, (
-                now, e.get("run_id"), e.get("identity_id"), e.get("level") or level_of(e["kind"]), e["kind"],
-                e.get("invoice_id"), e.get("invoice_number"), json.dumps(data, default=str) if data else None,
+                now, e.get("run_id"), e.get("identity_id"), str(e.get("level") or level_of(kind)), str(kind),
+                e.get("invoice_id"), e.get("invoice_number"), _json(data) if data else None,
                 e.get("actor")), strict=True):
             column.append(value)
     store.execute(
@@ -107,7 +112,7 @@ def log_events(store: Store, entries: list[dict[str, Any]]) -> None:
 
 def event_filter(
     *, identity_id: int | None = None, run_id: str | None = None, level: str | None = None,
-    kind: str | None = None, search: str | None = None, alias: str = "",
+    kind: str | None = None, alias: str = "",
 ) -> tuple[str, list]:
     """The WHERE clause (and its parameters) of an event-log query; `alias` prefixes the columns."""
     a = f"{alias}." if alias else ""
@@ -115,42 +120,105 @@ def event_filter(
     for column, value in (("identity_id", identity_id), ("run_id", run_id), ("level", level), ("kind", kind)):
         if value is not None:
             clauses.append(f"{a}{column} = ?")
-            params.append(value)
-    if search:
-        # The words are made when read; the search looks at the values they are made of (and at old rows' words).
-        clauses.append(f"({a}invoice_number ILIKE ? OR {a}detail_json ILIKE ? OR {a}actor ILIKE ? "
-                       f"OR {a}message_nl ILIKE ? OR {a}message_en ILIKE ?)")
-        params += [f"%{search}%"] * 5
+            params.append(str(value))
     return ("WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+
+SEARCH_PAGE = 2000  # candidates put into words at a time while searching, newest first
 
 
 def events(
     store: Store, *, identity_id: int | None = None, run_id: str | None = None, level: str | None = None,
-    kind: str | None = None, search: str | None = None, limit: int = 500,
+    kind: str | None = None, search: str | None = None, lang: str = DEFAULT, limit: int = 500,
 ) -> list[dict]:
-    """Events newest first, each with its words in both languages (`message_nl`, `message_en`)."""
-    where, params = event_filter(identity_id=identity_id, run_id=run_id, level=level, kind=kind, search=search)
-    rows = store.rows(f"SELECT * FROM events {where} ORDER BY event_id DESC LIMIT {int(limit)}", params)
-    return [{**row, "message_nl": render(row, "nl"), "message_en": render(row, "en")} for row in rows]
+    """Events newest first, as data (with the identity's name); surfaces say them with `sync.core.events.render`.
+
+    `search` finds the events that show every word of it to a reader of `lang`: in their words, their invoice
+    number, who did it, the identity, or any value they recorded (a customer's name, a code) — `factuur 260032`
+    finds the invoice's events whose words say "factuur", a customer's name the events about that customer. The
+    words are not stored (events are data), so the database first narrows the log to the events that could show
+    each word — it is in their values, or their kind's words or a message nested in their values can say it —
+    and only those are put into words and looked at, newest first, until `limit` are found. Amounts are found as
+    shown or as recorded (`121,00`, `121.00`), dates as recorded (`2026-11-01`)."""
+    where, params = event_filter(identity_id=identity_id, run_id=run_id, level=level, kind=kind, alias="e")
+    words = (search or "").casefold().split()
+    clauses = [where.removeprefix("WHERE ")] if where else []
+    for word in words:
+        clause, values = _could_show(word, lang)
+        clauses.append(clause)
+        params += values
+    query = (f"SELECT e.*, i.name AS identity_name FROM events e LEFT JOIN identities i USING (identity_id) "
+             f"WHERE {' AND '.join(clauses) or 'TRUE'} {{below}} ORDER BY e.event_id DESC LIMIT {{limit}}")
+    if not words:
+        return store.rows(query.format(below="", limit=int(limit)), params)
+    found: list[dict] = []
+    below: int | None = None
+    while len(found) < limit:
+        rows = store.rows(query.format(below="AND e.event_id < ?" if below is not None else "", limit=SEARCH_PAGE),
+                          [*params, *([below] if below is not None else [])])
+        found += [row for row in rows if _shows(row, words, lang)]
+        if len(rows) < SEARCH_PAGE:
+            break
+        below = rows[-1]["event_id"]
+    return found[:limit]
 
 
-def raise_alert(store: Store, identity_id: int | None, run_id: str | None, kind: str, data: dict[str, Any]) -> None:
-    """An alert for people (`sync.core.events.ALERTS`): data, put into words when shown."""
+def _could_show(word: str, lang: str) -> tuple[str, list[Any]]:
+    """SQL that keeps the events that could show `word` (a superset, checked in words afterwards)."""
+    if not any(c.isalnum() for c in word):  # `€`, `—`: the formatter's, shown by many events
+        return "TRUE", []
+    columns = ("e.invoice_number", "e.actor", "i.name", "e.detail_json")
+    clauses = [f"contains(lower(coalesce({column}, '')), ?)" for column in columns]
+    values: list[Any] = [word] * len(columns)
+    kinds, keys = saying(word, lang)
+    if kinds:
+        clauses.append(f"e.kind IN ({', '.join('?' for _ in kinds)})")
+        values += sorted(kinds)
+    if keys:  # a message nested in the values (a reason) whose words say it
+        clauses.append("regexp_matches(coalesce(e.detail_json, ''), ?)")
+        values.append('"(?:' + "|".join(re.escape(key) for key in sorted(keys)) + ')"')
+    digits = re.sub(r"[^0-9]", "", word)
+    if digits and re.fullmatch(r"[0-9.,€\s-]+", word):  # an amount as shown (1.234,56): as recorded, 1234.56
+        clauses.append("contains(regexp_replace(coalesce(e.detail_json, ''), '[.,]', '', 'g'), ?)")
+        values.append(digits)
+    return "(" + " OR ".join(clauses) + ")", values
+
+
+def _shows(row: dict, words: list[str], lang: str) -> bool:
+    """Does the event show every word to a reader of `lang` (in its words, or among what it recorded)?"""
+    seen = [render(row, lang), *(str(row.get(c) or "") for c in ("invoice_number", "actor", "identity_name"))]
+    seen += _recorded_values(data_of(row))
+    text = " ".join(seen).casefold()
+    return all(word in text for word in words)
+
+
+def _recorded_values(value: Any) -> list[str]:
+    """Every value an event recorded (not the names they were recorded under), as text."""
+    if isinstance(value, dict):
+        return [text for name, item in value.items() if name != "msg" for text in _recorded_values(item)]
+    if isinstance(value, list):
+        return [text for item in value for text in _recorded_values(item)]
+    return [] if value is None else [str(value)]
+
+
+def raise_alert(store: Store, identity_id: int | None, run_id: str | None, kind: AlertKind | str,
+                data: dict[str, Any]) -> None:
+    """An alert for people (`sync.core.events.AlertKind`): data, put into words when shown."""
     store.execute(
         "INSERT INTO alerts (identity_id, run_id, raised_at, kind, detail_json) VALUES (?, ?, ?, ?, ?)",
-        [identity_id, run_id, store.now(), kind, json.dumps(data, default=str)],
+        [identity_id, run_id, store.now(), str(AlertKind(kind)), _json(data)],
     )
 
 
 def open_alerts(store: Store, identity_id: int | None = None) -> list[dict]:
+    """Alerts nobody has seen yet, newest first, as data (`sync.core.events.render_alert` says them)."""
     where, params = ("AND identity_id = ?", [identity_id]) if identity_id is not None else ("", [])
-    rows = store.rows(f"SELECT * FROM alerts WHERE acknowledged_at IS NULL {where} ORDER BY raised_at DESC", params)
-    return [{**row, "message_nl": render_alert(row, "nl"), "message_en": render_alert(row, "en")} for row in rows]
+    return store.rows(f"SELECT * FROM alerts WHERE acknowledged_at IS NULL {where} ORDER BY raised_at DESC", params)
 
 
 def acknowledge_alert(store: Store, alert_id: int, actor: Actor | str) -> None:
     actor = authorize(actor, "acknowledge")
-    alert = store.one("SELECT identity_id, kind, detail_json, message_nl, message_en FROM alerts WHERE alert_id = ? "
+    alert = store.one("SELECT identity_id, kind, detail_json FROM alerts WHERE alert_id = ? "
                       "AND acknowledged_at IS NULL", [alert_id])
     if alert is None:
         return
@@ -158,6 +226,5 @@ def acknowledge_alert(store: Store, alert_id: int, actor: Actor | str) -> None:
         "UPDATE alerts SET acknowledged_at = ?, acknowledged_by = ? WHERE alert_id = ? AND acknowledged_at IS NULL",
         [store.now(), actor, alert_id],
     )
-    seen = {"kind": alert["kind"], "data": data_of(alert)} if alert["kind"] else {
-        "message_nl": alert["message_nl"], "message_en": alert["message_en"]}
-    log_event(store, "alert_acknowledged", data={"alert": seen}, identity_id=alert["identity_id"], actor=actor)
+    seen = {"kind": alert["kind"], "data": data_of(alert)}  # the event says which alert was seen, as it said it
+    log_event(store, EventKind.ALERT_ACKNOWLEDGED, data={"alert": seen}, identity_id=alert["identity_id"], actor=actor)

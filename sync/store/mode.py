@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from sync.core.explained import Explained
+from sync.core.words import N_, Msg
 from sync.store.db import Store
 
 SANDBOX, REAL = "sandbox", "real"
@@ -17,7 +18,7 @@ _DATA_TABLES = ("identities", "links", "bookings", "runs", "events")
 
 
 class StoreModeError(Explained, RuntimeError):
-    """The file belongs to the other mode; `nl`/`en` say what to do, in one line each."""
+    """The file belongs to the other mode; `message` says what to do, in one line."""
 
 
 def recorded(store: Store) -> str | None:
@@ -36,30 +37,11 @@ def claim(store: Store, mode: str, *, legacy_sandbox: Callable[[], bool] = lambd
     found = recorded(store)
     if found is None:
         if mode == SANDBOX and holds_data(store) and not legacy_sandbox():
-            raise StoreModeError(
-                f"De database {store.path} is van een eerdere versie en zegt niet of er echte gegevens in staan; de "
-                "sandbox gebruikt hem niet. Geef de echte instellingen, of kies met SYNC_DB_PATH een ander bestand "
-                "voor de sandbox.",
-                f"The database {store.path} was made by an earlier version and does not say whether it holds real "
-                "data; the sandbox does not use it. Give the real settings, or point SYNC_DB_PATH at another file "
-                "for the sandbox.",
-            )
+            raise StoreModeError(Msg(N_("error.store_mode.unknown"), path=str(store.path)), code="unknown_mode")
         store.execute("INSERT INTO store_meta VALUES ('mode', ?) ON CONFLICT DO NOTHING", [mode])
         return
     if found == mode:
         return
     if found == REAL:
-        raise StoreModeError(
-            f"De database {store.path} bevat echte gegevens, maar er zijn geen Gripp- of SnelStart-instellingen "
-            "gevonden (sandbox). Geef de echte instellingen (omgeving of .streamlit/secrets.toml), of kies met "
-            "SYNC_DB_PATH een ander bestand voor de sandbox.",
-            f"The database {store.path} holds real data, but no Gripp or SnelStart settings were found (sandbox). "
-            "Give the real settings (environment or .streamlit/secrets.toml), or point SYNC_DB_PATH at another file "
-            "for the sandbox.",
-        )
-    raise StoreModeError(
-        f"De database {store.path} bevat de demogegevens van de sandbox; echte diensten gebruiken hem niet. Kies "
-        "met SYNC_DB_PATH een ander bestand.",
-        f"The database {store.path} holds the sandbox's demo data; real services do not use it. Point SYNC_DB_PATH "
-        "at another file.",
-    )
+        raise StoreModeError(Msg(N_("error.store_mode.real"), path=str(store.path)), code="real")
+    raise StoreModeError(Msg(N_("error.store_mode.sandbox"), path=str(store.path)), code="sandbox")

@@ -390,7 +390,7 @@ def run_world(n: int, *, tier_name: str, latency: float, work_dir: Path, log: Ca
                              sandbox.gripp.stats["throttled"] - g_throttled,
                              sandbox.gripp.stats["over_quota"] - g_over)
                 log(f"  {name}: {result.outcome}, {seconds:,.0f} s on the bench clock ({real:,.0f} s real); "
-                    f"{result.message_en}")
+                    f"{result.words('en')}")
                 return done
 
             memory_before = rss_mb()
@@ -645,7 +645,7 @@ def synced_template(identities: int, invoices: int, work_dir: Path) -> tuple[Any
             forget_gripp_freshness()
             results = run_all(services, trigger="cli")
             if any(r.outcome != "ok" for r in results):
-                raise RuntimeError(f"the template account did not sync cleanly: {[r.message_en for r in results]}")
+                raise RuntimeError(f"the template account did not sync cleanly: {[r.words('en') for r in results]}")
         if services.store.scalar("SELECT count(*) FROM bookings WHERE state = 'done'") != identities * invoices:
             raise RuntimeError("the template account did not book every invoice with its PDF")
     finally:
@@ -741,7 +741,7 @@ def _account_cycle(account: Account, clock: IdleSkipClock) -> int:
                                   sum(1 for c in made if c[0] == "gripp")))
             if result.outcome != "ok":
                 failed += 1
-                account.failures.append(result.message_en)
+                account.failures.append(result.words("en"))
     finally:
         services.close()
     return failed

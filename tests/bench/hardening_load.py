@@ -30,6 +30,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from sync.core.config import load_settings
+from sync.core.events import render
 from sync.core.vault import vault_for
 from sync.jobs.payments import MARKER_KEY
 from sync.jobs.runner import RunResult, forget_gripp_freshness, run_identity
@@ -108,7 +109,7 @@ def _run(services: Services, sandbox: Sandbox, clock: VirtualClock) -> tuple[Run
     result = run_identity(services, IDENTITY, trigger="cli")
     wall = time.perf_counter() - wall
     calls = Counter(call[0] for call in sandbox.calls) - calls_before
-    problems = [f"{e['level']}: {e['message_en']}"
+    problems = [f"{e['level']}: {render(e, 'en')}"
                 for e in log.events(services.store, run_id=result.run_id, limit=100_000)
                 if e["level"] in ("warning", "error")]
     return result, RunNumbers(
