@@ -327,6 +327,12 @@ class Deployment:
             if not any_running(("identity", key)):  # never close a file a run is using
                 self._open.pop(key).close()
 
+    def gripp_for_key(self, gripp_token: str, gripp_url: str | None = None) -> GrippClient:
+        """A Gripp client on a key that is no account's yet (to try it before the account exists)."""
+        transport = self.sandbox.transport() if self.settings.sandbox else None  # type: ignore[attr-defined]
+        return GrippClient(gripp_url or self.settings.gripp_api_url, gripp_token, transport=transport,
+                           sleep=self.sleep, clock=self.clock)
+
     def forget(self, key: str) -> None:
         """Close the account's services (it was removed)."""
         with self._lock:

@@ -17,9 +17,8 @@ ENTRY_PACKAGES = {"sync.cli": {"sync.__main__"}}  # each with the only modules o
 # Outside sync/sandbox itself, only the composition root imports the simulators, and the CLI's reset-sandbox
 # (which reseeds them). The console server mounts them through `sync.wiring.sandbox_asgi_app`.
 SANDBOX_IMPORTERS = {"sync.wiring", "sync.cli.admin"}
-# The use cases take what they need from the wiring through `sync.jobs.services` (Protocols). The accounts' use cases
-# still import the wiring itself (they add and remove accounts of the whole `Deployment`).
-WIRING_IMPORTERS_IN_JOBS = {"sync.jobs.accounts"}
+# The use cases take what they need from the wiring through `sync.jobs.services` (Protocols), never the wiring.
+WIRING_IMPORTERS_IN_JOBS: set[str] = set()
 
 
 def module_name(path: Path) -> str:
@@ -166,4 +165,27 @@ def test_the_foundations_import_only_foundations() -> None:
     offenders = {name: sorted(m for m in imported_names(path, name, modules)
                               if m.startswith("sync") and not m.startswith(allowed))
                  for name, path in modules.items() if name.startswith("sync.core")}
+    assert {name: found for name, found in offenders.items() if found} == {}
+
+
+def test_the_use_cases_hold_no_sql() -> None:
+    """The store's modules own every statement: a use case calls them, never `execute`/`one`/`rows`/`scalar`."""
+    offenders = []
+    for name, path in product_modules().items():
+        if not name.startswith("sync.jobs"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in (
+                    "execute", "executemany", "one", "rows", "scalar", "cursor"):
+                owner = node.func.value
+                owner_name = owner.attr if isinstance(owner, ast.Attribute) else getattr(owner, "id", "")
+                if owner_name in ("store", "_store", "cursor", "cur", "connection"):
+                    offenders.append(f"{name}:{node.lineno}")
+    assert offenders == []
+
+
+def test_the_store_decides_nothing_about_who_may() -> None:
+    """Roles are the use cases' business: no store module imports sync.auth."""
+    offenders = {name: sorted(m for m in imported_names(path, name) if m.startswith("sync.auth"))
+                 for name, path in product_modules().items() if name.startswith("sync.store")}
     assert {name: found for name, found in offenders.items() if found} == {}

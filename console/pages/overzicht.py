@@ -7,7 +7,7 @@ from console import ui, views
 from console.i18n import badge, current_lang, run_badge, said, t, tn
 from console.text import md
 from sync.core import fmt
-from sync.store import history
+from sync.jobs import alerts
 from sync.store import setup as setup_repo
 
 services = ui.services()
@@ -19,13 +19,13 @@ st.title(t("overview_title"))
 ui.live_progress(services)
 
 # A failed automatic run stays here, prominent, until someone says they have seen it.
-alerts = views.open_alerts(store, lang)
-for alert in alerts.to_dict("records"):
+unseen = views.open_alerts(store, lang)
+for alert in unseen.to_dict("records"):
     with st.container(border=True):
         st.error(f"**{fmt.moment(alert['raised_at'], lang)}** — "
                  f"{md(alert['message'])}", icon=":material/error:")
         if st.button(t("seen"), key=f"ack-{alert['alert_id']}", icon=":material/done:"):
-            history.acknowledge_alert(store, int(alert["alert_id"]), ui.actor())
+            alerts.acknowledge(store, int(alert["alert_id"]), ui.actor())
             ui.deployment().record_health(services)  # the support overview counts open alerts
             st.rerun()
 

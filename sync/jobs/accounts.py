@@ -17,12 +17,11 @@ from sync.core.events import EventKind
 from sync.core.explained import Explained
 from sync.core.vault import Vault
 from sync.core.words import N_, Msg
-from sync.gripp.client import GrippClient
 from sync.gripp.errors import GrippAuthError, GrippError
 from sync.jobs.checks import CheckResult, run_checks
+from sync.jobs.services import Deployment, Services
 from sync.store import setup as setup_repo
-from sync.store.catalog import Account, Health, valid_key
-from sync.wiring import Deployment, Services, UnknownAccount
+from sync.store.catalog import Account, Health, UnknownAccount, valid_key
 
 log = logging.getLogger(__name__)
 
@@ -201,10 +200,7 @@ def overview(deployment: Deployment, actor: Actor | str, *, search: str = "") ->
 # -- helpers ---------------------------------------------------------------------------------------------
 def _try_key(deployment: Deployment, gripp_token: str, gripp_url: str | None) -> None:
     """One cheap call with the key: refused or unreachable is said before the account exists."""
-    settings = deployment.settings
-    transport = deployment.sandbox.transport() if settings.sandbox else None  # type: ignore[union-attr]
-    client = GrippClient(gripp_url or settings.gripp_api_url, gripp_token, transport=transport,
-                         sleep=deployment.sleep, clock=deployment.clock)
+    client = deployment.gripp_for_key(gripp_token, gripp_url)
     try:
         answer = client.batch([client.get_call("invoice", [], first=0, max_results=1)])[0]
         answer.unwrap()

@@ -53,6 +53,7 @@ from sync.mapping.types import MappingContext, Problem
 from sync.snelstart import errors as ss_errors
 from sync.snelstart.client import SnelStartClient
 from sync.snelstart.constants import SUBSCRIPTION_KEY_HEADER
+from sync.store import cache, outbox
 from sync.store import setup as setup_repo
 from sync.store.db import Store
 from sync.store.setup import Link
@@ -337,15 +338,14 @@ def _check_gripp(run: _Run) -> CheckResult:
         run.gripp_fresh = True
     except gripp_errors.GrippError as exc:
         return _gripp_unreachable(run, exc)
-    proven = run.store.scalar("SELECT count(*) FROM payments_applied WHERE identity_id = ? AND state = 'done'",
-                              [run.identity_id])
+    proven = outbox.payments_registered(run.store, run.identity_id)
     payments = (Msg("check.gripp.payments_proven", payments=proven) if proven
                 else Msg("check.gripp.payments_unproven"))
     return result(CheckKey.GRIPP, PASS, joined.sentences([Msg("check.gripp.works"), payments]))
 
 
 def _gripp_unreachable(run: _Run, exc: gripp_errors.GrippError) -> CheckResult:
-    cached = bool(run.store.scalar("SELECT count(*) FROM gripp_invoices WHERE identity_id = ?", [run.identity_id]))
+    cached = cache.has_gripp_invoices(run.store, run.identity_id)
     if cached:
         run.gripp_note = Msg("check.note.gripp_cached")
     if isinstance(exc, gripp_errors.GrippQuotaExceeded):

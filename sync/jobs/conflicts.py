@@ -16,7 +16,7 @@ from sync.core.words import Msg, jsonable
 from sync.jobs.inputs import invoice_input
 from sync.mapping import invoice_fingerprint
 from sync.mapping.problems import stored_fix, stored_message
-from sync.store import history, outbox
+from sync.store import cache, history, outbox
 from sync.store.db import Store
 
 
@@ -42,8 +42,7 @@ class Conflict:
 def conflicts(store: Store, identity_id: int) -> list[Conflict]:
     """The identity's invoices in conflict, by number."""
     found = []
-    for row in store.rows("SELECT * FROM bookings WHERE identity_id = ? AND state = 'conflict' ORDER BY number",
-                          [identity_id]):
+    for row in outbox.in_conflict(store, identity_id):
         reason = (outbox.reasons(row) or [{}])[0]
         found.append(Conflict(row["invoice_id"], row["number"], row["conflict_booking_id"], reason.get("code", ""),
                               stored_message(reason), stored_fix(reason)))
@@ -58,7 +57,7 @@ def adopt_anyway(store: Store, identity_id: int, invoice_id: int, *, actor: Acto
         raise ConflictError(Msg("error.conflict.gone"), code="gone")
     if not row["conflict_booking_id"]:
         raise ConflictError(Msg("error.conflict.not_visible", number=row["number"]), code="not_visible")
-    invoice = store.one("SELECT * FROM gripp_invoices WHERE invoice_id = ?", [invoice_id])
+    invoice = cache.gripp_invoice(store, invoice_id)
     reason = (outbox.reasons(row) or [{}])[0]
     with store.transaction():
         outbox.put(store, identity_id, invoice_id, row["number"], "booked", booking_id=row["conflict_booking_id"],

@@ -19,7 +19,7 @@ from sync.jobs.inputs import customer_inputs, invoices_in_scope
 from sync.jobs.services import Services
 from sync.jobs.suggestions import MappingError, reread_reference
 from sync.mapping.customers import PINNED, RelatieIn, normal_kvk, normal_name, normal_vat, relatie_label
-from sync.store import history, outbox
+from sync.store import cache, history, outbox
 from sync.store import setup as setup_repo
 from sync.store.db import Store
 from sync.store.setup import Link
@@ -42,8 +42,7 @@ class CustomerSuggestion:
 
 def klanten(store: Store, administration_id: str) -> dict[str, str]:
     """The administration's relaties of kind Klant as cached: relatiecode -> "1001 — Bakkerij Jansen B.V."."""
-    rows = store.rows("SELECT relatiecode, name, kinds FROM ss_relaties WHERE administration_id = ? AND relatiecode "
-                      "IS NOT NULL ORDER BY relatiecode", [administration_id])
+    rows = cache.snelstart_relaties_with_code(store, administration_id)
     return {str(r["relatiecode"]): f"{r['relatiecode']} — {r['name']}" for r in rows
             if "Klant" in (r["kinds"] or "").split(",")}
 
@@ -116,7 +115,7 @@ def save_customer_mapping(services: Services, identity_id: int, company_id: int,
     link = _link(store, identity_id)
     if isinstance(company_id, bool) or not isinstance(company_id, int) or company_id <= 0:
         raise MappingError(Msg("error.mapping.company_id"))
-    company = store.one("SELECT * FROM gripp_companies WHERE company_id = ?", [company_id])
+    company = cache.gripp_company(store, company_id)
     if company is None:
         raise MappingError(Msg("error.mapping.customer_unknown", company_id=str(company_id)), code="unknown")
     code = _relatiecode(relatiecode)
@@ -185,7 +184,6 @@ def _relatiecode(value: object) -> int:
 
 
 def _relatie(store: Store, administration_id: str, code: int) -> dict | None:
-    return store.one("SELECT * FROM ss_relaties WHERE administration_id = ? AND relatiecode = ?",
-                     [administration_id, code])
+    return cache.snelstart_relatie(store, administration_id, code)
 
 

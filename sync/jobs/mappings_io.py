@@ -22,6 +22,7 @@ from pathlib import Path
 from sync.auth.access import Actor, authorize
 from sync.core.csv_safe import restore_cell, write_rows
 from sync.core.words import N_, Msg, say
+from sync.store import cache
 from sync.store import setup as setup_repo
 from sync.store.db import Store
 
@@ -163,19 +164,13 @@ def validate_rows(store: Store, rows: list[dict[str, str]]) -> tuple[list[dict],
 def _gripp_labels(store: Store) -> dict:
     """Gripp's own names as cached: (type, id) -> label; `labels["vat"]`/`["ledger"]` say whether any is cached."""
     out: dict = {}
-    for r in store.rows(
-        """SELECT DISTINCT CAST(l.vat_id AS INTEGER) AS vat_id, l.vat_label, CAST(l.ledger_id AS INTEGER) AS ledger_id,
-                  l.ledger_label
-           FROM (SELECT unnest(from_json(lines_json, '[{"vat_id":"INTEGER","vat_label":"VARCHAR",
-                                                       "ledger_id":"INTEGER","ledger_label":"VARCHAR"}]')) AS l
-                 FROM gripp_invoices)"""
-    ):
+    for r in cache.gripp_labels(store):
         for kind in ("vat", "ledger"):
             if r[f"{kind}_id"] is not None:
                 out[kind] = True
                 out[(kind, r[f"{kind}_id"])] = out.get((kind, r[f"{kind}_id"])) or (r[f"{kind}_label"] or "")
-    for r in store.rows("SELECT company_id, name FROM gripp_companies"):
-        out[("customer", r["company_id"])] = r["name"] or ""
+    for company_id, name in cache.gripp_company_names(store).items():
+        out[("customer", company_id)] = name
     return out
 
 
@@ -192,11 +187,9 @@ def _ledger_exists(store: Store, identity_id: int, number: int) -> bool:
     link = setup_repo.get_link(store, identity_id)
     if link is None:
         return True  # nothing to check against yet; the checks run once it is linked
-    cached = store.scalar("SELECT count(*) FROM ss_ledgers WHERE administration_id = ?", [link.administration_id])
-    if not cached:
+    if not cache.snelstart_ledger_count(store, link.administration_id):
         return True
-    return bool(store.scalar("SELECT count(*) FROM ss_ledgers WHERE administration_id = ? AND number = ?",
-                             [link.administration_id, number]))
+    return cache.snelstart_ledger_exists(store, link.administration_id, number)
 
 
 def _klant(store: Store, identity_id: int, relatiecode: int) -> tuple[dict | None, Msg | None]:
@@ -204,8 +197,7 @@ def _klant(store: Store, identity_id: int, relatiecode: int) -> tuple[dict | Non
     link = setup_repo.get_link(store, identity_id)
     if link is None:
         return None, Msg("mappings.klant.not_linked", identity=str(identity_id))
-    relatie = store.one("SELECT * FROM ss_relaties WHERE administration_id = ? AND relatiecode = ?",
-                        [link.administration_id, relatiecode])
+    relatie = cache.snelstart_relatie(store, link.administration_id, relatiecode)
     if relatie is None:
         return None, Msg("mappings.klant.unknown", relatiecode=str(relatiecode))
     if "Klant" not in (relatie["kinds"] or "").split(","):

@@ -31,10 +31,7 @@ def health_label(health: str | None) -> str:
 def booking_counts(store: Store, identity_id: int) -> dict[str, int]:
     """booked, blocked, failed (refused), conflict, pending (to book) and payments (back in Gripp)."""
     states = outbox.counts(store, identity_id)
-    # One count the store has no function for yet; it moves there with the other statements in sync/jobs.
-    payments = store.scalar(
-        "SELECT count(*) FROM payments_applied WHERE identity_id = ? AND state = 'done'", [identity_id]
-    )
+    payments = outbox.payments_registered(store, identity_id)
     return {
         "booked": sum(states.get(s, 0) for s in outbox.BOOKED_STATES),
         "blocked": states.get("blocked", 0),

@@ -25,8 +25,8 @@ from sync.jobs.locks import exclusive
 from sync.jobs.payments import plan_registrations
 from sync.jobs.services import Services
 from sync.mapping.problems import explained, stored_explained
+from sync.store import cache, outbox, previews
 from sync.store import history as log
-from sync.store import outbox, previews
 from sync.store import setup as setup_repo
 
 STEPS = ("gripp", "snelstart", "plan")
@@ -125,11 +125,7 @@ def preview_identity(services: Services, identity_id: int, *, actor: Actor | str
 
 def _plan(services: Services, link: setup_repo.Link, today: date) -> Preview:
     store = services.store
-    rows = store.rows(
-        """SELECT * FROM gripp_invoices WHERE identity_id = ? AND status = 'SENT'
-           ORDER BY invoice_date, invoice_id""",
-        [link.identity_id],
-    )
+    rows = cache.all_sent_invoices(store, link.identity_id)
     states = outbox.all_for(store, link.identity_id)
     ctx = mapping_context(store, link.identity_id, link.administration_id)
     in_snelstart = plan.snelstart_by_number(store, link.administration_id)

@@ -15,6 +15,7 @@ from sync.core.config import Settings
 from sync.core.vault import Vault
 from sync.gripp.client import GrippClient
 from sync.snelstart.client import SnelStartClient
+from sync.store.catalog import Account, Catalog, Health
 from sync.store.db import Store
 from sync.store.setup import Link
 
@@ -60,3 +61,24 @@ class Accounts(Protocol):
 
     def record_health(self, services: Services) -> object:
         """Write the account's health row (after its schedule changed)."""
+
+
+class Deployment(Accounts, Protocol):
+    """Every account of one deployment, for the use cases that add, check and remove accounts
+    (`sync.wiring.Deployment`)."""
+
+    catalog: Catalog
+    vault: Vault
+
+    def accounts(self) -> list[Account]: ...
+
+    def account(self, key: str) -> Account:
+        """The account (`UnknownAccount` when there is none)."""
+
+    def forget(self, key: str) -> None:
+        """Close the account's services (it was removed)."""
+
+    def record_health(self, services: Services) -> Health: ...
+
+    def gripp_for_key(self, gripp_token: str, gripp_url: str | None = None) -> GrippClient:
+        """A Gripp client on a key that is no account's yet (to try it before the account exists)."""

@@ -51,7 +51,7 @@ from sync.mapping.problems import ProblemCode
 from sync.mapping.types import MappingContext, SnelStartLedgerInfo
 from sync.mapping.vat import LINE_KIND, VERLEGD
 from sync.snelstart import errors as ss_errors
-from sync.store import history
+from sync.store import cache, history
 from sync.store import setup as setup_repo
 from sync.store.db import Store
 from sync.store.setup import Link
@@ -116,7 +116,7 @@ def _data(services: Services, identity_id: int) -> _Data:
 def _ensure_gripp(services: Services, identity_id: int) -> None:
     """The identity's invoices, fetched once when the cache has none (the sync keeps them fresh after that)."""
     store = services.store
-    if not store.scalar("SELECT count(*) FROM gripp_invoices WHERE identity_id = ?", [identity_id]):
+    if not cache.has_gripp_invoices(store, identity_id):
         try:
             refresh_gripp(store, services.gripp())
         except gripp_errors.GrippError:
@@ -306,8 +306,8 @@ def suggest_mappings(services: Services, identity_id: int) -> list[Suggestion]:
 
 
 def _identity(store: Store, identity_id: object) -> int:
-    if isinstance(identity_id, bool) or not isinstance(identity_id, int) or not store.scalar(
-            "SELECT count(*) FROM identities WHERE identity_id = ?", [identity_id]):
+    if isinstance(identity_id, bool) or not isinstance(identity_id, int) \
+            or not setup_repo.identity_known(store, identity_id):
         raise MappingError(Msg("error.mapping.unknown_identity", identity=repr(identity_id)), code="unknown")
     return identity_id
 
@@ -493,6 +493,5 @@ def ledger_options(services: Services, identity_id: int, gripp_ledger_id: int) -
 
 
 def _snelstart_ledger(store: Store, administration_id: str, number: str) -> int | None:
-    return store.scalar("SELECT number FROM ss_ledgers WHERE administration_id = ? AND number = ?",
-                        [administration_id, int(number)])
+    return int(number) if cache.snelstart_ledger_exists(store, administration_id, int(number)) else None
 

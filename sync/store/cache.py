@@ -157,3 +157,56 @@ def open_items_of(store: Store, administration_id: str) -> list[dict[str, Any]]:
 def bank_lines(store: Store, administration_id: str) -> list[dict[str, Any]]:
     return store.rows("SELECT booking_id, datum, amount FROM ss_bank_lines WHERE administration_id = ?",
                       [administration_id])
+
+
+def all_sent_invoices(store: Store, identity_id: int) -> list[dict[str, Any]]:
+    """Every sent invoice of the identity, whatever its date (the dry run lists those before the start date too)."""
+    return store.rows("SELECT * FROM gripp_invoices WHERE identity_id = ? AND status = 'SENT' "
+                      "ORDER BY invoice_date, invoice_id", [identity_id])
+
+
+def gripp_invoice(store: Store, invoice_id: int) -> dict[str, Any] | None:
+    return store.one("SELECT * FROM gripp_invoices WHERE invoice_id = ?", [invoice_id])
+
+
+def has_gripp_invoices(store: Store, identity_id: int) -> bool:
+    return bool(store.scalar("SELECT count(*) FROM gripp_invoices WHERE identity_id = ?", [identity_id]))
+
+
+def gripp_company(store: Store, company_id: int) -> dict[str, Any] | None:
+    return store.one("SELECT * FROM gripp_companies WHERE company_id = ?", [company_id])
+
+
+def gripp_labels(store: Store) -> list[dict[str, Any]]:
+    """Every Gripp VAT rate and ledger (id, label) the cached invoices' lines name."""
+    return store.rows(
+        """SELECT DISTINCT CAST(l.vat_id AS INTEGER) AS vat_id, l.vat_label, CAST(l.ledger_id AS INTEGER) AS ledger_id,
+                  l.ledger_label
+           FROM (SELECT unnest(from_json(lines_json, '[{"vat_id":"INTEGER","vat_label":"VARCHAR",
+                                                       "ledger_id":"INTEGER","ledger_label":"VARCHAR"}]')) AS l
+                 FROM gripp_invoices)"""
+    )
+
+
+def gripp_company_names(store: Store) -> dict[int, str]:
+    return {r["company_id"]: r["name"] or "" for r in store.rows("SELECT company_id, name FROM gripp_companies")}
+
+
+def snelstart_ledger_count(store: Store, administration_id: str) -> int:
+    return int(store.scalar("SELECT count(*) FROM ss_ledgers WHERE administration_id = ?", [administration_id]) or 0)
+
+
+def snelstart_ledger_exists(store: Store, administration_id: str, number: int) -> bool:
+    return bool(store.scalar("SELECT count(*) FROM ss_ledgers WHERE administration_id = ? AND number = ?",
+                             [administration_id, number]))
+
+
+def snelstart_relatie(store: Store, administration_id: str, relatiecode: int) -> dict[str, Any] | None:
+    return store.one("SELECT * FROM ss_relaties WHERE administration_id = ? AND relatiecode = ?",
+                     [administration_id, relatiecode])
+
+
+def snelstart_relaties_with_code(store: Store, administration_id: str) -> list[dict[str, Any]]:
+    """The administration's relaties that have a relatiecode (relatiecode, name, kinds), by code."""
+    return store.rows("SELECT relatiecode, name, kinds FROM ss_relaties WHERE administration_id = ? AND relatiecode "
+                      "IS NOT NULL ORDER BY relatiecode", [administration_id])

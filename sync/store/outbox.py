@@ -268,3 +268,15 @@ def booked_with_open_items(store: Store, identity_id: int, administration_id: st
            ORDER BY g.invoice_id""",
         [identity_id, [p[0] for p in adopting], [p[1] for p in adopting], administration_id],
     )
+
+
+def in_conflict(store: Store, identity_id: int) -> list[dict]:
+    """The identity's bookings in conflict, by number."""
+    return store.rows("SELECT * FROM bookings WHERE identity_id = ? AND state = 'conflict' ORDER BY number",
+                      [identity_id])
+
+
+def payments_registered(store: Store, identity_id: int) -> int:
+    """How many payments the link registered in Gripp for the identity."""
+    return int(store.scalar("SELECT count(*) FROM payments_applied WHERE identity_id = ? AND state = 'done'",
+                            [identity_id]) or 0)
