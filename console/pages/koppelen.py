@@ -48,13 +48,14 @@ with st.expander(t("add_identity"), icon=":material/person_add:"):
     new_name = st.text_input(t("identity_name_optional"), key="new-identity-name")
     if st.button(t("add"), key="add-identity"):
         new_id, problem = ui.whole_number(typed_id, low=1, high=identities.MAX_IDENTITY_ID)
-        try:  # verified against Gripp first: a mistyped id is refused with what to check
-            if problem:
-                raise linking.LinkError(problem, problem)
-            added = identities.add_identity(services, new_id, new_name, actor=ui.actor())
-            st.success(t("identity_added", name=added))
-        except linking.LinkError as exc:
-            st.error(t(exc.message))
+        if problem or new_id is None:
+            st.error(problem)
+        else:
+            try:  # verified against Gripp first: a mistyped id is refused with what to check
+                added = identities.add_identity(services, new_id, new_name, actor=ui.actor())
+                st.success(t("identity_added", name=added))
+            except linking.LinkError as exc:
+                st.error(t(exc.message))
 
 identity = ui.pick_identity(views.identities(store), key="link-identity", here=True)
 if identity is None:
