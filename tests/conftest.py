@@ -1,5 +1,11 @@
 """Shared fixtures: a freshly seeded sandbox world, the sandbox around it, settings on a temp database, and the
-Services built from them (sandbox mode, so the demo links and mappings are bootstrapped into the fresh DB).
+Services built from them (sandbox mode, so the demo links and mappings are bootstrapped into the fresh DB); the
+console's pages on such a sandbox (`console`).
+
+The world is the small demo (`sync.sandbox.seed_small`): every story of the demo on about a hundred invoices, so a
+first sync takes a second, not several. A test that pins the full demo's figures (or shows it as `make run` does)
+is marked `full_world` and gets the whole seed; such tests, the real browser and the real console processes are
+`slow` (`pytest -m "not slow"` leaves them out; `make test` runs everything).
 
 Everything reaches the simulators in-process (`httpx.MockTransport(sandbox.handle)`); only loopback tests open
 sockets. The seed builds in well under a second, so every test gets its own world.
@@ -17,6 +23,7 @@ from sync.core.clock import RunningClock
 from sync.core.config import Settings, load_settings
 from sync.sandbox.sandbox import Sandbox, world_noon
 from sync.sandbox.seed import build_world
+from sync.sandbox.seed_small import small_world
 from sync.sandbox.world import World
 from sync.wiring import Services, build_services
 
@@ -40,9 +47,28 @@ def sandbox_settings(tmp_path: Path, console_url: str = CONSOLE_URL) -> Settings
     return load_settings({"SYNC_DB_PATH": str(tmp_path / "sync.duckdb"), "CONSOLE_PUBLIC_URL": console_url})
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The whole demo world and a real browser cost seconds a test: both are `slow` without saying it twice."""
+    for item in items:
+        if item.get_closest_marker("full_world") or item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.slow)
+
+
+def demo_world(request: pytest.FixtureRequest) -> World:
+    """The full demo for a test marked `full_world`, else the small one."""
+    return build_world() if request.node.get_closest_marker("full_world") else small_world()
+
+
+def seed_sandbox(folder: Path, world: World) -> World:
+    """`world` as the sandbox state in `folder`: a console or command on a database there serves it (instead of
+    seeding the full demo on first use)."""
+    world.save(sandbox_settings(folder).sandbox_state_path)
+    return world
+
+
 @pytest.fixture
-def world() -> World:
-    return build_world()
+def world(request: pytest.FixtureRequest) -> World:
+    return demo_world(request)
 
 
 @pytest.fixture
@@ -69,3 +95,13 @@ def services(settings: Settings, sandbox: Sandbox) -> Iterator[Services]:
         yield built
     finally:
         built.close()
+
+
+@pytest.fixture
+def console(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> Iterator[Services]:
+    """The console's pages (`tests.console_helpers.page`) on a sandbox of their own in `tmp_path`, seeded with
+    the small demo (the full one when the test is marked `full_world`)."""
+    from tests.console_helpers import open_console
+
+    seed_sandbox(tmp_path, demo_world(request))
+    yield from open_console(tmp_path, monkeypatch)
