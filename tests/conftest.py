@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from sync.core.clock import RunningClock
-from sync.core.config import Settings, load_settings
+from sync.core.config import SETTING_NAMES, Settings, load_settings
 from sync.sandbox.sandbox import Sandbox, world_noon
 from sync.sandbox.seed import build_world
 from sync.sandbox.seed_small import small_world
@@ -105,3 +105,21 @@ def console(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.Fix
 
     seed_sandbox(tmp_path, demo_world(request))
     yield from open_console(tmp_path, monkeypatch)
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> Iterator[Path]:
+    """The command line (`sync.cli.main`) on a sandbox of its own in `tmp_path` (returned), seeded with the small
+    demo (the full one when the test is marked `full_world`); no other setting from the environment than the demo
+    account (`_the_demo_account`)."""
+    from sync.jobs.runner import forget_gripp_freshness
+
+    for name in SETTING_NAMES:
+        if name != "SYNC_ACCOUNT":
+            monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("SYNC_DB_PATH", str(tmp_path / "sync.duckdb"))
+    monkeypatch.setenv("CONSOLE_PUBLIC_URL", CONSOLE_URL)
+    seed_sandbox(tmp_path, demo_world(request))
+    forget_gripp_freshness()
+    yield tmp_path
+    forget_gripp_freshness()
