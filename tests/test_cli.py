@@ -107,7 +107,7 @@ def test_a_database_held_by_another_process_is_one_line_with_its_pid(cli_env, ca
         holder.wait()
 
 
-@pytest.mark.full_world  # reset-sandbox seeds the full demo: 19 booked
+@pytest.mark.slow  # reset-sandbox seeds the full demo (19 booked); the run before it is on the small one
 def test_reset_sandbox_reseeds_and_clears_the_database(cli_env, capsys):
     main(["run", "--identity", "2"])
     assert main(["reset-sandbox"]) == EXIT_OK

@@ -9,6 +9,7 @@ restarts.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import threading
 import uuid
@@ -417,15 +418,18 @@ def _plain(value: Any) -> Any:
 
 def _build(cls: type, data: dict[str, Any]) -> Any:
     """Rebuild a dataclass tree from plain values, guided by the field annotations."""
+    kwargs = {name: _coerce(hint, data[name]) for name, hint in _field_hints(cls) if name in data}
+    return cls(**kwargs)
+
+
+@functools.cache
+def _field_hints(cls: type) -> tuple[tuple[str, Any], ...]:
+    """Each field's name and resolved annotation, once per class: resolving the string annotations is most of a
+    load's time when done for every record."""
     import typing
 
     hints = typing.get_type_hints(cls)
-    kwargs = {}
-    for f in dataclasses.fields(cls):
-        if f.name not in data:
-            continue
-        kwargs[f.name] = _coerce(hints[f.name], data[f.name])
-    return cls(**kwargs)
+    return tuple((f.name, hints[f.name]) for f in dataclasses.fields(cls))
 
 
 def _coerce(hint: Any, value: Any) -> Any:
