@@ -13,6 +13,7 @@ sockets. The seed builds in well under a second, so every test gets its own worl
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -54,16 +55,30 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.slow)
 
 
+@functools.cache
+def _demo_state(full: bool) -> str:
+    """The demo world's state (`World.to_json`), seeded once per test process; every test gets its own copy."""
+    return (build_world() if full else small_world()).to_json()
+
+
+def full_world_wanted(request: pytest.FixtureRequest) -> bool:
+    return request.node.get_closest_marker("full_world") is not None
+
+
 def demo_world(request: pytest.FixtureRequest) -> World:
-    """The full demo for a test marked `full_world`, else the small one."""
-    return build_world() if request.node.get_closest_marker("full_world") else small_world()
+    """A world of the test's own: the full demo for a test marked `full_world`, else the small one."""
+    return World.from_json(_demo_state(full_world_wanted(request)))
 
 
-def seed_sandbox(folder: Path, world: World) -> World:
-    """`world` as the sandbox state in `folder`: a console or command on a database there serves it (instead of
-    seeding the full demo on first use)."""
-    world.save(sandbox_settings(folder).sandbox_state_path)
-    return world
+def seed_sandbox(folder: Path, world: World | None = None, *, full: bool = False) -> None:
+    """The sandbox state in `folder` (a console or command on a database there serves it instead of seeding the
+    full demo on first use): `world`, or else the small demo (the full one with `full`)."""
+    path = sandbox_settings(folder).sandbox_state_path
+    if world is not None:
+        world.save(path)
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(_demo_state(full), encoding="utf-8")
 
 
 @pytest.fixture
@@ -103,7 +118,7 @@ def console(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.Fix
     the small demo (the full one when the test is marked `full_world`)."""
     from tests.console_helpers import open_console
 
-    seed_sandbox(tmp_path, demo_world(request))
+    seed_sandbox(tmp_path, full=full_world_wanted(request))
     yield from open_console(tmp_path, monkeypatch)
 
 
@@ -119,7 +134,7 @@ def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.Fix
             monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("SYNC_DB_PATH", str(tmp_path / "sync.duckdb"))
     monkeypatch.setenv("CONSOLE_PUBLIC_URL", CONSOLE_URL)
-    seed_sandbox(tmp_path, demo_world(request))
+    seed_sandbox(tmp_path, full=full_world_wanted(request))
     forget_gripp_freshness()
     yield tmp_path
     forget_gripp_freshness()

@@ -16,7 +16,6 @@ from console.i18n import class_label
 from sync.core import fmt
 from sync.jobs.reconcile import open_items
 from sync.jobs.runner import run_identity
-from sync.sandbox.seed_small import small_world
 from sync.store import setup as setup_repo
 from sync.wiring import Services
 from tests import console_helpers as helpers
@@ -27,7 +26,7 @@ from tests.conftest import seed_sandbox
 def synced(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
     """One synced sandbox (the small demo) for the whole module: these tests only read."""
     folder = tmp_path_factory.mktemp("open-items")
-    seed_sandbox(folder, small_world())
+    seed_sandbox(folder)
     with pytest.MonkeyPatch.context() as monkeypatch:
         console = helpers.open_console(folder, monkeypatch)
         services = next(console)

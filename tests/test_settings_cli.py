@@ -195,7 +195,7 @@ def test_a_corrupt_database_is_one_clear_line_for_the_command_line(tmp_path: Pat
 
 def start_run(folder: Path, identity: int, until: str) -> subprocess.Popen:
     """`python -m sync run --identity …` on the (small demo) sandbox, returned once its progress shows `until`."""
-    seed_sandbox(folder, small_world())
+    seed_sandbox(folder)
     process = subprocess.Popen([sys.executable, "-m", "sync", "--lang", "en", "run", "--identity", str(identity)],
                                cwd=folder,
                                env=helpers.clean_env(SYNC_DB_PATH=str(folder / "sync.duckdb")),
@@ -234,7 +234,7 @@ def booked_in_sandbox(folder: Path) -> set[str]:
 
 
 def test_the_sandbox_state_is_saved_when_a_command_ends(tmp_path: Path) -> None:
-    seed_sandbox(tmp_path, small_world())
+    seed_sandbox(tmp_path)
     result = cli(tmp_path, "run", "--identity", "2", SYNC_DB_PATH=str(tmp_path / "sync.duckdb"))
     assert result.returncode == 0, result.stderr
     booked = booked_in_database(tmp_path)

@@ -355,16 +355,26 @@ class World:
             return next((key for key, account in self.gripp_accounts.items() if token in account.api_tokens), None)
 
     def save(self, path: Path) -> None:
-        with self.lock:
-            payload = _encode(_as_plain(self))
+        text = self.to_json()
         tmp = path.with_suffix(".tmp")
         tmp.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_text(json.dumps(payload, separators=(",", ":")), encoding="utf-8")
+        tmp.write_text(text, encoding="utf-8")
         tmp.replace(path)  # atomic: a crash mid-save leaves the previous state
 
     @classmethod
     def load(cls, path: Path) -> World:
-        return _decode_world(json.loads(path.read_text(encoding="utf-8")))
+        return cls.from_json(path.read_text(encoding="utf-8"))
+
+    def to_json(self) -> str:
+        """The whole world as the state file holds it."""
+        with self.lock:
+            payload = _encode(_as_plain(self))
+        return json.dumps(payload, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, text: str) -> World:
+        """A world of its own from `to_json`'s text (also a copy: nothing is shared with the world it came from)."""
+        return _decode_world(json.loads(text))
 
 
 def _as_plain(value: Any) -> Any:
