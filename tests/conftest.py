@@ -1,14 +1,14 @@
 """Shared fixtures: a freshly seeded sandbox world, the sandbox around it, settings on a temp database, and the
 Services built from them (sandbox mode, so the demo links and mappings are bootstrapped into the fresh DB); the
-console's pages on such a sandbox (`console`).
+console's pages (`console`) and the command line (`cli_env`) on a sandbox of their own.
 
-The world is the small demo (`sync.sandbox.seed_small`): every story of the demo on about a hundred invoices, so a
-first sync takes a second, not several. A test that pins the full demo's figures (or shows it as `make run` does)
-is marked `full_world` and gets the whole seed; such tests, the real browser and the real console processes are
-`slow` (`pytest -m "not slow"` leaves them out; `make test` runs everything).
+The world is the small demo (`sync.sandbox.seed_small`): every story of the demo on about 140 of its 585 invoices,
+so a first sync takes a second, not several. A test that pins the full demo's figures is marked `full_world` and
+gets the whole seed; such tests, the real browser and the real console processes are `slow` (`pytest -m "not
+slow"` leaves them out; `make test` runs everything).
 
 Everything reaches the simulators in-process (`httpx.MockTransport(sandbox.handle)`); only loopback tests open
-sockets. The seed builds in well under a second, so every test gets its own world.
+sockets. Each test process seeds a demo once; every test gets a world of its own, decoded from that seed's text.
 """
 
 from __future__ import annotations
