@@ -43,6 +43,16 @@ def _the_demo_account(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SYNC_ACCOUNT", FIRST_ACCOUNT)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_gripp() -> Iterator[None]:
+    """The runner remembers per process when it last read Gripp: no test starts with another test's memory."""
+    from sync.jobs.runner import forget_gripp_freshness
+
+    forget_gripp_freshness()
+    yield
+    forget_gripp_freshness()
+
+
 def sandbox_settings(tmp_path: Path, console_url: str = CONSOLE_URL) -> Settings:
     """Sandbox-mode settings with the database (and the generated vault key file) in `tmp_path`."""
     return load_settings({"SYNC_DB_PATH": str(tmp_path / "sync.duckdb"), "CONSOLE_PUBLIC_URL": console_url})
@@ -123,18 +133,14 @@ def console(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.Fix
 
 
 @pytest.fixture
-def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> Iterator[Path]:
+def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> Path:
     """The command line (`sync.cli.main`) on a sandbox of its own in `tmp_path` (returned), seeded with the small
     demo (the full one when the test is marked `full_world`); no other setting from the environment than the demo
     account (`_the_demo_account`)."""
-    from sync.jobs.runner import forget_gripp_freshness
-
     for name in SETTING_NAMES:
         if name != "SYNC_ACCOUNT":
             monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("SYNC_DB_PATH", str(tmp_path / "sync.duckdb"))
     monkeypatch.setenv("CONSOLE_PUBLIC_URL", CONSOLE_URL)
     seed_sandbox(tmp_path, full=full_world_wanted(request))
-    forget_gripp_freshness()
-    yield tmp_path
-    forget_gripp_freshness()
+    return tmp_path

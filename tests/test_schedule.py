@@ -11,7 +11,6 @@ import pytest
 from apscheduler.triggers.date import DateTrigger
 
 from sync.core.dates import AMSTERDAM
-from sync.jobs import runner
 from sync.jobs import schedule as schedule_module
 from sync.jobs.locks import exclusive
 from sync.jobs.schedule import SyncScheduler, job_id
@@ -19,13 +18,6 @@ from sync.sandbox.seed import ADMIN_STUDIO, koppelsleutel_for
 from sync.store import history
 from sync.store import setup as setup_repo
 from sync.wiring import Services
-
-
-@pytest.fixture(autouse=True)
-def _fresh_gripp_cache() -> Iterator[None]:
-    runner.forget_gripp_freshness()
-    yield
-    runner.forget_gripp_freshness()
 
 
 @pytest.fixture
