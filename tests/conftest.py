@@ -59,10 +59,13 @@ def sandbox_settings(tmp_path: Path, console_url: str = CONSOLE_URL) -> Settings
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The whole demo world and a real browser cost seconds a test: both are `slow` without saying it twice."""
+    """The whole demo world and a real browser cost seconds a test: both are `slow` without saying it twice. The
+    slow tests go first, so that spread over several workers (pytest-xdist) the run does not end waiting on one
+    worker's last browser test while the others are done."""
     for item in items:
         if item.get_closest_marker("full_world") or item.get_closest_marker("browser"):
             item.add_marker(pytest.mark.slow)
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)  # stable: otherwise in collection order
 
 
 @functools.cache
