@@ -1,13 +1,14 @@
 """The sandbox served over real HTTP on 127.0.0.1, and Services whose clients talk to it like to the real services.
 
 `loopback(tmp_path)` starts uvicorn on a free port with the whole sandbox (both APIs, the PDFs, SnelStart's token
-endpoint) and yields a `Loopback`: its URL, the world, the sandbox (for faults), a virtual clock shared by the
-simulators and the clients, and `services()` — a fresh `Services` on the same database file each call ("a new
-process"), configured as for real services (`GRIPP_API_URL`, `SNELSTART_*` pointing at the loopback server, so
-the clients use real transports and sandbox mode is off), with the demo's links and mappings.
+endpoint; the small demo world unless given another) and yields a `Loopback`: its URL, the world, the sandbox (for
+faults), a virtual clock shared by the simulators and the clients, and `services()` — a fresh `Services` on the same
+database file each call ("a new process"), configured as for real services (`GRIPP_API_URL`, `SNELSTART_*` pointing
+at the loopback server, so the clients use real transports and sandbox mode is off), with the demo's links and
+mappings.
 
-Timeouts are short (`timeout`, a second) and the server's "hang" for an injected timeout only a little longer,
-so a timeout fault costs about a second, not thirty.
+Timeouts are short (`timeout`, a second) and the server's "hang" for an injected timeout only a little longer, so a
+timeout fault costs about a second, not thirty.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from sync.jobs.payments import MARKER_KEY
 from sync.jobs.runner import forget_gripp_freshness
 from sync.sandbox.asgi import asgi_app
 from sync.sandbox.sandbox import Sandbox, VirtualClock, world_noon
-from sync.sandbox.seed import build_world, manifest
+from sync.sandbox.seed_small import small_world
 from sync.sandbox.world import World
 from sync.store.db import Store
 from sync.wiring import Services, bootstrap_sandbox_setup
@@ -80,7 +81,7 @@ def loopback_settings(url: str, db_path: Path) -> Settings:
 @contextmanager
 def loopback(tmp_path: Path, world: World | None = None, *, timeout: float = CLIENT_TIMEOUT,
              hang_seconds: float = HANG_SECONDS, rate_limits: bool = False) -> Iterator[Loopback]:
-    world = world or build_world()
+    world = world or small_world()
     clock = VirtualClock(world_noon(world).timestamp())
     built: dict[str, Sandbox] = {}
 
@@ -95,41 +96,6 @@ def loopback(tmp_path: Path, world: World | None = None, *, timeout: float = CLI
         finally:
             lb.close_services()
             forget_gripp_freshness()
-
-
-# ------------------------------------------------------------------------------------------- the world
-
-
-def small_world(keep: int = 8) -> World:
-    """The demo world with most of the old link's plain bookings (paid in full on both sides, in one go) taken
-    out on both sides; every other story of the seed stays. A first run takes seconds, not tens of them."""
-    world = build_world()
-    facts = manifest(world)
-    gripp = world.gripp
-    interesting = (set(facts.payments_expected) | facts.paid_in_gripp_only | facts.amount_differs
-                   | facts.credit_notes | facts.partially_paid | facts.paid_in_instalments | facts.unpaid_overdue)
-    by_number = {(inv.identity_id, str(inv.number)): inv for inv in gripp.invoices.values()}
-    for identity_id in facts.linked_identity_ids:
-        admin = world.snelstart.administrations[facts.administration_by_identity[identity_id]]
-        kept = 0
-        for booking in sorted(admin.bookings.values(), key=lambda b: b.factuurnummer):
-            inv = by_number.get((identity_id, booking.factuurnummer))
-            if inv is None or booking.factuurnummer in interesting:
-                continue
-            if kept < keep:
-                kept += 1
-                continue
-            del admin.bookings[booking.id]
-            for doc_id in [d.id for d in admin.documents.values() if d.parent_id == booking.id]:
-                del admin.documents[doc_id]
-            for bank in list(admin.bank_bookings.values()):
-                bank.verkoop_regels = [line for line in bank.verkoop_regels if line.boeking_id != booking.id]
-                if not bank.verkoop_regels:
-                    del admin.bank_bookings[bank.id]
-            for payment_id in [p.id for p in gripp.payments.values() if p.invoice_id == inv.id]:
-                del gripp.payments[payment_id]
-            del gripp.invoices[inv.id]
-    return world
 
 
 # ------------------------------------------------------------------------------------------- assertions

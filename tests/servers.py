@@ -15,7 +15,7 @@ import uvicorn
 @contextmanager
 def serve_asgi(make_app: Callable[[str], Any], *, graceful_seconds: int = 5) -> Iterator[str]:
     """`make_app(base_url)` builds the app (it may need its own address); yields that base URL."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     base = f"http://127.0.0.1:{sock.getsockname()[1]}"

@@ -17,7 +17,6 @@ from sync.core.config import SANDBOX_GRIPP_TOKEN, load_settings
 from sync.core.vault import Vault
 from sync.jobs import accounts
 from sync.jobs.locks import AlreadyRunning, exclusive
-from sync.jobs.runner import forget_gripp_freshness
 from sync.sandbox.seed import FIRST_ACCOUNT as DEMO  # the sandbox's demo account (SYNC_DB_PATH's file)
 from sync.store import history
 from sync.store import setup as setup_repo
@@ -33,14 +32,9 @@ MARK = "ALLEEN-VAN-ACME"  # a text only account acme holds
 
 
 @pytest.fixture
-def cli_env(tmp_path, monkeypatch):
-    for name in (*SANDBOX_NAMES, "SYNC_ACCOUNT"):  # the sandbox's three accounts and acme: commands name theirs
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("SYNC_DB_PATH", str(tmp_path / "sync.duckdb"))
-    monkeypatch.setenv("CONSOLE_PUBLIC_URL", "http://console.test")
-    forget_gripp_freshness()
-    yield tmp_path
-    forget_gripp_freshness()
+def cli_env(cli_env, monkeypatch):
+    monkeypatch.delenv("SYNC_ACCOUNT")  # the sandbox's three accounts and acme: commands name theirs
+    return cli_env
 
 
 def add_acme(monkeypatch, capsys) -> None:

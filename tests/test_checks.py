@@ -9,11 +9,10 @@ import pytest
 
 from sync import cli
 from sync.core import words
-from sync.core.config import SETTING_NAMES
 from sync.core.words import Msg, said
 from sync.jobs.checks import CHECK_KEYS, TITLES, CheckKey, CheckStatus, run_checks
 from sync.jobs.linking import link_with_key
-from sync.sandbox.seed import ADMIN_ACADEMY, ADMIN_STUDIO, FIRST_ACCOUNT, koppelsleutel_for, manifest
+from sync.sandbox.seed import ADMIN_ACADEMY, ADMIN_STUDIO, koppelsleutel_for, manifest
 from sync.sandbox.world import ALL_SCOPES
 from sync.store import setup as setup_repo
 
@@ -168,12 +167,7 @@ def test_refused_subscription_key_fails_its_own_check(services, world):
     assert results["koppelsleutel"].status == "warning"  # the token works; the administration is out of reach
 
 
-def test_cli_check_prints_the_results_and_exits_non_zero(tmp_path, monkeypatch, capsys):
-    for name in SETTING_NAMES:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("SYNC_DB_PATH", str(tmp_path / "cli.duckdb"))
-    monkeypatch.setenv("CONSOLE_PUBLIC_URL", "http://console.test")
-    monkeypatch.setenv("SYNC_ACCOUNT", FIRST_ACCOUNT)  # the sandbox's demo account (it has three)
+def test_cli_check_prints_the_results_and_exits_non_zero(cli_env, capsys):
     code = cli.main(["check", "--lang", "en"])
     out = capsys.readouterr().out
     assert code == cli.EXIT_FAILED

@@ -13,22 +13,10 @@ from pathlib import Path
 import pytest
 
 from sync.cli import EXIT_FAILED, EXIT_LOCKED, EXIT_OK, main
-from sync.jobs.runner import forget_gripp_freshness
 from sync.sandbox.seed import ADMIN_ACADEMY
 
 
-@pytest.fixture
-def cli_env(tmp_path, monkeypatch):
-    for name in ("GRIPP_API_URL", "GRIPP_API_TOKEN", "SNELSTART_API_URL", "SNELSTART_AUTH_URL",
-                 "SNELSTART_SUBSCRIPTION_KEY", "SNELSTART_WEB_URL", "SNELSTART_APP_SHORT_NAME", "SYNC_SECRET_KEY"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("SYNC_DB_PATH", str(tmp_path / "sync.duckdb"))
-    monkeypatch.setenv("CONSOLE_PUBLIC_URL", "http://console.test")
-    forget_gripp_freshness()
-    yield tmp_path
-    forget_gripp_freshness()
-
-
+@pytest.mark.full_world  # the demo's identity 2: 19 booked, 11 blocked
 def test_run_then_status_on_the_sandbox_speak_dutch_by_default(cli_env, capsys):
     assert main(["run", "--identity", "2"]) == EXIT_OK
     out = capsys.readouterr()
@@ -42,6 +30,7 @@ def test_run_then_status_on_the_sandbox_speak_dutch_by_default(cli_env, capsys):
     assert "Last sync" not in out and "not linked" not in out
 
 
+@pytest.mark.full_world  # the demo's identity 2: 19 booked, 11 blocked
 def test_every_command_speaks_english_with_lang_en(cli_env, capsys):
     assert main(["--lang", "en", "run", "--identity", "2"]) == EXIT_OK
     out = capsys.readouterr()
@@ -55,6 +44,7 @@ def test_every_command_speaks_english_with_lang_en(cli_env, capsys):
     assert "Would be booked" in out and "Geblokkeerd" not in out
 
 
+@pytest.mark.full_world  # the demo's figures: 24, 5, 315, 13
 def test_dry_run_accounts_for_every_invoice_and_is_not_a_sync(cli_env, capsys):
     assert main(["dry-run", "--identity", "1"]) == EXIT_OK
     out = capsys.readouterr().out
@@ -121,6 +111,7 @@ def test_a_database_held_by_another_process_is_one_line_with_its_pid(cli_env, ca
         holder.wait()
 
 
+@pytest.mark.slow  # reset-sandbox seeds the full demo (19 booked); the run before it is on the small one
 def test_reset_sandbox_reseeds_and_clears_the_database(cli_env, capsys):
     main(["run", "--identity", "2"])
     assert main(["reset-sandbox"]) == EXIT_OK

@@ -23,11 +23,6 @@ MARK = "ALLEEN-VAN-ACME"
 
 
 # -- the sandbox: one account, then support adds a second from the console ----------------------------------------
-@pytest.fixture
-def console(tmp_path, monkeypatch):
-    yield from helpers.open_console(tmp_path, monkeypatch)
-
-
 def klanten(query: dict[str, str] | None = None) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=helpers.TIMEOUT)
     at.run()

@@ -4,9 +4,7 @@ names ending in a full stop, start dates years ahead. Each test failed before it
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -19,11 +17,6 @@ from sync.store import history
 from sync.store import setup as setup_repo
 from sync.wiring import Services
 from tests import console_helpers as helpers
-
-
-@pytest.fixture
-def console(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Services]:
-    yield from helpers.open_console(tmp_path, monkeypatch)
 
 
 def added_events(services: Services) -> int:

@@ -4,11 +4,7 @@ identity. Keys are only ever shown masked."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
-
-import pytest
 
 from console import runtime
 from sync.core import fmt
@@ -20,11 +16,6 @@ from sync.store import history, link_requests
 from sync.store import setup as setup_repo
 from sync.wiring import Services
 from tests import console_helpers as helpers
-
-
-@pytest.fixture
-def console(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Services]:
-    yield from helpers.open_console(tmp_path, monkeypatch)
 
 
 def issue_key(services: Services, administration_id: str) -> str:

@@ -19,13 +19,16 @@ from sync.jobs.runner import run_identity
 from sync.store import setup as setup_repo
 from sync.wiring import Services
 from tests import console_helpers as helpers
+from tests.conftest import seed_sandbox
 
 
 @pytest.fixture(scope="module")
 def synced(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
-    """One synced sandbox for the whole module: these tests only read (a first sync takes seconds)."""
+    """One synced sandbox (the small demo) for the whole module: these tests only read."""
+    folder = tmp_path_factory.mktemp("open-items")
+    seed_sandbox(folder)
     with pytest.MonkeyPatch.context() as monkeypatch:
-        console = helpers.open_console(tmp_path_factory.mktemp("open-items"), monkeypatch)
+        console = helpers.open_console(folder, monkeypatch)
         services = next(console)
         run_identity(services, 1, trigger="manual", actor="tester")
         yield services

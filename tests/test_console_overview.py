@@ -3,11 +3,6 @@ on top until someone clicks "Gezien", which is recorded with who did it."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
-
 from console import runtime
 from sync.core import fmt
 from sync.core.events import run_label
@@ -16,11 +11,6 @@ from sync.jobs.runner import run_identity
 from sync.store import history, outbox
 from sync.wiring import Services
 from tests import console_helpers as helpers
-
-
-@pytest.fixture
-def console(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Services]:
-    yield from helpers.open_console(tmp_path, monkeypatch)
 
 
 def test_overview_shows_each_identity_with_the_stores_figures(console: Services) -> None:

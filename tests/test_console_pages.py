@@ -2,20 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from console import i18n
 from sync.wiring import Services
 from tests import console_helpers as helpers
-
-
-@pytest.fixture
-def console(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Services]:
-    yield from helpers.open_console(tmp_path, monkeypatch)
 
 
 @pytest.mark.parametrize("name", list(helpers.PAGES))

@@ -4,11 +4,6 @@ the VAT and ledger ones (AppTest, on the seeded sandbox)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
-
 from sync.core.events import render
 from sync.core.explained import RECORDED
 from sync.core.words import Msg
@@ -19,11 +14,6 @@ from sync.store import history, outbox
 from sync.store import setup as setup_repo
 from sync.wiring import Services
 from tests import console_helpers as helpers
-
-
-@pytest.fixture
-def console(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Services]:
-    yield from helpers.open_console(tmp_path, monkeypatch)
 
 
 def synced(console: Services) -> dict[str, int]:

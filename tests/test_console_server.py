@@ -15,7 +15,7 @@ import pytest
 from console import runtime
 from tests import console_helpers as helpers
 
-pytestmark = pytest.mark.loopback
+pytestmark = [pytest.mark.loopback, pytest.mark.slow]  # real console processes (`make run`)
 
 
 def test_the_server_serves_pages_health_webhook_and_sandbox_then_stops_cleanly(tmp_path: Path) -> None:

@@ -6,10 +6,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 
 from console import runtime, tables, views
 from sync.core import fmt
@@ -20,11 +16,6 @@ from sync.jobs.runner import run_identity
 from sync.store import history, outbox
 from sync.wiring import Services
 from tests import console_helpers as helpers
-
-
-@pytest.fixture
-def console(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Services]:
-    yield from helpers.open_console(tmp_path, monkeypatch)
 
 
 def metric(at, label: str) -> int:

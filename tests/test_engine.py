@@ -22,13 +22,6 @@ from sync.store import cache, history, outbox
 LINKED = (1, 2)
 
 
-@pytest.fixture(autouse=True)
-def _fresh_gripp():
-    forget_gripp_freshness()
-    yield
-    forget_gripp_freshness()
-
-
 def sync_all(services) -> dict[int, object]:
     results = {i: run_identity(services, i, trigger="cli") for i in LINKED}
     forget_gripp_freshness()

@@ -21,13 +21,6 @@ class ProcessDied(BaseException):
     """Not an Exception: nothing in the engine may catch it, like a kill -9 between two statements."""
 
 
-@pytest.fixture(autouse=True)
-def _fresh_gripp():
-    forget_gripp_freshness()
-    yield
-    forget_gripp_freshness()
-
-
 def rerun(settings, sandbox):
     """A new process: new Services on the same database file and the same (simulated) services."""
     forget_gripp_freshness()

@@ -1,8 +1,8 @@
 """Bad data from Gripp: every odd invoice or customer is either booked correctly or blocked with a reason a person
 can act on (Dutch and English, with what to do) — never a crash, never a half-booking, never an injected filter.
 
-The cases are added to the demo world (tests/loopback.small_world) as Gripp would send them; the run goes through
-the in-process sandbox, recording every URL the clients ask for.
+The cases are added to the small demo world (sync/sandbox/seed_small.small_world) as Gripp would send them; the run
+goes through the in-process sandbox, recording every URL the clients ask for.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from sync.jobs.runner import RunResult, forget_gripp_freshness, run_identity
 from sync.mapping.problems import stored_fix, stored_message
 from sync.sandbox.sandbox import Sandbox, VirtualClock, world_noon
 from sync.sandbox.seed import ADMIN_STUDIO, VAT_9, VAT_21, manifest
+from sync.sandbox.seed_small import small_world
 from sync.sandbox.world import GrippCompany, GrippInvoice, GrippInvoiceLine, SnelStartRelatie, World
 from sync.snelstart import limits, odata
 from sync.store import history as log
@@ -34,7 +35,7 @@ from sync.store import outbox
 from sync.store.db import Store
 from sync.wiring import Services, bootstrap_sandbox_setup
 from tests.conftest import CONSOLE_URL, sandbox_settings
-from tests.loopback import assert_exactly_once, small_world
+from tests.loopback import assert_exactly_once
 
 IDENTITY = 1
 DAY = date(2026, 11, 20)

@@ -21,11 +21,12 @@ from sync.core.events import render, render_alert
 from sync.core.vault import Vault
 from sync.jobs.runner import RunResult, run_all, run_identity
 from sync.sandbox.seed import manifest
+from sync.sandbox.seed_small import small_world
 from sync.sandbox.world import SnelStartBankBooking, SnelStartBankLine
 from sync.store import history as log
 from sync.store import setup as setup_repo
 from sync.store.db import Store
-from tests.loopback import Loopback, assert_exactly_once, loopback, small_world
+from tests.loopback import Loopback, assert_exactly_once, loopback
 
 pytestmark = pytest.mark.loopback
 

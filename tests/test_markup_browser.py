@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from sync.sandbox.seed import ADMIN_ACADEMY, IDENTITY_ACADEMY, IDENTITY_ADVIES, IDENTITY_STUDIO, build_world
+from sync.sandbox.seed import ADMIN_ACADEMY, IDENTITY_ACADEMY, IDENTITY_ADVIES, IDENTITY_STUDIO
+from sync.sandbox.seed_small import small_world
 from tests import console_helpers as helpers
 from tests.browser import chromium_page, needs_chromium, page_text, wait_idle
 
@@ -28,9 +29,9 @@ LEDGER_SUFFIX = " [meer](https://evil.test/ledger)"
 
 
 def hostile_world(folder: Path) -> None:
-    """The demo world with hostile names, saved where the console will load it; the open-items cache filled (a
-    dry run, as `python -m sync dry-run` does it)."""
-    world = build_world()
+    """The (small) demo world with hostile names, saved where the console will load it; the open-items cache filled
+    (a dry run, as `python -m sync dry-run` does it)."""
+    world = small_world()
     world.gripp.identities.update({IDENTITY_STUDIO: STUDIO, IDENTITY_ADVIES: ADVIES, IDENTITY_ACADEMY: ACADEMY})
     world.snelstart.administrations[ADMIN_ACADEMY].naam = ADMINISTRATION
     for ledger in world.gripp.ledgers.values():

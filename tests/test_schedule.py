@@ -12,7 +12,6 @@ from apscheduler.triggers.date import DateTrigger
 
 from sync.core.dates import AMSTERDAM
 from sync.core.events import render, render_alert
-from sync.jobs import runner
 from sync.jobs import schedule as schedule_module
 from sync.jobs.locks import exclusive
 from sync.jobs.schedule import OneAccount, SyncScheduler, job_id
@@ -20,13 +19,6 @@ from sync.sandbox.seed import ADMIN_STUDIO, koppelsleutel_for
 from sync.store import history
 from sync.store import setup as setup_repo
 from sync.wiring import Services
-
-
-@pytest.fixture(autouse=True)
-def _fresh_gripp_cache() -> Iterator[None]:
-    runner.forget_gripp_freshness()
-    yield
-    runner.forget_gripp_freshness()
 
 
 @pytest.fixture

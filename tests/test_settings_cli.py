@@ -20,12 +20,14 @@ import pytest
 from sync.core.config import load_settings
 from sync.core.vault import Vault
 from sync.sandbox.sandbox import Sandbox
-from sync.sandbox.seed import ADMIN_ACADEMY, ADMIN_ADVIES, build_world
+from sync.sandbox.seed import ADMIN_ACADEMY, ADMIN_ADVIES
+from sync.sandbox.seed_small import small_world
 from sync.sandbox.world import World
 from sync.store import setup as setup_repo
 from sync.store.db import Store
 from sync.wiring import build_services
 from tests import console_helpers as helpers
+from tests.conftest import seed_sandbox
 from tests.real_console import REAL_SETTINGS, deployment, secrets_toml
 
 REAL_IDENTITY = 7
@@ -192,7 +194,8 @@ def test_a_corrupt_database_is_one_clear_line_for_the_command_line(tmp_path: Pat
 
 
 def start_run(folder: Path, identity: int, until: str) -> subprocess.Popen:
-    """`python -m sync run --identity …` on the sandbox, returned once its progress shows `until`."""
+    """`python -m sync run --identity …` on the (small demo) sandbox, returned once its progress shows `until`."""
+    seed_sandbox(folder)
     process = subprocess.Popen([sys.executable, "-m", "sync", "--lang", "en", "run", "--identity", str(identity)],
                                cwd=folder,
                                env=helpers.clean_env(SYNC_DB_PATH=str(folder / "sync.duckdb")),
@@ -231,6 +234,7 @@ def booked_in_sandbox(folder: Path) -> set[str]:
 
 
 def test_the_sandbox_state_is_saved_when_a_command_ends(tmp_path: Path) -> None:
+    seed_sandbox(tmp_path)
     result = cli(tmp_path, "run", "--identity", "2", SYNC_DB_PATH=str(tmp_path / "sync.duckdb"))
     assert result.returncode == 0, result.stderr
     booked = booked_in_database(tmp_path)
@@ -263,9 +267,9 @@ def test_the_database_and_its_folder_are_private_to_the_user(tmp_path: Path) -> 
 
 
 def sandbox_with_a_fresh_key(folder: Path) -> str:
-    world = build_world()
+    world = small_world()
     key = Sandbox(world).snelstart.issue_key(ADMIN_ACADEMY)
-    world.save(folder / "sandbox-state.json")
+    seed_sandbox(folder, world)
     return key
 
 

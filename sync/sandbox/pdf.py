@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 import unicodedata
+from collections import OrderedDict
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -42,7 +44,32 @@ def dutch_date(value: date) -> str:
     return value.strftime("%d-%m-%Y")
 
 
+# Rendered PDFs by what went into them, shared by every simulator in the process: a test suite builds the same
+# demo world hundreds of times and asks for the same invoices' PDFs each time.
+_RENDERED: OrderedDict[str, bytes] = OrderedDict()
+_RENDERED_MAX = 4096
+_RENDERED_LOCK = threading.Lock()
+
+
 def render_invoice_pdf(account: GrippAccount, invoice: GrippInvoice) -> bytes:
+    """The invoice's PDF: drawn once per content (its lines, customer, identity and the VAT rates it names)."""
+    key = repr((account.identities.get(invoice.identity_id, ""), account.companies.get(invoice.company_id), invoice,
+                sorted((rate_id, rate) for rate_id, rate in account.vat_rates.items()
+                       if any(line.vat_id == rate_id for line in invoice.lines))))
+    with _RENDERED_LOCK:
+        content = _RENDERED.get(key)
+        if content is not None:
+            _RENDERED.move_to_end(key)
+            return content
+    content = _render(account, invoice)
+    with _RENDERED_LOCK:
+        _RENDERED[key] = content
+        while len(_RENDERED) > _RENDERED_MAX:
+            _RENDERED.popitem(last=False)
+    return content
+
+
+def _render(account: GrippAccount, invoice: GrippInvoice) -> bytes:
     totals = account.invoice_totals(invoice)
     company = account.companies.get(invoice.company_id)
     identity = account.identities.get(invoice.identity_id, "")

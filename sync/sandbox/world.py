@@ -9,6 +9,7 @@ restarts.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import threading
 import uuid
@@ -354,16 +355,26 @@ class World:
             return next((key for key, account in self.gripp_accounts.items() if token in account.api_tokens), None)
 
     def save(self, path: Path) -> None:
-        with self.lock:
-            payload = _encode(_as_plain(self))
+        text = self.to_json()
         tmp = path.with_suffix(".tmp")
         tmp.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_text(json.dumps(payload, separators=(",", ":")), encoding="utf-8")
+        tmp.write_text(text, encoding="utf-8")
         tmp.replace(path)  # atomic: a crash mid-save leaves the previous state
 
     @classmethod
     def load(cls, path: Path) -> World:
-        return _decode_world(json.loads(path.read_text(encoding="utf-8")))
+        return cls.from_json(path.read_text(encoding="utf-8"))
+
+    def to_json(self) -> str:
+        """The whole world as the state file holds it."""
+        with self.lock:
+            payload = _encode(_as_plain(self))
+        return json.dumps(payload, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, text: str) -> World:
+        """A world of its own from `to_json`'s text (also a copy: nothing is shared with the world it came from)."""
+        return _decode_world(json.loads(text))
 
 
 def _as_plain(value: Any) -> Any:
@@ -417,15 +428,18 @@ def _plain(value: Any) -> Any:
 
 def _build(cls: type, data: dict[str, Any]) -> Any:
     """Rebuild a dataclass tree from plain values, guided by the field annotations."""
+    kwargs = {name: _coerce(hint, data[name]) for name, hint in _field_hints(cls) if name in data}
+    return cls(**kwargs)
+
+
+@functools.cache
+def _field_hints(cls: type) -> tuple[tuple[str, Any], ...]:
+    """Each field's name and resolved annotation, once per class: resolving the string annotations is most of a
+    load's time when done for every record."""
     import typing
 
     hints = typing.get_type_hints(cls)
-    kwargs = {}
-    for f in dataclasses.fields(cls):
-        if f.name not in data:
-            continue
-        kwargs[f.name] = _coerce(hints[f.name], data[f.name])
-    return cls(**kwargs)
+    return tuple((f.name, hints[f.name]) for f in dataclasses.fields(cls))
 
 
 def _coerce(hint: Any, value: Any) -> Any:
