@@ -21,7 +21,7 @@ from typing import NoReturn
 import streamlit as st
 
 from console import runtime
-from console.i18n import t
+from console.i18n import t, tn
 from console.text import md
 from sync.auth.access import ROLE_LABELS, ROLES, Actor
 from sync.auth.users import User, authenticate, grants, users_from
@@ -156,9 +156,9 @@ def _attempt(users: Mapping[str, User], name: str, password: str) -> None:
     refusal = guard.refusal(name, client)
     if refusal is not None:  # not even checked: the same answer whether or not the password was right
         if refusal.locked:
-            st.error(t("signin_locked", minutes=max(1, (refusal.seconds + 59) // 60)))
+            st.error(tn("signin_locked", n=max(1, (refusal.seconds + 59) // 60)))
         else:
-            st.error(t("signin_wait", seconds=refusal.seconds))
+            st.error(tn("signin_wait", n=refusal.seconds))
         return
     actor = authenticate(users, name, password)
     if actor is None:

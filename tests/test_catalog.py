@@ -100,6 +100,13 @@ def test_both_languages_fill_in_the_same_values_with_known_specs(catalogs) -> No
             assert spec in words.SPECS or spec == "", (key_of(message), spec)
 
 
+def test_a_wait_of_one_second_is_said_in_the_singular(catalogs) -> None:
+    # the sign-in's throttle once said "probeer het over 1 seconden opnieuw"
+    assert say("signin_wait", "nl", n=1) == "Even wachten: probeer het over een seconde opnieuw."
+    assert say("signin_wait", "en", n=3) == "Wait a moment: try again in 3 seconds."
+    assert say("signin_locked", "nl", n=15) == "Te veel mislukte pogingen. Probeer het over 15 minuten opnieuw."
+
+
 def test_the_catalogs_compile_cleanly(catalogs) -> None:
     for lang, found in catalogs.items():
         assert list(found.check()) == [], lang
