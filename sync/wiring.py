@@ -10,12 +10,13 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import httpx
 
 from sync.core.clock import Clock, moment, system_clock
 from sync.core.config import Settings, resolve_settings
+from sync.core.freshness import Freshness
 from sync.core.vault import Vault, VaultError, sandbox_key_file, vault_for
 from sync.gripp.client import GrippClient
 from sync.snelstart.client import SnelStartClient
@@ -24,6 +25,9 @@ from sync.store import mode as store_mode
 from sync.store import setup as setup_repo
 from sync.store.catalog import DEFAULT_ACCOUNT, Account, Catalog, Health, UnknownAccount
 from sync.store.db import Store
+
+# A "sync all" reads Gripp's invoices once, not once per identity: a read this recent is fresh enough.
+GRIPP_FRESH_FOR = timedelta(seconds=30)
 
 
 @dataclass
@@ -40,6 +44,8 @@ class Services:
     account: str = DEFAULT_ACCOUNT  # the account (catalog key) whose file `store` is
     # Called after each run with these services (the deployment writes the account's health row in the catalog).
     after_run: Callable[[Services], None] | None = field(default=None, repr=False)
+    # Not an argument: services made for another store must not inherit this one's freshness.
+    gripp_freshness: Freshness = field(default_factory=lambda: Freshness(GRIPP_FRESH_FOR), init=False, repr=False)
     _gripp: GrippClient | None = field(default=None, repr=False)
     _snelstart: dict[str, SnelStartClient] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)

@@ -43,16 +43,6 @@ def _the_demo_account(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SYNC_ACCOUNT", FIRST_ACCOUNT)
 
 
-@pytest.fixture(autouse=True)
-def _fresh_gripp() -> Iterator[None]:
-    """The runner remembers per process when it last read Gripp: no test starts with another test's memory."""
-    from sync.jobs.runner import forget_gripp_freshness
-
-    forget_gripp_freshness()
-    yield
-    forget_gripp_freshness()
-
-
 def sandbox_settings(tmp_path: Path, console_url: str = CONSOLE_URL) -> Settings:
     """Sandbox-mode settings with the database (and the generated vault key file) in `tmp_path`."""
     return load_settings({"SYNC_DB_PATH": str(tmp_path / "sync.duckdb"), "CONSOLE_PUBLIC_URL": console_url})

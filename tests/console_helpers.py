@@ -17,7 +17,6 @@ from streamlit.testing.v1 import AppTest
 
 from console import runtime
 from console.text import WORD_JOINER
-from sync.jobs import runner
 from sync.sandbox.seed import FIRST_ACCOUNT
 from sync.wiring import Services
 
@@ -42,14 +41,12 @@ def open_console(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Se
     monkeypatch.setenv("SYNC_ACCOUNT", FIRST_ACCOUNT)  # the sandbox's demo account (it has two more)
     runtime.stop()
     runtime.configure(sleep=lambda seconds: None)  # the clients' pacing waits for nothing in tests
-    runner.forget_gripp_freshness()
     try:
         yield runtime.services()
     finally:
         _wait_for_manual_runs()
         runtime.stop()
         runtime.configure()
-        runner.forget_gripp_freshness()
 
 
 def page(name: str, *, lang: str | None = None, query: dict[str, str] | None = None) -> AppTest:

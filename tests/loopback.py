@@ -24,7 +24,6 @@ from cryptography.fernet import Fernet
 from sync.core.config import Settings, load_settings, sandbox_services
 from sync.core.vault import vault_for
 from sync.jobs.payments import MARKER_KEY
-from sync.jobs.runner import forget_gripp_freshness
 from sync.sandbox.asgi import asgi_app
 from sync.sandbox.sandbox import Sandbox, VirtualClock, world_noon
 from sync.sandbox.seed_small import small_world
@@ -49,7 +48,6 @@ class Loopback:
 
     def services(self) -> Services:
         """New Services on the same database and the same (simulated) services, as a new process would have."""
-        forget_gripp_freshness()
         services = Services(
             settings=self.settings, store=Store(self.settings.db_path, clock=self.clock),
             vault=vault_for(self.settings), sandbox=self.sandbox, transport=None, sleep=self.clock.sleep,
@@ -95,7 +93,6 @@ def loopback(tmp_path: Path, world: World | None = None, *, timeout: float = CLI
             yield lb
         finally:
             lb.close_services()
-            forget_gripp_freshness()
 
 
 # ------------------------------------------------------------------------------------------- assertions

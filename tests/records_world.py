@@ -20,7 +20,7 @@ from sync.core.money import cents
 from sync.core.vault import vault_for
 from sync.jobs import locks, runner
 from sync.jobs.payments import MARKER_KEY
-from sync.jobs.runner import RunResult, forget_gripp_freshness, run_identity
+from sync.jobs.runner import RunResult, run_identity
 from sync.sandbox.sandbox import Sandbox, world_noon
 from sync.sandbox.seed import (
     VAT_0,
@@ -77,12 +77,11 @@ class Copy:
         """One sync run. Each copy stands for its own process: its "one sync per identity" lock is its own."""
         own_lock = runner.exclusive
         runner.exclusive = lambda key, wait=False: locks.exclusive((self.name, key), wait=wait)
-        forget_gripp_freshness()
+        self.services.gripp_freshness.forget()
         try:
             return run_identity(self.services, IDENTITY, trigger="cli")
         finally:
             runner.exclusive = own_lock
-            forget_gripp_freshness()
 
     def close(self) -> None:
         self.services.close()

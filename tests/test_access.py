@@ -84,12 +84,12 @@ def test_support_changes_are_audited_with_who_did_them(services):
 
 def test_manual_sync_and_acknowledged_alert_are_in_the_audit_log_with_who(services):
     from sync.jobs import alerts
-    from sync.jobs.runner import forget_gripp_freshness, run_identity
+    from sync.jobs.runner import run_identity
     from sync.store import history
 
-    forget_gripp_freshness()
+    services.gripp_freshness.forget()
     run_identity(services, 2, trigger="manual", actor=FINANCE)
-    forget_gripp_freshness()
+    services.gripp_freshness.forget()
     assert history.events(services.store, kind="manual_sync")[0]["actor"] == "femke"
     history.raise_alert(services.store, 2, None, "auto_sync_failed", {"name": "Noord Advies", "reason": "x"})
     alert = history.open_alerts(services.store, 2)[0]

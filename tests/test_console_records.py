@@ -7,7 +7,7 @@ from __future__ import annotations
 from sync.core.events import render
 from sync.core.explained import RECORDED
 from sync.core.words import Msg
-from sync.jobs.runner import forget_gripp_freshness, run_identity
+from sync.jobs.runner import run_identity
 from sync.sandbox.seed import ADMIN_STUDIO, guid, manifest
 from sync.sandbox.world import SnelStartRelatie
 from sync.store import history, outbox
@@ -18,7 +18,7 @@ from tests import console_helpers as helpers
 
 def synced(console: Services) -> dict[str, int]:
     """Identity 1 synced once; the invoice ids of its seeded conflict and contradiction by number."""
-    forget_gripp_freshness()
+    console.gripp_freshness.forget()
     run_identity(console, 1, trigger="cli")
     world = console.sandbox.world
     facts = manifest(world)
@@ -108,7 +108,7 @@ def test_the_customer_mapping_editor_pins_a_customer_and_the_next_sync_books_its
     # The bookkeeper makes the right relatie in SnelStart; the next sync fetches it (the invoice still waits).
     relatie = SnelStartRelatie(guid(ADMIN_STUDIO, "relatie", "handmatig"), 99001, "Brouwerij Het Wad", ["Klant"])
     world.snelstart.administrations[ADMIN_STUDIO].relaties[relatie.id] = relatie
-    forget_gripp_freshness()
+    console.gripp_freshness.forget()
     run_identity(console, 1, trigger="cli")
     at = helpers.page("controles", query={"identity": "1"})
     at.selectbox(key=key).set_value("99001").run()
@@ -119,7 +119,7 @@ def test_the_customer_mapping_editor_pins_a_customer_and_the_next_sync_books_its
     assert any("Opgeslagen" in s.value for s in at.success)
     assert history.events(console.store, identity_id=1, kind="mapping")
 
-    forget_gripp_freshness()
+    console.gripp_freshness.forget()
     run_identity(console, 1, trigger="cli")
     assert outbox.get(console.store, 1, invoice.id)["state"] == "done"
     booking = next(b for b in world.snelstart.administrations[ADMIN_STUDIO].bookings.values()

@@ -14,7 +14,7 @@ from sync.core.money import cents
 from sync.jobs import plan
 from sync.jobs.payments import MARKER_KEY
 from sync.jobs.preview import preview_identity
-from sync.jobs.runner import forget_gripp_freshness, run_identity
+from sync.jobs.runner import run_identity
 from sync.sandbox.seed import VAT_VRIJGESTELD, manifest
 from sync.sandbox.world import GrippInvoiceLine, SnelStartBankBooking, SnelStartBankLine
 from sync.store import cache, history, outbox
@@ -24,7 +24,7 @@ LINKED = (1, 2)
 
 def sync_all(services) -> dict[int, object]:
     results = {i: run_identity(services, i, trigger="cli") for i in LINKED}
-    forget_gripp_freshness()
+    services.gripp_freshness.forget()
     return results
 
 
@@ -225,12 +225,12 @@ def test_a_refused_invoice_is_not_offered_again_every_run_until_retried(services
                        body=[{"errorCode": "BOE-0042", "message": "De periode is afgesloten", "details": None}],
                        times=1)
     run_identity(services, 2, trigger="cli")
-    forget_gripp_freshness()
+    services.gripp_freshness.forget()
     refused = [r for r in outbox.all_for(services.store, 2).values() if r["state"] == "failed"]
     assert len(refused) == 1 and "BOE-0042" in refused[0]["reasons_json"]
     posts_before = sum(1 for c in sandbox.calls if c[1] == "POST" and "verkoopboekingen" in c[2])
     run_identity(services, 2, trigger="cli")
-    forget_gripp_freshness()
+    services.gripp_freshness.forget()
     assert sum(1 for c in sandbox.calls if c[1] == "POST" and "verkoopboekingen" in c[2]) == posts_before
     assert retry_failed(services.store, 2, "support") == 1
     run_identity(services, 2, trigger="cli")

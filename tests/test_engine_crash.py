@@ -9,7 +9,7 @@ from collections import Counter
 import pytest
 
 from sync.jobs.payments import MARKER_KEY
-from sync.jobs.runner import forget_gripp_freshness, run_identity
+from sync.jobs.runner import run_identity
 from sync.sandbox.seed import manifest
 from sync.store import outbox
 from sync.wiring import build_services
@@ -23,7 +23,6 @@ class ProcessDied(BaseException):
 
 def rerun(settings, sandbox):
     """A new process: new Services on the same database file and the same (simulated) services."""
-    forget_gripp_freshness()
     services = build_services(settings, sandbox=sandbox, sleep=lambda s: None)
     try:
         return run_identity(services, IDENTITY, trigger="cli")

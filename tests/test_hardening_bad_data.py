@@ -23,7 +23,7 @@ from sync.core.events import render
 from sync.core.money import cents
 from sync.core.vault import vault_for
 from sync.core.words import say
-from sync.jobs.runner import RunResult, forget_gripp_freshness, run_identity
+from sync.jobs.runner import RunResult, run_identity
 from sync.mapping.problems import stored_fix, stored_message
 from sync.sandbox.sandbox import Sandbox, VirtualClock, world_noon
 from sync.sandbox.seed import ADMIN_STUDIO, VAT_9, VAT_21, manifest
@@ -133,8 +133,6 @@ class InProcess:
     urls: list[str] = field(default_factory=list)
 
     def services(self) -> Services:
-        forget_gripp_freshness()
-
         def handle(request: httpx.Request) -> httpx.Response:
             self.urls.append(str(request.url))
             return self.sandbox.handle(request)
@@ -157,7 +155,6 @@ def env(tmp_path: Path, bw: BadWorld) -> Iterator[InProcess]:
     clock = VirtualClock(world_noon(bw.world).timestamp())
     yield InProcess(bw.world, Sandbox(bw.world, base_url=CONSOLE_URL, clock=clock, sleep=clock.sleep), clock,
                     sandbox_settings(tmp_path))
-    forget_gripp_freshness()
 
 
 def run(env: InProcess) -> tuple[RunResult, list[dict], dict[int, dict]]:

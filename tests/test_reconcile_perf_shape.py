@@ -15,7 +15,7 @@ from sync.core.config import SANDBOX_GRIPP_TOKEN
 from sync.core.vault import vault_for
 from sync.gripp.client import GrippClient
 from sync.jobs import push, reconcile, refresh, runner
-from sync.jobs.runner import forget_gripp_freshness, run_identity
+from sync.jobs.runner import run_identity
 from sync.sandbox.bulk import build_bulk_world
 from sync.sandbox.sandbox import Sandbox, world_noon
 from sync.store.db import Store
@@ -131,7 +131,6 @@ def test_the_open_items_comparison_is_one_query_and_classifies_every_difference(
 
 @pytest.fixture
 def bulk_services(tmp_path):
-    forget_gripp_freshness()
     world, setup = build_bulk_world(120, payments=0)
     sandbox = Sandbox(world, base_url=CONSOLE_URL, clock=RunningClock(world_noon(world)))
     settings = sandbox_settings(tmp_path)
@@ -141,7 +140,6 @@ def bulk_services(tmp_path):
     bootstrap_sandbox_setup(services, setup)
     yield services, sandbox, setup.links[0].identity_id
     services.close()
-    forget_gripp_freshness()
 
 
 def test_an_unchanged_rerun_reads_only_the_open_items_pages_and_writes_nothing(bulk_services):
@@ -149,7 +147,7 @@ def test_an_unchanged_rerun_reads_only_the_open_items_pages_and_writes_nothing(b
     first = run_identity(services, identity_id)
     assert first.counts["booked"] == 120
     assert first.counts.get("class_in_sync", 0) == 120 and not first.counts.get("class_drift_deleted")
-    forget_gripp_freshness()
+    services.gripp_freshness.forget()
 
     start = len(sandbox.calls)
     again = run_identity(services, identity_id)
@@ -165,7 +163,6 @@ def test_an_unchanged_rerun_reads_only_the_open_items_pages_and_writes_nothing(b
 
 @pytest.fixture
 def counted_bulk_services(tmp_path):
-    forget_gripp_freshness()
     world, setup = build_bulk_world(250, payments=0)
     sandbox = Sandbox(world, base_url=CONSOLE_URL, clock=RunningClock(world_noon(world)))
     settings = sandbox_settings(tmp_path)
@@ -175,7 +172,6 @@ def counted_bulk_services(tmp_path):
     bootstrap_sandbox_setup(services, setup)
     yield services, store, setup.links[0].identity_id
     services.close()
-    forget_gripp_freshness()
 
 
 def test_a_first_run_writes_the_outbox_a_batch_at_a_time_not_an_invoice_at_a_time(counted_bulk_services):
@@ -195,7 +191,7 @@ def test_an_unchanged_rerun_writes_only_its_run(counted_bulk_services, monkeypat
     services, store, identity_id = counted_bulk_services
     monkeypatch.setattr(runner, "PROGRESS_EVERY", 3600.0)  # progress is written by the second: not this test's
     run_identity(services, identity_id)
-    forget_gripp_freshness()
+    services.gripp_freshness.forget()
     store.statements.clear()
     again = run_identity(services, identity_id)
     assert again.outcome == "ok" and again.counts["booked"] == 0

@@ -266,9 +266,7 @@ def test_the_dry_run_predicts_conflicts_contradictions_and_nothing_to_book(tiny,
     copy = tiny.copy(tmp_path)
     from sync.jobs import plan
     from sync.jobs.preview import preview_identity
-    from sync.jobs.runner import forget_gripp_freshness
 
-    forget_gripp_freshness()
     preview = preview_identity(copy.services, IDENTITY, actor="support")
     assert copy.sandbox.writes() == []
     assert [line.number for line in preview.of(plan.CONFLICT)] == ["20250001"]

@@ -13,7 +13,7 @@ import pytest
 
 from sync.core.config import SANDBOX_GRIPP_TOKEN
 from sync.core.vault import Vault, vault_for
-from sync.jobs.runner import forget_gripp_freshness, run_identity
+from sync.jobs.runner import run_identity
 from sync.sandbox.sandbox import Sandbox
 from sync.sandbox.seed import FIRST_ACCOUNT, build_world, demo_accounts, demo_setup, load_or_create, manifest, reset
 from sync.sandbox.seed_accounts import (
@@ -211,7 +211,6 @@ def test_the_broken_link_fails_on_its_revoked_key_until_linked_again(tmp_path: P
     services = _services_for(tmp_path, sandbox, HOFSTRA_TOKEN, setup)
     try:
         assert setup_repo.identity_name(services.store, 1) == "Hofstra Installatietechniek B.V."
-        forget_gripp_freshness()
         result = run_identity(services, 1, trigger="cli")
         assert result.outcome == "failed"
         assert "koppelsleutel" in result.words("en") and "Link the administration again" in result.words("en")
@@ -226,7 +225,7 @@ def test_the_broken_link_fails_on_its_revoked_key_until_linked_again(tmp_path: P
                              administration_name=link.administration_name,
                              koppelsleutel_enc=services.vault.encrypt(key), key_hint=Vault.hint(key),
                              start_date=link.start_date, actor="test")
-        forget_gripp_freshness()
+        services.gripp_freshness.forget()
         again = run_identity(services, 1, trigger="cli")
         assert again.outcome in ("ok", "warnings"), again.words("en")
         assert again.counts["booked"] == len(facts.to_book_by_identity[1])
@@ -234,7 +233,6 @@ def test_the_broken_link_fails_on_its_revoked_key_until_linked_again(tmp_path: P
         assert after.to_book_by_identity[1] == set() and after.payments_expected == {}
         assert world.gripp.payments == studio_payments
     finally:
-        forget_gripp_freshness()
         services.close()
 
 

@@ -98,13 +98,11 @@ def test_one_scheduler_holds_a_job_per_linked_identity_of_every_account(tmp_path
     from sync.core.config import SANDBOX_GRIPP_TOKEN, load_settings
     from sync.jobs import accounts
     from sync.jobs.linking import link_with_key
-    from sync.jobs.runner import forget_gripp_freshness
     from sync.jobs.schedule import SyncScheduler, job_id
     from sync.sandbox.seed import ADMIN_STUDIO, FIRST_ACCOUNT, koppelsleutel_for
     from sync.store import history
     from sync.wiring import Deployment
 
-    forget_gripp_freshness()
     deployment = Deployment(load_settings({"SYNC_DB_PATH": str(tmp_path / "sync.duckdb"),
                                            "CONSOLE_PUBLIC_URL": "http://console.test"}), sleep=lambda s: None)
     scheduler = SyncScheduler(deployment, max_concurrent=2)
@@ -131,4 +129,3 @@ def test_one_scheduler_holds_a_job_per_linked_identity_of_every_account(tmp_path
     finally:
         scheduler.shutdown()
         deployment.close()
-        forget_gripp_freshness()

@@ -8,9 +8,7 @@ the console and the scheduler alike.
 from __future__ import annotations
 
 import logging
-import threading
 import time
-import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -28,13 +26,11 @@ from sync.jobs.services import Services
 from sync.store import history as log
 from sync.store import outbox
 from sync.store import setup as setup_repo
-from sync.store.db import Store
 from sync.store.setup import Link
 
 _log = logging.getLogger(__name__)
 
 REFERENCE_MAX_AGE = timedelta(hours=6)
-GRIPP_FRESH_FOR = timedelta(seconds=30)  # "sync all" refreshes Gripp once, not once per identity
 PROGRESS_EVERY = 1.0  # seconds between writes of a run's progress
 
 STEPS = ("gripp", "snelstart", "push", "payments", "reconcile")
@@ -70,12 +66,6 @@ class RunResult:
         return say(self.summary, lang)
 
 
-# When each store's Gripp cache was last refreshed (monotonic), and the lock its refresh holds: per store object,
-# so one account's refresh never waits for another's, a store opened afresh (a reopened or reset file) reads Gripp
-# again, and a closed one is forgotten with it (an object id could be reused by the next account's store).
-_gripp_refreshed_at: weakref.WeakKeyDictionary[Store, float] = weakref.WeakKeyDictionary()
-_gripp_locks: weakref.WeakKeyDictionary[Store, threading.Lock] = weakref.WeakKeyDictionary()
-_gripp_locks_lock = threading.Lock()
 
 
 def run_identity(services: Services, identity_id: int, *, trigger: str = "cli", actor: Actor | str = "system",
@@ -205,20 +195,8 @@ def _run(services: Services, link: Link, run_id: str, step: Progress, today: dat
 
 def refresh_gripp_once(services: Services) -> dict[str, int]:
     """Gripp's invoices into the cache — once for a "sync all", not once per identity."""
-    key = services.store
-    with _gripp_locks_lock:
-        lock = _gripp_locks.setdefault(key, threading.Lock())
-    with lock:
-        last = _gripp_refreshed_at.get(key)
-        if last is not None and time.monotonic() - last < GRIPP_FRESH_FOR.total_seconds():
-            return {}
-        counts = refresh.refresh_gripp(services.store, services.gripp())
-        _gripp_refreshed_at[key] = time.monotonic()
-        return counts
-
-
-def forget_gripp_freshness() -> None:
-    _gripp_refreshed_at.clear()
+    return services.gripp_freshness.read_unless_fresh(
+        services.clock, lambda: refresh.refresh_gripp(services.store, services.gripp()))
 
 
 def _failed(services: Services, run_id: str, identity_id: int, trigger: str, reason: Msg, *,

@@ -11,7 +11,9 @@ from typing import Protocol
 
 import httpx
 
+from sync.core.clock import Clock
 from sync.core.config import Settings
+from sync.core.freshness import Freshness
 from sync.core.vault import Vault
 from sync.gripp.client import GrippClient
 from sync.snelstart.client import SnelStartClient
@@ -27,6 +29,11 @@ class Services(Protocol):
     transport: httpx.BaseTransport | None  # None: the real network
     account: str  # the account (catalog key) whose file `store` is
     sleep: Callable[[float], None]  # how waits are slept (the tests' clock skips them)
+    gripp_freshness: Freshness  # when this account's cache last read Gripp's invoices ("sync all" reads them once)
+
+    @property
+    def clock(self) -> Clock:
+        """The store's clock: one "now" for the runs, the clients and (in tests) the simulators."""
 
     def today(self) -> date:
         """The business date."""

@@ -345,7 +345,7 @@ class WorldReport:
 def run_world(n: int, *, tier_name: str, latency: float, work_dir: Path, log: Callable[[str], None]) -> WorldReport:
     from sync.core.config import load_settings
     from sync.core.vault import vault_for
-    from sync.jobs.runner import forget_gripp_freshness, run_identity
+    from sync.jobs.runner import run_identity
     from sync.sandbox.bulk import build_bulk_world
     from sync.sandbox.sandbox import Sandbox
     from sync.snelstart.constants import tier
@@ -370,7 +370,7 @@ def run_world(n: int, *, tier_name: str, latency: float, work_dir: Path, log: Ca
             bootstrap_sandbox_setup(services, setup)
 
             def phase(name: str) -> Phase:
-                forget_gripp_freshness()
+                services.gripp_freshness.forget()
                 network.reset_peaks()
                 start_calls = len(sandbox.calls)
                 ss_throttled = sandbox.snelstart.stats.get("throttled", 0)
@@ -627,7 +627,7 @@ def synced_template(identities: int, invoices: int, work_dir: Path) -> tuple[Any
     unchanged one."""
     from sync.core.config import load_settings
     from sync.core.vault import vault_for
-    from sync.jobs.runner import forget_gripp_freshness, run_all
+    from sync.jobs.runner import run_all
     from sync.sandbox.bulk import build_bulk_world
     from sync.sandbox.sandbox import Sandbox
     from sync.store.db import Store
@@ -642,7 +642,7 @@ def synced_template(identities: int, invoices: int, work_dir: Path) -> tuple[Any
     try:
         bootstrap_sandbox_setup(services, setup)
         for _ in range(2):
-            forget_gripp_freshness()
+            services.gripp_freshness.forget()
             results = run_all(services, trigger="cli")
             if any(r.outcome != "ok" for r in results):
                 raise RuntimeError(f"the template account did not sync cleanly: {[r.words('en') for r in results]}")
@@ -655,7 +655,6 @@ def synced_template(identities: int, invoices: int, work_dir: Path) -> tuple[Any
 
 def run_accounts(n_accounts: int, identities: int, invoices: int, *, concurrent: int, latency: float,
                  work_dir: Path, log: Callable[[str], None]) -> list[tuple[str, str, str, bool | None]]:
-    from sync.jobs.runner import forget_gripp_freshness
     from sync.sandbox.sandbox import Sandbox
     from sync.store.db import Store
 
@@ -683,7 +682,6 @@ def run_accounts(n_accounts: int, identities: int, invoices: int, *, concurrent:
             for account in accounts:
                 Store(account.path, clock=clock.now).close()
             startup = time.perf_counter() - s0
-            forget_gripp_freshness()
             reset_peak_rss()
             b0, r0 = clock.now(), time.perf_counter()
             with ThreadPoolExecutor(max_workers=concurrent, thread_name_prefix="account") as pool:

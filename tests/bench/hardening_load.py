@@ -33,7 +33,7 @@ from sync.core.config import load_settings
 from sync.core.events import render
 from sync.core.vault import vault_for
 from sync.jobs.payments import MARKER_KEY
-from sync.jobs.runner import RunResult, forget_gripp_freshness, run_identity
+from sync.jobs.runner import RunResult, run_identity
 from sync.sandbox.bulk import build_bulk_world
 from sync.sandbox.sandbox import Sandbox, VirtualClock, world_noon
 from sync.sandbox.seed import SandboxSetup
@@ -101,7 +101,7 @@ def apply_bank_payments(world: World, setup: SandboxSetup, administration_id: st
 
 
 def _run(services: Services, sandbox: Sandbox, clock: VirtualClock) -> tuple[RunResult, RunNumbers]:
-    forget_gripp_freshness()
+    services.gripp_freshness.forget()
     calls_before = Counter(call[0] for call in sandbox.calls)
     ss_throttled = sandbox.snelstart.stats.get("throttled", 0)
     gripp_throttled = sandbox.gripp.stats.get("throttled", 0)
