@@ -7,7 +7,6 @@ import os
 import re
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -119,10 +118,8 @@ def test_reset_sandbox_reseeds_and_clears_the_database(cli_env, capsys):
     main(["status"])
     out = capsys.readouterr().out
     assert "Geboekt: 0, Geblokkeerd: 0" in out
-    started = time.monotonic()
     assert main(["run", "--identity", "2"]) == EXIT_OK
     assert "19 geboekt" in capsys.readouterr().out
-    assert time.monotonic() - started < 120
 
 
 def test_identities_from_a_fresh_database_against_real_services(tmp_path, monkeypatch, capsys):

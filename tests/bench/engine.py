@@ -81,6 +81,8 @@ from typing import Any
 
 import httpx
 
+from tests.bench import sizes
+
 BENCH_URL = "http://bench.invalid"
 TARGET = {
     "snelstart_per_invoice": 2.2,
@@ -855,6 +857,11 @@ def main(argv: list[str] | None = None) -> int:
         log("\n" + table(rows) + "\n")
         all_ok &= bool(rows[0][3])
         out["reconcile"] = {"invoices": n, "median_ms": median, "timings_ms": timings, "classes": classes}
+    log("the bulk demo's build and the log's search, at size")
+    rows = sizes.rows(work_dir)
+    log("\n" + table(rows) + "\n")
+    all_ok &= all(row[3] for row in rows)
+    out["sizes"] = rows
     log(f"{'All figures meet their targets' if all_ok else 'Some figures miss their targets'}; the benchmark took "
         f"{_duration(time.perf_counter() - started)} of real time.")
     log("The unchanged cycle over 300 accounts (several minutes, so not run by default): "
