@@ -16,7 +16,7 @@ import logging
 import threading
 from collections.abc import Mapping
 
-from sync.auth.lockout import SignInGuard
+from sync.auth.lockout import LockoutState, MemoryLockouts, SignInGuard
 from sync.core import config
 from sync.core.config import ConfigError, Settings, load_settings
 from sync.core.explained import Explained
@@ -59,11 +59,18 @@ def current_settings() -> Settings:
 
 
 def sign_in_guard() -> SignInGuard:
-    """The process's throttle and lockout of sign-in attempts."""
+    """The process's throttle and lockout of sign-in attempts, its records in the catalog (a restart forgets no
+    lockout); in memory only while the catalog cannot be opened (the console cannot work then anyway)."""
     global _guard
     with _lock:
         if _guard is None:
-            _guard = SignInGuard()
+            secret = (current_settings().secret_key or "").encode()
+            try:
+                state: LockoutState = deployment().catalog.lockouts()
+            except Unavailable:
+                log.warning("sign-in lockouts are kept in memory only: the catalog cannot be opened")
+                state = MemoryLockouts()
+            _guard = SignInGuard(state=state, secret=secret)
         return _guard
 
 
