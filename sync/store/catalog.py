@@ -94,12 +94,16 @@ class Catalog:
 
     def claim(self, mode: str) -> None:
         """Record the mode (sandbox | real) on a new catalog; refuse one of the other mode."""
-        found = self._store.scalar("SELECT value FROM catalog_meta WHERE key = 'mode'")
-        if found is None:
+        if self.check(mode) is None:
             self._store.execute("INSERT INTO catalog_meta VALUES ('mode', ?) ON CONFLICT DO NOTHING", [mode])
-        elif found != mode:
+
+    def check(self, mode: str) -> str | None:
+        """Refuse a catalog of the other mode (`CatalogModeError`), recording nothing; the mode it records."""
+        found = self._store.scalar("SELECT value FROM catalog_meta WHERE key = 'mode'")
+        if found is not None and found != mode:
             key = N_("error.catalog_mode.sandbox") if found == "sandbox" else N_("error.catalog_mode.real")
             raise CatalogModeError(Msg(key, path=str(self.path)), code=str(found))
+        return found
 
     # -- accounts ---------------------------------------------------------------------------------------
     def accounts(self, *, include_removed: bool = False) -> list[Account]:
