@@ -50,6 +50,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"  {line}", file=sys.stderr)
         return 2
 
+    # Who the client is, for the sign-in's per-address limit and the log: uvicorn believes X-Forwarded-For only from
+    # the proxies the deployment names (none by default: the address that connected counts). Its own default would
+    # believe anyone connecting over loopback.
+    os.environ["FORWARDED_ALLOW_IPS"] = ",".join(settings.trusted_proxies)
     from streamlit.web import bootstrap
     from streamlit.web.server.starlette.starlette_server import UvicornRunner
 

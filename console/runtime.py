@@ -16,7 +16,7 @@ import logging
 import threading
 from collections.abc import Mapping
 
-from sync.auth.lockout import SignInGuard
+from sync.auth.lockout import LockoutState, MemoryLockouts, SignInGuard
 from sync.core import config
 from sync.core.config import ConfigError, Settings, load_settings
 from sync.core.explained import Explained
@@ -59,11 +59,18 @@ def current_settings() -> Settings:
 
 
 def sign_in_guard() -> SignInGuard:
-    """The process's throttle and lockout of sign-in attempts."""
+    """The process's throttle and lockout of sign-in attempts, its records in the catalog (a restart forgets no
+    lockout); in memory only while the catalog cannot be opened (the console cannot work then anyway)."""
     global _guard
     with _lock:
         if _guard is None:
-            _guard = SignInGuard()
+            secret = (current_settings().secret_key or "").encode()
+            try:
+                state: LockoutState = deployment().catalog.lockouts()
+            except Unavailable:
+                log.warning("sign-in lockouts are kept in memory only: the catalog cannot be opened")
+                state = MemoryLockouts()
+            _guard = SignInGuard(state=state, secret=secret)
         return _guard
 
 
@@ -140,13 +147,15 @@ def _unavailable(exc: BaseException) -> Unavailable | None:
     return None
 
 
-def webhook_services(body: bytes) -> Services:
-    """The services of the account a SnelStart webhook is for (its ReferenceKey names it; else the default)."""
-    from sync.jobs.activation import account_of_webhook
+def webhook_services(reference: str) -> Services:
+    """The services of the account a SnelStart webhook's referenceKey names (`acme.…`; one without an account is
+    the default account's, from before accounts). `UnknownAccount` when it names no account here — also on a
+    deployment without accounts, or without the default one; `Unavailable` when the database cannot be used."""
+    from sync.jobs.activation import account_of_reference
 
     current = deployment()
-    account = account_of_webhook(body)
-    if account is None or current.catalog.get(account) is None:  # a reference from before accounts
+    account = account_of_reference(reference)
+    if account is None:  # a reference from before accounts: the account whose database is SYNC_DB_PATH
         home = [a.key for a in current.accounts() if a.db_path == current.settings.db_path]
         account = home[0] if home else current.the_only_account()
     return services(account)

@@ -13,9 +13,11 @@ sign-in, a visitor sees one plain sentence; the details go to the server log.
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import json
 import logging
 from collections.abc import Mapping, Sequence
+from secrets import token_hex
 from typing import NoReturn
 
 import streamlit as st
@@ -32,6 +34,7 @@ log = logging.getLogger("console.signin")
 _KEY = "actor"
 _PROOF = "actor-proof"  # which password hash the session was signed in with
 _NOTE = "signin-note"
+_VISITOR = "signin-visitor"  # this browser session's own sign-in bucket while its address is unknown
 SANDBOX_ACTOR = Actor("sandbox", "support")
 
 
@@ -122,13 +125,31 @@ def _oidc(secrets: Mapping[str, object], pages: Sequence[st.Page]) -> Actor:
     return Actor(email, str(role), grants(str(role), granted.get(email) if isinstance(granted, Mapping) else None))
 
 
-def _client() -> str:
-    """The visitor's address as the server sees it (behind a proxy: the proxy's)."""
+def _client() -> str | None:
+    """The visitor's address: the address that connected, or the one a proxy named in SYNC_TRUSTED_PROXIES says it
+    forwarded for (`python -m console` has uvicorn believe X-Forwarded-For from those only). None when unknown:
+    outside a browser session, or over loopback (Streamlit shows no address there — a local visitor, or a proxy on
+    this machine that is not named)."""
     try:
         address = st.context.ip_address
     except Exception:  # outside a browser session
         address = None
-    return address if isinstance(address, str) and address else "unknown"
+    try:
+        return str(ipaddress.ip_address(address)) if isinstance(address, str) and address else None
+    except ValueError:
+        return None
+
+
+def _bucket(client: str | None) -> str:
+    """What the per-address limit counts for this visitor. An IPv6 address by its /64, the block one subscriber
+    gets. An unknown address is this browser session's own: a bucket shared by every visitor whose address is
+    unknown would let 20 failures lock everyone out; the per-name limit still guards every user name."""
+    if client is None:
+        return "session:" + st.session_state.setdefault(_VISITOR, token_hex(16))
+    found = ipaddress.ip_address(client)
+    if found.version == 6:
+        return str(ipaddress.ip_network(f"{client}/64", strict=False))
+    return client
 
 
 def _password_form(users: Mapping[str, User], pages: Sequence[st.Page]) -> NoReturn:
@@ -153,7 +174,8 @@ def _password_form(users: Mapping[str, User], pages: Sequence[st.Page]) -> NoRet
 
 def _attempt(users: Mapping[str, User], name: str, password: str) -> None:
     guard, client = runtime.sign_in_guard(), _client()
-    refusal = guard.refusal(name, client)
+    bucket = _bucket(client)
+    refusal = guard.refusal(name, bucket)
     if refusal is not None:  # not even checked: the same answer whether or not the password was right
         if refusal.locked:
             st.error(tn("signin_locked", n=max(1, (refusal.seconds + 59) // 60)))
@@ -162,14 +184,14 @@ def _attempt(users: Mapping[str, User], name: str, password: str) -> None:
         return
     actor = authenticate(users, name, password)
     if actor is None:
-        locked = guard.failed(name, client)
+        locked = guard.failed(name, bucket)
         known = name if name in users else None  # an unknown name may be a password typed in the wrong field
         _audit("sign_in_failed", {"name": known, "client": client}, known)
         for kind in locked:
             _audit("sign_in_locked", {"name": known, "client": client, "locked": kind}, known)
         st.error(t("signin_wrong"))
         return
-    guard.succeeded(name, client)
+    guard.succeeded(name, bucket)
     _audit("signed_in", {"client": client}, actor.name)
     st.session_state[_KEY] = actor
     st.session_state[_PROOF] = _proof(users[actor.name])

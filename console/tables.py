@@ -9,6 +9,7 @@ import pandas as pd
 
 from console import views
 from console.i18n import class_label, level_label, t
+from console.text import plain_frame
 from sync.core import fmt
 from sync.core.csv_safe import frame_csv
 from sync.core.events import label as event_label
@@ -43,9 +44,10 @@ def _overdue(value: object) -> int | None:
 
 
 def side_by_side(rows: pd.DataFrame, lang: str) -> pd.DataFrame:
-    """The open items people read: the invoice and what differs, Gripp's columns, SnelStart's, and why."""
+    """The open items people read: the invoice and what differs, Gripp's columns, SnelStart's, and why (as plain
+    text: no bidirectional controls or control characters from outside, `console.text.plain_frame`)."""
     records = rows.to_dict("records")
-    return pd.DataFrame({
+    return plain_frame(pd.DataFrame({
         t("col_invoice", lang): [r["number"] for r in records],
         t("col_customer", lang): [_text(r["customer"]) for r in records],
         t("col_class", lang): [class_label(r["class"], lang) for r in records],
@@ -57,7 +59,7 @@ def side_by_side(rows: pd.DataFrame, lang: str) -> pd.DataFrame:
         t("col_snelstart_open", lang): [fmt.money(r["snelstart_open"], lang) for r in records],
         t("col_days_overdue", lang): pd.array([_overdue(r["days_overdue"]) for r in records], dtype="Int64"),
         t("col_reason", lang): [views.reasons_text(r, lang) for r in records],
-    })
+    }))
 
 
 BOM = "\ufeff"  # Excel reads a CSV as UTF-8 only with it: accents and ‘ ’ stay intact

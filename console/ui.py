@@ -10,6 +10,7 @@ import streamlit as st
 from console import runtime, signin
 from console.i18n import t
 from sync.auth.access import Actor
+from sync.core.outside_text import plain
 from sync.store.catalog import Account
 from sync.wiring import Deployment, Services
 
@@ -145,7 +146,9 @@ def sandbox_marker() -> None:
 
 
 def identity_label(identity: dict) -> str:
-    return f"{identity['name']} ({identity['identity_id']})"
+    """An identity as a select box shows it (plain text: Gripp's name without bidirectional or control
+    characters)."""
+    return plain(f"{identity['name']} ({identity['identity_id']})")
 
 
 def placeholder(options: Sequence[object], *, many: bool = False) -> str:

@@ -181,11 +181,32 @@ def opens_with_sandbox_key(store: Store, settings: Settings) -> bool:
 
 
 def open_sandbox(settings: Settings):  # -> Sandbox
+    """The sandbox's simulators, their state loaded from (or seeded into) the data folder — only a folder whose
+    database and catalog are the sandbox's (`refuse_real_files`)."""
     from sync.sandbox.sandbox import Sandbox
     from sync.sandbox.seed import load_or_create
 
+    refuse_real_files(settings)
     world = load_or_create(settings.sandbox_state_path)
     return Sandbox(world, base_url=settings.console_public_url, state_path=settings.sandbox_state_path)
+
+
+def refuse_real_files(settings: Settings) -> None:
+    """Refuse (`StoreModeError`, `CatalogModeError`) a data folder whose database or catalog holds real data,
+    before the sandbox writes anything there: its state, its key file, a catalog. A command that misses the real
+    settings leaves a real folder as it found it (issue 24, item 10)."""
+    if settings.db_path.exists():
+        store = Store(settings.db_path)
+        try:
+            store_mode.check(store, store_mode.SANDBOX, legacy_sandbox=lambda: opens_with_sandbox_key(store, settings))
+        finally:
+            store.close()
+    if settings.catalog_file.exists():
+        catalog = Catalog(settings.catalog_file)
+        try:
+            catalog.check(store_mode.SANDBOX)
+        finally:
+            catalog.close()
 
 
 def sandbox_asgi_app(sandbox: object):  # -> the ASGI app of sync.sandbox.asgi

@@ -24,7 +24,7 @@ CHUNK = 64 * 1024
 def webhook(services) -> Iterator[tuple[str, dict[str, int]]]:
     """The console's webhook route served over loopback; `read["bytes"]` counts the body bytes it took in."""
     read = {"bytes": 0}
-    app = Starlette(routes=[webhook_route(lambda body: services)])
+    app = Starlette(routes=[webhook_route(lambda reference: services)])
 
     async def counting(scope, receive, send):
         async def counted():
@@ -75,3 +75,23 @@ def test_json_nested_30000_deep_is_a_400_not_a_500(webhook) -> None:
     assert answer.status_code == 400 and answer.json()["error"] == "malformed", answer.text
     assert "Recursion" not in answer.text
     assert handle_webhook(None, b'{"a":' * 40 + b"1" + b"}" * 40).status == 400  # type: ignore[arg-type]
+
+
+def test_the_refusals_log_is_bounded_per_minute_and_says_how_many_it_left_out(caplog) -> None:
+    import logging
+
+    from sync.core.log_limit import LimitedLog
+
+    now = [0.0]
+    limited = LimitedLog(logging.getLogger("test.limited"), per_minute=3, clock=lambda: now[0])
+    with caplog.at_level(logging.WARNING, logger="test.limited"):
+        logged = [limited.warning("refused %s", n) for n in range(10)]
+        now[0] += 61
+        limited.warning("refused %s", "later")
+    assert logged == [True] * 3 + [False] * 7
+    assert [r.getMessage() for r in caplog.records] == [
+        "refused 0", "refused 1", "refused 2",
+        "more than 3 such lines this minute: the rest are counted, not logged",
+        "7 more lines like the above were not logged in the last minute",
+        "refused later",
+    ]

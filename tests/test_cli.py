@@ -353,3 +353,25 @@ def test_dry_run_run_and_status_say_the_consoles_words_and_counts_in_both_langua
         assert f"  {say('decision_already_booked', lang)} ({fmt.count(would_book + would_adopt, lang)})" in again
         assert f"    {say('cli.dry_run.booked_by_link', lang)} ({fmt.count(would_book, lang)})" in again
         assert f"    {say('count_adopted', lang)} ({fmt.count(would_adopt, lang)})" in again
+
+
+def test_names_from_outside_cannot_reorder_a_line_or_reach_the_terminal(cli_env, capsys):
+    """A Gripp identity named with a right-to-left override, an isolate, a terminal escape and a line break prints
+    as its letters (issue 24, item 9)."""
+    from sync.store import setup as setup_repo
+    from sync.store.db import Store
+
+    assert main(["identities"]) == EXIT_OK
+    store = Store(cli_env / "sync.duckdb")
+    try:
+        setup_repo.upsert_identity(store, 2, "Noord\u202eAdvies\u2066 B.V.\x1b[2J\r\nok: alles goed")
+    finally:
+        store.close()
+    capsys.readouterr()
+    for command in (["identities"], ["status"], ["--lang", "en", "status"]):
+        assert main(command) == EXIT_OK
+        out = capsys.readouterr()
+        printed = out.out + out.err
+        assert not set(printed) & set("\u202e\u2066\x1b\r"), repr(printed)
+        assert "NoordAdvies B.V. [2J" in printed
+        assert not any(line.startswith("ok: alles goed") for line in printed.splitlines())

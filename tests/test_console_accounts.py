@@ -13,7 +13,7 @@ from sync.core.config import SANDBOX_GRIPP_TOKEN, load_settings
 from sync.sandbox.seed import FIRST_ACCOUNT as DEMO
 from sync.store import history
 from sync.store import setup as setup_repo
-from sync.store.catalog import Account, Catalog, Health
+from sync.store.catalog import Account, Catalog, Health, UnknownAccount
 from sync.store.db import Store
 from tests import console_helpers as helpers
 from tests.real_console import REAL_SETTINGS
@@ -283,8 +283,6 @@ def test_grants_default_to_what_a_deployment_before_accounts_meant() -> None:
 
 
 def test_snelstarts_webhook_reaches_the_account_that_started_the_activation(console):
-    import json
-
     from sync.jobs import accounts, activation
 
     deployment = runtime.deployment()
@@ -292,11 +290,10 @@ def test_snelstarts_webhook_reaches_the_account_that_started_the_activation(cons
     acme = deployment.services("acme")
     request = activation.start_activation(acme, 1, actor="test")
     assert request.reference_key.startswith("acme.") and "account%3Dacme" in request.url  # back to acme's page
-    body = json.dumps({"KoppelSleutel": "x" * 40, "ActionType": "Create", "ReferenceKey": request.reference_key})
-    assert runtime.webhook_services(body.encode()) is acme
+    assert runtime.webhook_services(request.reference_key) is acme
     demo = activation.start_activation(deployment.services(DEMO), 1, actor="test")
     assert demo.reference_key.startswith(f"{DEMO}.")
-    body = json.dumps({"KoppelSleutel": "x" * 40, "ActionType": "Create", "ReferenceKey": demo.reference_key})
-    assert runtime.webhook_services(body.encode()) is deployment.services(DEMO)
-    body = json.dumps({"KoppelSleutel": "x" * 40, "ActionType": "Create", "ReferenceKey": "from-before-accounts"})
-    assert runtime.webhook_services(body.encode()) is deployment.services(DEMO)  # SYNC_DB_PATH's account
+    assert runtime.webhook_services(demo.reference_key) is deployment.services(DEMO)
+    assert runtime.webhook_services("from-before-accounts") is deployment.services(DEMO)  # SYNC_DB_PATH's account
+    with pytest.raises(UnknownAccount):
+        runtime.webhook_services("nobody.abc")

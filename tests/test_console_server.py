@@ -118,3 +118,30 @@ def test_a_server_on_a_damaged_database_stays_up_and_healthz_calls_it_unreadable
     assert str(tmp_path) not in answer.text
     assert "Traceback" not in server.log() and "cannot be read" in server.log()
     assert "Console gestart ZONDER zijn database: De database " in server.log()  # said to the operator, in Dutch
+
+
+def test_a_real_console_without_accounts_answers_what_it_cannot_place_with_a_4xx_and_no_traceback(
+        tmp_path: Path) -> None:
+    """A real deployment with no account at all (no GRIPP_API_TOKEN, none added): SnelStart's webhook, or anyone
+    posting to it, gets a 4xx for whatever it cannot place; the log gets one line per refusal, at most 30 a minute."""
+    from tests import real_console
+
+    settings = {k: v for k, v in real_console.REAL_SETTINGS.items() if k != "GRIPP_API_TOKEN"}
+    bodies = [
+        b'{"KoppelSleutel":"x","ActionType":"Create","ReferenceKey":"abc"}',
+        b'{"ActionType":"Create"}',
+        b"not json",
+        b"[" * 5_000 + b"]" * 5_000,
+        b'{"KoppelSleutel":"' + b"k" * 40 + b'","ActionType":"Create","ReferenceKey":"acme.abc"}',
+    ]
+    with real_console.start(tmp_path, real_console.secrets_toml(settings)) as server:
+        answers = [httpx.post(f"{server.base}/webhooks/snelstart", content=body, timeout=10) for body in bodies]
+        assert [a.status_code for a in answers] == [404, 400, 400, 400, 404], [a.text for a in answers]
+        assert all(a.json()["error"] in ("malformed", "unknown_reference") for a in answers)
+        for _ in range(40):  # a flood
+            httpx.post(f"{server.base}/webhooks/snelstart", content=bodies[0], timeout=10)
+        log = server.log()
+    assert "Traceback" not in log, log
+    refused = [line for line in log.splitlines() if "SnelStart webhook refused" in line]
+    assert len(refused) == 30, log  # 45 refusals: the first 30 logged, one line each …
+    assert log.count("the rest are counted, not logged") == 1, log  # … then one line says the rest are not

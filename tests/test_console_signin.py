@@ -107,3 +107,39 @@ def test_oidc_users_get_a_role_only_when_it_is_configured(real_mode, monkeypatch
     monkeypatch.setattr(st, "user", OidcUser(email="sanne@example.nl", name="Sanne"))
     app = AppTest.from_file(APP, default_timeout=60).run()
     assert app.session_state["actor"].name == "sanne@example.nl" and app.session_state["actor"].role == "support"
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_visitors_whose_address_is_unknown_do_not_share_one_lock(real_mode, monkeypatch):
+    """No address is known here (as over loopback without a named proxy): twenty failures in one browser session
+    lock that session, not every visitor whose address is unknown."""
+    from console import runtime
+    from sync.auth.lockout import CLIENT_LIMITS, SignInGuard
+
+    table = users()
+    monkeypatch.setattr(runtime, "read_secrets", lambda: table)
+    clock = Clock()
+    guard = SignInGuard(clock)
+    monkeypatch.setattr(runtime, "sign_in_guard", lambda: guard)
+    attacker = AppTest.from_file(APP, default_timeout=60).run()
+    for n in range(CLIENT_LIMITS.limit):
+        if n:  # wait out the session's throttle (1 s, 2 s, 4 s … 60 s: all twenty within the window)
+            bucket = "session:" + attacker.session_state["signin-visitor"]
+            refusal = guard.refusal(f"name-{n}", bucket)
+            assert refusal is None or not refusal.locked
+            clock.now += refusal.seconds if refusal else 0
+        sign_in(attacker, f"name-{n}", "guess")
+    sign_in(attacker, "sanne", "support-pass")
+    assert "actor" not in attacker.session_state
+    assert any("Te veel mislukte pogingen" in error.value for error in attacker.error)
+
+    visitor = AppTest.from_file(APP, default_timeout=60).run()  # another browser, its address unknown too
+    sign_in(visitor, "sanne", "support-pass")
+    assert visitor.session_state["actor"].name == "sanne"

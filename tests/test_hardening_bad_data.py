@@ -305,3 +305,47 @@ def test_a_blocked_invoice_is_booked_once_gripp_fixes_it(env: InProcess, bw: Bad
     _, _, states = run(env)
     assert states[invoice.id]["state"] == "done"
     assert len(booking_of(env.world, invoice.number)) == 1
+
+
+def test_amounts_no_one_meant_are_blocked_in_the_plan_and_nothing_is_booked(env: InProcess, bw: BadWorld) -> None:
+    """10¹² × € 12,34 was booked with its PDF (issue 24, item 11). Above the identity's ceiling (the default
+    SYNC_MAX_INVOICE_TOTAL here) or beyond what SnelStart's amounts hold, an invoice is blocked with its reason in the
+    dry run and the run, and nothing of it reaches SnelStart."""
+    from sync.jobs import plan
+    from sync.jobs.preview import preview_identity
+
+    company = bw.cases["no ledger"].company
+    cases = {269_920: ("1000000000000", "12.34", "TOTAL_ABOVE_CEILING"),
+             269_921: ("1", str(limits.AMOUNT_MAX), "AMOUNT_TOO_LARGE")}
+    invoices = {}
+    for number, (qty, price, _) in cases.items():
+        invoices[number] = GrippInvoice(id=next(_ids), number=number, identity_id=IDENTITY, company_id=company.id,
+                                        date=DAY, expirydate=DAY + timedelta(days=14), status="SENT",
+                                        subject="Tikfout", lines=[_line(qty, price, VAT_21, 8000)],
+                                        createdon=datetime(2026, 11, 20, 10))
+        env.world.gripp.invoices[invoices[number].id] = invoices[number]
+    assert env.settings.max_invoice_total == Decimal("1000000.00")  # type: ignore[attr-defined]
+
+    services = env.services()
+    try:
+        dry = preview_identity(services, IDENTITY)
+    finally:
+        services.close()
+    blocked = {line.number: line for line in dry.of(plan.BLOCKED)}
+    for number, (_, _, code) in cases.items():
+        assert list(blocked[str(number)].codes) == [code], blocked.get(str(number))
+
+    _, _, states = run(env)
+    for number, (_, _, code) in cases.items():
+        state = states[invoices[number].id]
+        assert state["state"] == "blocked"
+        (reason,) = outbox.reasons(state)
+        assert reason["code"] == code
+        assert all(say(said(reason), lang).strip() for said in (stored_message, stored_fix) for lang in ("nl", "en"))
+        assert not booking_of(env.world, number), f"{number} must not reach SnelStart"
+    (ceiling,) = outbox.reasons(states[invoices[269_920].id])
+    assert "1.000.000,00" in say(stored_fix(ceiling), "nl") and "1,000,000.00" in say(stored_fix(ceiling), "en")
+    assert "14.931.400.000.000,00" in say(stored_message(ceiling), "nl")
+    admin = env.world.snelstart.administrations[ADMIN_STUDIO]
+    assert {d.parent_id for d in admin.documents.values()} <= set(admin.bookings)  # no PDF without its booking
+    assert_exactly_once(env.world, bw.facts)

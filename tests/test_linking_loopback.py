@@ -60,7 +60,7 @@ def console(tmp_path: Path) -> Iterator[Console]:
     sandbox = Sandbox(world, base_url=url)
     services = build_services(settings, sandbox=sandbox, sleep=lambda seconds: None)
     world.snelstart.webhook_url = webhook_url(settings)  # the sandbox page calls our webhook over HTTP
-    app = Starlette(routes=[webhook_route(lambda body: services), Mount("/sandbox", app=asgi_app(sandbox.handle))])
+    app = Starlette(routes=[webhook_route(lambda reference: services), Mount("/sandbox", app=asgi_app(sandbox.handle))])
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
     thread = threading.Thread(target=server.run, name="loopback-console", daemon=True)
     thread.start()

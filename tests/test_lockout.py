@@ -1,8 +1,14 @@
-"""Sign-in throttling and lockout per user name and per client, on an injected clock (nothing sleeps)."""
+"""Sign-in throttling and lockout per user name and per client, on an injected clock (nothing sleeps); the records
+in the catalog, so a restart forgets no lockout."""
 
 from __future__ import annotations
 
-from sync.auth.lockout import CLIENT_LIMITS, USER_LIMITS, SignInGuard
+from pathlib import Path
+
+import duckdb
+
+from sync.auth.lockout import CLIENT_LIMITS, USER_LIMITS, MemoryLockouts, SignInGuard
+from sync.store.catalog import Catalog
 
 
 class Clock:
@@ -59,7 +65,43 @@ def test_unknown_and_known_names_are_treated_alike_and_success_clears_only_the_u
 
 
 def test_memory_is_bounded() -> None:
-    guard = SignInGuard(Clock(), max_keys=100)
+    state = MemoryLockouts()
+    guard = SignInGuard(Clock(), state=state, max_keys=100)
     for n in range(1_000):
         guard.failed(f"user-{n}", f"10.0.{n // 250}.{n % 250}")
-    assert len(guard._records) <= 100
+    assert len(state) <= 100
+
+
+def test_a_lockout_survives_a_restart_and_the_catalog_keeps_no_name_or_address(tmp_path: Path) -> None:
+    clock, path = Clock(), tmp_path / "catalog.duckdb"
+    catalog = Catalog(path)
+    guard = SignInGuard(clock, state=catalog.lockouts(), secret=b"the deployment's secret")
+    for _ in range(USER_LIMITS.limit):
+        clock.now += 60  # slow enough never to be throttled
+        guard.failed("sanne", "203.0.113.7")
+    catalog.close()  # the console stops …
+
+    catalog = Catalog(path)  # … and starts again: a new guard on the same catalog
+    again = SignInGuard(clock, state=catalog.lockouts(), secret=b"the deployment's secret")
+    refusal = again.refusal("Sanne", "198.51.100.1")
+    assert refusal is not None and refusal.locked
+    clock.now += USER_LIMITS.lock_for
+    assert again.refusal("sanne", "198.51.100.1") is None
+    catalog.close()
+    with duckdb.connect(str(path), read_only=True) as db:
+        stored = repr(db.execute("SELECT * FROM sign_in_lockouts").fetchall())
+    assert "sanne" not in stored.casefold() and "203.0.113.7" not in stored
+
+
+def test_the_catalog_forgets_what_is_over_and_keeps_at_most_max_keys(tmp_path: Path) -> None:
+    clock = Clock()
+    catalog = Catalog(tmp_path / "catalog.duckdb")
+    state = catalog.lockouts()
+    guard = SignInGuard(clock, state=state, max_keys=50)
+    for n in range(120):
+        guard.failed(f"user-{n}", f"10.0.0.{n}")
+    assert catalog._store.scalar("SELECT count(*) FROM sign_in_lockouts") == 50
+    clock.now += 16 * 60  # every failure out of the window, every lock over
+    guard.failed("someone", "10.0.1.1")
+    assert catalog._store.scalar("SELECT count(*) FROM sign_in_lockouts") == 2
+    catalog.close()

@@ -618,6 +618,33 @@ def test_total_with_sub_cents_is_amount_precision() -> None:
     assert PREVENTS["AMOUNT_PRECISION"] == "BOE-0039"
 
 
+def test_a_total_above_the_identitys_ceiling_is_blocked_with_the_ceiling_in_its_fix() -> None:
+    """10¹² × € 12,34 was booked with its PDF (issue 24, item 11): above the ceiling an invoice is a problem."""
+    ceiling = make_ctx(max_total=D("1000000.00"))
+    huge = invoice(line(1, "12.34", "1000000000000"))
+    result = map_invoice(huge, ceiling, relatie_id=RELATIE)
+    assert codes(result) == ["TOTAL_ABOVE_CEILING"] and result.plan is None
+    (problem,) = result.problems
+    assert problem.values["amount"] == D("14931400000000.00") and problem.values["ceiling"] == D("1000000.00")
+    assert "1.000.000,00" in say(problem.fix, "nl") and "14.931.400.000.000,00" in say(problem.message, "nl")
+    assert codes(check_invoice(invoice(line(1, "-1000000.01", vat_id=V0)), ceiling)) == ["TOTAL_ABOVE_CEILING"]
+    assert codes(check_invoice(invoice(line(1, "1000000.00", vat_id=V0)), ceiling)) == []  # the ceiling itself
+    assert ok(huge)  # without a ceiling only SnelStart's own limit counts
+
+
+def test_amounts_beyond_what_snelstart_holds_are_blocked_whatever_the_ceiling() -> None:
+    from sync.snelstart.limits import AMOUNT_MAX
+
+    beyond = invoice(line(1, str(AMOUNT_MAX + D("0.01")), vat_id=V0))
+    assert codes(check_invoice(beyond, make_ctx())) == ["AMOUNT_TOO_LARGE"]
+    assert codes(check_invoice(invoice(line(1, str(AMOUNT_MAX), vat_id=V0)), make_ctx())) == []
+    # A total SnelStart holds, its booking lines not: a huge line on one ledger, its huge discount on another.
+    split = invoice(line(1, "1e15", vat_id=V0), line(2, "-1e15", vat_id=V0, ledger_id=L_DIV), line(3, "10", vat_id=V0))
+    result = map_invoice(split, make_ctx(), relatie_id=RELATIE)
+    assert codes(result) == ["AMOUNT_TOO_LARGE"]
+    assert "een boekingsregel" in say(result.problems[0].message, "nl")
+
+
 def test_non_numbers_are_amount_invalid_not_exceptions() -> None:
     assert codes(check_invoice(invoice(total="NaN"), make_ctx())) == ["AMOUNT_INVALID"]
     bad_line = replace(line(2), quantity=D("Infinity"))
@@ -688,7 +715,7 @@ def test_problem_table_and_prevents_table_cover_the_same_codes() -> None:
 
 
 def test_every_problem_code_is_triggered_by_some_case() -> None:
-    ctx = make_ctx(vat={**make_ctx().vat, 7: VatMapping(7, "Raar", "Superhoog", D("25"))})
+    ctx = make_ctx(vat={**make_ctx().vat, 7: VatMapping(7, "Raar", "Superhoog", D("25"))}, max_total=D("1000000"))
     cases = [
         invoice(number="", ctx=ctx),
         invoice(number="X" * 26),
@@ -709,6 +736,8 @@ def test_every_problem_code_is_triggered_by_some_case() -> None:
         invoice(line(ledger_id=L_BOEKEN)),
         invoice(total="500"),
         invoice(due=None),
+        invoice(line(1, "2000000")),
+        invoice(total="1e15"),
     ]
     seen: set[str] = set()
     for case in cases:

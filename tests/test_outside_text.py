@@ -49,10 +49,50 @@ def test_t_escapes_the_values_it_fills_in_but_not_its_own_markdown_or_numbers() 
 
 
 @pytest.mark.parametrize("cell", ['=HYPERLINK("http://evil.test")', "+31 6 1234", "-1+cmd|' /C calc'!A0", "@SUM(A1)",
-                                  "\tverborgen", "\rterug"])
+                                  '  =HYPERLINK("http://evil.test")', " +31 6 1234", "\u00a0-1+cmd", "\u3000@SUM(A1)"])
 def test_cells_a_spreadsheet_would_run_get_an_apostrophe_and_come_back(cell: str) -> None:
+    """Blanks before the formula too: a spreadsheet skips them (issue 24, item 9)."""
     assert safe_cell(cell) == "'" + cell
     assert restore_cell(safe_cell(cell)) == cell
+
+
+@pytest.mark.parametrize(("cell", "written"), [
+    ("\t=cmd", "' =cmd"), ("\rterug", " terug"), ("\u202e=1+1", "'=1+1"), (" \u2066=1+1\u2069", "' =1+1"),
+    ("Studio\u202eNoord\x1b[31m", "Studio Noord [31m".replace(" ", "", 1)), ("regel 1\nregel 2", "regel 1\nregel 2"),
+    ("  12,50", "  12,50"),
+])
+def test_csv_cells_hold_no_bidi_controls_or_control_characters(cell: str, written: str) -> None:
+    assert safe_cell(cell) == written
+
+
+BIDI_AND_CONTROLS = "Studio\u202eNoord\u202c \u2066B.V.\u2069\u200f\x1b[2J\x07\x9b\r\nfake line"
+
+
+def test_md_drops_bidi_controls_and_makes_control_characters_spaces() -> None:
+    shown = md(BIDI_AND_CONTROLS)
+    assert not set(shown) & set("\u202e\u202c\u2066\u2069\u200f\x1b\x07\x9b\r\n")
+    assert re.sub(r"\\(.)", r"\1", shown) == "StudioNoord B.V. [2J    fake line"
+
+
+def test_every_value_said_from_the_catalog_is_plain_on_every_surface() -> None:
+    from sync.core.words import say
+
+    for escape in (None, md):
+        text = say("identity_added", "en", escape=escape, name=BIDI_AND_CONTROLS)
+        assert not set(text) & set("\u202e\u2066\u200f\x1b\x07\x9b\r\n"), repr(text)
+
+
+def test_tables_show_no_bidi_controls_or_control_characters() -> None:
+    from console.text import plain_frame
+
+    rows = pd.DataFrame([{
+        "number": "2026\u202e001", "customer": BIDI_AND_CONTROLS, "gripp_date": None, "gripp_due": None,
+        "gripp_total": -12.5, "gripp_open": 0, "snelstart_due": None, "snelstart_total": None, "snelstart_open": None,
+        "class": "not_booked", "days_overdue": None, "reasons_json": None, "last_error": None,
+    }])
+    for frame in (tables.side_by_side(rows, "nl"), plain_frame(pd.DataFrame({"naam": [BIDI_AND_CONTROLS, 3]}))):
+        cells = "".join(str(v) for v in frame.to_numpy().ravel())
+        assert not set(cells) & set("\u202e\u2066\u200f\x1b\x07\x9b\r\n"), repr(cells)
 
 
 @pytest.mark.parametrize("cell", ["-12,50", "+3.5", "12", "Studio Noord", "", None, 7])

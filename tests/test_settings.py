@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import stat
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -33,6 +34,23 @@ def test_every_wrong_value_is_named_once() -> None:
     assert names == ["GRIPP_API_URL", "SNELSTART_WEB_URL", "CONSOLE_PUBLIC_URL", "SYNC_SECRET_KEY", "SNELSTART_TIER",
                      "SNELSTART_SUBSCRIPTION_KEY"]
     assert "kort" not in str(caught.value)  # a secret is never echoed
+
+
+def test_trusted_proxies_and_the_invoice_ceiling_are_checked_and_have_safe_defaults() -> None:
+    sandbox = load_settings({})
+    assert sandbox.trusted_proxies == ()  # nobody's X-Forwarded-For is believed
+    assert sandbox.max_invoice_total == Decimal("1000000.00")
+    given = load_settings({"SYNC_TRUSTED_PROXIES": "127.0.0.1, ::1 10.8.0.0/16", "SYNC_MAX_INVOICE_TOTAL": "250000,5"})
+    assert given.trusted_proxies == ("127.0.0.1/32", "::1/128", "10.8.0.0/16")
+    assert given.max_invoice_total == Decimal("250000.50")
+    with pytest.raises(ConfigError) as caught:
+        load_settings({"SYNC_TRUSTED_PROXIES": "127.0.0.1, proxy.example.nl, *", "SYNC_MAX_INVOICE_TOTAL": "1.000.000"})
+    assert [line.split(":")[0] for line in caught.value.lines("en")] == ["SYNC_TRUSTED_PROXIES",
+                                                                        "SYNC_MAX_INVOICE_TOTAL"]
+    assert "proxy.example.nl" in caught.value.lines("nl")[0]
+    for wrong in ("0", "-5", "12,345", "€ 100"):
+        with pytest.raises(ConfigError):
+            load_settings({"SYNC_MAX_INVOICE_TOTAL": wrong})
 
 
 def test_a_malformed_secrets_file_names_the_file_and_the_line(tmp_path: Path) -> None:

@@ -83,20 +83,48 @@ def test_the_command_line_reads_the_real_settings_from_secrets_toml_like_the_con
     assert links_in(database) == [(REAL_IDENTITY, "Klant B.V. (echt)")]
 
 
+def folder_files(folder: Path) -> dict[str, bytes]:
+    """Every file below `folder` and its bytes."""
+    return {str(path.relative_to(folder)): path.read_bytes() for path in sorted(folder.rglob("*")) if path.is_file()}
+
+
 @pytest.mark.parametrize("command", [["status"], ["run"], ["reset-sandbox"]])
 def test_a_real_database_refuses_the_sandbox_and_reset_sandbox(tmp_path: Path, command: list[str]) -> None:
+    """Refused before anything is written: no sandbox state, key file or catalog beside real data (issue 24,
+    item 10)."""
     database = tmp_path / "sync.duckdb"
     real_database(database)
+    before = folder_files(tmp_path)
     result = cli(tmp_path, *command, SYNC_DB_PATH=str(database))  # no settings at all: the sandbox
     assert result.returncode == 1, (result.stdout, result.stderr)
     assert "holds real data" in result.stderr and "SANDBOX" not in result.stderr
     no_traceback(result)
+    assert folder_files(tmp_path) == before
     assert links_in(database) == [(REAL_IDENTITY, "Klant B.V. (echt)")]
     store = Store(database)
     try:
         assert store.scalar("SELECT count(*) FROM runs") == 0
     finally:
         store.close()
+
+
+@pytest.mark.parametrize("command", [["status"], ["reset-sandbox"]])
+def test_a_real_deployments_folder_is_left_as_it_was_by_a_refused_sandbox(tmp_path: Path, command: list[str]) -> None:
+    """A real deployment (its catalog of accounts real, no SYNC_DB_PATH file of its own) reached without its
+    settings: the sandbox refuses the catalog and writes nothing into the folder first (issue 24, item 10)."""
+    from sync.wiring import Deployment
+
+    data = tmp_path / "data"
+    data.mkdir()
+    Deployment(load_settings({**REAL_SETTINGS, "SYNC_DB_PATH": str(data / "sync.duckdb")})).close()
+    assert (data / "catalog.duckdb").is_file()
+    before = folder_files(tmp_path)
+    result = cli(tmp_path, *command, SYNC_DB_PATH=str(data / "sync.duckdb"))
+    assert result.returncode == 1, (result.stdout, result.stderr)
+    assert "real" in result.stderr and "SANDBOX" not in result.stderr
+    no_traceback(result)
+    assert folder_files(tmp_path) == before
+    assert not (data / "sandbox-state.json").exists()
 
 
 # -- findings 9 and 11: wrong values are one line each, at start, never a traceback or an outage ---------------

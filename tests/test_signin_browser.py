@@ -6,6 +6,7 @@ operator's deployment does, and drives it with Chromium.
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
@@ -140,3 +141,56 @@ def test_a_malformed_secrets_file_while_running_is_one_plain_sentence(console, t
         assert "Inloggen is nu niet mogelijk" in text
         assert_no_leak(text)
     assert "secrets.toml" in console.log()  # the operator finds the reason in the server log
+
+
+FORGED, FORWARDED = "203.0.113.7", "203.0.113.9"
+
+
+def _until_locked(page, name: str) -> None:
+    """Wrong passwords (waiting out the throttle) until the name is locked."""
+    for attempt in range(60):
+        sign_in(page, name, f"wrong-{attempt}")
+        if "Te veel mislukte pogingen" in page_text(page):
+            return
+    raise AssertionError("never locked")
+
+
+def _data(event: dict) -> dict:
+    return json.loads(event["detail_json"] or "{}")
+
+
+def _sign_in_events(folder: Path) -> list[dict]:
+    from sync.store import history
+    from sync.store.db import Store
+
+    store = Store(folder / "sync.duckdb")
+    try:
+        return [*history.events(store, kind="sign_in_failed"), *history.events(store, kind="sign_in_locked")]
+    finally:
+        store.close()
+
+
+def test_a_forged_forwarded_for_is_not_believed_and_a_lockout_survives_a_restart(tmp_path: Path) -> None:
+    """Over loopback with no proxy named, X-Forwarded-For is the visitor's own say-so: not the address that counts
+    or is logged. The lock lives in the catalog: a restarted console still refuses. With the proxy named
+    (SYNC_TRUSTED_PROXIES), the address it forwards for is the client's."""
+    with real_console.start(tmp_path, secrets_toml(users=users_table())) as server, \
+            chromium_page(extra_http_headers={"X-Forwarded-For": FORGED}) as page:
+        page.goto(server.base + "/")
+        assert heading(page) == "Inloggen"
+        _until_locked(page, "sanne")
+    before = _sign_in_events(tmp_path)
+    assert before and all(_data(e).get("client") is None for e in before), before
+    assert all(FORGED not in render(e, "en") and "unknown address" in render(e, "en") for e in before
+               if _data(e).get("locked") != "user")
+
+    trusting = {**real_console.REAL_SETTINGS, "SYNC_TRUSTED_PROXIES": "127.0.0.1, ::1"}
+    with real_console.start(tmp_path, secrets_toml(trusting, users=users_table())) as server, \
+            chromium_page(extra_http_headers={"X-Forwarded-For": f"{FORGED}, {FORWARDED}"}) as page:
+        page.goto(server.base + "/")
+        sign_in(page, "sanne", PASSWORDS["sanne"])
+        assert heading(page) == "Inloggen"  # still locked after the restart
+        assert "Te veel mislukte pogingen" in page_text(page)
+        sign_in(page, "femke", "wrong")
+    femke = [data for data in map(_data, _sign_in_events(tmp_path)) if data.get("name") == "femke"]
+    assert [data.get("client") for data in femke] == [FORWARDED]  # what the proxy added last, not the forged first

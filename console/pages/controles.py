@@ -7,8 +7,9 @@ import streamlit as st
 
 from console import manual, records, ui, views
 from console.i18n import check_icon, current_lang, t, tn
-from console.text import md, md_lines
+from console.text import md, md_lines, plain_frame
 from sync.core import fmt
+from sync.core.outside_text import plain
 from sync.core.words import N_, NN_, Msg, said, say
 from sync.jobs import customer_mapping, plan, preview, suggestions
 from sync.jobs.checks import FAIL, PASS, WARNING, run_checks
@@ -157,7 +158,7 @@ if link is not None:
                     start = s.existing or s.snelstart
                     picked = choice.selectbox(t("snelstart_ledger"), options, key=f"ledger-{identity_id}-{s.gripp_id}",
                                               index=options.index(start) if start in options else None,
-                                              format_func=lambda n, c=ledger_choices: c.get(n, n),
+                                              format_func=lambda n, c=ledger_choices: plain(str(c.get(n, n))),
                                               placeholder=ui.placeholder(options))
                     if action.button(t("save"), key=f"save-ledger-{identity_id}-{s.gripp_id}", disabled=picked is None):
                         save(lambda s=s, picked=picked: save_ledger(s, picked))
@@ -197,7 +198,7 @@ if link is not None:
             start = s.existing or s.snelstart
             picked = choice.selectbox(t("snelstart_relatie"), options, key=f"customer-{identity_id}-{s.company_id}",
                                       index=options.index(start) if start in options else None,
-                                      format_func=lambda code: klant_choices.get(code, code),
+                                      format_func=lambda code: plain(str(klant_choices.get(code, code))),
                                       placeholder=ui.placeholder(options))
             if action.button(t("save"), key=f"save-customer-{identity_id}-{s.company_id}", disabled=picked is None):
                 save(lambda s=s, picked=picked: save_customer(s, picked))
@@ -285,7 +286,7 @@ for tab, decision in zip(tabs, DECISION_SHOWN, strict=False):
             columns[t("col_reason")] = [said(line.reasons, lang) for line in lines]
             config[t("col_reason")] = st.column_config.TextColumn(t("col_reason"), width="large")
             st.caption(blocked_fix(lines) if decision == plan.BLOCKED else t(FIX_OF[decision]))
-        st.dataframe(pd.DataFrame(columns), hide_index=True, width="stretch", column_config=config,
+        st.dataframe(plain_frame(pd.DataFrame(columns)), hide_index=True, width="stretch", column_config=config,
                      key=f"dry-{decision}", row_height=60 if config else None)
         if decision in (plan.BLOCKED, plan.CONFLICT, plan.REFUSED):  # the reasons in full, never cut off by the grid
             for line in lines[:20]:
@@ -294,9 +295,9 @@ with tabs[-1]:
     if not dry.payments:
         st.caption(t("decision_empty"))
     else:
-        st.dataframe(pd.DataFrame({
+        st.dataframe(plain_frame(pd.DataFrame({
             t("col_invoice"): [p.number for p in dry.payments],
             t("col_customer"): [p.customer for p in dry.payments],
             t("col_date"): [fmt.day(p.pay_date, lang) for p in dry.payments],
             t("col_amount"): [fmt.money(p.amount, lang) for p in dry.payments],
-        }), hide_index=True, width="stretch", key="dry-payments")
+        })), hide_index=True, width="stretch", key="dry-payments")

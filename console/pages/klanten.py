@@ -8,6 +8,7 @@ from console import runtime, ui
 from console.i18n import check_icon, current_lang, icon, t, tn
 from console.text import md, md_lines
 from sync.core import fmt
+from sync.core.outside_text import plain
 from sync.core.words import N_, say
 from sync.jobs import accounts
 from sync.jobs.accounts import NEED_LABELS, NEEDS, AccountError
@@ -114,7 +115,8 @@ mine = accounts.visible(deployment, actor)
 if mine:
     by_key = {account.key: account for account in mine}
     chosen = st.selectbox(t("accounts_which"), list(by_key), key="account-manage",
-                          format_func=lambda k: f"{by_key[k].name} ({k})", placeholder=ui.placeholder(list(by_key)))
+                          format_func=lambda k: plain(f"{by_key[k].name} ({k})"),
+                          placeholder=ui.placeholder(list(by_key)))
     if chosen is not None:
         check, remove = st.columns(2)
         if check.button(t("accounts_check"), key="account-check", icon=":material/fact_check:"):

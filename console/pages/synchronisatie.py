@@ -8,10 +8,11 @@ import streamlit as st
 
 from console import manual, records, tables, ui, views
 from console.i18n import current_lang, level_label, run_badge, t, tn, trigger_label
-from console.text import md
+from console.text import md, plain_frame
 from sync.core import fmt
 from sync.core.events import label as event_label
 from sync.core.events import run_label, run_state
+from sync.core.outside_text import plain
 from sync.jobs.locks import AlreadyRunning
 from sync.jobs.requeue import retry_failed
 
@@ -157,7 +158,7 @@ else:
         t("col_summary"): [views.run_words(r, lang) for r in records],
         t("col_by"): [r["actor"] or "" for r in records],
     })
-    st.dataframe(table, hide_index=True, width="stretch")
+    st.dataframe(plain_frame(table), hide_index=True, width="stretch")
 
 # -- event log --------------------------------------------------------------------------------------------
 st.header(t("event_log"), anchor=False)
@@ -165,7 +166,7 @@ f1, f2, f3, f4 = st.columns(4)
 identity_options = [None, *names]
 # None is every value: cleared, a filter shows "Alle" too (never Streamlit's English placeholder).
 pick = f1.selectbox(t("col_identity"), identity_options, key="log-identity", placeholder=t("all"),
-                    format_func=lambda i: t("all") if i is None else names[i])
+                    format_func=lambda i: t("all") if i is None else plain(names[i]))
 level = f2.selectbox(t("col_level"), [None, "error", "warning", "info"], key="log-level", placeholder=t("all"),
                      format_func=lambda v: t("all") if v is None else level_label(v), filter_mode=None)
 kinds = views.event_kinds(store)
@@ -201,7 +202,7 @@ else:
         t("col_open"): [open_link(r["identity_id"], r["invoice_number"]) for r in records],
     })
     st.dataframe(
-        shown_log, hide_index=True, width="stretch",
+        plain_frame(shown_log), hide_index=True, width="stretch",
         column_config={
             t("col_level"): st.column_config.TextColumn(t("col_level"), width=LEVEL_WIDTH),  # "waarschuwing" whole
             t("col_message"): st.column_config.TextColumn(t("col_message"), width="large"),

@@ -12,6 +12,7 @@ from sync.cli.checks import result_lines
 from sync.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, Speaker, err, fail, lang_of, out, speaker
 from sync.cli.identities import identity_line
 from sync.cli.session import deployment
+from sync.core.outside_text import plain
 from sync.core.words import NN_, Msg
 
 if TYPE_CHECKING:
@@ -41,7 +42,7 @@ def accounts(args: argparse.Namespace) -> int:
                 out(tn("cli.accounts.added", n=len(checked.identities), key=checked.account.key,
                        name=checked.account.name, hint=checked.account.key_hint))
                 for ident in checked.identities:
-                    out(f"  {ident['identity_id']:>4}  {ident['name'] or '—'}")
+                    out(f"  {ident['identity_id']:>4}  {plain(ident['name'] or '—')}")
                 return EXIT_OK
             if args.action == "check":
                 checked = use.check_account(opened, args.key, actor="cli")
@@ -70,7 +71,7 @@ def accounts(args: argparse.Namespace) -> int:
             err(t("cli.accounts.none"))
         for row in rows:
             need = t(use.NEED_LABELS[use.NEEDS[row.need]])
-            out(f"{row.key:<16} {row.name}  {need} — {overview_words(row, lang)}")
+            out(f"{row.key:<16} {plain(row.name)}  {need} — {overview_words(row, lang)}")
         return EXIT_OK
 
 

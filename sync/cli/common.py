@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from sync.core import words
+from sync.core.outside_text import plain
 from sync.core.words import Msg
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 3
@@ -34,13 +35,15 @@ def speaker(lang: str) -> Speaker:
 
 
 def out(text: str) -> None:
-    """A result: standard output."""
-    print(text, flush=True)
+    """A result: standard output. Every line the command line prints holds no bidirectional controls and no control
+    characters but its line breaks (`sync.core.outside_text`): a name from Gripp or SnelStart cannot reorder a line
+    or send the terminal an escape sequence."""
+    print(plain(text, lines=True), flush=True)
 
 
 def err(text: str) -> None:
-    """Progress, a note or an error: standard error."""
-    print(text, file=sys.stderr, flush=True)
+    """Progress, a note or an error: standard error (as plain as `out`)."""
+    print(plain(text, lines=True), file=sys.stderr, flush=True)
 
 
 def fail(t: Speaker, problem: Msg | str) -> None:

@@ -7,6 +7,7 @@ import argparse
 
 from sync.cli.common import EXIT_FAILED, EXIT_OK, Speaker, err, fail, lang_of, out, speaker
 from sync.cli.session import banner, services
+from sync.core.outside_text import plain
 
 
 def identities(args: argparse.Namespace) -> int:
@@ -39,5 +40,5 @@ def identities(args: argparse.Namespace) -> int:
 
 def identity_line(t: Speaker, ident: dict) -> str:
     """`   2  Noord Advies B.V.  → Noord Advies`: an identity's id, name and what it is linked to."""
-    linked = f"→ {ident['administration_name']}" if ident["linked"] else t("cli.identities.not_linked")
-    return f"{ident['identity_id']:>4}  {ident['name'] or '—'}  {linked}"
+    linked = f"→ {plain(ident['administration_name'])}" if ident["linked"] else t("cli.identities.not_linked")
+    return f"{ident['identity_id']:>4}  {plain(ident['name'] or '—')}  {linked}"

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from sync.cli.common import EXIT_FAILED, EXIT_OK, Speaker, counted, err, fail, lang_of, out, speaker
 from sync.cli.session import banner, services, unknown_identity
 from sync.core import words
+from sync.core.outside_text import plain
 from sync.core.words import Msg
 
 if TYPE_CHECKING:
@@ -105,7 +106,7 @@ def dry_run(args: argparse.Namespace) -> int:
                     _already_booked(t, opened.store, identity_id, [line.number for line in lines])
                 if decision in (plan.BLOCKED, plan.CONFLICT, plan.REFUSED):
                     for line in lines:
-                        out(f"    {line.number} {line.customer}: {said(line.reasons, lang)}")
+                        out(f"    {plain(line.number)} {plain(line.customer)}: {said(line.reasons, lang)}")
             out(f"  {t('cli.dry_run.decision', label=Msg('decision_payments'), count=len(preview.payments))}")
             for payment in preview.payments:
                 said = t("cli.dry_run.payment", number=payment.number, customer=payment.customer,

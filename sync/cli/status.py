@@ -8,6 +8,7 @@ import json
 
 from sync.cli.common import EXIT_OK, counted, lang_of, out, speaker
 from sync.cli.session import banner, services
+from sync.core.outside_text import plain
 from sync.core.words import Msg
 
 
@@ -26,13 +27,13 @@ def status(args: argparse.Namespace) -> int:
         for ident in setup_repo.identities(store):
             identity_id = ident["identity_id"]
             if not ident["linked"]:
-                out(f"{identity_id:>4}  {ident['name']}  {t('not_linked')}")
+                out(f"{identity_id:>4}  {plain(ident['name'])}  {t('not_linked')}")
                 continue
             health = Msg(overview.health_label(ident["health"]))
             if ident["health"] == "broken" and ident.get("health_detail"):
                 health = Msg("cli.status.health_why", health=health,
                              why=setup_repo.health_reason(ident["health_detail"]))
-            out(f"{identity_id:>4}  {ident['name']}  " + t("cli.status.linked", administration=ident[
+            out(f"{identity_id:>4}  {plain(ident['name'])}  " + t("cli.status.linked", administration=ident[
                 "administration_name"], key=ident["key_hint"], health=health))
             counts = overview.booking_counts(store, identity_id)
             out(f"      {counted(t, overview.OVERVIEW_COUNTS, counts)}")

@@ -8,10 +8,13 @@ never discovered later as an outage or a traceback. New settings (and, later, on
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -42,6 +45,8 @@ SETTING_NAMES = (
     "SYNC_CATALOG_PATH",
     "SYNC_MAX_CONCURRENT_RUNS",
     "SYNC_ACCOUNT",
+    "SYNC_TRUSTED_PROXIES",
+    "SYNC_MAX_INVOICE_TOTAL",
 )
 # Any of these set means "real services": sandbox mode is only for a machine with none of them.
 _SERVICE_SETTINGS = SETTING_NAMES[:7]
@@ -52,6 +57,10 @@ _REQUIRED_FOR_REAL = ("SNELSTART_SUBSCRIPTION_KEY", "SYNC_SECRET_KEY")
 DEFAULT_MAX_CONCURRENT_RUNS = 4
 MAX_CONCURRENT_RUNS = 64
 MIN_SECRET_KEY_LENGTH = 16
+# An invoice above this total is blocked until a person says it is meant (per identity; this is the default). High
+# enough for any invoice of the firms Gripp serves, low enough to stop a typo's 10¹² × € 12,34.
+DEFAULT_MAX_INVOICE_TOTAL = Decimal("1000000.00")
+_AMOUNT = re.compile(r"^\d{1,15}(?:[.,]\d{1,2})?$")  # euros, a decimal point or comma, no grouping
 
 REAL_DEFAULTS = {
     "GRIPP_API_URL": "https://api.gripp.com/public/api3.php",
@@ -105,6 +114,10 @@ class Settings:
     catalog_path: Path | None = None  # None: catalog.duckdb beside the database
     max_concurrent_runs: int = DEFAULT_MAX_CONCURRENT_RUNS  # syncs at once in this process, over every account
     default_account: str | None = None  # the account commands and pages use when none is named (SYNC_ACCOUNT)
+    # The proxies whose X-Forwarded-For is believed (addresses and networks, SYNC_TRUSTED_PROXIES); none by default:
+    # then the address that connected is the client's.
+    trusted_proxies: tuple[str, ...] = ()
+    max_invoice_total: Decimal = DEFAULT_MAX_INVOICE_TOTAL  # for identities without a ceiling of their own
     extra: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @property
@@ -157,6 +170,8 @@ class _Given(BaseModel):
     SYNC_CATALOG_PATH: str | None = None
     SYNC_MAX_CONCURRENT_RUNS: str | None = None
     SYNC_ACCOUNT: str | None = None
+    SYNC_TRUSTED_PROXIES: str | None = None
+    SYNC_MAX_INVOICE_TOTAL: str | None = None
 
     @field_validator(*_URL_SETTINGS)
     @classmethod
@@ -188,6 +203,24 @@ class _Given(BaseModel):
             raise _Wrong(Msg(N_("config.is_a_folder"), value=value))
         return value
 
+    @field_validator("SYNC_TRUSTED_PROXIES")
+    @classmethod
+    def _proxy_addresses(cls, value: str | None) -> str | None:
+        if value is not None:
+            for item in proxy_items(value):
+                try:
+                    ipaddress.ip_network(item, strict=False)
+                except ValueError:
+                    raise _Wrong(Msg(N_("config.not_a_proxy_address"), value=item)) from None
+        return value
+
+    @field_validator("SYNC_MAX_INVOICE_TOTAL")
+    @classmethod
+    def _an_amount(cls, value: str | None) -> str | None:
+        if value is not None and (not _AMOUNT.match(value) or not amount_of(value) > 0):
+            raise _Wrong(Msg(N_("config.not_an_amount"), value=value))
+        return value
+
     @field_validator("SYNC_SECRET_KEY")
     @classmethod
     def _long_enough(cls, value: str | None) -> str | None:
@@ -195,6 +228,16 @@ class _Given(BaseModel):
             raise _Wrong(Msg(N_("config.secret_key_too_short"), least=MIN_SECRET_KEY_LENGTH))
         return value
 
+
+
+def proxy_items(value: str) -> list[str]:
+    """`10.0.0.1, 192.168.0.0/16 ::1`: the addresses and networks of SYNC_TRUSTED_PROXIES."""
+    return [item for item in re.split(r"[\s,]+", value) if item]
+
+
+def amount_of(value: str) -> Decimal:
+    """A checked amount setting (`250000`, `250000.50` or `250000,50`) as euros."""
+    return Decimal(value.replace(",", "."))
 
 
 def _problems(error: ValidationError) -> list[Msg]:
@@ -301,6 +344,10 @@ def load_settings(env: Mapping[str, str] | None = None, secrets: Mapping[str, ob
         catalog_path=Path(merged["SYNC_CATALOG_PATH"]).expanduser() if "SYNC_CATALOG_PATH" in merged else None,
         max_concurrent_runs=int(merged.get("SYNC_MAX_CONCURRENT_RUNS", DEFAULT_MAX_CONCURRENT_RUNS)),
         default_account=merged.get("SYNC_ACCOUNT"),
+        trusted_proxies=tuple(str(ipaddress.ip_network(item, strict=False))
+                              for item in proxy_items(merged.get("SYNC_TRUSTED_PROXIES", ""))),
+        max_invoice_total=(amount_of(merged["SYNC_MAX_INVOICE_TOTAL"]).quantize(Decimal("0.01"))
+                           if "SYNC_MAX_INVOICE_TOTAL" in merged else DEFAULT_MAX_INVOICE_TOTAL),
     )
 
 

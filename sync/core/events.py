@@ -189,12 +189,22 @@ def _webhook_refused(data: Values) -> Msg:
 
 
 _SIGN_IN_KEYS = (N_("event.sign_in_failed"), N_("event.sign_in_locked"), N_("event.sign_in_locked.client"),
-                 N_("event.sign_in.as"), N_("event.sign_in.unknown_name"))
+                 N_("event.sign_in.as"), N_("event.sign_in.unknown_name"), N_("event.sign_in.unknown_client"))
+
+
+def _client(data: Values) -> object:
+    """The visitor's address; none recorded when it was not known (before: the word `unknown`)."""
+    client = data.get("client")
+    return client if client and client != "unknown" else Msg(N_("event.sign_in.unknown_client"))
+
+
+def _signed_in(data: Values) -> Msg:
+    return Msg(N_("event.signed_in"), actor=data.get("actor") or "?", client=_client(data))
 
 
 def _sign_in(data: Values) -> Msg:
     """Failed and locked sign-ins: the name only when it is a configured user (a typo may be a password)."""
-    name, client, locked = data.get("name"), data.get("client") or "?", data.get("locked")
+    name, client, locked = data.get("name"), _client(data), data.get("locked")
     who = Msg(N_("event.sign_in.as"), name=name) if name else Msg(N_("event.sign_in.unknown_name"))
     if locked == "user":
         return Msg(N_("event.sign_in_locked"), who=who)
@@ -280,7 +290,8 @@ KINDS: dict[EventKind, Kind] = {
                            also=_SIGN_IN_KEYS),
     K.SIGN_IN_LOCKED: Kind(WARN, N_("event.sign_in_locked.label"), N_("event.sign_in_locked"), say=_sign_in,
                            also=_SIGN_IN_KEYS),
-    K.SIGNED_IN: Kind(INFO, N_("event.signed_in.label"), N_("event.signed_in")),
+    K.SIGNED_IN: Kind(INFO, N_("event.signed_in.label"), N_("event.signed_in"), say=_signed_in,
+                      also=(N_("event.sign_in.unknown_client"),)),
 }
 del ERR, INFO, WARN, K
 

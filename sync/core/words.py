@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from sync.core import fmt
+from sync.core.outside_text import plain
 
 log = logging.getLogger(__name__)
 
@@ -222,7 +223,10 @@ def said(value: Any, lang: str = DEFAULT, /, *, escape: Callable[[str], str] | N
 
 
 def _escaped(text: str, escape: Callable[[str], str] | None) -> str:
-    return escape(text) if escape is not None else text
+    """A text value (a name from Gripp or SnelStart, a recorded message) as its characters, on the sentence's line:
+    no bidirectional controls or control characters (`sync.core.outside_text`). An `escape` does that itself as it
+    escapes for where the text goes (the console's `md`, which also passes its own markdown on as it is)."""
+    return escape(text) if escape is not None else plain(text)
 
 
 _PARSER = string.Formatter()

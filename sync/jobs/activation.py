@@ -20,12 +20,13 @@ import secrets
 import threading
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlencode
 
 from sync.auth.access import Actor, authorize
 from sync.core import json_limits
 from sync.core.config import Settings
+from sync.core.log_limit import LimitedLog
 from sync.core.vault import Vault
 from sync.core.words import N_, Msg, jsonable, say
 from sync.jobs.linking import (
@@ -133,19 +134,28 @@ def _expired(row: dict[str, Any], now: datetime) -> bool:
 # ================================================================================================ the webhook
 
 
-def account_of_webhook(payload: bytes) -> str | None:
-    """The account a webhook's ReferenceKey names (None: the default account's, or unreadable — `handle_webhook`
-    then answers as it does for any unknown reference)."""
-    try:
-        fields = json_limits.loads(payload)
-    except ValueError:
-        return None
-    if not isinstance(fields, dict):
-        return None
-    reference = next((v for k, v in fields.items() if str(k).lower() == "referencekey"), None)
-    if not isinstance(reference, str) or ACCOUNT_SEPARATOR not in reference[:MAX_REFERENCE_KEY]:
+class Delivery(NamedTuple):
+    """A webhook body that reads as SnelStart's: the key (cleaned), the action and the referenceKey."""
+
+    key: str
+    action: str
+    reference: str
+
+
+def account_of_reference(reference: str) -> str | None:
+    """The account a referenceKey names (`acme.…`); None: one from the default account (made before accounts)."""
+    if ACCOUNT_SEPARATOR not in reference[:MAX_REFERENCE_KEY]:
         return None
     return reference.split(ACCOUNT_SEPARATOR, 1)[0]
+
+
+# What anyone can send: one line per refused delivery in the server log, but never a flood of them.
+refusals_log = LimitedLog(log, per_minute=30)
+
+
+def log_refusal(status: int, error: str) -> None:
+    """The server log's line for a refused delivery (never with the key)."""
+    refusals_log.warning("SnelStart webhook refused (%s %s)", status, error)
 
 
 def _answer(status: int, error: str, key: str, **values: Any) -> WebhookResult:
@@ -153,9 +163,22 @@ def _answer(status: int, error: str, key: str, **values: Any) -> WebhookResult:
     return WebhookResult(status, {"error": error, "message": say(Msg(key, **values), "en")})
 
 
-def _parse_webhook(payload: Any) -> tuple[str, str, str] | WebhookResult:
-    """(KoppelSleutel, ActionType, ReferenceKey), or the 400 that refuses it. Names match case-insensitively
-    (SnelStart is .NET); values must be strings."""
+def read_webhook(payload: Any) -> Delivery | WebhookResult:
+    """The delivery, or the 4xx that refuses it (logged). Names match case-insensitively (SnelStart is .NET);
+    values must be strings."""
+    found = _parse_webhook(payload)
+    if isinstance(found, WebhookResult):
+        log_refusal(found.status, found.body["error"])
+    return found
+
+
+def unknown_reference() -> WebhookResult:
+    """The answer (logged) to a delivery whose referenceKey names no account here: as any unknown reference."""
+    log_refusal(404, "unknown_reference")
+    return _answer(404, "unknown_reference", N_("webhook.answer.unknown_reference"))
+
+
+def _parse_webhook(payload: Any) -> Delivery | WebhookResult:
     if isinstance(payload, bytes | bytearray | str):
         if len(payload) > MAX_WEBHOOK_BYTES:
             return _answer(413, "too_large", N_("webhook.answer.too_large"))
@@ -177,7 +200,7 @@ def _parse_webhook(payload: Any) -> tuple[str, str, str] | WebhookResult:
         key = clean_key(key)
     except LinkError:
         return _answer(400, "malformed", N_("webhook.answer.not_a_key"))
-    return key, action, reference
+    return Delivery(key, action, reference)
 
 
 # Why a delivery for a request we know was refused: what the identity's log says, and SnelStart's answer.
@@ -197,7 +220,7 @@ def _note_refusal(services: Services, row: dict[str, Any] | None, status: int, e
     """A refused delivery for a request we know is worth a line in the identity's log: the user is waiting for
     it. Unknown references are only logged for the operator (never with the key). `why` names the refusal more
     precisely than the answer's `error` does."""
-    log.warning("SnelStart webhook refused (%s %s)", status, error)
+    log_refusal(status, error)
     if row is not None:
         history.log_event(services.store, "webhook_refused", identity_id=row["identity_id"], actor=WEBHOOK_ACTOR,
                           data={"status": status, "error": why or error, "reason": jsonable(reason)})
@@ -215,16 +238,14 @@ def handle_webhook(services: Services, payload: Any) -> WebhookResult:
       key opens the same administration. A pending key is replaced the same way.
     - Delete: the key must be the identity's linked (or pending) key; the link is removed.
     """
-    parsed = _parse_webhook(payload)
+    parsed = payload if isinstance(payload, Delivery) else read_webhook(payload)
     if isinstance(parsed, WebhookResult):
-        log.warning("SnelStart webhook refused (%s %s)", parsed.status, parsed.body.get("error"))
         return parsed
     key, action, reference = parsed
     store = services.store
     row = link_requests.get(store, reference)
     if row is None:
-        log.warning("SnelStart webhook refused (404 unknown referenceKey)")
-        return _answer(404, "unknown_reference", N_("webhook.answer.unknown_reference"))
+        return unknown_reference()
     if action == "Delete":
         return _webhook_delete(services, row, key)
 

@@ -489,7 +489,8 @@ def _reference_missing(check: CheckKey, run: _Run) -> CheckResult:
 
 def _context(run: _Run) -> MappingContext:
     assert run.link is not None
-    return mapping_context(run.store, run.identity_id, run.link.administration_id)
+    return mapping_context(run.store, run.identity_id, run.link.administration_id,
+                           max_total=run.services.settings.max_invoice_total)
 
 
 # ================================================================================================ 5. VAT

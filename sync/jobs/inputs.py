@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from sync.gripp.enums import GROUP
@@ -31,7 +32,10 @@ from sync.store import setup as setup_repo
 from sync.store.db import Store
 
 
-def mapping_context(store: Store, identity_id: int, administration_id: str) -> MappingContext:
+def mapping_context(store: Store, identity_id: int, administration_id: str, *,
+                    max_total: Decimal | None) -> MappingContext:
+    """The identity's mappings and SnelStart's ledgers and rates; `max_total` the identity's ceiling on an
+    invoice's total (the deployment's SYNC_MAX_INVOICE_TOTAL: `Settings.max_invoice_total`)."""
     vat = {
         row["gripp_vat_id"]: VatMapping(row["gripp_vat_id"], row["gripp_label"], row["kind"], row["percentage"])
         for row in setup_repo.vat_mappings(store, identity_id)
@@ -52,7 +56,8 @@ def mapping_context(store: Store, identity_id: int, administration_id: str) -> M
         SnelStartVatRateInfo(row["kind"], row["percentage"], row["valid_from"], row["valid_to"])
         for row in cache.snelstart_vat_rates(store, administration_id)
     )
-    return MappingContext(vat=vat, ledgers=ledgers, snelstart_ledgers=snelstart_ledgers, vat_rates=rates)
+    return MappingContext(vat=vat, ledgers=ledgers, snelstart_ledgers=snelstart_ledgers, vat_rates=rates,
+                          max_total=max_total)
 
 
 def invoice_input(row: dict[str, Any]) -> InvoiceIn:

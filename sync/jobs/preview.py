@@ -127,7 +127,8 @@ def _plan(services: Services, link: setup_repo.Link, today: date) -> Preview:
     store = services.store
     rows = cache.all_sent_invoices(store, link.identity_id)
     states = outbox.all_for(store, link.identity_id)
-    ctx = mapping_context(store, link.identity_id, link.administration_id)
+    ctx = mapping_context(store, link.identity_id, link.administration_id,
+                          max_total=services.settings.max_invoice_total)
     in_snelstart = plan.snelstart_by_number(store, link.administration_id)
     customers = customer_inputs(store, link.identity_id, link.administration_id)
     lines: list[InvoiceLine] = []

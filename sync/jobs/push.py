@@ -32,6 +32,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from sync.core.dates import parse_date, parse_local_datetime
@@ -125,8 +126,9 @@ class Pusher:
     def __init__(self, store: Store, gripp: GrippClient, snelstart: SnelStartClient | None, link: Link, *,
                  run_id: str | None = None, workers: int = DEFAULT_WORKERS,
                  progress: Callable[[float], None] | None = None,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 sleep: Callable[[float], None] = time.sleep, max_total: Decimal | None = None) -> None:
         self.store, self.gripp, self.snelstart, self.link = store, gripp, snelstart, link
+        self.max_total = max_total  # the identity's ceiling on an invoice's total (None: SnelStart's only)
         self.identity_id, self.admin = link.identity_id, link.administration_id
         self.run_id, self.workers = run_id, max(1, workers)
         self.progress = progress or (lambda fraction: None)
@@ -159,7 +161,7 @@ class Pusher:
             self.report.unchanged_states = dict(Counter(state["state"] for state in states.values()))
             self.progress(1.0)
             return self.report
-        self.ctx: MappingContext = mapping_context(self.store, self.identity_id, self.admin)
+        self.ctx: MappingContext = mapping_context(self.store, self.identity_id, self.admin, max_total=self.max_total)
         self.open_items = plan.snelstart_by_number(self.store, self.admin)
         self._load_relaties()
         with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="push") as pool:

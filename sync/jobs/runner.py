@@ -157,6 +157,7 @@ def _run(services: Services, link: Link, run_id: str, step: Progress, today: dat
     counts["open_items"] = refresh.refresh_open_items(store, client, link.administration_id,
                                                       identity_id=link.identity_id, run_id=run_id)
     pusher = Pusher(store, services.gripp(), client, link, run_id=run_id, workers=client.parallel_calls,
+                    max_total=services.settings.max_invoice_total,
                     progress=lambda f: step("push", f), sleep=services.sleep)
     age = refresh.reference_age(store, link.administration_id)
     if age is None or age > REFERENCE_MAX_AGE or pusher.has_pending():

@@ -110,7 +110,8 @@ def _data(services: Services, identity_id: int) -> _Data:
     if reference_age(store, link.administration_id) is None:
         reread_reference(services, link)
     rows = invoices_in_scope(store, identity_id, link.start_date)
-    return _Data(link, rows, mapping_context(store, identity_id, link.administration_id))
+    return _Data(link, rows, mapping_context(store, identity_id, link.administration_id,
+                                             max_total=services.settings.max_invoice_total))
 
 
 def _ensure_gripp(services: Services, identity_id: int) -> None:
@@ -384,7 +385,7 @@ def save_vat_mapping(services: Services, identity_id: int, gripp_vat_id: int, gr
     if not checkable:
         return _not_checked(CheckKey.VAT_MAPPING, Msg("check.vat_mapping.no_rates"))
     assert link is not None
-    ctx = mapping_context(store, identity_id, link.administration_id)
+    ctx = mapping_context(store, identity_id, link.administration_id, max_total=services.settings.max_invoice_total)
     rows = [r for r in invoices_in_scope(store, identity_id, link.start_date)
             if any(line.vat_id == gripp_vat_id and line_net(line) != 0 for line in invoice_input(r).lines)]
     if not rows:
@@ -440,7 +441,7 @@ def save_ledger_mapping(services: Services, identity_id: int, gripp_ledger_id: i
 
     if not checkable or link is None:
         return _not_checked(CheckKey.LEDGER_MAPPING, Msg("check.ledger_mapping.no_ledgers"))
-    ctx = mapping_context(store, identity_id, link.administration_id)
+    ctx = mapping_context(store, identity_id, link.administration_id, max_total=services.settings.max_invoice_total)
     info = ctx.snelstart_ledgers[number]
     rows = [r for r in invoices_in_scope(store, identity_id, link.start_date)
             if any(line.ledger_id == gripp_ledger_id and line_net(line) != 0 for line in invoice_input(r).lines)]
@@ -472,7 +473,8 @@ def _ledger_kinds(services: Services, identity_id: int, link: Link, gripp_ledger
 
 def _ledger_misfit(services: Services, identity_id: int, link: Link, gripp_ledger_id: int,
                    number: str) -> Msg | None:
-    ctx = mapping_context(services.store, identity_id, link.administration_id)
+    ctx = mapping_context(services.store, identity_id, link.administration_id,
+                          max_total=services.settings.max_invoice_total)
     info = ctx.snelstart_ledgers.get(number)
     if info is None:
         return None
@@ -485,7 +487,8 @@ def ledger_options(services: Services, identity_id: int, gripp_ledger_id: int) -
     link = setup_repo.get_link(services.store, identity_id)
     if link is None:
         return {}
-    ctx = mapping_context(services.store, identity_id, link.administration_id)
+    ctx = mapping_context(services.store, identity_id, link.administration_id,
+                          max_total=services.settings.max_invoice_total)
     kinds = _ledger_kinds(services, identity_id, link, gripp_ledger_id)
     return {number: f"{info.number} — {info.description}"
             for number, info in sorted(ctx.snelstart_ledgers.items(), key=lambda item: int(item[0]))

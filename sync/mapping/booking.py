@@ -32,6 +32,9 @@ Money rules
 
 Decisions
 ---------
+- Amounts no one meant are blocked: a total above the identity's ceiling (`MappingContext.max_total`,
+  SYNC_MAX_INVOICE_TOTAL) is TOTAL_ABOVE_CEILING, and a total, booking line or VAT row beyond what SnelStart's
+  amount fields hold (`limits.AMOUNT_MAX`) is AMOUNT_TOO_LARGE.
 - `betalingstermijn` = (due_date − invoice_date) in days, clamped to 0..999; with no due date it is 30 (Gripp's
   and SnelStart's usual term) and a non-blocking DUE_DATE_MISSING note says so.
 - Ledgers: a balance-sheet account, or a journal/VAT/payment-technical function (Dagboek*, Btw*,
@@ -191,8 +194,9 @@ class _Analysis:
         (self.problems if problem.blocking else self.notes).append(problem)
 
 
-def _check_header(invoice: InvoiceIn, a: _Analysis) -> bool:
-    """Number, term and total. Returns whether the Gripp total is usable for the balance check."""
+def _check_header(invoice: InvoiceIn, ctx: MappingContext, a: _Analysis) -> bool:
+    """Number, term and total (within SnelStart's amounts and the identity's ceiling). Returns whether the Gripp
+    total is usable for the balance check."""
     subject = f"invoice:{invoice.invoice_id}"
     number = invoice.number
     if not number.strip():
@@ -215,7 +219,18 @@ def _check_header(invoice: InvoiceIn, a: _Analysis) -> bool:
     if _has_sub_cents(total):
         a.add(make_problem(ProblemCode.AMOUNT_PRECISION, subject, number=_invoice_label(invoice), amount=total))
         return False
+    if abs(total) > limits.AMOUNT_MAX:
+        a.add(_too_large(invoice, Msg("problem.amount_invalid.total"), total))
+        return False
+    if ctx.max_total is not None and abs(total) > ctx.max_total:
+        a.add(make_problem(ProblemCode.TOTAL_ABOVE_CEILING, subject, number=_invoice_label(invoice), amount=total,
+                           ceiling=ctx.max_total))
     return True
+
+
+def _too_large(invoice: InvoiceIn, what: Msg, amount: Decimal) -> Problem:
+    return make_problem(ProblemCode.AMOUNT_TOO_LARGE, f"invoice:{invoice.invoice_id}", number=_invoice_label(invoice),
+                        what=what, amount=amount, most=limits.AMOUNT_MAX)
 
 
 def _check_lines(invoice: InvoiceIn, a: _Analysis) -> None:
@@ -431,7 +446,7 @@ def _total_mismatch(invoice: InvoiceIn, computed: Decimal, difference: Decimal) 
 
 def _analyse(invoice: InvoiceIn, ctx: MappingContext) -> _Analysis:
     a = _Analysis()
-    total_ok = _check_header(invoice, a)
+    total_ok = _check_header(invoice, ctx, a)
     _check_lines(invoice, a)
     _check_vat(invoice, ctx, a)
     _check_ledgers(ctx, a)
@@ -461,7 +476,8 @@ def _group_text(group: _Group, invoice: InvoiceIn) -> str:
 
 def _build(invoice: InvoiceIn, a: _Analysis, relatie_id: str) -> BookingPlan | Problem:
     """Rules 4 and 5; only called on an invoice without blocking problems. Returns NO_LINES/TOTAL_MISMATCH
-    when the groups cancel out or no line can take the rounding difference."""
+    when the groups cancel out or no line can take the rounding difference, AMOUNT_TOO_LARGE when a booking line
+    or VAT row is more than SnelStart holds."""
     assert a.kind_vat is not None and a.net_difference is not None and a.vat_difference is not None
     groups: dict[tuple[int, str], _Group] = {}
     for live in a.live:
@@ -495,6 +511,10 @@ def _build(invoice: InvoiceIn, a: _Analysis, relatie_id: str) -> BookingPlan | P
             return _total_mismatch(invoice, invoice.total_incl_vat - a.vat_difference, a.vat_difference)
         largest = max(adjustable, key=lambda k: abs(vat[k]))  # max() keeps the first of equals: body order
         vat[largest] += a.vat_difference
+    # Lines within a total SnelStart holds can still sum past it per ledger (a huge line and its huge discount).
+    huge = next((x for x in (*(g.bedrag for g in ordered), *vat.values()) if abs(x) > limits.AMOUNT_MAX), None)
+    if huge is not None:
+        return _too_large(invoice, Msg("problem.amount_too_large.booking_line"), huge)
     btw = [{"btwSoort": SALES_VAT_ROW[kind], "btwBedrag": _c(amount)} for kind, amount in vat.items()]
     regels = [
         {

@@ -29,6 +29,8 @@ class ProblemCode(StrEnum):
     NUMBER_TOO_LONG = "NUMBER_TOO_LONG"
     AMOUNT_INVALID = "AMOUNT_INVALID"
     AMOUNT_PRECISION = "AMOUNT_PRECISION"
+    AMOUNT_TOO_LARGE = "AMOUNT_TOO_LARGE"  # beyond what SnelStart's amount fields hold
+    TOTAL_ABOVE_CEILING = "TOTAL_ABOVE_CEILING"  # beyond the ceiling set for the identity
     NO_LINES = "NO_LINES"
     LINE_NO_VAT = "LINE_NO_VAT"
     LINE_NO_LEDGER = "LINE_NO_LEDGER"
@@ -75,6 +77,12 @@ PROBLEMS: dict[ProblemCode, Spec] = {
     _C.AMOUNT_INVALID: Spec(N_("problem.amount_invalid"), N_("problem.amount_invalid.fix"),
                             "BOE-0039"),  # not in balance
     _C.AMOUNT_PRECISION: Spec(N_("problem.amount_precision"), N_("problem.amount_precision.fix"), "BOE-0039"),
+    # An amount SnelStart cannot hold: refused, or kept as another amount.
+    _C.AMOUNT_TOO_LARGE: Spec(N_("problem.amount_too_large"), N_("problem.amount_too_large.fix"), None),
+    # SnelStart would book it: an amount no one meant (a typo's 10¹² × € 12,34), with its PDF. The fix names the
+    # ceiling, so support knows what to raise when the amount is right.
+    _C.TOTAL_ABOVE_CEILING: Spec(N_("problem.total_above_ceiling"), N_("problem.total_above_ceiling.fix"), None,
+                                 fix_values=("ceiling",)),
     _C.NO_LINES: Spec(N_("problem.no_lines"), N_("problem.no_lines.fix"),
                       "BOE-0023"),  # no boekingsregels (and BOE-0028, a zero line)
     _C.LINE_NO_VAT: Spec(N_("problem.line_no_vat"), N_("problem.line_no_vat.fix"), "BOE-0069"),  # invalid btw

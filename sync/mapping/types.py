@@ -87,6 +87,9 @@ class MappingContext:
     ledgers: Mapping[int, LedgerMapping]  # by Gripp ledger id
     snelstart_ledgers: Mapping[str, SnelStartLedgerInfo]  # by str(SnelStart number)
     vat_rates: tuple[SnelStartVatRateInfo, ...]
+    # The largest invoice total (either sign) booked without a person raising it: the identity's ceiling
+    # (SYNC_MAX_INVOICE_TOTAL). None: no ceiling but SnelStart's own (`sync.snelstart.limits.AMOUNT_MAX`).
+    max_total: Decimal | None = None
 
 
 # ------------------------------------------------------------------------------------------------ outputs

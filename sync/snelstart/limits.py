@@ -12,6 +12,7 @@ omschrijving (VerkoopBoekingModel and its regels) and for naam, kvkNummer, oin, 
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Final
 
 FACTUURNUMMER: Final = 25  # BOE-0058
@@ -26,6 +27,10 @@ IBAN: Final = 50
 BIC: Final = 15
 OIN: Final = 20
 FILE_NAME: Final = 100  # BLG-0017, value unknown (?)
+# The largest amount (factuurbedrag, a line's bedrag, a btwBedrag) sent to SnelStart, in euros either way. The spec
+# says `decimal` (.NET: 28 digits); what SnelStart keeps is not documented. SQL Server's `money`, the usual type for
+# amounts there, holds ±922 337 203 685 477,58 to the cent; past that a booking would be refused or cut (?).
+AMOUNT_MAX: Final = Decimal("922337203685477.58")
 
 ELLIPSIS: Final = "…"
 

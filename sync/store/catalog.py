@@ -2,7 +2,8 @@
 row per account.
 
 Kept behind this one narrow class so it can move to a shared database (Postgres) when the deployment grows past
-one machine; nothing else reads the catalog's tables. An account's own data (identities, links, runs, events) is
+one machine; nothing else reads the catalog's tables. It also keeps the console's sign-in lockouts
+(`Catalog.lockouts()`), so that a restart forgets none. An account's own data (identities, links, runs, events) is
 never here: it lives in the account's file, so one account's pages can only ever read that account.
 """
 
@@ -93,12 +94,16 @@ class Catalog:
 
     def claim(self, mode: str) -> None:
         """Record the mode (sandbox | real) on a new catalog; refuse one of the other mode."""
-        found = self._store.scalar("SELECT value FROM catalog_meta WHERE key = 'mode'")
-        if found is None:
+        if self.check(mode) is None:
             self._store.execute("INSERT INTO catalog_meta VALUES ('mode', ?) ON CONFLICT DO NOTHING", [mode])
-        elif found != mode:
+
+    def check(self, mode: str) -> str | None:
+        """Refuse a catalog of the other mode (`CatalogModeError`), recording nothing; the mode it records."""
+        found = self._store.scalar("SELECT value FROM catalog_meta WHERE key = 'mode'")
+        if found is not None and found != mode:
             key = N_("error.catalog_mode.sandbox") if found == "sandbox" else N_("error.catalog_mode.real")
             raise CatalogModeError(Msg(key, path=str(self.path)), code=str(found))
+        return found
 
     # -- accounts ---------------------------------------------------------------------------------------
     def accounts(self, *, include_removed: bool = False) -> list[Account]:
@@ -155,6 +160,11 @@ class Catalog:
             for row in rows:
                 self.put_health(row)
 
+    # -- sign-in lockouts -------------------------------------------------------------------------------
+    def lockouts(self) -> SignInLockouts:
+        """The sign-in guard's records (`sync.auth.lockout.LockoutState`)."""
+        return SignInLockouts(self._store)
+
     def health(self) -> list[Health]:
         """Every current account's health row (accounts without one yet get an empty row)."""
         rows = self._store.rows(
@@ -167,6 +177,35 @@ class Catalog:
             found.append(Health(**{k: (0 if v is None and k in _COUNTS else v) for k, v in row.items()},
                                 schedule=schedule))
         return found
+
+
+class SignInLockouts:
+    """`sync.auth.lockout.LockoutState` in the catalog: one row per (kind, hashed key), its failures and lock."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def get(self, kind: str, key: str) -> tuple[list[float], float] | None:
+        row = self._store.one(
+            "SELECT failures_json, locked_until FROM sign_in_lockouts WHERE kind = ? AND key_hash = ?", [kind, key])
+        if row is None:
+            return None
+        return [float(t) for t in json.loads(row["failures_json"])], float(row["locked_until"])
+
+    def put(self, kind: str, key: str, failures: list[float], locked_until: float, touched: float) -> None:
+        self._store.execute(
+            "INSERT OR REPLACE INTO sign_in_lockouts (kind, key_hash, failures_json, locked_until, touched_at) "
+            "VALUES (?, ?, ?, ?, ?)", [kind, key, json.dumps(failures), locked_until, touched])
+
+    def drop(self, kind: str, key: str) -> None:
+        self._store.execute("DELETE FROM sign_in_lockouts WHERE kind = ? AND key_hash = ?", [kind, key])
+
+    def prune(self, idle_before: float, keep: int) -> None:
+        with self._store.transaction():
+            self._store.execute("DELETE FROM sign_in_lockouts WHERE touched_at < ?", [idle_before])
+            self._store.execute(
+                """DELETE FROM sign_in_lockouts WHERE (kind, key_hash) IN (
+                       SELECT kind, key_hash FROM sign_in_lockouts ORDER BY touched_at DESC OFFSET ?)""", [keep])
 
 
 _COUNTS = {"identities", "linked", "broken_links", "unchecked_links", "failed_runs", "overdue_runs", "blocked",

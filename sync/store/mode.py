@@ -34,11 +34,18 @@ def claim(store: Store, mode: str, *, legacy_sandbox: Callable[[], bool] = lambd
 
     A file from before modes were recorded that already holds data is taken as real, unless `legacy_sandbox()`
     shows it is the sandbox's own (its keys open with the sandbox's key file): the sandbox never guesses."""
+    check(store, mode, legacy_sandbox=legacy_sandbox)
+    if recorded(store) is None:
+        store.execute("INSERT INTO store_meta VALUES ('mode', ?) ON CONFLICT DO NOTHING", [mode])
+
+
+def check(store: Store, mode: str, *, legacy_sandbox: Callable[[], bool] = lambda: False) -> None:
+    """Refuse a file `claim` would refuse (`StoreModeError`), recording nothing: asked before a process writes
+    anything beside it."""
     found = recorded(store)
     if found is None:
         if mode == SANDBOX and holds_data(store) and not legacy_sandbox():
             raise StoreModeError(Msg(N_("error.store_mode.unknown"), path=str(store.path)), code="unknown_mode")
-        store.execute("INSERT INTO store_meta VALUES ('mode', ?) ON CONFLICT DO NOTHING", [mode])
         return
     if found == mode:
         return
