@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Final
 
-API_PATH: Final = "/public/api3.php"
-
 # Paging: `get` needs {"paging": {...}} and the server refuses more than 250 rows a page (error 1007).
 MAX_PAGE_SIZE: Final = 250
 # get_all asks for this many further pages in one POST once the first page told it the count: the hourly

@@ -31,7 +31,6 @@ MAX_DOCUMENT_BYTES = 10 * 1024 * 1024  # BLG-0006 above this
 
 # Error codes the engine branches on.
 DUPLICATE_INVOICE_CODE = "BOE-0021"  # "Het factuurnummer bestaat al": the booking is already there
-BOOKING_HAS_PAYMENTS_CODE = "BOE-0083"
 
 # The scopes this integration needs (the token's `scopes` claim is checked against them).
 REQUIRED_SCOPES = (
