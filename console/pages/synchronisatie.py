@@ -14,6 +14,7 @@ from sync.core.events import label as event_label
 from sync.core.events import run_label, run_state
 from sync.jobs.locks import AlreadyRunning
 from sync.jobs.requeue import retry_failed
+from sync.jobs.runner import RunResult
 
 services = ui.services()
 store = services.store
@@ -112,7 +113,7 @@ ui.live_progress(services)
 
 
 # -- what this session's sync did ------------------------------------------------------------------------------
-def show_result(result) -> None:
+def show_result(result: RunResult) -> None:
     name = names.get(result.identity_id, t("all_identities"))
     state = {"failed": st.error, "warnings": st.warning}.get(result.outcome, st.success)
     label = run_label(result.outcome, result.counts, lang)
@@ -148,14 +149,14 @@ history = views.runs(store, limit=100)
 if not len(history):
     st.caption(t("no_runs"))
 else:
-    records = history.to_dict("records")
+    run_rows = history.to_dict("records")
     table = pd.DataFrame({
-        t("col_started"): [fmt.moment(r["started_at"], lang) for r in records],
-        t("col_identity"): [r["identity_name"] or "" for r in records],
-        t("col_trigger"): [trigger_label(r["trigger"], lang) for r in records],
-        t("col_outcome"): [run_label(r["outcome"], views.counts_of(r), lang) for r in records],
-        t("col_summary"): [views.run_words(r, lang) for r in records],
-        t("col_by"): [r["actor"] or "" for r in records],
+        t("col_started"): [fmt.moment(r["started_at"], lang) for r in run_rows],
+        t("col_identity"): [r["identity_name"] or "" for r in run_rows],
+        t("col_trigger"): [trigger_label(r["trigger"], lang) for r in run_rows],
+        t("col_outcome"): [run_label(r["outcome"], views.counts_of(r), lang) for r in run_rows],
+        t("col_summary"): [views.run_words(r, lang) for r in run_rows],
+        t("col_by"): [r["actor"] or "" for r in run_rows],
     })
     st.dataframe(table, hide_index=True, width="stretch")
 
@@ -180,8 +181,9 @@ public = services.settings.console_public_url
 LEVEL_WIDTH = 120  # pixels: the longest level word, "waarschuwing", with the grid's padding
 
 
-def open_link(identity_id: object, number: object) -> str:
-    """The invoice's row in the open items; empty (never a grey "None") for an event without an invoice."""
+def open_link(identity_id: float | None, number: object) -> str:
+    """The invoice's row in the open items; empty (never a grey "None") for an event without an invoice (a column
+    with an empty cell holds its ids as floats, the empty one NaN)."""
     if not isinstance(number, str) or not number or identity_id is None or identity_id != identity_id:
         return ""
     return f"{public}/Openstaande_posten?{urlencode({'identity': int(identity_id), 'search': number, 'lang': lang})}"
@@ -190,15 +192,15 @@ def open_link(identity_id: object, number: object) -> str:
 if not len(log):
     st.caption(t("no_events"))
 else:
-    records = log.to_dict("records")
+    log_rows = log.to_dict("records")
     shown_log = pd.DataFrame({
-        t("col_time"): [fmt.moment(r["occurred_at"], lang) for r in records],
-        t("col_identity"): [r["identity_name"] or "" for r in records],
-        t("col_level"): [level_label(r['level']) for r in records],
-        t("col_kind"): [event_label(r["kind"], lang) for r in records],
-        t("col_invoice"): [views.text_or_empty(r["invoice_number"]) for r in records],
-        t("col_message"): [r["message"] for r in records],
-        t("col_open"): [open_link(r["identity_id"], r["invoice_number"]) for r in records],
+        t("col_time"): [fmt.moment(r["occurred_at"], lang) for r in log_rows],
+        t("col_identity"): [r["identity_name"] or "" for r in log_rows],
+        t("col_level"): [level_label(r['level']) for r in log_rows],
+        t("col_kind"): [event_label(r["kind"], lang) for r in log_rows],
+        t("col_invoice"): [views.text_or_empty(r["invoice_number"]) for r in log_rows],
+        t("col_message"): [r["message"] for r in log_rows],
+        t("col_open"): [open_link(r["identity_id"], r["invoice_number"]) for r in log_rows],
     })
     st.dataframe(
         shown_log, hide_index=True, width="stretch",

@@ -167,7 +167,9 @@ def _mapping(data: Values) -> Msg:
 
 
 def _acknowledged(data: Values) -> Msg:
-    seen = data.get("alert") if isinstance(data.get("alert"), dict) else {}
+    seen = data.get("alert")
+    if not isinstance(seen, dict):
+        seen = {}
     return Msg(N_("event.alert_acknowledged"), actor=_value(data, "actor"), alert=alert_message(seen))
 
 

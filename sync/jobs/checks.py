@@ -48,8 +48,8 @@ from sync.jobs.refresh import reference_age, refresh_gripp, refresh_reference
 from sync.jobs.services import Services
 from sync.mapping import check_invoice, line_net
 from sync.mapping.customers import CREATED, NEW, PINNED, RELATIECODE
-from sync.mapping.problems import ProblemCode
-from sync.mapping.types import MappingContext, Problem
+from sync.mapping.problems import Problem, ProblemCode
+from sync.mapping.types import MappingContext
 from sync.snelstart import errors as ss_errors
 from sync.snelstart.client import SnelStartClient
 from sync.snelstart.constants import SUBSCRIPTION_KEY_HEADER

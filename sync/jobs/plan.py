@@ -20,7 +20,8 @@ from sync.jobs.inputs import CustomerInputs, invoice_input
 from sync.mapping import check_invoice, invoice_fingerprint
 from sync.mapping.adoption import FoundBooking, booking_conflict, not_visible
 from sync.mapping.customers import CustomerMatch
-from sync.mapping.types import InvoiceIn, MappingContext, Problem
+from sync.mapping.problems import Problem
+from sync.mapping.types import InvoiceIn, MappingContext
 from sync.store import cache, outbox
 from sync.store.db import Store
 

@@ -46,8 +46,8 @@ from sync.jobs.refresh import relatie_row
 from sync.mapping import invoice_fingerprint, map_invoice
 from sync.mapping.adoption import FoundBooking, not_visible
 from sync.mapping.customers import CREATED, CustomerMatch, RelatieIn, normal_kvk, normal_vat, relaties_from_rows
-from sync.mapping.problems import explained
-from sync.mapping.types import InvoiceIn, MappingContext, Problem
+from sync.mapping.problems import Problem, explained
+from sync.mapping.types import InvoiceIn, MappingContext
 from sync.snelstart import errors as ss_errors
 from sync.snelstart import limits, odata
 from sync.snelstart.client import SnelStartClient

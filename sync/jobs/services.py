@@ -26,7 +26,11 @@ class Services(Protocol):
     vault: Vault
     transport: httpx.BaseTransport | None  # None: the real network
     account: str  # the account (catalog key) whose file `store` is
-    sleep: Callable[[float], None]  # how waits are slept (the tests' clock skips them)
+
+    @property
+    def sleep(self) -> Callable[[float], None]:
+        """How waits are slept (the tests' clock skips them). Read-only: a dataclass field holding a function
+        is not a settable attribute to the type checker."""
 
     def today(self) -> date:
         """The business date."""

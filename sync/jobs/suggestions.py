@@ -359,8 +359,9 @@ def _checkable(services: Services, identity_id: int) -> tuple[Link | None, bool]
 
 
 def save_vat_mapping(services: Services, identity_id: int, gripp_vat_id: int, gripp_label: str, kind: str,
-                     percentage: Decimal | str, *, actor: Actor | str) -> list[CheckResult]:
-    """Save a Gripp VAT rate → SnelStart kind; the result says whether it is right on every invoice date."""
+                     percentage: Decimal | str | None, *, actor: Actor | str) -> list[CheckResult]:
+    """Save a Gripp VAT rate → SnelStart kind; the result says whether it is right on every invoice date. A
+    missing or impossible percentage is refused (`MappingError`)."""
     actor = authorize(actor, "mappings")
     store = services.store
     identity_id = _identity(store, identity_id)

@@ -9,6 +9,7 @@ restarts.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
 import threading
 import uuid
@@ -103,8 +104,8 @@ class GrippInvoice:
     number: int
     identity_id: int
     company_id: int
-    date: date
-    expirydate: date
+    date: dt.date  # (the field shadows the type in this class body, hence dt.date)
+    expirydate: dt.date
     status: str  # CONCEPT or SENT
     subject: str
     lines: list[GrippInvoiceLine]
