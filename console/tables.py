@@ -38,8 +38,9 @@ def _text(value: object) -> str:
     return value if isinstance(value, str) else ""
 
 
-def _overdue(value: object) -> int | None:
-    return int(value) if pd.notna(value) and value > 0 else None  # type: ignore[operator]
+def _overdue(value: float | None) -> int | None:
+    """Days overdue as a whole number; none when not overdue or not known (None, or NaN in a float column)."""
+    return int(value) if value is not None and pd.notna(value) and value > 0 else None
 
 
 def side_by_side(rows: pd.DataFrame, lang: str) -> pd.DataFrame:

@@ -4,6 +4,7 @@ who is acting. Pages stay short and read like the screens they draw."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
@@ -12,6 +13,9 @@ from console.i18n import t
 from sync.auth.access import Actor
 from sync.store.catalog import Account
 from sync.wiring import Deployment, Services
+
+if TYPE_CHECKING:  # the scheduler (and APScheduler) is loaded on first use
+    from sync.jobs.schedule import AccountSchedule
 
 ACCOUNT = "account"  # the chosen account: `?account=KEY` in the address, remembered in the session
 def deployment() -> Deployment:
@@ -73,7 +77,7 @@ def services() -> Services:
     return found
 
 
-def schedule(services: Services):  # -> sync.jobs.schedule.AccountSchedule | None
+def schedule(services: Services) -> AccountSchedule | None:
     """The background schedule as this account's pages see it (None while it is not running)."""
     scheduler = runtime.scheduler()
     return scheduler.for_account(services.account) if scheduler is not None else None

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from typing import Any
 
 import pandas as pd
 
@@ -19,6 +20,11 @@ from sync.store import setup as setup_repo
 from sync.store.catalog import DEFAULT_ACCOUNT
 from sync.store.db import Store
 from sync.wiring import Services
+
+
+def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """A frame's rows as dicts keyed by their column names."""
+    return [{str(name): value for name, value in row.items()} for row in frame.to_dict("records")]
 
 
 def today(services: Services) -> date:
@@ -125,7 +131,7 @@ def open_alerts(store: Store, lang: str = DEFAULT) -> pd.DataFrame:
            FROM alerts a LEFT JOIN identities i USING (identity_id)
            WHERE a.acknowledged_at IS NULL ORDER BY a.raised_at DESC"""
     )
-    return frame.assign(message=[render_alert(r, lang) for r in frame.to_dict("records")])
+    return frame.assign(message=[render_alert(row, lang) for row in records(frame)])
 
 
 # -- the outbox -----------------------------------------------------------------------------------------

@@ -108,9 +108,9 @@ def dry_run(args: argparse.Namespace) -> int:
                         out(f"    {line.number} {line.customer}: {said(line.reasons, lang)}")
             out(f"  {t('cli.dry_run.decision', label=Msg('decision_payments'), count=len(preview.payments))}")
             for payment in preview.payments:
-                said = t("cli.dry_run.payment", number=payment.number, customer=payment.customer,
-                         amount=payment.amount, day=payment.pay_date)
-                out(f"    {said}")
+                payment_words = t("cli.dry_run.payment", number=payment.number, customer=payment.customer,
+                                  amount=payment.amount, day=payment.pay_date)
+                out(f"    {payment_words}")
         return EXIT_FAILED if failed else EXIT_OK
 
 

@@ -148,8 +148,9 @@ def shared_error(verified: VerifiedKey) -> LinkError:
 
 
 def save_link(services: Services, identity_id: int, key: str, verified: VerifiedKey, *, start_date: date | None,
-              actor: Actor | str, how: str) -> None:
-    """Caller holds a transaction. The link itself plus its audit event."""
+              actor: str, how: str) -> None:
+    """Caller holds a transaction (and has authorized `actor`, the name recorded). The link itself plus its audit
+    event."""
     store = services.store
     previous = setup_repo.get_link(store, identity_id)
     setup_repo.save_link(

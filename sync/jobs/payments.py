@@ -299,7 +299,7 @@ def pull_payments(store: Store, gripp: GrippClient, link: Link, *, run_id: str |
         plan = plan_invoice(facts, fresh.get(invoice_id, []), bank.get(facts.booking_id, []), today)
         if plan.held:
             continue  # noted from the cache already; if Gripp changed meanwhile, the next run tells again
-        actions += plan.reversals + plan.registrations  # reversals first: never paid beyond the truth meanwhile
+        actions += [*plan.reversals, *plan.registrations]  # reversals first: never paid beyond the truth meanwhile
     for start in range(0, len(actions), CALLS_PER_POST):
         if not _send(store, gripp, link, actions[start:start + CALLS_PER_POST], fresh, run_id, report):
             report.pending += max(0, len(actions) - (start + CALLS_PER_POST))  # not sent: they wait

@@ -42,8 +42,9 @@ class InvoiceLine:
     amount: Any  # Decimal (a str once read back from the store)
     decision: str  # sync.jobs.plan.DECISIONS
     # Blocked / refused / conflict: every reason with its fix, a message as stored (`words.jsonable`; a preview
-    # recorded before the catalog holds `{"nl", "en"}`): say it with `words.said`.
-    reasons: dict[str, Any] | None = None
+    # recorded before the catalog holds `{"nl", "en"}`, a refusal recorded before messages its words as text): say
+    # it with `words.said`.
+    reasons: dict[str, Any] | str | None = None
     codes: tuple[str, ...] | list[str] = ()  # the problems' codes (sync.mapping.problems.ProblemCode)
 
 
@@ -135,7 +136,7 @@ def _plan(services: Services, link: setup_repo.Link, today: date) -> Preview:
     for row in rows:
         state = states.get(row["invoice_id"])
         kind = plan.outside_push(row, state, link.start_date)
-        reasons: dict[str, Any] | None = None
+        reasons: dict[str, Any] | str | None = None
         codes: tuple[str, ...] = ()
         if kind == plan.REFUSED and state is not None:
             reasons = _refusal(state)
@@ -158,7 +159,7 @@ def _plan(services: Services, link: setup_repo.Link, today: date) -> Preview:
     return Preview(link.identity_id, "warnings" if stuck else "ok", lines, payments)
 
 
-def _refusal(state: dict) -> dict[str, Any]:
+def _refusal(state: dict) -> dict[str, Any] | str:
     """Why SnelStart refused the invoice, as the push stored it (else its last error: a message's JSON, or words
     recorded before messages; `words.said` reads either)."""
     said = stored_explained(outbox.reasons(state))

@@ -122,7 +122,7 @@ class PushReport:
 
 
 class Pusher:
-    def __init__(self, store: Store, gripp: GrippClient, snelstart: SnelStartClient | None, link: Link, *,
+    def __init__(self, store: Store, gripp: GrippClient, snelstart: SnelStartClient, link: Link, *,
                  run_id: str | None = None, workers: int = DEFAULT_WORKERS,
                  progress: Callable[[float], None] | None = None,
                  sleep: Callable[[float], None] = time.sleep) -> None:
@@ -507,7 +507,7 @@ class Pusher:
                     previous_error: str | None = None) -> None:
         """Upload the PDF (looking at the booking's documents first when asked) and record how it went."""
         document_id, problem = self._upload_pdf(row, booking_id, check_existing=check_existing)
-        changes, events = outbox.Changes(), []
+        changes, events = outbox.Changes(), list[dict]()
         self._pdf_outcome(row, document_id, problem, previous_error, changes, events)
         with self.store.transaction():
             outbox.write(self.store, self.identity_id, changes)
@@ -621,6 +621,7 @@ class Pusher:
         kvk = normal_kvk(company.get("cocnumber"))
         if kvk and limits.fits(kvk, limits.KVK_NUMMER):
             body["kvkNummer"] = kvk
+        created: dict[str, Any] | None
         try:
             created = self.snelstart.create_relatie(body)
         except ss_errors.SnelStartBadRequest as exc:
@@ -637,7 +638,8 @@ class Pusher:
         cache.upsert(self.store, "ss_relaties", [relatie_row(self.admin, created)], ["administration_id", "relatie_id"])
         made = relaties_from_rows([relatie_row(self.admin, created)])[0]
         self.relaties.append(made)
-        self.codes_taken.add(created.get("relatiecode"))
+        if made.relatiecode is not None:
+            self.codes_taken.add(made.relatiecode)
         log.log_event(self.store, "relatie", run_id=self.run_id, identity_id=self.identity_id,
                       level="warning" if notes else "info",
                       data={"name": naam, "company_id": company.get("company_id"), "relatie_id": made.relatie_id,

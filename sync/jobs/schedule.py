@@ -174,7 +174,7 @@ class SyncScheduler:
 
     def jobs(self, account: str | None = None) -> list[str]:
         return [job.id for job in self._scheduler.get_jobs()
-                if _parse(job.id) is not None and (account is None or _parse(job.id)[0] == account)]
+                if (parsed := _parse(job.id)) is not None and (account is None or parsed[0] == account)]
 
     def next_run(self, identity_id: int, account: str | None = None) -> datetime | None:
         """When the identity's next automatic sync starts; None when paused or not linked."""

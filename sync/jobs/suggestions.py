@@ -17,7 +17,7 @@ person sees at once whether it is right on every invoice date.
 from __future__ import annotations
 
 import re
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -168,7 +168,7 @@ def percentage_from_totals(rows: list[dict], vat_id: int, known: dict[int, Decim
     invoice's remaining VAT within a cent. The candidate that fits the most invoices (weighted by net, so a
     tiny line cannot decide) wins; None when no invoice can tell.
     """
-    scores: Counter[Decimal] = Counter()
+    scores: dict[Decimal, Decimal] = defaultdict(Decimal)  # candidate → the net amount it explains
     for row in rows:
         if row["total_excl_vat"] is None or row["total_incl_vat"] is None:
             continue

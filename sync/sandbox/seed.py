@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_DOWN, Decimal
 from pathlib import Path
+from typing import TypedDict
 
 from sync.core.config import SANDBOX_GRIPP_TOKEN, SANDBOX_SUBSCRIPTION_KEY
 from sync.core.money import ZERO, cents
@@ -433,6 +434,16 @@ class _LineSpec:
     ledger_id: int
     text: str
     discount: Decimal = Decimal("0")
+
+
+class _PaymentPlan(TypedDict):
+    """How many of an identity's booked invoices get which payment story (`_Builder._payments`)."""
+
+    snelstart_only: int
+    partial: tuple[str, ...]
+    unpaid: int
+    gripp_only: int
+    differs: tuple[Decimal, ...]
 
 
 @dataclass
@@ -921,7 +932,7 @@ class _Builder:
     def _payments(self) -> None:
         """Payments on the old link's bookings: most in sync, a known few not (see the module docstring)."""
         rng = self.rng
-        plans = {
+        plans: dict[int, _PaymentPlan] = {
             IDENTITY_STUDIO: {"snelstart_only": 9, "partial": ("single", "two", "two_first_in_gripp", "in_sync"),
                               "unpaid": 6, "gripp_only": 1, "differs": (Decimal("10.00"),)},
             IDENTITY_ADVIES: {"snelstart_only": 6, "partial": ("single", "gripp_smaller"),
@@ -1264,10 +1275,11 @@ def manifest(world: World, setup: SandboxSetup | None = None, *, account: str | 
                 per_bank[bank.id] = (when, amount + line.credit - line.debet)
         booked_numbers: set[str] = set()
         for booking in admin.bookings.values():
-            inv = by_number.get((identity_id, booking.factuurnummer))
-            if inv is None:
+            found = by_number.get((identity_id, booking.factuurnummer))
+            if found is None:
                 only_in_snelstart.add(booking.factuurnummer)
                 continue
+            inv = found
             booked_numbers.add(booking.factuurnummer)
             gripp_total = _total(gripp, inv)
             if booking.factuurbedrag != gripp_total:

@@ -25,9 +25,12 @@ from contextlib import contextmanager
 from datetime import date, datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
+
+if TYPE_CHECKING:  # pandas is loaded by DuckDB when a frame is asked for
+    import pandas as pd
 
 from sync.core.clock import Clock, moment, system_clock
 
@@ -274,7 +277,7 @@ class Store:
         row = self.cursor().execute(sql, params or []).fetchone()
         return row[0] if row else None
 
-    def frame(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None):  # -> pandas.DataFrame
+    def frame(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> pd.DataFrame:
         return self.cursor().execute(sql, params or []).df()
 
     # -- migrations ----------------------------------------------------------------------------------
