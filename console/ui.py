@@ -99,11 +99,11 @@ def actor() -> Actor:
 SUPPORT_PAGES = ("pages/koppelen.py", "pages/controles.py")  # not in finance's navigation (console/app.py)
 
 
-def page_link(page: str, **options: object) -> None:
+def page_link(page: str, *, label: str, icon: str | None = None, query_params: dict[str, str] | None = None) -> None:
     """`st.page_link`, left out for a page this person's navigation does not have (finance: linking, checks)."""
     if page in SUPPORT_PAGES and not actor().can("link"):
         return
-    st.page_link(page, **options)  # type: ignore[arg-type]
+    st.page_link(page, label=label, icon=icon, query_params=query_params)
 
 
 def with_not_found_page(pages: list[st.Page]) -> list[st.Page]:
@@ -131,7 +131,10 @@ def _requested_page() -> str:
     try:
         from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-        manager = get_script_run_ctx().pages_manager  # type: ignore[union-attr]
+        run = get_script_run_ctx()
+        if run is None:  # not in a page's run
+            return ""
+        manager = run.pages_manager
         if manager.intended_page_script_hash:
             return ""
         return str(manager.intended_page_name or "")

@@ -467,6 +467,13 @@ class _Draft:
     def is_credit(self) -> bool:
         return self.credit_of is not None
 
+    @property
+    def made(self) -> GrippInvoice:
+        """The Gripp invoice made of this draft (once it is made)."""
+        if self.invoice is None:
+            raise RuntimeError("the draft is not an invoice yet")
+        return self.invoice
+
 
 class _Builder:
     def __init__(self, today: date, seed: int) -> None:
@@ -952,7 +959,7 @@ class _Builder:
                 # Prefer recent invoices; widen to older ones if a window is too thin for this seed.
                 for lo in (first, first - timedelta(days=365), date(1900, 1, 1)):
                     cands = [d for d in pool if id(d) not in taken and d.date >= lo
-                             and self.totals[d.invoice.id] >= minimum]  # type: ignore[union-attr]
+                             and self.totals[d.made.id] >= minimum]
                     if len(cands) >= count:
                         chosen = rng.sample(cands, count)
                         taken.update(id(d) for d in chosen)
@@ -978,7 +985,7 @@ class _Builder:
                 self._gripp_payment(inv, self._pay_date(inv.date), self.totals[inv.id], "Contant voldaan")
             for d, delta in zip(differs, plan["differs"], strict=True):
                 # The accountant changed the booking's amount (still balanced); both sides unpaid.
-                booking = self.bookings[d.invoice.id]  # type: ignore[union-attr]
+                booking = self.bookings[d.made.id]
                 booking.factuurbedrag = cents(booking.factuurbedrag + delta)
                 booking.boekingsregels[0].bedrag = cents(booking.boekingsregels[0].bedrag + delta)
                 booking.modified_on = datetime.combine(d.date + timedelta(days=45), time(14, 12))
