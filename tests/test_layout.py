@@ -179,7 +179,7 @@ def test_the_use_cases_hold_no_sql() -> None:
             continue
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in (
-                    "execute", "executemany", "one", "rows", "scalar", "cursor"):
+                    "execute", "executemany", "one", "rows", "one_of", "rows_of", "scalar", "cursor"):
                 owner = node.func.value
                 owner_name = owner.attr if isinstance(owner, ast.Attribute) else getattr(owner, "id", "")
                 if owner_name in ("store", "_store", "cursor", "cur", "connection"):
