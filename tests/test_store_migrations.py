@@ -25,6 +25,25 @@ def test_a_migration_numbered_below_the_highest_applied_one_still_runs(tmp_path,
     store.close()
 
 
+def test_a_booking_left_uploading_its_pdf_is_booked_after_migration_8(tmp_path, monkeypatch) -> None:
+    """`pdf_uploading` is no state any more: an old row holding it becomes `booked` (its document is looked for
+    before the next upload), every other row keeps its state."""
+    path = tmp_path / "s.duckdb"
+    every = db._migrations()
+    monkeypatch.setattr(db, "_migrations", lambda package=None: [m for m in every if m[0] < 8])
+    store = Store(path)
+    for invoice_id, state in ((1, "pdf_uploading"), (2, "done"), (3, "pdf_pending")):
+        store.execute("INSERT INTO bookings (identity_id, invoice_id, number, state, booking_id, updated_at) "
+                      "VALUES (1, ?, ?, ?, 'b', now())", [invoice_id, str(invoice_id), state])
+    store.close()
+
+    monkeypatch.setattr(db, "_migrations", lambda package=None: every)
+    store = Store(path)
+    states = {r["invoice_id"]: r["state"] for r in store.rows("SELECT invoice_id, state FROM bookings")}
+    store.close()
+    assert states == {1: "booked", 2: "done", 3: "pdf_pending"}
+
+
 def test_every_migration_file_has_its_own_number() -> None:
     versions = [version for version, _ in db._migrations()]  # raises when two files share a number
     assert versions == sorted(set(versions))
