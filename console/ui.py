@@ -12,6 +12,7 @@ from console import runtime, signin
 from console.i18n import t
 from sync.auth.access import Actor
 from sync.store.catalog import Account
+from sync.store.setup import IdentityRow
 from sync.wiring import Deployment, Services
 
 if TYPE_CHECKING:  # the scheduler (and APScheduler) is loaded on first use
@@ -151,7 +152,7 @@ def sandbox_marker() -> None:
     )
 
 
-def identity_label(identity: dict) -> str:
+def identity_label(identity: IdentityRow) -> str:
     return f"{identity['name']} ({identity['identity_id']})"
 
 
@@ -173,8 +174,8 @@ def whole_number(text: object, *, low: int, high: int) -> tuple[int | None, str 
     return int(raw), None
 
 
-def pick_identity(identities: Sequence[dict], *, key: str, label: str | None = None,
-                  here: bool = False) -> dict | None:
+def pick_identity(identities: Sequence[IdentityRow], *, key: str, label: str | None = None,
+                  here: bool = False) -> IdentityRow | None:
     """A select box of identities; `?identity=…` in the address preselects one, and the choice goes back into
     the address, so a reload keeps it. `here`: drawn on Koppelen, where identities are added (so no way there)."""
     if not identities:

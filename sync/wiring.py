@@ -215,7 +215,7 @@ def bootstrap_sandbox_setup(services: Services, setup: SandboxSetup | None = Non
     identities = (world.gripp_account(account) if account else world.gripp).identities
     with store.transaction():
         for identity_id, name in identities.items():
-            setup_repo.upsert_identity(store, identity_id, name, source="discovered")
+            setup_repo.upsert_identity(store, identity_id, name, source=setup_repo.IdentitySource.DISCOVERED)
         for link in setup.links:
             setup_repo.save_link(
                 store, identity_id=link.identity_id, administration_id=link.administration_id,
