@@ -13,7 +13,9 @@ from console.text import md, md_lines
 from sync.core import fmt
 from sync.core.words import N_, say
 from sync.jobs import activation, identities, linking
+from sync.jobs.activation import ReturnState
 from sync.store import setup as setup_repo
+from sync.store.setup import IdentityRow, LinkHealth
 
 services = ui.services()
 store = services.store
@@ -61,7 +63,7 @@ with st.expander(t("add_identity"), icon=":material/person_add:"):
 picked = ui.pick_identity(views.identities(store), key="link-identity", here=True)
 if picked is None:
     st.stop()
-identity: dict = picked
+identity: IdentityRow = picked
 identity_id = identity["identity_id"]
 link = setup_repo.get_link(store, identity_id)
 returned_ref = st.query_params.get("ref") if str(st.query_params.get("identity", "")) == str(identity_id) else None
@@ -107,7 +109,7 @@ if link is not None and link.start_date and link.start_date > views.today(servic
 if link is not None:
     st.success(t("linked_to", admin=link.administration_name, key=link.key_hint, health=health_label(link.health),
                  start=fmt.day(link.start_date, lang)), icon=":material/link:")
-    if link.health == "broken" and link.health_detail:
+    if link.health == LinkHealth.BROKEN and link.health_detail:
         st.error(said(setup_repo.health_reason(link.health_detail), lang))
 else:
     st.info(t("not_linked"), icon=":material/link_off:")
@@ -135,8 +137,9 @@ def remember_switch() -> None:
     linking.want_link(services, identity_id, bool(st.session_state.get(f"switch-{identity_id}")), actor=ui.actor())
 
 
-switched_on = st.toggle(t("switch_on"), value=link is not None or pending is not None or return_state == "waiting"
-                        or wanted, key=f"switch-{identity_id}", on_change=remember_switch)
+switched_on = st.toggle(t("switch_on"), value=link is not None or pending is not None
+                        or return_state == ReturnState.WAITING or wanted, key=f"switch-{identity_id}",
+                        on_change=remember_switch)
 
 if switched_on:
     # -- step 2: Maatwerk key ophalen -------------------------------------------------------------------------
@@ -159,11 +162,11 @@ if switched_on:
             names = ", ".join(setup_repo.identity_name(store, i) for i in pending["other_identities"])
             st.warning(t("already_linked_elsewhere", names=names))
             st.checkbox(t("confirm_shared"), key=f"confirm-shared-{identity_id}")
-    elif return_state == "waiting":
+    elif return_state == ReturnState.WAITING:
         st.warning(t("key_not_received"))
         st.button(t("refresh"), key=f"refresh-{identity_id}", icon=":material/refresh:")
-    elif return_state in ("used", "unknown"):  # the back button, a bookmark, a mistyped link: no endless wait
-        st.info(t(N_("return_link_used") if return_state == "used" else N_("return_link_unknown")),
+    elif return_state in (ReturnState.USED, ReturnState.UNKNOWN):  # the back button, a bookmark, a mistyped link
+        st.info(t(N_("return_link_used") if return_state == ReturnState.USED else N_("return_link_unknown")),
                 icon=":material/info:")
 
     # -- step 3: from which date (a linked identity has its own start date section below) -----------------------
