@@ -3,6 +3,7 @@ is the page's (the reader's filters), what they mean is the engine's."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 
 import pandas as pd
@@ -19,7 +20,7 @@ def total(values: pd.Series) -> Decimal:
     return sum((fmt.decimal_of(v) or Decimal(0) for v in values), Decimal(0))
 
 
-def class_summary(frame: pd.DataFrame, classes: list[str], lang: str) -> pd.DataFrame:
+def class_summary(frame: pd.DataFrame, classes: Sequence[str], lang: str) -> pd.DataFrame:
     """Count and open totals (both sides) per class."""
     rows = []
     for name in classes:
