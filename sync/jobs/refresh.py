@@ -23,6 +23,7 @@ from decimal import Decimal
 from typing import Any
 
 from sync.core.dates import AMSTERDAM, parse_date, parse_local_datetime
+from sync.core.events import EventKind
 from sync.core.money import to_decimal
 from sync.gripp.client import GrippCall, GrippClient, parse_page
 from sync.gripp.enums import INVOICE_STATUS
@@ -284,7 +285,7 @@ def _note_skipped(store: Store, administration_id: str, skipped: list[dict[str, 
             continue
         with store.transaction():
             cache.set_state(store, administration_id, key, ",".join(item["missing"]))
-            log.log_event(store, "open_item_skipped", run_id=run_id, identity_id=identity_id,
+            log.log_event(store, EventKind.OPEN_ITEM_SKIPPED, run_id=run_id, identity_id=identity_id,
                           data={"administration_id": administration_id, **item})
 
 

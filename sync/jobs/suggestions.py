@@ -25,6 +25,7 @@ from typing import Literal
 
 from sync.auth.access import Actor, authorize
 from sync.core import joined
+from sync.core.events import EventKind
 from sync.core.explained import Explained
 from sync.core.money import cents
 from sync.core.words import NN_, Msg
@@ -376,7 +377,7 @@ def save_vat_mapping(services: Services, identity_id: int, gripp_vat_id: int, gr
                       None)
         setup_repo.put_vat_mapping(store, identity_id, gripp_vat_id, label, canonical, pct, actor)
         history.log_event(
-            store, "mapping", identity_id=identity_id, actor=actor,
+            store, EventKind.MAPPING, identity_id=identity_id, actor=actor,
             data={"type": "vat", "gripp_id": gripp_vat_id, "label": label, "kind": canonical, "percentage": pct,
                     "previous": {"kind": before["kind"], "percentage": before["percentage"]} if before else None},
         )
@@ -434,7 +435,7 @@ def save_ledger_mapping(services: Services, identity_id: int, gripp_ledger_id: i
                        if m["gripp_ledger_id"] == gripp_ledger_id), None)
         setup_repo.put_ledger_mapping(store, identity_id, gripp_ledger_id, label, number, actor)
         history.log_event(
-            store, "mapping", identity_id=identity_id, actor=actor,
+            store, EventKind.MAPPING, identity_id=identity_id, actor=actor,
             data={"type": "ledger", "gripp_id": gripp_ledger_id, "label": label, "snelstart_number": number,
                     "previous": before["snelstart_number"] if before else None},
         )
