@@ -13,6 +13,7 @@ from console import manual, records, ui, views
 from console.i18n import check_icon, current_lang, t, tn
 from console.text import md, md_lines
 from sync.core import fmt
+from sync.core.events import Outcome
 from sync.core.words import N_, NN_, Msg, said, say
 from sync.jobs import customer_mapping, plan, preview, suggestions
 from sync.jobs.checks import FAIL, PASS, WARNING, CheckResult, run_checks
@@ -250,7 +251,7 @@ if dry is None or found is None:
     st.stop()
 st.caption(t("dry_run_of", when=fmt.moment(found["finished_at"] or found["started_at"], lang),
              who=found["actor"] or ""))
-if dry.outcome == "failed":
+if dry.outcome == Outcome.FAILED:
     st.error(t("dry_run_failed", reason=said(dry.reason, lang)))
     st.stop()
 

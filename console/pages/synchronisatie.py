@@ -10,8 +10,8 @@ from console import manual, records, tables, ui, views
 from console.i18n import current_lang, level_label, run_badge, t, tn, trigger_label
 from console.text import md
 from sync.core import fmt
+from sync.core.events import Outcome, run_label, run_state
 from sync.core.events import label as event_label
-from sync.core.events import run_label, run_state
 from sync.jobs.locks import AlreadyRunning
 from sync.jobs.requeue import retry_failed
 from sync.jobs.runner import RunResult
@@ -61,7 +61,7 @@ for row in linked:
         if last:
             middle.markdown(f"{t('last_run')}: {fmt.moment(last['started_at'], lang)}  \n"
                             f"{run_badge(last['outcome'], views.counts_of(last), lang)}")
-            if last["outcome"] == "failed":  # the reason, not only "mislukt"
+            if last["outcome"] == Outcome.FAILED:  # the reason, not only "mislukt"
                 middle.caption(md(views.run_words(last, lang)))
         else:
             middle.markdown(f"{t('last_run')}: {t('never')}")
@@ -115,11 +115,11 @@ ui.live_progress(services)
 # -- what this session's sync did ------------------------------------------------------------------------------
 def show_result(result: RunResult) -> None:
     name = names.get(result.identity_id, t("all_identities"))
-    state = {"failed": st.error, "warnings": st.warning}.get(result.outcome, st.success)
+    state = {Outcome.FAILED: st.error, Outcome.WARNINGS: st.warning}.get(result.outcome, st.success)
     label = run_label(result.outcome, result.counts, lang)
-    box = st.error if run_state(result.outcome, result.counts) == "failed" else state
+    box = st.error if run_state(result.outcome, result.counts) == Outcome.FAILED else state
     box(f"**{md(name)}** — {md(label)}. {md(result.words(lang))}")
-    if result.outcome == "failed":
+    if result.outcome == Outcome.FAILED:
         return
     counts = result.counts
     cols = st.columns(6)
@@ -149,7 +149,7 @@ history = views.runs(store, limit=100)
 if not len(history):
     st.caption(t("no_runs"))
 else:
-    run_rows = history.to_dict("records")
+    run_rows = views.records(history)
     table = pd.DataFrame({
         t("col_started"): [fmt.moment(r["started_at"], lang) for r in run_rows],
         t("col_identity"): [r["identity_name"] or "" for r in run_rows],
