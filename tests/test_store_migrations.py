@@ -6,8 +6,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from sync.store import db
+from sync.store import db, outbox
 from sync.store.db import Store
+from sync.store.outbox import BookingState
 
 
 def test_a_migration_numbered_below_the_highest_applied_one_still_runs(tmp_path, monkeypatch) -> None:
@@ -39,9 +40,10 @@ def test_a_booking_left_uploading_its_pdf_is_booked_after_migration_8(tmp_path, 
 
     monkeypatch.setattr(db, "_migrations", lambda package=None: every)
     store = Store(path)
-    states = {r["invoice_id"]: r["state"] for r in store.rows("SELECT invoice_id, state FROM bookings")}
+    states = {invoice_id: row["state"] for invoice_id, row in outbox.all_for(store, 1).items()}
     store.close()
-    assert states == {1: "booked", 2: "done", 3: "pdf_pending"}
+    assert states == {1: BookingState.BOOKED, 2: BookingState.DONE, 3: BookingState.PDF_PENDING}
+    assert all(type(state) is BookingState for state in states.values())  # the store hands out the enum's members
 
 
 def test_every_migration_file_has_its_own_number() -> None:
