@@ -31,6 +31,7 @@ run: $(STAMP) $(COMPILED)
 
 test: $(STAMP) $(COMPILED)
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest $(PYTEST_WORKERS)
 
 # The whole suite with the calendar a year ahead (time-machine, .ci/year-ahead; it is imported before pytest, hence
@@ -58,8 +59,10 @@ $(LOCALES)/%/LC_MESSAGES/messages.mo: $(LOCALES)/%/LC_MESSAGES/messages.po $(STA
 $(LOCALES)/%/LC_MESSAGES/argparse.mo: $(LOCALES)/%/LC_MESSAGES/argparse.po $(STAMP)
 	$(BIN)/pybabel -q compile -D argparse -d $(LOCALES) -l $* -f
 
+# The type checker reads what to check from pyproject.toml ([tool.mypy]: the product, sync/ and console/).
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 bench: $(STAMP)
 	$(BIN)/python -m tests.bench

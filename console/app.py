@@ -25,7 +25,7 @@ st.set_page_config(page_title="Gripp ↔ SnelStart", page_icon=":material/sync_a
 if st.session_state.get("lang") not in LANGUAGES:
     st.session_state["lang"] = current_lang()  # `?lang=` in the address, else Dutch
 with st.sidebar:
-    st.selectbox(t("language"), list(LANGUAGES), format_func=LANGUAGES.get, key="lang", placeholder=t("choose"),
+    st.selectbox(t("language"), list(LANGUAGES), format_func=LANGUAGES.__getitem__, key="lang", placeholder=t("choose"),
                  filter_mode=None)
 st.query_params["lang"] = st.session_state["lang"]  # a reload, a new tab from this link: the same language
 

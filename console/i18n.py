@@ -11,8 +11,10 @@ from __future__ import annotations
 
 from console.text import md
 from sync.core import words
-from sync.core.events import OUTCOME_WORDS
+from sync.core.events import OUTCOME_WORDS, STEP_WORDS, TRIGGER_WORDS, Level, Outcome, Step, Trigger
 from sync.core.words import N_
+from sync.jobs.reconcile import AgeBucket
+from sync.store.comparison import Difference
 
 LANGUAGES = {lang: words.language_name(lang) for lang in words.LANGUAGES}
 DEFAULT = words.DEFAULT
@@ -45,34 +47,35 @@ def said(value: object, lang: str | None = None) -> str:
 
 
 CLASS_LABELS = {
-    "conflict": N_("class_conflict"), "not_booked": N_("class_not_booked"),
-    "drift_deleted": N_("class_drift_deleted"), "only_in_snelstart": N_("class_only_in_snelstart"),
-    "drift_changed": N_("class_drift_changed"), "amount_differs": N_("class_amount_differs"),
-    "payment_not_in_gripp": N_("class_payment_not_in_gripp"), "paid_in_gripp_only": N_("class_paid_in_gripp_only"),
-    "due_date_differs": N_("class_due_date_differs"), "in_sync": N_("class_in_sync"),
+    Difference.CONFLICT: N_("class_conflict"), Difference.NOT_BOOKED: N_("class_not_booked"),
+    Difference.DRIFT_DELETED: N_("class_drift_deleted"), Difference.ONLY_IN_SNELSTART: N_("class_only_in_snelstart"),
+    Difference.DRIFT_CHANGED: N_("class_drift_changed"), Difference.AMOUNT_DIFFERS: N_("class_amount_differs"),
+    Difference.PAYMENT_NOT_IN_GRIPP: N_("class_payment_not_in_gripp"),
+    Difference.PAID_IN_GRIPP_ONLY: N_("class_paid_in_gripp_only"),
+    Difference.DUE_DATE_DIFFERS: N_("class_due_date_differs"), Difference.IN_SYNC: N_("class_in_sync"),
 }
-AGE_LABELS = {"not_due": N_("age_not_due"), "0-30": N_("age_0-30"), "31-60": N_("age_31-60"),
-              "61-90": N_("age_61-90"), ">90": N_("age_>90")}
-OUTCOME_LABELS = OUTCOME_WORDS  # a run's outcome: the engine's table, so every surface says it alike
-TRIGGER_LABELS = {"schedule": N_("trigger_schedule"), "manual": N_("trigger_manual"), "cli": N_("trigger_cli"),
-                  "check": N_("trigger_check")}
-LEVEL_LABELS = {"info": N_("level_info"), "warning": N_("level_warning"), "error": N_("level_error")}
+AGE_LABELS = {AgeBucket.NOT_DUE: N_("age_not_due"), AgeBucket.DAYS_0_30: N_("age_0-30"),
+              AgeBucket.DAYS_31_60: N_("age_31-60"), AgeBucket.DAYS_61_90: N_("age_61-90"),
+              AgeBucket.OVER_90: N_("age_>90")}
+# A run's outcome, trigger and step: the engine's tables, so every surface says them alike.
+OUTCOME_LABELS, TRIGGER_LABELS, STEP_LABELS = OUTCOME_WORDS, TRIGGER_WORDS, STEP_WORDS
+LEVEL_LABELS = {Level.INFO: N_("level_info"), Level.WARNING: N_("level_warning"), Level.ERROR: N_("level_error")}
 
 
 def level_label(level: str, lang: str | None = None) -> str:
-    return t(LEVEL_LABELS[level], lang) if level in LEVEL_LABELS else md(level)
+    return t(LEVEL_LABELS[Level(level)], lang) if level in LEVEL_LABELS else md(level)
 
 
 def class_label(name: str, lang: str | None = None) -> str:
-    return t(CLASS_LABELS[name], lang) if name in CLASS_LABELS else md(name)
+    return t(CLASS_LABELS[Difference(name)], lang) if name in CLASS_LABELS else md(name)
 
 
 def age_label(bucket: str, lang: str | None = None) -> str:
-    return t(AGE_LABELS[bucket], lang) if bucket in AGE_LABELS else md(bucket)
+    return t(AGE_LABELS[AgeBucket(bucket)], lang) if bucket in AGE_LABELS else md(bucket)
 
 
 def outcome_label(outcome: str, lang: str | None = None) -> str:
-    return t(OUTCOME_LABELS[outcome], lang) if outcome in OUTCOME_LABELS else md(outcome)
+    return t(OUTCOME_LABELS[Outcome(outcome)], lang) if outcome in OUTCOME_LABELS else md(outcome)
 
 
 def health_label(health: str | None, lang: str | None = None) -> str:
@@ -82,16 +85,11 @@ def health_label(health: str | None, lang: str | None = None) -> str:
 
 
 def trigger_label(trigger: str | None, lang: str | None = None) -> str:
-    return t(TRIGGER_LABELS[trigger], lang) if trigger in TRIGGER_LABELS else md(trigger or "")
+    return t(TRIGGER_LABELS[Trigger(trigger)], lang) if trigger in TRIGGER_LABELS else md(trigger or "")
 
 
 def step_label(step: str | None, lang: str | None = None) -> str:
-    from sync.jobs.runner import STEP_LABELS
-
-    if step in STEP_LABELS:
-        return t(STEP_LABELS[step], lang)
-    return {"start": t("outcome_running", lang), "done": t("sync_finished", lang),
-            "plan": t("step_plan", lang)}.get(str(step), str(step or ""))
+    return t(STEP_LABELS[Step(step)], lang) if step in STEP_LABELS else str(step or "")
 
 
 # Material icons (Streamlit ships their font), not emoji: they render the same on every machine.

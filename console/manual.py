@@ -11,6 +11,7 @@ import threading
 from dataclasses import dataclass, field
 
 from sync.auth.access import Actor, require
+from sync.core.events import Step, Trigger
 from sync.jobs.locks import AlreadyRunning, is_running
 from sync.jobs.preview import preview_identity
 from sync.jobs.runner import RunResult, run_all, run_identity
@@ -23,7 +24,7 @@ ALL = 0  # the key of a "sync all" run
 class ManualRun:
     identity_id: int  # ALL for "sync all"
     dry_run: bool = False
-    step: dict[int, str] = field(default_factory=dict)  # identity -> current step
+    step: dict[int, Step] = field(default_factory=dict)  # identity -> current step
     fraction: dict[int, float] = field(default_factory=dict)  # identity -> overall progress 0..1
     results: list[RunResult] = field(default_factory=list)
     refused: list[int] = field(default_factory=list)  # identities that were already running
@@ -32,7 +33,7 @@ class ManualRun:
     first_step: threading.Event = field(default_factory=threading.Event)  # its row is in the store: pages see it
     preview: object = None  # the dry run's sync.jobs.preview.Preview
 
-    def report(self, identity_id: int, step: str, fraction: float) -> None:
+    def report(self, identity_id: int, step: Step, fraction: float) -> None:
         self.step[identity_id] = step
         self.fraction[identity_id] = fraction
         self.first_step.set()
@@ -86,9 +87,9 @@ def _work(services: Services, run: ManualRun, actor: str) -> None:
             run.preview = preview_identity(services, run.identity_id, actor=actor,
                                            progress=lambda step, f: run.report(run.identity_id, step, f))
         elif run.identity_id == ALL:
-            run.results = run_all(services, trigger="manual", actor=actor, progress=run.report)
+            run.results = run_all(services, trigger=Trigger.MANUAL, actor=actor, progress=run.report)
         else:
-            result = run_identity(services, run.identity_id, trigger="manual", actor=actor,
+            result = run_identity(services, run.identity_id, trigger=Trigger.MANUAL, actor=actor,
                                   progress=lambda step, f: run.report(run.identity_id, step, f))
             run.results = [result]
     except AlreadyRunning:

@@ -8,6 +8,7 @@ import streamlit as st
 
 from console import ui, views
 from console.i18n import current_lang, t
+from sync.core.events import Outcome
 from sync.core.words import say
 from sync.jobs import conflicts as conflict_jobs
 from sync.jobs import plan, preview
@@ -27,7 +28,7 @@ def nothing_waiting(services: Services, identity_id: int) -> str:
     if views.last_run(services.store, identity_id) is not None:
         return t("no_records")
     dry = preview.latest(services, identity_id)
-    if dry is None or dry.outcome == "failed":
+    if dry is None or dry.outcome == Outcome.FAILED:
         return t("no_records_before_sync")
     found = len(dry.of(plan.CONFLICT)) + sum(bool(set(line.codes) & set(views.CUSTOMER_CODES))
                                              for line in dry.of(plan.BLOCKED))

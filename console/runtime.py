@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, TypedDict, Unpack
 
 from sync.auth.lockout import LockoutState, MemoryLockouts, SignInGuard
 from sync.core import config
@@ -26,16 +27,28 @@ from sync.store.db import StoreLockedError, StoreUnreadableError
 from sync.store.mode import StoreModeError
 from sync.wiring import Deployment, Services
 
+if TYPE_CHECKING:  # the scheduler (and APScheduler) is loaded on first use
+    from sync.jobs.schedule import SyncScheduler
+
 log = logging.getLogger("console")
 
 _lock = threading.RLock()
 _deployment: Deployment | None = None
-_scheduler = None  # sync.jobs.schedule.SyncScheduler
+_scheduler: SyncScheduler | None = None
 _problem: Unavailable | None = None  # the deployment's (or its only account's): the console cannot work
 _account_problems: dict[str, Unavailable] = {}  # with several accounts: the one that cannot be opened
 _settings: Settings | None = None
 _guard: SignInGuard | None = None
-_build_options: dict[str, object] = {}  # extra `Deployment` arguments (tests: a sleep that does not sleep)
+
+
+class DeploymentOptions(TypedDict, total=False):
+    """Extra `Deployment` arguments (tests: a sleep that does not sleep)."""
+
+    sleep: Callable[[float], None]
+    max_open: int
+
+
+_build_options: DeploymentOptions = {}
 
 
 class Unavailable(Explained, RuntimeError):
@@ -85,7 +98,7 @@ def deployment() -> Deployment:
             raise _problem
         built: Deployment | None = None
         try:
-            built = Deployment(current_settings(), **_build_options)  # type: ignore[arg-type]
+            built = Deployment(current_settings(), **_build_options)
             keys = built.keys()
             if len(keys) == 1:
                 built.services(keys[0])  # one account: its database is the console's, checked at start as always
@@ -161,18 +174,18 @@ def webhook_services(reference: str) -> Services:
     return services(account)
 
 
-def configure(**build_options: object) -> None:
+def configure(**build_options: Unpack[DeploymentOptions]) -> None:
     """Arguments for the next `Deployment` (before the first `services()`; tests use it)."""
+    global _build_options
     with _lock:
-        _build_options.clear()
-        _build_options.update(build_options)
+        _build_options = build_options
 
 
 def problem() -> Unavailable | None:
     return _problem
 
 
-def scheduler():  # -> SyncScheduler | None
+def scheduler() -> SyncScheduler | None:
     """The one background scheduler of this process, over every account, started on first use (None while the
     deployment is unavailable)."""
     global _scheduler
@@ -257,7 +270,7 @@ def health() -> dict[str, object]:
                 db = "error"
         sandbox = _deployment.settings.sandbox if _deployment is not None else (
             _settings.sandbox if _settings is not None else None)
-        jobs = len(_scheduler.jobs()) if running else 0
+        jobs = len(_scheduler.jobs()) if _scheduler is not None and running else 0
     return {
         "status": "ok" if db == "ok" and running else "error",
         "sandbox": sandbox,
@@ -272,7 +285,7 @@ def _connect_webhook(built: Deployment) -> None:
     SnelStart's partner desk)."""
     if not built.settings.sandbox or built.sandbox is None:
         return
-    world = built.sandbox.world  # type: ignore[attr-defined]
+    world = built.sandbox.world
     url = webhook_url(built.settings)
     with world.lock:
         world.snelstart.webhook_url = url

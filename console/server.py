@@ -21,6 +21,7 @@ import streamlit as st
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Mount, Route
+from starlette.types import Receive, Scope, Send
 
 from console import process_lines, runtime
 from console.process_lines import announce
@@ -36,7 +37,7 @@ async def healthz(request: Request) -> JSONResponse:
                         headers={"Cache-Control": "no-store"})
 
 
-async def sandbox_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+async def sandbox_app(scope: Scope, receive: Receive, send: Send) -> None:
     """The simulators, below `/sandbox`. `Sandbox.handle` routes on the full path (`/sandbox/gripp/...`), so the
     mount's prefix is given back before the request is handed over."""
     if scope["type"] != "http":

@@ -28,6 +28,7 @@ from console.text import md
 from sync.auth.access import ROLE_LABELS, ROLES, Actor
 from sync.auth.users import User, authenticate, grants, users_from
 from sync.core.config import ConfigError
+from sync.core.events import EventKind
 
 log = logging.getLogger("console.signin")
 
@@ -186,24 +187,24 @@ def _attempt(users: Mapping[str, User], name: str, password: str) -> None:
     if actor is None:
         locked = guard.failed(name, bucket)
         known = name if name in users else None  # an unknown name may be a password typed in the wrong field
-        _audit("sign_in_failed", {"name": known, "client": client}, known)
+        _audit(EventKind.SIGN_IN_FAILED, {"name": known, "client": client}, known)
         for kind in locked:
-            _audit("sign_in_locked", {"name": known, "client": client, "locked": kind}, known)
+            _audit(EventKind.SIGN_IN_LOCKED, {"name": known, "client": client, "locked": kind}, known)
         st.error(t("signin_wrong"))
         return
     guard.succeeded(name, bucket)
-    _audit("signed_in", {"client": client}, actor.name)
+    _audit(EventKind.SIGNED_IN, {"client": client}, actor.name)
     st.session_state[_KEY] = actor
     st.session_state[_PROOF] = _proof(users[actor.name])
     st.rerun()
 
 
-def _audit(kind: str, data: dict[str, object], actor: str | None) -> None:
+def _audit(kind: EventKind, data: dict[str, object], actor: str | None) -> None:
     """Sign-in events in the event log (`sync.core.events` words them); when the database is unavailable, in the server
     log only."""
     from sync.core.events import render
 
-    log.log(logging.INFO if kind == "signed_in" else logging.WARNING, "%s",
+    log.log(logging.INFO if kind == EventKind.SIGNED_IN else logging.WARNING, "%s",
             render({"kind": kind, "detail_json": json.dumps(data), "actor": actor}, "en"))
     try:
         from sync.store import history

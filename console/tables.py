@@ -3,6 +3,7 @@ is the page's (the reader's filters), what they mean is the engine's."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 
 import pandas as pd
@@ -20,7 +21,7 @@ def total(values: pd.Series) -> Decimal:
     return sum((fmt.decimal_of(v) or Decimal(0) for v in values), Decimal(0))
 
 
-def class_summary(frame: pd.DataFrame, classes: list[str], lang: str) -> pd.DataFrame:
+def class_summary(frame: pd.DataFrame, classes: Sequence[str], lang: str) -> pd.DataFrame:
     """Count and open totals (both sides) per class."""
     rows = []
     for name in classes:
@@ -39,8 +40,9 @@ def _text(value: object) -> str:
     return value if isinstance(value, str) else ""
 
 
-def _overdue(value: object) -> int | None:
-    return int(value) if pd.notna(value) and value > 0 else None  # type: ignore[operator]
+def _overdue(value: float | None) -> int | None:
+    """Days overdue as a whole number; none when not overdue or not known (None, or NaN in a float column)."""
+    return int(value) if value is not None and pd.notna(value) and value > 0 else None
 
 
 def side_by_side(rows: pd.DataFrame, lang: str) -> pd.DataFrame:

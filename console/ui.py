@@ -4,6 +4,7 @@ who is acting. Pages stay short and read like the screens they draw."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
@@ -12,7 +13,11 @@ from console.i18n import t
 from sync.auth.access import Actor
 from sync.core.outside_text import plain
 from sync.store.catalog import Account
+from sync.store.setup import IdentityRow
 from sync.wiring import Deployment, Services
+
+if TYPE_CHECKING:  # the scheduler (and APScheduler) is loaded on first use
+    from sync.jobs.schedule import AccountSchedule
 
 ACCOUNT = "account"  # the chosen account: `?account=KEY` in the address, remembered in the session
 def deployment() -> Deployment:
@@ -74,7 +79,7 @@ def services() -> Services:
     return found
 
 
-def schedule(services: Services):  # -> sync.jobs.schedule.AccountSchedule | None
+def schedule(services: Services) -> AccountSchedule | None:
     """The background schedule as this account's pages see it (None while it is not running)."""
     scheduler = runtime.scheduler()
     return scheduler.for_account(services.account) if scheduler is not None else None
@@ -96,11 +101,11 @@ def actor() -> Actor:
 SUPPORT_PAGES = ("pages/koppelen.py", "pages/controles.py")  # not in finance's navigation (console/app.py)
 
 
-def page_link(page: str, **options: object) -> None:
+def page_link(page: str, *, label: str, icon: str | None = None, query_params: dict[str, str] | None = None) -> None:
     """`st.page_link`, left out for a page this person's navigation does not have (finance: linking, checks)."""
     if page in SUPPORT_PAGES and not actor().can("link"):
         return
-    st.page_link(page, **options)  # type: ignore[arg-type]
+    st.page_link(page, label=label, icon=icon, query_params=query_params)
 
 
 def with_not_found_page(pages: list[st.Page]) -> list[st.Page]:
@@ -128,7 +133,10 @@ def _requested_page() -> str:
     try:
         from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-        manager = get_script_run_ctx().pages_manager  # type: ignore[union-attr]
+        run = get_script_run_ctx()
+        if run is None:  # not in a page's run
+            return ""
+        manager = run.pages_manager
         if manager.intended_page_script_hash:
             return ""
         return str(manager.intended_page_name or "")
@@ -145,7 +153,7 @@ def sandbox_marker() -> None:
     )
 
 
-def identity_label(identity: dict) -> str:
+def identity_label(identity: IdentityRow) -> str:
     """An identity as a select box shows it (plain text: Gripp's name without bidirectional or control
     characters)."""
     return plain(f"{identity['name']} ({identity['identity_id']})")
@@ -169,8 +177,8 @@ def whole_number(text: object, *, low: int, high: int) -> tuple[int | None, str 
     return int(raw), None
 
 
-def pick_identity(identities: Sequence[dict], *, key: str, label: str | None = None,
-                  here: bool = False) -> dict | None:
+def pick_identity(identities: Sequence[IdentityRow], *, key: str, label: str | None = None,
+                  here: bool = False) -> IdentityRow | None:
     """A select box of identities; `?identity=…` in the address preselects one, and the choice goes back into
     the address, so a reload keeps it. `here`: drawn on Koppelen, where identities are added (so no way there)."""
     if not identities:

@@ -5,20 +5,31 @@ needing pytz."""
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import date
+from typing import Any
 
 import pandas as pd
 
 from sync.core import words
-from sync.core.events import render, render_alert
+from sync.core.events import Outcome, Trigger, render, render_alert
 from sync.core.words import DEFAULT, said
 from sync.jobs import overview, reconcile
 from sync.mapping.problems import ProblemCode, stored_fix, stored_message
 from sync.store import history, outbox
 from sync.store import setup as setup_repo
 from sync.store.catalog import DEFAULT_ACCOUNT
+from sync.store.comparison import Difference
 from sync.store.db import Store
+from sync.store.history import RunRow
+from sync.store.outbox import BookingState
+from sync.store.setup import IdentityRow
 from sync.wiring import Services
+
+
+def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """A frame's rows as dicts keyed by their column names."""
+    return [{str(name): value for name, value in row.items()} for row in frame.to_dict("records")]
 
 
 def today(services: Services) -> date:
@@ -26,11 +37,11 @@ def today(services: Services) -> date:
     return services.today()
 
 
-def identities(store: Store) -> list[dict]:
+def identities(store: Store) -> list[IdentityRow]:
     return setup_repo.identities(store)
 
 
-def linked_identities(store: Store) -> list[dict]:
+def linked_identities(store: Store) -> list[IdentityRow]:
     return [row for row in setup_repo.identities(store) if row["linked"]]
 
 
@@ -46,10 +57,9 @@ def runs(store: Store, identity_id: int | None = None, limit: int = 50) -> pd.Da
     )
 
 
-def last_run(store: Store, identity_id: int) -> dict | None:
+def last_run(store: Store, identity_id: int) -> RunRow | None:
     """The identity's last sync (a dry run never is one)."""
-    frame = runs(store, identity_id, limit=1)
-    return frame.iloc[0].to_dict() if len(frame) else None
+    return history.last_run(store, identity_id)
 
 
 def in_progress(store: Store, account: str = DEFAULT_ACCOUNT) -> pd.DataFrame:
@@ -57,13 +67,13 @@ def in_progress(store: Store, account: str = DEFAULT_ACCOUNT) -> pd.DataFrame:
     from sync.jobs.locks import is_running
 
     frame = store.frame(
-        """SELECT r.identity_id, i.name AS identity_name, r.trigger, r.step, r.progress, r.started_at,
-                  FALSE AS preview
-           FROM runs r LEFT JOIN identities i USING (identity_id) WHERE r.outcome = 'running'
-           UNION ALL
-           SELECT p.identity_id, i.name, 'manual', p.step, p.progress, p.started_at, TRUE
-           FROM previews p LEFT JOIN identities i USING (identity_id) WHERE p.outcome = 'running'
-           ORDER BY started_at DESC"""
+        f"""SELECT r.identity_id, i.name AS identity_name, r.trigger, r.step, r.progress, r.started_at,
+                   FALSE AS preview
+            FROM runs r LEFT JOIN identities i USING (identity_id) WHERE r.outcome = '{Outcome.RUNNING}'
+            UNION ALL
+            SELECT p.identity_id, i.name, '{Trigger.MANUAL}', p.step, p.progress, p.started_at, TRUE
+            FROM previews p LEFT JOIN identities i USING (identity_id) WHERE p.outcome = '{Outcome.RUNNING}'
+            ORDER BY started_at DESC"""
     )
     # A dead process's row is no progress.
     alive = [is_running(("identity", account, int(i))) for i in frame["identity_id"]]
@@ -77,7 +87,7 @@ def text_or_empty(value: object) -> str:
     return str(value)
 
 
-def counts_of(row: dict | None) -> dict[str, object]:
+def counts_of(row: Mapping[str, Any] | None) -> dict[str, object]:
     if not row or not isinstance(row.get("counts_json"), str) or not row.get("counts_json"):
         return {}
     try:
@@ -86,7 +96,7 @@ def counts_of(row: dict | None) -> dict[str, object]:
         return {}
 
 
-def run_words(row: dict, lang: str) -> str:
+def run_words(row: Mapping[str, Any], lang: str) -> str:
     """What a recorded run did, or why it failed, in the reader's language."""
     from sync.core.events import run_summary
 
@@ -125,7 +135,7 @@ def open_alerts(store: Store, lang: str = DEFAULT) -> pd.DataFrame:
            FROM alerts a LEFT JOIN identities i USING (identity_id)
            WHERE a.acknowledged_at IS NULL ORDER BY a.raised_at DESC"""
     )
-    return frame.assign(message=[render_alert(r, lang) for r in frame.to_dict("records")])
+    return frame.assign(message=[render_alert(row, lang) for row in records(frame)])
 
 
 # -- the outbox -----------------------------------------------------------------------------------------
@@ -137,8 +147,8 @@ def booking_counts(store: Store, identity_id: int) -> dict[str, int]:
 def failed_bookings(store: Store, identity_id: int) -> pd.DataFrame:
     return store.frame(
         """SELECT invoice_id, number, last_error, error_kind, attempts FROM bookings
-           WHERE identity_id = ? AND state = 'failed' ORDER BY number""",
-        [identity_id],
+           WHERE identity_id = ? AND state = ? ORDER BY number""",
+        [identity_id, str(BookingState.FAILED)],
     )
 
 
@@ -149,8 +159,8 @@ def customer_blocks(store: Store, identity_id: int) -> list[dict]:
     """Invoices blocked because their customer's details contradict each other (or are ambiguous): number, code,
     and the customer problem's `message` and `fix` (messages, whichever way the reason was stored)."""
     found = []
-    for row in store.rows("SELECT invoice_id, number, reasons_json FROM bookings WHERE identity_id = ? AND state = "
-                          "'blocked' ORDER BY number", [identity_id]):
+    for row in store.rows("SELECT invoice_id, number, reasons_json FROM bookings WHERE identity_id = ? AND state = ? "
+                          "ORDER BY number", [identity_id, str(BookingState.BLOCKED)]):
         for reason in outbox.reasons(row):
             if reason.get("code") in CUSTOMER_CODES:
                 found.append({"invoice_id": row["invoice_id"], "number": row["number"], "code": reason["code"],
@@ -172,7 +182,8 @@ def has_cached_invoices(store: Store, identity_id: int) -> bool:
     return bool(store.scalar("SELECT count(*) FROM gripp_invoices WHERE identity_id = ?", [identity_id]))
 
 
-CHECK_FIRST = ("conflict", "drift_changed", "amount_differs")  # the two sides disagree on the amount itself
+# The two sides disagree on the amount itself.
+CHECK_FIRST = (Difference.CONFLICT, Difference.DRIFT_CHANGED, Difference.AMOUNT_DIFFERS)
 
 
 def reminder_lists(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
@@ -180,10 +191,10 @@ def reminder_lists(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.
     check first — overdue, but Gripp and SnelStart disagree on the amount (payments for it are held, or the
     booking is a conflict), truly overdue — open on both sides and overdue)."""
     overdue = frame["in_gripp"] & (frame["days_overdue"].fillna(-1) > 0)
-    paid_elsewhere = overdue & (frame["class"] == "payment_not_in_gripp")
+    paid_elsewhere = overdue & (frame["class"] == Difference.PAYMENT_NOT_IN_GRIPP)
     check_first = overdue & frame["class"].isin(CHECK_FIRST) & (frame["gripp_open"].fillna(0) != 0)
     open_both = (frame["gripp_open"].fillna(0) != 0) & (frame["snelstart_open"].fillna(0) != 0)
-    truly = overdue & frame["in_snelstart"] & open_both & ~frame["class"].isin(("payment_not_in_gripp",
+    truly = overdue & frame["in_snelstart"] & open_both & ~frame["class"].isin((Difference.PAYMENT_NOT_IN_GRIPP,
                                                                                  *CHECK_FIRST))
     return frame[paid_elsewhere], frame[check_first], frame[truly]
 

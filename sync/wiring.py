@@ -11,6 +11,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -19,12 +20,17 @@ from sync.core.config import Settings, resolve_settings
 from sync.core.freshness import Freshness
 from sync.core.vault import Vault, VaultError, sandbox_key_file, vault_for
 from sync.gripp.client import GrippClient
+from sync.jobs import services as ports
 from sync.snelstart.client import SnelStartClient
 from sync.store import history
 from sync.store import mode as store_mode
 from sync.store import setup as setup_repo
 from sync.store.catalog import DEFAULT_ACCOUNT, Account, Catalog, Health, UnknownAccount
 from sync.store.db import Store
+
+if TYPE_CHECKING:  # the simulators are loaded only in sandbox mode, by the functions below
+    from sync.sandbox.sandbox import Sandbox
+    from sync.sandbox.seed_parts import SandboxAccount, SandboxSetup
 
 # A "sync all" reads Gripp's invoices once, not once per identity: a read this recent is fresh enough.
 GRIPP_FRESH_FOR = timedelta(seconds=30)
@@ -35,7 +41,7 @@ class Services:
     settings: Settings
     store: Store
     vault: Vault
-    sandbox: object | None = None  # sync.sandbox.sandbox.Sandbox in sandbox mode
+    sandbox: Sandbox | None = None  # in sandbox mode
     transport: httpx.BaseTransport | None = None
     sleep: Callable[[float], None] = time.sleep
     # The store's clock, shared with the clients (pacing, token expiry, Gripp's quota hour) and, in tests and load
@@ -43,7 +49,7 @@ class Services:
     timeout: float | None = None
     account: str = DEFAULT_ACCOUNT  # the account (catalog key) whose file `store` is
     # Called after each run with these services (the deployment writes the account's health row in the catalog).
-    after_run: Callable[[Services], None] | None = field(default=None, repr=False)
+    after_run: Callable[[Services], object] | None = field(default=None, repr=False)
     # Not an argument: services made for another store must not inherit this one's freshness.
     gripp_freshness: Freshness = field(default_factory=lambda: Freshness(GRIPP_FRESH_FOR), init=False, repr=False)
     _gripp: GrippClient | None = field(default=None, repr=False)
@@ -126,16 +132,20 @@ class Services:
         if self._gripp is not None:
             self._gripp.close()
         if self.sandbox is not None:
-            self.sandbox.flush()  # type: ignore[attr-defined]
+            self.sandbox.flush()
         self.store.close()
 
 
-_DEMO = object()  # build_services' default sandbox setup: today's demo links and mappings
+class _Demo:
+    """build_services' default sandbox setup: today's demo links and mappings."""
 
 
-def build_services(settings: Settings | None = None, *, store: Store | None = None, sandbox: object | None = None,
+_DEMO = _Demo()
+
+
+def build_services(settings: Settings | None = None, *, store: Store | None = None, sandbox: Sandbox | None = None,
                    sleep: Callable[[float], None] = time.sleep, account: str = DEFAULT_ACCOUNT,
-                   sandbox_setup: object | None = _DEMO) -> Services:
+                   sandbox_setup: SandboxSetup | _Demo | None = _DEMO) -> Services:
     """Real services when configured; otherwise the sandbox (loaded from disk, seeded on first use), whose clock
     the store and the clients then share.
 
@@ -146,17 +156,17 @@ def build_services(settings: Settings | None = None, *, store: Store | None = No
         sandbox = open_sandbox(settings)
     own_store = store is None
     store = store or Store(settings.db_path,
-                           clock=sandbox.clock if settings.sandbox else system_clock)  # type: ignore[union-attr]
+                           clock=sandbox.clock if settings.sandbox and sandbox is not None else system_clock)
     try:
         store_mode.claim(store, store_mode.SANDBOX if settings.sandbox else store_mode.REAL,
                          legacy_sandbox=lambda: opens_with_sandbox_key(store, settings))
         history.close_interrupted_runs(store)
         vault = vault_for(settings)
-        transport = sandbox.transport() if settings.sandbox else None  # type: ignore[union-attr]
+        transport = sandbox.transport() if settings.sandbox and sandbox is not None else None
         services = Services(settings=settings, store=store, vault=vault, sandbox=sandbox, transport=transport,
                             sleep=sleep, account=account)
         if settings.sandbox and sandbox_setup is not None:
-            bootstrap_sandbox_setup(services, None if sandbox_setup is _DEMO else sandbox_setup)
+            bootstrap_sandbox_setup(services, None if isinstance(sandbox_setup, _Demo) else sandbox_setup)
     except BaseException:
         if own_store:
             store.close()
@@ -180,7 +190,7 @@ def opens_with_sandbox_key(store: Store, settings: Settings) -> bool:
     return True
 
 
-def open_sandbox(settings: Settings):  # -> Sandbox
+def open_sandbox(settings: Settings) -> Sandbox:
     """The sandbox's simulators, their state loaded from (or seeded into) the data folder — only a folder whose
     database and catalog are the sandbox's (`refuse_real_files`)."""
     from sync.sandbox.sandbox import Sandbox
@@ -209,14 +219,14 @@ def refuse_real_files(settings: Settings) -> None:
             catalog.close()
 
 
-def sandbox_asgi_app(sandbox: object):  # -> the ASGI app of sync.sandbox.asgi
+def sandbox_asgi_app(sandbox: Sandbox) -> Callable[..., Any]:
     """The simulators as an ASGI app, for the console server to mount below `/sandbox` in sandbox mode."""
     from sync.sandbox.asgi import asgi_app
 
-    return asgi_app(sandbox.handle)  # type: ignore[attr-defined]
+    return asgi_app(sandbox.handle)
 
 
-def bootstrap_sandbox_setup(services: Services, setup: object | None = None) -> bool:
+def bootstrap_sandbox_setup(services: Services, setup: SandboxSetup | None = None) -> bool:
     """On a fresh database in sandbox mode, configure the demo's links and mappings (as support would).
     `setup` is another `SandboxSetup` (the bulk world's, for load runs); default the demo's."""
     from sync.sandbox.seed import demo_setup
@@ -225,12 +235,14 @@ def bootstrap_sandbox_setup(services: Services, setup: object | None = None) -> 
     if store.scalar("SELECT count(*) FROM identities") or store.scalar("SELECT count(*) FROM links"):
         return False
     setup = setup or demo_setup()
-    world = services.sandbox.world  # type: ignore[union-attr]
+    if services.sandbox is None:
+        raise RuntimeError("The sandbox's setup needs the sandbox.")
+    world = services.sandbox.world
     account = world.account_of_token(setup.gripp_api_token)  # the setup's own Gripp account
     identities = (world.gripp_account(account) if account else world.gripp).identities
     with store.transaction():
         for identity_id, name in identities.items():
-            setup_repo.upsert_identity(store, identity_id, name, source="discovered")
+            setup_repo.upsert_identity(store, identity_id, name, source=setup_repo.IdentitySource.DISCOVERED)
         for link in setup.links:
             setup_repo.save_link(
                 store, identity_id=link.identity_id, administration_id=link.administration_id,
@@ -242,6 +254,8 @@ def bootstrap_sandbox_setup(services: Services, setup: object | None = None) -> 
             )
         for row in setup.mappings:
             if row.type == "vat":
+                if row.percentage is None:
+                    raise ValueError(f"The sandbox's VAT mapping of {row.gripp_id} has no percentage.")
                 setup_repo.put_vat_mapping(store, row.identity_id, row.gripp_id, row.gripp_label, row.snelstart,
                                            row.percentage, "sandbox")
             else:
@@ -261,7 +275,7 @@ class Deployment:
     A deployment configured the old way (`GRIPP_API_TOKEN`, a `SYNC_DB_PATH` file) is registered in place on its
     first start as account `default` whose database IS that file. In sandbox mode the demo accounts are seeded."""
 
-    def __init__(self, settings: Settings | None = None, *, sandbox: object | None = None,
+    def __init__(self, settings: Settings | None = None, *, sandbox: Sandbox | None = None,
                  sleep: Callable[[float], None] = time.sleep, max_open: int = MAX_OPEN_ACCOUNTS) -> None:
         self.settings = settings or resolve_settings()
         if self.settings.sandbox and sandbox is None:
@@ -269,7 +283,7 @@ class Deployment:
         self.sandbox = sandbox
         self.sleep = sleep
         self.max_open = max(1, max_open)
-        self.clock: Clock = sandbox.clock if self.settings.sandbox else system_clock  # type: ignore[union-attr]
+        self.clock: Clock = sandbox.clock if self.settings.sandbox and sandbox is not None else system_clock
         self.catalog = Catalog(self.settings.catalog_file, clock=self.clock)
         self._open: OrderedDict[str, Services] = OrderedDict()
         self._lock = threading.RLock()
@@ -327,7 +341,7 @@ class Deployment:
             self._evict()
             return built
 
-    def _open_account(self, account: Account, *, setup: object | None) -> Services:
+    def _open_account(self, account: Account, *, setup: SandboxSetup | None) -> Services:
         store = Store(account.db_path, clock=self.clock)
         try:
             built = build_services(self.account_settings(account), store=store, sandbox=self.sandbox,
@@ -339,7 +353,7 @@ class Deployment:
         built.after_run = self.record_health
         return built
 
-    def _demo_setup(self, key: str) -> object | None:
+    def _demo_setup(self, key: str) -> SandboxSetup | None:
         """In the sandbox, an account's demo links and mappings (configured on an empty file: after a reset)."""
         if not self.settings.sandbox:
             return None
@@ -356,7 +370,7 @@ class Deployment:
 
     def gripp_for_key(self, gripp_token: str, gripp_url: str | None = None) -> GrippClient:
         """A Gripp client on a key that is no account's yet (to try it before the account exists)."""
-        transport = self.sandbox.transport() if self.settings.sandbox else None  # type: ignore[attr-defined]
+        transport = self.sandbox.transport() if self.settings.sandbox and self.sandbox is not None else None
         return GrippClient(gripp_url or self.settings.gripp_api_url, gripp_token, transport=transport,
                            sleep=self.sleep, clock=self.clock)
 
@@ -375,7 +389,7 @@ class Deployment:
         for services in opened:
             services.store.scalar("SELECT max(version) FROM schema_version")
 
-    def record_health(self, services: Services) -> Health:
+    def record_health(self, services: ports.Services) -> Health:
         """Write the account's health row in the catalog (after a run, a check, a link change)."""
         from sync.store.health import summarise
 
@@ -421,7 +435,7 @@ class Deployment:
             self.record_health(built)
 
 
-def sandbox_accounts() -> list:  # -> list[sync.sandbox.seed_parts.SandboxAccount]
+def sandbox_accounts() -> list[SandboxAccount]:
     """The sandbox's Gripp customers (the one place the deployment learns them): Studio Noord (the demo, healthy),
     one whose link is broken and one new to link; each with what support would have configured (or nothing)."""
     from sync.sandbox.seed import demo_accounts

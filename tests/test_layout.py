@@ -6,6 +6,9 @@ source with `ast`, so every import counts: top level, inside functions, and unde
 from __future__ import annotations
 
 import ast
+import io
+import re
+import tokenize
 from collections.abc import Collection
 from pathlib import Path
 
@@ -176,7 +179,7 @@ def test_the_use_cases_hold_no_sql() -> None:
             continue
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in (
-                    "execute", "executemany", "one", "rows", "scalar", "cursor"):
+                    "execute", "executemany", "one", "rows", "one_of", "rows_of", "scalar", "cursor"):
                 owner = node.func.value
                 owner_name = owner.attr if isinstance(owner, ast.Attribute) else getattr(owner, "id", "")
                 if owner_name in ("store", "_store", "cursor", "cur", "connection"):
@@ -189,3 +192,38 @@ def test_the_store_decides_nothing_about_who_may() -> None:
     offenders = {name: sorted(m for m in imported_names(path, name) if m.startswith("sync.auth"))
                  for name, path in product_modules().items() if name.startswith("sync.store")}
     assert {name: found for name, found in offenders.items() if found} == {}
+
+
+# `# type: ignore[code]  # why`: the code the checker would report, and why it is wrong here, on the same line.
+_IGNORE = re.compile(r"type:\s*ignore\b")
+_IGNORE_WITH_REASON = re.compile(r"type:\s*ignore\[[a-z-]+(?:\s*,\s*[a-z-]+)*\]\s+#\s*\S")
+
+
+def ignores_without_reason(source: str) -> list[int]:
+    """The lines whose comment silences the type checker without naming the error and saying why."""
+    found = []
+    for token in tokenize.generate_tokens(io.StringIO(source).readline):
+        if token.type == tokenize.COMMENT and _IGNORE.search(token.string) \
+                and not _IGNORE_WITH_REASON.search(token.string):
+            found.append(token.start[0])
+    return found
+
+
+def test_every_type_ignore_says_why() -> None:
+    """What mypy checks (`[tool.mypy]` in pyproject.toml: the product) silences it only with the error's code and a
+    reason on the same line; mypy itself reports an ignore that silences nothing (`warn_unused_ignores`)."""
+    offenders = [f"{name}:{line}" for name, path in product_modules().items()
+                 for line in ignores_without_reason(path.read_text(encoding="utf-8"))]
+    assert offenders == []
+
+
+def test_the_ignore_reader_wants_a_code_and_a_reason() -> None:
+    source = (
+        "a = 1  # type: ignore\n"
+        "b = 2  # type: ignore[attr-defined]\n"
+        "c = 3  # type: ignore[attr-defined]  # Streamlit's widget has no stub\n"
+        "d = 4  # type: ignore[arg-type, union-attr]  # the sandbox's world is untyped JSON\n"
+        "e = 5  # type:ignore  # a reason without the code\n"
+        "f = '# type: ignore'  # in a string: not a comment\n"
+    )
+    assert ignores_without_reason(source) == [1, 2, 5]

@@ -6,8 +6,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from sync.store import db
+from sync.store import db, outbox
 from sync.store.db import Store
+from sync.store.outbox import BookingState
 
 
 def test_a_migration_numbered_below_the_highest_applied_one_still_runs(tmp_path, monkeypatch) -> None:
@@ -23,6 +24,26 @@ def test_a_migration_numbered_below_the_highest_applied_one_still_runs(tmp_path,
     assert [r["version"] for r in store.rows("SELECT version FROM schema_version ORDER BY version")] == [1, 2, 3]
     assert store.migrate() == 3  # each applied once: nothing left to do
     store.close()
+
+
+def test_a_booking_left_uploading_its_pdf_is_booked_after_migration_8(tmp_path, monkeypatch) -> None:
+    """`pdf_uploading` is no state any more: an old row holding it becomes `booked` (its document is looked for
+    before the next upload), every other row keeps its state."""
+    path = tmp_path / "s.duckdb"
+    every = db._migrations()
+    monkeypatch.setattr(db, "_migrations", lambda package=None: [m for m in every if m[0] < 8])
+    store = Store(path)
+    for invoice_id, state in ((1, "pdf_uploading"), (2, "done"), (3, "pdf_pending")):
+        store.execute("INSERT INTO bookings (identity_id, invoice_id, number, state, booking_id, updated_at) "
+                      "VALUES (1, ?, ?, ?, 'b', now())", [invoice_id, str(invoice_id), state])
+    store.close()
+
+    monkeypatch.setattr(db, "_migrations", lambda package=None: every)
+    store = Store(path)
+    states = {invoice_id: row["state"] for invoice_id, row in outbox.all_for(store, 1).items()}
+    store.close()
+    assert states == {1: BookingState.BOOKED, 2: BookingState.DONE, 3: BookingState.PDF_PENDING}
+    assert all(type(state) is BookingState for state in states.values())  # the store hands out the enum's members
 
 
 def test_every_migration_file_has_its_own_number() -> None:

@@ -2,6 +2,10 @@
 details), the VAT, ledger and customer mapping editors with suggestions, and the dry run of the first sync as a
 list."""
 
+from collections.abc import Callable
+from decimal import Decimal
+from functools import partial
+
 import pandas as pd
 import streamlit as st
 
@@ -9,10 +13,11 @@ from console import manual, records, ui, views
 from console.i18n import check_icon, current_lang, t, tn
 from console.text import md, md_lines, plain_frame
 from sync.core import fmt
+from sync.core.events import Outcome
 from sync.core.outside_text import plain
 from sync.core.words import N_, NN_, Msg, said, say
 from sync.jobs import customer_mapping, plan, preview, suggestions
-from sync.jobs.checks import FAIL, PASS, WARNING, run_checks
+from sync.jobs.checks import FAIL, PASS, WARNING, CheckResult, run_checks
 from sync.jobs.locks import AlreadyRunning
 from sync.jobs.mappings_io import KINDS
 from sync.mapping.problems import ProblemCode
@@ -32,7 +37,7 @@ link = setup_repo.get_link(store, identity_id)
 results_key = f"checks-{identity_id}"
 
 
-def checks_summary(results) -> str:
+def checks_summary(results: list[CheckResult]) -> str:
     """`5 in orde, 1 waarschuwing, 2 fouten` — every count with its own singular or plural."""
     def counted(key: str, status: str) -> Msg:
         return Msg(key, n=sum(r.status == status for r in results))
@@ -41,7 +46,7 @@ def checks_summary(results) -> str:
                  warnings=counted(NN_("checks.warnings"), WARNING), failed=counted(NN_("checks.failed"), FAIL)))
 
 
-def show_results(results) -> None:
+def show_results(results: list[CheckResult]) -> None:
     st.caption(checks_summary(results))
     for result in results:
         box = {PASS: st.success, WARNING: st.warning, FAIL: st.error}.get(result.status, st.info)
@@ -71,7 +76,7 @@ records.show(services, identity_id, key="checks")
 mapping_results_key = f"mapping-results-{identity_id}"
 
 
-def save(action) -> None:
+def save(action: Callable[[], list[CheckResult]]) -> None:
     """Save one mapping; the checks on the invoices that use it are shown right away."""
     try:
         st.session_state[mapping_results_key] = action()
@@ -79,23 +84,28 @@ def save(action) -> None:
         st.session_state[mapping_results_key] = exc
 
 
-def save_vat(s: suggestions.Suggestion, kind: str, percentage: object) -> list:
+def save_vat(s: suggestions.Suggestion, kind: str, percentage: Decimal | None) -> list[CheckResult]:
     return suggestions.save_vat_mapping(services, identity_id, s.gripp_id, s.gripp_label, kind, percentage,
                                         actor=ui.actor())
 
 
-def save_ledger(s: suggestions.Suggestion, number: str) -> list:
+def save_ledger(s: suggestions.Suggestion, number: str) -> list[CheckResult]:
     return suggestions.save_ledger_mapping(services, identity_id, s.gripp_id, s.gripp_label, number,
                                            actor=ui.actor())
 
 
-def save_customer(s: customer_mapping.CustomerSuggestion, relatiecode: str) -> list:
+def save_customer(s: customer_mapping.CustomerSuggestion, relatiecode: str) -> list[CheckResult]:
     return customer_mapping.save_customer_mapping(services, identity_id, s.company_id, relatiecode,
                                                   actor=ui.actor())
 
 
-def accept_all(proposals: list) -> list:
-    results = []
+def label_of(labels: dict[str, str], code: str) -> str:
+    """A choice as a select box shows it: plain text, SnelStart's name without bidirectional or control characters."""
+    return plain(str(labels.get(code, code)))
+
+
+def accept_all(proposals: list[suggestions.Suggestion]) -> list[CheckResult]:
+    results: list[CheckResult] = []
     for s in proposals:  # VAT first: the ledger checks look at the VAT kinds booked on them
         if s.type == "vat":
             results += save_vat(s, s.snelstart, s.percentage)
@@ -117,7 +127,7 @@ if link is not None:
     st.caption(t("mapping_help"))
     if len(open_proposals) > 1 and st.button(tn("accept_all", n=len(open_proposals)), key=f"accept-all-{identity_id}",
                                              type="primary", icon=":material/done_all:"):
-        save(lambda: accept_all(open_proposals))
+        save(partial(accept_all, open_proposals))
         st.rerun()
     if not proposals:
         st.info(t("no_mappings_needed"))
@@ -149,19 +159,20 @@ if link is not None:
                         current["percentage"] if current else None)
                     if action.button(t("save"), key=f"save-vat-{identity_id}-{s.gripp_id}",
                                      disabled=percentage is None):
-                        save(lambda s=s, picked=picked, percentage=percentage: save_vat(s, picked, percentage))
+                        save(partial(save_vat, s, picked, percentage))
                         st.rerun()
                 else:
                     # Only active revenue accounts that allow the VAT kinds booked on this ledger are offered.
                     ledger_choices = suggestions.ledger_options(services, identity_id, s.gripp_id)
                     options = list(ledger_choices)
-                    start = s.existing or s.snelstart
-                    picked = choice.selectbox(t("snelstart_ledger"), options, key=f"ledger-{identity_id}-{s.gripp_id}",
-                                              index=options.index(start) if start in options else None,
-                                              format_func=lambda n, c=ledger_choices: plain(str(c.get(n, n))),
+                    mapped_to = s.existing or s.snelstart
+                    number = choice.selectbox(t("snelstart_ledger"), options, key=f"ledger-{identity_id}-{s.gripp_id}",
+                                              index=options.index(mapped_to) if mapped_to in options else None,
+                                              format_func=partial(label_of, ledger_choices),
                                               placeholder=ui.placeholder(options))
-                    if action.button(t("save"), key=f"save-ledger-{identity_id}-{s.gripp_id}", disabled=picked is None):
-                        save(lambda s=s, picked=picked: save_ledger(s, picked))
+                    if action.button(t("save"), key=f"save-ledger-{identity_id}-{s.gripp_id}",
+                                     disabled=number is None) and number is not None:
+                        save(partial(save_ledger, s, number))
                         st.rerun()
                 if s.snelstart:
                     st.caption(f"{t('suggestion')}: **{md(s.snelstart)}** — {md(say(s.reason, lang))}")
@@ -170,9 +181,9 @@ if link is not None:
                 if s.changes and st.button(t("accept_suggestion"), key=f"accept-{s.type}-{identity_id}-{s.gripp_id}",
                                            icon=":material/done:"):
                     if s.type == "vat":
-                        save(lambda s=s: save_vat(s, s.snelstart, s.percentage))
+                        save(partial(save_vat, s, s.snelstart, s.percentage))
                     else:
-                        save(lambda s=s: save_ledger(s, s.snelstart))
+                        save(partial(save_ledger, s, s.snelstart))
                     st.rerun()
 
     # -- customer mapping: pin a Gripp company to a SnelStart relatie -----------------------------------------
@@ -186,31 +197,33 @@ if link is not None:
     klant_choices = customer_mapping.klanten(store, link.administration_id)
     if not customer_rows:
         st.info(t("no_customer_mappings_needed"))
-    for s in customer_rows:
+    for c in customer_rows:
         with st.container(border=True):
             name, now = st.columns([3, 2], vertical_alignment="bottom")
-            number = f" — {t('customer_number', number=str(s.customernumber))}" if s.customernumber is not None else ""
-            name.text(f"{s.gripp_label}{number} (Gripp id {s.company_id})")
-            now.markdown(f"{t('current')}: **{s.existing or t('not_pinned')}**")
+            number = f" — {t('customer_number', number=str(c.customernumber))}" if c.customernumber is not None else ""
+            name.text(f"{c.gripp_label}{number} (Gripp id {c.company_id})")
+            now.markdown(f"{t('current')}: **{c.existing or t('not_pinned')}**")
             # A row of its own: relatie names are long ("10074 — Adviesgroep Hunzedal B.V.") and must read whole.
             choice, action = st.columns([4, 1], vertical_alignment="bottom")
-            options = list(klant_choices)
-            start = s.existing or s.snelstart
-            picked = choice.selectbox(t("snelstart_relatie"), options, key=f"customer-{identity_id}-{s.company_id}",
-                                      index=options.index(start) if start in options else None,
-                                      format_func=lambda code: plain(str(klant_choices.get(code, code))),
-                                      placeholder=ui.placeholder(options))
-            if action.button(t("save"), key=f"save-customer-{identity_id}-{s.company_id}", disabled=picked is None):
-                save(lambda s=s, picked=picked: save_customer(s, picked))
+            relatie_options = list(klant_choices)
+            pinned = c.existing or c.snelstart
+            relatie = choice.selectbox(t("snelstart_relatie"), relatie_options,
+                                       key=f"customer-{identity_id}-{c.company_id}",
+                                       index=relatie_options.index(pinned) if pinned in relatie_options else None,
+                                       format_func=lambda code: plain(str(klant_choices.get(code, code))),
+                                       placeholder=ui.placeholder(relatie_options))
+            if action.button(t("save"), key=f"save-customer-{identity_id}-{c.company_id}",
+                             disabled=relatie is None) and relatie is not None:
+                save(partial(save_customer, c, relatie))
                 st.rerun()
-            st.text(say(s.reason, lang))
-            if s.changes and st.button(t("accept_suggestion"), key=f"accept-customer-{identity_id}-{s.company_id}",
+            st.text(say(c.reason, lang))
+            if c.changes and st.button(t("accept_suggestion"), key=f"accept-customer-{identity_id}-{c.company_id}",
                                        icon=":material/done:"):
-                save(lambda s=s: save_customer(s, s.snelstart))
+                save(partial(save_customer, c, c.snelstart))
                 st.rerun()
-            if s.existing and st.button(t("remove_pin"), key=f"unpin-customer-{identity_id}-{s.company_id}",
+            if c.existing and st.button(t("remove_pin"), key=f"unpin-customer-{identity_id}-{c.company_id}",
                                         icon=":material/link_off:"):
-                customer_mapping.remove_customer_mapping(services, identity_id, s.company_id, actor=ui.actor())
+                customer_mapping.remove_customer_mapping(services, identity_id, c.company_id, actor=ui.actor())
                 st.toast(t("pin_removed"))
                 st.rerun()
 
@@ -240,7 +253,7 @@ if dry is None or found is None:
     st.stop()
 st.caption(t("dry_run_of", when=fmt.moment(found["finished_at"] or found["started_at"], lang),
              who=found["actor"] or ""))
-if dry.outcome == "failed":
+if dry.outcome == Outcome.FAILED:
     st.error(t("dry_run_failed", reason=said(dry.reason, lang)))
     st.stop()
 

@@ -2,6 +2,9 @@
 needs a person first, searchable; one click opens the account on the other pages (`?account=KEY`). Support also
 adds, checks and removes accounts here. Read from the catalog only: no account's database is opened to draw it."""
 
+from datetime import datetime
+from typing import Final
+
 import streamlit as st
 
 from console import runtime, ui
@@ -11,7 +14,8 @@ from sync.core import fmt
 from sync.core.outside_text import plain
 from sync.core.words import N_, say
 from sync.jobs import accounts
-from sync.jobs.accounts import NEED_LABELS, NEEDS, AccountError
+from sync.jobs.accounts import NEED_LABELS, NEEDS, AccountError, Checked
+from sync.store.catalog import Health
 
 SHOWN = 50  # rows drawn at once; the search narrows the rest
 NEED_ICONS = {"broken": icon("broken"), "runs": icon("failed"), "invoices": icon("warning"),
@@ -39,7 +43,7 @@ if not rows:
     st.info(t("accounts_none"))
 
 
-def links_text(health) -> str:
+def links_text(health: Health) -> str:
     if not health.identities:
         return t("links_no_identities")
     broken = t("links_broken", n=health.broken_links) if health.broken_links else ""
@@ -48,7 +52,7 @@ def links_text(health) -> str:
     return t("links_summary", linked=health.linked, identities=health.identities, broken=broken)
 
 
-def when(moment) -> str:
+def when(moment: datetime | None) -> str:
     return fmt.moment(moment, lang) if moment is not None else "—"
 
 
@@ -56,7 +60,7 @@ def when(moment) -> str:
 # column is a little wider than its longest word (a header's or a cell's, in either language), so no word
 # breaks; the name gets the rest (a longer one ends in "…", whole in its tooltip).
 widths = [210, 106, 100, 90, 78, 106, 80]
-GAP = "xsmall"
+GAP: Final = "xsmall"
 if rows:
     head = st.columns(widths, gap=GAP)
     for column, key in zip(head, (N_("accounts_col_name"), N_("accounts_col_need"), N_("accounts_col_links"),
@@ -96,11 +100,11 @@ if st.session_state.pop(ADDED, False):
 with st.form("account-add"):
     st.markdown(f"**{t('accounts_add')}**")
     key = st.text_input(t("accounts_key"), key="account-add-key")
-    name = st.text_input(t("accounts_name"), key="account-add-name")
+    account_name = st.text_input(t("accounts_name"), key="account-add-name")
     token = st.text_input(t("accounts_token"), type="password", key="account-add-token")
     if st.form_submit_button(t("accounts_add"), type="primary"):
         try:
-            added = accounts.add_account(deployment, key, name, token, actor=actor)
+            added = accounts.add_account(deployment, key, account_name, token, actor=actor)
         except AccountError as problem:
             st.error(t(problem.message))
         else:
@@ -122,12 +126,12 @@ if mine:
         if check.button(t("accounts_check"), key="account-check", icon=":material/fact_check:"):
             st.session_state[CHECKED] = accounts.check_account(deployment, chosen, actor=actor)
             st.rerun()  # the list above shows what the check found
-        checked = st.session_state.pop(CHECKED, None)
+        checked: Checked | None = st.session_state.pop(CHECKED, None)
         if checked is not None and checked.account.key == chosen:
             if checked.ok:
                 check.success(tn("accounts_checked", name=by_key[chosen].name, n=len(checked.identities)))
-            else:
-                check.error(t(checked.problem.message))  # type: ignore[union-attr]
+            elif checked.problem is not None:
+                check.error(t(checked.problem.message))
             names = {row["identity_id"]: row["name"] for row in checked.identities}
             for identity_id, result in checked.links.items():  # does SnelStart still accept each link's key
                 fix = f"  \n→ {md(say(result.fix, lang))}" if not result.ok and result.fix is not None else ""

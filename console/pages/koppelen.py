@@ -2,6 +2,7 @@
 identity. SnelStart sends the browser back here (`/Koppelen?identity=…&ref=…`); the key itself arrives through
 the webhook and is only ever shown masked."""
 
+from collections.abc import Callable
 from datetime import date
 
 import streamlit as st
@@ -12,7 +13,9 @@ from console.text import md, md_lines
 from sync.core import fmt
 from sync.core.words import N_, say
 from sync.jobs import activation, identities, linking
+from sync.jobs.activation import ReturnState
 from sync.store import setup as setup_repo
+from sync.store.setup import IdentityRow, LinkHealth
 
 services = ui.services()
 store = services.store
@@ -57,9 +60,10 @@ with st.expander(t("add_identity"), icon=":material/person_add:"):
             except linking.LinkError as exc:
                 st.error(t(exc.message))
 
-identity = ui.pick_identity(views.identities(store), key="link-identity", here=True)
-if identity is None:
+picked = ui.pick_identity(views.identities(store), key="link-identity", here=True)
+if picked is None:
     st.stop()
+identity: IdentityRow = picked
 identity_id = identity["identity_id"]
 link = setup_repo.get_link(store, identity_id)
 returned_ref = st.query_params.get("ref") if str(st.query_params.get("identity", "")) == str(identity_id) else None
@@ -75,7 +79,7 @@ def reload_schedule() -> None:
 DATE_FORMAT = "DD-MM-YYYY" if lang == "nl" else "DD/MM/YYYY"  # as sync.core.fmt writes dates
 # Wide bounds for the date fields: Streamlit's own (ten years around the value) show an English error and keep the
 # old date; a start date that makes no sense is refused by `linking.check_start_date`, in the reader's words.
-DATE_BOUNDS = {"min_value": date(1990, 1, 1), "max_value": date(2099, 12, 31)}
+FIRST_DAY, LAST_DAY = date(1990, 1, 1), date(2099, 12, 31)
 
 
 def default_start() -> date:
@@ -83,7 +87,7 @@ def default_start() -> date:
     return views.today(services).replace(month=1, day=1)
 
 
-def save_with(action, confirm_key: str) -> bool:
+def save_with(action: Callable[[bool], linking.VerifiedKey], confirm_key: str) -> bool:
     """Run a save; an administration already linked elsewhere first needs the user's explicit yes."""
     try:
         verified = action(bool(st.session_state.get(confirm_key)))
@@ -105,7 +109,7 @@ if link is not None and link.start_date and link.start_date > views.today(servic
 if link is not None:
     st.success(t("linked_to", admin=link.administration_name, key=link.key_hint, health=health_label(link.health),
                  start=fmt.day(link.start_date, lang)), icon=":material/link:")
-    if link.health == "broken" and link.health_detail:
+    if link.health == LinkHealth.BROKEN and link.health_detail:
         st.error(said(setup_repo.health_reason(link.health_detail), lang))
 else:
     st.info(t("not_linked"), icon=":material/link_off:")
@@ -133,8 +137,9 @@ def remember_switch() -> None:
     linking.want_link(services, identity_id, bool(st.session_state.get(f"switch-{identity_id}")), actor=ui.actor())
 
 
-switched_on = st.toggle(t("switch_on"), value=link is not None or pending is not None or return_state == "waiting"
-                        or wanted, key=f"switch-{identity_id}", on_change=remember_switch)
+switched_on = st.toggle(t("switch_on"), value=link is not None or pending is not None
+                        or return_state == ReturnState.WAITING or wanted, key=f"switch-{identity_id}",
+                        on_change=remember_switch)
 
 if switched_on:
     # -- step 2: Maatwerk key ophalen -------------------------------------------------------------------------
@@ -157,18 +162,19 @@ if switched_on:
             names = ", ".join(setup_repo.identity_name(store, i) for i in pending["other_identities"])
             st.warning(t("already_linked_elsewhere", names=names))
             st.checkbox(t("confirm_shared"), key=f"confirm-shared-{identity_id}")
-    elif return_state == "waiting":
+    elif return_state == ReturnState.WAITING:
         st.warning(t("key_not_received"))
         st.button(t("refresh"), key=f"refresh-{identity_id}", icon=":material/refresh:")
-    elif return_state in ("used", "unknown"):  # the back button, a bookmark, a mistyped link: no endless wait
-        st.info(t(N_("return_link_used") if return_state == "used" else N_("return_link_unknown")),
+    elif return_state in (ReturnState.USED, ReturnState.UNKNOWN):  # the back button, a bookmark, a mistyped link
+        st.info(t(N_("return_link_used") if return_state == ReturnState.USED else N_("return_link_unknown")),
                 icon=":material/info:")
 
     # -- step 3: from which date (a linked identity has its own start date section below) -----------------------
     st.subheader(t("step3"))
+    start: date | None
     if link is None:
         start = st.date_input(t("start_date"), value=default_start(), key=f"start-{identity_id}", format=DATE_FORMAT,
-                              **DATE_BOUNDS)
+                              min_value=FIRST_DAY, max_value=LAST_DAY)
         st.caption(t("start_date_help"))
     else:
         start = link.start_date
@@ -177,8 +183,9 @@ if switched_on:
     if pending is not None and st.button(t("save"), key=f"save-{identity_id}", type="primary",
                                          icon=":material/save:"):
         confirm_key = f"confirm-shared-{identity_id}"
+        reference_key = pending["reference_key"]
         if save_with(lambda shared: activation.confirm_activation(
-                services, identity_id, pending["reference_key"], start_date=start, actor=ui.actor(),
+                services, identity_id, reference_key, start_date=start, actor=ui.actor(),
                 confirm_shared=shared), confirm_key):
             st.session_state.pop(f"activation-{identity_id}", None)
             st.query_params.clear()
@@ -237,7 +244,8 @@ if link is not None:
             st.session_state[field_key] = suggestion.start_date
         if field_key not in st.session_state:
             st.session_state[field_key] = link.start_date or suggestion.start_date
-        chosen = st.date_input(t("start_date"), key=field_key, format=DATE_FORMAT, **DATE_BOUNDS)
+        chosen = st.date_input(t("start_date"), key=field_key, format=DATE_FORMAT, min_value=FIRST_DAY,
+                               max_value=LAST_DAY)
         st.caption(t("start_date_help"))
         if st.button(t("save_start_date"), key=f"save-start-{identity_id}", type="primary", icon=":material/save:"):
             try:

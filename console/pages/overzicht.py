@@ -7,8 +7,10 @@ from console import ui, views
 from console.i18n import badge, current_lang, run_badge, said, t, tn
 from console.text import md
 from sync.core import fmt
+from sync.core.events import Outcome
 from sync.jobs import alerts
 from sync.store import setup as setup_repo
+from sync.store.setup import LinkHealth
 
 services = ui.services()
 store = services.store
@@ -72,7 +74,7 @@ for row in identities:
         a, b, c, d = st.columns(4)
         a.markdown(f"**{t('administration')}**  \n{md(row['administration_name'])}  \n"
                    f"{t('key')}: {md(row['key_hint'])}")
-        broken = row["health"] == "broken"
+        broken = row["health"] == LinkHealth.BROKEN
         b.markdown(f"**{t('link_health')}**  \n{badge('health', row['health'], lang)}"
                    + (f"  \n{said(setup_repo.health_reason(row['health_detail']), lang)}" if broken else ""))
         if broken:  # the way to mend it, one click away
@@ -81,14 +83,14 @@ for row in identities:
         if last:
             c.markdown(f"**{t('last_run')}**  \n{fmt.moment(last['started_at'], lang)}  \n"
                        f"{run_badge(last['outcome'], views.counts_of(last), lang)}")
-            if last["outcome"] == "failed":  # the reason, not only "mislukt"
+            if last["outcome"] == Outcome.FAILED:  # the reason, not only "mislukt"
                 c.caption(md(views.run_words(last, lang)))
         else:
             c.markdown(f"**{t('last_run')}**  \n{t('never')}")
             c.page_link("pages/synchronisatie.py", label=t("go_sync"), icon=":material/sync:",
                         query_params={"lang": lang})
         planned = fmt.moment(next_run, lang) if next_run else (t("paused") if row["paused"] else t("not_planned"))
-        d.markdown(f"**{t('next_run')}**  \n{planned}  \n{tn('every_minutes', n=int(row['interval_minutes']))}")
+        d.markdown(f"**{t('next_run')}**  \n{planned}  \n{tn('every_minutes', n=row['interval_minutes'] or 0)}")
         counts = views.booking_counts(store, identity_id)
         m1, m2, m3, m4 = st.columns(4)
         m1.metric(t("count_booked"), fmt.count(counts["booked"], lang))

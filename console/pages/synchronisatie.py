@@ -10,11 +10,12 @@ from console import manual, records, tables, ui, views
 from console.i18n import current_lang, level_label, run_badge, t, tn, trigger_label
 from console.text import md, plain_frame
 from sync.core import fmt
+from sync.core.events import Outcome, run_label, run_state
 from sync.core.events import label as event_label
-from sync.core.events import run_label, run_state
 from sync.core.outside_text import plain
 from sync.jobs.locks import AlreadyRunning
 from sync.jobs.requeue import retry_failed
+from sync.jobs.runner import RunResult
 
 services = ui.services()
 store = services.store
@@ -61,7 +62,7 @@ for row in linked:
         if last:
             middle.markdown(f"{t('last_run')}: {fmt.moment(last['started_at'], lang)}  \n"
                             f"{run_badge(last['outcome'], views.counts_of(last), lang)}")
-            if last["outcome"] == "failed":  # the reason, not only "mislukt"
+            if last["outcome"] == Outcome.FAILED:  # the reason, not only "mislukt"
                 middle.caption(md(views.run_words(last, lang)))
         else:
             middle.markdown(f"{t('last_run')}: {t('never')}")
@@ -113,13 +114,13 @@ ui.live_progress(services)
 
 
 # -- what this session's sync did ------------------------------------------------------------------------------
-def show_result(result) -> None:
+def show_result(result: RunResult) -> None:
     name = names.get(result.identity_id, t("all_identities"))
-    state = {"failed": st.error, "warnings": st.warning}.get(result.outcome, st.success)
+    state = {Outcome.FAILED: st.error, Outcome.WARNINGS: st.warning}.get(result.outcome, st.success)
     label = run_label(result.outcome, result.counts, lang)
-    box = st.error if run_state(result.outcome, result.counts) == "failed" else state
+    box = st.error if run_state(result.outcome, result.counts) == Outcome.FAILED else state
     box(f"**{md(name)}** — {md(label)}. {md(result.words(lang))}")
-    if result.outcome == "failed":
+    if result.outcome == Outcome.FAILED:
         return
     counts = result.counts
     cols = st.columns(6)
@@ -149,14 +150,14 @@ history = views.runs(store, limit=100)
 if not len(history):
     st.caption(t("no_runs"))
 else:
-    records = history.to_dict("records")
+    run_rows = views.records(history)
     table = pd.DataFrame({
-        t("col_started"): [fmt.moment(r["started_at"], lang) for r in records],
-        t("col_identity"): [r["identity_name"] or "" for r in records],
-        t("col_trigger"): [trigger_label(r["trigger"], lang) for r in records],
-        t("col_outcome"): [run_label(r["outcome"], views.counts_of(r), lang) for r in records],
-        t("col_summary"): [views.run_words(r, lang) for r in records],
-        t("col_by"): [r["actor"] or "" for r in records],
+        t("col_started"): [fmt.moment(r["started_at"], lang) for r in run_rows],
+        t("col_identity"): [r["identity_name"] or "" for r in run_rows],
+        t("col_trigger"): [trigger_label(r["trigger"], lang) for r in run_rows],
+        t("col_outcome"): [run_label(r["outcome"], views.counts_of(r), lang) for r in run_rows],
+        t("col_summary"): [views.run_words(r, lang) for r in run_rows],
+        t("col_by"): [r["actor"] or "" for r in run_rows],
     })
     st.dataframe(plain_frame(table), hide_index=True, width="stretch")
 
@@ -181,8 +182,9 @@ public = services.settings.console_public_url
 LEVEL_WIDTH = 120  # pixels: the longest level word, "waarschuwing", with the grid's padding
 
 
-def open_link(identity_id: object, number: object) -> str:
-    """The invoice's row in the open items; empty (never a grey "None") for an event without an invoice."""
+def open_link(identity_id: float | None, number: object) -> str:
+    """The invoice's row in the open items; empty (never a grey "None") for an event without an invoice (a column
+    with an empty cell holds its ids as floats, the empty one NaN)."""
     if not isinstance(number, str) or not number or identity_id is None or identity_id != identity_id:
         return ""
     return f"{public}/Openstaande_posten?{urlencode({'identity': int(identity_id), 'search': number, 'lang': lang})}"
@@ -191,15 +193,15 @@ def open_link(identity_id: object, number: object) -> str:
 if not len(log):
     st.caption(t("no_events"))
 else:
-    records = log.to_dict("records")
+    log_rows = log.to_dict("records")
     shown_log = pd.DataFrame({
-        t("col_time"): [fmt.moment(r["occurred_at"], lang) for r in records],
-        t("col_identity"): [r["identity_name"] or "" for r in records],
-        t("col_level"): [level_label(r['level']) for r in records],
-        t("col_kind"): [event_label(r["kind"], lang) for r in records],
-        t("col_invoice"): [views.text_or_empty(r["invoice_number"]) for r in records],
-        t("col_message"): [r["message"] for r in records],
-        t("col_open"): [open_link(r["identity_id"], r["invoice_number"]) for r in records],
+        t("col_time"): [fmt.moment(r["occurred_at"], lang) for r in log_rows],
+        t("col_identity"): [r["identity_name"] or "" for r in log_rows],
+        t("col_level"): [level_label(r['level']) for r in log_rows],
+        t("col_kind"): [event_label(r["kind"], lang) for r in log_rows],
+        t("col_invoice"): [views.text_or_empty(r["invoice_number"]) for r in log_rows],
+        t("col_message"): [r["message"] for r in log_rows],
+        t("col_open"): [open_link(r["identity_id"], r["invoice_number"]) for r in log_rows],
     })
     st.dataframe(
         plain_frame(shown_log), hide_index=True, width="stretch",

@@ -123,6 +123,7 @@ class SignInGuard:
                     continue
                 limits = self._limits[kind]
                 self._forget_old(record, limits, now)
+                found: Refusal | None
                 if record.locked_until > now:
                     found = Refusal(int(record.locked_until - now + 0.999), True)
                 elif len(record.failures) >= limits.free:

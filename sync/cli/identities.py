@@ -4,10 +4,14 @@ them off Gripp (it has no list of them), or add one by its id, checked in Gripp.
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from sync.cli.common import EXIT_FAILED, EXIT_OK, Speaker, err, fail, lang_of, out, speaker
 from sync.cli.session import banner, services
 from sync.core.outside_text import plain
+
+if TYPE_CHECKING:  # the store is imported when a command runs
+    from sync.store.setup import IdentityRow
 
 
 def identities(args: argparse.Namespace) -> int:
@@ -38,7 +42,7 @@ def identities(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def identity_line(t: Speaker, ident: dict) -> str:
+def identity_line(t: Speaker, ident: IdentityRow) -> str:
     """`   2  Noord Advies B.V.  → Noord Advies`: an identity's id, name and what it is linked to."""
-    linked = f"→ {plain(ident['administration_name'])}" if ident["linked"] else t("cli.identities.not_linked")
+    linked = f"→ {plain(ident['administration_name'] or '—')}" if ident["linked"] else t("cli.identities.not_linked")
     return f"{ident['identity_id']:>4}  {plain(ident['name'] or '—')}  {linked}"

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from sync.cli.common import EXIT_FAILED, EXIT_OK, Speaker, counted, err, fail, lang_of, out, speaker
 from sync.cli.session import banner, services, unknown_identity
 from sync.core import words
+from sync.core.events import STEP_WORDS, Outcome, Step, Trigger
 from sync.core.outside_text import plain
 from sync.core.words import Msg
 
@@ -16,11 +17,9 @@ if TYPE_CHECKING:
     from sync.store.db import Store
 
 
-def step_words(step: str, lang: str) -> str:
+def step_words(step: Step, lang: str) -> str:
     """A run's step as its progress line says it."""
-    from sync.jobs.runner import STEP_LABELS
-
-    return words.say(STEP_LABELS[step], lang)
+    return words.say(STEP_WORDS[step], lang)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -34,9 +33,9 @@ def run(args: argparse.Namespace) -> int:
     t = speaker(lang)
     with services(args) as opened:
         banner(opened, args)
-        last: dict[int, str] = {}
+        last: dict[int, Step] = {}
 
-        def progress(identity_id: int, step: str, fraction: float) -> None:
+        def progress(identity_id: int, step: Step, fraction: float) -> None:
             if last.get(identity_id) != step:
                 last[identity_id] = step
                 err(f"  [{identity_id}] {step_words(step, lang)}…")
@@ -48,10 +47,10 @@ def run(args: argparse.Namespace) -> int:
                 if setup_repo.get_link(opened.store, args.identity) is None:
                     fail(t, Msg("cli.run.not_linked", identity=str(args.identity)))
                     return EXIT_FAILED
-                results = [run_identity(opened, args.identity, trigger="cli",
+                results = [run_identity(opened, args.identity, trigger=Trigger.CLI,
                                         progress=lambda s, f: progress(args.identity, s, f))]
             else:
-                results = run_all(opened, trigger="cli", progress=progress)
+                results = run_all(opened, trigger=Trigger.CLI, progress=progress)
         except AlreadyRunning:
             fail(t, Msg("cli.error.busy"))
             return EXIT_FAILED
@@ -63,9 +62,9 @@ def run(args: argparse.Namespace) -> int:
             out(t("cli.run.result", name=setup_repo.identity_name(opened.store, result.identity_id),
                   identity=str(result.identity_id), label=run_label(result.outcome, result.counts, lang),
                   summary=result.words(lang)))
-            if result.outcome != "failed":
+            if result.outcome != Outcome.FAILED:
                 out(f"  {counted(t, overview.RUN_COUNTS, result.counts)}")
-        return EXIT_OK if all(r.outcome != "failed" for r in results) else EXIT_FAILED
+        return EXIT_OK if all(r.outcome != Outcome.FAILED for r in results) else EXIT_FAILED
 
 
 def dry_run(args: argparse.Namespace) -> int:
@@ -95,7 +94,7 @@ def dry_run(args: argparse.Namespace) -> int:
                 return EXIT_FAILED
             out(t("cli.dry_run.heading", name=setup_repo.identity_name(opened.store, identity_id),
                   identity=str(identity_id)))
-            if preview.outcome == "failed":
+            if preview.outcome == Outcome.FAILED:
                 out(f"  {said(preview.reason, lang)}")
                 failed = True
                 continue
@@ -109,9 +108,9 @@ def dry_run(args: argparse.Namespace) -> int:
                         out(f"    {plain(line.number)} {plain(line.customer)}: {said(line.reasons, lang)}")
             out(f"  {t('cli.dry_run.decision', label=Msg('decision_payments'), count=len(preview.payments))}")
             for payment in preview.payments:
-                said = t("cli.dry_run.payment", number=payment.number, customer=payment.customer,
-                         amount=payment.amount, day=payment.pay_date)
-                out(f"    {said}")
+                payment_words = t("cli.dry_run.payment", number=payment.number, customer=payment.customer,
+                                  amount=payment.amount, day=payment.pay_date)
+                out(f"    {payment_words}")
         return EXIT_FAILED if failed else EXIT_OK
 
 

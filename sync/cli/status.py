@@ -13,7 +13,7 @@ from sync.core.words import Msg
 
 
 def status(args: argparse.Namespace) -> int:
-    from sync.core.events import render_alert, run_label
+    from sync.core.events import Outcome, render_alert, run_label
     from sync.core.words import said
     from sync.jobs import overview
     from sync.store import history
@@ -30,7 +30,7 @@ def status(args: argparse.Namespace) -> int:
                 out(f"{identity_id:>4}  {plain(ident['name'])}  {t('not_linked')}")
                 continue
             health = Msg(overview.health_label(ident["health"]))
-            if ident["health"] == "broken" and ident.get("health_detail"):
+            if ident["health"] == setup_repo.LinkHealth.BROKEN and ident.get("health_detail"):
                 health = Msg("cli.status.health_why", health=health,
                              why=setup_repo.health_reason(ident["health_detail"]))
             out(f"{identity_id:>4}  {plain(ident['name'])}  " + t("cli.status.linked", administration=ident[
@@ -44,13 +44,14 @@ def status(args: argparse.Namespace) -> int:
             if last is None:
                 ran: Msg | str = Msg("never")
             else:
-                counts_of = json.loads(last["counts_json"]) if last.get("counts_json") else {}
+                counts_json, message = last["counts_json"], last["message"]
+                counts_of = json.loads(counts_json) if counts_json else {}
                 outcome = run_label(last["outcome"], counts_of, lang)
-                if last["outcome"] == "failed" and last.get("message"):  # e.g. interrupted by a kill: say why
+                if last["outcome"] == Outcome.FAILED and message:  # e.g. interrupted by a kill: say why
                     try:
-                        why = said(json.loads(last["message"]), lang)
+                        why = said(json.loads(message), lang)
                     except ValueError:
-                        why = last["message"]
+                        why = message
                     ran = t("cli.status.run_failed", at=last["started_at"], outcome=outcome, why=why)
                 else:
                     ran = t("cli.status.run", at=last["started_at"], outcome=outcome)

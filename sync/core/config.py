@@ -300,7 +300,7 @@ def load_settings(env: Mapping[str, str] | None = None, secrets: Mapping[str, ob
     env = dict(os.environ if env is None else env)
     merged: dict[str, str] = {}
     for name in SETTING_NAMES:
-        value = env.get(name)
+        value: object = env.get(name)
         if value in (None, "") and secrets is not None and secrets.get(name) not in (None, ""):
             value = secrets.get(name)
         if value not in (None, "") and str(value).strip():

@@ -167,7 +167,9 @@ def _mapping(data: Values) -> Msg:
 
 
 def _acknowledged(data: Values) -> Msg:
-    seen = data.get("alert") if isinstance(data.get("alert"), dict) else {}
+    seen = data.get("alert")
+    if not isinstance(seen, dict):
+        seen = {}
     return Msg(N_("event.alert_acknowledged"), actor=_value(data, "actor"), alert=alert_message(seen))
 
 
@@ -435,20 +437,61 @@ pick = said  # TRANSITIONAL: the name the command line and the Controles page st
 # ================================================================================================ runs
 
 
-def run_state(outcome: str, counts: Mapping[str, Any]) -> str:
+class Outcome(StrEnum):
+    """How a run or a dry run stands or ended (`runs.outcome`, `previews.outcome`; the values are what they store)."""
+
+    RUNNING = "running"
+    OK = "ok"
+    WARNINGS = "warnings"  # done, with invoices or payments waiting (or stopped on purpose, to go on by itself)
+    FAILED = "failed"
+    REFUSED = "refused"  # not started: another run of the identity was going on
+
+
+class Trigger(StrEnum):
+    """What started a run (`runs.trigger`)."""
+
+    SCHEDULE = "schedule"
+    MANUAL = "manual"  # "Nu synchroniseren" in the console
+    CLI = "cli"
+    CHECK = "check"  # a check (rows of earlier versions)
+
+
+class Step(StrEnum):
+    """What a run or a dry run is doing now (`runs.step`, `previews.step`)."""
+
+    START = "start"
+    GRIPP = "gripp"
+    SNELSTART = "snelstart"
+    PUSH = "push"
+    PAYMENTS = "payments"
+    RECONCILE = "reconcile"
+    PLAN = "plan"  # a dry run's own
+    DONE = "done"
+
+
+def run_state(outcome: str, counts: Mapping[str, Any]) -> Outcome:
     """The colour a run deserves: ok, warnings, failed, running, refused — a run that booked nothing because
     everything was blocked or refused, with nothing of the identity in SnelStart at all, is `failed` to the reader,
     whatever the engine's outcome; a rerun that finds the same blocked invoices keeps the colour of the run before."""
-    if outcome in ("failed", "running", "refused"):
+    outcome = Outcome(outcome)
+    if outcome in (Outcome.FAILED, Outcome.RUNNING, Outcome.REFUSED):
         return outcome
     done = sum(int(counts.get(k) or 0) for k in ("booked", "adopted", "payments_registered", "in_snelstart"))
     if (counts.get("blocked") or counts.get("failed") or counts.get("conflicts")) and not done:
-        return "failed"
+        return Outcome.FAILED
     return outcome
 
 
-OUTCOME_WORDS = {"ok": N_("outcome_ok"), "warnings": N_("outcome_warnings"), "failed": N_("outcome_failed"),
-                 "running": N_("outcome_running"), "refused": N_("outcome_refused")}
+# How every surface names them (catalog keys).
+OUTCOME_WORDS = {Outcome.OK: N_("outcome_ok"), Outcome.WARNINGS: N_("outcome_warnings"),
+                 Outcome.FAILED: N_("outcome_failed"), Outcome.RUNNING: N_("outcome_running"),
+                 Outcome.REFUSED: N_("outcome_refused")}
+TRIGGER_WORDS = {Trigger.SCHEDULE: N_("trigger_schedule"), Trigger.MANUAL: N_("trigger_manual"),
+                 Trigger.CLI: N_("trigger_cli"), Trigger.CHECK: N_("trigger_check")}
+STEP_WORDS = {Step.START: N_("outcome_running"), Step.GRIPP: N_("run.step.gripp"),
+              Step.SNELSTART: N_("run.step.snelstart"), Step.PUSH: N_("run.step.push"),
+              Step.PAYMENTS: N_("run.step.payments"), Step.RECONCILE: N_("run.step.reconcile"),
+              Step.PLAN: N_("step_plan"), Step.DONE: N_("sync_finished")}
 # The parts of a run's summary, in the order it says them: (count, catalog key, said even when 0).
 _STUCK = (("blocked", N_("run.blocked")), ("failed", N_("run.refused")), ("conflicts", NN_("run.conflicts")))
 _AFTER = (("payments_registered", NN_("run.payments_registered"), True),
@@ -478,23 +521,23 @@ def run_label_message(outcome: str, counts: Mapping[str, Any] | None) -> Msg:
     """What a run did, in a few words: `gelukt`, `deels gelukt — 4 geblokkeerd`, `niets geboekt — 25
     geblokkeerd`, `mislukt`. A run whose invoices were all blocked is never `gelukt`."""
     counts = counts or {}
-    if outcome in ("running", "failed", "refused"):
-        return Msg(OUTCOME_WORDS[outcome])
+    if outcome in (Outcome.RUNNING, Outcome.FAILED, Outcome.REFUSED):
+        return Msg(OUTCOME_WORDS[Outcome(outcome)])
     stuck = _stuck(counts)
     if stuck:
-        key = N_("run.nothing_booked") if run_state(outcome, counts) == "failed" else N_("run.partly")
+        key = N_("run.nothing_booked") if run_state(outcome, counts) == Outcome.FAILED else N_("run.partly")
         return Msg(key, stuck=_joined(stuck))
-    return Msg(OUTCOME_WORDS["warnings" if outcome == "warnings" else "ok"])
+    return Msg(OUTCOME_WORDS[Outcome.WARNINGS if outcome == Outcome.WARNINGS else Outcome.OK])
 
 
 def run_summary_message(outcome: str, counts: Mapping[str, Any] | None, reason: Any = None) -> Msg:
     """A run's counts (or its failure) as a sentence: `25 geboekt, 316 overgenomen, 4 geblokkeerd, 13 betalingen
     teruggezet in Gripp`. `reason` is why a failed run failed: a message, or words recorded before runs were data."""
     counts = counts or {}
-    if outcome == "failed":
+    if outcome == Outcome.FAILED:
         if isinstance(reason, Msg):
             return reason
-        return Msg(RECORDED, text=reason) if reason else Msg(OUTCOME_WORDS["failed"])
+        return Msg(RECORDED, text=reason) if reason else Msg(OUTCOME_WORDS[Outcome.FAILED])
     parts = [Msg(N_("run.booked"), n=_n(counts, "booked"))]
     if _n(counts, "adopted"):
         parts.append(Msg(N_("run.adopted"), n=_n(counts, "adopted")))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation, localcontext
+from typing import SupportsInt
 
 from babel.dates import format_date, format_datetime
 from babel.lists import format_list
@@ -70,11 +71,11 @@ def plain_amount(value: object, lang: str = DEFAULT_LANG) -> str:
         return format_decimal(cents(amount), format="0.00", locale=locale(lang))
 
 
-def count(value: object, lang: str = DEFAULT_LANG) -> str:
-    """Whole numbers with the reader's grouping: `12.345` (nl) / `12,345` (en)."""
-    if _missing(value):
+def count(value: SupportsInt | str | None, lang: str = DEFAULT_LANG) -> str:
+    """Whole numbers with the reader's grouping: `12.345` (nl) / `12,345` (en); nothing (None, NaN, NA) is 0."""
+    if value is None or _missing(value):
         return "0"
-    return format_decimal(int(value), locale=locale(lang))  # type: ignore[call-overload]
+    return format_decimal(int(value), locale=locale(lang))
 
 
 def number(value: object, lang: str = DEFAULT_LANG) -> str:

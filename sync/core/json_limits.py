@@ -9,7 +9,7 @@ from typing import Any
 MAX_DEPTH = 32
 
 
-def loads(data: bytes | str, max_depth: int = MAX_DEPTH) -> Any:
+def loads(data: bytes | bytearray | str, max_depth: int = MAX_DEPTH) -> Any:
     """`json.loads`, refusing (ValueError) text nested deeper than `max_depth` or that is not UTF-8 JSON."""
     text = data.decode("utf-8") if isinstance(data, bytes | bytearray) else data
     depth, in_string, escaped = 0, False, False

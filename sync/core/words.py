@@ -87,7 +87,9 @@ class Msg:
     @classmethod
     def from_json(cls, data: Any) -> Msg | None:
         if isinstance(data, dict) and isinstance(data.get("msg"), str):
-            values = data.get("values") if isinstance(data.get("values"), dict) else {}
+            values = data.get("values")
+            if not isinstance(values, dict):
+                values = {}
             return cls(data["msg"], **{name: _from_jsonable(value) for name, value in values.items()})
         return None
 
@@ -162,7 +164,8 @@ def entries(lang: str) -> dict[str, str]:
     """Every key in `lang`'s catalog with its words (a counted key's forms together): what can be said, for finding
     which keys say a word (the event log's search)."""
     found: dict[str, str] = {}
-    for msgid, text in translations(lang)._catalog.items():  # gettext offers no public listing of its messages
+    # gettext offers no public listing of its messages; GNUTranslations keeps them in `_catalog`.
+    for msgid, text in translations(lang)._catalog.items():  # type: ignore[attr-defined]  # private, not in typeshed
         key = msgid[0] if isinstance(msgid, tuple) else msgid
         if key:
             found[key] = f"{found.get(key, '')} {text}".strip()

@@ -70,7 +70,7 @@ log = logging.getLogger(__name__)
 @dataclass
 class GrippCall:
     method: str  # "<entity>.<action>", e.g. "invoice.get"
-    params: list[Any] = field(default_factory=list)
+    params: Sequence[Any] = field(default_factory=list)  # a list on the wire; a tuple is made one
     id: int | None = None  # assigned by batch() when None; only maps answers to calls
 
     def __post_init__(self) -> None:
@@ -521,8 +521,9 @@ def parse_page(result: Any) -> Page:
     try:
         start = int(result.get("start") or 0)
         limit = int(result.get("limit") or len(result["rows"]))
-        count = int(result.get("count") if result.get("count") is not None else len(result["rows"]))
-        next_start = int(result.get("next_start") if result.get("next_start") is not None else start + limit)
+        count, next_start = result.get("count"), result.get("next_start")
+        count = int(count if count is not None else len(result["rows"]))
+        next_start = int(next_start if next_start is not None else start + limit)
     except (TypeError, ValueError) as exc:
         raise GrippResponseError(f"a get result with broken paging fields: {exc}") from None
     return Page(rows=result["rows"], count=count, start=start, limit=limit, next_start=next_start,

@@ -6,6 +6,7 @@ Gripp sends datetimes as PHP DateTime objects, references as `{id, searchname}`,
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
@@ -195,8 +196,8 @@ class Invoice:
     identity_name: str
     company_id: int | None
     company_name: str
-    date: date | None
-    expirydate: date | None
+    date: dt.date | None  # (the field shadows the type in this class body, hence dt.date)
+    expirydate: dt.date | None
     status: str  # the constant (CONCEPT, SENT) found by the enum's id; "" when unknown
     subject: str
     clientreference: str

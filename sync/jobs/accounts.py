@@ -39,7 +39,7 @@ class Checked:
 
     account: Account
     ok: bool
-    identities: list[dict]
+    identities: list[setup_repo.IdentityRow]
     problem: AccountError | None = None
     links: dict[int, CheckResult] = field(default_factory=dict)
 
@@ -218,7 +218,7 @@ def _refused() -> AccountError:
     return AccountError(Msg(N_("error.account.gripp_refused")), code="refused")
 
 
-def _discover(services: Services, actor: Actor | str) -> list[dict]:
+def _discover(services: Services, actor: Actor | str) -> list[setup_repo.IdentityRow]:
     from sync.jobs.identities import discover_identities
     from sync.jobs.linking import LinkError
 

@@ -20,12 +20,14 @@ import secrets
 import threading
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from enum import StrEnum
 from typing import Any, NamedTuple
 from urllib.parse import urlencode
 
 from sync.auth.access import Actor, authorize
 from sync.core import json_limits
 from sync.core.config import Settings
+from sync.core.events import EventKind
 from sync.core.log_limit import LimitedLog
 from sync.core.vault import Vault
 from sync.core.words import N_, Msg, jsonable, say
@@ -45,7 +47,17 @@ from sync.jobs.services import Services
 from sync.store import history, link_requests
 from sync.store import setup as setup_repo
 from sync.store.catalog import DEFAULT_ACCOUNT
-from sync.store.link_requests import DELETED, EXPIRED, LINKED, RECEIVED, REGENERATED, UNVERIFIED
+from sync.store.link_requests import (
+    DELETED,
+    EXPIRED,
+    LINKED,
+    RECEIVED,
+    REGENERATED,
+    UNVERIFIED,
+    LinkRequestRow,
+    RequestState,
+)
+from sync.store.link_requests import state as _state
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +123,7 @@ def start_activation(services: Services, identity_id: int, *, actor: Actor | str
     with store.transaction():
         link_requests.create(store, reference_key, identity_id, expires_at, str(actor))
         name = setup_repo.identity_name(store, identity_id)
-        history.log_event(store, "link_started", identity_id=identity_id, actor=actor,
+        history.log_event(store, EventKind.LINK_STARTED, identity_id=identity_id, actor=actor,
                           data={"name": name, "expires_at": expires_at})
     settings = services.settings
     account = services.account if services.account != DEFAULT_ACCOUNT else None
@@ -119,15 +131,16 @@ def start_activation(services: Services, identity_id: int, *, actor: Actor | str
     return ActivationRequest(reference_key, identity_id, url, expires_at)
 
 
-def _state(row: dict[str, Any]) -> str:
-    if row["used_at"] is not None:
-        return "used"
-    if row["received_at"] is not None:
-        return "pending"
-    return "fresh"
+class ReturnState(StrEnum):
+    """What a return link from SnelStart (`?ref=`) stands for now (`return_state`)."""
+
+    WAITING = "waiting"  # the key has not arrived yet — it may still
+    PENDING = "pending"  # arrived, not saved
+    USED = "used"  # saved, replaced or expired: an old link from the back button or a bookmark
+    UNKNOWN = "unknown"  # not a request of this identity
 
 
-def _expired(row: dict[str, Any], now: datetime) -> bool:
+def _expired(row: LinkRequestRow, now: datetime) -> bool:
     return bool(row["expires_at"] <= now)
 
 
@@ -215,14 +228,15 @@ REFUSALS = {
 }
 
 
-def _note_refusal(services: Services, row: dict[str, Any] | None, status: int, error: str, *,
+def _note_refusal(services: Services, row: LinkRequestRow | None, status: int, error: str, *,
                   why: str | None = None, reason: Msg | None = None) -> WebhookResult:
     """A refused delivery for a request we know is worth a line in the identity's log: the user is waiting for
     it. Unknown references are only logged for the operator (never with the key). `why` names the refusal more
     precisely than the answer's `error` does."""
     log_refusal(status, error)
     if row is not None:
-        history.log_event(services.store, "webhook_refused", identity_id=row["identity_id"], actor=WEBHOOK_ACTOR,
+        history.log_event(services.store, EventKind.WEBHOOK_REFUSED, identity_id=row["identity_id"],
+                          actor=WEBHOOK_ACTOR,
                           data={"status": status, "error": why or error, "reason": jsonable(reason)})
     return _answer(status, error, REFUSALS[why or error])
 
@@ -250,12 +264,12 @@ def handle_webhook(services: Services, payload: Any) -> WebhookResult:
         return _webhook_delete(services, row, key)
 
     state = _state(row)
-    if state == "fresh" and _expired(row, store.now()):
+    if state == RequestState.FRESH and _expired(row, store.now()):
         return _note_refusal(services, row, 410, "expired")
     link = setup_repo.get_link(store, row["identity_id"])
-    if action == "Create" and state != "fresh":
+    if action == "Create" and state != RequestState.FRESH:
         return _note_refusal(services, row, 409, "replayed", why="second_key")
-    if action == "Regenerate" and state == "used" and not _made_current_link(row, link):
+    if action == "Regenerate" and state == RequestState.USED and not _made_current_link(row, link):
         return _note_refusal(services, row, 409, "replayed", why="stale_request")
 
     try:
@@ -271,12 +285,12 @@ def handle_webhook(services: Services, payload: Any) -> WebhookResult:
             return _note_refusal(services, row, 409, "replayed")
         link = setup_repo.get_link(store, row["identity_id"])
         same_admin_link = link is not None and link.administration_id == verified.administration_id
-        if action == "Regenerate" and (state == "used" or (state == "fresh" and same_admin_link)):
+        if action == "Regenerate" and (state == RequestState.USED or (state == RequestState.FRESH and same_admin_link)):
             return _regenerate_link(services, current, link, key, verified)
-        if action == "Regenerate" and state == "pending":
+        if action == "Regenerate" and state == RequestState.PENDING:
             if current["administration_id"] not in (None, verified.administration_id):  # None: not yet verified
                 return _note_refusal(services, row, 409, "other_administration")
-            if services.vault.decrypt(current["key_enc"]) == key:
+            if current["key_enc"] is not None and services.vault.decrypt(current["key_enc"]) == key:
                 return _note_refusal(services, row, 409, "replayed")
         with store.transaction():
             link_requests.receive(store, reference, key_enc=services.vault.encrypt(key), action=action,
@@ -284,14 +298,15 @@ def handle_webhook(services: Services, payload: Any) -> WebhookResult:
                                   administration_name=verified.administration_name)
             name = setup_repo.identity_name(store, row["identity_id"])
             history.log_event(
-                store, "key_delivered", identity_id=row["identity_id"], actor=WEBHOOK_ACTOR,
+                store, EventKind.KEY_DELIVERED, identity_id=row["identity_id"], actor=WEBHOOK_ACTOR,
                 data={"key_hint": verified.key_hint, "administration": verified.administration_name, "name": name,
                       "administration_id": verified.administration_id, "action": action},
             )
     return WebhookResult(200, {"status": RECEIVED})
 
 
-def _keep_unverified(services: Services, row: dict[str, Any], state: str, key: str, action: str) -> WebhookResult:
+def _keep_unverified(services: Services, row: LinkRequestRow, state: RequestState, key: str,
+                     action: str) -> WebhookResult:
     """The key came for a valid request but SnelStart cannot be asked about it now. SnelStart does not deliver
     twice, so it is kept encrypted on the request, pending, without an administration; `confirm_activation`
     verifies it when the user saves."""
@@ -304,18 +319,18 @@ def _keep_unverified(services: Services, row: dict[str, Any], state: str, key: s
             link_requests.receive(store, row["reference_key"], key_enc=services.vault.encrypt(key), action=action,
                                   administration_id=None, administration_name=None)
             name = setup_repo.identity_name(store, row["identity_id"])
-            history.log_event(store, "key_delivered_unverified", identity_id=row["identity_id"], actor=WEBHOOK_ACTOR,
-                              data={"key_hint": Vault.hint(key), "name": name, "action": action})
+            history.log_event(store, EventKind.KEY_DELIVERED_UNVERIFIED, identity_id=row["identity_id"],
+                              actor=WEBHOOK_ACTOR, data={"key_hint": Vault.hint(key), "name": name, "action": action})
     return WebhookResult(200, {"status": UNVERIFIED})
 
 
-def _made_current_link(row: dict[str, Any], link: setup_repo.Link | None) -> bool:
+def _made_current_link(row: LinkRequestRow, link: setup_repo.Link | None) -> bool:
     """Was the identity's current link made (or last regenerated) from this request?"""
     return (link is not None and row["outcome"] in (LINKED, REGENERATED)
             and row["administration_id"] == link.administration_id)
 
 
-def _regenerate_link(services: Services, row: dict[str, Any], link: setup_repo.Link | None, key: str,
+def _regenerate_link(services: Services, row: LinkRequestRow, link: setup_repo.Link | None, key: str,
                      verified: VerifiedKey) -> WebhookResult:
     """Caller holds `_requests_lock`. Replace the linked key, when the new one opens the same administration."""
     store = services.store
@@ -329,7 +344,7 @@ def _regenerate_link(services: Services, row: dict[str, Any], link: setup_repo.L
                                   administration_name=verified.administration_name)
         name = setup_repo.identity_name(store, link.identity_id)
         history.log_event(
-            store, "key_replaced", identity_id=link.identity_id, actor=WEBHOOK_ACTOR,
+            store, EventKind.KEY_REPLACED, identity_id=link.identity_id, actor=WEBHOOK_ACTOR,
             data={"name": name, "key_hint": verified.key_hint, "previous_key_hint": link.key_hint,
                   "administration_id": verified.administration_id},
         )
@@ -337,16 +352,18 @@ def _regenerate_link(services: Services, row: dict[str, Any], link: setup_repo.L
     return WebhookResult(200, {"status": REGENERATED})
 
 
-def _webhook_delete(services: Services, row: dict[str, Any], key: str) -> WebhookResult:
+def _webhook_delete(services: Services, row: LinkRequestRow, key: str) -> WebhookResult:
     """The user removed the link in SnelStart. Only the key SnelStart gave us for this request can remove it."""
     store = services.store
     with _requests_lock:
         current = link_requests.get(store, row["reference_key"]) or row
         identity_id = current["identity_id"]
-        if _state(current) == "pending" and services.vault.decrypt(current["key_enc"]) == key:
+        if (_state(current) == RequestState.PENDING and current["key_enc"] is not None
+                and services.vault.decrypt(current["key_enc"]) == key):
             with store.transaction():
                 link_requests.close(store, current["reference_key"], DELETED)
-                history.log_event(store, "link_removed_in_snelstart", identity_id=identity_id, actor=WEBHOOK_ACTOR)
+                history.log_event(store, EventKind.LINK_REMOVED_IN_SNELSTART, identity_id=identity_id,
+                                  actor=WEBHOOK_ACTOR)
             return WebhookResult(200, {"status": DELETED})
         link = setup_repo.get_link(store, identity_id)
         if link is None or services.vault.decrypt(link.koppelsleutel_enc) != key:
@@ -361,27 +378,27 @@ def _webhook_delete(services: Services, row: dict[str, Any], key: str) -> Webhoo
 # ================================================================================================ back in the console
 
 
-def return_state(services: Services, identity_id: int, reference_key: object) -> str:
-    """What a return link from SnelStart (`?ref=`) stands for now: `waiting` (the key has not arrived yet — it
-    may still), `pending` (arrived, not saved), `used` (saved, replaced or expired: an old link from the back button
-    or a bookmark) or `unknown` (not a request of this identity)."""
+def return_state(services: Services, identity_id: int, reference_key: object) -> ReturnState:
+    """What a return link from SnelStart (`?ref=`) stands for now."""
     row = link_requests.get(services.store, reference_key) if isinstance(reference_key, str) and reference_key \
         else None
     if row is None or row["identity_id"] != identity_id:
-        return "unknown"
+        return ReturnState.UNKNOWN
     state = _state(row)
-    if state != "used" and _expired(row, services.store.now()):
-        return "used"
-    return {"fresh": "waiting"}.get(state, state)
+    if state != RequestState.USED and _expired(row, services.store.now()):
+        return ReturnState.USED
+    return {RequestState.FRESH: ReturnState.WAITING, RequestState.PENDING: ReturnState.PENDING,
+            RequestState.USED: ReturnState.USED}[state]
 
 
 def pending_activation(services: Services, identity_id: int) -> dict[str, Any] | None:
     """The latest key SnelStart delivered for the identity that the user has not saved yet."""
     row = link_requests.pending_for(services.store, identity_id)
-    if row is None:
+    if row is None or row["key_enc"] is None:  # (the store hands out only those with a key)
         return None
-    others = tuple(i for i in setup_repo.links_to_administration(services.store, row["administration_id"])
-                   if i != identity_id)
+    administration_id = row["administration_id"]  # None: not verified yet, so no other identity is known to share it
+    others = tuple(i for i in setup_repo.links_to_administration(services.store, administration_id)
+                   if i != identity_id) if administration_id is not None else ()
     return {
         "reference_key": row["reference_key"],
         "identity_id": identity_id,
@@ -401,7 +418,7 @@ def confirm_activation(services: Services, identity_id: int, reference_key: str,
     actor = authorize(actor, "link")
     store = services.store
     row = link_requests.get(store, reference_key) if isinstance(reference_key, str) else None
-    if row is None or row["identity_id"] != identity_id or _state(row) != "pending" or not row["key_enc"]:
+    if row is None or row["identity_id"] != identity_id or _state(row) != RequestState.PENDING or not row["key_enc"]:
         raise link_error(N_("link.error.nothing_pending"), code="not_pending")
     if start_date is not None:
         check_start_date(services, start_date)
@@ -415,7 +432,7 @@ def confirm_activation(services: Services, identity_id: int, reference_key: str,
         raise shared_error(verified)
     with _requests_lock:
         current = link_requests.get(store, reference_key)
-        if current is None or _state(current) != "pending" or current["key_enc"] != row["key_enc"]:
+        if current is None or _state(current) != RequestState.PENDING or current["key_enc"] != row["key_enc"]:
             raise link_error(N_("link.error.handled_meanwhile"), code="not_pending")
         with store.transaction():
             save_link(services, identity_id, key, verified, start_date=start_date, actor=actor, how="activation")

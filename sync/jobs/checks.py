@@ -39,6 +39,7 @@ import httpx
 
 from sync.auth.access import Actor, require
 from sync.core import joined
+from sync.core.events import Outcome
 from sync.core.vault import VaultError
 from sync.core.words import N_, NN_, Msg
 from sync.gripp import errors as gripp_errors
@@ -48,15 +49,15 @@ from sync.jobs.refresh import reference_age, refresh_gripp, refresh_reference
 from sync.jobs.services import Services
 from sync.mapping import check_invoice, line_net
 from sync.mapping.customers import CREATED, NEW, PINNED, RELATIECODE
-from sync.mapping.problems import ProblemCode
-from sync.mapping.types import MappingContext, Problem
+from sync.mapping.problems import Problem, ProblemCode
+from sync.mapping.types import MappingContext
 from sync.snelstart import errors as ss_errors
 from sync.snelstart.client import SnelStartClient
 from sync.snelstart.constants import SUBSCRIPTION_KEY_HEADER
 from sync.store import cache, outbox
 from sync.store import setup as setup_repo
 from sync.store.db import Store
-from sync.store.setup import Link
+from sync.store.setup import Link, LinkHealth
 
 log = logging.getLogger(__name__)
 
@@ -424,7 +425,7 @@ def _check_koppelsleutel(run: _Run) -> CheckResult:
         return result(check, FAIL, Msg("check.koppelsleutel.other_administration", name=name,
                                        linked=link.administration_name),
                       Msg("check.koppelsleutel.other_administration.fix"))
-    setup_repo.set_link_health(store, run.identity_id, "ok")
+    setup_repo.set_link_health(store, run.identity_id, LinkHealth.OK)
     company = str(info.get("bedrijfsnaam") or "")
     works = (Msg("check.koppelsleutel.works_of", hint=link.key_hint, name=name, company=company)
              if company and company != name else Msg("check.koppelsleutel.works", hint=link.key_hint, name=name))
@@ -439,7 +440,7 @@ def _key_failed(run: _Run, exc: ss_errors.SnelStartError) -> CheckResult:
         run.key_problem = Msg("check.why.snelstart_unreachable")
         return result(CheckKey.KOPPELSLEUTEL, WARNING, error.message, Msg(TRY_AGAIN_LATER))
     if isinstance(exc, ss_errors.KoppelsleutelError | ss_errors.TokenRejectedError):
-        setup_repo.set_link_health(run.store, run.identity_id, "broken", error.message)
+        setup_repo.set_link_health(run.store, run.identity_id, LinkHealth.BROKEN, error.message)
     hint = run.link.key_hint if run.link else "—"
     return result(CheckKey.KOPPELSLEUTEL, FAIL, Msg("check.koppelsleutel.broken", hint=hint, error=error.message),
                   Msg("check.koppelsleutel.broken.fix"))
@@ -635,7 +636,7 @@ def _check_dry_run(run: _Run) -> CheckResult:
         preview = preview_identity(run.services, run.identity_id, actor="check")
     except AlreadyRunning:
         return result(check, WARNING, Msg("check.dry_run.busy"), Msg("check.dry_run.busy.fix"))
-    if preview.outcome == "failed":
+    if preview.outcome == Outcome.FAILED:
         return result(check, FAIL, Msg("check.dry_run.failed", reason=preview.reason or ""),
                       Msg("check.dry_run.failed.fix"))
     counts = preview.counts()

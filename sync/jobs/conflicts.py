@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sync.auth.access import Actor, authorize
+from sync.core.events import EventKind
 from sync.core.explained import Explained
 from sync.core.words import Msg, jsonable
 from sync.jobs.inputs import invoice_input
@@ -18,6 +19,7 @@ from sync.mapping import invoice_fingerprint
 from sync.mapping.problems import stored_fix, stored_message
 from sync.store import cache, history, outbox
 from sync.store.db import Store
+from sync.store.outbox import BookingState
 
 
 class ConflictError(Explained, ValueError):
@@ -53,19 +55,21 @@ def adopt_anyway(store: Store, identity_id: int, invoice_id: int, *, actor: Acto
     """A person says the conflicting booking is this invoice's after all: it is adopted as it is."""
     who = authorize(actor, "adopt")
     row = outbox.get(store, identity_id, invoice_id)
-    if row is None or row["state"] != "conflict":
+    if row is None or row["state"] != BookingState.CONFLICT:
         raise ConflictError(Msg("error.conflict.gone"), code="gone")
     if not row["conflict_booking_id"]:
         raise ConflictError(Msg("error.conflict.not_visible", number=row["number"]), code="not_visible")
     invoice = cache.gripp_invoice(store, invoice_id)
     reason = (outbox.reasons(row) or [{}])[0]
     with store.transaction():
-        outbox.put(store, identity_id, invoice_id, row["number"], "booked", booking_id=row["conflict_booking_id"],
+        outbox.put(store, identity_id, invoice_id, row["number"], BookingState.BOOKED,
+                   booking_id=row["conflict_booking_id"],
                    adopted=True, adopted_by=who, booked_at=store.now(), reasons=None, last_error=None,
                    error_kind=None, conflict_booking_id=None,
                    fingerprint=invoice_fingerprint(invoice_input(invoice)) if invoice else None)
         history.log_event(
-            store, "adopted_anyway", identity_id=identity_id, invoice_id=invoice_id, invoice_number=row["number"],
-            actor=who, data={"booking_id": row["conflict_booking_id"], "code": reason.get("code"),
-                             "reason": jsonable(stored_message(reason))},
+            store, EventKind.ADOPTED_ANYWAY, identity_id=identity_id, invoice_id=invoice_id,
+            invoice_number=row["number"], actor=who,
+            data={"booking_id": row["conflict_booking_id"], "code": reason.get("code"),
+                  "reason": jsonable(stored_message(reason))},
         )

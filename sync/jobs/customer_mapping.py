@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from sync.auth.access import Actor, authorize
 from sync.core import joined
+from sync.core.events import EventKind
 from sync.core.words import N_, NN_, Msg
 from sync.jobs.checks import PASS, WARNING, CheckKey, CheckResult, result
 from sync.jobs.inputs import customer_inputs, invoices_in_scope
@@ -134,7 +135,7 @@ def save_customer_mapping(services: Services, identity_id: int, company_id: int,
                       None)
         setup_repo.put_customer_mapping(store, identity_id, company_id, label, relatie["relatie_id"], code,
                                         relatie["name"] or "", who)
-        history.log_event(store, "mapping", identity_id=identity_id, actor=who,
+        history.log_event(store, EventKind.MAPPING, identity_id=identity_id, actor=who,
                           data={"type": "customer", "gripp_id": company_id, "label": label,
                                 "relatie_id": relatie["relatie_id"], "relatiecode": code, "relatie": relatie["name"],
                                 "previous": before["relatiecode"] if before else None})
@@ -163,7 +164,7 @@ def remove_customer_mapping(services: Services, identity_id: int, company_id: in
         return False
     with store.transaction():
         setup_repo.delete_mapping(store, identity_id, "customer", company_id)
-        history.log_event(store, "mapping", identity_id=identity_id, actor=who,
+        history.log_event(store, EventKind.MAPPING, identity_id=identity_id, actor=who,
                           data={"type": "customer", "gripp_id": company_id, "label": before["gripp_label"],
                                 "removed": before["relatiecode"]})
     return True

@@ -12,6 +12,7 @@ import itertools
 import threading
 from collections import OrderedDict, deque
 from collections.abc import Callable
+from functools import partial
 
 Job = tuple[str, int]  # (account key, identity id)
 
@@ -89,7 +90,7 @@ class FairRunner:
                 job = None if self._stopped else self.queue.take()
             if job is None:
                 return
-            self._start_thread(lambda job=job: self._work(job), f"sync-{job[0]}-{job[1]}")
+            self._start_thread(partial(self._work, job), f"sync-{job[0]}-{job[1]}")
 
     def _work(self, job: Job) -> None:
         try:

@@ -7,6 +7,7 @@ its name comes from there. Each identity found or added for the first time goes 
 from __future__ import annotations
 
 from sync.auth.access import Actor, authorize
+from sync.core.events import EventKind
 from sync.core.words import N_
 from sync.gripp.errors import GrippError
 from sync.jobs.linking import link_error
@@ -47,8 +48,8 @@ def add_identity(services: Services, identity_id: int, name: str = "", *, actor:
     name = str(found or name or f"#{identity_id}")
     store = services.store
     with store.transaction():
-        setup_repo.upsert_identity(store, identity_id, name, source="manual")
-        history.log_event(store, "identity", identity_id=identity_id, actor=actor,
+        setup_repo.upsert_identity(store, identity_id, name, source=setup_repo.IdentitySource.MANUAL)
+        history.log_event(store, EventKind.IDENTITY, identity_id=identity_id, actor=actor,
                           data={"identity": identity_id, "name": name})
     services.ran()  # the support overview counts the identities
     return name
@@ -64,13 +65,13 @@ def remove_identity(services: Services, identity_id: int, *, actor: Actor | str)
         name = setup_repo.identity_name(store, identity_id)
         removed = setup_repo.delete_identity(store, identity_id)
         if removed:
-            history.log_event(store, "identity_removed", identity_id=identity_id, actor=actor,
+            history.log_event(store, EventKind.IDENTITY_REMOVED, identity_id=identity_id, actor=actor,
                               data={"identity": identity_id, "name": name})
     services.ran()  # the support overview counts the identities
     return removed
 
 
-def discover_identities(services: Services, *, actor: Actor | str) -> list[dict]:
+def discover_identities(services: Services, *, actor: Actor | str) -> list[setup_repo.IdentityRow]:
     """Refresh the Gripp cache (identities come from invoice and company rows) and list every identity."""
     actor = authorize(actor, "link")
     store = services.store
@@ -83,7 +84,7 @@ def discover_identities(services: Services, *, actor: Actor | str) -> list[dict]
     with store.transaction():
         for row in found:
             if row["identity_id"] not in known:
-                history.log_event(store, "identity", identity_id=row["identity_id"], actor=actor,
+                history.log_event(store, EventKind.IDENTITY, identity_id=row["identity_id"], actor=actor,
                                   data={"identity": row["identity_id"], "name": row["name"]})
     services.ran()  # the support overview counts the identities
     return found

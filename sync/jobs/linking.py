@@ -16,6 +16,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from sync.auth.access import Actor, authorize
+from sync.core.events import EventKind, Level
 from sync.core.explained import Explained
 from sync.core.vault import Vault
 from sync.core.words import N_, Msg
@@ -148,8 +149,9 @@ def shared_error(verified: VerifiedKey) -> LinkError:
 
 
 def save_link(services: Services, identity_id: int, key: str, verified: VerifiedKey, *, start_date: date | None,
-              actor: Actor | str, how: str) -> None:
-    """Caller holds a transaction. The link itself plus its audit event."""
+              actor: str, how: str) -> None:
+    """Caller holds a transaction (and has authorized `actor`, the name recorded). The link itself plus its audit
+    event."""
     store = services.store
     previous = setup_repo.get_link(store, identity_id)
     setup_repo.save_link(
@@ -160,7 +162,7 @@ def save_link(services: Services, identity_id: int, key: str, verified: Verified
     name = setup_repo.identity_name(store, identity_id)
     moved = previous is not None and previous.administration_id != verified.administration_id
     history.log_event(
-        store, "link", level="warning" if moved else "info", identity_id=identity_id, actor=actor,
+        store, EventKind.LINK, level=Level.WARNING if moved else Level.INFO, identity_id=identity_id, actor=actor,
         data={"name": name, "administration": verified.administration_name,
               "previous_administration": previous.administration_name if moved and previous else None,
               "administration_id": verified.administration_id, "key_hint": verified.key_hint, "how": how,
@@ -199,7 +201,7 @@ def unlink(services: Services, identity_id: int, *, actor: Actor | str) -> bool:
         if existed and link is not None:
             name = setup_repo.identity_name(store, identity_id)
             history.log_event(
-                store, "unlinked", identity_id=identity_id, actor=actor,
+                store, EventKind.UNLINKED, identity_id=identity_id, actor=actor,
                 data={"name": name, "administration": link.administration_name,
                       "administration_id": link.administration_id, "key_hint": link.key_hint},
             )
@@ -232,7 +234,7 @@ def change_start_date(services: Services, identity_id: int, start_date: date, *,
         return
     with store.transaction():
         setup_repo.set_start_date(store, identity_id, start_date)
-        history.log_event(store, "start_date", identity_id=identity_id, actor=actor,
+        history.log_event(store, EventKind.START_DATE, identity_id=identity_id, actor=actor,
                           data={"name": setup_repo.identity_name(store, identity_id), "previous": link.start_date,
                                 "start_date": start_date})
 

@@ -136,9 +136,10 @@ def validate_rows(store: Store, rows: list[dict[str, str]]) -> tuple[list[dict],
             if target not in KINDS:
                 problem(Msg("mappings.vat_kind", kinds=", ".join(KINDS), got=target))
             try:
-                row["percentage"] = Decimal((raw["percentage"] or "").strip().replace(",", "."))
-                if not row["percentage"].is_finite():
+                percentage = Decimal((raw["percentage"] or "").strip().replace(",", "."))
+                if not percentage.is_finite():
                     raise InvalidOperation
+                row["percentage"] = percentage
             except (InvalidOperation, AttributeError):
                 problem(Msg("mappings.percentage", got=raw["percentage"] or ""))
         elif kind == "ledger":

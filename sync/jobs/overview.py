@@ -7,6 +7,7 @@ from __future__ import annotations
 from sync.core.words import N_, NN_
 from sync.store import outbox
 from sync.store.db import Store
+from sync.store.outbox import BookingState
 
 # The identity's standing, as Overzicht's tiles and `status` show it, in that order: every invoice SnelStart holds as
 # the link's (booked by it or adopted), blocked, refused by SnelStart, and the payments brought back to Gripp.
@@ -34,9 +35,9 @@ def booking_counts(store: Store, identity_id: int) -> dict[str, int]:
     payments = outbox.payments_registered(store, identity_id)
     return {
         "booked": sum(states.get(s, 0) for s in outbox.BOOKED_STATES),
-        "blocked": states.get("blocked", 0),
-        "failed": states.get("failed", 0),
-        "conflict": states.get("conflict", 0),
-        "pending": states.get("pending", 0) + states.get("posting", 0),
+        "blocked": states.get(BookingState.BLOCKED, 0),
+        "failed": states.get(BookingState.FAILED, 0),
+        "conflict": states.get(BookingState.CONFLICT, 0),
+        "pending": states.get(BookingState.PENDING, 0) + states.get(BookingState.POSTING, 0),
         "payments": int(payments or 0),
     }

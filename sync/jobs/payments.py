@@ -53,6 +53,7 @@ from sync.jobs.refresh import fetch_all, invoice_payments
 from sync.store import cache, outbox
 from sync.store import history as log
 from sync.store.db import Store
+from sync.store.outbox import PaymentRow, PaymentState
 from sync.store.setup import Link
 
 CALLS_PER_POST = 50
@@ -299,7 +300,7 @@ def pull_payments(store: Store, gripp: GrippClient, link: Link, *, run_id: str |
         plan = plan_invoice(facts, fresh.get(invoice_id, []), bank.get(facts.booking_id, []), today)
         if plan.held:
             continue  # noted from the cache already; if Gripp changed meanwhile, the next run tells again
-        actions += plan.reversals + plan.registrations  # reversals first: never paid beyond the truth meanwhile
+        actions += [*plan.reversals, *plan.registrations]  # reversals first: never paid beyond the truth meanwhile
     for start in range(0, len(actions), CALLS_PER_POST):
         if not _send(store, gripp, link, actions[start:start + CALLS_PER_POST], fresh, run_id, report):
             report.pending += max(0, len(actions) - (start + CALLS_PER_POST))  # not sent: they wait
@@ -326,7 +327,7 @@ def _payment_dict(payment: Payment) -> dict[str, Any]:
             "extendedproperties": payment.extendedproperties}
 
 
-def _settle_unfinished(store: Store, link: Link, unfinished: list[dict], fresh: dict[int, list[dict[str, Any]]],
+def _settle_unfinished(store: Store, link: Link, unfinished: list[PaymentRow], fresh: dict[int, list[dict[str, Any]]],
                        run_id: str | None, report: PaymentReport) -> None:
     """Markers an earlier run left half-way (it stopped between the Gripp call and writing down its answer):
     Gripp says how far it got, and the audit log gets the event that run could not write."""
@@ -337,12 +338,12 @@ def _settle_unfinished(store: Store, link: Link, unfinished: list[dict], fresh: 
         for row in unfinished:
             payment = present.get(row["marker"])
             number = numbers.get(row["invoice_id"], "")
-            if row["state"] == "sending" and payment is not None:
+            if row["state"] == PaymentState.SENDING and payment is not None:
                 outbox.payment_done(store, row["marker"], int(payment["id"]))
                 report.already_there += 1
                 action: Registration | Reversal = Registration(row["invoice_id"], number, row["booking_id"],
                                                                row["amount"], row["pay_date"], row["marker"])
-            elif row["state"] == "sending":
+            elif row["state"] == PaymentState.SENDING:
                 outbox.payments_not_sent(store, [row["marker"]])  # never arrived; the plan sends it if still due
                 continue
             elif payment is None:  # reversing, and the payment is gone: taken back (by this run's predecessor)
@@ -421,7 +422,8 @@ def _send(store: Store, gripp: GrippClient, link: Link, batch: list[Registration
                 report.pending += 1
                 entries.append({"run_id": run_id, "identity_id": link.identity_id, "invoice_id": action.invoice_id,
                                 "invoice_number": action.number,
-                                "kind": "payment_refused" if isinstance(action, Registration) else "reversal_refused",
+                                "kind": EventKind.PAYMENT_REFUSED if isinstance(action, Registration)
+                                else EventKind.REVERSAL_REFUSED,
                                 "data": {"marker": action.marker, "amount": action.amount, "rolled_back": result.ok,
                                          "error": str(result.error) if not result.ok else ROLLED_BACK}})
     entries += [{"run_id": run_id, "identity_id": link.identity_id, "invoice_id": action.invoice_id,
@@ -463,8 +465,8 @@ def _event(action: Registration | Reversal) -> dict[str, Any]:
     data = {"marker": action.marker, "amount": action.amount, "date": action.pay_date,
             "booking_id": action.booking_id}
     if isinstance(action, Registration):
-        return {"kind": "payment", "data": data}
-    return {"kind": "payment_reversed", "data": {**data, "gripp_payment_id": action.payment_id}}
+        return {"kind": EventKind.PAYMENT, "data": data}
+    return {"kind": EventKind.PAYMENT_REVERSED, "data": {**data, "gripp_payment_id": action.payment_id}}
 
 
 def _apply_locally(store: Store, actions: Iterable[Registration | Reversal],
@@ -516,5 +518,5 @@ def _note(store: Store, link: Link, facts_of: dict[int, InvoiceFacts], plans: di
                 "snelstart_total": facts.snelstart_total, "snelstart_open": facts.snelstart_open,
                 "gripp_open": facts.gripp_total - plan.gripp_paid, "gripp_paid": plan.gripp_paid,
                 "snelstart_paid": plan.snelstart_paid}
-        log.log_event(store, "payments_held" if plan.held else "mismatch", run_id=run_id,
+        log.log_event(store, EventKind.PAYMENTS_HELD if plan.held else EventKind.MISMATCH, run_id=run_id,
                       identity_id=link.identity_id, invoice_id=invoice_id, invoice_number=facts.number, data=data)

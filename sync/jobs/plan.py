@@ -10,8 +10,10 @@ run (`sync.jobs.preview`) reports them. So a dry run and the next real run on th
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from enum import StrEnum
 from typing import Any
 
 from sync.core.money import to_decimal
@@ -20,14 +22,32 @@ from sync.jobs.inputs import CustomerInputs, invoice_input
 from sync.mapping import check_invoice, invoice_fingerprint
 from sync.mapping.adoption import FoundBooking, booking_conflict, not_visible
 from sync.mapping.customers import CustomerMatch
-from sync.mapping.types import InvoiceIn, MappingContext, Problem
+from sync.mapping.problems import Problem
+from sync.mapping.types import InvoiceIn, MappingContext
 from sync.store import cache, outbox
 from sync.store.db import Store
+from sync.store.outbox import BookingRow, BookingState
 
-BOOK, ADOPT, BLOCKED, CONFLICT, NOTHING = "book", "adopt", "blocked", "conflict", "nothing_to_book"
-BEFORE_START, ALREADY_BOOKED, REFUSED = "before_start", "already_booked", "refused"
-# In the order the dry run lists them: what the run does first, what stays as it is after.
-DECISIONS = (BOOK, ADOPT, BLOCKED, CONFLICT, REFUSED, NOTHING, ALREADY_BOOKED, BEFORE_START)
+
+class DecisionKind(StrEnum):
+    """What happens to a sent invoice this run, in the order the dry run lists them: what the run does first, what
+    stays as it is after. The values are what a stored dry run holds."""
+
+    BOOK = "book"
+    ADOPT = "adopt"  # SnelStart has a booking with its number that fits: it becomes the link's
+    BLOCKED = "blocked"
+    CONFLICT = "conflict"  # SnelStart has a booking with its number that does not fit: a person decides
+    REFUSED = "refused"  # SnelStart refused it, and it did not change since
+    NOTHING = "nothing_to_book"  # 0,00
+    ALREADY_BOOKED = "already_booked"
+    BEFORE_START = "before_start"
+
+
+# The short names the push, the dry run and their tests use.
+BOOK, ADOPT, BLOCKED, CONFLICT = DecisionKind.BOOK, DecisionKind.ADOPT, DecisionKind.BLOCKED, DecisionKind.CONFLICT
+REFUSED, NOTHING, ALREADY_BOOKED = DecisionKind.REFUSED, DecisionKind.NOTHING, DecisionKind.ALREADY_BOOKED
+BEFORE_START = DecisionKind.BEFORE_START
+DECISIONS = tuple(DecisionKind)
 # How every surface names a decision (console tabs, `dry-run`): catalog keys, one word per decision everywhere.
 DECISION_LABELS = {
     BOOK: N_("decision_book"), ADOPT: N_("decision_adopt"), BLOCKED: N_("decision_blocked"),
@@ -40,34 +60,35 @@ LOOK_UP_AGAIN = frozenset({"BOOKING_NOT_VISIBLE", "BOE-0021"})
 
 @dataclass(frozen=True)
 class Decision:
-    kind: str
+    kind: DecisionKind
     problems: tuple[Problem, ...] = ()
     match: CustomerMatch | None = None  # the relatie it goes to (relatie_id None: one to create)
     found: FoundBooking | None = None  # ADOPT, CONFLICT: SnelStart's booking with this number
 
 
-def outside_push(row: dict[str, Any], state: dict | None, start_date: date | None) -> str | None:
+def outside_push(row: dict[str, Any], state: BookingRow | None, start_date: date | None) -> DecisionKind | None:
     """Why this sent invoice needs no booking step this run, or None when it does."""
     if start_date is not None and row["invoice_date"] is not None and row["invoice_date"] < start_date:
         return BEFORE_START
-    if state is None or state["state"] in ("pending", "posting", "blocked", "conflict"):
+    if state is None or state["state"] in (BookingState.PENDING, BookingState.POSTING, BookingState.BLOCKED,
+                                           BookingState.CONFLICT):
         return None  # blocked and conflicts are looked at again every run: the cause may be gone
-    if state["state"] == "failed":
+    if state["state"] == BookingState.FAILED:
         if reason_codes(state) & LOOK_UP_AGAIN:
             return None  # "the number exists": settled by a look-up
         # SnelStart refused it: offered again only once the invoice changed or a person chose "retry failed"
         # (sync.jobs.requeue) — one unfixed refusal must not knock on SnelStart's door every run.
         return None if _changed(row, state) else REFUSED
-    if state["state"] == "nothing_to_book":
+    if state["state"] == BookingState.NOTHING_TO_BOOK:
         return None if _changed(row, state) else NOTHING
     return ALREADY_BOOKED  # booked (perhaps with its PDF still to come): never a second booking
 
 
-def _changed(row: dict[str, Any], state: dict) -> bool:
+def _changed(row: dict[str, Any], state: BookingRow) -> bool:
     return bool(state.get("fingerprint")) and invoice_fingerprint(invoice_input(row)) != state["fingerprint"]
 
 
-def reason_codes(state: dict) -> set[str]:
+def reason_codes(state: Mapping[str, Any]) -> set[str]:
     """The reason codes of an outbox row ("BOE-0021,BOE-0071" for several SnelStart codes at once)."""
     return {code for reason in outbox.reasons(state) for code in str(reason.get("code", "")).split(",")}
 

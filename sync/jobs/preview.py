@@ -18,20 +18,23 @@ from datetime import date
 from typing import Any
 
 from sync.auth.access import Actor, authorize
+from sync.core.events import EventKind, Outcome, Step
 from sync.core.words import jsonable
 from sync.jobs import errors, plan, refresh
 from sync.jobs.inputs import customer_inputs, invoice_input, mapping_context
 from sync.jobs.locks import exclusive
 from sync.jobs.payments import plan_registrations
+from sync.jobs.plan import DecisionKind
 from sync.jobs.services import Services
 from sync.mapping.problems import explained, stored_explained
 from sync.store import cache, outbox, previews
 from sync.store import history as log
 from sync.store import setup as setup_repo
+from sync.store.outbox import BookingRow
 
-STEPS = ("gripp", "snelstart", "plan")
+STEPS = (Step.GRIPP, Step.SNELSTART, Step.PLAN)  # a dry run's, in order
 
-Progress = Callable[[str, float], None]
+Progress = Callable[[Step, float], None]
 
 
 @dataclass(frozen=True)
@@ -40,10 +43,11 @@ class InvoiceLine:
     customer: str
     invoice_date: date | None
     amount: Any  # Decimal (a str once read back from the store)
-    decision: str  # sync.jobs.plan.DECISIONS
+    decision: DecisionKind
     # Blocked / refused / conflict: every reason with its fix, a message as stored (`words.jsonable`; a preview
-    # recorded before the catalog holds `{"nl", "en"}`): say it with `words.said`.
-    reasons: dict[str, Any] | None = None
+    # recorded before the catalog holds `{"nl", "en"}`, a refusal recorded before messages its words as text): say
+    # it with `words.said`.
+    reasons: dict[str, Any] | str | None = None
     codes: tuple[str, ...] | list[str] = ()  # the problems' codes (sync.mapping.problems.ProblemCode)
 
 
@@ -58,17 +62,17 @@ class PaymentLine:
 @dataclass
 class Preview:
     identity_id: int
-    outcome: str  # ok | warnings | failed
+    outcome: Outcome  # ok | warnings | failed
     invoices: list[InvoiceLine] = field(default_factory=list)
     payments: list[PaymentLine] = field(default_factory=list)
     reason: dict[str, Any] | None = None  # why it failed: a message as stored (older previews: `{"nl", "en"}`)
     preview_id: str = ""
 
-    def of(self, decision: str) -> list[InvoiceLine]:
+    def of(self, decision: DecisionKind) -> list[InvoiceLine]:
         return [line for line in self.invoices if line.decision == decision]
 
     def counts(self) -> dict[str, int]:
-        counts = {decision: len(self.of(decision)) for decision in plan.DECISIONS}
+        counts: dict[str, int] = {decision: len(self.of(decision)) for decision in plan.DECISIONS}
         counts["payments"] = len(self.payments)
         return counts
 
@@ -78,8 +82,8 @@ class Preview:
 
     @classmethod
     def from_data(cls, identity_id: int, data: dict[str, Any], preview_id: str = "") -> Preview:
-        return cls(identity_id, data.get("outcome", "failed"),
-                   [InvoiceLine(**i) for i in data.get("invoices", [])],
+        return cls(identity_id, Outcome(data.get("outcome", Outcome.FAILED)),
+                   [InvoiceLine(**{**i, "decision": DecisionKind(i["decision"])}) for i in data.get("invoices", [])],
                    [PaymentLine(**p) for p in data.get("payments", [])], data.get("reason"), preview_id)
 
 
@@ -97,29 +101,29 @@ def preview_identity(services: Services, identity_id: int, *, actor: Actor | str
     with exclusive(services.lock_key(identity_id)):  # never beside a real run of the same identity
         previews.close_interrupted(store, identity_id)
         preview_id = previews.start(store, identity_id, actor)
-        log.log_event(store, "preview", identity_id=identity_id, actor=actor)
+        log.log_event(store, EventKind.PREVIEW, identity_id=identity_id, actor=actor)
 
-        def step(name: str, fraction: float) -> None:
+        def step(name: Step, fraction: float) -> None:
             overall = (STEPS.index(name) + fraction) / len(STEPS)
             previews.progress(store, preview_id, name, overall)
             report(name, overall)
 
         try:
-            step("gripp", 0.0)
+            step(Step.GRIPP, 0.0)
             refresh_gripp_once(services)
-            step("snelstart", 0.0)
+            step(Step.SNELSTART, 0.0)
             client = services.snelstart(identity_id)
             refresh.refresh_open_items(store, client, link.administration_id)
             refresh.refresh_reference(store, client, link.administration_id)
             refresh.refresh_bank_lines(store, client, link.administration_id)
-            step("plan", 0.0)
+            step(Step.PLAN, 0.0)
             result = _plan(services, link, today or services.today())
         except Exception as exc:
             why = errors.link_broken(exc).message if errors.kind_of(exc) == errors.LINK else errors.explain(exc)
-            result = Preview(identity_id, "failed", reason=jsonable(why))
+            result = Preview(identity_id, Outcome.FAILED, reason=jsonable(why))
         result.preview_id = preview_id
         previews.finish(store, preview_id, result.outcome, result.as_data())
-        report("plan", 1.0)
+        report(Step.PLAN, 1.0)
         return result
 
 
@@ -136,7 +140,7 @@ def _plan(services: Services, link: setup_repo.Link, today: date) -> Preview:
     for row in rows:
         state = states.get(row["invoice_id"])
         kind = plan.outside_push(row, state, link.start_date)
-        reasons: dict[str, Any] | None = None
+        reasons: dict[str, Any] | str | None = None
         codes: tuple[str, ...] = ()
         if kind == plan.REFUSED and state is not None:
             reasons = _refusal(state)
@@ -156,10 +160,10 @@ def _plan(services: Services, link: setup_repo.Link, today: date) -> Preview:
     payments += [PaymentLine(r.number, names.get(r.invoice_id, ""), r.pay_date or today, -r.amount)
                  for r in reversals]
     stuck = any(line.decision in (plan.BLOCKED, plan.CONFLICT, plan.REFUSED) for line in lines)
-    return Preview(link.identity_id, "warnings" if stuck else "ok", lines, payments)
+    return Preview(link.identity_id, Outcome.WARNINGS if stuck else Outcome.OK, lines, payments)
 
 
-def _refusal(state: dict) -> dict[str, Any]:
+def _refusal(state: BookingRow) -> dict[str, Any] | str:
     """Why SnelStart refused the invoice, as the push stored it (else its last error: a message's JSON, or words
     recorded before messages; `words.said` reads either)."""
     said = stored_explained(outbox.reasons(state))

@@ -36,7 +36,7 @@ from decimal import Decimal
 from typing import Any
 
 from sync.core.dates import parse_date, parse_local_datetime
-from sync.core.events import EventKind
+from sync.core.events import EventKind, Level
 from sync.core.money import to_decimal
 from sync.core.words import Msg, jsonable
 from sync.gripp.client import GrippClient
@@ -47,8 +47,8 @@ from sync.jobs.refresh import relatie_row
 from sync.mapping import invoice_fingerprint, map_invoice
 from sync.mapping.adoption import FoundBooking, not_visible
 from sync.mapping.customers import CREATED, CustomerMatch, RelatieIn, normal_kvk, normal_vat, relaties_from_rows
-from sync.mapping.problems import explained
-from sync.mapping.types import InvoiceIn, MappingContext, Problem
+from sync.mapping.problems import Problem, explained
+from sync.mapping.types import InvoiceIn, MappingContext
 from sync.snelstart import errors as ss_errors
 from sync.snelstart import limits, odata
 from sync.snelstart.client import SnelStartClient
@@ -56,6 +56,7 @@ from sync.store import cache, outbox
 from sync.store import history as log
 from sync.store import setup as setup_repo
 from sync.store.db import Store
+from sync.store.outbox import BookingRow, BookingState
 from sync.store.setup import Link
 
 MAX_PDF_BYTES = 10 * 1024 * 1024  # SnelStart refuses larger documents (BLG-0006)
@@ -111,7 +112,7 @@ class PushReport:
     would_block: dict[str, list[Problem]] = field(default_factory=dict)  # the blocked ones and why
     would_conflict: dict[str, Problem] = field(default_factory=dict)  # the conflicts and why
     # How many bookings are in each state, when the run changed none of them (None: it did; count them again).
-    unchanged_states: dict[str, int] | None = None
+    unchanged_states: dict[BookingState, int] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def add(self, name: str, n: int = 1) -> None:
@@ -123,7 +124,7 @@ class PushReport:
 
 
 class Pusher:
-    def __init__(self, store: Store, gripp: GrippClient, snelstart: SnelStartClient | None, link: Link, *,
+    def __init__(self, store: Store, gripp: GrippClient, snelstart: SnelStartClient, link: Link, *,
                  run_id: str | None = None, workers: int = DEFAULT_WORKERS,
                  progress: Callable[[float], None] | None = None,
                  sleep: Callable[[float], None] = time.sleep, max_total: Decimal | None = None) -> None:
@@ -137,9 +138,9 @@ class Pusher:
         self._relatie_lock = threading.Lock()
         self._fatal: BaseException | None = None  # the link broke or the database refuses writes: stop, raise
         self._stopped: BaseException | None = None  # SnelStart is unavailable: stop, the rest waits a run
-        self._read: tuple[list[dict], dict[int, dict]] | None = None  # invoices in scope, their booking rows
+        self._read: tuple[list[dict], dict[int, BookingRow]] | None = None  # invoices in scope, their booking rows
 
-    def read(self) -> tuple[list[dict], dict[int, dict]]:
+    def read(self) -> tuple[list[dict], dict[int, BookingRow]]:
         """The identity's sent invoices in scope and their booking rows, read once for `has_pending` and `run`."""
         if self._read is None:
             self._read = (invoices_in_scope(self.store, self.identity_id, self.link.start_date),
@@ -150,7 +151,8 @@ class Pusher:
         """Is any invoice in scope not booked to the end (nor settled as nothing to book)? Only then does a run
         need SnelStart's ledgers, VAT rates and relaties."""
         rows, states = self.read()
-        return any(states.get(row["invoice_id"], {}).get("state") not in ("done", "nothing_to_book") for row in rows)
+        return any((state := states.get(row["invoice_id"])) is None
+                   or state["state"] not in (BookingState.DONE, BookingState.NOTHING_TO_BOOK) for row in rows)
 
     # ------------------------------------------------------------------------------------------ the run
     def run(self) -> PushReport:
@@ -174,18 +176,18 @@ class Pusher:
             self._log_stop(self._stopped)
         return self.report
 
-    def _needs_work(self, row: dict, state: dict | None) -> bool:
+    def _needs_work(self, row: dict, state: BookingRow | None) -> bool:
         outside = plan.outside_push(row, state, self.link.start_date)  # the same answer the dry run gives
         if outside is None:
             return True
         if outside != plan.ALREADY_BOOKED:
             return False
-        if state is not None and state["state"] == "done":
+        if state is not None and state["state"] == BookingState.DONE:
             self._flag_if_changed(row, state)
             return False
-        return True  # booked / pdf_uploading / pdf_pending: the PDF still has to go
+        return True  # booked / pdf_pending: the PDF still has to go
 
-    def _batch(self, pool: ThreadPoolExecutor, batch: list[tuple[dict, dict | None]]) -> None:
+    def _batch(self, pool: ThreadPoolExecutor, batch: list[tuple[dict, BookingRow | None]]) -> None:
         """One batch: decide each invoice (and settle those that need no POST), record the intents in one
         transaction, POST them with their PDFs, then record what was made in one transaction."""
         intents = [i for i in pool.map(lambda item: self._guarded(item[0], self._prepare, *item), batch) if i]
@@ -196,9 +198,9 @@ class Pusher:
             return
         changes = outbox.Changes()
         for i in intents:
-            outbox.put(self.store, self.identity_id, i.row["invoice_id"], i.row["number"], "posting", into=changes,
-                       relatie_id=i.relatie_id, fingerprint=i.fingerprint, amount=i.body["factuurbedrag"],
-                       reasons=None, conflict_booking_id=None, attempts=i.attempts)
+            outbox.put(self.store, self.identity_id, i.row["invoice_id"], i.row["number"], BookingState.POSTING,
+                       into=changes, relatie_id=i.relatie_id, fingerprint=i.fingerprint,
+                       amount=i.body["factuurbedrag"], reasons=None, conflict_booking_id=None, attempts=i.attempts)
         try:
             with self.store.transaction():
                 outbox.write(self.store, self.identity_id, changes)
@@ -235,17 +237,20 @@ class Pusher:
                 self._fatal = inner
         return None
 
-    def _prepare(self, row: dict, state: dict | None) -> Intent | None:
+    def _prepare(self, row: dict, state: BookingRow | None) -> Intent | None:
         if state is not None and state["state"] in outbox.BOOKED_STATES:
             self._flag_if_changed(row, state)
+            booking_id = state["booking_id"]
+            if booking_id is None:  # every way into a booked state records its booking
+                raise RuntimeError(f"invoice {row['number']} is {state['state']} without its booking's id")
             # Any booked row found at the start of a run may already have its document (the run that booked
             # it stopped after uploading, or another copy of the link attached it): look before uploading.
-            self._attach_pdf(row, state["booking_id"], check_existing=True, previous_error=state.get("last_error"))
+            self._attach_pdf(row, booking_id, check_existing=True, previous_error=state.get("last_error"))
             return None
         return self._book(row, state)
 
     # ------------------------------------------------------------------------------------------ booking
-    def _book(self, row: dict, state: dict | None) -> Intent | None:
+    def _book(self, row: dict, state: BookingRow | None) -> Intent | None:
         """What the dry run would decide; carried out here unless it is a POST, which comes back as an intent."""
         number = row["number"]
         invoice = invoice_input(row)
@@ -255,7 +260,8 @@ class Pusher:
             self._act(row, state, invoice, decision, why="found")
             return None
         assert decision.match is not None
-        if state is not None and (state["state"] == "posting" or plan.reason_codes(state) & plan.LOOK_UP_AGAIN):
+        if state is not None and (state["state"] == BookingState.POSTING
+                                  or plan.reason_codes(state) & plan.LOOK_UP_AGAIN):
             # The last run may have posted it just before it stopped, or SnelStart said it exists (BOE-0021) and
             # did not show it: look again. Still not there: posting is safe — SnelStart refuses a number that is
             # taken (BOE-0021 again, then a bounded look-up), so it can never make a second booking.
@@ -270,7 +276,7 @@ class Pusher:
             self._block(row, state, result.problems)
             return None
         return Intent(row, invoice, relatie_id, result.plan.body, result.plan.fingerprint,
-                      (state or {}).get("attempts", 0) + 1)
+                      (state["attempts"] if state is not None else 0) + 1)
 
     def _send(self, intent: Intent) -> Made | None:
         """POST one recorded intent and, when that POST made the booking, upload its PDF — remote steps only: what
@@ -291,10 +297,10 @@ class Pusher:
         now = self.store.now()
         for m in made:
             row = m.row
-            outbox.put(self.store, self.identity_id, row["invoice_id"], row["number"], "booked", into=changes,
-                       booking_id=m.booking_id, amount=m.amount, booked_at=now, last_error=None, error_kind=None,
-                       conflict_booking_id=None)
-            events.append({"kind": "booked", "run_id": self.run_id, "identity_id": self.identity_id,
+            outbox.put(self.store, self.identity_id, row["invoice_id"], row["number"], BookingState.BOOKED,
+                       into=changes, booking_id=m.booking_id, amount=m.amount, booked_at=now, last_error=None,
+                       error_kind=None, conflict_booking_id=None)
+            events.append({"kind": EventKind.BOOKED, "run_id": self.run_id, "identity_id": self.identity_id,
                            "invoice_id": row["invoice_id"], "invoice_number": row["number"],
                            "data": {"amount": m.amount, "customer": row.get("company_name"),
                                     "booking_id": m.booking_id, "invoice_date": row["invoice_date"]}})
@@ -312,7 +318,8 @@ class Pusher:
             if m.pdf_error is not None:
                 self._after_pdf_error(m.pdf_error)
 
-    def _act(self, row: dict, state: dict | None, invoice: InvoiceIn, decision: plan.Decision, *, why: str) -> None:
+    def _act(self, row: dict, state: BookingRow | None, invoice: InvoiceIn, decision: plan.Decision, *,
+             why: str) -> None:
         """Carry out a decision that needs no POST: nothing to book, blocked, a conflict, or an adoption."""
         if decision.kind == plan.NOTHING:
             self._nothing_to_book(row, state, invoice)
@@ -363,7 +370,7 @@ class Pusher:
                 return _found_from_answer(found)
         return None
 
-    def _take_over(self, row: dict, state: dict | None, invoice: InvoiceIn, found: FoundBooking,
+    def _take_over(self, row: dict, state: BookingRow | None, invoice: InvoiceIn, found: FoundBooking,
                    relatie_id: str | None, *, why: str) -> None:
         """A booking with this invoice's number turned up in SnelStart: ours only when it fits (`sync.jobs.plan`)."""
         with self._relatie_lock:
@@ -374,11 +381,11 @@ class Pusher:
         booking_id = found.booking_id
         assert booking_id is not None
         with self.store.transaction():
-            outbox.put(self.store, self.identity_id, row["invoice_id"], row["number"], "booked",
+            outbox.put(self.store, self.identity_id, row["invoice_id"], row["number"], BookingState.BOOKED,
                        booking_id=booking_id, amount=found.amount, adopted=why == "found", booked_at=self.store.now(),
                        fingerprint=invoice_fingerprint(invoice_input(row)), last_error=None, error_kind=None,
                        reasons=None, conflict_booking_id=None)
-            log.log_event(self.store, "adopted", run_id=self.run_id, identity_id=self.identity_id,
+            log.log_event(self.store, EventKind.ADOPTED, run_id=self.run_id, identity_id=self.identity_id,
                           invoice_id=row["invoice_id"], invoice_number=row["number"],
                           data={"why": why, "snelstart": found.facts(self.customers.names())})
         self.report.add("adopted")
@@ -393,7 +400,7 @@ class Pusher:
         now = self.store.now().replace(tzinfo=None)
         return found.modified_on > now - FRESH_BOOKING
 
-    def _conflict(self, row: dict, state: dict | None, invoice: InvoiceIn, problem: Problem,
+    def _conflict(self, row: dict, state: BookingRow | None, invoice: InvoiceIn, problem: Problem,
                   found: FoundBooking | None) -> None:
         """A booking with this number that is not this invoice's (or one SnelStart will not show): a person
         decides. Never adopted, no PDF, no payment."""
@@ -402,43 +409,43 @@ class Pusher:
         self.report.add("conflicts")
         reasons = [problem.to_json()]
         current = state if state is not None else outbox.get(self.store, self.identity_id, row["invoice_id"])
-        if current is not None and current["state"] == "conflict" and outbox.reasons(current) == reasons:
+        if current is not None and current["state"] == BookingState.CONFLICT and outbox.reasons(current) == reasons:
             return  # already told; no new event every run
         with self.store.transaction():
-            outbox.put(self.store, self.identity_id, row["invoice_id"], row["number"], "conflict", reasons=reasons,
-                       error_kind="config", last_error=None,
+            outbox.put(self.store, self.identity_id, row["invoice_id"], row["number"], BookingState.CONFLICT,
+                       reasons=reasons, error_kind="config", last_error=None,
                        conflict_booking_id=found.booking_id if found is not None else None)
-            log.log_event(self.store, "conflict", run_id=self.run_id, identity_id=self.identity_id,
+            log.log_event(self.store, EventKind.CONFLICT, run_id=self.run_id, identity_id=self.identity_id,
                           invoice_id=row["invoice_id"], invoice_number=row["number"],
                           data={"code": problem.code, "reason": jsonable(explained([problem])),
                                 "gripp": {"amount": invoice.total_incl_vat, "date": invoice.invoice_date,
                                           "customer": row.get("company_name"), "company_id": row.get("company_id")},
                                 "snelstart": found.facts(self.customers.names()) if found is not None else None})
 
-    def _nothing_to_book(self, row: dict, state: dict | None, invoice: InvoiceIn) -> None:
+    def _nothing_to_book(self, row: dict, state: BookingRow | None, invoice: InvoiceIn) -> None:
         """An invoice of 0,00: no booking, no open item — and not a problem either."""
         self.report.add("nothing_to_book")
         fingerprint = invoice_fingerprint(invoice)
         with self.store.transaction():
-            outbox.put(self.store, self.identity_id, row["invoice_id"], row["number"], "nothing_to_book",
+            outbox.put(self.store, self.identity_id, row["invoice_id"], row["number"], BookingState.NOTHING_TO_BOOK,
                        fingerprint=fingerprint, reasons=None, last_error=None, error_kind=None)
-            log.log_event(self.store, "nothing_to_book", run_id=self.run_id, identity_id=self.identity_id,
+            log.log_event(self.store, EventKind.NOTHING_TO_BOOK, run_id=self.run_id, identity_id=self.identity_id,
                           invoice_id=row["invoice_id"], invoice_number=row["number"],
                           data={"amount": invoice.total_incl_vat, "invoice_date": invoice.invoice_date})
 
-    def _block(self, row: dict, state: dict | None, problems: tuple[Problem, ...],
+    def _block(self, row: dict, state: BookingRow | None, problems: tuple[Problem, ...],
                involved: tuple[RelatieIn, ...] = ()) -> None:
         with self.report._lock:
             self.report.would_block[row["number"]] = list(problems)
         self.report.add("blocked")
         reasons = [p.to_json() for p in problems]
-        unchanged = state is not None and state["state"] == "blocked" and outbox.reasons(state) == reasons
+        unchanged = state is not None and state["state"] == BookingState.BLOCKED and outbox.reasons(state) == reasons
         if unchanged:
             return  # already told; no new event every run
         with self.store.transaction():
-            outbox.put(self.store, self.identity_id, row["invoice_id"], row["number"], "blocked", reasons=reasons,
-                       error_kind="config", last_error=None)
-            log.log_event(self.store, "blocked", run_id=self.run_id, identity_id=self.identity_id,
+            outbox.put(self.store, self.identity_id, row["invoice_id"], row["number"], BookingState.BLOCKED,
+                       reasons=reasons, error_kind="config", last_error=None)
+            log.log_event(self.store, EventKind.BLOCKED, run_id=self.run_id, identity_id=self.identity_id,
                           invoice_id=row["invoice_id"], invoice_number=row["number"],
                           data={"codes": [p.code for p in problems], "reason": jsonable(explained(problems)),
                                 "customer": row.get("company_name"), "company_id": row.get("company_id"),
@@ -448,7 +455,7 @@ class Pusher:
     def _fail(self, row: dict, exc: BaseException) -> None:
         reason = errors.explain(exc)
         codes = list(getattr(exc, "codes", []) or [])
-        outbox.put(self.store, self.identity_id, row["invoice_id"], row["number"], "failed",
+        outbox.put(self.store, self.identity_id, row["invoice_id"], row["number"], BookingState.FAILED,
                    last_error=last_error(reason), error_kind=errors.CONFIG,
                    reasons=[{"code": ",".join(codes or ["SNELSTART"]), "message": reason.to_json()}])
         self.report.add("failed")
@@ -482,14 +489,14 @@ class Pusher:
             return
         reason = errors.explain(exc)
         current = outbox.get(self.store, self.identity_id, row["invoice_id"])
-        state = current["state"] if current else "pending"
+        state = current["state"] if current else BookingState.PENDING
         outbox.put(self.store, self.identity_id, row["invoice_id"], row["number"], state,
                    last_error=last_error(reason), error_kind=errors.TRANSIENT)
         self.report.add("retry_later")
         log.log_event(self.store, EventKind.RETRY, run_id=self.run_id, identity_id=self.identity_id,
                       invoice_id=row["invoice_id"], invoice_number=row["number"], data={"reason": reason})
 
-    def _flag_if_changed(self, row: dict, state: dict) -> None:
+    def _flag_if_changed(self, row: dict, state: BookingRow) -> None:
         """An invoice edited in Gripp after booking is flagged for a person, never silently re-booked."""
         if state.get("changed_in_gripp") or not state.get("fingerprint"):
             return
@@ -501,7 +508,7 @@ class Pusher:
         self.report.add("changed_in_gripp")
         outbox.put(self.store, self.identity_id, row["invoice_id"], row["number"], state["state"],
                    changed_in_gripp=True)
-        log.log_event(self.store, "changed", run_id=self.run_id, identity_id=self.identity_id,
+        log.log_event(self.store, EventKind.CHANGED, run_id=self.run_id, identity_id=self.identity_id,
                       invoice_id=row["invoice_id"], invoice_number=row["number"])
 
     # ------------------------------------------------------------------------------------------ the PDF
@@ -509,7 +516,7 @@ class Pusher:
                     previous_error: str | None = None) -> None:
         """Upload the PDF (looking at the booking's documents first when asked) and record how it went."""
         document_id, problem = self._upload_pdf(row, booking_id, check_existing=check_existing)
-        changes, events = outbox.Changes(), []
+        changes, events = outbox.Changes(), list[dict]()
         self._pdf_outcome(row, document_id, problem, previous_error, changes, events)
         with self.store.transaction():
             outbox.write(self.store, self.identity_id, changes)
@@ -542,7 +549,7 @@ class Pusher:
         is news). A broken link writes nothing: the booked row is looked at again next run."""
         number = row["number"]
         if problem is None:
-            outbox.put(self.store, self.identity_id, row["invoice_id"], number, "done", into=changes,
+            outbox.put(self.store, self.identity_id, row["invoice_id"], number, BookingState.DONE, into=changes,
                        document_id=document_id, last_error=None, error_kind=None)
             return
         kind = errors.kind_of(problem)
@@ -550,7 +557,7 @@ class Pusher:
             return
         reason = errors.explain(problem)
         error = last_error(reason)
-        outbox.put(self.store, self.identity_id, row["invoice_id"], number, "pdf_pending", into=changes,
+        outbox.put(self.store, self.identity_id, row["invoice_id"], number, BookingState.PDF_PENDING, into=changes,
                    last_error=error, error_kind=kind)
         if error != previous_error and not errors.service_down(problem):  # the same reason as last run is not news
             events.append({"kind": EventKind.PDF, "run_id": self.run_id, "identity_id": self.identity_id,
@@ -623,6 +630,7 @@ class Pusher:
         kvk = normal_kvk(company.get("cocnumber"))
         if kvk and limits.fits(kvk, limits.KVK_NUMMER):
             body["kvkNummer"] = kvk
+        created: dict[str, Any] | None
         try:
             created = self.snelstart.create_relatie(body)
         except ss_errors.SnelStartBadRequest as exc:
@@ -639,9 +647,10 @@ class Pusher:
         cache.upsert(self.store, "ss_relaties", [relatie_row(self.admin, created)], ["administration_id", "relatie_id"])
         made = relaties_from_rows([relatie_row(self.admin, created)])[0]
         self.relaties.append(made)
-        self.codes_taken.add(created.get("relatiecode"))
-        log.log_event(self.store, "relatie", run_id=self.run_id, identity_id=self.identity_id,
-                      level="warning" if notes else "info",
+        if made.relatiecode is not None:
+            self.codes_taken.add(made.relatiecode)
+        log.log_event(self.store, EventKind.RELATIE, run_id=self.run_id, identity_id=self.identity_id,
+                      level=Level.WARNING if notes else Level.INFO,
                       data={"name": naam, "company_id": company.get("company_id"), "relatie_id": made.relatie_id,
                             "relatiecode": made.relatiecode, **notes})
         return created["id"]

@@ -19,17 +19,29 @@ without a Gripp invoice that is settled (nothing open is no open item).
 from __future__ import annotations
 
 from datetime import date
+from enum import StrEnum
 
 import pandas as pd
 
 from sync.store import comparison
+from sync.store.comparison import Difference
 from sync.store.db import Store
 
-CLASSES = (
-    "conflict", "not_booked", "drift_deleted", "only_in_snelstart", "drift_changed", "amount_differs",
-    "payment_not_in_gripp", "paid_in_gripp_only", "due_date_differs", "in_sync",
-)
-AGE_BUCKETS = ("not_due", "0-30", "31-60", "61-90", ">90")
+CLASSES = tuple(Difference)  # in the order the comparison tests them
+
+
+class AgeBucket(StrEnum):
+    """How long an open item is overdue (the frame's `age_bucket`)."""
+
+    NOT_DUE = "not_due"
+    DAYS_0_30 = "0-30"
+    DAYS_31_60 = "31-60"
+    DAYS_61_90 = "61-90"
+    OVER_90 = ">90"
+
+
+AGE_BUCKETS = tuple(AgeBucket)
+
 
 def open_items(store: Store, identity_id: int, administration_id: str | None, start_date: date | None,
                today: date) -> pd.DataFrame:
@@ -40,14 +52,15 @@ def open_items(store: Store, identity_id: int, administration_id: str | None, st
 
 
 def class_counts(store: Store, identity_id: int, administration_id: str | None, start_date: date | None,
-                 today: date) -> dict[str, int]:
+                 today: date) -> dict[Difference, int]:
     """How many open items each class has: what a run reports, without building the frame the pages show."""
     return comparison.class_counts(store, identity_id, administration_id, start_date, today)
 
 
 def age_buckets(days_overdue: pd.Series) -> pd.Series:
     bins = [-10**9, 0, 30, 60, 90, 10**9]
-    return pd.cut(days_overdue.fillna(-1), bins=bins, labels=list(AGE_BUCKETS), right=True).astype(str)
+    return pd.cut(days_overdue.fillna(-1), bins=bins, labels=[str(bucket) for bucket in AgeBucket],
+                  right=True).astype(str)
 
 
 def summary(frame: pd.DataFrame) -> pd.DataFrame:

@@ -23,6 +23,7 @@ from decimal import Decimal
 from typing import Any
 
 from sync.core.dates import AMSTERDAM, parse_date, parse_local_datetime
+from sync.core.events import EventKind
 from sync.core.money import to_decimal
 from sync.gripp.client import GrippCall, GrippClient, parse_page
 from sync.gripp.enums import INVOICE_STATUS
@@ -53,6 +54,7 @@ GRIPP_SCOPE = "gripp"
 def refresh_gripp(store: Store, client: GrippClient, *, full: bool = False) -> dict[str, int]:
     started = store.now()
     cursor = None if full else cache.get_state(store, GRIPP_SCOPE, "cursor")
+    queries: list[tuple[str, list[Filter]]]
     if cursor is None:
         queries = [("invoice", []), ("company", [])]
     else:
@@ -152,15 +154,17 @@ def fetch_pages(client: GrippClient, queries: Sequence[tuple[str, list[Filter]]]
                 page = parse_page(result.unwrap())
                 pages.append((i, page.rows))
                 ids = [row.get("id") if isinstance(row, dict) else None for row in page.rows]
-                if any(isinstance(i, bool) or not isinstance(i, int) for i in ids):
+                numbers = [n for n in ids if isinstance(n, int) and not isinstance(n, bool)]
+                if len(numbers) < len(ids):
                     raise GrippResponseError(f"{queries[i][0]}.get: a row without a numeric id, so the next page "
                                              "cannot be asked for")
-                if not page.more or len(page.rows) < PAGE or not ids:
+                previous = last[i]
+                if not page.more or len(page.rows) < PAGE or not numbers:
                     finished.add(i)
-                elif last[i] is not None and max(ids) <= last[i]:
-                    raise GrippResponseError(f"{queries[i][0]}.get paging did not advance past id {last[i]}")
+                elif previous is not None and max(numbers) <= previous:
+                    raise GrippResponseError(f"{queries[i][0]}.get paging did not advance past id {previous}")
                 else:
-                    last[i] = max(ids)
+                    last[i] = max(numbers)
             del results
             yield pages
             del pages
@@ -190,7 +194,8 @@ def _complete_children(client: GrippClient, invoices: list[Invoice]) -> None:
     for inv in missing:
         inv.lines, inv.payments = [], []
     for row in lines_rows:
-        owner = by_id.get((row.get("invoice") or {}).get("id"))
+        owner_id = (row.get("invoice") or {}).get("id")
+        owner = by_id.get(owner_id) if isinstance(owner_id, int) else None
         if owner is not None:
             owner.lines.append(InvoiceLine.from_row(row))
     for row in payment_rows:
@@ -280,7 +285,7 @@ def _note_skipped(store: Store, administration_id: str, skipped: list[dict[str, 
             continue
         with store.transaction():
             cache.set_state(store, administration_id, key, ",".join(item["missing"]))
-            log.log_event(store, "open_item_skipped", run_id=run_id, identity_id=identity_id,
+            log.log_event(store, EventKind.OPEN_ITEM_SKIPPED, run_id=run_id, identity_id=identity_id,
                           data={"administration_id": administration_id, **item})
 
 

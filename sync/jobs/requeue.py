@@ -7,8 +7,10 @@ knock on SnelStart's door again; this puts them back in the queue.
 from __future__ import annotations
 
 from sync.auth.access import Actor, authorize
+from sync.core.events import EventKind
 from sync.store import history, outbox
 from sync.store.db import Store
+from sync.store.outbox import BookingState
 
 
 def retry_failed(store: Store, identity_id: int, actor: Actor | str) -> int:
@@ -19,10 +21,10 @@ def retry_failed(store: Store, identity_id: int, actor: Actor | str) -> int:
         return 0
     with store.transaction():
         for row in rows:
-            outbox.put(store, identity_id, row["invoice_id"], row["number"], "pending")
+            outbox.put(store, identity_id, row["invoice_id"], row["number"], BookingState.PENDING)
         numbers = ", ".join(row["number"] for row in rows[:10]) + (" …" if len(rows) > 10 else "")
         history.log_event(
-            store, "retry_failed", identity_id=identity_id, actor=actor,
+            store, EventKind.RETRY_FAILED, identity_id=identity_id, actor=actor,
             data={"n": len(rows), "numbers": numbers, "invoices": [row["invoice_id"] for row in rows]},
         )
     return len(rows)

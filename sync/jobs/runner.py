@@ -15,8 +15,8 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sync.auth.access import Actor, authorize
-from sync.core.events import AlertKind, EventKind, run_summary_message
-from sync.core.words import N_, Msg, say
+from sync.core.events import AlertKind, EventKind, Outcome, Step, Trigger, run_summary_message
+from sync.core.words import Msg, say
 from sync.jobs import errors, refresh
 from sync.jobs.locks import AlreadyRunning, exclusive
 from sync.jobs.payments import PaymentReport, booked_invoices, pull_payments
@@ -26,30 +26,23 @@ from sync.jobs.services import Services
 from sync.store import history as log
 from sync.store import outbox
 from sync.store import setup as setup_repo
-from sync.store.setup import Link
+from sync.store.setup import Link, LinkHealth
 
 _log = logging.getLogger(__name__)
 
 REFERENCE_MAX_AGE = timedelta(hours=6)
 PROGRESS_EVERY = 1.0  # seconds between writes of a run's progress
 
-STEPS = ("gripp", "snelstart", "push", "payments", "reconcile")
-STEP_LABELS = {  # what a run is doing now, as every surface shows it (catalog keys)
-    "gripp": N_("run.step.gripp"),
-    "snelstart": N_("run.step.snelstart"),
-    "push": N_("run.step.push"),
-    "payments": N_("run.step.payments"),
-    "reconcile": N_("run.step.reconcile"),
-}
+STEPS = (Step.GRIPP, Step.SNELSTART, Step.PUSH, Step.PAYMENTS, Step.RECONCILE)  # a run's, in order
 
-Progress = Callable[[str, float], None]
+Progress = Callable[[Step, float], None]
 
 
 @dataclass
 class RunResult:
     run_id: str
     identity_id: int
-    outcome: str  # ok | warnings | failed
+    outcome: Outcome  # ok | warnings | failed
     counts: dict[str, Any] = field(default_factory=dict)
     reason: Msg | None = None  # why it failed
     push: PushReport | None = None
@@ -68,7 +61,7 @@ class RunResult:
 
 
 
-def run_identity(services: Services, identity_id: int, *, trigger: str = "cli", actor: Actor | str = "system",
+def run_identity(services: Services, identity_id: int, *, trigger: Trigger = Trigger.CLI, actor: Actor | str = "system",
                  progress: Progress | None = None, today: date | None = None) -> RunResult:
     """Run one identity's sync. Raises AlreadyRunning when one is going for that identity. (A dry run is not a
     run: `sync.jobs.preview`.)"""
@@ -84,24 +77,24 @@ def run_identity(services: Services, identity_id: int, *, trigger: str = "cli", 
             services.ran()
 
 
-def _run_recorded(services: Services, link: Link, identity_id: int, trigger: str, actor: str,
+def _run_recorded(services: Services, link: Link, identity_id: int, trigger: Trigger, actor: str,
                   progress: Progress | None, today: date | None) -> RunResult:
     store = services.store
     try:
         with store.transaction():  # one commit for the run's start
             log.close_interrupted_runs(store, identity_id)  # one process owns the file: 'running' is a dead run
             run_id = log.start_run(store, identity_id, trigger, actor=actor)
-            if trigger == "manual":  # the audit log says who pressed the button
+            if trigger == Trigger.MANUAL:  # the audit log says who pressed the button
                 log.log_event(store, EventKind.MANUAL_SYNC, run_id=run_id, identity_id=identity_id, actor=actor)
     except Exception as exc:
         if errors.kind_of(exc) != errors.STORE:
             raise
-        return RunResult("", identity_id, "failed", {}, reason=errors.explain(exc))
+        return RunResult("", identity_id, Outcome.FAILED, {}, reason=errors.explain(exc))
     report = progress or (lambda step, fraction: None)
 
     written_at = [time.monotonic()]
 
-    def step(name: str, fraction: float) -> None:
+    def step(name: Step, fraction: float) -> None:
         overall = (STEPS.index(name) + fraction) / len(STEPS)
         # Each write is a DuckDB commit (~10 ms): the console's view of a run is kept at most a second behind,
         # and a run shorter than that (an unchanged scheduled one) writes none.
@@ -117,15 +110,15 @@ def _run_recorded(services: Services, link: Link, identity_id: int, trigger: str
     except Exception as exc:  # the run failed as a whole: record it, alert if nobody was watching
         if errors.kind_of(exc) == errors.LINK:
             broken = errors.link_broken(exc)
-            setup_repo.set_link_health(store, identity_id, "broken", broken.message)
+            setup_repo.set_link_health(store, identity_id, LinkHealth.BROKEN, broken.message)
             return _failed(services, run_id, identity_id, trigger, broken.message, kind=errors.LINK)
         return _failed(services, run_id, identity_id, trigger, errors.explain(exc), kind=errors.kind_of(exc))
-    outcome = "ok"
+    outcome = Outcome.OK
     if any(result.counts.get(k) for k in ("blocked", "conflicts", "failed", "retry_later", "pdf_pending",
                                           "payments_pending", "payments_held")):
-        outcome = "warnings"
+        outcome = Outcome.WARNINGS
     if result.resumes_at is not None:
-        outcome = "warnings"  # stopped on purpose, resumes by itself: not a failure, no alert
+        outcome = Outcome.WARNINGS  # stopped on purpose, resumes by itself: not a failure, no alert
         result.counts["resumes_at"] = result.resumes_at.isoformat()
         log.log_event(store, EventKind.PAUSED, run_id=run_id, identity_id=identity_id,
                       data={"resumes_at": result.resumes_at.isoformat()})
@@ -133,7 +126,7 @@ def _run_recorded(services: Services, link: Link, identity_id: int, trigger: str
     try:
         with store.transaction():  # the run's end and the link's health: one commit
             log.finish_run(store, run_id, outcome, result.counts)
-            setup_repo.set_link_health(store, identity_id, "ok")
+            setup_repo.set_link_health(store, identity_id, LinkHealth.OK)
     except Exception as exc:
         if errors.kind_of(exc) != errors.STORE:
             raise
@@ -144,7 +137,7 @@ def _run_recorded(services: Services, link: Link, identity_id: int, trigger: str
 def _run(services: Services, link: Link, run_id: str, step: Progress, today: date) -> RunResult:
     store = services.store
     counts: dict[str, int] = {}
-    step("gripp", 0.0)
+    step(Step.GRIPP, 0.0)
     paused: BaseException | None = None
     try:
         counts.update(refresh_gripp_once(services))
@@ -152,17 +145,17 @@ def _run(services: Services, link: Link, run_id: str, step: Progress, today: dat
         if errors.kind_of(exc) != errors.PAUSED:
             raise
         paused = exc  # Gripp's quota is spent: book from what the cache holds, leave what needs Gripp for later
-    step("snelstart", 0.0)
+    step(Step.SNELSTART, 0.0)
     client = services.snelstart(link.identity_id, link=link)
     counts["open_items"] = refresh.refresh_open_items(store, client, link.administration_id,
                                                       identity_id=link.identity_id, run_id=run_id)
     pusher = Pusher(store, services.gripp(), client, link, run_id=run_id, workers=client.parallel_calls,
                     max_total=services.settings.max_invoice_total,
-                    progress=lambda f: step("push", f), sleep=services.sleep)
+                    progress=lambda f: step(Step.PUSH, f), sleep=services.sleep)
     age = refresh.reference_age(store, link.administration_id)
     if age is None or age > REFERENCE_MAX_AGE or pusher.has_pending():
         counts.update(refresh.refresh_reference(store, client, link.administration_id))
-    step("push", 0.0)
+    step(Step.PUSH, 0.0)
     push = pusher.run()
     counts.update(push.counts())
     # What stands in SnelStart after this run, booked now or before: a rerun that only finds the same blocked
@@ -171,7 +164,7 @@ def _run(services: Services, link: Link, run_id: str, step: Progress, today: dat
     if booked_states is None:
         booked_states = outbox.counts(store, link.identity_id)
     counts["in_snelstart"] = sum(booked_states.get(state, 0) for state in outbox.BOOKED_STATES)
-    step("payments", 0.0)
+    step(Step.PAYMENTS, 0.0)
     if push.booked or push.adopted:  # new bookings: their open items are not in the cache yet
         counts["open_items"] = refresh.refresh_open_items(store, client, link.administration_id,
                                                       identity_id=link.identity_id, run_id=run_id)
@@ -186,11 +179,11 @@ def _run(services: Services, link: Link, run_id: str, step: Progress, today: dat
         payments.would_register, payments.would_reverse, payments.paused = [], [], paused
     paused = paused or payments.paused
     counts.update(payments.counts())
-    step("reconcile", 0.0)
+    step(Step.RECONCILE, 0.0)
     for name, n in class_counts(store, link.identity_id, link.administration_id, link.start_date, today).items():
         counts[f"class_{name}"] = n
-    step("reconcile", 1.0)
-    return RunResult(run_id, link.identity_id, "ok", counts, push=push, payments=payments,
+    step(Step.RECONCILE, 1.0)
+    return RunResult(run_id, link.identity_id, Outcome.OK, counts, push=push, payments=payments,
                      resumes_at=errors.resume_at(paused) if paused is not None else None)
 
 
@@ -200,14 +193,14 @@ def refresh_gripp_once(services: Services) -> dict[str, int]:
         services.clock, lambda: refresh.refresh_gripp(services.store, services.gripp()))
 
 
-def _failed(services: Services, run_id: str, identity_id: int, trigger: str, reason: Msg, *,
+def _failed(services: Services, run_id: str, identity_id: int, trigger: Trigger, reason: Msg, *,
             kind: errors.ErrorKind) -> RunResult:
     store = services.store
     try:
         log.log_event(store, EventKind.RUN_FAILED, run_id=run_id, identity_id=identity_id,
                       data={"kind": kind, "reason": reason})
-        log.finish_run(store, run_id, "failed", {}, reason)
-        if trigger == "schedule":
+        log.finish_run(store, run_id, Outcome.FAILED, {}, reason)
+        if trigger == Trigger.SCHEDULE:
             name = setup_repo.identity_name(store, identity_id)
             log.raise_alert(store, identity_id, run_id, AlertKind.AUTO_SYNC_FAILED, {"name": name, "reason": reason})
     except Exception as exc:
@@ -217,15 +210,15 @@ def _failed(services: Services, run_id: str, identity_id: int, trigger: str, rea
         # closes it as interrupted; the caller still gets the reason.
         _log.error("Run %s of identity %s failed and could not be recorded: %s", run_id, identity_id,
                    say(reason, "en"))
-    return RunResult(run_id, identity_id, "failed", {}, reason=reason)
+    return RunResult(run_id, identity_id, Outcome.FAILED, {}, reason=reason)
 
 
-def run_all(services: Services, *, trigger: str = "cli", actor: Actor | str = "system",
-            progress: Callable[[int, str, float], None] | None = None) -> list[RunResult]:
+def run_all(services: Services, *, trigger: Trigger = Trigger.CLI, actor: Actor | str = "system",
+            progress: Callable[[int, Step, float], None] | None = None) -> list[RunResult]:
     """Every linked, unpaused identity; one identity's failure does not stop the others."""
     results = []
     for link in setup_repo.links(services.store):
-        if link.paused and trigger == "schedule":
+        if link.paused and trigger == Trigger.SCHEDULE:
             continue
         callback = (lambda step, f, i=link.identity_id: progress(i, step, f)) if progress else None
         try:

@@ -25,6 +25,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from sync.auth.access import Actor, authorize
 from sync.core.dates import AMSTERDAM
+from sync.core.events import AlertKind, EventKind, Trigger
 from sync.jobs.fair_queue import FairRunner
 from sync.jobs.locks import AlreadyRunning
 from sync.jobs.runner import run_identity
@@ -174,7 +175,7 @@ class SyncScheduler:
 
     def jobs(self, account: str | None = None) -> list[str]:
         return [job.id for job in self._scheduler.get_jobs()
-                if _parse(job.id) is not None and (account is None or _parse(job.id)[0] == account)]
+                if (parsed := _parse(job.id)) is not None and (account is None or parsed[0] == account)]
 
     def next_run(self, identity_id: int, account: str | None = None) -> datetime | None:
         """When the identity's next automatic sync starts; None when paused or not linked."""
@@ -190,14 +191,14 @@ class SyncScheduler:
         actor = authorize(actor, "schedule")
         services = self._accounts.services(self._default(account))
         setup_repo.set_link_schedule(services.store, identity_id, paused=True)
-        self._note(services, identity_id, "schedule_paused", {}, actor)
+        self._note(services, identity_id, EventKind.SCHEDULE_PAUSED, {}, actor)
         self.reload(services.account)
 
     def resume(self, identity_id: int, actor: Actor | str = "console", account: str | None = None) -> None:
         actor = authorize(actor, "schedule")
         services = self._accounts.services(self._default(account))
         setup_repo.set_link_schedule(services.store, identity_id, paused=False)
-        self._note(services, identity_id, "schedule_resumed", {}, actor)
+        self._note(services, identity_id, EventKind.SCHEDULE_RESUMED, {}, actor)
         self.reload(services.account)
 
     def set_interval(self, identity_id: int, minutes: int, actor: Actor | str = "console",
@@ -207,7 +208,7 @@ class SyncScheduler:
             raise ValueError("The interval is at least one minute.")
         services = self._accounts.services(self._default(account))
         setup_repo.set_link_schedule(services.store, identity_id, interval_minutes=int(minutes))
-        self._note(services, identity_id, "schedule_interval", {"minutes": minutes}, actor)
+        self._note(services, identity_id, EventKind.SCHEDULE_INTERVAL, {"minutes": minutes}, actor)
         self.reload(services.account)
 
     def run_soon(self, identity_id: int, when: datetime | None = None, account: str | None = None) -> None:
@@ -240,7 +241,7 @@ class SyncScheduler:
         if link is None or link.paused:
             return
         try:
-            run_identity(services, identity_id, trigger="schedule", actor=ACTOR)
+            run_identity(services, identity_id, trigger=Trigger.SCHEDULE, actor=ACTOR)
         except AlreadyRunning:
             log.info("Scheduled sync of %s/%s skipped: one is already running.", key, identity_id)
 
@@ -249,8 +250,9 @@ class SyncScheduler:
             store = self._accounts.services(account).store
             name = setup_repo.identity_name(store, identity_id)
             what = f"{type(exc).__name__}: {exc}"
-            history.log_event(store, "schedule_failed", identity_id=identity_id, data={"error": what}, actor=ACTOR)
-            history.raise_alert(store, identity_id, None, "auto_sync_failed", {"name": name, "reason": what})
+            history.log_event(store, EventKind.SCHEDULE_FAILED, identity_id=identity_id, data={"error": what},
+                              actor=ACTOR)
+            history.raise_alert(store, identity_id, None, AlertKind.AUTO_SYNC_FAILED, {"name": name, "reason": what})
         except Exception:  # the alert must never take the scheduler down
             log.exception("Could not record the crashed run %s/%s", account, identity_id)
 
@@ -261,11 +263,11 @@ class SyncScheduler:
         account, identity_id = parsed
         try:
             store = self._accounts.services(account).store
-            history.log_event(store, "schedule_missed", identity_id=identity_id, actor=ACTOR)
+            history.log_event(store, EventKind.SCHEDULE_MISSED, identity_id=identity_id, actor=ACTOR)
         except Exception:  # the listener must never take the scheduler down
             log.exception("Could not record the missed job %s", event.job_id)
 
-    def _note(self, services: Services, identity_id: int, kind: str, data: dict, actor: str) -> None:
+    def _note(self, services: Services, identity_id: int, kind: EventKind, data: dict, actor: str) -> None:
         history.log_event(services.store, kind, data=data, identity_id=identity_id, actor=actor)
 
 

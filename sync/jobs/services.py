@@ -28,8 +28,12 @@ class Services(Protocol):
     vault: Vault
     transport: httpx.BaseTransport | None  # None: the real network
     account: str  # the account (catalog key) whose file `store` is
-    sleep: Callable[[float], None]  # how waits are slept (the tests' clock skips them)
     gripp_freshness: Freshness  # when this account's cache last read Gripp's invoices ("sync all" reads them once)
+
+    @property
+    def sleep(self) -> Callable[[float], None]:
+        """How waits are slept (the tests' clock skips them). Read-only: a dataclass field holding a function
+        is not a settable attribute to the type checker."""
 
     @property
     def clock(self) -> Clock:

@@ -17,7 +17,7 @@ person sees at once whether it is right on every invoice date.
 from __future__ import annotations
 
 import re
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -25,6 +25,7 @@ from typing import Literal
 
 from sync.auth.access import Actor, authorize
 from sync.core import joined
+from sync.core.events import EventKind
 from sync.core.explained import Explained
 from sync.core.money import cents
 from sync.core.words import NN_, Msg
@@ -169,7 +170,7 @@ def percentage_from_totals(rows: list[dict], vat_id: int, known: dict[int, Decim
     invoice's remaining VAT within a cent. The candidate that fits the most invoices (weighted by net, so a
     tiny line cannot decide) wins; None when no invoice can tell.
     """
-    scores: Counter[Decimal] = Counter()
+    scores: dict[Decimal, Decimal] = defaultdict(Decimal)  # candidate → the net amount it explains
     for row in rows:
         if row["total_excl_vat"] is None or row["total_incl_vat"] is None:
             continue
@@ -360,8 +361,9 @@ def _checkable(services: Services, identity_id: int) -> tuple[Link | None, bool]
 
 
 def save_vat_mapping(services: Services, identity_id: int, gripp_vat_id: int, gripp_label: str, kind: str,
-                     percentage: Decimal | str, *, actor: Actor | str) -> list[CheckResult]:
-    """Save a Gripp VAT rate → SnelStart kind; the result says whether it is right on every invoice date."""
+                     percentage: Decimal | str | None, *, actor: Actor | str) -> list[CheckResult]:
+    """Save a Gripp VAT rate → SnelStart kind; the result says whether it is right on every invoice date. A
+    missing or impossible percentage is refused (`MappingError`)."""
     actor = authorize(actor, "mappings")
     store = services.store
     identity_id = _identity(store, identity_id)
@@ -376,7 +378,7 @@ def save_vat_mapping(services: Services, identity_id: int, gripp_vat_id: int, gr
                       None)
         setup_repo.put_vat_mapping(store, identity_id, gripp_vat_id, label, canonical, pct, actor)
         history.log_event(
-            store, "mapping", identity_id=identity_id, actor=actor,
+            store, EventKind.MAPPING, identity_id=identity_id, actor=actor,
             data={"type": "vat", "gripp_id": gripp_vat_id, "label": label, "kind": canonical, "percentage": pct,
                     "previous": {"kind": before["kind"], "percentage": before["percentage"]} if before else None},
         )
@@ -434,7 +436,7 @@ def save_ledger_mapping(services: Services, identity_id: int, gripp_ledger_id: i
                        if m["gripp_ledger_id"] == gripp_ledger_id), None)
         setup_repo.put_ledger_mapping(store, identity_id, gripp_ledger_id, label, number, actor)
         history.log_event(
-            store, "mapping", identity_id=identity_id, actor=actor,
+            store, EventKind.MAPPING, identity_id=identity_id, actor=actor,
             data={"type": "ledger", "gripp_id": gripp_ledger_id, "label": label, "snelstart_number": number,
                     "previous": before["snelstart_number"] if before else None},
         )

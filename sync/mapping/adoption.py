@@ -15,8 +15,8 @@ from decimal import Decimal
 
 from sync.core import joined
 from sync.core.words import Msg
-from sync.mapping.problems import ProblemCode, make_problem
-from sync.mapping.types import InvoiceIn, Problem
+from sync.mapping.problems import Problem, ProblemCode, make_problem
+from sync.mapping.types import InvoiceIn
 
 
 @dataclass(frozen=True)

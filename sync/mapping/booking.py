@@ -55,17 +55,17 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from decimal import Decimal, localcontext
+from typing import TypeVar
 
 from sync.core.money import CENT, ZERO, cents, to_decimal
 from sync.core.words import Msg
-from sync.mapping.problems import ProblemCode, make_problem
+from sync.mapping.problems import Problem, ProblemCode, make_problem
 from sync.mapping.types import (
     BookingPlan,
     InvoiceIn,
     InvoiceLineIn,
     MappingContext,
     MappingResult,
-    Problem,
     SnelStartLedgerInfo,
     VatMapping,
 )
@@ -374,9 +374,9 @@ def _check_ledgers(ctx: MappingContext, a: _Analysis) -> None:
 
     seen: set[tuple[int, int]] = set()
     for live in a.live:
-        ledger_id, vat_id = live.line.ledger_id, live.line.vat_id
-        if ledger_id is None or ledger_id not in resolved:
+        if live.line.ledger_id is None or live.line.ledger_id not in resolved:
             continue
+        ledger_id, vat_id = live.line.ledger_id, live.line.vat_id
         live.ledger = info = resolved[ledger_id]
         if live.kind is None or vat_id is None or (ledger_id, vat_id) in seen:
             continue
@@ -537,8 +537,8 @@ def _build(invoice: InvoiceIn, a: _Analysis, relatie_id: str) -> BookingPlan | P
         "boekingsregels": regels,
         "btw": btw,
     }
-    net_total = sum((r["bedrag"] for r in regels), ZERO)
-    vat_total = sum((r["btwBedrag"] for r in btw), ZERO)
+    net_total = sum((_c(g.bedrag) for g in ordered), ZERO)  # what the rows and the VAT rows above say
+    vat_total = sum((_c(amount) for amount in vat.values()), ZERO)
     return BookingPlan(
         body=body,
         net_total=net_total,
@@ -566,9 +566,13 @@ def map_invoice(invoice: InvoiceIn, ctx: MappingContext, *, relatie_id: str) -> 
     return _map(invoice, ctx, relatie_id=relatie_id)
 
 
-def _coerce_amount(value: object) -> object:
+_Given = TypeVar("_Given")
+
+
+def _coerce_amount(value: _Given) -> Decimal | _Given:
     """Callers build inputs from JSON and database rows: accept int/str/float amounts as `to_decimal` reads
-    them; anything unreadable stays as it is, for AMOUNT_INVALID to report rather than an exception."""
+    them; anything unreadable stays as it is (whatever its declared type), for AMOUNT_INVALID to report rather
+    than an exception."""
     if isinstance(value, Decimal):
         return value
     try:

@@ -24,8 +24,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from sync.core.words import N_, Msg
-from sync.mapping.problems import ProblemCode, make_problem
-from sync.mapping.types import Problem
+from sync.mapping.problems import Problem, ProblemCode, make_problem
 from sync.snelstart import limits
 
 PINNED, CREATED, CODE, VAT, KVK, NAME, NEW = "pinned", "created", "relatiecode", "btwnummer", "kvknummer", "naam", "new"
@@ -131,7 +130,7 @@ def match_customer(company: CompanyIn, relaties: Iterable[RelatieIn], *, number:
         keys = [key for key, r in strong if r.relatie_id == relatie.relatie_id]
         other_names = [r for r in found[NAME] if r.relatie_id != relatie.relatie_id]
         clash = _own_keys_clash(company, relatie)
-        involved = (relatie,)
+        involved: tuple[RelatieIn, ...] = (relatie,)
         if clash is None and other_names and relatie not in found[NAME]:
             clash, involved = _on(other_names[0], NAME), (relatie, other_names[0])
         if clash is None and keys == [CODE] and normal_name(relatie.name) not in names:

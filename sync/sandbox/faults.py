@@ -23,7 +23,7 @@ import json
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 import httpx
 
@@ -70,15 +70,33 @@ class Fault:
         return self.times is None or self.fired < self.times
 
 
+class FaultOptions(TypedDict, total=False):
+    """`Fault`'s fields besides its service and kind."""
+
+    method: str | None
+    path_contains: str | None
+    rpc_method: str | None
+    body_contains: str | None
+    status: int
+    retry_after: float | None
+    body: object
+    content_type: str
+    transform: Callable[[Any], Any] | None
+    action: Callable[[], None] | None
+    seconds: float
+    after: int
+    times: int | None
+
+
 class Faults:
     def __init__(self) -> None:
         self._faults: list[Fault] = []
         self._lock = threading.Lock()
 
-    def add(self, service: str, kind: str, **options: object) -> Fault:
+    def add(self, service: str, kind: str, **options: Unpack[FaultOptions]) -> Fault:
         if kind not in KINDS:
             raise ValueError(f"unknown fault kind {kind!r}")
-        fault = Fault(service=service, kind=kind, **options)  # type: ignore[arg-type]
+        fault = Fault(service=service, kind=kind, **options)
         with self._lock:
             self._faults.append(fault)
         return fault

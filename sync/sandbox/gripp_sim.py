@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from datetime import time as dtime
 from decimal import Decimal, InvalidOperation
+from functools import partial
 from typing import Any, NamedTuple
 
 import httpx
@@ -512,9 +513,9 @@ def records(entity: str, account: GrippAccount) -> list[Any]:
 def find_record(entity: str, account: GrippAccount, record_id: int) -> Any | None:
     if entity == "invoiceline":
         return next((r for r in records("invoiceline", account) if r.line.id == record_id), None)
-    store = {"invoice": account.invoices, "company": account.companies, "payment": account.payments,
-             "ledger": account.ledgers}[entity]
-    return store.get(record_id)
+    stores: dict[str, dict[int, Any]] = {"invoice": account.invoices, "company": account.companies,
+                                         "payment": account.payments, "ledger": account.ledgers}
+    return stores[entity].get(record_id)
 
 
 def resolve(entity: str, qualified: Any) -> Callable[[Any, _Context], tuple[str, Any]]:
@@ -640,7 +641,7 @@ def compile_filter(entity: str, spec: Any) -> Callable[[Any, _Context], bool]:
     # tested, and a filter over thousands of rows parses its date once.
     field_kind = _kind_of(entity, spec["field"])
     coerced: Any = None
-    if operator in LIST_OPERATORS:
+    if operator in LIST_OPERATORS and isinstance(value, list):  # (anything else was refused above)
         coerced = [_coerce(field_kind, v) for v in value]
     elif operator == "between":
         coerced = (_coerce(field_kind, value), _coerce(field_kind, value2))
@@ -1115,7 +1116,7 @@ class GrippSimulator:
         orderings = _orderings(entity, options.get("orderings"))
         matches = [r for r in records(entity, ctx.account) if all(t(r, ctx) for t in tests)]
         for getter, descending in reversed(orderings):
-            matches.sort(key=lambda r, g=getter: _sort_key(*g(r, ctx)), reverse=descending)
+            matches.sort(key=partial(_sort_key_of, getter, ctx), reverse=descending)
         rows = [ROWS[entity](r, ctx) for r in matches[start:start + limit]]
         return {
             "rows": rows,
@@ -1135,8 +1136,7 @@ class GrippSimulator:
             if len(params) != 1:
                 raise CallError(ERROR_BAD_REQUEST, f"{entity}.create takes one parameter: the fields")
             values = check_fields(account, entity, params[0], creating=True)
-            record_id = self._create(entity, values, params[0], ctx, journal, touched)
-            return {"success": True, "recordid": record_id}
+            return {"success": True, "recordid": self._create(entity, values, params[0], ctx, journal, touched)}
         record_id = params[0] if params else None
         if not isinstance(record_id, int) or isinstance(record_id, bool):
             raise CallError(ERROR_VALIDATION, f"{entity}.{action} needs the record id (an integer) first")
@@ -1307,9 +1307,8 @@ def _paging(paging: Any) -> tuple[int, int]:
     if not isinstance(paging, dict):
         raise CallError(ERROR_PAGING, PAGING_MESSAGE)
     first, limit = paging.get("firstresult", 0), paging.get("maxresults")
-    for value in (first, limit):
-        if not isinstance(value, int) or isinstance(value, bool):
-            raise CallError(ERROR_PAGING, PAGING_MESSAGE)
+    if not isinstance(first, int) or isinstance(first, bool) or not isinstance(limit, int) or isinstance(limit, bool):
+        raise CallError(ERROR_PAGING, PAGING_MESSAGE)
     if not 1 <= limit <= MAX_PAGE_SIZE or first < 0:
         raise CallError(ERROR_PAGING, PAGING_MESSAGE)
     return first, limit
@@ -1326,6 +1325,10 @@ def _orderings(entity: str, orderings: Any) -> list[tuple[Callable[[Any, _Contex
             raise CallError(ERROR_BAD_REQUEST, "An ordering is {field, direction: asc|desc}")
         out.append((resolve(entity, item.get("field")), str(item.get("direction", "asc")).lower() == "desc"))
     return out
+
+
+def _sort_key_of(getter: Callable[[Any, _Context], tuple[str, Any]], ctx: _Context, record: Any) -> tuple[int, Any]:
+    return _sort_key(*getter(record, ctx))
 
 
 def _sort_key(kind: str, value: Any) -> tuple[int, Any]:

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_DOWN, Decimal
 from pathlib import Path
+from typing import TypedDict
 
 from sync.core.config import SANDBOX_GRIPP_TOKEN, SANDBOX_SUBSCRIPTION_KEY
 from sync.core.money import ZERO, cents
@@ -435,6 +436,16 @@ class _LineSpec:
     discount: Decimal = Decimal("0")
 
 
+class _PaymentPlan(TypedDict):
+    """How many of an identity's booked invoices get which payment story (`_Builder._payments`)."""
+
+    snelstart_only: int
+    partial: tuple[str, ...]
+    unpaid: int
+    gripp_only: int
+    differs: tuple[Decimal, ...]
+
+
 @dataclass
 class _Draft:
     identity_id: int
@@ -455,6 +466,13 @@ class _Draft:
     @property
     def is_credit(self) -> bool:
         return self.credit_of is not None
+
+    @property
+    def made(self) -> GrippInvoice:
+        """The Gripp invoice made of this draft (once it is made)."""
+        if self.invoice is None:
+            raise RuntimeError("the draft is not an invoice yet")
+        return self.invoice
 
 
 class _Builder:
@@ -921,7 +939,7 @@ class _Builder:
     def _payments(self) -> None:
         """Payments on the old link's bookings: most in sync, a known few not (see the module docstring)."""
         rng = self.rng
-        plans = {
+        plans: dict[int, _PaymentPlan] = {
             IDENTITY_STUDIO: {"snelstart_only": 9, "partial": ("single", "two", "two_first_in_gripp", "in_sync"),
                               "unpaid": 6, "gripp_only": 1, "differs": (Decimal("10.00"),)},
             IDENTITY_ADVIES: {"snelstart_only": 6, "partial": ("single", "gripp_smaller"),
@@ -941,7 +959,7 @@ class _Builder:
                 # Prefer recent invoices; widen to older ones if a window is too thin for this seed.
                 for lo in (first, first - timedelta(days=365), date(1900, 1, 1)):
                     cands = [d for d in pool if id(d) not in taken and d.date >= lo
-                             and self.totals[d.invoice.id] >= minimum]  # type: ignore[union-attr]
+                             and self.totals[d.made.id] >= minimum]
                     if len(cands) >= count:
                         chosen = rng.sample(cands, count)
                         taken.update(id(d) for d in chosen)
@@ -967,7 +985,7 @@ class _Builder:
                 self._gripp_payment(inv, self._pay_date(inv.date), self.totals[inv.id], "Contant voldaan")
             for d, delta in zip(differs, plan["differs"], strict=True):
                 # The accountant changed the booking's amount (still balanced); both sides unpaid.
-                booking = self.bookings[d.invoice.id]  # type: ignore[union-attr]
+                booking = self.bookings[d.made.id]
                 booking.factuurbedrag = cents(booking.factuurbedrag + delta)
                 booking.boekingsregels[0].bedrag = cents(booking.boekingsregels[0].bedrag + delta)
                 booking.modified_on = datetime.combine(d.date + timedelta(days=45), time(14, 12))
@@ -1264,10 +1282,11 @@ def manifest(world: World, setup: SandboxSetup | None = None, *, account: str | 
                 per_bank[bank.id] = (when, amount + line.credit - line.debet)
         booked_numbers: set[str] = set()
         for booking in admin.bookings.values():
-            inv = by_number.get((identity_id, booking.factuurnummer))
-            if inv is None:
+            found = by_number.get((identity_id, booking.factuurnummer))
+            if found is None:
                 only_in_snelstart.add(booking.factuurnummer)
                 continue
+            inv = found
             booked_numbers.add(booking.factuurnummer)
             gripp_total = _total(gripp, inv)
             if booking.factuurbedrag != gripp_total:

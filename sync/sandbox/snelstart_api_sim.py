@@ -1331,8 +1331,9 @@ def _read_body(request: httpx.Request) -> dict | httpx.Response:
         return business_errors([("ALG-0106", "Er is geen object meegegeven.")])
     try:
         body = json.loads(raw, parse_float=Decimal)
-    except ValueError as exc:
-        return model_state({"model": [f"Unexpected character encountered while parsing value: {exc.msg}."]})
+    except ValueError as exc:  # JSONDecodeError, or UnicodeDecodeError (which has no `msg`)
+        why = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
+        return model_state({"model": [f"Unexpected character encountered while parsing value: {why}."]})
     if body is None:
         return business_errors([("ALG-0106", "Er is geen object meegegeven.")])
     if not isinstance(body, dict):

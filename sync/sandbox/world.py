@@ -9,6 +9,7 @@ restarts.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import functools
 import json
 import threading
@@ -104,8 +105,8 @@ class GrippInvoice:
     number: int
     identity_id: int
     company_id: int
-    date: date
-    expirydate: date
+    date: dt.date  # (the field shadows the type in this class body, hence dt.date)
+    expirydate: dt.date
     status: str  # CONCEPT or SENT
     subject: str
     lines: list[GrippInvoiceLine]
@@ -447,7 +448,7 @@ def _coerce(hint: Any, value: Any) -> Any:
 
     origin = typing.get_origin(hint)
     args = typing.get_args(hint)
-    if dataclasses.is_dataclass(hint) and isinstance(value, dict):
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint) and isinstance(value, dict):
         return _build(hint, value)
     if origin is dict and args and isinstance(value, dict):
         return {k: _coerce(args[1], v) for k, v in value.items()}
@@ -457,7 +458,7 @@ def _coerce(hint: Any, value: Any) -> Any:
         return tuple(value)
     if origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
         for arg in args:
-            if arg is not type(None) and dataclasses.is_dataclass(arg) and isinstance(value, dict):
+            if isinstance(arg, type) and dataclasses.is_dataclass(arg) and isinstance(value, dict):
                 return _build(arg, value)
     return value
 

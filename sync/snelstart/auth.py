@@ -25,7 +25,6 @@ from sync.snelstart.constants import (
 )
 from sync.snelstart.errors import (
     ResponseFormatError,
-    SnelStartError,
     error_for_response,
     mentions_subscription_key,
     parse_body,
@@ -132,7 +131,7 @@ class SnelStartAuth(httpx.Auth):
         body = parse_body(response)
         token = body.get("access_token") if isinstance(body, dict) else None
         if not isinstance(token, str) or not token:
-            error: SnelStartError = ResponseFormatError(
+            error = ResponseFormatError(
                 "Het token-antwoord van SnelStart bevat geen access_token", status=response.status_code
             )
             error.during_token = True

@@ -76,6 +76,10 @@ def _query(params: list[tuple[str, str]]) -> str:
     return "&".join(f"{name}={quote(value, safe='')}" for name, value in params)
 
 
+# Outside the client's body: its method `list` shadows the builtin there.
+Rows = list[dict[str, Any]]  # JSON objects as SnelStart sent them
+Scopes = list[str]
+
 class SnelStartClient:
     def __init__(
         self,
@@ -267,7 +271,7 @@ class SnelStartClient:
 
     # ------------------------------------------------------------------------------------------- probes
 
-    def scopes(self) -> list[str]:
+    def scopes(self) -> Scopes:
         """The scopes in the token's JWT (minting a token when there is none yet)."""
         if self._auth.needs_token():
             self._mint_token()
@@ -304,14 +308,14 @@ class SnelStartClient:
 
     # ------------------------------------------------------------------------------------------- reads
 
-    def btwtarieven(self) -> list[dict]:
+    def btwtarieven(self) -> Rows:
         # Not an OData endpoint: one call returns the whole VAT history.
         return self._expect(self._json(self._send("GET", "/btwtarieven")), list, "btwtarieven")
 
-    def grootboeken(self, filter: str | None = None) -> list[dict]:
+    def grootboeken(self, filter: str | None = None) -> Rows:
         return list(self.list("grootboeken", filter))
 
-    def relaties(self, filter: str | None = None) -> list[dict]:
+    def relaties(self, filter: str | None = None) -> Rows:
         return list(self.list("relaties", filter))
 
     def verkoopfacturen(self, filter: str | None = None) -> Iterator[dict]:
@@ -332,7 +336,7 @@ class SnelStartClient:
     def get_verkoopboeking(self, booking_id: str) -> dict:
         return self._expect(self.get(f"/verkoopboekingen/{_segment(booking_id)}"), dict, "verkoopboeking")
 
-    def documents_of(self, document_type: str, parent_id: str) -> list[dict]:
+    def documents_of(self, document_type: str, parent_id: str) -> Rows:
         return self._expect(self.get(f"/documenten/{_segment(document_type)}/{_segment(parent_id)}"), list,
                             "documenten")
 

@@ -9,6 +9,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+import duckdb
 import pandas as pd
 
 from sync.store.db import Store
@@ -62,7 +63,7 @@ def frame_of(rows: Sequence[dict[str, Any]]) -> pd.DataFrame:
     return frame
 
 
-def _insert_frame(cur, table: str, frame: pd.DataFrame, verb: str) -> None:
+def _insert_frame(cur: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame, verb: str) -> None:
     name = f"_frame_{next(_frame_names)}"
     cur.register(name, frame)
     try:

@@ -174,7 +174,8 @@ class Catalog:
         found = []
         for row in rows:
             schedule = json.loads(row.pop("schedule_json") or "[]")
-            found.append(Health(**{k: (0 if v is None and k in _COUNTS else v) for k, v in row.items()},
+            # A count not written yet (an empty row) is the dataclass's 0.
+            found.append(Health(**{k: v for k, v in row.items() if not (v is None and k in _COUNTS)},
                                 schedule=schedule))
         return found
 

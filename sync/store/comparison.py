@@ -6,14 +6,32 @@ query is the rule.
 from __future__ import annotations
 
 from datetime import date
+from enum import StrEnum
 from typing import Any
 
 import pandas as pd
 
-from sync.store.db import Store
-from sync.store.outbox import BOOKED_STATES
+from sync.store.db import Store, quoted
+from sync.store.outbox import BOOKED_STATES, BookingState
 
-_BOOKED = ", ".join(f"'{state}'" for state in BOOKED_STATES)  # for SQL: our own words, never outside input
+
+class Difference(StrEnum):
+    """How an open item's two sides compare, the first that applies (`sync.jobs.reconcile` says what each means);
+    the query below is the rule."""
+
+    CONFLICT = "conflict"
+    NOT_BOOKED = "not_booked"
+    DRIFT_DELETED = "drift_deleted"
+    ONLY_IN_SNELSTART = "only_in_snelstart"
+    DRIFT_CHANGED = "drift_changed"
+    AMOUNT_DIFFERS = "amount_differs"
+    PAYMENT_NOT_IN_GRIPP = "payment_not_in_gripp"
+    PAID_IN_GRIPP_ONLY = "paid_in_gripp_only"
+    DUE_DATE_DIFFERS = "due_date_differs"
+    IN_SYNC = "in_sync"
+
+
+_BOOKED = quoted(BOOKED_STATES)
 _QUERY = f"""
 WITH g AS (
     SELECT invoice_id, number, company_name, invoice_date, due_date, total_incl_vat, total_open
@@ -40,19 +58,19 @@ WITH g AS (
 )
 SELECT *,
     CASE
-        WHEN booking_state = 'conflict' THEN 'conflict'
+        WHEN booking_state = '{BookingState.CONFLICT}' THEN '{Difference.CONFLICT}'
         WHEN in_gripp AND NOT in_snelstart AND booking_state IN ({_BOOKED})
-            THEN 'drift_deleted'
-        WHEN in_gripp AND NOT in_snelstart THEN 'not_booked'
-        WHEN NOT in_gripp THEN 'only_in_snelstart'
+            THEN '{Difference.DRIFT_DELETED}'
+        WHEN in_gripp AND NOT in_snelstart THEN '{Difference.NOT_BOOKED}'
+        WHEN NOT in_gripp THEN '{Difference.ONLY_IN_SNELSTART}'
         WHEN snelstart_total <> gripp_total AND NOT adopted AND booked_amount IS NOT NULL
-             AND snelstart_total <> booked_amount THEN 'drift_changed'
-        WHEN snelstart_total <> gripp_total THEN 'amount_differs'
-        WHEN snelstart_open < gripp_open AND gripp_total >= 0 THEN 'payment_not_in_gripp'
-        WHEN snelstart_open > gripp_open AND gripp_total < 0 THEN 'payment_not_in_gripp'
-        WHEN snelstart_open <> gripp_open THEN 'paid_in_gripp_only'
-        WHEN snelstart_due IS DISTINCT FROM gripp_due THEN 'due_date_differs'
-        ELSE 'in_sync'
+             AND snelstart_total <> booked_amount THEN '{Difference.DRIFT_CHANGED}'
+        WHEN snelstart_total <> gripp_total THEN '{Difference.AMOUNT_DIFFERS}'
+        WHEN snelstart_open < gripp_open AND gripp_total >= 0 THEN '{Difference.PAYMENT_NOT_IN_GRIPP}'
+        WHEN snelstart_open > gripp_open AND gripp_total < 0 THEN '{Difference.PAYMENT_NOT_IN_GRIPP}'
+        WHEN snelstart_open <> gripp_open THEN '{Difference.PAID_IN_GRIPP_ONLY}'
+        WHEN snelstart_due IS DISTINCT FROM gripp_due THEN '{Difference.DUE_DATE_DIFFERS}'
+        ELSE '{Difference.IN_SYNC}'
     END AS class,
     coalesce(gripp_open, snelstart_open) AS open_amount,
     -- nothing open on either side (settled, a credit note) is overdue by no days
@@ -61,7 +79,7 @@ SELECT *,
 FROM joined
 WHERE (coalesce(gripp_open, 0) <> 0 OR coalesce(snelstart_open, 0) <> 0
        OR NOT in_snelstart OR snelstart_total <> gripp_total)
-  AND NOT (booking_state IS NOT DISTINCT FROM 'nothing_to_book' AND NOT in_snelstart)
+  AND NOT (booking_state IS NOT DISTINCT FROM '{BookingState.NOTHING_TO_BOOK}' AND NOT in_snelstart)
 """
 
 
@@ -74,10 +92,10 @@ def compared(store: Store, identity_id: int, administration_id: str | None, star
 
 
 def class_counts(store: Store, identity_id: int, administration_id: str | None, start_date: date | None,
-                 today: date) -> dict[str, int]:
+                 today: date) -> dict[Difference, int]:
     found = store.cursor().execute(f"SELECT class, count(*) FROM ({_QUERY}) GROUP BY class",
                                    _params(identity_id, administration_id, start_date, today)).fetchall()
-    return {name: int(n) for name, n in found}
+    return {Difference(name): int(n) for name, n in found}
 
 
 def _params(identity_id: int, administration_id: str | None, start_date: date | None, today: date) -> dict[str, Any]:

@@ -20,19 +20,35 @@ import re
 import threading
 import time
 import weakref
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
+from enum import StrEnum
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import duckdb
 
 from sync.core.clock import Clock, moment, system_clock
 
+if TYPE_CHECKING:  # pandas is loaded by DuckDB when a frame is asked for
+    import pandas as pd
+
 _MIGRATIONS_PACKAGE = "sync.store.migrations"
 _LOCK_PID = re.compile(r"PID (\d+)")
+_Row = TypeVar("_Row")
+_NO_CODES: Mapping[str, Callable[[Any], object]] = MappingProxyType({})
+
+
+def quoted(codes: Iterable[StrEnum]) -> str:
+    """Codes as a list of SQL string literals (`'booked', 'done'`), for a statement that spells them: our own enums'
+    values, never outside input."""
+    found = [str(code) for code in codes]
+    if any("'" in code for code in found):
+        raise ValueError(f"not a code: {found}")
+    return ", ".join(f"'{code}'" for code in found)
 
 
 class StoreLockedError(RuntimeError):
@@ -270,11 +286,29 @@ class Store:
         found = self.rows(sql, params)
         return found[0] if found else None
 
+    def rows_of(self, row: Callable[..., _Row], sql: str, params: Sequence[Any] | dict[str, Any] | None = None, *,
+                codes: Mapping[str, Callable[[Any], object]] = _NO_CODES) -> list[_Row]:
+        """`rows`, each made a `row` (a TypedDict: the columns its readers rely on, with their types). `codes`:
+        the columns that hold an enum's value, read back as its member (`{"state": BookingState}`)."""
+        return [self._made(row, found, codes) for found in self.rows(sql, params)]
+
+    def one_of(self, row: Callable[..., _Row], sql: str, params: Sequence[Any] | dict[str, Any] | None = None, *,
+               codes: Mapping[str, Callable[[Any], object]] = _NO_CODES) -> _Row | None:
+        found = self.one(sql, params)
+        return None if found is None else self._made(row, found, codes)
+
+    @staticmethod
+    def _made(row: Callable[..., _Row], columns: dict[str, Any], codes: Mapping[str, Callable[[Any], object]]) -> _Row:
+        for name, code in codes.items():
+            if columns[name] is not None:
+                columns[name] = code(columns[name])
+        return row(**columns)
+
     def scalar(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> Any:
         row = self.cursor().execute(sql, params or []).fetchone()
         return row[0] if row else None
 
-    def frame(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None):  # -> pandas.DataFrame
+    def frame(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> pd.DataFrame:
         return self.cursor().execute(sql, params or []).df()
 
     # -- migrations ----------------------------------------------------------------------------------

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from sync.core.events import Outcome
 from sync.store.catalog import Health
-from sync.store.db import Store
+from sync.store.db import Store, quoted
+from sync.store.outbox import BookingState
+from sync.store.setup import LinkHealth
 
 OVERDUE_AFTER_INTERVALS = 2  # a scheduled identity without a run for two of its intervals is overdue
 OVERDUE_GRACE = timedelta(minutes=5)
+_STUCK = (BookingState.BLOCKED, BookingState.FAILED, BookingState.CONFLICT)  # what waits for a person
 
 
 def summarise(store: Store, account_key: str, *, next_run_at: datetime | None = None) -> Health:
@@ -19,7 +23,7 @@ def summarise(store: Store, account_key: str, *, next_run_at: datetime | None = 
         """SELECT identity_id, started_at, outcome FROM (
                SELECT identity_id, started_at, outcome,
                       row_number() OVER (PARTITION BY identity_id ORDER BY started_at DESC) AS n
-               FROM runs WHERE NOT dry_run AND outcome <> 'running') WHERE n = 1""")}
+               FROM runs WHERE NOT dry_run AND outcome <> ?) WHERE n = 1""", [str(Outcome.RUNNING)])}
     overdue = 0
     for row in links:
         last = last_runs.get(row["identity_id"])
@@ -27,8 +31,8 @@ def summarise(store: Store, account_key: str, *, next_run_at: datetime | None = 
         if not row["paused"] and last is not None and last["started_at"] < due_by:
             overdue += 1
     states = dict(store.cursor().execute(
-        """SELECT state, count(*) FROM bookings WHERE identity_id IN (SELECT identity_id FROM links)
-           AND state IN ('blocked', 'failed', 'conflict') GROUP BY state""").fetchall())
+        f"""SELECT state, count(*) FROM bookings WHERE identity_id IN (SELECT identity_id FROM links)
+            AND state IN ({quoted(_STUCK)}) GROUP BY state""").fetchall())
     latest = max((row for row in last_runs.values() if row["identity_id"] in linked),
                  key=lambda row: row["started_at"], default=None)
     return Health(
@@ -36,13 +40,13 @@ def summarise(store: Store, account_key: str, *, next_run_at: datetime | None = 
         updated_at=now,
         identities=int(store.scalar("SELECT count(*) FROM identities") or 0),
         linked=len(linked),
-        broken_links=sum(1 for row in links if row["health"] == "broken"),
-        unchecked_links=sum(1 for row in links if row["health"] not in ("ok", "broken")),
-        failed_runs=sum(1 for i in linked if last_runs.get(i, {}).get("outcome") == "failed"),
+        broken_links=sum(1 for row in links if row["health"] == LinkHealth.BROKEN),
+        unchecked_links=sum(1 for row in links if row["health"] not in (LinkHealth.OK, LinkHealth.BROKEN)),
+        failed_runs=sum(1 for i in linked if last_runs.get(i, {}).get("outcome") == Outcome.FAILED),
         overdue_runs=overdue,
-        blocked=int(states.get("blocked", 0)),
-        refused=int(states.get("failed", 0)),
-        conflicts=int(states.get("conflict", 0)),
+        blocked=int(states.get(BookingState.BLOCKED, 0)),
+        refused=int(states.get(BookingState.FAILED, 0)),
+        conflicts=int(states.get(BookingState.CONFLICT, 0)),
         open_alerts=int(store.scalar("SELECT count(*) FROM alerts WHERE acknowledged_at IS NULL") or 0),
         last_run_at=latest["started_at"] if latest else None,
         last_outcome=latest["outcome"] if latest else None,

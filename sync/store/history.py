@@ -5,21 +5,71 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from typing import Any
+from datetime import datetime
+from typing import Any, TypedDict
 
-from sync.core.events import AlertKind, EventKind, data_of, level_of, render, saying
+from sync.core.events import AlertKind, EventKind, Level, Outcome, Step, Trigger, data_of, level_of, render, saying
 from sync.core.words import DEFAULT, N_, Msg, jsonable
 from sync.store.db import Store
 
 INTERRUPTED = Msg(N_("run.interrupted"))  # why a run no process is running any more was closed as failed
 
 
-def start_run(store: Store, identity_id: int | None, trigger: str, *, actor: str = "system") -> str:
+class RunRow(TypedDict):
+    """A run as the store keeps it."""
+
+    run_id: str
+    identity_id: int | None
+    trigger: Trigger
+    dry_run: bool  # (dry runs are previews now: `sync.store.previews`)
+    started_at: datetime
+    finished_at: datetime | None
+    outcome: Outcome
+    step: Step | None
+    progress: float | None
+    counts_json: str | None  # what it did, as counts
+    message: str | None  # why a failed run failed: a message's JSON (a run recorded before runs were data: words)
+    actor: str | None
+
+
+class EventRow(TypedDict):
+    """An event as the log keeps it, with its identity's name: data, said with `sync.core.events.render`."""
+
+    event_id: int
+    occurred_at: datetime
+    run_id: str | None
+    identity_id: int | None
+    level: str  # sync.core.events.Level
+    kind: str  # sync.core.events.EventKind (a row of an older version may hold a kind no longer made)
+    invoice_id: int | None
+    invoice_number: str | None
+    detail_json: str | None  # its values
+    actor: str | None
+    identity_name: str | None
+
+
+class AlertRow(TypedDict):
+    """An alert for people, as data (`sync.core.events.render_alert` says it)."""
+
+    alert_id: int
+    identity_id: int | None
+    run_id: str | None
+    raised_at: datetime
+    kind: str | None  # sync.core.events.AlertKind; None for an alert raised before alerts had kinds
+    detail_json: str | None
+    acknowledged_at: datetime | None
+    acknowledged_by: str | None
+
+
+_RUN_CODES = {"trigger": Trigger, "outcome": Outcome, "step": Step}
+
+
+def start_run(store: Store, identity_id: int | None, trigger: Trigger, *, actor: str = "system") -> str:
     run_id = uuid.uuid4().hex[:12]
     store.execute(
         """INSERT INTO runs (run_id, identity_id, trigger, dry_run, started_at, outcome, step, progress, actor)
-           VALUES (?, ?, ?, ?, ?, 'running', 'start', 0, ?)""",
-        [run_id, identity_id, trigger, False, store.now(), actor],
+           VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?)""",
+        [run_id, identity_id, str(trigger), False, store.now(), str(Outcome.RUNNING), str(Step.START), actor],
     )
     return run_id
 
@@ -31,29 +81,29 @@ def close_interrupted_runs(store: Store, identity_id: int | object | None = _EVE
     """Runs still 'running' that no process is running: the process died (a kill, a power cut) or the disk refused
     the run's last writes. They are closed as failed with why, so the history never shows a run going on forever.
     Without `identity_id`: every such run (the owning process does this at start)."""
-    where, params = ("outcome = 'running'", [])
+    where, params = "outcome = ?", list[object]([str(Outcome.RUNNING)])
     if identity_id is not _EVERY_IDENTITY:
-        where, params = ("outcome = 'running' AND identity_id IS NOT DISTINCT FROM ?", [identity_id])
+        where, params = "outcome = ? AND identity_id IS NOT DISTINCT FROM ?", [*params, identity_id]
     found = store.scalar(f"SELECT count(*) FROM runs WHERE {where}", params)
     if found:
         store.execute(
-            f"""UPDATE runs SET outcome = 'failed', finished_at = ?, step = 'done', message = ?
-                WHERE {where}""",
-            [store.now(), _json(INTERRUPTED), *params],
+            f"UPDATE runs SET outcome = ?, finished_at = ?, step = ?, message = ? WHERE {where}",
+            [str(Outcome.FAILED), store.now(), str(Step.DONE), _json(INTERRUPTED), *params],
         )
     return int(found or 0)
 
 
-def progress(store: Store, run_id: str, step: str, fraction: float) -> None:
-    store.execute("UPDATE runs SET step = ?, progress = ? WHERE run_id = ?", [step, fraction, run_id])
+def progress(store: Store, run_id: str, step: Step, fraction: float) -> None:
+    store.execute("UPDATE runs SET step = ?, progress = ? WHERE run_id = ?", [str(step), fraction, run_id])
 
 
-def finish_run(store: Store, run_id: str, outcome: str, counts: dict[str, Any], reason: Msg | None = None) -> None:
+def finish_run(store: Store, run_id: str, outcome: Outcome, counts: dict[str, Any], reason: Msg | None = None) -> None:
     """What the run did, as data: its counts, and for a failed run why (`message`, a message as JSON)."""
     store.execute(
-        """UPDATE runs SET finished_at = ?, outcome = ?, counts_json = ?, message = ?, progress = 1, step = 'done'
+        """UPDATE runs SET finished_at = ?, outcome = ?, counts_json = ?, message = ?, progress = 1, step = ?
            WHERE run_id = ?""",
-        [store.now(), outcome, json.dumps(counts, sort_keys=True), _json(reason) if reason else None, run_id],
+        [store.now(), str(outcome), json.dumps(counts, sort_keys=True), _json(reason) if reason else None,
+         str(Step.DONE), run_id],
     )
 
 
@@ -62,22 +112,23 @@ def _json(value: Any) -> str:
     return json.dumps(jsonable(value), default=str, ensure_ascii=False)  # names as written: the log's search finds them
 
 
-def get_run(store: Store, run_id: str) -> dict | None:
-    return store.one("SELECT * FROM runs WHERE run_id = ?", [run_id])
+def get_run(store: Store, run_id: str) -> RunRow | None:
+    return store.one_of(RunRow, "SELECT * FROM runs WHERE run_id = ?", [run_id], codes=_RUN_CODES)
 
 
-def recent_runs(store: Store, identity_id: int | None = None, limit: int = 50) -> list[dict]:
+def recent_runs(store: Store, identity_id: int | None = None, limit: int = 50) -> list[RunRow]:
     where, params = ("WHERE identity_id = ?", [identity_id]) if identity_id is not None else ("", [])
-    return store.rows(f"SELECT * FROM runs {where} ORDER BY started_at DESC LIMIT {int(limit)}", params)
+    return store.rows_of(RunRow, f"SELECT * FROM runs {where} ORDER BY started_at DESC LIMIT {int(limit)}", params,
+                         codes=_RUN_CODES)
 
 
-def last_run(store: Store, identity_id: int) -> dict | None:
+def last_run(store: Store, identity_id: int) -> RunRow | None:
     rows = recent_runs(store, identity_id, limit=1)
     return rows[0] if rows else None
 
 
 def log_event(
-    store: Store, kind: EventKind | str, *, data: dict[str, Any] | None = None, level: str | None = None,
+    store: Store, kind: EventKind, *, data: dict[str, Any] | None = None, level: Level | None = None,
     run_id: str | None = None, identity_id: int | None = None, invoice_id: int | None = None,
     invoice_number: str | None = None, actor: str | None = None,
 ) -> None:
@@ -129,7 +180,7 @@ SEARCH_PAGE = 2000  # candidates put into words at a time while searching, newes
 def events(
     store: Store, *, identity_id: int | None = None, run_id: str | None = None, level: str | None = None,
     kind: str | None = None, search: str | None = None, lang: str = DEFAULT, limit: int = 500,
-) -> list[dict]:
+) -> list[EventRow]:
     """Events newest first, as data (with the identity's name); surfaces say them with `sync.core.events.render`.
 
     `search` finds the events that show every word of it to a reader of `lang`: in their words, their invoice
@@ -149,12 +200,13 @@ def events(
     query = (f"SELECT e.*, i.name AS identity_name FROM events e LEFT JOIN identities i USING (identity_id) "
              f"WHERE {' AND '.join(clauses) or 'TRUE'} {{below}} ORDER BY e.event_id DESC LIMIT {{limit}}")
     if not words:
-        return store.rows(query.format(below="", limit=int(limit)), params)
-    found: list[dict] = []
+        return store.rows_of(EventRow, query.format(below="", limit=int(limit)), params)
+    found: list[EventRow] = []
     below: int | None = None
     while len(found) < limit:
-        rows = store.rows(query.format(below="AND e.event_id < ?" if below is not None else "", limit=SEARCH_PAGE),
-                          [*params, *([below] if below is not None else [])])
+        rows = store.rows_of(EventRow, query.format(below="AND e.event_id < ?" if below is not None else "",
+                                                    limit=SEARCH_PAGE),
+                             [*params, *([below] if below is not None else [])])
         found += [row for row in rows if _shows(row, words, lang)]
         if len(rows) < SEARCH_PAGE:
             break
@@ -183,7 +235,7 @@ def _could_show(word: str, lang: str) -> tuple[str, list[Any]]:
     return "(" + " OR ".join(clauses) + ")", values
 
 
-def _shows(row: dict, words: list[str], lang: str) -> bool:
+def _shows(row: EventRow, words: list[str], lang: str) -> bool:
     """Does the event show every word to a reader of `lang` (in its words, or among what it recorded)?"""
     seen = [render(row, lang), *(str(row.get(c) or "") for c in ("invoice_number", "actor", "identity_name"))]
     seen += _recorded_values(data_of(row))
@@ -209,10 +261,11 @@ def raise_alert(store: Store, identity_id: int | None, run_id: str | None, kind:
     )
 
 
-def open_alerts(store: Store, identity_id: int | None = None) -> list[dict]:
+def open_alerts(store: Store, identity_id: int | None = None) -> list[AlertRow]:
     """Alerts nobody has seen yet, newest first, as data (`sync.core.events.render_alert` says them)."""
     where, params = ("AND identity_id = ?", [identity_id]) if identity_id is not None else ("", [])
-    return store.rows(f"SELECT * FROM alerts WHERE acknowledged_at IS NULL {where} ORDER BY raised_at DESC", params)
+    return store.rows_of(AlertRow, f"SELECT * FROM alerts WHERE acknowledged_at IS NULL {where} "
+                                   "ORDER BY raised_at DESC", params)
 
 
 def acknowledge_alert(store: Store, alert_id: int, actor: str) -> None:

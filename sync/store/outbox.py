@@ -1,35 +1,110 @@
 """The booking state of every Gripp invoice (the outbox) and the payments registered in Gripp.
 
-Each step of the push records its state before and after it, so a crash at any point resumes correctly:
+Each step of the push records its state (`BookingState`) before and after it, so a crash at any point resumes
+correctly:
   pending -> posting -> booked -> done
   blocked (fix the mapping or the customer, then it is retried), conflict (SnelStart has a booking with this
   number that is not this invoice's: a person decides; looked at again every run), failed (SnelStart refused:
   reason kept), pdf_pending, nothing_to_book (an invoice of 0,00: no booking, no open item)
-  (`pdf_uploading` is no longer written: a booked row found at the start of a run is checked for its document.)
+A payment registered in Gripp moves sending -> done -> reversing -> reversed (`PaymentState`), and back to sending
+when the invoice is paid again.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
+from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from enum import StrEnum
+from typing import Any, TypedDict
 
-from sync.store.db import Store
-
-OPEN_STATES = ("pending", "posting", "blocked", "conflict", "failed")
-BOOKED_STATES = ("booked", "pdf_uploading", "pdf_pending", "done")
-_BOOKED = ", ".join(f"'{state}'" for state in BOOKED_STATES)  # for SQL: our own words, never outside input
+from sync.store.db import Store, quoted
 
 
-def get(store: Store, identity_id: int, invoice_id: int) -> dict | None:
-    return store.one("SELECT * FROM bookings WHERE identity_id = ? AND invoice_id = ?", [identity_id, invoice_id])
+class BookingState(StrEnum):
+    """Where a Gripp invoice is on its way to SnelStart: the outbox's `state` (the values are what it stores)."""
+
+    PENDING = "pending"  # to be booked
+    POSTING = "posting"  # the booking is being sent: a crash here is settled by looking it up
+    BOOKED = "booked"  # in SnelStart; its PDF still to go
+    PDF_PENDING = "pdf_pending"  # in SnelStart; its PDF failed and is tried again
+    DONE = "done"  # in SnelStart with its PDF
+    BLOCKED = "blocked"  # a problem a person fixes (a mapping, a customer): tried again every run
+    CONFLICT = "conflict"  # SnelStart has a booking with its number that is not this invoice's: a person decides
+    FAILED = "failed"  # SnelStart refused it (the reason kept)
+    NOTHING_TO_BOOK = "nothing_to_book"  # an invoice of 0,00: no booking, no open item
 
 
-def all_for(store: Store, identity_id: int) -> dict[int, dict]:
-    """Every booking row of the identity by invoice id; when a row last changed comes as microseconds
-    (`updated_us`, `booked_at` left out): zoned timestamps are the dearest part of reading them into Python."""
-    rows = store.rows("SELECT * EXCLUDE (updated_at, booked_at), epoch_us(updated_at) AS updated_us "
-                      "FROM bookings WHERE identity_id = ?", [identity_id])
+class PaymentState(StrEnum):
+    """A payment the link registers in Gripp (`payments_applied.state`)."""
+
+    SENDING = "sending"  # asked of Gripp; a crash here is settled by reading Gripp back
+    DONE = "done"  # registered
+    REVERSING = "reversing"  # being taken back
+    REVERSED = "reversed"  # taken back (registered again, it is sending once more)
+
+
+OPEN_STATES = (BookingState.PENDING, BookingState.POSTING, BookingState.BLOCKED, BookingState.CONFLICT,
+               BookingState.FAILED)
+BOOKED_STATES = (BookingState.BOOKED, BookingState.PDF_PENDING, BookingState.DONE)
+_BOOKED = quoted(BOOKED_STATES)
+
+
+class BookingRow(TypedDict):
+    """An outbox row as the store hands it out. When it last changed comes as epoch microseconds (`updated_us`;
+    `updated_at` and `booked_at` are left out): zoned timestamps are the dearest part of reading rows into Python."""
+
+    identity_id: int
+    invoice_id: int
+    number: str
+    state: BookingState
+    booking_id: str | None
+    relatie_id: str | None
+    fingerprint: str | None
+    amount: Decimal | None
+    reasons_json: str | None  # the blocking problems or SnelStart's refusal (`reasons`)
+    last_error: str | None
+    error_kind: str | None  # sync.jobs.errors.ErrorKind
+    attempts: int
+    adopted: bool
+    changed_in_gripp: bool
+    document_id: str | None
+    conflict_booking_id: str | None
+    adopted_by: str | None
+    updated_us: int
+
+
+class PaymentRow(TypedDict):
+    """A payment the link registered (or is registering, or took back) in Gripp."""
+
+    marker: str
+    identity_id: int
+    invoice_id: int
+    booking_id: str
+    amount: Decimal
+    pay_date: date
+    state: PaymentState
+    gripp_payment_id: int | None
+    created_at: datetime
+    applied_at: datetime | None
+    reversed_at: datetime | None
+
+
+_BOOKING_COLUMNS = "* EXCLUDE (updated_at, booked_at), epoch_us(updated_at) AS updated_us"
+_BOOKING_CODES = {"state": BookingState}
+_PAYMENT_CODES = {"state": PaymentState}
+
+
+def get(store: Store, identity_id: int, invoice_id: int) -> BookingRow | None:
+    return store.one_of(BookingRow, f"SELECT {_BOOKING_COLUMNS} FROM bookings WHERE identity_id = ? AND invoice_id = ?",
+                        [identity_id, invoice_id], codes=_BOOKING_CODES)
+
+
+def all_for(store: Store, identity_id: int) -> dict[int, BookingRow]:
+    """Every booking row of the identity by invoice id."""
+    rows = store.rows_of(BookingRow, f"SELECT {_BOOKING_COLUMNS} FROM bookings WHERE identity_id = ?", [identity_id],
+                         codes=_BOOKING_CODES)
     return {row["invoice_id"]: row for row in rows}
 
 
@@ -51,8 +126,8 @@ class Changes:
         return [(invoice_id, number, values) for invoice_id, (number, values) in self._rows.items()]
 
 
-def put(store: Store, identity_id: int, invoice_id: int, number: str, state: str, *, into: Changes | None = None,
-        **fields: Any) -> None:
+def put(store: Store, identity_id: int, invoice_id: int, number: str, state: BookingState, *,
+        into: Changes | None = None, **fields: Any) -> None:
     """Create or move a booking row; only the given fields change. The row moves in one statement (an UPDATE,
     or for a new invoice one INSERT): never half-moved, and cheap — DuckDB's upsert costs three updates.
     With `into`, the change is gathered for `write` instead."""
@@ -114,8 +189,8 @@ def _unnest(names: list[str]) -> str:
     return "SELECT " + ", ".join(f"unnest(?) AS {name}" for name in names)
 
 
-def _values(store: Store, state: str, fields: dict[str, Any]) -> dict[str, Any]:
-    values = {"state": state, "updated_at": store.now(), **fields}
+def _values(store: Store, state: BookingState, fields: dict[str, Any]) -> dict[str, Any]:
+    values = {"state": str(state), "updated_at": store.now(), **fields}
     if "reasons" in values:
         reasons = values.pop("reasons")
         values["reasons_json"] = json.dumps(reasons, ensure_ascii=False) if reasons else None
@@ -141,18 +216,19 @@ def claimed_in_administration(store: Store, administration_id: str) -> tuple[set
     return bookings, numbers
 
 
-def reasons(row: dict) -> list[dict]:
+def reasons(row: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The blocking problems or SnelStart's refusal an outbox row keeps (`reasons_json`)."""
     return json.loads(row["reasons_json"]) if row.get("reasons_json") else []
 
 
-def counts(store: Store, identity_id: int) -> dict[str, int]:
+def counts(store: Store, identity_id: int) -> dict[BookingState, int]:
     rows = store.rows("SELECT state, count(*) AS n FROM bookings WHERE identity_id = ? GROUP BY state", [identity_id])
-    return {row["state"]: row["n"] for row in rows}
+    return {BookingState(row["state"]): row["n"] for row in rows}
 
 
 # -- payments -------------------------------------------------------------------------------------------
-def payment(store: Store, marker: str) -> dict | None:
-    return store.one("SELECT * FROM payments_applied WHERE marker = ?", [marker])
+def payment(store: Store, marker: str) -> PaymentRow | None:
+    return store.one_of(PaymentRow, "SELECT * FROM payments_applied WHERE marker = ?", [marker], codes=_PAYMENT_CODES)
 
 
 def payment_intents(store: Store, intents: list[dict[str, Any]]) -> None:
@@ -161,16 +237,17 @@ def payment_intents(store: Store, intents: list[dict[str, Any]]) -> None:
     if not intents:
         return
     now = store.now()
-    rows = ", ".join("(?, ?, ?, ?, ?, ?, 'sending', ?)" for _ in intents)
+    rows = ", ".join(f"(?, ?, ?, ?, ?, ?, '{PaymentState.SENDING}', ?)" for _ in intents)
     params: list[Any] = []
     for i in intents:
         params += [i["marker"], i["identity_id"], i["invoice_id"], i["booking_id"], i["amount"], i["pay_date"], now]
     store.execute(
         f"""INSERT INTO payments_applied
                 (marker, identity_id, invoice_id, booking_id, amount, pay_date, state, created_at)
-            VALUES {rows} ON CONFLICT (marker) DO UPDATE SET state = 'sending', amount = excluded.amount,
-                pay_date = excluded.pay_date, gripp_payment_id = NULL, applied_at = NULL, reversed_at = NULL
-            WHERE payments_applied.state = 'reversed'""",
+            VALUES {rows} ON CONFLICT (marker) DO UPDATE SET state = '{PaymentState.SENDING}',
+                amount = excluded.amount, pay_date = excluded.pay_date, gripp_payment_id = NULL, applied_at = NULL,
+                reversed_at = NULL
+            WHERE payments_applied.state = '{PaymentState.REVERSED}'""",
         params,
     )
 
@@ -181,7 +258,7 @@ def reversal_intents(store: Store, intents: list[dict[str, Any]]) -> None:
     if not intents:
         return
     now = store.now()
-    rows = ", ".join("(?, ?, ?, ?, ?, ?, 'reversing', ?, ?)" for _ in intents)
+    rows = ", ".join(f"(?, ?, ?, ?, ?, ?, '{PaymentState.REVERSING}', ?, ?)" for _ in intents)
     params: list[Any] = []
     for i in intents:
         params += [i["marker"], i["identity_id"], i["invoice_id"], i["booking_id"], i["amount"],
@@ -189,7 +266,7 @@ def reversal_intents(store: Store, intents: list[dict[str, Any]]) -> None:
     store.execute(
         f"""INSERT INTO payments_applied
                 (marker, identity_id, invoice_id, booking_id, amount, pay_date, state, gripp_payment_id, created_at)
-            VALUES {rows} ON CONFLICT (marker) DO UPDATE SET state = 'reversing',
+            VALUES {rows} ON CONFLICT (marker) DO UPDATE SET state = '{PaymentState.REVERSING}',
                 gripp_payment_id = excluded.gripp_payment_id""",
         params,
     )
@@ -197,23 +274,22 @@ def reversal_intents(store: Store, intents: list[dict[str, Any]]) -> None:
 
 def payment_done(store: Store, marker: str, gripp_payment_id: int | None) -> None:
     store.execute(
-        "UPDATE payments_applied SET state = 'done', gripp_payment_id = ?, applied_at = ? WHERE marker = ?",
-        [gripp_payment_id, store.now(), marker],
+        "UPDATE payments_applied SET state = ?, gripp_payment_id = ?, applied_at = ? WHERE marker = ?",
+        [str(PaymentState.DONE), gripp_payment_id, store.now(), marker],
     )
 
 
 def payment_reversed(store: Store, marker: str) -> None:
-    store.execute("UPDATE payments_applied SET state = 'reversed', reversed_at = ? WHERE marker = ?",
-                  [store.now(), marker])
+    store.execute("UPDATE payments_applied SET state = ?, reversed_at = ? WHERE marker = ?",
+                  [str(PaymentState.REVERSED), store.now(), marker])
 
 
 def reversals_not_sent(store: Store, markers: list[str]) -> None:
     """Gripp refused the batch before doing anything: these payments are still there, as registered."""
     if markers:
         store.execute(
-            f"UPDATE payments_applied SET state = 'done' WHERE state = 'reversing' AND marker IN "
-            f"({', '.join('?' for _ in markers)})",
-            markers,
+            f"UPDATE payments_applied SET state = ? WHERE state = ? AND marker IN ({', '.join('?' for _ in markers)})",
+            [str(PaymentState.DONE), str(PaymentState.REVERSING), *markers],
         )
 
 
@@ -221,19 +297,20 @@ def payments_not_sent(store: Store, markers: list[str]) -> None:
     """Gripp refused the batch before doing anything (quota, throttle): these intents never became payments."""
     if markers:
         store.execute(
-            f"DELETE FROM payments_applied WHERE state = 'sending' AND marker IN ({', '.join('?' for _ in markers)})",
-            markers,
+            f"DELETE FROM payments_applied WHERE state = ? AND marker IN ({', '.join('?' for _ in markers)})",
+            [str(PaymentState.SENDING), *markers],
         )
 
 
-def payments_for(store: Store, identity_id: int) -> list[dict]:
-    return store.rows("SELECT * FROM payments_applied WHERE identity_id = ? ORDER BY created_at", [identity_id])
+def payments_for(store: Store, identity_id: int) -> list[PaymentRow]:
+    return store.rows_of(PaymentRow, "SELECT * FROM payments_applied WHERE identity_id = ? ORDER BY created_at",
+                         [identity_id], codes=_PAYMENT_CODES)
 
 
-def failed(store: Store, identity_id: int) -> list[dict]:
+def failed(store: Store, identity_id: int) -> list[dict[str, Any]]:
     """The identity's invoices SnelStart refused (invoice id, number), by number."""
-    return store.rows("SELECT invoice_id, number FROM bookings WHERE identity_id = ? AND state = 'failed' "
-                      "ORDER BY number", [identity_id])
+    return store.rows("SELECT invoice_id, number FROM bookings WHERE identity_id = ? AND state = ? ORDER BY number",
+                      [identity_id, str(BookingState.FAILED)])
 
 
 def numbers(store: Store, identity_id: int) -> dict[int, str]:
@@ -242,11 +319,12 @@ def numbers(store: Store, identity_id: int) -> dict[int, str]:
         "SELECT invoice_id, number FROM bookings WHERE identity_id = ?", [identity_id])}
 
 
-def unfinished_payments(store: Store, identity_id: int) -> list[dict]:
+def unfinished_payments(store: Store, identity_id: int) -> list[PaymentRow]:
     """Payments (and reversals) whose Gripp call was made but whose outcome was not recorded: a crash or a lost
     answer. Gripp's own payments settle them."""
-    return store.rows("SELECT * FROM payments_applied WHERE identity_id = ? AND state IN ('sending', 'reversing')",
-                      [identity_id])
+    return store.rows_of(PaymentRow, f"""SELECT * FROM payments_applied WHERE identity_id = ?
+                                          AND state IN ({quoted((PaymentState.SENDING, PaymentState.REVERSING))})""",
+                         [identity_id], codes=_PAYMENT_CODES)
 
 
 def booked_with_open_items(store: Store, identity_id: int, administration_id: str, *,
@@ -270,13 +348,13 @@ def booked_with_open_items(store: Store, identity_id: int, administration_id: st
     )
 
 
-def in_conflict(store: Store, identity_id: int) -> list[dict]:
+def in_conflict(store: Store, identity_id: int) -> list[BookingRow]:
     """The identity's bookings in conflict, by number."""
-    return store.rows("SELECT * FROM bookings WHERE identity_id = ? AND state = 'conflict' ORDER BY number",
-                      [identity_id])
+    return store.rows_of(BookingRow, f"SELECT {_BOOKING_COLUMNS} FROM bookings WHERE identity_id = ? AND state = ? "
+                                     "ORDER BY number", [identity_id, str(BookingState.CONFLICT)], codes=_BOOKING_CODES)
 
 
 def payments_registered(store: Store, identity_id: int) -> int:
     """How many payments the link registered in Gripp for the identity."""
-    return int(store.scalar("SELECT count(*) FROM payments_applied WHERE identity_id = ? AND state = 'done'",
-                            [identity_id]) or 0)
+    return int(store.scalar("SELECT count(*) FROM payments_applied WHERE identity_id = ? AND state = ?",
+                            [identity_id, str(PaymentState.DONE)]) or 0)

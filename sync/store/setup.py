@@ -6,10 +6,42 @@ import json
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from enum import StrEnum
+from typing import Any, TypedDict
 
 from sync.core.words import Msg
 from sync.store.db import Store
+
+
+class LinkHealth(StrEnum):
+    """Does SnelStart accept the link's koppelsleutel (`links.health`): it did when last asked, it refused it, or
+    nobody asked yet (a seeded link, before its first run or check)."""
+
+    OK = "ok"
+    BROKEN = "broken"
+    UNKNOWN = "unknown"
+
+
+class IdentitySource(StrEnum):
+    """How an identity became known (`identities.source`)."""
+
+    DISCOVERED = "discovered"  # read off Gripp's invoices and companies
+    MANUAL = "manual"  # added by its id
+
+
+class IdentityRow(TypedDict):
+    """An identity with its link, if any (`identities`): the link's columns are None when it is not linked."""
+
+    identity_id: int
+    name: str
+    linked: bool
+    administration_name: str | None
+    start_date: date | None
+    interval_minutes: int | None
+    paused: bool | None
+    health: LinkHealth | None
+    health_detail: str | None
+    key_hint: str | None
 
 
 @dataclass(frozen=True)
@@ -22,16 +54,17 @@ class Link:
     start_date: date | None
     interval_minutes: int
     paused: bool
-    health: str
+    health: LinkHealth
     health_detail: str | None
 
 
-def upsert_identity(store: Store, identity_id: int, name: str, source: str = "discovered") -> None:
+def upsert_identity(store: Store, identity_id: int, name: str,
+                    source: IdentitySource = IdentitySource.DISCOVERED) -> None:
     store.execute(
         """INSERT INTO identities VALUES (?, ?, ?, ?)
            ON CONFLICT (identity_id) DO UPDATE SET name = CASE WHEN excluded.name <> '' THEN excluded.name
                                                                 ELSE identities.name END""",
-        [identity_id, name, source, store.now()],
+        [identity_id, name, str(source), store.now()],
     )
 
 
@@ -61,11 +94,13 @@ def link_wanted(store: Store, identity_id: int) -> bool:
     return bool(cache.get_state(store, str(identity_id), "link_wanted"))
 
 
-def identities(store: Store) -> list[dict]:
-    return store.rows(
+def identities(store: Store) -> list[IdentityRow]:
+    return store.rows_of(
+        IdentityRow,
         """SELECT i.identity_id, i.name, l.administration_id IS NOT NULL AS linked, l.administration_name,
                   l.start_date, l.interval_minutes, l.paused, l.health, l.health_detail, l.key_hint
-           FROM identities i LEFT JOIN links l USING (identity_id) ORDER BY i.identity_id"""
+           FROM identities i LEFT JOIN links l USING (identity_id) ORDER BY i.identity_id""",
+        codes={"health": LinkHealth},
     )
 
 
@@ -79,7 +114,7 @@ def save_link(
 ) -> None:
     """Keep a link. `verified`: SnelStart accepted its key just now (linking verifies it first), so its health is
     'ok'; otherwise (a seeded link) it is 'unknown' until a run or a check asks SnelStart."""
-    health = "ok" if verified else "unknown"
+    health = LinkHealth.OK if verified else LinkHealth.UNKNOWN
     store.execute(
         """INSERT INTO links (identity_id, administration_id, administration_name, koppelsleutel_enc, key_hint,
                               start_date, interval_minutes, paused, linked_at, linked_by, health)
@@ -90,7 +125,7 @@ def save_link(
                linked_at = excluded.linked_at, linked_by = excluded.linked_by, health = excluded.health,
                health_detail = NULL""",
         [identity_id, administration_id, administration_name, koppelsleutel_enc, key_hint, start_date,
-         interval_minutes, store.now(), actor, health],
+         interval_minutes, store.now(), actor, str(health)],
     )
 
 
@@ -100,21 +135,18 @@ def delete_link(store: Store, identity_id: int) -> bool:
     return bool(found)
 
 
+_LINK_COLUMNS = """identity_id, administration_id, administration_name, koppelsleutel_enc, key_hint, start_date,
+                   interval_minutes, paused, health, health_detail"""
+
+
 def get_link(store: Store, identity_id: int) -> Link | None:
-    row = store.one(
-        """SELECT identity_id, administration_id, administration_name, koppelsleutel_enc, key_hint, start_date,
-                  interval_minutes, paused, health, health_detail FROM links WHERE identity_id = ?""",
-        [identity_id],
-    )
-    return Link(**row) if row else None
+    return store.one_of(Link, f"SELECT {_LINK_COLUMNS} FROM links WHERE identity_id = ?", [identity_id],
+                        codes={"health": LinkHealth})
 
 
 def links(store: Store) -> list[Link]:
-    rows = store.rows(
-        """SELECT identity_id, administration_id, administration_name, koppelsleutel_enc, key_hint, start_date,
-                  interval_minutes, paused, health, health_detail FROM links ORDER BY identity_id"""
-    )
-    return [Link(**row) for row in rows]
+    return store.rows_of(Link, f"SELECT {_LINK_COLUMNS} FROM links ORDER BY identity_id",
+                         codes={"health": LinkHealth})
 
 
 def links_to_administration(store: Store, administration_id: str) -> list[int]:
@@ -122,21 +154,20 @@ def links_to_administration(store: Store, administration_id: str) -> list[int]:
     return [r["identity_id"] for r in rows]
 
 
-def set_link_health(store: Store, identity_id: int, health: str, why: Msg | None = None) -> None:
+def set_link_health(store: Store, identity_id: int, health: LinkHealth, why: Msg | None = None) -> None:
     """The link's health and, when broken, why (a message, said in the reader's language when shown)."""
     detail = json.dumps(why.to_json()) if why is not None else None
     store.execute(
         "UPDATE links SET health = ?, health_detail = ?, health_checked_at = ? WHERE identity_id = ?",
-        [health, detail, store.now(), identity_id],
+        [str(health), detail, store.now(), identity_id],
     )
 
 
 def replace_link_key(store: Store, identity_id: int, koppelsleutel_enc: str, key_hint: str) -> None:
     """SnelStart issued a new key for the same administration: the link keeps working on it."""
     store.execute(
-        "UPDATE links SET koppelsleutel_enc = ?, key_hint = ?, health = 'ok', health_detail = NULL "
-        "WHERE identity_id = ?",
-        [koppelsleutel_enc, key_hint, identity_id],
+        "UPDATE links SET koppelsleutel_enc = ?, key_hint = ?, health = ?, health_detail = NULL WHERE identity_id = ?",
+        [koppelsleutel_enc, key_hint, str(LinkHealth.OK), identity_id],
     )
 
 
