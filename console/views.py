@@ -144,14 +144,6 @@ def booking_counts(store: Store, identity_id: int) -> dict[str, int]:
     return overview.booking_counts(store, identity_id)
 
 
-def failed_bookings(store: Store, identity_id: int) -> pd.DataFrame:
-    return store.frame(
-        """SELECT invoice_id, number, last_error, error_kind, attempts FROM bookings
-           WHERE identity_id = ? AND state = ? ORDER BY number""",
-        [identity_id, str(BookingState.FAILED)],
-    )
-
-
 CUSTOMER_CODES = (ProblemCode.CUSTOMER_CONTRADICTION, ProblemCode.CUSTOMER_AMBIGUOUS, ProblemCode.CUSTOMER_PIN_INVALID)
 
 

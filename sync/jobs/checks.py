@@ -251,7 +251,6 @@ class _Run:
     services: Services
     identity_id: int
     link: Link | None = None
-    gripp_fresh: bool = False
     gripp_note: Msg | None = None
     client: SnelStartClient | None = None
     key_ok: bool = False
@@ -336,7 +335,6 @@ def _check_gripp(run: _Run) -> CheckResult:
                       Msg("check.gripp.may_not_read.fix"))
     try:
         refresh_gripp(run.store, client)
-        run.gripp_fresh = True
     except gripp_errors.GrippError as exc:
         return _gripp_unreachable(run, exc)
     proven = outbox.payments_registered(run.store, run.identity_id)

@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Sequence
 from datetime import date, datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 from sync.core.dates import AMSTERDAM, parse_date, parse_local_datetime
@@ -385,7 +384,3 @@ def _bank_cursor(stored: str | None) -> datetime | None:
 def _naive(value: Any) -> datetime | None:
     parsed = parse_local_datetime(value)
     return parsed.replace(tzinfo=None) if parsed else None
-
-
-def decimal_or_zero(value: Any) -> Decimal:
-    return to_decimal(value) if value is not None else Decimal("0.00")

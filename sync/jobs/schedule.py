@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from apscheduler.events import EVENT_JOB_MISSED, JobExecutionEvent
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -210,12 +210,6 @@ class SyncScheduler:
         setup_repo.set_link_schedule(services.store, identity_id, interval_minutes=int(minutes))
         self._note(services, identity_id, EventKind.SCHEDULE_INTERVAL, {"minutes": minutes}, actor)
         self.reload(services.account)
-
-    def run_soon(self, identity_id: int, when: datetime | None = None, account: str | None = None) -> None:
-        """Move the identity's next automatic run forward (used by tests and by 'run the schedule now')."""
-        job = self._scheduler.get_job(job_id(identity_id, self._default(account)))
-        if job is not None:
-            job.modify(next_run_time=when or datetime.now(AMSTERDAM) + timedelta(milliseconds=50))
 
     # -- the job ----------------------------------------------------------------------------------------
     def _due(self, account: str, identity_id: int) -> None:

@@ -45,8 +45,6 @@ class PaymentState(StrEnum):
     REVERSED = "reversed"  # taken back (registered again, it is sending once more)
 
 
-OPEN_STATES = (BookingState.PENDING, BookingState.POSTING, BookingState.BLOCKED, BookingState.CONFLICT,
-               BookingState.FAILED)
 BOOKED_STATES = (BookingState.BOOKED, BookingState.PDF_PENDING, BookingState.DONE)
 _BOOKED = quoted(BOOKED_STATES)
 

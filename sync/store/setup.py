@@ -264,19 +264,6 @@ def delete_mapping(store: Store, identity_id: int, kind: str, gripp_id: int) -> 
     store.execute(f"DELETE FROM {table} WHERE identity_id = ? AND {column} = ?", [identity_id, gripp_id])
 
 
-# -- stored secrets (encrypted by the caller) ---------------------------------------------------------------
-def put_secret(store: Store, name: str, value_enc: str, hint: str) -> None:
-    store.execute(
-        """INSERT INTO secrets VALUES (?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET value_enc = excluded.value_enc,
-           hint = excluded.hint, updated_at = excluded.updated_at""",
-        [name, value_enc, hint, store.now()],
-    )
-
-
-def get_secret(store: Store, name: str) -> dict | None:
-    return store.one("SELECT name, value_enc, hint FROM secrets WHERE name = ?", [name])
-
-
 # -- relaties the link created (the only customer matches remembered: every other is weighed afresh each run) -----
 def created_relaties(store: Store, identity_id: int, matched_on: str) -> dict[int, str]:
     """Company id -> relatie id of the relaties this link created for the identity's customers."""
