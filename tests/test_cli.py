@@ -43,6 +43,15 @@ def test_every_command_speaks_english_with_lang_en(cli_env, capsys):
     assert "Would be booked" in out and "Geblokkeerd" not in out
 
 
+def test_a_dry_run_of_every_linked_identity_says_each_one_whole(cli_env, capsys):
+    # An identity with payments to bring back, then one with blocked invoices: the payments' lines once shadowed the
+    # words of the next identity's reasons (a traceback half-way, found by a new-user trial).
+    assert main(["dry-run"]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert out.count("Geblokkeerd (") == 2 and out.count("Betalingen terug naar Gripp (") == 2, out
+    assert "Traceback" not in out
+
+
 @pytest.mark.full_world  # the demo's figures: 24, 5, 315, 13
 def test_dry_run_accounts_for_every_invoice_and_is_not_a_sync(cli_env, capsys):
     assert main(["dry-run", "--identity", "1"]) == EXIT_OK

@@ -7,7 +7,7 @@ import argparse
 from typing import TYPE_CHECKING
 
 from sync.cli.common import EXIT_FAILED, EXIT_OK, Speaker, lang_of, out, speaker
-from sync.cli.session import banner, services, unknown_identity
+from sync.cli.session import banner, chosen_identities, services, unknown_identity
 from sync.core.words import N_
 
 if TYPE_CHECKING:
@@ -35,10 +35,8 @@ def check(args: argparse.Namespace) -> int:
         banner(opened, args)
         if unknown_identity(opened, args):
             return EXIT_FAILED
-        identities = [args.identity] if args.identity is not None else [
-            link.identity_id for link in setup_repo.links(opened.store)]
         failed = False
-        for identity_id in identities:
+        for identity_id in chosen_identities(opened, args):
             out(t("cli.check.heading", name=setup_repo.identity_name(opened.store, identity_id),
                   identity=str(identity_id)))
             for result in run_checks(opened, identity_id):

@@ -7,7 +7,7 @@ import argparse
 from typing import TYPE_CHECKING
 
 from sync.cli.common import EXIT_FAILED, EXIT_OK, Speaker, counted, err, fail, lang_of, out, speaker
-from sync.cli.session import banner, services, unknown_identity
+from sync.cli.session import banner, chosen_identities, services, unknown_identity
 from sync.core import words
 from sync.core.events import STEP_WORDS, Outcome, Step, Trigger
 from sync.core.outside_text import plain
@@ -80,8 +80,7 @@ def dry_run(args: argparse.Namespace) -> int:
         banner(opened, args)
         if unknown_identity(opened, args):
             return EXIT_FAILED
-        ids = [args.identity] if args.identity is not None else [link.identity_id for link in
-                                                                  setup_repo.links(opened.store)]
+        ids = chosen_identities(opened, args)
         if not ids or any(setup_repo.get_link(opened.store, i) is None for i in ids):
             fail(t, Msg("cli.dry_run.nothing_linked"))
             return EXIT_FAILED

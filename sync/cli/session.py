@@ -63,3 +63,12 @@ def unknown_identity(services: Services, args: argparse.Namespace) -> bool:
     command = f"python -m sync --account {args.account}" if getattr(args, "account", None) else "python -m sync"
     fail(speaker(lang_of(args)), Msg("cli.error.unknown_identity", identity=str(wanted), command=command))
     return True
+
+
+def chosen_identities(services: Services, args: argparse.Namespace) -> list[int]:
+    """The identity `--identity` names, or every linked one."""
+    from sync.store import setup as setup_repo
+
+    if args.identity is not None:
+        return [args.identity]
+    return [link.identity_id for link in setup_repo.links(services.store)]
