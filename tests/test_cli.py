@@ -126,7 +126,7 @@ def test_reset_sandbox_reseeds_and_clears_the_database(cli_env, capsys):
     capsys.readouterr()
     main(["status"])
     out = capsys.readouterr().out
-    assert "Geboekt: 0, Geblokkeerd: 0" in out
+    assert "Geboekt door de koppeling: 0, Overgenomen: 0, Geblokkeerd: 0" in out
     assert main(["run", "--identity", "2"]) == EXIT_OK
     assert "19 geboekt" in capsys.readouterr().out
 
@@ -290,7 +290,8 @@ def test_hash_password_on_a_terminal_asks_twice_and_catches_a_mistyped_confirmat
 SYNC_TILES = (("booked", "count_booked_now"), ("adopted", "count_adopted"), ("blocked", "count_blocked"),
               ("conflicts", "count_conflicts"), ("failed", "count_failed"), ("payments_registered", "count_payments"))
 # Overzicht's tiles (console/pages/overzicht.py): `views.booking_counts` → its name; and what needs a person.
-OVERVIEW_TILES = (("booked", "count_booked"), ("blocked", "count_blocked"), ("failed", "count_failed"),
+OVERVIEW_TILES = (("booked", "count_booked_by_link"), ("adopted", "count_adopted"), ("blocked", "count_blocked"),
+                  ("failed", "count_failed"),
                   ("payments", "count_payments"))
 ATTENTION = (("blocked", "attention_blocked"), ("failed", "attention_refused"), ("conflict", "attention_conflict"))
 
@@ -348,11 +349,11 @@ def test_dry_run_run_and_status_say_the_consoles_words_and_counts_in_both_langua
     tiles = ", ".join(f"{say(key, 'en')}: {fmt.count(counts.get(name, 0), 'en')}" for name, key in SYNC_TILES)
     assert f"  {tiles}\n" in result  # Synchronisatie's tiles: "Newly booked: 24, Adopted: 315, …"
 
-    for lang in ("nl", "en"):  # Overzicht: the same counts under the same names; booked and adopted are one there
+    for lang in ("nl", "en"):  # Overzicht: the same counts under the same names, booked and adopted apart
         status = command("--lang", lang, "status")
         tiles = ", ".join(f"{say(key, lang)}: {fmt.count(standing[name], lang)}" for name, key in OVERVIEW_TILES)
         assert f"      {tiles}\n" in status, status
-        assert standing["booked"] == would_book + would_adopt
+        assert (standing["booked"], standing["adopted"]) == (would_book, would_adopt)
         for name, key in ATTENTION:
             assert (say(key, lang, n=standing[name]) in status) == bool(standing[name]), (lang, key)
         assert f"{say('last_run', lang)}: " in status and run_label(outcome, counts, lang) in status
@@ -360,7 +361,7 @@ def test_dry_run_run_and_status_say_the_consoles_words_and_counts_in_both_langua
 
         again = command("--lang", lang, "dry-run", "--identity", "1").splitlines()  # booked and adopted apart
         assert f"  {say('decision_already_booked', lang)} ({fmt.count(would_book + would_adopt, lang)})" in again
-        assert f"    {say('cli.dry_run.booked_by_link', lang)} ({fmt.count(would_book, lang)})" in again
+        assert f"    {say('count_booked_by_link', lang)} ({fmt.count(would_book, lang)})" in again
         assert f"    {say('count_adopted', lang)} ({fmt.count(would_adopt, lang)})" in again
 
 

@@ -143,6 +143,24 @@ def test_the_dry_run_accounts_for_every_invoice_and_is_not_a_sync(console: Servi
     assert any(tab.label.startswith("Zou worden geboekt (24)") for tab in again.tabs)
 
 
+def test_after_a_sync_the_dry_runs_already_booked_are_counted_apart_as_overzicht_counts_them(
+        console: Services) -> None:
+    from sync.jobs.runner import run_identity
+
+    result = run_identity(console, 2, trigger="cli")
+    at = helpers.page("controles", query={"identity": "2"})
+    at.button(key="start-dry-2").click().run()
+    at = helpers.settle(at)
+    helpers.no_exception(at)
+    done = result.counts["booked"] + result.counts["adopted"]
+    assert any(tab.label == f"Al geboekt ({done})" for tab in at.tabs), [tab.label for tab in at.tabs]
+    apart = f"Geboekt door de koppeling: {result.counts['booked']} · Overgenomen: {result.counts['adopted']}"
+    assert any(helpers.plain(c.value) == apart for c in at.caption), [c.value for c in at.caption]
+    tiles = {m.label: m.value for m in helpers.page("overzicht").metric[5:10]}
+    assert tiles["Geboekt door de koppeling"] == str(result.counts["booked"])
+    assert tiles["Overgenomen"] == str(result.counts["adopted"])
+
+
 def test_an_unlinked_identity_is_asked_to_link_first(console: Services) -> None:
     at = helpers.page("controles", query={"identity": "3"})
     helpers.no_exception(at)

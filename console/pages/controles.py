@@ -16,7 +16,7 @@ from sync.core import fmt
 from sync.core.events import Outcome
 from sync.core.outside_text import plain
 from sync.core.words import N_, NN_, Msg, said, say
-from sync.jobs import customer_mapping, plan, preview, suggestions
+from sync.jobs import customer_mapping, overview, plan, preview, suggestions
 from sync.jobs.checks import FAIL, PASS, WARNING, CheckResult, run_checks
 from sync.jobs.locks import AlreadyRunning
 from sync.jobs.mappings_io import KINDS
@@ -295,6 +295,10 @@ for tab, decision in zip(tabs, DECISION_SHOWN, strict=False):
             t("col_amount"): [fmt.money(line.amount, lang) for line in lines],
         }
         config = {}
+        if decision == plan.ALREADY_BOOKED:  # apart, as Overzicht counts them: booked by the link, adopted
+            apart = overview.already_booked_apart(store, identity_id, [line.number for line in lines])
+            st.caption(" · ".join(f"{t(overview.OVERVIEW_COUNTS[name])}: {fmt.count(apart[name], lang)}"
+                                  for name in ("booked", "adopted")))
         if decision in (plan.BLOCKED, plan.CONFLICT, plan.REFUSED):
             columns[t("col_reason")] = [said(line.reasons, lang) for line in lines]
             config[t("col_reason")] = st.column_config.TextColumn(t("col_reason"), width="large")

@@ -8,7 +8,7 @@ from console.i18n import badge, current_lang, run_badge, said, t, tn
 from console.text import md
 from sync.core import fmt
 from sync.core.events import Outcome
-from sync.jobs import alerts
+from sync.jobs import alerts, overview
 from sync.store import setup as setup_repo
 from sync.store.setup import LinkHealth
 
@@ -43,7 +43,8 @@ def needs_a_person(identity_id: int, counts: dict[str, int]) -> None:
     stuck = counts["blocked"] + counts["failed"] + counts["conflict"]
     if not stuck:
         return
-    box = st.error if not counts["booked"] or counts["failed"] or counts["conflict"] else st.warning
+    through = counts["booked"] + counts["adopted"]
+    box = st.error if not through or counts["failed"] or counts["conflict"] else st.warning
     lines = []
     if counts["blocked"]:
         lines.append(tn("attention_blocked", n=int(counts["blocked"])))
@@ -92,9 +93,7 @@ for row in identities:
         planned = fmt.moment(next_run, lang) if next_run else (t("paused") if row["paused"] else t("not_planned"))
         d.markdown(f"**{t('next_run')}**  \n{planned}  \n{tn('every_minutes', n=row['interval_minutes'] or 0)}")
         counts = views.booking_counts(store, identity_id)
-        m1, m2, m3, m4 = st.columns(4)
-        m1.metric(t("count_booked"), fmt.count(counts["booked"], lang))
-        m2.metric(t("count_blocked"), fmt.count(counts["blocked"], lang))
-        m3.metric(t("count_failed"), fmt.count(counts["failed"], lang))
-        m4.metric(t("count_payments"), fmt.count(counts["payments"], lang))
+        for tile, (name, key) in zip(st.columns(len(overview.OVERVIEW_COUNTS)), overview.OVERVIEW_COUNTS.items(),
+                                     strict=True):
+            tile.metric(t(key), fmt.count(counts[name], lang))
         needs_a_person(identity_id, counts)

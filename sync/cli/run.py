@@ -114,11 +114,9 @@ def dry_run(args: argparse.Namespace) -> int:
 
 
 def _already_booked(t: Speaker, store: Store, identity_id: int, numbers: list[str]) -> None:
-    """Already booked is two things: booked by the link, and adopted (found in SnelStart and taken as the invoice's
-    booking) — counted apart, the adopted ones with the console's word for them."""
-    from sync.store import outbox
+    """Already booked is two things, counted apart under the standing's names: booked by the link, and adopted."""
+    from sync.jobs import overview
 
-    adopted = {row["number"] for row in outbox.all_for(store, identity_id).values() if row.get("adopted")}
-    taken = sum(1 for number in numbers if number in adopted)
-    out(f"    {t('cli.dry_run.decision', label=Msg('cli.dry_run.booked_by_link'), count=len(numbers) - taken)}")
-    out(f"    {t('cli.dry_run.decision', label=Msg('count_adopted'), count=taken)}")
+    apart = overview.already_booked_apart(store, identity_id, numbers)
+    for name in ("booked", "adopted"):
+        out(f"    {t('cli.dry_run.decision', label=Msg(overview.OVERVIEW_COUNTS[name]), count=apart[name])}")

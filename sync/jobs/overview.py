@@ -9,10 +9,11 @@ from sync.store import outbox
 from sync.store.db import Store
 from sync.store.outbox import BookingState
 
-# The identity's standing, as Overzicht's tiles and `status` show it, in that order: every invoice SnelStart holds as
-# the link's (booked by it or adopted), blocked, refused by SnelStart, and the payments brought back to Gripp.
-OVERVIEW_COUNTS = {"booked": N_("count_booked"), "blocked": N_("count_blocked"), "failed": N_("count_failed"),
-                   "payments": N_("count_payments")}
+# The identity's standing, as Overzicht's tiles and `status` show it, in that order: the invoices the link booked, the
+# ones it adopted (SnelStart had them already), blocked, refused by SnelStart, and the payments brought back to Gripp.
+# Booked and adopted stay apart here as in a run's counts: "booked" means one thing on every surface.
+OVERVIEW_COUNTS = {"booked": N_("count_booked_by_link"), "adopted": N_("count_adopted"),
+                   "blocked": N_("count_blocked"), "failed": N_("count_failed"), "payments": N_("count_payments")}
 # What needs a person, under the counts (counted: the key takes `n`).
 ATTENTION = {"blocked": NN_("attention_blocked"), "failed": NN_("attention_refused"),
              "conflict": NN_("attention_conflict")}
@@ -30,14 +31,24 @@ def health_label(health: str | None) -> str:
 
 
 def booking_counts(store: Store, identity_id: int) -> dict[str, int]:
-    """booked, blocked, failed (refused), conflict, pending (to book) and payments (back in Gripp)."""
+    """booked (by the link), adopted, blocked, failed (refused), conflict, pending (to book) and payments (back in
+    Gripp)."""
     states = outbox.counts(store, identity_id)
     payments = outbox.payments_registered(store, identity_id)
+    adopted = len(outbox.adopted_numbers(store, identity_id))
     return {
-        "booked": sum(states.get(s, 0) for s in outbox.BOOKED_STATES),
+        "booked": sum(states.get(s, 0) for s in outbox.BOOKED_STATES) - adopted,
+        "adopted": adopted,
         "blocked": states.get(BookingState.BLOCKED, 0),
         "failed": states.get(BookingState.FAILED, 0),
         "conflict": states.get(BookingState.CONFLICT, 0),
         "pending": states.get(BookingState.PENDING, 0) + states.get(BookingState.POSTING, 0),
         "payments": int(payments or 0),
     }
+
+
+def already_booked_apart(store: Store, identity_id: int, numbers: list[str]) -> dict[str, int]:
+    """A dry run's "already booked" invoices as the standing counts them: booked by the link, and adopted."""
+    adopted = outbox.adopted_numbers(store, identity_id)
+    taken = sum(1 for number in numbers if number in adopted)
+    return {"booked": len(numbers) - taken, "adopted": taken}

@@ -219,6 +219,13 @@ def reasons(row: Mapping[str, Any]) -> list[dict[str, Any]]:
     return json.loads(row["reasons_json"]) if row.get("reasons_json") else []
 
 
+def adopted_numbers(store: Store, identity_id: int) -> set[str]:
+    """The invoice numbers whose booking the link adopted (found in SnelStart and taken as the invoice's own) rather
+    than made."""
+    return {row["number"] for row in store.rows(
+        f"SELECT number FROM bookings WHERE identity_id = ? AND adopted AND state IN ({_BOOKED})", [identity_id])}
+
+
 def counts(store: Store, identity_id: int) -> dict[BookingState, int]:
     rows = store.rows("SELECT state, count(*) AS n FROM bookings WHERE identity_id = ? GROUP BY state", [identity_id])
     return {BookingState(row["state"]): row["n"] for row in rows}
