@@ -83,8 +83,13 @@ def test_adopt_anyway_asks_a_ja_confirmation_first_then_adopts_and_records_who(c
     helpers.no_exception(at)
     row = outbox.get(console.store, 1, seeded["conflict"])
     assert row["state"] == "booked" and row["adopted_by"]
-    assert history.events(console.store, identity_id=1, kind="adopted_anyway")
-    assert any("overgenomen" in s.value for s in at.success)
+    done = [s.value for s in at.success]
+    assert any("zodra de bedragen in Gripp en SnelStart gelijk zijn" in s for s in done), done  # not "volgen"
+    # The log says what differed, not the conflict's own "the link does not adopt it" (a new-user trial's finding)
+    [event] = history.events(console.store, identity_id=1, kind="adopted_anyway")
+    logged = render(event, "nl")
+    assert logged.startswith(f"Factuur {number}: de boeking in SnelStart is door ") and "in plaats van" in logged
+    assert "neemt hem niet over" not in logged and "does not adopt" not in render(event, "en")
 
 
 def test_synchronisatie_says_how_many_invoices_wait_and_lists_them(console: Services) -> None:

@@ -28,7 +28,7 @@ from functools import cache
 from typing import Any
 
 from sync.core.explained import RECORDED
-from sync.core.words import DEFAULT, N_, NN_, MissingWords, Msg, entries, said, say, template
+from sync.core.words import DEFAULT, N_, NN_, MissingWords, Msg, entries, say, template
 
 
 class Level(StrEnum):
@@ -166,6 +166,17 @@ def _mapping(data: Values) -> Msg:
     return Msg(N_("event.mapping"), label=label, gripp_id=gripp_id, number=_value(data, "snelstart_number"), was=was)
 
 
+def _adopted_anyway(data: Values) -> Msg:
+    """A conflict adopted anyway, with what differed. Not the conflict's whole sentence: it goes on to say the link
+    does not adopt the booking, which this event just undid."""
+    reason = data.get("reason")
+    conflict = reason if isinstance(reason, Msg) else Msg.from_json(reason)
+    who = {"invoice": _value(data, "invoice"), "actor": _value(data, "actor")}
+    if conflict is not None and conflict.key == "problem.booking_conflict" and "differences" in conflict.values:
+        return Msg(N_("event.adopted_anyway"), **who, differences=conflict.values["differences"])
+    return Msg(N_("event.adopted_anyway.despite"), **who, reason=reason if reason is not None else "")
+
+
 def _acknowledged(data: Values) -> Msg:
     seen = data.get("alert")
     if not isinstance(seen, dict):
@@ -236,7 +247,7 @@ KINDS: dict[EventKind, Kind] = {
     K.BOOKED: Kind(INFO, N_("event.booked.label"), N_("event.booked")),
     K.ADOPTED: Kind(INFO, N_("event.adopted.label"), N_("event.adopted")),
     K.CONFLICT: Kind(WARN, N_("event.conflict.label"), N_("event.conflict")),
-    K.ADOPTED_ANYWAY: Kind(WARN, N_("event.adopted_anyway.label"), N_("event.adopted_anyway")),
+    K.ADOPTED_ANYWAY: Kind(WARN, N_("event.adopted_anyway.label"), N_("event.adopted_anyway"), say=_adopted_anyway),
     K.NOTHING_TO_BOOK: Kind(INFO, N_("event.nothing_to_book.label"), N_("event.nothing_to_book")),
     K.BLOCKED: Kind(WARN, N_("event.blocked.label"), N_("event.blocked")),
     K.REFUSED: Kind(ERR, N_("event.refused.label"), N_("event.refused")),
@@ -430,8 +441,6 @@ def _complete(msg: Msg, *, counted: bool = False) -> Msg:
     missing = _placeholders(msg.key, counted) - msg.values.keys()
     return Msg(msg.key, **msg.values, **dict.fromkeys(missing, "")) if missing else msg
 
-
-pick = said  # TRANSITIONAL: the name the command line and the Controles page still import; `words.said` is the one
 
 
 # ================================================================================================ runs
