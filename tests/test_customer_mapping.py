@@ -141,4 +141,4 @@ def test_after_a_pin_is_removed_a_booked_invoice_is_never_said_to_be_held_back(w
     tiny.invoice(2, 20250002, 101, date(2025, 4, 1), [("1", "50.00", VAT_21, LEDGER_HIGH)])
     copy.run()
     [row] = customer_mapping.suggest_customer_mappings(copy.services, IDENTITY)
-    assert "Factuur 20250002" in said(row.reason, "nl") and "20250001" not in said(row.reason, "nl")
+    assert "factuur 20250002" in said(row.reason, "nl") and "20250001" not in said(row.reason, "nl")

@@ -82,7 +82,10 @@ def suggest_customer_mappings(services: Services, identity_id: int) -> list[Cust
                 Msg("customer_mapping.pinned", relatie=str(existing), name=name,
                     who=pin["updated_by"] if pin else "?"), existing, candidates))
             continue
-        problem = match.problem.message if waiting else _all_booked(company.name, match.involved)
+        # per customer, so the invoice the problem holds back is named (the problem's own words leave it to the
+        # invoice's row they are shown beside)
+        problem = Msg("customer_mapping.waiting", number=match.problem.values.get("number", ""),
+                      problem=match.problem.message) if waiting else _all_booked(company.name, match.involved)
         same_name = [r for r in match.involved if normal_name(r.name) == normal_name(company.name)
                      and r.relatiecode is not None]
         if len(same_name) == 1:
