@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from console.text import md
 from sync.core import words
-from sync.core.events import OUTCOME_WORDS, STEP_WORDS, TRIGGER_WORDS, Level, Outcome, Step, Trigger
+from sync.core.events import OUTCOME_WORDS, STEP_WORDS, TRIGGER_WORDS, Level, Outcome, Step, Trigger, actor_message
 from sync.core.words import N_
 from sync.jobs.reconcile import AgeBucket
 from sync.store.comparison import Difference
@@ -86,6 +86,12 @@ def health_label(health: str | None, lang: str | None = None) -> str:
 
 def trigger_label(trigger: str | None, lang: str | None = None) -> str:
     return t(TRIGGER_LABELS[Trigger(trigger)], lang) if trigger in TRIGGER_LABELS else md(trigger or "")
+
+
+def actor_label(actor: str | None, lang: str | None = None) -> str:
+    """Who did it: a process in the reader's words, a person by name (plain text, for tables)."""
+    found = actor_message(actor)
+    return words.say(found, lang or current_lang()) if isinstance(found, words.Msg) else found
 
 
 def step_label(step: str | None, lang: str | None = None) -> str:

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pandas as pd
 
 from console import views
-from console.i18n import class_label, level_label, t
+from console.i18n import actor_label, class_label, level_label, t
 from console.text import plain_frame
 from sync.core import fmt
 from sync.core.csv_safe import frame_csv
@@ -108,7 +108,7 @@ def log_csv(log: pd.DataFrame, lang: str) -> str:
         t("col_kind", lang): [event_label(r["kind"], lang) for r in records],
         t("col_invoice", lang): [_text(r["invoice_number"]) for r in records],
         t("col_message", lang): [r["message"] for r in records],
-        t("col_by", lang): [_text(r["actor"]) for r in records],
+        t("col_by", lang): [actor_label(r["actor"], lang) for r in records],
         t("col_run", lang): [_text(r["run_id"]) for r in records],
     })
     return csv_text(out, lang)

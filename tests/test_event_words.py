@@ -102,6 +102,16 @@ def test_an_event_whose_reason_is_a_nested_message_reads_in_both_languages(tmp_p
         store.close()
 
 
+def test_a_process_is_said_in_words_and_a_person_by_name() -> None:
+    # a new-user trial read "Proefrun gestart door cli." and "Dry run started by check."
+    preview = {"kind": "preview", "detail_json": "{}"}
+    assert render({**preview, "actor": "cli"}, "nl") == "Proefrun gestart door de opdrachtregel."
+    assert render({**preview, "actor": "check"}, "en") == "Dry run started by the checks."
+    assert render({**preview, "actor": "femke"}, "nl") == "Proefrun gestart door femke."
+    for actor in events.PROCESS_ACTORS:
+        assert actor not in render({**preview, "actor": actor}, "en").split()
+
+
 def test_an_unknown_event_kind_is_refused_when_written(tmp_path: Path) -> None:
     store = Store(tmp_path / "s.duckdb")
     try:

@@ -13,7 +13,7 @@ from console import manual, records, ui, views
 from console.i18n import check_icon, current_lang, t, tn
 from console.text import md, md_lines, plain_frame
 from sync.core import fmt
-from sync.core.events import Outcome
+from sync.core.events import Outcome, actor_message
 from sync.core.outside_text import plain
 from sync.core.words import N_, NN_, Msg, said, say
 from sync.jobs import customer_mapping, overview, plan, preview, suggestions
@@ -252,7 +252,7 @@ if dry is None or found is None:
     st.info(t("dry_run_none"), icon=":material/preview:")
     st.stop()
 st.caption(t("dry_run_of", when=fmt.moment(found["finished_at"] or found["started_at"], lang),
-             who=found["actor"] or ""))
+             who=actor_message(found["actor"])))
 if dry.outcome == Outcome.FAILED:
     st.error(t("dry_run_failed", reason=said(dry.reason, lang)))
     st.stop()

@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from console import manual, records, tables, ui, views
-from console.i18n import current_lang, level_label, run_badge, t, tn, trigger_label
+from console.i18n import actor_label, current_lang, level_label, run_badge, t, tn, trigger_label
 from console.text import md, plain_frame
 from sync.core import fmt
 from sync.core.events import Outcome, run_label, run_state
@@ -157,7 +157,7 @@ else:
         t("col_trigger"): [trigger_label(r["trigger"], lang) for r in run_rows],
         t("col_outcome"): [run_label(r["outcome"], views.counts_of(r), lang) for r in run_rows],
         t("col_summary"): [views.run_words(r, lang) for r in run_rows],
-        t("col_by"): [r["actor"] or "" for r in run_rows],
+        t("col_by"): [actor_label(r["actor"], lang) for r in run_rows],
     })
     st.dataframe(plain_frame(table), hide_index=True, width="stretch")
 

@@ -320,6 +320,18 @@ def kind_of(value: object) -> EventKind | None:
         return None
 
 
+# The processes that act without a person (`actor` in the log, the runs and the dry runs): said in the reader's words,
+# not as the code's names ("Proefrun gestart door cli"). Any other actor is a person's name, shown as it is.
+PROCESS_ACTORS = {"cli": N_("actor.cli"), "check": N_("actor.check"), "system": N_("actor.system"),
+                  "console": N_("actor.console"), "schedule": N_("actor.schedule"), "migration": N_("actor.migration")}
+
+
+def actor_message(actor: str | None) -> Msg | str:
+    """Who did it, as a reader is told: a process in words, a person by name."""
+    key = PROCESS_ACTORS.get(actor or "")
+    return Msg(key) if key is not None else (actor or "")
+
+
 def data_of(event: Mapping[str, Any]) -> Values:
     """An event row's values: its detail_json, with the invoice number and the actor from its own columns."""
     raw = event.get("detail_json")
@@ -328,9 +340,10 @@ def data_of(event: Mapping[str, Any]) -> Values:
     except ValueError:
         data = {"recorded": raw}  # not data: shown as it was written
     data = data if isinstance(data, dict) else {"recorded": data}
-    for column, name in (("invoice_number", "invoice"), ("actor", "actor")):
-        if event.get(column) and name not in data:
-            data[name] = event[column]
+    if event.get("invoice_number") and "invoice" not in data:
+        data["invoice"] = event["invoice_number"]
+    if event.get("actor") and "actor" not in data:
+        data["actor"] = actor_message(event["actor"])
     return data
 
 
