@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import itertools
 import os
 import re
 import subprocess
@@ -41,6 +42,18 @@ def test_every_command_speaks_english_with_lang_en(cli_env, capsys):
     assert main(["dry-run", "--identity", "2", "--lang", "en"]) == EXIT_OK
     out = capsys.readouterr().out
     assert "Would be booked" in out and "Geblokkeerd" not in out
+
+
+def test_check_keeps_a_result_of_several_findings_indented_under_its_heading(cli_env, capsys):
+    # Identity 2's ledgers hold two findings (a VAT kind not allowed, an inactive account): a list, each with its fix.
+    assert main(["check", "--identity", "2"]) == EXIT_FAILED
+    lines = capsys.readouterr().out.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.endswith("] Grootboekrekeningen:"))
+    findings = list(itertools.takewhile(lambda line: line.startswith(" " * 17 + "- "), lines[at + 1:]))
+    assert len(findings) == 2, lines[at:at + 6]
+    fixes = lines[at + 1 + len(findings):at + 3 + len(findings)]
+    assert fixes[0].startswith("            → - ") and fixes[1].startswith(" " * 14 + "- "), fixes
+    assert not any(line.startswith("-") for line in lines)  # nothing falls back to the margin
 
 
 def test_a_dry_run_of_every_linked_identity_says_each_one_whole(cli_env, capsys):

@@ -19,9 +19,13 @@ STATUS_WORDS = {"pass": N_("cli.check.pass"), "warning": N_("cli.check.warning")
 
 def result_lines(t: Speaker, result: CheckResult, lang: str, subject: str) -> list[str]:
     """One check's result: its status, the subject and what was found; what to do when it did not pass."""
-    lines = [f"  [{t(STATUS_WORDS[result.status]):12}] {subject}: {t(result.explanation)}"]
+    head = f"  [{t(STATUS_WORDS[result.status]):12}] {subject}:"
+    found = t(result.explanation).splitlines() or [""]
+    # Several findings (a list, one per line) go under the heading, each indented as far as the text starts.
+    lines = [f"{head} {found[0]}"] if len(found) == 1 else [head, *(" " * 17 + line for line in found)]
     if not result.ok and result.fix is not None:
-        lines.append(f"            → {t(result.fix)}")
+        fix = t(result.fix).splitlines() or [""]
+        lines += [f"            → {fix[0]}", *(" " * 14 + line for line in fix[1:])]
     return lines
 
 
