@@ -18,6 +18,7 @@ from sync.jobs.schedule import OneAccount, SyncScheduler, job_id
 from sync.sandbox.seed import ADMIN_STUDIO, koppelsleutel_for
 from sync.store import history
 from sync.store import setup as setup_repo
+from sync.store.setup import LinkHealth
 from sync.wiring import Services
 
 
@@ -152,6 +153,25 @@ def test_a_paused_identity_is_not_run_even_when_its_job_fires(services: Services
     setup_repo.set_link_schedule(services.store, 1, paused=True)
     SyncScheduler(OneAccount(services)).run_job(1)
     assert history.recent_runs(services.store, 1) == []
+
+
+def test_a_refused_key_stops_the_automatic_sync_with_one_alert_until_the_link_works_again(services: Services) -> None:
+    # A new-user trial saw a revoked link run every interval, each time with another identical alert, while the
+    # reason's fix said "this identity's sync is stopped until then".
+    services.sandbox.snelstart.revoke_key(koppelsleutel_for(ADMIN_STUDIO))
+    made = SyncScheduler(OneAccount(services))
+    made.run_job(1)
+    assert history.recent_runs(services.store, 1)[0]["outcome"] == "failed"
+    assert len(history.open_alerts(services.store, 1)) == 1
+    assert setup_repo.get_link(services.store, 1).health == "broken"
+    made.run_job(1)
+    made.run_job(1)
+    assert len(history.recent_runs(services.store, 1)) == 1  # stopped: no second call with a refused key
+    assert len(history.open_alerts(services.store, 1)) == 1
+    setup_repo.set_link_health(services.store, 1, LinkHealth.OK)  # a check or a new key found it working
+    made.run_job(1)
+    assert len(history.recent_runs(services.store, 1)) == 2  # runs again (and fails again: still revoked) …
+    assert len(history.open_alerts(services.store, 1)) == 1  # … and the alert nobody has seen yet is the same one
 
 
 def test_shutdown_stops_the_scheduler(services: Services) -> None:

@@ -33,7 +33,7 @@ from sync.jobs.services import Accounts, Services
 from sync.store import history
 from sync.store import setup as setup_repo
 from sync.store.catalog import DEFAULT_ACCOUNT
-from sync.store.setup import Link
+from sync.store.setup import Link, LinkHealth
 
 log = logging.getLogger(__name__)
 
@@ -225,7 +225,7 @@ class SyncScheduler:
             self._crashed(account, identity_id, exc)
 
     def run_job(self, identity_id: int, account: str | None = None) -> None:
-        """One scheduled run, now, on this thread (skipped when paused, unlinked or already running)."""
+        """One scheduled run, now, on this thread (skipped when paused, unlinked, refused or already running)."""
         key = self._default(account)
         try:
             services = self._accounts.services(key)
@@ -233,6 +233,11 @@ class SyncScheduler:
             return  # the account was removed since the job fired
         link = setup_repo.get_link(services.store, identity_id)
         if link is None or link.paused:
+            return
+        if link.health == LinkHealth.BROKEN:
+            # SnelStart refused the koppelsleutel: every run would fail the same way and alert again. The sync stays
+            # stopped (as the reason's fix says) until a new key, a check or a manual sync finds the link working.
+            log.info("Scheduled sync of %s/%s skipped: SnelStart refused its koppelsleutel.", key, identity_id)
             return
         try:
             run_identity(services, identity_id, trigger=Trigger.SCHEDULE, actor=ACTOR)

@@ -254,11 +254,21 @@ def _recorded_values(value: Any) -> list[str]:
 
 def raise_alert(store: Store, identity_id: int | None, run_id: str | None, kind: AlertKind | str,
                 data: dict[str, Any]) -> None:
-    """An alert for people (`sync.core.events.AlertKind`): data, put into words when shown."""
-    store.execute(
-        "INSERT INTO alerts (identity_id, run_id, raised_at, kind, detail_json) VALUES (?, ?, ?, ?, ?)",
-        [identity_id, run_id, store.now(), str(AlertKind(kind)), _json(data)],
-    )
+    """An alert for people (`sync.core.events.AlertKind`): data, put into words when shown. The same alert nobody has
+    seen yet is not raised twice: it moves to now (a failure that repeats every interval is one alert, not 72 a
+    day)."""
+    detail, kind = _json(data), str(AlertKind(kind))
+    with store.transaction():
+        same = store.scalar(
+            """SELECT alert_id FROM alerts WHERE identity_id IS NOT DISTINCT FROM ? AND kind = ? AND detail_json = ?
+               AND acknowledged_at IS NULL ORDER BY raised_at DESC LIMIT 1""", [identity_id, kind, detail])
+        if same is not None:
+            store.execute("UPDATE alerts SET raised_at = ?, run_id = ? WHERE alert_id = ?",
+                          [store.now(), run_id, same])
+        else:
+            store.execute(
+                "INSERT INTO alerts (identity_id, run_id, raised_at, kind, detail_json) VALUES (?, ?, ?, ?, ?)",
+                [identity_id, run_id, store.now(), kind, detail])
 
 
 def open_alerts(store: Store, identity_id: int | None = None) -> list[AlertRow]:
