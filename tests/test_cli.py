@@ -56,6 +56,19 @@ def test_check_keeps_a_result_of_several_findings_indented_under_its_heading(cli
     assert not any(line.startswith("-") for line in lines)  # nothing falls back to the margin
 
 
+def test_an_account_without_identities_is_told_how_to_get_them_with_its_own_account_named(cli_env, capsys):
+    # Kleimeer's identities are in Gripp but not fetched yet: status and check once printed only the banner.
+    from sync.sandbox.seed_accounts import KLEIMEER
+
+    assert main(["--account", KLEIMEER, "status"]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert f"`python -m sync --account {KLEIMEER} identities discover`" in out
+    for command in ("check", "run", "dry-run"):
+        assert main(["--account", KLEIMEER, command]) == EXIT_FAILED, command
+        err = capsys.readouterr().err
+        assert "\nfout: er is nog geen identiteit gekoppeld" in err and f"--account {KLEIMEER} link" in err, err
+
+
 def test_a_dry_run_of_every_linked_identity_says_each_one_whole(cli_env, capsys):
     # An identity with payments to bring back, then one with blocked invoices: the payments' lines once shadowed the
     # words of the next identity's reasons (a traceback half-way, found by a new-user trial).

@@ -7,7 +7,7 @@ import argparse
 from typing import TYPE_CHECKING
 
 from sync.cli.common import EXIT_FAILED, EXIT_OK, Speaker, lang_of, out, speaker
-from sync.cli.session import banner, chosen_identities, services, unknown_identity
+from sync.cli.session import banner, chosen_identities, nothing_linked, services, unknown_identity
 from sync.core.words import N_
 
 if TYPE_CHECKING:
@@ -39,8 +39,12 @@ def check(args: argparse.Namespace) -> int:
         banner(opened, args)
         if unknown_identity(opened, args):
             return EXIT_FAILED
+        identities = chosen_identities(opened, args)
+        if not identities:
+            nothing_linked(args)
+            return EXIT_FAILED
         failed = False
-        for identity_id in chosen_identities(opened, args):
+        for identity_id in identities:
             out(t("cli.check.heading", name=setup_repo.identity_name(opened.store, identity_id),
                   identity=str(identity_id)))
             for result in run_checks(opened, identity_id):

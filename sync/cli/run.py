@@ -7,7 +7,7 @@ import argparse
 from typing import TYPE_CHECKING
 
 from sync.cli.common import EXIT_FAILED, EXIT_OK, Speaker, counted, err, fail, lang_of, out, speaker
-from sync.cli.session import banner, chosen_identities, services, unknown_identity
+from sync.cli.session import banner, chosen_identities, nothing_linked, services, unknown_identity
 from sync.core import words
 from sync.core.events import STEP_WORDS, Outcome, Step, Trigger
 from sync.core.outside_text import plain
@@ -55,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
             fail(t, Msg("cli.error.busy"))
             return EXIT_FAILED
         if not results:
-            err(t("cli.run.nothing_linked"))
+            nothing_linked(args)
             return EXIT_FAILED
         for result in results:
             # As Synchronisatie shows a finished sync: what it did in a few words and a sentence, then its tiles.
@@ -82,7 +82,7 @@ def dry_run(args: argparse.Namespace) -> int:
             return EXIT_FAILED
         ids = chosen_identities(opened, args)
         if not ids or any(setup_repo.get_link(opened.store, i) is None for i in ids):
-            fail(t, Msg("cli.dry_run.nothing_linked"))
+            nothing_linked(args)
             return EXIT_FAILED
         failed = False
         for identity_id in ids:

@@ -60,9 +60,18 @@ def unknown_identity(services: Services, args: argparse.Namespace) -> bool:
     wanted = getattr(args, "identity", None)
     if wanted is None or any(i["identity_id"] == wanted for i in setup_repo.identities(services.store)):
         return False
-    command = f"python -m sync --account {args.account}" if getattr(args, "account", None) else "python -m sync"
-    fail(speaker(lang_of(args)), Msg("cli.error.unknown_identity", identity=str(wanted), command=command))
+    fail(speaker(lang_of(args)), Msg("cli.error.unknown_identity", identity=str(wanted), command=command_of(args)))
     return True
+
+
+def command_of(args: argparse.Namespace) -> str:
+    """The command line as the user needs to type it again (with the account they chose) for a hint."""
+    return f"python -m sync --account {args.account}" if getattr(args, "account", None) else "python -m sync"
+
+
+def nothing_linked(args: argparse.Namespace) -> None:
+    """Says that no identity is linked yet, and how to link one."""
+    fail(speaker(lang_of(args)), Msg("cli.error.nothing_linked", command=command_of(args)))
 
 
 def chosen_identities(services: Services, args: argparse.Namespace) -> list[int]:

@@ -7,7 +7,7 @@ import argparse
 import json
 
 from sync.cli.common import EXIT_OK, counted, lang_of, out, speaker
-from sync.cli.session import banner, services
+from sync.cli.session import banner, command_of, services
 from sync.core.outside_text import plain
 from sync.core.words import Msg
 
@@ -24,7 +24,10 @@ def status(args: argparse.Namespace) -> int:
     with services(args) as opened:
         banner(opened, args)
         store = opened.store
-        for ident in setup_repo.identities(store):
+        known = setup_repo.identities(store)
+        if not known:
+            out(t("cli.status.no_identities", command=command_of(args)))
+        for ident in known:
             identity_id = ident["identity_id"]
             if not ident["linked"]:
                 out(f"{identity_id:>4}  {plain(ident['name'])}  {t('not_linked')}")
