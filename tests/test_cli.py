@@ -34,7 +34,7 @@ def test_run_then_status_on_the_sandbox_speak_dutch_by_default(cli_env, capsys):
 def test_every_command_speaks_english_with_lang_en(cli_env, capsys):
     assert main(["--lang", "en", "run", "--identity", "2"]) == EXIT_OK
     out = capsys.readouterr()
-    assert "Fetching Gripp invoices" in out.err and "built-in simulators" in out.err
+    assert "Fetching Gripp invoices" in out.err and "built-in simulation of Gripp and SnelStart" in out.err
     assert "19 booked" in out.out and "11 blocked" in out.out and "1 conflict" in out.out and "geboekt" not in out.out
     assert main(["--lang", "en", "status"]) == EXIT_OK
     out = capsys.readouterr().out
