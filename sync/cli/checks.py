@@ -7,7 +7,7 @@ import argparse
 from typing import TYPE_CHECKING
 
 from sync.cli.common import EXIT_FAILED, EXIT_OK, Speaker, lang_of, out, speaker
-from sync.cli.session import banner, chosen_identities, nothing_linked, services, unknown_identity
+from sync.cli.session import banner, chosen_identities, services
 from sync.core.words import N_
 
 if TYPE_CHECKING:
@@ -37,11 +37,8 @@ def check(args: argparse.Namespace) -> int:
     t = speaker(lang)
     with services(args) as opened:
         banner(opened, args)
-        if unknown_identity(opened, args):
-            return EXIT_FAILED
         identities = chosen_identities(opened, args)
-        if not identities:
-            nothing_linked(args)
+        if identities is None:
             return EXIT_FAILED
         failed = False
         for identity_id in identities:

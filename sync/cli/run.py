@@ -78,11 +78,8 @@ def dry_run(args: argparse.Namespace) -> int:
     t = speaker(lang)
     with services(args) as opened:
         banner(opened, args)
-        if unknown_identity(opened, args):
-            return EXIT_FAILED
-        ids = chosen_identities(opened, args)
-        if not ids or any(setup_repo.get_link(opened.store, i) is None for i in ids):
-            nothing_linked(args)
+        ids = chosen_identities(opened, args, linked=True)
+        if ids is None:
             return EXIT_FAILED
         failed = False
         for identity_id in ids:

@@ -74,10 +74,20 @@ def nothing_linked(args: argparse.Namespace) -> None:
     fail(speaker(lang_of(args)), Msg("cli.error.nothing_linked", command=command_of(args)))
 
 
-def chosen_identities(services: Services, args: argparse.Namespace) -> list[int]:
-    """The identity `--identity` names, or every linked one."""
+def chosen_identities(services: Services, args: argparse.Namespace, *, linked: bool = False) -> list[int] | None:
+    """The identities a command is about: the one `--identity` names (which must be `linked` when asked), or every
+    linked one. None, said with what to do, when there is none."""
     from sync.store import setup as setup_repo
 
-    if args.identity is not None:
-        return [args.identity]
-    return [link.identity_id for link in setup_repo.links(services.store)]
+    if unknown_identity(services, args):
+        return None
+    if args.identity is None:
+        found = [link.identity_id for link in setup_repo.links(services.store)]
+    elif linked and setup_repo.get_link(services.store, args.identity) is None:
+        found = []
+    else:
+        found = [args.identity]
+    if not found:
+        nothing_linked(args)
+        return None
+    return found
