@@ -66,7 +66,25 @@ def test_an_account_without_identities_is_told_how_to_get_them_with_its_own_acco
     for command in ("check", "run", "dry-run"):
         assert main(["--account", KLEIMEER, command]) == EXIT_FAILED, command
         err = capsys.readouterr().err
-        assert "\nfout: er is nog geen identiteit gekoppeld" in err and f"--account {KLEIMEER} link" in err, err
+        # no identities at all: fetch them first (linking one the database does not know fails)
+        assert "\nfout: er zijn nog geen identiteiten" in err and f"`python -m sync --account {KLEIMEER} identities " \
+            "discover`" in err, err
+    # the command line's run is the command line's in the run history ("Door"), not "the link"
+    from sync.core.config import resolve_settings
+    from sync.jobs.accounts import choose
+    from sync.store import history
+    from sync.wiring import Deployment
+
+    assert main(["run", "--identity", "1"]) == EXIT_OK
+    deployment = Deployment(resolve_settings(dict(os.environ)))
+    try:
+        services = deployment.services(choose(deployment, None))  # SYNC_ACCOUNT's, as for the commands
+        assert history.recent_runs(services.store, 1)[0]["actor"] == "cli"
+    finally:
+        deployment.close()
+    # an identity that is there but not linked is named, as `run` names it
+    assert main(["dry-run", "--identity", "3"]) == EXIT_FAILED
+    assert "identiteit 3 is niet gekoppeld: koppel haar met" in capsys.readouterr().err
 
 
 def test_a_dry_run_of_every_linked_identity_says_each_one_whole(cli_env, capsys):

@@ -7,7 +7,7 @@ import argparse
 from typing import TYPE_CHECKING
 
 from sync.cli.common import EXIT_FAILED, EXIT_OK, Speaker, err, fail, lang_of, out, speaker
-from sync.cli.session import banner, services
+from sync.cli.session import banner, command_of, services
 from sync.core.outside_text import plain
 
 if TYPE_CHECKING:  # the store is imported when a command runs
@@ -36,7 +36,7 @@ def identities(args: argparse.Namespace) -> int:
             return EXIT_FAILED
         known = setup_repo.identities(opened.store)
     if not known:
-        err(t("cli.identities.none"))
+        err(t("cli.identities.none", command=command_of(args)))
     for ident in known:
         out(identity_line(t, ident))
     return EXIT_OK

@@ -7,7 +7,7 @@ import argparse
 from typing import TYPE_CHECKING
 
 from sync.cli.common import EXIT_FAILED, EXIT_OK, Speaker, counted, err, fail, lang_of, out, speaker
-from sync.cli.session import banner, chosen_identities, nothing_linked, services, unknown_identity
+from sync.cli.session import banner, chosen_identities, command_of, nothing_linked, services, unknown_identity
 from sync.core import words
 from sync.core.events import STEP_WORDS, Outcome, Step, Trigger
 from sync.core.outside_text import plain
@@ -45,17 +45,17 @@ def run(args: argparse.Namespace) -> int:
         try:
             if args.identity is not None:
                 if setup_repo.get_link(opened.store, args.identity) is None:
-                    fail(t, Msg("cli.run.not_linked", identity=str(args.identity)))
+                    fail(t, Msg("cli.run.not_linked", identity=str(args.identity), command=command_of(args)))
                     return EXIT_FAILED
-                results = [run_identity(opened, args.identity, trigger=Trigger.CLI,
+                results = [run_identity(opened, args.identity, trigger=Trigger.CLI, actor="cli",
                                         progress=lambda s, f: progress(args.identity, s, f))]
             else:
-                results = run_all(opened, trigger=Trigger.CLI, progress=progress)
+                results = run_all(opened, trigger=Trigger.CLI, actor="cli", progress=progress)
         except AlreadyRunning:
             fail(t, Msg("cli.error.busy"))
             return EXIT_FAILED
         if not results:
-            nothing_linked(args)
+            nothing_linked(args, identities=bool(setup_repo.identities(opened.store)))
             return EXIT_FAILED
         for result in results:
             # As Synchronisatie shows a finished sync: what it did in a few words and a sentence, then its tiles.

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from sync.cli.common import err, fail, lang_of, speaker
-from sync.core.words import Msg
+from sync.core.words import N_, Msg
 
 if TYPE_CHECKING:
     from sync.wiring import Deployment, Services
@@ -69,9 +69,10 @@ def command_of(args: argparse.Namespace) -> str:
     return f"python -m sync --account {args.account}" if getattr(args, "account", None) else "python -m sync"
 
 
-def nothing_linked(args: argparse.Namespace) -> None:
-    """Says that no identity is linked yet, and how to link one."""
-    fail(speaker(lang_of(args)), Msg("cli.error.nothing_linked", command=command_of(args)))
+def nothing_linked(args: argparse.Namespace, *, identities: bool = True) -> None:
+    """Says that no identity is linked yet, and how to link one (or, without `identities`, to fetch them first)."""
+    key = N_("cli.error.nothing_linked") if identities else N_("cli.error.no_identities")
+    fail(speaker(lang_of(args)), Msg(key, command=command_of(args)))
 
 
 def chosen_identities(services: Services, args: argparse.Namespace, *, linked: bool = False) -> list[int] | None:
@@ -84,10 +85,11 @@ def chosen_identities(services: Services, args: argparse.Namespace, *, linked: b
     if args.identity is None:
         found = [link.identity_id for link in setup_repo.links(services.store)]
     elif linked and setup_repo.get_link(services.store, args.identity) is None:
-        found = []
+        fail(speaker(lang_of(args)), Msg("cli.run.not_linked", identity=str(args.identity), command=command_of(args)))
+        return None
     else:
         found = [args.identity]
     if not found:
-        nothing_linked(args)
+        nothing_linked(args, identities=bool(setup_repo.identities(services.store)))
         return None
     return found
