@@ -100,6 +100,17 @@ def test_both_languages_fill_in_the_same_values_with_known_specs(catalogs) -> No
             assert spec in words.SPECS or spec == "", (key_of(message), spec)
 
 
+def test_english_words_name_the_console_as_an_english_reader_sees_it(catalogs) -> None:
+    # a trial read "at the bottom of Controles" and "Link again with ‘Maatwerk key ophalen’" on English pages
+    def text(message) -> str:
+        return " ".join(message.string) if isinstance(message.string, tuple) else message.string
+
+    dutch = {text(catalogs["nl"][key]) for key in ("page_checks", "page_linking", "page_overview", "page_sync",
+                                                    "page_open_items", "page_accounts", "fetch_key")}
+    named = [(m.id, name) for m in catalogs["en"] if m.id for name in dutch if name in text(m)]
+    assert named == []
+
+
 def test_a_wait_of_one_second_is_said_in_the_singular(catalogs) -> None:
     # the sign-in's throttle once said "probeer het over 1 seconden opnieuw"
     assert say("signin_wait", "nl", n=1) == "Even wachten: probeer het over een seconde opnieuw."
