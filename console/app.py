@@ -15,7 +15,7 @@ if _ROOT not in sys.path:  # `streamlit run console/app.py` puts only console/ o
 
 import streamlit as st  # noqa: E402
 
-from console import runtime, signin, ui  # noqa: E402
+from console import process_lines, runtime, signin, ui  # noqa: E402
 from console.i18n import LANGUAGES, current_lang, t  # noqa: E402
 from sync.auth.access import AccountNotAllowed, NotAllowed  # noqa: E402
 from sync.core.config import ConfigError  # noqa: E402
@@ -32,7 +32,7 @@ st.query_params["lang"] = st.session_state["lang"]  # a reload, a new tab from t
 try:
     settings = runtime.current_settings()
 except ConfigError as problem:  # the operator reads why in the server log; a visitor gets one plain sentence
-    logging.getLogger("console").error("settings: %s", "; ".join(problem.lines("en")))
+    logging.getLogger("console").error("settings: %s", "; ".join(problem.lines(process_lines.lang())))
     st.error(t("console_misconfigured"))
     st.stop()
 if settings.sandbox:

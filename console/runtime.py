@@ -17,6 +17,7 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, TypedDict, Unpack
 
+from console import process_lines
 from sync.auth.lockout import LockoutState, MemoryLockouts, SignInGuard
 from sync.core import config
 from sync.core.config import ConfigError, Settings, load_settings
@@ -155,7 +156,7 @@ def _unavailable(exc: BaseException) -> Unavailable | None:
     if isinstance(exc, StoreModeError | CatalogModeError):
         return Unavailable(exc.message, code="wrong_mode")
     if isinstance(exc, ConfigError):
-        log.error("settings: %s", "; ".join(exc.lines("en")))
+        log.error("settings: %s", "; ".join(exc.lines(process_lines.lang())))
         return Unavailable(Msg(N_("console.unavailable.settings")), code="settings")
     return None
 

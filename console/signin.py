@@ -22,7 +22,7 @@ from typing import NoReturn
 
 import streamlit as st
 
-from console import runtime
+from console import process_lines, runtime
 from console.i18n import t, tn
 from console.text import md
 from sync.auth.access import ROLE_LABELS, ROLES, Actor
@@ -56,7 +56,7 @@ def _signed_in(pages: Sequence[st.Page]) -> Actor:
     try:
         secrets = runtime.read_secrets()
     except ConfigError as exc:  # fail closed: nobody is let in on settings nobody can read
-        log.error("sign-in closed: %s", "; ".join(exc.lines("en")))
+        log.error("sign-in closed: %s", "; ".join(exc.lines(process_lines.lang())))
         _forget()
         _closed(pages, t("signin_unavailable"))
     if isinstance(secrets.get("auth"), Mapping):
@@ -205,7 +205,7 @@ def _audit(kind: EventKind, data: dict[str, object], actor: str | None) -> None:
     from sync.core.events import render
 
     log.log(logging.INFO if kind == EventKind.SIGNED_IN else logging.WARNING, "%s",
-            render({"kind": kind, "detail_json": json.dumps(data), "actor": actor}, "en"))
+            render({"kind": kind, "detail_json": json.dumps(data), "actor": actor}, process_lines.lang()))
     try:
         from sync.store import history
 
