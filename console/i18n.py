@@ -9,12 +9,16 @@ values filled in are plain text (names and messages from Gripp and SnelStart amo
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from console.text import md
-from sync.core import words
+from sync.core import fmt, words
 from sync.core.events import OUTCOME_WORDS, STEP_WORDS, TRIGGER_WORDS, Level, Outcome, Step, Trigger, actor_message
 from sync.core.words import N_
 from sync.jobs.reconcile import AgeBucket
 from sync.store.comparison import Difference
+from sync.store.setup import LinkHealth
 
 LANGUAGES = {lang: words.language_name(lang) for lang in words.LANGUAGES}
 DEFAULT = words.DEFAULT
@@ -92,6 +96,16 @@ def actor_label(actor: str | None, lang: str | None = None) -> str:
     """Who did it: a process in the reader's words, a person by name (plain text, for tables)."""
     found = actor_message(actor)
     return words.say(found, lang or current_lang()) if isinstance(found, words.Msg) else found
+
+
+def planned_label(next_run: object, link: Mapping[str, Any], lang: str | None = None) -> str:
+    """When the identity's next automatic sync starts, or why none will: stopped while SnelStart refuses the key,
+    paused, or not planned."""
+    if next_run is not None:
+        return fmt.moment(next_run, lang or current_lang())
+    if link.get("health") == LinkHealth.BROKEN:
+        return t("schedule_stopped_broken", lang)
+    return t("paused", lang) if link.get("paused") else t("not_planned", lang)
 
 
 def step_label(step: str | None, lang: str | None = None) -> str:

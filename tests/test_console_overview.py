@@ -70,6 +70,7 @@ def test_a_broken_link_shows_its_reason(console: Services) -> None:
     at = helpers.page("overzicht", lang="en")
     markdown = "\n".join(helpers.plain(m.value) for m in at.markdown)
     assert "SnelStart does not know this koppelsleutel (any more)" in markdown and "kent deze" not in markdown
+    assert "stopped until the koppelsleutel works again" in markdown  # no next run promised while it is refused
 
 
 def test_an_identity_whose_invoices_are_all_blocked_is_red_with_the_count_and_the_way_to_the_fix(

@@ -174,6 +174,15 @@ def test_a_refused_key_stops_the_automatic_sync_with_one_alert_until_the_link_wo
     assert len(history.open_alerts(services.store, 1)) == 1  # … and the alert nobody has seen yet is the same one
 
 
+def test_no_next_run_is_promised_while_snelstart_refuses_the_key(services: Services, scheduler: SyncScheduler) -> None:
+    assert scheduler.next_run(1) is not None
+    setup_repo.set_link_health(services.store, 1, LinkHealth.BROKEN)
+    assert scheduler.next_run(1) is None and scheduler.next_run(2) is not None
+    assert scheduler.next_run_of_account(services.account) == scheduler.next_run(2)
+    setup_repo.set_link_health(services.store, 1, LinkHealth.OK)
+    assert scheduler.next_run(1) is not None
+
+
 def test_shutdown_stops_the_scheduler(services: Services) -> None:
     made = SyncScheduler(OneAccount(services))
     made.start()

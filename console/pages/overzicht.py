@@ -4,7 +4,7 @@ orange, with a link to where it is fixed), and open alerts."""
 import streamlit as st
 
 from console import ui, views
-from console.i18n import badge, current_lang, run_badge, said, t, tn
+from console.i18n import badge, current_lang, planned_label, run_badge, said, t, tn
 from console.text import md
 from sync.core import fmt
 from sync.core.events import Outcome
@@ -90,8 +90,8 @@ for row in identities:
             c.markdown(f"**{t('last_run')}**  \n{t('never')}")
             c.page_link("pages/synchronisatie.py", label=t("go_sync"), icon=":material/sync:",
                         query_params={"lang": lang})
-        planned = fmt.moment(next_run, lang) if next_run else (t("paused") if row["paused"] else t("not_planned"))
-        d.markdown(f"**{t('next_run')}**  \n{planned}  \n{tn('every_minutes', n=row['interval_minutes'] or 0)}")
+        every = tn("every_minutes", n=row["interval_minutes"] or 0)
+        d.markdown(f"**{t('next_run')}**  \n{planned_label(next_run, row, lang)}  \n{every}")
         counts = views.booking_counts(store, identity_id)
         for tile, (name, key) in zip(st.columns(len(overview.OVERVIEW_COUNTS)), overview.OVERVIEW_COUNTS.items(),
                                      strict=True):

@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from console import manual, records, tables, ui, views
-from console.i18n import actor_label, current_lang, level_label, run_badge, t, tn, trigger_label
+from console.i18n import actor_label, current_lang, level_label, planned_label, run_badge, t, tn, trigger_label
 from console.text import md, plain_frame
 from sync.core import fmt
 from sync.core.events import Outcome, run_label, run_state
@@ -67,8 +67,7 @@ for row in linked:
         else:
             middle.markdown(f"{t('last_run')}: {t('never')}")
         next_run = scheduler.next_run(identity_id) if scheduler else None
-        right.markdown(f"{t('next_run')}: " + (fmt.moment(next_run, lang) if next_run else t("paused") if
-                                              row["paused"] else t("not_planned")))
+        right.markdown(f"{t('next_run')}: {planned_label(next_run, row, lang)}")
         if button.button(t("sync_now"), key=f"sync-{identity_id}", icon=":material/play_arrow:", width="stretch"):
             clicked = identity_id
         waiting = records.waiting(services, identity_id)

@@ -178,14 +178,28 @@ class SyncScheduler:
                 if (parsed := _parse(job.id)) is not None and (account is None or parsed[0] == account)]
 
     def next_run(self, identity_id: int, account: str | None = None) -> datetime | None:
-        """When the identity's next automatic sync starts; None when paused or not linked."""
-        job = self._scheduler.get_job(job_id(identity_id, self._default(account)))
-        return job.next_run_time if job is not None else None
+        """When the identity's next automatic sync starts; None when paused, not linked or its key was refused."""
+        key = self._default(account)
+        job = self._scheduler.get_job(job_id(identity_id, key))
+        if job is None or identity_id in self._refused(key):
+            return None
+        return job.next_run_time
 
     def next_run_of_account(self, account: str) -> datetime | None:
+        refused = self._refused(account)
         times = [job.next_run_time for job in self._scheduler.get_jobs()
-                 if (_parse(job.id) or ("", 0))[0] == account and job.next_run_time is not None]
+                 if (parsed := _parse(job.id)) is not None and parsed[0] == account and parsed[1] not in refused
+                 and job.next_run_time is not None]
         return min(times, default=None)
+
+    def _refused(self, account: str) -> set[int]:
+        """The identities whose koppelsleutel SnelStart refused: their job stays, but `run_job` skips it until the
+        link works again, so no next run is promised for them."""
+        try:
+            store = self._accounts.services(account).store
+        except LookupError:
+            return set()
+        return {link.identity_id for link in setup_repo.links(store) if link.health == LinkHealth.BROKEN}
 
     def pause(self, identity_id: int, actor: Actor | str = "console", account: str | None = None) -> None:
         actor = authorize(actor, "schedule")
