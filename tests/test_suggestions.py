@@ -79,6 +79,26 @@ def test_suggestions_for_the_new_identity_cover_every_kind_and_ledger(academy, w
     assert "Same number" in said(found[("ledger", 8100)].reason, "en")
 
 
+def test_nothing_is_suggested_against_an_administration_snelstart_will_not_show(services, sandbox):
+    # A trial saw "no active revenue account allows Hoog; create one" for a link whose key SnelStart refused: an
+    # administration that could not be read was judged as an empty one.
+    from sync.jobs.customer_mapping import suggest_customer_mappings
+    from sync.store.setup import LinkHealth
+
+    key = sandbox.snelstart.issue_key(ADMIN_ACADEMY)
+    link_with_key(services, ACADEMY, key, start_date=date(2024, 1, 1), actor="anna")
+    services.store.execute("DELETE FROM sync_state")  # nothing read from SnelStart yet
+    sandbox.snelstart.revoke_key(key)
+    services.forget_clients()
+    setup_repo.set_link_health(services.store, ACADEMY, LinkHealth.BROKEN)
+    for suggest in (suggest_mappings, suggest_customer_mappings):
+        with pytest.raises(MappingError) as refused:
+            suggest(services, ACADEMY)
+        assert refused.value.code == "unreadable"
+        assert say(refused.value.message, "nl").startswith("De koppelingen zijn nu niet te beoordelen: SnelStart "
+                                                           "weigert de koppelsleutel")
+
+
 def test_a_ledger_whose_number_does_not_fit_gets_an_account_that_does(services):
     one = {(s.type, s.gripp_id): s for s in suggest_mappings(services, 1)}
     missing = one[("ledger", 8200)]

@@ -18,7 +18,7 @@ from sync.core.words import N_, NN_, Msg
 from sync.jobs.checks import PASS, WARNING, CheckKey, CheckResult, result
 from sync.jobs.inputs import customer_inputs, invoices_in_scope
 from sync.jobs.services import Services
-from sync.jobs.suggestions import MappingError, reread_reference
+from sync.jobs.suggestions import MappingError, read_reference_or_refuse, reread_reference
 from sync.mapping.customers import PINNED, RelatieIn, normal_kvk, normal_name, normal_vat, relatie_label
 from sync.store import cache, history, outbox
 from sync.store import setup as setup_repo
@@ -53,6 +53,7 @@ def suggest_customer_mappings(services: Services, identity_id: int) -> list[Cust
     every customer a person pinned."""
     store = services.store
     link = _link(store, identity_id)
+    read_reference_or_refuse(services, link)
     customers = customer_inputs(store, identity_id, link.administration_id)
     by_id = {r.relatie_id: r for r in customers.relaties}
     pins = {r["company_id"]: r for r in setup_repo.customer_mappings(store, identity_id)}

@@ -28,7 +28,7 @@ from sync.core import joined
 from sync.core.events import EventKind
 from sync.core.explained import Explained
 from sync.core.money import cents
-from sync.core.words import NN_, Msg
+from sync.core.words import N_, NN_, Msg
 from sync.gripp import errors as gripp_errors
 from sync.jobs.checks import (
     LEDGER_CODES,
@@ -55,7 +55,7 @@ from sync.snelstart import errors as ss_errors
 from sync.store import cache, history
 from sync.store import setup as setup_repo
 from sync.store.db import Store
-from sync.store.setup import Link
+from sync.store.setup import Link, LinkHealth
 
 _PERCENT = re.compile(r"(\d{1,3}(?:[.,]\d{1,2})?)\s*%")
 _REVERSE = re.compile(r"verlegd|reverse[\s-]*charge|vat[\s-]*shifted|btw[\s-]*verlegd|intracommunautair", re.I)
@@ -73,7 +73,8 @@ _PREFERRED_FUNCTION = {
 class MappingError(Explained, ValueError):
     """A mapping that cannot be saved as given. `code`: `invalid` (malformed), `unknown` (an identity or customer this
     database does not know), `not_linked` (no administration to check it against), `missing` (a grootboek or
-    relatie SnelStart does not have), `misfit` (one that cannot take these invoices)."""
+    relatie SnelStart does not have), `misfit` (one that cannot take these invoices), `unreadable` (SnelStart could
+    not be read and nothing is cached: nothing to judge against)."""
 
 
 @dataclass(frozen=True)
@@ -108,8 +109,7 @@ def _data(services: Services, identity_id: int) -> _Data:
     if link is None:
         raise MappingError(Msg("error.mapping.not_linked"), code="not_linked")
     _ensure_gripp(services, identity_id)
-    if reference_age(store, link.administration_id) is None:
-        reread_reference(services, link)
+    read_reference_or_refuse(services, link)
     rows = invoices_in_scope(store, identity_id, link.start_date)
     return _Data(link, rows, mapping_context(store, identity_id, link.administration_id,
                                              max_total=services.settings.max_invoice_total))
@@ -123,6 +123,16 @@ def _ensure_gripp(services: Services, identity_id: int) -> None:
             refresh_gripp(store, services.gripp())
         except gripp_errors.GrippError:
             pass  # judged on what is cached; the checks report Gripp's trouble
+
+
+def read_reference_or_refuse(services: Services, link: Link) -> None:
+    """SnelStart's ledgers, VAT rates and relaties, read once when none are cached. When SnelStart could not be read
+    and nothing is cached, nothing can be judged: a `MappingError` says why, rather than suggestions that take an
+    empty administration for the real one ("no ledger allows Hoog")."""
+    if reference_age(services.store, link.administration_id) is not None or reread_reference(services, link):
+        return
+    key = N_("error.mapping.key_refused") if link.health == LinkHealth.BROKEN else N_("error.mapping.unreadable")
+    raise MappingError(Msg(key), code="unreadable")
 
 
 def reread_reference(services: Services, link: Link) -> bool:
