@@ -164,8 +164,8 @@ def _password_form(users: Mapping[str, User], pages: Sequence[st.Page]) -> NoRet
         st.error(t("signin_no_users"))
         st.stop()
     with st.form("signin"):
-        name = st.text_input(t("signin_name"))
-        password = st.text_input(t("signin_password"), type="password")
+        name = st.text_input(t("signin_name"), autocomplete="username")
+        password = st.text_input(t("signin_password"), type="password", autocomplete="current-password")
         submitted = st.form_submit_button(t("signin_button"), type="primary")
     if submitted:
         _attempt(users, name.strip(), password)

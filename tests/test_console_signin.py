@@ -46,6 +46,8 @@ def test_real_data_asks_who_you_are_and_refuses_a_wrong_password(real_mode, monk
     monkeypatch.setattr(runtime, "read_secrets", lambda: table)
     app = AppTest.from_file(APP, default_timeout=60).run()
     assert any("Inloggen" in title.value for title in app.title)
+    # a password manager fills in the saved password, rather than offering to make a new one
+    assert [field.proto.autocomplete for field in app.text_input] == ["username", "current-password"]
     sign_in(app, "femke", "wrong")
     assert any("klopt niet" in error.value for error in app.error)
 

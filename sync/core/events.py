@@ -323,7 +323,9 @@ def kind_of(value: object) -> EventKind | None:
 # The processes that act without a person (`actor` in the log, the runs and the dry runs): said in the reader's words,
 # not as the code's names ("Proefrun gestart door cli"). Any other actor is a person's name, shown as it is.
 PROCESS_ACTORS = {"cli": N_("actor.cli"), "check": N_("actor.check"), "system": N_("actor.system"),
-                  "console": N_("actor.console"), "scheduler": N_("actor.schedule"), "migration": N_("actor.migration")}
+                  "console": N_("actor.console"), "scheduler": N_("actor.schedule"),
+                  "migration": N_("actor.migration"),
+                  "sandbox": N_("actor.sandbox")}  # the sandbox's one user, who signs in as nobody
 
 
 def actor_message(actor: str | None) -> Msg | str:
