@@ -42,6 +42,18 @@ def test_identity_1_fails_only_on_the_missing_ledger_8200(services, world):
     _debtors_and_dry_run_tell_the_seeds_story(results, seed, 1)
 
 
+def test_after_a_sync_the_checks_dry_run_counts_what_is_booked_already(services):
+    from sync.jobs.runner import run_identity
+
+    before = said(by_key(run_checks(services, 2))[CheckKey.DRY_RUN].explanation, "nl")
+    assert "al geboekt" not in before  # nothing is yet
+    ran = run_identity(services, 2)
+    after = said(by_key(run_checks(services, 2))[CheckKey.DRY_RUN].explanation, "nl")
+    done = ran.counts["booked"] + ran.counts["adopted"]
+    assert after.startswith("0 facturen worden geboekt") and \
+        f"{done} facturen zijn al geboekt of overgenomen en blijven zoals ze zijn." in after, after
+
+
 def test_identity_2_fails_on_the_unmapped_vat_rate_and_two_ledgers(services, world):
     results = by_key(run_checks(services, 2))
     assert failing(results.values()) == {

@@ -649,6 +649,8 @@ def _check_dry_run(run: _Run) -> CheckResult:
                    conflicts=Msg(NN_("check.dry_run.conflicts"), n=counts[plan.CONFLICT]))
     else:
         said = Msg("check.dry_run.counts", **values)
+    if counts[plan.ALREADY_BOOKED]:  # after the first sync most invoices are here: the sentence counts them too
+        said = joined.sentences([said, Msg(NN_("check.dry_run.already_booked"), n=counts[plan.ALREADY_BOOKED])])
     if not details:
         return result(check, PASS, said, details=details)
     return result(check, WARNING, said, Msg("check.dry_run.fix"), details)
