@@ -9,6 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from sync.auth.users import hash_password
+from tests.clocks import HandClock
 
 APP = str(Path(__file__).resolve().parents[1] / "console" / "app.py")
 
@@ -111,14 +112,6 @@ def test_oidc_users_get_a_role_only_when_it_is_configured(real_mode, monkeypatch
     assert app.session_state["actor"].name == "sanne@example.nl" and app.session_state["actor"].role == "support"
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def test_visitors_whose_address_is_unknown_do_not_share_one_lock(real_mode, monkeypatch):
     """No address is known here (as over loopback without a named proxy): twenty failures in one browser session
     lock that session, not every visitor whose address is unknown."""
@@ -127,7 +120,7 @@ def test_visitors_whose_address_is_unknown_do_not_share_one_lock(real_mode, monk
 
     table = users()
     monkeypatch.setattr(runtime, "read_secrets", lambda: table)
-    clock = Clock()
+    clock = HandClock(1_000_000.0)
     guard = SignInGuard(clock)
     monkeypatch.setattr(runtime, "sign_in_guard", lambda: guard)
     attacker = AppTest.from_file(APP, default_timeout=60).run()

@@ -5,18 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 from sync.core.freshness import Freshness
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_000.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.clocks import HandClock
 
 
 def test_a_read_stays_fresh_for_its_time_by_the_given_clock_and_can_be_forgotten() -> None:
-    clock, reads = Clock(), []
+    clock, reads = HandClock(), []
     fresh = Freshness(timedelta(seconds=30))
 
     def read() -> dict[str, int]:
@@ -36,7 +29,7 @@ def test_a_read_stays_fresh_for_its_time_by_the_given_clock_and_can_be_forgotten
 
 
 def test_a_failed_read_is_not_remembered() -> None:
-    clock, fresh = Clock(), Freshness(timedelta(seconds=30))
+    clock, fresh = HandClock(), Freshness(timedelta(seconds=30))
 
     def fail() -> dict[str, int]:
         raise TimeoutError("Gripp did not answer")

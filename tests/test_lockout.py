@@ -9,18 +9,11 @@ import duckdb
 
 from sync.auth.lockout import CLIENT_LIMITS, USER_LIMITS, MemoryLockouts, SignInGuard
 from sync.store.catalog import Catalog
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_000.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.clocks import HandClock
 
 
 def test_failures_slow_down_then_lock_the_user_name_for_fifteen_minutes() -> None:
-    clock = Clock()
+    clock = HandClock()
     guard = SignInGuard(clock)
     waits = []
     for _ in range(USER_LIMITS.limit):
@@ -40,7 +33,7 @@ def test_failures_slow_down_then_lock_the_user_name_for_fifteen_minutes() -> Non
 
 
 def test_one_client_trying_many_names_is_locked_as_a_client() -> None:
-    clock = Clock()
+    clock = HandClock()
     guard = SignInGuard(clock)
     locked = []
     for n in range(CLIENT_LIMITS.limit):
@@ -53,7 +46,7 @@ def test_one_client_trying_many_names_is_locked_as_a_client() -> None:
 
 
 def test_unknown_and_known_names_are_treated_alike_and_success_clears_only_the_user() -> None:
-    clock = Clock()
+    clock = HandClock()
     guard = SignInGuard(clock)
     for name in ("sanne", "niemand"):
         guard.failed(name, "10.0.0.1")
@@ -66,14 +59,14 @@ def test_unknown_and_known_names_are_treated_alike_and_success_clears_only_the_u
 
 def test_memory_is_bounded() -> None:
     state = MemoryLockouts()
-    guard = SignInGuard(Clock(), state=state, max_keys=100)
+    guard = SignInGuard(HandClock(), state=state, max_keys=100)
     for n in range(1_000):
         guard.failed(f"user-{n}", f"10.0.{n // 250}.{n % 250}")
     assert len(state) <= 100
 
 
 def test_a_lockout_survives_a_restart_and_the_catalog_keeps_no_name_or_address(tmp_path: Path) -> None:
-    clock, path = Clock(), tmp_path / "catalog.duckdb"
+    clock, path = HandClock(), tmp_path / "catalog.duckdb"
     catalog = Catalog(path)
     guard = SignInGuard(clock, state=catalog.lockouts(), secret=b"the deployment's secret")
     for _ in range(USER_LIMITS.limit):
@@ -94,7 +87,7 @@ def test_a_lockout_survives_a_restart_and_the_catalog_keeps_no_name_or_address(t
 
 
 def test_the_catalog_forgets_what_is_over_and_keeps_at_most_max_keys(tmp_path: Path) -> None:
-    clock = Clock()
+    clock = HandClock()
     catalog = Catalog(tmp_path / "catalog.duckdb")
     state = catalog.lockouts()
     guard = SignInGuard(clock, state=state, max_keys=50)
