@@ -37,7 +37,7 @@ except ConfigError as problem:  # the operator reads why in the server log; a vi
     st.stop()
 if settings.sandbox:
     ui.sandbox_marker()
-    st.sidebar.markdown(f"**SANDBOX** · {t('sandbox_short')}")
+    ui.sandbox_sidebar_line()
 
 pages = [
     st.Page("pages/overzicht.py", title=t("page_overview"), icon=":material/dashboard:", url_path="Overzicht",

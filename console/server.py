@@ -84,7 +84,7 @@ async def lifespan(app: st.App) -> AsyncIterator[dict[str, Any]]:
         announce(t("console.process.no_database", problem=why))
     else:
         if services.settings.sandbox:
-            announce(t("process.sandbox_banner"))
+            announce(t("process.sandbox_banner", day=services.today()))
         scheduler = runtime.scheduler()
         announce(tn("console.process.scheduler", n=len(scheduler.jobs()) if scheduler else 0))
     try:

@@ -153,6 +153,18 @@ def sandbox_marker() -> None:
     )
 
 
+def sandbox_sidebar_line() -> None:
+    """SANDBOX in the sidebar, with the sandbox's own date: its demo data is dated around a fixed day, and every
+    page, run and command reads that calendar (so a start date or "Dagen te laat" is not read against the real
+    one)."""
+    try:
+        day = runtime.deployment().today()
+    except runtime.Unavailable:
+        st.sidebar.markdown(f"**SANDBOX** · {t('sandbox_short')}")
+        return
+    st.sidebar.markdown(f"**SANDBOX** · {t('sandbox_short_dated', day=day)}")
+
+
 def identity_label(identity: IdentityRow) -> str:
     """An identity as a select box shows it (plain text: Gripp's name without bidirectional or control
     characters)."""

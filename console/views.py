@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import date
 from typing import Any
 
 import pandas as pd
@@ -30,11 +29,6 @@ from sync.wiring import Services
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """A frame's rows as dicts keyed by their column names."""
     return [{str(name): value for name, value in row.items()} for row in frame.to_dict("records")]
-
-
-def today(services: Services) -> date:
-    """The sandbox has its own 'today' (its demo data is dated around it); real services use the calendar."""
-    return services.today()
 
 
 def identities(store: Store) -> list[IdentityRow]:
@@ -167,7 +161,7 @@ def open_items(services: Services, identity_id: int) -> pd.DataFrame:
     link = setup_repo.get_link(services.store, identity_id)
     administration_id = link.administration_id if link else None
     start_date = link.start_date if link else None
-    return reconcile.open_items(services.store, identity_id, administration_id, start_date, today(services))
+    return reconcile.open_items(services.store, identity_id, administration_id, start_date, services.today())
 
 
 def has_cached_invoices(store: Store, identity_id: int) -> bool:

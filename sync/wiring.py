@@ -64,9 +64,8 @@ class Services:
         return moment(self.clock)
 
     def today(self) -> date:
-        """The business date. The sandbox has its own fixed 'today' (its demo data is dated around it)."""
-        world = getattr(self.sandbox, "world", None)
-        return world.today if world is not None else self.now().date()
+        """The business date: the clock's, Amsterdam time (the sandbox's clock runs on its own calendar)."""
+        return self.now().date()
 
     def lock_key(self, identity_id: int) -> tuple[str, str, int]:
         """What a run holds while it runs: the identity *of this account* (accounts may share identity ids)."""
@@ -193,12 +192,13 @@ def opens_with_sandbox_key(store: Store, settings: Settings) -> bool:
 def open_sandbox(settings: Settings) -> Sandbox:
     """The sandbox's simulators, their state loaded from (or seeded into) the data folder — only a folder whose
     database and catalog are the sandbox's (`refuse_real_files`)."""
-    from sync.sandbox.sandbox import Sandbox
+    from sync.sandbox.sandbox import Sandbox, calendar_clock
     from sync.sandbox.seed import load_or_create
 
     refuse_real_files(settings)
     world = load_or_create(settings.sandbox_state_path)
-    return Sandbox(world, base_url=settings.console_public_url, state_path=settings.sandbox_state_path)
+    return Sandbox(world, base_url=settings.console_public_url, state_path=settings.sandbox_state_path,
+                   clock=calendar_clock(world, settings.sandbox_state_path))
 
 
 def refuse_real_files(settings: Settings) -> None:
@@ -306,6 +306,10 @@ class Deployment:
 
     def keys(self) -> list[str]:
         return [account.key for account in self.accounts()]
+
+    def today(self) -> date:
+        """The deployment's business date (every account's services read the same clock)."""
+        return moment(self.clock).date()
 
     def account(self, key: str) -> Account:
         found = self.catalog.get(key)

@@ -84,7 +84,7 @@ FIRST_DAY, LAST_DAY = date(1990, 1, 1), date(2099, 12, 31)
 
 def default_start() -> date:
     """New links book from the start of this year unless the user picks another day."""
-    return views.today(services).replace(month=1, day=1)
+    return services.today().replace(month=1, day=1)
 
 
 def save_with(action: Callable[[bool], linking.VerifiedKey], confirm_key: str) -> bool:
@@ -104,7 +104,7 @@ if st.session_state.get("link_saved"):
     st.success(st.session_state.pop("link_saved"), icon=":material/check_circle:")
 
 # -- where this identity stands ---------------------------------------------------------------------------
-if link is not None and link.start_date and link.start_date > views.today(services):
+if link is not None and link.start_date and link.start_date > services.today():
     st.warning(t("start_date_ahead", date=fmt.day(link.start_date, lang)), icon=":material/event_upcoming:")
 if link is not None:
     st.success(t("linked_to", admin=link.administration_name, key=link.key_hint, health=health_label(link.health),

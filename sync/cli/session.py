@@ -50,7 +50,7 @@ def banner(services: Services, args: argparse.Namespace) -> None:
     """Every command on the sandbox says so first."""
     t = speaker(lang_of(args))
     if services.settings.sandbox:
-        err(t("process.sandbox_banner"))
+        err(t("process.sandbox_banner", day=services.today()))
 
 
 def unknown_identity(services: Services, args: argparse.Namespace) -> bool:

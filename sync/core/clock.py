@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sync.core.dates import AMSTERDAM
 
@@ -23,6 +23,23 @@ system_clock: Clock = time.time
 def moment(clock: Clock) -> datetime:
     """The clock's now as an aware Europe/Amsterdam datetime."""
     return datetime.fromtimestamp(clock(), tz=AMSTERDAM)
+
+
+class ShiftedClock:
+    """The system clock moved by a fixed number of seconds: a calendar of its own that keeps real time (the
+    sandbox's, whose demo data is dated around a fixed day)."""
+
+    def __init__(self, shift: float, system: Clock = system_clock) -> None:
+        self.shift = shift
+        self._system = system
+
+    def __call__(self) -> float:
+        return self._system() + self.shift
+
+
+def on_clock(clock: Clock, planned: datetime) -> datetime:
+    """A moment planned on the system clock (APScheduler's next run) as `clock` reads it."""
+    return planned + timedelta(seconds=clock.shift) if isinstance(clock, ShiftedClock) else planned
 
 
 class RunningClock:

@@ -24,6 +24,7 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from sync.auth.access import Actor, authorize
+from sync.core.clock import on_clock
 from sync.core.dates import AMSTERDAM
 from sync.core.events import AlertKind, EventKind, Trigger
 from sync.jobs.fair_queue import FairRunner
@@ -181,16 +182,24 @@ class SyncScheduler:
         """When the identity's next automatic sync starts; None when paused, not linked or its key was refused."""
         key = self._default(account)
         job = self._scheduler.get_job(job_id(identity_id, key))
-        if job is None or identity_id in self._refused(key):
+        if job is None or identity_id in self._refused(key) or job.next_run_time is None:
             return None
-        return job.next_run_time
+        return self._on_clock(key, job.next_run_time)
 
     def next_run_of_account(self, account: str) -> datetime | None:
         refused = self._refused(account)
         times = [job.next_run_time for job in self._scheduler.get_jobs()
                  if (parsed := _parse(job.id)) is not None and parsed[0] == account and parsed[1] not in refused
                  and job.next_run_time is not None]
-        return min(times, default=None)
+        return self._on_clock(account, min(times)) if times else None
+
+    def _on_clock(self, account: str, planned: datetime) -> datetime:
+        """APScheduler plans on the system clock; the pages and the health rows read the account's (the sandbox
+        keeps its own calendar), so a next run is said on that."""
+        try:
+            return on_clock(self._accounts.services(account).clock, planned)
+        except LookupError:
+            return planned
 
     def _refused(self, account: str) -> set[int]:
         """The identities whose koppelsleutel SnelStart refused: their job stays, but `run_job` skips it until the

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import httpx
 
+from sync.core.clock import Clock, ShiftedClock
 from sync.core.dates import AMSTERDAM
 from sync.sandbox.faults import Faults
 from sync.sandbox.gripp_sim import GrippSimulator
@@ -43,6 +44,20 @@ _ROUTES = (
 def world_noon(world: World) -> datetime:
     """Noon on the world's fixed 'today': where the tests' clocks start, so no test depends on the calendar."""
     return datetime.combine(world.today, dtime(12, 0), tzinfo=AMSTERDAM)
+
+
+def calendar_clock(world: World, state_path: Path | None, system: Clock = time.time) -> ShiftedClock:
+    """The clock of a sandbox a person uses (the console, the command line): its demo data is dated around its
+    fixed `today`, so its time starts at noon on that day when the world is first opened (that moment is kept in
+    the world, and saved) and runs at real speed from there, across restarts. Runs, the log, "Dagen te laat" and
+    the start-date check then all read one calendar (issue 24, item 1) — on any real date, near midnight too."""
+    opened_at = world.opened_at
+    if opened_at is None:
+        with world.lock:
+            world.opened_at = opened_at = system()
+        if state_path is not None:
+            world.save(state_path)
+    return ShiftedClock(world_noon(world).timestamp() - opened_at, system)
 
 
 class VirtualClock:

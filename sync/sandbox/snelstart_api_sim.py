@@ -917,7 +917,7 @@ class SnelStartApi:
     # ------------------------------------------------------------------------------------------- reads
 
     def get_company_info(self, adm: SnelStartAdministration, request: httpx.Request) -> httpx.Response:
-        return respond(200, json_company_info(adm, self.world.today))
+        return respond(200, json_company_info(adm, _now(self.clock).date()))
 
     def get_btwtarieven(self, adm: SnelStartAdministration, request: httpx.Request) -> httpx.Response:
         # Not an OData endpoint: $filter/$top are ignored and the whole history comes back.
@@ -1126,7 +1126,7 @@ class SnelStartApi:
         return SnelStartSalesBooking(
             id=existing.id if existing else new_guid(),
             factuurnummer=(factuurnummer or "").strip(),
-            factuurdatum=factuurdatum or self.world.today,
+            factuurdatum=factuurdatum or _now(self.clock).date(),
             klant_id=klant_id or "",
             factuurbedrag=cents(factuurbedrag or Decimal(0)),
             betalingstermijn=betalingstermijn if betalingstermijn is not None else DEFAULT_BETALINGSTERMIJN,

@@ -335,6 +335,10 @@ class World:
     snelstart: SnelStartTenant = field(default_factory=SnelStartTenant)
     # Sandbox "today": the seed's payments and ageing are relative to it.
     today: date = field(default_factory=lambda: date(2026, 11, 28))
+    # The real moment (epoch seconds) the sandbox's calendar stood at noon on `today`: the first time a console or
+    # a command opened this world (`sandbox.calendar_clock`). None until then, and in tests, whose clocks start on
+    # `today` themselves.
+    opened_at: float | None = None
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False, compare=False)
 
     @property
