@@ -11,7 +11,7 @@ from decimal import Decimal
 import pandas as pd
 import pytest
 
-from console import tables, views
+from console import tables
 from console.i18n import class_label
 from sync.core import fmt
 from sync.jobs.reconcile import open_items
@@ -37,7 +37,7 @@ def synced(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
 
 def store_frame(services: Services, identity_id: int = 1):
     link = setup_repo.get_link(services.store, identity_id)
-    return open_items(services.store, identity_id, link.administration_id, link.start_date, views.today(services))
+    return open_items(services.store, identity_id, link.administration_id, link.start_date, services.today())
 
 
 def test_counts_and_totals_per_class_match_the_store(synced: Services) -> None:

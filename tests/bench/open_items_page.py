@@ -64,9 +64,9 @@ def seeded_sandbox(folder: Path, repeat: int) -> None:
             run_identity(services, link.identity_id, trigger="cli", actor="bench")
             seconds, rows = timed(lambda link=link: page_data(services.store, link.identity_id,
                                                               link.administration_id, link.start_date,
-                                                              views.today(services)), repeat)
+                                                              services.today()), repeat)
             frame = reconcile.open_items(services.store, link.identity_id, link.administration_id, link.start_date,
-                                         views.today(services))
+                                         services.today())
             csv_seconds, _ = timed(lambda frame=frame: tables.open_items_csv(frame, "nl"), 1)
             print(f"seeded sandbox, identity {link.identity_id}: {rows} open items, page data "
                   f"{seconds * 1000:.0f} ms (median of {repeat}), CSV of all {csv_seconds * 1000:.0f} ms")
