@@ -56,6 +56,26 @@ def test_check_keeps_a_result_of_several_findings_indented_under_its_heading(cli
     assert not any(line.startswith("-") for line in lines)  # nothing falls back to the margin
 
 
+def test_check_indents_every_line_of_a_result_and_its_fix_where_the_first_line_starts():
+    # Any explanation or fix of several lines, not only a list of findings: nothing falls back to the margin.
+    from sync.cli.checks import result_lines
+    from sync.cli.common import speaker
+    from sync.core.words import Msg
+    from sync.jobs.checks import CheckKey, CheckResult
+
+    said = {"why": "De eerste regel\nloopt hier door\nen hier", "fix": "Doe dit\nen dan dat"}
+    dutch = speaker("nl")
+
+    def t(what, **values):  # the two messages of several lines as written above, the rest from the catalog
+        return said.get(getattr(what, "key", "")) or dutch(what, **values)
+
+    result = CheckResult(CheckKey.LEDGERS, "fail", Msg("why"), Msg("fix"))
+    lines = result_lines(t, result, "nl", "Grootboek")
+    assert lines == ["  [FOUT        ] Grootboek:",
+                     " " * 17 + "De eerste regel", " " * 17 + "loopt hier door", " " * 17 + "en hier",
+                     " " * 12 + "→ Doe dit", " " * 14 + "en dan dat"]
+
+
 def test_an_account_without_identities_is_told_how_to_get_them_with_its_own_account_named(cli_env, capsys):
     # Kleimeer's identities are in Gripp but not fetched yet: status and check once printed only the banner.
     from sync.sandbox.seed_accounts import KLEIMEER
