@@ -321,8 +321,6 @@ def test_help_usage_and_argument_errors_speak_dutch_by_default_and_english_with_
     assert "‘2026-13-45’ is geen datum; schrijf JJJJ-MM-DD" in err and "fromisoformat" not in err
     err = _parse_fails(["link"], capsys)
     assert "dit ontbreekt nog: --identity" in err and "required" not in err
-    err = _parse_fails(["frob"], capsys)
-    assert "'frob' kan niet; kies uit" in err and "invalid choice" not in err
 
     err = _parse_fails(["check", "--identity", "abc", "--lang", "en"], capsys)
     assert "error: argument --identity: ‘abc’ is not an identity id" in err and err.startswith("usage:")
@@ -332,6 +330,29 @@ def test_help_usage_and_argument_errors_speak_dutch_by_default_and_english_with_
         main(["--lang=en", "--help"])
     assert "refresh, book invoices" in capsys.readouterr().out
     assert argparse._("usage: ") == "usage: "  # argparse speaks English again for everyone else
+
+
+def test_an_unknown_command_action_or_choice_is_said_in_the_readers_words_with_the_choices_readable(capsys):
+    # argparse said "'frobnicate' kan niet; kies uit 'run', 'dry-run', …" after "bij OPDRACHT:": repr()'s quotes
+    # around every choice, half Dutch. Each is one sentence of the catalog's, in typographic quotes.
+    commands = "run, dry-run, status, check, identities, link, unlink, mappings, accounts, hash-password, reset-sandbox"
+    err = _parse_fails(["frobnicate"], capsys)
+    assert err.startswith("gebruik: python -m sync")
+    assert f"python -m sync: fout: onbekende opdracht ‘frobnicate’; kies uit {commands}\n" in err
+    err = _parse_fails(["--lang", "en", "frobnicate"], capsys)
+    assert f"python -m sync: error: unknown command ‘frobnicate’; choose from {commands}\n" in err
+    err = _parse_fails(["mappings", "frob"], capsys)
+    assert "python -m sync mappings: fout: onbekende handeling ‘frob’; kies uit export, import\n" in err
+    err = _parse_fails(["identities", "wat", "--lang", "en"], capsys)
+    assert "python -m sync identities: error: unknown action ‘wat’; choose from list, discover, add\n" in err
+    err = _parse_fails(["status", "--lang", "xx"], capsys)
+    assert "python -m sync status: fout: bij --lang: ‘xx’ is geen keuze; kies uit nl, en\n" in err
+    err = _parse_fails(["--lang=de", "run"], capsys)  # an unknown language: Dutch, the default, says so
+    assert "fout: bij --lang: ‘de’ is geen keuze; kies uit nl, en" in err
+    err = _parse_fails(["frob\x1b[2J\u202e"], capsys)  # what was typed comes back without a terminal's escapes
+    assert "onbekende opdracht ‘frob [2J’" in err and "\x1b" not in err and "\u202e" not in err
+    err = _parse_fails(["unlink", "--identity", "1", "\x1b]0;x\x07"], capsys)  # argparse's own words repeat it too
+    assert "fout: onbekend:  ]0;x " in err and not re.search(r"[\x00-\x09\x0b-\x1f\x7f]", err)
 
 
 def test_hash_password_on_a_terminal_asks_twice_and_catches_a_mistyped_confirmation(monkeypatch, capsys):
