@@ -137,12 +137,46 @@ def test_run_for_an_unlinked_identity_fails_clearly(cli_env, capsys):
     assert "niet gekoppeld" in capsys.readouterr().err
 
 
+def exported(path: Path) -> list[dict[str, str]]:
+    """A mappings export's rows, read as a Dutch spreadsheet reads them (UTF-8 with a BOM, `;` between cells)."""
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        return list(csv.DictReader(handle, delimiter=";"))
+
+
 def test_mappings_export_and_import_round_trip(cli_env, capsys):
+    # Written as every other export is, for the reader's spreadsheet: UTF-8 with a BOM, `;` and a decimal comma in
+    # Dutch, `,` and a decimal point in English (it was `,`, a point and no BOM whatever the language).
+    header = "identity;type;gripp_id;gripp_label;snelstart;percentage"
     target = cli_env / "mappings.csv"
     assert main(["mappings", "export", str(target)]) == EXIT_OK
-    rows = list(csv.DictReader(target.open()))
-    assert rows and set(rows[0]) == {"identity", "type", "gripp_id", "gripp_label", "snelstart", "percentage"}
-    assert main(["mappings", "import", str(target)]) == EXIT_OK
+    first = target.read_bytes()
+    assert first.startswith(("\ufeff" + header + "\r\n").encode())
+    rows = exported(target)
+    vat = [row for row in rows if row["type"] == "vat"]
+    assert vat and all(re.fullmatch(r"\d+,\d\d", row["percentage"]) for row in vat), vat
+    assert main(["--lang", "en", "mappings", "export", str(cli_env / "en.csv")]) == EXIT_OK
+    english = (cli_env / "en.csv").read_text(encoding="utf-8")
+    assert english.startswith("\ufeff" + header.replace(";", ",")) and "Hoog,21.00\n" in english
+
+    # A file from before (`,`, a decimal point, no BOM) still imports, and what it changed shows in the next export.
+    one = vat[0]
+    old = cli_env / "old.csv"
+    old.write_text(f"{header.replace(';', ',')}\n{one['identity']},vat,{one['gripp_id']},x,Verlegd,9.5\n",
+                   encoding="utf-8")
+    assert main(["mappings", "import", str(old)]) == EXIT_OK
+    assert "1 koppeling ingelezen" in capsys.readouterr().out
+    changed = cli_env / "changed.csv"
+    assert main(["mappings", "export", str(changed)]) == EXIT_OK
+    again = [row for row in exported(changed) if (row["identity"], row["type"], row["gripp_id"]) ==
+             (one["identity"], "vat", one["gripp_id"])]
+    assert [(row["snelstart"], row["percentage"]) for row in again] == [("Verlegd", "9,50")]
+
+    # The new dialect reads back whole: importing the first export restores it exactly, the English one too.
+    for backup in (target, cli_env / "en.csv"):
+        assert main(["mappings", "import", str(backup)]) == EXIT_OK
+        assert f"{len(rows)} koppelingen ingelezen" in capsys.readouterr().out
+        assert main(["mappings", "export", str(changed)]) == EXIT_OK
+        assert changed.read_bytes() == first
 
 
 def test_mappings_import_with_one_bad_row_applies_nothing(cli_env, capsys):
@@ -162,7 +196,7 @@ def test_mappings_import_with_one_bad_row_applies_nothing(cli_env, capsys):
     assert "regel 5: identiteit 7 is onbekend" in err and "unknown" not in err
     export = cli_env / "after.csv"
     main(["mappings", "export", str(export)])
-    assert not [r for r in csv.DictReader(export.open()) if r["gripp_id"] == "6"]  # the good row was not applied
+    assert not [r for r in exported(export) if r["gripp_id"] == "6"]  # the good row was not applied
 
 
 def test_a_database_held_by_another_process_is_one_line_with_its_pid(cli_env, capsys):
@@ -256,11 +290,11 @@ def test_an_export_always_imports_back_and_gripps_labels_stay_gripps(cli_env, ca
     assert main(["run", "--identity", "1"]) == EXIT_OK  # caches SnelStart's grootboeken
     backup = cli_env / "backup.csv"
     assert main(["mappings", "export", str(backup)]) == EXIT_OK
-    exported = list(csv.DictReader(backup.open(encoding="utf-8")))
+    before = exported(backup)
     capsys.readouterr()
     assert main(["mappings", "import", str(backup)]) == EXIT_OK
     out = capsys.readouterr()
-    assert f"{len(exported)} koppelingen ingelezen" in out.out
+    assert f"{len(before)} koppelingen ingelezen" in out.out
     assert "grootboek 8200 bestaat niet in de gekoppelde SnelStart-administratie; de koppeling is bewaard" in out.err
     assert main(["--lang", "en", "mappings", "import", str(backup)]) == EXIT_OK
     err = capsys.readouterr().err
@@ -274,10 +308,9 @@ def test_an_export_always_imports_back_and_gripps_labels_stay_gripps(cli_env, ca
     assert "1 koppeling ingelezen" in capsys.readouterr().out
     again = cli_env / "again.csv"
     main(["mappings", "export", str(again)])
-    row = next(r for r in csv.DictReader(again.open(encoding="utf-8")) if r["type"] == "ledger" and r["gripp_id"] ==
-               "8200")
+    row = next(r for r in exported(again) if r["type"] == "ledger" and r["gripp_id"] == "8200")
     assert row["snelstart"] == "8000" and row["gripp_label"] == next(
-        r["gripp_label"] for r in exported if r["type"] == "ledger" and r["gripp_id"] == "8200")
+        r["gripp_label"] for r in before if r["type"] == "ledger" and r["gripp_id"] == "8200")
     assert "<b>" not in again.read_text(encoding="utf-8")
     capsys.readouterr()
     main(["check", "--identity", "1"])
