@@ -179,6 +179,46 @@ def test_mappings_export_and_import_round_trip(cli_env, capsys):
         assert changed.read_bytes() == first
 
 
+def test_run_exits_1_when_everything_was_blocked_and_0_when_there_is_nothing_new(cli_env, capsys):
+    # A cron job saw exit 0 from a run whose every invoice was blocked ("niets geboekt — 25 geblokkeerd").
+    backup = cli_env / "backup.csv"
+    assert main(["mappings", "export", str(backup)]) == EXIT_OK
+    wrong = cli_env / "wrong.csv"  # identity 1's revenue ledgers on a grootboek SnelStart does not have
+    wrong.write_text("identity,type,gripp_id,gripp_label,snelstart,percentage\n" + "".join(
+        f"1,ledger,{row['gripp_id']},x,9999,\n" for row in exported(backup)
+        if row["identity"] == "1" and row["type"] == "ledger"), encoding="utf-8")
+    assert main(["mappings", "import", str(wrong)]) == EXIT_OK
+    capsys.readouterr()
+    assert main(["run", "--identity", "1"]) == EXIT_FAILED
+    out = capsys.readouterr().out
+    assert "niets geboekt — " in out and "Nieuw geboekt: 0, Overgenomen: 0," in out, out
+    assert main(["--lang", "en", "run", "--identity", "1"]) == EXIT_FAILED  # still all blocked: still a failure
+    assert "nothing booked — " in capsys.readouterr().out
+
+    assert main(["mappings", "import", str(backup)]) == EXIT_OK
+    assert main(["run", "--identity", "1"]) == EXIT_OK  # mended: it books
+    out = capsys.readouterr().out
+    assert "niets geboekt" not in out and "Nieuw geboekt: 0," not in out, out
+    assert main(["run", "--identity", "1"]) == EXIT_OK  # nothing new to do is no failure
+    out = capsys.readouterr().out
+    assert "niets geboekt" not in out and "Nieuw geboekt: 0," in out, out
+
+
+def test_run_help_and_the_commands_list_say_every_exit_code(capsys):
+    from sync.cli.common import EXIT_INTERRUPTED, EXIT_USAGE
+
+    for argv, codes in ((["run", "--help"], "Afsluitcodes: 0 klaar"), (["--help"], "Afsluitcodes: 0 klaar"),
+                        (["--lang", "en", "run", "--help"], "Exit codes: 0 done")):
+        with pytest.raises(SystemExit) as ended:
+            main(argv)
+        assert ended.value.code == EXIT_OK
+        said = " ".join(capsys.readouterr().out.split())  # as one paragraph, however argparse wrapped it
+        assert codes in said, said
+        for code in (EXIT_FAILED, EXIT_USAGE, EXIT_LOCKED, EXIT_INTERRUPTED):
+            assert f"; {code} " in said, (code, said)
+        assert "alles geblokkeerd" in said or "everything was blocked" in said
+
+
 def test_mappings_import_with_one_bad_row_applies_nothing(cli_env, capsys):
     main(["run", "--identity", "2"])  # caches ledgers so numbers can be checked
     capsys.readouterr()

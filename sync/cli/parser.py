@@ -68,13 +68,14 @@ def parser_class(t: Speaker) -> type[argparse.ArgumentParser]:
 def build(lang: str = words.DEFAULT) -> argparse.ArgumentParser:
     t = speaker(lang)
     identity = identity_id(t)
-    parser = parser_class(t)(prog="python -m sync", description=t("cli.help.description"))
+    exit_codes = t("cli.help.exit_codes")  # under the commands' list and under `run`, the command cron starts
+    parser = parser_class(t)(prog="python -m sync", description=t("cli.help.description"), epilog=exit_codes)
     parser.add_argument("--lang", choices=words.LANGUAGES, default=words.DEFAULT, help=t("cli.help.lang"))
     parser.add_argument("--account", metavar=t("cli.metavar.account"), help=t("cli.help.account"))
     sub = parser.add_subparsers(dest="command", title=t("cli.help.commands"), metavar=t("cli.metavar.command"))
     one_identity = t("cli.help.one_identity")
 
-    p = sub.add_parser("run", help=t("cli.help.run"))
+    p = sub.add_parser("run", help=t("cli.help.run"), epilog=exit_codes)
     p.add_argument("--identity", type=identity, metavar="ID", help=one_identity)
     p.set_defaults(handler=run.run)
 
