@@ -12,7 +12,7 @@ from console import views
 from console.i18n import actor_label, class_label, level_label, t
 from console.text import plain_frame
 from sync.core import fmt
-from sync.core.csv_safe import frame_csv
+from sync.core.csv_safe import BOM, SEPARATORS, frame_csv
 from sync.core.events import label as event_label
 
 
@@ -64,13 +64,10 @@ def side_by_side(rows: pd.DataFrame, lang: str) -> pd.DataFrame:
     }))
 
 
-BOM = "\ufeff"  # Excel reads a CSV as UTF-8 only with it: accents and ‘ ’ stay intact
-
-
 def csv_text(frame: pd.DataFrame, lang: str) -> str:
     """A CSV for the reader's spreadsheet: UTF-8 with a BOM, `;` and decimal commas in Dutch, `,` in English; a
     cell a spreadsheet would run as a formula starts with `'` (`sync.core.csv_safe`)."""
-    return BOM + frame_csv(frame, sep=";" if lang == "nl" else ",")  # formulas from outside neutralised
+    return BOM + frame_csv(frame, sep=SEPARATORS[lang])  # formulas from outside neutralised
 
 
 def open_items_csv(rows: pd.DataFrame, lang: str) -> str:

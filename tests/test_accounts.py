@@ -155,7 +155,8 @@ def test_accounts_add_check_list_and_remove(cli_env, monkeypatch, capsys):
     assert out.count("[IN ORDE     ] ") == 2 and "opent administratie ‘Noord Advies’ van Noord Advies B.V.\n" in out
 
     assert main(["accounts", "list"]) == EXIT_OK
-    listed = capsys.readouterr().out.splitlines()
+    header, *listed = capsys.readouterr().out.splitlines()
+    assert header.split() == ["Code", "Klant", "Aandacht", "Laatste", "synchronisatie", "Bijzonderheden"]
     keys = [line.split()[0] for line in listed]
     assert sorted(keys) == sorted(["acme", DEMO, "hofstra-installatie", "kleimeer"])
     # what each needs first, in the console's words (Klanten's "Aandacht")
@@ -176,6 +177,28 @@ def test_accounts_add_check_list_and_remove(cli_env, monkeypatch, capsys):
     monkeypatch.setenv("SYNC_ACCOUNT", DEMO)  # an operator's default account: commands that name none use it
     assert main(["status"]) == EXIT_OK
     assert "Studio Noord" in capsys.readouterr().out
+
+
+def test_accounts_list_has_a_header_and_columns_a_long_code_or_name_does_not_shift(cli_env, monkeypatch, capsys):
+    # The list was a code padded to 16 characters and the rest run on: a longer code pushed its own row's name out
+    # of line, and nothing said what each part was.
+    key, name = "bouwbedrijf-van-der-heijden-en-zonen", "Bouwbedrijf Van der Heijden & Zonen Infra B.V."
+    monkeypatch.setattr("sys.stdin", io.StringIO(SANDBOX_GRIPP_TOKEN + "\n"))
+    assert main(["accounts", "add", key, "--name", name]) == EXIT_OK
+    capsys.readouterr()
+    for lang, columns in (("nl", ("Code", "Klant", "Aandacht", "Laatste synchronisatie", "Bijzonderheden")),
+                          ("en", ("Key", "Account", "Needs", "Last sync", "Details"))):
+        assert main(["--lang", lang, "accounts", "list"]) == EXIT_OK
+        header, *rows = capsys.readouterr().out.splitlines()
+        starts = [header.index(column) for column in columns]
+        assert starts == sorted(starts) and starts[0] == 0, header
+        assert len(rows) == 4 and any(row.startswith(f"{key}  ") for row in rows), rows
+        for row in rows:
+            # every cell starts where its column's heading does, after at least two spaces
+            assert all(row[at - 2:at] == "  " and row[at] != " " for at in starts[1:]), (header, row)
+        ours = next(row for row in rows if row.startswith(key))
+        needs = "Nog niet gekoppeld" if lang == "nl" else "Not linked yet"
+        assert ours[starts[1]:].startswith(name) and ours[starts[2]:].startswith(needs), ours
 
 
 def test_unlinking_on_the_command_line_shows_in_the_support_overview(cli_env, capsys):
@@ -314,7 +337,7 @@ def test_the_accounts_list_counts_in_words_one_or_many() -> None:
 
     one = accounts.OverviewRow("a", "A", Health("a", linked=1, broken_links=1, failed_runs=1, open_alerts=1), 0)
     many = accounts.OverviewRow("b", "B", Health("b", linked=1, broken_links=2, failed_runs=3, open_alerts=4), 0)
-    assert overview_words(one, "nl").startswith("1 verbroken koppeling; 1 mislukte synchronisatie; 1 melding;")
-    assert overview_words(many, "nl").startswith("2 verbroken koppelingen; 3 mislukte synchronisaties; 4 meldingen;")
-    assert overview_words(one, "en").startswith("1 broken link; 1 failed run; 1 alert;")
+    assert overview_words(one, "nl") == "1 verbroken koppeling; 1 mislukte synchronisatie; 1 melding"
+    assert overview_words(many, "nl") == "2 verbroken koppelingen; 3 mislukte synchronisaties; 4 meldingen"
+    assert overview_words(one, "en") == "1 broken link; 1 failed run; 1 alert"
     assert "(" not in overview_words(many, "en") + overview_words(many, "nl")

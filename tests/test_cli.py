@@ -56,6 +56,26 @@ def test_check_keeps_a_result_of_several_findings_indented_under_its_heading(cli
     assert not any(line.startswith("-") for line in lines)  # nothing falls back to the margin
 
 
+def test_check_indents_every_line_of_a_result_and_its_fix_where_the_first_line_starts():
+    # Any explanation or fix of several lines, not only a list of findings: nothing falls back to the margin.
+    from sync.cli.checks import result_lines
+    from sync.cli.common import speaker
+    from sync.core.words import Msg
+    from sync.jobs.checks import CheckKey, CheckResult
+
+    said = {"why": "De eerste regel\nloopt hier door\nen hier", "fix": "Doe dit\nen dan dat"}
+    dutch = speaker("nl")
+
+    def t(what, **values):  # the two messages of several lines as written above, the rest from the catalog
+        return said.get(getattr(what, "key", "")) or dutch(what, **values)
+
+    result = CheckResult(CheckKey.LEDGERS, "fail", Msg("why"), Msg("fix"))
+    lines = result_lines(t, result, "nl", "Grootboek")
+    assert lines == ["  [FOUT        ] Grootboek:",
+                     " " * 17 + "De eerste regel", " " * 17 + "loopt hier door", " " * 17 + "en hier",
+                     " " * 12 + "→ Doe dit", " " * 14 + "en dan dat"]
+
+
 def test_an_account_without_identities_is_told_how_to_get_them_with_its_own_account_named(cli_env, capsys):
     # Kleimeer's identities are in Gripp but not fetched yet: status and check once printed only the banner.
     from sync.sandbox.seed_accounts import KLEIMEER
@@ -117,12 +137,86 @@ def test_run_for_an_unlinked_identity_fails_clearly(cli_env, capsys):
     assert "niet gekoppeld" in capsys.readouterr().err
 
 
+def exported(path: Path) -> list[dict[str, str]]:
+    """A mappings export's rows, read as a Dutch spreadsheet reads them (UTF-8 with a BOM, `;` between cells)."""
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        return list(csv.DictReader(handle, delimiter=";"))
+
+
 def test_mappings_export_and_import_round_trip(cli_env, capsys):
+    # Written as every other export is, for the reader's spreadsheet: UTF-8 with a BOM, `;` and a decimal comma in
+    # Dutch, `,` and a decimal point in English (it was `,`, a point and no BOM whatever the language).
+    header = "identity;type;gripp_id;gripp_label;snelstart;percentage"
     target = cli_env / "mappings.csv"
     assert main(["mappings", "export", str(target)]) == EXIT_OK
-    rows = list(csv.DictReader(target.open()))
-    assert rows and set(rows[0]) == {"identity", "type", "gripp_id", "gripp_label", "snelstart", "percentage"}
-    assert main(["mappings", "import", str(target)]) == EXIT_OK
+    first = target.read_bytes()
+    assert first.startswith(("\ufeff" + header + "\r\n").encode())
+    rows = exported(target)
+    vat = [row for row in rows if row["type"] == "vat"]
+    assert vat and all(re.fullmatch(r"\d+,\d\d", row["percentage"]) for row in vat), vat
+    assert main(["--lang", "en", "mappings", "export", str(cli_env / "en.csv")]) == EXIT_OK
+    english = (cli_env / "en.csv").read_text(encoding="utf-8")
+    assert english.startswith("\ufeff" + header.replace(";", ",")) and "Hoog,21.00\n" in english
+
+    # A file from before (`,`, a decimal point, no BOM) still imports, and what it changed shows in the next export.
+    one = vat[0]
+    old = cli_env / "old.csv"
+    old.write_text(f"{header.replace(';', ',')}\n{one['identity']},vat,{one['gripp_id']},x,Verlegd,9.5\n",
+                   encoding="utf-8")
+    assert main(["mappings", "import", str(old)]) == EXIT_OK
+    assert "1 koppeling ingelezen" in capsys.readouterr().out
+    changed = cli_env / "changed.csv"
+    assert main(["mappings", "export", str(changed)]) == EXIT_OK
+    again = [row for row in exported(changed) if (row["identity"], row["type"], row["gripp_id"]) ==
+             (one["identity"], "vat", one["gripp_id"])]
+    assert [(row["snelstart"], row["percentage"]) for row in again] == [("Verlegd", "9,50")]
+
+    # The new dialect reads back whole: importing the first export restores it exactly, the English one too.
+    for backup in (target, cli_env / "en.csv"):
+        assert main(["mappings", "import", str(backup)]) == EXIT_OK
+        assert f"{len(rows)} koppelingen ingelezen" in capsys.readouterr().out
+        assert main(["mappings", "export", str(changed)]) == EXIT_OK
+        assert changed.read_bytes() == first
+
+
+def test_run_exits_1_when_everything_was_blocked_and_0_when_there_is_nothing_new(cli_env, capsys):
+    # A cron job saw exit 0 from a run whose every invoice was blocked ("niets geboekt — 25 geblokkeerd").
+    backup = cli_env / "backup.csv"
+    assert main(["mappings", "export", str(backup)]) == EXIT_OK
+    wrong = cli_env / "wrong.csv"  # identity 1's revenue ledgers on a grootboek SnelStart does not have
+    wrong.write_text("identity,type,gripp_id,gripp_label,snelstart,percentage\n" + "".join(
+        f"1,ledger,{row['gripp_id']},x,9999,\n" for row in exported(backup)
+        if row["identity"] == "1" and row["type"] == "ledger"), encoding="utf-8")
+    assert main(["mappings", "import", str(wrong)]) == EXIT_OK
+    capsys.readouterr()
+    assert main(["run", "--identity", "1"]) == EXIT_FAILED
+    out = capsys.readouterr().out
+    assert "niets geboekt — " in out and "Nieuw geboekt: 0, Overgenomen: 0," in out, out
+    assert main(["--lang", "en", "run", "--identity", "1"]) == EXIT_FAILED  # still all blocked: still a failure
+    assert "nothing booked — " in capsys.readouterr().out
+
+    assert main(["mappings", "import", str(backup)]) == EXIT_OK
+    assert main(["run", "--identity", "1"]) == EXIT_OK  # mended: it books
+    out = capsys.readouterr().out
+    assert "niets geboekt" not in out and "Nieuw geboekt: 0," not in out, out
+    assert main(["run", "--identity", "1"]) == EXIT_OK  # nothing new to do is no failure
+    out = capsys.readouterr().out
+    assert "niets geboekt" not in out and "Nieuw geboekt: 0," in out, out
+
+
+def test_run_help_and_the_commands_list_say_every_exit_code(capsys):
+    from sync.cli.common import EXIT_INTERRUPTED, EXIT_USAGE
+
+    for argv, codes in ((["run", "--help"], "Afsluitcodes: 0 klaar"), (["--help"], "Afsluitcodes: 0 klaar"),
+                        (["--lang", "en", "run", "--help"], "Exit codes: 0 done")):
+        with pytest.raises(SystemExit) as ended:
+            main(argv)
+        assert ended.value.code == EXIT_OK
+        said = " ".join(capsys.readouterr().out.split())  # as one paragraph, however argparse wrapped it
+        assert codes in said, said
+        for code in (EXIT_FAILED, EXIT_USAGE, EXIT_LOCKED, EXIT_INTERRUPTED):
+            assert f"; {code} " in said, (code, said)
+        assert "alles geblokkeerd" in said or "everything was blocked" in said
 
 
 def test_mappings_import_with_one_bad_row_applies_nothing(cli_env, capsys):
@@ -142,7 +236,7 @@ def test_mappings_import_with_one_bad_row_applies_nothing(cli_env, capsys):
     assert "regel 5: identiteit 7 is onbekend" in err and "unknown" not in err
     export = cli_env / "after.csv"
     main(["mappings", "export", str(export)])
-    assert not [r for r in csv.DictReader(export.open()) if r["gripp_id"] == "6"]  # the good row was not applied
+    assert not [r for r in exported(export) if r["gripp_id"] == "6"]  # the good row was not applied
 
 
 def test_a_database_held_by_another_process_is_one_line_with_its_pid(cli_env, capsys):
@@ -236,11 +330,11 @@ def test_an_export_always_imports_back_and_gripps_labels_stay_gripps(cli_env, ca
     assert main(["run", "--identity", "1"]) == EXIT_OK  # caches SnelStart's grootboeken
     backup = cli_env / "backup.csv"
     assert main(["mappings", "export", str(backup)]) == EXIT_OK
-    exported = list(csv.DictReader(backup.open(encoding="utf-8")))
+    before = exported(backup)
     capsys.readouterr()
     assert main(["mappings", "import", str(backup)]) == EXIT_OK
     out = capsys.readouterr()
-    assert f"{len(exported)} koppelingen ingelezen" in out.out
+    assert f"{len(before)} koppelingen ingelezen" in out.out
     assert "grootboek 8200 bestaat niet in de gekoppelde SnelStart-administratie; de koppeling is bewaard" in out.err
     assert main(["--lang", "en", "mappings", "import", str(backup)]) == EXIT_OK
     err = capsys.readouterr().err
@@ -254,10 +348,9 @@ def test_an_export_always_imports_back_and_gripps_labels_stay_gripps(cli_env, ca
     assert "1 koppeling ingelezen" in capsys.readouterr().out
     again = cli_env / "again.csv"
     main(["mappings", "export", str(again)])
-    row = next(r for r in csv.DictReader(again.open(encoding="utf-8")) if r["type"] == "ledger" and r["gripp_id"] ==
-               "8200")
+    row = next(r for r in exported(again) if r["type"] == "ledger" and r["gripp_id"] == "8200")
     assert row["snelstart"] == "8000" and row["gripp_label"] == next(
-        r["gripp_label"] for r in exported if r["type"] == "ledger" and r["gripp_id"] == "8200")
+        r["gripp_label"] for r in before if r["type"] == "ledger" and r["gripp_id"] == "8200")
     assert "<b>" not in again.read_text(encoding="utf-8")
     capsys.readouterr()
     main(["check", "--identity", "1"])
@@ -301,8 +394,6 @@ def test_help_usage_and_argument_errors_speak_dutch_by_default_and_english_with_
     assert "‘2026-13-45’ is geen datum; schrijf JJJJ-MM-DD" in err and "fromisoformat" not in err
     err = _parse_fails(["link"], capsys)
     assert "dit ontbreekt nog: --identity" in err and "required" not in err
-    err = _parse_fails(["frob"], capsys)
-    assert "'frob' kan niet; kies uit" in err and "invalid choice" not in err
 
     err = _parse_fails(["check", "--identity", "abc", "--lang", "en"], capsys)
     assert "error: argument --identity: ‘abc’ is not an identity id" in err and err.startswith("usage:")
@@ -312,6 +403,29 @@ def test_help_usage_and_argument_errors_speak_dutch_by_default_and_english_with_
         main(["--lang=en", "--help"])
     assert "refresh, book invoices" in capsys.readouterr().out
     assert argparse._("usage: ") == "usage: "  # argparse speaks English again for everyone else
+
+
+def test_an_unknown_command_action_or_choice_is_said_in_the_readers_words_with_the_choices_readable(capsys):
+    # argparse said "'frobnicate' kan niet; kies uit 'run', 'dry-run', …" after "bij OPDRACHT:": repr()'s quotes
+    # around every choice, half Dutch. Each is one sentence of the catalog's, in typographic quotes.
+    commands = "run, dry-run, status, check, identities, link, unlink, mappings, accounts, hash-password, reset-sandbox"
+    err = _parse_fails(["frobnicate"], capsys)
+    assert err.startswith("gebruik: python -m sync")
+    assert f"python -m sync: fout: onbekende opdracht ‘frobnicate’; kies uit {commands}\n" in err
+    err = _parse_fails(["--lang", "en", "frobnicate"], capsys)
+    assert f"python -m sync: error: unknown command ‘frobnicate’; choose from {commands}\n" in err
+    err = _parse_fails(["mappings", "frob"], capsys)
+    assert "python -m sync mappings: fout: onbekende handeling ‘frob’; kies uit export, import\n" in err
+    err = _parse_fails(["identities", "wat", "--lang", "en"], capsys)
+    assert "python -m sync identities: error: unknown action ‘wat’; choose from list, discover, add\n" in err
+    err = _parse_fails(["status", "--lang", "xx"], capsys)
+    assert "python -m sync status: fout: bij --lang: ‘xx’ is geen keuze; kies uit nl, en\n" in err
+    err = _parse_fails(["--lang=de", "run"], capsys)  # an unknown language: Dutch, the default, says so
+    assert "fout: bij --lang: ‘de’ is geen keuze; kies uit nl, en" in err
+    err = _parse_fails(["frob\x1b[2J\u202e"], capsys)  # what was typed comes back without a terminal's escapes
+    assert "onbekende opdracht ‘frob [2J’" in err and "\x1b" not in err and "\u202e" not in err
+    err = _parse_fails(["unlink", "--identity", "1", "\x1b]0;x\x07"], capsys)  # argparse's own words repeat it too
+    assert "fout: onbekend:  ]0;x " in err and not re.search(r"[\x00-\x09\x0b-\x1f\x7f]", err)
 
 
 def test_hash_password_on_a_terminal_asks_twice_and_catches_a_mistyped_confirmation(monkeypatch, capsys):

@@ -75,8 +75,8 @@ def test_the_mappings_csv_carries_customer_rows_all_or_nothing(world_and_copy, t
     customer_mapping.save_customer_mapping(copy.services, IDENTITY, 101, 3003, actor="support")
     exported = tmp_path / "mappings.csv"
     mappings_io.export_csv(store, exported)
-    row = f"{IDENTITY},customer,101,Bakkerij Jansen B.V.,3003,"
-    assert row in exported.read_text(encoding="utf-8").splitlines()
+    assert f"{IDENTITY};customer;101;Bakkerij Jansen B.V.;3003;" in exported.read_text(encoding="utf-8").splitlines()
+    row = f"{IDENTITY},customer,101,Bakkerij Jansen B.V.,3003,"  # the files below: `,` as before, read as well
     lines = [",".join(mappings_io.HEADER), row]
     exported.write_text("\n".join(lines) + "\n", encoding="utf-8")
     setup_repo.delete_mapping(store, IDENTITY, "customer", 101)

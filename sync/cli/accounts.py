@@ -9,11 +9,12 @@ import sys
 from typing import TYPE_CHECKING
 
 from sync.cli.checks import result_lines
-from sync.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, Speaker, err, fail, lang_of, out, speaker
+from sync.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, Speaker, err, fail, lang_of, out, speaker, table
 from sync.cli.identities import identity_line
 from sync.cli.session import deployment
+from sync.core import fmt
 from sync.core.outside_text import plain
-from sync.core.words import NN_, Msg
+from sync.core.words import N_, NN_, Msg
 
 if TYPE_CHECKING:
     from sync.jobs.accounts import OverviewRow
@@ -25,6 +26,9 @@ HEALTH_COUNTS = (("broken_links", NN_("cli.accounts.broken_links")),
                  ("failed_runs", NN_("cli.accounts.failed_runs")), ("overdue_runs", NN_("cli.accounts.overdue_runs")),
                  ("blocked", NN_("cli.accounts.blocked")), ("refused", NN_("cli.accounts.refused")),
                  ("conflicts", NN_("cli.accounts.conflicts")), ("open_alerts", NN_("cli.accounts.open_alerts")))
+# `accounts list`'s header, one key per column (the console's Klanten words where it has them).
+COLUMNS = (N_("cli.accounts.column.key"), N_("accounts_col_name"), N_("accounts_col_need"), N_("accounts_col_last"),
+           N_("cli.accounts.column.details"))
 # AccountError codes that mean what was typed cannot be used (a usage error); Gripp refusing or unreachable fails.
 USAGE_CODES = ("invalid", "no_key", "taken")
 
@@ -69,15 +73,25 @@ def accounts(args: argparse.Namespace) -> int:
         rows = use.overview(opened, "cli")
         if not rows:
             err(t("cli.accounts.none"))
-        for row in rows:
-            need = t(use.NEED_LABELS[use.NEEDS[row.need]])
-            out(f"{row.key:<16} {plain(row.name)}  {need} — {overview_words(row, lang)}")
+            return EXIT_OK
+        for line in table([t(key) for key in COLUMNS], [overview_row(row, lang) for row in rows]):
+            out(line)
         return EXIT_OK
 
 
+def overview_row(row: OverviewRow, lang: str) -> list[str]:
+    """An account's row in `accounts list`, under `COLUMNS`: its code, its name, what it needs first (the console's
+    Klanten words), its last sync, and what its health counts (`—` when nothing)."""
+    from sync.jobs.accounts import NEED_LABELS, NEEDS
+
+    t = speaker(lang)
+    last = row.health.last_run_at
+    return [row.key, row.name, t(NEED_LABELS[NEEDS[row.need]]), fmt.moment(last, lang) if last else
+            t("never"), overview_words(row, lang) or "—"]
+
+
 def overview_words(row: OverviewRow, lang: str) -> str:
-    """What an account's health counts, then its last sync: `2 verbroken koppelingen; 1 melding; laatste
-    synchronisatie 28-11-2026 06:00`. What it needs first is said before it, in the console's words."""
+    """What an account's health counts: `2 verbroken koppelingen; 1 melding`; empty when nothing."""
     from sync.jobs.accounts import NEEDS
 
     t = tn = speaker(lang)
@@ -85,7 +99,6 @@ def overview_words(row: OverviewRow, lang: str) -> str:
     parts = [tn(key, n=int(getattr(health, name))) for name, key in HEALTH_COUNTS if getattr(health, name)]
     if not health.linked and NEEDS[row.need] != "not_linked":  # what it needs first did not say so
         parts.append(t("cli.accounts.not_linked"))
-    parts.append(t("cli.accounts.last_run", at=health.last_run_at if health.last_run_at else Msg("never")))
     return "; ".join(parts)
 
 

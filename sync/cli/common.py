@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable, Mapping
+import unicodedata
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from sync.core import words
@@ -55,3 +56,21 @@ def fail(t: Speaker, problem: Msg | str) -> None:
 def counted(t: Speaker, labels: Mapping[str, str], counts: Mapping[str, Any]) -> str:
     """`Geboekt: 339, Geblokkeerd: 5, …`: each count named in `labels` (count → catalog key) under its name."""
     return ", ".join(t("cli.field", label=Msg(key), value=int(counts.get(name) or 0)) for name, key in labels.items())
+
+
+def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    """A header row and its rows as lines, every column as wide as its widest cell (in terminal cells: a wide
+    character counts two) and two spaces between columns, so that a long code or name moves no column of another
+    row. The last column is not padded. Cells are shown plain (`sync.core.outside_text`) before they are measured."""
+    lines = [[plain(cell) for cell in row] for row in (header, *rows)]
+    widths = [max(_width(line[i]) for line in lines) for i in range(len(header))]
+
+    def padded(line: list[str]) -> str:
+        return "  ".join(cell + " " * (width - _width(cell)) for cell, width in zip(line, widths, strict=True))
+
+    return [padded(line).rstrip() for line in lines]
+
+
+def _width(text: str) -> int:
+    """How many terminal cells `text` takes: East Asian wide and full-width characters two, combining marks none."""
+    return sum(0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)

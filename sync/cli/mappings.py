@@ -13,9 +13,10 @@ from sync.core.words import Msg
 def export(args: argparse.Namespace) -> int:
     from sync.jobs.mappings_io import export_csv
 
-    tn = speaker(lang_of(args))
+    lang = lang_of(args)
+    tn = speaker(lang)
     with services(args) as opened:
-        n = export_csv(opened.store, args.file)
+        n = export_csv(opened.store, args.file, lang)  # for the reader's spreadsheet, as every export is
         out(tn("cli.mappings.exported", n=n, file=str(args.file)))
         return EXIT_OK
 

@@ -7,10 +7,12 @@ import argparse
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from typing import Any, NoReturn
 
 from sync.cli import accounts, admin, checks, identities, links, mappings, run, status
 from sync.cli.common import Speaker, speaker
 from sync.core import words
+from sync.core.outside_text import plain
 from sync.core.words import N_
 
 # Commands that work on no single account take no `--account`.
@@ -40,16 +42,40 @@ def iso_date(t: Speaker) -> Callable[[str], date]:
     return parse
 
 
+def parser_class(t: Speaker) -> type[argparse.ArgumentParser]:
+    """argparse's parser, saying a value that is not one of the choices in the reader's words: argparse puts each
+    choice in `repr()`'s straight quotes (`invalid choice: 'x' (choose from 'run', 'dry-run', …)`) before any
+    catalog could translate it. A command or action that does not exist is said as that (`onbekende opdracht
+    ‘frobnicate’; kies uit run, dry-run, …`), without argparse's `argument OPDRACHT:` before it. Its subparsers
+    (the commands, their actions) are of the same class, so they speak alike."""
+
+    class Parser(argparse.ArgumentParser):
+        def _check_value(self, action: argparse.Action, value: Any) -> None:
+            if action.choices is None or value in action.choices:
+                return
+            choices = ", ".join(str(choice) for choice in action.choices)
+            if isinstance(action, argparse._SubParsersAction):
+                key = N_("cli.usage.unknown_action") if action.dest == "action" else N_("cli.usage.unknown_command")
+                raise argparse.ArgumentError(None, t(key, value=str(value), choices=choices))
+            raise argparse.ArgumentError(action, t("cli.usage.not_a_choice", value=str(value), choices=choices))
+
+        def error(self, message: str) -> NoReturn:
+            super().error(plain(message))  # what was typed is repeated: no control character reaches the terminal
+
+    return Parser
+
+
 def build(lang: str = words.DEFAULT) -> argparse.ArgumentParser:
     t = speaker(lang)
     identity = identity_id(t)
-    parser = argparse.ArgumentParser(prog="python -m sync", description=t("cli.help.description"))
+    exit_codes = t("cli.help.exit_codes")  # under the commands' list and under `run`, the command cron starts
+    parser = parser_class(t)(prog="python -m sync", description=t("cli.help.description"), epilog=exit_codes)
     parser.add_argument("--lang", choices=words.LANGUAGES, default=words.DEFAULT, help=t("cli.help.lang"))
     parser.add_argument("--account", metavar=t("cli.metavar.account"), help=t("cli.help.account"))
     sub = parser.add_subparsers(dest="command", title=t("cli.help.commands"), metavar=t("cli.metavar.command"))
     one_identity = t("cli.help.one_identity")
 
-    p = sub.add_parser("run", help=t("cli.help.run"))
+    p = sub.add_parser("run", help=t("cli.help.run"), epilog=exit_codes)
     p.add_argument("--identity", type=identity, metavar="ID", help=one_identity)
     p.set_defaults(handler=run.run)
 

@@ -10,6 +10,9 @@ While a command line is parsed, argparse's two names are bound to that domain's 
 (`speaking`), and bound back afterwards. The gettext way of choosing a domain (`bindtextdomain` + `textdomain`, the
 language from `LANGUAGE`) would change the default domain of the whole process and read the language from the
 environment, for every library that uses gettext; this touches argparse alone, and only for as long as it parses.
+
+One message is said by the command line's parser itself: a value that is not one of the choices (argparse quotes
+each choice with `repr()` before any catalog sees it; `sync.cli.parser.parser_class`).
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 leading apostrophe makes it text there — also when spaces (or other blanks) come first, which a spreadsheet skips
 before it looks for a formula. Plain numbers (`-12,50`) stay numbers. A cell holds no bidirectional controls and no
 control characters but line breaks (`sync.core.outside_text`): a spreadsheet shows its characters as they are.
-Every CSV export goes through here.
+Every CSV export goes through here, in one dialect: the reader's spreadsheet's (`BOM`, `SEPARATORS`).
 """
 
 from __future__ import annotations
@@ -17,6 +17,9 @@ import pandas as pd
 
 from sync.core.outside_text import plain
 
+BOM = "\ufeff"  # Excel reads a CSV as UTF-8 only with it: accents and ‘ ’ stay intact
+# A Dutch spreadsheet splits on `;` (its decimal sign is the comma), an English one on `,`.
+SEPARATORS = {"nl": ";", "en": ","}
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _PLAIN_NUMBER = re.compile(r"[+-]?\d+(?:[.,]\d+)?")
 
@@ -46,8 +49,9 @@ def frame_csv(frame: pd.DataFrame, *, sep: str = ",") -> str:
     return frame.map(safe_cell).to_csv(index=False, sep=sep)
 
 
-def write_rows(handle: io.TextIOBase, header: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
+def write_rows(handle: io.TextIOBase, header: Sequence[str], rows: Iterable[Sequence[object]], *,
+               sep: str = ",") -> None:
     """Rows to an open CSV file, every cell through `safe_cell`."""
-    writer = csv.writer(handle)
+    writer = csv.writer(handle, delimiter=sep)
     writer.writerow(header)
     writer.writerows([safe_cell(cell) for cell in row] for row in rows)

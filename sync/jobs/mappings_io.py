@@ -1,5 +1,9 @@
 """The mappings file: CSV with the header `identity,type,gripp_id,gripp_label,snelstart,percentage`.
 
+Written as every other export is (`sync.core.csv_safe`), for the reader's spreadsheet: UTF-8 with a BOM, in Dutch
+`;` between the cells and a decimal comma in the percentage (`21,00`), in English `,` and a decimal point. Read in
+either, told apart by the header, and so is a file from before exports had a dialect (`,`, a decimal point, no BOM).
+
 A `vat` row maps a Gripp VAT id to a SnelStart kind (Hoog, Laag, Overig, Geen or Verlegd) with the Gripp rate's
 percentage; a `ledger` row maps a Gripp ledger id to a SnelStart grootboek number (percentage empty); a `customer`
 row pins a Gripp company id to a SnelStart relatie by its relatiecode (percentage empty).
@@ -20,7 +24,8 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from sync.auth.access import Actor, authorize
-from sync.core.csv_safe import restore_cell, write_rows
+from sync.core import fmt
+from sync.core.csv_safe import BOM, SEPARATORS, restore_cell, write_rows
 from sync.core.words import N_, Msg, say
 from sync.store import cache
 from sync.store import setup as setup_repo
@@ -59,26 +64,30 @@ class MappingImportError(ValueError):
         self.problems = problems
 
 
-def export_csv(store: Store, path: Path) -> int:
-    rows = [[r["identity_id"], "vat", r["gripp_vat_id"], r["gripp_label"], r["kind"], f"{r['percentage']:f}"]
-            for r in setup_repo.vat_mappings(store)]
+def export_csv(store: Store, path: Path, lang: str = fmt.DEFAULT_LANG) -> int:
+    """Every mapping to `path` in `lang`'s dialect; how many rows."""
+    rows = [[r["identity_id"], "vat", r["gripp_vat_id"], r["gripp_label"], r["kind"],
+             fmt.plain_amount(r["percentage"], lang)] for r in setup_repo.vat_mappings(store)]
     rows += [[r["identity_id"], "ledger", r["gripp_ledger_id"], r["gripp_label"], r["snelstart_number"], ""]
              for r in setup_repo.ledger_mappings(store)]
     rows += [[r["identity_id"], "customer", r["company_id"], r["gripp_label"], r["relatiecode"], ""]
              for r in setup_repo.customer_mappings(store)]
     with path.open("w", newline="", encoding="utf-8") as handle:
-        write_rows(handle, HEADER, rows)
+        handle.write(BOM)
+        write_rows(handle, HEADER, rows, sep=SEPARATORS[lang])
     return len(rows)
 
 
 def import_csv(store: Store, path: Path, *, actor: Actor | str) -> ImportResult:
     actor = authorize(actor, "mappings")
     try:
-        with path.open(newline="", encoding="utf-8-sig") as handle:
-            reader = csv.DictReader(handle)
+        with path.open(newline="", encoding="utf-8-sig") as handle:  # a BOM or none
+            sep = ";" if ";" in handle.readline() else ","  # the header says which dialect: it holds no other
+            handle.seek(0)
+            reader = csv.DictReader(handle, delimiter=sep)
             if reader.fieldnames != HEADER:
-                got = ",".join(reader.fieldnames or [])
-                raise MappingImportError([Note(1, Msg("mappings.header", wanted=",".join(HEADER), got=got))])
+                got = sep.join(reader.fieldnames or [])
+                raise MappingImportError([Note(1, Msg("mappings.header", wanted=sep.join(HEADER), got=got))])
             rows = [{name: restore_cell(value) if isinstance(value, str) else value for name, value in row.items()}
                     for row in reader]
     except UnicodeDecodeError:
@@ -136,7 +145,7 @@ def validate_rows(store: Store, rows: list[dict[str, str]]) -> tuple[list[dict],
             if target not in KINDS:
                 problem(Msg("mappings.vat_kind", kinds=", ".join(KINDS), got=target))
             try:
-                percentage = Decimal((raw["percentage"] or "").strip().replace(",", "."))
+                percentage = Decimal((raw["percentage"] or "").strip().replace(",", "."))  # 21,00 or 21.00
                 if not percentage.is_finite():
                     raise InvalidOperation
                 row["percentage"] = percentage
