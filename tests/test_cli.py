@@ -269,6 +269,15 @@ def test_reset_sandbox_reseeds_and_clears_the_database(cli_env, capsys):
     assert "19 geboekt" in capsys.readouterr().out
 
 
+@pytest.mark.slow  # reset-sandbox seeds the full demo
+def test_reset_sandbox_needs_no_account_and_counts_every_account_it_reseeded(cli_env, capsys, monkeypatch):
+    """It reseeds every demo account, so it neither asks which one nor reports only one (it did both)."""
+    monkeypatch.delenv("SYNC_ACCOUNT")
+    assert main(["reset-sandbox"]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert "Sandbox opnieuw gevuld: 3 gekoppelde identiteiten (klanten: 3)" in out and str(cli_env) in out
+
+
 def test_identities_from_a_fresh_database_against_real_services(tmp_path, monkeypatch, capsys):
     """On real services nothing is bootstrapped: `identities` discovers them from Gripp, or adds one by id checked
     in Gripp, and then `link` works — everything the console's linking page does."""

@@ -7,7 +7,7 @@ import argparse
 import sys
 
 from sync.cli.common import EXIT_FAILED, EXIT_OK, fail, lang_of, out, speaker
-from sync.cli.session import services
+from sync.cli.session import deployment
 from sync.core.config import Settings
 from sync.core.words import Msg
 
@@ -68,6 +68,8 @@ def reset_sandbox(args: argparse.Namespace) -> int:
         for path in (file, file.with_name(file.name + ".wal")):
             path.unlink(missing_ok=True)
     reset(settings.sandbox_state_path)
-    with services(args) as opened:
-        out(tn("cli.reset_sandbox.done", n=len(setup_repo.links(opened.store)), path=str(settings.db_path)))
+    with deployment(args) as opened:  # every demo account is seeded again, so every one is counted (no --account)
+        keys = opened.keys()
+        links = sum(len(setup_repo.links(opened.services(key).store)) for key in keys)
+        out(tn("cli.reset_sandbox.done", n=links, accounts=len(keys), folder=str(settings.db_path.parent)))
         return EXIT_OK
