@@ -129,3 +129,18 @@ def test_an_unknown_name_costs_the_same_bcrypt_work_as_a_wrong_password(monkeypa
     assert authenticate(users, "sanne", "fout") is None
     assert authenticate(users, "niemand", "fout") is None
     assert costs == [b"05", b"05"]  # one check each, of the same cost
+
+
+def test_a_command_line_run_says_who_started_it_and_a_failed_scheduled_run_names_the_scheduler(services, sandbox):
+    """The audit view filters the log by who: a run from the command line and a failed automatic run say so."""
+    from sync.jobs.runner import run_identity
+    from sync.store import history
+
+    services.gripp_freshness.forget()
+    run_identity(services, 2, trigger="cli", actor="cli")
+    assert [e["actor"] for e in history.events(services.store, kind="manual_sync")] == ["cli"]
+
+    sandbox.faults.add("snelstart-api", "status", status=500, path_contains="verkoopfacturen", times=None)
+    result = run_identity(services, 2, trigger="schedule", actor="scheduler")
+    assert result.outcome == "failed"
+    assert [e["actor"] for e in history.events(services.store, kind="run_failed")] == ["scheduler"]

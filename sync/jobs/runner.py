@@ -84,7 +84,7 @@ def _run_recorded(services: Services, link: Link, identity_id: int, trigger: Tri
         with store.transaction():  # one commit for the run's start
             log.close_interrupted_runs(store, identity_id)  # one process owns the file: 'running' is a dead run
             run_id = log.start_run(store, identity_id, trigger, actor=actor)
-            if trigger == Trigger.MANUAL:  # the audit log says who pressed the button
+            if trigger in (Trigger.MANUAL, Trigger.CLI):  # the audit log says who started it: a person, a command
                 log.log_event(store, EventKind.MANUAL_SYNC, run_id=run_id, identity_id=identity_id, actor=actor)
     except Exception as exc:
         if errors.kind_of(exc) != errors.STORE:
@@ -111,8 +111,8 @@ def _run_recorded(services: Services, link: Link, identity_id: int, trigger: Tri
         if errors.kind_of(exc) == errors.LINK:
             broken = errors.link_broken(exc)
             setup_repo.set_link_health(store, identity_id, LinkHealth.BROKEN, broken.message)
-            return _failed(services, run_id, identity_id, trigger, broken.message, kind=errors.LINK)
-        return _failed(services, run_id, identity_id, trigger, errors.explain(exc), kind=errors.kind_of(exc))
+            return _failed(services, run_id, identity_id, trigger, actor, broken.message, kind=errors.LINK)
+        return _failed(services, run_id, identity_id, trigger, actor, errors.explain(exc), kind=errors.kind_of(exc))
     outcome = Outcome.OK
     if any(result.counts.get(k) for k in ("blocked", "conflicts", "failed", "retry_later", "pdf_pending",
                                           "payments_pending", "payments_held")):
@@ -130,7 +130,7 @@ def _run_recorded(services: Services, link: Link, identity_id: int, trigger: Tri
     except Exception as exc:
         if errors.kind_of(exc) != errors.STORE:
             raise
-        return _failed(services, run_id, identity_id, trigger, errors.explain(exc), kind=errors.STORE)
+        return _failed(services, run_id, identity_id, trigger, actor, errors.explain(exc), kind=errors.STORE)
     return result
 
 
@@ -193,11 +193,11 @@ def refresh_gripp_once(services: Services) -> dict[str, int]:
         services.clock, lambda: refresh.refresh_gripp(services.store, services.gripp()))
 
 
-def _failed(services: Services, run_id: str, identity_id: int, trigger: Trigger, reason: Msg, *,
+def _failed(services: Services, run_id: str, identity_id: int, trigger: Trigger, actor: str, reason: Msg, *,
             kind: errors.ErrorKind) -> RunResult:
     store = services.store
     try:
-        log.log_event(store, EventKind.RUN_FAILED, run_id=run_id, identity_id=identity_id,
+        log.log_event(store, EventKind.RUN_FAILED, run_id=run_id, identity_id=identity_id, actor=actor,
                       data={"kind": kind, "reason": reason})
         log.finish_run(store, run_id, Outcome.FAILED, {}, reason)
         if trigger == Trigger.SCHEDULE:
