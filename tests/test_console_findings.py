@@ -202,7 +202,7 @@ def test_a_failed_runs_reason_is_on_the_cards(console: Services, page: str, lang
     from sync.jobs.runner import _failed
 
     run_id = history.start_run(console.store, 1, "manual", actor="tester")
-    _failed(console, run_id, 1, "manual", errors.GRIPP_KEY, kind=errors.LINK)
+    _failed(console, run_id, 1, "manual", "console", errors.GRIPP_KEY, kind=errors.LINK)
     at = helpers.page(page, lang=lang)
     helpers.no_exception(at)
     assert any(reason in helpers.plain(c.value) for c in at.caption)
