@@ -43,8 +43,24 @@ def card_fix(conflict: conflict_jobs.Conflict, may_adopt: bool, lang: str) -> st
     return t("conflict_fix_below" if may_adopt else "conflict_fix_ask_support", lang)
 
 
-def show(services: Services, identity_id: int, *, key: str) -> None:
-    """The list, each with its way out. `key` keeps the buttons apart when two pages draw it."""
+CUSTOMER_MAPPING_ANCHOR = "customer-mapping"  # Controles' customer mapping section
+
+
+def pin_customer_way(services: Services, identity_id: int, *, mapping_here: bool) -> None:
+    """The way to the customer mapping, one click away: further down this page (`mapping_here`: Controles), else a
+    link to it on Controles; for someone who may not pin a customer, whom to ask."""
+    if not ui.actor().can("mappings"):
+        st.caption(t("pin_customer_ask_support"))
+    elif mapping_here:
+        st.markdown(f":material/arrow_downward: [{t('pin_customer_below')}](#{CUSTOMER_MAPPING_ANCHOR})")
+    else:
+        ui.page_link("pages/controles.py", label=t("pin_customer_go"), icon=":material/link:",
+                     query_params={"account": services.account, "identity": str(identity_id), "lang": current_lang()})
+
+
+def show(services: Services, identity_id: int, *, key: str, mapping_here: bool = False) -> None:
+    """The list, each with its way out. `key` keeps the buttons apart when two pages draw it; `mapping_here`: the
+    page draws the customer mapping further down."""
     lang = current_lang()
     store = services.store
     found = conflict_jobs.conflicts(store, identity_id)
@@ -74,6 +90,7 @@ def show(services: Services, identity_id: int, *, key: str) -> None:
                 except conflict_jobs.ConflictError as exc:
                     st.session_state[f"{key}-outcome-{identity_id}"] = ("error", t(exc.message))
                 else:
+                    services.ran()  # the accounts page counts the conflicts: it agrees with Overzicht right away
                     st.session_state[f"{key}-outcome-{identity_id}"] = (
                         "ok", t("adopted_anyway", number=conflict.number))
                 st.rerun()
@@ -82,4 +99,4 @@ def show(services: Services, identity_id: int, *, key: str) -> None:
             st.markdown(f"**{t('contradiction_title', number=block['number'])}**")
             fix = say(block["fix"], lang) if block["fix"] is not None else ""
             st.text(f"{say(block['message'], lang)} {fix}")
-            st.caption(t("pin_customer_below"))
+            pin_customer_way(services, identity_id, mapping_here=mapping_here)

@@ -5,14 +5,15 @@ needing pytz."""
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 import pandas as pd
 
 from sync.core import words
 from sync.core.events import Outcome, Trigger, render, render_alert
-from sync.core.words import DEFAULT, said
+from sync.core.events import label as event_label
+from sync.core.words import DEFAULT, N_, said
 from sync.jobs import overview, reconcile
 from sync.mapping.problems import ProblemCode, stored_fix, stored_message
 from sync.store import history, outbox
@@ -107,9 +108,9 @@ EVENT_COLUMNS = ["event_id", "occurred_at", "run_id", "identity_id", "identity_n
                  "invoice_number", "detail_json", "actor", "message"]
 
 
-def events(store: Store, *, identity_id: int | None = None, level: str | None = None, kind: str | None = None,
-           search: str | None = None, run_id: str | None = None, limit: int = 500,
-           lang: str = DEFAULT) -> pd.DataFrame:
+def events(store: Store, *, identity_id: int | None = None, level: str | None = None,
+           kind: str | Collection[str] | None = None, search: str | None = None, run_id: str | None = None,
+           limit: int = 500, lang: str = DEFAULT) -> pd.DataFrame:
     """The event log (newest first, after the reader's filters and search) with each event's words in the
     reader's language (`message`)."""
     rows = history.events(store, identity_id=identity_id, level=level, kind=kind, run_id=run_id, search=search,
@@ -120,6 +121,16 @@ def events(store: Store, *, identity_id: int | None = None, level: str | None = 
 
 def event_kinds(store: Store) -> list[str]:
     return [row["kind"] for row in store.rows("SELECT DISTINCT kind FROM events ORDER BY kind")]
+
+
+def event_kind_choices(store: Store, lang: str) -> dict[str, tuple[str, ...]]:
+    """The log's "Soort" filter: one choice per name the reader sees, with every kind said by it (several kinds
+    are said alike, such as the steps of linking), in alphabetical order of the names. A choice is keyed by the
+    first of its kinds, so it stays chosen when the reader switches language."""
+    by_name: dict[str, list[str]] = {}
+    for kind in event_kinds(store):
+        by_name.setdefault(event_label(kind, lang), []).append(kind)
+    return {kinds[0]: tuple(kinds) for _, kinds in sorted(by_name.items(), key=lambda item: item[0].casefold())}
 
 
 def open_alerts(store: Store, lang: str = DEFAULT) -> pd.DataFrame:
@@ -185,8 +196,15 @@ def reminder_lists(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.
     return frame[paid_elsewhere], frame[check_first], frame[truly]
 
 
+# What a difference means and what to do, for the rows that carry no reason of their own (nothing was blocked or
+# refused: the two sides simply differ).
+CLASS_REASONS = {Difference.PAID_IN_GRIPP_ONLY: N_("reason_paid_in_gripp_only"),
+                 Difference.ONLY_IN_SNELSTART: N_("reason_only_in_snelstart")}
+
+
 def reasons_text(row: dict, lang: str) -> str:
-    """Why an invoice is not booked: the blocking problems or SnelStart's refusal, in the reader's language."""
+    """Why an invoice is not booked (the blocking problems or SnelStart's refusal), else what its difference means
+    and what to do, in the reader's language."""
     raw = row.get("reasons_json")
     parts: list[str] = []
     if isinstance(raw, str) and raw:
@@ -201,6 +219,8 @@ def reasons_text(row: dict, lang: str) -> str:
     error = recorded_error(row.get("last_error"), lang)
     if error not in parts:  # a refusal is both the reason and the last error: said once
         parts.append(error)
+    if not any(parts) and row.get("class") in CLASS_REASONS:
+        return words.say(CLASS_REASONS[Difference(row["class"])], lang)
     return " ".join(p for p in parts if p)
 
 

@@ -70,7 +70,7 @@ if st.session_state.get(results_key):
 # -- invoices waiting for a person ---------------------------------------------------------------------------
 st.header(t("records_title"))
 st.caption(t("records_help"))
-records.show(services, identity_id, key="checks")
+records.show(services, identity_id, key="checks", mapping_here=link is not None)
 
 # -- mappings -----------------------------------------------------------------------------------------------
 mapping_results_key = f"mapping-results-{identity_id}"
@@ -187,7 +187,7 @@ if link is not None:
                     st.rerun()
 
     # -- customer mapping: pin a Gripp company to a SnelStart relatie -----------------------------------------
-    st.subheader(t("customer_mapping"))
+    st.subheader(t("customer_mapping"), anchor=records.CUSTOMER_MAPPING_ANCHOR)
     st.caption(t("customer_mapping_help"))
     try:
         customer_rows = customer_mapping.suggest_customer_mappings(services, identity_id)

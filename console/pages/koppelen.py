@@ -4,18 +4,19 @@ the webhook and is only ever shown masked."""
 
 from collections.abc import Callable
 from datetime import date
+from typing import Any
 
 import streamlit as st
 
 from console import ui, views
-from console.i18n import check_icon, current_lang, health_label, said, t, tn
+from console.i18n import check_icon, current_lang, health_label, icon, said, t, tn
 from console.text import md, md_lines
 from sync.core import fmt
-from sync.core.words import N_, say
+from sync.core.words import N_, Msg, say
 from sync.jobs import activation, identities, linking
 from sync.jobs.activation import ReturnState
 from sync.store import setup as setup_repo
-from sync.store.setup import IdentityRow, LinkHealth
+from sync.store.setup import IdentityRow, Link, LinkHealth
 
 services = ui.services()
 store = services.store
@@ -70,6 +71,20 @@ returned_ref = st.query_params.get("ref") if str(st.query_params.get("identity",
 return_state = activation.return_state(services, identity_id, returned_ref) if returned_ref else None
 
 
+# Words said on every surface that send the reader to Koppelen; on Koppelen they say what to do here instead.
+SAID_HERE = {"error.link.koppelsleutel": N_("link_broken_relink_here"),
+             "check.koppelsleutel.broken.fix": N_("check_relink_here")}
+
+
+def said_here(message: Any) -> Any:
+    """A message (or its stored form) as this page says it: one that sends the reader to Koppelen says what to do
+    on this page; any other as it is."""
+    found = message if isinstance(message, Msg) else Msg.from_json(message)
+    if found is not None and found.key in SAID_HERE:
+        return Msg(SAID_HERE[found.key], **found.values)
+    return message
+
+
 def reload_schedule() -> None:
     scheduler = ui.schedule(services)
     if scheduler is not None:
@@ -85,6 +100,38 @@ FIRST_DAY, LAST_DAY = date(1990, 1, 1), date(2099, 12, 31)
 def default_start() -> date:
     """New links book from the start of this year unless the user picks another day."""
     return services.today().replace(month=1, day=1)
+
+
+def start_date_editor(link: Link) -> None:
+    """The start date of a linked identity: changed here, audited, with SnelStart's suggestion (the day after the
+    last invoice already booked there) offered only when there is one and it is not the date shown already."""
+    suggestion_key = f"start-suggestion-{identity_id}"
+    if suggestion_key not in st.session_state:
+        st.session_state[suggestion_key] = linking.suggest_start_date(services, identity_id, default=default_start())
+    suggestion = st.session_state[suggestion_key]
+    field_key = f"linked-start-{identity_id}"
+    if field_key not in st.session_state:
+        st.session_state[field_key] = link.start_date or suggestion.start_date
+    if suggestion.last_number:
+        st.info(t("start_date_suggested", date=fmt.day(suggestion.start_date, lang), number=suggestion.last_number,
+                  last=fmt.day(suggestion.last_date, lang)), icon=":material/lightbulb:")
+        if st.session_state[field_key] != suggestion.start_date and st.button(
+                t("use_suggestion"), key=f"use-suggestion-{identity_id}", icon=":material/auto_fix_high:"):
+            st.session_state[field_key] = suggestion.start_date
+            st.rerun()  # drawn again without the button: the field holds the suggestion now
+    else:
+        st.info(t("start_date_no_suggestion"), icon=":material/lightbulb:")
+    chosen = st.date_input(t("start_date"), key=field_key, format=DATE_FORMAT, min_value=FIRST_DAY,
+                           max_value=LAST_DAY)
+    st.caption(t("start_date_help"))
+    if st.button(t("save_start_date"), key=f"save-start-{identity_id}", type="primary", icon=":material/save:"):
+        try:
+            linking.change_start_date(services, identity_id, chosen, actor=ui.actor())
+        except linking.LinkError as exc:
+            st.error(t(exc.message))
+        else:
+            st.session_state["link_saved"] = t("start_date_saved", date=fmt.day(chosen, lang))
+            st.rerun()
 
 
 def save_with(action: Callable[[bool], linking.VerifiedKey], confirm_key: str) -> bool:
@@ -110,7 +157,7 @@ if link is not None:
     st.success(t("linked_to", admin=link.administration_name, key=link.key_hint, health=health_label(link.health),
                  start=fmt.day(link.start_date, lang)), icon=":material/link:")
     if link.health == LinkHealth.BROKEN and link.health_detail:
-        st.error(said(setup_repo.health_reason(link.health_detail), lang))
+        st.error(said(said_here(setup_repo.health_reason(link.health_detail)), lang))
 else:
     st.info(t("not_linked"), icon=":material/link_off:")
 
@@ -121,11 +168,18 @@ if st.button(t("check_subscription"), key=f"check-{identity_id}", icon=":materia
     from sync.jobs.checks import run_checks
 
     st.session_state[f"link-checks-{identity_id}"] = run_checks(services, identity_id)
-for result in st.session_state.get(f"link-checks-{identity_id}", []):
+checked = st.session_state.get(f"link-checks-{identity_id}", [])
+for result in checked:
+    if result.waits_for_link:  # said once below, as a step still to come
+        continue
     explanation = say(result.explanation, lang)
     joint = "\n\n" if explanation.startswith("- ") else " — "  # a list starts on its own line
+    fix = said_here(result.fix)
     st.markdown(f"{check_icon(result.status)} **{md(say(result.title, lang))}**{joint}{md_lines(explanation)}"
-                + (f"  \n→ {md(say(result.fix, lang))}" if not result.ok and result.fix is not None else ""))
+                + (f"  \n→ {md(say(fix, lang))}" if not result.ok and fix is not None else ""))
+not_yet = [say(result.title, lang) for result in checked if result.waits_for_link]
+if not_yet:  # not linked yet is no fault: these are the steps below, still to be done
+    st.markdown(f"{icon('todo')} {t('checks_after_linking', names=not_yet)}")
 
 # -- step 1: switch it on (remembered in the store, for every session) -------------------------------------------
 st.subheader(t("step1"))
@@ -169,7 +223,7 @@ if switched_on:
         st.info(t(N_("return_link_used") if return_state == ReturnState.USED else N_("return_link_unknown")),
                 icon=":material/info:")
 
-    # -- step 3: from which date (a linked identity has its own start date section below) -----------------------
+    # -- step 3: from which date (a linked identity changes its own here, audited) ------------------------------
     st.subheader(t("step3"))
     start: date | None
     if link is None:
@@ -177,8 +231,8 @@ if switched_on:
                               min_value=FIRST_DAY, max_value=LAST_DAY)
         st.caption(t("start_date_help"))
     else:
-        start = link.start_date
-        st.caption(t("start_date_linked", date=fmt.day(link.start_date, lang)))
+        start = link.start_date  # a new key for this link keeps its start date
+        start_date_editor(link)
 
     if pending is not None and st.button(t("save"), key=f"save-{identity_id}", type="primary",
                                          icon=":material/save:"):
@@ -227,34 +281,9 @@ if link is not None:
                  query_params={"identity": str(identity_id), "lang": lang})
     st.page_link("pages/synchronisatie.py", label=t("go_sync"), icon=":material/sync:", query_params={"lang": lang})
 
-    # -- the start date of a linked identity: changed here, audited, with SnelStart's suggestion ----------------
-    with st.expander(t("start_date_title"), icon=":material/event:", expanded=link.start_date is None):
-        suggestion_key = f"start-suggestion-{identity_id}"
-        if suggestion_key not in st.session_state:
-            st.session_state[suggestion_key] = linking.suggest_start_date(services, identity_id,
-                                                                          default=default_start())
-        suggestion = st.session_state[suggestion_key]
-        if suggestion.last_number:
-            st.info(t("start_date_suggested", date=fmt.day(suggestion.start_date, lang), number=suggestion.last_number,
-                      last=fmt.day(suggestion.last_date, lang)), icon=":material/lightbulb:")
-        else:
-            st.info(t("start_date_no_suggestion"), icon=":material/lightbulb:")
-        field_key = f"linked-start-{identity_id}"
-        if st.button(t("use_suggestion"), key=f"use-suggestion-{identity_id}", icon=":material/auto_fix_high:"):
-            st.session_state[field_key] = suggestion.start_date
-        if field_key not in st.session_state:
-            st.session_state[field_key] = link.start_date or suggestion.start_date
-        chosen = st.date_input(t("start_date"), key=field_key, format=DATE_FORMAT, min_value=FIRST_DAY,
-                               max_value=LAST_DAY)
-        st.caption(t("start_date_help"))
-        if st.button(t("save_start_date"), key=f"save-start-{identity_id}", type="primary", icon=":material/save:"):
-            try:
-                linking.change_start_date(services, identity_id, chosen, actor=ui.actor())
-            except linking.LinkError as exc:
-                st.error(t(exc.message))
-            else:
-                st.session_state["link_saved"] = t("start_date_saved", date=fmt.day(chosen, lang))
-                st.rerun()
+    if not switched_on:  # otherwise it is step 3 above
+        with st.expander(t("start_date_title"), icon=":material/event:", expanded=link.start_date is None):
+            start_date_editor(link)
 
     with st.expander(t("unlink_title"), icon=":material/link_off:"):
         st.warning(t("unlink_help", admin=link.administration_name))

@@ -95,10 +95,11 @@ with everything:
     if not len(shown) and len(everything_frame):
         st.info(t("no_rows"), icon=":material/filter_alt_off:")
     st.dataframe(tables.side_by_side(shown.head(MAX_ROWS), lang), hide_index=True, width="stretch", key="oi-table")
-    st.download_button(t("download_csv"), lambda: tables.open_items_csv(shown, lang),
-                       file_name=f"openstaande-posten-{services.account}-{identity_id}.csv", mime="text/csv",
-                       icon=":material/download:",
-                       key="oi-download")
+    if len(shown):  # an empty table is no download
+        st.download_button(t("download_csv"), lambda: tables.open_items_csv(shown, lang),
+                           file_name=f"openstaande-posten-{services.account}-{identity_id}.csv", mime="text/csv",
+                           icon=":material/download:",
+                           key="oi-download")
 
 with reminders:
     st.markdown(t("reminders_intro"))
@@ -115,8 +116,9 @@ with reminders:
     st.caption(t("truly_overdue_help"))
     st.dataframe(tables.side_by_side(truly.head(MAX_ROWS), lang), hide_index=True, width="stretch",
                  key="oi-truly-overdue")
-    st.download_button(t("download_csv"), lambda: tables.open_items_csv(pd.concat([do_not, check_first, truly]),
-                                                                         lang),
-                       file_name=f"herinneringen-{services.account}-{identity_id}.csv", mime="text/csv",
-                       icon=":material/download:",
-                       key="oi-download-reminders")
+    if len(do_not) or len(check_first) or len(truly):  # three empty lists are no download
+        st.download_button(t("download_csv"),
+                           lambda: tables.open_items_csv(pd.concat([do_not, check_first, truly]), lang),
+                           file_name=f"herinneringen-{services.account}-{identity_id}.csv", mime="text/csv",
+                           icon=":material/download:",
+                           key="oi-download-reminders")

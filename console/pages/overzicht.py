@@ -6,7 +6,7 @@ import streamlit as st
 from console import ui, views
 from console.i18n import badge, current_lang, planned_label, run_badge, said, t, tn
 from console.text import md
-from sync.core import fmt
+from sync.core import fmt, words
 from sync.core.events import Outcome
 from sync.jobs import alerts, overview
 from sync.store import setup as setup_repo
@@ -78,14 +78,16 @@ for row in identities:
         broken = row["health"] == LinkHealth.BROKEN
         b.markdown(f"**{t('link_health')}**  \n{badge('health', row['health'], lang)}"
                    + (f"  \n{said(setup_repo.health_reason(row['health_detail']), lang)}" if broken else ""))
+        link_reason = words.said(setup_repo.health_reason(row["health_detail"]), lang) if broken else ""
         if broken:  # the way to mend it, one click away
             ui.page_link("pages/koppelen.py", label=t("go_linking"), icon=":material/link:",
                          query_params={"identity": str(identity_id), "lang": lang})
         if last:
             c.markdown(f"**{t('last_run')}**  \n{fmt.moment(last['started_at'], lang)}  \n"
                        f"{run_badge(last['outcome'], views.counts_of(last), lang)}")
-            if last["outcome"] == Outcome.FAILED:  # the reason, not only "mislukt"
-                c.caption(md(views.run_words(last, lang)))
+            reason = views.run_words(last, lang) if last["outcome"] == Outcome.FAILED else ""
+            if reason and reason != link_reason:  # the reason, not only "mislukt"; said once when it is the link's
+                c.caption(md(reason))
         else:
             c.markdown(f"**{t('last_run')}**  \n{t('never')}")
             c.page_link("pages/synchronisatie.py", label=t("go_sync"), icon=":material/sync:",

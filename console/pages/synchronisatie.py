@@ -80,6 +80,7 @@ for row in linked:
             st.warning(tn("failed_waiting", n=int(counts["failed"])))
             if st.button(t("retry_failed"), key=f"retry-{identity_id}", icon=":material/replay:"):
                 moved = retry_failed(store, identity_id, ui.actor())
+                services.ran()  # the accounts page counts the refused invoices
                 st.toast(tn("retry_moved", n=int(moved)))
                 clicked = identity_id
         if not ui.actor().can("schedule"):
@@ -169,12 +170,12 @@ pick = f1.selectbox(t("col_identity"), identity_options, key="log-identity", pla
                     format_func=lambda i: t("all") if i is None else plain(names[i]))
 level = f2.selectbox(t("col_level"), [None, "error", "warning", "info"], key="log-level", placeholder=t("all"),
                      format_func=lambda v: t("all") if v is None else level_label(v), filter_mode=None)
-kinds = views.event_kinds(store)
+kinds = views.event_kind_choices(store, lang)  # a name said by several kinds is one choice, showing them all
 kind = f3.selectbox(t("col_kind"), [None, *kinds], key="log-kind", placeholder=t("all"),
                     format_func=lambda v: t("all") if v is None else event_label(v, lang))
 search = f4.text_input(t("search"), key="log-search", placeholder=t("search_log_hint"))
-log = views.events(store, identity_id=pick, level=level, kind=kind, search=search.strip() or None, limit=1000,
-                   lang=lang)
+log = views.events(store, identity_id=pick, level=level, kind=kinds.get(kind, (kind,)) if kind is not None else None,
+                   search=search.strip() or None, limit=1000, lang=lang)
 public = services.settings.console_public_url
 
 

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import StrEnum
 from typing import Any
@@ -123,6 +123,9 @@ class CheckResult:
     explanation: Msg
     fix: Msg | None = None
     details: tuple[dict, ...] = ()
+    # Not done yet rather than wrong: the check needs the link, and the identity is not linked yet (its status
+    # stays what it is, so `check` still exits 1; the linking page shows it as a step still to come).
+    waits_for_link: bool = False
 
     @property
     def title(self) -> Msg:
@@ -141,6 +144,11 @@ def result(check: CheckKey, status: CheckStatus, explanation: Msg, fix: Msg | No
 def skipped(check: CheckKey, why: Msg) -> CheckResult:
     """A check that could not run because an earlier one failed: a warning that says why, never a pass."""
     return result(check, WARNING, Msg("check.not_run", why=why))
+
+
+def before_linking(outcome: CheckResult) -> CheckResult:
+    """`outcome` of a check that cannot be done before the identity is linked: marked as waiting for the link."""
+    return replace(outcome, waits_for_link=True)
 
 
 def with_notes(message: Msg, notes: Iterable[Msg]) -> Msg:
@@ -391,7 +399,8 @@ def _check_koppelsleutel(run: _Run) -> CheckResult:
     check = CheckKey.KOPPELSLEUTEL
     if link is None:
         run.key_problem = Msg("check.why.not_linked")
-        return result(check, FAIL, Msg("check.koppelsleutel.not_linked"), Msg("check.koppelsleutel.not_linked.fix"))
+        return before_linking(result(check, FAIL, Msg("check.koppelsleutel.not_linked"),
+                                     Msg("check.koppelsleutel.not_linked.fix")))
     try:
         # A client of its own, so a new token is minted: a token cached by the sync can outlive a revoked key.
         client = run.services.snelstart_for_key(run.services.vault.decrypt(link.koppelsleutel_enc))
@@ -450,7 +459,8 @@ def _key_failed(run: _Run, exc: ss_errors.SnelStartError) -> CheckResult:
 def _check_integrations(run: _Run) -> CheckResult:
     check = CheckKey.INTEGRATIONS
     if run.scopes is None:
-        return skipped(check, Msg("check.integrations.no_scopes", why=run.key_problem or Msg("check.why.no_token")))
+        skip = skipped(check, Msg("check.integrations.no_scopes", why=run.key_problem or Msg("check.why.no_token")))
+        return before_linking(skip) if run.link is None else skip
     missing = [s for s in REQUIRED_SCOPES if s not in run.scopes]
     details = [{"scope": s, "granted": s in run.scopes} for s in REQUIRED_SCOPES]
     if missing:
@@ -482,7 +492,7 @@ def _load_reference(run: _Run) -> None:
 
 def _reference_missing(check: CheckKey, run: _Run) -> CheckResult:
     if run.link is None:
-        return skipped(check, Msg("check.why.not_linked"))
+        return before_linking(skipped(check, Msg("check.why.not_linked")))
     return skipped(check, Msg("check.why.reference_missing", why=run.key_problem or Msg("check.why.no_reference")))
 
 
@@ -605,7 +615,8 @@ def _check_start_date(run: _Run) -> CheckResult:
     link = run.link
     check = CheckKey.START_DATE
     if link is None:
-        return result(check, FAIL, Msg("check.start_date.not_linked"), Msg("check.start_date.not_linked.fix"))
+        return before_linking(result(check, FAIL, Msg("check.start_date.not_linked"),
+                                     Msg("check.start_date.not_linked.fix")))
     if link.start_date is None:
         return result(check, FAIL, Msg("check.start_date.missing"), Msg("check.start_date.missing.fix"))
     count = len(run.rows())
@@ -627,7 +638,7 @@ def _check_dry_run(run: _Run) -> CheckResult:
 
     check = CheckKey.DRY_RUN
     if run.link is None:
-        return skipped(check, Msg("check.why.not_linked"))
+        return before_linking(skipped(check, Msg("check.why.not_linked")))
     if not run.key_ok:
         return skipped(check, run.key_problem or Msg("check.why.key_broken"))
     try:

@@ -38,15 +38,20 @@ WITH g AS (
     FROM gripp_invoices
     WHERE identity_id = $identity AND status = 'SENT' AND ($start IS NULL OR invoice_date >= $start)
 ), s AS (
-    SELECT verkoopfactuur_id, booking_id, factuurnummer, factuur_datum, verval_datum, factuur_bedrag, openstaand_saldo
-    FROM ss_open_items WHERE administration_id = $admin
+    -- the relatie's name: an item only SnelStart has shows its customer too
+    SELECT o.verkoopfactuur_id, o.booking_id, o.factuurnummer, o.factuur_datum, o.verval_datum, o.factuur_bedrag,
+           o.openstaand_saldo, r.name AS relatie_name
+    FROM ss_open_items o
+    LEFT JOIN ss_relaties r ON r.administration_id = o.administration_id AND r.relatie_id = o.relatie_id
+    WHERE o.administration_id = $admin
 ), b AS (
     SELECT invoice_id, state, amount AS booked_amount, adopted, reasons_json, last_error, changed_in_gripp
     FROM bookings WHERE identity_id = $identity
 ), joined AS (
     SELECT
         coalesce(g.number, s.factuurnummer) AS number,
-        g.invoice_id, g.company_name AS customer, g.invoice_date AS gripp_date, g.due_date AS gripp_due,
+        g.invoice_id, coalesce(g.company_name, s.relatie_name) AS customer, g.invoice_date AS gripp_date,
+        g.due_date AS gripp_due,
         g.total_incl_vat AS gripp_total, g.total_open AS gripp_open,
         s.booking_id, s.factuur_datum AS snelstart_date, s.verval_datum AS snelstart_due,
         s.factuur_bedrag AS snelstart_total, s.openstaand_saldo AS snelstart_open,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any, TypedDict
 
@@ -162,15 +163,20 @@ def log_events(store: Store, entries: list[dict[str, Any]]) -> None:
 
 def event_filter(
     *, identity_id: int | None = None, run_id: str | None = None, level: str | None = None,
-    kind: str | None = None, alias: str = "",
+    kind: str | Collection[str] | None = None, alias: str = "",
 ) -> tuple[str, list]:
-    """The WHERE clause (and its parameters) of an event-log query; `alias` prefixes the columns."""
+    """The WHERE clause (and its parameters) of an event-log query; `alias` prefixes the columns. `kind`: one kind,
+    or several (the kinds a reader sees under one name)."""
     a = f"{alias}." if alias else ""
     clauses, params = [], []
-    for column, value in (("identity_id", identity_id), ("run_id", run_id), ("level", level), ("kind", kind)):
+    for column, value in (("identity_id", identity_id), ("run_id", run_id), ("level", level)):
         if value is not None:
             clauses.append(f"{a}{column} = ?")
             params.append(str(value))
+    if kind is not None:
+        kinds = [kind] if isinstance(kind, str) else sorted(kind)
+        clauses.append(f"{a}kind IN ({', '.join('?' for _ in kinds)})" if kinds else "FALSE")
+        params += kinds
     return ("WHERE " + " AND ".join(clauses)) if clauses else "", params
 
 
@@ -179,7 +185,7 @@ SEARCH_PAGE = 2000  # candidates put into words at a time while searching, newes
 
 def events(
     store: Store, *, identity_id: int | None = None, run_id: str | None = None, level: str | None = None,
-    kind: str | None = None, search: str | None = None, lang: str = DEFAULT, limit: int = 500,
+    kind: str | Collection[str] | None = None, search: str | None = None, lang: str = DEFAULT, limit: int = 500,
 ) -> list[EventRow]:
     """Events newest first, as data (with the identity's name); surfaces say them with `sync.core.events.render`.
 
