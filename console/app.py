@@ -15,12 +15,14 @@ if _ROOT not in sys.path:  # `streamlit run console/app.py` puts only console/ o
 
 import streamlit as st  # noqa: E402
 
-from console import process_lines, runtime, signin, ui  # noqa: E402
+from console import process_lines, runtime, screen, signin, ui  # noqa: E402
 from console.i18n import LANGUAGES, current_lang, t  # noqa: E402
 from sync.auth.access import AccountNotAllowed, NotAllowed  # noqa: E402
 from sync.core.config import ConfigError  # noqa: E402
 
-st.set_page_config(page_title="Gripp ↔ SnelStart", page_icon=":material/sync_alt:", layout="wide")
+st.set_page_config(page_title="Gripp ↔ SnelStart", page_icon=":material/sync_alt:", layout="wide",
+                   initial_sidebar_state=screen.SIDEBAR_WIDTH)
+screen.style()
 
 if st.session_state.get("lang") not in LANGUAGES:
     st.session_state["lang"] = current_lang()  # `?lang=` in the address, else Dutch

@@ -8,7 +8,7 @@ kept in the address, so a reload keeps them.
 import pandas as pd
 import streamlit as st
 
-from console import charts, manual, tables, ui, views
+from console import charts, manual, screen, tables, ui, views
 from console.i18n import age_label, class_label, current_lang, t
 from sync.core import fmt
 from sync.jobs.locks import AlreadyRunning
@@ -81,6 +81,17 @@ chosen = st.multiselect(
 )
 shown = frame[frame["class"].isin(chosen)]
 
+
+def comparison(rows: pd.DataFrame, key: str) -> None:
+    """Gripp and SnelStart side by side, at most MAX_ROWS; a click on a cell shows its row whole below the grid
+    (the grid cuts a long customer, difference or reason)."""
+    drawn = rows.head(MAX_ROWS)
+    clicked = st.dataframe(tables.side_by_side(drawn, lang), hide_index=True, width="stretch", key=key,
+                           column_config=tables.side_by_side_columns(lang), placeholder="", on_select="rerun",
+                           selection_mode="single-cell")  # not overdue: an empty cell, never a grey "None"
+    screen.row_detail(clicked, len(drawn), key, lambda n: tables.comparison_detail(drawn.iloc[n].to_dict(), lang))
+
+
 # -- ageing ---------------------------------------------------------------------------------------------
 st.subheader(t("ageing"), anchor=False)
 amounts = [tables.total(shown.loc[shown["age_bucket"] == b, "open_amount"]) for b in AGE_BUCKETS]
@@ -94,7 +105,7 @@ with everything:
         st.caption(t("rows_capped", n=fmt.count(MAX_ROWS, lang)))
     if not len(shown) and len(everything_frame):
         st.info(t("no_rows"), icon=":material/filter_alt_off:")
-    st.dataframe(tables.side_by_side(shown.head(MAX_ROWS), lang), hide_index=True, width="stretch", key="oi-table")
+    comparison(shown, "oi-table")
     if len(shown):  # an empty table is no download
         st.download_button(t("download_csv"), lambda: tables.open_items_csv(shown, lang),
                            file_name=f"openstaande-posten-{services.account}-{identity_id}.csv", mime="text/csv",
@@ -106,16 +117,13 @@ with reminders:
     do_not, check_first, truly = views.reminder_lists(frame)
     st.subheader(t("do_not_remind", n=fmt.count(len(do_not), lang)), anchor=False)
     st.caption(t("do_not_remind_help"))
-    st.dataframe(tables.side_by_side(do_not.head(MAX_ROWS), lang), hide_index=True, width="stretch",
-                 key="oi-do-not-remind")
+    comparison(do_not, "oi-do-not-remind")
     st.subheader(t("check_before_reminding", n=fmt.count(len(check_first), lang)), anchor=False)
     st.caption(t("check_before_reminding_help"))
-    st.dataframe(tables.side_by_side(check_first.head(MAX_ROWS), lang), hide_index=True, width="stretch",
-                 key="oi-check-first")
+    comparison(check_first, "oi-check-first")
     st.subheader(t("truly_overdue", n=fmt.count(len(truly), lang)), anchor=False)
     st.caption(t("truly_overdue_help"))
-    st.dataframe(tables.side_by_side(truly.head(MAX_ROWS), lang), hide_index=True, width="stretch",
-                 key="oi-truly-overdue")
+    comparison(truly, "oi-truly-overdue")
     if len(do_not) or len(check_first) or len(truly):  # three empty lists are no download
         st.download_button(t("download_csv"),
                            lambda: tables.open_items_csv(pd.concat([do_not, check_first, truly]), lang),

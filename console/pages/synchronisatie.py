@@ -6,7 +6,7 @@ from urllib.parse import urlencode
 import pandas as pd
 import streamlit as st
 
-from console import manual, records, tables, ui, views
+from console import manual, records, screen, tables, ui, views
 from console.i18n import actor_label, current_lang, level_label, planned_label, run_badge, t, tn, trigger_label
 from console.text import md, plain_frame
 from sync.core import fmt
@@ -159,7 +159,10 @@ else:
         t("col_summary"): [views.run_words(r, lang) for r in run_rows],
         t("col_by"): [actor_label(r["actor"], lang) for r in run_rows],
     })
-    st.dataframe(plain_frame(table), hide_index=True, width="stretch")
+    shown_runs = st.dataframe(plain_frame(table), hide_index=True, width="stretch", key="run-history",
+                              column_config=tables.grid_columns(tables.HISTORY_WIDTHS, lang), on_select="rerun",
+                              selection_mode="single-cell")
+    screen.row_detail(shown_runs, len(run_rows), "run-history", lambda n: tables.run_detail(run_rows[n], lang))
 
 # -- event log --------------------------------------------------------------------------------------------
 st.header(t("event_log"), anchor=False)
@@ -178,8 +181,6 @@ log = views.events(store, identity_id=pick, level=level, kind=kinds.get(kind, (k
                    search=search.strip() or None, limit=1000, lang=lang)
 public = services.settings.console_public_url
 
-
-LEVEL_WIDTH = 120  # pixels: the longest level word, "waarschuwing", with the grid's padding
 
 
 def open_link(identity_id: float | None, number: object) -> str:
@@ -203,14 +204,12 @@ else:
         t("col_message"): [r["message"] for r in log_rows],
         t("col_open"): [open_link(r["identity_id"], r["invoice_number"]) for r in log_rows],
     })
-    st.dataframe(
-        plain_frame(shown_log), hide_index=True, width="stretch",
-        column_config={
-            t("col_level"): st.column_config.TextColumn(t("col_level"), width=LEVEL_WIDTH),  # "waarschuwing" whole
-            t("col_message"): st.column_config.TextColumn(t("col_message"), width="large"),
-            t("col_open"): st.column_config.LinkColumn(t("col_open"), display_text=t("open")),
-        },
-    )
+    log_columns = tables.grid_columns(tables.LOG_WIDTHS, lang)
+    log_columns[t("col_open")] = st.column_config.LinkColumn(t("col_open"), display_text=t("open"),
+                                                             width=tables.LOG_WIDTHS["col_open"])
+    shown_events = st.dataframe(plain_frame(shown_log), hide_index=True, width="stretch", key="event-log",
+                                column_config=log_columns, on_select="rerun", selection_mode="single-cell")
+    screen.row_detail(shown_events, len(log_rows), "event-log", lambda n: tables.event_detail(log_rows[n], lang))
     errors = log[(log["level"] == "error") & log["invoice_number"].notna()].head(10)
     if len(errors):
         st.subheader(t("errors_with_invoice"), anchor=False)

@@ -62,6 +62,15 @@ def money(value: object, lang: str = DEFAULT_LANG) -> str:
         return _spaces(format_currency(cents(amount), "EUR", locale=locale(lang)))
 
 
+def grouped_amount(value: object, lang: str = DEFAULT_LANG) -> str:
+    """An amount where the column says it is in euros: `1.234,56` (nl) / `1,234.56` (en); missing `—`."""
+    amount = decimal_of(value)
+    if amount is None:
+        return EMPTY
+    with localcontext(prec=WIDE_DIGITS):
+        return format_decimal(cents(amount), format="#,##0.00", locale=locale(lang))
+
+
 def plain_amount(value: object, lang: str = DEFAULT_LANG) -> str:
     """An amount for a spreadsheet cell: `1234,56` (nl) / `1234.56` (en), no currency sign or grouping."""
     amount = decimal_of(value)
