@@ -118,10 +118,10 @@ def comparison_detail(row: dict, lang: str) -> str:
 
 # The run history and the log at 1280×800 (974 px): the long text (a run's summary, an event's message) gets what
 # the short columns leave; the grid cuts it, and a click on the row shows it whole (`run_detail`, `event_detail`).
-HISTORY_WIDTHS = {"col_started": 116, "col_identity": 124, "col_trigger": 104, "col_outcome": 220,
-                  "col_summary": 256, "col_by": 144}
+HISTORY_WIDTHS = {"col_started": 116, "col_identity": 124, "col_trigger": 104, "col_outcome": 252,
+                  "col_summary": 248, "col_by": 120}
 LOG_WIDTHS = {"col_time": 116, "col_identity": 118, "col_level": 104, "col_kind": 144, "col_invoice": 62,
-              "col_message": 350, "col_open": 62}
+              "col_message": 342, "col_open": 70}
 
 
 def run_detail(run: Mapping, lang: str) -> str:
