@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -73,6 +74,15 @@ def texts(at: AppTest) -> str:
         parts += [plain(element.value) for element in getattr(at, kind)]
     parts += [str(m.label) + " " + str(m.value) for m in at.metric]
     return "\n".join(parts)
+
+
+def grid(at: AppTest, n: int = 0) -> pd.DataFrame:
+    """The page's `n`-th grid as the reader reads its titles: a column under a group (the open items' "Gripp",
+    "SnelStart") is called by both, "Gripp Vervaldatum"."""
+    frame = at.dataframe[n].value
+    if isinstance(frame.columns, pd.MultiIndex):
+        frame = frame.set_axis([" ".join(part for part in column if part) for column in frame.columns], axis=1)
+    return frame
 
 
 def no_exception(at: AppTest) -> None:

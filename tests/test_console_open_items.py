@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections.abc import Iterator
 from decimal import Decimal
 
@@ -55,7 +56,7 @@ def test_counts_and_totals_per_class_match_the_store(synced: Services) -> None:
                     Decimal(0))
         assert row["Gripp open"] == fmt.money(gripp, "nl")
 
-    table = at.dataframe[0].value
+    table = helpers.grid(at)
     assert len(table) == len(frame)
     assert set(table["Factuur"]) == set(frame["number"])
     assert "naast elkaar" in at.title[0].value
@@ -66,10 +67,45 @@ def test_class_filter_narrows_the_list(synced: Services) -> None:
     at = helpers.page("openstaande_posten")
     at.multiselect(key="oi-classes-1").set_value(["not_booked"]).run()
     helpers.no_exception(at)
-    table = at.dataframe[0].value
+    table = helpers.grid(at)
     assert set(table["Factuur"]) == set(frame.loc[frame["class"] == "not_booked", "number"])
     assert set(table["Verschil"]) == {"Nog niet geboekt"}
     assert all(reason for reason in table["Reden"])  # blocked invoices say why
+
+
+GRID_ROOM = 974  # pixels: the grid's width at 1280×800 with the sidebar open (tests/test_fit_browser.py sees it)
+
+
+def test_gripp_and_snelstart_stand_side_by_side_under_their_names_in_the_room_of_a_laptop(synced: Services) -> None:
+    """Issue 24, item 3: each side's due date and total / open under its name, every column given a width, all
+    of them together within what a 1280 px screen leaves the grid, in both languages."""
+    for lang, due, money in (("nl", "Vervaldatum", "Totaal / open (€)"), ("en", "Due date", "Total / open (€)")):
+        at = helpers.page("openstaande_posten", lang=lang)
+        helpers.no_exception(at)
+        columns = list(at.dataframe[0].value.columns)
+        assert columns[3:7] == [("Gripp", due), ("Gripp", money), ("SnelStart", due), ("SnelStart", money)]
+        config = json.loads(at.dataframe[0].proto.columns)
+        widths = [config[title]["width"] for _, title in columns]
+        assert sum(widths) <= GRID_ROOM, (lang, widths)
+
+
+def test_a_clicked_cell_shows_its_row_whole_below_the_grid(synced: Services) -> None:
+    """The grid cuts a long reason; a click on any cell of its row shows the row whole: invoice, customer, what
+    differs, both sides' figures with their euro signs, and the reason."""
+    frame = store_frame(synced)
+    row = frame[frame["class"] == "not_booked"].iloc[0]
+    at = helpers.page("openstaande_posten", query={"search": row["number"]})
+    reason = helpers.grid(at)["Reden"].iloc[0]
+    assert len(reason) > 40 and reason not in helpers.texts(at)  # in a 74 px column: cut
+    assert "Klik op een cel om de hele regel eronder te lezen." in helpers.texts(at)
+    at.session_state["oi-table"] = {"selection": {"rows": [], "columns": [], "cells": [(0, "Reden")]}}
+    at.run()
+    helpers.no_exception(at)
+    shown = helpers.texts(at)
+    assert reason in shown
+    assert f"**{row['number']}** · {row['customer']} — Nog niet geboekt" in shown
+    assert f"Gripp: Vervaldatum {fmt.day(row['gripp_due'], 'nl')} · Totaal {fmt.money(row['gripp_total'], 'nl')}" \
+        in shown
 
 
 def test_search_by_invoice_number_or_customer(synced: Services) -> None:
@@ -77,11 +113,11 @@ def test_search_by_invoice_number_or_customer(synced: Services) -> None:
     number = frame["number"].iloc[0]
     at = helpers.page("openstaande_posten")
     at.text_input(key="oi-search").input(number).run()
-    assert list(at.dataframe[0].value["Factuur"]) == [number]
+    assert list(helpers.grid(at)["Factuur"]) == [number]
 
     customer = frame["customer"].dropna().iloc[0]
     at.text_input(key="oi-search").input(customer.upper()).run()
-    shown = at.dataframe[0].value
+    shown = helpers.grid(at)
     assert set(shown["Factuur"]) == set(frame.loc[frame["customer"] == customer, "number"])
 
 
@@ -91,7 +127,7 @@ def test_a_link_from_the_log_opens_the_invoice(synced: Services) -> None:
     at = helpers.page("openstaande_posten", query={"identity": "1", "search": number})
     helpers.no_exception(at)
     assert at.selectbox(key="oi-identity").value == 1
-    assert list(at.dataframe[0].value["Factuur"]) == [number]
+    assert list(helpers.grid(at)["Factuur"]) == [number]
 
 
 def test_the_reminder_view_separates_paid_elsewhere_from_truly_overdue(synced: Services) -> None:
@@ -108,8 +144,8 @@ def test_the_reminder_view_separates_paid_elsewhere_from_truly_overdue(synced: S
     headers = [s.value for s in at.subheader]
     assert f"Niet herinneren: al betaald volgens SnelStart ({len(paid_elsewhere)})" in headers
     assert f"Echt te laat ({len(truly)})" in headers
-    assert set(at.dataframe[1].value["Factuur"]) == paid_elsewhere
-    assert set(at.dataframe[3].value["Factuur"]) == truly
+    assert set(helpers.grid(at, 1)["Factuur"]) == paid_elsewhere
+    assert set(helpers.grid(at, 3)["Factuur"]) == truly
     assert not paid_elsewhere & truly
 
 
@@ -175,13 +211,13 @@ def test_searching_twice_keeps_the_class_filter(synced: Services) -> None:
     at.text_input(key="oi-search").input("").run()
     helpers.no_exception(at)
     assert list(at.multiselect(key="oi-classes-1").value) == chosen
-    assert len(at.dataframe[0].value) == len(frame)
+    assert len(helpers.grid(at)) == len(frame)
     assert f"{len(frame)} van {len(frame)} posten" in helpers.texts(at)
     at.text_input(key="oi-search").input(first).run()
     at.text_input(key="oi-search").input(second).run()
     expected = set(frame.loc[frame["customer"].fillna("").str.lower().str.contains(second.lower(), regex=False),
                              "number"])
-    assert set(at.dataframe[0].value["Factuur"]) == expected and expected
+    assert set(helpers.grid(at)["Factuur"]) == expected and expected
 
 
 def test_the_ageing_axis_counts_in_the_readers_locale(synced: Services) -> None:
@@ -208,14 +244,16 @@ def test_money_and_dates_follow_the_language(synced: Services) -> None:
     frame = store_frame(synced)
     row = frame[frame["gripp_total"].notna()].iloc[0]
     at = helpers.page("openstaande_posten", query={"search": row["number"]})
-    dutch = at.dataframe[0].value.iloc[0]
-    assert dutch["Gripp totaal"] == fmt.money(row["gripp_total"], "nl")
-    assert dutch["Gripp vervaldatum"] == fmt.day(row["gripp_due"], "nl")
+    dutch = helpers.grid(at).iloc[0]
+    assert dutch["Gripp Totaal / open (€)"] == (f"{fmt.grouped_amount(row['gripp_total'], 'nl')} / "
+                                                f"{fmt.grouped_amount(row['gripp_open'], 'nl')}")
+    assert dutch["Gripp Vervaldatum"] == fmt.day(row["gripp_due"], "nl")
 
     at.sidebar.selectbox[0].set_value("en").run()
-    english = at.dataframe[0].value.iloc[0]
-    assert english["Gripp total"] == fmt.money(row["gripp_total"], "en")
-    assert english["Gripp due date"] == fmt.day(row["gripp_due"], "en")
+    english = helpers.grid(at).iloc[0]
+    assert english["Gripp Total / open (€)"] == (f"{fmt.grouped_amount(row['gripp_total'], 'en')} / "
+                                                 f"{fmt.grouped_amount(row['gripp_open'], 'en')}")
+    assert english["Gripp Due date"] == fmt.day(row["gripp_due"], "en")
 
 
 def test_nothing_open_is_overdue_by_no_days(synced: Services) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 
 from console import runtime, tables, views
@@ -184,6 +185,29 @@ def test_the_event_log_speaks_one_language(console: Services) -> None:
     summary = english.dataframe[0].value.iloc[0]
     assert "booked" in summary["Summary"] and "geboekt" not in summary["Summary"]
     assert all(not m.startswith("Betaling") for m in english.dataframe[1].value["Message"])
+
+
+def test_a_clicked_run_or_event_is_shown_whole_below_its_grid(console: Services) -> None:
+    """Issue 24, item 3: at 1280 px the grid cuts a run's summary and an event's message; every column has a width
+    and together they fit the 974 px the grid has there; a click on a row shows its text whole below the grid."""
+    run_identity(console, 2, trigger="manual", actor="tester")
+    at = helpers.page("synchronisatie")
+    for grid in at.dataframe[:2]:
+        config = json.loads(grid.proto.columns)
+        widths = [config[title]["width"] for title in grid.value.columns]
+        assert sum(widths) <= 974, widths
+    summary = at.dataframe[0].value["Samenvatting"].iloc[0]
+    message = max(at.dataframe[1].value["Melding"], key=len)
+    row = list(at.dataframe[1].value["Melding"]).index(message)
+    assert summary not in helpers.texts(at) and message not in helpers.texts(at)
+
+    at.session_state["run-history"] = {"selection": {"rows": [], "columns": [], "cells": [(0, "Samenvatting")]}}
+    at.session_state["event-log"] = {"selection": {"rows": [], "columns": [], "cells": [(row, "Melding")]}}
+    at.run()
+    helpers.no_exception(at)
+    shown = helpers.texts(at)
+    assert summary in shown and "Noord Advies B.V. · Handmatig · tester" in shown
+    assert message in shown
 
 
 def test_open_items_before_the_first_sync_offer_the_sync(console: Services) -> None:
