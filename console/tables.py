@@ -107,7 +107,10 @@ def comparison_detail(row: dict, lang: str) -> str:
     customer, what differs, both sides' figures and why."""
     lines = [f"**{md(row['number'])}** · {md(_text(row['customer']))} — {class_label(row['class'], lang)}"]
     for name, prefix in zip(SIDES, ("gripp", "snelstart"), strict=True):
-        lines.append(f"{name}: {t('col_due', lang)} {fmt.day(row[f'{prefix}_due'], lang)} · "
+        due = fmt.day(row[f"{prefix}_due"], lang)
+        if due == fmt.EMPTY and all(fmt.decimal_of(row[f"{prefix}_{amount}"]) is None for amount in ("total", "open")):
+            continue  # not on that side (not booked yet, or only in SnelStart)
+        lines.append(f"{name}: {t('col_due', lang)} {due} · "
                      f"{t('col_total', lang)} {fmt.money(row[f'{prefix}_total'], lang)} · "
                      f"{t('col_still_open', lang)} {fmt.money(row[f'{prefix}_open'], lang)}")
     reason = views.reasons_text(row, lang)

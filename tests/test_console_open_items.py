@@ -106,6 +106,7 @@ def test_a_clicked_cell_shows_its_row_whole_below_the_grid(synced: Services) -> 
     assert f"**{row['number']}** · {row['customer']} — Nog niet geboekt" in shown
     assert f"Gripp: Vervaldatum {fmt.day(row['gripp_due'], 'nl')} · Totaal {fmt.money(row['gripp_total'], 'nl')}" \
         in shown
+    assert "SnelStart: Vervaldatum" not in shown  # not booked: nothing on SnelStart's side to say
 
 
 def test_search_by_invoice_number_or_customer(synced: Services) -> None:

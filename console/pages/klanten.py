@@ -56,9 +56,10 @@ def when(moment: datetime | None) -> str:
     return fmt.moment(moment, lang) if moment is not None else "—"
 
 
-# Widths in pixels at 1280×800 with the sidebar open (about 770 px between the columns' small gaps): every
-# column is a little wider than its longest word (a header's or a cell's, in either language), so no word
-# breaks; the name gets the rest (a longer one ends in "…", whole in its tooltip).
+# The columns' shares of the row (Streamlit divides the width by them), set as pixels for 770 px between the
+# columns' small gaps: every column a little wider than its longest word (a header's or a cell's, in either
+# language), so no word breaks; at 1280×800 with the sidebar open the row is wider still (`console.screen`). The
+# name gets the rest: a longer one ends in "…" (`screen.STYLE`), whole in its tooltip.
 widths = [210, 106, 100, 90, 78, 106, 80]
 GAP: Final = "xsmall"
 if rows:
