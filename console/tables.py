@@ -123,8 +123,8 @@ def comparison_detail(row: dict, lang: str) -> str:
 # the short columns leave; the grid cuts it, and a click on the row shows it whole (`run_detail`, `event_detail`).
 HISTORY_WIDTHS = {"col_started": 116, "col_identity": 124, "col_trigger": 104, "col_outcome": 252,
                   "col_summary": 248, "col_by": 120}
-LOG_WIDTHS = {"col_time": 116, "col_identity": 118, "col_level": 104, "col_kind": 144, "col_invoice": 62,
-              "col_message": 342, "col_open": 70}
+LOG_WIDTHS = {"col_time": 116, "col_identity": 118, "col_level": 120, "col_kind": 144, "col_invoice": 62,
+              "col_message": 326, "col_open": 70}
 
 
 def run_detail(run: Mapping, lang: str) -> str:

@@ -193,7 +193,7 @@ def test_an_unchanged_rerun_writes_only_its_run(counted_bulk_services, monkeypat
     run_identity(services, identity_id)
     services.gripp_freshness.forget()
     store.statements.clear()
-    again = run_identity(services, identity_id)
+    again = run_identity(services, identity_id, trigger="schedule", actor="scheduler")  # what most runs are
     assert again.outcome == "ok" and again.counts["booked"] == 0
     assert store.writes("ss_open_items") == 0  # the same open items: not written again
     assert store.writes("bookings") == 0 and store.writes("events") == 0
