@@ -62,6 +62,16 @@ def page(name: str, *, lang: str | None = None, query: dict[str, str] | None = N
     return at.run()
 
 
+def landing(name: str, query: dict[str, str]) -> AppTest:
+    """A browser that opens the console at a page's address with `query`, in a session of its own (a link from
+    elsewhere, a new tab): the first run sees nothing but the address."""
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    for key, value in query.items():
+        at.query_params[key] = value
+    at.switch_page(PAGES[name])
+    return at.run()
+
+
 def plain(markdown: object) -> str:
     """Markdown source as the reader sees its text: the console escapes outside text (`console.text.md`)."""
     return re.sub(r"\\(.)", r"\1", str(markdown)).replace(WORD_JOINER, "")

@@ -199,3 +199,28 @@ def test_the_start_date_of_a_linked_identity_can_be_changed_with_snelstarts_sugg
     saved = setup_repo.get_link(console.store, 1).start_date
     assert hint.startswith(f"Voorstel: {fmt.day(saved)}")
     assert history.events(console.store, identity_id=1, kind="start_date")[0]["actor"] == "sandbox"
+
+
+def test_an_english_user_comes_back_from_snelstart_in_english_on_the_same_account(console: Services) -> None:
+    """Issue 24 item 2: SnelStart sends the browser back in a new session, which knows only the address. The return
+    address carries the language and the account, so the user lands on Koppelen in English, on their account."""
+    from urllib.parse import parse_qs, urlsplit
+
+    at = helpers.page("koppelen", lang="en", query={"identity": "3"})
+    at.toggle(key="switch-3").set_value(True).run()
+    at.button(key="fetch-3").click().run()
+    helpers.no_exception(at)
+    success = parse_qs(urlsplit(at.get("link_button")[0].proto.url).query)["successUrl"][0]
+    back_to = urlsplit(success)
+    query = {name: values[0] for name, values in parse_qs(back_to.query).items()}
+    assert back_to.path == "/Koppelen"
+    assert query["lang"] == "en" and query["account"] == console.account and query["identity"] == "3"
+
+    # SnelStart delivers the key, then sends the browser to that address: a fresh session, nothing but the address.
+    key = issue_key(console, ADMIN_ACADEMY)
+    assert activation.handle_webhook(console, {"KoppelSleutel": key, "ActionType": "Create",
+                                               "ReferenceKey": query["ref"]}).status == 200
+    back = helpers.landing("koppelen", query)
+    helpers.no_exception(back)
+    assert back.title[0].value == "Link with SnelStart"
+    assert any("SnelStart finished the link" in helpers.plain(s.value) for s in back.success)

@@ -179,7 +179,8 @@ def test_activation_url_carries_a_fresh_unguessable_reference_and_the_console_re
     assert query["referenceKey"] == [first.reference_key]
     success = urlsplit(query["successUrl"][0])
     assert f"{success.scheme}://{success.netloc}{success.path}" == "http://console.test" + CONSOLE_LINK_PAGE
-    assert parse_qs(success.query) == {"identity": ["3"], "ref": [first.reference_key]}
+    # The account too (the browser comes back in a new session; with several accounts it must land on this one).
+    assert parse_qs(success.query) == {"identity": ["3"], "ref": [first.reference_key], "account": [services.account]}
     assert 29 <= (first.expires_at - link_requests.get(services.store, first.reference_key)
                   ["created_at"]).total_seconds() / 60 <= 30
     assert webhook_url(settings) == "http://console.test" + WEBHOOK_PATH

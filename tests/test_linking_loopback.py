@@ -131,7 +131,7 @@ def _key_in_database(services: Services, key: str) -> list[str]:
 
 def test_activation_through_snelstarts_page_and_the_webhook_over_http(console: Console):
     services, sim = console.services, console.sandbox.snelstart
-    request = start_activation(services, ACADEMY, actor="support")
+    request = start_activation(services, ACADEMY, actor="support", lang="en")  # an English reader
     assert request.url.startswith(f"{console.url}/sandbox/snelstart/web/couplings/activate/")
 
     with httpx.Client(timeout=20, follow_redirects=False) as browser:
@@ -148,7 +148,9 @@ def test_activation_through_snelstarts_page_and_the_webhook_over_http(console: C
     # SnelStart delivered the key to our webhook (over HTTP) before sending the browser back to the console.
     assert sim.web.deliveries == [{"ActionType": "Create", "ReferenceKey": request.reference_key}]
     assert done.status_code == 303
-    assert done.headers["location"] == success_url(services.settings, ACADEMY, request.reference_key)
+    back = done.headers["location"]
+    assert back == success_url(services.settings, ACADEMY, request.reference_key, services.account, "en")
+    assert back.startswith(f"{console.url}/Koppelen?") and "lang=en" in back and f"account={services.account}" in back
     key = sim.web.couplings[(services.settings.snelstart_app_short_name, request.reference_key)]
     assert key not in done.headers["location"]
 

@@ -201,7 +201,7 @@ if switched_on:
     st.markdown(t("step2_help"))
     request = st.session_state.get(f"activation-{identity_id}")
     if st.button(t("fetch_key"), key=f"fetch-{identity_id}", icon=":material/key:"):
-        request = activation.start_activation(services, identity_id, actor=ui.actor())
+        request = activation.start_activation(services, identity_id, actor=ui.actor(), lang=lang)
         st.session_state[f"activation-{identity_id}"] = request
     if request is not None:
         st.link_button(t("open_snelstart"), request.url, icon=":material/open_in_new:", type="primary")

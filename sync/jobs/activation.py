@@ -97,9 +97,12 @@ def webhook_url(settings: Settings) -> str:
     return settings.console_public_url.rstrip("/") + WEBHOOK_PATH
 
 
-def success_url(settings: Settings, identity_id: int, reference_key: str, account: str | None = None) -> str:
-    """Where SnelStart sends the user back: the linking page of the account (when there are several) and identity."""
-    query = urlencode({"identity": identity_id, "ref": reference_key, **({"account": account} if account else {})})
+def success_url(settings: Settings, identity_id: int, reference_key: str, account: str | None = None,
+                lang: str | None = None) -> str:
+    """Where SnelStart sends the user back: the linking page of the account and identity, in the language they left
+    in. The browser comes back in a new session, which knows only what the address says."""
+    extra = {name: value for name, value in (("account", account), ("lang", lang)) if value}
+    query = urlencode({"identity": identity_id, "ref": reference_key, **extra})
     return f"{settings.console_public_url.rstrip('/')}{CONSOLE_LINK_PAGE}?{query}"
 
 
@@ -108,9 +111,10 @@ def activation_url(settings: Settings, reference_key: str, return_to: str) -> st
     return f"{settings.snelstart_web_url.rstrip('/')}/couplings/activate/{settings.snelstart_app_short_name}?{query}"
 
 
-def start_activation(services: Services, identity_id: int, *, actor: Actor | str,
+def start_activation(services: Services, identity_id: int, *, actor: Actor | str, lang: str | None = None,
                      ttl: timedelta = ACTIVATION_TTL) -> ActivationRequest:
-    """A single-use, expiring referenceKey for this identity and the SnelStart page to send the user to."""
+    """A single-use, expiring referenceKey for this identity and the SnelStart page to send the user to. `lang`: the
+    language the user reads, carried by the return address (a code, never words)."""
     actor = authorize(actor, "link")
     store = services.store
     require_identity(store, identity_id)
@@ -126,8 +130,8 @@ def start_activation(services: Services, identity_id: int, *, actor: Actor | str
         history.log_event(store, EventKind.LINK_STARTED, identity_id=identity_id, actor=actor,
                           data={"name": name, "expires_at": expires_at})
     settings = services.settings
-    account = services.account if services.account != DEFAULT_ACCOUNT else None
-    url = activation_url(settings, reference_key, success_url(settings, identity_id, reference_key, account))
+    url = activation_url(settings, reference_key,
+                         success_url(settings, identity_id, reference_key, services.account, lang))
     return ActivationRequest(reference_key, identity_id, url, expires_at)
 
 
