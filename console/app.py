@@ -26,10 +26,13 @@ screen.style()
 
 if st.session_state.get("lang") not in LANGUAGES:
     st.session_state["lang"] = current_lang()  # `?lang=` in the address, else Dutch
+# The sidebar's top: the pages and the account switcher, drawn once the signed-in person's pages are known.
+menu, switcher = st.sidebar.container(key="menu"), st.sidebar.container()
 with st.sidebar:
     st.selectbox(t("language"), list(LANGUAGES), format_func=LANGUAGES.__getitem__, key="lang", placeholder=t("choose"),
                  filter_mode=None)
 st.query_params["lang"] = st.session_state["lang"]  # a reload, a new tab from this link: the same language
+ui.streamlit_in_our_words()
 
 try:
     settings = runtime.current_settings()
@@ -53,6 +56,7 @@ pages = [
 
 
 def accounts_page(default: bool = False) -> st.Page:
+    """Klanten (one page object per navigation: the start page when there are several accounts)."""
     return st.Page("pages/klanten.py", title=t("page_accounts"), icon=":material/groups:", url_path="Klanten",
                    default=default)
 
@@ -67,17 +71,24 @@ try:
     several = several and not ui.configured_account()  # SYNC_ACCOUNT: start on that account's overview
 except runtime.Unavailable:
     several = False  # the pages say why
+accounts = accounts_page(default=several)
 if several:
     pages[0] = st.Page("pages/overzicht.py", title=t("page_overview"), icon=":material/dashboard:",
                        url_path="Overzicht")
-    pages = [accounts_page(default=True), *pages]
+    pages = [accounts, *pages]
 elif actor.can("keys") or ui.configured_account():
-    pages = [*pages, accounts_page()]  # support adds the second account here; with SYNC_ACCOUNT, the others
+    pages = [*pages, accounts]  # support adds the second account here; with SYNC_ACCOUNT, the others
 
 # Finance sees what it may use; the use cases refuse the rest whatever the page shows.
 if not actor.can("link"):
     pages = [page for page in pages if page.url_path not in ("Koppelen", "Controles")]
+# Our own links in the sidebar (they carry the account and the language); Streamlit's would be bare addresses.
+page = st.navigation(ui.with_not_found_page(pages), position="hidden")
+with menu:
+    ui.menu(pages)
+with switcher:
+    ui.account_switcher(leaves=page.url_path == accounts.url_path)
 try:
-    st.navigation(ui.with_not_found_page(pages)).run()
+    page.run()
 except (NotAllowed, AccountNotAllowed) as refused:  # offered what this role may not do: say so, change nothing
     st.error(t(refused.message))

@@ -3,13 +3,14 @@ who is acting. Pages stay short and read like the screens they draw."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+import hashlib
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
 from console import runtime, signin
-from console.i18n import t
+from console.i18n import current_lang, t
 from sync.auth.access import Actor
 from sync.core.outside_text import plain
 from sync.store.catalog import Account
@@ -20,6 +21,11 @@ if TYPE_CHECKING:  # the scheduler (and APScheduler) is loaded on first use
     from sync.jobs.schedule import AccountSchedule
 
 ACCOUNT = "account"  # the chosen account: `?account=KEY` in the address, remembered in the session
+SWITCH = "account-switch"  # the sidebar's account switcher
+_SWITCHED = "account-switched"  # chosen in the switcher on the accounts page: open the account's overview
+_PAGES_OF = "account-of-pages"  # the account the pages' own session state belongs to
+# Session state that is the person's or the deployment's, not one account's pages' (kept on switching accounts).
+SESSION_WIDE = ("lang", "actor", "signin", "account")
 def deployment() -> Deployment:
     """The process's deployment; when it is unavailable, say so on the page and stop it."""
     try:
@@ -67,6 +73,9 @@ def services() -> Services:
             st.rerun()
         st.stop()
     st.session_state[ACCOUNT] = key
+    if st.session_state.get(_PAGES_OF, key) != key:
+        _forget_pages_state()  # another account: none of the last one's choices, results or started links
+    st.session_state[_PAGES_OF] = key
     try:
         found = runtime.services(key)
     except runtime.Unavailable as exc:
@@ -77,6 +86,65 @@ def services() -> Services:
         name = next(account.name for account in visible if account.key == key)
         st.caption(t("account_header", name=name, key=key))
     return found
+
+
+def _forget_pages_state() -> None:
+    """Drop what the pages kept in the session for the account shown before (an identity's check results, a started
+    activation, filters, this session's syncs): identity ids repeat across accounts, and would show them here."""
+    for name in [str(name) for name in st.session_state]:
+        if not name.startswith(SESSION_WIDE):
+            del st.session_state[name]
+
+
+def _address_account() -> str | None:
+    """The account the addresses carry: the chosen one, when there is a choice (as `services` writes it)."""
+    try:
+        current = runtime.deployment()
+    except runtime.Unavailable:
+        return None
+    visible = [account.key for account in current.accounts() if actor().may_open(account.key)]
+    key = chosen_account()
+    return key if key in visible and (len(visible) > 1 or len(current.keys()) > 1) else None
+
+
+def menu(pages: Sequence[st.Page]) -> None:
+    """The pages as links that carry the account and the language, so a page opened in a new tab (or a link copied)
+    shows the same account in the same language; Streamlit's own navigation links are bare addresses."""
+    carried = {"lang": current_lang()}
+    account = _address_account()
+    if account is not None:
+        carried[ACCOUNT] = account
+    for page in pages:
+        st.page_link(page, label=page.title, icon=page.icon or None, query_params=carried, width="stretch")
+
+
+def account_switcher(*, leaves: bool) -> None:
+    """For whoever may see several accounts: the account the pages show, changed in place (the same page, the same
+    language). `leaves`: drawn on the accounts page, which shows no one account: the account's overview opens."""
+    if st.session_state.pop(_SWITCHED, False) and leaves:
+        st.switch_page("pages/overzicht.py")
+    try:
+        current = runtime.deployment()
+    except runtime.Unavailable:
+        return
+    visible = {account.key: account for account in current.accounts() if actor().may_open(account.key)}
+    if len(visible) < 2:
+        return
+    chosen = chosen_account()
+    st.session_state[SWITCH] = chosen if chosen in visible else None
+    st.selectbox(t("account_switch"), list(visible), key=SWITCH, on_change=_switch_account, args=(leaves,),
+                 format_func=lambda key: plain(visible[key].name), placeholder=t("choose"))
+
+
+def _switch_account(leaves: bool) -> None:
+    key = st.session_state.get(SWITCH)
+    if key is None:
+        return
+    st.session_state[ACCOUNT] = key
+    st.query_params[ACCOUNT] = key
+    for name in ("identity", "ref", "search"):  # the other account's identity, return link and search
+        st.query_params.pop(name, None)
+    st.session_state[_SWITCHED] = leaves
 
 
 def schedule(services: Services) -> AccountSchedule | None:
@@ -165,6 +233,20 @@ def sandbox_sidebar_line() -> None:
     st.sidebar.markdown(f"**SANDBOX** · {t('sandbox_short_dated', day=day)}")
 
 
+# Streamlit's select boxes say "No results" (typed text that matches nothing, or nothing left to choose) in English
+# only: react-aria marks such an empty list `data-empty`; a style rule hides Streamlit's words and shows ours.
+_EMPTY_CHOICE = tuple(f"[data-testid='{box}'] [role='listbox'][data-empty='true'] > [role='option'] > span"
+                      for box in ("stSelectboxVirtualDropdown", "stMultiSelectDropdown"))
+
+
+def streamlit_in_our_words() -> None:
+    """What Streamlit itself would say in English, in the reader's language (as far as a page can reach it)."""
+    said = t("no_results").replace("\\", "\\\\").replace('"', '\\"')
+    hidden = ", ".join(_EMPTY_CHOICE)
+    ours = ", ".join(f"{rule}::after" for rule in _EMPTY_CHOICE)
+    st.html(f'<style>{hidden} {{font-size: 0}} {ours} {{content: "{said}"; font-size: 0.875rem}}</style>')
+
+
 def identity_label(identity: IdentityRow) -> str:
     """An identity as a select box shows it (plain text: Gripp's name without bidirectional or control
     characters)."""
@@ -176,6 +258,42 @@ def placeholder(options: Sequence[object], *, many: bool = False) -> str:
     if not options:
         return t("no_options")
     return t("choose_many") if many else t("choose")
+
+
+def choice(widget: Callable[..., Any], label: str, options: Sequence[Any], *, key: str,
+           format_func: Callable[[Any], str], **more: Any) -> Any:
+    """A select box or multiselect (`widget`: `st.selectbox`, `column.multiselect` …) whose words follow the reader.
+
+    The browser keeps a widget's choice as the words it showed, under the widget's key, and sends those words back:
+    after the language changed (or a count in a label), the same key kept the old words on the chips, or lost the
+    choice. So the key carries the words shown, and the choice itself (the options, never their words) is kept
+    apart, under `key`, and handed to the widget drawn with new words."""
+    worded = f"{key}~{_digest([format_func(option) for option in options])}"
+    kept = _kept(key)
+    if worded not in st.session_state and kept in st.session_state:
+        before = st.session_state[kept]
+        if isinstance(before, list):
+            st.session_state[worded] = [option for option in before if option in options]
+        elif before in options:
+            st.session_state[worded] = before
+    value = widget(label, options, key=worded, format_func=format_func, **more)
+    st.session_state[kept] = value
+    return value
+
+
+def set_choice(key: str, value: object) -> None:
+    """Choose for the reader (before the widget is drawn): what `choice(…, key=key)` shows next."""
+    for stale in [name for name in st.session_state if str(name).startswith(f"{key}~")]:
+        del st.session_state[stale]
+    st.session_state[_kept(key)] = value
+
+
+def _kept(key: str) -> str:
+    return f"{key}~chosen"
+
+
+def _digest(words: Sequence[str]) -> str:
+    return hashlib.blake2s("\x1f".join(words).encode(), digest_size=4).hexdigest()
 
 
 def whole_number(text: object, *, low: int, high: int) -> tuple[int | None, str | None]:
@@ -205,13 +323,12 @@ def pick_identity(identities: Sequence[IdentityRow], *, key: str, label: str | N
         st.warning(t("identity_unknown_here" if here else "identity_unknown", identity=wanted[:40]),
                    icon=":material/help:")  # a stale or mistyped link
     if wanted.isdigit() and int(wanted) in ids and st.session_state.get(applied) != wanted:
-        st.session_state[key] = int(wanted)  # follow a link once; afterwards the user's choice wins
+        set_choice(key, int(wanted))  # follow a link once; afterwards the user's choice wins
         st.session_state[applied] = wanted
-    if st.session_state.get(key) not in ids:
-        st.session_state.pop(key, None)
     by_id = {row["identity_id"]: row for row in identities}
-    chosen = st.selectbox(label or t("identity"), ids, key=key, format_func=lambda i: identity_label(by_id[i]),
-                          placeholder=placeholder(ids))
+    # Another account's identity 1 has another name: the words shown follow (`choice`).
+    chosen = choice(st.selectbox, label or t("identity"), ids, key=key, format_func=lambda i: identity_label(by_id[i]),
+                    placeholder=placeholder(ids))
     if chosen is not None:
         st.query_params["identity"] = str(chosen)
         st.session_state[applied] = str(chosen)

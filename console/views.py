@@ -109,14 +109,18 @@ EVENT_COLUMNS = ["event_id", "occurred_at", "run_id", "identity_id", "identity_n
 
 
 def events(store: Store, *, identity_id: int | None = None, level: str | None = None,
-           kind: str | Collection[str] | None = None, search: str | None = None, run_id: str | None = None,
-           limit: int = 500, lang: str = DEFAULT) -> pd.DataFrame:
+           kind: str | Collection[str] | None = None, actor: str | None = None, search: str | None = None,
+           run_id: str | None = None, limit: int = 500, lang: str = DEFAULT) -> pd.DataFrame:
     """The event log (newest first, after the reader's filters and search) with each event's words in the
     reader's language (`message`)."""
-    rows = history.events(store, identity_id=identity_id, level=level, kind=kind, run_id=run_id, search=search,
-                          lang=lang, limit=limit)
+    rows = history.events(store, identity_id=identity_id, level=level, kind=kind, actor=actor, run_id=run_id,
+                          search=search, lang=lang, limit=limit)
     records = [{**row, "message": render(row, lang)} for row in rows]
     return pd.DataFrame.from_records(records, columns=EVENT_COLUMNS)
+
+
+def event_actors(store: Store) -> list[str]:
+    return history.event_actors(store)
 
 
 def event_kinds(store: Store) -> list[str]:

@@ -72,6 +72,14 @@ def landing(name: str, query: dict[str, str]) -> AppTest:
     return at.run()
 
 
+def choice(at: AppTest, kind: str, key: str):
+    """The select box or multiselect a page draws with `console.ui.choice(…, key=key)` (its widget key carries the
+    words it shows)."""
+    found = [widget for widget in getattr(at, kind) if str(widget.key).startswith(f"{key}~")]
+    assert len(found) == 1, [widget.key for widget in getattr(at, kind)]
+    return found[0]
+
+
 def plain(markdown: object) -> str:
     """Markdown source as the reader sees its text: the console escapes outside text (`console.text.md`)."""
     return re.sub(r"\\(.)", r"\1", str(markdown)).replace(WORD_JOINER, "")

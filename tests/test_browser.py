@@ -88,7 +88,8 @@ class Walk:
         """No text of the other language, no "Page not found", no doubled full stop; then a screenshot."""
         self.page.wait_for_timeout(400)  # let the last delta paint
         main = self.page.locator("[data-testid='stMain']").inner_text()
-        nav = self.page.locator("[data-testid='stSidebarNav']").inner_text()
+        self.page.locator(".st-key-menu a").first.wait_for()  # the sidebar's pages (console.ui.menu)
+        nav = self.page.locator(".st-key-menu").inner_text()
         for word in WORDS[self.lang]["never"]:
             assert word not in main, f"{name}: '{word}' on a {self.lang} screen"
         other = WORDS["en" if self.lang == "nl" else "nl"]["page"] - WORDS[self.lang]["page"]
@@ -296,7 +297,7 @@ def test_support_starts_on_klanten_sees_who_needs_a_person_first_and_opens_an_ac
         shown = page_text(page)
         assert "account=studio-noord" in page.url and "Klant: Studio Noord (studio-noord)" in shown
         assert "Studio Noord B.V." in shown and "Hofstra" not in shown  # its identities, no other account's
-        after_click(page, page.locator("[data-testid='stSidebarNav']").get_by_role("link", name="Openstaande posten"))
+        after_click(page, page.locator(".st-key-menu").get_by_role("link", name="Openstaande posten"))
         page.get_by_role("heading", name=re.compile("Openstaande posten")).first.wait_for()
         assert "Klant: Studio Noord (studio-noord)" in page_text(page) and "account=studio-noord" in page.url
 

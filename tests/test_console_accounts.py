@@ -34,7 +34,7 @@ def klanten(query: dict[str, str] | None = None) -> AppTest:
 
 def links_of(at: AppTest) -> str:
     """The page links' labels (the accounts page opens each account with one)."""
-    return "\n".join(helpers.plain(element.proto.label) for element in at.get("page_link"))
+    return "\n".join(helpers.plain(element.proto.label) for element in at.main.get("page_link"))
 
 
 def test_support_adds_checks_and_removes_an_account_from_the_console(console):

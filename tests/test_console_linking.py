@@ -32,7 +32,7 @@ def shown(at) -> str:
 def test_the_activation_wizard_links_an_identity(console: Services) -> None:
     at = helpers.page("koppelen", query={"identity": "3"})
     helpers.no_exception(at)
-    assert at.selectbox(key="link-identity").value == 3
+    assert helpers.choice(at, "selectbox", "link-identity").value == 3
     assert any("Nog niet gekoppeld" in helpers.plain(i.value) for i in at.info)
 
     at.toggle(key="switch-3").set_value(True).run()
@@ -160,7 +160,7 @@ def test_an_account_new_to_link_fetches_its_identities_from_gripp_on_koppelen(co
     helpers.no_exception(at)
     text = helpers.texts(at)
     assert "Er zijn nog geen identiteiten. Haal ze hieronder op uit Gripp" in text
-    assert "onder Koppelen" not in text and not at.get("page_link")  # no way to the page it is on
+    assert "onder Koppelen" not in text and not at.main.get("page_link")  # no way to the page it is on
     row = {r.key: r for r in accounts.overview(runtime.deployment(), "test")}["kleimeer"]
     assert row.health.identities == 0
 
@@ -168,7 +168,7 @@ def test_an_account_new_to_link_fetches_its_identities_from_gripp_on_koppelen(co
     helpers.no_exception(at)
     assert any("2 identiteiten gevonden in Gripp: Kleimeer Landschapsarchitectuur B.V., Kleimeer Groenbeheer B.V."
                in helpers.plain(s.value) for s in at.success)
-    assert at.selectbox(key="link-identity").options  # pick one and link it, as for any identity
+    assert helpers.choice(at, "selectbox", "link-identity").options  # pick one and link it, as for any identity
     kleimeer = runtime.deployment().services("kleimeer")
     assert {e["actor"] for e in history.events(kleimeer.store, kind="identity")} == {"sandbox"}  # who asked
     row = {r.key: r for r in accounts.overview(runtime.deployment(), "test")}["kleimeer"]

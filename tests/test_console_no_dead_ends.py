@@ -196,15 +196,15 @@ def test_the_logs_kind_filter_offers_each_name_once_and_filters_every_kind_under
     assert {"unlinked", "link_started"} <= linking_kinds  # the premise: several kinds are said "Koppeling"
 
     at = helpers.page("synchronisatie")
-    options = at.selectbox(key="log-kind").options
+    options = helpers.choice(at, "selectbox", "log-kind").options
     assert len(options) == len(set(options)) and options.count("Koppeling") == 1
-    at.selectbox(key="log-kind").set_value(min(linking_kinds)).run()
+    helpers.choice(at, "selectbox", "log-kind").set_value(min(linking_kinds)).run()
     helpers.no_exception(at)
     log = at.dataframe[-1].value
     assert set(log["Soort"]) == {"Koppeling"}
     assert len(log) == len(history.events(console.store, kind=linking_kinds, limit=10_000)) >= 2
-    at.sidebar.selectbox[0].set_value("en").run()  # the choice stays when the reader switches language
-    assert at.selectbox(key="log-kind").value == min(linking_kinds)
+    at.selectbox(key="lang").set_value("en").run()  # the choice stays when the reader switches language
+    assert helpers.choice(at, "selectbox", "log-kind").value == min(linking_kinds)
     assert set(at.dataframe[-1].value["Kind"]) == {event_label(min(linking_kinds), "en")}
 
 

@@ -66,7 +66,7 @@ def test_a_broken_link_shows_its_reason(console: Services) -> None:
     assert "verbroken" in markdown and "SnelStart kent deze koppelsleutel niet (meer)" in markdown
     assert "does not know" not in markdown  # the reader's language only
     assert any("identity=1" in str(link.proto.page) + str(link.proto.query_string) or "Koppelen" in link.label
-               for link in at.get("page_link"))  # and the way to mend it: to Koppelen
+               for link in at.main.get("page_link"))  # and the way to mend it: to Koppelen
     at = helpers.page("overzicht", lang="en")
     markdown = "\n".join(helpers.plain(m.value) for m in at.markdown)
     assert "SnelStart does not know this koppelsleutel (any more)" in markdown and "kent deze" not in markdown
@@ -90,7 +90,7 @@ def test_an_identity_whose_invoices_are_all_blocked_is_red_with_the_count_and_th
     assert "gelukt" not in tile.replace("deels gelukt", "") and "niets geboekt" in tile
     red = [e.value for e in at.error]
     assert any(f"{result.counts['blocked']} facturen geblokkeerd" in e for e in red), red
-    links = [link.label for link in at.get("page_link")]
+    links = [link.label for link in at.main.get("page_link")]
     assert "Bekijk en los op onder Controles" in links
 
 

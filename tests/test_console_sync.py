@@ -93,8 +93,8 @@ def test_the_event_log_filters_and_exports_what_it_shows(console: Services) -> N
     assert blocked, "the seed's misconfigurations block some of identity 2's invoices"
 
     at = helpers.page("synchronisatie")
-    at.selectbox(key="log-identity").set_value(2)
-    at.selectbox(key="log-kind").set_value("blocked").run()
+    helpers.choice(at, "selectbox", "log-identity").set_value(2)
+    helpers.choice(at, "selectbox", "log-kind").set_value("blocked").run()
     helpers.no_exception(at)
     log = at.dataframe[1].value
     assert len(log) == len(blocked)
@@ -120,7 +120,7 @@ def test_errors_link_to_their_invoice_in_the_open_items(console: Services) -> No
     history.log_event(console.store, "refused", data={"reason": {"nl": "geweigerd", "en": "refused"}},
                       identity_id=1, invoice_id=1, invoice_number="X-1")
     at = helpers.page("synchronisatie")
-    links = [p for p in at.get("page_link") if "X-1" in helpers.plain(p.value)]
+    links = [p for p in at.main.get("page_link") if "X-1" in helpers.plain(p.value)]
     assert links, "an error on an invoice links to that invoice"
     assert links[0].proto.page == "Openstaande_posten"
     assert links[0].proto.query_string == "identity=1&search=X-1&lang=nl"
@@ -169,7 +169,7 @@ def test_the_event_log_speaks_one_language(console: Services) -> None:
     """Findings 4 and 5: the summary, the "Soort" filter and amounts were English or codes in Dutch mode."""
     run_identity(console, 2, trigger="manual", actor="tester")
     at = helpers.page("synchronisatie")
-    kinds = at.selectbox(key="log-kind")
+    kinds = helpers.choice(at, "selectbox", "log-kind")
     shown = [kinds.format_func(o) if hasattr(kinds, "format_func") else o for o in kinds.options]
     assert "Geblokkeerd" in shown and "blocked" not in shown and "manual_sync" not in shown
     summary = at.dataframe[0].value.iloc[0]

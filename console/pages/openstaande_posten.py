@@ -46,8 +46,7 @@ else:  # no dead end: the first sync is one click away
         st.rerun()
 
 everything_frame = views.open_items(services, identity_id)
-# The filter's choices and their counts come from all items, never from the search: a search must not change them
-# (Streamlit keeps a multiselect's choice by its labels).
+# The filter's choices and their counts come from all items, never from the search: a search must not change them.
 counts = everything_frame["class"].value_counts()
 classes = [c for c in CLASSES if counts.get(c, 0)]
 
@@ -69,22 +68,27 @@ if needle:
 present = [c for c in classes if (frame["class"] == c).any()]
 if classes:
     st.subheader(t("classes"), anchor=False)
-    st.table(tables.class_summary(frame, present, lang).set_index(t("col_class", lang)))
+    if present:  # never an empty table (Streamlit's says "empty", in English); the list below says why
+        st.table(tables.class_summary(frame, present, lang).set_index(t("col_class", lang)))
 filter_key = f"oi-classes-{identity_id}"
 if st.session_state.get(f"{filter_key}-of") != classes:  # new kinds of differences (after a sync): show them all
     st.session_state[f"{filter_key}-of"] = classes
-    st.session_state[filter_key] = classes
-chosen = st.multiselect(
-    t("filter_classes"), classes, key=filter_key,
+    ui.set_choice(filter_key, classes)
+chosen = ui.choice(
+    st.multiselect, t("filter_classes"), classes, key=filter_key,
     format_func=lambda c: f"{class_label(c, lang)} ({fmt.count(int(counts.get(c, 0)), lang)})",
     placeholder=ui.placeholder(classes, many=True),
 )
 shown = frame[frame["class"].isin(chosen)]
 
 
-def comparison(rows: pd.DataFrame, key: str) -> None:
+def comparison(rows: pd.DataFrame, key: str, *, empty: str) -> None:
     """Gripp and SnelStart side by side, at most MAX_ROWS; a click on a cell shows its row whole below the grid
-    (the grid cuts a long customer, difference or reason)."""
+    (the grid cuts a long customer, difference or reason). No rows: `empty` is said (Streamlit's empty grid says
+    "empty", in English)."""
+    if not len(rows):
+        st.caption(empty)
+        return
     drawn = rows.head(MAX_ROWS)
     clicked = st.dataframe(tables.side_by_side(drawn, lang), hide_index=True, width="stretch", key=key,
                            column_config=tables.side_by_side_columns(lang), placeholder="", on_select="rerun",
@@ -105,7 +109,8 @@ with everything:
         st.caption(t("rows_capped", n=fmt.count(MAX_ROWS, lang)))
     if not len(shown) and len(everything_frame):
         st.info(t("no_rows"), icon=":material/filter_alt_off:")
-    comparison(shown, "oi-table")
+    else:
+        comparison(shown, "oi-table", empty=t("no_open_items"))
     if len(shown):  # an empty table is no download
         st.download_button(t("download_csv"), lambda: tables.open_items_csv(shown, lang),
                            file_name=f"openstaande-posten-{services.account}-{identity_id}.csv", mime="text/csv",
@@ -117,13 +122,13 @@ with reminders:
     do_not, check_first, truly = views.reminder_lists(frame)
     st.subheader(t("do_not_remind", n=fmt.count(len(do_not), lang)), anchor=False)
     st.caption(t("do_not_remind_help"))
-    comparison(do_not, "oi-do-not-remind")
+    comparison(do_not, "oi-do-not-remind", empty=t("reminder_list_empty"))
     st.subheader(t("check_before_reminding", n=fmt.count(len(check_first), lang)), anchor=False)
     st.caption(t("check_before_reminding_help"))
-    comparison(check_first, "oi-check-first")
+    comparison(check_first, "oi-check-first", empty=t("reminder_list_empty"))
     st.subheader(t("truly_overdue", n=fmt.count(len(truly), lang)), anchor=False)
     st.caption(t("truly_overdue_help"))
-    comparison(truly, "oi-truly-overdue")
+    comparison(truly, "oi-truly-overdue", empty=t("reminder_list_empty"))
     if len(do_not) or len(check_first) or len(truly):  # three empty lists are no download
         st.download_button(t("download_csv"),
                            lambda: tables.open_items_csv(pd.concat([do_not, check_first, truly]), lang),

@@ -166,19 +166,26 @@ else:
 
 # -- event log --------------------------------------------------------------------------------------------
 st.header(t("event_log"), anchor=False)
-f1, f2, f3, f4 = st.columns(4)
+audit = ui.actor().can("audit")  # support: what one person (or process) did, "Wie"
+f1, f2, f3, f4, *f5 = st.columns(5 if audit else 4)
 identity_options = [None, *names]
 # None is every value: cleared, a filter shows "Alle" too (never Streamlit's English placeholder).
-pick = f1.selectbox(t("col_identity"), identity_options, key="log-identity", placeholder=t("all"),
-                    format_func=lambda i: t("all") if i is None else plain(names[i]))
-level = f2.selectbox(t("col_level"), [None, "error", "warning", "info"], key="log-level", placeholder=t("all"),
-                     format_func=lambda v: t("all") if v is None else level_label(v), filter_mode=None)
+# Their words follow the reader's language at once (`ui.choice`), the choice stays.
+pick = ui.choice(f1.selectbox, t("col_identity"), identity_options, key="log-identity", placeholder=t("all"),
+                 format_func=lambda i: t("all") if i is None else plain(names[i]))
+level = ui.choice(f2.selectbox, t("col_level"), [None, "error", "warning", "info"], key="log-level",
+                  placeholder=t("all"), format_func=lambda v: t("all") if v is None else level_label(v),
+                  filter_mode=None)
 kinds = views.event_kind_choices(store, lang)  # a name said by several kinds is one choice, showing them all
-kind = f3.selectbox(t("col_kind"), [None, *kinds], key="log-kind", placeholder=t("all"),
-                    format_func=lambda v: t("all") if v is None else event_label(v, lang))
-search = f4.text_input(t("search"), key="log-search", placeholder=t("search_log_hint"))
+kind = ui.choice(f3.selectbox, t("col_kind"), [None, *kinds], key="log-kind", placeholder=t("all"),
+                 format_func=lambda v: t("all") if v is None else event_label(v, lang))
+who = None
+if audit:
+    who = ui.choice(f4.selectbox, t("log_who"), [None, *views.event_actors(store)], key="log-who", placeholder=t("all"),
+                    format_func=lambda v: t("all") if v is None else actor_label(v, lang))
+search = (f5[0] if f5 else f4).text_input(t("search"), key="log-search", placeholder=t("search_log_hint"))
 log = views.events(store, identity_id=pick, level=level, kind=kinds.get(kind, (kind,)) if kind is not None else None,
-                   search=search.strip() or None, limit=1000, lang=lang)
+                   actor=who, search=search.strip() or None, limit=1000, lang=lang)
 public = services.settings.console_public_url
 
 

@@ -1,6 +1,7 @@
 """Who may do what. Two roles: *support* (everything) and *finance* (open items, exports, sync now, acknowledge
 alerts; no linking, mappings, checks, schedule, keys or adopting a conflicting booking). Enforced in the use
-cases; the console only hides what a role cannot use, it is not the guard.
+cases; the console only hides what a role cannot use, it is not the guard. `audit` (the event log by who did it)
+is only a view: it narrows a log whose export already names who did what, so the console alone offers it.
 
 Roles are granted per account: an `Actor` holds the account keys it may see (`*` for every account). An actor
 without a grant for an account can neither see nor act on it (`require_account`); the console hides it too.
@@ -17,7 +18,8 @@ from dataclasses import dataclass
 from sync.core.explained import Explained
 from sync.core.words import N_, Msg
 
-PERMISSIONS = ("view", "export", "sync", "acknowledge", "checks", "link", "mappings", "schedule", "keys", "adopt")
+PERMISSIONS = ("view", "export", "sync", "acknowledge", "checks", "link", "mappings", "schedule", "keys", "adopt",
+               "audit")
 ROLES: dict[str, frozenset[str]] = {
     "support": frozenset(PERMISSIONS),
     "finance": frozenset({"view", "export", "sync", "acknowledge"}),
@@ -36,6 +38,7 @@ _WHAT = {
     "keys": N_("permission.keys"),
     "export": N_("permission.export"),
     "view": N_("permission.view"),
+    "audit": N_("permission.audit"),
 }
 
 

@@ -163,13 +163,13 @@ def log_events(store: Store, entries: list[dict[str, Any]]) -> None:
 
 def event_filter(
     *, identity_id: int | None = None, run_id: str | None = None, level: str | None = None,
-    kind: str | Collection[str] | None = None, alias: str = "",
+    kind: str | Collection[str] | None = None, actor: str | None = None, alias: str = "",
 ) -> tuple[str, list]:
     """The WHERE clause (and its parameters) of an event-log query; `alias` prefixes the columns. `kind`: one kind,
     or several (the kinds a reader sees under one name)."""
     a = f"{alias}." if alias else ""
     clauses, params = [], []
-    for column, value in (("identity_id", identity_id), ("run_id", run_id), ("level", level)):
+    for column, value in (("identity_id", identity_id), ("run_id", run_id), ("level", level), ("actor", actor)):
         if value is not None:
             clauses.append(f"{a}{column} = ?")
             params.append(str(value))
@@ -180,14 +180,22 @@ def event_filter(
     return ("WHERE " + " AND ".join(clauses)) if clauses else "", params
 
 
+def event_actors(store: Store) -> list[str]:
+    """Everyone (people and processes) the event log says did something, by name."""
+    return [row["actor"] for row in store.rows("SELECT DISTINCT actor FROM events WHERE actor IS NOT NULL "
+                                               "ORDER BY actor")]
+
+
 SEARCH_PAGE = 2000  # candidates put into words at a time while searching, newest first
 
 
 def events(
     store: Store, *, identity_id: int | None = None, run_id: str | None = None, level: str | None = None,
-    kind: str | Collection[str] | None = None, search: str | None = None, lang: str = DEFAULT, limit: int = 500,
+    kind: str | Collection[str] | None = None, actor: str | None = None, search: str | None = None,
+    lang: str = DEFAULT, limit: int = 500,
 ) -> list[EventRow]:
     """Events newest first, as data (with the identity's name); surfaces say them with `sync.core.events.render`.
+    `actor`: only what that person (or process) did.
 
     `search` finds the events that show every word of it to a reader of `lang`: in their words, their invoice
     number, who did it, the identity, or any value they recorded (a customer's name, a code) — `factuur 260032`
@@ -196,7 +204,8 @@ def events(
     each word — it is in their values, or their kind's words or a message nested in their values can say it —
     and only those are put into words and looked at, newest first, until `limit` are found. Amounts are found as
     shown or as recorded (`121,00`, `121.00`), dates as recorded (`2026-11-01`)."""
-    where, params = event_filter(identity_id=identity_id, run_id=run_id, level=level, kind=kind, alias="e")
+    where, params = event_filter(identity_id=identity_id, run_id=run_id, level=level, kind=kind, actor=actor,
+                                 alias="e")
     words = (search or "").casefold().split()
     clauses = [where.removeprefix("WHERE ")] if where else []
     for word in words:
