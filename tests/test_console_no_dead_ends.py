@@ -151,13 +151,13 @@ def test_every_difference_without_a_reason_of_its_own_says_what_it_means(console
         assert numbers, kind  # the small demo has one of each
         at = helpers.page("openstaande_posten", query={"identity": str(identity)})
         helpers.no_exception(at)
-        table = at.dataframe[0].value
+        table = helpers.grid(at)
         reasons = table.loc[table["Factuur"].isin(numbers), "Reden"]
         assert len(reasons) == len(numbers) and all(reasons.str.len() > 0), kind
         if kind == "paid_in_gripp_only":
             assert all("alleen in Gripp" in r and "in SnelStart" in r for r in reasons)
         english = helpers.page("openstaande_posten", lang="en", query={"identity": str(identity)})
-        assert all(english.dataframe[0].value.set_index("Invoice").loc[list(numbers), "Reason"].str.len() > 0)
+        assert all(helpers.grid(english).set_index("Invoice").loc[list(numbers), "Reason"].str.len() > 0)
 
 
 def test_an_item_only_snelstart_has_names_its_relatie(console: Services) -> None:
@@ -171,7 +171,7 @@ def test_an_item_only_snelstart_has_names_its_relatie(console: Services) -> None
     only = frame[frame["class"] == "only_in_snelstart"]
     assert len(only) and set(only["number"]) <= set(expected)
     at = helpers.page("openstaande_posten", query={"identity": "2"})
-    table = at.dataframe[0].value.set_index("Factuur")
+    table = helpers.grid(at).set_index("Factuur")
     for number in only["number"]:
         assert table.loc[number, "Klant"] == expected[number] and expected[number]
 
