@@ -55,7 +55,7 @@ def pin_customer_way(services: Services, identity_id: int, *, mapping_here: bool
         st.markdown(f":material/arrow_downward: [{t('pin_customer_below')}](#{CUSTOMER_MAPPING_ANCHOR})")
     else:
         ui.page_link("pages/controles.py", label=t("pin_customer_go"), icon=":material/link:",
-                     query_params={"account": services.account, "identity": str(identity_id), "lang": current_lang()})
+                     query_params={"account": services.account, "identity": str(identity_id)})
 
 
 def show(services: Services, identity_id: int, *, key: str, mapping_here: bool = False) -> None:

@@ -110,12 +110,18 @@ def _address_account() -> str | None:
 def menu(pages: Sequence[st.Page]) -> None:
     """The pages as links that carry the account and the language, so a page opened in a new tab (or a link copied)
     shows the same account in the same language; Streamlit's own navigation links are bare addresses."""
-    carried = {"lang": current_lang()}
+    for page in pages:
+        st.page_link(page, label=page.title, icon=page.icon or None, query_params=carried(), width="stretch")
+
+
+def carried(wanted: dict[str, str] | None = None) -> dict[str, str]:
+    """What a link's address carries: the language and, when there is a choice, the account — plus `wanted` (an
+    identity, a search)."""
+    params = {"lang": current_lang()}
     account = _address_account()
     if account is not None:
-        carried[ACCOUNT] = account
-    for page in pages:
-        st.page_link(page, label=page.title, icon=page.icon or None, query_params=carried, width="stretch")
+        params[ACCOUNT] = account
+    return {**params, **(wanted or {})}
 
 
 def account_switcher(*, leaves: bool) -> None:
@@ -170,10 +176,11 @@ SUPPORT_PAGES = ("pages/koppelen.py", "pages/controles.py")  # not in finance's 
 
 
 def page_link(page: str, *, label: str, icon: str | None = None, query_params: dict[str, str] | None = None) -> None:
-    """`st.page_link`, left out for a page this person's navigation does not have (finance: linking, checks)."""
+    """`st.page_link` with the account and the language carried (a link opened in a new tab shows the same), left
+    out for a page this person's navigation does not have (finance: linking, checks)."""
     if page in SUPPORT_PAGES and not actor().can("link"):
         return
-    st.page_link(page, label=label, icon=icon, query_params=query_params)
+    st.page_link(page, label=label, icon=icon, query_params=carried(query_params))
 
 
 def with_not_found_page(pages: list[st.Page]) -> list[st.Page]:

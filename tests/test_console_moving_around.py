@@ -89,3 +89,13 @@ def test_finance_has_no_filter_by_who(two_real_accounts, monkeypatch) -> None:
     helpers.no_exception(app)
     keys = [str(box.key) for box in app.selectbox]
     assert any(key.startswith("log-kind~") for key in keys) and not any(key.startswith("log-who") for key in keys)
+
+
+def test_a_link_inside_a_page_carries_the_account_and_the_language_as_the_sidebars_do(console: Services) -> None:
+    """A link opened in a new tab shows the same account in the same language, whichever link it is."""
+    at = helpers.page("overzicht", lang="en", query={"account": HOFSTRA})
+    helpers.no_exception(at)
+    inside = [link for link in at.main.get("page_link") if link.proto.page == "Synchronisatie"]
+    assert inside, "Hofstra has never run: its card offers the way to a sync"
+    for link in inside:
+        assert f"account={HOFSTRA}" in link.proto.query_string and "lang=en" in link.proto.query_string

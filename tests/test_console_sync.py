@@ -123,7 +123,7 @@ def test_errors_link_to_their_invoice_in_the_open_items(console: Services) -> No
     links = [p for p in at.main.get("page_link") if "X-1" in helpers.plain(p.value)]
     assert links, "an error on an invoice links to that invoice"
     assert links[0].proto.page == "Openstaande_posten"
-    assert links[0].proto.query_string == "identity=1&search=X-1&lang=nl"
+    assert links[0].proto.query_string == "lang=nl&account=studio-noord&identity=1&search=X-1"
 
 
 def test_retry_failed_offers_refused_invoices_again(console: Services) -> None:

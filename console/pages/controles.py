@@ -234,7 +234,7 @@ st.caption(t("dry_run_help"))
 if link is None:
     st.info(t("needs_link"))
     ui.page_link("pages/koppelen.py", label=t("go_linking"), icon=":material/link:",
-                 query_params={"identity": str(identity_id), "lang": lang})
+                 query_params={"identity": str(identity_id)})
     st.stop()
 if st.button(t("start_dry_run"), key=f"start-dry-{identity_id}", icon=":material/preview:"):
     try:

@@ -278,8 +278,8 @@ if switched_on:
 if link is not None:
     st.subheader(t("next_steps"))
     ui.page_link("pages/controles.py", label=t("go_checks"), icon=":material/fact_check:",
-                 query_params={"identity": str(identity_id), "lang": lang})
-    st.page_link("pages/synchronisatie.py", label=t("go_sync"), icon=":material/sync:", query_params={"lang": lang})
+                 query_params={"identity": str(identity_id)})
+    ui.page_link("pages/synchronisatie.py", label=t("go_sync"), icon=":material/sync:")
 
     if not switched_on:  # otherwise it is step 3 above
         with st.expander(t("start_date_title"), icon=":material/event:", expanded=link.start_date is None):

@@ -33,7 +33,7 @@ if last:
 elif not identity["linked"]:
     st.info(t("open_items_not_linked", name=identity["name"]), icon=":material/link_off:")
     ui.page_link("pages/koppelen.py", label=t("go_linking"), icon=":material/link:",
-                 query_params={"identity": str(identity_id), "lang": lang})
+                 query_params={"identity": str(identity_id)})
     st.stop()
 else:  # no dead end: the first sync is one click away
     fetched = views.has_cached_invoices(store, identity_id)  # by the checks or a dry run

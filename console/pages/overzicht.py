@@ -55,10 +55,9 @@ def needs_a_person(identity_id: int, counts: dict[str, int]) -> None:
     box("  \n".join(lines), icon=":material/error:" if box is st.error else ":material/warning:")
     if counts["blocked"] or counts["conflict"]:
         ui.page_link("pages/controles.py", label=t("go_fix_blocked"), icon=":material/build:",
-                     query_params={"identity": str(identity_id), "lang": lang})
+                     query_params={"identity": str(identity_id)})
     if counts["failed"]:
-        st.page_link("pages/synchronisatie.py", label=t("go_fix_refused"), icon=":material/replay:",
-                     query_params={"lang": lang})
+        ui.page_link("pages/synchronisatie.py", label=t("go_fix_refused"), icon=":material/replay:")
 
 
 for row in identities:
@@ -68,7 +67,7 @@ for row in identities:
         if not row["linked"]:
             st.info(t("not_linked"))
             ui.page_link("pages/koppelen.py", label=t("go_linking"), icon=":material/link:",
-                         query_params={"identity": str(identity_id), "lang": lang})
+                         query_params={"identity": str(identity_id)})
             continue
         last = views.last_run(store, identity_id)
         next_run = scheduler.next_run(identity_id) if scheduler else None
@@ -81,7 +80,7 @@ for row in identities:
         link_reason = words.said(setup_repo.health_reason(row["health_detail"]), lang) if broken else ""
         if broken:  # the way to mend it, one click away
             ui.page_link("pages/koppelen.py", label=t("go_linking"), icon=":material/link:",
-                         query_params={"identity": str(identity_id), "lang": lang})
+                         query_params={"identity": str(identity_id)})
         if last:
             c.markdown(f"**{t('last_run')}**  \n{fmt.moment(last['started_at'], lang)}  \n"
                        f"{run_badge(last['outcome'], views.counts_of(last), lang)}")
@@ -90,8 +89,8 @@ for row in identities:
                 c.caption(md(reason))
         else:
             c.markdown(f"**{t('last_run')}**  \n{t('never')}")
-            c.page_link("pages/synchronisatie.py", label=t("go_sync"), icon=":material/sync:",
-                        query_params={"lang": lang})
+            with c:
+                ui.page_link("pages/synchronisatie.py", label=t("go_sync"), icon=":material/sync:")
         every = tn("every_minutes", n=row["interval_minutes"] or 0)
         d.markdown(f"**{t('next_run')}**  \n{planned_label(next_run, row, lang)}  \n{every}")
         counts = views.booking_counts(store, identity_id)

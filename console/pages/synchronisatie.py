@@ -221,9 +221,8 @@ else:
     if len(errors):
         st.subheader(t("errors_with_invoice"), anchor=False)
         for item in errors.to_dict("records"):
-            st.page_link("pages/openstaande_posten.py", label=f"{t('open')} {md(item['invoice_number'])} — "
+            ui.page_link("pages/openstaande_posten.py", label=f"{t('open')} {md(item['invoice_number'])} — "
                          f"{md(item['message'])}", icon=":material/receipt_long:",
-                         query_params={"identity": str(int(item["identity_id"])), "search": item["invoice_number"],
-                                       "lang": lang})
+                         query_params={"identity": str(int(item["identity_id"])), "search": item["invoice_number"]})
     st.download_button(t("download_log"), lambda: tables.log_csv(log, lang),
                        file_name=f"sync-log-{services.account}.csv", mime="text/csv", icon=":material/download:")
