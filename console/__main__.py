@@ -62,6 +62,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "server.address": args.host,
         "server.headless": True,
         "browser.gatherUsageStats": False,
+        "logger.hideWelcomeMessage": True,  # Streamlit's English "You can now view …": our own line names the URL
     })
     if _port_taken(args.host, args.port):
         print(t("console.process.port_taken", port=str(args.port), next=str(args.port + 1)), file=sys.stderr)

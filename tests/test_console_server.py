@@ -46,6 +46,7 @@ def test_the_server_serves_pages_health_webhook_and_sandbox_then_stops_cleanly(t
     assert "Console op http://localhost:" in log and "Planner draait met 3 taken" in log, log
     assert "Console gestopt: planner stilgezet, database gesloten." in log, log
     assert "Traceback" not in log, log
+    assert "You can now view" not in log, log  # Streamlit's own English welcome: our line names the address
 
 
 @pytest.fixture
