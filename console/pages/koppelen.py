@@ -12,6 +12,7 @@ from console import ui, views
 from console.i18n import check_icon, current_lang, health_label, icon, said, t, tn
 from console.text import md, md_lines
 from sync.core import fmt
+from sync.core.money import typed_amount
 from sync.core.words import N_, Msg, say
 from sync.jobs import activation, identities, linking
 from sync.jobs.activation import ReturnState
@@ -131,6 +132,29 @@ def start_date_editor(link: Link) -> None:
             st.error(t(exc.message))
         else:
             st.session_state["link_saved"] = t("start_date_saved", date=fmt.day(chosen, lang))
+            st.rerun()
+
+
+def ceiling_editor(link: Link) -> None:
+    """The largest invoice total booked for a linked identity: its own (typed as euros; a text field, so the amount
+    stays exact to the cent and a wrong one is said in our words), or empty for the deployment's default."""
+    default = services.settings.max_invoice_total
+    own = link.max_invoice_total
+    typed = st.text_input(t("ceiling"), value="" if own is None else fmt.plain_amount(own, lang),
+                          placeholder=fmt.plain_amount(default, lang), key=f"ceiling-{identity_id}")
+    st.caption(t("ceiling_help", default=default))
+    if st.button(t("save_ceiling"), key=f"save-ceiling-{identity_id}", type="primary", icon=":material/save:"):
+        amount = typed_amount(typed) if typed.strip() else None
+        if typed.strip() and amount is None:
+            st.error(t("link.error.ceiling_not_an_amount", amount=typed.strip()))
+            return
+        try:
+            linking.change_ceiling(services, identity_id, amount, actor=ui.actor())
+        except linking.LinkError as exc:
+            st.error(t(exc.message))
+        else:
+            st.session_state["link_saved"] = (t("ceiling_saved", amount=amount) if amount is not None
+                                              else t("ceiling_saved_default", amount=default))
             st.rerun()
 
 
@@ -284,6 +308,9 @@ if link is not None:
     if not switched_on:  # otherwise it is step 3 above
         with st.expander(t("start_date_title"), icon=":material/event:", expanded=link.start_date is None):
             start_date_editor(link)
+
+    with st.expander(t("ceiling"), icon=":material/price_check:", expanded=link.max_invoice_total is not None):
+        ceiling_editor(link)
 
     with st.expander(t("unlink_title"), icon=":material/link_off:"):
         st.warning(t("unlink_help", admin=link.administration_name))

@@ -1,5 +1,6 @@
-"""`link` and `unlink`: link an identity with a pasted koppelsleutel (verified with SnelStart first), or remove its
-link. The key is read from the environment or standard input, never shown."""
+"""`link`, `unlink` and `ceiling`: link an identity with a pasted koppelsleutel (verified with SnelStart first),
+remove its link, or say and set the largest invoice total it books. The key is read from the environment or
+standard input, never shown."""
 
 from __future__ import annotations
 
@@ -50,6 +51,33 @@ def unlink(args: argparse.Namespace) -> int:
             fail(t, Msg("cli.unlink.not_linked", identity=str(args.identity)))
             return EXIT_FAILED
         out(t("cli.unlink.done", identity=str(args.identity)))
+        return EXIT_OK
+
+
+def ceiling(args: argparse.Namespace) -> int:
+    """Without an amount: the identity's ceiling. With one: its own from now on; `--default`: the deployment's."""
+    from sync.jobs.inputs import invoice_ceiling
+    from sync.jobs.linking import LinkError, change_ceiling
+    from sync.store import setup as setup_repo
+
+    t = speaker(lang_of(args))
+    with services(args) as opened:
+        if unknown_identity(opened, args):
+            return EXIT_FAILED
+        link = setup_repo.get_link(opened.store, args.identity)
+        if link is None:
+            fail(t, Msg("link.error.not_linked"))
+            return EXIT_FAILED
+        if args.amount is not None or args.default:
+            try:
+                change_ceiling(opened, args.identity, args.amount, actor="cli")
+            except LinkError as exc:
+                fail(t, exc.message)
+                return EXIT_FAILED
+            link = setup_repo.get_link(opened.store, args.identity) or link
+        default = opened.settings.max_invoice_total
+        key = "cli.ceiling.default" if link.max_invoice_total is None else "cli.ceiling.own"
+        out(t(key, identity=str(args.identity), amount=invoice_ceiling(link, opened.settings), default=default))
         return EXIT_OK
 
 

@@ -6,12 +6,14 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, NoReturn
 
 from sync.cli import accounts, admin, checks, identities, links, mappings, run, status
 from sync.cli.common import Speaker, speaker
 from sync.core import words
+from sync.core.money import typed_amount
 from sync.core.outside_text import plain
 from sync.core.words import N_
 
@@ -38,6 +40,19 @@ def iso_date(t: Speaker) -> Callable[[str], date]:
             return date.fromisoformat(text)
         except ValueError:
             raise argparse.ArgumentTypeError(t("cli.usage.not_a_date", text=text)) from None
+
+    return parse
+
+
+def amount(t: Speaker) -> Callable[[str], Decimal]:
+    """argparse's `type=` for an amount in euros (`250000`, `250000,50`); whether it can be used is the use
+    case's to say."""
+
+    def parse(text: str) -> Decimal:
+        found = typed_amount(text)
+        if found is None:
+            raise argparse.ArgumentTypeError(t("cli.usage.not_an_amount", text=text))
+        return found
 
     return parse
 
@@ -109,6 +124,14 @@ def build(lang: str = words.DEFAULT) -> argparse.ArgumentParser:
     p = sub.add_parser("unlink", help=t("cli.help.unlink"))
     p.add_argument("--identity", type=identity, required=True, metavar="ID", help=t("cli.help.gripp_identity"))
     p.set_defaults(handler=links.unlink)
+
+    p = sub.add_parser("ceiling", help=t("cli.help.ceiling"), description=t("cli.help.ceiling.description"))
+    p.add_argument("--identity", type=identity, required=True, metavar="ID", help=t("cli.help.gripp_identity"))
+    choice = p.add_mutually_exclusive_group()
+    choice.add_argument("amount", nargs="?", type=amount(t), metavar=t("cli.metavar.amount"),
+                        help=t("cli.help.ceiling.amount"))
+    choice.add_argument("--default", action="store_true", help=t("cli.help.ceiling.default"))
+    p.set_defaults(handler=links.ceiling)
 
     p = sub.add_parser("mappings", help=t("cli.help.mappings"))
     actions = p.add_subparsers(dest="action", required=True, title=t("cli.help.actions"),

@@ -82,6 +82,7 @@ class EventKind(StrEnum):
     LINK = "link"
     UNLINKED = "unlinked"
     START_DATE = "start_date"
+    CEILING = "ceiling"
     LINK_STARTED = "link_started"
     KEY_DELIVERED = "key_delivered"
     KEY_DELIVERED_UNVERIFIED = "key_delivered_unverified"
@@ -145,6 +146,18 @@ def _link_saved(data: Values) -> Msg:
         previously = Msg(N_("event.link.previously"), previous_administration=data["previous_administration"])
     return Msg(N_("event.link"), name=_value(data, "name"), administration=_value(data, "administration"),
                key_hint=_value(data, "key_hint"), previously=previously)
+
+
+def _ceiling(data: Values) -> Msg:
+    """An identity's ceiling on an invoice's total changed: from and to an amount, or the deployment's default
+    (None; said with the default as it was then)."""
+    def amount(value: Any) -> Msg:
+        if value is None:
+            return Msg(N_("event.ceiling.default"), default=_value(data, "default"))
+        return Msg(N_("value.money"), amount=value)
+
+    return Msg(N_("event.ceiling"), name=_value(data, "name"), previous=amount(data.get("previous")),
+               ceiling=amount(data.get("ceiling")))
 
 
 def _mapping(data: Values) -> Msg:
@@ -288,6 +301,7 @@ KINDS: dict[EventKind, Kind] = {
     K.LINK: Kind(INFO, N_("event.link.label"), N_("event.link"), say=_link_saved),
     K.UNLINKED: Kind(INFO, N_("event.unlinked.label"), N_("event.unlinked")),
     K.START_DATE: Kind(INFO, N_("event.start_date.label"), N_("event.start_date")),
+    K.CEILING: Kind(INFO, N_("event.ceiling.label"), N_("event.ceiling"), say=_ceiling),
     K.LINK_STARTED: Kind(INFO, N_("event.link_started.label"), N_("event.link_started")),
     K.KEY_DELIVERED: Kind(INFO, N_("event.key_delivered.label"), N_("event.key_delivered")),
     K.KEY_DELIVERED_UNVERIFIED: Kind(WARN, N_("event.key_delivered_unverified.label"),

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
+_TYPED = re.compile(r"\d{1,20}(?:[.,]\d{1,10})?")  # euros, a decimal point or comma, no grouping or sign
+
+
+def typed_amount(text: str) -> Decimal | None:
+    """An amount a person typed (`250000`, `250000,50` or `250000.50`), or None when it is not one. How many
+    decimals and how large is the caller's to judge, in its own words."""
+    raw = text.strip()
+    return Decimal(raw.replace(",", ".")) if _TYPED.fullmatch(raw) else None
 
 
 def to_decimal(value: object) -> Decimal:

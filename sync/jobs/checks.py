@@ -43,7 +43,7 @@ from sync.core.events import Outcome
 from sync.core.vault import VaultError
 from sync.core.words import N_, NN_, Msg
 from sync.gripp import errors as gripp_errors
-from sync.jobs.inputs import customer_inputs, invoice_input, invoices_in_scope, mapping_context
+from sync.jobs.inputs import customer_inputs, invoice_ceiling, invoice_input, invoices_in_scope, mapping_context
 from sync.jobs.linking import REQUIRED_SCOPES, key_error
 from sync.jobs.refresh import reference_age, refresh_gripp, refresh_reference
 from sync.jobs.services import Services
@@ -499,7 +499,7 @@ def _reference_missing(check: CheckKey, run: _Run) -> CheckResult:
 def _context(run: _Run) -> MappingContext:
     assert run.link is not None
     return mapping_context(run.store, run.identity_id, run.link.administration_id,
-                           max_total=run.services.settings.max_invoice_total)
+                           max_total=invoice_ceiling(run.link, run.services.settings))
 
 
 # ================================================================================================ 5. VAT

@@ -7,6 +7,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from sync.core.config import Settings
 from sync.gripp.enums import GROUP
 from sync.jobs.refresh import invoice_lines
 from sync.mapping.customers import (
@@ -32,10 +33,16 @@ from sync.store import setup as setup_repo
 from sync.store.db import Store
 
 
+def invoice_ceiling(link: setup_repo.Link, settings: Settings) -> Decimal:
+    """The largest invoice total (either sign) booked for the link's identity: its own ceiling, else the
+    deployment's (SYNC_MAX_INVOICE_TOTAL). Every booking, dry run and check asks here."""
+    return link.max_invoice_total if link.max_invoice_total is not None else settings.max_invoice_total
+
+
 def mapping_context(store: Store, identity_id: int, administration_id: str, *,
                     max_total: Decimal | None) -> MappingContext:
     """The identity's mappings and SnelStart's ledgers and rates; `max_total` the identity's ceiling on an
-    invoice's total (the deployment's SYNC_MAX_INVOICE_TOTAL: `Settings.max_invoice_total`)."""
+    invoice's total (`invoice_ceiling`)."""
     vat = {
         row["gripp_vat_id"]: VatMapping(row["gripp_vat_id"], row["gripp_label"], row["kind"], row["percentage"])
         for row in setup_repo.vat_mappings(store, identity_id)

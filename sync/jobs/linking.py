@@ -13,16 +13,19 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 from sync.auth.access import Actor, authorize
 from sync.core.events import EventKind, Level
 from sync.core.explained import Explained
+from sync.core.money import has_sub_cents
 from sync.core.vault import Vault
 from sync.core.words import N_, Msg
 from sync.jobs.services import Services
 from sync.snelstart import constants as ss_constants
 from sync.snelstart import errors as ss_errors
+from sync.snelstart.limits import AMOUNT_MAX
 from sync.store import cache, history, link_requests
 from sync.store import setup as setup_repo
 from sync.store.db import Store
@@ -237,6 +240,38 @@ def change_start_date(services: Services, identity_id: int, start_date: date, *,
         history.log_event(store, EventKind.START_DATE, identity_id=identity_id, actor=actor,
                           data={"name": setup_repo.identity_name(store, identity_id), "previous": link.start_date,
                                 "start_date": start_date})
+
+
+# ================================================================================================ ceiling
+
+
+def check_ceiling(amount: object) -> Decimal:
+    """A ceiling on an invoice's total: a positive amount in whole cents, at most what SnelStart's amounts hold
+    (above that SnelStart's own limit blocks the invoice anyway, so a higher ceiling would only mislead)."""
+    if not isinstance(amount, Decimal) or not amount.is_finite() or amount <= 0 or has_sub_cents(amount):
+        raise link_error(N_("link.error.ceiling_not_an_amount"), amount=str(amount))
+    if amount > AMOUNT_MAX:
+        raise link_error(N_("link.error.ceiling_too_high"), amount=amount, max=AMOUNT_MAX)
+    return amount.quantize(Decimal("0.01"))
+
+
+def change_ceiling(services: Services, identity_id: int, amount: Decimal | None, *, actor: Actor | str) -> None:
+    """The largest invoice total (either sign) booked for the identity without a person raising it; None: the
+    deployment's default (SYNC_MAX_INVOICE_TOTAL). Audited; the next run, dry run and checks judge by it."""
+    actor = authorize(actor, "link")
+    store = services.store
+    ceiling = None if amount is None else check_ceiling(amount)
+    with store.transaction():
+        link = setup_repo.get_link(store, identity_id)
+        if link is None:
+            raise link_error(N_("link.error.not_linked"))
+        if ceiling == link.max_invoice_total:
+            return
+        setup_repo.set_max_invoice_total(store, identity_id, ceiling)
+        history.log_event(store, EventKind.CEILING, identity_id=identity_id, actor=actor,
+                          data={"name": setup_repo.identity_name(store, identity_id),
+                                "previous": link.max_invoice_total, "ceiling": ceiling,
+                                "default": services.settings.max_invoice_total})
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from sync.auth.access import Actor, authorize
 from sync.core.events import EventKind, Outcome, Step
 from sync.core.words import jsonable
 from sync.jobs import errors, plan, refresh
-from sync.jobs.inputs import customer_inputs, invoice_input, mapping_context
+from sync.jobs.inputs import customer_inputs, invoice_ceiling, invoice_input, mapping_context
 from sync.jobs.locks import exclusive
 from sync.jobs.payments import plan_registrations
 from sync.jobs.plan import DecisionKind
@@ -132,7 +132,7 @@ def _plan(services: Services, link: setup_repo.Link, today: date) -> Preview:
     rows = cache.all_sent_invoices(store, link.identity_id)
     states = outbox.all_for(store, link.identity_id)
     ctx = mapping_context(store, link.identity_id, link.administration_id,
-                          max_total=services.settings.max_invoice_total)
+                          max_total=invoice_ceiling(link, services.settings))
     in_snelstart = plan.snelstart_by_number(store, link.administration_id)
     customers = customer_inputs(store, link.identity_id, link.administration_id)
     lines: list[InvoiceLine] = []

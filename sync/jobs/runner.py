@@ -18,6 +18,7 @@ from sync.auth.access import Actor, authorize
 from sync.core.events import AlertKind, EventKind, Outcome, Step, Trigger, run_summary_message
 from sync.core.words import Msg, say
 from sync.jobs import errors, refresh
+from sync.jobs.inputs import invoice_ceiling
 from sync.jobs.locks import AlreadyRunning, exclusive
 from sync.jobs.payments import PaymentReport, booked_invoices, pull_payments
 from sync.jobs.push import Pusher, PushReport
@@ -150,7 +151,7 @@ def _run(services: Services, link: Link, run_id: str, step: Progress, today: dat
     counts["open_items"] = refresh.refresh_open_items(store, client, link.administration_id,
                                                       identity_id=link.identity_id, run_id=run_id)
     pusher = Pusher(store, services.gripp(), client, link, run_id=run_id, workers=client.parallel_calls,
-                    max_total=services.settings.max_invoice_total,
+                    max_total=invoice_ceiling(link, services.settings),
                     progress=lambda f: step(Step.PUSH, f), sleep=services.sleep)
     age = refresh.reference_age(store, link.administration_id)
     if age is None or age > REFERENCE_MAX_AGE or pusher.has_pending():

@@ -43,7 +43,7 @@ from sync.jobs.checks import (
     result,
 )
 from sync.jobs.checks import used_rates_and_ledgers as _used
-from sync.jobs.inputs import invoice_input, invoices_in_scope, mapping_context
+from sync.jobs.inputs import invoice_ceiling, invoice_input, invoices_in_scope, mapping_context
 from sync.jobs.refresh import reference_age, refresh_gripp, refresh_reference
 from sync.jobs.services import Services
 from sync.mapping import line_net, normalize_kind, suggest_vat_kind, vat_kind_on
@@ -112,7 +112,7 @@ def _data(services: Services, identity_id: int) -> _Data:
     read_reference_or_refuse(services, link)
     rows = invoices_in_scope(store, identity_id, link.start_date)
     return _Data(link, rows, mapping_context(store, identity_id, link.administration_id,
-                                             max_total=services.settings.max_invoice_total))
+                                             max_total=invoice_ceiling(link, services.settings)))
 
 
 def _ensure_gripp(services: Services, identity_id: int) -> None:
@@ -397,7 +397,8 @@ def save_vat_mapping(services: Services, identity_id: int, gripp_vat_id: int, gr
     if not checkable:
         return _not_checked(CheckKey.VAT_MAPPING, Msg("check.vat_mapping.no_rates"))
     assert link is not None
-    ctx = mapping_context(store, identity_id, link.administration_id, max_total=services.settings.max_invoice_total)
+    ctx = mapping_context(store, identity_id, link.administration_id,
+                          max_total=invoice_ceiling(link, services.settings))
     rows = [r for r in invoices_in_scope(store, identity_id, link.start_date)
             if any(line.vat_id == gripp_vat_id and line_net(line) != 0 for line in invoice_input(r).lines)]
     if not rows:
@@ -453,7 +454,8 @@ def save_ledger_mapping(services: Services, identity_id: int, gripp_ledger_id: i
 
     if not checkable or link is None:
         return _not_checked(CheckKey.LEDGER_MAPPING, Msg("check.ledger_mapping.no_ledgers"))
-    ctx = mapping_context(store, identity_id, link.administration_id, max_total=services.settings.max_invoice_total)
+    ctx = mapping_context(store, identity_id, link.administration_id,
+                          max_total=invoice_ceiling(link, services.settings))
     info = ctx.snelstart_ledgers[number]
     rows = [r for r in invoices_in_scope(store, identity_id, link.start_date)
             if any(line.ledger_id == gripp_ledger_id and line_net(line) != 0 for line in invoice_input(r).lines)]
@@ -486,7 +488,7 @@ def _ledger_kinds(services: Services, identity_id: int, link: Link, gripp_ledger
 def _ledger_misfit(services: Services, identity_id: int, link: Link, gripp_ledger_id: int,
                    number: str) -> Msg | None:
     ctx = mapping_context(services.store, identity_id, link.administration_id,
-                          max_total=services.settings.max_invoice_total)
+                          max_total=invoice_ceiling(link, services.settings))
     info = ctx.snelstart_ledgers.get(number)
     if info is None:
         return None
@@ -500,7 +502,7 @@ def ledger_options(services: Services, identity_id: int, gripp_ledger_id: int) -
     if link is None:
         return {}
     ctx = mapping_context(services.store, identity_id, link.administration_id,
-                          max_total=services.settings.max_invoice_total)
+                          max_total=invoice_ceiling(link, services.settings))
     kinds = _ledger_kinds(services, identity_id, link, gripp_ledger_id)
     return {number: f"{info.number} — {info.description}"
             for number, info in sorted(ctx.snelstart_ledgers.items(), key=lambda item: int(item[0]))

@@ -56,6 +56,7 @@ class Link:
     paused: bool
     health: LinkHealth
     health_detail: str | None
+    max_invoice_total: Decimal | None = None  # the identity's own ceiling; None: the deployment's default
 
 
 def upsert_identity(store: Store, identity_id: int, name: str,
@@ -80,6 +81,11 @@ def delete_identity(store: Store, identity_id: int) -> bool:
 
 def set_start_date(store: Store, identity_id: int, start_date: date) -> None:
     store.execute("UPDATE links SET start_date = ? WHERE identity_id = ?", [start_date, identity_id])
+
+
+def set_max_invoice_total(store: Store, identity_id: int, amount: Decimal | None) -> None:
+    """The identity's own ceiling on an invoice's total; None: the deployment's default again."""
+    store.execute("UPDATE links SET max_invoice_total = ? WHERE identity_id = ?", [amount, identity_id])
 
 
 def set_link_wanted(store: Store, identity_id: int, wanted: bool) -> None:
@@ -136,7 +142,7 @@ def delete_link(store: Store, identity_id: int) -> bool:
 
 
 _LINK_COLUMNS = """identity_id, administration_id, administration_name, koppelsleutel_enc, key_hint, start_date,
-                   interval_minutes, paused, health, health_detail"""
+                   interval_minutes, paused, health, health_detail, max_invoice_total"""
 
 
 def get_link(store: Store, identity_id: int) -> Link | None:
