@@ -370,7 +370,8 @@ def test_an_export_always_imports_back_and_gripps_labels_stay_gripps(cli_env, ca
 
 def test_an_identity_the_database_does_not_know_is_said_to_not_exist(cli_env, capsys):
     for argv in (["check", "--identity", "999"], ["run", "--identity", "999"], ["dry-run", "--identity", "999"],
-                 ["unlink", "--identity", "999"], ["link", "--identity", "999", "--key", "x"]):
+                 ["unlink", "--identity", "999"], ["ceiling", "--identity", "999"],
+                 ["link", "--identity", "999", "--key", "x"]):
         assert main(argv) == EXIT_FAILED
         out = capsys.readouterr()
         assert "fout: identiteit 999 bestaat niet in deze database" in out.err and "== " not in out.out
@@ -417,7 +418,8 @@ def test_help_usage_and_argument_errors_speak_dutch_by_default_and_english_with_
 def test_an_unknown_command_action_or_choice_is_said_in_the_readers_words_with_the_choices_readable(capsys):
     # argparse said "'frobnicate' kan niet; kies uit 'run', 'dry-run', …" after "bij OPDRACHT:": repr()'s quotes
     # around every choice, half Dutch. Each is one sentence of the catalog's, in typographic quotes.
-    commands = "run, dry-run, status, check, identities, link, unlink, mappings, accounts, hash-password, reset-sandbox"
+    commands = ("run, dry-run, status, check, identities, link, unlink, ceiling, mappings, accounts, hash-password, "
+                "reset-sandbox")
     err = _parse_fails(["frobnicate"], capsys)
     assert err.startswith("gebruik: python -m sync")
     assert f"python -m sync: fout: onbekende opdracht ‘frobnicate’; kies uit {commands}\n" in err
@@ -552,3 +554,29 @@ def test_names_from_outside_cannot_reorder_a_line_or_reach_the_terminal(cli_env,
         assert not set(printed) & set("\u202e\u2066\x1b\r"), repr(printed)
         assert "NoordAdvies B.V. [2J" in printed
         assert not any(line.startswith("ok: alles goed") for line in printed.splitlines())
+
+
+def test_ceiling_shows_sets_and_resets_an_identitys_highest_invoice_total(cli_env, capsys):
+    assert main(["ceiling", "--identity", "1"]) == EXIT_OK
+    assert capsys.readouterr().out == ("Hoogste factuurbedrag van identiteit 1: € 1.000.000,00, de standaard "
+                                       "(SYNC_MAX_INVOICE_TOTAL).\n")
+    assert main(["ceiling", "--identity", "1", "250000,50"]) == EXIT_OK
+    assert capsys.readouterr().out == ("Hoogste factuurbedrag van identiteit 1: € 250.000,50 (eigen; de standaard is "
+                                       "€ 1.000.000,00).\n")
+    assert main(["--lang", "en", "ceiling", "--identity", "1"]) == EXIT_OK
+    assert capsys.readouterr().out == ("Highest invoice total of identity 1: €250,000.50 (its own; the default is "
+                                       "€1,000,000.00).\n")
+    assert main(["ceiling", "--identity", "2"]) == EXIT_OK  # another identity keeps the default
+    assert "€ 1.000.000,00, de standaard" in capsys.readouterr().out
+
+    assert main(["ceiling", "--identity", "1", "0"]) == EXIT_FAILED  # the use case's refusal, in words
+    assert "‘0’ kan geen hoogste factuurbedrag zijn" in capsys.readouterr().err
+    assert main(["ceiling", "--identity", "1", "922337203685477.59"]) == EXIT_FAILED
+    assert "meer dan SnelStart in een bedrag kan bewaren" in capsys.readouterr().err
+    assert "‘250.000,00’ is geen bedrag" in _parse_fails(["ceiling", "--identity", "1", "250.000,00"], capsys)
+    assert "niet samen met" in _parse_fails(["ceiling", "--identity", "1", "5", "--default"], capsys)
+    assert main(["ceiling", "--identity", "3"]) == EXIT_FAILED
+    assert "niet gekoppeld" in capsys.readouterr().err
+
+    assert main(["ceiling", "--identity", "1", "--default"]) == EXIT_OK
+    assert "€ 1.000.000,00, de standaard" in capsys.readouterr().out

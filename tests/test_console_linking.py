@@ -201,6 +201,38 @@ def test_the_start_date_of_a_linked_identity_can_be_changed_with_snelstarts_sugg
     assert history.events(console.store, identity_id=1, kind="start_date")[0]["actor"] == "sandbox"
 
 
+def test_support_sets_and_resets_a_linked_identitys_highest_invoice_total(console: Services) -> None:
+    from decimal import Decimal
+
+    at = helpers.page("koppelen", query={"identity": "1"})
+    helpers.no_exception(at)
+    field = at.text_input(key="ceiling-1")
+    assert field.label == "Hoogste factuurbedrag" and field.value == "" and field.placeholder == "1000000,00"
+    assert "Leeg: de standaard van deze installatie, € 1.000.000,00." in helpers.texts(at)
+
+    field.set_value("250.000").run()  # grouping is not an amount: said, nothing saved
+    at.button(key="save-ceiling-1").click().run()
+    assert any("‘250.000’ kan geen hoogste factuurbedrag zijn" in helpers.plain(e.value) for e in at.error)
+    assert setup_repo.get_link(console.store, 1).max_invoice_total is None
+
+    at.text_input(key="ceiling-1").set_value("250000,50").run()
+    at.button(key="save-ceiling-1").click().run()
+    helpers.no_exception(at)
+    assert setup_repo.get_link(console.store, 1).max_invoice_total == Decimal("250000.50")
+    assert any("Hoogste factuurbedrag opgeslagen: € 250.000,50." in helpers.plain(s.value) for s in at.success)
+    (event,) = history.events(console.store, identity_id=1, kind="ceiling")
+    assert event["actor"] == "sandbox"
+    assert helpers.page("koppelen", query={"identity": "1"}).text_input(key="ceiling-1").value == "250000,50"
+
+    at.text_input(key="ceiling-1").set_value("").run()  # empty: the deployment's default again
+    at.button(key="save-ceiling-1").click().run()
+    assert setup_repo.get_link(console.store, 1).max_invoice_total is None
+    assert any("weer de standaard, € 1.000.000,00" in helpers.plain(s.value) for s in at.success)
+
+    english = helpers.page("koppelen", lang="en", query={"identity": "1"})
+    assert english.text_input(key="ceiling-1").label == "Highest invoice total"
+
+
 def test_an_english_user_comes_back_from_snelstart_in_english_on_the_same_account(console: Services) -> None:
     """Issue 24 item 2: SnelStart sends the browser back in a new session, which knows only the address. The return
     address carries the language and the account, so the user lands on Koppelen in English, on their account."""

@@ -63,6 +63,8 @@ SAMPLES = {  # the kinds whose keys are chosen by the data, with data that takes
                            {"alert": {"recorded": {"nl": "oud", "en": "old"}}}],
     "webhook_refused": [{"error": error, "reason": {"nl": "r", "en": "r"}} for error in events.WEBHOOK_REFUSALS]
     + [{"error": "something_new"}],
+    "ceiling": [{"name": "S", "previous": None, "ceiling": "250000.00", "default": "1000000.00"},
+                {"name": "S", "previous": "250000.00", "ceiling": None, "default": "1000000.00"}, {}],
     "sign_in_failed": [{"name": "sanne", "client": "1.2.3.4"}, {"client": "1.2.3.4"}],
     "sign_in_locked": [{"name": "sanne", "locked": "user"}, {"client": "1.2.3.4", "locked": "client"}],
 }

@@ -46,6 +46,32 @@ def test_a_booking_left_uploading_its_pdf_is_booked_after_migration_8(tmp_path, 
     assert all(type(state) is BookingState for state in states.values())  # the store hands out the enum's members
 
 
+def test_links_made_before_migration_9_keep_the_deployments_ceiling(tmp_path, monkeypatch) -> None:
+    """The identity's own ceiling is a new column: every link already there has none (NULL: SYNC_MAX_INVOICE_TOTAL),
+    and one set afterwards reads back to the cent."""
+    from decimal import Decimal
+
+    from sync.store import setup
+
+    path = tmp_path / "s.duckdb"
+    every = db._migrations()
+    monkeypatch.setattr(db, "_migrations", lambda package=None: [m for m in every if m[0] < 9])
+    store = Store(path)
+    for identity_id in (1, 2):
+        setup.upsert_identity(store, identity_id, f"Identiteit {identity_id}")
+        setup.save_link(store, identity_id=identity_id, administration_id=f"a{identity_id}", administration_name="A",
+                        koppelsleutel_enc="x", key_hint="…x", start_date=None, actor="test")
+    store.close()
+
+    monkeypatch.setattr(db, "_migrations", lambda package=None: every)
+    store = Store(path)
+    assert [link.max_invoice_total for link in setup.links(store)] == [None, None]
+    setup.set_max_invoice_total(store, 2, Decimal("250000.50"))
+    assert setup.get_link(store, 2).max_invoice_total == Decimal("250000.50")
+    assert setup.get_link(store, 1).max_invoice_total is None
+    store.close()
+
+
 def test_every_migration_file_has_its_own_number() -> None:
     versions = [version for version, _ in db._migrations()]  # raises when two files share a number
     assert versions == sorted(set(versions))

@@ -10,7 +10,7 @@ import sys
 
 from sync.cli.common import EXIT_FAILED, EXIT_OK, Speaker, err, fail, lang_of, out, speaker
 from sync.cli.session import banner, services, unknown_identity
-from sync.core.words import Msg
+from sync.core.words import N_, Msg
 
 KEY_VARIABLE = "SNELSTART_KOPPELSLEUTEL"  # `link` reads the key here (or from standard input), not from argv
 
@@ -76,7 +76,7 @@ def ceiling(args: argparse.Namespace) -> int:
                 return EXIT_FAILED
             link = setup_repo.get_link(opened.store, args.identity) or link
         default = opened.settings.max_invoice_total
-        key = "cli.ceiling.default" if link.max_invoice_total is None else "cli.ceiling.own"
+        key = N_("cli.ceiling.default") if link.max_invoice_total is None else N_("cli.ceiling.own")
         out(t(key, identity=str(args.identity), amount=invoice_ceiling(link, opened.settings), default=default))
         return EXIT_OK
 

@@ -7,12 +7,14 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
-_TYPED = re.compile(r"\d{1,20}(?:[.,]\d{1,10})?")  # euros, a decimal point or comma, no grouping or sign
+# Euros with a decimal point or comma and at most two decimals; no grouping, no sign. `250.000` is refused, not read
+# as 250 euros: a Dutch reader writes a quarter million that way.
+_TYPED = re.compile(r"\d{1,20}(?:[.,]\d{1,2})?")
 
 
 def typed_amount(text: str) -> Decimal | None:
-    """An amount a person typed (`250000`, `250000,50` or `250000.50`), or None when it is not one. How many
-    decimals and how large is the caller's to judge, in its own words."""
+    """An amount a person typed (`250000`, `250000,50` or `250000.50`), or None when it is not one; how large it
+    may be is the caller's to judge, in its own words."""
     raw = text.strip()
     return Decimal(raw.replace(",", ".")) if _TYPED.fullmatch(raw) else None
 

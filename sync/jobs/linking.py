@@ -1,5 +1,5 @@
 """Linking a Gripp identity to one SnelStart administration: verifying a koppelsleutel, saving and removing a link,
-and the date it books from.
+the date it books from and the largest invoice total it books (its ceiling).
 
 A key reaches us in one of two ways (the seed's): SnelStart's activation flow (`sync.jobs.activation`, "Maatwerk
 key ophalen") or pasted from SnelStart's "Maatwerk" tile (`link_with_key`). Either way the key is verified first (a
