@@ -165,6 +165,26 @@ def test_the_start_date_can_be_changed_audited_with_a_suggestion_from_snelstart(
     assert caught.value.code == "unknown_identity"
 
 
+def test_after_a_sync_the_suggested_start_date_leaves_no_invoice_the_link_booked_or_blocked_before_it(services):
+    """The suggestion is the day after what was booked in SnelStart before the link: after a sync, the link's own
+    latest booking would have put the invoices still blocked before it, and so out of the link for good."""
+    from datetime import date
+
+    from sync.jobs.linking import suggest_start_date
+    from sync.jobs.runner import run_identity
+
+    before = suggest_start_date(services, 1, default=date(2026, 1, 1))
+    run_identity(services, 1)
+    dates = {r["number"]: r["invoice_date"] for r in services.store.rows(
+        "SELECT number, invoice_date FROM gripp_invoices WHERE identity_id = 1")}
+    ours = services.store.rows("""SELECT number, state FROM bookings WHERE identity_id = 1
+                                  AND ((state = 'done' AND NOT adopted) OR state = 'blocked')""")
+    assert {r["state"] for r in ours} == {"done", "blocked"}  # the link booked some and blocked some
+    after = suggest_start_date(services, 1, default=date(2026, 1, 1))
+    assert after == before
+    assert all(dates[r["number"]] >= after.start_date for r in ours)
+
+
 # ------------------------------------------------------------------------------------------ activation
 
 

@@ -86,16 +86,20 @@ def set_state(store: Store, scope: str, key: str, value: str | None) -> None:
 
 
 def last_invoice_in_snelstart(store: Store, administration_id: str, identity_id: int) -> dict | None:
-    """The latest verkoopfactuur (`factuurnummer`, `factuur_datum`) SnelStart holds for the identity: among its own
-    invoices when the Gripp cache knows them (an administration can serve several identities), else among every
-    verkoopfactuur of the administration."""
+    """The latest verkoopfactuur (`factuurnummer`, `factuur_datum`) SnelStart holds for the identity that the link
+    did not book itself — what was booked there before the link: among its own invoices when the Gripp cache knows
+    them (an administration can serve several identities), else among every verkoopfactuur of the administration.
+    The link's own bookings never count: after a sync the latest of them would put every invoice still blocked
+    before the suggested start date, and so out of the link for good."""
     return store.one(
         """SELECT s.factuurnummer, s.factuur_datum FROM ss_open_items s
            WHERE s.administration_id = ? AND s.factuur_datum IS NOT NULL
              AND (s.factuurnummer IN (SELECT number FROM gripp_invoices WHERE identity_id = ?)
                   OR NOT EXISTS (SELECT 1 FROM gripp_invoices WHERE identity_id = ?))
+             AND s.factuurnummer NOT IN (SELECT number FROM bookings
+                                         WHERE identity_id = ? AND NOT adopted AND booking_id IS NOT NULL)
            ORDER BY s.factuur_datum DESC, s.factuurnummer DESC LIMIT 1""",
-        [administration_id, identity_id, identity_id],
+        [administration_id, identity_id, identity_id, identity_id],
     )
 
 
