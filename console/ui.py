@@ -251,7 +251,14 @@ def streamlit_in_our_words() -> None:
     said = t("no_results").replace("\\", "\\\\").replace('"', '\\"')
     hidden = ", ".join(_EMPTY_CHOICE)
     ours = ", ".join(f"{rule}::after" for rule in _EMPTY_CHOICE)
-    st.html(f'<style>{hidden} {{font-size: 0}} {ours} {{content: "{said}"; font-size: 0.875rem}}</style>')
+    st.html(f'<style>{hidden} {{font-size: 0}} {ours} {{content: "{said}"; font-size: 0.875rem}} '
+            f'{_ELEMENT_TOOLBAR} {{display: none}}</style>')
+
+
+# The toolbar Streamlit puts over a grid or a chart on hover: "Search", "Download as CSV", "Fullscreen", "Show data",
+# "Download as PNG" — English on Dutch pages, a second CSV download beside the page's own (in the reader's words, with
+# the reader's headers) and over the log's own search box. The pages have their own search and downloads.
+_ELEMENT_TOOLBAR = '[data-testid="stElementToolbar"]'
 
 
 def identity_label(identity: IdentityRow) -> str:

@@ -116,6 +116,21 @@ def test_streamlits_no_results_is_said_in_dutch(server, context) -> None:
     assert said(empty) == ["0px", '"Geen resultaten"']
 
 
+def test_no_grid_offers_streamlits_english_toolbar(server, context) -> None:
+    """Over a grid, Streamlit's toolbar says "Search", "Download as CSV", "Fullscreen" in English, and its CSV is
+    not the page's own (the reader's headers and separator): the pages offer their own search and download."""
+    page = new_tab(context, f"{server.base}/Openstaande_posten?identity=1", re.compile("Openstaande posten"))
+    grid = page.locator("[data-testid='stDataFrame']").first
+    grid.wait_for()
+    grid.hover()
+    page.wait_for_timeout(500)
+    toolbars = page.locator("[data-testid='stElementToolbar']")
+    assert toolbars.count() >= 1  # Streamlit draws it…
+    assert not any(toolbars.nth(i).is_visible() for i in range(toolbars.count()))  # …and the reader never sees it
+    assert page.get_by_role("button", name="Download as CSV").count() == 0 or not page.get_by_role(
+        "button", name="Download as CSV").first.is_visible()
+
+
 def said(element) -> list[str]:
     """(the size of Streamlit's own text, what is shown after it)."""
     return element.evaluate("e => [getComputedStyle(e).fontSize, getComputedStyle(e, '::after').content]")
