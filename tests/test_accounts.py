@@ -42,7 +42,7 @@ def add_acme(monkeypatch, capsys) -> None:
     monkeypatch.setattr("sys.stdin", io.StringIO(SANDBOX_GRIPP_TOKEN + "\n"))
     assert main(["accounts", "add", "acme", "--name", "Acme B.V."]) == EXIT_OK
     out = capsys.readouterr().out
-    assert "Account acme ‘Acme B.V.’ toegevoegd" in out and "3 identiteiten gevonden" in out
+    assert "Klant acme ‘Acme B.V.’ toegevoegd" in out and "3 identiteiten gevonden" in out
     assert SANDBOX_GRIPP_TOKEN not in out  # only its hint
 
 
@@ -122,7 +122,7 @@ def test_a_new_real_deployment_without_a_token_has_no_accounts_and_says_how_to_a
     assert main(["status"]) == EXIT_USAGE
     assert "accounts add" in capsys.readouterr().err
     assert main(["accounts"]) == EXIT_OK
-    assert "Nog geen accounts" in capsys.readouterr().err
+    assert "Nog geen klanten" in capsys.readouterr().err
 
 
 # -- the command line ------------------------------------------------------------------------------------
@@ -173,7 +173,7 @@ def test_accounts_add_check_list_and_remove(cli_env, monkeypatch, capsys):
     capsys.readouterr()
     assert (cli_env / "accounts" / "acme.duckdb").exists()  # kept on disk
     assert main(["status", "--account", "acme"]) == EXIT_USAGE
-    assert "geen account ‘acme’" in capsys.readouterr().err
+    assert "geen klant ‘acme’" in capsys.readouterr().err
     monkeypatch.setenv("SYNC_ACCOUNT", DEMO)  # an operator's default account: commands that name none use it
     assert main(["status"]) == EXIT_OK
     assert "Studio Noord" in capsys.readouterr().out
@@ -228,7 +228,7 @@ def test_commands_and_exports_show_only_the_chosen_account(cli_env, monkeypatch,
 
     assert main(["status", "--account", DEMO]) == EXIT_OK
     out = capsys.readouterr()
-    assert "Noord Advies" in out.out and MARK not in out.out and f"Account: {DEMO}" in out.err
+    assert "Noord Advies" in out.out and MARK not in out.out and f"Klant: {DEMO}" in out.err
     assert main(["--account", "acme", "status"]) == EXIT_OK
     out = capsys.readouterr().out
     assert MARK in out and "Noord Advies B.V.  Nog niet gekoppeld" in out and "→" not in out  # acme links nothing
