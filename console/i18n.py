@@ -51,7 +51,8 @@ def said(value: object, lang: str | None = None) -> str:
 
 
 CLASS_LABELS = {
-    Difference.CONFLICT: N_("class_conflict"), Difference.NOT_BOOKED: N_("class_not_booked"),
+    Difference.CONFLICT: N_("class_conflict"), Difference.SNELSTART_UNREAD: N_("class_snelstart_unread"),
+    Difference.NOT_BOOKED: N_("class_not_booked"),
     Difference.DRIFT_DELETED: N_("class_drift_deleted"), Difference.ONLY_IN_SNELSTART: N_("class_only_in_snelstart"),
     Difference.DRIFT_CHANGED: N_("class_drift_changed"), Difference.AMOUNT_DIFFERS: N_("class_amount_differs"),
     Difference.PAYMENT_NOT_IN_GRIPP: N_("class_payment_not_in_gripp"),

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection, Mapping
+from datetime import datetime
 from typing import Any
 
 import pandas as pd
@@ -16,7 +17,7 @@ from sync.core.events import label as event_label
 from sync.core.words import DEFAULT, N_, said
 from sync.jobs import overview, reconcile
 from sync.mapping.problems import ProblemCode, stored_fix, stored_message
-from sync.store import history, outbox
+from sync.store import cache, history, outbox
 from sync.store import setup as setup_repo
 from sync.store.catalog import DEFAULT_ACCOUNT
 from sync.store.comparison import Difference
@@ -172,11 +173,30 @@ def customer_blocks(store: Store, identity_id: int) -> list[dict]:
 
 # -- open items -----------------------------------------------------------------------------------------
 def open_items(services: Services, identity_id: int) -> pd.DataFrame:
-    """Both sides' open items for an identity, from the DuckDB cache (`sync.jobs.reconcile`)."""
+    """Both sides' open items for an identity, from the DuckDB cache (`sync.jobs.reconcile`), by invoice number;
+    against a SnelStart never read, no invoice is said to be missing there."""
     link = setup_repo.get_link(services.store, identity_id)
     administration_id = link.administration_id if link else None
     start_date = link.start_date if link else None
-    return reconcile.open_items(services.store, identity_id, administration_id, start_date, services.today())
+    read = link is None or snelstart_read_at(services.store, identity_id) is not None
+    return reconcile.open_items(services.store, identity_id, administration_id, start_date, services.today(),
+                                snelstart_read=read)
+
+
+def snelstart_read_at(store: Store, identity_id: int) -> datetime | None:
+    """When SnelStart's open items of the identity's administration were last read; None: never (or not linked)."""
+    link = setup_repo.get_link(store, identity_id)
+    return cache.open_items_read_at(store, link.administration_id) if link else None
+
+
+def snelstart_unread_since(store: Store, identity_id: int) -> RunRow | None:
+    """The identity's last run when it failed after SnelStart's open items were last read (or they never were): the
+    SnelStart side shown is older than that run, or missing."""
+    last = history.last_run(store, identity_id)
+    if last is None or last["outcome"] != Outcome.FAILED:
+        return None
+    read_at = snelstart_read_at(store, identity_id)
+    return last if read_at is None or read_at < last["started_at"] else None
 
 
 def has_cached_invoices(store: Store, identity_id: int) -> bool:
@@ -202,8 +222,17 @@ def reminder_lists(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.
 
 # What a difference means and what to do, for the rows that carry no reason of their own (nothing was blocked or
 # refused: the two sides simply differ).
-CLASS_REASONS = {Difference.PAID_IN_GRIPP_ONLY: N_("reason_paid_in_gripp_only"),
-                 Difference.ONLY_IN_SNELSTART: N_("reason_only_in_snelstart")}
+# Every class but "in order" has one.
+CLASS_REASONS = {Difference.CONFLICT: N_("reason_conflict"),
+                 Difference.SNELSTART_UNREAD: N_("reason_snelstart_unread"),
+                 Difference.NOT_BOOKED: N_("reason_not_booked"),
+                 Difference.DRIFT_DELETED: N_("reason_drift_deleted"),
+                 Difference.ONLY_IN_SNELSTART: N_("reason_only_in_snelstart"),
+                 Difference.DRIFT_CHANGED: N_("reason_drift_changed"),
+                 Difference.AMOUNT_DIFFERS: N_("reason_amount_differs"),
+                 Difference.PAYMENT_NOT_IN_GRIPP: N_("reason_payment_not_in_gripp"),
+                 Difference.PAID_IN_GRIPP_ONLY: N_("reason_paid_in_gripp_only"),
+                 Difference.DUE_DATE_DIFFERS: N_("reason_due_date_differs")}
 
 
 def reasons_text(row: dict, lang: str) -> str:

@@ -220,5 +220,5 @@ def test_open_items_before_the_first_sync_offer_the_sync(console: Services) -> N
     helpers.no_exception(at)
     runs = history.recent_runs(console.store, 2)
     assert len(runs) == 1 and runs[0]["trigger"] == "manual"
-    assert any("Stand van de laatste synchronisatie" in helpers.plain(c.value) for c in at.caption)
+    assert any("Stand van SnelStart zoals het laatst is gelezen" in helpers.plain(c.value) for c in at.caption)
     assert len(at.dataframe[0].value) > 0

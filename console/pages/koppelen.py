@@ -120,8 +120,10 @@ def start_date_editor(link: Link) -> None:
                 t("use_suggestion"), key=f"use-suggestion-{identity_id}", icon=":material/auto_fix_high:"):
             st.session_state[field_key] = suggestion.start_date
             st.rerun()  # drawn again without the button: the field holds the suggestion now
-    else:
+    elif suggestion.snelstart_read:
         st.info(t("start_date_no_suggestion"), icon=":material/lightbulb:")
+    else:  # not "no invoice there": nobody could look
+        st.warning(t("start_date_unreadable"), icon=":material/sync_problem:")
     chosen = st.date_input(t("start_date"), key=field_key, format=DATE_FORMAT, min_value=FIRST_DAY,
                            max_value=LAST_DAY)
     st.caption(t("start_date_help"))

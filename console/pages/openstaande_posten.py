@@ -1,20 +1,43 @@
 """Openstaande posten: Gripp's open invoices and SnelStart's open items side by side, matched by invoice number.
 
 Everything comes from the DuckDB cache (`sync.jobs.reconcile`), never from the APIs: the page is as fresh as the
-last sync, and says when that was — or, before the first one, offers it. The search and the class filter are
+last read of SnelStart, and says when that was — or that the last sync could not read it, why and the way out;
+before the first sync it offers one. The search and the class filter are
 kept in the address, so a reload keeps them.
 """
+
+from datetime import datetime
 
 import pandas as pd
 import streamlit as st
 
 from console import charts, manual, screen, tables, ui, views
-from console.i18n import age_label, class_label, current_lang, t
+from console.i18n import age_label, class_label, current_lang, said, t
 from sync.core import fmt
 from sync.jobs.locks import AlreadyRunning
 from sync.jobs.reconcile import AGE_BUCKETS, CLASSES
+from sync.store import setup as setup_repo
+from sync.store.history import RunRow
+from sync.store.setup import LinkHealth
 
 MAX_ROWS = 2_000  # drawn in the grid; the CSV has every row that matches
+
+
+def snelstart_unread(failed: RunRow, read_at: datetime | None) -> None:
+    """Above the grid: SnelStart could not be read (since when, or never), why, and the way out."""
+    link = setup_repo.get_link(store, identity_id)
+    if link is not None and link.health == LinkHealth.BROKEN and link.health_detail:
+        why = said(setup_repo.health_reason(link.health_detail), lang)
+    else:  # failed for another reason (SnelStart down, ...): the run's own words
+        why = views.run_words(failed, lang)
+    if read_at is None:
+        st.warning(t("open_items_snelstart_never_read", why=why), icon=":material/sync_problem:")
+    else:
+        st.warning(t("open_items_snelstart_unread_since", when=fmt.moment(read_at, lang), why=why),
+                   icon=":material/sync_problem:")
+    ui.page_link("pages/koppelen.py", label=t("go_linking"), icon=":material/link:",
+                 query_params={"identity": str(identity_id)})
+
 
 services = ui.services()
 store = services.store
@@ -28,14 +51,18 @@ identity_id = identity["identity_id"]
 ui.live_progress(services)
 
 last = views.last_run(store, identity_id)
-if last:
-    st.caption(t("open_items_as_of", when=fmt.moment(last["finished_at"] or last["started_at"], lang)))
-elif not identity["linked"]:
+read_at = views.snelstart_read_at(store, identity_id)
+unread_since = views.snelstart_unread_since(store, identity_id)
+if unread_since is not None:  # the last run could not read SnelStart: its side is old, or was never there
+    snelstart_unread(unread_since, read_at)
+elif read_at is not None:
+    st.caption(t("open_items_as_of", when=fmt.moment(read_at, lang)))
+if not last and not identity["linked"]:
     st.info(t("open_items_not_linked", name=identity["name"]), icon=":material/link_off:")
     ui.page_link("pages/koppelen.py", label=t("go_linking"), icon=":material/link:",
                  query_params={"identity": str(identity_id)})
     st.stop()
-else:  # no dead end: the first sync is one click away
+elif not last:  # no dead end: the first sync is one click away
     fetched = views.has_cached_invoices(store, identity_id)  # by the checks or a dry run
     st.info(t("open_items_fetched" if fetched else "open_items_empty", name=identity["name"]), icon=":material/sync:")
     if st.button(t("sync_now_first"), key=f"oi-sync-{identity_id}", type="primary", icon=":material/sync:"):

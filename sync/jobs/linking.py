@@ -279,22 +279,27 @@ class StartDateSuggestion:
     start_date: date
     last_number: str | None  # the last invoice already booked in SnelStart
     last_date: date | None
+    snelstart_read: bool = True  # False: SnelStart could not be read now nor ever before (nothing known of it)
 
 
 def suggest_start_date(services: Services, identity_id: int, *, default: date) -> StartDateSuggestion:
     """The day after the last invoice of this identity already booked in SnelStart (read from SnelStart now;
-    from the cache when SnelStart cannot be reached), else `default`."""
+    from the cache when SnelStart cannot be reached), else `default` — saying whether SnelStart was read at all
+    (no invoice there is not the same as SnelStart unread)."""
     from sync.jobs.refresh import refresh_open_items
 
     store = services.store
     link = setup_repo.get_link(store, identity_id)
-    if link is not None:
-        try:
-            refresh_open_items(store, services.snelstart(identity_id), link.administration_id)
-        except Exception:
-            log.info("Start date suggestion for identity %s from the cache", identity_id)
-        row = cache.last_invoice_in_snelstart(store, link.administration_id, identity_id)
-        if row is not None:
-            return StartDateSuggestion(row["factuur_datum"] + timedelta(days=1), row["factuurnummer"],
-                                       row["factuur_datum"])
-    return StartDateSuggestion(default, None, None)
+    if link is None:
+        return StartDateSuggestion(default, None, None)
+    read = True
+    try:
+        refresh_open_items(store, services.snelstart(identity_id), link.administration_id)
+    except Exception:
+        log.info("Start date suggestion for identity %s from the cache", identity_id)
+        read = cache.open_items_read_at(store, link.administration_id) is not None
+    row = cache.last_invoice_in_snelstart(store, link.administration_id, identity_id)
+    if row is not None:
+        return StartDateSuggestion(row["factuur_datum"] + timedelta(days=1), row["factuurnummer"],
+                                   row["factuur_datum"])
+    return StartDateSuggestion(default, None, None, snelstart_read=read)

@@ -3,6 +3,7 @@
 
 Classes (first that applies):
   conflict              SnelStart has a booking with this number that is not this invoice's: a person decides
+  snelstart_unread      SnelStart's open items were never read (the link fails): whether it is there is unknown
   not_booked            in Gripp, not (yet) in SnelStart: pending, blocked or failed, with the reason
   drift_deleted         we booked it, but SnelStart no longer has it
   only_in_snelstart     open in SnelStart, no Gripp invoice with that number
@@ -18,6 +19,7 @@ without a Gripp invoice that is settled (nothing open is no open item).
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from enum import StrEnum
 
@@ -44,11 +46,22 @@ AGE_BUCKETS = tuple(AgeBucket)
 
 
 def open_items(store: Store, identity_id: int, administration_id: str | None, start_date: date | None,
-               today: date) -> pd.DataFrame:
-    """Every open item of both sides for one identity, with its class, ageing bucket and reason."""
-    frame = comparison.compared(store, identity_id, administration_id, start_date, today)
+               today: date, *, snelstart_read: bool = True) -> pd.DataFrame:
+    """Every open item of both sides for one identity, with its class and ageing bucket, by invoice number."""
+    frame = comparison.compared(store, identity_id, administration_id, start_date, today,
+                                snelstart_read=snelstart_read)
     frame["age_bucket"] = age_buckets(frame["days_overdue"])
-    return frame
+    order = sorted(range(len(frame)), key=lambda n: number_order(frame["number"].iloc[n]))
+    return frame.iloc[order].reset_index(drop=True)
+
+
+def number_order(number: object) -> tuple[tuple[int, int, str], ...]:
+    """An invoice number's place in a list: its runs of digits compared as numbers ("X-9" before "X-10"), numbers
+    before letters, a missing number last."""
+    if not isinstance(number, str) or not number:
+        return ((2, 0, ""),)
+    return tuple((0, int(part), "") if part.isdigit() else (1, 0, part.casefold())
+                 for part in re.findall(r"\d+|\D+", number))
 
 
 def class_counts(store: Store, identity_id: int, administration_id: str | None, start_date: date | None,

@@ -271,6 +271,7 @@ def refresh_open_items(store: Store, client: SnelStartClient, administration_id:
         for item in items
     ]
     count = cache.replace_if_changed(store, "ss_open_items", administration_id, rows, "verkoopfactuur_id")
+    cache.set_state(store, administration_id, cache.OPEN_ITEMS_READ_AT, fetched.isoformat())
     _note_skipped(store, administration_id, skipped, identity_id, run_id)
     return count
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -75,6 +75,9 @@ def _insert_frame(cur: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFram
             pass
 
 
+OPEN_ITEMS_READ_AT = "open_items_read_at"  # sync_state key, per administration
+
+
 def get_state(store: Store, scope: str, key: str) -> str | None:
     return store.scalar("SELECT value FROM sync_state WHERE scope = ? AND key = ?", [scope, key])
 
@@ -83,6 +86,16 @@ def set_state(store: Store, scope: str, key: str, value: str | None) -> None:
     store.execute(
         "INSERT OR REPLACE INTO sync_state VALUES (?, ?, ?)", [scope, key, value]
     )
+
+
+def open_items_read_at(store: Store, administration_id: str) -> datetime | None:
+    """When SnelStart's open items of the administration were last read (a read that changed nothing too), or None:
+    never. A cache from before this was kept dates itself by its rows."""
+    value = get_state(store, administration_id, OPEN_ITEMS_READ_AT)
+    if value is not None:
+        return datetime.fromisoformat(value)
+    found = store.scalar("SELECT max(fetched_at) FROM ss_open_items WHERE administration_id = ?", [administration_id])
+    return found if isinstance(found, datetime) else None
 
 
 def last_invoice_in_snelstart(store: Store, administration_id: str, identity_id: int) -> dict | None:

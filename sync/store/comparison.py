@@ -20,6 +20,7 @@ class Difference(StrEnum):
     the query below is the rule."""
 
     CONFLICT = "conflict"
+    SNELSTART_UNREAD = "snelstart_unread"
     NOT_BOOKED = "not_booked"
     DRIFT_DELETED = "drift_deleted"
     ONLY_IN_SNELSTART = "only_in_snelstart"
@@ -64,6 +65,7 @@ WITH g AS (
 SELECT *,
     CASE
         WHEN booking_state = '{BookingState.CONFLICT}' THEN '{Difference.CONFLICT}'
+        WHEN NOT $snelstart_read THEN '{Difference.SNELSTART_UNREAD}'
         WHEN in_gripp AND NOT in_snelstart AND booking_state IN ({_BOOKED})
             THEN '{Difference.DRIFT_DELETED}'
         WHEN in_gripp AND NOT in_snelstart THEN '{Difference.NOT_BOOKED}'
@@ -83,7 +85,7 @@ SELECT *,
          THEN $today - coalesce(gripp_due, snelstart_due) END AS days_overdue
 FROM joined
 WHERE (coalesce(gripp_open, 0) <> 0 OR coalesce(snelstart_open, 0) <> 0
-       OR NOT in_snelstart OR snelstart_total <> gripp_total)
+       OR (NOT in_snelstart AND $snelstart_read) OR snelstart_total <> gripp_total)
   AND NOT (booking_state IS NOT DISTINCT FROM '{BookingState.NOTHING_TO_BOOK}' AND NOT in_snelstart)
 """
 
@@ -91,9 +93,12 @@ WHERE (coalesce(gripp_open, 0) <> 0 OR coalesce(snelstart_open, 0) <> 0
 
 
 def compared(store: Store, identity_id: int, administration_id: str | None, start_date: date | None,
-             today: date) -> pd.DataFrame:
-    """Every open item of both sides for one identity with its class and days overdue."""
-    return store.cursor().execute(_QUERY, _params(identity_id, administration_id, start_date, today)).df()
+             today: date, *, snelstart_read: bool = True) -> pd.DataFrame:
+    """Every open item of both sides for one identity with its class and days overdue. `snelstart_read` False:
+    SnelStart's open items were never read, so no invoice is said to be missing there (`snelstart_unread`), and
+    one settled in Gripp is no open item."""
+    return store.cursor().execute(_QUERY, _params(identity_id, administration_id, start_date, today,
+                                                  snelstart_read)).df()
 
 
 def class_counts(store: Store, identity_id: int, administration_id: str | None, start_date: date | None,
@@ -103,5 +108,7 @@ def class_counts(store: Store, identity_id: int, administration_id: str | None, 
     return {Difference(name): int(n) for name, n in found}
 
 
-def _params(identity_id: int, administration_id: str | None, start_date: date | None, today: date) -> dict[str, Any]:
-    return {"identity": identity_id, "admin": administration_id or "", "start": start_date, "today": today}
+def _params(identity_id: int, administration_id: str | None, start_date: date | None, today: date,
+            snelstart_read: bool = True) -> dict[str, Any]:
+    return {"identity": identity_id, "admin": administration_id or "", "start": start_date, "today": today,
+            "snelstart_read": snelstart_read}
