@@ -9,7 +9,7 @@ import streamlit as st
 from console import ui, views
 from console.i18n import current_lang, t
 from sync.core.events import Outcome
-from sync.core.words import say
+from sync.core.words import N_, say
 from sync.jobs import conflicts as conflict_jobs
 from sync.jobs import plan, preview
 from sync.mapping.problems import ProblemCode
@@ -44,6 +44,12 @@ def card_fix(conflict: conflict_jobs.Conflict, may_adopt: bool, lang: str) -> st
 
 
 CUSTOMER_MAPPING_ANCHOR = "customer-mapping"  # Controles' customer mapping section
+
+# On Controles a customer problem's fix points down the page, never to "Controles → Klantkoppeling": the reader is
+# there. Its reason is said once, in the customer's row of the mapping.
+FIX_HERE = {ProblemCode.CUSTOMER_CONTRADICTION: N_("customer_fix_here.customer_contradiction"),
+            ProblemCode.CUSTOMER_AMBIGUOUS: N_("customer_fix_here.customer_ambiguous"),
+            ProblemCode.CUSTOMER_PIN_INVALID: N_("customer_fix_here.customer_pin_invalid")}
 
 
 def pin_customer_way(services: Services, identity_id: int, *, mapping_here: bool) -> None:
@@ -97,6 +103,9 @@ def show(services: Services, identity_id: int, *, key: str, mapping_here: bool =
     for block in customers:
         with st.container(border=True):
             st.markdown(f"**{t('contradiction_title', number=block['number'])}**")
-            fix = say(block["fix"], lang) if block["fix"] is not None else ""
-            st.text(f"{say(block['message'], lang)} {fix}")
+            if mapping_here and block["code"] in FIX_HERE:  # the reason in full is in the mapping's row below
+                st.text(t(FIX_HERE[block["code"]]))
+            else:
+                fix = say(block["fix"], lang) if block["fix"] is not None else ""
+                st.text(f"{say(block['message'], lang)} {fix}")
             pin_customer_way(services, identity_id, mapping_here=mapping_here)

@@ -35,7 +35,8 @@ WORDS = {
 TEXT = {
     "nl": dict(link_title="Koppelen met SnelStart", not_linked="Nog niet gekoppeld aan een SnelStart-administratie.",
                switch="SnelStart-koppeling aan voor deze identiteit", fetch="Maatwerk key ophalen",
-               to_snelstart="Naar SnelStart", received="SnelStart heeft de koppeling afgerond", save="Opslaan",
+               to_snelstart="Naar SnelStart", received="SnelStart heeft de koppeling afgerond",
+               save="Koppeling opslaan",
                saved="Noord Academy is gekoppeld aan administratie ‘Noord Academy’", checks="Controles",
                run_checks="Alle controles uitvoeren", accept_all=r"Alle \d+ voorstellen overnemen",
                mapping_saved="Opgeslagen. De controles na het opslaan:", dry="Proefrun starten",
@@ -45,7 +46,7 @@ TEXT = {
                overview="Overzicht", invoice="Factuur"),
     "en": dict(link_title="Link with SnelStart", not_linked="Not linked to a SnelStart administration yet.",
                switch="SnelStart link on for this identity", fetch="Fetch Maatwerk key",
-               to_snelstart="Go to SnelStart", received="SnelStart finished the link", save="Save",
+               to_snelstart="Go to SnelStart", received="SnelStart finished the link", save="Save link",
                saved="Noord Academy is linked to administration ‘Noord Academy’", checks="Checks",
                run_checks="Run all checks", accept_all=r"Accept all \d+ suggestions",
                mapping_saved="Saved. The checks after saving:", dry="Start dry run", would_book="Would be booked",

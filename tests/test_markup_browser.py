@@ -94,7 +94,7 @@ def test_outside_names_show_as_written_on_every_page_and_csv_cells_are_not_formu
         page.wait_for_url(re.compile(r"/Koppelen\?identity=3&ref="))
         page.get_by_text("SnelStart heeft de koppeling afgerond").wait_for()
         assert_shown_as_text(page, ADMINISTRATION)
-        page.get_by_role("button", name="Opslaan").click()
+        page.get_by_role("button", name="Koppeling opslaan").click()
         page.get_by_text("is gekoppeld aan administratie").wait_for()
         assert_shown_as_text(page, ADMINISTRATION, ACADEMY)
 

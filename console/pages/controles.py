@@ -281,6 +281,8 @@ def blocked_fix(lines: list) -> str:
     return " ".join([t(key) for key in order if key in kinds] + [t("fix_blocked")])
 
 
+# A contradicting customer's reason is said in full once, in the mapping's row above: here it points there.
+pinned_above = {str(block["number"]) for block in views.customer_blocks(store, identity_id)}
 tabs = st.tabs(labels)
 for tab, decision in zip(tabs, DECISION_SHOWN, strict=False):
     with tab:
@@ -307,7 +309,9 @@ for tab, decision in zip(tabs, DECISION_SHOWN, strict=False):
                      key=f"dry-{decision}", row_height=60 if config else None)
         if decision in (plan.BLOCKED, plan.CONFLICT, plan.REFUSED):  # the reasons in full, never cut off by the grid
             for line in lines[:20]:
-                st.markdown(f"- **{md(line.number)}** ({md(line.customer)}): {md(said(line.reasons, lang))}")
+                reason = t("reason_in_customer_mapping") if str(line.number) in pinned_above \
+                    else md(said(line.reasons, lang))
+                st.markdown(f"- **{md(line.number)}** ({md(line.customer)}): {reason}")
 with tabs[-1]:
     if not dry.payments:
         st.caption(t("decision_empty"))

@@ -217,6 +217,22 @@ def remember_switch() -> None:
     linking.want_link(services, identity_id, bool(st.session_state.get(f"switch-{identity_id}")), actor=ui.actor())
 
 
+def save_received_key(pending: dict | None, start: date | None) -> None:
+    """The button that keeps the key SnelStart sent back: it says so, never a bare "Opslaan" beside the start
+    date's own button."""
+    if pending is None or not st.button(t("save_link"), key=f"save-{identity_id}", type="primary",
+                                        icon=":material/save:"):
+        return
+    confirm_key = f"confirm-shared-{identity_id}"
+    reference_key = pending["reference_key"]
+    if save_with(lambda shared: activation.confirm_activation(
+            services, identity_id, reference_key, start_date=start, actor=ui.actor(),
+            confirm_shared=shared), confirm_key):
+        st.session_state.pop(f"activation-{identity_id}", None)
+        st.query_params.clear()
+        st.rerun()
+
+
 switched_on = st.toggle(t("switch_on"), value=link is not None or pending is not None
                         or return_state == ReturnState.WAITING or wanted, key=f"switch-{identity_id}",
                         on_change=remember_switch)
@@ -249,6 +265,9 @@ if switched_on:
         st.info(t(N_("return_link_used") if return_state == ReturnState.USED else N_("return_link_unknown")),
                 icon=":material/info:")
 
+    if link is not None:  # a new key for a linked identity: saved here, beside it, apart from step 3's start date
+        save_received_key(pending, link.start_date)
+
     # -- step 3: from which date (a linked identity changes its own here, audited) ------------------------------
     st.subheader(t("step3"))
     start: date | None
@@ -260,16 +279,8 @@ if switched_on:
         start = link.start_date  # a new key for this link keeps its start date
         start_date_editor(link)
 
-    if pending is not None and st.button(t("save"), key=f"save-{identity_id}", type="primary",
-                                         icon=":material/save:"):
-        confirm_key = f"confirm-shared-{identity_id}"
-        reference_key = pending["reference_key"]
-        if save_with(lambda shared: activation.confirm_activation(
-                services, identity_id, reference_key, start_date=start, actor=ui.actor(),
-                confirm_shared=shared), confirm_key):
-            st.session_state.pop(f"activation-{identity_id}", None)
-            st.query_params.clear()
-            st.rerun()
+    if link is None:  # a new link saves the key with the start date chosen just above
+        save_received_key(pending, start)
 
     # -- the paste fallback ------------------------------------------------------------------------------------
     with st.expander(t("paste_title"), icon=":material/content_paste:"):
@@ -292,7 +303,7 @@ if switched_on:
                 names = ", ".join(setup_repo.identity_name(store, i) for i in verified.other_identities)
                 st.warning(t("already_linked_elsewhere", names=names))
                 st.checkbox(t("confirm_shared"), key=f"confirm-shared-paste-{identity_id}")
-            if st.button(t("save"), key=f"save-paste-{identity_id}", type="primary"):
+            if st.button(t("save_link"), key=f"save-paste-{identity_id}", type="primary"):
                 confirm_key = f"confirm-shared-paste-{identity_id}"
                 if save_with(lambda shared: linking.link_with_key(
                         services, identity_id, pasted, start_date=start, actor=ui.actor(), confirm_shared=shared),

@@ -16,6 +16,7 @@ from sync.core.outside_text import plain
 from sync.jobs.locks import AlreadyRunning
 from sync.jobs.requeue import retry_failed
 from sync.jobs.runner import RunResult
+from sync.store.setup import LinkHealth
 
 services = ui.services()
 store = services.store
@@ -64,6 +65,10 @@ for row in linked:
                             f"{run_badge(last['outcome'], views.counts_of(last), lang)}")
             if last["outcome"] == Outcome.FAILED:  # the reason, not only "mislukt"
                 middle.caption(md(views.run_words(last, lang)))
+                if row["health"] == LinkHealth.BROKEN:  # failed on the link: the way to mend it, as on Overzicht
+                    with middle:
+                        ui.page_link("pages/koppelen.py", label=t("go_linking"), icon=":material/link:",
+                                     query_params={"identity": str(identity_id)})
         else:
             middle.markdown(f"{t('last_run')}: {t('never')}")
         next_run = scheduler.next_run(identity_id) if scheduler else None
@@ -195,11 +200,14 @@ def open_link(identity_id: float | None, number: object) -> str:
     with an empty cell holds its ids as floats, the empty one NaN)."""
     if not isinstance(number, str) or not number or identity_id is None or identity_id != identity_id:
         return ""
-    return f"{public}/Openstaande_posten?{urlencode({'identity': int(identity_id), 'search': number, 'lang': lang})}"
+    # The account too (`ui.carried`): opened in a new tab on a deployment of several accounts, the same account.
+    wanted = ui.carried({"identity": str(int(identity_id)), "search": number})
+    return f"{public}/Openstaande_posten?{urlencode(wanted)}"
 
 
 if not len(log):
-    st.caption(t("no_events"))
+    filtered = any(value is not None for value in (pick, level, kind, who)) or bool(search.strip())
+    st.caption(t("no_events" if filtered else "no_events_yet"))
 else:
     log_rows = log.to_dict("records")
     shown_log = pd.DataFrame({

@@ -49,7 +49,7 @@ from sync.jobs.refresh import reference_age, refresh_gripp, refresh_reference
 from sync.jobs.services import Services
 from sync.mapping import check_invoice, line_net
 from sync.mapping.customers import CREATED, NEW, PINNED, RELATIECODE
-from sync.mapping.problems import Problem, ProblemCode
+from sync.mapping.problems import Problem, ProblemCode, shared_fix
 from sync.mapping.types import MappingContext
 from sync.snelstart import errors as ss_errors
 from sync.snelstart.client import SnelStartClient
@@ -224,7 +224,11 @@ def grouped(check: CheckKey, groups: list[ProblemGroup], notes: Iterable[Msg] = 
     """One result from grouped problems: fail when any blocks an invoice, else a warning; each problem and each
     distinct fix once (`join`: one per line as a list, or one sentence after the other)."""
     status = FAIL if any(g.blocking for g in groups) else WARNING
-    fixes = list(dict.fromkeys(g.first.fix for g in groups))
+    by_fix: dict[Msg, list[ProblemGroup]] = {}
+    for group in groups:
+        by_fix.setdefault(group.first.fix, []).append(group)
+    # "Koppel deze BTW-tarieven …" after three rates, not "Koppel dit BTW-tarief …"
+    fixes = [shared_fix(same[0].code, fix, len(same)) for fix, same in by_fix.items()]
     return result(check, status, with_notes(join([g.message for g in groups]), notes), join(fixes),
                   [g.detail() for g in groups])
 

@@ -66,6 +66,9 @@ class Spec:
     blocking: bool = True
     # The values the fix names. Most fixes name none, so the invoices one fix clears share it and it is said once.
     fix_values: tuple[str, ...] = ()
+    # problem.<code>.fix_many: the fix said once for several problems it clears ("Koppel deze BTW-tarieven …");
+    # None when the one-problem words fit several too.
+    fix_many: str | None = None
 
 
 _C = ProblemCode
@@ -85,26 +88,36 @@ PROBLEMS: dict[ProblemCode, Spec] = {
                                  fix_values=("ceiling",)),
     _C.NO_LINES: Spec(N_("problem.no_lines"), N_("problem.no_lines.fix"),
                       "BOE-0023"),  # no boekingsregels (and BOE-0028, a zero line)
-    _C.LINE_NO_VAT: Spec(N_("problem.line_no_vat"), N_("problem.line_no_vat.fix"), "BOE-0069"),  # invalid btw
+    _C.LINE_NO_VAT: Spec(N_("problem.line_no_vat"), N_("problem.line_no_vat.fix"), "BOE-0069",
+                         fix_many=N_("problem.line_no_vat.fix_many")),  # invalid btw
     _C.LINE_NO_LEDGER: Spec(N_("problem.line_no_ledger"), N_("problem.line_no_ledger.fix"),
-                            "BOE-0089"),  # grootboek not found
-    _C.VAT_UNMAPPED: Spec(N_("problem.vat_unmapped"), N_("problem.vat_unmapped.fix"), "BOE-0069"),
-    _C.VAT_KIND_INVALID: Spec(N_("problem.vat_kind_invalid"), N_("problem.vat_kind_invalid.fix"), "BOE-0069"),
+                            "BOE-0089",
+                            fix_many=N_("problem.line_no_ledger.fix_many")),  # grootboek not found
+    _C.VAT_UNMAPPED: Spec(N_("problem.vat_unmapped"), N_("problem.vat_unmapped.fix"), "BOE-0069",
+                          fix_many=N_("problem.vat_unmapped.fix_many")),
+    _C.VAT_KIND_INVALID: Spec(N_("problem.vat_kind_invalid"), N_("problem.vat_kind_invalid.fix"), "BOE-0069",
+                              fix_many=N_("problem.vat_kind_invalid.fix_many")),
     # SnelStart books whatever VAT it is given: the VAT return would be wrong.
     _C.VAT_PERCENTAGE_WRONG: Spec(N_("problem.vat_percentage_wrong"), N_("problem.vat_percentage_wrong.fix"), None,
-                                  fix_values=("mapped",)),
+                                  fix_values=("mapped",),
+                                  fix_many=N_("problem.vat_percentage_wrong.fix_many")),
     _C.VERLEGD_MIXED: Spec(N_("problem.verlegd_mixed"), N_("problem.verlegd_mixed.fix"), "BOE-0062"),
-    _C.LEDGER_UNMAPPED: Spec(N_("problem.ledger_unmapped"), N_("problem.ledger_unmapped.fix"), "BOE-0089"),
+    _C.LEDGER_UNMAPPED: Spec(N_("problem.ledger_unmapped"), N_("problem.ledger_unmapped.fix"), "BOE-0089",
+                             fix_many=N_("problem.ledger_unmapped.fix_many")),
     _C.LEDGER_MISSING: Spec(N_("problem.ledger_missing"), N_("problem.ledger_missing.fix"), "BOE-0089",
-                            fix_values=("ss_number",)),
+                            fix_values=("ss_number",),
+                            fix_many=N_("problem.ledger_missing.fix_many")),
     _C.LEDGER_INACTIVE: Spec(N_("problem.ledger_inactive"), N_("problem.ledger_inactive.fix"),
-                             "BOE-0008", fix_values=("ss_number",)),  # booking on a non-active account (ALG-0105)
+                             "BOE-0008", fix_values=("ss_number",),  # booking on a non-active account (ALG-0105)
+                             fix_many=N_("problem.ledger_inactive.fix_many")),
     # Revenue on a bank/VAT/balance account: accepted, and wrong.
-    _C.LEDGER_NOT_SALES: Spec(N_("problem.ledger_not_sales"), N_("problem.ledger_not_sales.fix"), None),
+    _C.LEDGER_NOT_SALES: Spec(N_("problem.ledger_not_sales"), N_("problem.ledger_not_sales.fix"), None,
+                              fix_many=N_("problem.ledger_not_sales.fix_many")),
     _C.LEDGER_NOT_SALES_NOTE: Spec(N_("problem.ledger_not_sales_note"), N_("problem.ledger_not_sales_note.fix"),
                                    None, blocking=False),
     _C.LEDGER_VAT_MISMATCH: Spec(N_("problem.ledger_vat_mismatch"), N_("problem.ledger_vat_mismatch.fix"),
-                                 "BOE-0082", fix_values=("kind", "ss_number", "accepts")),
+                                 "BOE-0082", fix_values=("kind", "ss_number", "accepts"),
+                                 fix_many=N_("problem.ledger_vat_mismatch.fix_many")),
     _C.TOTAL_MISMATCH: Spec(N_("problem.total_mismatch"), N_("problem.total_mismatch.fix"),
                             "BOE-0039"),  # and a booking whose amount is not the invoice's
     _C.DUE_DATE_MISSING: Spec(N_("problem.due_date_missing"), N_("problem.due_date_missing.fix"), None,
@@ -174,8 +187,19 @@ def make_problem(code: ProblemCode, subject: str, **values: Any) -> Problem:
 
 
 def explained(problems: Iterable[Problem]) -> Msg:
-    """Every problem of an invoice with its fix, as one message: for the log, the dry run and the CSV."""
-    return joined.sentences(p.with_fix for p in problems)
+    """Every problem of an invoice with its fix, as one message: for the log, the dry run and the CSV. Problems one
+    fix clears are said together with that fix once ("… ‘21%’ … ‘9%’ … Koppel deze BTW-tarieven …")."""
+    by_fix: dict[Msg, list[Problem]] = {}
+    for problem in problems:
+        by_fix.setdefault(problem.fix, []).append(problem)
+    return joined.sentences(Msg(WITH_FIX, problem=joined.sentences(p.message for p in group),
+                                fix=shared_fix(group[0].code, fix, len(group))) for fix, group in by_fix.items())
+
+
+def shared_fix(code: ProblemCode | str, fix: Msg, n: int) -> Msg:
+    """`fix` said once for `n` problems of `code`: in its words for several when there are several and it has them."""
+    many = PROBLEMS[ProblemCode(code)].fix_many if code in PROBLEMS else None
+    return Msg(many, **fix.values) if n > 1 and many else fix
 
 
 # ------------------------------------------------------------------------------------------ stored reasons
@@ -216,8 +240,17 @@ def stored_with_fix(reason: Mapping[str, Any]) -> Msg:
 
 
 def stored_explained(reasons: Iterable[Mapping[str, Any]]) -> Msg | None:
-    """Every stored reason with its fix, as one message; None when there is none."""
-    found = [stored_with_fix(reason) for reason in reasons]
+    """Every stored reason with its fix, as one message; None when there is none. Reasons one fix clears are said
+    together with that fix once, as `explained` says them."""
+    by_fix: dict[object, list[Mapping[str, Any]]] = {}
+    for reason in reasons:
+        said_fix = stored_fix(reason)  # a reason without a fix stands alone
+        by_fix.setdefault(said_fix if said_fix is not None else object(), []).append(reason)
+    found = []
+    for fix, group in by_fix.items():
+        message = joined.sentences(stored_message(reason) for reason in group)
+        found.append(Msg(WITH_FIX, problem=message, fix=shared_fix(str(group[0].get("code")), fix, len(group)))
+                     if isinstance(fix, Msg) else message)
     return joined.sentences(found) if found else None
 
 
