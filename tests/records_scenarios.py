@@ -16,7 +16,7 @@ from typing import Any
 
 from sync.core.words import say
 from sync.jobs.reconcile import open_items
-from sync.mapping.problems import stored_with_fix
+from sync.mapping.problems import stored_explained
 from sync.snelstart.client import SnelStartClient
 from sync.store import outbox
 from tests.records_world import (
@@ -48,7 +48,7 @@ def _reason_codes(copy, invoice_id: int) -> list[str]:
 
 def _reason_text(copy, invoice_id: int) -> str:
     row = outbox.get(copy.services.store, IDENTITY, invoice_id)
-    return " ".join(say(stored_with_fix(r), "nl") for r in outbox.reasons(row)) if row else ""
+    return " ".join(say(stored_explained([r]), "nl") for r in outbox.reasons(row)) if row else ""
 
 
 def _customer(tiny: Tiny) -> Tiny:

@@ -31,7 +31,7 @@ from sync.mapping import (
     suggest_vat_kind,
     vat_kind_on,
 )
-from sync.mapping.problems import stored_fix, stored_message, stored_with_fix
+from sync.mapping.problems import stored_explained, stored_fix, stored_message
 
 D = Decimal
 FAR_PAST, FAR_FUTURE = date(1900, 1, 1), date(2400, 12, 31)
@@ -774,18 +774,18 @@ def test_a_problem_is_stored_as_its_code_and_values_and_reads_in_each_language()
     for lang in words.LANGUAGES:
         assert say(stored_message(stored), lang) == say(problem.message, lang)
         assert say(stored_fix(stored), lang) == say(problem.fix, lang)
-        assert say(stored_with_fix(stored), lang) == say(problem.with_fix, lang)
+        assert say(stored_explained([stored]), lang) == say(problem.with_fix, lang)
     assert "€ 500,00" in say(stored_message(stored), "nl") and "€379.00" in say(stored_message(stored), "en")
 
 
 def test_reasons_stored_before_the_catalog_still_read_in_the_readers_language() -> None:
     old = {"code": "VAT_UNMAPPED", "subject": "vat:6", "nl": "Niet gekoppeld.", "en": "Not mapped.",
            "fix_nl": "Koppel het.", "fix_en": "Map it.", "config_error": True, "blocking": True}
-    assert say(stored_with_fix(old), "nl") == "Niet gekoppeld. Koppel het."
-    assert say(stored_with_fix(old), "en") == "Not mapped. Map it."
+    assert say(stored_explained([old]), "nl") == "Niet gekoppeld. Koppel het."
+    assert say(stored_explained([old]), "en") == "Not mapped. Map it."
     refused_old = {"code": "BOE-0042", "nl": "SnelStart weigerde dit.", "en": "SnelStart refused this.", "fix_nl": "",
                    "fix_en": ""}
-    assert stored_fix(refused_old) is None and say(stored_with_fix(refused_old), "en") == "SnelStart refused this."
+    assert stored_fix(refused_old) is None and say(stored_explained([refused_old]), "en") == "SnelStart refused this."
     refused = {"code": "BOE-0042", "message": Msg(RECORDED, text={"nl": "Geweigerd.", "en": "Refused."}).to_json()}
     assert stored_fix(refused) is None and say(stored_message(refused), "nl") == "Geweigerd."
 

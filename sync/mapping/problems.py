@@ -233,12 +233,6 @@ def stored_fix(reason: Mapping[str, Any]) -> Msg | None:
     return Msg(RECORDED, text=recorded) if any(recorded.values()) else None
 
 
-def stored_with_fix(reason: Mapping[str, Any]) -> Msg:
-    fix = stored_fix(reason)
-    message = stored_message(reason)
-    return message if fix is None else Msg(WITH_FIX, problem=message, fix=fix)
-
-
 def stored_explained(reasons: Iterable[Mapping[str, Any]]) -> Msg | None:
     """Every stored reason with its fix, as one message; None when there is none. Reasons one fix clears are said
     together with that fix once, as `explained` says them."""
