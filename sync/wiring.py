@@ -50,6 +50,8 @@ class Services:
     account: str = DEFAULT_ACCOUNT  # the account (catalog key) whose file `store` is
     # Called after each run with these services (the deployment writes the account's health row in the catalog).
     after_run: Callable[[Services], object] | None = field(default=None, repr=False)
+    # The deployment's catalog, where every account's links are known (None: this account alone, as in tests).
+    catalog: Catalog | None = field(default=None, repr=False)
     # Not an argument: services made for another store must not inherit this one's freshness.
     gripp_freshness: Freshness = field(default_factory=lambda: Freshness(GRIPP_FRESH_FOR), init=False, repr=False)
     _gripp: GrippClient | None = field(default=None, repr=False)
@@ -296,6 +298,7 @@ class Deployment:
                 self._register_sandbox_accounts()
             else:
                 self._register_legacy_account()
+            self._learn_links()
         except BaseException:
             self.close()
             raise
@@ -355,7 +358,30 @@ class Deployment:
             raise
         built.vault = self.vault
         built.after_run = self.record_health
+        built.catalog = self.catalog
+        # The account's own file is the truth of its links: the catalog learns them again on every open.
+        self.catalog.know_links(account.key, setup_repo.known_links(built.store))
         return built
+
+    def _learn_links(self) -> None:
+        """Accounts whose links the catalog does not know yet (a deployment from before it kept them) are read
+        once, here, so the first link refused after an upgrade already knows every account's links, whichever
+        process opens the deployment first. An SQL migration of the catalog cannot do it: each account's links are
+        in its own file. A file that is not there (yet) has no links."""
+        for account in self.catalog.links_unknown():
+            with self._lock:
+                opened = self._open.get(account.key)
+            if opened is not None:
+                self.catalog.know_links(account.key, setup_repo.known_links(opened.store))
+                continue
+            if not account.db_path.exists():
+                self.catalog.know_links(account.key, [])
+                continue
+            store = Store(account.db_path, clock=self.clock)
+            try:
+                self.catalog.know_links(account.key, setup_repo.known_links(store))
+            finally:
+                store.close()
 
     def _demo_setup(self, key: str) -> SandboxSetup | None:
         """In the sandbox, an account's demo links and mappings (configured on an empty file: after a reset)."""

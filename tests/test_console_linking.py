@@ -96,10 +96,12 @@ def test_a_shared_administration_needs_an_explicit_yes(console: Services) -> Non
     at.toggle(key="switch-3").set_value(True).run()
     at.text_input(key="paste-3").input(key).run()
     at.button(key="verify-3").click().run()
-    assert any("al gekoppeld aan Studio Noord B.V." in helpers.plain(w.value) for w in at.warning)
+    assert any("al gekoppeld aan identiteit 1 (Studio Noord B.V.) van klant" in helpers.plain(w.value)
+               for w in at.warning)
     at.button(key="save-paste-3").click().run()
     helpers.no_exception(at)
-    assert any("al gekoppeld aan identiteit 1" in helpers.plain(w.value) for w in at.warning)  # refused without the yes
+    assert any("Eén administratie hoort bij één koppeling" in helpers.plain(w.value)
+               for w in at.warning)  # refused without the yes
     assert setup_repo.get_link(console.store, 3) is None
 
     at.checkbox(key="confirm-shared-paste-3").check().run()
@@ -256,3 +258,49 @@ def test_an_english_user_comes_back_from_snelstart_in_english_on_the_same_accoun
     helpers.no_exception(back)
     assert back.title[0].value == "Link with SnelStart"
     assert any("SnelStart finished the link" in helpers.plain(s.value) for s in back.success)
+
+
+def test_another_accounts_administration_is_refused_on_koppelen_until_support_says_yes(console: Services) -> None:
+    """One administration, one link (issue 23): Kleimeer's identity pasted Studio Noord's key. Refused, naming
+    Studio Noord's account and identity; with support's "Ja, …" it is linked, recorded with the name, and both links
+    warn — on Koppelen and Overzicht, in both languages — until one of them is unlinked."""
+    kleimeer = runtime.deployment().services("kleimeer")
+    setup_repo.upsert_identity(kleimeer.store, 1, "Kleimeer Landschapsarchitectuur B.V.")
+    theirs = "identiteit 1 (Studio Noord B.V.) van klant Studio Noord (studio-noord)"
+    ours = "identiteit 1 (Kleimeer Landschapsarchitectuur B.V.) van klant Kleimeer Landschapsarchitectuur (kleimeer)"
+    at = helpers.page("koppelen", query={"account": "kleimeer", "identity": "1"})
+    at.toggle(key="switch-1").set_value(True).run()
+    at.text_input(key="paste-1").input(issue_key(console, ADMIN_STUDIO)).run()
+    at.button(key="verify-1").click().run()
+    helpers.no_exception(at)
+    assert any(f"is al gekoppeld aan {theirs}" in helpers.plain(w.value) for w in at.warning)
+    at.button(key="save-paste-1").click().run()
+    helpers.no_exception(at)
+    assert any(f"Administratie ‘Studio Noord B.V.’ is al gekoppeld aan {theirs}" in helpers.plain(w.value)
+               and "Eén administratie hoort bij één koppeling" in helpers.plain(w.value) for w in at.warning)
+    assert setup_repo.get_link(kleimeer.store, 1) is None
+
+    sure = at.checkbox(key="confirm-shared-paste-1")
+    assert helpers.plain(sure.label) == f"Ja, koppel ‘Studio Noord B.V.’ bewust ook hier, naast {theirs}"
+    sure.check().run()
+    at.button(key="save-paste-1").click().run()
+    helpers.no_exception(at)
+    assert setup_repo.get_link(kleimeer.store, 1).administration_id == ADMIN_STUDIO
+    who = history.events(kleimeer.store, identity_id=1, kind="link_shared")[0]["actor"]
+    assert who
+    assert any(f"ook gekoppeld aan {theirs}" in helpers.plain(w.value) and f"Zo bevestigd door {who}"
+               in helpers.plain(w.value) for w in at.warning)
+
+    studio = helpers.page("koppelen", lang="en", query={"identity": "1"})  # the other side, in English
+    helpers.no_exception(studio)
+    assert any("also linked to identity 1 (Kleimeer Landschapsarchitectuur B.V.) of account Kleimeer "
+               f"Landschapsarchitectuur (kleimeer). Confirmed on purpose by {who}" in helpers.plain(w.value)
+               for w in studio.warning)
+    overview = helpers.page("overzicht")
+    assert any(f"ook gekoppeld aan {ours}" in helpers.plain(w.value) for w in overview.warning)
+
+    at.checkbox(key="unlink-sure-1").check().run()
+    at.button(key="unlink-1").click().run()
+    helpers.no_exception(at)
+    studio = helpers.page("koppelen", query={"identity": "1"})
+    assert not any("ook gekoppeld aan" in helpers.plain(w.value) for w in studio.warning)

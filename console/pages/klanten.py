@@ -49,6 +49,8 @@ def links_text(health: Health) -> str:
     broken = t("links_broken", n=health.broken_links) if health.broken_links else ""
     if health.unchecked_links:
         broken += t("links_unchecked", n=health.unchecked_links)
+    if health.shared_links:  # an administration another link (of any account) links too
+        broken += t("links_shared", n=health.shared_links)
     return t("links_summary", linked=health.linked, identities=health.identities, broken=broken)
 
 

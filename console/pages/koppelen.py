@@ -160,6 +160,18 @@ def ceiling_editor(link: Link) -> None:
             st.rerun()
 
 
+def ask_shared(shared_with: tuple, administration_id: str | None, administration_name: str | None,
+               confirm_key: str) -> None:
+    """An administration another link (of any account) links already: named, and refused unless support ticks the
+    "Ja, …" box on purpose (recorded with their name). Not asked for the identity's own administration again."""
+    if not shared_with or (link is not None and link.administration_id == administration_id):
+        return
+    links = linking.other_links(shared_with)
+    st.warning(t("already_linked_elsewhere", administration=administration_name or "", links=links))
+    if ui.actor().can("link"):
+        st.checkbox(t("confirm_shared", administration=administration_name or "", links=links), key=confirm_key)
+
+
 def save_with(action: Callable[[bool], linking.VerifiedKey], confirm_key: str) -> bool:
     """Run a save; an administration already linked elsewhere first needs the user's explicit yes."""
     try:
@@ -184,6 +196,9 @@ if link is not None:
                  start=fmt.day(link.start_date, lang)), icon=":material/link:")
     if link.health == LinkHealth.BROKEN and link.health_detail:
         st.error(said(said_here(setup_repo.health_reason(link.health_detail)), lang))
+    shared = linking.shared_administrations(services).get(identity_id)
+    if shared is not None:  # one administration, two links: said here and on the other link's page
+        st.warning(t(shared.message), icon=":material/link:")
 else:
     st.info(t("not_linked"), icon=":material/link_off:")
 
@@ -254,10 +269,8 @@ if switched_on:
     elif pending is not None:
         st.success(t("key_received", admin=pending["administration_name"], key=pending["key_hint"]),
                    icon=":material/verified:")
-        if pending["other_identities"]:
-            names = ", ".join(setup_repo.identity_name(store, i) for i in pending["other_identities"])
-            st.warning(t("already_linked_elsewhere", names=names))
-            st.checkbox(t("confirm_shared"), key=f"confirm-shared-{identity_id}")
+        ask_shared(pending["shared_with"], pending["administration_id"], pending["administration_name"],
+                   f"confirm-shared-{identity_id}")
     elif return_state == ReturnState.WAITING:
         st.warning(t("key_not_received"))
         st.button(t("refresh"), key=f"refresh-{identity_id}", icon=":material/refresh:")
@@ -299,10 +312,8 @@ if switched_on:
             st.info(t("key_opens", admin=verified.administration_name, key=verified.key_hint))
             if verified.missing_scopes:
                 st.warning(t("missing_scopes", scopes=", ".join(verified.missing_scopes)))
-            if verified.other_identities:
-                names = ", ".join(setup_repo.identity_name(store, i) for i in verified.other_identities)
-                st.warning(t("already_linked_elsewhere", names=names))
-                st.checkbox(t("confirm_shared"), key=f"confirm-shared-paste-{identity_id}")
+            ask_shared(verified.shared_with, verified.administration_id, verified.administration_name,
+                       f"confirm-shared-paste-{identity_id}")
             if st.button(t("save_link"), key=f"save-paste-{identity_id}", type="primary"):
                 confirm_key = f"confirm-shared-paste-{identity_id}"
                 if save_with(lambda shared: linking.link_with_key(

@@ -8,7 +8,7 @@ from console.i18n import badge, current_lang, planned_label, run_badge, said, t,
 from console.text import md
 from sync.core import fmt, words
 from sync.core.events import Outcome
-from sync.jobs import alerts, overview
+from sync.jobs import alerts, linking, overview
 from sync.store import setup as setup_repo
 from sync.store.setup import LinkHealth
 
@@ -32,6 +32,7 @@ for alert in unseen.to_dict("records"):
             st.rerun()
 
 identities = views.identities(store)
+shared = linking.shared_administrations(services)  # administrations another link (of any account) links too
 if not identities:
     st.info(t("no_identities"))
     ui.page_link("pages/koppelen.py", label=t("go_linking"), icon=":material/link:")
@@ -78,6 +79,8 @@ for row in identities:
         b.markdown(f"**{t('link_health')}**  \n{badge('health', row['health'], lang)}"
                    + (f"  \n{said(setup_repo.health_reason(row['health_detail']), lang)}" if broken else ""))
         link_reason = words.said(setup_repo.health_reason(row["health_detail"]), lang) if broken else ""
+        if identity_id in shared:
+            st.warning(t(shared[identity_id].message), icon=":material/link:")
         if broken:  # the way to mend it, one click away
             ui.page_link("pages/koppelen.py", label=t("go_linking"), icon=":material/link:",
                          query_params={"identity": str(identity_id)})

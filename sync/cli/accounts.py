@@ -23,6 +23,7 @@ TOKEN_VARIABLE = "GRIPP_API_TOKEN"  # `accounts add` reads the new account's Gri
 # What an account's health counts, said after what it needs first (counted keys, in this order).
 HEALTH_COUNTS = (("broken_links", NN_("cli.accounts.broken_links")),
                  ("unchecked_links", NN_("cli.accounts.unchecked_links")),
+                 ("shared_links", NN_("cli.accounts.shared_links")),
                  ("failed_runs", NN_("cli.accounts.failed_runs")), ("overdue_runs", NN_("cli.accounts.overdue_runs")),
                  ("blocked", NN_("cli.accounts.blocked")), ("refused", NN_("cli.accounts.refused")),
                  ("conflicts", NN_("cli.accounts.conflicts")), ("open_alerts", NN_("cli.accounts.open_alerts")))

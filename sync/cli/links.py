@@ -16,7 +16,7 @@ KEY_VARIABLE = "SNELSTART_KOPPELSLEUTEL"  # `link` reads the key here (or from s
 
 
 def link(args: argparse.Namespace) -> int:
-    from sync.jobs.linking import LinkError, link_with_key, verify_key
+    from sync.jobs.linking import LinkError, link_with_key, shared_administrations, verify_key
 
     lang = lang_of(args)
     t = speaker(lang)
@@ -26,17 +26,20 @@ def link(args: argparse.Namespace) -> int:
         if unknown_identity(opened, args):
             return EXIT_FAILED
         try:
-            verified = verify_key(opened, key)
+            verified = verify_key(opened, key, for_identity=args.identity)
             out(t("cli.link.opens", administration=verified.administration_name, id=verified.administration_id))
-            if verified.other_identities and not args.yes:
-                fail(t, Msg("cli.link.shared", identities=[str(i) for i in verified.other_identities]))
-                return EXIT_FAILED
+            # One administration, one link: refused as on Koppelen, unless support confirms it on purpose, by name.
             link_with_key(opened, args.identity, key, start_date=args.start_date, actor="cli",
-                          confirm_shared=args.yes)
+                          confirmed_by=args.confirm_shared)
         except LinkError as exc:
             fail(t, exc.message)
+            if exc.code == "shared":
+                err(t("cli.link.shared", flag="--confirm-shared"))
             return EXIT_FAILED
         out(t("cli.link.linked", identity=str(args.identity), key=verified.key_hint))
+        shared = shared_administrations(opened).get(args.identity)
+        if shared is not None:
+            err(t(shared.message))
         return EXIT_OK
 
 

@@ -118,7 +118,7 @@ def build(lang: str = words.DEFAULT) -> argparse.ArgumentParser:
     p.add_argument("--identity", type=identity, required=True, metavar="ID", help=t("cli.help.gripp_identity"))
     p.add_argument("--key", metavar=t("cli.metavar.key"), help=t("cli.help.link.key", variable=links.KEY_VARIABLE))
     p.add_argument("--start-date", type=iso_date(t), metavar=t("cli.metavar.date"), help=t("cli.help.link.start_date"))
-    p.add_argument("--yes", action="store_true", help=t("cli.help.link.yes"))
+    p.add_argument("--confirm-shared", metavar=t("cli.metavar.name"), help=t("cli.help.link.confirm_shared"))
     p.set_defaults(handler=links.link)
 
     p = sub.add_parser("unlink", help=t("cli.help.unlink"))

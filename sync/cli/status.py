@@ -16,6 +16,7 @@ def status(args: argparse.Namespace) -> int:
     from sync.core.events import Outcome, render_alert, run_label
     from sync.core.words import said
     from sync.jobs import overview
+    from sync.jobs.linking import shared_administrations
     from sync.store import history
     from sync.store import setup as setup_repo
 
@@ -25,6 +26,7 @@ def status(args: argparse.Namespace) -> int:
         banner(opened, args)
         store = opened.store
         known = setup_repo.identities(store)
+        shared = shared_administrations(opened)
         if not known:
             out(t("cli.status.no_identities", command=command_of(args)))
         for ident in known:
@@ -38,6 +40,8 @@ def status(args: argparse.Namespace) -> int:
                              why=setup_repo.health_reason(ident["health_detail"]))
             out(f"{identity_id:>4}  {plain(ident['name'])}  " + t("cli.status.linked", administration=ident[
                 "administration_name"], key=ident["key_hint"], health=health))
+            if identity_id in shared:  # one administration, two links: said on both sides
+                out(f"      {t(shared[identity_id].message)}")
             counts = overview.booking_counts(store, identity_id)
             out(f"      {counted(t, overview.OVERVIEW_COUNTS, counts)}")
             for state, key in overview.ATTENTION.items():

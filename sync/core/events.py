@@ -80,6 +80,7 @@ class EventKind(StrEnum):
     IDENTITY = "identity"
     IDENTITY_REMOVED = "identity_removed"
     LINK = "link"
+    LINK_SHARED = "link_shared"  # support linked an administration on purpose beside another link
     UNLINKED = "unlinked"
     START_DATE = "start_date"
     CEILING = "ceiling"
@@ -146,6 +147,19 @@ def _link_saved(data: Values) -> Msg:
         previously = Msg(N_("event.link.previously"), previous_administration=data["previous_administration"])
     return Msg(N_("event.link"), name=_value(data, "name"), administration=_value(data, "administration"),
                key_hint=_value(data, "key_hint"), previously=previously)
+
+
+def other_link(item: dict[str, Any]) -> Msg:
+    """Another link to the same administration, as every surface names it: the identity and its account."""
+    return Msg(N_("link.other"), identity=str(item.get("identity_id", "")), name=item.get("identity_name") or "",
+               account=item.get("account_key") or "", account_name=item.get("account_name") or "")
+
+
+def _link_shared(data: Values) -> Msg:
+    links = data.get("links")
+    return Msg(N_("event.link_shared"), name=_value(data, "name"), administration=_value(data, "administration"),
+               by=_value(data, "by"), links=[other_link(item) for item in links if isinstance(item, dict)]
+               if isinstance(links, list) else [])
 
 
 def _ceiling(data: Values) -> Msg:
@@ -299,6 +313,8 @@ KINDS: dict[EventKind, Kind] = {
     K.IDENTITY: Kind(INFO, N_("event.identity.label"), N_("event.identity")),
     K.IDENTITY_REMOVED: Kind(INFO, N_("event.identity_removed.label"), N_("event.identity_removed")),
     K.LINK: Kind(INFO, N_("event.link.label"), N_("event.link"), say=_link_saved),
+    K.LINK_SHARED: Kind(WARN, N_("event.link_shared.label"), N_("event.link_shared"), say=_link_shared,
+                        also=(N_("link.other"),)),
     K.UNLINKED: Kind(INFO, N_("event.unlinked.label"), N_("event.unlinked")),
     K.START_DATE: Kind(INFO, N_("event.start_date.label"), N_("event.start_date")),
     K.CEILING: Kind(INFO, N_("event.ceiling.label"), N_("event.ceiling"), say=_ceiling),

@@ -36,10 +36,13 @@ from sync.jobs.linking import (
     VerifiedKey,
     check_start_date,
     clean_key,
+    confirmer,
+    know_links,
     link_error,
+    links_beside,
+    refuse_shared,
     require_identity,
     save_link,
-    shared_error,
     unlink,
     verify_key,
 )
@@ -401,8 +404,8 @@ def pending_activation(services: Services, identity_id: int) -> dict[str, Any] |
     if row is None or row["key_enc"] is None:  # (the store hands out only those with a key)
         return None
     administration_id = row["administration_id"]  # None: not verified yet, so no other identity is known to share it
-    others = tuple(i for i in setup_repo.links_to_administration(services.store, administration_id)
-                   if i != identity_id) if administration_id is not None else ()
+    shared = links_beside(services, administration_id, identity_id) if administration_id is not None else ()
+    others = tuple(link.identity_id for link in shared if link.account_key == services.account)
     return {
         "reference_key": row["reference_key"],
         "identity_id": identity_id,
@@ -413,12 +416,15 @@ def pending_activation(services: Services, identity_id: int) -> dict[str, Any] |
         "action": row["action"],
         "received_at": row["received_at"],
         "other_identities": others,
+        "shared_with": shared,  # every other link to the administration, of any account
     }
 
 
 def confirm_activation(services: Services, identity_id: int, reference_key: str, *, start_date: date | None = None,
-                       actor: Actor | str, confirm_shared: bool = False) -> VerifiedKey:
-    """The user's "Opslaan": the delivered key becomes the identity's link (once)."""
+                       actor: Actor | str, confirm_shared: bool = False,
+                       confirmed_by: str | None = None) -> VerifiedKey:
+    """The user's "Opslaan": the delivered key becomes the identity's link (once) — refused, as a pasted key is,
+    when another link has its administration already, unless support confirms it (`linking.link_with_key`)."""
     actor = authorize(actor, "link")
     store = services.store
     row = link_requests.get(store, reference_key) if isinstance(reference_key, str) else None
@@ -432,15 +438,17 @@ def confirm_activation(services: Services, identity_id: int, reference_key: str,
         raise link_error(N_("link.error.request_expired"), code="expired")
     key = services.vault.decrypt(row["key_enc"])
     verified = verify_key(services, key, for_identity=identity_id)
-    if verified.other_identities and not confirm_shared:
-        raise shared_error(verified)
+    who = confirmer(verified, actor, confirm_shared, confirmed_by)
+    refuse_shared(services, identity_id, verified, confirmed=who is not None)
     with _requests_lock:
         current = link_requests.get(store, reference_key)
         if current is None or _state(current) != RequestState.PENDING or current["key_enc"] != row["key_enc"]:
             raise link_error(N_("link.error.handled_meanwhile"), code="not_pending")
         with store.transaction():
-            save_link(services, identity_id, key, verified, start_date=start_date, actor=actor, how="activation")
+            save_link(services, identity_id, key, verified, start_date=start_date, actor=actor, how="activation",
+                      confirmed_by=who)
             link_requests.close(store, reference_key, LINKED)
             link_requests.supersede_pending(store, identity_id, keep=reference_key)
+    know_links(services, confirmed={identity_id: who} if who else None)
     services.forget_clients()
     return verified

@@ -44,7 +44,7 @@ from sync.core.vault import VaultError
 from sync.core.words import N_, NN_, Msg
 from sync.gripp import errors as gripp_errors
 from sync.jobs.inputs import customer_inputs, invoice_ceiling, invoice_input, invoices_in_scope, mapping_context
-from sync.jobs.linking import REQUIRED_SCOPES, key_error
+from sync.jobs.linking import REQUIRED_SCOPES, key_error, shared_administrations
 from sync.jobs.refresh import reference_age, refresh_gripp, refresh_reference
 from sync.jobs.services import Services
 from sync.mapping import check_invoice, line_net
@@ -440,6 +440,12 @@ def _check_koppelsleutel(run: _Run) -> CheckResult:
     company = str(info.get("bedrijfsnaam") or "")
     works = (Msg("check.koppelsleutel.works_of", hint=link.key_hint, name=name, company=company)
              if company and company != name else Msg("check.koppelsleutel.works", hint=link.key_hint, name=name))
+    shared = shared_administrations(run.services).get(run.identity_id)
+    if shared is not None:  # it works, but another link (of any account) books into the same administration
+        return result(check, WARNING, Msg("check.koppelsleutel.shared", works=works, shared=shared.message),
+                      Msg("check.koppelsleutel.shared.fix"),
+                      details=[{"administration_id": link.administration_id, "administration_name": name,
+                                "company_name": company}])
     return result(check, PASS, works, details=[{"administration_id": link.administration_id,
                                                 "administration_name": name, "company_name": company}])
 

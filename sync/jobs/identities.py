@@ -10,7 +10,7 @@ from sync.auth.access import Actor, authorize
 from sync.core.events import EventKind
 from sync.core.words import N_
 from sync.gripp.errors import GrippError
-from sync.jobs.linking import link_error
+from sync.jobs.linking import know_links, link_error
 from sync.jobs.refresh import refresh_gripp
 from sync.jobs.services import Services
 from sync.store import history
@@ -67,6 +67,7 @@ def remove_identity(services: Services, identity_id: int, *, actor: Actor | str)
         if removed:
             history.log_event(store, EventKind.IDENTITY_REMOVED, identity_id=identity_id, actor=actor,
                               data={"identity": identity_id, "name": name})
+    know_links(services)  # the catalog holds no link of an identity that is gone
     services.ran()  # the support overview counts the identities
     return removed
 

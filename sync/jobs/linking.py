@@ -4,20 +4,23 @@ the date it books from and the largest invoice total it books (its ceiling).
 A key reaches us in one of two ways (the seed's): SnelStart's activation flow (`sync.jobs.activation`, "Maatwerk
 key ophalen") or pasted from SnelStart's "Maatwerk" tile (`link_with_key`). Either way the key is verified first (a
 token, then `companyInfo`) so the user sees which administration it opens before anything is saved. One
-administration per identity; an administration already linked to another identity needs an explicit confirmation.
+administration per identity, and one link per administration: an administration another identity of any account
+links already (the deployment's catalog knows every account's links) is refused, naming that account and identity,
+unless support confirms it on purpose — recorded as an event with the person's name; both links then show it as a
+warning (`shared_administrations`).
 Keys are stored encrypted (`sync.core.vault`), shown as `…ab12`, and never logged, echoed or put in an event.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from datetime import date, timedelta
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from sync.auth.access import Actor, authorize
-from sync.core.events import EventKind, Level
+from sync.core.events import EventKind, Level, other_link
 from sync.core.explained import Explained
 from sync.core.money import has_sub_cents
 from sync.core.vault import Vault
@@ -28,6 +31,7 @@ from sync.snelstart import errors as ss_errors
 from sync.snelstart.limits import AMOUNT_MAX
 from sync.store import cache, history, link_requests
 from sync.store import setup as setup_repo
+from sync.store.catalog import AdministrationLink
 from sync.store.db import Store
 
 log = logging.getLogger(__name__)
@@ -55,8 +59,9 @@ class VerifiedKey:
     company_name: str
     scopes: tuple[str, ...]
     missing_scopes: tuple[str, ...]
-    other_identities: tuple[int, ...]  # identities already linked to this administration
+    other_identities: tuple[int, ...]  # identities of this account already linked to this administration
     key_hint: str
+    shared_with: tuple[AdministrationLink, ...] = ()  # every other link to it, of this account or another
 
     @property
     def allows_integration(self) -> bool:
@@ -113,7 +118,8 @@ def key_error(exc: ss_errors.SnelStartError) -> LinkError:
 def verify_key(services: Services, koppelsleutel: str, *, for_identity: int | None = None) -> VerifiedKey:
     """Mint a token with the key and ask `companyInfo` which administration it opens. Nothing is stored.
 
-    `other_identities` lists the identities (other than `for_identity`) already linked to that administration.
+    `other_identities` lists this account's identities (other than `for_identity`) already linked to that
+    administration; `shared_with` every other link to it, of any account.
     """
     key = clean_key(koppelsleutel)
     try:
@@ -132,9 +138,8 @@ def verify_key(services: Services, koppelsleutel: str, *, for_identity: int | No
     if not administration_id:
         raise link_error(N_("link.error.no_administration"), code="rejected")
     name = str(info.get("administratieNaam") or info.get("bedrijfsnaam") or administration_id)
-    others = tuple(
-        i for i in setup_repo.links_to_administration(services.store, administration_id) if i != for_identity
-    )
+    shared = links_beside(services, administration_id, for_identity)
+    others = tuple(link.identity_id for link in shared if link.account_key == services.account)
     return VerifiedKey(
         administration_id=administration_id,
         administration_name=name,
@@ -143,18 +148,108 @@ def verify_key(services: Services, koppelsleutel: str, *, for_identity: int | No
         missing_scopes=tuple(s for s in REQUIRED_SCOPES if s not in scopes),
         other_identities=others,
         key_hint=Vault.hint(key),
+        shared_with=shared,
     )
 
 
+# ================================================================================================ one administration
+
+
+def links_to(services: Services, administration_id: str) -> list[AdministrationLink]:
+    """Every link to the administration: this account's from its own file (the truth, also without a catalog),
+    every other account's from the deployment's catalog, with support's confirmations where it keeps them."""
+    catalog = services.catalog
+    known = catalog.links_to(administration_id) if catalog is not None else []
+    account = catalog.get(services.account) if catalog is not None else None
+    account_name = account.name if account is not None else services.account
+    confirmed = {link.identity_id: link for link in known if link.account_key == services.account}
+    mine = []
+    for link in setup_repo.known_links(services.store):
+        if link.administration_id != administration_id:
+            continue
+        kept = confirmed.get(link.identity_id)
+        mine.append(AdministrationLink(services.account, account_name, link.identity_id, link.identity_name,
+                                       administration_id, link.administration_name,
+                                       kept.confirmed_by if kept else None, kept.confirmed_at if kept else None))
+    return mine + [link for link in known if link.account_key != services.account]
+
+
+def links_beside(services: Services, administration_id: str,
+                 identity_id: int | None) -> tuple[AdministrationLink, ...]:
+    """Every other link to the administration than this account's `identity_id`."""
+    return tuple(link for link in links_to(services, administration_id)
+                 if not (link.account_key == services.account and link.identity_id == identity_id))
+
+
+def other_links(links: tuple[AdministrationLink, ...] | list[AdministrationLink]) -> list[Msg]:
+    return [other_link(asdict(link)) for link in links]
+
+
 def shared_error(verified: VerifiedKey) -> LinkError:
+    """Refused: the administration is linked already, named by account and identity."""
     return link_error(N_("link.error.shared"), code="shared", administration=verified.administration_name,
-                      identities=[str(i) for i in verified.other_identities])
+                      links=other_links(verified.shared_with))
+
+
+def refuse_shared(services: Services, identity_id: int, verified: VerifiedKey, *, confirmed: bool) -> None:
+    """One administration, one link: refuse a link beside another unless support confirmed it on purpose. The
+    identity's own administration again (a new key for it) is no new sharing: it was alone, or confirmed then."""
+    if not verified.shared_with or confirmed:
+        return
+    current = setup_repo.get_link(services.store, identity_id)
+    if current is not None and current.administration_id == verified.administration_id:
+        return
+    raise shared_error(verified)
+
+
+@dataclass(frozen=True)
+class SharedAdministration:
+    """A link whose administration other links link too: the warning both sides show."""
+
+    identity_id: int
+    administration_name: str
+    others: tuple[AdministrationLink, ...]
+    confirmed_by: str | None  # who confirmed it on purpose (on either side), None: nobody did (an old link)
+    confirmed_at: datetime | None
+
+    @property
+    def message(self) -> Msg:
+        confirmed: Msg = (Msg(N_("link.shared.confirmed"), by=self.confirmed_by, at=self.confirmed_at)
+                          if self.confirmed_by else Msg(N_("link.shared.unconfirmed")))
+        return Msg(N_("link.shared"), administration=self.administration_name, links=other_links(self.others),
+                   confirmed=confirmed)
+
+
+def shared_administrations(services: Services) -> dict[int, SharedAdministration]:
+    """Per linked identity of this account whose administration is linked elsewhere too (this account or any
+    other): what its warning says. Read when shown, so an unlink on the other side clears it at once."""
+    found: dict[int, SharedAdministration] = {}
+    for link in setup_repo.known_links(services.store):
+        group = links_to(services, link.administration_id)
+        others = tuple(o for o in group if not (o.account_key == services.account
+                                                and o.identity_id == link.identity_id))
+        if not others:
+            continue
+        confirmed = [o for o in group if o.confirmed_by]
+        last = max(confirmed, key=lambda o: str(o.confirmed_at or "")) if confirmed else None
+        found[link.identity_id] = SharedAdministration(
+            link.identity_id, link.administration_name, others, last.confirmed_by if last else None,
+            last.confirmed_at if last else None)
+    return found
+
+
+def know_links(services: Services, *, confirmed: dict[int, str] | None = None) -> None:
+    """Tell the deployment's catalog this account's links as they are now (after a link, an unlink, a removed
+    identity); `confirmed`: who confirmed a link made just now beside another."""
+    if services.catalog is not None:
+        services.catalog.know_links(services.account, setup_repo.known_links(services.store), confirmed=confirmed)
 
 
 def save_link(services: Services, identity_id: int, key: str, verified: VerifiedKey, *, start_date: date | None,
-              actor: str, how: str) -> None:
+              actor: str, how: str, confirmed_by: str | None = None) -> None:
     """Caller holds a transaction (and has authorized `actor`, the name recorded). The link itself plus its audit
-    event."""
+    event; `confirmed_by`: support confirmed linking it beside the other links on purpose (its own event). The
+    caller tells the catalog after the transaction (`know_links`)."""
     store = services.store
     previous = setup_repo.get_link(store, identity_id)
     setup_repo.save_link(
@@ -173,11 +268,29 @@ def save_link(services: Services, identity_id: int, key: str, verified: Verified
               "previous_administration_id": previous.administration_id if previous else None,
               "shared_with": list(verified.other_identities)},
     )
+    if confirmed_by is not None and verified.shared_with:
+        history.log_event(
+            store, EventKind.LINK_SHARED, identity_id=identity_id, actor=confirmed_by,
+            data={"name": name, "administration": verified.administration_name,
+                  "administration_id": verified.administration_id, "by": confirmed_by,
+                  "links": [{"account_key": o.account_key, "account_name": o.account_name,
+                             "identity_id": o.identity_id, "identity_name": o.identity_name}
+                            for o in verified.shared_with]},
+        )
+
+
+def confirmer(verified: VerifiedKey, actor: str, confirm_shared: bool, confirmed_by: str | None) -> str | None:
+    """Who confirmed a link beside others on purpose: the name given (the command line's flag), else the person
+    linking; None when it needed no confirmation or got none."""
+    if not verified.shared_with or not (confirm_shared or confirmed_by):
+        return None
+    return (confirmed_by or "").strip() or actor
 
 
 def link_with_key(services: Services, identity_id: int, koppelsleutel: str, *, start_date: date | None = None,
-                  actor: Actor | str, confirm_shared: bool = False) -> VerifiedKey:
-    """The paste fallback: verify the key, then store it encrypted as the identity's link."""
+                  actor: Actor | str, confirm_shared: bool = False, confirmed_by: str | None = None) -> VerifiedKey:
+    """The paste fallback: verify the key, then store it encrypted as the identity's link. An administration
+    linked elsewhere already needs `confirm_shared` (the actor confirms) or `confirmed_by` (that person did)."""
     actor = authorize(actor, "link")
     store = services.store
     require_identity(store, identity_id)
@@ -185,11 +298,13 @@ def link_with_key(services: Services, identity_id: int, koppelsleutel: str, *, s
         check_start_date(services, start_date)
     key = clean_key(koppelsleutel)
     verified = verify_key(services, key, for_identity=identity_id)
-    if verified.other_identities and not confirm_shared:
-        raise shared_error(verified)
+    who = confirmer(verified, actor, confirm_shared, confirmed_by)
+    refuse_shared(services, identity_id, verified, confirmed=who is not None)
     with store.transaction():
-        save_link(services, identity_id, key, verified, start_date=start_date, actor=actor, how="paste")
+        save_link(services, identity_id, key, verified, start_date=start_date, actor=actor, how="paste",
+                  confirmed_by=who)
         link_requests.supersede_pending(store, identity_id)
+    know_links(services, confirmed={identity_id: who} if who else None)
     services.forget_clients()
     return verified
 
@@ -208,6 +323,7 @@ def unlink(services: Services, identity_id: int, *, actor: Actor | str) -> bool:
                 data={"name": name, "administration": link.administration_name,
                       "administration_id": link.administration_id, "key_hint": link.key_hint},
             )
+    know_links(services)  # the other side's warning goes with it
     services.forget_clients()
     return existed
 

@@ -28,6 +28,7 @@ class Services(Protocol):
     vault: Vault
     transport: httpx.BaseTransport | None  # None: the real network
     account: str  # the account (catalog key) whose file `store` is
+    catalog: Catalog | None  # the deployment's (every account's links); None: this account alone
     gripp_freshness: Freshness  # when this account's cache last read Gripp's invoices ("sync all" reads them once)
 
     @property

@@ -3,14 +3,17 @@ row per account.
 
 Kept behind this one narrow class so it can move to a shared database (Postgres) when the deployment grows past
 one machine; nothing else reads the catalog's tables. It also keeps the console's sign-in lockouts
-(`Catalog.lockouts()`), so that a restart forgets none. An account's own data (identities, links, runs, events) is
-never here: it lives in the account's file, so one account's pages can only ever read that account.
+(`Catalog.lockouts()`), so that a restart forgets none, and which identity of which account links which SnelStart
+administration (`administration_links`: one administration, one link, across accounts; a copy, the account's file
+is the truth). An account's own data (identities, links, runs, events) is never here: it lives in the account's
+file, so one account's pages can only ever read that account.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -70,10 +73,35 @@ class Health:
     refused: int = 0
     conflicts: int = 0
     open_alerts: int = 0
+    shared_links: int = 0  # links whose administration another link (of any account) links too; read live
     last_run_at: datetime | None = None
     last_outcome: str | None = None
     next_run_at: datetime | None = None
     schedule: list[dict[str, Any]] = field(default_factory=list)  # [{identity_id, interval_minutes, paused}]
+
+
+@dataclass(frozen=True)
+class AdministrationLink:
+    """One identity of one account linked to a SnelStart administration, as the catalog knows it."""
+
+    account_key: str
+    account_name: str
+    identity_id: int
+    identity_name: str
+    administration_id: str
+    administration_name: str
+    confirmed_by: str | None = None  # support's name, when linked on purpose beside another link
+    confirmed_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class KnownLink:
+    """What an account's own file says of one link (the input of `Catalog.know_links`)."""
+
+    identity_id: int
+    identity_name: str
+    administration_id: str
+    administration_name: str
 
 
 _HEALTH_COLUMNS = ("account_key", "updated_at", "identities", "linked", "broken_links", "unchecked_links",
@@ -141,7 +169,61 @@ class Catalog:
             self._store.execute("UPDATE accounts SET removed_at = ?, removed_by = ? WHERE account_key = ? AND "
                                 "removed_at IS NULL", [self._store.now(), actor, key])
             self._store.execute("DELETE FROM account_health WHERE account_key = ?", [key])
+            # Its links go with it: a removed account no longer holds an administration.
+            self._store.execute("DELETE FROM administration_links WHERE account_key = ?", [key])
         return bool(found)
+
+    # -- which identity links which administration --------------------------------------------------------
+    def know_links(self, key: str, links: Iterable[KnownLink], *, confirmed: dict[int, str] | None = None) -> None:
+        """The account's links as its own file has them now (it is the truth: a restored file's links replace what
+        was here). A link that keeps its administration keeps support's confirmation; `confirmed` names who
+        confirmed a link made just now beside another."""
+        confirmed = confirmed or {}
+        now = self._store.now()
+        with self._store.transaction():
+            before = {row["identity_id"]: row for row in self._store.rows(
+                "SELECT identity_id, administration_id, confirmed_by, confirmed_at FROM administration_links "
+                "WHERE account_key = ?", [key])}
+            self._store.execute("DELETE FROM administration_links WHERE account_key = ?", [key])
+            for link in links:
+                old = before.get(link.identity_id)
+                by, at = (old["confirmed_by"], old["confirmed_at"]) if old is not None and \
+                    old["administration_id"] == link.administration_id else (None, None)
+                if link.identity_id in confirmed:
+                    by, at = confirmed[link.identity_id], now
+                self._store.execute(
+                    "INSERT INTO administration_links VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [key, link.identity_id, link.identity_name, link.administration_id, link.administration_name,
+                     by, at])
+            self._store.execute("INSERT OR REPLACE INTO administration_links_known VALUES (?, ?)", [key, now])
+
+    def links_unknown(self) -> list[Account]:
+        """The current accounts whose links the catalog has not learnt yet (a deployment from before it kept them)."""
+        return [_account(row) for row in self._store.rows(
+            """SELECT * FROM accounts WHERE removed_at IS NULL
+                 AND account_key NOT IN (SELECT account_key FROM administration_links_known) ORDER BY account_key""")]
+
+    def links_to(self, administration_id: str) -> list[AdministrationLink]:
+        """Every current account's identities linked to the administration."""
+        return [AdministrationLink(**row) for row in self._store.rows(
+            f"""SELECT {_LINK_SELECT} FROM administration_links l JOIN accounts a USING (account_key)
+                WHERE a.removed_at IS NULL AND l.administration_id = ? ORDER BY l.account_key, l.identity_id""",
+            [administration_id])]
+
+    def shared_links(self, key: str) -> dict[int, list[AdministrationLink]]:
+        """Per identity of the account whose administration other links (of this account or another) link too:
+        those other links."""
+        found: dict[int, list[AdministrationLink]] = {}
+        for row in self._store.rows(
+                f"""SELECT mine.identity_id AS mine, {_LINK_SELECT}
+                    FROM administration_links mine
+                    JOIN administration_links l ON l.administration_id = mine.administration_id
+                         AND NOT (l.account_key = mine.account_key AND l.identity_id = mine.identity_id)
+                    JOIN accounts a ON a.account_key = l.account_key
+                    WHERE mine.account_key = ? AND a.removed_at IS NULL
+                    ORDER BY mine.identity_id, l.account_key, l.identity_id""", [key]):
+            found.setdefault(row.pop("mine"), []).append(AdministrationLink(**row))
+        return found
 
     # -- health -----------------------------------------------------------------------------------------
     def put_health(self, health: Health) -> None:
@@ -167,8 +249,14 @@ class Catalog:
 
     def health(self) -> list[Health]:
         """Every current account's health row (accounts without one yet get an empty row)."""
+        # The shared links are counted now, not written with the row: linking one account changes the other's.
         rows = self._store.rows(
-            f"""SELECT a.account_key, {', '.join('h.' + c for c in _HEALTH_COLUMNS[1:])}, h.schedule_json
+            f"""SELECT a.account_key, {', '.join('h.' + c for c in _HEALTH_COLUMNS[1:])}, h.schedule_json,
+                       (SELECT count(*) FROM administration_links mine WHERE mine.account_key = a.account_key
+                          AND EXISTS (SELECT 1 FROM administration_links l JOIN accounts o USING (account_key)
+                                      WHERE o.removed_at IS NULL AND l.administration_id = mine.administration_id
+                                        AND NOT (l.account_key = mine.account_key
+                                                 AND l.identity_id = mine.identity_id))) AS shared_links
                 FROM accounts a LEFT JOIN account_health h USING (account_key)
                 WHERE a.removed_at IS NULL ORDER BY a.account_key""")
         found = []
@@ -209,6 +297,9 @@ class SignInLockouts:
                        SELECT kind, key_hash FROM sign_in_lockouts ORDER BY touched_at DESC OFFSET ?)""", [keep])
 
 
+_LINK_SELECT = """l.account_key, a.name AS account_name, l.identity_id, coalesce(l.identity_name, '') AS identity_name,
+                  l.administration_id, coalesce(l.administration_name, l.administration_id) AS administration_name,
+                  l.confirmed_by, l.confirmed_at"""
 _COUNTS = {"identities", "linked", "broken_links", "unchecked_links", "failed_runs", "overdue_runs", "blocked",
            "refused", "conflicts", "open_alerts"}
 

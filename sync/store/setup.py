@@ -10,6 +10,7 @@ from enum import StrEnum
 from typing import Any, TypedDict
 
 from sync.core.words import Msg
+from sync.store.catalog import KnownLink
 from sync.store.db import Store
 
 
@@ -158,6 +159,14 @@ def links(store: Store) -> list[Link]:
 def links_to_administration(store: Store, administration_id: str) -> list[int]:
     rows = store.rows("SELECT identity_id FROM links WHERE administration_id = ?", [administration_id])
     return [r["identity_id"] for r in rows]
+
+
+def known_links(store: Store) -> list[KnownLink]:
+    """Every link with its identity's name, as the deployment's catalog keeps them (`Catalog.know_links`)."""
+    return [KnownLink(r["identity_id"], r["name"] or f"#{r['identity_id']}", r["administration_id"],
+                      r["administration_name"] or r["administration_id"]) for r in store.rows(
+        """SELECT l.identity_id, i.name, l.administration_id, l.administration_name
+           FROM links l LEFT JOIN identities i USING (identity_id) ORDER BY l.identity_id""")]
 
 
 def set_link_health(store: Store, identity_id: int, health: LinkHealth, why: Msg | None = None) -> None:

@@ -1,0 +1,208 @@
+"""One administration, one link (issue 23, item 3): linking an identity to a SnelStart administration that another
+identity of any account links already is refused, naming that account and identity, in both languages — pasted,
+through SnelStart's activation flow and on the command line — unless support confirms it on purpose (recorded with
+the person's name); then both links warn, on every surface that shows a link, until one side is unlinked. The
+deployment's catalog keeps which identity of which account links which administration, also for links made before
+it did. Koppelen's side is in test_console_linking.py."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from sync.auth.access import Actor
+from sync.cli import EXIT_FAILED, EXIT_OK, main
+from sync.core.config import load_settings
+from sync.core.events import render
+from sync.core.words import say
+from sync.jobs import accounts
+from sync.jobs.activation import confirm_activation, handle_webhook, start_activation
+from sync.jobs.checks import CheckKey, CheckStatus, run_checks
+from sync.jobs.identities import remove_identity
+from sync.jobs.linking import LinkError, link_with_key, shared_administrations, unlink
+from sync.sandbox.seed import ADMIN_STUDIO, FIRST_ACCOUNT
+from sync.sandbox.seed_accounts import ADMIN_KLEIMEER_ONTWERP, KLEIMEER
+from sync.sandbox.world import ALL_SCOPES
+from sync.store import history
+from sync.store import setup as setup_repo
+from sync.store.db import Store
+from sync.wiring import Deployment, Services
+
+STUDIO = FIRST_ACCOUNT  # its identity 1, Studio Noord B.V., links ADMIN_STUDIO
+ANNA = Actor("Anna de Vries", "support")
+THEIRS_NL = "identiteit 1 (Studio Noord B.V.) van klant Studio Noord (studio-noord)"
+THEIRS_EN = "identity 1 (Studio Noord B.V.) of account Studio Noord (studio-noord)"
+OURS_NL = "identiteit 1 (Kleimeer Landschapsarchitectuur B.V.) van klant Kleimeer Landschapsarchitectuur (kleimeer)"
+
+
+def open_deployment(folder: Path) -> Deployment:
+    return Deployment(load_settings({"SYNC_DB_PATH": str(folder / "sync.duckdb"),
+                                     "CONSOLE_PUBLIC_URL": "http://console.test"}), sleep=lambda seconds: None)
+
+
+@pytest.fixture
+def deployment(cli_env: Path) -> Iterator[Deployment]:
+    """The sandbox's three accounts; Kleimeer knows its identity 1 (as "Identiteiten ophalen" would find it)."""
+    opened = open_deployment(cli_env)
+    try:
+        kleimeer = opened.services(KLEIMEER)
+        setup_repo.upsert_identity(kleimeer.store, 1, "Kleimeer Landschapsarchitectuur B.V.")
+        yield opened
+    finally:
+        opened.close()
+
+
+def studio_key(services: Services) -> str:
+    """What SnelStart's "Maatwerk" tile shows for Studio Noord's administration (someone chose the wrong one)."""
+    assert services.sandbox is not None
+    return services.sandbox.snelstart.issue_key(ADMIN_STUDIO, list(ALL_SCOPES))
+
+
+def shared_words(services: Services, identity_id: int, lang: str) -> str:
+    return say(shared_administrations(services)[identity_id].message, lang)
+
+
+# -- refused ------------------------------------------------------------------------------------------------------
+def test_another_accounts_administration_is_refused_naming_that_account_and_identity(deployment):
+    kleimeer = deployment.services(KLEIMEER)
+    with pytest.raises(LinkError) as caught:
+        link_with_key(kleimeer, 1, studio_key(kleimeer), actor=ANNA)
+    assert caught.value.code == "shared"
+    nl, en = say(caught.value.message, "nl"), say(caught.value.message, "en")
+    assert "Administratie ‘Studio Noord B.V.’ is al gekoppeld aan " + THEIRS_NL in nl
+    assert "Administration ‘Studio Noord B.V.’ is already linked to " + THEIRS_EN in en
+    assert setup_repo.get_link(kleimeer.store, 1) is None
+    assert shared_administrations(deployment.services(STUDIO)) == {}  # nothing to warn about: nothing was linked
+
+
+def test_the_activation_flow_is_refused_the_same_way(deployment):
+    kleimeer = deployment.services(KLEIMEER)
+    request = start_activation(kleimeer, 1, actor=ANNA)
+    answer = handle_webhook(kleimeer, json.dumps({"KoppelSleutel": studio_key(kleimeer), "ActionType": "Create",
+                                                  "ReferenceKey": request.reference_key}).encode())
+    assert answer.status == 200
+    with pytest.raises(LinkError) as caught:
+        confirm_activation(kleimeer, 1, request.reference_key, actor=ANNA)
+    assert caught.value.code == "shared" and THEIRS_NL in say(caught.value.message, "nl")
+    assert setup_repo.get_link(kleimeer.store, 1) is None
+
+    confirm_activation(kleimeer, 1, request.reference_key, actor=ANNA, confirm_shared=True)
+    assert setup_repo.get_link(kleimeer.store, 1).administration_id == ADMIN_STUDIO
+    assert history.events(kleimeer.store, identity_id=1, kind="link_shared")[0]["actor"] == ANNA.name
+
+
+def test_its_own_administration_again_is_not_refused(deployment):
+    kleimeer = deployment.services(KLEIMEER)
+    own = kleimeer.sandbox.snelstart.issue_key(ADMIN_KLEIMEER_ONTWERP, list(ALL_SCOPES))
+    link_with_key(kleimeer, 1, own, actor=ANNA)
+    link_with_key(kleimeer, 1, kleimeer.sandbox.snelstart.issue_key(ADMIN_KLEIMEER_ONTWERP, list(ALL_SCOPES)),
+                  actor=ANNA)  # a new key for the same administration
+    studio = deployment.services(STUDIO)
+    # Studio's identity 1 again, while Kleimeer shares its administration on purpose: it is its own, so no question.
+    link_with_key(kleimeer, 1, studio_key(kleimeer), actor=ANNA, confirm_shared=True)
+    link_with_key(studio, 1, studio_key(studio), actor=ANNA)
+    assert setup_repo.get_link(studio.store, 1).administration_id == ADMIN_STUDIO
+    assert "Anna de Vries" in shared_words(studio, 1, "nl")  # the confirmation is kept with the new key
+
+
+# -- confirmed on purpose ------------------------------------------------------------------------------------------
+def test_confirmed_on_purpose_both_links_warn_until_one_is_unlinked(deployment):
+    kleimeer, studio = deployment.services(KLEIMEER), deployment.services(STUDIO)
+    link_with_key(kleimeer, 1, studio_key(kleimeer), actor=ANNA, confirm_shared=True)
+    assert setup_repo.get_link(kleimeer.store, 1).administration_id == ADMIN_STUDIO
+
+    event = history.events(kleimeer.store, identity_id=1, kind="link_shared")[0]
+    assert event["actor"] == "Anna de Vries"
+    assert render(event, "nl") == ("Anna de Vries koppelde Kleimeer Landschapsarchitectuur B.V. bewust aan "
+                                   f"administratie ‘Studio Noord B.V.’, naast {THEIRS_NL}.")
+    assert "Anna de Vries linked Kleimeer Landschapsarchitectuur B.V. to administration" in render(event, "en")
+
+    ours, theirs = shared_words(kleimeer, 1, "nl"), shared_words(studio, 1, "nl")
+    assert f"ook gekoppeld aan {THEIRS_NL}" in ours and "Zo bevestigd door Anna de Vries" in ours
+    assert f"ook gekoppeld aan {OURS_NL}" in theirs and "Zo bevestigd door Anna de Vries" in theirs
+    assert "Confirmed on purpose by Anna de Vries" in shared_words(studio, 1, "en")
+    assert 2 not in shared_administrations(studio)  # Noord Advies has an administration of its own
+    health = {row.key: row.health for row in accounts.overview(deployment, "cli")}
+    assert (health[KLEIMEER].shared_links, health[STUDIO].shared_links, health["hofstra-installatie"].shared_links) \
+        == (1, 1, 0)
+
+    # The checks list (Controles) says it too: the key works, the administration is shared.
+    checked = run_checks(studio, 1, include_dry_run=False, only=[CheckKey.KOPPELSLEUTEL])[0]
+    assert checked.status == CheckStatus.WARNING and OURS_NL in say(checked.explanation, "nl")
+
+    assert unlink(kleimeer, 1, actor=ANNA)
+    assert shared_administrations(studio) == {} and shared_administrations(kleimeer) == {}
+    health = {row.key: row.health for row in accounts.overview(deployment, "cli")}
+    assert (health[KLEIMEER].shared_links, health[STUDIO].shared_links) == (0, 0)
+    assert run_checks(studio, 1, include_dry_run=False, only=[CheckKey.KOPPELSLEUTEL])[0].ok
+
+
+def test_a_removed_account_or_identity_links_nothing_any_more(deployment):
+    kleimeer, studio = deployment.services(KLEIMEER), deployment.services(STUDIO)
+    link_with_key(kleimeer, 1, studio_key(kleimeer), actor=ANNA, confirm_shared=True)
+    accounts.remove_account(deployment, KLEIMEER, actor=ANNA)
+    assert shared_administrations(studio) == {}
+    assert [link.account_key for link in deployment.catalog.links_to(ADMIN_STUDIO)] == [STUDIO]
+
+    assert unlink(studio, 2, actor=ANNA) and remove_identity(studio, 2, actor=ANNA)
+    assert {link.identity_id for link in deployment.catalog.links_to(ADMIN_STUDIO)} == {1}
+
+
+# -- links made before the catalog kept them ------------------------------------------------------------------------
+def test_links_made_before_the_catalog_kept_them_are_learnt_on_its_first_open(cli_env):
+    opened = open_deployment(cli_env)
+    catalog_file = opened.settings.catalog_file
+    opened.close()
+    # A catalog as it was before: its migration ran, nothing learnt yet.
+    catalog = Store(catalog_file, migrations="sync.store.catalog_migrations")
+    try:
+        catalog.execute("DELETE FROM administration_links")
+        catalog.execute("DELETE FROM administration_links_known")
+    finally:
+        catalog.close()
+    opened = open_deployment(cli_env)
+    try:
+        assert [(link.account_key, link.identity_id) for link in opened.catalog.links_to(ADMIN_STUDIO)] \
+            == [(STUDIO, 1)]
+        kleimeer = opened.services(KLEIMEER)
+        setup_repo.upsert_identity(kleimeer.store, 1, "Kleimeer Landschapsarchitectuur B.V.")
+        with pytest.raises(LinkError):
+            link_with_key(kleimeer, 1, studio_key(kleimeer), actor=ANNA)
+    finally:
+        opened.close()
+
+
+# -- the command line -------------------------------------------------------------------------------------------
+def test_the_link_command_refuses_and_takes_supports_confirmation_by_name(deployment, cli_env, capsys):
+    key = studio_key(deployment.services(KLEIMEER))
+    sandbox = deployment.sandbox
+    sandbox.world.save(sandbox.state_path)  # the key SnelStart minted, for the command's own sandbox
+    deployment.close()  # one process owns the files: the command opens them itself
+
+    assert main(["link", "--account", KLEIMEER, "--identity", "1", "--key", key]) == EXIT_FAILED
+    err = capsys.readouterr().err
+    assert THEIRS_NL in err and "--confirm-shared NAAM" in err
+    assert main(["--lang", "en", "link", "--account", KLEIMEER, "--identity", "1", "--key", key]) == EXIT_FAILED
+    assert THEIRS_EN in capsys.readouterr().err
+
+    assert main(["link", "--account", KLEIMEER, "--identity", "1", "--key", key,
+                 "--confirm-shared", "Anna de Vries"]) == EXIT_OK
+    out = capsys.readouterr()
+    assert "Zo bevestigd door Anna de Vries" in out.err
+    assert main(["status", "--account", STUDIO]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert f"ook gekoppeld aan {OURS_NL}" in out and "Anna de Vries" in out
+    assert main(["--lang", "en", "status", "--account", KLEIMEER]) == EXIT_OK
+    assert f"also linked to {THEIRS_EN}" in capsys.readouterr().out
+    assert main(["accounts"]) == EXIT_OK
+    assert "1 koppeling met een gedeelde administratie" in capsys.readouterr().out
+
+    opened = open_deployment(cli_env)
+    try:
+        kleimeer = opened.services(KLEIMEER)
+        assert history.events(kleimeer.store, identity_id=1, kind="link_shared")[0]["actor"] == "Anna de Vries"
+    finally:
+        opened.close()
