@@ -22,7 +22,7 @@ from sync.jobs.activation import (
     webhook_url,
 )
 from sync.jobs.identities import add_identity, discover_identities, remove_identity
-from sync.jobs.linking import REQUIRED_SCOPES, LinkError, link_with_key, unlink, verify_key
+from sync.jobs.linking import REQUIRED_SCOPES, LinkError, link_with_key, links_to, unlink, verify_key
 from sync.sandbox.seed import ADMIN_ACADEMY, ADMIN_ADVIES, ADMIN_STUDIO, koppelsleutel_for
 from sync.sandbox.world import ALL_SCOPES
 from sync.store import history, link_requests
@@ -112,7 +112,7 @@ def test_second_identity_on_an_administration_in_use_needs_confirmation(services
     assert caught.value.code == "shared" and "1" in say(caught.value.message, "nl")
     assert setup_repo.get_link(services.store, ACADEMY) is None
     link_with_key(services, ACADEMY, key, actor="anna", confirm_shared=True)
-    assert setup_repo.links_to_administration(services.store, ADMIN_STUDIO) == [1, ACADEMY]
+    assert [link.identity_id for link in links_to(services, ADMIN_STUDIO)] == [1, ACADEMY]
     # Re-linking identity 1 itself with a new key for its own administration is no "second identity".
     assert verify_key(services, key, for_identity=1).other_identities == (ACADEMY,)
 

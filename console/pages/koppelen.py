@@ -17,6 +17,7 @@ from sync.core.words import N_, Msg, say
 from sync.jobs import activation, identities, linking
 from sync.jobs.activation import ReturnState
 from sync.store import setup as setup_repo
+from sync.store.catalog import AdministrationLink
 from sync.store.setup import IdentityRow, Link, LinkHealth
 
 services = ui.services()
@@ -160,8 +161,8 @@ def ceiling_editor(link: Link) -> None:
             st.rerun()
 
 
-def ask_shared(shared_with: tuple, administration_id: str | None, administration_name: str | None,
-               confirm_key: str) -> None:
+def ask_shared(shared_with: tuple[AdministrationLink, ...], administration_id: str | None,
+               administration_name: str | None, confirm_key: str) -> None:
     """An administration another link (of any account) links already: named, and refused unless support ticks the
     "Ja, …" box on purpose (recorded with their name). Not asked for the identity's own administration again."""
     if not shared_with or (link is not None and link.administration_id == administration_id):

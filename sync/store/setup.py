@@ -156,11 +156,6 @@ def links(store: Store) -> list[Link]:
                          codes={"health": LinkHealth})
 
 
-def links_to_administration(store: Store, administration_id: str) -> list[int]:
-    rows = store.rows("SELECT identity_id FROM links WHERE administration_id = ?", [administration_id])
-    return [r["identity_id"] for r in rows]
-
-
 def known_links(store: Store) -> list[KnownLink]:
     """Every link with its identity's name, as the deployment's catalog keeps them (`Catalog.know_links`)."""
     return [KnownLink(r["identity_id"], r["name"] or f"#{r['identity_id']}", r["administration_id"],
