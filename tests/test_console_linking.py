@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from streamlit.testing.v1 import AppTest
+
 from console import runtime
 from sync.core import fmt
 from sync.core.vault import Vault
@@ -298,6 +300,10 @@ def test_another_accounts_administration_is_refused_on_koppelen_until_support_sa
                for w in studio.warning)
     overview = helpers.page("overzicht")
     assert any(f"ook gekoppeld aan {ours}" in helpers.plain(w.value) for w in overview.warning)
+    klanten = AppTest.from_file(helpers.APP, default_timeout=helpers.TIMEOUT)
+    klanten.run()
+    klanten.switch_page("pages/klanten.py")
+    assert helpers.texts(klanten.run()).count("1 met een gedeelde administratie") == 2  # both accounts' rows
 
     at.checkbox(key="unlink-sure-1").check().run()
     at.button(key="unlink-1").click().run()

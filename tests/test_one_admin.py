@@ -104,7 +104,9 @@ def test_its_own_administration_again_is_not_refused(deployment):
     # Studio's identity 1 again, while Kleimeer shares its administration on purpose: it is its own, so no question.
     link_with_key(kleimeer, 1, studio_key(kleimeer), actor=ANNA, confirm_shared=True)
     link_with_key(studio, 1, studio_key(studio), actor=ANNA)
+    link_with_key(studio, 1, studio_key(studio), actor=ANNA, confirm_shared=True)  # nothing to confirm: no event
     assert setup_repo.get_link(studio.store, 1).administration_id == ADMIN_STUDIO
+    assert history.events(studio.store, kind="link_shared") == []
     assert "Anna de Vries" in shared_words(studio, 1, "nl")  # the confirmation is kept with the new key
 
 

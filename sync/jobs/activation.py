@@ -36,13 +36,12 @@ from sync.jobs.linking import (
     VerifiedKey,
     check_start_date,
     clean_key,
-    confirmer,
     know_links,
     link_error,
     links_beside,
-    refuse_shared,
     require_identity,
     save_link,
+    shared_confirmation,
     unlink,
     verify_key,
 )
@@ -438,8 +437,8 @@ def confirm_activation(services: Services, identity_id: int, reference_key: str,
         raise link_error(N_("link.error.request_expired"), code="expired")
     key = services.vault.decrypt(row["key_enc"])
     verified = verify_key(services, key, for_identity=identity_id)
-    who = confirmer(verified, actor, confirm_shared, confirmed_by)
-    refuse_shared(services, identity_id, verified, confirmed=who is not None)
+    who = shared_confirmation(services, identity_id, verified, actor=actor, confirm_shared=confirm_shared,
+                              confirmed_by=confirmed_by)
     with _requests_lock:
         current = link_requests.get(store, reference_key)
         if current is None or _state(current) != RequestState.PENDING or current["key_enc"] != row["key_enc"]:

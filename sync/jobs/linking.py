@@ -191,15 +191,21 @@ def shared_error(verified: VerifiedKey) -> LinkError:
                       links=other_links(verified.shared_with))
 
 
-def refuse_shared(services: Services, identity_id: int, verified: VerifiedKey, *, confirmed: bool) -> None:
-    """One administration, one link: refuse a link beside another unless support confirmed it on purpose. The
-    identity's own administration again (a new key for it) is no new sharing: it was alone, or confirmed then."""
-    if not verified.shared_with or confirmed:
-        return
+def shared_confirmation(services: Services, identity_id: int, verified: VerifiedKey, *, actor: str,
+                        confirm_shared: bool, confirmed_by: str | None) -> str | None:
+    """One administration, one link: a link beside another is refused (`shared_error`) unless support confirmed it
+    on purpose — `confirmed_by` names who (the command line's flag), else `confirm_shared` says the actor did. Who
+    confirmed; None when there was nothing to confirm. The identity's own administration again (a new key for it)
+    is no new sharing: it was alone, or confirmed then."""
+    if not verified.shared_with:
+        return None
     current = setup_repo.get_link(services.store, identity_id)
     if current is not None and current.administration_id == verified.administration_id:
-        return
-    raise shared_error(verified)
+        return None
+    who = (confirmed_by or "").strip() or (actor if confirm_shared else "")
+    if not who:
+        raise shared_error(verified)
+    return who
 
 
 @dataclass(frozen=True)
@@ -268,7 +274,7 @@ def save_link(services: Services, identity_id: int, key: str, verified: Verified
               "previous_administration_id": previous.administration_id if previous else None,
               "shared_with": list(verified.other_identities)},
     )
-    if confirmed_by is not None and verified.shared_with:
+    if confirmed_by is not None:
         history.log_event(
             store, EventKind.LINK_SHARED, identity_id=identity_id, actor=confirmed_by,
             data={"name": name, "administration": verified.administration_name,
@@ -277,14 +283,6 @@ def save_link(services: Services, identity_id: int, key: str, verified: Verified
                              "identity_id": o.identity_id, "identity_name": o.identity_name}
                             for o in verified.shared_with]},
         )
-
-
-def confirmer(verified: VerifiedKey, actor: str, confirm_shared: bool, confirmed_by: str | None) -> str | None:
-    """Who confirmed a link beside others on purpose: the name given (the command line's flag), else the person
-    linking; None when it needed no confirmation or got none."""
-    if not verified.shared_with or not (confirm_shared or confirmed_by):
-        return None
-    return (confirmed_by or "").strip() or actor
 
 
 def link_with_key(services: Services, identity_id: int, koppelsleutel: str, *, start_date: date | None = None,
@@ -298,8 +296,8 @@ def link_with_key(services: Services, identity_id: int, koppelsleutel: str, *, s
         check_start_date(services, start_date)
     key = clean_key(koppelsleutel)
     verified = verify_key(services, key, for_identity=identity_id)
-    who = confirmer(verified, actor, confirm_shared, confirmed_by)
-    refuse_shared(services, identity_id, verified, confirmed=who is not None)
+    who = shared_confirmation(services, identity_id, verified, actor=actor, confirm_shared=confirm_shared,
+                              confirmed_by=confirmed_by)
     with store.transaction():
         save_link(services, identity_id, key, verified, start_date=start_date, actor=actor, how="paste",
                   confirmed_by=who)
