@@ -148,7 +148,7 @@ def _switch_account(leaves: bool) -> None:
         return
     st.session_state[ACCOUNT] = key
     st.query_params[ACCOUNT] = key
-    for name in ("identity", "ref", "search"):  # the other account's identity, return link and search
+    for name in ("identity", "ref", "search", "invoice"):  # the other account's identity, return link, searches
         st.query_params.pop(name, None)
     st.session_state[_SWITCHED] = leaves
 

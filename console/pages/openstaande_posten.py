@@ -11,7 +11,7 @@ from datetime import datetime
 import pandas as pd
 import streamlit as st
 
-from console import charts, manual, screen, tables, ui, views
+from console import charts, manual, screen, story, tables, ui, views
 from console.i18n import age_label, class_label, current_lang, said, t
 from sync.core import fmt
 from sync.jobs.locks import AlreadyRunning
@@ -49,6 +49,7 @@ if identity is None:
     st.stop()
 identity_id = identity["identity_id"]
 ui.live_progress(services)
+story.search(services, key="oi-story", identity_id=identity_id)  # one invoice's whole story, above the lists
 
 last = views.last_run(store, identity_id)
 read_at = views.snelstart_read_at(store, identity_id)

@@ -6,7 +6,7 @@ from urllib.parse import urlencode
 import pandas as pd
 import streamlit as st
 
-from console import manual, records, screen, tables, ui, views
+from console import manual, records, screen, story, tables, ui, views
 from console.i18n import actor_label, current_lang, level_label, planned_label, run_badge, t, tn, trigger_label
 from console.text import md, plain_frame
 from sync.core import fmt
@@ -26,6 +26,7 @@ scheduler = ui.schedule(services)
 MAX_INTERVAL = 24 * 60  # once a day at least
 
 st.title(t("sync_title"))
+story.search(services, key="sync-story")  # one invoice's whole story: what every run and event did to it
 linked = views.linked_identities(store)
 names = {row["identity_id"]: row["name"] for row in views.identities(store)}
 started = st.session_state.setdefault("manual_runs", [])  # this session's manual runs (their results below)

@@ -10,7 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, NoReturn
 
-from sync.cli import accounts, admin, checks, identities, links, mappings, run, status
+from sync.cli import accounts, admin, checks, identities, invoice, links, mappings, run, status
 from sync.cli.common import Speaker, speaker
 from sync.core import words
 from sync.core.money import typed_amount
@@ -104,6 +104,11 @@ def build(lang: str = words.DEFAULT) -> argparse.ArgumentParser:
     p = sub.add_parser("check", help=t("cli.help.check"))
     p.add_argument("--identity", type=identity, metavar="ID", help=one_identity)
     p.set_defaults(handler=checks.check)
+
+    p = sub.add_parser("invoice", help=t("cli.help.invoice"), description=t("cli.help.invoice.description"))
+    p.add_argument("number", metavar=t("cli.metavar.number"), help=t("cli.help.invoice.number"))
+    p.add_argument("--identity", type=identity, metavar="ID", help=t("cli.help.invoice.identity"))
+    p.set_defaults(handler=invoice.invoice)
 
     p = sub.add_parser("identities", help=t("cli.help.identities"))
     actions = p.add_subparsers(dest="action", title=t("cli.help.actions"), metavar=t("cli.metavar.action"))
