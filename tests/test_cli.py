@@ -418,8 +418,8 @@ def test_help_usage_and_argument_errors_speak_dutch_by_default_and_english_with_
 def test_an_unknown_command_action_or_choice_is_said_in_the_readers_words_with_the_choices_readable(capsys):
     # argparse said "'frobnicate' kan niet; kies uit 'run', 'dry-run', …" after "bij OPDRACHT:": repr()'s quotes
     # around every choice, half Dutch. Each is one sentence of the catalog's, in typographic quotes.
-    commands = ("run, dry-run, status, check, identities, link, unlink, ceiling, mappings, accounts, hash-password, "
-                "reset-sandbox")
+    commands = ("run, dry-run, status, check, invoice, identities, link, unlink, ceiling, mappings, accounts, "
+                "hash-password, reset-sandbox")
     err = _parse_fails(["frobnicate"], capsys)
     assert err.startswith("gebruik: python -m sync")
     assert f"python -m sync: fout: onbekende opdracht ‘frobnicate’; kies uit {commands}\n" in err

@@ -7,8 +7,8 @@ mode: one line each, never a traceback. However a command ends (done, failed, Ct
 closed and the sandbox's state saved. Every sentence is said from the catalog in one language, the reader's:
 Dutch, or English with `--lang en` — argparse's own usage, help and errors included (`sync.core.argparse_words`).
 
-The package holds one module per command group (`run`: run and dry-run, `status`, `checks`, `identities`, `links`,
-`mappings`, `accounts`, `admin`: hash-password and reset-sandbox), the grammar (`parser`), what they share
+The package holds one module per command group (`run`: run and dry-run, `status`, `checks`, `invoice`, `identities`,
+`links`, `mappings`, `accounts`, `admin`: hash-password and reset-sandbox), the grammar (`parser`), what they share
 (`common`: exit codes and speaking, `session`: the account a command works on) and how a command ends when it
 cannot go on (`failures`).
 """
