@@ -172,3 +172,28 @@ def test_the_command_line_tells_the_same_story(lived, lang, capsys):
     assert main(["--lang", lang, "invoice", NUMBER, "--identity", "2"]) == EXIT_FAILED
     assert main(["--lang", lang, "invoice", "999999"]) == EXIT_FAILED
     assert say("story.unknown", lang, number="999999") in capsys.readouterr().err
+
+
+def test_a_conflict_adopted_anyway_says_who_and_an_adopted_booking_says_so(services, world, clock):
+    from sync.auth.access import Actor
+    from sync.jobs.conflicts import adopt_anyway
+
+    facts_of = manifest(world)
+    run_identity(services, 1, trigger="cli")
+    number = sorted(n for n in facts_of.conflicts_expected if n in facts_of.sent_invoices_by_identity[1])[0]
+    [story] = stories(services, number)
+    assert story.state == BookingState.CONFLICT and story.reasons is not None
+    assert [entry.kind for entry in story.entries if entry.part == Part.EVENT] == [EventKind.CONFLICT]
+    clock.advance(3600)
+    adopt_anyway(services.store, 1, story.invoice_id, actor=Actor("Sanne", "support"))
+    [story] = stories(services, number)
+    assert [(entry.kind, entry.actor) for entry in story.entries if entry.part == Part.EVENT] == [
+        (EventKind.CONFLICT, None), (EventKind.ADOPTED_ANYWAY, "Sanne")]
+    assert story.adopted_by == "Sanne" and story.reasons is None
+    said = dict((say(label, "en"), say(what, "en")) for label, what in story.summary())
+    assert said["Link"].endswith("(booking adopted anyway by Sanne)")
+    assert said["SnelStart"].startswith(f"booking {story.booking_id}, ")
+
+    adopted = sorted(facts_of.prebooked_by_identity[1] - facts_of.conflicts_expected)[0]
+    [story] = stories(services, adopted, identity_id=1)
+    assert story.adopted and EventKind.ADOPTED in [entry.kind for entry in story.entries]
