@@ -52,6 +52,7 @@ def said(value: object, lang: str | None = None) -> str:
 
 CLASS_LABELS = {
     Difference.CONFLICT: N_("class_conflict"), Difference.SNELSTART_UNREAD: N_("class_snelstart_unread"),
+    Difference.GONE_FROM_GRIPP: N_("class_gone_from_gripp"),
     Difference.NOT_BOOKED: N_("class_not_booked"),
     Difference.DRIFT_DELETED: N_("class_drift_deleted"), Difference.ONLY_IN_SNELSTART: N_("class_only_in_snelstart"),
     Difference.DRIFT_CHANGED: N_("class_drift_changed"), Difference.AMOUNT_DIFFERS: N_("class_amount_differs"),

@@ -22,6 +22,7 @@ from sync.store import setup as setup_repo
 from sync.store.catalog import DEFAULT_ACCOUNT
 from sync.store.comparison import Difference
 from sync.store.db import Store
+from sync.store.gone import GoneHow
 from sync.store.history import RunRow
 from sync.store.outbox import BookingState
 from sync.store.setup import IdentityRow
@@ -225,6 +226,7 @@ def reminder_lists(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.
 # Every class but "in order" has one.
 CLASS_REASONS = {Difference.CONFLICT: N_("reason_conflict"),
                  Difference.SNELSTART_UNREAD: N_("reason_snelstart_unread"),
+                 Difference.GONE_FROM_GRIPP: N_("reason_gone_from_gripp"),
                  Difference.NOT_BOOKED: N_("reason_not_booked"),
                  Difference.DRIFT_DELETED: N_("reason_drift_deleted"),
                  Difference.ONLY_IN_SNELSTART: N_("reason_only_in_snelstart"),
@@ -252,6 +254,8 @@ def reasons_text(row: dict, lang: str) -> str:
     error = recorded_error(row.get("last_error"), lang)
     if error not in parts:  # a refusal is both the reason and the last error: said once
         parts.append(error)
+    if not any(parts) and row.get("gone_how") == GoneHow.NOT_SENT and row.get("class") == Difference.GONE_FROM_GRIPP:
+        return words.say(N_("reason_gone_from_gripp.not_sent"), lang)  # not deleted: taken back from sent
     if not any(parts) and row.get("class") in CLASS_REASONS:
         return words.say(CLASS_REASONS[Difference(row["class"])], lang)
     return " ".join(p for p in parts if p)

@@ -12,11 +12,14 @@ import pandas as pd
 import streamlit as st
 
 from console import charts, manual, screen, story, tables, ui, views
-from console.i18n import age_label, class_label, current_lang, said, t
+from console.i18n import age_label, class_label, current_lang, said, t, tn
 from sync.core import fmt
+from sync.core.words import N_
+from sync.jobs import after_booking
 from sync.jobs.locks import AlreadyRunning
 from sync.jobs.reconcile import AGE_BUCKETS, CLASSES
 from sync.store import setup as setup_repo
+from sync.store.gone import GoneHow
 from sync.store.history import RunRow
 from sync.store.setup import LinkHealth
 
@@ -37,6 +40,40 @@ def snelstart_unread(failed: RunRow, read_at: datetime | None) -> None:
                    icon=":material/sync_problem:")
     ui.page_link("pages/koppelen.py", label=t("go_linking"), icon=":material/link:",
                  query_params={"identity": str(identity_id)})
+
+
+def gone_from_gripp() -> None:
+    """Booked invoices Gripp no longer shows as sent, each with its way out: credit the booking in SnelStart, or
+    confirm it was deleted on purpose (recorded with the name; a "Ja, …" box enables the button)."""
+    outcome = st.session_state.pop(f"oi-gone-outcome-{identity_id}", None)
+    if outcome:
+        (st.error if outcome[0] == "error" else st.success)(outcome[1])
+    waiting = [g for g in after_booking.gone_invoices(store, identity_id) if not g.confirmed]
+    if not waiting:
+        return
+    st.subheader(tn("gone_title", n=len(waiting)), anchor=False)
+    may_confirm = ui.actor().can("confirm_gone")
+    for found in waiting:
+        with st.container(border=True):
+            st.markdown(f"**{t('gone_card_title', number=found.number, customer=found.customer)}**")
+            st.text(t(N_("reason_gone_from_gripp.not_sent") if found.how == GoneHow.NOT_SENT
+                      else N_("reason_gone_from_gripp")))
+            if not may_confirm:
+                st.caption(t("gone_confirm_ask"))
+                continue
+            sure = st.checkbox(t("gone_confirm_sure", number=found.number),
+                               key=f"oi-gone-sure-{identity_id}-{found.invoice_id}")
+            if st.button(t("gone_confirm"), key=f"oi-gone-confirm-{identity_id}-{found.invoice_id}",
+                         help=t("gone_confirm_help"), disabled=not sure, icon=":material/task_alt:"):
+                try:
+                    after_booking.confirm_deleted(store, identity_id, found.invoice_id, actor=ui.actor())
+                except after_booking.GoneError as exc:
+                    st.session_state[f"oi-gone-outcome-{identity_id}"] = ("error", t(exc.message))
+                else:
+                    services.ran()  # the accounts page and Overzicht count differences: they agree right away
+                    st.session_state[f"oi-gone-outcome-{identity_id}"] = (
+                        "ok", t("gone_confirmed", number=found.number))
+                st.rerun()
 
 
 services = ui.services()
@@ -123,6 +160,8 @@ def comparison(rows: pd.DataFrame, key: str, *, empty: str) -> None:
                            selection_mode="single-cell")  # not overdue: an empty cell, never a grey "None"
     screen.row_detail(clicked, len(drawn), key, lambda n: tables.comparison_detail(drawn.iloc[n].to_dict(), lang))
 
+
+gone_from_gripp()
 
 # -- ageing ---------------------------------------------------------------------------------------------
 st.subheader(t("ageing"), anchor=False)

@@ -1,7 +1,8 @@
 """Who may do what. Two roles: *support* (everything) and *finance* (open items, exports, sync now, acknowledge
-alerts; no linking, mappings, checks, schedule, keys or adopting a conflicting booking). Enforced in the use
-cases; the console only hides what a role cannot use, it is not the guard. `audit` (the event log by who did it)
-is only a view: it narrows a log whose export already names who did what, so the console alone offers it.
+alerts, confirm that a booked invoice was deleted in Gripp on purpose; no linking, mappings, checks, schedule, keys
+or adopting a conflicting booking). Enforced in the use cases; the console only hides what a role cannot use, it is
+not the guard. `audit` (the event log by who did it) is only a view: it narrows a log whose export already names
+who did what, so the console alone offers it.
 
 Roles are granted per account: an `Actor` holds the account keys it may see (`*` for every account). An actor
 without a grant for an account can neither see nor act on it (`require_account`); the console hides it too.
@@ -18,11 +19,12 @@ from dataclasses import dataclass
 from sync.core.explained import Explained
 from sync.core.words import N_, Msg
 
-PERMISSIONS = ("view", "export", "sync", "acknowledge", "checks", "link", "mappings", "schedule", "keys", "adopt",
-               "audit")
+PERMISSIONS = ("view", "export", "sync", "acknowledge", "confirm_gone", "checks", "link", "mappings", "schedule",
+               "keys", "adopt", "audit")
 ROLES: dict[str, frozenset[str]] = {
     "support": frozenset(PERMISSIONS),
-    "finance": frozenset({"view", "export", "sync", "acknowledge"}),
+    # confirm_gone: an invoice booked and then deleted in Gripp was deleted on purpose — a bookkeeper's call
+    "finance": frozenset({"view", "export", "sync", "acknowledge", "confirm_gone"}),
 }
 # How every surface names a role, and what a permission lets one do (catalog keys).
 ROLE_LABELS = {"support": N_("role.support"), "finance": N_("role.finance")}
@@ -30,6 +32,7 @@ ROLE_LABELS = {"support": N_("role.support"), "finance": N_("role.finance")}
 _WHAT = {
     "sync": N_("permission.sync"),
     "acknowledge": N_("permission.acknowledge"),
+    "confirm_gone": N_("permission.confirm_gone"),
     "checks": N_("permission.checks"),
     "link": N_("permission.link"),
     "mappings": N_("permission.mappings"),

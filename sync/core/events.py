@@ -53,6 +53,10 @@ class EventKind(StrEnum):
     CHANGED = "changed"
     PDF = "pdf"
     RELATIE = "relatie"
+    # after booking (sync.jobs.after_booking)
+    INVOICE_GONE = "invoice_gone"
+    GONE_CONFIRMED = "gone_confirmed"
+    RELATIE_RENAMED = "relatie_renamed"
     # payments
     PAYMENT = "payment"
     PAYMENT_REVERSED = "payment_reversed"
@@ -211,6 +215,12 @@ def _acknowledged(data: Values) -> Msg:
     return Msg(N_("event.alert_acknowledged"), actor=_value(data, "actor"), alert=alert_message(seen))
 
 
+def _invoice_gone(data: Values) -> Msg:
+    """A booked invoice Gripp no longer shows as sent: deleted there, or no longer sent."""
+    key = N_("event.invoice_gone.not_sent") if data.get("how") == "not_sent" else N_("event.invoice_gone")
+    return Msg(key, invoice=_value(data, "invoice"), customer=_value(data, "customer"))
+
+
 # What each refusal of a SnelStart delivery means (the `error` the webhook records); another is said generally.
 WEBHOOK_REFUSALS: dict[str, str] = {
     "expired": N_("event.webhook_refused.expired"),
@@ -283,6 +293,11 @@ KINDS: dict[EventKind, Kind] = {
     K.CHANGED: Kind(WARN, N_("event.changed.label"), N_("event.changed")),
     K.PDF: Kind(WARN, N_("event.pdf.label"), N_("event.pdf")),
     K.RELATIE: Kind(INFO, N_("event.relatie.label"), N_("event.relatie"), say=_relatie),
+    # -- after booking -------------------------------------------------------------------------------------------
+    K.INVOICE_GONE: Kind(WARN, N_("event.invoice_gone.label"), N_("event.invoice_gone"), say=_invoice_gone,
+                         also=(N_("event.invoice_gone.not_sent"),)),
+    K.GONE_CONFIRMED: Kind(INFO, N_("event.gone_confirmed.label"), N_("event.gone_confirmed")),
+    K.RELATIE_RENAMED: Kind(INFO, N_("event.relatie_renamed.label"), N_("event.relatie_renamed")),
     # -- payments ------------------------------------------------------------------------------------------------
     K.PAYMENT: Kind(INFO, N_("event.payment.label"), N_("event.payment")),
     K.PAYMENT_REVERSED: Kind(WARN, N_("event.payment_reversed.label"), N_("event.payment_reversed")),

@@ -48,7 +48,7 @@ from sync.jobs.linking import REQUIRED_SCOPES, key_error, shared_administrations
 from sync.jobs.refresh import reference_age, refresh_gripp, refresh_reference
 from sync.jobs.services import Services
 from sync.mapping import check_invoice, line_net
-from sync.mapping.customers import CREATED, NEW, PINNED, RELATIECODE
+from sync.mapping.customers import BOOKED, CREATED, NEW, PINNED, RELATIECODE
 from sync.mapping.problems import Problem, ProblemCode, shared_fix
 from sync.mapping.types import MappingContext
 from sync.snelstart import errors as ss_errors
@@ -591,7 +591,7 @@ def debtor_overview(store: Store, identity_id: int, administration_id: str, rows
                                      "reason": match.problem.code, "message": match.problem.message})
         elif match.how == RELATIECODE:
             out["by_number"].append(entry)
-        elif match.how in (PINNED, CREATED):
+        elif match.how in (PINNED, CREATED, BOOKED):
             out["earlier"].append(entry)
         elif match.how == NEW:
             out["to_create"].append(entry)

@@ -28,7 +28,7 @@ from sync.mapping.types import (
     SnelStartVatRateInfo,
     VatMapping,
 )
-from sync.store import cache
+from sync.store import cache, outbox
 from sync.store import setup as setup_repo
 from sync.store.db import Store
 
@@ -100,6 +100,7 @@ class CustomerInputs:
     pins: dict[int, str]  # company id -> relatie id
     created: dict[int, str]  # company id -> relatie id
     companies: dict[int, dict[str, Any]]
+    booked: dict[int, str] = field(default_factory=dict)  # company id -> the relatie the link last booked it on
     # A company's match, worked out once for all its invoices: it weighs every relatie, so per invoice it would
     # cost invoices × relaties. Keyed by everything it depends on; a match with a problem (which names the invoice)
     # is worked out each time.
@@ -115,11 +116,13 @@ class CustomerInputs:
     def match(self, row: dict[str, Any]) -> CustomerMatch:
         """The relatie an invoice row (`gripp_invoices`) goes to, or why none can be trusted with it."""
         company_id, name = row["company_id"], row.get("company_name") or ""
-        key = (company_id, name, self.pins.get(company_id), self.created.get(company_id), len(self.relaties))
+        key = (company_id, name, self.pins.get(company_id), self.created.get(company_id),
+               self.booked.get(company_id), len(self.relaties))
         found = self._matched.get(key)
         if found is None:
             found = match_customer(self.company(company_id, name), self.relaties, number=row["number"],
-                                   pinned=self.pins.get(company_id), created=self.created.get(company_id))
+                                   pinned=self.pins.get(company_id), created=self.created.get(company_id),
+                                   booked=self.booked.get(company_id))
             if found.problem is None:
                 self._matched[key] = found
         return found
@@ -132,6 +135,8 @@ def customer_inputs(store: Store, identity_id: int, administration_id: str) -> C
     # up by code, and until found it names the code (the invoice is blocked as "bestaat niet meer in SnelStart").
     pins = {r["company_id"]: r["relatie_id"] or by_code.get(r["relatiecode"], f"relatiecode {r['relatiecode']}")
             for r in setup_repo.customer_mappings(store, identity_id)}
-    # Only the relaties this link created are remembered: every other match is weighed afresh each run.
+    # The relaties this link created are remembered, and where its own bookings went; every other match is weighed
+    # afresh each run.
     created = setup_repo.created_relaties(store, identity_id, CREATED)
-    return CustomerInputs(relaties, pins, created, cache.gripp_companies(store))
+    return CustomerInputs(relaties, pins, created, cache.gripp_companies(store),
+                          outbox.booked_relaties(store, identity_id))

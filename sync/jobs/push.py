@@ -41,7 +41,7 @@ from sync.core.money import to_decimal
 from sync.core.words import Msg, jsonable
 from sync.gripp.client import GrippClient
 from sync.gripp.errors import GrippPdfError
-from sync.jobs import errors, plan
+from sync.jobs import after_booking, errors, plan
 from sync.jobs.inputs import customer_inputs, invoice_input, invoices_in_scope, mapping_context
 from sync.jobs.refresh import relatie_row
 from sync.mapping import invoice_fingerprint, map_invoice
@@ -256,6 +256,11 @@ class Pusher:
         invoice = invoice_input(row)
         with self._relatie_lock:  # the relaties grow while this run creates them
             decision = plan.decide(invoice, self.ctx, self.open_items, self.customers, row)  # as the dry run
+            if decision.kind == plan.BOOK and decision.match is not None and decision.match.renamed:
+                # kept on the relatie it was booked on before, renamed in SnelStart since: said once
+                after_booking.note_renamed(self.store, self.identity_id,
+                                           self.customers.company(row["company_id"], row.get("company_name") or ""),
+                                           decision.match, self.relaties, run_id=self.run_id)
         if decision.kind != plan.BOOK:
             self._act(row, state, invoice, decision, why="found")
             return None

@@ -72,11 +72,18 @@ def refresh_gripp(store: Store, client: GrippClient, *, full: bool = False) -> d
     _read_into_cache(store, client, queries, started, seen, identities,
                      probes=[] if cursor is None else [_sent_count_call(client)], probe_results=probe)
     swept = cursor is None
+    gone = 0
     if not swept and _sweep_needed(store, probe, started):
         # The cursor missed something (Gripp counts more sent invoices than the cache holds), or a day went by.
+        swept_seen: dict[str, set[int]] = {"invoice": set(), "company": set()}
         _read_into_cache(store, client, [("invoice", [Filter("invoice.status", "equals", SENT_STATUS_ID)]),
-                                         ("company", [])], started, seen, identities)
+                                         ("company", [])], started, swept_seen, identities)
+        seen["invoice"] |= swept_seen["invoice"]
+        seen["company"] |= swept_seen["company"]
         swept = True
+        gone = _gone_after_complete_read(store, client, swept_seen["invoice"], started)
+    elif swept:
+        gone = _gone_after_complete_read(store, client, seen["invoice"], started)
     with store.transaction():
         for identity_id, name in identities.items():
             setup_repo.upsert_identity(store, identity_id, name)
@@ -86,7 +93,31 @@ def refresh_gripp(store: Store, client: GrippClient, *, full: bool = False) -> d
     counts = {"gripp_invoices": len(seen["invoice"]), "gripp_companies": len(seen["company"])}
     if swept and cursor is not None:
         counts["gripp_swept"] = 1
+    if swept and gone:
+        counts["gripp_deleted"] = gone
     return counts
+
+
+def _gone_after_complete_read(store: Store, client: GrippClient, read: set[int], started: datetime) -> int:
+    """After a complete read of every sent invoice (`read`: the ids it found): a cached sent invoice it did not find
+    is asked for by id. Found, it is cached as Gripp shows it now (no longer sent, as a rule); not found, it was
+    deleted in Gripp and is marked so. How many were deleted.
+
+    Only a read that ran to its end comes here: a page that failed or Gripp's spent quota raises before, and then
+    nothing is concluded. A read that found no sent invoice at all concludes nothing either: an empty answer (a
+    filter Gripp reads otherwise, another account's key) is likelier than every invoice deleted at once."""
+    missing = sorted(cache.sent_invoice_ids(store) - read)
+    if not missing or not read:
+        return 0
+    queries: list[tuple[str, list[Filter]]] = [("invoice", [Filter("invoice.id", "in", missing[start:start + PAGE])])
+                                               for start in range(0, len(missing), PAGE)]
+    invoices = [answers.gripp_invoice(row) for rows in fetch_all(client, queries) for row in rows]
+    _complete_children(client, invoices)
+    deleted = set(missing) - {inv.id for inv in invoices}
+    with store.transaction():
+        cache.upsert(store, "gripp_invoices", [_invoice_row(inv, started) for inv in invoices], ["invoice_id"])
+        cache.mark_deleted(store, deleted)
+    return len(deleted)
 
 
 def _read_into_cache(store: Store, client: GrippClient, queries: Sequence[tuple[str, list[Filter]]],

@@ -17,7 +17,7 @@ from typing import Any
 from sync.auth.access import Actor, authorize
 from sync.core.events import AlertKind, EventKind, Outcome, Step, Trigger, run_summary_message
 from sync.core.words import Msg, say
-from sync.jobs import errors, refresh
+from sync.jobs import after_booking, errors, refresh
 from sync.jobs.inputs import invoice_ceiling
 from sync.jobs.locks import AlreadyRunning, exclusive
 from sync.jobs.payments import PaymentReport, booked_invoices, pull_payments
@@ -146,6 +146,8 @@ def _run(services: Services, link: Link, run_id: str, step: Progress, today: dat
         if errors.kind_of(exc) != errors.PAUSED:
             raise
         paused = exc  # Gripp's quota is spent: book from what the cache holds, leave what needs Gripp for later
+    # booked invoices Gripp no longer shows as sent (as far as the cache knows): told once, never touched
+    after_booking.note_gone(store, link.identity_id, run_id=run_id)
     step(Step.SNELSTART, 0.0)
     client = services.snelstart(link.identity_id, link=link)
     counts["open_items"] = refresh.refresh_open_items(store, client, link.administration_id,

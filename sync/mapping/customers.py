@@ -5,11 +5,13 @@ Pure: the push, the dry run and the checks call it with what the cache holds.
 A person's pin (the customer mapping) decides. Otherwise every key present on both sides is weighed, and
 checked against the others:
 - strong keys: the relatie this link created for the company, relatiecode = Gripp customer number, VAT number,
-  KvK number. Two of them pointing at different relaties is a contradiction;
+  KvK number, and the relatie this link last booked the company's invoices on (its own earlier bookings: the best
+  evidence it has). Two of them pointing at different relaties is a contradiction;
 - the chosen relatie carrying a VAT or KvK number other than the company's is a contradiction;
 - the exact name (case, spacing and punctuation aside) belonging to another relatie than the strong keys found
   is a contradiction; so is a relatie found by its code alone that carries another company's name ("same
-  number, other name": a former customer's relatiecode);
+  number, other name": a former customer's relatiecode) — unless the link booked this company on that very relatie
+  before: then it was renamed in SnelStart since (`CustomerMatch.renamed`), and it keeps the company's invoices;
 - found by the name alone: reused when exactly one Klant has that name and no key of it contradicts the
   company; two or more Klanten with that name are ambiguous;
 - nothing found: a new relatie is created.
@@ -28,10 +30,12 @@ from sync.mapping.problems import Problem, ProblemCode, make_problem
 from sync.snelstart import limits
 
 PINNED, CREATED, CODE, VAT, KVK, NAME, NEW = "pinned", "created", "relatiecode", "btwnummer", "kvknummer", "naam", "new"
+BOOKED = "booked"  # the relatie the link's own earlier bookings of the company went to
 RELATIECODE = CODE
 # How a key found a relatie, said in a contradiction: "relatie 1001 ‘Jansen’ (zelfde BTW-nummer)".
 KEY_LABELS = {
     CREATED: N_("customer.key.created"),
+    BOOKED: N_("customer.key.booked"),
     CODE: N_("customer.key.relatiecode"),
     VAT: N_("customer.key.vat"),
     KVK: N_("customer.key.kvk"),
@@ -67,6 +71,9 @@ class CustomerMatch:
     how: str
     problem: Problem | None = None
     involved: tuple[RelatieIn, ...] = ()  # the relaties a problem is about
+    # Found by its relatiecode (or by nothing else) under another name than the company's, and kept because the link
+    # booked this company on it before: renamed in SnelStart since.
+    renamed: bool = False
 
 
 def normal_name(name: str | None) -> str:
@@ -88,9 +95,9 @@ def relatie_label(relatie: RelatieIn) -> str:
 
 
 def match_customer(company: CompanyIn, relaties: Iterable[RelatieIn], *, number: str, pinned: str | None = None,
-                   created: str | None = None) -> CustomerMatch:
+                   created: str | None = None, booked: str | None = None) -> CustomerMatch:
     """The relatie for `company`'s invoice `number`; `pinned` is a person's choice, `created` the relatie this
-    link created for the company earlier."""
+    link created for the company earlier, `booked` the relatie the link last booked one of its invoices on."""
     by_id = {r.relatie_id: r for r in relaties}
     klanten = [r for r in by_id.values() if "Klant" in r.kinds]
 
@@ -109,6 +116,8 @@ def match_customer(company: CompanyIn, relaties: Iterable[RelatieIn], *, number:
     found: dict[str, list[RelatieIn]] = {}  # key -> the relaties it points to
     if created is not None and created in by_id and "Klant" in by_id[created].kinds:
         found[CREATED] = [by_id[created]]
+    if booked is not None and booked in by_id and "Klant" in by_id[booked].kinds:
+        found[BOOKED] = [by_id[booked]]
     if company.customernumber is not None:
         found[CODE] = [r for r in klanten if r.relatiecode == company.customernumber]
     vat, kvk = normal_vat(company.vatnumber), normal_kvk(company.cocnumber)
@@ -119,7 +128,8 @@ def match_customer(company: CompanyIn, relaties: Iterable[RelatieIn], *, number:
     names = {normal_name(company.name), normal_name(limits.cut(company.name, limits.RELATIE_NAAM))} - {""}
     found[NAME] = [r for r in klanten if normal_name(r.name) in names]
 
-    strong = [(key, r) for key in (CREATED, CODE, VAT, KVK) for r in found.get(key, [])]
+    # BOOKED last: it decides `how` only when nothing else found the relatie
+    strong = [(key, r) for key in (CREATED, CODE, VAT, KVK, BOOKED) for r in found.get(key, [])]
     chosen = list(dict.fromkeys(r.relatie_id for _, r in strong))
     if len(chosen) > 1:
         (key_a, a), (key_b, b) = strong[0], next((k, r) for k, r in strong if r.relatie_id != strong[0][1].relatie_id)
@@ -133,12 +143,14 @@ def match_customer(company: CompanyIn, relaties: Iterable[RelatieIn], *, number:
         involved: tuple[RelatieIn, ...] = (relatie,)
         if clash is None and other_names and relatie not in found[NAME]:
             clash, involved = _on(other_names[0], NAME), (relatie, other_names[0])
-        if clash is None and keys == [CODE] and normal_name(relatie.name) not in names:
+        other_name = normal_name(relatie.name) not in names
+        if clash is None and keys == [CODE] and other_name:
             clash = Msg("customer.clash.name", name=company.name)
         if clash is not None:
             return problem(ProblemCode.CUSTOMER_CONTRADICTION, *involved, customernumber=_customernumber(company),
                            first=_on(relatie, keys[0]), second=clash)
-        return CustomerMatch(relatie.relatie_id, keys[0])
+        renamed = other_name and BOOKED in keys and set(keys) <= {CODE, BOOKED}
+        return CustomerMatch(relatie.relatie_id, keys[0], renamed=renamed)
 
     if len(found[NAME]) > 1:
         listed = ", ".join(relatie_label(r) for r in found[NAME])

@@ -4,7 +4,7 @@ cases make of it."""
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -15,6 +15,10 @@ import pandas as pd
 from sync.store.db import Store
 
 _frame_names = itertools.count()
+# gripp_invoices.status of an invoice a complete read of Gripp no longer finds (deleted there). The link's own word:
+# Gripp's invoice status has only CONCEPT and SENT (the API metadata's `values`), and a deleted record is simply
+# absent from every read (`invoice.delete` is "true on success"). Never written after a partial read.
+DELETED = "DELETED"
 
 
 def upsert(store: Store, table: str, rows: Sequence[dict[str, Any]], key: Sequence[str]) -> int:
@@ -132,6 +136,19 @@ def sent_invoices(store: Store, identity_id: int, start_date: date | None) -> li
 
 def sent_invoice_count(store: Store) -> int:
     return int(store.scalar("SELECT count(*) FROM gripp_invoices WHERE status = 'SENT'") or 0)
+
+
+def sent_invoice_ids(store: Store) -> set[int]:
+    """The ids of every invoice the cache holds as sent, of every identity."""
+    return {int(r["invoice_id"]) for r in store.rows("SELECT invoice_id FROM gripp_invoices WHERE status = 'SENT'")}
+
+
+def mark_deleted(store: Store, invoice_ids: Collection[int]) -> None:
+    """A complete read of Gripp no longer finds these invoices: deleted there. The rows stay (what they were is the
+    invoice's story), with status `DELETED`, so nothing reads them as sent any more."""
+    if invoice_ids:
+        store.execute(f"UPDATE gripp_invoices SET status = '{DELETED}' WHERE invoice_id IN "
+                      f"({', '.join('?' for _ in invoice_ids)})", list(invoice_ids))
 
 
 def gripp_companies(store: Store) -> dict[int, dict[str, Any]]:

@@ -11,7 +11,9 @@ from typing import Any
 
 import pandas as pd
 
+from sync.store.cache import DELETED
 from sync.store.db import Store, quoted
+from sync.store.gone import GoneHow
 from sync.store.outbox import BOOKED_STATES, BookingState
 
 
@@ -21,6 +23,7 @@ class Difference(StrEnum):
 
     CONFLICT = "conflict"
     SNELSTART_UNREAD = "snelstart_unread"
+    GONE_FROM_GRIPP = "gone_from_gripp"
     NOT_BOOKED = "not_booked"
     DRIFT_DELETED = "drift_deleted"
     ONLY_IN_SNELSTART = "only_in_snelstart"
@@ -45,27 +48,41 @@ WITH g AS (
     FROM ss_open_items o
     LEFT JOIN ss_relaties r ON r.administration_id = o.administration_id AND r.relatie_id = o.relatie_id
     WHERE o.administration_id = $admin
+), gone AS (
+    -- booked by the link, and Gripp no longer shows it as sent (deleted, or back to concept); confirmed: a person
+    -- said it was deleted on purpose (sync.store.gone), so it is no longer a difference
+    SELECT gi.invoice_id, gi.number, gi.company_name,
+           CASE WHEN gi.status = '{DELETED}' THEN '{GoneHow.DELETED}' ELSE '{GoneHow.NOT_SENT}' END AS gone_how,
+           c.confirmed_at IS NOT NULL AS gone_confirmed, c.confirmed_by AS gone_confirmed_by
+    FROM bookings bk JOIN gripp_invoices gi ON gi.invoice_id = bk.invoice_id
+    LEFT JOIN invoices_gone c ON c.identity_id = bk.identity_id AND c.invoice_id = bk.invoice_id
+    WHERE bk.identity_id = $identity AND bk.state IN ({_BOOKED}) AND gi.status IS DISTINCT FROM 'SENT'
 ), b AS (
     SELECT invoice_id, state, amount AS booked_amount, adopted, reasons_json, last_error, changed_in_gripp
     FROM bookings WHERE identity_id = $identity
 ), joined AS (
     SELECT
         coalesce(g.number, s.factuurnummer) AS number,
-        g.invoice_id, coalesce(g.company_name, s.relatie_name) AS customer, g.invoice_date AS gripp_date,
+        coalesce(g.invoice_id, gone.invoice_id) AS invoice_id,
+        coalesce(g.company_name, gone.company_name, s.relatie_name) AS customer, g.invoice_date AS gripp_date,
         g.due_date AS gripp_due,
         g.total_incl_vat AS gripp_total, g.total_open AS gripp_open,
         s.booking_id, s.factuur_datum AS snelstart_date, s.verval_datum AS snelstart_due,
         s.factuur_bedrag AS snelstart_total, s.openstaand_saldo AS snelstart_open,
         b.state AS booking_state, b.booked_amount, coalesce(b.adopted, FALSE) AS adopted, b.reasons_json, b.last_error,
         coalesce(b.changed_in_gripp, FALSE) AS changed_in_gripp,
-        g.invoice_id IS NOT NULL AS in_gripp, s.verkoopfactuur_id IS NOT NULL AS in_snelstart
+        g.invoice_id IS NOT NULL AS in_gripp, s.verkoopfactuur_id IS NOT NULL AS in_snelstart, gone.gone_how,
+        coalesce(gone.gone_confirmed, FALSE) AS gone_confirmed, gone.gone_confirmed_by
     FROM g FULL OUTER JOIN s ON s.factuurnummer = g.number
-    LEFT JOIN b ON b.invoice_id = g.invoice_id
+    LEFT JOIN gone ON g.invoice_id IS NULL AND gone.number = s.factuurnummer
+    LEFT JOIN b ON b.invoice_id = coalesce(g.invoice_id, gone.invoice_id)
 )
 SELECT *,
     CASE
         WHEN booking_state = '{BookingState.CONFLICT}' THEN '{Difference.CONFLICT}'
         WHEN NOT $snelstart_read THEN '{Difference.SNELSTART_UNREAD}'
+        WHEN gone_how IS NOT NULL AND NOT gone_confirmed THEN '{Difference.GONE_FROM_GRIPP}'
+        WHEN gone_how IS NOT NULL THEN '{Difference.IN_SYNC}'
         WHEN in_gripp AND NOT in_snelstart AND booking_state IN ({_BOOKED})
             THEN '{Difference.DRIFT_DELETED}'
         WHEN in_gripp AND NOT in_snelstart THEN '{Difference.NOT_BOOKED}'

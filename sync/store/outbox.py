@@ -353,6 +353,17 @@ def booked_with_open_items(store: Store, identity_id: int, administration_id: st
     )
 
 
+def booked_relaties(store: Store, identity_id: int) -> dict[int, str]:
+    """Gripp company id -> the relatie the link last booked one of the company's invoices on: its own bookings
+    only, not bookings it adopted (someone else chose their relatie)."""
+    return {r["company_id"]: r["relatie_id"] for r in store.rows(
+        f"""SELECT gi.company_id, arg_max(b.relatie_id, coalesce(b.booked_at, b.updated_at)) AS relatie_id
+            FROM bookings b JOIN gripp_invoices gi ON gi.invoice_id = b.invoice_id
+            WHERE b.identity_id = ? AND b.state IN ({_BOOKED}) AND NOT b.adopted AND b.relatie_id IS NOT NULL
+              AND gi.company_id IS NOT NULL
+            GROUP BY gi.company_id""", [identity_id])}
+
+
 def in_conflict(store: Store, identity_id: int) -> list[BookingRow]:
     """The identity's bookings in conflict, by number."""
     return store.rows_of(BookingRow, f"SELECT {_BOOKING_COLUMNS} FROM bookings WHERE identity_id = ? AND state = ? "
