@@ -4,6 +4,9 @@
 Classes (first that applies):
   conflict              SnelStart has a booking with this number that is not this invoice's: a person decides
   snelstart_unread      SnelStart's open items were never read (the link fails): whether it is there is unknown
+  gone_from_gripp       we booked it, and Gripp no longer shows it as sent (deleted, or back to concept), while its
+                        booking is open in SnelStart: credit it there, or a person confirms it was deleted on purpose
+                        (then it is in order); the link never touches the booking (`sync.jobs.after_booking`)
   not_booked            in Gripp, not (yet) in SnelStart: pending, blocked or failed, with the reason
   drift_deleted         we booked it, but SnelStart no longer has it
   only_in_snelstart     open in SnelStart, no Gripp invoice with that number

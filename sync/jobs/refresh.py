@@ -9,9 +9,13 @@ No invoice is missed for good:
   so a row deleted, inserted or moved while the pages are read cannot shift another row past the reader (an
   offset would skip one for every row that left the pages already read);
 - what paging cannot see — a row changed without its `updatedon` moving, a clock that runs behind — a sweep
-  finds: every sent invoice (and every company) read again, by key. It runs when Gripp counts more sent
-  invoices than the cache holds (one extra call in the first POST of every refresh: a page of 1 row, whose
-  answer carries the count), and at least every `SWEEP_EVERY`.
+  finds: every sent invoice (and every company) read again, by key. It runs when Gripp counts other than the
+  cache holds as sent (one extra call in the first POST of every refresh: a page of 1 row, whose answer carries
+  the count), and at least every `SWEEP_EVERY`.
+
+No invoice deleted for nothing: a cached sent invoice that a complete read (the sweep, or a full read) did not find
+is asked for by id; only one Gripp does not return then is marked deleted (`cache.DELETED`). A partial read — a page
+that failed, Gripp's quota spent — raises before that, so it never concludes an invoice is gone.
 """
 
 from __future__ import annotations
@@ -74,7 +78,7 @@ def refresh_gripp(store: Store, client: GrippClient, *, full: bool = False) -> d
     swept = cursor is None
     gone = 0
     if not swept and _sweep_needed(store, probe, started):
-        # The cursor missed something (Gripp counts more sent invoices than the cache holds), or a day went by.
+        # Gripp counts other than the cache holds as sent (one missed, or one gone), or a day went by.
         swept_seen: dict[str, set[int]] = {"invoice": set(), "company": set()}
         _read_into_cache(store, client, [("invoice", [Filter("invoice.status", "equals", SENT_STATUS_ID)]),
                                          ("company", [])], started, swept_seen, identities)
@@ -151,8 +155,10 @@ def _sweep_needed(store: Store, probe: list[Any], now: datetime) -> bool:
         return True
     if not probe:
         return False
+    # more: the cursor missed one; fewer: one left without its `updatedon` moving, or was deleted (a delete moves
+    # nothing a query by change date can see) — only a complete read can tell which
     cached = cache.sent_invoice_count(store)
-    return parse_page(probe[0].unwrap()).count > cached
+    return parse_page(probe[0].unwrap()).count != cached
 
 
 def fetch_pages(client: GrippClient, queries: Sequence[tuple[str, list[Filter]]], *,

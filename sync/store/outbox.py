@@ -334,9 +334,9 @@ def unfinished_payments(store: Store, identity_id: int) -> list[PaymentRow]:
 
 def booked_with_open_items(store: Store, identity_id: int, administration_id: str, *,
                            adopting: list[tuple[int, str]] | tuple = ()) -> list[dict]:
-    """The identity's booked invoices whose booking is among SnelStart's open items: Gripp's totals and cached
-    payments beside SnelStart's. `adopting` — (invoice id, booking id) pairs a run is about to adopt — counts them
-    as booked already."""
+    """The identity's booked invoices, still sent in Gripp, whose booking is among SnelStart's open items: Gripp's
+    totals and cached payments beside SnelStart's. `adopting` — (invoice id, booking id) pairs a run is about to
+    adopt — counts them as booked already."""
     return store.rows(
         f"""WITH b AS (
                SELECT invoice_id, booking_id FROM bookings
@@ -348,6 +348,7 @@ def booked_with_open_items(store: Store, identity_id: int, administration_id: st
            FROM b
            JOIN gripp_invoices g ON g.invoice_id = b.invoice_id
            JOIN ss_open_items s ON s.booking_id = b.booking_id AND s.administration_id = ?
+           WHERE g.status = 'SENT'  -- one Gripp no longer shows as sent takes no payment (sync.jobs.after_booking)
            ORDER BY g.invoice_id""",
         [identity_id, [p[0] for p in adopting], [p[1] for p in adopting], administration_id],
     )
