@@ -114,6 +114,16 @@ def test_a_booked_invoice_no_longer_sent_in_gripp_is_flagged_with_its_own_reason
     assert not made.services.store.rows("SELECT * FROM invoices_gone")
 
 
+def test_an_invoice_taken_back_without_its_change_date_moving_is_found_by_the_sweep_as_not_sent_not_deleted(
+        tiny, tmp_path):
+    made, _ = booked_twice(tiny, tmp_path)
+    tiny.world.gripp.invoices[1].status = "CONCEPT"  # its updatedon stays: no query by change date sees it
+    result = made.run()  # Gripp counts one sent invoice fewer: the sweep misses it and asks for it by id
+    assert result.counts["gripp_swept"] == 1 and "gripp_deleted" not in result.counts
+    assert made.services.store.scalar("SELECT status FROM gripp_invoices WHERE invoice_id = 1") == "CONCEPT"
+    assert frame_row(made, "20250001")["gone_how"] == "not_sent"
+
+
 @pytest.mark.parametrize("failure", ["quota", "page"])
 def test_a_partial_read_of_gripp_never_makes_an_invoice_look_deleted(tiny, tmp_path, failure):
     made, _ = booked_twice(tiny, tmp_path)
