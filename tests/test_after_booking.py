@@ -12,7 +12,8 @@ import pytest
 
 from sync.auth.access import Actor
 from sync.core.events import render
-from sync.jobs import after_booking
+from sync.core.words import say
+from sync.jobs import after_booking, story
 from sync.jobs.reconcile import open_items
 from sync.mapping.customers import BOOKED, CODE, CompanyIn, RelatieIn, match_customer
 from sync.store import history, outbox
@@ -83,6 +84,10 @@ def test_a_booked_invoice_deleted_in_gripp_is_flagged_once_after_a_complete_read
     said = render(event, "nl")
     assert "in Gripp verwijderd" in said and "Crediteer de boeking in SnelStart" in said
     assert "was deleted in Gripp" in render(event, "en")
+    # the invoice's story says it too: Gripp's side as deleted, and the event among its moments
+    [told] = story.stories(made.services, "20250001")
+    assert say(dict(told.summary())["story.label.gripp"], "nl").endswith("verwijderd in Gripp")
+    assert "invoice_gone" in [entry.kind for entry in told.entries]
 
     _sweep_due(made)
     made.run()

@@ -31,6 +31,7 @@ from sync.jobs.services import Services
 from sync.mapping.problems import stored_explained
 from sync.store import setup as setup_repo
 from sync.store import story as story_repo
+from sync.store.cache import DELETED
 from sync.store.history import EventRow
 from sync.store.outbox import BookingState, PaymentState, reasons
 
@@ -144,7 +145,8 @@ class Story:
         return lines
 
 
-STATUS_WORDS = {"SENT": N_("story.status.sent"), "CONCEPT": N_("story.status.concept")}
+STATUS_WORDS = {"SENT": N_("story.status.sent"), "CONCEPT": N_("story.status.concept"),
+                DELETED: N_("story.status.deleted")}  # a complete read no longer found it (sync.jobs.after_booking)
 STATE_WORDS = {
     BookingState.PENDING: N_("story.state.pending"), BookingState.POSTING: N_("story.state.posting"),
     BookingState.BOOKED: N_("story.state.booked"), BookingState.PDF_PENDING: N_("story.state.pdf_pending"),
