@@ -170,6 +170,20 @@ def test_confirming_a_deliberate_deletion_clears_the_difference_and_records_who(
     assert tiny.bookings_numbered("20250001") == 1  # the booking is still there, untouched
 
 
+def test_once_the_booking_is_settled_in_snelstart_the_deleted_invoice_is_no_difference_any_more(tiny, tmp_path):
+    made, _ = booked_twice(tiny, tmp_path)
+    del tiny.world.gripp.invoices[1]
+    made.run()
+    assert classes(made)["20250001"] == "gone_from_gripp"
+    booking = tiny.booking_of("20250001")
+    # credited and matched against it in SnelStart: nothing of it is open any more (a bank line stands in for that)
+    tiny.bank(booking.id, date(2025, 4, 1), credit=str(booking.factuurbedrag))
+    writes = len(made.sandbox.writes())
+    made.run()
+    assert "20250001" not in classes(made)
+    assert made.sandbox.writes()[writes:] == []  # and no payment is brought back to a deleted invoice
+
+
 # ------------------------------------------------------------------------------------- renamed relatie
 
 

@@ -19,6 +19,7 @@ from sync.jobs import after_booking
 from sync.jobs.locks import AlreadyRunning
 from sync.jobs.reconcile import AGE_BUCKETS, CLASSES
 from sync.store import setup as setup_repo
+from sync.store.comparison import Difference
 from sync.store.gone import GoneHow
 from sync.store.history import RunRow
 from sync.store.setup import LinkHealth
@@ -48,7 +49,9 @@ def gone_from_gripp() -> None:
     outcome = st.session_state.pop(f"oi-gone-outcome-{identity_id}", None)
     if outcome:
         (st.error if outcome[0] == "error" else st.success)(outcome[1])
-    waiting = [g for g in after_booking.gone_invoices(store, identity_id) if not g.confirmed]
+    # still a difference: a booking credited in SnelStart (nothing open any more) needs no confirming
+    differing = set(everything_frame.loc[everything_frame["class"] == Difference.GONE_FROM_GRIPP, "number"])
+    waiting = [g for g in after_booking.gone_invoices(store, identity_id) if not g.confirmed and g.number in differing]
     if not waiting:
         return
     st.subheader(tn("gone_title", n=len(waiting)), anchor=False)
