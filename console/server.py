@@ -1,6 +1,7 @@
 """The console server: Streamlit's `st.App` (an ASGI app) serving the pages plus our own routes.
 
 - `GET /healthz`             JSON {status, sandbox, db, scheduler, jobs}
+- `GET /metrics`             the deployment's figures in Prometheus' text format (`console.metrics`)
 - `POST /webhooks/snelstart` SnelStart's activation webhook (`console.webhook`)
 - `/sandbox/...`             in sandbox mode, the simulated Gripp and SnelStart (so the browser can reach the
                              simulated SnelStart activation page); 404 otherwise
@@ -19,7 +20,7 @@ from typing import Any
 import anyio.to_thread
 import streamlit as st
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import Receive, Scope, Send
 
@@ -35,6 +36,22 @@ async def healthz(request: Request) -> JSONResponse:
     body = await anyio.to_thread.run_sync(runtime.health)
     return JSONResponse(body, status_code=200 if body["status"] == "ok" else 503,
                         headers={"Cache-Control": "no-store"})
+
+
+async def metrics(request: Request) -> Response:
+    """Read from the catalog at scrape time, in a worker thread (DuckDB blocks). A deployment that cannot open its
+    catalog has no figures: 503, with no path or process id (those are in the server log)."""
+    from prometheus_client import CONTENT_TYPE_LATEST
+
+    from console.metrics import scrape
+
+    try:
+        catalog = (await anyio.to_thread.run_sync(runtime.deployment)).catalog
+    except runtime.Unavailable as problem:
+        return PlainTextResponse(f"# unavailable: {problem.code}\n", status_code=503,
+                                 headers={"Cache-Control": "no-store"})
+    body = await anyio.to_thread.run_sync(scrape, catalog)
+    return Response(body, media_type=CONTENT_TYPE_LATEST, headers={"Cache-Control": "no-store"})
 
 
 async def sandbox_app(scope: Scope, receive: Receive, send: Send) -> None:
@@ -97,6 +114,7 @@ async def lifespan(app: st.App) -> AsyncIterator[dict[str, Any]]:
 def build_app() -> st.App:
     routes: list[BaseRoute] = [
         Route("/healthz", healthz, methods=["GET"], name="healthz"),
+        Route("/metrics", metrics, methods=["GET"], name="metrics"),
         *_webhook_routes(),
         Mount("/sandbox", app=sandbox_app, name="sandbox"),
     ]

@@ -420,11 +420,15 @@ class Deployment:
             services.store.scalar("SELECT max(version) FROM schema_version")
 
     def record_health(self, services: ports.Services) -> Health:
-        """Write the account's health row in the catalog (after a run, a check, a link change)."""
+        """Write the account's health row and its identities' figures (`/metrics`) in the catalog (after a run, a
+        check, a link change)."""
         from sync.store.health import summarise
+        from sync.store.metrics import identity_figures
 
         health = summarise(services.store, services.account, next_run_at=self.next_run_of(services.account))
         self.catalog.put_health(health)
+        self.catalog.metrics().put(services.account, identity_figures(services.store), at=health.updated_at or
+                                   services.store.now())
         return health
 
     def close(self) -> None:

@@ -11,8 +11,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from console import runtime
+from sync.sandbox.seed import demo_accounts
 from tests import console_helpers as helpers
 
 pytestmark = [pytest.mark.loopback, pytest.mark.slow]  # real console processes (`make run`)
@@ -32,6 +34,12 @@ def test_the_server_serves_pages_health_webhook_and_sandbox_then_stops_cleanly(t
             params={"referenceKey": "abc", "successUrl": f"{server.base}/Koppelen?identity=3&ref=abc"}, timeout=10)
         assert activation.status_code == 200 and "Een enkele administratie koppelen" in activation.text
         assert httpx.get(f"{server.base}/sandbox/nothing-here", timeout=10).status_code == 404
+
+        metrics = httpx.get(f"{server.base}/metrics", timeout=10)  # the figures in Prometheus' text (test_metrics.py)
+        assert metrics.status_code == 200 and metrics.headers["content-type"].startswith("text/plain")
+        updated = {s.labels["account"] for f in text_string_to_metric_families(metrics.text) for s in f.samples
+                   if s.name == "gripp_snelstart_account_figures_updated_timestamp_seconds"}
+        assert updated == {demo.key for demo in demo_accounts()}, metrics.text
 
         refused = httpx.post(f"{server.base}/webhooks/snelstart", content=b"not json", timeout=10)
         assert refused.status_code == 400  # the webhook route is there, and refuses what it cannot trust

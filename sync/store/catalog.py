@@ -23,6 +23,7 @@ from sync.core.clock import Clock, system_clock
 from sync.core.explained import Explained
 from sync.core.words import N_, Msg
 from sync.store.db import Store
+from sync.store.metrics import MetricsRows
 
 DEFAULT_ACCOUNT = "default"  # the account of a deployment configured the old way (GRIPP_API_TOKEN, SYNC_DB_PATH)
 _KEY = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
@@ -246,6 +247,10 @@ class Catalog:
     def lockouts(self) -> SignInLockouts:
         """The sign-in guard's records (`sync.auth.lockout.LockoutState`)."""
         return SignInLockouts(self._store)
+
+    def metrics(self) -> MetricsRows:
+        """The figures `/metrics` serves: kept per identity, and read at scrape time."""
+        return MetricsRows(self._store)
 
     def health(self) -> list[Health]:
         """Every current account's health row (accounts without one yet get an empty row)."""

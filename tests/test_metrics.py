@@ -1,0 +1,170 @@
+"""`/metrics`: after a sandbox run, the console's Prometheus endpoint parses as Prometheus text and says what the
+store says (last successful run, runs by outcome, invoices waiting, open problems), with no name or secret in a
+label; the deliveries hook says nothing until its table exists."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import anyio
+import httpx
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+from prometheus_client.samples import Sample
+from starlette.applications import Starlette
+from starlette.routing import Route
+
+from console import runtime, server
+from console.metrics import delivery_counts
+from sync.core.clock import RunningClock
+from sync.jobs.runner import run_all
+from sync.sandbox.seed import demo_accounts
+from sync.store.catalog import Account, Catalog
+from sync.store.db import Store
+from sync.store.metrics import IdentityFigures
+from sync.wiring import Services
+
+P = "gripp_snelstart"
+
+
+def scraped() -> dict[str, list[Sample]]:
+    """GET /metrics through the server's own route, parsed the way Prometheus reads it: samples by name."""
+    app = Starlette(routes=[Route("/metrics", server.metrics)])
+
+    async def get() -> httpx.Response:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://console.test") as c:
+            return await c.get("/metrics")
+
+    answer = anyio.run(get)
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["content-type"].startswith("text/plain")
+    found: dict[str, list[Sample]] = {}
+    for family in text_string_to_metric_families(answer.text):
+        for sample in family.samples:
+            found.setdefault(sample.name, []).append(sample)
+    return found
+
+
+def by_labels(samples: list[Sample], *names: str) -> dict[tuple[str, ...], float]:
+    return {tuple(s.labels[n] for n in names): s.value for s in samples}
+
+
+HOFSTRA = "hofstra-installatie"  # the sandbox's account whose koppelsleutel SnelStart refuses
+
+
+@pytest.fixture
+def after_a_run(console: Services) -> Iterator[list[Services]]:
+    """The sandbox after one run of every linked identity of the demo account (done with warnings) and of Hofstra
+    (failed: its link is refused), in the console's own deployment."""
+    hofstra = runtime.services(HOFSTRA)
+    outcomes = {str(r.outcome) for services in (console, hofstra) for r in run_all(services)}
+    assert {"warnings", "failed"} <= outcomes, outcomes
+    yield [console, hofstra]
+
+
+def from_store(services: Services, sql: str) -> list[tuple]:
+    return [(services.account, *row) for row in services.store.cursor().execute(sql).fetchall()]
+
+
+def test_after_a_sandbox_run_metrics_parse_and_match_the_store(after_a_run: list[Services]) -> None:
+    found = scraped()
+    ran = {services.account for services in after_a_run}
+
+    def mine(figures: dict[tuple[str, ...], float]) -> dict[tuple[str, ...], float]:
+        return {k: v for k, v in figures.items() if k[0] in ran and v}
+
+    expected_last = {(a, str(i)): at.timestamp() for services in after_a_run for a, i, at in from_store(
+        services, "SELECT identity_id, max(started_at) FROM runs WHERE NOT dry_run AND outcome IN ('ok', 'warnings') "
+                  "GROUP BY identity_id")}
+    assert expected_last  # the run succeeded somewhere
+    last = by_labels(found[f"{P}_last_success_timestamp_seconds"], "account", "identity")
+    assert mine(last) == pytest.approx(expected_last)
+
+    expected_runs = {(a, str(i), outcome): float(n) for services in after_a_run for a, i, outcome, n in from_store(
+        services, "SELECT identity_id, outcome, count(*) FROM runs WHERE NOT dry_run GROUP BY ALL")}
+    assert {key[2] for key in expected_runs} == {"warnings", "failed"}
+    assert mine(by_labels(found[f"{P}_runs_total"], "account", "identity", "outcome")) == expected_runs
+
+    label = {"blocked": "blocked", "failed": "refused", "conflict": "conflict"}
+    expected_waiting = {(a, str(i), label[state]): float(n) for services in after_a_run
+                        for a, i, state, n in from_store(
+        services, "SELECT identity_id, state, count(*) FROM bookings WHERE state IN ('blocked', 'failed', 'conflict') "
+                  "GROUP BY ALL")}
+    assert {key[2] for key in expected_waiting} >= {"blocked", "conflict"}  # the demo's deliberate problems
+    assert mine(by_labels(found[f"{P}_invoices_waiting"], "account", "identity", "state")) == expected_waiting
+
+    # Every sandbox account has its figures' time; no open problem and no delivery table yet: no samples.
+    updated = by_labels(found[f"{P}_account_figures_updated_timestamp_seconds"], "account")
+    assert set(updated) == {(demo.key,) for demo in demo_accounts()}
+    assert f"{P}_open_problems" not in found and f"{P}_notification_deliveries_total" not in found
+
+
+def test_no_label_carries_a_name_or_a_secret(after_a_run: list[Services]) -> None:
+    names = [demo.name for demo in demo_accounts()]
+    secrets = [demo.gripp_token for demo in demo_accounts()]
+    for services in after_a_run:
+        names += [n for (n,) in services.store.cursor().execute("SELECT name FROM identities").fetchall()]
+        secrets += [services.vault.decrypt(enc) for (enc,) in services.store.cursor().execute(
+            "SELECT koppelsleutel_enc FROM links WHERE koppelsleutel_enc IS NOT NULL").fetchall()]
+    assert names and secrets
+    keys = {demo.key for demo in demo_accounts()}
+    for samples in scraped().values():
+        for sample in samples:
+            assert set(sample.labels) <= {"account", "identity", "outcome", "state", "kind"}, sample
+            assert sample.labels["account"] in keys, sample
+            assert sample.labels.get("identity", "").isdigit() or sample.labels.get("identity") in (None, ""), sample
+            text = " ".join(sample.labels.values())
+            assert not any(word in text for word in [*names, *secrets] if word), sample
+
+
+def test_open_problems_are_counted_by_kind_and_closed_ones_are_not(console: Services) -> None:
+    store = runtime.deployment().catalog._store  # the test writes the watch helper's rows: its code is not in yet
+    account = console.account
+    for identity, kind, ended in ((2, "run_failed", None), (2, "run_failed", None), (None, "gripp_key_refused", None),
+                                  (3, "schedule_overdue", datetime(2026, 11, 27, tzinfo=UTC))):
+        store.execute("INSERT INTO notices (account_key, identity_id, kind, started_at, ended_at) "
+                      "VALUES (?, ?, ?, ?, ?)", [account, identity, kind, datetime(2026, 11, 26, tzinfo=UTC), ended])
+    problems = by_labels(scraped()[f"{P}_open_problems"], "account", "identity", "kind")
+    assert problems == {(account, "2", "run_failed"): 2.0, (account, "", "gripp_key_refused"): 1.0}
+
+
+def test_the_deliveries_hook_says_nothing_without_its_table_then_counts_by_outcome(tmp_path) -> None:
+    catalog = Catalog(tmp_path / "catalog.duckdb", clock=RunningClock(datetime(2026, 11, 28, 12, tzinfo=UTC)))
+    try:
+        assert delivery_counts(catalog) == []
+        catalog._store.execute("CREATE TABLE deliveries (account_key VARCHAR, outcome VARCHAR)")
+        catalog._store.execute("INSERT INTO deliveries VALUES ('a', 'sent'), ('a', 'sent'), (NULL, 'failed')")
+        assert {(c.account_key, c.what): c.n for c in delivery_counts(catalog)} == {("a", "sent"): 2,
+                                                                                   ("", "failed"): 1}
+    finally:
+        catalog.close()
+
+
+def test_an_identity_gone_from_the_file_goes_from_the_figures_and_a_removed_account_from_the_scrape(
+        tmp_path) -> None:
+    at = datetime(2026, 11, 28, 12, tzinfo=UTC)
+    catalog = Catalog(tmp_path / "catalog.duckdb", clock=RunningClock(at))
+    try:
+        for key in ("a", "b"):
+            catalog.add(Account(key=key, name=key.upper(), db_path=tmp_path / f"{key}.duckdb"), actor="test")
+        rows = catalog.metrics()
+        rows.put("a", [IdentityFigures(1, at, {"ok": 3}, {"blocked": 2}), IdentityFigures(2)], at=at)
+        rows.put("a", [IdentityFigures(1, at, {"ok": 4}, {})], at=at)
+        rows.put("b", [IdentityFigures(7)], at=at)
+        catalog.remove("b", actor="test")
+        [a] = rows.accounts()
+        assert a.account_key == "a" and [f.identity_id for f in a.identities] == [1]
+        assert a.identities[0].runs["ok"] == 4 and a.identities[0].waiting["blocked"] == 0
+    finally:
+        catalog.close()
+
+
+def test_identity_figures_of_an_empty_account_file_are_none(tmp_path) -> None:
+    from sync.store.metrics import identity_figures
+
+    store = Store(tmp_path / "empty.duckdb")
+    try:
+        assert identity_figures(store) == []
+    finally:
+        store.close()
