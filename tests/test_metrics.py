@@ -4,8 +4,11 @@ label; the deliveries hook says nothing until its table exists."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import anyio
 import httpx
@@ -28,15 +31,20 @@ from sync.wiring import Services
 P = "gripp_snelstart"
 
 
-def scraped() -> dict[str, list[Sample]]:
-    """GET /metrics through the server's own route, parsed the way Prometheus reads it: samples by name."""
+def get_metrics() -> httpx.Response:
+    """GET /metrics through the server's own route, in process."""
     app = Starlette(routes=[Route("/metrics", server.metrics)])
 
     async def get() -> httpx.Response:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://console.test") as c:
             return await c.get("/metrics")
 
-    answer = anyio.run(get)
+    return anyio.run(get)
+
+
+def scraped() -> dict[str, list[Sample]]:
+    """/metrics parsed the way Prometheus reads it: samples by name."""
+    answer = get_metrics()
     assert answer.status_code == 200, answer.text
     assert answer.headers["content-type"].startswith("text/plain")
     found: dict[str, list[Sample]] = {}
@@ -168,3 +176,23 @@ def test_identity_figures_of_an_empty_account_file_are_none(tmp_path) -> None:
         assert identity_figures(store) == []
     finally:
         store.close()
+
+
+def test_a_deployment_whose_database_is_held_answers_503_naming_no_path(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "sync.duckdb"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('ok', flush=True); "
+         "time.sleep(120)", str(path)], stdout=subprocess.PIPE, text=True)
+    monkeypatch.setenv("SYNC_DB_PATH", str(path))
+    monkeypatch.setenv("CONSOLE_PUBLIC_URL", "http://console.test")
+    runtime.stop()
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "ok"
+        answer = get_metrics()
+    finally:
+        runtime.stop()
+        holder.kill()
+        holder.wait(10)
+    assert answer.status_code == 503 and str(tmp_path) not in answer.text and str(holder.pid) not in answer.text
+    assert list(text_string_to_metric_families(answer.text)) == []  # a comment only: still Prometheus text
