@@ -53,6 +53,7 @@ class EventKind(StrEnum):
     CHANGED = "changed"
     PDF = "pdf"
     RELATIE = "relatie"
+    KOSTENPLAATS = "kostenplaats"  # one the link made in SnelStart for a project
     # after booking (sync.jobs.after_booking)
     INVOICE_GONE = "invoice_gone"
     GONE_CONFIRMED = "gone_confirmed"
@@ -188,6 +189,14 @@ def _mapping(data: Values) -> Msg:
         was = Msg(N_("event.mapping.was"), previous=previous) if previous else ""
         return Msg(N_("event.mapping.customer"), label=label, gripp_id=gripp_id, code=_value(data, "relatiecode"),
                    name=_value(data, "relatie"), was=was)
+    if data.get("type") == "kostenplaats":
+        was = Msg(N_("event.mapping.was"), previous=previous) if previous else ""
+        return Msg(N_("event.mapping.kostenplaats"), label=label, gripp_id=gripp_id,
+                   number=_value(data, "snelstart_number"), was=was)
+    if data.get("type") == "kostenplaats_source":
+        return Msg(N_("event.mapping.kostenplaats_source"), name=_value(data, "name"),
+                   source=Msg(f"kostenplaats_source.{_value(data, 'source')}"),
+                   previous=Msg(f"kostenplaats_source.{_value(data, 'previous')}"))
     if data.get("type") == "vat":
         was = Msg(N_("event.mapping.was_vat"), kind=previous.get("kind", ""), percentage=previous.get("percentage")) \
             if isinstance(previous, dict) else ""
@@ -277,6 +286,9 @@ ALERTS: dict[AlertKind, str] = {
 }
 
 
+# Where a booking line's kostenplaats comes from, as the words name it (sync.mapping.types.KostenplaatsSource's values).
+_KOSTENPLAATS_SOURCES = (N_("kostenplaats_source.line"), N_("kostenplaats_source.project"),
+                         N_("kostenplaats_source.none"))
 ERR, INFO, WARN = Level.ERROR, Level.INFO, Level.WARNING
 K = EventKind
 KINDS: dict[EventKind, Kind] = {
@@ -293,6 +305,7 @@ KINDS: dict[EventKind, Kind] = {
     K.CHANGED: Kind(WARN, N_("event.changed.label"), N_("event.changed")),
     K.PDF: Kind(WARN, N_("event.pdf.label"), N_("event.pdf")),
     K.RELATIE: Kind(INFO, N_("event.relatie.label"), N_("event.relatie"), say=_relatie),
+    K.KOSTENPLAATS: Kind(INFO, N_("event.kostenplaats.label"), N_("event.kostenplaats")),
     # -- after booking -------------------------------------------------------------------------------------------
     K.INVOICE_GONE: Kind(WARN, N_("event.invoice_gone.label"), N_("event.invoice_gone"), say=_invoice_gone,
                          also=(N_("event.invoice_gone.not_sent"),)),
@@ -324,7 +337,7 @@ KINDS: dict[EventKind, Kind] = {
     K.SCHEDULE_INTERVAL: Kind(INFO, N_("event.schedule_interval.label"), NN_("event.schedule_interval"),
                               counted_by="minutes"),
     # -- setup ---------------------------------------------------------------------------------------------------
-    K.MAPPING: Kind(INFO, N_("event.mapping.label"), N_("event.mapping"), say=_mapping),
+    K.MAPPING: Kind(INFO, N_("event.mapping.label"), N_("event.mapping"), say=_mapping, also=_KOSTENPLAATS_SOURCES),
     K.IDENTITY: Kind(INFO, N_("event.identity.label"), N_("event.identity")),
     K.IDENTITY_REMOVED: Kind(INFO, N_("event.identity_removed.label"), N_("event.identity_removed")),
     K.LINK: Kind(INFO, N_("event.link.label"), N_("event.link"), say=_link_saved),

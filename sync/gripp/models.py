@@ -125,6 +125,12 @@ class InvoiceLine:
     # NORMAL or GROUP (a heading: amount 1, price 0.00, a vat but no ledger), by id; None when Gripp sent a
     # rowtype we do not know — such a line is checked like a normal one, never dropped.
     rowtype: str | None = "NORMAL"
+    # The line's kostenplaats (`costheading`, Instellingen > Kostenplaatsen) and project, as references: the
+    # kostenplaats's number and the project's come from `costheading.get` / `project.get` (sync.jobs.refresh).
+    costheading_id: int | None = None
+    costheading_label: str = ""
+    project_id: int | None = None
+    project_label: str = ""
 
     @property
     def is_heading(self) -> bool:
@@ -143,6 +149,10 @@ class InvoiceLine:
             ledger_label=ref_name(row.get("ledger")),
             description=line_text(row),
             rowtype=ROWTYPE.constant(row.get("rowtype")) if row.get("rowtype") is not None else "NORMAL",
+            costheading_id=ref_id(row.get("costheading")),
+            costheading_label=ref_name(row.get("costheading")),
+            project_id=ref_id(row.get("project")),
+            project_label=ref_name(row.get("project")),
         )
 
 
@@ -159,6 +169,37 @@ def line_text(row: dict[str, Any]) -> str:
 
 def _is_dummy(product: Any) -> bool:
     return isinstance(product, dict) and product.get("discr") == "dummyproduct"  # a heading's placeholder
+
+
+@dataclass(frozen=True)
+class Costheading:
+    """A Gripp kostenplaats (`costheading`): `name`, and `number` typed as a string."""
+
+    id: int
+    name: str
+    number: str
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> Costheading:
+        return cls(id=int(row["id"]), name=text(row.get("name") or row.get("searchname")).strip(),
+                   number=text(row.get("number")).strip())
+
+
+@dataclass(frozen=True)
+class Project:
+    """A Gripp project an invoice line names: `name`, and `number` (an int, read only)."""
+
+    id: int
+    name: str
+    number: int | None
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> Project:
+        try:
+            number = opt_int(row.get("number"))
+        except ValueError:  # tolerant: a number Gripp sends as text that is not one is no number
+            number = None
+        return cls(id=int(row["id"]), name=text(row.get("name") or row.get("searchname")).strip(), number=number)
 
 
 @dataclass

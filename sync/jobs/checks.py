@@ -11,6 +11,8 @@ catalog (`check.<check>.…`), said in the reader's language by whoever shows th
                   invoice date it is used (SnelStart's `btwtarieven` history)
 6. ledgers        every Gripp ledger used maps to a grootboek that exists, is active, is a sales account and
                   accepts the VAT kinds booked on it (so BOE-0069/0081/0082 never happen at push time)
+6b. kostenplaatsen every Gripp kostenplaats used maps to an active SnelStart one (when the lines are the source),
+                  and no grootboek that demands a kostenplaats meets a line without one — named by the grootboek
 7. debtors        Gripp customers ↔ SnelStart relaties on every key: matched, to be created, contradictions
 8. start_date     a start date is set
 9. dry_run        the first sync, dry: N invoices would be booked, M blocked (with reasons), K payments back
@@ -72,11 +74,13 @@ class CheckKey(StrEnum):
     INTEGRATIONS = "integrations"
     VAT = "vat"
     LEDGERS = "ledgers"
+    KOSTENPLAATSEN = "kostenplaatsen"
     DEBTORS = "debtors"
     START_DATE = "start_date"
     DRY_RUN = "dry_run"
     VAT_MAPPING = "vat_mapping"  # sync.jobs.suggestions
     LEDGER_MAPPING = "ledger_mapping"
+    KOSTENPLAATS_MAPPING = "kostenplaats_mapping"  # sync.jobs.kostenplaatsen
     CUSTOMER_MAPPING = "customer_mapping"  # sync.jobs.customer_mapping
 
 
@@ -95,20 +99,25 @@ TITLES: dict[CheckKey, str] = {
     CheckKey.INTEGRATIONS: N_("check.integrations.title"),
     CheckKey.VAT: N_("check.vat.title"),
     CheckKey.LEDGERS: N_("check.ledgers.title"),
+    CheckKey.KOSTENPLAATSEN: N_("check.kostenplaatsen.title"),
     CheckKey.DEBTORS: N_("check.debtors.title"),
     CheckKey.START_DATE: N_("check.start_date.title"),
     CheckKey.DRY_RUN: N_("check.dry_run.title"),
     CheckKey.VAT_MAPPING: N_("check.vat_mapping.title"),
     CheckKey.LEDGER_MAPPING: N_("check.ledger_mapping.title"),
+    CheckKey.KOSTENPLAATS_MAPPING: N_("check.kostenplaats_mapping.title"),
     CheckKey.CUSTOMER_MAPPING: N_("check.customer_mapping.title"),
 }
+# the setup checks, in order
 CHECK_KEYS = (CheckKey.GRIPP, CheckKey.SUBSCRIPTION, CheckKey.KOPPELSLEUTEL, CheckKey.INTEGRATIONS, CheckKey.VAT,
-              CheckKey.LEDGERS, CheckKey.DEBTORS, CheckKey.START_DATE, CheckKey.DRY_RUN)  # the setup checks, in order
+              CheckKey.LEDGERS, CheckKey.KOSTENPLAATSEN, CheckKey.DEBTORS, CheckKey.START_DATE, CheckKey.DRY_RUN)
 
 _P = ProblemCode
 VAT_CODES = frozenset({_P.VAT_UNMAPPED, _P.VAT_KIND_INVALID, _P.VAT_PERCENTAGE_WRONG, _P.LINE_NO_VAT, _P.VERLEGD_MIXED})
 LEDGER_CODES = frozenset({_P.LEDGER_UNMAPPED, _P.LEDGER_MISSING, _P.LEDGER_INACTIVE, _P.LEDGER_NOT_SALES,
                           _P.LEDGER_VAT_MISMATCH, _P.LINE_NO_LEDGER, _P.LEDGER_NOT_SALES_NOTE})
+KOSTENPLAATS_CODES = frozenset({_P.KOSTENPLAATS_UNMAPPED, _P.KOSTENPLAATS_MISSING, _P.KOSTENPLAATS_INACTIVE,
+                                _P.KOSTENPLAATS_REQUIRED})
 MAX_LISTED = 8  # invoice numbers named per problem; the rest is a count
 TRY_AGAIN_LATER = N_("check.try_again_later")
 
@@ -208,7 +217,8 @@ def problem_groups(rows: Iterable[dict], ctx: MappingContext, codes: Iterable[Pr
         for problem in check_invoice(invoice, ctx, include_notes=True):
             if problem.code not in wanted:
                 continue
-            subject = problem.subject if problem.subject.startswith(("vat:", "ledger:")) else problem.code
+            subject = problem.subject if problem.subject.startswith(("vat:", "ledger:", "kostenplaats:")) \
+                else problem.code
             key = (problem.code, subject)
             group = groups.get(key)
             if group is None:
@@ -298,6 +308,7 @@ def run_checks(services: Services, identity_id: int, *, include_dry_run: bool = 
         (CheckKey.INTEGRATIONS, _check_integrations),
         (CheckKey.VAT, _check_vat),
         (CheckKey.LEDGERS, _check_ledgers),
+        (CheckKey.KOSTENPLAATSEN, _check_kostenplaatsen),
         (CheckKey.DEBTORS, _check_debtors),
         (CheckKey.START_DATE, _check_start_date),
     ]
@@ -310,7 +321,8 @@ def run_checks(services: Services, identity_id: int, *, include_dry_run: bool = 
     try:
         for key, step in steps:
             try:
-                if key in (CheckKey.VAT, CheckKey.LEDGERS, CheckKey.DEBTORS) and not run.reference_loaded:
+                if key in (CheckKey.VAT, CheckKey.LEDGERS, CheckKey.KOSTENPLAATSEN, CheckKey.DEBTORS) \
+                        and not run.reference_loaded:
                     _load_reference(run)
                     run.reference_loaded = True
                 results.append(step(run))
@@ -563,6 +575,24 @@ def _ledgers_mapped(ctx: MappingContext, used: dict[int, dict]) -> tuple[Msg, li
             [{"gripp_ledger_id": i, "label": ctx.ledgers[i].gripp_label or used[i]["label"],
               "snelstart_number": ctx.ledgers[i].snelstart_number, "invoices": len(used[i]["invoices"])}
              for i in sorted(used)])
+
+
+# ================================================================================================ 6b. kostenplaatsen
+
+
+def _check_kostenplaatsen(run: _Run) -> CheckResult:
+    """Gripp's kostenplaatsen mapped to active SnelStart ones, and every grootboek that demands a kostenplaats given
+    one on every line: a problem names the grootboek and the invoices, found before anything is pushed."""
+    check = CheckKey.KOSTENPLAATSEN
+    if not run.reference or run.link is None:
+        return _reference_missing(check, run)
+    rows = run.rows()
+    ctx = _context(run)
+    groups = problem_groups(rows, ctx, KOSTENPLAATS_CODES)
+    if groups:
+        return grouped(check, groups, run.notes())
+    source = Msg(f"kostenplaats_source.{ctx.kostenplaats_source}")
+    return result(check, PASS, with_notes(Msg("check.kostenplaatsen.fine", source=source), run.notes()))
 
 
 # ================================================================================================ 7. debtors

@@ -20,15 +20,20 @@ from sync.mapping.customers import (
     relaties_from_rows,
 )
 from sync.mapping.types import (
+    DEFAULT_KOSTENPLAATS_SOURCE,
     InvoiceIn,
     InvoiceLineIn,
+    KostenplaatsMapping,
+    KostenplaatsSource,
     LedgerMapping,
     MappingContext,
+    SnelStartKostenplaatsInfo,
     SnelStartLedgerInfo,
     SnelStartVatRateInfo,
     VatMapping,
 )
 from sync.store import cache, outbox
+from sync.store import kostenplaatsen as kp_repo
 from sync.store import setup as setup_repo
 from sync.store.db import Store
 
@@ -39,10 +44,16 @@ def invoice_ceiling(link: setup_repo.Link, settings: Settings) -> Decimal:
     return link.max_invoice_total if link.max_invoice_total is not None else settings.max_invoice_total
 
 
+def kostenplaats_source(link: setup_repo.Link | None) -> KostenplaatsSource:
+    """Where the identity's booking lines take their kostenplaats from (the default when never chosen)."""
+    stored = link.kostenplaats_source if link is not None else None
+    return KostenplaatsSource(stored) if stored in set(KostenplaatsSource) else DEFAULT_KOSTENPLAATS_SOURCE
+
+
 def mapping_context(store: Store, identity_id: int, administration_id: str, *,
                     max_total: Decimal | None) -> MappingContext:
-    """The identity's mappings and SnelStart's ledgers and rates; `max_total` the identity's ceiling on an
-    invoice's total (`invoice_ceiling`)."""
+    """The identity's mappings and SnelStart's ledgers, rates and kostenplaatsen; `max_total` the identity's ceiling
+    on an invoice's total (`invoice_ceiling`)."""
     vat = {
         row["gripp_vat_id"]: VatMapping(row["gripp_vat_id"], row["gripp_label"], row["kind"], row["percentage"])
         for row in setup_repo.vat_mappings(store, identity_id)
@@ -55,16 +66,31 @@ def mapping_context(store: Store, identity_id: int, administration_id: str, *,
         str(row["number"]): SnelStartLedgerInfo(
             id=row["ledger_id"], number=row["number"], description=row["description"], active=row["active"],
             function=row["function"], accepts=tuple(k for k in row["accepts"].split(",") if k),
-            balance_sheet=row["balance_sheet"],
+            balance_sheet=row["balance_sheet"], kostenplaats_required=bool(row.get("kostenplaats_required")),
         )
         for row in cache.snelstart_ledgers(store, administration_id)
     }
+    kostenplaatsen = {
+        row["gripp_costheading_id"]: KostenplaatsMapping(row["gripp_costheading_id"], row["gripp_label"],
+                                                         row["snelstart_number"])
+        for row in kp_repo.mappings(store, identity_id)
+    }
+    snelstart_kostenplaatsen = {
+        str(row["number"]): SnelStartKostenplaatsInfo(row["kostenplaats_id"], row["number"], row["description"] or "",
+                                                      row["active"])
+        for row in kp_repo.snelstart(store, administration_id)
+    }
+    projects = {pid: row["kostenplaats_id"] for pid, row in kp_repo.project_rows(store, administration_id).items()
+                if row["state"] == kp_repo.CREATED and row["kostenplaats_id"]}
     rates = tuple(
         SnelStartVatRateInfo(row["kind"], row["percentage"], row["valid_from"], row["valid_to"])
         for row in cache.snelstart_vat_rates(store, administration_id)
     )
     return MappingContext(vat=vat, ledgers=ledgers, snelstart_ledgers=snelstart_ledgers, vat_rates=rates,
-                          max_total=max_total)
+                          max_total=max_total, kostenplaats_source=kostenplaats_source(
+                              setup_repo.get_link(store, identity_id)),
+                          kostenplaatsen=kostenplaatsen, snelstart_kostenplaatsen=snelstart_kostenplaatsen,
+                          project_kostenplaatsen=projects)
 
 
 def invoice_input(row: dict[str, Any]) -> InvoiceIn:
@@ -74,7 +100,9 @@ def invoice_input(row: dict[str, Any]) -> InvoiceIn:
             line_id=int(line["id"]), description=line.get("description") or "", quantity=line["amount"],
             unit_price=line["sellingprice"], discount_pct=line["discount"], vat_id=line.get("vat_id"),
             vat_label=line.get("vat_label") or "", ledger_id=line.get("ledger_id"),
-            ledger_label=line.get("ledger_label") or "",
+            ledger_label=line.get("ledger_label") or "", costheading_id=line.get("costheading_id"),
+            costheading_label=line.get("costheading_label") or "", project_id=line.get("project_id"),
+            project_label=line.get("project_label") or "",
         )
         for line in invoice_lines(row)
         if line.get("rowtype") != GROUP  # a group heading carries no money: never a booking line, never a block

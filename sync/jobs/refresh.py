@@ -32,12 +32,13 @@ from sync.gripp.client import GrippCall, GrippClient, parse_page
 from sync.gripp.enums import INVOICE_STATUS
 from sync.gripp.errors import GrippResponseError
 from sync.gripp.filters import Filter
-from sync.gripp.models import Company, Invoice, InvoiceLine, Payment
+from sync.gripp.models import Company, Costheading, Invoice, InvoiceLine, Payment, Project
 from sync.jobs import answers
 from sync.snelstart import odata
 from sync.snelstart.client import SnelStartClient
 from sync.store import cache, outbox
 from sync.store import history as log
+from sync.store import kostenplaatsen as kp_repo
 from sync.store import setup as setup_repo
 from sync.store.db import Store
 
@@ -73,7 +74,8 @@ def refresh_gripp(store: Store, client: GrippClient, *, full: bool = False) -> d
     probe: list[Any] = []
     seen: dict[str, set[int]] = {"invoice": set(), "company": set()}
     identities: dict[int, str] = {}
-    _read_into_cache(store, client, queries, started, seen, identities,
+    refs: dict[str, set[int]] = {"costheading": set(), "project": set()}
+    _read_into_cache(store, client, queries, started, seen, identities, refs,
                      probes=[] if cursor is None else [_sent_count_call(client)], probe_results=probe)
     swept = cursor is None
     gone = 0
@@ -81,13 +83,14 @@ def refresh_gripp(store: Store, client: GrippClient, *, full: bool = False) -> d
         # Gripp counts other than the cache holds as sent (one missed, or one gone), or a day went by.
         swept_seen: dict[str, set[int]] = {"invoice": set(), "company": set()}
         _read_into_cache(store, client, [("invoice", [Filter("invoice.status", "equals", SENT_STATUS_ID)]),
-                                         ("company", [])], started, swept_seen, identities)
+                                         ("company", [])], started, swept_seen, identities, refs)
         seen["invoice"] |= swept_seen["invoice"]
         seen["company"] |= swept_seen["company"]
         swept = True
         gone = _gone_after_complete_read(store, client, swept_seen["invoice"], started)
     elif swept:
         gone = _gone_after_complete_read(store, client, seen["invoice"], started)
+    refresh_lookups(store, client, refs, started, again=swept)
     with store.transaction():
         for identity_id, name in identities.items():
             setup_repo.upsert_identity(store, identity_id, name)
@@ -125,7 +128,8 @@ def _gone_after_complete_read(store: Store, client: GrippClient, read: set[int],
 
 
 def _read_into_cache(store: Store, client: GrippClient, queries: Sequence[tuple[str, list[Filter]]],
-                     started: datetime, seen: dict[str, set[int]], identities: dict[int, str], *,
+                     started: datetime, seen: dict[str, set[int]], identities: dict[int, str],
+                     refs: dict[str, set[int]], *,
                      probes: Sequence[GrippCall] = (), probe_results: list[Any] | None = None) -> None:
     # Each POST's pages go into DuckDB as they come (in bulk), so memory holds one POST's rows, not all of them.
     # The upserts are idempotent: a run that stops halfway has refreshed some rows and not moved the cursor.
@@ -137,10 +141,41 @@ def _read_into_cache(store: Store, client: GrippClient, queries: Sequence[tuple[
         with store.transaction():
             cache.upsert(store, "gripp_invoices", [_invoice_row(inv, started) for inv in invoices], ["invoice_id"])
             cache.upsert(store, "gripp_companies", [_company_row(c, started) for c in companies], ["company_id"])
+        for line in (line for inv in invoices for line in inv.lines):
+            if line.costheading_id is not None:
+                refs["costheading"].add(line.costheading_id)
+            if line.project_id is not None:
+                refs["project"].add(line.project_id)
         seen["invoice"].update(inv.id for inv in invoices)
         seen["company"].update(c.id for c in companies)
         _note_identities(identities, invoices, companies)
         del pages, invoices, companies  # let go before the next POST is read
+
+
+def refresh_lookups(store: Store, client: GrippClient, refs: dict[str, set[int]], fetched: datetime, *,
+                    again: bool = False) -> None:
+    """Gripp's kostenplaatsen (their names and numbers: `costheading.get`) and the projects the lines name
+    (`project.get`), in one batched POST, only when a line names one the cache does not hold — an unchanged run
+    asks nothing. `again` (a sweep): every kostenplaats once more, when the account uses them (a rename)."""
+    missing = kp_repo.unknown(store, "gripp_costheadings", "costheading_id", refs["costheading"])
+    projects = kp_repo.unknown(store, "gripp_projects", "project_id", refs["project"])
+    all_costheadings = bool(missing) or (again and bool(refs["costheading"] or kp_repo.costheadings(store)))
+    queries: list[tuple[str, list[Filter]]] = []
+    if all_costheadings:
+        queries.append(("costheading", []))  # a short list: all of it, one page or two
+    if projects:
+        queries.append(("project", [Filter("project.id", "in", projects)]))
+    if not queries:
+        return
+    found = fetch_all(client, queries)
+    rows = dict(zip([entity for entity, _ in queries], found, strict=True))
+    with store.transaction():
+        kp_repo.put_costheadings(store, [
+            {"costheading_id": c.id, "name": c.name, "number": c.number, "fetched_at": fetched}
+            for c in (Costheading.from_row(row) for row in rows.get("costheading", []))])
+        kp_repo.put_projects(store, [
+            {"project_id": p.id, "name": p.name, "number": p.number, "fetched_at": fetched}
+            for p in (Project.from_row(row) for row in rows.get("project", []))])
 
 
 def _sent_count_call(client: GrippClient) -> GrippCall:
@@ -327,13 +362,14 @@ def _note_skipped(store: Store, administration_id: str, skipped: list[dict[str, 
 
 
 def refresh_reference(store: Store, client: SnelStartClient, administration_id: str) -> dict[str, int]:
-    """Ledgers, VAT history and relaties: what validation and relatie matching read."""
+    """Ledgers, VAT history, relaties and kostenplaatsen: what validation and relatie matching read."""
     ledgers = [
         {
             "administration_id": administration_id, "ledger_id": g["id"], "number": int(g.get("nummer") or 0),
             "description": g.get("omschrijving") or "", "active": not g.get("nonactief", False),
             "function": g.get("grootboekfunctie") or "", "accepts": ",".join(g.get("btwSoort") or []),
             "balance_sheet": (g.get("rekeningCode") or "") == "Balans",
+            "kostenplaats_required": g.get("kostenplaatsVerplicht") is True,
         }
         for g in client.grootboeken()
     ]
@@ -346,12 +382,21 @@ def refresh_reference(store: Store, client: SnelStartClient, administration_id: 
         for r in client.btwtarieven()
     ]
     relaties = [relatie_row(administration_id, r) for r in client.relaties()]
+    kostenplaatsen = [kostenplaats_row(administration_id, k) for k in client.kostenplaatsen()]
     with store.transaction():
+        kp_repo.replace_snelstart(store, administration_id, kostenplaatsen)
         cache.replace_for_administration(store, "ss_ledgers", administration_id, ledgers)
         cache.replace_for_administration(store, "ss_vat_rates", administration_id, rates)
         cache.replace_for_administration(store, "ss_relaties", administration_id, relaties)
         cache.set_state(store, administration_id, "reference_at", store.now().isoformat())
-    return {"ledgers": len(ledgers), "vat_rates": len(rates), "relaties": len(relaties)}
+    return {"ledgers": len(ledgers), "vat_rates": len(rates), "relaties": len(relaties),
+            "kostenplaatsen": len(kostenplaatsen)}
+
+
+def kostenplaats_row(administration_id: str, k: dict[str, Any]) -> dict[str, Any]:
+    """A `KostenplaatsModel` as cached. Tolerant: a number sent as text is read as a number."""
+    return {"administration_id": administration_id, "kostenplaats_id": k["id"], "number": int(k.get("nummer") or 0),
+            "description": k.get("omschrijving") or "", "active": not k.get("nonactief", False)}
 
 
 def relatie_row(administration_id: str, r: dict[str, Any]) -> dict[str, Any]:

@@ -79,10 +79,10 @@ class MappingError(Explained, ValueError):
 
 @dataclass(frozen=True)
 class Suggestion:
-    type: Literal["vat", "ledger"]
+    type: Literal["vat", "ledger", "kostenplaats"]
     gripp_id: int
     gripp_label: str
-    snelstart: str  # a VAT kind or a grootboek number; "" when nothing fits
+    snelstart: str  # a VAT kind, a grootboek number or a kostenplaats number; "" when nothing fits
     percentage: Decimal | None  # the Gripp rate's percentage (VAT only)
     reason: Msg  # why this suggestion (or why there is none)
     existing: str | None  # what it is mapped to now

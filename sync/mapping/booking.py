@@ -14,8 +14,9 @@ Money rules
    summed net, so two Gripp rates of 21 % mapped to Hoog give Hoog the sum of two rounded amounts, never one
    rounding of the summed net. Geen and Verlegd have no VAT. The percentage used is the mapping's (the Gripp
    rate's own); VAT_PERCENTAGE_WRONG has already checked it is SnelStart's.
-4. **Booking lines**: one per (SnelStart ledger, mapping kind), bedrag = Σ line nets, ordered by ledger number
-   then Hoog, Laag, Overig, Geen, Verlegd. A group that nets to 0 is dropped (BOE-0028).
+4. **Booking lines**: one per (SnelStart ledger, mapping kind, kostenplaats), bedrag = Σ line nets, ordered by
+   ledger number, then Hoog, Laag, Overig, Geen, Verlegd, then kostenplaats (none first). A group that nets to 0
+   is dropped (BOE-0028).
    **VAT rows**: one per kind that still has a booking line — VerkopenHoog/Laag/Overig with its VAT, or
    VerkopenVerlegd with 0 for reverse charge. Geen has no row.
 5. **Balance**: the booking totals Gripp's invoice: Σ bedrag + Σ btwBedrag = Gripp's `total_incl_vat`
@@ -43,9 +44,14 @@ Decisions
 - An empty `accepts` on a ledger means it accepts no kind: strict, because BOE-0082 is what we must avoid.
 - Verlegd mixed with *any* other kind, Geen included, is VERLEGD_MIXED: in SnelStart the Geen and the reverse
   -charge lines would be indistinguishable on the VAT return.
+- Kostenplaatsen: per identity from Gripp's kostenplaats on the line (mapped to a SnelStart number that must
+  exist and be active), from the line's project (the SnelStart kostenplaats the link makes for it), or none
+  (`MappingContext.kostenplaats_source`). A grootboek with `kostenplaatsVerplicht` meeting a line without one is
+  KOSTENPLAATS_REQUIRED, named by the grootboek: SnelStart would refuse the booking.
 - Texts are cut to SnelStart's limits in UTF-16 units (`sync.snelstart.limits`), with an ellipsis.
 - The fingerprint ignores line order and Gripp line ids, and the customer name and subject: it changes only
-  when something that would change the booking's amounts, dates, number or line texts changes.
+  when something that would change the booking's amounts, dates, number or line texts changes. A kostenplaats
+  changed in Gripp after booking does not count (the recipe is unchanged, so no booked invoice reads as changed).
 """
 
 from __future__ import annotations
@@ -58,12 +64,13 @@ from decimal import Decimal, localcontext
 from typing import TypeVar
 
 from sync.core.money import CENT, ZERO, cents, to_decimal
-from sync.core.words import Msg
+from sync.core.words import N_, Msg
 from sync.mapping.problems import Problem, ProblemCode, make_problem
 from sync.mapping.types import (
     BookingPlan,
     InvoiceIn,
     InvoiceLineIn,
+    KostenplaatsSource,
     MappingContext,
     MappingResult,
     SnelStartLedgerInfo,
@@ -176,6 +183,10 @@ class _Live:
     kind: str | None = None  # mapping kind, when the VAT rate resolves
     percentage: Decimal | None = None  # the mapping's, with the kind
     ledger: SnelStartLedgerInfo | None = None  # when the ledger resolves
+    # The SnelStart kostenplaats id ("" for a project's not made yet), when the line has one; "?" when Gripp's is
+    # not mapped (a problem already says so, not "one is missing" too).
+    kostenplaats: str | None = None
+    kostenplaats_order: tuple[int, str] = (0, "")  # its place among the booking lines: (number, id)
 
 
 @dataclass
@@ -402,6 +413,58 @@ def _check_ledgers(ctx: MappingContext, a: _Analysis) -> None:
             )
 
 
+def _check_kostenplaatsen(invoice: InvoiceIn, ctx: MappingContext, a: _Analysis) -> None:
+    """Each line's kostenplaats as the identity says where it comes from, and the grootboeken that demand one."""
+    source = ctx.kostenplaats_source
+    for live in a.live:
+        line = live.line
+        if source == KostenplaatsSource.PROJECT and line.project_id is not None:
+            made = ctx.project_kostenplaatsen.get(line.project_id, "")
+            live.kostenplaats, live.kostenplaats_order = made, (0, f"project:{line.project_id}")
+        elif source == KostenplaatsSource.LINE and line.costheading_id is not None:
+            live.kostenplaats = "?"
+            subject = f"kostenplaats:{line.costheading_id}"
+            mapping = ctx.kostenplaatsen.get(line.costheading_id)
+            label = (mapping.gripp_label if mapping and mapping.gripp_label else line.costheading_label) or "?"
+            base = {"label": label, "costheading_id": str(line.costheading_id)}
+            if mapping is None:
+                a.add(make_problem(ProblemCode.KOSTENPLAATS_UNMAPPED, subject, **base))
+                continue
+            info = ctx.snelstart_kostenplaatsen.get(_ledger_key(mapping.snelstart_number))
+            if info is None:
+                a.add(make_problem(ProblemCode.KOSTENPLAATS_MISSING, subject,
+                                   ss_number=mapping.snelstart_number.strip(), **base))
+                continue
+            if not info.active:
+                a.add(make_problem(ProblemCode.KOSTENPLAATS_INACTIVE, subject, ss_number=str(info.number),
+                                   ss_label=info.description, **base))
+                continue
+            live.kostenplaats, live.kostenplaats_order = info.id, (info.number, info.id)
+    named: set[int] = set()
+    for live in a.live:
+        info, ledger_id = live.ledger, live.line.ledger_id
+        if info is None or ledger_id is None or not info.kostenplaats_required or live.kostenplaats is not None \
+                or ledger_id in named:
+            continue
+        named.add(ledger_id)
+        mapping = ctx.ledgers.get(ledger_id)
+        a.add(make_problem(
+            ProblemCode.KOSTENPLAATS_REQUIRED, f"ledger:{ledger_id}/kostenplaats",
+            label=(mapping.gripp_label if mapping and mapping.gripp_label else live.line.ledger_label) or "?",
+            ledger_id=str(ledger_id), ss_number=str(info.number), ss_label=info.description,
+            number=_invoice_label(invoice), line=_line_label(live.line),
+            source=Msg(KOSTENPLAATS_SOURCE_WORDS[source]),
+        ))
+
+
+# How the words name where a line's kostenplaats would have come from (problem.kostenplaats_required's {source}).
+KOSTENPLAATS_SOURCE_WORDS = {
+    KostenplaatsSource.LINE: N_("kostenplaats_source.line.missing"),
+    KostenplaatsSource.PROJECT: N_("kostenplaats_source.project.missing"),
+    KostenplaatsSource.NONE: N_("kostenplaats_source.none.missing"),
+}
+
+
 def _check_totals(invoice: InvoiceIn, a: _Analysis) -> None:
     """Rules 3 and 5: VAT per Gripp rate summed per kind, and the differences with Gripp's net and total."""
     if not a.live or any(lv.kind is None for lv in a.live):
@@ -450,6 +513,7 @@ def _analyse(invoice: InvoiceIn, ctx: MappingContext) -> _Analysis:
     _check_lines(invoice, a)
     _check_vat(invoice, ctx, a)
     _check_ledgers(ctx, a)
+    _check_kostenplaatsen(invoice, ctx, a)
     if total_ok:
         _check_totals(invoice, a)
     return a
@@ -462,6 +526,7 @@ def _analyse(invoice: InvoiceIn, ctx: MappingContext) -> _Analysis:
 class _Group:
     ledger: SnelStartLedgerInfo
     kind: str
+    kostenplaats: str | None = None
     bedrag: Decimal = ZERO
     descriptions: list[str] = field(default_factory=list)
 
@@ -479,15 +544,16 @@ def _build(invoice: InvoiceIn, a: _Analysis, relatie_id: str) -> BookingPlan | P
     when the groups cancel out or no line can take the rounding difference, AMOUNT_TOO_LARGE when a booking line
     or VAT row is more than SnelStart holds."""
     assert a.kind_vat is not None and a.net_difference is not None and a.vat_difference is not None
-    groups: dict[tuple[int, str], _Group] = {}
+    groups: dict[tuple[int, str, tuple[int, str]], _Group] = {}
     for live in a.live:
         assert live.ledger is not None and live.kind is not None
-        group = groups.setdefault((live.ledger.number, live.kind), _Group(live.ledger, live.kind))
+        key = (live.ledger.number, live.kind, live.kostenplaats_order if live.kostenplaats is not None else (-1, ""))
+        group = groups.setdefault(key, _Group(live.ledger, live.kind, live.kostenplaats))
         group.bedrag += live.net
         group.descriptions.append(live.line.description)
     ordered = [
         groups[key]
-        for key in sorted(groups, key=lambda k: (k[0], MAPPING_KINDS.index(k[1])))
+        for key in sorted(groups, key=lambda k: (k[0], MAPPING_KINDS.index(k[1]), k[2]))
         if groups[key].bedrag != 0
     ]
     if not ordered:
@@ -520,6 +586,7 @@ def _build(invoice: InvoiceIn, a: _Analysis, relatie_id: str) -> BookingPlan | P
         {
             "omschrijving": _group_text(g, invoice),
             "grootboek": {"id": g.ledger.id},
+            **({"kostenplaats": {"id": g.kostenplaats}} if g.kostenplaats is not None else {}),
             "bedrag": _c(g.bedrag),
             "btwSoort": LINE_KIND[g.kind],
         }
@@ -612,6 +679,8 @@ def _map(invoice: InvoiceIn, ctx: MappingContext, *, relatie_id: str) -> Mapping
     notes = tuple(a.notes)
     if a.problems:
         return MappingResult(plan=None, problems=tuple(a.problems), notes=notes)
+    if relatie_id and any(live.kostenplaats == "" for live in a.live):
+        raise ValueError("every project on the invoice needs its SnelStart kostenplaats first")
     built = _build(invoice, a, relatie_id)
     if isinstance(built, Problem):
         return MappingResult(plan=None, problems=(built,), notes=notes)

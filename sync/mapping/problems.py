@@ -44,6 +44,10 @@ class ProblemCode(StrEnum):
     LEDGER_NOT_SALES = "LEDGER_NOT_SALES"
     LEDGER_NOT_SALES_NOTE = "LEDGER_NOT_SALES_NOTE"
     LEDGER_VAT_MISMATCH = "LEDGER_VAT_MISMATCH"
+    KOSTENPLAATS_UNMAPPED = "KOSTENPLAATS_UNMAPPED"
+    KOSTENPLAATS_MISSING = "KOSTENPLAATS_MISSING"
+    KOSTENPLAATS_INACTIVE = "KOSTENPLAATS_INACTIVE"
+    KOSTENPLAATS_REQUIRED = "KOSTENPLAATS_REQUIRED"  # a grootboek that demands one, a line without
     TOTAL_MISMATCH = "TOTAL_MISMATCH"
     DUE_DATE_MISSING = "DUE_DATE_MISSING"
     CUSTOMER_CONTRADICTION = "CUSTOMER_CONTRADICTION"  # sync.mapping.customers
@@ -118,6 +122,16 @@ PROBLEMS: dict[ProblemCode, Spec] = {
     _C.LEDGER_VAT_MISMATCH: Spec(N_("problem.ledger_vat_mismatch"), N_("problem.ledger_vat_mismatch.fix"),
                                  "BOE-0082", fix_values=("kind", "ss_number", "accepts"),
                                  fix_many=N_("problem.ledger_vat_mismatch.fix_many")),
+    # [GUESS] SnelStart's codes for a kostenplaats that does not exist, is not active, or is missing where the grootboek
+    # demands one are not in the spec; the sandbox's (BOE-0105, BOE-0106, BOE-0104) are made up in its style.
+    _C.KOSTENPLAATS_UNMAPPED: Spec(N_("problem.kostenplaats_unmapped"), N_("problem.kostenplaats_unmapped.fix"),
+                                   "BOE-0105", fix_many=N_("problem.kostenplaats_unmapped.fix_many")),
+    _C.KOSTENPLAATS_MISSING: Spec(N_("problem.kostenplaats_missing"), N_("problem.kostenplaats_missing.fix"),
+                                  "BOE-0105", fix_values=("ss_number",)),
+    _C.KOSTENPLAATS_INACTIVE: Spec(N_("problem.kostenplaats_inactive"), N_("problem.kostenplaats_inactive.fix"),
+                                   "BOE-0106", fix_values=("ss_number",)),
+    _C.KOSTENPLAATS_REQUIRED: Spec(N_("problem.kostenplaats_required"), N_("problem.kostenplaats_required.fix"),
+                                   "BOE-0104", fix_values=("ss_number",)),
     _C.TOTAL_MISMATCH: Spec(N_("problem.total_mismatch"), N_("problem.total_mismatch.fix"),
                             "BOE-0039"),  # and a booking whose amount is not the invoice's
     _C.DUE_DATE_MISSING: Spec(N_("problem.due_date_missing"), N_("problem.due_date_missing.fix"), None,
@@ -149,8 +163,9 @@ class Problem:
     values its words name (labels and ids as text, amounts as `Decimal`, dates, counts, messages).
 
     `subject` is a stable key for what the fix is about — ``vat:<gripp id>``, ``ledger:<gripp id>``,
-    ``ledger:<id>/vat:<id>``, ``line:<gripp line id>``, ``company:<gripp id>`` or ``invoice:<gripp id>`` — so the
-    console can group the invoices one mapping blocks and clear them together once it is fixed.
+    ``ledger:<id>/vat:<id>``, ``ledger:<id>/kostenplaats``, ``kostenplaats:<gripp id>``, ``line:<gripp line id>``,
+    ``company:<gripp id>`` or ``invoice:<gripp id>`` — so the console can group the invoices one mapping blocks and
+    clear them together once it is fixed.
     """
 
     code: ProblemCode

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from enum import StrEnum
 
 from sync.mapping.problems import Problem
 
@@ -26,6 +27,10 @@ class InvoiceLineIn:
     vat_label: str
     ledger_id: int | None
     ledger_label: str
+    costheading_id: int | None = None  # Gripp's kostenplaats on the line
+    costheading_label: str = ""
+    project_id: int | None = None  # the line's project (a kostenplaats of its own when the identity says so)
+    project_label: str = ""
 
 
 @dataclass(frozen=True)
@@ -58,6 +63,34 @@ class LedgerMapping:
     snelstart_number: str
 
 
+class KostenplaatsSource(StrEnum):
+    """Where a booking line's kostenplaats comes from, per identity (`links.kostenplaats_source`)."""
+
+    LINE = "line"  # Gripp's kostenplaats on the line, mapped to SnelStart's (the default)
+    PROJECT = "project"  # the line's project: one SnelStart kostenplaats per project, made by the link
+    NONE = "none"  # no kostenplaats on any booking line
+
+
+DEFAULT_KOSTENPLAATS_SOURCE = KostenplaatsSource.LINE
+
+
+@dataclass(frozen=True)
+class KostenplaatsMapping:
+    gripp_costheading_id: int
+    gripp_label: str
+    snelstart_number: str
+
+
+@dataclass(frozen=True)
+class SnelStartKostenplaatsInfo:
+    """The parts of a SnelStart `kostenplaats` the mapping checks."""
+
+    id: str
+    number: int
+    description: str
+    active: bool
+
+
 @dataclass(frozen=True)
 class SnelStartLedgerInfo:
     """The parts of a SnelStart `grootboek` the mapping checks."""
@@ -69,6 +102,7 @@ class SnelStartLedgerInfo:
     function: str  # grootboekfunctie
     accepts: tuple[str, ...]  # btwSoort: the line kinds (Geen/Laag/Hoog/Overig) the account allows
     balance_sheet: bool  # rekeningCode == "Balans"
+    kostenplaats_required: bool = False  # kostenplaatsVerplicht: every booking line on it needs a kostenplaats
 
 
 @dataclass(frozen=True)
@@ -90,6 +124,12 @@ class MappingContext:
     # The largest invoice total (either sign) booked without a person raising it: the identity's ceiling
     # (SYNC_MAX_INVOICE_TOTAL). None: no ceiling but SnelStart's own (`sync.snelstart.limits.AMOUNT_MAX`).
     max_total: Decimal | None = None
+    kostenplaats_source: KostenplaatsSource = DEFAULT_KOSTENPLAATS_SOURCE
+    kostenplaatsen: Mapping[int, KostenplaatsMapping] = field(default_factory=dict)  # by Gripp costheading id
+    snelstart_kostenplaatsen: Mapping[str, SnelStartKostenplaatsInfo] = field(default_factory=dict)  # by str(number)
+    # Gripp project id -> the SnelStart kostenplaats the link made (or found) for it; a project not in here yet gets
+    # one before its invoice is posted (sync.jobs.kostenplaatsen).
+    project_kostenplaatsen: Mapping[int, str] = field(default_factory=dict)
 
 
 # ------------------------------------------------------------------------------------------------ outputs

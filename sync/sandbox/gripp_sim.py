@@ -9,8 +9,9 @@ payments); strict input types; batches as one transaction; the hourly quota (429
 Retry-After, 1004) on an injected clock; `X-RateLimit-*` headers on every answer. Things the reference marks
 uncertain are marked [UNCERTAIN] where they are decided.
 
-Not modelled: API roles and rights, custom fields, tags, products, other entities (project, offer, file, webhook,
-...), extra methods (markAsSent, getViewonlineUrl, getCompanyByCOC, file.getContent), a real online viewer.
+Not modelled: API roles and rights, custom fields, tags, products, writes to `costheading` and `project` (read only
+here), other entities (offer, file, webhook, ...), extra methods (markAsSent, getViewonlineUrl, getCompanyByCOC,
+file.getContent), a real online viewer.
 """
 
 from __future__ import annotations
@@ -57,10 +58,12 @@ from sync.sandbox.pdf import render_invoice_pdf
 from sync.sandbox.world import (
     GrippAccount,
     GrippCompany,
+    GrippCostheading,
     GrippInvoice,
     GrippInvoiceLine,
     GrippLedger,
     GrippPayment,
+    GrippProject,
     World,
 )
 
@@ -185,6 +188,19 @@ class _Context:
         ledger = self.account.ledgers.get(ledger_id)
         return ref(ledger_id, f"{ledger.number} {ledger.name}" if ledger else "")
 
+    def costheading_ref(self, costheading_id: int | None) -> dict[str, Any] | None:
+        if costheading_id is None:
+            return None
+        found = self.account.costheadings.get(costheading_id)
+        # [UNCERTAIN] a costheading reference's searchname is not documented: its name, as a ledger's shows its own.
+        return ref(costheading_id, found.name if found else "")
+
+    def project_ref(self, project_id: int | None) -> dict[str, Any] | None:
+        if project_id is None:
+            return None
+        found = self.account.projects.get(project_id)
+        return ref(project_id, found.name if found else "")
+
     def vat_ref(self, vat_id: int | None) -> dict[str, Any] | None:
         if vat_id is None:
             return None
@@ -262,7 +278,7 @@ def line_row(rec: _LineRecord, ctx: _Context) -> dict[str, Any]:
         "invoice": ref(inv.id, str(inv.number)),
         "groepscategorie": None,
         "ledger": ctx.ledger_ref(line.ledger_id),
-        "costheading": None,
+        "costheading": ctx.costheading_ref(line.costheading_id),
         "product": HEADING_PRODUCT if heading else {"id": 40_000 + (line.ledger_id or 0), "searchname":
                                                     line.description, "discr": "verkoopproduct"},
         "amount": gripp_number(line.amount),
@@ -273,7 +289,7 @@ def line_row(rec: _LineRecord, ctx: _Context) -> dict[str, Any]:
         "additionalsubject": "",
         "description": line.description,
         "vat": ctx.vat_ref(line.vat_id),
-        "project": None,
+        "project": ctx.project_ref(line.project_id),
         "umbrellaproject": None,
         "part": None,
         "contractline": None,
@@ -387,6 +403,19 @@ def ledger_row(led: GrippLedger, ctx: _Context) -> dict[str, Any]:
     }
 
 
+def costheading_row(c: GrippCostheading, ctx: _Context) -> dict[str, Any]:
+    """Every field of the metadata's `costheading` class."""
+    return {"id": c.id, "createdon": None, "updatedon": None, "searchname": c.name, "name": c.name,
+            "number": c.number, "extendedproperties": None}
+
+
+def project_row(p: GrippProject, ctx: _Context) -> dict[str, Any]:
+    """The `project` fields the link reads (id, name, number) and the few around them; the rest of the metadata's
+    long list (phases, budgets, employees …) is not modelled."""
+    return {"id": p.id, "createdon": None, "updatedon": None, "searchname": p.name, "name": p.name,
+            "number": p.number, "company": None, "identity": None, "extendedproperties": None}
+
+
 # ------------------------------------------------------------------------------ fields for filters/orderings
 
 
@@ -436,6 +465,8 @@ FIELDS: dict[str, dict[str, Field]] = {
         "buyingprice": Field("money", lambda r, c: r.line.buyingprice),
         "vat": Field("ref", lambda r, c: r.line.vat_id),
         "ledger": Field("ref", lambda r, c: r.line.ledger_id),
+        "costheading": Field("ref", lambda r, c: r.line.costheading_id),
+        "project": Field("ref", lambda r, c: r.line.project_id),
         "description": Field("str", lambda r, c: r.line.description),
         "searchname": Field("str", lambda r, c: r.line.description),
         "_ordering": Field("int", lambda r, c: r.line.ordering),
@@ -485,7 +516,24 @@ FIELDS: dict[str, dict[str, Field]] = {
         "createdon": Field("datetime", lambda x, c: None),
         "updatedon": Field("datetime", lambda x, c: None),
     },
+    "costheading": {
+        "id": Field("int", _attr("id")),
+        "name": Field("str", _attr("name")),
+        "number": Field("str", _attr("number")),
+        "searchname": Field("str", _attr("name")),
+        "createdon": Field("datetime", lambda x, c: None),
+        "updatedon": Field("datetime", lambda x, c: None),
+    },
+    "project": {
+        "id": Field("int", _attr("id")),
+        "name": Field("str", _attr("name")),
+        "number": Field("int", _attr("number")),
+        "searchname": Field("str", _attr("name")),
+        "createdon": Field("datetime", lambda x, c: None),
+        "updatedon": Field("datetime", lambda x, c: None),
+    },
 }
+READ_ONLY = frozenset({"costheading", "project"})  # the sandbox serves their rows, never writes them
 # `invoice.get` may filter on `company.id` (Gripp's own example does): a reference followed one step.
 JOINS: dict[str, dict[str, str]] = {
     "invoice": {"company": "company"},
@@ -494,7 +542,7 @@ JOINS: dict[str, dict[str, str]] = {
 }
 ROWS: dict[str, Callable[[Any, _Context], dict[str, Any]]] = {
     "invoice": invoice_row, "invoiceline": line_row, "company": company_row, "payment": payment_row,
-    "ledger": ledger_row,
+    "ledger": ledger_row, "costheading": costheading_row, "project": project_row,
 }
 
 
@@ -507,6 +555,10 @@ def records(entity: str, account: GrippAccount) -> list[Any]:
         return list(account.companies.values())
     if entity == "payment":
         return list(account.payments.values())
+    if entity == "costheading":
+        return list(account.costheadings.values())
+    if entity == "project":
+        return list(account.projects.values())
     return list(account.ledgers.values())
 
 
@@ -514,7 +566,8 @@ def find_record(entity: str, account: GrippAccount, record_id: int) -> Any | Non
     if entity == "invoiceline":
         return next((r for r in records("invoiceline", account) if r.line.id == record_id), None)
     stores: dict[str, dict[int, Any]] = {"invoice": account.invoices, "company": account.companies,
-                                         "payment": account.payments, "ledger": account.ledgers}
+                                         "payment": account.payments, "ledger": account.ledgers,
+                                         "costheading": account.costheadings, "project": account.projects}
     return stores[entity].get(record_id)
 
 
@@ -1093,6 +1146,8 @@ class GrippSimulator:
             raise CallError(ERROR_UNKNOWN_METHOD, f"Unknown method {method}")
         if action in ("get", "getone"):
             return self._get(entity, params, ctx, one=action == "getone")
+        if entity in READ_ONLY:
+            raise CallError(ERROR_UNKNOWN_METHOD, f"The sandbox does not write {entity}: {method}")
         result = self._write(entity, action, params, ctx, journal, touched)
         ctx.reset()
         return result

@@ -31,6 +31,7 @@ from sync.sandbox.world import (
     SnelStartBankBooking,
     SnelStartBookingLine,
     SnelStartDocument,
+    SnelStartKostenplaats,
     SnelStartLedger,
     SnelStartRelatie,
     SnelStartSalesBooking,
@@ -561,12 +562,19 @@ def json_grootboek(ledger: SnelStartLedger) -> dict[str, Any]:
     sales = ledger.grootboekfunctie.startswith("Verkopen") or ledger.grootboekfunctie == "DienstverleningBinnenEU"
     return {
         "modifiedOn": stamp(ledger.modified_on), "omschrijving": ledger.omschrijving,
-        "kostenplaatsVerplicht": False, "rekeningCode": ledger.rekening_code, "nonactief": ledger.nonactief,
+        "kostenplaatsVerplicht": ledger.kostenplaats_verplicht, "rekeningCode": ledger.rekening_code,
+        "nonactief": ledger.nonactief,
         "nummer": ledger.nummer, "grootboekfunctie": ledger.grootboekfunctie,
         "grootboekRubriek": "Omzet" if sales else ("Balans" if ledger.rekening_code == "Balans" else "Kosten"),
         "rgsCode": [], "btwSoort": list(ledger.btw_soorten), "vatRateCode": None,
         "id": ledger.id, "uri": f"/grootboeken/{ledger.id}",
     }
+
+
+def json_kostenplaats(kostenplaats: SnelStartKostenplaats) -> dict[str, Any]:
+    """`KostenplaatsModel`, every property the spec lists."""
+    return {"omschrijving": kostenplaats.omschrijving, "nonactief": kostenplaats.nonactief,
+            "nummer": kostenplaats.nummer, "id": kostenplaats.id, "uri": f"/kostenplaatsen/{kostenplaats.id}"}
 
 
 NL_LAND_ID = "a1f3b6e2-1d5c-4d2b-9c7e-000000000528"  # the sandbox's `landen` id for Nederland
@@ -603,6 +611,24 @@ def json_relatie(relatie: SnelStartRelatie, *, write_model: bool = False) -> dic
     return body
 
 
+def _kostenplaats_errors(adm: SnelStartAdministration, ledger: SnelStartLedger | None,
+                         kostenplaats_id: str | None) -> list[tuple[str, str]]:
+    """A booking line's kostenplaats: one that exists and is active (the spec: "dan kan er niet geboekt worden op de
+    kostenplaats"), and one at all when its grootboek says `kostenplaatsVerplicht`. [GUESS] The spec gives no code
+    or wording for any of the three; the codes below are made up in SnelStart's style, and the link never branches
+    on them (its own check finds these before anything is posted)."""
+    if kostenplaats_id is not None:
+        found = adm.kostenplaatsen.get(kostenplaats_id)
+        if found is None:
+            return [("BOE-0105", "De opgegeven kostenplaats bestaat niet.")]
+        if found.nonactief:
+            return [("BOE-0106", f"Kostenplaats {found.nummer} is niet actief.")]
+        return []
+    if ledger is not None and ledger.kostenplaats_verplicht:
+        return [("BOE-0104", f"Voor grootboek {ledger.nummer} is een kostenplaats verplicht.")]
+    return []
+
+
 def _documents_of(adm: SnelStartAdministration, parent_id: str) -> list[SnelStartDocument]:
     return [d for d in adm.documents.values() if d.parent_id == parent_id]
 
@@ -616,7 +642,8 @@ def json_verkoopboeking(adm: SnelStartAdministration, booking: SnelStartSalesBoo
         "eenmaligeIncassoMachtiging": None, "doorlopendeIncassoMachtiging": None,
         "boekingsregels": [
             {"omschrijving": line.omschrijving, "grootboek": ref("grootboeken", line.grootboek_id),
-             "kostenplaats": None, "bedrag": line.bedrag, "btwSoort": line.btw_soort}
+             "kostenplaats": ref("kostenplaatsen", line.kostenplaats_id) if line.kostenplaats_id else None,
+             "bedrag": line.bedrag, "btwSoort": line.btw_soort}
             for line in booking.boekingsregels
         ],
         "btw": [{"btwSoort": soort, "btwBedrag": amount} for soort, amount in booking.btw],
@@ -864,6 +891,10 @@ ROUTES = (
     _route("GET", r"btwtarieven", ("settings:read",), "get_btwtarieven"),
     _route("GET", r"grootboeken", ("boekhouden:read",), "list_grootboeken"),
     _route("GET", rf"grootboeken/{_GUID_SEGMENT}", ("boekhouden:read",), "get_grootboek"),
+    # Not OData in the spec (no $filter/$skip/$top): the whole list in one answer, as /btwtarieven.
+    _route("GET", r"kostenplaatsen", ("settings:read",), "list_kostenplaatsen"),
+    _route("POST", r"kostenplaatsen", ("settings:write",), "post_kostenplaats"),
+    _route("GET", rf"kostenplaatsen/{_GUID_SEGMENT}", ("settings:read",), "get_kostenplaats"),
     _route("GET", r"relaties", ("relaties:read",), "list_relaties"),
     _route("POST", r"relaties", ("relaties:write",), "post_relatie"),
     _route("GET", rf"relaties/{_GUID_SEGMENT}", ("relaties:read",), "get_relatie"),
@@ -930,6 +961,45 @@ class SnelStartApi:
     def get_grootboek(self, adm: SnelStartAdministration, request: httpx.Request, id: str) -> httpx.Response:
         ledger = adm.ledgers.get(id)
         return respond(200, json_grootboek(ledger)) if ledger else not_found(f"Grootboek {id} niet gevonden.")
+
+    def list_kostenplaatsen(self, adm: SnelStartAdministration, request: httpx.Request) -> httpx.Response:
+        rows = [json_kostenplaats(k) for k in sorted(adm.kostenplaatsen.values(), key=lambda k: k.nummer)]
+        return respond(200, rows)
+
+    def get_kostenplaats(self, adm: SnelStartAdministration, request: httpx.Request, id: str) -> httpx.Response:
+        found = adm.kostenplaatsen.get(id)
+        return respond(200, json_kostenplaats(found)) if found else not_found(f"Kostenplaats {id} niet gevonden.")
+
+    def post_kostenplaats(self, adm: SnelStartAdministration, request: httpx.Request) -> httpx.Response:
+        """201 with the stored model. The spec names no rule beyond "400 when validation rules are broken": a
+        number that is taken is accepted (nothing says SnelStart refuses it), so a client that posts twice makes
+        two — the link must look before it creates."""
+        body = _read_body(request)
+        if isinstance(body, httpx.Response):
+            return body
+        data = ci(body)
+        bind = Binder("kostenplaats")
+        if _id_given(data.get("id")):
+            bind.guid(data.get("id"), "id")
+        omschrijving = bind.string(data, "omschrijving") or ""
+        nummer = bind.integer(data, "nummer", -2**31, 2**31 - 1)
+        nonactief = bind.boolean(data, "nonactief") or False
+        if bind.problems:
+            return model_state(bind.problems)
+        errors: list[tuple[str, str]] = []
+        if _id_given(data.get("id")):
+            errors.append(("ALG-0100", "Het id moet leeg zijn bij het aanmaken van een nieuw object."))
+        # [GUESS] the spec gives no code or wording for a kostenplaats without description or number.
+        if not omschrijving.strip():
+            errors.append(("KPL-0001", "De omschrijving van de kostenplaats is verplicht."))
+        if nummer is None:
+            errors.append(("KPL-0002", "Het nummer van de kostenplaats is verplicht."))
+        if errors:
+            return business_errors(errors)
+        assert nummer is not None
+        made = SnelStartKostenplaats(id=new_guid(), nummer=nummer, omschrijving=omschrijving, nonactief=nonactief)
+        adm.kostenplaatsen[made.id] = made
+        return respond(201, json_kostenplaats(made), {"Location": f"/kostenplaatsen/{made.id}"})
 
     def list_relaties(self, adm: SnelStartAdministration, request: httpx.Request) -> httpx.Response:
         rows = [json_relatie(r) for r in adm.relaties.values()]
@@ -1026,6 +1096,7 @@ class SnelStartApi:
                 continue
             lines.append({
                 "grootboek": bind.ref_id(raw_line, "grootboek"),
+                "kostenplaats": bind.ref_id(raw_line, "kostenplaats"),
                 "bedrag": bind.money(raw_line, "bedrag"),
                 "omschrijving": bind.string(raw_line, "omschrijving") or "",
                 "btwSoort": bind.enum(raw_line.get("btwsoort"), f"{field}.btwSoort", LINE_SOORTEN,
@@ -1087,6 +1158,7 @@ class SnelStartApi:
                 errors.append(("BOE-0089", "Het opgegeven grootboek bestaat niet."))
             elif ledger.nonactief:
                 errors.append(("BOE-0008", f"Grootboek {ledger.nummer} is niet actief."))
+            errors += _kostenplaats_errors(adm, ledger, line["kostenplaats"])
             if line["bedrag"] is None or line["bedrag"] == 0:
                 errors.append(("BOE-0028", "Een boekingsregel mag geen bedrag van 0 hebben."))
             soort = line["btwSoort"]
@@ -1132,7 +1204,8 @@ class SnelStartApi:
             betalingstermijn=betalingstermijn if betalingstermijn is not None else DEFAULT_BETALINGSTERMIJN,
             boekingsregels=[
                 SnelStartBookingLine(grootboek_id=line["grootboek"], bedrag=cents(line["bedrag"]),
-                                     btw_soort=line["btwSoort"], omschrijving=line["omschrijving"])
+                                     btw_soort=line["btwSoort"], omschrijving=line["omschrijving"],
+                                     kostenplaats_id=line["kostenplaats"])
                 for line in lines
             ],
             btw=[(soort, cents(amount)) for soort, amount in btw],

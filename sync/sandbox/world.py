@@ -44,6 +44,24 @@ class GrippLedger:
 
 
 @dataclass
+class GrippCostheading:
+    """A kostenplaats (Instellingen > Kostenplaatsen): the `costheading` class has `name` and `number` (a string)."""
+
+    id: int
+    name: str
+    number: str
+
+
+@dataclass
+class GrippProject:
+    """A project an invoice line names (`invoiceline.project`): `project` has `name` and a read-only int `number`."""
+
+    id: int
+    name: str
+    number: int
+
+
+@dataclass
 class GrippCompany:
     id: int
     customernumber: int
@@ -81,6 +99,8 @@ class GrippInvoiceLine:
     # NORMAL, or GROUP: a heading above the lines below it, as Gripp stores it (amount 1, price 0.00, the lines'
     # VAT rate, no ledger; seen in a live account's project lines, flipmoo/begripp src/db/database.sqlite).
     rowtype: str = "NORMAL"
+    costheading_id: int | None = None  # `invoiceline.costheading`: the line's kostenplaats
+    project_id: int | None = None  # `invoiceline.project`
 
     @property
     def net(self) -> Decimal:
@@ -129,6 +149,8 @@ class GrippAccount:
     identities: dict[int, str] = field(default_factory=dict)  # id -> name ("searchname")
     vat_rates: dict[int, GrippVatRate] = field(default_factory=dict)
     ledgers: dict[int, GrippLedger] = field(default_factory=dict)
+    costheadings: dict[int, GrippCostheading] = field(default_factory=dict)
+    projects: dict[int, GrippProject] = field(default_factory=dict)
     companies: dict[int, GrippCompany] = field(default_factory=dict)
     invoices: dict[int, GrippInvoice] = field(default_factory=dict)
     payments: dict[int, GrippPayment] = field(default_factory=dict)
@@ -191,6 +213,17 @@ class SnelStartLedger:
     rekening_code: str = "WinstEnVerlies"
     nonactief: bool = False
     modified_on: datetime = field(default_factory=lambda: datetime(2024, 1, 2, 9, 0))
+    kostenplaats_verplicht: bool = False  # a booking line on it needs a kostenplaats
+
+
+@dataclass
+class SnelStartKostenplaats:
+    """`KostenplaatsModel`: omschrijving, nonactief, nummer (int32), id."""
+
+    id: str
+    nummer: int
+    omschrijving: str
+    nonactief: bool = False
 
 
 @dataclass
@@ -215,6 +248,7 @@ class SnelStartBookingLine:
     bedrag: Decimal  # excluding VAT
     btw_soort: str  # Geen | Laag | Hoog | Overig
     omschrijving: str = ""
+    kostenplaats_id: str | None = None
 
 
 @dataclass
@@ -275,6 +309,7 @@ class SnelStartAdministration:
     kvk_nummer: str = ""
     vat_rates: list[SnelStartVatRate] = field(default_factory=list)
     ledgers: dict[str, SnelStartLedger] = field(default_factory=dict)
+    kostenplaatsen: dict[str, SnelStartKostenplaats] = field(default_factory=dict)
     relaties: dict[str, SnelStartRelatie] = field(default_factory=dict)
     bookings: dict[str, SnelStartSalesBooking] = field(default_factory=dict)
     documents: dict[str, SnelStartDocument] = field(default_factory=dict)
@@ -315,6 +350,7 @@ class SnelStartTenant:
 ALL_SCOPES = [
     "boekhouden:read", "boekhouden:write", "documenten:read", "documenten:write", "relaties:read",
     "relaties:write", "orders:read", "bankieren:read", "settings:read",
+    "settings:write",  # POST /kostenplaatsen: a kostenplaats per project
 ]
 
 

@@ -318,6 +318,12 @@ class SnelStartClient:
     def relaties(self, filter: str | None = None) -> Rows:
         return list(self.list("relaties", filter))
 
+    def kostenplaatsen(self) -> Rows:
+        """Every kostenplaats of the administration. The spec offers no OData here ($filter, $skip, $top): one call
+        returns the whole list, as /btwtarieven does."""
+        return [self._expect(row, dict, "kostenplaatsen row")
+                for row in self._expect(self._json(self._send("GET", "/kostenplaatsen")), list, "kostenplaatsen")]
+
     def verkoopfacturen(self, filter: str | None = None) -> Iterator[dict]:
         return self.list("verkoopfacturen", filter)
 
@@ -350,6 +356,12 @@ class SnelStartClient:
 
     def create_relatie(self, body: dict) -> dict:
         return self._expect(self._json(self._send("POST", "/relaties", body=body)), dict, "relatie")
+
+    def create_kostenplaats(self, body: dict) -> dict:
+        """POST /kostenplaatsen → 201 with the stored `KostenplaatsModel` (scope settings:write). SnelStart has no
+        idempotency key and nothing in the spec says it refuses a number that is taken: `OutcomeUnknownError`
+        means look it up by number (`kostenplaatsen`) before trying again."""
+        return self._expect(self._json(self._send("POST", "/kostenplaatsen", body=body)), dict, "kostenplaats")
 
     def upload_document(self, document_type: str, parent_id: str, file_name: str, content: bytes,
                         read_only: bool = False) -> dict:

@@ -58,6 +58,8 @@ class Link:
     health: LinkHealth
     health_detail: str | None
     max_invoice_total: Decimal | None = None  # the identity's own ceiling; None: the deployment's default
+    # Where a booking line's kostenplaats comes from (`sync.mapping.types.KostenplaatsSource`); None: the default.
+    kostenplaats_source: str | None = None
 
 
 def upsert_identity(store: Store, identity_id: int, name: str,
@@ -87,6 +89,11 @@ def set_start_date(store: Store, identity_id: int, start_date: date) -> None:
 def set_max_invoice_total(store: Store, identity_id: int, amount: Decimal | None) -> None:
     """The identity's own ceiling on an invoice's total; None: the deployment's default again."""
     store.execute("UPDATE links SET max_invoice_total = ? WHERE identity_id = ?", [amount, identity_id])
+
+
+def set_kostenplaats_source(store: Store, identity_id: int, source: str | None) -> None:
+    """Where the identity's booking lines take their kostenplaats from; None: the default again."""
+    store.execute("UPDATE links SET kostenplaats_source = ? WHERE identity_id = ?", [source, identity_id])
 
 
 def set_link_wanted(store: Store, identity_id: int, wanted: bool) -> None:
@@ -143,7 +150,7 @@ def delete_link(store: Store, identity_id: int) -> bool:
 
 
 _LINK_COLUMNS = """identity_id, administration_id, administration_name, koppelsleutel_enc, key_hint, start_date,
-                   interval_minutes, paused, health, health_detail, max_invoice_total"""
+                   interval_minutes, paused, health, health_detail, max_invoice_total, kostenplaats_source"""
 
 
 def get_link(store: Store, identity_id: int) -> Link | None:
@@ -266,7 +273,8 @@ def put_customer_mapping(store: Store, identity_id: int, company_id: int, gripp_
 
 
 _MAPPING_TABLES = {"vat": ("vat_mappings", "gripp_vat_id"), "ledger": ("ledger_mappings", "gripp_ledger_id"),
-                   "customer": ("customer_mappings", "company_id")}
+                   "customer": ("customer_mappings", "company_id"),
+                   "kostenplaats": ("kostenplaats_mappings", "gripp_costheading_id")}
 
 
 def delete_mapping(store: Store, identity_id: int, kind: str, gripp_id: int) -> None:
