@@ -23,6 +23,7 @@ from sync.gripp.client import GrippClient
 from sync.jobs import services as ports
 from sync.snelstart.client import SnelStartClient
 from sync.store import history
+from sync.store import kostenplaatsen as kp_repo
 from sync.store import mode as store_mode
 from sync.store import setup as setup_repo
 from sync.store.catalog import DEFAULT_ACCOUNT, Account, Catalog, Health, UnknownAccount
@@ -260,6 +261,8 @@ def bootstrap_sandbox_setup(services: Services, setup: SandboxSetup | None = Non
                     raise ValueError(f"The sandbox's VAT mapping of {row.gripp_id} has no percentage.")
                 setup_repo.put_vat_mapping(store, row.identity_id, row.gripp_id, row.gripp_label, row.snelstart,
                                            row.percentage, "sandbox")
+            elif row.type == "kostenplaats":
+                kp_repo.put_mapping(store, row.identity_id, row.gripp_id, row.gripp_label, row.snelstart, "sandbox")
             else:
                 setup_repo.put_ledger_mapping(store, row.identity_id, row.gripp_id, row.gripp_label, row.snelstart,
                                               "sandbox")

@@ -30,7 +30,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -43,12 +43,13 @@ from sync.gripp.client import GrippClient
 from sync.gripp.errors import GrippPdfError
 from sync.jobs import after_booking, errors, plan
 from sync.jobs.inputs import customer_inputs, invoice_input, invoices_in_scope, mapping_context
+from sync.jobs.project_kostenplaatsen import ProjectKostenplaatsen
 from sync.jobs.refresh import relatie_row
-from sync.mapping import invoice_fingerprint, map_invoice
+from sync.mapping import invoice_fingerprint, line_net, map_invoice
 from sync.mapping.adoption import FoundBooking, not_visible
 from sync.mapping.customers import CREATED, CustomerMatch, RelatieIn, normal_kvk, normal_vat, relaties_from_rows
 from sync.mapping.problems import Problem, explained
-from sync.mapping.types import InvoiceIn, MappingContext
+from sync.mapping.types import InvoiceIn, KostenplaatsSource, MappingContext
 from sync.snelstart import errors as ss_errors
 from sync.snelstart import limits, odata
 from sync.snelstart.client import SnelStartClient
@@ -164,6 +165,13 @@ class Pusher:
             self.progress(1.0)
             return self.report
         self.ctx: MappingContext = mapping_context(self.store, self.identity_id, self.admin, max_total=self.max_total)
+        self.projects: ProjectKostenplaatsen | None = None
+        if self.ctx.kostenplaats_source == KostenplaatsSource.PROJECT:
+            # The context reads the very dict the projects' kostenplaatsen are added to as this run makes them.
+            self.projects = ProjectKostenplaatsen(self.store, self.snelstart, self.admin,
+                                                  dict(self.ctx.project_kostenplaatsen), identity_id=self.identity_id,
+                                                  run_id=self.run_id)
+            self.ctx = replace(self.ctx, project_kostenplaatsen=self.projects.known)
         self.open_items = plan.snelstart_by_number(self.store, self.admin)
         self._load_relaties()
         with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="push") as pool:
@@ -276,6 +284,9 @@ class Pusher:
                 return None
 
         relatie_id = self._relatie_for(row, decision.match)
+        if self.projects is not None:  # each project's kostenplaats, found or made once, before the booking names it
+            self.projects.ensure((line.project_id, line.project_label) for line in invoice.lines
+                                 if line.project_id is not None and line_net(line) != 0)
         result = map_invoice(invoice, self.ctx, relatie_id=relatie_id)
         if result.plan is None:
             self._block(row, state, result.problems)

@@ -442,16 +442,17 @@ def _check_kostenplaatsen(invoice: InvoiceIn, ctx: MappingContext, a: _Analysis)
             live.kostenplaats, live.kostenplaats_order = info.id, (info.number, info.id)
     named: set[int] = set()
     for live in a.live:
-        info, ledger_id = live.ledger, live.line.ledger_id
-        if info is None or ledger_id is None or not info.kostenplaats_required or live.kostenplaats is not None \
+        ledger, ledger_id = live.ledger, live.line.ledger_id
+        if ledger is None or ledger_id is None or not ledger.kostenplaats_required or live.kostenplaats is not None \
                 or ledger_id in named:
             continue
         named.add(ledger_id)
-        mapping = ctx.ledgers.get(ledger_id)
+        ledger_mapping = ctx.ledgers.get(ledger_id)
         a.add(make_problem(
             ProblemCode.KOSTENPLAATS_REQUIRED, f"ledger:{ledger_id}/kostenplaats",
-            label=(mapping.gripp_label if mapping and mapping.gripp_label else live.line.ledger_label) or "?",
-            ledger_id=str(ledger_id), ss_number=str(info.number), ss_label=info.description,
+            label=(ledger_mapping.gripp_label if ledger_mapping and ledger_mapping.gripp_label
+                   else live.line.ledger_label) or "?",
+            ledger_id=str(ledger_id), ss_number=str(ledger.number), ss_label=ledger.description,
             number=_invoice_label(invoice), line=_line_label(live.line),
             source=Msg(KOSTENPLAATS_SOURCE_WORDS[source]),
         ))

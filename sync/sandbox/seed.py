@@ -13,6 +13,10 @@ The story (today = 2026-11-28):
 - Four deliberate misconfigurations, each on a few invoices dated after the cutoff (so the new link meets
   them): an unmapped Gripp VAT rate, a ledger missing in SnelStart, a ledger that does not accept the VAT kind
   used on it, and an inactive ledger.
+- Kostenplaatsen: Studio Noord's low-rate lines (photo books, workshop lunches) carry a Gripp kostenplaats, mapped to
+  the same-numbered one in its administration, whose "Omzet laag" (8010) demands a kostenplaats — and one invoice
+  still to book has its low-rate line without one, so the checks find that grootboek (KOSTENPLAATS_REQUIRED). Its
+  design and web-development lines name a Gripp project, for an identity that takes its kostenplaatsen from those.
 - Two records a careful link must not trust: per linked identity, a booking whose amount the accountant changed
   in SnelStart (a conflict: never adopted, no PDF, no payments through it) and a customer whose number is a
   former customer's relatiecode in SnelStart (same number, other name: its invoices are blocked, not booked on
@@ -25,6 +29,7 @@ seed changes and it also tells what is still *outstanding* after a sync has run.
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_DOWN, Decimal
@@ -66,14 +71,17 @@ from sync.sandbox.world import (
     FIRST_ACCOUNT,
     GrippAccount,
     GrippCompany,
+    GrippCostheading,
     GrippInvoice,
     GrippInvoiceLine,
     GrippPayment,
+    GrippProject,
     SnelStartAdministration,
     SnelStartBankBooking,
     SnelStartBankLine,
     SnelStartBookingLine,
     SnelStartKey,
+    SnelStartKostenplaats,
     SnelStartRelatie,
     SnelStartSalesBooking,
     World,
@@ -126,7 +134,9 @@ LEDGER_INACTIVE = "LEDGER_INACTIVE"
 # Never produced by the seed; `invoice_problems` reports them so a broken seed cannot hide.
 LEDGER_UNMAPPED = "LEDGER_UNMAPPED"
 VAT_RATE_MISMATCH = "VAT_RATE_MISMATCH"
-MISCONFIGURATIONS = (VAT_UNMAPPED, LEDGER_MISSING, LEDGER_VAT_MISMATCH, LEDGER_INACTIVE)
+KOSTENPLAATS_REQUIRED = "KOSTENPLAATS_REQUIRED"  # a grootboek that demands a kostenplaats, a line without one
+KOSTENPLAATS_UNMAPPED = "KOSTENPLAATS_UNMAPPED"  # never produced by the seed, as LEDGER_UNMAPPED
+MISCONFIGURATIONS = (VAT_UNMAPPED, LEDGER_MISSING, LEDGER_VAT_MISMATCH, LEDGER_INACTIVE, KOSTENPLAATS_REQUIRED)
 # The customer whose customer number is a former customer's relatiecode: its invoices are blocked, not booked on
 # that relatie.
 CUSTOMER_CONTRADICTION = "CUSTOMER_CONTRADICTION"
@@ -146,12 +156,34 @@ def demo_setup() -> SandboxSetup:
         # Identity 1 maps ledger 8200 to "8200", which its administration does not have (LEDGER_MISSING).
         *correct_mappings(IDENTITY_STUDIO, [VAT_21, VAT_9, VAT_6, VAT_0, VAT_VERLEGD],
                           [8000, 8010, 8020, 8030, 8200]),
+        # Identity 1's Gripp kostenplaatsen, each on SnelStart's with the same number.
+        *(MappingRow(IDENTITY_STUDIO, "kostenplaats", costheading_id, name, number)
+          for costheading_id, (name, number, _) in GRIPP_COSTHEADINGS.items() if costheading_id in STUDIO_COSTHEADINGS),
         # Identity 2 has no row for VAT 6 "Vrijgesteld" (VAT_UNMAPPED); 8100 only accepts Geen while identity 2
         # books 21 % on it (LEDGER_VAT_MISMATCH); 8300 is inactive in SnelStart (LEDGER_INACTIVE).
         *correct_mappings(IDENTITY_ADVIES, [VAT_21, VAT_9, VAT_0, VAT_VERLEGD],
                           [8000, 8010, 8020, 8030, 8100, 8300]),
     ]
     return SandboxSetup(links=links, mappings=mappings)
+
+
+# ------------------------------------------------------------------------------------------ kostenplaatsen
+
+# Gripp's kostenplaatsen (account-wide): id -> (name, number, the item texts whose lines carry it).
+GRIPP_COSTHEADINGS: dict[int, tuple[str, str, tuple[str, ...]]] = {
+    1: ("Drukwerk", "110", ("Fotoboek",)),
+    2: ("Workshops", "120", ("Lunch tijdens workshop",)),
+    3: ("Webdesign", "130", ()),  # in Gripp, on no line yet
+}
+STUDIO_COSTHEADINGS = (1, 2)  # the ones Studio Noord's lines carry, mapped
+# Studio Noord's administration: SnelStart kostenplaatsen by number, and the grootboek that demands one.
+STUDIO_KOSTENPLAATSEN = {110: "Drukwerk", 120: "Workshops", 130: "Webdesign", 900: "Algemeen"}
+KOSTENPLAATS_LEDGER = 8010
+# Gripp projects Studio Noord's lines name: id -> (name, number, the item texts whose lines carry it).
+GRIPP_PROJECTS: dict[int, tuple[str, int, tuple[str, ...]]] = {
+    1: ("Website vernieuwing", 1041, ("Webdevelopment sprint",)),
+    2: ("Huisstijl en logo", 1042, ("Ontwerp huisstijl", "Logo-ontwerp")),
+}
 
 
 # ------------------------------------------------------------------------------------- names and places
@@ -1086,6 +1118,42 @@ class _Builder:
             self._bank(admin_id, on + timedelta(days=21), f"{klant.naam} {number}",
                        [SnelStartBankLine(booking.id, booking.factuurbedrag)])
 
+    def _kostenplaatsen(self) -> None:
+        """Kostenplaatsen and projects on Studio Noord's lines, SnelStart's side of them, and the one invoice the
+        grootboek that demands a kostenplaats blocks. Chosen by text and date, never by the random generator, so the
+        rest of the world is exactly what it was without them."""
+        gripp = self.world.gripp
+        gripp.costheadings = {i: GrippCostheading(i, name, number) for i, (name, number, _) in
+                              GRIPP_COSTHEADINGS.items()}
+        gripp.projects = {i: GrippProject(i, name, number) for i, (name, number, _) in GRIPP_PROJECTS.items()}
+        # The invoice still to book whose low-rate line has none: the last plain one with such a line.
+        paid = {p.invoice_id for p in gripp.payments.values()}
+        candidates = [d for d in self._eligible(IDENTITY_STUDIO, OLD_LINK_CUTOFF + timedelta(days=1), self.today)
+                      if d.invoice is not None and d.invoice.id not in paid
+                      and any(line.ledger_id == KOSTENPLAATS_LEDGER for line in d.invoice.money_lines)]
+        without = max(candidates, key=lambda d: (d.date, d.number)).made.id
+        for invoice in gripp.invoices.values():
+            if invoice.identity_id != IDENTITY_STUDIO:
+                continue
+            for line in invoice.money_lines:
+                if invoice.id != without:
+                    line.costheading_id = _carrier(GRIPP_COSTHEADINGS, line.description)
+                if invoice.date > OLD_LINK_CUTOFF:
+                    line.project_id = _carrier(GRIPP_PROJECTS, line.description)
+        admin = self.world.snelstart.administrations[ADMIN_STUDIO]
+        admin.kostenplaatsen = {
+            guid(ADMIN_STUDIO, "kostenplaats", number): SnelStartKostenplaats(
+                guid(ADMIN_STUDIO, "kostenplaats", number), number, name)
+            for number, name in STUDIO_KOSTENPLAATSEN.items()}
+        ledger = next(led for led in admin.ledgers.values() if led.nummer == KOSTENPLAATS_LEDGER)
+        ledger.kostenplaats_verplicht = True
+        # The old link's bookings on that grootboek had to carry one: a booking line per kostenplaats.
+        for invoice_id, booking in self.bookings.items():
+            invoice = gripp.invoices[invoice_id]
+            if invoice.identity_id == IDENTITY_STUDIO:
+                booking.boekingsregels = [part for line in booking.boekingsregels
+                                          for part in _per_kostenplaats(line, ledger.id, invoice)]
+
     def build(self) -> World:
         gripp = self.world.gripp
         gripp.api_tokens = [SANDBOX_GRIPP_TOKEN]
@@ -1097,7 +1165,33 @@ class _Builder:
         self._invoices()
         self._snelstart()
         self._payments()
+        self._kostenplaatsen()
         return self.world
+
+
+def _carrier(table: Mapping[int, tuple[str, object, tuple[str, ...]]], text: str) -> int | None:
+    """The id in `table` whose item texts start the line's text."""
+    return next((i for i, (_, _, texts) in table.items() if text.startswith(texts)), None) if text else None
+
+
+def _per_kostenplaats(line: SnelStartBookingLine, ledger_id: str, invoice: GrippInvoice) -> list[SnelStartBookingLine]:
+    """A booking line on the grootboek that demands a kostenplaats, split into one per kostenplaats of the Gripp lines
+    it sums (their nets add up to it exactly); any other line as it is."""
+    if line.grootboek_id != ledger_id:
+        return [line]
+    parts: dict[int | None, tuple[Decimal, list[str]]] = {}
+    for gripp_line in invoice.money_lines:
+        if gripp_line.ledger_id != KOSTENPLAATS_LEDGER:
+            continue
+        amount, texts = parts.get(gripp_line.costheading_id, (ZERO, []))
+        parts[gripp_line.costheading_id] = (amount + gripp_line.net, [*texts, gripp_line.description])
+    if sum((amount for amount, _ in parts.values()), ZERO) != line.bedrag:
+        return [line]  # not this grootboek's lines alone (never in the demo): left as the old link booked it
+    return [SnelStartBookingLine(line.grootboek_id, cents(amount), line.btw_soort, "; ".join(texts)[:250],
+                                 kostenplaats_id=guid(ADMIN_STUDIO, "kostenplaats",
+                                                      int(GRIPP_COSTHEADINGS[costheading][1]))
+                                 if costheading is not None else None)
+            for costheading, (amount, texts) in parts.items() if amount != 0]
 
 
 def build_world(*, today: date = SANDBOX_TODAY, seed: int = DEFAULT_SEED) -> World:
@@ -1192,6 +1286,7 @@ def invoice_problems(world: World, setup: SandboxSetup, invoice: GrippInvoice) -
     admin = world.snelstart.administrations[link.administration_id]
     vat_map = {m.gripp_id: m for m in setup.mappings_for(invoice.identity_id, "vat")}
     ledger_map = {m.gripp_id: m for m in setup.mappings_for(invoice.identity_id, "ledger")}
+    kostenplaats_map = {m.gripp_id: m for m in setup.mappings_for(invoice.identity_id, "kostenplaats")}
     by_number = {led.nummer: led for led in admin.ledgers.values()}
     problems: list[str] = []
     for line in invoice.money_lines:
@@ -1217,6 +1312,10 @@ def invoice_problems(world: World, setup: SandboxSetup, invoice: GrippInvoice) -
             problems.append(LEDGER_INACTIVE)
         if soort is not None and soort not in ledger.btw_soorten:
             problems.append(LEDGER_VAT_MISMATCH)
+        if line.costheading_id is not None and line.costheading_id not in kostenplaats_map:
+            problems.append(KOSTENPLAATS_UNMAPPED)
+        elif line.costheading_id is None and ledger.kostenplaats_verplicht:
+            problems.append(KOSTENPLAATS_REQUIRED)
     return list(dict.fromkeys(problems))
 
 

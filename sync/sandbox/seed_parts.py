@@ -67,10 +67,11 @@ class MappingRow:
 
     `vat`: Gripp VAT id → SnelStart kind (Hoog/Laag/Overig/Geen/Verlegd) with the Gripp rate's percentage.
     `ledger`: Gripp ledger id → SnelStart grootboek number (as a string); percentage None.
+    `kostenplaats`: Gripp kostenplaats (costheading) id → SnelStart kostenplaats number; percentage None.
     """
 
     identity_id: int
-    type: Literal["vat", "ledger"]
+    type: Literal["vat", "ledger", "kostenplaats"]
     gripp_id: int
     gripp_label: str
     snelstart: str
