@@ -27,15 +27,22 @@ def failing(results) -> dict[str, set[tuple[str, str]]]:
     return {r.check: {(d["code"], d["subject"]) for d in r.details} for r in results if r.status == "fail"}
 
 
-def test_identity_1_fails_only_on_the_missing_ledger_8200(services, world):
+def test_identity_1_fails_only_on_the_missing_ledger_8200_and_the_grootboek_that_demands_a_kostenplaats(services,
+                                                                                                         world):
     results = by_key(run_checks(services, 1))
-    assert failing(results.values()) == {"ledgers": {("LEDGER_MISSING", "ledger:8200")}}
+    assert failing(results.values()) == {"ledgers": {("LEDGER_MISSING", "ledger:8200")},
+                                         "kostenplaatsen": {("KOSTENPLAATS_REQUIRED", "ledger:8010/kostenplaats")}}
+    kostenplaatsen = results["kostenplaatsen"]  # named by the grootboek, before anything is pushed
+    assert "SnelStart account 8010 ‘Omzet laag’" in said(kostenplaatsen.explanation, "en")
+    assert "Kostenplaats verplicht" in said(kostenplaatsen.fix, "en") and "8010" in said(kostenplaatsen.fix, "nl")
     ledgers = results["ledgers"]
     assert "8200 Omzet licenties" in said(ledgers.explanation, "nl") and "8200" in said(ledgers.fix, "nl")
     assert "does not exist" in said(ledgers.explanation, "en") and "Create account 8200" in said(ledgers.fix, "en")
     seed = manifest(world)
     assert set(ledgers.details[0]["numbers"]) == {n for n, why in seed.blocked_expected.items()
                                                   if why == "LEDGER_MISSING"}
+    assert set(kostenplaatsen.details[0]["numbers"]) == {n for n, why in seed.blocked_expected.items()
+                                                         if why == "KOSTENPLAATS_REQUIRED"}
     for key in ("gripp", "subscription", "koppelsleutel", "integrations", "vat", "start_date"):
         assert results[key].status == "pass", (key, said(results[key].explanation, "en"))
     assert "6% (t/m 2018)’ → Laag" in said(results["vat"].explanation, "nl")  # 6 % on its dates, 9 % is another rate
@@ -104,11 +111,14 @@ def _debtors_and_dry_run_tell_the_seeds_story(results, seed, identity_id: int) -
     assert shown >= payments
 
 
-def test_fixing_the_mapping_turns_the_check_green(services):
+def test_fixing_the_mapping_turns_the_check_green(services, world):
     setup_repo.put_ledger_mapping(services.store, 1, 8200, "8200 Omzet licenties", "8000", "test")
+    omzet_laag = next(led for led in world.snelstart.administrations[ADMIN_STUDIO].ledgers.values()
+                      if led.nummer == 8010)
+    omzet_laag.kostenplaats_verplicht = False  # the bookkeeper no longer demands one on 8010
     results = by_key(run_checks(services, 1, include_dry_run=False))
     assert failing(results.values()) == {}
-    assert results["ledgers"].status == "pass"
+    assert results["ledgers"].status == "pass" and results["kostenplaatsen"].status == "pass"
 
 
 def test_revoked_koppelsleutel_fails_the_key_check_plainly_and_the_rest_skips(services, sandbox):
@@ -183,8 +193,9 @@ def test_cli_check_prints_the_results_and_exits_non_zero(cli_env, capsys):
     code = cli.main(["check", "--lang", "en"])
     out = capsys.readouterr().out
     assert code == cli.EXIT_FAILED
-    assert out.count("[FAIL") == 3  # 8200 for identity 1; Vrijgesteld, 8100/8300 for identity 2
-    assert "8200 Omzet licenties" in out and "Vrijgesteld" in out
+    # 8200 and the grootboek 8010 that demands a kostenplaats for identity 1; Vrijgesteld, 8100/8300 for identity 2
+    assert out.count("[FAIL") == 4
+    assert "8200 Omzet licenties" in out and "Vrijgesteld" in out and "8010 ‘Omzet laag’" in out
     assert cli.main(["check", "--identity", "1"]) == cli.EXIT_FAILED
     capsys.readouterr()
 

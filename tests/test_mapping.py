@@ -32,6 +32,7 @@ from sync.mapping import (
     vat_kind_on,
 )
 from sync.mapping.problems import stored_explained, stored_fix, stored_message
+from sync.mapping.types import KostenplaatsMapping, SnelStartKostenplaatsInfo
 
 D = Decimal
 FAR_PAST, FAR_FUTURE = date(1900, 1, 1), date(2400, 12, 31)
@@ -715,7 +716,11 @@ def test_problem_table_and_prevents_table_cover_the_same_codes() -> None:
 
 
 def test_every_problem_code_is_triggered_by_some_case() -> None:
-    ctx = make_ctx(vat={**make_ctx().vat, 7: VatMapping(7, "Raar", "Superhoog", D("25"))}, max_total=D("1000000"))
+    demanding = replace(make_ctx().snelstart_ledgers["8010"], kostenplaats_required=True)
+    ctx = make_ctx(vat={**make_ctx().vat, 7: VatMapping(7, "Raar", "Superhoog", D("25"))}, max_total=D("1000000"),
+                   snelstart_ledgers={**make_ctx().snelstart_ledgers, "8010": demanding},
+                   kostenplaatsen={2: KostenplaatsMapping(2, "Weg", "999"), 3: KostenplaatsMapping(3, "Oud", "130")},
+                   snelstart_kostenplaatsen={"130": SnelStartKostenplaatsInfo("k130", 130, "Oud", active=False)})
     cases = [
         invoice(number="", ctx=ctx),
         invoice(number="X" * 26),
@@ -738,6 +743,10 @@ def test_every_problem_code_is_triggered_by_some_case() -> None:
         invoice(due=None),
         invoice(line(1, "2000000")),
         invoice(total="1e15"),
+        invoice(replace(line(), costheading_id=1)),  # not mapped
+        invoice(replace(line(), costheading_id=2)),  # mapped to one SnelStart lacks
+        invoice(replace(line(), costheading_id=3)),  # mapped to an inactive one
+        invoice(line(vat_id=V9, ledger_id=L_BOEKEN)),  # 8010 demands a kostenplaats, the line has none
     ]
     seen: set[str] = set()
     for case in cases:

@@ -17,6 +17,8 @@ from sync.sandbox.seed import (
     ADMIN_ADVIES,
     ADMIN_STUDIO,
     CUSTOMER_CONTRADICTION,
+    KOSTENPLAATS_LEDGER,
+    KOSTENPLAATS_REQUIRED,
     LOW_RATE_CHANGE,
     MAPPING_CSV_COLUMNS,
     MISCONFIGURATIONS,
@@ -253,7 +255,9 @@ def test_each_misconfiguration_is_confined_to_its_few_invoices(world: World, fac
     setup = demo_setup()
     reasons = Counter(facts.blocked_expected.values())
     assert set(reasons) == set(MISCONFIGURATIONS) | {CUSTOMER_CONTRADICTION}
-    assert all(3 <= n <= 6 for r, n in reasons.items() if r != CUSTOMER_CONTRADICTION), reasons
+    assert all(3 <= n <= 6 for r, n in reasons.items() if r not in (CUSTOMER_CONTRADICTION, KOSTENPLAATS_REQUIRED)), \
+        reasons
+    assert reasons[KOSTENPLAATS_REQUIRED] == 1  # one line without the kostenplaats its grootboek demands
     numbers = _by_number(world)
     for number, reason in facts.blocked_expected.items():
         invoice = numbers[number]
@@ -270,12 +274,16 @@ def test_each_misconfiguration_is_confined_to_its_few_invoices(world: World, fac
         "LEDGER_MISSING": lambda i: i.identity_id == 1 and any(x.ledger_id == 8200 for x in i.money_lines),
         "LEDGER_VAT_MISMATCH": lambda i: i.identity_id == 2 and any(x.ledger_id == 8100 for x in i.money_lines),
         "LEDGER_INACTIVE": lambda i: i.identity_id == 2 and any(x.ledger_id == 8300 for x in i.money_lines),
+        "KOSTENPLAATS_REQUIRED": lambda i: i.identity_id == 1 and any(
+            x.ledger_id == KOSTENPLAATS_LEDGER and x.costheading_id is None for x in i.money_lines),
     }
     for reason, used in uses.items():
         assert {str(i.number) for i in world.gripp.invoices.values() if used(i)} == {
             n for n, r in facts.blocked_expected.items() if r == reason}
     studio = {led.nummer for led in world.snelstart.administrations[ADMIN_STUDIO].ledgers.values()}
     assert 8200 not in studio
+    assert [led.nummer for led in world.snelstart.administrations[ADMIN_STUDIO].ledgers.values()
+            if led.kostenplaats_verplicht] == [KOSTENPLAATS_LEDGER]
     advies = {led.nummer: led for led in world.snelstart.administrations[ADMIN_ADVIES].ledgers.values()}
     assert advies[8100].btw_soorten == ["Geen"] and advies[8300].nonactief
     assert not any(m.type == "vat" and m.gripp_id == VAT_VRIJGESTELD for m in setup.mappings_for(2))

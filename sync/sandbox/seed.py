@@ -1126,10 +1126,11 @@ class _Builder:
         gripp.costheadings = {i: GrippCostheading(i, name, number) for i, (name, number, _) in
                               GRIPP_COSTHEADINGS.items()}
         gripp.projects = {i: GrippProject(i, name, number) for i, (name, number, _) in GRIPP_PROJECTS.items()}
-        # The invoice still to book whose low-rate line has none: the last plain one with such a line.
+        # The invoice still to book whose low-rate line has none: the last plain one with such a line, of a customer
+        # SnelStart knows (so no story of a relatie to create hangs on it).
         paid = {p.invoice_id for p in gripp.payments.values()}
         candidates = [d for d in self._eligible(IDENTITY_STUDIO, OLD_LINK_CUTOFF + timedelta(days=1), self.today)
-                      if d.invoice is not None and d.invoice.id not in paid
+                      if d.invoice is not None and d.invoice.id not in paid and not d.customer.new
                       and any(line.ledger_id == KOSTENPLAATS_LEDGER for line in d.invoice.money_lines)]
         without = max(candidates, key=lambda d: (d.date, d.number)).made.id
         for invoice in gripp.invoices.values():
