@@ -152,7 +152,8 @@ def test_the_burst_throttle_is_waited_out_and_a_documented_true_is_a_created_pay
 
 SS_ANSWERS = [("/b2b/token", "token"), ("/companyInfo", "company_info"), ("/verkoopfacturen", "verkoopfacturen"),
               ("/grootboeken", "grootboeken"), ("/btwtarieven", "btwtarieven"), ("/relaties", "relaties"),
-              ("/bankboekingen", "bankboekingen"), ("/documenten/Verkoopboekingen/", "documents_of_booking")]
+              ("/bankboekingen", "bankboekingen"), ("/documenten/Verkoopboekingen/", "documents_of_booking"),
+              ("/kostenplaatsen", "kostenplaatsen")]
 
 
 def snelstart_replay(request: httpx.Request) -> httpx.Response:
@@ -197,13 +198,16 @@ def test_open_items_as_snelstart_sends_them_and_an_old_hand_made_row_is_skipped_
 def test_reference_data_and_bank_bookings_as_snelstart_sends_them(tmp_path):
     store = Store(tmp_path / "s.duckdb")
     with snelstart_client() as client:
-        assert refresh.refresh_reference(store, client, "admin") == {"ledgers": 2, "vat_rates": 4, "relaties": 1}
+        assert refresh.refresh_reference(store, client, "admin") == {"ledgers": 2, "vat_rates": 4, "relaties": 1,
+                                                                     "kostenplaatsen": 2}
         assert refresh.refresh_bank_lines(store, client, "admin") == 1
     ledgers = {r["number"]: r for r in store.rows("SELECT * FROM ss_ledgers")}
     assert ledgers[8000]["accepts"] == "Hoog" and ledgers[1300]["balance_sheet"]
     [line] = store.rows("SELECT * FROM ss_bank_lines")
     assert (line["amount"], line["datum"]) == (Decimal("2000.00"), date(2024, 12, 19))
     assert store.scalar("SELECT value FROM sync_state WHERE key = 'bank_cursor'") == "2024-12-19T16:20:31.550000"
+    kostenplaatsen = {r["number"]: r for r in store.rows("SELECT * FROM ss_kostenplaatsen")}
+    assert kostenplaatsen[110]["description"] == "Drukwerk" and not kostenplaatsen[990]["active"]
 
 
 def test_writes_as_snelstart_answers_them():
@@ -407,6 +411,7 @@ SS_KINDS = [
     ("relatie_created", "POST", "/relaties"), ("verkoopboeking_created", "POST", "/verkoopboekingen"),
     ("document_created", "POST", "/documenten/Verkoopboekingen"),
     ("documents_of_booking", "GET", "/documenten/Verkoopboekingen/"), ("bankboekingen", "GET", "/bankboekingen"),
+    ("kostenplaatsen", "GET", "/kostenplaatsen"),
 ]
 
 

@@ -410,3 +410,28 @@ def test_every_entity_supports_get_and_getone(entity):
     [many, one] = rpc(sim, (f"{entity}.get", [[], PAGING]), (f"{entity}.getone", [[]]))
     assert many["error"] is None and many["result"]["count"] >= 1
     assert one["result"]["rows"][0]["id"] == many["result"]["rows"][0]["id"]
+
+
+# ------------------------------------------------------------------------------------------ kostenplaatsen
+
+
+def test_lines_name_their_kostenplaats_and_project_and_costheading_get_gives_name_and_number():
+    from sync.sandbox.world import GrippCostheading, GrippProject
+
+    world = make_world()
+    world.gripp.costheadings = {7: GrippCostheading(7, "Drukwerk", "110")}
+    world.gripp.projects = {3: GrippProject(3, "Website vernieuwing", 1041)}
+    first = world.gripp.invoices[1001].lines[0]
+    first.costheading_id, first.project_id = 7, 3
+    sim = make_sim(world)
+    [lines, costheadings, projects, write] = rpc(
+        sim, ("invoiceline.get", [[f("invoiceline.costheading", "equals", 7)], PAGING]),
+        ("costheading.get", [[], PAGING]), ("project.get", [[f("project.id", "in", [3])], PAGING]),
+        ("costheading.create", [{"name": "Nieuw", "number": "999"}]))
+    [row] = lines["result"]["rows"]
+    assert row["costheading"] == {"id": 7, "searchname": "Drukwerk"}
+    assert row["project"] == {"id": 3, "searchname": "Website vernieuwing"}
+    assert [(r["id"], r["name"], r["number"]) for r in costheadings["result"]["rows"]] == [(7, "Drukwerk", "110")]
+    assert [(r["id"], r["name"], r["number"]) for r in projects["result"]["rows"]] == [(3, "Website vernieuwing",
+                                                                                         1041)]
+    assert write["error"] is not None  # read only in the sandbox

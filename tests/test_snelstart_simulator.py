@@ -639,3 +639,43 @@ def test_bad_request_error_from_client_carries_dutch_message() -> None:
     with pytest.raises(SnelStartBadRequest) as caught:
         h.client().create_verkoopboeking(booking_body("2025-0001"))
     assert caught.value.messages == ["Het factuurnummer bestaat al."]
+
+
+# ======================================================================================= kostenplaatsen
+
+
+def test_kostenplaatsen_are_listed_whole_and_created_and_a_taken_number_is_not_refused() -> None:
+    h = Harness()
+    token = token_for(h)
+    made = raw(h, "POST", "kostenplaatsen", token=token, body={"omschrijving": "Drukwerk", "nummer": 110})
+    assert made.status_code == 201 and made.json()["nummer"] == 110 and made.json()["nonactief"] is False
+    # Nothing in the spec says SnelStart refuses a number that is taken: a client that posts twice makes two.
+    assert raw(h, "POST", "kostenplaatsen", token=token, body={"omschrijving": "Drukwerk", "nummer": 110}
+               ).status_code == 201
+    listed = raw(h, "GET", "kostenplaatsen", token=token)
+    assert [k["nummer"] for k in listed.json()] == [110, 110]
+    assert codes_of(raw(h, "POST", "kostenplaatsen", token=token, body={"nummer": 120})) == ["KPL-0001"]
+    limited = token_for(h, h.key(scopes=["settings:read"]))
+    assert raw(h, "POST", "kostenplaatsen", token=limited, body={"omschrijving": "X", "nummer": 1}).status_code == 403
+
+
+def test_a_grootboek_that_demands_a_kostenplaats_refuses_a_line_without_one() -> None:
+    from sync.sandbox.world import SnelStartKostenplaats
+
+    h = Harness()
+    adm = h.world.snelstart.administrations[ADM_ID]
+    adm.ledgers[LEDGER_HOOG].kostenplaats_verplicht = True
+    adm.kostenplaatsen["6b0c2f7e-3d41-4f1a-9c55-0a1b2c3d4e10"] = SnelStartKostenplaats(
+        "6b0c2f7e-3d41-4f1a-9c55-0a1b2c3d4e10", 110, "Drukwerk")
+    adm.kostenplaatsen["6b0c2f7e-3d41-4f1a-9c55-0a1b2c3d4e99"] = SnelStartKostenplaats(
+        "6b0c2f7e-3d41-4f1a-9c55-0a1b2c3d4e99", 990, "Oud", nonactief=True)
+    line = booking_body()["boekingsregels"][0]
+    assert codes_of(post_booking(h, factuurnummer="K-1")) == ["BOE-0104"]  # [GUESS] the code
+    inactive = {**line, "kostenplaats": {"id": "6b0c2f7e-3d41-4f1a-9c55-0a1b2c3d4e99"}}
+    assert codes_of(post_booking(h, factuurnummer="K-2", boekingsregels=[inactive])) == ["BOE-0106"]
+    good = {**line, "kostenplaats": {"id": "6b0c2f7e-3d41-4f1a-9c55-0a1b2c3d4e10"}}
+    booked = post_booking(h, factuurnummer="K-3", boekingsregels=[good])
+    assert booked.status_code == 201
+    assert booked.json()["boekingsregels"][0]["kostenplaats"]["id"] == "6b0c2f7e-3d41-4f1a-9c55-0a1b2c3d4e10"
+    grootboek = raw(h, "GET", f"grootboeken/{LEDGER_HOOG}", token=token_for(h)).json()
+    assert grootboek["kostenplaatsVerplicht"] is True

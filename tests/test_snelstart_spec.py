@@ -57,7 +57,7 @@ COMPLETE_MODELS = {
         "Grootboeken.GrootboekModel", "BtwTarieven.BtwTariefModel", "Documenten.DocumentIdentifierModel",
         "Documenten.DocumentContentModel", "Documenten.DocumentModel", "Bijlagen.VerkoopBoekingBijlageReferenceModel",
         "Relaties.RelatieModel", "Relaties.RelatieWriteModel", "Relaties.AdresModel",
-        "Relaties.EmailVersturenModel",
+        "Relaties.EmailVersturenModel", "Kostenplaatsen.KostenplaatsModel",
     )
 }
 _IDENTIFIER = re.compile(r".*IdentifierModel$")
@@ -221,7 +221,14 @@ def test_every_simulated_exchange_conforms_to_the_spec() -> None:
     client.get(f"/bankboekingen/{banks[0]['id']}")
     client.get_verkoopboeking(BOOKING_1)
     # Writes the client sends, and their answers.
+    kostenplaats = client.create_kostenplaats({"omschrijving": "Website vernieuwing", "nummer": 1041,
+                                               "nonactief": False})
+    assert [k["nummer"] for k in client.kostenplaatsen()] == [1041]
+    client.get(f"/kostenplaatsen/{kostenplaats['id']}")
     booking = client.create_verkoopboeking(booking_body("2025-0200"))
+    line = {**booking_body()["boekingsregels"][0], "kostenplaats": {"id": kostenplaats["id"]}}
+    with_kostenplaats = client.create_verkoopboeking(booking_body("2025-0201", boekingsregels=[line]))
+    assert with_kostenplaats["boekingsregels"][0]["kostenplaats"]["id"] == kostenplaats["id"]
     relatie = client.create_relatie({
         "relatiesoort": ["Klant"], "naam": "Bakkerij Spec B.V.", "email": "factuur@spec.test",
         "btwNummer": "NL123456789B01", "kvkNummer": "12345678",
@@ -253,6 +260,7 @@ def test_every_simulated_exchange_conforms_to_the_spec() -> None:
     seen = {(r.method, operation(r.method, r.url.path.split("/api/v2", 1)[1])[0], a.status_code)
             for r, a in recorder.exchanges}
     assert ("POST", "/verkoopboekingen", 201) in seen and ("POST", "/documenten/{documenttype}", 200) in seen
+    assert ("POST", "/kostenplaatsen", 201) in seen and ("GET", "/kostenplaatsen", 200) in seen
     assert {s for _, _, s in seen} >= {200, 201, 400, 401, 403, 404}
     problems = [p for request, response in recorder.exchanges for p in check_exchange(request, response)]
     assert problems == []
