@@ -1,5 +1,6 @@
-"""`link`, `unlink` and `ceiling`: link an identity with a pasted koppelsleutel (verified with SnelStart first),
-remove its link, or say and set the largest invoice total it books. The key is read from the environment or
+"""`link`, `unlink`, `ceiling` and `kostenplaatsen`: link an identity with a pasted koppelsleutel (verified with
+SnelStart first), remove its link, say and set the largest invoice total it books, or where its booking lines take
+their kostenplaats from. The key is read from the environment or
 standard input, never shown."""
 
 from __future__ import annotations
@@ -81,6 +82,34 @@ def ceiling(args: argparse.Namespace) -> int:
         default = opened.settings.max_invoice_total
         key = N_("cli.ceiling.default") if link.max_invoice_total is None else N_("cli.ceiling.own")
         out(t(key, identity=str(args.identity), amount=invoice_ceiling(link, opened.settings), default=default))
+        return EXIT_OK
+
+
+def kostenplaatsen(args: argparse.Namespace) -> int:
+    """Without a source: where the identity's booking lines take their kostenplaats from. With one (line, project or
+    none): that from now on; `--default`: the default again. Audited, the same as the console's choice."""
+    from sync.jobs.inputs import kostenplaats_source
+    from sync.jobs.kostenplaatsen import set_source
+    from sync.jobs.suggestions import MappingError
+    from sync.store import setup as setup_repo
+
+    t = speaker(lang_of(args))
+    with services(args) as opened:
+        if unknown_identity(opened, args):
+            return EXIT_FAILED
+        link = setup_repo.get_link(opened.store, args.identity)
+        if link is None:
+            fail(t, Msg("link.error.not_linked"))
+            return EXIT_FAILED
+        source = kostenplaats_source(link)
+        if args.source is not None or args.default:
+            try:
+                source = set_source(opened, args.identity, args.source, actor="cli")
+            except MappingError as exc:
+                fail(t, exc.message)
+                return EXIT_FAILED
+        out(t("cli.kostenplaatsen.source", identity=str(args.identity), source=Msg(f"kostenplaats_source.{source}"),
+              code=str(source)))
         return EXIT_OK
 
 

@@ -16,6 +16,7 @@ from sync.core import words
 from sync.core.money import typed_amount
 from sync.core.outside_text import plain
 from sync.core.words import N_
+from sync.mapping.types import KostenplaatsSource
 
 # Commands that work on no single account take no `--account`.
 NO_ACCOUNT = ("accounts", "hash-password", "reset-sandbox")
@@ -137,6 +138,15 @@ def build(lang: str = words.DEFAULT) -> argparse.ArgumentParser:
                         help=t("cli.help.ceiling.amount"))
     choice.add_argument("--default", action="store_true", help=t("cli.help.ceiling.default"))
     p.set_defaults(handler=links.ceiling)
+
+    p = sub.add_parser("kostenplaatsen", help=t("cli.help.kostenplaatsen"),
+                       description=t("cli.help.kostenplaatsen.description"))
+    p.add_argument("--identity", type=identity, required=True, metavar="ID", help=t("cli.help.gripp_identity"))
+    choice = p.add_mutually_exclusive_group()
+    choice.add_argument("source", nargs="?", choices=[str(s) for s in KostenplaatsSource],
+                        help=t("cli.help.kostenplaatsen.source"))
+    choice.add_argument("--default", action="store_true", help=t("cli.help.kostenplaatsen.default"))
+    p.set_defaults(handler=links.kostenplaatsen)
 
     p = sub.add_parser("mappings", help=t("cli.help.mappings"))
     actions = p.add_subparsers(dest="action", required=True, title=t("cli.help.actions"),

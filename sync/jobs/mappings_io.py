@@ -6,7 +6,8 @@ either, told apart by the header, and so is a file from before exports had a dia
 
 A `vat` row maps a Gripp VAT id to a SnelStart kind (Hoog, Laag, Overig, Geen or Verlegd) with the Gripp rate's
 percentage; a `ledger` row maps a Gripp ledger id to a SnelStart grootboek number (percentage empty); a `customer`
-row pins a Gripp company id to a SnelStart relatie by its relatiecode (percentage empty).
+row pins a Gripp company id to a SnelStart relatie by its relatiecode (percentage empty); a `kostenplaats` row maps a
+Gripp kostenplaats (costheading) id to a SnelStart kostenplaats number (percentage empty).
 
 An export always imports back, so a backup can be restored. A file that cannot be read as mappings (header, a
 number that is not one, an unknown type or VAT kind, an identity this database does not know) is refused whole:
@@ -28,6 +29,7 @@ from sync.core import fmt
 from sync.core.csv_safe import BOM, SEPARATORS, restore_cell, write_rows
 from sync.core.words import N_, Msg, say
 from sync.store import cache
+from sync.store import kostenplaatsen as kp_repo
 from sync.store import setup as setup_repo
 from sync.store.db import Store
 
@@ -72,6 +74,8 @@ def export_csv(store: Store, path: Path, lang: str = fmt.DEFAULT_LANG) -> int:
              for r in setup_repo.ledger_mappings(store)]
     rows += [[r["identity_id"], "customer", r["company_id"], r["gripp_label"], r["relatiecode"], ""]
              for r in setup_repo.customer_mappings(store)]
+    rows += [[r["identity_id"], "kostenplaats", r["gripp_costheading_id"], r["gripp_label"], r["snelstart_number"], ""]
+             for r in kp_repo.mappings(store)]
     with path.open("w", newline="", encoding="utf-8") as handle:
         handle.write(BOM)
         write_rows(handle, HEADER, rows, sep=SEPARATORS[lang])
@@ -102,6 +106,9 @@ def import_csv(store: Store, path: Path, *, actor: Actor | str) -> ImportResult:
             if row["type"] == "vat":
                 setup_repo.put_vat_mapping(store, row["identity"], row["gripp_id"], row["gripp_label"],
                                            row["snelstart"], row["percentage"], actor)
+            elif row["type"] == "kostenplaats":
+                kp_repo.put_mapping(store, row["identity"], row["gripp_id"], row["gripp_label"], row["snelstart"],
+                                    actor)
             elif row["type"] == "customer":
                 setup_repo.put_customer_mapping(store, row["identity"], row["gripp_id"], row["gripp_label"],
                                                 row["relatie_id"], int(row["snelstart"]), row["relatie_name"], actor)
@@ -156,6 +163,13 @@ def validate_rows(store: Store, rows: list[dict[str, str]]) -> tuple[list[dict],
                 problem(Msg("mappings.ledger_number", got=target))
             elif not _ledger_exists(store, identity, int(target)):
                 warn(Msg("mappings.ledger_missing", number=target))
+        elif kind == "kostenplaats":
+            if not target.isdigit():
+                problem(Msg("mappings.kostenplaats_number", got=target))
+            else:
+                row["snelstart"] = str(int(target))
+                if not _kostenplaats_exists(store, identity, int(target)):
+                    warn(Msg("mappings.kostenplaats_missing", number=target))
         elif kind == "customer":
             if not target.isdigit():
                 problem(Msg("mappings.relatiecode", got=target))
@@ -181,6 +195,8 @@ def _gripp_labels(store: Store) -> dict:
                 out[(kind, r[f"{kind}_id"])] = out.get((kind, r[f"{kind}_id"])) or (r[f"{kind}_label"] or "")
     for company_id, name in cache.gripp_company_names(store).items():
         out[("customer", company_id)] = name
+    for costheading_id, found in kp_repo.costheadings(store).items():
+        out[("kostenplaats", costheading_id)] = found["name"]
     return out
 
 
@@ -190,6 +206,8 @@ def _existing_labels(store: Store) -> dict[tuple[int, str, int], str]:
             for r in setup_repo.ledger_mappings(store)}
     out |= {(r["identity_id"], "customer", r["company_id"]): r["gripp_label"]
             for r in setup_repo.customer_mappings(store)}
+    out |= {(r["identity_id"], "kostenplaats", r["gripp_costheading_id"]): r["gripp_label"]
+            for r in kp_repo.mappings(store)}
     return out
 
 
@@ -200,6 +218,14 @@ def _ledger_exists(store: Store, identity_id: int, number: int) -> bool:
     if not cache.snelstart_ledger_count(store, link.administration_id):
         return True
     return cache.snelstart_ledger_exists(store, link.administration_id, number)
+
+
+def _kostenplaats_exists(store: Store, identity_id: int, number: int) -> bool:
+    link = setup_repo.get_link(store, identity_id)
+    if link is None:
+        return True  # nothing to check against yet; the checks run once it is linked
+    known = kp_repo.snelstart(store, link.administration_id)
+    return not known or any(r["number"] == number for r in known)
 
 
 def _klant(store: Store, identity_id: int, relatiecode: int) -> tuple[dict | None, Msg | None]:
