@@ -169,7 +169,7 @@ def validate_rows(store: Store, rows: list[dict[str, str]]) -> tuple[list[dict],
             else:
                 row["snelstart"] = str(int(target))
                 if not _kostenplaats_exists(store, identity, int(target)):
-                    warn(Msg("mappings.kostenplaats_missing", number=target))
+                    warn(Msg("mappings.kostenplaats_missing", number=row["snelstart"]))
         elif kind == "customer":
             if not target.isdigit():
                 problem(Msg("mappings.relatiecode", got=target))
