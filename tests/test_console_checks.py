@@ -165,3 +165,32 @@ def test_an_unlinked_identity_is_asked_to_link_first(console: Services) -> None:
     at = helpers.page("controles", query={"identity": "3"})
     helpers.no_exception(at)
     assert any("Koppel deze identiteit eerst" in helpers.plain(i.value) for i in at.info)
+
+
+def test_the_kostenplaats_editor_suggests_and_saves_beside_the_vat_and_ledger_editors(console: Services) -> None:
+    from sync.store import kostenplaatsen as kp_repo
+
+    at = helpers.page("controles", query={"identity": "1"})
+    helpers.no_exception(at)
+    assert "Kostenplaatsen" in {h.value for h in at.subheader}
+    box = at.selectbox(key="kostenplaats-1-1")  # Gripp's "Drukwerk", mapped to SnelStart 110 by the seed
+    assert box.value == "110" and box.format_func("130") == "130 — Webdesign"
+    assert any("Zelfde nummer: SnelStart-kostenplaats 110 ‘Drukwerk’" in helpers.plain(c.value) for c in at.caption)
+    box.set_value("130").run()
+    at.button(key="save-kostenplaats-1-1").click().run()
+    helpers.no_exception(at)
+    assert [m["snelstart_number"] for m in kp_repo.mappings(console.store, 1) if m["gripp_costheading_id"] == 1] == [
+        "130"]
+    assert any("Kostenplaats 130 is actief in SnelStart" in helpers.plain(s.value) for s in at.success)
+    # Now the suggestion (110) differs from the mapping: one click takes it back.
+    at.button(key="accept-kostenplaats-1-1").click().run()
+    assert [m["snelstart_number"] for m in kp_repo.mappings(console.store, 1) if m["gripp_costheading_id"] == 1] == [
+        "110"]
+
+
+def test_the_check_names_the_grootboek_that_demands_a_kostenplaats(console: Services) -> None:
+    at = helpers.page("controles", query={"identity": "1"}, lang="en")
+    at.button(key="run-checks-1").click().run()
+    helpers.no_exception(at)
+    [found] = [helpers.plain(b.value) for b in at.error if "Kostenplaatsen" in helpers.plain(b.value)]
+    assert "SnelStart account 8010 ‘Omzet laag’" in found and "Kostenplaats verplicht" in found

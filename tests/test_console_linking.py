@@ -310,3 +310,20 @@ def test_another_accounts_administration_is_refused_on_koppelen_until_support_sa
     helpers.no_exception(at)
     studio = helpers.page("koppelen", query={"identity": "1"})
     assert not any("ook gekoppeld aan" in helpers.plain(w.value) for w in studio.warning)
+
+
+def test_support_chooses_where_an_identitys_kostenplaatsen_come_from(console: Services) -> None:
+    at = helpers.page("koppelen", query={"identity": "1"})
+    helpers.no_exception(at)
+    choice = at.radio(key="kp-source-1")
+    assert choice.value == "line" and choice.format_func("project") == "het project van de regel"
+    choice.set_value("project").run()
+    at.button(key="save-kp-source-1").click().run()
+    helpers.no_exception(at)
+    assert setup_repo.get_link(console.store, 1).kostenplaats_source == "project"
+    assert any("de kostenplaats komt van het project van de regel" in helpers.plain(s.value) for s in at.success)
+    (event,) = history.events(console.store, identity_id=1, kind="mapping")[:1]
+    assert event["actor"] == "sandbox"
+    english = helpers.page("koppelen", lang="en", query={"identity": "1"})
+    assert english.radio(key="kp-source-1").value == "project"
+    assert english.radio(key="kp-source-1").label == "Kostenplaats on the booking lines"

@@ -284,3 +284,23 @@ def test_an_import_keeps_a_kostenplaats_snelstart_lacks_and_says_so(services) ->
          "percentage": ""}])
     assert not problems and parsed[0]["snelstart"] == "777" and parsed[0]["gripp_label"] == "Drukwerk"
     assert "kostenplaats 777 does not exist" in said(warnings[0].message, "en")
+
+
+# ================================================================================================ Gripp's side
+
+
+def test_gripps_kostenplaatsen_and_projects_are_read_once_in_one_post_and_not_again(services, sandbox) -> None:
+    from sync.jobs.refresh import refresh_gripp
+
+    calls = sandbox.gripp.stats["calls"]
+    refresh_gripp(services.store, services.gripp())
+    assert calls.get("costheading.get") == 1 and calls.get("project.get") == 1
+    assert {i: (r["name"], r["number"]) for i, r in kp_repo.costheadings(services.store).items()} == {
+        1: ("Drukwerk", "110"), 2: ("Workshops", "120"), 3: ("Webdesign", "130")}
+    assert {i: (r["name"], r["number"]) for i, r in kp_repo.projects(services.store).items()} == {
+        i: (name, number) for i, (name, number, _) in GRIPP_PROJECTS.items()}
+    posts = sandbox.gripp.stats["posts"]
+    services.gripp_freshness.forget()
+    refresh_gripp(services.store, services.gripp())  # nothing new: no look-up, no extra POST
+    assert calls.get("costheading.get") == 1 and calls.get("project.get") == 1
+    assert sandbox.gripp.stats["posts"] - posts == 1

@@ -1,6 +1,6 @@
 """Controles: every check for an identity, the invoices waiting for a person (conflicts, contradicting customer
-details), the VAT, ledger and customer mapping editors with suggestions, and the dry run of the first sync as a
-list."""
+details), the VAT, ledger, kostenplaats and customer mapping editors with suggestions, and the dry run of the first
+sync as a list."""
 
 from collections.abc import Callable
 from decimal import Decimal
@@ -16,7 +16,7 @@ from sync.core import fmt
 from sync.core.events import Outcome, actor_message
 from sync.core.outside_text import plain
 from sync.core.words import N_, NN_, Msg, said, say
-from sync.jobs import customer_mapping, overview, plan, preview, suggestions
+from sync.jobs import customer_mapping, kostenplaatsen, overview, plan, preview, suggestions
 from sync.jobs.checks import FAIL, PASS, WARNING, CheckResult, run_checks
 from sync.jobs.locks import AlreadyRunning
 from sync.jobs.mappings_io import KINDS
@@ -94,6 +94,28 @@ def save_ledger(s: suggestions.Suggestion, number: str) -> list[CheckResult]:
                                            actor=ui.actor())
 
 
+def save_kostenplaats(s: suggestions.Suggestion, number: str) -> list[CheckResult]:
+    return kostenplaatsen.save_kostenplaats_mapping(services, identity_id, s.gripp_id, s.gripp_label, number,
+                                                    actor=ui.actor())
+
+
+# The editors that map a Gripp id to a SnelStart number: the choices offered, the select box's label, the save.
+NUMBER_EDITORS: dict[str, tuple[Callable[[suggestions.Suggestion], dict[str, str]], str,
+                                Callable[[suggestions.Suggestion, str], list[CheckResult]]]] = {
+    "ledger": (lambda s: suggestions.ledger_options(services, identity_id, s.gripp_id), N_("snelstart_ledger"),
+               save_ledger),
+    "kostenplaats": (lambda s: kostenplaatsen.kostenplaats_options(services, identity_id), N_("snelstart_kostenplaats"),
+                     save_kostenplaats),
+}
+
+
+def save_suggested(s: suggestions.Suggestion) -> list[CheckResult]:
+    """Take a suggestion as it is."""
+    if s.type == "vat":
+        return save_vat(s, s.snelstart, s.percentage)
+    return NUMBER_EDITORS[s.type][2](s, s.snelstart)
+
+
 def save_customer(s: customer_mapping.CustomerSuggestion, relatiecode: str) -> list[CheckResult]:
     return customer_mapping.save_customer_mapping(services, identity_id, s.company_id, relatiecode,
                                                   actor=ui.actor())
@@ -107,16 +129,13 @@ def label_of(labels: dict[str, str], code: str) -> str:
 def accept_all(proposals: list[suggestions.Suggestion]) -> list[CheckResult]:
     results: list[CheckResult] = []
     for s in proposals:  # VAT first: the ledger checks look at the VAT kinds booked on them
-        if s.type == "vat":
-            results += save_vat(s, s.snelstart, s.percentage)
-        else:
-            results += save_ledger(s, s.snelstart)
+        results += save_suggested(s)
     return results
 
 
 if link is not None:
     try:
-        proposals = suggestions.suggest_mappings(services, identity_id)
+        proposals = suggestions.suggest_mappings(services, identity_id) + kostenplaatsen.suggest(services, identity_id)
     except suggestions.MappingError as exc:
         proposals = []
         st.warning(t(exc.message))
@@ -138,7 +157,8 @@ if link is not None:
         st.markdown(f"**{t('mapping_saved')}**")
         show_results(saved)
 
-    for kind_of_row, title in (("vat", t("vat_mapping")), ("ledger", t("ledger_mapping"))):
+    for kind_of_row, title in (("vat", t("vat_mapping")), ("ledger", t("ledger_mapping")),
+                               ("kostenplaats", t("kostenplaats_mapping"))):
         rows = [s for s in proposals if s.type == kind_of_row]
         if not rows:
             continue
@@ -162,17 +182,19 @@ if link is not None:
                         save(partial(save_vat, s, picked, percentage))
                         st.rerun()
                 else:
-                    # Only active revenue accounts that allow the VAT kinds booked on this ledger are offered.
-                    ledger_choices = suggestions.ledger_options(services, identity_id, s.gripp_id)
-                    options = list(ledger_choices)
+                    # Ledgers: only active revenue accounts that allow the VAT kinds booked on this ledger are
+                    # offered; kostenplaatsen: only active ones.
+                    offered, label, save_number = NUMBER_EDITORS[kind_of_row]
+                    choices = offered(s)
+                    options = list(choices)
                     mapped_to = s.existing or s.snelstart
-                    number = choice.selectbox(t("snelstart_ledger"), options, key=f"ledger-{identity_id}-{s.gripp_id}",
+                    number = choice.selectbox(t(label), options, key=f"{kind_of_row}-{identity_id}-{s.gripp_id}",
                                               index=options.index(mapped_to) if mapped_to in options else None,
-                                              format_func=partial(label_of, ledger_choices),
+                                              format_func=partial(label_of, choices),
                                               placeholder=ui.placeholder(options))
-                    if action.button(t("save"), key=f"save-ledger-{identity_id}-{s.gripp_id}",
+                    if action.button(t("save"), key=f"save-{kind_of_row}-{identity_id}-{s.gripp_id}",
                                      disabled=number is None) and number is not None:
-                        save(partial(save_ledger, s, number))
+                        save(partial(save_number, s, number))
                         st.rerun()
                 if s.snelstart:
                     st.caption(f"{t('suggestion')}: **{md(s.snelstart)}** — {md(say(s.reason, lang))}")
@@ -180,10 +202,7 @@ if link is not None:
                     st.caption(md(say(s.reason, lang)))
                 if s.changes and st.button(t("accept_suggestion"), key=f"accept-{s.type}-{identity_id}-{s.gripp_id}",
                                            icon=":material/done:"):
-                    if s.type == "vat":
-                        save(partial(save_vat, s, s.snelstart, s.percentage))
-                    else:
-                        save(partial(save_ledger, s, s.snelstart))
+                    save(partial(save_suggested, s))
                     st.rerun()
 
     # -- customer mapping: pin a Gripp company to a SnelStart relatie -----------------------------------------
@@ -268,7 +287,8 @@ FIX_OF = {plan.CONFLICT: N_("fix_conflict"), plan.REFUSED: N_("fix_refused")}
 _P = ProblemCode
 MAPPING_CODES = frozenset({_P.VAT_UNMAPPED, _P.VAT_KIND_INVALID, _P.VAT_PERCENTAGE_WRONG, _P.LEDGER_UNMAPPED,
                            _P.LEDGER_MISSING, _P.LEDGER_INACTIVE, _P.LEDGER_NOT_SALES, _P.LEDGER_NOT_SALES_NOTE,
-                           _P.LEDGER_VAT_MISMATCH})  # fixed in the mappings below
+                           _P.LEDGER_VAT_MISMATCH, _P.KOSTENPLAATS_UNMAPPED, _P.KOSTENPLAATS_MISSING,
+                           _P.KOSTENPLAATS_INACTIVE})  # fixed in the mappings below
 
 
 def blocked_fix(lines: list) -> str:

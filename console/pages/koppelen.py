@@ -14,8 +14,11 @@ from console.text import md, md_lines
 from sync.core import fmt
 from sync.core.money import typed_amount
 from sync.core.words import N_, Msg, say
-from sync.jobs import activation, identities, linking
+from sync.jobs import activation, identities, kostenplaatsen, linking
 from sync.jobs.activation import ReturnState
+from sync.jobs.inputs import kostenplaats_source
+from sync.jobs.suggestions import MappingError
+from sync.mapping.types import KostenplaatsSource
 from sync.store import setup as setup_repo
 from sync.store.catalog import AdministrationLink
 from sync.store.setup import IdentityRow, Link, LinkHealth
@@ -171,6 +174,25 @@ def ask_shared(shared_with: tuple[AdministrationLink, ...], administration_id: s
     st.warning(t("already_linked_elsewhere", administration=administration_name or "", links=links))
     if ui.actor().can("link"):
         st.checkbox(t("confirm_shared", administration=administration_name or "", links=links), key=confirm_key)
+
+
+def kostenplaats_source_editor(link: Link) -> None:
+    """Where the identity's booking lines take their kostenplaats from: Gripp's on the line (the default), the line's
+    project (made in SnelStart when missing), or none."""
+    options = list(KostenplaatsSource)
+    current = kostenplaats_source(link)
+    chosen = st.radio(t("kostenplaats_source"), options, index=options.index(current),
+                      format_func=lambda source: t(f"kostenplaats_source.{source}"), key=f"kp-source-{identity_id}")
+    st.caption(t("kostenplaats_source_help"))
+    if st.button(t("save_kostenplaats_source"), key=f"save-kp-source-{identity_id}", type="primary",
+                 icon=":material/save:"):
+        try:
+            saved = kostenplaatsen.set_source(services, identity_id, str(chosen), actor=ui.actor())
+        except MappingError as exc:
+            st.error(t(exc.message))
+        else:
+            st.session_state["link_saved"] = t("kostenplaats_source_saved", source=t(f"kostenplaats_source.{saved}"))
+            st.rerun()
 
 
 def save_with(action: Callable[[bool], linking.VerifiedKey], confirm_key: str) -> bool:
@@ -336,6 +358,10 @@ if link is not None:
 
     with st.expander(t("ceiling"), icon=":material/price_check:", expanded=link.max_invoice_total is not None):
         ceiling_editor(link)
+
+    with st.expander(t("kostenplaats_source"), icon=":material/account_tree:",
+                     expanded=link.kostenplaats_source is not None):
+        kostenplaats_source_editor(link)
 
     with st.expander(t("unlink_title"), icon=":material/link_off:"):
         st.warning(t("unlink_help", admin=link.administration_name))
