@@ -116,16 +116,17 @@ def test_a_dry_run_of_every_linked_identity_says_each_one_whole(cli_env, capsys)
     assert "Traceback" not in out
 
 
-@pytest.mark.full_world  # the demo's figures: 24, 5, 315, 13
+@pytest.mark.full_world  # the demo's figures: 23, 6, 315, 13
 def test_dry_run_accounts_for_every_invoice_and_is_not_a_sync(cli_env, capsys):
     assert main(["dry-run", "--identity", "1"]) == EXIT_OK
     out = capsys.readouterr().out
     # The console's dry-run tabs, word for word: one name per decision on every surface
-    assert "Zou worden geboekt (24)" in out and "Geblokkeerd (5)" in out
+    assert "Zou worden geboekt (23)" in out and "Geblokkeerd (6)" in out
     assert "Staat al in SnelStart: overnemen (315)" in out
     assert "Conflict: andere boeking met dit nummer in SnelStart (1)" in out
     assert "250028" in out and "€ 2.371,14 in plaats van € 2.361,14" in out  # the conflict, with its figures
     assert "8200" in out  # the missing ledger is named
+    assert "SnelStart-rekening 8010 ‘Omzet laag’" in out  # and the grootboek that demands a kostenplaats
     assert "Betalingen terug naar Gripp (13)" in out
     main(["status"])
     status = capsys.readouterr().out
@@ -418,8 +419,8 @@ def test_help_usage_and_argument_errors_speak_dutch_by_default_and_english_with_
 def test_an_unknown_command_action_or_choice_is_said_in_the_readers_words_with_the_choices_readable(capsys):
     # argparse said "'frobnicate' kan niet; kies uit 'run', 'dry-run', …" after "bij OPDRACHT:": repr()'s quotes
     # around every choice, half Dutch. Each is one sentence of the catalog's, in typographic quotes.
-    commands = ("run, dry-run, status, check, invoice, identities, link, unlink, ceiling, mappings, accounts, "
-                "hash-password, reset-sandbox")
+    commands = ("run, dry-run, status, check, invoice, identities, link, unlink, ceiling, kostenplaatsen, mappings, "
+                "accounts, hash-password, reset-sandbox")
     err = _parse_fails(["frobnicate"], capsys)
     assert err.startswith("gebruik: python -m sync")
     assert f"python -m sync: fout: onbekende opdracht ‘frobnicate’; kies uit {commands}\n" in err
@@ -516,7 +517,7 @@ def test_dry_run_run_and_status_say_the_consoles_words_and_counts_in_both_langua
     assert counts["booked"] == would_book and counts["adopted"] == would_adopt  # the dry run said what happened
     assert f"(identity 1): {run_label(outcome, counts, 'en')} — " in result
     tiles = ", ".join(f"{say(key, 'en')}: {fmt.count(counts.get(name, 0), 'en')}" for name, key in SYNC_TILES)
-    assert f"  {tiles}\n" in result  # Synchronisatie's tiles: "Newly booked: 24, Adopted: 315, …"
+    assert f"  {tiles}\n" in result  # Synchronisatie's tiles: "Newly booked: 23, Adopted: 315, …"
 
     for lang in ("nl", "en"):  # Overzicht: the same counts under the same names, booked and adopted apart
         status = command("--lang", lang, "status")

@@ -13,7 +13,7 @@ ones. Nothing is changed or added: every invoice, booking and payment left is th
 and dates a reader knows stay, and `manifest()` of the small world tells the same story with smaller counts. The
 other accounts (Hofstra, Kleimeer) are small already and stay whole.
 
-Tests that pin the demo's exact figures (24 to book, 315 to adopt, …) and the sandbox `make run` serves use the full
+Tests that pin the demo's exact figures (23 to book, 315 to adopt, …) and the sandbox `make run` serves use the full
 world; everything else can use this one.
 """
 
