@@ -304,3 +304,27 @@ def test_gripps_kostenplaatsen_and_projects_are_read_once_in_one_post_and_not_ag
     refresh_gripp(services.store, services.gripp())  # nothing new: no look-up, no extra POST
     assert calls.get("costheading.get") == 1 and calls.get("project.get") == 1
     assert sandbox.gripp.stats["posts"] - posts == 1
+
+
+def test_a_grootboek_that_starts_demanding_one_mid_run_is_refused_then_blocked_with_the_reason(services, world,
+                                                                                               sandbox) -> None:
+    """The bookkeeper ticks 'Kostenplaats verplicht' on 8000 after the link read the grootboeken: SnelStart refuses
+    (its code is a guess; the text names the kostenplaats), and the next run blocks the invoices before posting."""
+    admin = world.snelstart.administrations[ADMIN_STUDIO]
+    omzet_hoog = next(led for led in admin.ledgers.values() if led.nummer == 8000)
+
+    def tick() -> None:
+        omzet_hoog.kostenplaats_verplicht = True
+
+    sandbox.faults.add("snelstart-api", "hook", method="POST", path_contains="verkoopboekingen", action=tick)
+    run_identity(services, STUDIO, trigger="cli")
+    refused = [r for r in outbox.all_for(services.store, STUDIO).values() if r["state"] == "failed"]
+    assert refused and all("KOSTENPLAATS_REFUSED" in {c for reason in outbox.reasons(r)
+                                                      for c in str(reason["code"]).split(",")} for r in refused)
+    services.gripp_freshness.forget()
+    run_identity(services, STUDIO, trigger="cli")
+    for row in refused:
+        again = outbox.get(services.store, STUDIO, row["invoice_id"])
+        assert again["state"] == "blocked"
+        assert {(r["code"], r["subject"]) for r in outbox.reasons(again)} >= {
+            (KOSTENPLAATS_REQUIRED, "ledger:8000/kostenplaats")}

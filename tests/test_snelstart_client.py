@@ -556,3 +556,14 @@ def test_context_manager_closes() -> None:
                          sleep=FakeSleep(), clock=h.clock) as client:
         client.company_info()
     assert client._http.is_closed
+
+
+def test_a_kostenplaats_refusal_is_recognised_by_a_guessed_code_or_by_its_words() -> None:
+    """SnelStart's spec names no code for it: the sandbox's guess, or any code whose text names a kostenplaats."""
+    from sync.snelstart.errors import SnelStartBadRequest, names_kostenplaats
+
+    assert names_kostenplaats(SnelStartBadRequest("refused", status=400, codes=["BOE-0104"]))
+    assert names_kostenplaats(SnelStartBadRequest("refused", status=400, codes=["BOE-0999"],
+                                                  messages=["Kostenplaats is verplicht voor grootboek 8000."]))
+    assert not names_kostenplaats(SnelStartBadRequest("refused", status=400, codes=["BOE-0039"],
+                                                      messages=["De boeking is niet in balans."]))

@@ -56,6 +56,9 @@ DECISION_LABELS = {
 }
 # Reason codes whose booking is looked up again every run: BOE-0021 means "the number exists", never "failed".
 LOOK_UP_AGAIN = frozenset({"BOOKING_NOT_VISIBLE", "BOE-0021"})
+# SnelStart refused a line's kostenplaats (`sync.snelstart.errors.names_kostenplaats`): a grootboek's demand changed
+# since the link read it. Decided again every run, on the grootboeken read again: blocked with the reason and the fix.
+KOSTENPLAATS_REFUSED = "KOSTENPLAATS_REFUSED"
 
 
 @dataclass(frozen=True)
@@ -74,8 +77,8 @@ def outside_push(row: dict[str, Any], state: BookingRow | None, start_date: date
                                            BookingState.CONFLICT):
         return None  # blocked and conflicts are looked at again every run: the cause may be gone
     if state["state"] == BookingState.FAILED:
-        if reason_codes(state) & LOOK_UP_AGAIN:
-            return None  # "the number exists": settled by a look-up
+        if reason_codes(state) & (LOOK_UP_AGAIN | {KOSTENPLAATS_REFUSED}):
+            return None  # "the number exists": settled by a look-up; a kostenplaats refused: checked again
         # SnelStart refused it: offered again only once the invoice changed or a person chose "retry failed"
         # (sync.jobs.requeue) — one unfixed refusal must not knock on SnelStart's door every run.
         return None if _changed(row, state) else REFUSED

@@ -471,6 +471,8 @@ class Pusher:
     def _fail(self, row: dict, exc: BaseException) -> None:
         reason = errors.explain(exc)
         codes = list(getattr(exc, "codes", []) or [])
+        if ss_errors.names_kostenplaats(exc):  # decided again next run, on SnelStart's grootboeken read again
+            codes.append(plan.KOSTENPLAATS_REFUSED)
         outbox.put(self.store, self.identity_id, row["invoice_id"], row["number"], BookingState.FAILED,
                    last_error=last_error(reason), error_kind=errors.CONFIG,
                    reasons=[{"code": ",".join(codes or ["SNELSTART"]), "message": reason.to_json()}])

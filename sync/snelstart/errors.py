@@ -135,6 +135,20 @@ def is_duplicate_invoice(err: BaseException) -> bool:
     return isinstance(err, SnelStartError) and DUPLICATE_INVOICE_CODE in err.codes
 
 
+# [GUESS] SnelStart's spec names no code for a booking line without the kostenplaats its grootboek demands, nor for
+# one that does not exist or is not active; these are the sandbox's. A refusal is recognised by them or by its text
+# naming a kostenplaats, whatever the real code is.
+KOSTENPLAATS_CODES = frozenset({"BOE-0104", "BOE-0105", "BOE-0106"})
+
+
+def names_kostenplaats(err: BaseException) -> bool:
+    """A 400 about a booking line's kostenplaats: the grootboek's demand changed since the link last read it, or the
+    kostenplaats went. The link's own check finds these before posting, once it reads SnelStart again."""
+    if not isinstance(err, SnelStartBadRequest):
+        return False
+    return bool(KOSTENPLAATS_CODES & set(err.codes)) or any("kostenplaats" in m.casefold() for m in err.messages)
+
+
 # ------------------------------------------------------------------------------------------- parsing bodies
 
 
