@@ -604,3 +604,19 @@ def test_enums_are_read_by_id_never_by_label():
 def test_invoice_rows_with_only_line_references_are_marked_incomplete():
     invoice = Invoice.from_row({"id": 1, "invoicelines": [{"id": 5, "searchname": "regel"}], "payments": []})
     assert invoice.lines == [] and not invoice.children_complete
+
+
+def test_a_lines_kostenplaats_and_project_are_read_as_references_and_costheading_rows_with_their_number():
+    from sync.gripp.models import Costheading, InvoiceLine, Project
+
+    line = InvoiceLine.from_row({"id": 5, "amount": 1, "sellingprice": "10.00", "discount": 0,
+                                 "costheading": {"id": 7, "searchname": "Drukwerk"},
+                                 "project": {"id": 3, "searchname": "Website vernieuwing"}})
+    assert (line.costheading_id, line.costheading_label, line.project_id, line.project_label) == (
+        7, "Drukwerk", 3, "Website vernieuwing")
+    bare = InvoiceLine.from_row({"id": 6, "amount": 1, "sellingprice": "1", "discount": 0, "costheading": None})
+    assert bare.costheading_id is None and bare.project_id is None
+    # The metadata types a costheading's number as a string and a project's as an int; read tolerantly.
+    assert Costheading.from_row({"id": 7, "name": "Drukwerk", "number": "110"}) == Costheading(7, "Drukwerk", "110")
+    assert Project.from_row({"id": 3, "name": "Website", "number": "1041"}).number == 1041
+    assert Project.from_row({"id": 4, "searchname": "Zonder", "number": "n.v.t."}) == Project(4, "Zonder", None)
