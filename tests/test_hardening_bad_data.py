@@ -65,7 +65,9 @@ _ids = itertools.count(9_500_000)
 def _line(qty: str, price: str, vat_id: int | None, ledger_id: int | None, text: str = "Werkzaamheden") -> \
         GrippInvoiceLine:
     line_id = next(_ids)
-    return GrippInvoiceLine(line_id, Decimal(qty), Decimal(price), vat_id, ledger_id, text, ordering=line_id)
+    # The demo's 8010 demands a kostenplaats: its lines carry Gripp's "Workshops", mapped to SnelStart's 120.
+    return GrippInvoiceLine(line_id, Decimal(qty), Decimal(price), vat_id, ledger_id, text, ordering=line_id,
+                            costheading_id=2 if ledger_id == 8010 else None)
 
 
 def _company(world: World, name: str, *, number: int, vat: str = "") -> GrippCompany:

@@ -181,8 +181,10 @@ def kostenplaats_source_editor(link: Link) -> None:
     project (made in SnelStart when missing), or none."""
     options = list(KostenplaatsSource)
     current = kostenplaats_source(link)
-    chosen = st.radio(t("kostenplaats_source"), options, index=options.index(current),
-                      format_func=lambda source: t(f"kostenplaats_source.{source}"), key=f"kp-source-{identity_id}")
+    # Said now, in the page's language: the choice's words must not depend on when they are asked for.
+    labels = {source: t(f"kostenplaats_source.{source}") for source in options}
+    chosen = st.radio(t("kostenplaats_source"), options, index=options.index(current), format_func=labels.__getitem__,
+                      key=f"kp-source-{identity_id}")
     st.caption(t("kostenplaats_source_help"))
     if st.button(t("save_kostenplaats_source"), key=f"save-kp-source-{identity_id}", type="primary",
                  icon=":material/save:"):
