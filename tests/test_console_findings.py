@@ -158,8 +158,16 @@ def test_every_count_text_has_its_singular() -> None:
 
 
 def test_a_name_ending_in_a_full_stop_gets_no_second() -> None:
-    assert helpers.plain(t("already_linked_elsewhere", "nl", names="Studio Noord B.V.")).endswith("Noord B.V.")
-    assert helpers.plain(t("already_linked_elsewhere", "en", names="Noord Academy")).endswith("Noord Academy.")
+    from sync.jobs.linking import other_links
+    from sync.store.catalog import AdministrationLink
+
+    other = AdministrationLink(account_key="studio-noord", account_name="Studio Noord B.V.", identity_id=1,
+                               identity_name="Noord Advies B.V.", administration_id="a",
+                               administration_name="Studio Noord B.V.", confirmed_by=None, confirmed_at=None)
+    for lang in ("nl", "en"):
+        said = helpers.plain(t("already_linked_elsewhere", lang, administration="Studio Noord B.V.",
+                               links=other_links([other])))
+        assert "B.V.." not in said and "Studio Noord B.V.’" in said
 
 
 # -- finding 9: empty cells are empty, never a grey "None" --------------------------------------------------------

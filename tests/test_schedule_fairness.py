@@ -109,7 +109,8 @@ def test_one_scheduler_holds_a_job_per_linked_identity_of_every_account(tmp_path
     try:
         accounts.add_account(deployment, "acme", "Acme B.V.", SANDBOX_GRIPP_TOKEN, actor="test")
         acme = deployment.services("acme")
-        link_with_key(acme, 1, koppelsleutel_for(ADMIN_STUDIO), start_date=date(2026, 1, 1), actor="test")
+        link_with_key(acme, 1, koppelsleutel_for(ADMIN_STUDIO), start_date=date(2026, 1, 1), actor="test",
+                      confirm_shared=True)  # beside Studio Noord's own link, on purpose
         scheduler.start()
         assert scheduler.jobs("acme") == [job_id(1, "acme")]
         assert sorted(scheduler.jobs(FIRST_ACCOUNT)) == [job_id(1, FIRST_ACCOUNT), job_id(2, FIRST_ACCOUNT)]
