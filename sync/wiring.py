@@ -425,6 +425,7 @@ class Deployment:
     def record_health(self, services: ports.Services) -> Health:
         """Write the account's health row and its identities' figures (`/metrics`) in the catalog (after a run, a
         check, a link change)."""
+        from sync.jobs.watch import watch
         from sync.store.health import summarise
         from sync.store.metrics import identity_figures
 
@@ -432,6 +433,10 @@ class Deployment:
         self.catalog.put_health(health)
         self.catalog.metrics().put(services.account, identity_figures(services.store), at=health.updated_at or
                                    services.store.now())
+        try:  # what is announced: never failing what was recorded over it
+            watch(services)
+        except Exception:
+            logging.getLogger(__name__).exception("could not work out the problems of account %s", services.account)
         return health
 
     def close(self) -> None:

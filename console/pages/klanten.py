@@ -19,8 +19,9 @@ from sync.store.catalog import Health
 
 SHOWN = 50  # rows drawn at once; the search narrows the rest
 NEED_ICONS = {"broken": icon("broken"), "runs": icon("failed"), "invoices": icon("warning"),
-              "alerts": ":orange[:material/notifications:]", "not_linked": icon("todo"), "unchecked": icon("unknown"),
-              "ok": icon("ok")}
+              "checks": icon("failed"), "alerts": ":orange[:material/notifications:]",
+              "undelivered": ":orange[:material/notifications_off:]", "not_linked": icon("todo"),
+              "unchecked": icon("unknown"), "ok": icon("ok")}
 
 deployment = ui.deployment()
 actor = ui.actor()
@@ -79,6 +80,8 @@ for row in rows[:SHOWN]:
                        query_params={"account": row.key, "lang": lang})
         name.caption(row.key)  # the account's key, as the command line and the search know it
         needs.markdown(f"{NEED_ICONS[need]} {t(NEED_LABELS[need])}")
+        if need == "checks":  # why it is not "In orde": how many of its checks fail (Controles says which)
+            needs.caption(tn("cli.accounts.failing_checks", n=h.failing_checks))
         links.markdown(links_text(h))
         stuck.markdown(fmt.count(row.stuck, lang))
         alerts.markdown(fmt.count(h.open_alerts, lang))

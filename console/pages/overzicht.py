@@ -9,7 +9,9 @@ from console.text import md
 from sync.core import fmt, words
 from sync.core.events import Outcome
 from sync.jobs import alerts, linking, overview
+from sync.jobs.checks import TITLES, CheckKey
 from sync.store import setup as setup_repo
+from sync.store.health import failing_checks
 from sync.store.setup import LinkHealth
 
 services = ui.services()
@@ -33,6 +35,7 @@ for alert in unseen.to_dict("records"):
 
 identities = views.identities(store)
 shared = linking.shared_administrations(services)  # administrations another link (of any account) links too
+failing = failing_checks(store)  # setup checks that fail: never "fine" while one does
 if not identities:
     st.info(t("no_identities"))
     ui.page_link("pages/koppelen.py", label=t("go_linking"), icon=":material/link:")
@@ -101,3 +104,8 @@ for row in identities:
                                      strict=True):
             tile.metric(t(key), fmt.count(counts[name], lang))
         needs_a_person(identity_id, counts)
+        if failing.get(identity_id):
+            names = [t(TITLES[CheckKey(check)]) for check in failing[identity_id]]
+            st.error(tn("overview_checks_failing", n=len(names), checks=names), icon=":material/fact_check:")
+            ui.page_link("pages/controles.py", label=t("page_checks"), icon=":material/fact_check:",
+                         query_params={"identity": str(identity_id)})

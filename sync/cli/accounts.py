@@ -26,7 +26,9 @@ HEALTH_COUNTS = (("broken_links", NN_("cli.accounts.broken_links")),
                  ("shared_links", NN_("cli.accounts.shared_links")),
                  ("failed_runs", NN_("cli.accounts.failed_runs")), ("overdue_runs", NN_("cli.accounts.overdue_runs")),
                  ("blocked", NN_("cli.accounts.blocked")), ("refused", NN_("cli.accounts.refused")),
-                 ("conflicts", NN_("cli.accounts.conflicts")), ("open_alerts", NN_("cli.accounts.open_alerts")))
+                 ("conflicts", NN_("cli.accounts.conflicts")),
+                 ("failing_checks", NN_("cli.accounts.failing_checks")),
+                 ("open_alerts", NN_("cli.accounts.open_alerts")), ("undelivered", NN_("cli.accounts.undelivered")))
 # `accounts list`'s header, one key per column (the console's Klanten words where it has them).
 COLUMNS = (N_("cli.accounts.column.key"), N_("accounts_col_name"), N_("accounts_col_need"), N_("accounts_col_last"),
            N_("cli.accounts.column.details"))

@@ -47,6 +47,7 @@ SETTING_NAMES = (
     "SYNC_ACCOUNT",
     "SYNC_TRUSTED_PROXIES",
     "SYNC_MAX_INVOICE_TOTAL",
+    "SYNC_NOTIFY_FAILURES_IN_ROW",
 )
 # Any of these set means "real services": sandbox mode is only for a machine with none of them.
 _SERVICE_SETTINGS = SETTING_NAMES[:7]
@@ -55,6 +56,9 @@ _URL_SETTINGS = ("GRIPP_API_URL", "SNELSTART_API_URL", "SNELSTART_AUTH_URL", "SN
 # key is an account's: GRIPP_API_TOKEN only configures the account of a deployment set up the old way.)
 _REQUIRED_FOR_REAL = ("SNELSTART_SUBSCRIPTION_KEY", "SYNC_SECRET_KEY")
 DEFAULT_MAX_CONCURRENT_RUNS = 4
+# Automatic runs failing in a row that are announced as a problem of their own (beside "the last one failed").
+DEFAULT_NOTIFY_FAILURES_IN_ROW = 3
+MAX_NOTIFY_FAILURES_IN_ROW = 100
 MAX_CONCURRENT_RUNS = 64
 MIN_SECRET_KEY_LENGTH = 16
 # An invoice above this total is blocked until a person says it is meant (per identity; this is the default). High
@@ -118,6 +122,7 @@ class Settings:
     # then the address that connected is the client's.
     trusted_proxies: tuple[str, ...] = ()
     max_invoice_total: Decimal = DEFAULT_MAX_INVOICE_TOTAL  # for identities without a ceiling of their own
+    notify_failures_in_row: int = DEFAULT_NOTIFY_FAILURES_IN_ROW  # SYNC_NOTIFY_FAILURES_IN_ROW (sync.jobs.watch)
     extra: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @property
@@ -172,6 +177,7 @@ class _Given(BaseModel):
     SYNC_ACCOUNT: str | None = None
     SYNC_TRUSTED_PROXIES: str | None = None
     SYNC_MAX_INVOICE_TOTAL: str | None = None
+    SYNC_NOTIFY_FAILURES_IN_ROW: str | None = None
 
     @field_validator(*_URL_SETTINGS)
     @classmethod
@@ -194,6 +200,13 @@ class _Given(BaseModel):
     def _a_small_number(cls, value: str | None) -> str | None:
         if value is not None and not (value.isdigit() and 1 <= int(value) <= MAX_CONCURRENT_RUNS):
             raise _Wrong(Msg(N_("config.runs_at_once"), value=value, most=MAX_CONCURRENT_RUNS))
+        return value
+
+    @field_validator("SYNC_NOTIFY_FAILURES_IN_ROW")
+    @classmethod
+    def _failures_in_row(cls, value: str | None) -> str | None:
+        if value is not None and not (value.isdigit() and 2 <= int(value) <= MAX_NOTIFY_FAILURES_IN_ROW):
+            raise _Wrong(Msg(N_("config.failures_in_row"), value=value, most=MAX_NOTIFY_FAILURES_IN_ROW))
         return value
 
     @field_validator("SYNC_DB_PATH", "SYNC_CATALOG_PATH")
@@ -348,6 +361,7 @@ def load_settings(env: Mapping[str, str] | None = None, secrets: Mapping[str, ob
                               for item in proxy_items(merged.get("SYNC_TRUSTED_PROXIES", ""))),
         max_invoice_total=(amount_of(merged["SYNC_MAX_INVOICE_TOTAL"]).quantize(Decimal("0.01"))
                            if "SYNC_MAX_INVOICE_TOTAL" in merged else DEFAULT_MAX_INVOICE_TOTAL),
+        notify_failures_in_row=int(merged.get("SYNC_NOTIFY_FAILURES_IN_ROW", DEFAULT_NOTIFY_FAILURES_IN_ROW)),
     )
 
 

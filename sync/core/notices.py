@@ -15,7 +15,11 @@ is over); `FIX_PAGE` names the console page where it is fixed.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
+from typing import Any
+
+from sync.core.words import N_, NN_, Msg
 
 
 class NoticeKind(StrEnum):
@@ -37,3 +41,47 @@ class Said(StrEnum):
     OVER = "over"        # it is over ("opgelost")
     DIGEST = "digest"    # the daily list of what is still open
     TEST = "test"        # "Testbericht sturen" / `python -m sync notify test`
+
+
+# The console page where each kind of problem is fixed (the page's address, `CONSOLE_PUBLIC_URL/<page>`, opened
+# with `?account=<account>` and, for an identity's problem, `&identity=<identity_id>`).
+FIX_PAGE: dict[NoticeKind, str] = {
+    NoticeKind.LINK_REFUSED: "Koppelen",            # link the administration again
+    NoticeKind.GRIPP_KEY_REFUSED: "Klanten",        # support replaces the account's Gripp key
+    NoticeKind.NO_INTEGRATIONS: "Controles",        # the subscription: see the integrations check
+    NoticeKind.RUN_FAILED: "Synchronisatie",        # the run's reason, and "Nu synchroniseren"
+    NoticeKind.FAILING_IN_ROW: "Synchronisatie",
+    NoticeKind.SCHEDULE_OVERDUE: "Synchronisatie",  # the schedule (paused? interval?) and the last runs
+    NoticeKind.WAITING_FOR_PERSON: "Synchronisatie",  # the invoices waiting for a decision, with their way out
+    NoticeKind.GRIPP_QUOTA: "Synchronisatie",       # fewer runs, or a larger interval
+}
+
+PARTS = ("title", "what", "fix", "over")
+# The catalog keys, spelled out so that extraction (`make catalog`) keeps them: `notice.<kind>.<part>`.
+WORDS: dict[NoticeKind, tuple[str, str, str, str]] = {
+    NoticeKind.LINK_REFUSED: (N_("notice.link_refused.title"), N_("notice.link_refused.what"),
+                              N_("notice.link_refused.fix"), N_("notice.link_refused.over")),
+    NoticeKind.GRIPP_KEY_REFUSED: (N_("notice.gripp_key_refused.title"), N_("notice.gripp_key_refused.what"),
+                                   N_("notice.gripp_key_refused.fix"), N_("notice.gripp_key_refused.over")),
+    NoticeKind.NO_INTEGRATIONS: (N_("notice.no_integrations.title"), N_("notice.no_integrations.what"),
+                                 N_("notice.no_integrations.fix"), N_("notice.no_integrations.over")),
+    NoticeKind.RUN_FAILED: (N_("notice.run_failed.title"), N_("notice.run_failed.what"),
+                            N_("notice.run_failed.fix"), N_("notice.run_failed.over")),
+    NoticeKind.FAILING_IN_ROW: (N_("notice.failing_in_row.title"), NN_("notice.failing_in_row.what"),
+                                N_("notice.failing_in_row.fix"), N_("notice.failing_in_row.over")),
+    NoticeKind.SCHEDULE_OVERDUE: (N_("notice.schedule_overdue.title"), N_("notice.schedule_overdue.what"),
+                                  N_("notice.schedule_overdue.fix"), N_("notice.schedule_overdue.over")),
+    NoticeKind.WAITING_FOR_PERSON: (NN_("notice.waiting_for_person.title"), NN_("notice.waiting_for_person.what"),
+                                    N_("notice.waiting_for_person.fix"), NN_("notice.waiting_for_person.over")),
+    NoticeKind.GRIPP_QUOTA: (N_("notice.gripp_quota.title"), N_("notice.gripp_quota.what"),
+                             N_("notice.gripp_quota.fix"), N_("notice.gripp_quota.over")),
+}
+
+
+def notice_words(kind: NoticeKind | str, part: str, values: Mapping[str, Any]) -> Msg:
+    """One part (`PARTS`) of what a message about a problem of `kind` says, filled from its `values_json` (a
+    message stored in it, such as a run's reason, is read back as a message): `say(notice_words(…), lang)`."""
+    key = WORDS[NoticeKind(kind)][PARTS.index(part)]
+    found = Msg.from_json({"msg": key, "values": dict(values)})
+    assert found is not None
+    return found

@@ -156,12 +156,15 @@ class OverviewRow:
 
 
 # What needs a person, most urgent first. A link SnelStart was not asked about yet may be broken, so it never
-# reads as fine; it comes after "not linked" because the next run (or "Controleren") settles it by itself.
-NEEDS = ("broken", "runs", "invoices", "alerts", "not_linked", "unchecked", "ok")
+# reads as fine; it comes after "not linked" because the next run (or "Controleren") settles it by itself. "In orde"
+# only when every link was verified, the last runs did what they should and the setup checks pass: a failing check
+# (an unmapped VAT rate, a missing ledger, a start date in the future) blocks what comes next, so it comes right
+# after what is blocked already; notifications that do not arrive come before the things nobody is told about.
+NEEDS = ("broken", "runs", "invoices", "checks", "alerts", "undelivered", "not_linked", "unchecked", "ok")
 # How every surface names what an account needs (Klanten, `accounts list`): catalog keys.
 NEED_LABELS = {"broken": N_("need_broken"), "runs": N_("need_runs"), "invoices": N_("need_invoices"),
-               "alerts": N_("need_alerts"), "not_linked": N_("need_not_linked"), "unchecked": N_("need_unchecked"),
-               "ok": N_("need_ok")}
+               "checks": N_("need_checks"), "alerts": N_("need_alerts"), "undelivered": N_("need_undelivered"),
+               "not_linked": N_("need_not_linked"), "unchecked": N_("need_unchecked"), "ok": N_("need_ok")}
 
 
 def need_of(health: Health) -> int:
@@ -171,8 +174,12 @@ def need_of(health: Health) -> int:
         need = "runs"
     elif health.blocked or health.refused or health.conflicts:
         need = "invoices"
+    elif health.failing_checks:
+        need = "checks"
     elif health.open_alerts:
         need = "alerts"
+    elif health.undelivered:
+        need = "undelivered"
     elif not health.linked:
         need = "not_linked"
     elif health.unchecked_links:
@@ -192,7 +199,8 @@ def overview(deployment: Deployment, actor: Actor | str, *, search: str = "") ->
     if needle:
         rows = [row for row in rows if needle in row.key.lower() or needle in row.name.lower()]
     return sorted(rows, key=lambda r: (r.need, -(r.health.broken_links + r.health.failed_runs
-                                                 + r.health.overdue_runs + r.stuck + r.health.open_alerts
+                                                 + r.health.overdue_runs + r.stuck + r.health.failing_checks
+                                                 + r.health.open_alerts + r.health.undelivered
                                                  + r.health.unchecked_links),
                                        r.name.lower(), r.key))
 

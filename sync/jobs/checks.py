@@ -56,7 +56,7 @@ from sync.mapping.types import MappingContext
 from sync.snelstart import errors as ss_errors
 from sync.snelstart.client import SnelStartClient
 from sync.snelstart.constants import SUBSCRIPTION_KEY_HEADER
-from sync.store import cache, outbox
+from sync.store import cache, check_results, outbox
 from sync.store import setup as setup_repo
 from sync.store.db import Store
 from sync.store.setup import Link, LinkHealth
@@ -332,6 +332,12 @@ def run_checks(services: Services, identity_id: int, *, include_dry_run: bool = 
     finally:
         if run.client is not None:
             run.client.close()
+        if run.link is not None:  # kept, so the account's health says a failing check without running it again
+            try:
+                check_results.record(services.store, identity_id,
+                                     [(str(r.check), str(r.status), r.explanation.key) for r in results])
+            except Exception:  # the results are still shown; only the health summary misses them
+                log.exception("could not keep the check results of identity %s", identity_id)
         services.ran()  # the account's health row (a broken link found here shows on the support overview)
     return results
 

@@ -24,6 +24,7 @@ from sync.core.explained import Explained
 from sync.core.words import N_, Msg
 from sync.store.db import Store
 from sync.store.metrics import MetricsRows
+from sync.store.notices import NoticeLedger
 
 DEFAULT_ACCOUNT = "default"  # the account of a deployment configured the old way (GRIPP_API_TOKEN, SYNC_DB_PATH)
 _KEY = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
@@ -74,6 +75,12 @@ class Health:
     refused: int = 0
     conflicts: int = 0
     open_alerts: int = 0
+    # Setup checks of linked identities that fail as last run (an unmapped VAT rate, a missing ledger; not run
+    # again since: a mapping changed after it counts no more) and start dates in the future (sync.store.health).
+    failing_checks: int = 0
+    # Targets to which this account's notifications keep failing ("meldingen komen niet aan"): filled by the
+    # delivery (sync.jobs.deliver) when the rows are read, like `shared_links`; never written with the row.
+    undelivered: int = 0
     shared_links: int = 0  # links whose administration another link (of any account) links too; read live
     last_run_at: datetime | None = None
     last_outcome: str | None = None
@@ -107,7 +114,7 @@ class KnownLink:
 
 _HEALTH_COLUMNS = ("account_key", "updated_at", "identities", "linked", "broken_links", "unchecked_links",
                    "failed_runs", "overdue_runs", "blocked", "refused", "conflicts", "open_alerts", "last_run_at",
-                   "last_outcome", "next_run_at")
+                   "last_outcome", "next_run_at", "failing_checks")
 
 
 class Catalog:
@@ -243,6 +250,11 @@ class Catalog:
             for row in rows:
                 self.put_health(row)
 
+    # -- problems and what is said of them -----------------------------------------------------------------
+    def notices(self) -> NoticeLedger:
+        """The ledger of problems and the messages waiting to be delivered (`sync.store.notices`)."""
+        return NoticeLedger(self._store)
+
     # -- sign-in lockouts -------------------------------------------------------------------------------
     def lockouts(self) -> SignInLockouts:
         """The sign-in guard's records (`sync.auth.lockout.LockoutState`)."""
@@ -306,7 +318,7 @@ _LINK_SELECT = """l.account_key, a.name AS account_name, l.identity_id, coalesce
                   l.administration_id, coalesce(l.administration_name, l.administration_id) AS administration_name,
                   l.confirmed_by, l.confirmed_at"""
 _COUNTS = {"identities", "linked", "broken_links", "unchecked_links", "failed_runs", "overdue_runs", "blocked",
-           "refused", "conflicts", "open_alerts"}
+           "refused", "conflicts", "open_alerts", "failing_checks"}
 
 
 def _account(row: dict[str, Any]) -> Account:
