@@ -295,3 +295,19 @@ def test_kleimeer_is_not_in_order_on_klanten_and_says_why(console):
     assert "In orde" not in text
     assert "Controles falen" in text and "2 controles falen" in text
     assert links_of(at).index("Kleimeer") < links_of(at).index("Hofstra")
+
+    at = helpers.page("overzicht", query={"account": KLEIMEER})  # the identity itself says which checks fail
+    helpers.no_exception(at)
+    assert any("2 controles falen" in helpers.plain(e.value) for e in at.error)
+
+
+def test_the_failures_in_row_setting_is_checked_and_keeps_the_sandbox() -> None:
+    from sync.core.config import ConfigError, load_settings
+
+    assert load_settings({}).notify_failures_in_row == 3
+    assert load_settings({"SYNC_NOTIFY_FAILURES_IN_ROW": "5"}).notify_failures_in_row == 5
+    assert load_settings({"SYNC_NOTIFY_FAILURES_IN_ROW": "5"}).sandbox
+    for wrong in ("1", "drie", "101"):
+        with pytest.raises(ConfigError) as caught:
+            load_settings({"SYNC_NOTIFY_FAILURES_IN_ROW": wrong})
+        assert "failed runs in a row" in "\n".join(caught.value.lines("en"))

@@ -11,6 +11,7 @@ identity that start (or stop) waiting at one reconcile share one message that li
 from __future__ import annotations
 
 import json
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -19,6 +20,7 @@ from sync.core.notices import NoticeKind, Said
 from sync.core.words import jsonable
 from sync.store.db import Store
 
+_RECONCILING = threading.Lock()
 GROUPED = frozenset({NoticeKind.WAITING_FOR_PERSON})  # one message per identity for every such problem at once
 
 
@@ -77,7 +79,9 @@ class NoticeLedger:
         now = store.now()
         wanted = {problem.key: problem for problem in found}
         added: list[int] = []
-        with store.transaction():
+        # Runs of one account's identities end at the same time in one process: one reconcile at a time, or both
+        # would find the same problem new (DuckDB does not see two inserts of one problem as a conflict).
+        with _RECONCILING, store.transaction():
             still = {notice.key: notice for notice in self._open(account_key)}
             started = [wanted[key] for key in wanted if key not in still]
             ended = [still[key] for key in still if key not in wanted]
