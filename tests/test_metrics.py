@@ -102,10 +102,17 @@ def test_after_a_sandbox_run_metrics_parse_and_match_the_store(after_a_run: list
     assert {key[2] for key in expected_waiting} >= {"blocked", "conflict"}  # the demo's deliberate problems
     assert mine(by_labels(found[f"{P}_invoices_waiting"], "account", "identity", "state")) == expected_waiting
 
-    # Every sandbox account has its figures' time; no open problem and no delivery table yet: no samples.
+    # Every sandbox account has its figures' time; the open problems are the watch's ledger (Hofstra's refused
+    # link, the demo's invoices waiting for a person); no delivery table yet: no samples.
     updated = by_labels(found[f"{P}_account_figures_updated_timestamp_seconds"], "account")
     assert set(updated) == {(demo.key,) for demo in demo_accounts()}
-    assert f"{P}_open_problems" not in found and f"{P}_notification_deliveries_total" not in found
+    expected_problems: dict[tuple[str, ...], float] = {}
+    for notice in runtime.deployment().catalog.notices().open_notices():
+        key = (notice.account_key, "" if notice.identity_id is None else str(notice.identity_id), notice.kind)
+        expected_problems[key] = expected_problems.get(key, 0.0) + 1
+    assert (HOFSTRA, "1", "link_refused") in expected_problems
+    assert by_labels(found[f"{P}_open_problems"], "account", "identity", "kind") == expected_problems
+    assert f"{P}_notification_deliveries_total" not in found
 
 
 def test_no_label_carries_a_name_or_a_secret(after_a_run: list[Services]) -> None:
