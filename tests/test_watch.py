@@ -210,6 +210,11 @@ def test_invoices_newly_waiting_are_listed_once_in_one_message(deployment):
     assert [m.values["n"] for m in found] == [2, 1]
     assert "1 nieuwe factuur" in words(NoticeKind.WAITING_FOR_PERSON, found[1], "nl")
     assert "260001 en 260002" in words(NoticeKind.WAITING_FOR_PERSON, found[0], "nl")
+    assert "Studio Noord B.V." in words(NoticeKind.WAITING_FOR_PERSON, found[0], "en")
+    # An account taken out: its problems end without a word.
+    deployment.forget(STUDIO)
+    assert deployment.catalog.remove(STUDIO, actor="test")
+    assert deployment.catalog.notices().open_notices(STUDIO) == [] and messages(deployment) == found
 
 
 def test_every_kind_has_its_words_and_fix_page():

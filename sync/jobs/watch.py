@@ -87,8 +87,8 @@ def problems(services: Services, account_name: str) -> tuple[list[Problem], dict
     for row in watching.waiting(store):
         identity_id = int(row["identity_id"])
         found.append(Problem(NoticeKind.WAITING_FOR_PERSON, identity_id, subject=f"invoice:{row['invoice_id']}",
-                             values={"number": row["number"], "state": row["state"], "amount": row["amount"],
-                                     "since": _iso(row["updated_at"])}))
+                             values={**about.get(identity_id, base), "number": row["number"], "state": row["state"],
+                                     "amount": row["amount"], "since": _iso(row["updated_at"])}))
     today = services.today()
     pauses = watching.quota_pauses(store, today)
     if len(pauses) >= QUOTA_TIMES:

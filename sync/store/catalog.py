@@ -179,6 +179,9 @@ class Catalog:
             self._store.execute("DELETE FROM account_health WHERE account_key = ?", [key])
             # Its links go with it: a removed account no longer holds an administration.
             self._store.execute("DELETE FROM administration_links WHERE account_key = ?", [key])
+            # Its open problems end without a word: nobody is to be told about an account that is gone.
+            self._store.execute("UPDATE notices SET ended_at = ? WHERE account_key = ? AND ended_at IS NULL",
+                                [self._store.now(), key])
         return bool(found)
 
     # -- which identity links which administration --------------------------------------------------------
