@@ -43,8 +43,8 @@ def last_runs(store: Store) -> dict[int, dict[str, Any]]:
 
 def failing_checks(store: Store) -> dict[int, list[str]]:
     """Per linked identity, the setup checks that fail: as last run (`check_results`), unless what they found was
-    changed since — a VAT or ledger mapping saved after it, or (for the others) a run that went well after it —
-    and, read now, a start date that is missing or lies in the future (the checks' own rules)."""
+    changed since — a VAT, ledger or kostenplaats mapping saved after it, or (for the others) a run that went well
+    after it — and, read now, a start date that is missing or lies in the future (the checks' own rules)."""
     today = store.now().astimezone(AMSTERDAM).date()
     found: dict[int, list[str]] = {}
     for row in store.rows(
@@ -54,6 +54,8 @@ def failing_checks(store: Store) -> dict[int, list[str]]:
                       WHEN 'vat' THEN (SELECT max(updated_at) FROM vat_mappings m WHERE m.identity_id = c.identity_id)
                       WHEN 'ledgers' THEN (SELECT max(updated_at) FROM ledger_mappings m
                                            WHERE m.identity_id = c.identity_id)
+                      WHEN 'kostenplaatsen' THEN (SELECT max(updated_at) FROM kostenplaats_mappings m
+                                                  WHERE m.identity_id = c.identity_id)
                       ELSE (SELECT max(finished_at) FROM runs r WHERE r.identity_id = c.identity_id
                             AND NOT r.dry_run AND r.outcome IN ('ok', 'warnings')) END, c.checked_at)
                 ORDER BY c.identity_id, c.check_key"""):
