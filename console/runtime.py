@@ -196,10 +196,13 @@ def scheduler() -> SyncScheduler | None:
                 current = deployment()
             except Unavailable:
                 return None
+            from sync.jobs import deliver
             from sync.jobs.schedule import SyncScheduler
 
             _scheduler = SyncScheduler(current)
             _scheduler.start()
+            # Notifications go out from here, apart from every run: a target that hangs never holds a sync.
+            _scheduler.every("notify-deliver", deliver.INTERVAL_SECONDS, lambda: deliver.every_few_seconds(current))
         return _scheduler
 
 

@@ -12,11 +12,12 @@ from console.i18n import check_icon, current_lang, icon, t, tn
 from console.text import md, md_lines
 from sync.core import fmt
 from sync.core.outside_text import plain
-from sync.core.words import N_, say
-from sync.jobs import accounts
+from sync.core.words import LANGUAGES, N_, language_name, say
+from sync.jobs import accounts, deliver
 from sync.jobs.accounts import NEED_LABELS, NEEDS, AccountError, Checked
 from sync.store.catalog import Health
 
+UNDELIVERED_ICON = ":orange[:material/notifications_off:]"
 SHOWN = 50  # rows drawn at once; the search narrows the rest
 NEED_ICONS = {"broken": icon("broken"), "runs": icon("failed"), "invoices": icon("warning"),
               "checks": icon("failed"), "alerts": ":orange[:material/notifications:]",
@@ -40,6 +41,11 @@ else:
     st.query_params.pop("search", None)
 
 rows = accounts.overview(deployment, actor, search=search)
+if actor.can("keys"):  # the support team's own targets (SYNC_NOTIFY_URLS) belong to no account's row
+    for state in deliver.failing_targets(deployment, actor):
+        if state.account_key is None:
+            st.warning(t("notify.deployment_undelivered", hint=state.hint, why=deliver.why_not(state.last_error)),
+                       icon=":material/notifications_off:")
 if not rows:
     st.info(t("accounts_none"))
 
@@ -85,6 +91,8 @@ for row in rows[:SHOWN]:
         links.markdown(links_text(h))
         stuck.markdown(fmt.count(row.stuck, lang))
         alerts.markdown(fmt.count(h.open_alerts, lang))
+        if h.undelivered:  # its notification targets keep failing
+            alerts.markdown(f"{UNDELIVERED_ICON} {t('notify.undelivered')}")
         last.markdown(when(h.last_run_at))
         upcoming.markdown(when(h.next_run_at))
 if len(rows) > SHOWN:
@@ -120,6 +128,54 @@ with st.form("account-add"):
             st.session_state[FLASH] = tn("accounts_added", name=added.account.name, n=len(added.identities))
             st.session_state[ADDED] = True
             st.rerun()
+
+TESTED = "notify-tested"  # what "Testbericht sturen" found, shown after the rerun
+
+
+def notifications(key: str, name: str) -> None:
+    """The account's notification targets: each by its hint (never the address) and language, whether messages
+    reach it; add one, take one away, send a test message to each."""
+    st.markdown(f"**{t('notify.heading', name=name)}**")
+    st.caption(t("notify.intro"))
+    targets = deliver.targets_view(deployment, key, actor)
+    for target in targets:
+        shown, drop = st.columns([5, 1])
+        state = (f"{UNDELIVERED_ICON} {t('notify.undelivered')} ({t(deliver.why_not(target.last_error))})"
+                 if target.failing else icon("ok") if target.last_ok_at is not None else "")
+        shown.markdown(f"`{md(target.hint)}` · {t('notify.lang', lang=target.lang)} {state}")
+        if drop.button(t("notify.remove"), key=f"notify-remove-{target.key}", icon=":material/delete:"):
+            deliver.remove_target(deployment, key, target.key, actor=actor)
+            st.rerun()
+    if not targets:
+        st.caption(t("notify.none"))
+    with st.form(f"notify-add-{key}", clear_on_submit=True):
+        address = st.text_input(t("notify.address"), type="password", key="notify-address",
+                                help=t("notify.address_help"))
+        chosen_lang = st.selectbox(t("notify.language"), list(LANGUAGES), key="notify-lang",
+                                   format_func=language_name)
+        if st.form_submit_button(t("notify.add"), icon=":material/add_alert:"):
+            try:
+                added = deliver.add_target(deployment, key, address, actor=actor, lang=chosen_lang)
+            except deliver.NotifyError as problem:
+                st.error(t(problem.message))
+            else:
+                st.session_state[FLASH] = t("notify.added", hint=added.hint)
+                st.rerun()
+    if st.button(t("notify.test"), key="notify-test", icon=":material/send:"):
+        st.session_state[TESTED] = (key, deliver.send_test(deployment, key, actor=actor))
+        st.rerun()
+    tested = st.session_state.pop(TESTED, None)
+    if tested is not None and tested[0] == key:
+        if not tested[1]:
+            st.info(t("notify.no_targets"))
+        for tried in tested[1]:
+            owner = tried.target.account_key or t("notify.deployment_targets")
+            if tried.arrived:
+                st.success(t("notify.test_arrived", hint=tried.target.hint, owner=owner))
+            else:
+                st.error(t("notify.test_not_arrived", hint=tried.target.hint, owner=owner,
+                           why=deliver.why_not(tried.error)))
+
 
 mine = accounts.visible(deployment, actor)
 if mine:
@@ -157,3 +213,5 @@ if mine:
                     st.session_state.pop(ui.ACCOUNT, None)
                 st.session_state[FLASH] = t("accounts_removed", name=by_key[chosen].name)
                 st.rerun()
+
+        notifications(chosen, by_key[chosen].name)

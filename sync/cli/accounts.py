@@ -79,6 +79,11 @@ def accounts(args: argparse.Namespace) -> int:
             return EXIT_OK
         for line in table([t(key) for key in COLUMNS], [overview_row(row, lang) for row in rows]):
             out(line)
+        from sync.jobs.deliver import failing_targets, why_not
+
+        for state in failing_targets(opened):  # the support team's own targets belong to no account's row
+            if state.account_key is None:
+                out(t("cli.accounts.deployment_undelivered", hint=state.hint, why=why_not(state.last_error)))
         return EXIT_OK
 
 

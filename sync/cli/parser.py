@@ -10,7 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, NoReturn
 
-from sync.cli import accounts, admin, checks, identities, invoice, links, mappings, run, status
+from sync.cli import accounts, admin, checks, identities, invoice, links, mappings, notify, run, status
 from sync.cli.common import Speaker, speaker
 from sync.core import words
 from sync.core.money import typed_amount
@@ -171,6 +171,12 @@ def build(lang: str = words.DEFAULT) -> argparse.ArgumentParser:
     a.add_argument("key", metavar=t("cli.metavar.account"))
     a.add_argument("--yes", action="store_true", help=t("cli.help.accounts.remove.yes"))
     p.set_defaults(handler=accounts.accounts)
+
+    p = sub.add_parser("notify", help=t("cli.help.notify"), description=t("cli.help.notify.description"))
+    actions = p.add_subparsers(dest="action", required=True, title=t("cli.help.actions"),
+                               metavar=t("cli.metavar.action"))
+    actions.add_parser("test", help=t("cli.help.notify.test"))
+    p.set_defaults(handler=notify.notify)
 
     p = sub.add_parser("hash-password", help=t("cli.help.hash_password"))
     p.set_defaults(handler=admin.hash_password)

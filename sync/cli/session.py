@@ -18,13 +18,17 @@ if TYPE_CHECKING:
 @contextmanager
 def deployment(args: argparse.Namespace) -> Iterator[Deployment]:
     """The deployment (its catalog of accounts), closed however the command ends."""
+    from sync.jobs import deliver
     from sync.wiring import Deployment
 
     opened = Deployment(args.settings)
     try:
         yield opened
     finally:
-        opened.close()
+        try:
+            deliver.at_exit(opened)  # what the command's runs and checks announced, after they ended
+        finally:
+            opened.close()
 
 
 @contextmanager

@@ -23,6 +23,8 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from sync.core.explained import RECORDED
 from sync.core.pacing import TIER_ALIASES, TIERS
 from sync.core.pacing import tier as snelstart_tier
+from sync.core.targets import BadTarget, split_targets
+from sync.core.targets import parse as parse_target
 from sync.core.words import N_, Msg, say
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -48,6 +50,9 @@ SETTING_NAMES = (
     "SYNC_TRUSTED_PROXIES",
     "SYNC_MAX_INVOICE_TOTAL",
     "SYNC_NOTIFY_FAILURES_IN_ROW",
+    "SYNC_NOTIFY_URLS",
+    "SYNC_NOTIFY_DIGEST_HOUR",
+    "SYNC_NOTIFY_DIGEST_ALWAYS",
 )
 # Any of these set means "real services": sandbox mode is only for a machine with none of them.
 _SERVICE_SETTINGS = SETTING_NAMES[:7]
@@ -64,6 +69,8 @@ MIN_SECRET_KEY_LENGTH = 16
 # An invoice above this total is blocked until a person says it is meant (per identity; this is the default). High
 # enough for any invoice of the firms Gripp serves, low enough to stop a typo's 10¹² × € 12,34.
 DEFAULT_MAX_INVOICE_TOTAL = Decimal("1000000.00")
+DEFAULT_DIGEST_HOUR = 8  # the daily digest goes out at this hour, Amsterdam time
+_YES, _NO = ("1", "true", "yes", "ja", "on"), ("0", "false", "no", "nee", "off")
 _AMOUNT = re.compile(r"^\d{1,15}(?:[.,]\d{1,2})?$")  # euros, a decimal point or comma, no grouping
 
 REAL_DEFAULTS = {
@@ -123,6 +130,10 @@ class Settings:
     trusted_proxies: tuple[str, ...] = ()
     max_invoice_total: Decimal = DEFAULT_MAX_INVOICE_TOTAL  # for identities without a ceiling of their own
     notify_failures_in_row: int = DEFAULT_NOTIFY_FAILURES_IN_ROW  # SYNC_NOTIFY_FAILURES_IN_ROW (sync.jobs.watch)
+    # The support team's notification targets (SYNC_NOTIFY_URLS, Apprise URLs with `lang=`): secrets, never shown.
+    notify_urls: tuple[str, ...] = field(default=(), repr=False)
+    notify_digest_hour: int = DEFAULT_DIGEST_HOUR  # the daily digest's hour, Amsterdam time
+    notify_digest_always: bool = False  # also a digest on a day when all is well
     extra: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @property
@@ -178,6 +189,9 @@ class _Given(BaseModel):
     SYNC_TRUSTED_PROXIES: str | None = None
     SYNC_MAX_INVOICE_TOTAL: str | None = None
     SYNC_NOTIFY_FAILURES_IN_ROW: str | None = None
+    SYNC_NOTIFY_URLS: str | None = None
+    SYNC_NOTIFY_DIGEST_HOUR: str | None = None
+    SYNC_NOTIFY_DIGEST_ALWAYS: str | None = None
 
     @field_validator(*_URL_SETTINGS)
     @classmethod
@@ -232,6 +246,31 @@ class _Given(BaseModel):
     def _an_amount(cls, value: str | None) -> str | None:
         if value is not None and (not _AMOUNT.match(value) or not amount_of(value) > 0):
             raise _Wrong(Msg(N_("config.not_an_amount"), value=value))
+        return value
+
+    @field_validator("SYNC_NOTIFY_URLS")
+    @classmethod
+    def _notify_targets(cls, value: str | None) -> str | None:
+        if value is not None:
+            for number, item in enumerate(split_targets(value), start=1):
+                try:
+                    parse_target(item)
+                except BadTarget as wrong:  # the target is named by its place: the address may hold a password
+                    raise _Wrong(Msg(N_("config.bad_notify_target"), number=number, why=wrong.why)) from None
+        return value
+
+    @field_validator("SYNC_NOTIFY_DIGEST_HOUR")
+    @classmethod
+    def _an_hour(cls, value: str | None) -> str | None:
+        if value is not None and not (value.isdigit() and 0 <= int(value) <= 23):
+            raise _Wrong(Msg(N_("config.not_an_hour"), value=value))
+        return value
+
+    @field_validator("SYNC_NOTIFY_DIGEST_ALWAYS")
+    @classmethod
+    def _yes_or_no(cls, value: str | None) -> str | None:
+        if value is not None and value.lower() not in (*_YES, *_NO):
+            raise _Wrong(Msg(N_("config.not_yes_or_no"), value=value))
         return value
 
     @field_validator("SYNC_SECRET_KEY")
@@ -362,6 +401,9 @@ def load_settings(env: Mapping[str, str] | None = None, secrets: Mapping[str, ob
         max_invoice_total=(amount_of(merged["SYNC_MAX_INVOICE_TOTAL"]).quantize(Decimal("0.01"))
                            if "SYNC_MAX_INVOICE_TOTAL" in merged else DEFAULT_MAX_INVOICE_TOTAL),
         notify_failures_in_row=int(merged.get("SYNC_NOTIFY_FAILURES_IN_ROW", DEFAULT_NOTIFY_FAILURES_IN_ROW)),
+        notify_urls=tuple(split_targets(merged.get("SYNC_NOTIFY_URLS", ""))),
+        notify_digest_hour=int(merged.get("SYNC_NOTIFY_DIGEST_HOUR", DEFAULT_DIGEST_HOUR)),
+        notify_digest_always=merged.get("SYNC_NOTIFY_DIGEST_ALWAYS", "no").lower() in _YES,
     )
 
 

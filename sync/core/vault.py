@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import os
 from pathlib import Path
 
@@ -24,7 +25,8 @@ class VaultError(RuntimeError):
 
 class Vault:
     def __init__(self, key: str) -> None:
-        self._fernet = Fernet(_fernet_key(key))
+        self._key = _fernet_key(key)
+        self._fernet = Fernet(self._key)
 
     def encrypt(self, secret: str) -> str:
         return self._fernet.encrypt(secret.encode()).decode()
@@ -34,6 +36,11 @@ class Vault:
             return self._fernet.decrypt(token.encode()).decode()
         except InvalidToken as exc:
             raise VaultError("A stored secret cannot be decrypted: was SYNC_SECRET_KEY changed?") from exc
+
+    def fingerprint(self, secret: str) -> str:
+        """A stable name for a secret that does not reveal it (keyed with the deployment's key): the same address
+        is the same target across restarts, and its name says nothing of its password or token."""
+        return hmac.new(self._key, secret.encode(), hashlib.sha256).hexdigest()[:20]
 
     @staticmethod
     def hint(secret: str) -> str:

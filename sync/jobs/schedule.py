@@ -174,6 +174,13 @@ class SyncScheduler:
                     job.resume()
         self._accounts.record_health(services)  # its schedule and next run, for the support overview
 
+    def every(self, job: str, seconds: int, func: Callable[[], object]) -> None:
+        """A job of the process's own that runs every `seconds` (delivering notifications): one at a time, a late
+        one dropped, never queued behind the syncs (it is no sync: `jobs()` does not list it)."""
+        with self._lock:
+            self._scheduler.add_job(func, trigger=IntervalTrigger(seconds=seconds), id=job, name=job,
+                                    replace_existing=True, max_instances=1, coalesce=True, misfire_grace_time=seconds)
+
     def jobs(self, account: str | None = None) -> list[str]:
         return [job.id for job in self._scheduler.get_jobs()
                 if (parsed := _parse(job.id)) is not None and (account is None or parsed[0] == account)]

@@ -23,6 +23,7 @@ from sync.core.clock import Clock, system_clock
 from sync.core.explained import Explained
 from sync.core.words import N_, Msg
 from sync.store.db import Store
+from sync.store.deliveries import FAILING_AFTER, Deliveries
 from sync.store.metrics import MetricsRows
 from sync.store.notices import NoticeLedger
 
@@ -78,8 +79,8 @@ class Health:
     # Setup checks of linked identities that fail as last run (an unmapped VAT rate, a missing ledger; not run
     # again since: a mapping changed after it counts no more) and start dates in the future (sync.store.health).
     failing_checks: int = 0
-    # Targets to which this account's notifications keep failing ("meldingen komen niet aan"): filled by the
-    # delivery (sync.jobs.deliver) when the rows are read, like `shared_links`; never written with the row.
+    # Targets to which this account's notifications keep failing ("meldingen komen niet aan"): read live from the
+    # deliveries' state (sync.store.deliveries, FAILING_AFTER) when the rows are read, like `shared_links`.
     undelivered: int = 0
     shared_links: int = 0  # links whose administration another link (of any account) links too; read live
     last_run_at: datetime | None = None
@@ -124,6 +125,10 @@ class Catalog:
 
     def close(self) -> None:
         self._store.close()
+
+    def now(self) -> datetime:
+        """The deployment's "now" (the catalog's clock: the sandbox's calendar there)."""
+        return self._store.now()
 
     def ping(self) -> None:
         self._store.scalar("SELECT count(*) FROM accounts")
@@ -267,6 +272,11 @@ class Catalog:
         """The figures `/metrics` serves: kept per identity, and read at scrape time."""
         return MetricsRows(self._store)
 
+    # -- notifications ------------------------------------------------------------------------------------
+    def deliveries(self) -> Deliveries:
+        """The notification targets and deliveries (`sync.jobs.deliver`)."""
+        return Deliveries(self._store)
+
     def health(self) -> list[Health]:
         """Every current account's health row (accounts without one yet get an empty row)."""
         # The shared links are counted now, not written with the row: linking one account changes the other's.
@@ -276,9 +286,11 @@ class Catalog:
                           AND EXISTS (SELECT 1 FROM administration_links l JOIN accounts o USING (account_key)
                                       WHERE o.removed_at IS NULL AND l.administration_id = mine.administration_id
                                         AND NOT (l.account_key = mine.account_key
-                                                 AND l.identity_id = mine.identity_id))) AS shared_links
+                                                 AND l.identity_id = mine.identity_id))) AS shared_links,
+                       (SELECT count(*) FROM notify_target_state s WHERE s.account_key = a.account_key
+                          AND s.failures_in_row >= ?) AS undelivered
                 FROM accounts a LEFT JOIN account_health h USING (account_key)
-                WHERE a.removed_at IS NULL ORDER BY a.account_key""")
+                WHERE a.removed_at IS NULL ORDER BY a.account_key""", [FAILING_AFTER])
         found = []
         for row in rows:
             schedule = json.loads(row.pop("schedule_json") or "[]")
