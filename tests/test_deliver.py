@@ -1,0 +1,377 @@
+"""Delivering notifications (sync/jobs/deliver.py): to a real SMTP server and a real JSON webhook on loopback, read
+back and their words checked in Dutch and English; retried with backoff across a restart and shown when a target
+keeps failing; a target that hangs never holds a command; `notify test` sends exactly one to each target; the
+daily digest; setting targets keeps the sandbox a sandbox and never shows an address whole.
+
+The words of a problem (`notice.<kind>.title|what|fix|over`) are the watcher's (another branch); these tests give
+their own stand-ins (`notice_words`), never the product catalog's."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from sync.cli import EXIT_FAILED, EXIT_OK, main
+from sync.cli.accounts import overview_words
+from sync.core import words
+from sync.core.clock import RunningClock
+from sync.core.config import ConfigError, load_settings
+from sync.core.dates import AMSTERDAM
+from sync.core.targets import parse
+from sync.jobs import accounts, deliver
+from sync.sandbox.sandbox import Sandbox
+from sync.store.db import Store
+from sync.wiring import Deployment
+from tests.conftest import CONSOLE_URL
+from tests.notify_receivers import json_receiver, mail_url, smtp_server, wait_for
+
+HOFSTRA = "hofstra-installatie"
+HOFSTRA_NAME = "Hofstra Installatietechniek"  # the account's name (its identity is Hofstra Installatie B.V.)
+STAND_INS = {
+    "nl": {"notice.link_refused.title": "koppeling met SnelStart geweigerd ({identity})",
+           "notice.link_refused.what": "SnelStart weigert de koppelsleutel van {identity}.",
+           "notice.link_refused.fix": "Maak de koppeling opnieuw op Koppelen.",
+           "notice.link_refused.over": "SnelStart accepteert de koppeling van {identity} weer."},
+    "en": {"notice.link_refused.title": "link with SnelStart refused ({identity})",
+           "notice.link_refused.what": "SnelStart refuses the koppelsleutel of {identity}.",
+           "notice.link_refused.fix": "Make the link again on Koppelen.",
+           "notice.link_refused.over": "SnelStart accepts the link of {identity} again."},
+}
+
+
+@pytest.fixture(autouse=True)
+def notice_words(monkeypatch: pytest.MonkeyPatch) -> None:
+    real = words.template
+
+    def template(key: str, lang: str, n: int | None = None) -> str:
+        return STAND_INS.get(lang, {}).get(key) or real(key, lang, n)
+
+    monkeypatch.setattr(words, "template", template)
+
+
+def open_deployment(folder: Path, sandbox: Sandbox, **settings: str) -> Deployment:
+    return Deployment(load_settings({"SYNC_DB_PATH": str(folder / "sync.duckdb"), "CONSOLE_PUBLIC_URL": CONSOLE_URL,
+                                     **settings}), sandbox=sandbox, sleep=lambda seconds: None)
+
+
+@pytest.fixture
+def clock(world) -> RunningClock:
+    return RunningClock(datetime(2026, 11, 28, 12, 0, tzinfo=AMSTERDAM))
+
+
+def catalog_store(deployment: Deployment) -> Store:
+    # The watcher writes notices and messages (another branch); here the test writes them as it would.
+    return deployment.catalog._store
+
+
+def announce(deployment: Deployment, said: str = "started", *, account: str = HOFSTRA,
+             notice_id: int | None = None) -> int:
+    """A problem and its message, as the watcher writes them; the notice's id."""
+    store = catalog_store(deployment)
+    now = deployment.catalog.now()
+    if notice_id is None:
+        notice_id = int(store.scalar(
+            "INSERT INTO notices (account_key, identity_id, kind, values_json, started_at) VALUES (?, 1, ?, ?, ?) "
+            "RETURNING notice_id", [account, "link_refused", json.dumps({"identity": "Hofstra Installatie B.V."}),
+                                    now]))
+    else:
+        store.execute("UPDATE notices SET ended_at = ? WHERE notice_id = ?", [now, notice_id])
+    store.execute("INSERT INTO messages (account_key, notice_id, said, created_at) VALUES (?, ?, ?, ?)",
+                  [account, notice_id, said, now])
+    return notice_id
+
+
+def test_email_and_webhook_say_it_in_their_language_once(tmp_path, sandbox):
+    with smtp_server() as (mailbox, port), json_receiver() as hook:
+        deployment = open_deployment(tmp_path, sandbox, SYNC_NOTIFY_URLS=f"{mail_url(port)},{hook.url('en')}")
+        try:
+            notice = announce(deployment)
+            done = deliver.deliver_due(deployment, wait=15)
+            assert (done.sent, done.failed) == (2, 0)
+            (mail,), (posted,) = mailbox.got, hook.got
+            assert mail.title == f"{HOFSTRA_NAME}: koppeling met SnelStart geweigerd (Hofstra Installatie B.V.)"
+            assert "SnelStart weigert de koppelsleutel van Hofstra Installatie B.V." in mail.body
+            assert "Sinds 28-11-2026 12:00" in mail.body
+            assert "Maak de koppeling opnieuw op Koppelen." in mail.body
+            assert f"{CONSOLE_URL}/Koppelen?account={HOFSTRA}&lang=nl" in mail.body
+            assert posted.title == f"{HOFSTRA_NAME}: link with SnelStart refused (Hofstra Installatie B.V.)"
+            assert "Make the link again on Koppelen." in posted.body and "Since 28/11/2026 12:00" in posted.body
+            assert f"{CONSOLE_URL}/Koppelen?account={HOFSTRA}&lang=en" in posted.body
+
+            assert deliver.deliver_due(deployment, wait=15).sent == 0  # said once
+            assert (len(mailbox.got), len(hook.got)) == (1, 1)
+
+            announce(deployment, "over", notice_id=notice)
+            assert deliver.deliver_due(deployment, wait=15).sent == 2
+            assert mailbox.got[1].title.startswith(f"Opgelost – {HOFSTRA_NAME}")
+            assert "SnelStart accepteert de koppeling van Hofstra Installatie B.V. weer." in mailbox.got[1].body
+            assert hook.got[1].title.startswith(f"Resolved – {HOFSTRA_NAME}")
+        finally:
+            deployment.close()
+
+
+def test_a_message_goes_to_its_account_and_the_support_team_only(tmp_path, sandbox):
+    with json_receiver() as team, json_receiver() as hofstra, json_receiver() as noord:
+        deployment = open_deployment(tmp_path, sandbox, SYNC_NOTIFY_URLS=team.url())
+        try:
+            deliver.add_target(deployment, HOFSTRA, hofstra.url(), actor="support")
+            deliver.add_target(deployment, "studio-noord", noord.url("en"), actor="support")
+            announce(deployment)
+            assert deliver.deliver_due(deployment, wait=15).sent == 2
+            assert (len(team.got), len(hofstra.got), len(noord.got)) == (1, 1, 0)
+            # A target added later does not receive the past.
+            with json_receiver() as later:
+                deliver.add_target(deployment, HOFSTRA, later.url(), actor="support")
+                assert deliver.deliver_due(deployment, wait=15).sent == 0
+                assert later.got == []
+        finally:
+            deployment.close()
+
+
+def test_a_failing_target_is_retried_with_backoff_shown_and_survives_a_restart(tmp_path, sandbox, clock):
+    with json_receiver() as hook:
+        hook.mode = "fail"
+        deployment = open_deployment(tmp_path, sandbox)
+        try:
+            target = deliver.add_target(deployment, HOFSTRA, hook.url(), actor="support")
+            announce(deployment)
+            assert deliver.deliver_due(deployment, wait=15).failed == 1
+            assert deliver.deliver_due(deployment, wait=15).failed == 0  # not again before its pause is over
+            assert hook.hits == 1
+            clock.advance(deliver.BACKOFF[0].total_seconds() + 1)
+            assert deliver.deliver_due(deployment, wait=15).failed == 1
+            assert hook.hits == 2
+            health = {h.account_key: h for h in deployment.catalog.health()}
+            assert health[HOFSTRA].undelivered == 0  # two failures: not yet "keeps failing"
+        finally:
+            deployment.close()
+
+        deployment = open_deployment(tmp_path, sandbox)  # a restart keeps the attempts and the pause
+        try:
+            assert deliver.deliver_due(deployment, wait=15).failed == 0
+            clock.advance(deliver.BACKOFF[1].total_seconds() + 1)
+            assert deliver.deliver_due(deployment, wait=15).failed == 1
+            assert hook.hits == 3
+            row = next(r for r in accounts.overview(deployment, "cli") if r.key == HOFSTRA)
+            assert row.health.undelivered == 1
+            assert "1 melding-adres waar meldingen niet aankomen" in overview_words(row, "nl")
+            (view,) = deliver.targets_view(deployment, HOFSTRA, "support")
+            assert view.failing and view.last_error == "refused" and view.key == target.key
+
+            hook.mode = "ok"  # it works again: the next attempt arrives and the target is fine
+            clock.advance(deliver.BACKOFF[2].total_seconds() + 1)
+            assert deliver.deliver_due(deployment, wait=15).sent == 1
+            assert len(hook.got) == 1
+            assert {h.account_key: h for h in deployment.catalog.health()}[HOFSTRA].undelivered == 0
+            assert ("hofstra-installatie", "sent", 1) in deployment.catalog.deliveries().by_outcome()
+        finally:
+            deployment.close()
+
+
+def test_a_support_target_that_keeps_failing_shows_in_accounts_list(cli_env, capsys, monkeypatch):
+    with json_receiver() as hook:
+        hook.mode = "fail"
+        monkeypatch.setenv("SYNC_NOTIFY_URLS", hook.url())
+        for _ in range(3):
+            assert main(["notify", "test"]) == EXIT_FAILED
+        capsys.readouterr()
+        assert main(["accounts", "list"]) == EXIT_OK
+        shown = capsys.readouterr().out
+        assert f"Meldingen komen niet aan bij het supportteam via json://127.0.0.1:{hook.port}" in shown
+
+
+def test_a_hanging_target_never_holds_the_command(cli_env, capsys, monkeypatch):
+    """The producing run ends as fast as ever; the command waits a bounded time after it, then leaves the
+    delivery due for later (the target answers within 30 s only)."""
+    with json_receiver() as hook:
+        hook.mode, hook.hang = "hang", 30.0
+        monkeypatch.setenv("SYNC_NOTIFY_URLS", hook.url())
+        monkeypatch.setattr(deliver, "AT_EXIT_WAIT", 1.0)
+        deployment = Deployment(load_settings())
+        try:
+            announce(deployment)
+        finally:
+            deployment.close()
+        began = time.monotonic()
+        main(["--account", HOFSTRA, "run"])
+        took = time.monotonic() - began
+        assert hook.hits == 1 and took < 8  # the run and 1 s of waiting, not 30 s of hanging (nor Apprise's 10)
+        deployment = Deployment(load_settings())
+        try:
+            run = catalog_store(deployment)  # the delivery: tried once, "timeout", due again after a pause
+            (row,) = run.rows("SELECT state, attempts, last_error FROM deliveries")
+            assert row == {"state": "due", "attempts": 1, "last_error": "timeout"}
+        finally:
+            deployment.close()
+
+
+def test_hofstra_run_delivers_its_message_once(cli_env, capsys, monkeypatch):
+    with json_receiver() as hook:
+        monkeypatch.setenv("SYNC_NOTIFY_URLS", hook.url())
+        deployment = Deployment(load_settings())
+        try:
+            announce(deployment)  # what the watcher writes when the run finds the koppelsleutel revoked
+        finally:
+            deployment.close()
+        main(["--account", HOFSTRA, "run"])
+        assert len(hook.got) == 1 and "Hofstra" in hook.got[0].title
+        assert "Maak de koppeling opnieuw op Koppelen." in hook.got[0].body
+        main(["--account", HOFSTRA, "run"])
+        assert len(hook.got) == 1  # nothing new
+        capsys.readouterr()
+        assert main(["status"]) == EXIT_OK
+        assert "SANDBOX" in capsys.readouterr().err  # targets set: still the sandbox
+
+
+def test_notify_test_sends_exactly_one_to_each_target(cli_env, capsys, monkeypatch):
+    with json_receiver() as team, json_receiver() as hofstra, smtp_server() as (mailbox, port):
+        monkeypatch.setenv("SYNC_NOTIFY_URLS", f"{team.url()},{mail_url(port, 'en')}")
+        deployment = Deployment(load_settings())
+        try:
+            deliver.add_target(deployment, HOFSTRA, hofstra.url(), actor="support")
+        finally:
+            deployment.close()
+        capsys.readouterr()
+        assert main(["notify", "test"]) == EXIT_OK
+        said = capsys.readouterr()
+        assert (len(team.got), len(hofstra.got), len(mailbox.got)) == (1, 1, 1)
+        assert said.out.count("aangekomen") == 3 and "NIET" not in said.out
+        assert f"json://127.0.0.1:{team.port}" in said.out and "supportteam" in said.out and HOFSTRA in said.out
+        assert "Testbericht" in team.got[0].title and "Test message" in mailbox.got[0].title
+        assert "SANDBOX" in said.err
+
+        assert main(["--lang", "en", "notify", "test", "--account", "studio-noord"]) == EXIT_OK
+        assert (len(team.got), len(hofstra.got), len(mailbox.got)) == (2, 1, 2)  # not Hofstra's own target
+        assert capsys.readouterr().out.count("arrived") == 2
+
+        hofstra.mode = "fail"
+        assert main(["notify", "test", "--account", HOFSTRA]) == EXIT_FAILED
+        out = capsys.readouterr().out
+        assert "NIET aangekomen" in out and "het adres weigerde het bericht" in out
+        wait_for(lambda: len(team.got) == 3)
+        deployment = Deployment(load_settings())
+        try:
+            assert deliver.deliver_due(deployment, wait=5).failed == 0  # a test is tried once: its answer is wanted now
+        finally:
+            deployment.close()
+
+
+def test_no_targets_at_all_is_said(cli_env, capsys):
+    assert main(["notify", "test"]) == EXIT_FAILED
+    assert "SYNC_NOTIFY_URLS" in capsys.readouterr().err
+
+
+def test_the_daily_digest_at_its_hour_once_and_not_when_all_is_well(tmp_path, sandbox, clock):
+    with json_receiver() as hook:
+        deployment = open_deployment(tmp_path, sandbox, SYNC_NOTIFY_URLS=hook.url(), SYNC_NOTIFY_DIGEST_HOUR="13")
+        try:
+            notice = announce(deployment)
+            deliver.deliver_due(deployment, wait=15)
+            assert deliver.digest_due(deployment) == 0  # 12:00: before its hour
+            clock.advance(timedelta(hours=1, minutes=5).total_seconds())
+            assert deliver.digest_due(deployment) == 1
+            assert deliver.digest_due(deployment) == 0  # once a day
+            deliver.deliver_due(deployment, wait=15)
+            digest = hook.got[-1]
+            assert digest.title == "Dagelijks overzicht: 1 probleem staat nog open"
+            assert f"{HOFSTRA_NAME}:" in digest.body and "(sinds 28-11-2026)" in digest.body
+            assert f"{CONSOLE_URL}/Klanten?account={HOFSTRA}&lang=nl" in digest.body
+
+            announce(deployment, "over", notice_id=notice)
+            deliver.deliver_due(deployment, wait=15)
+            clock.advance(timedelta(days=1).total_seconds())
+            assert deliver.digest_due(deployment) == 0  # all is well: nothing, unless asked for
+        finally:
+            deployment.close()
+        deployment = open_deployment(tmp_path, sandbox, SYNC_NOTIFY_URLS=hook.url(), SYNC_NOTIFY_DIGEST_HOUR="13",
+                                     SYNC_NOTIFY_DIGEST_ALWAYS="ja")
+        try:
+            assert deliver.digest_due(deployment) == 1
+            deliver.deliver_due(deployment, wait=15)
+            assert hook.got[-1].title == "Dagelijks overzicht: alles in orde"
+        finally:
+            deployment.close()
+
+
+def test_targets_are_kept_encrypted_shown_by_hint_and_keep_the_sandbox(tmp_path, sandbox):
+    secret = "mailtos://finance:Geheim-Wachtwoord-42@smtp.example.nl?to=f@hofstra.nl&lang=en"
+    written = parse(secret)
+    assert (written.lang, written.hint) == ("en", "mailtos://smtp.example.nl")
+    assert "lang=" not in written.url and written.url.startswith("mailtos://finance:Geheim")
+    assert parse("slack://TokenA/TokenB/TokenC/#finance").hint == "slack://…"  # Slack's host is its token
+    assert parse("json://hooks.example.nl/x?lang=en&a=1").url == "json://hooks.example.nl/x?a=1"
+
+    settings = load_settings({"SYNC_DB_PATH": str(tmp_path / "sync.duckdb"), "SYNC_NOTIFY_URLS": secret})
+    assert settings.sandbox and "Geheim" not in repr(settings)
+    with pytest.raises(ConfigError) as refused:
+        load_settings({"SYNC_NOTIFY_URLS": f"{secret}, https://user:Geheim-2@example.nl/hook"})
+    assert "melding-adres 2" in refused.value.lines("nl")[0] and "Geheim" not in str(refused.value)
+
+    deployment = open_deployment(tmp_path, sandbox)
+    try:
+        view = deliver.add_target(deployment, HOFSTRA, secret, actor="support")
+        assert view.hint == "mailtos://smtp.example.nl" and view.lang == "en"
+        with pytest.raises(deliver.NotifyError):
+            deliver.add_target(deployment, HOFSTRA, secret, actor="support")  # known already
+        with pytest.raises(deliver.NotifyError):
+            deliver.add_target(deployment, HOFSTRA, "ftp://example.nl", actor="support")
+        stored = catalog_store(deployment).rows("SELECT * FROM notify_targets")
+        assert len(stored) == 1 and "Geheim" not in json.dumps(stored, default=str)
+        assert deployment.settings.sandbox
+        assert deliver.remove_target(deployment, HOFSTRA, view.key, actor="support")
+        assert deliver.targets_view(deployment, HOFSTRA, "support") == []
+    finally:
+        deployment.close()
+
+
+def test_finance_cannot_set_targets(tmp_path, sandbox):
+    from sync.auth.access import Actor, NotAllowed
+
+    deployment = open_deployment(tmp_path, sandbox)
+    try:
+        with pytest.raises(NotAllowed):
+            deliver.add_target(deployment, HOFSTRA, "json://127.0.0.1:1/x", actor=Actor("femke", "finance"))
+        with pytest.raises(NotAllowed):
+            deliver.send_test(deployment, HOFSTRA, actor=Actor("femke", "finance"))
+    finally:
+        deployment.close()
+
+
+def test_support_sets_a_target_on_klanten_and_sends_a_test_message(console):
+    from streamlit.testing.v1 import AppTest
+
+    from tests import console_helpers as helpers
+
+    with json_receiver() as hook:
+        at = AppTest.from_file(helpers.APP, default_timeout=helpers.TIMEOUT)
+        at.run()
+        at.switch_page("pages/klanten.py")
+        at.run()
+        helpers.no_exception(at)
+        at.selectbox(key="account-manage").select(HOFSTRA)
+        at.run()
+        at.text_input(key="notify-address").input(hook.url("en"))
+        next(b for b in at.button if b.label == "Adres toevoegen").click()
+        at.run()
+        helpers.no_exception(at)
+        shown = helpers.texts(at)
+        assert f"json://127.0.0.1:{hook.port}" in shown and "taal: en" in shown
+        assert str(hook.port) + "/hook" not in shown  # the hint, never the address
+        next(b for b in at.button if b.label == "Testbericht sturen").click()
+        at.run()
+        assert any(f"Testbericht aangekomen bij json://127.0.0.1:{hook.port} (hofstra-installatie)"
+                   in helpers.plain(e.value) for e in at.success)
+        (got,) = hook.got
+        assert got.title == f"Test message from the Gripp ↔ SnelStart link – {HOFSTRA_NAME}"
+
+        hook.mode = "fail"
+        for _ in range(deliver.FAILING_AFTER):
+            next(b for b in at.button if b.label == "Testbericht sturen").click()
+            at.run()
+        assert any("het adres weigerde het bericht" in helpers.plain(e.value) for e in at.error)
+        at.run()
+        assert "meldingen komen niet aan" in helpers.texts(at)  # on the account's row and at its target
