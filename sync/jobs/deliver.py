@@ -263,8 +263,8 @@ def send_test(deployment: Deployment, account: str | None, *, actor: Actor | str
     planned = []
     for target in targets:
         owner = target.account_key or account
-        message_id = book.add_message(account_key=owner, said=Said.TEST, values={}, target_key=target.key, now=now)
-        book.plan(message_id, [(target.key, target.account_key)], now)
+        message_id = book.add_test(account_key=owner, target_key=target.key, target_account=target.account_key,
+                                   now=now)
         message = Message(message_id, owner, None, Said.TEST, {}, target.key, now)
         planned.append((message_id, target, render(message, target, deployment, names)))
     outcomes = _send_all([(target.url, *words) for _, target, words in planned], TEST_WAIT)

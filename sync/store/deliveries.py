@@ -9,6 +9,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from sync.core.notices import Said
 from sync.store.db import Store
 
 # A target that failed this many times in a row shows as one whose messages do not arrive ("meldingen komen niet
@@ -157,6 +158,19 @@ class Deliveries:
             "INSERT INTO messages (account_key, said, values_json, target_key, created_at) VALUES (?, ?, ?, ?, ?) "
             "RETURNING message_id", [account_key, said, json.dumps(values, sort_keys=True), target_key, now]))
 
+    def add_test(self, *, account_key: str | None, target_key: str, target_account: str | None,
+                 now: datetime) -> int:
+        """A test message to one target, planned in the same transaction and never due: the caller sends it at
+        once, so no background round can pick it up and send it twice."""
+        with self._store.transaction():
+            message_id = self.add_message(account_key=account_key, said=Said.TEST, values={}, target_key=target_key,
+                                          now=now)
+            self._store.execute(
+                "INSERT INTO deliveries (message_id, target_key, account_key, state, next_attempt_at, created_at) "
+                "VALUES (?, ?, ?, ?, NULL, ?)", [message_id, target_key, target_account, DeliveryState.DUE, now])
+            self._store.execute("INSERT INTO message_plans VALUES (?, ?)", [message_id, now])
+        return message_id
+
     def due(self, now: datetime, limit: int = 200) -> list[Due]:
         """Deliveries whose time has come, oldest message first."""
         return [Due(_message(row), row["d_target"], int(row["attempts"])) for row in self._store.rows(
@@ -209,8 +223,8 @@ class Deliveries:
 
     # -- the digest ------------------------------------------------------------------------------------
     def last_digest(self, target_key: str) -> datetime | None:
-        return self._store.scalar("SELECT max(created_at) FROM messages WHERE said = 'digest' AND target_key = ?",
-                                  [target_key])
+        return self._store.scalar("SELECT max(created_at) FROM messages WHERE said = ? AND target_key = ?",
+                                  [Said.DIGEST, target_key])
 
     def open_notices(self) -> list[OpenNotice]:
         """Every problem still open, of current accounts, oldest first."""
