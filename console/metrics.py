@@ -20,8 +20,8 @@ PREFIX = "gripp_snelstart"
 
 
 def delivery_counts(catalog: Catalog) -> list[Count]:
-    """The hook for notification deliveries (issue 22, item 4): by account and outcome, from the catalog; nothing
-    while the deliveries table does not exist (`MetricsRows.deliveries`, where the integrator wires its query)."""
+    """Notification deliveries (issue 22, item 4) by the target's account and outcome, from the catalog
+    (`MetricsRows.deliveries`: due, sent, gave_up, dropped)."""
     return catalog.metrics().deliveries()
 
 

@@ -1,6 +1,6 @@
 """`/metrics`: after a sandbox run, the console's Prometheus endpoint parses as Prometheus text and says what the
 store says (last successful run, runs by outcome, invoices waiting, open problems), with no name or secret in a
-label; the deliveries hook says nothing until its table exists."""
+label; notification deliveries counted by account and outcome."""
 
 from __future__ import annotations
 
@@ -103,7 +103,7 @@ def test_after_a_sandbox_run_metrics_parse_and_match_the_store(after_a_run: list
     assert mine(by_labels(found[f"{P}_invoices_waiting"], "account", "identity", "state")) == expected_waiting
 
     # Every sandbox account has its figures' time; the open problems are the watch's ledger (Hofstra's refused
-    # link, the demo's invoices waiting for a person); no delivery table yet: no samples.
+    # link, the demo's invoices waiting for a person); no target, so no delivery: no samples.
     updated = by_labels(found[f"{P}_account_figures_updated_timestamp_seconds"], "account")
     assert set(updated) == {(demo.key,) for demo in demo_accounts()}
     expected_problems: dict[tuple[str, ...], float] = {}
@@ -144,14 +144,18 @@ def test_open_problems_are_counted_by_kind_and_closed_ones_are_not(console: Serv
     assert problems == {(account, "2", "run_failed"): 2.0, (account, "", "gripp_key_refused"): 1.0}
 
 
-def test_the_deliveries_hook_says_nothing_without_its_table_then_counts_by_outcome(tmp_path) -> None:
-    catalog = Catalog(tmp_path / "catalog.duckdb", clock=RunningClock(datetime(2026, 11, 28, 12, tzinfo=UTC)))
+def test_deliveries_are_counted_by_account_and_outcome(tmp_path) -> None:
+    at = datetime(2026, 11, 28, 12, tzinfo=UTC)
+    catalog = Catalog(tmp_path / "catalog.duckdb", clock=RunningClock(at))
     try:
         assert delivery_counts(catalog) == []
-        catalog._store.execute("CREATE TABLE deliveries (account_key VARCHAR, outcome VARCHAR)")
-        catalog._store.execute("INSERT INTO deliveries VALUES ('a', 'sent'), ('a', 'sent'), (NULL, 'failed')")
+        book = catalog.deliveries()  # two messages to account a's target, one to the support team's (not yet sent)
+        book.plan(1, [("t-a", "a"), ("t-team", None)], at)
+        book.plan(2, [("t-a", "a")], at)
+        for message in (1, 2):
+            book.record(message, "t-a", account_key="a", hint="json://x", ok=True, error=None, now=at, retry_at=None)
         assert {(c.account_key, c.what): c.n for c in delivery_counts(catalog)} == {("a", "sent"): 2,
-                                                                                   ("", "failed"): 1}
+                                                                                   ("", "due"): 1}
     finally:
         catalog.close()
 

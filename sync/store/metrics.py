@@ -14,6 +14,7 @@ from typing import Any
 
 from sync.core.events import Outcome
 from sync.store.db import Store
+from sync.store.deliveries import Deliveries
 from sync.store.outbox import BookingState
 
 # How a run ended → its column; a running run is not counted until it ends.
@@ -23,8 +24,6 @@ SUCCESS = (Outcome.OK, Outcome.WARNINGS)  # the run did its work (warnings: with
 # What waits for a person, by the word the metric's label uses → the outbox state and the column.
 WAITING = {"blocked": (BookingState.BLOCKED, "blocked"), "refused": (BookingState.FAILED, "refused"),
            "conflict": (BookingState.CONFLICT, "conflicts")}
-# The deliver helper's table of delivery attempts (issue 22, item 4); until it exists, no delivery figures.
-DELIVERIES_TABLE = "deliveries"
 
 
 @dataclass(frozen=True)
@@ -116,18 +115,10 @@ class MetricsRows:
                GROUP BY ALL ORDER BY ALL""")]
 
     def deliveries(self) -> list[Count]:
-        """Notification deliveries by account and outcome; nothing while the deliveries table does not exist.
-
-        The hook for the deliver helper's table: the integrator adjusts the query to its columns (assumed here:
-        `account_key`, NULL for the support team's targets, and `outcome`)."""
-        if not self.has_table(DELIVERIES_TABLE):
-            return []
-        return [Count(row["account_key"] or "", None, row["outcome"], int(row["n"])) for row in self._store.rows(
-            f"SELECT account_key, outcome, count(*) AS n FROM {DELIVERIES_TABLE} GROUP BY ALL ORDER BY ALL")]
-
-    def has_table(self, name: str) -> bool:
-        return bool(self._store.scalar(
-            "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]))
+        """Notification deliveries by the target's account ('' for the support team's targets) and outcome: the
+        delivery's state (`sync.store.deliveries.DeliveryState`: due — waiting or to be retried —, sent, gave_up,
+        dropped)."""
+        return [Count(account or "", None, state, n) for account, state, n in Deliveries(self._store).by_outcome()]
 
 
 def _identity(row: dict[str, Any]) -> IdentityFigures:
