@@ -375,3 +375,13 @@ def test_support_sets_a_target_on_klanten_and_sends_a_test_message(console):
         assert any("het adres weigerde het bericht" in helpers.plain(e.value) for e in at.error)
         at.run()
         assert "meldingen komen niet aan" in helpers.texts(at)  # on the account's row and at its target
+
+
+def test_the_console_sends_from_its_scheduler_apart_from_the_syncs(console):
+    from console import runtime
+
+    scheduler = runtime.scheduler()
+    assert scheduler is not None
+    job = scheduler._scheduler.get_job("notify-deliver")  # APScheduler's own job, not a sync (jobs() lists syncs)
+    assert job is not None and job.trigger.interval.total_seconds() == deliver.INTERVAL_SECONDS
+    assert "notify-deliver" not in scheduler.jobs()
