@@ -1,10 +1,8 @@
 """Delivering notifications (sync/jobs/deliver.py): to a real SMTP server and a real JSON webhook on loopback, read
 back and their words checked in Dutch and English; retried with backoff across a restart and shown when a target
 keeps failing; a target that hangs never holds a command; `notify test` sends exactly one to each target; the
-daily digest; setting targets keeps the sandbox a sandbox and never shows an address whole.
-
-The words of a problem (`notice.<kind>.title|what|fix|over`) are the watcher's (another branch); these tests give
-their own stand-ins (`notice_words`), never the product catalog's."""
+daily digest; setting targets keeps the sandbox a sandbox and never shows an address whole. A problem is put in the
+deployment's ledger as the watcher does (`NoticeLedger.reconcile`), or found by a real run (Hofstra's)."""
 
 from __future__ import annotations
 
@@ -17,40 +15,22 @@ import pytest
 
 from sync.cli import EXIT_FAILED, EXIT_OK, main
 from sync.cli.accounts import overview_words
-from sync.core import words
 from sync.core.clock import RunningClock
 from sync.core.config import ConfigError, load_settings
 from sync.core.dates import AMSTERDAM
+from sync.core.notices import NoticeKind
 from sync.core.targets import parse
 from sync.jobs import accounts, deliver
 from sync.sandbox.sandbox import Sandbox
 from sync.store.db import Store
+from sync.store.notices import Problem
 from sync.wiring import Deployment
 from tests.conftest import CONSOLE_URL
 from tests.notify_receivers import json_receiver, mail_url, smtp_server, wait_for
 
 HOFSTRA = "hofstra-installatie"
-HOFSTRA_NAME = "Hofstra Installatietechniek"  # the account's name (its identity is Hofstra Installatie B.V.)
-STAND_INS = {
-    "nl": {"notice.link_refused.title": "koppeling met SnelStart geweigerd ({identity})",
-           "notice.link_refused.what": "SnelStart weigert de koppelsleutel van {identity}.",
-           "notice.link_refused.fix": "Maak de koppeling opnieuw op Koppelen.",
-           "notice.link_refused.over": "SnelStart accepteert de koppeling van {identity} weer."},
-    "en": {"notice.link_refused.title": "link with SnelStart refused ({identity})",
-           "notice.link_refused.what": "SnelStart refuses the koppelsleutel of {identity}.",
-           "notice.link_refused.fix": "Make the link again on Koppelen.",
-           "notice.link_refused.over": "SnelStart accepts the link of {identity} again."},
-}
-
-
-@pytest.fixture(autouse=True)
-def notice_words(monkeypatch: pytest.MonkeyPatch) -> None:
-    real = words.template
-
-    def template(key: str, lang: str, n: int | None = None) -> str:
-        return STAND_INS.get(lang, {}).get(key) or real(key, lang, n)
-
-    monkeypatch.setattr(words, "template", template)
+HOFSTRA_NAME = "Hofstra Installatietechniek"  # the account's name
+IDENTITY = "Hofstra Installatietechniek B.V."  # its identity, as Gripp names it
 
 
 def open_deployment(folder: Path, sandbox: Sandbox, **settings: str) -> Deployment:
@@ -64,51 +44,43 @@ def clock(world) -> RunningClock:
 
 
 def catalog_store(deployment: Deployment) -> Store:
-    # The watcher writes notices and messages (another branch); here the test writes them as it would.
-    return deployment.catalog._store
+    return deployment.catalog._store  # what the deliveries recorded, read as it is
 
 
-def announce(deployment: Deployment, said: str = "started", *, account: str = HOFSTRA,
-             notice_id: int | None = None) -> int:
-    """A problem and its message, as the watcher writes them; the notice's id."""
-    store = catalog_store(deployment)
-    now = deployment.catalog.now()
-    if notice_id is None:
-        notice_id = int(store.scalar(
-            "INSERT INTO notices (account_key, identity_id, kind, values_json, started_at) VALUES (?, 1, ?, ?, ?) "
-            "RETURNING notice_id", [account, "link_refused", json.dumps({"identity": "Hofstra Installatie B.V."}),
-                                    now]))
-    else:
-        store.execute("UPDATE notices SET ended_at = ? WHERE notice_id = ?", [now, notice_id])
-    store.execute("INSERT INTO messages (account_key, notice_id, said, created_at) VALUES (?, ?, ?, ?)",
-                  [account, notice_id, said, now])
-    return notice_id
+def announce(deployment: Deployment, *, over: bool = False) -> None:
+    """Hofstra's refused link found (or, `over`, no longer found), as the watcher reconciles it with the ledger."""
+    found = [] if over else [Problem(NoticeKind.LINK_REFUSED, 1, values={
+        "account": HOFSTRA, "account_name": HOFSTRA_NAME, "identity_id": 1, "identity_name": IDENTITY,
+        "administration_name": "Hofstra Installatietechniek B.V.", "since": "2026-11-28T12:00:00+01:00"})]
+    deployment.catalog.notices().reconcile(HOFSTRA, found)
 
 
 def test_email_and_webhook_say_it_in_their_language_once(tmp_path, sandbox):
     with smtp_server() as (mailbox, port), json_receiver() as hook:
         deployment = open_deployment(tmp_path, sandbox, SYNC_NOTIFY_URLS=f"{mail_url(port)},{hook.url('en')}")
         try:
-            notice = announce(deployment)
+            announce(deployment)
             done = deliver.deliver_due(deployment, wait=15)
             assert (done.sent, done.failed) == (2, 0)
             (mail,), (posted,) = mailbox.got, hook.got
-            assert mail.title == f"{HOFSTRA_NAME}: koppeling met SnelStart geweigerd (Hofstra Installatie B.V.)"
-            assert "SnelStart weigert de koppelsleutel van Hofstra Installatie B.V." in mail.body
-            assert "Sinds 28-11-2026 12:00" in mail.body
-            assert "Maak de koppeling opnieuw op Koppelen." in mail.body
-            assert f"{CONSOLE_URL}/Koppelen?account={HOFSTRA}&lang=nl" in mail.body
-            assert posted.title == f"{HOFSTRA_NAME}: link with SnelStart refused (Hofstra Installatie B.V.)"
-            assert "Make the link again on Koppelen." in posted.body and "Since 28/11/2026 12:00" in posted.body
-            assert f"{CONSOLE_URL}/Koppelen?account={HOFSTRA}&lang=en" in posted.body
+            assert mail.title == f"{HOFSTRA_NAME}: koppeling met SnelStart verbroken ({IDENTITY})"
+            assert f"SnelStart weigert sinds 28-11-2026 12:00 de koppelsleutel van {IDENTITY}" in mail.body
+            assert "Maak de koppeling opnieuw: Koppelen" in mail.body
+            assert f"{CONSOLE_URL}/Koppelen?account={HOFSTRA}&identity=1&lang=nl" in mail.body
+            assert posted.title == f"{HOFSTRA_NAME}: link with SnelStart broken ({IDENTITY})"
+            assert f"Since 28/11/2026 12:00 SnelStart refuses the koppelsleutel of {IDENTITY}" in posted.body
+            assert "Make the link again: Linking" in posted.body
+            assert f"{CONSOLE_URL}/Koppelen?account={HOFSTRA}&identity=1&lang=en" in posted.body
+            for got in (mail, posted):  # never a key, token or password
+                assert "koppelsleutel-" not in got.body and "sandbox-gripp-token" not in got.body
 
             assert deliver.deliver_due(deployment, wait=15).sent == 0  # said once
             assert (len(mailbox.got), len(hook.got)) == (1, 1)
 
-            announce(deployment, "over", notice_id=notice)
+            announce(deployment, over=True)
             assert deliver.deliver_due(deployment, wait=15).sent == 2
-            assert mailbox.got[1].title.startswith(f"Opgelost – {HOFSTRA_NAME}")
-            assert "SnelStart accepteert de koppeling van Hofstra Installatie B.V. weer." in mailbox.got[1].body
+            assert mailbox.got[1].title == f"Opgelost – {HOFSTRA_NAME}: koppeling met SnelStart verbroken ({IDENTITY})"
+            assert f"Opgelost: SnelStart accepteert de koppelsleutel van {IDENTITY}" in mailbox.got[1].body
             assert hook.got[1].title.startswith(f"Resolved – {HOFSTRA_NAME}")
         finally:
             deployment.close()
@@ -158,7 +130,7 @@ def test_a_failing_target_is_retried_with_backoff_shown_and_survives_a_restart(t
             assert hook.hits == 3
             row = next(r for r in accounts.overview(deployment, "cli") if r.key == HOFSTRA)
             assert row.health.undelivered == 1
-            assert "1 melding-adres waar meldingen niet aankomen" in overview_words(row, "nl")
+            assert "1 meldingsadres bereikt niemand" in overview_words(row, "nl")
             (view,) = deliver.targets_view(deployment, HOFSTRA, "support")
             assert view.failing and view.last_error == "refused" and view.key == target.key
 
@@ -191,11 +163,6 @@ def test_a_hanging_target_never_holds_the_command(cli_env, capsys, monkeypatch):
         hook.mode, hook.hang = "hang", 30.0
         monkeypatch.setenv("SYNC_NOTIFY_URLS", hook.url())
         monkeypatch.setattr(deliver, "AT_EXIT_WAIT", 1.0)
-        deployment = Deployment(load_settings())
-        try:
-            announce(deployment)
-        finally:
-            deployment.close()
         began = time.monotonic()
         main(["--account", HOFSTRA, "run"])
         took = time.monotonic() - began
@@ -212,14 +179,10 @@ def test_a_hanging_target_never_holds_the_command(cli_env, capsys, monkeypatch):
 def test_hofstra_run_delivers_its_message_once(cli_env, capsys, monkeypatch):
     with json_receiver() as hook:
         monkeypatch.setenv("SYNC_NOTIFY_URLS", hook.url())
-        deployment = Deployment(load_settings())
-        try:
-            announce(deployment)  # what the watcher writes when the run finds the koppelsleutel revoked
-        finally:
-            deployment.close()
-        main(["--account", HOFSTRA, "run"])
-        assert len(hook.got) == 1 and "Hofstra" in hook.got[0].title
-        assert "Maak de koppeling opnieuw op Koppelen." in hook.got[0].body
+        main(["--account", HOFSTRA, "run"])  # its koppelsleutel was revoked in SnelStart: the run finds it
+        assert len(hook.got) == 1
+        assert hook.got[0].title == f"{HOFSTRA_NAME}: koppeling met SnelStart verbroken ({IDENTITY})"
+        assert "Maak de koppeling opnieuw" in hook.got[0].body
         main(["--account", HOFSTRA, "run"])
         assert len(hook.got) == 1  # nothing new
         capsys.readouterr()
@@ -269,7 +232,7 @@ def test_the_daily_digest_at_its_hour_once_and_not_when_all_is_well(tmp_path, sa
     with json_receiver() as hook:
         deployment = open_deployment(tmp_path, sandbox, SYNC_NOTIFY_URLS=hook.url(), SYNC_NOTIFY_DIGEST_HOUR="13")
         try:
-            notice = announce(deployment)
+            announce(deployment)
             deliver.deliver_due(deployment, wait=15)
             assert deliver.digest_due(deployment) == 0  # 12:00: before its hour
             clock.advance(timedelta(hours=1, minutes=5).total_seconds())
@@ -281,7 +244,7 @@ def test_the_daily_digest_at_its_hour_once_and_not_when_all_is_well(tmp_path, sa
             assert f"{HOFSTRA_NAME}:" in digest.body and "(sinds 28-11-2026)" in digest.body
             assert f"{CONSOLE_URL}/Klanten?account={HOFSTRA}&lang=nl" in digest.body
 
-            announce(deployment, "over", notice_id=notice)
+            announce(deployment, over=True)
             deliver.deliver_due(deployment, wait=15)
             clock.advance(timedelta(days=1).total_seconds())
             assert deliver.digest_due(deployment) == 0  # all is well: nothing, unless asked for

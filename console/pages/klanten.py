@@ -21,7 +21,7 @@ UNDELIVERED_ICON = ":orange[:material/notifications_off:]"
 SHOWN = 50  # rows drawn at once; the search narrows the rest
 NEED_ICONS = {"broken": icon("broken"), "runs": icon("failed"), "invoices": icon("warning"),
               "checks": icon("failed"), "alerts": ":orange[:material/notifications:]",
-              "undelivered": ":orange[:material/notifications_off:]", "not_linked": icon("todo"),
+              "undelivered": UNDELIVERED_ICON, "not_linked": icon("todo"),
               "unchecked": icon("unknown"), "ok": icon("ok")}
 
 deployment = ui.deployment()
@@ -91,7 +91,7 @@ for row in rows[:SHOWN]:
         links.markdown(links_text(h))
         stuck.markdown(fmt.count(row.stuck, lang))
         alerts.markdown(fmt.count(h.open_alerts, lang))
-        if h.undelivered:  # its notification targets keep failing
+        if h.undelivered and need != "undelivered":  # its targets keep failing, behind what it needs first
             alerts.markdown(f"{UNDELIVERED_ICON} {t('notify.undelivered')}")
         last.markdown(when(h.last_run_at))
         upcoming.markdown(when(h.next_run_at))

@@ -32,7 +32,7 @@ from urllib.parse import urlencode
 from sync.auth.access import Actor, authorize, may_open, require_account
 from sync.core.dates import AMSTERDAM
 from sync.core.explained import Explained
-from sync.core.notices import FIX_PAGE, NoticeKind, Said
+from sync.core.notices import FIX_PAGE, NoticeKind, Said, notice_words
 from sync.core.targets import LANG_GIVEN as _LANG_GIVEN
 from sync.core.targets import BadTarget, hint, parse
 from sync.core.words import LANGUAGES, N_, NN_, Msg, say
@@ -210,8 +210,17 @@ def deliver_due(deployment: Deployment, *, wait: float = JOB_WAIT) -> Round:
         if item.target_key not in targets:  # taken away, or no longer in SYNC_NOTIFY_URLS
             book.record(item.message.message_id, item.target_key, account_key=None, hint="", ok=False,
                         error="gone", now=now, retry_at=None)
-    outcomes = _send_all([(target.url, *render(item.message, target, deployment, names)) for item, target in work],
-                         wait)
+    said: list[tuple[str, str, str]] = []
+    unsaid: list[int] = []  # a message that cannot be said (a bug, or words missing) fails alone, retried later
+    for index, (item, target) in enumerate(work):
+        try:
+            said.append((target.url, *render(item.message, target, deployment, names)))
+        except Exception:
+            log.exception("notification %s cannot be said", item.message.message_id)
+            unsaid.append(index)
+    outcomes: list[Outcome | None] = _send_all(said, wait)
+    for index in unsaid:
+        outcomes.insert(index, (False, "error"))
     done = Round()
     later = deployment.catalog.now()
     for (item, target), outcome in zip(work, outcomes, strict=True):
@@ -340,20 +349,18 @@ def render(message: Message, target: Target, deployment: Deployment, names: dict
                              _link(deployment, OVERVIEW_PAGE, account, lang)]))
     if message.said == Said.DIGEST:
         return _digest(message, lang, deployment)
-    kind = message.kind or str(message.values.get("kind", ""))
-    values: dict[str, Any] = {"account": name, **(message.notice_values or {}), **message.values}
-    title = Msg(f"notice.{kind}.title", **values)
-    page = FIX_PAGE.get(NoticeKind(kind), OVERVIEW_PAGE) if kind in _KINDS else OVERVIEW_PAGE
-    link = _link(deployment, page, account, lang)
+    kind = message.kind or ""
+    if kind not in _KINDS:
+        raise ValueError(f"message {message.message_id} is about no known kind of problem ({kind!r})")
+    # The watcher's values: the notice's as found, the message's as said (a group's list, when it was over).
+    values: dict[str, Any] = {**(message.notice_values or {}), **message.values}
+    link = _link(deployment, FIX_PAGE[NoticeKind(kind)], account, lang, message.identity_id)
+    title = notice_words(kind, "title", values)
     if message.said == Said.OVER:
-        return (say("notify.title_over", lang, account=name, what=title),
-                "\n\n".join([say(Msg(f"notice.{kind}.over", **values), lang),
-                             say("notify.ended", lang, since=message.started_at or message.created_at,
-                                 at=message.ended_at or message.created_at), link]))
-    return (say("notify.title", lang, account=name, what=title),
-            "\n\n".join([say(Msg(f"notice.{kind}.what", **values), lang),
-                         say("notify.since", lang, at=message.started_at or message.created_at),
-                         say(Msg(f"notice.{kind}.fix", **values), lang), link]))
+        return (say("notify.title_over", lang, what=title),
+                "\n\n".join([say(notice_words(kind, "over", values), lang), link]))
+    return (say(title, lang), "\n\n".join([say(notice_words(kind, "what", values), lang),
+                                            say(notice_words(kind, "fix", values), lang), link]))
 
 
 def _digest(message: Message, lang: str, deployment: Deployment) -> tuple[str, str]:
@@ -366,16 +373,19 @@ def _digest(message: Message, lang: str, deployment: Deployment) -> tuple[str, s
     for account in listed:
         lines = [say("notify.digest.account", lang, account=account.get("name") or account.get("key") or "")]
         for item in account.get("open") or []:
-            what = Msg(f"notice.{item.get('kind')}.title",
-                       **{"account": account.get("name") or "", **(item.get("values") or {})})
+            what = notice_words(str(item.get("kind")), "title", item.get("values") or {})
             lines.append(say("notify.digest.item", lang, what=what, since=item.get("since") or ""))
         lines.append(_link(deployment, OVERVIEW_PAGE, account.get("key"), lang))
         parts.append("\n".join(lines))
     return say(Msg(NN_("notify.digest.title"), n=problems, accounts=len(listed)), lang), "\n\n".join(parts)
 
 
-def _link(deployment: Deployment, page: str, account: str | None, lang: str) -> str:
-    query = {"account": account, "lang": lang} if account else {"lang": lang}
+def _link(deployment: Deployment, page: str, account: str | None, lang: str, identity: int | None = None) -> str:
+    """The console page, opened on the account (and the identity the problem is about) in the reader's language."""
+    query: dict[str, str | int] = {"account": account} if account else {}
+    if identity is not None:
+        query["identity"] = identity
+    query["lang"] = lang
     return say("notify.link", lang, url=f"{deployment.settings.console_public_url}/{page}?{urlencode(query)}")
 
 
