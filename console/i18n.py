@@ -121,6 +121,7 @@ ICONS = {
     "failed": ":red[:material/error:]", "fail": ":red[:material/error:]", "broken": ":red[:material/link_off:]",
     "running": ":blue[:material/progress_activity:]", "refused": ":gray[:material/pause_circle:]",
     "unknown": ":gray[:material/help:]", "todo": ":gray[:material/radio_button_unchecked:]",
+    "shared": ":orange[:material/link:]",  # an administration another link links too (`overview.link_state`)
 }
 
 

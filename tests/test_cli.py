@@ -133,6 +133,15 @@ def test_dry_run_accounts_for_every_invoice_and_is_not_a_sync(cli_env, capsys):
     assert "Laatste synchronisatie: nog nooit" in status  # a dry run is not a sync
 
 
+@pytest.mark.parametrize("argv", [["unlink", "--identity", "1"], ["ceiling", "--identity", "1"],
+                                  ["kostenplaatsen", "--identity", "1"]])
+def test_every_command_on_an_identity_says_sandbox_first(cli_env, capsys, argv):
+    """Trial finding: `unlink` left out the SANDBOX line the other commands print (so did `ceiling` and
+    `kostenplaatsen`): on the sandbox, nothing a command does may read as done on the real administration."""
+    assert main(["--account", "studio-noord", *argv]) == EXIT_OK
+    assert "SANDBOX" in capsys.readouterr().err
+
+
 def test_run_for_an_unlinked_identity_fails_clearly(cli_env, capsys):
     assert main(["run", "--identity", "3"]) == EXIT_FAILED
     assert "niet gekoppeld" in capsys.readouterr().err

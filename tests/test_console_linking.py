@@ -303,7 +303,7 @@ def test_another_accounts_administration_is_refused_on_koppelen_until_support_sa
     klanten = AppTest.from_file(helpers.APP, default_timeout=helpers.TIMEOUT)
     klanten.run()
     klanten.switch_page("pages/klanten.py")
-    assert helpers.texts(klanten.run()).count("1 met een gedeelde administratie") == 2  # both accounts' rows
+    assert helpers.texts(klanten.run()).count("1 koppeling met een gedeelde administratie") == 2  # both rows
 
     at.checkbox(key="unlink-sure-1").check().run()
     at.button(key="unlink-1").click().run()

@@ -169,7 +169,11 @@ def test_the_command_line_tells_the_same_story(lived, lang, capsys):
         assert fact in told, fact
     lines = told.splitlines()
     assert lines[0] == say("story.heading", lang, invoice=NUMBER, name="Studio Noord B.V.", identity="1")
+    # Trial finding: asked of one identity, the answer named none, as if no identity knew the number.
     assert main(["--lang", lang, "invoice", NUMBER, "--identity", "2"]) == EXIT_FAILED
+    err = capsys.readouterr().err
+    assert say("story.unknown_for_identity", lang, number=NUMBER, identity="2", name="Noord Advies B.V.") in err
+    assert {"nl": "identiteit 2 (Noord Advies B.V.)", "en": "identity 2 (Noord Advies B.V.)"}[lang] in err
     assert main(["--lang", lang, "invoice", "999999"]) == EXIT_FAILED
     assert say("story.unknown", lang, number="999999") in capsys.readouterr().err
 

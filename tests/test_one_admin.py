@@ -208,3 +208,81 @@ def test_the_link_command_refuses_and_takes_supports_confirmation_by_name(deploy
         assert history.events(kleimeer.store, identity_id=1, kind="link_shared")[0]["actor"] == "Anna de Vries"
     finally:
         opened.close()
+
+
+# -- never "In orde" while shared (trial finding) -------------------------------------------------------------------
+def share_verified(deployment: Deployment) -> None:
+    """Support links Kleimeer's identity 1 beside Studio Noord's on purpose; SnelStart accepts every key of both
+    (as "Controleren" finds), both start on Studio Noord's start date, no check fails: without the shared
+    administration, both accounts would be in order."""
+    kleimeer, studio = deployment.services(KLEIMEER), deployment.services(STUDIO)
+    start = setup_repo.get_link(studio.store, 1).start_date
+    link_with_key(kleimeer, 1, studio_key(kleimeer), start_date=start, actor=ANNA, confirm_shared=True)
+    for services in (kleimeer, studio):
+        for link in setup_repo.links(services.store):
+            setup_repo.set_link_health(services.store, link.identity_id, setup_repo.LinkHealth.OK)
+        deployment.record_health(services)
+
+
+def test_a_shared_administration_is_a_warning_on_klanten_never_in_orde(console):
+    from streamlit.testing.v1 import AppTest
+
+    from console import runtime
+    from tests import console_helpers as helpers
+    from tests.test_console_accounts import klanten, links_of
+
+    deployment = runtime.deployment()
+    setup_repo.upsert_identity(deployment.services(KLEIMEER).store, 1, "Kleimeer Landschapsarchitectuur B.V.")
+    share_verified(deployment)
+    needs = {row.key: accounts.NEEDS[row.need] for row in accounts.overview(deployment, "cli")}
+    assert needs == {KLEIMEER: "shared", STUDIO: "shared", "hofstra-installatie": "unchecked"}
+
+    at = klanten()
+    helpers.no_exception(at)
+    text = helpers.texts(at)
+    assert "In orde" not in text and text.count("Gedeelde administratie") == 2  # both rows, what they need
+    shown = [helpers.plain(m.value) for m in at.markdown]
+    assert shown.count(":orange[:material/link:] Gedeelde administratie") == 2  # a warning: orange
+    assert shown.count(":orange[:material/link:] 1 koppeling met een gedeelde administratie") == 2
+    order = links_of(at)
+    assert order.index("Kleimeer") < order.index("Hofstra") and order.index("Studio") < order.index("Hofstra")
+
+    english = AppTest.from_file(helpers.APP, default_timeout=helpers.TIMEOUT)
+    english.session_state["lang"] = "en"
+    english.run()
+    english.switch_page("pages/klanten.py")
+    shown = helpers.texts(english.run())
+    assert "Fine" not in shown and shown.count("Shared administration") == 2
+
+    overzicht = helpers.page("overzicht")  # Studio Noord's identity 1: its link's health says it, in orange
+    helpers.no_exception(overzicht)
+    health = [helpers.plain(m.value) for m in overzicht.markdown if "Koppeling" in m.value]
+    assert any(":orange[:material/link:] gedeelde administratie" in h for h in health)
+    assert any(":green[:material/check_circle:] in orde" in h for h in health)  # identity 2: its own administration
+
+    assert unlink(deployment.services(KLEIMEER), 1, actor=ANNA)
+    deployment.record_health(deployment.services(STUDIO))
+    text = helpers.texts(klanten())
+    assert "Gedeelde administratie" not in text and "In orde" in text  # Studio Noord, fine again
+
+
+def test_accounts_list_and_status_say_the_shared_administration_not_in_orde(deployment, capsys):
+    share_verified(deployment)
+    deployment.close()  # one process owns the files: the command opens them itself
+
+    assert main(["accounts", "list"]) == EXIT_OK
+    lines = capsys.readouterr().out.splitlines()
+    ours, theirs = (next(line for line in lines if line.startswith(key)) for key in (KLEIMEER, STUDIO))
+    for line in (ours, theirs):
+        assert "In orde" not in line and "Gedeelde administratie" in line
+        assert "1 koppeling met een gedeelde administratie" in line
+    hofstra = next(i for i, line in enumerate(lines) if line.startswith("hofstra"))
+    assert lines.index(ours) < hofstra and lines.index(theirs) < hofstra  # among what needs a person
+    assert main(["--lang", "en", "accounts", "list"]) == EXIT_OK
+    ours = next(line for line in capsys.readouterr().out.splitlines() if line.startswith(KLEIMEER))
+    assert "Shared administration" in ours and "Fine" not in ours
+
+    assert main(["status", "--account", STUDIO]) == EXIT_OK
+    first, second = (line for line in capsys.readouterr().out.splitlines() if "sleutel" in line)
+    assert "gedeelde administratie" in first and "in orde" not in first
+    assert "in orde" in second  # Noord Advies, its own administration

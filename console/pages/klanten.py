@@ -18,9 +18,10 @@ from sync.jobs.accounts import NEED_LABELS, NEEDS, AccountError, Checked
 from sync.store.catalog import Health
 
 UNDELIVERED_ICON = ":orange[:material/notifications_off:]"
+SHARED_ICON = icon("shared")  # an administration another link (of any account) links too: a warning
 SHOWN = 50  # rows drawn at once; the search narrows the rest
 NEED_ICONS = {"broken": icon("broken"), "runs": icon("failed"), "invoices": icon("warning"),
-              "checks": icon("failed"), "alerts": ":orange[:material/notifications:]",
+              "checks": icon("failed"), "shared": SHARED_ICON, "alerts": ":orange[:material/notifications:]",
               "undelivered": UNDELIVERED_ICON, "not_linked": icon("todo"),
               "unchecked": icon("unknown"), "ok": icon("ok")}
 
@@ -56,8 +57,6 @@ def links_text(health: Health) -> str:
     broken = t("links_broken", n=health.broken_links) if health.broken_links else ""
     if health.unchecked_links:
         broken += t("links_unchecked", n=health.unchecked_links)
-    if health.shared_links:  # an administration another link (of any account) links too
-        broken += t("links_shared", n=health.shared_links)
     return t("links_summary", linked=health.linked, identities=health.identities, broken=broken)
 
 
@@ -89,6 +88,8 @@ for row in rows[:SHOWN]:
         if need == "checks":  # why it is not "In orde": how many of its checks fail (Controles says which)
             needs.caption(tn("cli.accounts.failing_checks", n=h.failing_checks))
         links.markdown(links_text(h))
+        if h.shared_links:  # a warning, wherever it comes in what the account needs
+            links.markdown(f"{SHARED_ICON} {tn('cli.accounts.shared_links', n=h.shared_links)}")
         stuck.markdown(fmt.count(row.stuck, lang))
         alerts.markdown(fmt.count(h.open_alerts, lang))
         if h.undelivered and need != "undelivered":  # its targets keep failing, behind what it needs first

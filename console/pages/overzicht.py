@@ -79,7 +79,8 @@ for row in identities:
         a.markdown(f"**{t('administration')}**  \n{md(row['administration_name'])}  \n"
                    f"{t('key')}: {md(row['key_hint'])}")
         broken = row["health"] == LinkHealth.BROKEN
-        b.markdown(f"**{t('link_health')}**  \n{badge('health', row['health'], lang)}"
+        state = overview.link_state(row["health"], identity_id in shared)  # a shared administration: orange
+        b.markdown(f"**{t('link_health')}**  \n{badge('health', state, lang)}"
                    + (f"  \n{said(setup_repo.health_reason(row['health_detail']), lang)}" if broken else ""))
         link_reason = words.said(setup_repo.health_reason(row["health_detail"]), lang) if broken else ""
         if identity_id in shared:

@@ -13,6 +13,7 @@ from sync.core.words import Msg
 
 if TYPE_CHECKING:
     from sync.jobs.story import Story
+    from sync.wiring import Services
 
 
 def story_lines(t: Speaker, story: Story, lang: str) -> list[str]:
@@ -28,6 +29,17 @@ def story_lines(t: Speaker, story: Story, lang: str) -> list[str]:
     return lines
 
 
+def unknown(services: Services, number: str, identity_id: int | None) -> Msg:
+    """No story for the number: with `--identity`, said of that identity (its id and name), so nobody reads it as
+    unknown to every identity."""
+    if identity_id is None:
+        return Msg("story.unknown", number=number)
+    from sync.store import setup as setup_repo
+
+    name = next((i["name"] for i in setup_repo.identities(services.store) if i["identity_id"] == identity_id), None)
+    return Msg("story.unknown_for_identity", number=number, identity=str(identity_id), name=name or "—")
+
+
 def invoice(args: argparse.Namespace) -> int:
     from sync.jobs.story import stories
 
@@ -39,7 +51,7 @@ def invoice(args: argparse.Namespace) -> int:
             return EXIT_FAILED
         found = stories(opened, args.number, args.identity)
         if not found:
-            fail(t, Msg("story.unknown", number=args.number.strip()))
+            fail(t, unknown(opened, args.number.strip(), args.identity))
             return EXIT_FAILED
         for n, story in enumerate(found):
             if n:

@@ -49,6 +49,7 @@ def unlink(args: argparse.Namespace) -> int:
 
     t = speaker(lang_of(args))
     with services(args) as opened:
+        banner(opened, args)
         if unknown_identity(opened, args):
             return EXIT_FAILED
         if not remove_link(opened, args.identity, actor="cli"):
@@ -66,6 +67,7 @@ def ceiling(args: argparse.Namespace) -> int:
 
     t = speaker(lang_of(args))
     with services(args) as opened:
+        banner(opened, args)
         if unknown_identity(opened, args):
             return EXIT_FAILED
         link = setup_repo.get_link(opened.store, args.identity)
@@ -95,6 +97,7 @@ def kostenplaatsen(args: argparse.Namespace) -> int:
 
     t = speaker(lang_of(args))
     with services(args) as opened:
+        banner(opened, args)
         if unknown_identity(opened, args):
             return EXIT_FAILED
         link = setup_repo.get_link(opened.store, args.identity)

@@ -34,7 +34,7 @@ def status(args: argparse.Namespace) -> int:
             if not ident["linked"]:
                 out(f"{identity_id:>4}  {plain(ident['name'])}  {t('not_linked')}")
                 continue
-            health = Msg(overview.health_label(ident["health"]))
+            health = Msg(overview.health_label(overview.link_state(ident["health"], identity_id in shared)))
             if ident["health"] == setup_repo.LinkHealth.BROKEN and ident.get("health_detail"):
                 health = Msg("cli.status.health_why", health=health,
                              why=setup_repo.health_reason(ident["health_detail"]))

@@ -159,12 +159,15 @@ class OverviewRow:
 # reads as fine; it comes after "not linked" because the next run (or "Controleren") settles it by itself. "In orde"
 # only when every link was verified, the last runs did what they should and the setup checks pass: a failing check
 # (an unmapped VAT rate, a missing ledger, a start date in the future) blocks what comes next, so it comes right
-# after what is blocked already; notifications that do not arrive come before the things nobody is told about.
-NEEDS = ("broken", "runs", "invoices", "checks", "alerts", "undelivered", "not_linked", "unchecked", "ok")
+# after what is blocked already. An administration another link (of any account) links too books the same invoices
+# twice or contradicts them, confirmed or not, so it is a warning until one side is unlinked: after the checks, as a
+# warning (orange) before the alerts; notifications that do not arrive come before the things nobody is told about.
+NEEDS = ("broken", "runs", "invoices", "checks", "shared", "alerts", "undelivered", "not_linked", "unchecked", "ok")
 # How every surface names what an account needs (Klanten, `accounts list`): catalog keys.
 NEED_LABELS = {"broken": N_("need_broken"), "runs": N_("need_runs"), "invoices": N_("need_invoices"),
-               "checks": N_("need_checks"), "alerts": N_("need_alerts"), "undelivered": N_("need_undelivered"),
-               "not_linked": N_("need_not_linked"), "unchecked": N_("need_unchecked"), "ok": N_("need_ok")}
+               "checks": N_("need_checks"), "shared": N_("need_shared"), "alerts": N_("need_alerts"),
+               "undelivered": N_("need_undelivered"), "not_linked": N_("need_not_linked"),
+               "unchecked": N_("need_unchecked"), "ok": N_("need_ok")}
 
 
 def need_of(health: Health) -> int:
@@ -176,6 +179,8 @@ def need_of(health: Health) -> int:
         need = "invoices"
     elif health.failing_checks:
         need = "checks"
+    elif health.shared_links:
+        need = "shared"
     elif health.open_alerts:
         need = "alerts"
     elif health.undelivered:
@@ -199,7 +204,7 @@ def overview(deployment: Deployment, actor: Actor | str, *, search: str = "") ->
     if needle:
         rows = [row for row in rows if needle in row.key.lower() or needle in row.name.lower()]
     return sorted(rows, key=lambda r: (r.need, -(r.health.broken_links + r.health.failed_runs
-                                                 + r.health.overdue_runs + r.stuck + r.health.failing_checks
+                                                 + r.health.overdue_runs + r.stuck + r.health.failing_checks + r.health.shared_links
                                                  + r.health.open_alerts + r.health.undelivered
                                                  + r.health.unchecked_links),
                                        r.name.lower(), r.key))

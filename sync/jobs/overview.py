@@ -21,13 +21,23 @@ ATTENTION = {"blocked": NN_("attention_blocked"), "failed": NN_("attention_refus
 RUN_COUNTS = {"booked": N_("count_booked_now"), "adopted": N_("count_adopted"), "blocked": N_("count_blocked"),
               "conflicts": N_("count_conflicts"), "failed": N_("count_failed"),
               "payments_registered": N_("count_payments")}
-# A link's health (`links.health`): SnelStart accepted its key, refused it, or was not asked yet.
-HEALTH_LABELS = {"ok": N_("health_ok"), "broken": N_("health_broken"), "unknown": N_("health_unknown")}
+# A link's health (`links.health`): SnelStart accepted its key, refused it, or was not asked yet; and, said in its
+# place (`link_state`), an administration another link links too.
+SHARED = "shared"
+HEALTH_LABELS = {"ok": N_("health_ok"), "broken": N_("health_broken"), "unknown": N_("health_unknown"),
+                 SHARED: N_("health_shared")}
 
 
 def health_label(health: str | None) -> str:
     """The catalog key of a link's health; anything not known to be ok or broken is not checked yet."""
     return HEALTH_LABELS.get(health or "unknown", HEALTH_LABELS["unknown"])
+
+
+def link_state(health: str | None, shared: bool) -> str | None:
+    """How a link's health reads on Overzicht and in `status`: a link whose administration another link (of any
+    account) links too is never "in orde" — it reads "gedeelde administratie" until one side is unlinked; a broken
+    link stays broken, the worse of the two."""
+    return SHARED if shared and health != "broken" else health
 
 
 def booking_counts(store: Store, identity_id: int) -> dict[str, int]:
