@@ -204,8 +204,8 @@ def overview(deployment: Deployment, actor: Actor | str, *, search: str = "") ->
     if needle:
         rows = [row for row in rows if needle in row.key.lower() or needle in row.name.lower()]
     return sorted(rows, key=lambda r: (r.need, -(r.health.broken_links + r.health.failed_runs
-                                                 + r.health.overdue_runs + r.stuck + r.health.failing_checks + r.health.shared_links
-                                                 + r.health.open_alerts + r.health.undelivered
+                                                 + r.health.overdue_runs + r.stuck + r.health.failing_checks
+                                                 + r.health.shared_links + r.health.open_alerts + r.health.undelivered
                                                  + r.health.unchecked_links),
                                        r.name.lower(), r.key))
 
