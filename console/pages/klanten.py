@@ -153,7 +153,7 @@ def notifications(key: str, name: str) -> None:
         address = st.text_input(t("notify.address"), type="password", key="notify-address",
                                 help=t("notify.address_help"))
         chosen_lang = st.selectbox(t("notify.language"), list(LANGUAGES), key="notify-lang",
-                                   format_func=language_name)
+                                   format_func=language_name, placeholder=ui.placeholder(list(LANGUAGES)))
         if st.form_submit_button(t("notify.add"), icon=":material/add_alert:"):
             try:
                 added = deliver.add_target(deployment, key, address, actor=actor, lang=chosen_lang)
