@@ -11,11 +11,11 @@ from decimal import Decimal
 import pytest
 
 from sync.core.money import cents
-from sync.jobs import plan
+from sync.jobs import kostenplaatsen, plan
 from sync.jobs.payments import MARKER_KEY
 from sync.jobs.preview import preview_identity
 from sync.jobs.runner import run_identity
-from sync.sandbox.seed import VAT_VRIJGESTELD, manifest
+from sync.sandbox.seed import KOSTENPLAATS_LEDGER, VAT_VRIJGESTELD, manifest
 from sync.sandbox.world import GrippInvoiceLine, SnelStartBankBooking, SnelStartBankLine
 from sync.store import cache, history, outbox
 
@@ -171,6 +171,10 @@ def test_the_dry_run_predicts_exactly_what_the_next_real_run_does(services, sand
     assert len(preview.invoices) == len(sent)  # every sent invoice is accounted for, each once
     assert all(line.customer and line.invoice_date and line.amount is not None for line in preview.invoices)
 
+    the_next_run_does_what_the_dry_run_said(services, identity_id, preview, sent)
+
+
+def the_next_run_does_what_the_dry_run_said(services, identity_id: int, preview, sent: list) -> None:
     result = run_identity(services, identity_id, trigger="cli")
     done = {e["invoice_number"]: e["kind"] for e in history.events(services.store, run_id=result.run_id, limit=5000)
             if e["kind"] in ("booked", "adopted", "blocked", "conflict")}
@@ -187,6 +191,34 @@ def test_the_dry_run_predicts_exactly_what_the_next_real_run_does(services, sand
     assert sorted((numbers[i], d, a) for i, d, a in paid) == sorted(
         (p.number, p.pay_date, p.amount) for p in preview.payments)
     assert result.counts["payments_registered"] == len(preview.payments)
+
+
+@pytest.mark.parametrize("source", ["project", "none"])
+def test_lines_without_the_kostenplaats_a_grootboek_demands_block_booking_but_not_adopting_a_fitting_booking(
+        services, world, source):
+    """A source chosen before the first sync that leaves lines on 8010 without a kostenplaats: the invoices SnelStart
+    already has are adopted all the same (adopting books no lines); those still to book are blocked, naming it."""
+    facts = manifest(world)
+    kostenplaatsen.set_source(services, 1, source, actor="anna")
+    preview = preview_identity(services, 1, actor="support")
+    sent = [inv for inv in world.gripp.invoices.values() if inv.identity_id == 1 and inv.status == "SENT"]
+    on_8010 = {str(inv.number) for inv in sent if any(line.ledger_id == KOSTENPLAATS_LEDGER
+                                                      and (source == "none" or line.project_id is None)
+                                                      for line in inv.money_lines)}
+    adopted = {line.number for line in preview.of(plan.ADOPT)}
+    prebooked = on_8010 & facts.prebooked_by_identity[1] & {line.number for line in preview.invoices
+                                                            if line.decision not in (plan.BEFORE_START,
+                                                                                     plan.ALREADY_BOOKED)}
+    conflicts = prebooked & set(facts.conflicts_expected)  # a booking with its number that does not fit
+    assert prebooked - conflicts and prebooked - conflicts <= adopted
+    assert conflicts <= {line.number for line in preview.of(plan.CONFLICT)}  # a conflict stays a conflict
+    assert not [line for line in preview.of(plan.BLOCKED) if line.number in prebooked]
+    still_to_book = on_8010 & facts.to_book_by_identity[1]
+    assert still_to_book
+    assert all("KOSTENPLAATS_REQUIRED" in line.codes for line in preview.of(plan.BLOCKED)
+               if line.number in still_to_book)
+    assert still_to_book <= {line.number for line in preview.of(plan.BLOCKED)}
+    the_next_run_does_what_the_dry_run_said(services, 1, preview, sent)
 
 
 def _invoice_id(world, number: str) -> int:

@@ -51,7 +51,7 @@ from sync.jobs.refresh import reference_age, refresh_gripp, refresh_reference
 from sync.jobs.services import Services
 from sync.mapping import check_invoice, line_net
 from sync.mapping.customers import BOOKED, CREATED, NEW, PINNED, RELATIECODE
-from sync.mapping.problems import Problem, ProblemCode, shared_fix
+from sync.mapping.problems import LINE_KOSTENPLAATS_CODES, Problem, ProblemCode, shared_fix
 from sync.mapping.types import MappingContext
 from sync.snelstart import errors as ss_errors
 from sync.snelstart.client import SnelStartClient
@@ -116,8 +116,7 @@ _P = ProblemCode
 VAT_CODES = frozenset({_P.VAT_UNMAPPED, _P.VAT_KIND_INVALID, _P.VAT_PERCENTAGE_WRONG, _P.LINE_NO_VAT, _P.VERLEGD_MIXED})
 LEDGER_CODES = frozenset({_P.LEDGER_UNMAPPED, _P.LEDGER_MISSING, _P.LEDGER_INACTIVE, _P.LEDGER_NOT_SALES,
                           _P.LEDGER_VAT_MISMATCH, _P.LINE_NO_LEDGER, _P.LEDGER_NOT_SALES_NOTE})
-KOSTENPLAATS_CODES = frozenset({_P.KOSTENPLAATS_UNMAPPED, _P.KOSTENPLAATS_MISSING, _P.KOSTENPLAATS_INACTIVE,
-                                _P.KOSTENPLAATS_REQUIRED})
+KOSTENPLAATS_CODES = LINE_KOSTENPLAATS_CODES
 MAX_LISTED = 8  # invoice numbers named per problem; the rest is a count
 TRY_AGAIN_LATER = N_("check.try_again_later")
 

@@ -4,7 +4,8 @@
 refused by SnelStart and unchanged since, nothing to book and unchanged since); `decide` says what happens to one
 that does: nothing to book (0,00), blocked (its problems, or a customer whose details contradict each other),
 adopted (SnelStart has a booking with its number that fits: amount, customer, date), a conflict (SnelStart has a
-booking with its number that does not fit), or booked. The push (`sync.jobs.push`) acts on these answers; the dry
+booking with its number that does not fit), or booked. Problems only with the lines' kostenplaatsen block booking a
+new one, never adopting (or calling a conflict) a booking SnelStart already has: adopting books no lines. The push (`sync.jobs.push`) acts on these answers; the dry
 run (`sync.jobs.preview`) reports them. So a dry run and the next real run on the same world cannot disagree.
 """
 
@@ -22,7 +23,7 @@ from sync.jobs.inputs import CustomerInputs, invoice_input
 from sync.mapping import check_invoice, invoice_fingerprint
 from sync.mapping.adoption import FoundBooking, booking_conflict, not_visible
 from sync.mapping.customers import CustomerMatch
-from sync.mapping.problems import Problem
+from sync.mapping.problems import LINE_KOSTENPLAATS_CODES, Problem
 from sync.mapping.types import InvoiceIn, MappingContext
 from sync.store import cache, outbox
 from sync.store.db import Store
@@ -110,12 +111,14 @@ def decide(invoice: InvoiceIn, ctx: MappingContext, in_snelstart: dict[str, Foun
     if nothing_to_book(invoice):
         return Decision(NOTHING)
     problems = check_invoice(invoice, ctx)
-    if problems:
+    found = in_snelstart.get(number_key(invoice.number))
+    # Adopting books no lines: how the link would book a line's kostenplaats cannot stop a booking SnelStart has
+    # from being looked at (adopted when it fits, a conflict when not). Every other problem blocks either way.
+    if problems and (found is None or not all(p.code in LINE_KOSTENPLAATS_CODES for p in problems)):
         return Decision(BLOCKED, problems)
     match = customers.match(row)
     if match.problem is not None:
         return Decision(BLOCKED, (match.problem,), match)
-    found = in_snelstart.get(number_key(invoice.number))
     if found is None:
         return Decision(BOOK, match=match)
     return take_over(invoice, found, match.relatie_id, customers, row, match)

@@ -150,6 +150,11 @@ PROBLEMS: dict[ProblemCode, Spec] = {
                                  "BOE-0021"),
 }
 PREVENTS: dict[ProblemCode, str | None] = {code: spec.prevents for code, spec in PROBLEMS.items()}
+# Problems only with how the link would book its lines' kostenplaatsen. Adopting a booking SnelStart already has
+# books no lines, so these never keep a fitting booking from being adopted (`sync.jobs.plan.decide`); they do block
+# booking a new one.
+LINE_KOSTENPLAATS_CODES = frozenset({_C.KOSTENPLAATS_UNMAPPED, _C.KOSTENPLAATS_MISSING, _C.KOSTENPLAATS_INACTIVE,
+                                     _C.KOSTENPLAATS_REQUIRED})
 
 assert PROBLEMS.keys() == set(ProblemCode)
 
