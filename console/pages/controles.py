@@ -166,7 +166,9 @@ if link is not None:
         for s in rows:
             with st.container(border=True):
                 name, now, choice, action = st.columns([3, 2, 3, 2], vertical_alignment="bottom")
-                name.markdown(f"**{md(s.gripp_label)}**  \nGripp id {s.gripp_id}")
+                # Gripp's own number beside its name, so a suggestion "same number" can be checked at a glance
+                gripp_number = f"{t('gripp_number', number=s.gripp_number)} · " if s.gripp_number else ""
+                name.markdown(f"**{md(s.gripp_label)}**  \n{gripp_number}Gripp id {s.gripp_id}")
                 now.markdown(f"{t('current')}: **{md(s.existing) if s.existing else t('not_mapped')}**")
                 if kind_of_row == "vat":
                     options = list(KINDS)

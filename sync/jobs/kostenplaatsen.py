@@ -77,15 +77,15 @@ def kostenplaats_suggestion(costheading_id: int, label: str, number: str, ctx: M
     if same_number is not None:
         return Suggestion("kostenplaats", costheading_id, label, str(same_number.number), None,
                           Msg("suggestion.kostenplaats.same_number", number=str(same_number.number),
-                              name=same_number.description), existing)
+                              name=same_number.description), existing, number)
     same_name = next((info for info in sorted(active, key=lambda i: i.number)
                       if _key(info.description) == _key(label)), None)
     if same_name is not None:
         return Suggestion("kostenplaats", costheading_id, label, str(same_name.number), None,
                           Msg("suggestion.kostenplaats.same_name", number=str(same_name.number),
-                              name=same_name.description), existing)
+                              name=same_name.description), existing, number)
     return Suggestion("kostenplaats", costheading_id, label, "", None,
-                      Msg("suggestion.kostenplaats.none", label=label, number=number or "—"), existing)
+                      Msg("suggestion.kostenplaats.none", label=label, number=number or "—"), existing, number)
 
 
 def kostenplaats_suggestions(store: Store, identity_id: int, rows: list[dict],

@@ -86,6 +86,7 @@ class Suggestion:
     percentage: Decimal | None  # the Gripp rate's percentage (VAT only)
     reason: Msg  # why this suggestion (or why there is none)
     existing: str | None  # what it is mapped to now
+    gripp_number: str = ""  # Gripp's own number for it, when Gripp has one (kostenplaatsen: the costheading's)
 
     @property
     def changes(self) -> bool:
