@@ -8,6 +8,7 @@ from datetime import date
 
 import pytest
 
+from console.i18n import t
 from sync.core.words import said
 from sync.jobs import linking
 from sync.jobs.checks import run_checks
@@ -195,3 +196,17 @@ def test_the_check_names_the_grootboek_that_demands_a_kostenplaats(console: Serv
     helpers.no_exception(at)
     [found] = [helpers.plain(b.value) for b in at.error if "Kostenplaatsen" in helpers.plain(b.value)]
     assert "SnelStart account 8010 ‘Omzet laag’" in found and "Kostenplaats verplicht" in found
+
+
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_the_blocked_tab_says_where_a_kostenplaats_problem_is_fixed(console: Services, lang: str) -> None:
+    from sync.jobs.preview import preview_identity
+
+    dry = preview_identity(console, 1, actor="tester")
+    assert "KOSTENPLAATS_REQUIRED" in {code for line in dry.of("blocked") for code in line.codes}  # the seed's 8010
+    at = helpers.page("controles", lang=lang, query={"identity": "1"})
+    helpers.no_exception(at)
+    blocked = next(helpers.plain(c.value) for c in at.caption
+                   if helpers.plain(c.value).endswith(helpers.plain(t("fix_blocked", lang))))
+    assert helpers.plain(t("fix_blocked_kostenplaats", lang)) in blocked
+    assert ("Kostenplaats: koppel hem onder Kostenplaatsen" if lang == "nl" else "Kostenplaats: map it") in blocked

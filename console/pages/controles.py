@@ -20,7 +20,7 @@ from sync.jobs import customer_mapping, kostenplaatsen, overview, plan, preview,
 from sync.jobs.checks import FAIL, PASS, WARNING, CheckResult, run_checks
 from sync.jobs.locks import AlreadyRunning
 from sync.jobs.mappings_io import KINDS
-from sync.mapping.problems import ProblemCode
+from sync.mapping.problems import LINE_KOSTENPLAATS_CODES, ProblemCode
 from sync.store import previews
 from sync.store import setup as setup_repo
 
@@ -289,17 +289,19 @@ FIX_OF = {plan.CONFLICT: N_("fix_conflict"), plan.REFUSED: N_("fix_refused")}
 _P = ProblemCode
 MAPPING_CODES = frozenset({_P.VAT_UNMAPPED, _P.VAT_KIND_INVALID, _P.VAT_PERCENTAGE_WRONG, _P.LEDGER_UNMAPPED,
                            _P.LEDGER_MISSING, _P.LEDGER_INACTIVE, _P.LEDGER_NOT_SALES, _P.LEDGER_NOT_SALES_NOTE,
-                           _P.LEDGER_VAT_MISMATCH, _P.KOSTENPLAATS_UNMAPPED, _P.KOSTENPLAATS_MISSING,
-                           _P.KOSTENPLAATS_INACTIVE})  # fixed in the mappings below
+                           _P.LEDGER_VAT_MISMATCH})  # fixed in the mappings below
 
 
 def blocked_fix(lines: list) -> str:
     """Where the blocked invoices' problems are fixed, only the places their kinds need: the mappings, the
-    customer, or the invoice itself in Gripp (a split reverse-charge invoice, a missing number, ...)."""
-    mapping, customer, invoice = N_("fix_blocked_mapping"), N_("fix_blocked_customer"), N_("fix_blocked_invoice")
-    kinds = {mapping if code in MAPPING_CODES else customer if code in views.CUSTOMER_CODES else invoice
+    kostenplaatsen (their mapping, the line in Gripp, or the source on Koppelen), the customer, or the invoice itself
+    in Gripp (a split reverse-charge invoice, a missing number, ...)."""
+    mapping, kostenplaats = N_("fix_blocked_mapping"), N_("fix_blocked_kostenplaats")
+    customer, invoice = N_("fix_blocked_customer"), N_("fix_blocked_invoice")
+    kinds = {mapping if code in MAPPING_CODES else kostenplaats if code in LINE_KOSTENPLAATS_CODES
+             else customer if code in views.CUSTOMER_CODES else invoice
              for line in lines for code in line.codes}
-    order = (mapping, customer, invoice)
+    order = (mapping, kostenplaats, customer, invoice)
     return " ".join([t(key) for key in order if key in kinds] + [t("fix_blocked")])
 
 
