@@ -315,6 +315,8 @@ def test_another_accounts_administration_is_refused_on_koppelen_until_support_sa
 def test_support_chooses_where_an_identitys_kostenplaatsen_come_from(console: Services) -> None:
     at = helpers.page("koppelen", query={"identity": "1"})
     helpers.no_exception(at)
+    # the collapsed section says the current choice in its title
+    assert "Kostenplaats op de boekingsregels: de kostenplaats op de Gripp-regel" in {e.label for e in at.expander}
     choice = at.radio(key="kp-source-1")
     assert choice.value == "line" and choice.format_func("project") == "het project van de regel"
     choice.set_value("project").run()
@@ -327,3 +329,4 @@ def test_support_chooses_where_an_identitys_kostenplaatsen_come_from(console: Se
     english = helpers.page("koppelen", lang="en", query={"identity": "1"})
     assert english.radio(key="kp-source-1").value == "project"
     assert english.radio(key="kp-source-1").label == "Kostenplaats on the booking lines"
+    assert "Kostenplaats on the booking lines: the line's project" in {e.label for e in english.expander}

@@ -361,7 +361,8 @@ if link is not None:
     with st.expander(t("ceiling"), icon=":material/price_check:", expanded=link.max_invoice_total is not None):
         ceiling_editor(link)
 
-    with st.expander(t("kostenplaats_source"), icon=":material/account_tree:",
+    with st.expander(t("kostenplaats_source_now", source=Msg(f"kostenplaats_source.{kostenplaats_source(link)}")),
+                     icon=":material/account_tree:",
                      expanded=link.kostenplaats_source is not None):
         kostenplaats_source_editor(link)
 
