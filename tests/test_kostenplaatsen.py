@@ -245,9 +245,27 @@ def test_the_source_on_the_command_line(cli_env, capsys) -> None:
     assert cli.main(["--lang", "en", "kostenplaatsen", "--identity", "1"]) == EXIT_OK
     assert "comes from the kostenplaats on the Gripp line (line)" in capsys.readouterr().out
     assert cli.main(["--lang", "en", "kostenplaatsen", "--identity", "1", "project"]) == EXIT_OK
-    assert "the line's project (project)" in capsys.readouterr().out
+    assert ("now comes from the line's project (project); it came from the kostenplaats on the Gripp line (line)"
+            in capsys.readouterr().out)  # a change says what it was
+    assert cli.main(["kostenplaatsen", "--identity", "1", "project"]) == EXIT_OK
+    assert "kwam al van het project van de regel (project); er is niets veranderd" in capsys.readouterr().out
     assert cli.main(["kostenplaatsen", "--identity", "1", "--default"]) == EXIT_OK
-    assert "(line)" in capsys.readouterr().out
+    assert "komt nu van de kostenplaats op de Gripp-regel (line); dat was het project" in capsys.readouterr().out
+
+
+def test_the_source_is_named_in_the_readers_words_in_usage_errors(cli_env, capsys) -> None:
+    def fails(argv: list[str]) -> str:
+        with pytest.raises(SystemExit) as ended:
+            cli.main(argv)
+        assert ended.value.code == 2
+        return capsys.readouterr().err
+
+    err = fails(["kostenplaatsen", "--identity", "1", "frobnicate"])
+    assert "fout: bij BRON: ‘frobnicate’ is geen keuze; kies uit line, project, none" in err and "source" not in err
+    err = fails(["kostenplaatsen", "--identity", "1", "line", "--default"])
+    assert "bij --default: niet samen met BRON" in err and "source" not in err
+    err = fails(["--lang", "en", "kostenplaatsen", "--identity", "1", "frob"])
+    assert "error: argument SOURCE: ‘frob’ is not a choice; choose from line, project, none" in err
 
 
 # ============================================================================================ the mappings file

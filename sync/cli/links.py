@@ -104,15 +104,20 @@ def kostenplaatsen(args: argparse.Namespace) -> int:
         if link is None:
             fail(t, Msg("link.error.not_linked"))
             return EXIT_FAILED
-        source = kostenplaats_source(link)
-        if args.source is not None or args.default:
-            try:
-                source = set_source(opened, args.identity, args.source, actor="cli")
-            except MappingError as exc:
-                fail(t, exc.message)
-                return EXIT_FAILED
-        out(t("cli.kostenplaatsen.source", identity=str(args.identity), source=Msg(f"kostenplaats_source.{source}"),
-              code=str(source)))
+        previous = kostenplaats_source(link)
+        if args.source is None and not args.default:
+            out(t("cli.kostenplaatsen.source", identity=str(args.identity),
+                  source=Msg(f"kostenplaats_source.{previous}"), code=str(previous)))
+            return EXIT_OK
+        try:
+            source = set_source(opened, args.identity, args.source, actor="cli")
+        except MappingError as exc:
+            fail(t, exc.message)
+            return EXIT_FAILED
+        # a change says what it was before; the same choice again says that nothing changed
+        out(t("cli.kostenplaatsen.changed" if source != previous else "cli.kostenplaatsen.unchanged",
+              identity=str(args.identity), source=Msg(f"kostenplaats_source.{source}"), code=str(source),
+              previous=Msg(f"kostenplaats_source.{previous}"), previous_code=str(previous)))
         return EXIT_OK
 
 

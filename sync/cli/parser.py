@@ -143,8 +143,10 @@ def build(lang: str = words.DEFAULT) -> argparse.ArgumentParser:
                        description=t("cli.help.kostenplaatsen.description"))
     p.add_argument("--identity", type=identity, required=True, metavar="ID", help=t("cli.help.gripp_identity"))
     choice = p.add_mutually_exclusive_group()
-    choice.add_argument("source", nargs="?", choices=[str(s) for s in KostenplaatsSource],
-                        help=t("cli.help.kostenplaatsen.source"))
+    sources = [str(s) for s in KostenplaatsSource]
+    # named in the reader's words, in the usage and in its errors ("bij BRON: …"), as the other commands' are
+    choice.add_argument("source", nargs="?", choices=sources, metavar=t("cli.metavar.source"),
+                        help=t("cli.help.kostenplaatsen.source", choices=", ".join(sources)))
     choice.add_argument("--default", action="store_true", help=t("cli.help.kostenplaatsen.default"))
     p.set_defaults(handler=links.kostenplaatsen)
 
