@@ -5,8 +5,9 @@ refused by SnelStart and unchanged since, nothing to book and unchanged since); 
 that does: nothing to book (0,00), blocked (its problems, or a customer whose details contradict each other),
 adopted (SnelStart has a booking with its number that fits: amount, customer, date), a conflict (SnelStart has a
 booking with its number that does not fit), or booked. Problems only with the lines' kostenplaatsen block booking a
-new one, never adopting (or calling a conflict) a booking SnelStart already has: adopting books no lines. The push (`sync.jobs.push`) acts on these answers; the dry
-run (`sync.jobs.preview`) reports them. So a dry run and the next real run on the same world cannot disagree.
+new one, never adopting (or calling a conflict) a booking SnelStart already has: adopting books no lines. The push
+(`sync.jobs.push`) acts on these answers; the dry run (`sync.jobs.preview`) reports them. So a dry run and the next
+real run on the same world cannot disagree.
 """
 
 from __future__ import annotations
