@@ -292,6 +292,7 @@ class Deployment:
         self.catalog = Catalog(self.settings.catalog_file, clock=self.clock)
         self._open: OrderedDict[str, Services] = OrderedDict()
         self._lock = threading.RLock()
+        self._health_writes = threading.Lock()  # one writer of health rows and figures at a time (a few ms each)
         # Set by the scheduler: when an account's next automatic run is (for its health row).
         self.next_run_of: Callable[[str], datetime | None] = lambda key: None
         try:
@@ -429,10 +430,11 @@ class Deployment:
         from sync.store.health import summarise
         from sync.store.metrics import identity_figures
 
-        health = summarise(services.store, services.account, next_run_at=self.next_run_of(services.account))
-        self.catalog.put_health(health)
-        self.catalog.metrics().put(services.account, identity_figures(services.store), at=health.updated_at or
-                                   services.store.now())
+        with self._health_writes:  # two runs finishing together would conflict on the same catalog rows
+            health = summarise(services.store, services.account, next_run_at=self.next_run_of(services.account))
+            self.catalog.put_health(health)
+            self.catalog.metrics().put(services.account, identity_figures(services.store), at=health.updated_at or
+                                       services.store.now())
         try:  # what is announced: never failing what was recorded over it
             watch(services)
         except Exception:
