@@ -20,7 +20,7 @@ def test_two_runs_of_one_account_finishing_together_both_record_its_health(tmp_p
 
         def finish_runs() -> None:
             start.wait()
-            for _ in range(25):
+            for _ in range(10):
                 try:
                     deployment.record_health(services)
                 except BaseException as exc:  # what the scheduler's thread would log and lose
