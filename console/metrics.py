@@ -14,15 +14,10 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 
 from sync.store.catalog import Catalog
-from sync.store.metrics import Count
+from sync.store.deliveries import DeliveryState
+from sync.store.metrics import FINAL_DELIVERIES, Count
 
 PREFIX = "gripp_snelstart"
-
-
-def delivery_counts(catalog: Catalog) -> list[Count]:
-    """Notification deliveries (issue 22, item 4) by the target's account and outcome, from the catalog
-    (`MetricsRows.deliveries`: due, sent, gave_up, dropped)."""
-    return catalog.metrics().deliveries()
 
 
 class DeploymentCollector(Collector):
@@ -49,9 +44,15 @@ class DeploymentCollector(Collector):
             "Invoices waiting for a person: blocked (a mapping or customer to fix), refused (by SnelStart), "
             "conflict (SnelStart has another booking with its number).",
             labels=["account", "identity", "state"])
+        checks = GaugeMetricFamily(
+            f"{PREFIX}_checks_failing",
+            "Setup checks of the account that fail (an unmapped VAT rate, a missing ledger, a start date in the "
+            "future), as its health row last counted them.", labels=["account"])
         for account in rows.accounts():
             if account.updated_at is not None:
                 updated.add_metric([account.account_key], account.updated_at.timestamp())
+            if account.failing_checks is not None:
+                checks.add_metric([account.account_key], account.failing_checks)
             for figures in account.identities:
                 labels = [account.account_key, str(figures.identity_id)]
                 if figures.last_success_at is not None:
@@ -66,13 +67,28 @@ class DeploymentCollector(Collector):
             labels=["account", "identity", "kind"])
         for count in rows.open_problems():
             problems.add_metric([count.account_key, _identity(count.identity_id), count.what], count.n)
-        deliveries = CounterMetricFamily(
-            f"{PREFIX}_notification_deliveries",
-            "Notification deliveries by outcome; account empty for the support team's targets.",
-            labels=["account", "outcome"])
-        for count in delivery_counts(self._catalog):
-            deliveries.add_metric([count.account_key, count.what], count.n)
-        yield from (updated, last, runs, waiting, problems, deliveries)
+        delivered, due = delivery_figures(rows.deliveries())
+        yield from (updated, last, runs, waiting, checks, problems, delivered, due)
+
+
+def delivery_figures(counts: list[Count]) -> tuple[CounterMetricFamily, GaugeMetricFamily]:
+    """Deliveries split so the counter only grows: final outcomes (a counter), and those still due (a gauge). Every
+    account with a delivery has every outcome and its due ones, 0 included, so a series does not appear or vanish
+    with its first or last delivery (Prometheus' increase() misses a series' first value)."""
+    delivered = CounterMetricFamily(
+        f"{PREFIX}_notification_deliveries",
+        "Notification deliveries that ended, by outcome (sent, gave_up, dropped); account empty for the support "
+        "team's targets.", labels=["account", "outcome"])
+    due = GaugeMetricFamily(
+        f"{PREFIX}_notification_deliveries_waiting",
+        "Notification deliveries not made yet (waiting, or to be tried again); account empty for the support "
+        "team's targets.", labels=["account"])
+    found = {(count.account_key, count.what): count.n for count in counts}
+    for account in sorted({account for account, _ in found}):
+        for outcome in FINAL_DELIVERIES:
+            delivered.add_metric([account, str(outcome)], found.get((account, outcome), 0))
+        due.add_metric([account], found.get((account, DeliveryState.DUE), 0))
+    return delivered, due
 
 
 def _identity(identity_id: int | None) -> str:

@@ -1,6 +1,7 @@
 """`/metrics`: after a sandbox run, the console's Prometheus endpoint parses as Prometheus text and says what the
 store says (last successful run, runs by outcome, invoices waiting, open problems), with no name or secret in a
-label; notification deliveries counted by account and outcome."""
+label; setup checks that fail; notification deliveries: those that ended by outcome (a counter, never going down)
+and those waiting (a gauge), test messages in neither."""
 
 from __future__ import annotations
 
@@ -19,11 +20,12 @@ from starlette.applications import Starlette
 from starlette.routing import Route
 
 from console import runtime, server
-from console.metrics import delivery_counts
+from console.metrics import scrape
 from sync.core.clock import RunningClock
+from sync.jobs.checks import run_checks
 from sync.jobs.runner import run_all
 from sync.sandbox.seed import demo_accounts
-from sync.store.catalog import Account, Catalog
+from sync.store.catalog import Account, Catalog, Health
 from sync.store.db import Store
 from sync.store.metrics import IdentityFigures
 from sync.wiring import Services
@@ -76,6 +78,9 @@ def from_store(services: Services, sql: str) -> list[tuple]:
 
 
 def test_after_a_sandbox_run_metrics_parse_and_match_the_store(after_a_run: list[Services]) -> None:
+    studio = after_a_run[0]
+    run_checks(studio, 1, include_dry_run=False)  # the demo's deliberate misconfigurations fail
+    runtime.deployment().record_health(studio)
     found = scraped()
     ran = {services.account for services in after_a_run}
 
@@ -113,6 +118,10 @@ def test_after_a_sandbox_run_metrics_parse_and_match_the_store(after_a_run: list
     assert (HOFSTRA, "1", "link_refused") in expected_problems
     assert by_labels(found[f"{P}_open_problems"], "account", "identity", "kind") == expected_problems
     assert f"{P}_notification_deliveries_total" not in found
+    # The setup checks that fail are the health rows': the demo's deliberate misconfigurations.
+    health = {h.account_key: h.failing_checks for h in runtime.deployment().catalog.health()}
+    checks = by_labels(found[f"{P}_checks_failing"], "account")
+    assert checks == {(key,): float(n) for key, n in health.items()} and checks[(studio.account,)] > 0
 
 
 def test_no_label_carries_a_name_or_a_secret(after_a_run: list[Services]) -> None:
@@ -144,18 +153,66 @@ def test_open_problems_are_counted_by_kind_and_closed_ones_are_not(console: Serv
     assert problems == {(account, "2", "run_failed"): 2.0, (account, "", "gripp_key_refused"): 1.0}
 
 
-def test_deliveries_are_counted_by_account_and_outcome(tmp_path) -> None:
+def scrape_of(catalog: Catalog) -> tuple[dict[str, list[Sample]], dict[str, str]]:
+    """A catalog's /metrics text parsed as Prometheus reads it: samples by name, and each family's type."""
+    found: dict[str, list[Sample]] = {}
+    types: dict[str, str] = {}
+    for family in text_string_to_metric_families(scrape(catalog).decode()):
+        types[family.name] = family.type
+        for sample in family.samples:
+            found.setdefault(sample.name, []).append(sample)
+    return found, types
+
+
+def test_deliveries_only_grow_waiting_ones_are_a_gauge_and_tests_are_not_counted(tmp_path) -> None:
     at = datetime(2026, 11, 28, 12, tzinfo=UTC)
     catalog = Catalog(tmp_path / "catalog.duckdb", clock=RunningClock(at))
     try:
-        assert delivery_counts(catalog) == []
-        book = catalog.deliveries()  # two messages to account a's target, one to the support team's (not yet sent)
-        book.plan(1, [("t-a", "a"), ("t-team", None)], at)
-        book.plan(2, [("t-a", "a")], at)
-        for message in (1, 2):
-            book.record(message, "t-a", account_key="a", hint="json://x", ok=True, error=None, now=at, retry_at=None)
-        assert {(c.account_key, c.what): c.n for c in delivery_counts(catalog)} == {("a", "sent"): 2,
-                                                                                   ("", "due"): 1}
+        assert f"{P}_notification_deliveries_total" not in scrape_of(catalog)[0]
+        book = catalog.deliveries()  # two problems to account a's target, one to the support team's (not yet sent)
+        problems = [book.add_message(account_key="a", said="started", values={}, target_key=None, now=at)
+                    for _ in range(2)]
+        book.plan(problems[0], [("t-a", "a"), ("t-team", None)], at)
+        book.plan(problems[1], [("t-a", "a")], at)
+        tests = [book.add_test(account_key="a", target_key="t-a", target_account="a", now=at) for _ in range(2)]
+
+        def figures() -> tuple[dict[tuple[str, ...], float], dict[tuple[str, ...], float]]:
+            found, types = scrape_of(catalog)
+            assert types[f"{P}_notification_deliveries"] == "counter"
+            assert types[f"{P}_notification_deliveries_waiting"] == "gauge"
+            return (by_labels(found[f"{P}_notification_deliveries_total"], "account", "outcome"),
+                    by_labels(found[f"{P}_notification_deliveries_waiting"], "account"))
+
+        zero = {(account, outcome): 0.0 for account in ("", "a") for outcome in ("sent", "gave_up", "dropped")}
+        assert figures() == (zero, {("",): 1.0, ("a",): 2.0})
+
+        book.record(problems[0], "t-a", account_key="a", hint="json://x", ok=True, error=None, now=at, retry_at=None)
+        book.record(problems[1], "t-a", account_key="a", hint="json://x", ok=False, error="refused", now=at,
+                    retry_at=None)
+        book.record(tests[0], "t-a", account_key="a", hint="json://x", ok=True, error=None, now=at, retry_at=None)
+        book.record(tests[1], "t-a", account_key="a", hint="json://x", ok=False, error="refused", now=at,
+                    retry_at=None)
+        assert figures() == ({**zero, ("a", "sent"): 1.0, ("a", "gave_up"): 1.0}, {("",): 1.0, ("a",): 0.0})
+
+        book.record(problems[0], "t-team", account_key=None, hint="json://y", ok=True, error=None, now=at,
+                    retry_at=None)
+        assert figures() == ({**zero, ("a", "sent"): 1.0, ("a", "gave_up"): 1.0, ("", "sent"): 1.0},
+                             {("",): 0.0, ("a",): 0.0})
+    finally:
+        catalog.close()
+
+
+def test_failing_checks_are_the_health_rows_and_an_account_without_one_has_none(tmp_path) -> None:
+    at = datetime(2026, 11, 28, 12, tzinfo=UTC)
+    catalog = Catalog(tmp_path / "catalog.duckdb", clock=RunningClock(at))
+    try:
+        for key in ("a", "b", "c"):
+            catalog.add(Account(key=key, name=key.upper(), db_path=tmp_path / f"{key}.duckdb"), actor="test")
+        catalog.put_health(Health("a", failing_checks=2))
+        catalog.put_health(Health("b"))
+        found, types = scrape_of(catalog)
+        assert types[f"{P}_checks_failing"] == "gauge"
+        assert by_labels(found[f"{P}_checks_failing"], "account") == {("a",): 2.0, ("b",): 0.0}
     finally:
         catalog.close()
 

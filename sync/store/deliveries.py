@@ -217,9 +217,12 @@ class Deliveries:
                ORDER BY s.account_key NULLS FIRST, s.hint""", [at_least])]
 
     def by_outcome(self) -> list[tuple[str | None, str, int]]:
-        """Deliveries by the target's account (None: a deployment target) and state: (account, state, count)."""
+        """Deliveries by the target's account (None: a deployment target) and state: (account, state, count).
+        Test messages are left out: they are support trying a target, not the delivery of a problem."""
         return [(row["account_key"], row["state"], int(row["n"])) for row in self._store.rows(
-            "SELECT account_key, state, count(*) AS n FROM deliveries GROUP BY ALL ORDER BY ALL")]
+            """SELECT account_key, state, count(*) AS n FROM deliveries
+               WHERE message_id NOT IN (SELECT message_id FROM messages WHERE said = ?)
+               GROUP BY ALL ORDER BY ALL""", [Said.TEST])]
 
     # -- the digest ------------------------------------------------------------------------------------
     def last_digest(self, target_key: str) -> datetime | None:

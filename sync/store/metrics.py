@@ -14,7 +14,7 @@ from typing import Any
 
 from sync.core.events import Outcome
 from sync.store.db import Store
-from sync.store.deliveries import Deliveries
+from sync.store.deliveries import Deliveries, DeliveryState
 from sync.store.outbox import BookingState
 
 # How a run ended → its column; a running run is not counted until it ends.
@@ -24,6 +24,9 @@ SUCCESS = (Outcome.OK, Outcome.WARNINGS)  # the run did its work (warnings: with
 # What waits for a person, by the word the metric's label uses → the outbox state and the column.
 WAITING = {"blocked": (BookingState.BLOCKED, "blocked"), "refused": (BookingState.FAILED, "refused"),
            "conflict": (BookingState.CONFLICT, "conflicts")}
+# A delivery's outcomes that are final: a delivery reaches one once and keeps it, and no delivery row is deleted, so
+# their counts never go down (a counter). A due one (waiting, or to be retried) is not an outcome yet: a gauge.
+FINAL_DELIVERIES = (DeliveryState.SENT, DeliveryState.GAVE_UP, DeliveryState.DROPPED)
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,7 @@ class AccountFigures:
     account_key: str
     updated_at: datetime | None            # when its figures were last written (the health row's time)
     identities: list[IdentityFigures]
+    failing_checks: int | None = None      # setup checks that fail (the health row's); None: no health row yet
 
 
 @dataclass(frozen=True)
@@ -94,7 +98,7 @@ class MetricsRows:
     def accounts(self) -> list[AccountFigures]:
         """Every current account (removed ones left out), with its identities' figures."""
         rows = self._store.rows(
-            f"""SELECT a.account_key, h.updated_at AS health_at, f.identity_id, f.last_success_at,
+            f"""SELECT a.account_key, h.updated_at AS health_at, h.failing_checks, f.identity_id, f.last_success_at,
                        {', '.join('f.' + c for c in RUN_OUTCOMES.values())},
                        {', '.join('f.' + c for _, c in WAITING.values())}
                 FROM accounts a LEFT JOIN account_health h USING (account_key)
@@ -102,7 +106,9 @@ class MetricsRows:
                 WHERE a.removed_at IS NULL ORDER BY a.account_key, f.identity_id""")
         found: dict[str, AccountFigures] = {}
         for row in rows:
-            account = found.setdefault(row["account_key"], AccountFigures(row["account_key"], row["health_at"], []))
+            account = found.setdefault(row["account_key"], AccountFigures(
+                row["account_key"], row["health_at"], [],
+                None if row["health_at"] is None else int(row["failing_checks"] or 0)))
             if row["identity_id"] is not None:
                 account.identities.append(_identity(row))
         return list(found.values())
@@ -117,7 +123,7 @@ class MetricsRows:
     def deliveries(self) -> list[Count]:
         """Notification deliveries by the target's account ('' for the support team's targets) and outcome: the
         delivery's state (`sync.store.deliveries.DeliveryState`: due — waiting or to be retried —, sent, gave_up,
-        dropped)."""
+        dropped). Test messages are not counted."""
         return [Count(account or "", None, state, n) for account, state, n in Deliveries(self._store).by_outcome()]
 
 
