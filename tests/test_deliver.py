@@ -156,6 +156,34 @@ def test_a_support_target_that_keeps_failing_shows_in_accounts_list(cli_env, cap
         assert f"Meldingen komen niet aan bij het supportteam via json://127.0.0.1:{hook.port}" in shown
 
 
+def test_a_support_target_taken_out_of_the_setting_is_gone_not_failing(tmp_path, sandbox, clock):
+    """The console restarted without one of SYNC_NOTIFY_URLS: it no longer shows as failing anywhere, and what it
+    had not received (waiting out its pause) is dropped, not left due."""
+    with json_receiver() as kept, json_receiver() as removed:
+        removed.mode = "fail"
+        deployment = open_deployment(tmp_path, sandbox, SYNC_NOTIFY_URLS=f"{kept.url()},{removed.url()}")
+        try:
+            for _ in range(deliver.FAILING_AFTER):
+                deliver.send_test(deployment, None, actor="support")
+            announce(deployment)
+            assert deliver.deliver_due(deployment, wait=15).failed == 1  # due again after its pause
+            assert len(deliver.failing_targets(deployment)) == 1
+        finally:
+            deployment.close()
+        deployment = open_deployment(tmp_path, sandbox, SYNC_NOTIFY_URLS=kept.url())
+        try:
+            assert deliver.failing_targets(deployment) == []  # at once, before any round
+            deliver.deliver_due(deployment, wait=15)
+            rows = catalog_store(deployment).rows(
+                "SELECT d.state FROM deliveries d JOIN messages m USING (message_id) WHERE m.said <> 'test' "
+                "AND d.last_error IS NOT NULL")
+            assert rows == [{"state": "dropped"}]
+            assert [s.target_key for s in deployment.catalog.deliveries().states()] == [
+                deliver.deployment_targets(deployment)[0].key]
+        finally:
+            deployment.close()
+
+
 def test_a_hanging_target_never_holds_the_command(cli_env, capsys, monkeypatch):
     """The producing run ends as fast as ever; the command waits a bounded time after it, then leaves the
     delivery due for later (the target answers within 30 s only)."""

@@ -170,10 +170,17 @@ def remove_target(deployment: Deployment, account: str, target_key: str, *, acto
 
 
 def failing_targets(deployment: Deployment, actor: Actor | str = "cli") -> list[TargetState]:
-    """Targets whose messages do not arrive (failed `FAILING_AFTER` times in a row): the deployment's, and those
-    of the accounts the actor may see."""
+    """Current targets whose messages do not arrive (failed `FAILING_AFTER` times in a row): the deployment's, and
+    those of the accounts the actor may see. One no longer in SYNC_NOTIFY_URLS is not failing: it is gone."""
+    current = _current_keys(deployment)
     return [state for state in deployment.catalog.deliveries().failing(FAILING_AFTER)
-            if state.account_key is None or may_open(actor, state.account_key)]
+            if state.target_key in current and (state.account_key is None or may_open(actor, state.account_key))]
+
+
+def _current_keys(deployment: Deployment) -> set[str]:
+    """The keys of every target there is now, without opening their addresses."""
+    return {*(t.key for t in deployment_targets(deployment)),
+            *(t.target_key for t in deployment.catalog.deliveries().targets())}
 
 
 def _apprise_takes(url: str) -> bool:
@@ -196,6 +203,9 @@ def deliver_due(deployment: Deployment, *, wait: float = JOB_WAIT) -> Round:
     """Plan new messages and send every delivery that is due, waiting at most `wait` seconds for the targets."""
     book = deployment.catalog.deliveries()
     now = deployment.catalog.now()
+    # Only current targets are tried or shown: what a target that is gone did not receive is dropped first, also
+    # a delivery still waiting out its pause (it would otherwise stay due, and the target show as failing).
+    book.drop_gone(_current_keys(deployment))
     unplanned = book.unplanned()
     due = book.due(now) if not unplanned else None
     if not unplanned and not due:
@@ -206,10 +216,6 @@ def deliver_due(deployment: Deployment, *, wait: float = JOB_WAIT) -> Round:
     due = book.due(now)
     names = {account.key: account.name for account in deployment.accounts()}
     work = [(item, targets[item.target_key]) for item in due if item.target_key in targets]
-    for item in due:
-        if item.target_key not in targets:  # taken away, or no longer in SYNC_NOTIFY_URLS
-            book.record(item.message.message_id, item.target_key, account_key=None, hint="", ok=False,
-                        error="gone", now=now, retry_at=None)
     said: list[tuple[str, str, str]] = []
     unsaid: list[int] = []  # a message that cannot be said (a bug, or words missing) fails alone, retried later
     for index, (item, target) in enumerate(work):

@@ -200,6 +200,21 @@ class Deliveries:
                        last_ok_at = coalesce(excluded.last_ok_at, notify_target_state.last_ok_at)""",
                 [target_key, account_key, hint, 0 if ok else 1, error, now, now if ok else None, ok])
 
+    def drop_gone(self, current: set[str]) -> int:
+        """Targets no longer there (taken out of SYNC_NOTIFY_URLS, or of an account removed): what they have not
+        received yet is dropped — also a delivery waiting out its pause — and their state forgotten, so they never
+        show as failing. Returns the deliveries dropped."""
+        keys = sorted(current)
+        outside = f"target_key NOT IN ({', '.join('?' * len(keys))})" if keys else "TRUE"
+        with self._store.transaction():
+            dropped = int(self._store.scalar(
+                f"SELECT count(*) FROM deliveries WHERE state = ? AND {outside}", [DeliveryState.DUE, *keys]))
+            self._store.execute(
+                f"UPDATE deliveries SET state = ?, next_attempt_at = NULL WHERE state = ? AND {outside}",
+                [DeliveryState.DROPPED, DeliveryState.DUE, *keys])
+            self._store.execute(f"DELETE FROM notify_target_state WHERE {outside}", keys)
+        return dropped
+
     def delivery(self, message_id: int, target_key: str) -> dict[str, Any] | None:
         return self._store.one("SELECT * FROM deliveries WHERE message_id = ? AND target_key = ?",
                                [message_id, target_key])
