@@ -7,6 +7,7 @@ deployment's ledger as the watcher does (`NoticeLedger.reconcile`), or found by 
 from __future__ import annotations
 
 import json
+import socket
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -202,6 +203,22 @@ def test_a_hanging_target_never_holds_the_command(cli_env, capsys, monkeypatch):
             assert row == {"state": "due", "attempts": 1, "last_error": "timeout"}
         finally:
             deployment.close()
+
+
+def test_a_receiver_that_never_answers_did_not_answer_in_time(cli_env, capsys, monkeypatch):
+    """A socket that takes the connection and never says a word: not "refused" but "did not answer in time"."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)  # connections complete in the backlog; nothing is ever read or answered
+        url = f"json://127.0.0.1:{silent.getsockname()[1]}/hook?rto=1"  # Apprise's read timeout, 1 s
+        assert deliver.send(url, "title", "body") == (False, "timeout")
+        monkeypatch.setenv("SYNC_NOTIFY_URLS", url)
+        assert main(["notify", "test"]) == EXIT_FAILED
+        out = capsys.readouterr().out
+        assert "het adres antwoordde niet op tijd" in out and "weigerde" not in out
+    with json_receiver() as hook:  # an error status, at once: refused
+        hook.mode = "fail"
+        assert deliver.send(hook.url(), "title", "body") == (False, "refused")
 
 
 def test_hofstra_run_delivers_its_message_once(cli_env, capsys, monkeypatch):

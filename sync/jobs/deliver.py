@@ -406,15 +406,22 @@ def send(url: str, title: str, body: str) -> Outcome:
     server = apprise.Apprise()
     if not server.add(url):
         return False, "invalid"
+    shortest = SEND_TIMEOUT
     for plugin in server:  # a target that hangs gives up after SEND_TIMEOUT, not Apprise's own minutes
         plugin.socket_connect_timeout = min(float(plugin.socket_connect_timeout or SEND_TIMEOUT), SEND_TIMEOUT)
         plugin.socket_read_timeout = min(float(plugin.socket_read_timeout or SEND_TIMEOUT), SEND_TIMEOUT)
+        shortest = min(shortest, plugin.socket_connect_timeout, plugin.socket_read_timeout)
+    began = time.monotonic()
     try:
         ok = server.notify(title=title, body=body, body_format=apprise.NotifyFormat.TEXT)
     except Exception as exc:  # a plugin's own error is the target's failure, said by its kind only
         log.warning("notification target %s raised %s", hint(url), type(exc).__name__)
         return False, "error"
-    return (True, None) if ok else (False, "refused")
+    if ok:
+        return True, None
+    # Apprise says only "not sent". A refusal (an error status, a closed port) comes back at once; a failure that
+    # took at least a socket timeout is a target that did not answer in time.
+    return False, "timeout" if time.monotonic() - began >= shortest * 0.95 else "refused"
 
 
 def _send_all(work: list[tuple[str, str, str]], wait: float,
