@@ -305,6 +305,35 @@ def test_the_daily_digest_at_its_hour_once_and_not_when_all_is_well(tmp_path, sa
             deployment.close()
 
 
+def test_the_digest_counts_waiting_invoices_per_identity_since_the_oldest(tmp_path, sandbox, clock):
+    """Each waiting invoice is a problem of its own; the digest says them as one line with their count."""
+    noord = {"account": "studio-noord", "account_name": "Studio Noord", "identity_id": 7,
+             "identity_name": "Studio Noord B.V."}
+
+    def waiting(numbers: range) -> list[Problem]:
+        return [Problem(NoticeKind.WAITING_FOR_PERSON, 7, subject=f"invoice:{number}",
+                        values={**noord, "number": str(number), "since": "2026-11-27T09:00:00+01:00"})
+                for number in numbers]
+
+    with json_receiver() as hook:
+        deployment = open_deployment(tmp_path, sandbox, SYNC_NOTIFY_URLS=hook.url(), SYNC_NOTIFY_DIGEST_HOUR="8")
+        try:
+            deployment.catalog.notices().reconcile("studio-noord", waiting(range(260001, 260003)))
+            clock.advance(timedelta(days=1).total_seconds())
+            deployment.catalog.notices().reconcile("studio-noord", waiting(range(260001, 260008)))
+            announce(deployment)
+            deliver.deliver_due(deployment, wait=15)
+            assert deliver.digest_due(deployment) == 1
+            deliver.deliver_due(deployment, wait=15)
+            digest = hook.got[-1]
+            assert digest.title == "Dagelijks overzicht: 2 problemen staan nog open"
+            assert "Studio Noord: 7 facturen wachten op u (Studio Noord B.V.) (sinds 28-11-2026)" in digest.body
+            assert digest.body.count("wacht") == 1
+            assert f"{HOFSTRA_NAME}: koppeling met SnelStart verbroken ({IDENTITY}) (sinds 29-11-2026)" in digest.body
+        finally:
+            deployment.close()
+
+
 def test_targets_are_kept_encrypted_shown_by_hint_and_keep_the_sandbox(tmp_path, sandbox):
     secret = "mailtos://finance:Geheim-Wachtwoord-42@smtp.example.nl?to=f@hofstra.nl&lang=en"
     written = parse(secret)

@@ -371,19 +371,34 @@ def render(message: Message, target: Target, deployment: Deployment, names: dict
 
 def _digest(message: Message, lang: str, deployment: Deployment) -> tuple[str, str]:
     listed = message.values.get("accounts") or []
-    problems = sum(len(account.get("open") or []) for account in listed)
+    grouped = [(account, _digest_groups(account.get("open") or [])) for account in listed]
+    problems = sum(len(groups) for _, groups in grouped)
     if not problems:
         return say("notify.digest.title_well", lang), "\n\n".join(
             [say("notify.digest.all_well", lang), _link(deployment, OVERVIEW_PAGE, message.account_key, lang)])
     parts = []
-    for account in listed:
+    for account, groups in grouped:
         lines = [say("notify.digest.account", lang, account=account.get("name") or account.get("key") or "")]
-        for item in account.get("open") or []:
-            what = notice_words(str(item.get("kind")), "title", item.get("values") or {})
-            lines.append(say("notify.digest.item", lang, what=what, since=item.get("since") or ""))
+        for kind, values, since in groups:
+            lines.append(say("notify.digest.item", lang, what=notice_words(kind, "title", values), since=since))
         lines.append(_link(deployment, OVERVIEW_PAGE, account.get("key"), lang))
         parts.append("\n".join(lines))
     return say(Msg(NN_("notify.digest.title"), n=problems, accounts=len(listed)), lang), "\n\n".join(parts)
+
+
+def _digest_groups(items: list[dict[str, Any]]) -> list[tuple[str, dict[str, Any], str]]:
+    """An account's open problems as the digest lists them: one line per identity and kind — each waiting invoice
+    is a problem of its own, but seven of them are one line, "7 facturen" — with the count (`n`, the sum of each
+    problem's own count, else 1) and since when the oldest is open. In the order first found."""
+    found: dict[tuple[Any, str], list[dict[str, Any]]] = {}
+    for item in items:
+        found.setdefault((item.get("identity"), str(item.get("kind"))), []).append(item)
+    groups = []
+    for (_, kind), members in found.items():
+        values = dict(members[0].get("values") or {})
+        values["n"] = sum(int((m.get("values") or {}).get("n") or 1) for m in members)
+        groups.append((kind, values, min(str(m.get("since") or "") for m in members)))
+    return groups
 
 
 def _link(deployment: Deployment, page: str, account: str | None, lang: str, identity: int | None = None) -> str:
