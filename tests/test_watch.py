@@ -218,6 +218,20 @@ def test_invoices_newly_waiting_are_listed_once_in_one_message(deployment):
     assert deployment.catalog.notices().open_notices(STUDIO) == [] and messages(deployment) == found
 
 
+def test_a_long_list_of_invoices_says_how_many_more_there_are(deployment):
+    services = deployment.services(STUDIO)
+    _waiting(*(str(n) for n in range(260001, 260023)))(services)  # 22: the message names 20
+    deployment.record_health(services)
+    _settled(services)
+    deployment.record_health(services)
+    started, over = messages(deployment)
+    assert (started.values["n"], len(started.values["numbers"]), started.values["more"]) == (22, 20, 2)
+    assert "22 nieuwe facturen" in words(NoticeKind.WAITING_FOR_PERSON, started, "nl")
+    assert "260019, 260020 en 2 andere." in words(NoticeKind.WAITING_FOR_PERSON, started, "nl")
+    assert "260020 and 2 more." in words(NoticeKind.WAITING_FOR_PERSON, started, "en")
+    assert "260020 en 2 andere." in words(NoticeKind.WAITING_FOR_PERSON, over, "nl")
+
+
 def test_every_kind_has_its_words_and_fix_page():
     assert set(FIX_PAGE) == set(NoticeKind)
     noon = "2026-11-28T12:00:00+01:00"

@@ -82,6 +82,11 @@ def notice_words(kind: NoticeKind | str, part: str, values: Mapping[str, Any]) -
     """One part (`PARTS`) of what a message about a problem of `kind` says, filled from its `values_json` (a
     message stored in it, such as a run's reason, is read back as a message): `say(notice_words(…), lang)`."""
     key = WORDS[NoticeKind(kind)][PARTS.index(part)]
-    found = Msg.from_json({"msg": key, "values": dict(values)})
+    values = dict(values)
+    more = values.get("more")
+    if isinstance(more, int) and more > 0 and isinstance(values.get("numbers"), list):
+        # The watcher names at most so many invoices and counts the rest: the list says it is not complete.
+        values["numbers"] = [*values["numbers"], Msg(NN_("notice.waiting_for_person.more"), n=more).to_json()]
+    found = Msg.from_json({"msg": key, "values": values})
     assert found is not None
     return found
