@@ -7,6 +7,7 @@ deployment's ledger as the watcher does (`NoticeLedger.reconcile`), or found by 
 from __future__ import annotations
 
 import json
+import re
 import socket
 import time
 from datetime import datetime, timedelta
@@ -337,9 +338,11 @@ def test_the_digest_counts_waiting_invoices_per_identity_since_the_oldest(tmp_pa
 def test_targets_are_kept_encrypted_shown_by_hint_and_keep_the_sandbox(tmp_path, sandbox):
     secret = "mailtos://finance:Geheim-Wachtwoord-42@smtp.example.nl?to=f@hofstra.nl&lang=en"
     written = parse(secret)
-    assert (written.lang, written.hint) == ("en", "mailtos://smtp.example.nl")
+    assert written.lang == "en" and re.fullmatch(r"mailtos://smtp\.example\.nl \[[0-9a-f]{4}\]", written.hint)
+    other = parse("mailtos://support:Geheim-Wachtwoord-42@smtp.example.nl?to=s@hofstra.nl")
+    assert other.hint != written.hint and other.hint.startswith("mailtos://smtp.example.nl [")  # told apart
     assert "lang=" not in written.url and written.url.startswith("mailtos://finance:Geheim")
-    assert parse("slack://TokenA/TokenB/TokenC/#finance").hint == "slack://…"  # Slack's host is its token
+    assert re.fullmatch(r"slack://… \[[0-9a-f]{4}\]", parse("slack://TokenA/TokenB/TokenC/#finance").hint)
     assert parse("json://hooks.example.nl/x?lang=en&a=1").url == "json://hooks.example.nl/x?a=1"
 
     settings = load_settings({"SYNC_DB_PATH": str(tmp_path / "sync.duckdb"), "SYNC_NOTIFY_URLS": secret})
@@ -351,7 +354,7 @@ def test_targets_are_kept_encrypted_shown_by_hint_and_keep_the_sandbox(tmp_path,
     deployment = open_deployment(tmp_path, sandbox)
     try:
         view = deliver.add_target(deployment, HOFSTRA, secret, actor="support")
-        assert view.hint == "mailtos://smtp.example.nl" and view.lang == "en"
+        assert view.hint == written.hint and view.lang == "en"
         with pytest.raises(deliver.NotifyError):
             deliver.add_target(deployment, HOFSTRA, secret, actor="support")  # known already
         with pytest.raises(deliver.NotifyError):
@@ -398,9 +401,11 @@ def test_support_sets_a_target_on_klanten_and_sends_a_test_message(console):
         shown = helpers.texts(at)
         assert f"json://127.0.0.1:{hook.port}" in shown and "taal: en" in shown
         assert str(hook.port) + "/hook" not in shown  # the hint, never the address
+        hinted = parse(hook.url("en")).hint  # shown as it is, in a code span: no markdown escapes in it
+        assert any(f"`{hinted}` · " in e.value for e in at.markdown) and "\\" not in hinted
         next(b for b in at.button if b.label == "Testbericht sturen").click()
         at.run()
-        assert any(f"Testbericht aangekomen bij json://127.0.0.1:{hook.port} (hofstra-installatie)"
+        assert any(f"Testbericht aangekomen bij {hinted} (hofstra-installatie)"
                    in helpers.plain(e.value) for e in at.success)
         (got,) = hook.got
         assert got.title == f"Test message from the Gripp ↔ SnelStart link – {HOFSTRA_NAME}"

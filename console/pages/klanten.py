@@ -143,7 +143,8 @@ def notifications(key: str, name: str) -> None:
         shown, drop = st.columns([5, 1])
         state = (f"{UNDELIVERED_ICON} {t('notify.undelivered')} ({t(deliver.why_not(target.last_error))})"
                  if target.failing else icon("ok") if target.last_ok_at is not None else "")
-        shown.markdown(f"`{md(target.hint)}` · {t('notify.lang', lang=target.lang)} {state}")
+        # In a code span nothing is markdown, and an escape would show as a backslash: the hint as it is.
+        shown.markdown(f"`{plain(target.hint).replace('`', '')}` · {t('notify.lang', lang=target.lang)} {state}")
         if drop.button(t("notify.remove"), key=f"notify-remove-{target.key}", icon=":material/delete:"):
             deliver.remove_target(deployment, key, target.key, actor=actor)
             st.rerun()

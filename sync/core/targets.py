@@ -5,11 +5,13 @@ Microsoft Teams (`msteams://`), Slack (`slack://`) or a plain JSON webhook (`jso
 one more query parameter, `lang=nl` or `lang=en` (Dutch when absent), in Apprise's own notation
 (`json://hooks.example.nl/link?lang=en`); it is taken off before the URL is handed to Apprise, so a webhook never
 receives it. Such an address carries secrets (a password, a webhook token): it is shown only as its hint — the
-scheme and, where the host is no secret, the host (`json://hooks.example.nl`, `slack://…`).
+scheme and, where the host is no secret, the host, and a short fingerprint (`json://hooks.example.nl [3fa2]`,
+`slack://… [9c01]`).
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -71,8 +73,11 @@ def parse(text: str) -> Written:
 
 
 def hint(url: str) -> str:
-    """How a target is shown: its scheme, and its host where that is no secret (never a user, password or path)."""
+    """How a target is shown: its scheme, and its host where that is no secret (never a user, password or path),
+    then a short fingerprint of the whole address (`[3fa2]`), so two targets on one host (two webhooks, two
+    mailboxes) can be told apart; four hex digits of a hash say nothing of a secret."""
     scheme = url.partition("://")[0].lower()
+    mark = f"[{hashlib.sha256(url.encode()).hexdigest()[:4]}]"
     if scheme in _HOST_SHOWN:
         try:
             parts = urlsplit(url)
@@ -81,5 +86,5 @@ def hint(url: str) -> str:
         except ValueError:
             host = port = ""
         if host:
-            return f"{scheme}://{host}{port}"
-    return f"{scheme}://…"
+            return f"{scheme}://{host}{port} {mark}"
+    return f"{scheme}://… {mark}"
