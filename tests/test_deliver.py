@@ -22,6 +22,7 @@ from sync.core.config import ConfigError, load_settings
 from sync.core.dates import AMSTERDAM
 from sync.core.notices import NoticeKind
 from sync.core.targets import parse
+from sync.core.words import say
 from sync.jobs import accounts, deliver
 from sync.sandbox.sandbox import Sandbox
 from sync.store.db import Store
@@ -364,6 +365,23 @@ def test_targets_are_kept_encrypted_shown_by_hint_and_keep_the_sandbox(tmp_path,
         assert deployment.settings.sandbox
         assert deliver.remove_target(deployment, HOFSTRA, view.key, actor="support")
         assert deliver.targets_view(deployment, HOFSTRA, "support") == []
+    finally:
+        deployment.close()
+
+
+@pytest.mark.parametrize("address", ["mailto://user:Geheim@", "json://127.0.0.1:99999/x"])
+def test_the_setting_and_klanten_check_an_address_alike(tmp_path, sandbox, address):
+    """Apprise's own reading and the port's range, at start-up as on Klanten; named by its place, never repeated."""
+    with pytest.raises(ConfigError) as refused:
+        load_settings({"SYNC_NOTIFY_URLS": f"json://127.0.0.1:9/ok, {address}"})
+    said = refused.value.lines("nl")[0]
+    assert "melding-adres 2" in said and "Geheim" not in str(refused.value) and "99999" not in said
+    deployment = open_deployment(tmp_path, sandbox)
+    try:
+        with pytest.raises(deliver.NotifyError) as wrong:
+            deliver.add_target(deployment, HOFSTRA, address, actor="support")
+        assert wrong.value.code == "invalid"
+        assert say(wrong.value.message, "nl") == refused.value.lines("nl")[0].partition("melding-adres 2: ")[2]
     finally:
         deployment.close()
 

@@ -53,7 +53,8 @@ def split_targets(value: str) -> list[str]:
 
 
 def parse(text: str) -> Written:
-    """The target written as `text`, its `lang=` taken off; `BadTarget` when it is not one of ours."""
+    """The target written as `text`, its `lang=` taken off; `BadTarget` when it is not one of ours, its port is
+    out of range, or Apprise cannot use it. The reasons never repeat the address: it may hold a secret."""
     text = (text or "").strip()
     url, lang = text, DEFAULT
     found = _LANG.search(text)
@@ -69,7 +70,24 @@ def parse(text: str) -> Written:
         raise BadTarget(Msg(N_("notify.target.bad_scheme"), schemes=", ".join(f"{s}://" for s in SCHEMES)))
     if not rest.strip("/") or any(c.isspace() for c in url):
         raise BadTarget(Msg(N_("notify.target.incomplete"), scheme=scheme.lower()))
+    try:
+        port = urlsplit(url).port  # out of 0–65535: ValueError
+    except ValueError:
+        port = 0
+    if port == 0:
+        raise BadTarget(Msg(N_("notify.target.bad_port"), scheme=scheme.lower()))
+    if not _apprise_takes(url):
+        raise BadTarget(Msg(N_("notify.target.not_apprise"), scheme=scheme.lower()))
     return Written(url=url, lang=lang)
+
+
+def _apprise_takes(url: str) -> bool:
+    """Apprise's own reading of the address (what it would send with): False for what it cannot use, as a
+    `mailto://` with a user and password but no host to send through. The same check for SYNC_NOTIFY_URLS at
+    start-up and for an account's target on Klanten."""
+    import apprise
+
+    return bool(apprise.Apprise().add(url))
 
 
 def hint(url: str) -> str:

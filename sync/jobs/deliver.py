@@ -152,8 +152,6 @@ def add_target(deployment: Deployment, account: str, text: str, *, actor: Actor 
         raise NotifyError(wrong.why, code="invalid") from None
     if lang in LANGUAGES and not _LANG_GIVEN.search(text or ""):
         written = replace(written, lang=str(lang))
-    if not _apprise_takes(written.url):
-        raise NotifyError(Msg(N_("notify.target.not_apprise"), hint=written.hint), code="invalid")
     key = "a-" + deployment.vault.fingerprint(f"{account}\n{written.url}")
     added = deployment.catalog.deliveries().add_target(StoredTarget(
         target_key=key, account_key=account, url_enc=deployment.vault.encrypt(written.url), hint=written.hint,
@@ -181,12 +179,6 @@ def _current_keys(deployment: Deployment) -> set[str]:
     """The keys of every target there is now, without opening their addresses."""
     return {*(t.key for t in deployment_targets(deployment)),
             *(t.target_key for t in deployment.catalog.deliveries().targets())}
-
-
-def _apprise_takes(url: str) -> bool:
-    import apprise
-
-    return apprise.Apprise().add(url)
 
 
 # -- delivering ------------------------------------------------------------------------------------------
