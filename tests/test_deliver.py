@@ -85,6 +85,9 @@ def test_email_and_webhook_say_it_in_their_language_once(tmp_path, sandbox):
             assert mailbox.got[1].title == f"Opgelost – {HOFSTRA_NAME}: koppeling met SnelStart verbroken ({IDENTITY})"
             assert f"Opgelost: SnelStart accepteert de koppelsleutel van {IDENTITY}" in mailbox.got[1].body
             assert hook.got[1].title.startswith(f"Resolved – {HOFSTRA_NAME}")
+            # Nothing to fix any more: the link only opens the console.
+            assert f"Open de console: {CONSOLE_URL}/Koppelen?" in mailbox.got[1].body
+            assert "Oplossen" not in mailbox.got[1].body and "Open the console: " in hook.got[1].body
         finally:
             deployment.close()
 
@@ -252,6 +255,12 @@ def test_notify_test_sends_exactly_one_to_each_target(cli_env, capsys, monkeypat
         assert said.out.count("aangekomen") == 3 and "NIET" not in said.out
         assert f"json://127.0.0.1:{team.port}" in said.out and "supportteam" in said.out and HOFSTRA in said.out
         assert "Testbericht" in team.got[0].title and "Test message" in mailbox.got[0].title
+        # The support team's targets hear every account: said so, not "this customer" nor "the link".
+        assert team.got[0].title.endswith("– supportteam") and "alle klanten komen hier aan" in team.got[0].body
+        assert "deze klant" not in team.got[0].body and "Oplossen" not in team.got[0].body
+        assert f"Open de console: {CONSOLE_URL}/Klanten?lang=nl" in team.got[0].body
+        assert "meldingen over deze klant komen hier aan" in hofstra.got[0].body
+        assert f"Open de console: {CONSOLE_URL}/Klanten?account={HOFSTRA}&lang=nl" in hofstra.got[0].body
         assert "SANDBOX" in said.err
 
         assert main(["--lang", "en", "notify", "test", "--account", "studio-noord"]) == EXIT_OK
@@ -435,6 +444,34 @@ def test_support_sets_a_target_on_klanten_and_sends_a_test_message(console):
         assert any("het adres weigerde het bericht" in helpers.plain(e.value) for e in at.error)
         at.run()
         assert "meldingen komen niet aan" in helpers.texts(at)  # on the account's row and at its target
+
+
+def test_klanten_marks_a_target_whose_test_did_not_arrive(console):
+    from streamlit.testing.v1 import AppTest
+
+    from tests import console_helpers as helpers
+
+    with json_receiver() as ok, json_receiver() as refusing:
+        refusing.mode = "fail"
+        at = AppTest.from_file(helpers.APP, default_timeout=helpers.TIMEOUT)
+        at.run()
+        at.switch_page("pages/klanten.py")
+        at.run()
+        at.selectbox(key="account-manage").select(HOFSTRA)
+        at.run()
+        for url in (ok.url(), refusing.url()):
+            at.text_input(key="notify-address").input(url)
+            next(b for b in at.button if b.label == "Adres toevoegen").click()
+            at.run()
+            assert at.text_input(key="notify-address").value == ""  # saved: emptied
+        next(b for b in at.button if b.label == "Testbericht sturen").click()
+        at.run()
+        at.run()
+        lines = {line.partition("`")[2].partition("`")[0]: line for line in (e.value for e in at.markdown)
+                 if line.startswith("`json://")}
+        assert ":green[:material/check_circle:]" in lines[parse(ok.url()).hint]
+        refused = lines[parse(refusing.url()).hint]
+        assert ":red[:material/error:]" in refused and "het adres weigerde het bericht" in refused
 
 
 def test_the_console_sends_from_its_scheduler_apart_from_the_syncs(console):

@@ -131,6 +131,7 @@ with st.form("account-add"):
             st.rerun()
 
 TESTED = "notify-tested"  # what "Testbericht sturen" found, shown after the rerun
+NOTIFY_ADDED = "notify-added"  # a target was saved: its field is emptied before it is drawn again
 
 
 def notifications(key: str, name: str) -> None:
@@ -141,8 +142,10 @@ def notifications(key: str, name: str) -> None:
     targets = deliver.targets_view(deployment, key, actor)
     for target in targets:
         shown, drop = st.columns([5, 1])
+        # Failing (so many times in a row), else how its last attempt went: ✗ and why, or ✓.
         state = (f"{UNDELIVERED_ICON} {t('notify.undelivered')} ({t(deliver.why_not(target.last_error))})"
-                 if target.failing else icon("ok") if target.last_ok_at is not None else "")
+                 if target.failing else f"{icon('failed')} {t(deliver.why_not(target.last_error))}"
+                 if target.last_error is not None else icon("ok") if target.last_ok_at is not None else "")
         # In a code span nothing is markdown, and an escape would show as a backslash: the hint as it is.
         shown.markdown(f"`{plain(target.hint).replace('`', '')}` · {t('notify.lang', lang=target.lang)} {state}")
         if drop.button(t("notify.remove"), key=f"notify-remove-{target.key}", icon=":material/delete:"):
@@ -150,7 +153,10 @@ def notifications(key: str, name: str) -> None:
             st.rerun()
     if not targets:
         st.caption(t("notify.none"))
-    with st.form(f"notify-add-{key}", clear_on_submit=True):
+    # A refused address stays in the field to be corrected; it is emptied only once it was saved.
+    if st.session_state.pop(NOTIFY_ADDED, False):
+        st.session_state["notify-address"] = ""
+    with st.form(f"notify-add-{key}"):
         address = st.text_input(t("notify.address"), type="password", key="notify-address",
                                 help=t("notify.address_help"))
         chosen_lang = st.selectbox(t("notify.language"), list(LANGUAGES), key="notify-lang",
@@ -162,6 +168,7 @@ def notifications(key: str, name: str) -> None:
                 st.error(t(problem.message))
             else:
                 st.session_state[FLASH] = t("notify.added", hint=added.hint)
+                st.session_state[NOTIFY_ADDED] = True
                 st.rerun()
     if st.button(t("notify.test"), key="notify-test", icon=":material/send:"):
         st.session_state[TESTED] = (key, deliver.send_test(deployment, key, actor=actor))

@@ -342,9 +342,13 @@ def render(message: Message, target: Target, deployment: Deployment, names: dict
     account = message.account_key
     name = names.get(account, account) if account else say("notify.deployment", lang)
     if message.said == Said.TEST:
+        if target.account_key is None:  # the support team's: it hears every account, whichever the test was for
+            return (say("notify.test.title_team", lang),
+                    "\n\n".join([say("notify.test.body_team", lang, hint=target.hint),
+                                 _link(deployment, OVERVIEW_PAGE, None, lang, opens=True)]))
         return (say("notify.test.title", lang, account=name),
                 "\n\n".join([say("notify.test.body", lang, hint=target.hint),
-                             _link(deployment, OVERVIEW_PAGE, account, lang)]))
+                             _link(deployment, OVERVIEW_PAGE, account, lang, opens=True)]))
     if message.said == Said.DIGEST:
         return _digest(message, lang, deployment)
     kind = message.kind or ""
@@ -354,7 +358,8 @@ def render(message: Message, target: Target, deployment: Deployment, names: dict
     values: dict[str, Any] = {**(message.notice_values or {}), **message.values}
     link = _link(deployment, FIX_PAGE[NoticeKind(kind)], account, lang, message.identity_id)
     title = notice_words(kind, "title", values)
-    if message.said == Said.OVER:
+    if message.said == Said.OVER:  # nothing to fix any more: the link only opens the page
+        link = _link(deployment, FIX_PAGE[NoticeKind(kind)], account, lang, message.identity_id, opens=True)
         return (say("notify.title_over", lang, what=title),
                 "\n\n".join([say(notice_words(kind, "over", values), lang), link]))
     return (say(title, lang), "\n\n".join([say(notice_words(kind, "what", values), lang),
@@ -393,13 +398,16 @@ def _digest_groups(items: list[dict[str, Any]]) -> list[tuple[str, dict[str, Any
     return groups
 
 
-def _link(deployment: Deployment, page: str, account: str | None, lang: str, identity: int | None = None) -> str:
-    """The console page, opened on the account (and the identity the problem is about) in the reader's language."""
+def _link(deployment: Deployment, page: str, account: str | None, lang: str, identity: int | None = None, *,
+          opens: bool = False) -> str:
+    """The console page, opened on the account (and the identity the problem is about) in the reader's language:
+    "fix it there", or (`opens`: a test, a problem that is over) just "open the console"."""
     query: dict[str, str | int] = {"account": account} if account else {}
     if identity is not None:
         query["identity"] = identity
     query["lang"] = lang
-    return say("notify.link", lang, url=f"{deployment.settings.console_public_url}/{page}?{urlencode(query)}")
+    url = f"{deployment.settings.console_public_url}/{page}?{urlencode(query)}"
+    return say("notify.link_open" if opens else "notify.link", lang, url=url)
 
 
 # -- sending ---------------------------------------------------------------------------------------------
