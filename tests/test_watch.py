@@ -266,14 +266,17 @@ def test_hofstra_run_announces_once_that_the_link_must_be_made_again(folder, cap
 
 # -- health that tells the truth --------------------------------------------------------------------------------------
 def link_kleimeer(deployment: Deployment) -> None:
-    """Support fetches Kleimeer's identities and links the first, as on Koppelen (which runs the checks after)."""
+    """Support fetches Kleimeer's identities and links the first, as on Koppelen: making the link runs its setup
+    checks (nobody has to press Controles for the truth)."""
+    from sync.store import check_results
+
     services = deployment.services(KLEIMEER)
     setup_repo.upsert_identity(services.store, 1, "Kleimeer Landschapsarchitectuur B.V.")
     assert services.sandbox is not None
     key = services.sandbox.snelstart.issue_key(KLEIMEER_ADMINISTRATIONS[1], list(ALL_SCOPES))
     link_with_key(services, 1, key, start_date=KLEIMEER_FIRST_MONTH, actor="test")
-    failing = [r.check for r in run_checks(services, 1, include_dry_run=False) if r.status == "fail"]
-    assert sorted(failing) == ["ledgers", "vat"]  # Controles: "2 fouten"
+    failing = [c.check_key for c in check_results.latest(services.store) if c.identity_id == 1 and c.status == "fail"]
+    assert sorted(failing) == ["ledgers", "vat"]  # as Controles says: "2 fouten"
     deployment.record_health(services)
 
 
@@ -341,3 +344,73 @@ def test_the_failures_in_row_setting_is_checked_and_keeps_the_sandbox() -> None:
         with pytest.raises(ConfigError) as caught:
             load_settings({"SYNC_NOTIFY_FAILURES_IN_ROW": wrong})
         assert "failed runs in a row" in "\n".join(caught.value.lines("en"))
+
+
+# -- a run that booked nothing failed, for every reader alike ---------------------------------------------------------
+def test_a_scheduled_run_that_booked_nothing_is_a_failed_run_everywhere(deployment):
+    """A trial: every invoice blocked, nothing in SnelStart — the command line said "niets geboekt" and exit 1, but
+    the run was stored as `warnings`: the metrics counted a success, nothing was announced, and a failing check
+    stopped counting because "a later run succeeded"."""
+    from sync.jobs.runner import run_identity
+    from sync.store import check_results
+    from sync.store.metrics import identity_figures
+
+    services = deployment.services(STUDIO)
+    for ledger, label in ((8000, "hoog"), (8010, "laag"), (8020, "0%"), (8030, "verlegd")):  # every invoice
+        setup_repo.put_ledger_mapping(services.store, 1, ledger, f"{ledger} Omzet {label}", "9999", "tester")
+    check_results.record(services.store, 1, [("subscription", "fail", "check.subscription.missing")])
+    before = deployment.record_health(services).failing_checks
+    result = run_identity(services, 1, trigger=Trigger.SCHEDULE)
+    assert result.counts["booked"] == 0 and result.counts["blocked"] > 0 and not result.counts["in_snelstart"]
+    assert result.outcome == Outcome.FAILED
+    last = history.last_run(services.store, 1)
+    assert last is not None and last["outcome"] == Outcome.FAILED  # stored as it is judged
+    health = deployment.record_health(services)
+    assert health.failed_runs == 1 and accounts.NEEDS[accounts.need_of(health)] == "runs"
+    assert health.failing_checks == before  # no "later run succeeded": the refused subscription still fails
+    figures = next(f for f in identity_figures(services.store) if f.identity_id == 1)
+    assert figures.last_success_at is None and figures.runs == {Outcome.FAILED: 1}
+    assert (NoticeKind.RUN_FAILED, Said.STARTED) in kinds_of(deployment, messages(deployment))
+    # Its words still say what it found, not a bare "mislukt".
+    assert say(result.summary, "nl").startswith("0 geboekt") and "geblokkeerd" in say(result.summary, "nl")
+    from sync.core.events import run_label
+
+    assert run_label(last["outcome"], json.loads(last["counts_json"]), "nl").startswith("niets geboekt — ")
+
+
+# -- "In orde" only for what was checked -------------------------------------------------------------------------------
+def test_a_link_whose_checks_could_not_run_is_made_and_reads_not_checked_yet(deployment, monkeypatch):
+    """Checks that cannot run (SnelStart unreachable) never fail the link; the link then reads "nog niet
+    gecontroleerd" on Klanten and in `accounts list`, not "In orde"."""
+    from sync.jobs import checks
+
+    def unreachable(*args: object, **kwargs: object) -> None:
+        raise OSError("SnelStart unreachable")
+
+    monkeypatch.setattr(checks, "run_checks", unreachable)
+    services = deployment.services(KLEIMEER)
+    setup_repo.upsert_identity(services.store, 1, "Kleimeer Landschapsarchitectuur B.V.")
+    assert services.sandbox is not None
+    key = services.sandbox.snelstart.issue_key(KLEIMEER_ADMINISTRATIONS[1], list(ALL_SCOPES))
+    link_with_key(services, 1, key, start_date=KLEIMEER_FIRST_MONTH, actor="test")
+    assert setup_repo.get_link(services.store, 1) is not None  # linked all the same
+    setup_repo.set_link_health(services.store, 1, LinkHealth.OK)  # SnelStart knows the key; nobody checked the rest
+    health = deployment.record_health(services)
+    assert health.unchecked_links == 1 and accounts.NEEDS[accounts.need_of(health)] == "unchecked"
+
+
+def test_overzicht_says_not_checked_yet_for_a_linked_identity_whose_checks_never_ran(console):
+    """Kleimeer's second identity, never checked, stayed "in orde" on Overzicht."""
+    from sync.store import check_results
+
+    for identity_id in (1, 2):
+        setup_repo.set_link_health(console.store, identity_id, LinkHealth.OK)
+    check_results.record(console.store, 1, [("vat", "pass", None)])  # only the first was ever checked
+    at = helpers.page("overzicht")
+    helpers.no_exception(at)
+    link_states = [helpers.plain(m.value) for m in at.markdown if helpers.plain(m.value).startswith("**Koppeling**")]
+    assert "in orde" in link_states[0] and "nog niet gecontroleerd" not in link_states[0], link_states
+    assert "nog niet gecontroleerd" in link_states[1] and "in orde" not in link_states[1], link_states
+    from console import runtime
+
+    assert runtime.deployment().record_health(console).unchecked_links == len(link_states) - 1

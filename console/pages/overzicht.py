@@ -10,6 +10,7 @@ from sync.core import fmt, words
 from sync.core.events import Outcome
 from sync.jobs import alerts, linking, overview
 from sync.jobs.checks import TITLES, CheckKey
+from sync.store import check_results
 from sync.store import setup as setup_repo
 from sync.store.health import failing_checks
 from sync.store.setup import LinkHealth
@@ -36,6 +37,7 @@ for alert in unseen.to_dict("records"):
 identities = views.identities(store)
 shared = linking.shared_administrations(services)  # administrations another link (of any account) links too
 failing = failing_checks(store)  # setup checks that fail: never "fine" while one does
+checked = check_results.checked(store)  # ... nor when they never ran
 if not identities:
     st.info(t("no_identities"))
     ui.page_link("pages/koppelen.py", label=t("go_linking"), icon=":material/link:")
@@ -79,7 +81,8 @@ for row in identities:
         a.markdown(f"**{t('administration')}**  \n{md(row['administration_name'])}  \n"
                    f"{t('key')}: {md(row['key_hint'])}")
         broken = row["health"] == LinkHealth.BROKEN
-        state = overview.link_state(row["health"], identity_id in shared)  # a shared administration: orange
+        # a shared administration: orange; setup checks that never ran: not "in orde" yet
+        state = overview.link_state(row["health"], identity_id in shared, identity_id in checked)
         b.markdown(f"**{t('link_health')}**  \n{badge('health', state, lang)}"
                    + (f"  \n{said(setup_repo.health_reason(row['health_detail']), lang)}" if broken else ""))
         link_reason = words.said(setup_repo.health_reason(row["health_detail"]), lang) if broken else ""

@@ -10,7 +10,7 @@ from console import manual, records, screen, story, tables, ui, views
 from console.i18n import actor_label, current_lang, level_label, planned_label, run_badge, t, tn, trigger_label
 from console.text import md, plain_frame
 from sync.core import fmt
-from sync.core.events import Outcome, run_label, run_state
+from sync.core.events import Outcome, run_label
 from sync.core.events import label as event_label
 from sync.core.outside_text import plain
 from sync.jobs.locks import AlreadyRunning
@@ -122,11 +122,10 @@ ui.live_progress(services)
 # -- what this session's sync did ------------------------------------------------------------------------------
 def show_result(result: RunResult) -> None:
     name = names.get(result.identity_id, t("all_identities"))
-    state = {Outcome.FAILED: st.error, Outcome.WARNINGS: st.warning}.get(result.outcome, st.success)
+    box = {Outcome.FAILED: st.error, Outcome.WARNINGS: st.warning}.get(result.outcome, st.success)
     label = run_label(result.outcome, result.counts, lang)
-    box = st.error if run_state(result.outcome, result.counts) == Outcome.FAILED else state
     box(f"**{md(name)}** — {md(label)}. {md(result.words(lang))}")
-    if result.outcome == Outcome.FAILED:
+    if not result.counts:  # failed as a whole; a run that booked nothing still shows what it found
         return
     counts = result.counts
     cols = st.columns(6)

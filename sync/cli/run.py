@@ -23,7 +23,7 @@ def step_words(step: Step, lang: str) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from sync.core.events import run_label, run_state
+    from sync.core.events import run_label
     from sync.jobs import overview
     from sync.jobs.locks import AlreadyRunning
     from sync.jobs.runner import run_all, run_identity
@@ -62,11 +62,11 @@ def run(args: argparse.Namespace) -> int:
             out(t("cli.run.result", name=setup_repo.identity_name(opened.store, result.identity_id),
                   identity=str(result.identity_id), label=run_label(result.outcome, result.counts, lang),
                   summary=result.words(lang)))
-            if result.outcome != Outcome.FAILED:
+            if result.counts:  # failed as a whole: no tiles; a run that booked nothing: what it found
                 out(f"  {counted(t, overview.RUN_COUNTS, result.counts)}")
-        # A run that booked nothing because everything was blocked (or refused, or in conflict) failed as the reader
-        # sees it — its words say `niets geboekt` — so cron hears of it too; one with nothing new to do did not.
-        return EXIT_OK if all(run_state(r.outcome, r.counts) != Outcome.FAILED for r in results) else EXIT_FAILED
+        # A run that booked nothing because everything was blocked (or refused, or in conflict) failed — its words
+        # say `niets geboekt` — so cron hears of it too; one with nothing new to do did not (the runner judges).
+        return EXIT_OK if all(r.outcome != Outcome.FAILED for r in results) else EXIT_FAILED
 
 
 def dry_run(args: argparse.Namespace) -> int:

@@ -17,7 +17,7 @@ def status(args: argparse.Namespace) -> int:
     from sync.core.words import said
     from sync.jobs import overview
     from sync.jobs.linking import shared_administrations
-    from sync.store import history
+    from sync.store import check_results, history
     from sync.store import setup as setup_repo
 
     lang = lang_of(args)
@@ -27,6 +27,7 @@ def status(args: argparse.Namespace) -> int:
         store = opened.store
         known = setup_repo.identities(store)
         shared = shared_administrations(opened)
+        checked = check_results.checked(store)  # setup checks that never ran: not "in orde" yet
         if not known:
             out(t("cli.status.no_identities", command=command_of(args)))
         for ident in known:
@@ -34,7 +35,8 @@ def status(args: argparse.Namespace) -> int:
             if not ident["linked"]:
                 out(f"{identity_id:>4}  {plain(ident['name'])}  {t('not_linked')}")
                 continue
-            health = Msg(overview.health_label(overview.link_state(ident["health"], identity_id in shared)))
+            health = Msg(overview.health_label(overview.link_state(ident["health"], identity_id in shared,
+                                                                   identity_id in checked)))
             if ident["health"] == setup_repo.LinkHealth.BROKEN and ident.get("health_detail"):
                 health = Msg("cli.status.health_why", health=health,
                              why=setup_repo.health_reason(ident["health_detail"]))

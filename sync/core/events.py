@@ -603,10 +603,10 @@ def run_label_message(outcome: str, counts: Mapping[str, Any] | None) -> Msg:
     """What a run did, in a few words: `gelukt`, `deels gelukt — 4 geblokkeerd`, `niets geboekt — 25
     geblokkeerd`, `mislukt`. A run whose invoices were all blocked is never `gelukt`."""
     counts = counts or {}
-    if outcome in (Outcome.RUNNING, Outcome.FAILED, Outcome.REFUSED):
-        return Msg(OUTCOME_WORDS[Outcome(outcome)])
     stuck = _stuck(counts)
-    if stuck:
+    if outcome in (Outcome.RUNNING, Outcome.REFUSED) or (outcome == Outcome.FAILED and not stuck):
+        return Msg(OUTCOME_WORDS[Outcome(outcome)])
+    if stuck:  # a failed run with stuck invoices is one that booked nothing (the runner stores it as failed)
         key = N_("run.nothing_booked") if run_state(outcome, counts) == Outcome.FAILED else N_("run.partly")
         return Msg(key, stuck=_joined(stuck))
     return Msg(OUTCOME_WORDS[Outcome.WARNINGS if outcome == Outcome.WARNINGS else Outcome.OK])
@@ -616,7 +616,8 @@ def run_summary_message(outcome: str, counts: Mapping[str, Any] | None, reason: 
     """A run's counts (or its failure) as a sentence: `25 geboekt, 316 overgenomen, 4 geblokkeerd, 13 betalingen
     teruggezet in Gripp`. `reason` is why a failed run failed: a message, or words recorded before runs were data."""
     counts = counts or {}
-    if outcome == Outcome.FAILED:
+    # Failed as a whole: why. A run that booked nothing (failed, with counts): what it found.
+    if outcome == Outcome.FAILED and (reason or not counts):
         if isinstance(reason, Msg):
             return reason
         return Msg(RECORDED, text=reason) if reason else Msg(OUTCOME_WORDS[Outcome.FAILED])

@@ -294,6 +294,18 @@ class _Run:
         return [note for note in (self.gripp_note, self.reference_note) if note is not None]
 
 
+def check_new_link(services: Services, identity_id: int) -> None:
+    """Right after a link is made (a pasted key, an activation): its setup checks, kept as Controles keeps them, so
+    the account's health tells from the start what fails (an unmapped VAT rate, a missing ledger) instead of "in
+    orde". The dry run is left to Controles (it reads every invoice). Whatever goes wrong here leaves the link made:
+    a check that cannot reach SnelStart says so in its outcome, and checks that could not run at all leave the link
+    "nog niet gecontroleerd"."""
+    try:
+        run_checks(services, identity_id, include_dry_run=False)
+    except Exception:
+        log.exception("the checks after linking identity %s could not run", identity_id)
+
+
 def run_checks(services: Services, identity_id: int, *, include_dry_run: bool = True,
                only: Iterable[str] | None = None, actor: Actor | str = "system") -> list[CheckResult]:
     """Every check for one identity (or `only` those named), in the order support walks through them. Never

@@ -29,7 +29,7 @@ from sync.jobs.services import Services
 from sync.snelstart import constants as ss_constants
 from sync.snelstart import errors as ss_errors
 from sync.snelstart.limits import AMOUNT_MAX
-from sync.store import cache, history, link_requests
+from sync.store import cache, check_results, history, link_requests
 from sync.store import setup as setup_repo
 from sync.store.catalog import AdministrationLink
 from sync.store.db import Store
@@ -263,6 +263,7 @@ def save_link(services: Services, identity_id: int, key: str, verified: Verified
         administration_name=verified.administration_name, koppelsleutel_enc=services.vault.encrypt(key),
         key_hint=verified.key_hint, start_date=start_date, actor=actor,
     )
+    check_results.forget(store, identity_id)  # the new link is not checked yet (`checks.check_new_link`, after)
     name = setup_repo.identity_name(store, identity_id)
     moved = previous is not None and previous.administration_id != verified.administration_id
     history.log_event(
@@ -304,6 +305,9 @@ def link_with_key(services: Services, identity_id: int, koppelsleutel: str, *, s
         link_requests.supersede_pending(store, identity_id)
     know_links(services, confirmed={identity_id: who} if who else None)
     services.forget_clients()
+    from sync.jobs.checks import check_new_link  # here: the checks use this module's key verification
+
+    check_new_link(services, identity_id)
     return verified
 
 

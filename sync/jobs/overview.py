@@ -33,11 +33,16 @@ def health_label(health: str | None) -> str:
     return HEALTH_LABELS.get(health or "unknown", HEALTH_LABELS["unknown"])
 
 
-def link_state(health: str | None, shared: bool) -> str | None:
+def link_state(health: str | None, shared: bool, checked: bool) -> str | None:
     """How a link's health reads on Overzicht and in `status`: a link whose administration another link (of any
     account) links too is never "in orde" — it reads "gedeelde administratie" until one side is unlinked; a broken
-    link stays broken, the worse of the two."""
-    return SHARED if shared and health != "broken" else health
+    link stays broken, the worse of the two. A link whose setup checks never ran (`checked` false) is not "in
+    orde" either: nobody knows yet whether its BTW-tarieven and grootboeken are mapped ("nog niet gecontroleerd")."""
+    if health == "broken":
+        return health
+    if shared:
+        return SHARED
+    return health if checked else "unknown"
 
 
 def booking_counts(store: Store, identity_id: int) -> dict[str, int]:

@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sync.auth.access import Actor, authorize
-from sync.core.events import AlertKind, EventKind, Outcome, Step, Trigger, run_summary_message
+from sync.core.events import AlertKind, EventKind, Outcome, Step, Trigger, run_state, run_summary_message
 from sync.core.words import Msg, say
 from sync.jobs import after_booking, errors, refresh
 from sync.jobs.inputs import invoice_ceiling
@@ -123,6 +123,9 @@ def _run_recorded(services: Services, link: Link, identity_id: int, trigger: Tri
         result.counts["resumes_at"] = result.resumes_at.isoformat()
         log.log_event(store, EventKind.PAUSED, run_id=run_id, identity_id=identity_id,
                       data={"resumes_at": result.resumes_at.isoformat()})
+    # Booked nothing because everything is stuck, with nothing of the identity in SnelStart: failed, stored as such so
+    # every reader (exit code, metrics, the watcher, health) judges it alike (sync.core.events.run_state).
+    outcome = run_state(outcome, result.counts)
     result.outcome = outcome
     try:
         with store.transaction():  # the run's end and the link's health: one commit

@@ -28,6 +28,16 @@ def record(store: Store, identity_id: int, outcomes: Iterable[tuple[str, str, st
                           [identity_id, check_key, status, said_key, now])
 
 
+def forget(store: Store, identity_id: int) -> None:
+    """A new link: what the checks found of the one before says nothing of it."""
+    store.execute("DELETE FROM check_results WHERE identity_id = ?", [identity_id])
+
+
+def checked(store: Store) -> set[int]:
+    """The identities whose setup checks ran at least once (since they were last linked)."""
+    return {int(row["identity_id"]) for row in store.rows("SELECT DISTINCT identity_id FROM check_results")}
+
+
 def latest(store: Store) -> list[CheckOutcome]:
     """Every identity's last outcome of every check, of the identities still linked."""
     return [CheckOutcome(**row) for row in store.rows(

@@ -7,6 +7,7 @@ from typing import Any
 
 from sync.core.dates import AMSTERDAM
 from sync.core.events import Outcome
+from sync.store import check_results
 from sync.store.catalog import Health
 from sync.store.db import Store, quoted
 from sync.store.outbox import BookingState
@@ -71,6 +72,7 @@ def summarise(store: Store, account_key: str, *, next_run_at: datetime | None = 
     links = store.rows("SELECT identity_id, interval_minutes, paused, health FROM links ORDER BY identity_id")
     linked = [row["identity_id"] for row in links]
     last = last_runs(store)
+    checked = check_results.checked(store)
     overdue = len(overdue_since(links, last, now))
     states = dict(store.cursor().execute(
         f"""SELECT state, count(*) FROM bookings WHERE identity_id IN (SELECT identity_id FROM links)
@@ -83,7 +85,9 @@ def summarise(store: Store, account_key: str, *, next_run_at: datetime | None = 
         identities=int(store.scalar("SELECT count(*) FROM identities") or 0),
         linked=len(linked),
         broken_links=sum(1 for row in links if row["health"] == LinkHealth.BROKEN),
-        unchecked_links=sum(1 for row in links if row["health"] not in (LinkHealth.OK, LinkHealth.BROKEN)),
+        # not asked of SnelStart yet, or its setup checks never ran: neither reads "in orde"
+        unchecked_links=sum(1 for row in links if row["health"] != LinkHealth.BROKEN
+                            and (row["health"] != LinkHealth.OK or row["identity_id"] not in checked)),
         failed_runs=sum(1 for i in linked if last.get(i, {}).get("outcome") == Outcome.FAILED),
         overdue_runs=overdue,
         blocked=int(states.get(BookingState.BLOCKED, 0)),
