@@ -18,7 +18,7 @@ from sync.core.explained import Explained
 from sync.core.vault import Vault
 from sync.core.words import N_, Msg
 from sync.gripp.errors import GrippAuthError, GrippError
-from sync.jobs.checks import CheckResult, run_checks
+from sync.jobs.checks import CheckKey, CheckResult, run_checks
 from sync.jobs.services import Deployment, Services
 from sync.store import setup as setup_repo
 from sync.store.catalog import Account, Health, UnknownAccount, valid_key
@@ -112,12 +112,14 @@ def add_account(deployment: Deployment, key: str, name: str, gripp_token: str, *
 
 
 def check_account(deployment: Deployment, key: str, *, actor: Actor | str) -> Checked:
-    """Does the account's Gripp key still work, which identities does Gripp show, and does SnelStart still accept
-    each link's koppelsleutel (so no link stays "not checked yet")? Writes its health row."""
+    """Does the account's Gripp key still work, which identities does Gripp show, does SnelStart still accept each
+    link's koppelsleutel, and do the link's setup checks pass (so no link stays "not checked yet")? The dry run is
+    left to Controles. Writes its health row."""
     authorize(actor, "checks")
     services = open_account(deployment, key, actor)
     account = deployment.account(key)
-    links = {link.identity_id: run_checks(services, link.identity_id, only=("koppelsleutel",), actor=actor)[0]
+    links = {link.identity_id: next(r for r in run_checks(services, link.identity_id, include_dry_run=False,
+                                                          actor=actor) if r.check == CheckKey.KOPPELSLEUTEL)
              for link in setup_repo.links(services.store)}
     try:
         identities = _discover(services, actor)

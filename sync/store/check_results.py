@@ -33,9 +33,16 @@ def forget(store: Store, identity_id: int) -> None:
     store.execute("DELETE FROM check_results WHERE identity_id = ?", [identity_id])
 
 
+# The checks without which "in orde" means nothing: are the BTW-tarieven and grootboeken mapped? (A koppelsleutel
+# asked about alone, as Klanten's "Controleren" did, or a start date, says nothing of them.)
+SETUP = ("vat", "ledgers")
+
+
 def checked(store: Store) -> set[int]:
-    """The identities whose setup checks ran at least once (since they were last linked)."""
-    return {int(row["identity_id"]) for row in store.rows("SELECT DISTINCT identity_id FROM check_results")}
+    """The identities whose setup checks ran (since they were last linked): each of `SETUP` has an outcome."""
+    return {int(row["identity_id"]) for row in store.rows(
+        f"""SELECT identity_id FROM check_results WHERE check_key IN ({', '.join('?' * len(SETUP))})
+            GROUP BY identity_id HAVING count(DISTINCT check_key) = ?""", [*SETUP, len(SETUP)])}
 
 
 def latest(store: Store) -> list[CheckOutcome]:
