@@ -145,7 +145,8 @@ def test_a_link_snelstart_was_not_asked_about_reads_not_checked_until_controlere
 
     at.selectbox(key="account-manage").set_value(DEMO).run()
     at.button(key="account-check").click().run()
-    assert "In orde" in helpers.texts(at)  # Studio Noord's two links: SnelStart accepts both keys
+    text = helpers.texts(at)  # Studio Noord's two links: SnelStart accepts both keys, and their setup checks ran:
+    assert "In orde" not in text and "Controles falen" in text  # its deliberate misconfigurations fail them
 
 
 def test_pages_show_only_the_chosen_account_and_name_it(console, tmp_path):
