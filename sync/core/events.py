@@ -564,6 +564,12 @@ def run_state(outcome: str, counts: Mapping[str, Any]) -> Outcome:
     return outcome
 
 
+# The runs that did what they should (with invoices left waiting, for `warnings`): the outcomes a metric's "last
+# success", the watcher's "a later run went well" and the health's "a run went well after the check" count. A run that
+# booked nothing is stored `failed` (the runner applies `run_state`), so it is never one of them.
+DID_ITS_WORK = (Outcome.OK, Outcome.WARNINGS)
+
+
 # How every surface names them (catalog keys).
 OUTCOME_WORDS = {Outcome.OK: N_("outcome_ok"), Outcome.WARNINGS: N_("outcome_warnings"),
                  Outcome.FAILED: N_("outcome_failed"), Outcome.RUNNING: N_("outcome_running"),

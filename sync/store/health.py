@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sync.core.dates import AMSTERDAM
-from sync.core.events import Outcome
+from sync.core.events import DID_ITS_WORK, Outcome
 from sync.store import check_results
 from sync.store.catalog import Health
 from sync.store.db import Store, quoted
@@ -58,7 +58,7 @@ def failing_checks(store: Store) -> dict[int, list[str]]:
                       WHEN 'kostenplaatsen' THEN (SELECT max(updated_at) FROM kostenplaats_mappings m
                                                   WHERE m.identity_id = c.identity_id)
                       ELSE (SELECT max(finished_at) FROM runs r WHERE r.identity_id = c.identity_id
-                            AND NOT r.dry_run AND r.outcome IN ('ok', 'warnings')) END, c.checked_at)
+                            AND NOT r.dry_run AND r.outcome IN ({quoted(DID_ITS_WORK)})) END, c.checked_at)
                 ORDER BY c.identity_id, c.check_key"""):
         found.setdefault(int(row["identity_id"]), []).append(str(row["check_key"]))
     for row in store.rows("SELECT identity_id, start_date FROM links ORDER BY identity_id"):

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sync.core.events import Outcome
+from sync.core.events import DID_ITS_WORK, Outcome
 from sync.store.db import Store
 from sync.store.deliveries import Deliveries, DeliveryState
 from sync.store.outbox import BookingState
@@ -20,7 +20,7 @@ from sync.store.outbox import BookingState
 # How a run ended → its column; a running run is not counted until it ends.
 RUN_OUTCOMES = {Outcome.OK: "runs_ok", Outcome.WARNINGS: "runs_warnings", Outcome.FAILED: "runs_failed",
                 Outcome.REFUSED: "runs_refused"}
-SUCCESS = (Outcome.OK, Outcome.WARNINGS)  # the run did its work (warnings: with invoices left waiting)
+SUCCESS = DID_ITS_WORK  # the run did its work (sync.core.events: one definition for every reader)
 # What waits for a person, by the word the metric's label uses → the outbox state and the column.
 WAITING = {"blocked": (BookingState.BLOCKED, "blocked"), "refused": (BookingState.FAILED, "refused"),
            "conflict": (BookingState.CONFLICT, "conflicts")}

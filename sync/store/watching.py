@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sync.core.dates import AMSTERDAM
-from sync.core.events import EventKind, Outcome
+from sync.core.events import DID_ITS_WORK, EventKind, Outcome
 from sync.store.db import Store, quoted
 from sync.store.outbox import BookingState
 
@@ -35,8 +35,8 @@ def recent_runs(store: Store, identity_id: int, limit: int) -> list[dict[str, An
 
 def last_good_run(store: Store, identity_id: int) -> datetime | None:
     found = store.scalar(
-        """SELECT max(finished_at) FROM runs WHERE identity_id = ? AND NOT dry_run AND outcome IN (?, ?)""",
-        [identity_id, str(Outcome.OK), str(Outcome.WARNINGS)])
+        f"""SELECT max(finished_at) FROM runs WHERE identity_id = ? AND NOT dry_run
+            AND outcome IN ({', '.join('?' * len(DID_ITS_WORK))})""", [identity_id, *map(str, DID_ITS_WORK)])
     return found if isinstance(found, datetime) else None
 
 
