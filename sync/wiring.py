@@ -123,6 +123,11 @@ class Services:
                 self._snelstart[link.koppelsleutel_enc] = client
             return client
 
+    def linked(self, identity_id: int) -> None:
+        from sync.jobs.checks import check_new_link  # the use case that follows a link (it never raises)
+
+        check_new_link(self, identity_id)
+
     def forget_clients(self) -> None:
         with self._lock:
             for client in self._snelstart.values():

@@ -387,7 +387,7 @@ def test_a_link_whose_checks_could_not_run_is_made_and_reads_not_checked_yet(dep
     def unreachable(*args: object, **kwargs: object) -> None:
         raise OSError("SnelStart unreachable")
 
-    monkeypatch.setattr(checks, "run_checks", unreachable)
+    monkeypatch.setattr(checks, "run_checks", unreachable)  # as check_new_link finds it
     services = deployment.services(KLEIMEER)
     setup_repo.upsert_identity(services.store, 1, "Kleimeer Landschapsarchitectuur B.V.")
     assert services.sandbox is not None

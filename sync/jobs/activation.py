@@ -31,7 +31,6 @@ from sync.core.events import EventKind
 from sync.core.log_limit import LimitedLog
 from sync.core.vault import Vault
 from sync.core.words import N_, Msg, jsonable, say
-from sync.jobs.checks import check_new_link
 from sync.jobs.linking import (
     LinkError,
     VerifiedKey,
@@ -451,5 +450,5 @@ def confirm_activation(services: Services, identity_id: int, reference_key: str,
             link_requests.supersede_pending(store, identity_id, keep=reference_key)
     know_links(services, confirmed={identity_id: who} if who else None)
     services.forget_clients()
-    check_new_link(services, identity_id)
+    services.linked(identity_id)  # its setup checks, so its health tells the truth from the start
     return verified

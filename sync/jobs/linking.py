@@ -305,9 +305,7 @@ def link_with_key(services: Services, identity_id: int, koppelsleutel: str, *, s
         link_requests.supersede_pending(store, identity_id)
     know_links(services, confirmed={identity_id: who} if who else None)
     services.forget_clients()
-    from sync.jobs.checks import check_new_link  # here: the checks use this module's key verification
-
-    check_new_link(services, identity_id)
+    services.linked(identity_id)  # its setup checks, so its health tells the truth from the start
     return verified
 
 

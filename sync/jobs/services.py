@@ -60,6 +60,10 @@ class Services(Protocol):
     def forget_clients(self) -> None:
         """Drop the cached clients (a key changed)."""
 
+    def linked(self, identity_id: int) -> None:
+        """A link was just made (`sync.jobs.linking`): its setup checks run and are kept (`checks.check_new_link`;
+        wired here, as the checks build on linking); never raises."""
+
 
 class Accounts(Protocol):
     """The accounts a scheduler runs: `sync.wiring.Deployment`, or one account's services (`schedule.OneAccount`)."""
