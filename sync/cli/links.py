@@ -8,10 +8,15 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from typing import TYPE_CHECKING
 
 from sync.cli.common import EXIT_FAILED, EXIT_OK, Speaker, err, fail, lang_of, out, speaker
 from sync.cli.session import banner, services, unknown_identity
 from sync.core.words import N_, Msg
+
+if TYPE_CHECKING:
+    from sync.store.setup import Link
+    from sync.wiring import Services
 
 KEY_VARIABLE = "SNELSTART_KOPPELSLEUTEL"  # `link` reads the key here (or from standard input), not from argv
 
@@ -68,11 +73,8 @@ def ceiling(args: argparse.Namespace) -> int:
     t = speaker(lang_of(args))
     with services(args) as opened:
         banner(opened, args)
-        if unknown_identity(opened, args):
-            return EXIT_FAILED
-        link = setup_repo.get_link(opened.store, args.identity)
+        link = _linked(opened, args, t)
         if link is None:
-            fail(t, Msg("link.error.not_linked"))
             return EXIT_FAILED
         if args.amount is not None or args.default:
             try:
@@ -93,16 +95,12 @@ def kostenplaatsen(args: argparse.Namespace) -> int:
     from sync.jobs.inputs import kostenplaats_source
     from sync.jobs.kostenplaatsen import set_source
     from sync.jobs.suggestions import MappingError
-    from sync.store import setup as setup_repo
 
     t = speaker(lang_of(args))
     with services(args) as opened:
         banner(opened, args)
-        if unknown_identity(opened, args):
-            return EXIT_FAILED
-        link = setup_repo.get_link(opened.store, args.identity)
+        link = _linked(opened, args, t)
         if link is None:
-            fail(t, Msg("link.error.not_linked"))
             return EXIT_FAILED
         previous = kostenplaats_source(link)
         if args.source is None and not args.default:
@@ -133,3 +131,15 @@ def _koppelsleutel(args: argparse.Namespace, t: Speaker) -> str:
 
         return getpass.getpass(t("cli.link.key_prompt"))
     return sys.stdin.read()
+
+
+def _linked(opened: Services, args: argparse.Namespace, t: Speaker) -> Link | None:
+    """The identity's link, or None once it was said why there is none (no such identity, or not linked)."""
+    from sync.store import setup as setup_repo
+
+    if unknown_identity(opened, args):
+        return None
+    link = setup_repo.get_link(opened.store, args.identity)
+    if link is None:
+        fail(t, Msg("link.error.not_linked"))
+    return link

@@ -19,6 +19,7 @@ from typing import Any
 from sync.core.notices import NoticeKind, Said
 from sync.core.words import jsonable
 from sync.store.db import Store
+from sync.store.deliveries import Message  # one shape of a message, written here and delivered there
 
 _RECONCILING = threading.Lock()
 GROUPED = frozenset({NoticeKind.WAITING_FOR_PERSON})  # one message per identity for every such problem at once
@@ -54,15 +55,6 @@ class Notice:
         return (self.identity_id, self.kind, self.subject)
 
 
-@dataclass(frozen=True)
-class Message:
-    message_id: int
-    account_key: str | None
-    notice_id: int | None
-    said: str
-    values: dict[str, Any]
-    target_key: str | None
-    created_at: datetime
 
 
 class NoticeLedger:
