@@ -11,7 +11,7 @@ from collections.abc import Iterable
 
 from sync.auth.access import Actor, authorize
 from sync.core.events import EventKind
-from sync.core.words import Msg
+from sync.core.words import N_, Msg
 from sync.jobs.checks import KOSTENPLAATS_CODES, CheckKey, CheckResult, problem_groups
 from sync.jobs.inputs import invoice_ceiling, invoice_input, invoices_in_scope, kostenplaats_source, mapping_context
 from sync.jobs.services import Services
@@ -25,6 +25,7 @@ from sync.jobs.suggestions import (
     _label,
     _mapping_result,
     _not_checked,
+    _snelstart_number,
     reread_reference,
 )
 from sync.mapping import line_net
@@ -130,11 +131,7 @@ def save_kostenplaats_mapping(services: Services, identity_id: int, gripp_costhe
     store = services.store
     identity_id = _identity(store, identity_id)
     gripp_costheading_id = _gripp_id(gripp_costheading_id, Msg("error.mapping.kostenplaats_id"))
-    text = str(snelstart_number).strip() if isinstance(snelstart_number, str | int) and not isinstance(
-        snelstart_number, bool) else ""
-    if not text.isdigit() or len(text) > 9:
-        raise MappingError(Msg("error.mapping.kostenplaats_number", value=str(snelstart_number)))
-    number = str(int(text))
+    number = _snelstart_number(snelstart_number, N_("error.mapping.kostenplaats_number"))
     label = _label(gripp_label)
     link, checkable = _checkable(services, identity_id)
     if checkable and link is not None:

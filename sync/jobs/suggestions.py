@@ -332,6 +332,14 @@ def _gripp_id(value: object, wrong: Msg) -> int:
     return value
 
 
+def _snelstart_number(value: object, wrong: str) -> str:
+    """A SnelStart number as typed (digits, at most nine) without its leading zeros, or `MappingError(wrong)`."""
+    text = str(value).strip() if isinstance(value, str | int) and not isinstance(value, bool) else ""
+    if not text.isdigit() or len(text) > 9:
+        raise MappingError(Msg(wrong, value=str(value)))
+    return str(int(text))
+
+
 def _percentage(value: object) -> Decimal:
     try:
         pct = value if isinstance(value, Decimal) else Decimal(str(value).strip().replace(",", ".").rstrip("%"))
@@ -423,11 +431,7 @@ def save_ledger_mapping(services: Services, identity_id: int, gripp_ledger_id: i
     store = services.store
     identity_id = _identity(store, identity_id)
     gripp_ledger_id = _gripp_id(gripp_ledger_id, Msg("error.mapping.ledger_id"))
-    text = str(snelstart_number).strip() if isinstance(snelstart_number, str | int) and not isinstance(
-        snelstart_number, bool) else ""
-    if not text.isdigit() or len(text) > 9:
-        raise MappingError(Msg("error.mapping.ledger_number", value=str(snelstart_number)))
-    number = str(int(text))
+    number = _snelstart_number(snelstart_number, N_("error.mapping.ledger_number"))
     label = _label(gripp_label)
 
     link, checkable = _checkable(services, identity_id)
