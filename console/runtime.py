@@ -26,6 +26,7 @@ from sync.core.words import N_, Msg
 from sync.store.catalog import CatalogModeError, UnknownAccount
 from sync.store.db import StoreLockedError, StoreUnreadableError
 from sync.store.mode import StoreModeError
+from sync.store.pg import PgUnreachableError
 from sync.wiring import Deployment, Services
 
 if TYPE_CHECKING:  # the scheduler (and APScheduler) is loaded on first use
@@ -54,7 +55,7 @@ _build_options: DeploymentOptions = {}
 
 class Unavailable(Explained, RuntimeError):
     """The console cannot use its database: `message` says why in one line (for signed-in people and the log),
-    `code` is all `/healthz` says: locked | unreadable | wrong_mode | settings."""
+    `code` is all `/healthz` says: locked | unreadable | wrong_mode | unreachable | settings."""
 
 
 def read_secrets() -> Mapping[str, object]:
@@ -155,6 +156,8 @@ def _unavailable(exc: BaseException) -> Unavailable | None:
                            code="unreadable")
     if isinstance(exc, StoreModeError | CatalogModeError):
         return Unavailable(exc.message, code="wrong_mode")
+    if isinstance(exc, PgUnreachableError):
+        return Unavailable(exc.message, code="unreachable")
     if isinstance(exc, ConfigError):
         log.error("settings: %s", "; ".join(exc.lines(process_lines.lang())))
         return Unavailable(Msg(N_("console.unavailable.settings")), code="settings")

@@ -294,7 +294,7 @@ class Deployment:
         self.sleep = sleep
         self.max_open = max(1, max_open)
         self.clock: Clock = sandbox.clock if self.settings.sandbox and sandbox is not None else system_clock
-        self.catalog = Catalog(self.settings.catalog_file, clock=self.clock)
+        self.catalog = Catalog(self.settings.database_url or self.settings.catalog_file, clock=self.clock)
         self._open: OrderedDict[str, Services] = OrderedDict()
         self._lock = threading.RLock()
         self._health_writes = threading.Lock()  # one writer of health rows and figures at a time (a few ms each)

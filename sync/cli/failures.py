@@ -1,7 +1,7 @@
 """How a command ends when it cannot go on: one line (or a line and a list) in the reader's language and the exit code
 that says what kind — never a traceback. A wrong setting or an unknown account is a usage error (2), a database held
-by another process is 3 (with its process id), an unreadable database, one of the other mode or a file named on the
-command line that cannot be used is a failure (1)."""
+by another process is 3 (with its process id), an unreadable database, one of the other mode, a Postgres that cannot be
+reached or a file named on the command line that cannot be used is a failure (1)."""
 
 from __future__ import annotations
 
@@ -11,10 +11,11 @@ from sync.core.words import Msg, said
 from sync.store.catalog import CatalogModeError, UnknownAccount
 from sync.store.db import StoreLockedError, StoreUnreadableError
 from sync.store.mode import StoreModeError
+from sync.store.pg import PgUnreachableError
 
 # What `ending` says something about; anything else is not the command line's to explain.
 EXPLAINED = (UnknownAccount, ConfigError, StoreLockedError, StoreUnreadableError, StoreModeError, CatalogModeError,
-             OSError)
+             PgUnreachableError, OSError)
 
 
 def ending(exc: BaseException, t: Speaker, lang: str) -> int:
@@ -41,7 +42,7 @@ def ending(exc: BaseException, t: Speaker, lang: str) -> int:
     if isinstance(exc, StoreUnreadableError):
         fail(t, Msg("cli.error.unreadable", path=str(exc.path), reason=exc.reason))
         return EXIT_FAILED
-    if isinstance(exc, StoreModeError | CatalogModeError):
+    if isinstance(exc, StoreModeError | CatalogModeError | PgUnreachableError):
         fail(t, exc.message)
         return EXIT_FAILED
     if isinstance(exc, OSError):  # a file named on the command line: missing, a folder, not ours

@@ -53,6 +53,7 @@ SETTING_NAMES = (
     "SYNC_NOTIFY_URLS",
     "SYNC_NOTIFY_DIGEST_HOUR",
     "SYNC_NOTIFY_DIGEST_ALWAYS",
+    "SYNC_DATABASE_URL",
 )
 # Any of these set means "real services": sandbox mode is only for a machine with none of them.
 _SERVICE_SETTINGS = SETTING_NAMES[:7]
@@ -135,6 +136,9 @@ class Settings:
     notify_digest_hour: int = DEFAULT_DIGEST_HOUR  # the daily digest's hour, Amsterdam time
     notify_digest_always: bool = False  # also a digest on a day when all is well
     extra: Mapping[str, str] = field(default_factory=dict, repr=False)
+    # The shared Postgres of a deployment on several nodes (SYNC_DATABASE_URL): the catalog lives there. It may
+    # hold a password: never shown whole (`sync.store.pg.shown_url`).
+    database_url: str | None = field(default=None, repr=False)
 
     @property
     def data_dir(self) -> Path:
@@ -167,6 +171,11 @@ def is_web_address(value: str) -> bool:
     return parts.scheme in ("http", "https") and bool(parts.hostname) and not any(c.isspace() for c in value)
 
 
+def is_postgres_url(value: str) -> bool:
+    """A Postgres connection address (`postgresql://…`), as SYNC_DATABASE_URL must be."""
+    return value.startswith(("postgresql://", "postgres://"))
+
+
 class _Given(BaseModel):
     """The values as given (environment over secrets.toml), checked one by one; None is unset."""
 
@@ -192,6 +201,7 @@ class _Given(BaseModel):
     SYNC_NOTIFY_URLS: str | None = None
     SYNC_NOTIFY_DIGEST_HOUR: str | None = None
     SYNC_NOTIFY_DIGEST_ALWAYS: str | None = None
+    SYNC_DATABASE_URL: str | None = None
 
     @field_validator(*_URL_SETTINGS)
     @classmethod
@@ -271,6 +281,14 @@ class _Given(BaseModel):
     def _yes_or_no(cls, value: str | None) -> str | None:
         if value is not None and value.lower() not in (*_YES, *_NO):
             raise _Wrong(Msg(N_("config.not_yes_or_no"), value=value))
+        return value
+
+    @field_validator("SYNC_DATABASE_URL")
+    @classmethod
+    def _postgres_address(cls, value: str | None) -> str | None:
+        # The value is not repeated in the message: it may hold the password.
+        if value is not None and not (is_postgres_url(value) and not any(c.isspace() for c in value)):
+            raise _Wrong(Msg(N_("config.not_a_postgres_url")))
         return value
 
     @field_validator("SYNC_SECRET_KEY")
@@ -404,6 +422,7 @@ def load_settings(env: Mapping[str, str] | None = None, secrets: Mapping[str, ob
         notify_urls=tuple(split_targets(merged.get("SYNC_NOTIFY_URLS", ""))),
         notify_digest_hour=int(merged.get("SYNC_NOTIFY_DIGEST_HOUR", DEFAULT_DIGEST_HOUR)),
         notify_digest_always=merged.get("SYNC_NOTIFY_DIGEST_ALWAYS", "no").lower() in _YES,
+        database_url=merged.get("SYNC_DATABASE_URL"),
     )
 
 

@@ -20,12 +20,14 @@ from pathlib import Path
 from typing import Any
 
 from sync.core.clock import Clock, system_clock
+from sync.core.config import is_postgres_url
 from sync.core.explained import Explained
 from sync.core.words import N_, Msg
 from sync.store.db import Store
 from sync.store.deliveries import FAILING_AFTER, Deliveries
 from sync.store.metrics import MetricsRows
 from sync.store.notices import NoticeLedger
+from sync.store.pg import PgStore
 
 DEFAULT_ACCOUNT = "default"  # the account of a deployment configured the old way (GRIPP_API_TOKEN, SYNC_DB_PATH)
 _KEY = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
@@ -119,9 +121,14 @@ _HEALTH_COLUMNS = ("account_key", "updated_at", "identities", "linked", "broken_
 
 
 class Catalog:
+    """On a DuckDB file, or on Postgres when `path` is a `postgresql://` address (several nodes share it; `path`
+    is then the address without its password). Every statement here runs unchanged on both."""
+
     def __init__(self, path: Path | str, *, clock: Clock = system_clock) -> None:
-        self._store = Store(path, clock=clock, migrations="sync.store.catalog_migrations")
-        self.path = self._store.path
+        self._store: Store | PgStore = (
+            PgStore(str(path), clock=clock) if isinstance(path, str) and is_postgres_url(path)
+            else Store(path, clock=clock, migrations="sync.store.catalog_migrations"))
+        self.path: Path | str = self._store.path
 
     def close(self) -> None:
         self._store.close()
@@ -211,7 +218,8 @@ class Catalog:
                     "INSERT INTO administration_links VALUES (?, ?, ?, ?, ?, ?, ?)",
                     [key, link.identity_id, link.identity_name, link.administration_id, link.administration_name,
                      by, at])
-            self._store.execute("INSERT OR REPLACE INTO administration_links_known VALUES (?, ?)", [key, now])
+            self._store.execute("INSERT INTO administration_links_known VALUES (?, ?) ON CONFLICT (account_key) "
+                                "DO UPDATE SET known_at = excluded.known_at", [key, now])
 
     def links_unknown(self) -> list[Account]:
         """The current accounts whose links the catalog has not learnt yet (a deployment from before it kept them)."""
@@ -248,7 +256,8 @@ class Catalog:
         schedule = json.dumps(values.pop("schedule"), sort_keys=True)
         columns = [*_HEALTH_COLUMNS, "schedule_json"]
         self._store.execute(
-            f"INSERT OR REPLACE INTO account_health ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+            f"INSERT INTO account_health ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))}) "
+            f"ON CONFLICT (account_key) DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in columns[1:])}",
             [*(values[name] for name in _HEALTH_COLUMNS), schedule],
         )
 
@@ -303,7 +312,7 @@ class Catalog:
 class SignInLockouts:
     """`sync.auth.lockout.LockoutState` in the catalog: one row per (kind, hashed key), its failures and lock."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store | PgStore) -> None:
         self._store = store
 
     def get(self, kind: str, key: str) -> tuple[list[float], float] | None:
@@ -315,8 +324,10 @@ class SignInLockouts:
 
     def put(self, kind: str, key: str, failures: list[float], locked_until: float, touched: float) -> None:
         self._store.execute(
-            "INSERT OR REPLACE INTO sign_in_lockouts (kind, key_hash, failures_json, locked_until, touched_at) "
-            "VALUES (?, ?, ?, ?, ?)", [kind, key, json.dumps(failures), locked_until, touched])
+            "INSERT INTO sign_in_lockouts (kind, key_hash, failures_json, locked_until, touched_at) "
+            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (kind, key_hash) DO UPDATE SET failures_json = excluded.failures_json, "
+            "locked_until = excluded.locked_until, touched_at = excluded.touched_at",
+            [kind, key, json.dumps(failures), locked_until, touched])
 
     def drop(self, kind: str, key: str) -> None:
         self._store.execute("DELETE FROM sign_in_lockouts WHERE kind = ? AND key_hash = ?", [kind, key])

@@ -11,6 +11,7 @@ from typing import Any
 
 from sync.core.notices import Said
 from sync.store.db import Store
+from sync.store.pg import PgStore
 
 # A target that failed this many times in a row shows as one whose messages do not arrive ("meldingen komen niet
 # aan"): on Klanten, in `accounts list`, in the account's health.
@@ -99,7 +100,7 @@ def _message(row: dict[str, Any]) -> Message:
 
 
 class Deliveries:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store | PgStore) -> None:
         self._store = store
 
     # -- an account's targets -----------------------------------------------------------------------------
@@ -237,7 +238,7 @@ class Deliveries:
         return [(row["account_key"], row["state"], int(row["n"])) for row in self._store.rows(
             """SELECT account_key, state, count(*) AS n FROM deliveries
                WHERE message_id NOT IN (SELECT message_id FROM messages WHERE said = ?)
-               GROUP BY ALL ORDER BY ALL""", [Said.TEST])]
+               GROUP BY account_key, state ORDER BY 1, 2, 3""", [Said.TEST])]
 
     # -- the digest ------------------------------------------------------------------------------------
     def last_digest(self, target_key: str) -> datetime | None:

@@ -16,6 +16,7 @@ from sync.core.events import DID_ITS_WORK, Outcome
 from sync.store.db import Store
 from sync.store.deliveries import Deliveries, DeliveryState
 from sync.store.outbox import BookingState
+from sync.store.pg import PgStore
 
 # How a run ended → its column; a running run is not counted until it ends.
 RUN_OUTCOMES = {Outcome.OK: "runs_ok", Outcome.WARNINGS: "runs_warnings", Outcome.FAILED: "runs_failed",
@@ -79,7 +80,7 @@ def identity_figures(store: Store) -> list[IdentityFigures]:
 class MetricsRows:
     """The catalog's side: the figures kept per identity, and the counts `/metrics` reads at scrape time."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store | PgStore) -> None:
         self._store = store
 
     def put(self, account_key: str, figures: list[IdentityFigures], *, at: datetime) -> None:
@@ -118,7 +119,7 @@ class MetricsRows:
         return [Count(row["account_key"], row["identity_id"], row["kind"], int(row["n"])) for row in self._store.rows(
             """SELECT n.account_key, n.identity_id, n.kind, count(*) AS n FROM notices n
                JOIN accounts a USING (account_key) WHERE n.ended_at IS NULL AND a.removed_at IS NULL
-               GROUP BY ALL ORDER BY ALL""")]
+               GROUP BY n.account_key, n.identity_id, n.kind ORDER BY 1, 2, 3, 4""")]
 
     def deliveries(self) -> list[Count]:
         """Notification deliveries by the target's account ('' for the support team's targets) and outcome: the

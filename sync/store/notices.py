@@ -20,6 +20,7 @@ from sync.core.notices import NoticeKind, Said
 from sync.core.words import jsonable
 from sync.store.db import Store
 from sync.store.deliveries import Message  # one shape of a message, written here and delivered there
+from sync.store.pg import PgStore
 
 _RECONCILING = threading.Lock()
 GROUPED = frozenset({NoticeKind.WAITING_FOR_PERSON})  # one message per identity for every such problem at once
@@ -60,7 +61,7 @@ class Notice:
 class NoticeLedger:
     """The catalog's `notices` and `messages` (`Catalog.notices()`)."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store | PgStore) -> None:
         self._store = store
 
     def reconcile(self, account_key: str, found: list[Problem], *,

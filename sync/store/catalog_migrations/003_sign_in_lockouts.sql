@@ -5,7 +5,7 @@ CREATE TABLE sign_in_lockouts (
     kind          VARCHAR NOT NULL,            -- user | client
     key_hash      VARCHAR NOT NULL,
     failures_json VARCHAR NOT NULL,            -- [seconds, …]: the failures still within the window
-    locked_until  DOUBLE NOT NULL DEFAULT 0,
-    touched_at    DOUBLE NOT NULL,
+    locked_until  FLOAT8 NOT NULL DEFAULT 0,
+    touched_at    FLOAT8 NOT NULL,
     PRIMARY KEY (kind, key_hash)
 );
