@@ -49,9 +49,9 @@ def shown_url(url: str) -> str:
 
 @functools.lru_cache(maxsize=512)
 def placeholders(sql: str) -> str:
-    """DuckDB's `?` placeholders as psycopg's `%s`, and a literal `%` as `%%`; inside a string literal, a quoted
-    name or a comment nothing changes."""
-    return _TOKENS.sub(lambda m: "%s" if m.group() == "?" else "%%" if m.group() == "%" else m.group(), sql)
+    """DuckDB's `?` placeholders as psycopg's `%s`, except in a string literal, a quoted name or a comment; every
+    `%` doubled (psycopg reads them everywhere, literals too)."""
+    return _TOKENS.sub(lambda m: "%s" if m.group() == "?" else m.group().replace("%", "%%"), sql)
 
 
 class PgUnreachableError(Explained, RuntimeError):
