@@ -42,7 +42,8 @@ def _as_owner(command: list[str]) -> list[str]:
 
 
 def start_postgres(folder: Path) -> tuple[str, Callable[[], None]]:
-    """A new cluster in `folder` (made if missing; as root it becomes the postgres user's), started: its base URL
+    """A new cluster in `folder` (made if missing; as root it becomes the postgres user's, so it must be reachable for
+    that user, like a `tempfile.mkdtemp()`), started: its base URL
     (`postgresql://postgres@127.0.0.1:PORT`) and the function that stops it and removes its files.
     Raises RuntimeError when Postgres is not installed or does not start."""
     binaries = postgres_bin()
@@ -51,6 +52,9 @@ def start_postgres(folder: Path) -> tuple[str, Callable[[], None]]:
     folder.mkdir(parents=True, exist_ok=True)
     if os.geteuid() == 0:
         shutil.chown(folder, "postgres", "postgres")
+        if subprocess.run(_as_owner(["test", "-w", str(folder)])).returncode != 0:
+            raise RuntimeError(f"The postgres user cannot reach {folder}: give a folder of its own right under a "
+                               "folder everyone may pass, e.g. tempfile.mkdtemp()")
     data, sockets, log = folder / "data", folder / "sockets", folder / "postgres.log"
     subprocess.run(_as_owner([str(binaries / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres",
                               "--no-sync", "-E", "UTF8", "--locale=C.UTF-8"]), check=True, capture_output=True)

@@ -306,3 +306,18 @@ def test_the_database_url_setting_is_checked_and_never_shown(tmp_path: Path) -> 
         load_settings({**env, "SYNC_DATABASE_URL": "mysql://sync:s3cret@db/catalog"})
     assert "SYNC_DATABASE_URL" in str(wrong.value) and "s3cret" not in str(wrong.value)
     assert "s3cret" not in " ".join(wrong.value.lines("nl"))
+
+
+def test_the_command_line_and_the_console_say_an_unreachable_postgres_in_one_line(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from console.runtime import _unavailable
+    from sync.cli.common import EXIT_FAILED, speaker
+    from sync.cli.failures import ending
+
+    problem = PgUnreachableError("postgresql://sync@db.example:5432/catalog", "connection refused")
+    assert ending(problem, speaker("nl"), "nl") == EXIT_FAILED
+    said = capsys.readouterr().err.strip()
+    assert len(said.splitlines()) == 1 and "postgresql://sync@db.example:5432/catalog" in said
+    assert "SYNC_DATABASE_URL" in said and "niet bereikbaar" in said
+    shown = _unavailable(problem)
+    assert shown is not None and shown.code == "unreachable" and shown.message == problem.message
