@@ -321,3 +321,30 @@ def test_the_command_line_and_the_console_say_an_unreachable_postgres_in_one_lin
     assert "SYNC_DATABASE_URL" in said and "niet bereikbaar" in said
     shown = _unavailable(problem)
     assert shown is not None and shown.code == "unreachable" and shown.message == problem.message
+
+
+def test_nodes_reconciling_one_account_at_once_announce_a_problem_once(postgres_url: str,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    import contextlib
+
+    from sync.store import notices
+
+    monkeypatch.setattr(notices, "_RECONCILING", contextlib.nullcontext())  # as if each were a process of its own
+    nodes = [Catalog(postgres_url, clock=fixed) for _ in range(6)]
+    start = threading.Barrier(len(nodes))
+
+    def reconcile(node: Catalog) -> None:
+        start.wait()
+        node.notices().reconcile("a", [Problem(NoticeKind.RUN_FAILED, 1)])
+
+    try:
+        add(nodes[0], "a")
+        threads = [threading.Thread(target=reconcile, args=(node,)) for node in nodes]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        assert len(nodes[0].notices().notices("a")) == 1 and len(nodes[0].notices().messages("a")) == 1
+    finally:
+        for node in nodes:
+            node.close()

@@ -73,8 +73,11 @@ class NoticeLedger:
         wanted = {problem.key: problem for problem in found}
         added: list[int] = []
         # Runs of one account's identities end at the same time in one process: one reconcile at a time, or both
-        # would find the same problem new (DuckDB does not see two inserts of one problem as a conflict).
+        # would find the same problem new (DuckDB does not see two inserts of one problem as a conflict). On
+        # Postgres several nodes share the ledger: one reconcile of an account at a time across them too.
         with _RECONCILING, store.transaction():
+            if isinstance(store, PgStore):
+                store.hold(f"notices {account_key}")
             still = {notice.key: notice for notice in self._open(account_key)}
             started = [wanted[key] for key in wanted if key not in still]
             ended = [still[key] for key in still if key not in wanted]

@@ -120,6 +120,13 @@ class PgStore:
             finally:
                 self._local.tx = None
 
+    def hold(self, name: str) -> None:
+        """Within the thread's transaction: wait until no other transaction (of any node) holds `name`, then hold it
+        until this one ends — what a process's own lock is for DuckDB, across the nodes."""
+        if getattr(self._local, "tx", None) is None:
+            raise RuntimeError("hold() outside a transaction would hold nothing")
+        self.execute("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", [name])
+
     @contextmanager
     def _statement(self) -> Iterator[_Tx]:
         found: _Tx | None = getattr(self._local, "tx", None)
