@@ -348,3 +348,18 @@ def test_nodes_reconciling_one_account_at_once_announce_a_problem_once(postgres_
     finally:
         for node in nodes:
             node.close()
+
+
+def test_without_postgres_the_tests_skip_saying_how_to_get_it_but_in_ci_they_fail(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from _pytest.outcomes import Failed, Skipped
+
+    from tests import postgres
+
+    monkeypatch.setattr(postgres, "postgres_bin", lambda: None)
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(Skipped, match="apt-get install postgresql"):
+        postgres.postgres_or_skip()
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(Failed, match="apt-get install postgresql"):
+        postgres.postgres_or_skip()
