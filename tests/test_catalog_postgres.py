@@ -363,3 +363,23 @@ def test_without_postgres_the_tests_skip_saying_how_to_get_it_but_in_ci_they_fai
     monkeypatch.setenv("CI", "true")
     with pytest.raises(Failed, match="apt-get install postgresql"):
         postgres.postgres_or_skip()
+
+
+def test_a_deployment_keeps_its_catalog_on_the_database_url(tmp_path: Path, sandbox, postgres_url: str) -> None:
+    from sync.wiring import Deployment
+
+    settings = load_settings({"SYNC_DB_PATH": str(tmp_path / "sync.duckdb"), "CONSOLE_PUBLIC_URL": "http://console.test",
+                              "SYNC_DATABASE_URL": postgres_url})
+    deployment = Deployment(settings, sandbox=sandbox, sleep=lambda seconds: None)
+    try:
+        keys = deployment.keys()
+        assert len(keys) == 3 and deployment.catalog.path == postgres_url
+        other = Catalog(postgres_url)  # another node
+        try:
+            assert [a.key for a in other.accounts()] == keys and other.check("sandbox") == "sandbox"
+            assert other.links_unknown() == []  # the links the deployment learnt are there for every node
+        finally:
+            other.close()
+        assert not settings.catalog_file.exists()
+    finally:
+        deployment.close()
