@@ -36,6 +36,7 @@ from sync.store.catalog import DEFAULT_ACCOUNT, Account, Catalog, Health, Unknow
 from sync.store.db import Store
 
 if TYPE_CHECKING:  # the simulators are loaded only in sandbox mode, by the functions below
+    from sync.jobs.queue import Queue
     from sync.sandbox.sandbox import Sandbox
     from sync.sandbox.seed_parts import SandboxAccount, SandboxSetup
 
@@ -452,6 +453,14 @@ class Deployment:
             found = self._open.pop(key, None)
         if found is not None:
             found.close()
+
+    def queue(self) -> Queue:
+        """The deployment's job queue (distributed mode only)."""
+        from sync.jobs.queue import Queue
+
+        if not self.settings.database_url:
+            raise RuntimeError("the job queue needs SYNC_DATABASE_URL")
+        return Queue(self.settings.database_url, now=lambda: moment(self.clock), node=self.node)
 
     @contextmanager
     def alone(self, name: str) -> Iterator[bool]:

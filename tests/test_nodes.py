@@ -5,13 +5,11 @@ same open items; one account is held by one node at a time, and a copy that lost
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
 import pytest
 
-from sync.core.config import Settings, load_settings
 from sync.core.events import Trigger
 from sync.jobs.runner import run_identity
 from sync.sandbox.sandbox import Sandbox
@@ -21,24 +19,7 @@ from sync.store.account_files import ChangedElsewhere, CheckInRefused, LeaseTime
 from sync.store.catalog import Account
 from sync.store.comparison import compared
 from sync.wiring import Deployment
-
-SECRET = "one-key-for-every-node-0123456789"
-
-
-def node_settings(folder: Path, database_url: str) -> Settings:
-    return load_settings({"SYNC_DB_PATH": str(folder / "sync.duckdb"), "CONSOLE_PUBLIC_URL": "http://console.test",
-                          "SYNC_DATABASE_URL": database_url, "SYNC_SECRET_KEY": SECRET})
-
-
-@pytest.fixture
-def nodes(tmp_path: Path, sandbox: Sandbox, postgres_url: str) -> Iterator[tuple[Deployment, Deployment]]:
-    first = Deployment(node_settings(tmp_path / "a", postgres_url), sandbox=sandbox, sleep=lambda s: None)
-    second = Deployment(node_settings(tmp_path / "b", postgres_url), sandbox=sandbox, sleep=lambda s: None)
-    try:
-        yield first, second
-    finally:
-        second.close()
-        first.close()
+from tests.nodes import node_settings
 
 
 def open_items(deployment: Deployment, key: str) -> list[tuple]:
