@@ -69,9 +69,12 @@ def bulk_admin_id(identity_id: int) -> str:
 
 def build_bulk_world(
     n_invoices: int, *, payments: int = 0, seed: int = 7, identities: int = 1, today: date = SANDBOX_TODAY,
+    first_identity: int = 1,
 ) -> tuple[World, SandboxSetup]:
     """`n_invoices` SENT invoices over `identities` linked identities (each its own administration), about
-    n/10 customers with matching relaties, and `payments` of the invoices paid (returned, not applied)."""
+    n/10 customers with matching relaties, and `payments` of the invoices paid (returned, not applied).
+    `first_identity`: the first identity's id (the others follow); worlds built with identities that do not overlap
+    have administrations and koppelsleutels that do not either, so they can sit side by side in one SnelStart."""
     if identities < 1:
         raise ValueError("identities must be at least 1")
     rng = random.Random(seed)
@@ -87,7 +90,8 @@ def build_bulk_world(
     mappings = []
     customers: dict[int, list[GrippCompany]] = {}
     n_companies = max(identities, n_invoices // 10)
-    for identity_id in range(1, identities + 1):
+    last = first_identity + identities - 1
+    for identity_id in range(first_identity, last + 1):
         name = f"Bulkbedrijf {identity_id} B.V."
         gripp.identities[identity_id] = name
         admin_id = bulk_admin_id(identity_id)
@@ -108,7 +112,7 @@ def build_bulk_world(
 
     # Customers, round-robin over the identities; every one has its relatie (same code, same name).
     for index in range(n_companies):
-        identity_id = index % identities + 1
+        identity_id = index % identities + first_identity
         number = 100_001 + index
         city, pc = _CITIES[index % len(_CITIES)]
         companyname = f"{_WORDS[index % len(_WORDS)]} {_TRADES[(index // 12) % len(_TRADES)]} {number} " \
@@ -135,12 +139,12 @@ def build_bulk_world(
     # Invoices: plain Python in a tight loop (dataclass construction dominates the time).
     paid_index = set(rng.sample(range(n_invoices), min(payments, n_invoices)))
     bulk_payments: list[tuple[str, date, Decimal]] = []
-    counters = [0] * (identities + 1)
+    counters = [0] * (last + 1)
     line_id = 1_000_000
     random_ = rng.random
     n_lines_catalogue = len(_LINES)
     for index in range(n_invoices):
-        identity_id = index % identities + 1
+        identity_id = index % identities + first_identity
         pool = customers[identity_id]
         company = pool[int(random_() * len(pool))]
         day = first_day + timedelta(days=int(random_() * (_HISTORY_DAYS + 1)))
