@@ -203,7 +203,7 @@ def build(lang: str = words.DEFAULT) -> argparse.ArgumentParser:
     a = actions.add_parser("serve", help=t("cli.help.sandbox.serve"),
                            description=t("cli.help.sandbox.serve.description"))
     a.add_argument("--port", type=port_number(t), default=sandbox.DEFAULT_PORT, metavar=t("cli.metavar.port"),
-                   help=t("cli.help.sandbox.serve.port", default=sandbox.DEFAULT_PORT))
+                   help=t("cli.help.sandbox.serve.port", default=str(sandbox.DEFAULT_PORT)))
     a.add_argument("--host", default="127.0.0.1", metavar=t("cli.metavar.host"),
                    help=t("cli.help.sandbox.serve.host"))
     a.add_argument("--no-limits", action="store_true", help=t("cli.help.sandbox.serve.no_limits"))
