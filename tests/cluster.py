@@ -144,6 +144,8 @@ def serve(folder: Path, world: World | None = None, *, limits: bool = False) -> 
             name, _, value = line.partition("=")
             settings[name] = value
     url = settings["GRIPP_API_URL"].split("/sandbox/")[0]
+    if not limits:  # nothing is enforced: the clients pace themselves to the higher tier, not the test tier
+        settings.setdefault("SNELSTART_TIER", "production")
     return Served(process, folder, url, settings)
 
 
@@ -296,6 +298,7 @@ class Cluster:
         name = f"node-{self._seq}"
         folder = self.folder / name
         folder.mkdir(parents=True)
+        self.queue()  # its tables made
         with self.connect() as connection:
             before = {row[0] for row in connection.execute("SELECT id FROM procrastinate_workers")}
         log = (self.folder / f"{name}.log").open("wb")
@@ -443,14 +446,16 @@ def overlapping(runs: list[dict[str, Any]]) -> int:
 def create_invoices(gripp_url: str, token: str, identity_id: int, count: int, *, on: date, vat_id: int,
                     ledger_id: int | None = None) -> list[str]:
     """`count` sent invoices of `identity_id` made on the served Gripp (its API address `gripp_url`) with
-    `invoice.create`, one line each, to the identity's companies in turn: real work for the next run. Their
-    numbers."""
+    `invoice.create`, one line each at `vat_id` (21 %), to the identity's Dutch companies in turn: real work for the
+    next run. Their numbers."""
     from sync.gripp.client import GrippClient
 
     client = GrippClient(gripp_url, token)
     try:
-        companies = [row for row in client.get_all("company", [])
-                     if (row.get("identity") or {}).get("id") == identity_id]
+        companies = [row for row in client.get_all("company", [])  # Dutch companies: 21 % is their VAT
+                     if (row.get("identity") or {}).get("id") == identity_id and not row.get("vatshifted")
+                     and row.get("visitingaddress_country") in ("NL", "", None)
+                     and (row.get("relationtype") or {}).get("searchname") == "Bedrijf"]
         if not companies:
             raise LookupError(f"identity {identity_id} has no companies")
         made = []
