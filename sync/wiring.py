@@ -159,7 +159,7 @@ _DEMO = _Demo()
 
 def build_services(settings: Settings | None = None, *, store: Store | None = None, sandbox: Sandbox | None = None,
                    sleep: Callable[[float], None] = time.sleep, account: str = DEFAULT_ACCOUNT,
-                   sandbox_setup: SandboxSetup | _Demo | None = _DEMO) -> Services:
+                   sandbox_setup: SandboxSetup | _Demo | None = _DEMO, vault: Vault | None = None) -> Services:
     """Real services when configured; otherwise the sandbox (loaded from disk, seeded on first use), whose clock
     the store and the clients then share.
 
@@ -175,7 +175,7 @@ def build_services(settings: Settings | None = None, *, store: Store | None = No
         store_mode.claim(store, store_mode.SANDBOX if settings.sandbox else store_mode.REAL,
                          legacy_sandbox=lambda: opens_with_sandbox_key(store, settings))
         history.close_interrupted_runs(store)
-        vault = vault_for(settings)
+        vault = vault or vault_for(settings)  # a deployment's own: a passphrase is stretched once, not per open
         transport = sandbox.transport() if settings.sandbox and sandbox is not None else None
         services = Services(settings=settings, store=store, vault=vault, sandbox=sandbox, transport=transport,
                             sleep=sleep, account=account)
@@ -486,7 +486,7 @@ class Deployment:
         store = Store(self.file_of(account), clock=self.clock)
         try:
             built = build_services(self.account_settings(account), store=store, sandbox=self.sandbox,
-                                   sleep=self.sleep, account=account.key, sandbox_setup=setup)
+                                   sleep=self.sleep, account=account.key, sandbox_setup=setup, vault=self.vault)
         except BaseException:
             store.close()
             raise

@@ -149,6 +149,34 @@ def serve(folder: Path, world: World | None = None, *, limits: bool = False) -> 
     return Served(process, folder, url, settings)
 
 
+def cpu_seconds(pid: int) -> float:
+    """The process's CPU time so far (user + system), 0 once it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_cpu_seconds() -> float:
+    """CPU time of every process of the `postgres` user (the throwaway clusters run as it; as root only)."""
+    import pwd
+
+    try:
+        uid = pwd.getpwnam("postgres").pw_uid
+    except KeyError:
+        return 0.0
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if entry.stat().st_uid == uid:
+                    total += cpu_seconds(int(entry.name))
+            except OSError:
+                continue
+    return total
+
+
 # ------------------------------------------------------------------------------------------------- duplicates
 
 
@@ -222,6 +250,9 @@ class Node:
         except OSError:
             pass
         return self.peak_mb
+
+    def cpu_seconds(self) -> float:
+        return cpu_seconds(self.pid)
 
     def log(self) -> str:
         path = self.folder.parent / f"{self.name}.log"
@@ -414,6 +445,11 @@ class Cluster:
             files.close()
             shutil.rmtree(folder, ignore_errors=True)
 
+    def kept(self, key: str) -> dict[str, set[tuple[Any, ...]]]:
+        """What must never be lost of the account, as its checked-in file has it (`KEPT`)."""
+        with self.checked_in(key) as store:
+            return {name: {tuple(row.values()) for row in store.rows(query)} for name, query in KEPT.items()}
+
     def runs(self, key: str) -> list[dict[str, Any]]:
         with self.checked_in(key) as store:
             return store.rows("SELECT run_id, identity_id, trigger, outcome, started_at, finished_at FROM runs "
@@ -429,6 +465,28 @@ class Cluster:
         if self.served.process.poll() is None:
             self.served.process.kill()
             self.served.process.wait()
+
+
+# What a node that dies may not take with it: the account's links, mappings and people's decisions, its runs and
+# events (each row as it was checked in; a run finished after still counts as kept by its id).
+KEPT = {
+    "links": "SELECT identity_id, administration_id, koppelsleutel_enc, start_date FROM links",
+    "mappings": "SELECT 'vat', identity_id, gripp_vat_id, kind FROM vat_mappings UNION ALL "
+                "SELECT 'ledger', identity_id, gripp_ledger_id, snelstart_number FROM ledger_mappings UNION ALL "
+                "SELECT 'kostenplaats', identity_id, gripp_costheading_id, snelstart_number "
+                "FROM kostenplaats_mappings UNION ALL "
+                "SELECT 'customer', identity_id, company_id, relatie_id FROM customer_mappings",
+    "decisions": "SELECT 'adopted', identity_id, invoice_id, adopted_by FROM bookings WHERE adopted_by IS NOT NULL "
+                 "UNION ALL SELECT 'gone', identity_id, invoice_id, confirmed_by FROM invoices_gone "
+                 "WHERE confirmed_by IS NOT NULL",
+    "runs": "SELECT run_id FROM runs",
+    "events": "SELECT event_id FROM events",
+}
+
+
+def lost(before: dict[str, set[tuple[Any, ...]]], after: dict[str, set[tuple[Any, ...]]]) -> dict[str, int]:
+    """Per kind, the rows there before and gone after."""
+    return {name: len(rows - after.get(name, set())) for name, rows in before.items()}
 
 
 def overlapping(runs: list[dict[str, Any]]) -> int:

@@ -812,12 +812,16 @@ def main(argv: list[str] | None = None) -> int:
                         help="where the temporary databases go (default: the system's temp directory)")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures to this JSON file")
     parser.add_argument("--one-world", type=int, default=None, help=argparse.SUPPRESS)  # the child process
-    parser.add_argument("--scenario", choices=("worlds", "accounts"), default="worlds",
-                        help="worlds: the figures above (default); accounts: the unchanged cycle over many accounts")
+    parser.add_argument("--scenario", choices=("worlds", "accounts", "nodes"), default="worlds",
+                        help="worlds: the figures above (default); accounts: the unchanged cycle over many accounts; "
+                             "nodes: the same over worker processes on Postgres, one of them killed "
+                             "(tests/bench/nodes.py)")
     parser.add_argument("--accounts", type=int, default=300, help="accounts in the accounts scenario (300)")
     parser.add_argument("--identities", type=int, default=3, help="identities per account (3)")
     parser.add_argument("--invoices-per-identity", type=int, default=200, help="(200)")
     parser.add_argument("--concurrent", type=int, default=4, help="accounts synced at a time (4)")
+    parser.add_argument("--nodes", type=int, default=3, help="worker processes in the nodes scenario (3)")
+    parser.add_argument("--concurrency", type=int, default=4, help="runs at a time per node, nodes scenario (4)")
     args = parser.parse_args(argv)
 
     from sync.snelstart.constants import tier
@@ -829,6 +833,8 @@ def main(argv: list[str] | None = None) -> int:
         return _one_world(args.one_world, limits.name, args.latency_ms / 1000, work_dir, args.json)
     if args.scenario == "accounts":
         return _accounts(args, work_dir)
+    if args.scenario == "nodes":
+        return _nodes(args, work_dir)
 
     log(f"Benchmark on {machine()}")
     log(f"SnelStart tier '{limits.name}': {limits.per_minute} calls/min and {limits.concurrent} in flight per "
@@ -878,6 +884,22 @@ def _accounts(args: argparse.Namespace, work_dir: Path) -> int:
     with quiet_logging():
         rows = run_accounts(args.accounts, args.identities, args.invoices_per_identity, concurrent=args.concurrent,
                             latency=args.latency_ms / 1000, work_dir=work_dir, log=log)
+    log("\n" + table(rows) + "\n")
+    if args.json:
+        args.json.write_text(json.dumps([dict(zip(("figure", "measured", "target", "passed"), row, strict=True))
+                                         for row in rows], indent=2), encoding="utf-8")
+    return 0 if all(ok is not False for *_, ok in rows) else 1
+
+
+def _nodes(args: argparse.Namespace, work_dir: Path) -> int:
+    from tests.bench import nodes
+
+    log(f"Benchmark on {machine()}")
+    log(f"Nodes: {args.accounts} accounts × {args.identities} identities × {args.invoices_per_identity} invoices over "
+        f"{args.nodes} worker processes ({args.concurrency} runs at a time each) on Postgres and a served sandbox "
+        "(rate limits off); real time.\n")
+    with quiet_logging():
+        rows = nodes.run(args, work_dir, log)
     log("\n" + table(rows) + "\n")
     if args.json:
         args.json.write_text(json.dumps([dict(zip(("figure", "measured", "target", "passed"), row, strict=True))
