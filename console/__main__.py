@@ -33,7 +33,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.add_argument("--host", default="localhost", help=t("console.process.help.host"))
         parser.add_argument("--lang", choices=words.LANGUAGES, default=words.DEFAULT,
                             help=t("console.process.help.lang"))
+        parser.add_argument("--no-worker", action="store_true", help=t("console.process.help.no_worker"))
         args = parser.parse_args(argv)
+    if args.no_worker:  # read by the server process's runtime (`console.runtime.console_works`)
+        from console.runtime import NO_WORKER_SETTING
+
+        os.environ[NO_WORKER_SETTING] = "no"
     os.umask(0o077)  # the database, its WAL and the sandbox's files: the user's only
 
     from sync.core.config import ConfigError, read_secrets, resolve_settings

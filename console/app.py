@@ -19,6 +19,7 @@ from console import process_lines, runtime, screen, signin, ui  # noqa: E402
 from console.i18n import LANGUAGES, current_lang, t  # noqa: E402
 from sync.auth.access import AccountNotAllowed, NotAllowed  # noqa: E402
 from sync.core.config import ConfigError  # noqa: E402
+from sync.store.account_files import ChangedElsewhere, LeaseTimeout  # noqa: E402
 
 st.set_page_config(page_title="Gripp ↔ SnelStart", page_icon=":material/sync_alt:", layout="wide",
                    initial_sidebar_state=screen.SIDEBAR_WIDTH)
@@ -92,3 +93,7 @@ try:
     page.run()
 except (NotAllowed, AccountNotAllowed) as refused:  # offered what this role may not do: say so, change nothing
     st.error(t(refused.message))
+except ChangedElsewhere:  # the distributed mode: another node changed this customer since the page was read
+    st.warning(t("changed_elsewhere"), icon=":material/sync_problem:")
+except LeaseTimeout:  # the distributed mode: another node is syncing this customer right now
+    st.warning(t("held_elsewhere"), icon=":material/hourglass_top:")

@@ -9,13 +9,19 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from sync.auth.access import Actor, require
+from sync.auth.access import Actor, actor_name, require
 from sync.core.events import Step, Trigger
 from sync.jobs.locks import AlreadyRunning, is_running
 from sync.jobs.preview import preview_identity
 from sync.jobs.runner import RunResult, run_all, run_identity
+from sync.store import setup as setup_repo
+from sync.store.run_plan import SyncJob
 from sync.wiring import Services
+
+if TYPE_CHECKING:
+    from sync.jobs.queue import Queue
 
 ALL = 0  # the key of a "sync all" run
 
@@ -32,6 +38,10 @@ class ManualRun:
     done: threading.Event = field(default_factory=threading.Event)
     first_step: threading.Event = field(default_factory=threading.Event)  # its row is in the store: pages see it
     preview: object = None  # the dry run's sync.jobs.preview.Preview
+    # In the distributed mode a sync is a job for whichever node is free: the identities queued, and those whose
+    # run was waiting already.
+    queued: list[int] = field(default_factory=list)
+    waiting: list[int] = field(default_factory=list)
 
     def report(self, identity_id: int, step: Step, fraction: float) -> None:
         self.step[identity_id] = step
@@ -63,10 +73,14 @@ def wait_for_all(timeout: float) -> bool:
     return all(run.done.wait(max(0.0, deadline - time.monotonic())) for run in running)
 
 
-def start(services: Services, identity_id: int, *, actor: Actor | str, dry_run: bool = False) -> ManualRun:
+def start(services: Services, identity_id: int, *, actor: Actor | str, dry_run: bool = False,
+          queue: Queue | None = None) -> ManualRun:
     """Start a manual sync of one identity (or ALL). Raises AlreadyRunning when that identity is busy and
-    NotAllowed when the signed-in role may not (checked here too, so the refusal reaches the page)."""
+    NotAllowed when the signed-in role may not (checked here too, so the refusal reaches the page). With `queue`
+    (the distributed mode) the sync is queued for any node: the run returned is done at once, saying what was."""
     require(actor, "checks" if dry_run else "sync")
+    if queue is not None and not dry_run:
+        return _queued(services, identity_id, actor, queue)
     with _lock:
         current = _active.get((services.account, identity_id, dry_run))
         if current is not None and not current.done.is_set():
@@ -99,3 +113,14 @@ def _work(services: Services, run: ManualRun, actor: str) -> None:
     finally:
         run.first_step.set()
         run.done.set()
+
+
+def _queued(services: Services, identity_id: int, actor: Actor | str, queue: Queue) -> ManualRun:
+    run = ManualRun(identity_id)
+    wanted = [link.identity_id for link in setup_repo.links(services.store)] if identity_id == ALL else [identity_id]
+    for wanted_id in wanted:
+        job = SyncJob(services.account, wanted_id, str(Trigger.MANUAL), actor_name(actor))
+        (run.queued if queue.defer(job) is not None else run.waiting).append(wanted_id)
+    run.first_step.set()
+    run.done.set()
+    return run

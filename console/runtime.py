@@ -13,6 +13,7 @@ With one account that is the whole console's problem, as it always was; with sev
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, TypedDict, Unpack
@@ -29,14 +30,16 @@ from sync.store.mode import StoreModeError
 from sync.store.pg import PgUnreachableError
 from sync.wiring import Deployment, Services
 
-if TYPE_CHECKING:  # the scheduler (and APScheduler) is loaded on first use
+if TYPE_CHECKING:  # the scheduler (and APScheduler, or procrastinate) is loaded on first use
+    from sync.jobs.queue import Queue
+    from sync.jobs.queue_schedule import QueueScheduler
     from sync.jobs.schedule import SyncScheduler
 
 log = logging.getLogger("console")
 
 _lock = threading.RLock()
 _deployment: Deployment | None = None
-_scheduler: SyncScheduler | None = None
+_scheduler: SyncScheduler | QueueScheduler | None = None
 _problem: Unavailable | None = None  # the deployment's (or its only account's): the console cannot work
 _account_problems: dict[str, Unavailable] = {}  # with several accounts: the one that cannot be opened
 _settings: Settings | None = None
@@ -189,9 +192,17 @@ def problem() -> Unavailable | None:
     return _problem
 
 
-def scheduler() -> SyncScheduler | None:
+def console_works() -> bool:
+    """Whether this console also works jobs in the distributed mode (`python -m console --no-worker`: not)."""
+    return os.environ.get(NO_WORKER_SETTING, "").lower() not in ("0", "no", "false", "nee", "off")
+
+
+NO_WORKER_SETTING = "SYNC_CONSOLE_WORKER"
+
+
+def scheduler() -> SyncScheduler | QueueScheduler | None:
     """The one background scheduler of this process, over every account, started on first use (None while the
-    deployment is unavailable)."""
+    deployment is unavailable). In the distributed mode: the queue's, working jobs unless told not to."""
     global _scheduler
     with _lock:
         if _scheduler is None:
@@ -200,13 +211,25 @@ def scheduler() -> SyncScheduler | None:
             except Unavailable:
                 return None
             from sync.jobs import deliver
-            from sync.jobs.schedule import SyncScheduler
 
-            _scheduler = SyncScheduler(current)
+            if current.settings.database_url:
+                from sync.jobs.queue_schedule import QueueScheduler
+
+                _scheduler = QueueScheduler(current, current.queue(), works=console_works())
+            else:
+                from sync.jobs.schedule import SyncScheduler
+
+                _scheduler = SyncScheduler(current)
             _scheduler.start()
             # Notifications go out from here, apart from every run: a target that hangs never holds a sync.
             _scheduler.every("notify-deliver", deliver.INTERVAL_SECONDS, lambda: deliver.every_few_seconds(current))
         return _scheduler
+
+
+def queue() -> Queue | None:
+    """The job queue a manual sync is put on (the distributed mode), None when this process runs it itself."""
+    found = scheduler()
+    return getattr(found, "queue", None)
 
 
 def start() -> Deployment | None:
@@ -278,13 +301,19 @@ def health() -> dict[str, object]:
         sandbox = _deployment.settings.sandbox if _deployment is not None else (
             _settings.sandbox if _settings is not None else None)
         jobs = len(_scheduler.jobs()) if _scheduler is not None and running else 0
-    return {
-        "status": "ok" if db == "ok" and running else "error",
-        "sandbox": sandbox,
-        "db": db,
-        "scheduler": "running" if running else "stopped",
-        "jobs": jobs,
-    }
+        answer: dict[str, object] = {
+            "status": "ok" if db == "ok" and running else "error",
+            "sandbox": sandbox,
+            "db": db,
+            "scheduler": "running" if running else "stopped",
+            "jobs": jobs,
+        }
+        if _deployment is not None and _deployment.files is not None:  # the distributed mode: this node
+            queue = getattr(_scheduler, "queue", None)
+            answer.update({"postgres": "ok" if db == "ok" else "error", "node": _deployment.node,
+                           "worker": "on" if console_works() else "off",
+                           "working": queue.working if queue is not None else 0})
+    return answer
 
 
 def _connect_webhook(built: Deployment) -> None:

@@ -18,6 +18,7 @@ from sync.store.setup import IdentityRow
 from sync.wiring import Deployment, Services
 
 if TYPE_CHECKING:  # the scheduler (and APScheduler) is loaded on first use
+    from sync.jobs.queue import Queue
     from sync.jobs.schedule import AccountSchedule
 
 ACCOUNT = "account"  # the chosen account: `?account=KEY` in the address, remembered in the session
@@ -151,6 +152,11 @@ def _switch_account(leaves: bool) -> None:
     for name in ("identity", "ref", "search", "invoice"):  # the other account's identity, return link, searches
         st.query_params.pop(name, None)
     st.session_state[_SWITCHED] = leaves
+
+
+def queue() -> Queue | None:
+    """Where "Nu synchroniseren" puts its sync in the distributed mode (None: this console runs it itself)."""
+    return runtime.queue()
 
 
 def schedule(services: Services) -> AccountSchedule | None:

@@ -5,12 +5,17 @@ sandbox itself) that knows the sandbox exists: in sandbox mode the clients reach
 from __future__ import annotations
 
 import logging
+import os
+import shutil
+import socket
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -26,10 +31,12 @@ from sync.store import history
 from sync.store import kostenplaatsen as kp_repo
 from sync.store import mode as store_mode
 from sync.store import setup as setup_repo
+from sync.store.account_files import AccountFiles, Lease
 from sync.store.catalog import DEFAULT_ACCOUNT, Account, Catalog, Health, UnknownAccount
 from sync.store.db import Store
 
 if TYPE_CHECKING:  # the simulators are loaded only in sandbox mode, by the functions below
+    from sync.jobs.queue import Queue
     from sync.sandbox.sandbox import Sandbox
     from sync.sandbox.seed_parts import SandboxAccount, SandboxSetup
 
@@ -287,6 +294,13 @@ def configure_setup(store: Store, vault: Vault, identities: Mapping[int, str], s
 
 # -- many accounts -------------------------------------------------------------------------------------------
 MAX_OPEN_ACCOUNTS = 16  # account databases kept open at once; the least recently used idle one is closed first
+# How long a person's change waits for an account a run on another node holds, before it says so.
+CONSOLE_WAIT_SECONDS = 20.0
+
+
+def node_name() -> str:
+    """This process among the nodes (in the check-in records, the logs, /healthz)."""
+    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 class Deployment:
@@ -294,7 +308,11 @@ class Deployment:
     DuckDB file and Gripp client), opened on first use and kept in a small bounded cache.
 
     A deployment configured the old way (`GRIPP_API_TOKEN`, a `SYNC_DB_PATH` file) is registered in place on its
-    first start as account `default` whose database IS that file. In sandbox mode the demo accounts are seeded."""
+    first start as account `default` whose database IS that file. In sandbox mode the demo accounts are seeded.
+
+    In the distributed mode (`SYNC_DATABASE_URL`) the catalog is in Postgres and so is each account's file
+    (`sync.store.account_files`): the local file is a copy, brought up to date when opened, written under the
+    account's lease and checked in after."""
 
     def __init__(self, settings: Settings | None = None, *, sandbox: Sandbox | None = None,
                  sleep: Callable[[float], None] = time.sleep, max_open: int = MAX_OPEN_ACCOUNTS) -> None:
@@ -305,6 +323,8 @@ class Deployment:
         self.sleep = sleep
         self.max_open = max(1, max_open)
         self.clock: Clock = sandbox.clock if self.settings.sandbox and sandbox is not None else system_clock
+        self.node = node_name()
+        self.files: AccountFiles | None = None
         self.catalog = Catalog(self.settings.database_url or self.settings.catalog_file, clock=self.clock)
         self._open: OrderedDict[str, Services] = OrderedDict()
         self._lock = threading.RLock()
@@ -312,6 +332,8 @@ class Deployment:
         # Set by the scheduler: when an account's next automatic run is (for its health row).
         self.next_run_of: Callable[[str], datetime | None] = lambda key: None
         try:
+            if self.settings.database_url:
+                self.files = AccountFiles(self.settings.database_url, self.node, clock=self.clock)
             self.catalog.claim(store_mode.SANDBOX if self.settings.sandbox else store_mode.REAL)
             self.vault = vault_for(self.settings)
             if self.settings.sandbox:
@@ -356,20 +378,112 @@ class Deployment:
                        gripp_api_url=account.gripp_url or self.settings.gripp_api_url)
 
     def services(self, key: str) -> Services:
-        """The account's services, opened on first use (its file migrated, interrupted runs closed)."""
+        """The account's services, opened on first use (its file migrated, interrupted runs closed). In the
+        distributed mode the local copy is first brought up to date, unless this process holds the account."""
+        first_check_in = False
         with self._lock:
             found = self._open.get(key)
-            if found is not None:
+            if found is not None and (self.files is None or self._current(key)):
                 self._open.move_to_end(key)
                 return found
+            if found is not None:
+                self._close_account(key)
             account = self.account(key)
+            if self.files is not None:
+                first_check_in = self._bring_local(account)
             built = self._open_account(account, setup=self._demo_setup(key))
             self._open[key] = built
             self._evict()
-            return built
+        if first_check_in:
+            self.lease(key).first_check_in()
+        return built
+
+    # -- the distributed mode: the account's file is a copy of the one in Postgres ------------------------------
+    def file_of(self, account: Account) -> Path:
+        """Where the account's file is on this node: in the distributed mode one place per node, whatever the
+        node that added it had (its file is in Postgres)."""
+        if self.files is None:
+            return account.db_path
+        return self.settings.accounts_dir / f"{account.key}.duckdb"
+
+    def _current(self, key: str) -> bool:
+        assert self.files is not None
+        return self.files.held(key) or self.files.current(key, self.file_of(self.account(key)))
+
+    def _bring_local(self, account: Account) -> bool:
+        """Make the local copy the newest; True when Postgres has no file of the account yet (new, or from before
+        the distributed mode: the file this node has, or the catalog names, is checked in once opened)."""
+        assert self.files is not None
+        path = self.file_of(account)
+        if self.files.held(account.key):
+            return False
+        if self.files.version(account.key) is None:
+            if not path.exists() and account.db_path != path and account.db_path.exists():
+                path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+                shutil.copyfile(account.db_path, path)  # the single node's file, carried over once
+            return True
+        if not self.files.current(account.key, path):
+            self.files.download(account.key, path)
+        return False
+
+    def lease(self, key: str) -> Lease:
+        """The account's lease (distributed mode only)."""
+        assert self.files is not None
+        return self.files.lease(key, self.file_of(self.account(key)), before_download=lambda: self._close_account(key),
+                                checkpoint=lambda: self._checkpoint(key))
+
+    @contextmanager
+    def holding(self, key: str) -> Iterator[Services]:
+        """The account's services while this process alone, of all nodes, may write it (a run, a command): in
+        the distributed mode its lease is held throughout and what was written checked in after."""
+        if self.files is None:
+            yield self.services(key)
+            return
+        with self.lease(key).hold():
+            yield self.services(key)
+
+    def _write_guard(self, key: str) -> Callable[[], AbstractContextManager[object]]:
+        """What a write on the account's file is made under: its lease, taken only if this process does not hold
+        it yet (then a person's change: refused with `ChangedElsewhere` when the copy is not the newest)."""
+        def guard() -> AbstractContextManager[object]:
+            assert self.files is not None
+            if self.files.held(key):
+                return nullcontext()
+            return self.lease(key).hold(reload=False, wait=CONSOLE_WAIT_SECONDS)
+
+        return guard
+
+    def _checkpoint(self, key: str) -> None:
+        with self._lock:
+            opened = self._open.get(key)
+        if opened is not None:
+            opened.store.checkpoint()
+
+    def _close_account(self, key: str) -> None:
+        with self._lock:
+            found = self._open.pop(key, None)
+        if found is not None:
+            found.close()
+
+    def queue(self) -> Queue:
+        """The deployment's job queue (distributed mode only)."""
+        from sync.jobs.queue import Queue
+
+        if not self.settings.database_url:
+            raise RuntimeError("the job queue needs SYNC_DATABASE_URL")
+        return Queue(self.settings.database_url, now=lambda: moment(self.clock), node=self.node)
+
+    @contextmanager
+    def alone(self, name: str) -> Iterator[bool]:
+        """Whether this process is the only node doing `name` now (always so on one node)."""
+        if self.files is None:
+            yield True
+            return
+        with self.files.alone(name) as got:
+            yield got
 
     def _open_account(self, account: Account, *, setup: SandboxSetup | None) -> Services:
-        store = Store(account.db_path, clock=self.clock)
+        store = Store(self.file_of(account), clock=self.clock)
         try:
             built = build_services(self.account_settings(account), store=store, sandbox=self.sandbox,
                                    sleep=self.sleep, account=account.key, sandbox_setup=setup)
@@ -379,6 +493,8 @@ class Deployment:
         built.vault = self.vault
         built.after_run = self.record_health
         built.catalog = self.catalog
+        if self.files is not None:
+            store.write_guard = self._write_guard(account.key)
         # The account's own file is the truth of its links: the catalog learns them again on every open.
         self.catalog.know_links(account.key, setup_repo.known_links(built.store))
         return built
@@ -389,6 +505,9 @@ class Deployment:
         process opens the deployment first. An SQL migration of the catalog cannot do it: each account's links are
         in its own file. A file that is not there (yet) has no links."""
         for account in self.catalog.links_unknown():
+            if self.files is not None:  # the file may be only in Postgres: opened as any node would
+                self.catalog.know_links(account.key, setup_repo.known_links(self.services(account.key).store))
+                continue
             with self._lock:
                 opened = self._open.get(account.key)
             if opened is not None:
@@ -415,7 +534,8 @@ class Deployment:
         for key in list(self._open):
             if len(self._open) <= self.max_open:
                 return
-            if not any_running(("identity", key)):  # never close a file a run is using
+            held = self.files is not None and self.files.held(key)
+            if not held and not any_running(("identity", key)):  # never close a file a run is using
                 self._open.pop(key).close()
 
     def gripp_for_key(self, gripp_token: str, gripp_url: str | None = None) -> GrippClient:
@@ -434,6 +554,8 @@ class Deployment:
     def ping(self) -> None:
         """Raise when the catalog or an open account's database does not answer (for /healthz)."""
         self.catalog.ping()
+        if self.files is not None:
+            self.files.ping()
         with self._lock:
             opened = list(self._open.values())
         for services in opened:
@@ -464,6 +586,9 @@ class Deployment:
         catalog = getattr(self, "catalog", None)
         if catalog is not None:
             catalog.close()
+        files = getattr(self, "files", None)
+        if files is not None:
+            files.close()
 
     # -- first start ----------------------------------------------------------------------------------
     def _register_legacy_account(self) -> None:
@@ -487,11 +612,17 @@ class Deployment:
             if str(path) in known or demo.key in taken:
                 continue
             token = None if demo.gripp_token == self.settings.gripp_api_token else self.vault.encrypt(demo.gripp_token)
-            account = self.catalog.add(Account(key=demo.key, name=demo.name, db_path=path, gripp_token_enc=token,
-                                               key_hint=Vault.hint(demo.gripp_token)), actor="sandbox")
-            with self._lock:
-                built = self._open_account(account, setup=demo.setup)
-                self._open[account.key] = built
+            try:
+                account = self.catalog.add(Account(key=demo.key, name=demo.name, db_path=path, gripp_token_enc=token,
+                                                   key_hint=Vault.hint(demo.gripp_token)), actor="sandbox")
+            except KeyError:
+                continue  # another node sharing the catalog registered it a moment ago
+            if self.files is not None:
+                built = self.services(account.key)  # configured on its first open, and checked in
+            else:
+                with self._lock:
+                    built = self._open_account(account, setup=demo.setup)
+                    self._open[account.key] = built
             self.record_health(built)
 
 
@@ -530,7 +661,8 @@ def register_sandbox_accounts(deployment: Deployment, gripp_url: str, *, actor: 
                     raise  # not a race with another node: a refused key, Gripp unreachable, a file in the way
         account = deployment.catalog.get(demo.key)
         own_file = deployment.settings.accounts_dir / f"{demo.key}.duckdb"
-        if account is None or demo.setup is None or not (added or account.db_path == own_file):
+        shared = deployment.files is not None  # the distributed mode: every node opens the one file in Postgres
+        if account is None or demo.setup is None or not (added or shared or account.db_path == own_file):
             # removed by support (left alone), nothing to configure, or another node's database of it
             done.append(Registered(demo.key, demo.name, added, False, None))
             continue

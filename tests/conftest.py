@@ -27,6 +27,7 @@ from sync.sandbox.seed import build_world
 from sync.sandbox.seed_small import small_world
 from sync.sandbox.world import World
 from sync.wiring import Services, build_services
+from tests.nodes import nodes  # noqa: F401  (a fixture: two nodes of the distributed mode on one Postgres)
 from tests.postgres import postgres_server, postgres_url  # noqa: F401  (fixtures: a throwaway Postgres)
 
 CONSOLE_URL = "http://console.test"

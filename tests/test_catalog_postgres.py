@@ -298,7 +298,7 @@ def test_shown_url_drops_the_password_wherever_it_is() -> None:
 
 
 def test_the_database_url_setting_is_checked_and_never_shown(tmp_path: Path) -> None:
-    env = {"SYNC_DB_PATH": str(tmp_path / "sync.duckdb")}
+    env = {"SYNC_DB_PATH": str(tmp_path / "sync.duckdb"), "SYNC_SECRET_KEY": "one-key-for-every-node"}
     settings = load_settings({**env, "SYNC_DATABASE_URL": "postgresql://sync:s3cret@db/catalog"})
     assert settings.database_url == "postgresql://sync:s3cret@db/catalog" and settings.sandbox
     assert "s3cret" not in repr(settings) and load_settings(env).database_url is None
@@ -306,6 +306,10 @@ def test_the_database_url_setting_is_checked_and_never_shown(tmp_path: Path) -> 
         load_settings({**env, "SYNC_DATABASE_URL": "mysql://sync:s3cret@db/catalog"})
     assert "SYNC_DATABASE_URL" in str(wrong.value) and "s3cret" not in str(wrong.value)
     assert "s3cret" not in " ".join(wrong.value.lines("nl"))
+    # Every node opens every account's koppelsleutels: one SYNC_SECRET_KEY, never each node's sandbox key file.
+    with pytest.raises(ConfigError) as keyless:
+        load_settings({"SYNC_DB_PATH": env["SYNC_DB_PATH"], "SYNC_DATABASE_URL": "postgresql://sync@db/catalog"})
+    assert "SYNC_SECRET_KEY" in " ".join(keyless.value.lines("en"))
 
 
 def test_the_command_line_and_the_console_say_an_unreachable_postgres_in_one_line(
@@ -369,7 +373,7 @@ def test_a_deployment_keeps_its_catalog_on_the_database_url(tmp_path: Path, sand
     from sync.wiring import Deployment
 
     settings = load_settings({"SYNC_DB_PATH": str(tmp_path / "sync.duckdb"), "CONSOLE_PUBLIC_URL": "http://console.test",
-                              "SYNC_DATABASE_URL": postgres_url})
+                              "SYNC_DATABASE_URL": postgres_url, "SYNC_SECRET_KEY": "one-key-for-every-node"})
     deployment = Deployment(settings, sandbox=sandbox, sleep=lambda seconds: None)
     try:
         keys = deployment.keys()

@@ -108,7 +108,7 @@ elif not last:  # no dead end: the first sync is one click away
     st.info(t("open_items_fetched" if fetched else "open_items_empty", name=identity["name"]), icon=":material/sync:")
     if st.button(t("sync_now_first"), key=f"oi-sync-{identity_id}", type="primary", icon=":material/sync:"):
         try:
-            manual.start(services, identity_id, actor=ui.actor()).first_step.wait(5)
+            manual.start(services, identity_id, actor=ui.actor(), queue=ui.queue()).first_step.wait(5)
         except AlreadyRunning:
             st.warning(t("sync_busy", name=identity["name"]))
         st.rerun()

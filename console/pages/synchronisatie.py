@@ -35,7 +35,7 @@ started = st.session_state.setdefault("manual_runs", [])  # this session's manua
 def start(identity_id: int) -> None:
     """Start it in the console's worker and draw the page again: the progress comes from the store."""
     try:
-        run = manual.start(services, identity_id, actor=ui.actor())
+        run = manual.start(services, identity_id, actor=ui.actor(), queue=ui.queue())
     except AlreadyRunning:  # refused — and the running one stays visible below, with its progress
         st.session_state["sync_refused"] = identity_id
         return
@@ -146,6 +146,10 @@ for run in started:
         show_result(result)
     for identity_id in run.refused:
         st.warning(t("sync_busy", name=names.get(identity_id, identity_id)))
+    if run.queued or run.waiting:  # the distributed mode: a node that is free runs it; its result comes below
+        st.info(tn("sync_queued", n=len(run.queued) + len(run.waiting),
+                   names=", ".join(str(names.get(i, i)) for i in [*run.queued, *run.waiting])),
+                icon=":material/schedule:")
     if run.error is not None:
         st.error(md(f"{type(run.error).__name__}: {run.error}"))
 

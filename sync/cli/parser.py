@@ -10,7 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, NoReturn
 
-from sync.cli import accounts, admin, checks, identities, invoice, links, mappings, notify, run, sandbox, status
+from sync.cli import accounts, admin, checks, identities, invoice, links, mappings, notify, run, sandbox, status, worker
 from sync.cli.common import Speaker, speaker
 from sync.core import words
 from sync.core.money import typed_amount
@@ -19,7 +19,7 @@ from sync.core.words import N_
 from sync.mapping.types import KostenplaatsSource
 
 # Commands that work on no single account take no `--account`.
-NO_ACCOUNT = ("accounts", "hash-password", "reset-sandbox", "sandbox")
+NO_ACCOUNT = ("accounts", "hash-password", "reset-sandbox", "sandbox", "worker")
 
 
 def identity_id(t: Speaker) -> Callable[[str], int]:
@@ -190,6 +190,10 @@ def build(lang: str = words.DEFAULT) -> argparse.ArgumentParser:
                                metavar=t("cli.metavar.action"))
     actions.add_parser("test", help=t("cli.help.notify.test"))
     p.set_defaults(handler=notify.notify)
+
+    p = sub.add_parser("worker", help=t("cli.help.worker"), description=t("cli.help.worker.description"))
+    p.add_argument("--concurrency", type=int, metavar="N", help=t("cli.help.worker.concurrency"))
+    p.set_defaults(handler=worker.worker)
 
     p = sub.add_parser("hash-password", help=t("cli.help.hash_password"))
     p.set_defaults(handler=admin.hash_password)

@@ -40,14 +40,16 @@ def services(args: argparse.Namespace) -> Iterator[Services]:
     t = speaker(lang_of(args))
     with deployment(args) as opened:
         key = choose(opened, getattr(args, "account", None))
-        chosen = opened.services(key)
-        if len(opened.keys()) > 1:
-            account = opened.account(key)
-            err(t("cli.account_chosen", key=account.key, name=account.name))
-        try:
-            yield chosen
-        finally:
-            chosen.ran()  # the support overview's row follows what the command changed (a link, an unlink)
+        # In the distributed mode the command holds the account, as a run on a node would: its copy is the newest
+        # and what it changes is checked in when it ends.
+        with opened.holding(key) as chosen:
+            if len(opened.keys()) > 1:
+                account = opened.account(key)
+                err(t("cli.account_chosen", key=account.key, name=account.name))
+            try:
+                yield chosen
+            finally:
+                chosen.ran()  # the support overview's row follows what the command changed (a link, an unlink)
 
 
 def banner(services: Services, args: argparse.Namespace) -> None:

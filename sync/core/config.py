@@ -384,6 +384,9 @@ def load_settings(env: Mapping[str, str] | None = None, secrets: Mapping[str, ob
     if not sandbox:
         problems += [Msg(N_("config.problem"), name=name, why=Msg(N_("config.required_for_real")))
                      for name in _REQUIRED_FOR_REAL if name not in merged]
+    if "SYNC_DATABASE_URL" in merged and "SYNC_SECRET_KEY" not in merged:
+        # Every node must open every account's koppelsleutels: one key for all, not each node's sandbox key file.
+        problems.append(Msg(N_("config.problem"), name="SYNC_SECRET_KEY", why=Msg(N_("config.required_for_nodes"))))
     if problems:
         raise ConfigError(problems)
 

@@ -327,10 +327,13 @@ def digest_due(deployment: Deployment) -> int:
 
 
 def every_few_seconds(deployment: Deployment) -> None:
-    """The console's background job: today's digests when their hour came, then whatever is due."""
+    """The console's background job: today's digests when their hour came, then whatever is due. With several
+    nodes one of them at a time: another that finds it busy leaves this round to it."""
     try:
-        digest_due(deployment)
-        deliver_due(deployment)
+        with deployment.alone("deliver") as alone:
+            if alone:
+                digest_due(deployment)
+                deliver_due(deployment)
     except Exception:  # the job runs again in a few seconds; a broken round must not stop the scheduler
         log.exception("delivering notifications failed")
 

@@ -79,22 +79,11 @@ class OneAccount:
         return None
 
 
-class SyncScheduler:
-    def __init__(self, accounts: Accounts, *, trigger_for: TriggerFactory = interval_trigger,
-                 scheduler: BackgroundScheduler | None = None, max_concurrent: int | None = None,
-                 runner: FairRunner | None = None) -> None:
-        self._accounts = accounts
-        self.trigger_for = trigger_for
-        self._scheduler = scheduler or BackgroundScheduler(
-            timezone=AMSTERDAM,
-            job_defaults={"max_instances": 1, "coalesce": True, "misfire_grace_time": MISFIRE_GRACE_SECONDS},
-        )
-        self._scheduler.add_listener(self._on_job_event, EVENT_JOB_MISSED)
-        self._lock = threading.RLock()
-        self._intervals: dict[tuple[str, int], int] = {}  # (account, identity) -> the interval of its job
-        cap = max_concurrent or self._accounts.settings.max_concurrent_runs
-        self.runner = runner or FairRunner(cap, self._run_queued)
-        self._accounts.next_run_of = self.next_run_of_account
+class ScheduleControls:
+    """What a person does to the schedule (pause, resume, change the interval), the same whichever runs it: the
+    link records it, the event log says who, and `reload` makes the runner follow."""
+
+    _accounts: Accounts
 
     @property
     def services(self) -> Services:
@@ -113,6 +102,93 @@ class SyncScheduler:
 
     def for_account(self, account: str) -> AccountSchedule:
         return AccountSchedule(self, account)
+
+    def reload(self, account: str | None = None) -> None:
+        raise NotImplementedError
+
+    def jobs(self, account: str | None = None) -> list[str]:
+        raise NotImplementedError
+
+    def next_run(self, identity_id: int, account: str | None = None) -> datetime | None:
+        raise NotImplementedError
+
+    def pause(self, identity_id: int, actor: Actor | str = "console", account: str | None = None) -> None:
+        actor = authorize(actor, "schedule")
+        services = self._accounts.services(self._default(account))
+        setup_repo.set_link_schedule(services.store, identity_id, paused=True)
+        self._note(services, identity_id, EventKind.SCHEDULE_PAUSED, {}, actor)
+        self.reload(services.account)
+
+    def resume(self, identity_id: int, actor: Actor | str = "console", account: str | None = None) -> None:
+        actor = authorize(actor, "schedule")
+        services = self._accounts.services(self._default(account))
+        setup_repo.set_link_schedule(services.store, identity_id, paused=False)
+        self._note(services, identity_id, EventKind.SCHEDULE_RESUMED, {}, actor)
+        self.reload(services.account)
+
+    def set_interval(self, identity_id: int, minutes: int, actor: Actor | str = "console",
+                     account: str | None = None) -> None:
+        actor = authorize(actor, "schedule")
+        if minutes < 1:
+            raise ValueError("The interval is at least one minute.")
+        services = self._accounts.services(self._default(account))
+        setup_repo.set_link_schedule(services.store, identity_id, interval_minutes=int(minutes))
+        self._note(services, identity_id, EventKind.SCHEDULE_INTERVAL, {"minutes": minutes}, actor)
+        self.reload(services.account)
+
+    def _note(self, services: Services, identity_id: int, kind: EventKind, data: dict, actor: str) -> None:
+        history.log_event(services.store, kind, data=data, identity_id=identity_id, actor=actor)
+
+
+def run_due(services: Services, identity_id: int, *, trigger: Trigger = Trigger.SCHEDULE,
+            actor: Actor | str = ACTOR) -> None:
+    """A run the schedule (or a queued request) asked for, now, on this thread. A scheduled one is skipped when the
+    link is paused, gone or refused, or a run of the identity is going already."""
+    link = setup_repo.get_link(services.store, identity_id)
+    if link is None or (trigger == Trigger.SCHEDULE and link.paused):
+        return
+    if trigger == Trigger.SCHEDULE and link.health == LinkHealth.BROKEN:
+        # SnelStart refused the koppelsleutel: every run would fail the same way and alert again. The sync stays
+        # stopped (as the reason's fix says) until a new key, a check or a manual sync finds the link working.
+        log.info("Scheduled sync of %s/%s skipped: SnelStart refused its koppelsleutel.", services.account,
+                 identity_id)
+        return
+    try:
+        run_identity(services, identity_id, trigger=trigger, actor=actor)
+    except AlreadyRunning:
+        log.info("Sync of %s/%s skipped: one is already running.", services.account, identity_id)
+
+
+def crashed(accounts: Accounts, account: str, identity_id: int, exc: BaseException) -> None:
+    """A run that crashed outside the runner: logged, in the account's event log and alerted."""
+    log.error("Sync of %s/%s crashed", account, identity_id, exc_info=exc)
+    try:
+        store = accounts.services(account).store
+        name = setup_repo.identity_name(store, identity_id)
+        what = f"{type(exc).__name__}: {exc}"
+        history.log_event(store, EventKind.SCHEDULE_FAILED, identity_id=identity_id, data={"error": what},
+                          actor=ACTOR)
+        history.raise_alert(store, identity_id, None, AlertKind.AUTO_SYNC_FAILED, {"name": name, "reason": what})
+    except Exception:  # the alert must never take the scheduler down
+        log.exception("Could not record the crashed run %s/%s", account, identity_id)
+
+
+class SyncScheduler(ScheduleControls):
+    def __init__(self, accounts: Accounts, *, trigger_for: TriggerFactory = interval_trigger,
+                 scheduler: BackgroundScheduler | None = None, max_concurrent: int | None = None,
+                 runner: FairRunner | None = None) -> None:
+        self._accounts = accounts
+        self.trigger_for = trigger_for
+        self._scheduler = scheduler or BackgroundScheduler(
+            timezone=AMSTERDAM,
+            job_defaults={"max_instances": 1, "coalesce": True, "misfire_grace_time": MISFIRE_GRACE_SECONDS},
+        )
+        self._scheduler.add_listener(self._on_job_event, EVENT_JOB_MISSED)
+        self._lock = threading.RLock()
+        self._intervals: dict[tuple[str, int], int] = {}  # (account, identity) -> the interval of its job
+        cap = max_concurrent or self._accounts.settings.max_concurrent_runs
+        self.runner = runner or FairRunner(cap, self._run_queued)
+        self._accounts.next_run_of = self.next_run_of_account
 
     # -- lifecycle --------------------------------------------------------------------------------------
     def start(self) -> None:
@@ -217,30 +293,6 @@ class SyncScheduler:
             return set()
         return {link.identity_id for link in setup_repo.links(store) if link.health == LinkHealth.BROKEN}
 
-    def pause(self, identity_id: int, actor: Actor | str = "console", account: str | None = None) -> None:
-        actor = authorize(actor, "schedule")
-        services = self._accounts.services(self._default(account))
-        setup_repo.set_link_schedule(services.store, identity_id, paused=True)
-        self._note(services, identity_id, EventKind.SCHEDULE_PAUSED, {}, actor)
-        self.reload(services.account)
-
-    def resume(self, identity_id: int, actor: Actor | str = "console", account: str | None = None) -> None:
-        actor = authorize(actor, "schedule")
-        services = self._accounts.services(self._default(account))
-        setup_repo.set_link_schedule(services.store, identity_id, paused=False)
-        self._note(services, identity_id, EventKind.SCHEDULE_RESUMED, {}, actor)
-        self.reload(services.account)
-
-    def set_interval(self, identity_id: int, minutes: int, actor: Actor | str = "console",
-                     account: str | None = None) -> None:
-        actor = authorize(actor, "schedule")
-        if minutes < 1:
-            raise ValueError("The interval is at least one minute.")
-        services = self._accounts.services(self._default(account))
-        setup_repo.set_link_schedule(services.store, identity_id, interval_minutes=int(minutes))
-        self._note(services, identity_id, EventKind.SCHEDULE_INTERVAL, {"minutes": minutes}, actor)
-        self.reload(services.account)
-
     # -- the job ----------------------------------------------------------------------------------------
     def _due(self, account: str, identity_id: int) -> None:
         """APScheduler's job: queue the run; the fair queue starts it when a slot is free."""
@@ -251,8 +303,7 @@ class SyncScheduler:
         try:
             self.run_job(identity_id, account)
         except Exception as exc:  # a crash outside the runner: logged and alerted, the scheduler goes on
-            log.exception("Scheduled sync of %s/%s crashed", account, identity_id)
-            self._crashed(account, identity_id, exc)
+            crashed(self._accounts, account, identity_id, exc)
 
     def run_job(self, identity_id: int, account: str | None = None) -> None:
         """One scheduled run, now, on this thread (skipped when paused, unlinked, refused or already running)."""
@@ -261,29 +312,7 @@ class SyncScheduler:
             services = self._accounts.services(key)
         except LookupError:
             return  # the account was removed since the job fired
-        link = setup_repo.get_link(services.store, identity_id)
-        if link is None or link.paused:
-            return
-        if link.health == LinkHealth.BROKEN:
-            # SnelStart refused the koppelsleutel: every run would fail the same way and alert again. The sync stays
-            # stopped (as the reason's fix says) until a new key, a check or a manual sync finds the link working.
-            log.info("Scheduled sync of %s/%s skipped: SnelStart refused its koppelsleutel.", key, identity_id)
-            return
-        try:
-            run_identity(services, identity_id, trigger=Trigger.SCHEDULE, actor=ACTOR)
-        except AlreadyRunning:
-            log.info("Scheduled sync of %s/%s skipped: one is already running.", key, identity_id)
-
-    def _crashed(self, account: str, identity_id: int, exc: BaseException) -> None:
-        try:
-            store = self._accounts.services(account).store
-            name = setup_repo.identity_name(store, identity_id)
-            what = f"{type(exc).__name__}: {exc}"
-            history.log_event(store, EventKind.SCHEDULE_FAILED, identity_id=identity_id, data={"error": what},
-                              actor=ACTOR)
-            history.raise_alert(store, identity_id, None, AlertKind.AUTO_SYNC_FAILED, {"name": name, "reason": what})
-        except Exception:  # the alert must never take the scheduler down
-            log.exception("Could not record the crashed run %s/%s", account, identity_id)
+        run_due(services, identity_id)
 
     def _on_job_event(self, event: JobExecutionEvent) -> None:
         parsed = _parse(event.job_id)
@@ -296,14 +325,11 @@ class SyncScheduler:
         except Exception:  # the listener must never take the scheduler down
             log.exception("Could not record the missed job %s", event.job_id)
 
-    def _note(self, services: Services, identity_id: int, kind: EventKind, data: dict, actor: str) -> None:
-        history.log_event(services.store, kind, data=data, identity_id=identity_id, actor=actor)
-
 
 class AccountSchedule:
     """The schedule as one account's pages see it: the same calls, bound to that account."""
 
-    def __init__(self, scheduler: SyncScheduler, account: str) -> None:
+    def __init__(self, scheduler: ScheduleControls, account: str) -> None:
         self._scheduler, self.account = scheduler, account
 
     def next_run(self, identity_id: int) -> datetime | None:

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import date, datetime
 from typing import Protocol
 
@@ -95,6 +96,9 @@ class Deployment(Accounts, Protocol):
         """Close the account's services (it was removed)."""
 
     def record_health(self, services: Services) -> Health: ...
+
+    def alone(self, name: str) -> AbstractContextManager[bool]:
+        """Whether this node is the only one doing `name` now (always so on one node)."""
 
     def gripp_for_key(self, gripp_token: str, gripp_url: str | None = None) -> GrippClient:
         """A Gripp client on a key that is no account's yet (to try it before the account exists)."""

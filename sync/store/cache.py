@@ -26,7 +26,8 @@ def upsert(store: Store, table: str, rows: Sequence[dict[str, Any]], key: Sequen
     if not rows:
         return 0
     unique = {tuple(row[k] for k in key): row for row in rows}
-    _insert_frame(store.cursor(), table, frame_of(list(unique.values())), "INSERT OR REPLACE INTO")
+    with store.transaction() as cur:  # a write like any other (in the distributed mode: under the account's lease)
+        _insert_frame(cur, table, frame_of(list(unique.values())), "INSERT OR REPLACE INTO")
     return len(unique)
 
 

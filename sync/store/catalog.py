@@ -169,6 +169,8 @@ class Catalog:
         if not valid_key(account.key):
             raise ValueError(f"invalid account key {account.key!r}")
         with self._store.transaction():
+            if isinstance(self._store, PgStore):  # two nodes adding one key at once: the second finds it taken
+                self._store.hold(f"account {account.key}")
             if self._store.scalar("SELECT count(*) FROM accounts WHERE account_key = ?", [account.key]):
                 raise KeyError(account.key)
             self._store.execute(

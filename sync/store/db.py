@@ -21,7 +21,7 @@ import threading
 import time
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import date, datetime
 from enum import StrEnum
 from importlib import resources
@@ -164,6 +164,9 @@ class Store:
         if on_disk:
             self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         self._name: str | None = None  # the file's name in the process's DuckDB instance
+        # What every write is made under, when set: in the distributed mode, the account's lease (the file is then a
+        # copy of the one in Postgres; a write holds the lease and is checked in after, `sync.store.account_files`).
+        self.write_guard: Callable[[], AbstractContextManager[object]] | None = None
         previous_umask = os.umask(0o077)  # a new file is the user's only, from its first byte
         try:
             if on_disk:
@@ -213,12 +216,19 @@ class Store:
             self._local.cursor = cur
         return cur
 
+    def _guarded(self) -> AbstractContextManager[object]:
+        return self.write_guard() if self.write_guard is not None else nullcontext()
+
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
         cur = self.cursor()
         if getattr(self._local, "in_tx", False):
             yield cur  # nested: the outer transaction commits
             return
+        with self._guarded():
+            yield from self._transaction(cur)
+
+    def _transaction(self, cur: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
         cur.execute("BEGIN TRANSACTION")
         self._local.in_tx = True
         try:
@@ -275,7 +285,23 @@ class Store:
 
     # -- helpers -------------------------------------------------------------------------------------
     def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> duckdb.DuckDBPyConnection:
-        return self.cursor().execute(sql, params or [])
+        if self.write_guard is None or getattr(self._local, "in_tx", False) or _reads_only(sql):
+            return self.cursor().execute(sql, params or [])
+        with self._guarded():
+            return self.cursor().execute(sql, params or [])
+
+    def checkpoint(self, wait_seconds: float = 5.0) -> None:
+        """Write the WAL into the file itself, so the file alone holds every committed row (before it is copied).
+        A statement still running on another thread makes DuckDB refuse for a moment: tried again until then."""
+        deadline = time.monotonic() + wait_seconds
+        while True:
+            try:
+                self._root.execute(f"CHECKPOINT {self._name}" if self._name else "CHECKPOINT")
+                return
+            except duckdb.Error as exc:
+                if "transaction" not in str(exc).lower() or time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.02)
 
     def rows(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> list[dict[str, Any]]:
         cur = self.cursor().execute(sql, params or [])
@@ -333,6 +359,11 @@ class Store:
                 raise
             applied.add(version)
         return max(applied, default=0)
+
+
+def _reads_only(sql: str) -> bool:
+    words = sql.split(None, 1)
+    return bool(words) and words[0].upper() in ("SELECT", "WITH", "PRAGMA", "DESCRIBE", "SHOW")
 
 
 @functools.cache  # read once per process: every account's file is opened with them

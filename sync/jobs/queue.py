@@ -1,0 +1,172 @@
+"""The distributed mode's work: procrastinate (a task queue on Postgres) runs "sync identity I of account A" on
+whichever node has a free slot.
+
+Every node that works jobs (`python -m sync worker`, and the console unless told not to) runs one procrastinate
+worker with `concurrency` slots (SYNC_MAX_CONCURRENT_RUNS: the cap per node; the nodes' caps add up). A job holds
+its account's lease while it runs (`Nodes.holding`), so its file is the newest and is checked in after. The plan
+(`sync.store.run_plan`) is a periodic task, deferred once a minute by whichever worker's periodic deferrer gets
+there first; a job whose worker stopped sending heartbeats (killed, its machine gone) is put back in the queue by
+any live worker (`_rescue`), and runs again elsewhere: the outbox and the markers in Gripp and SnelStart make that
+rerun book, attach and pay nothing twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+import procrastinate
+import psycopg
+from procrastinate.schema import SchemaManager
+
+from sync.core.events import Trigger
+from sync.jobs.schedule import crashed, run_due
+from sync.jobs.services import Accounts, Services
+from sync.store import run_plan
+from sync.store.account_files import SESSION
+from sync.store.catalog import UnknownAccount
+from sync.store.run_plan import SYNC_QUEUE, SYNC_TASK, SyncJob
+
+log = logging.getLogger(__name__)
+
+PLAN_TASK, PRUNE_TASK, PLAN_QUEUE = "link:plan_runs", "link:prune_jobs", "plan"
+HEARTBEAT_SECONDS = 2.0  # how often a worker says it is alive
+STALLED_SECONDS = 10.0  # a worker silent this long is gone: its jobs go back in the queue
+RESCUE_SECONDS = 3.0  # how often a worker looks for such jobs
+POLL_SECONDS = 0.2  # besides Postgres' LISTEN/NOTIFY, how often an idle worker looks for a job
+KEEP_DONE = timedelta(hours=24)  # finished jobs kept this long (the queue's own history)
+
+
+class Nodes(Accounts, Protocol):
+    """What a worker runs jobs on: `sync.wiring.Deployment`."""
+
+    def holding(self, key: str) -> AbstractContextManager[Services]: ...
+
+
+class Queue:
+    """The deployment's queue on Postgres: defer, plan and work sync jobs."""
+
+    def __init__(self, url: str, *, now: Callable[[], datetime], node: str = "node") -> None:
+        self._url, self._now, self.node = url, now, node
+        self.app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=url))
+        self._nodes: Nodes | None = None
+        self.working = 0  # jobs this process runs now (for /healthz)
+        self._count = threading.Lock()
+        self._register()
+
+    def _register(self) -> None:
+        @self.app.task(name=SYNC_TASK, queue=SYNC_QUEUE)
+        def sync_identity(account: str, identity_id: int, trigger: str, actor: str) -> None:
+            self.run(SyncJob(account, identity_id, trigger, actor))
+
+        @self.app.periodic(cron="* * * * *", periodic_id="plan")
+        @self.app.task(name=PLAN_TASK, queue=PLAN_QUEUE, queueing_lock="plan")
+        def plan_runs(timestamp: int) -> None:
+            self.plan()
+
+        @self.app.periodic(cron="17 * * * *", periodic_id="prune")
+        @self.app.task(name=PRUNE_TASK, queue=PLAN_QUEUE, queueing_lock="prune")
+        def prune_jobs(timestamp: int) -> None:
+            self.prune()
+
+    # -- the database ---------------------------------------------------------------------------------
+    @contextmanager
+    def _connection(self) -> Iterator[psycopg.Connection[Any]]:
+        with psycopg.connect(self._url, **SESSION) as connection:
+            yield connection
+
+    def create(self) -> None:
+        """procrastinate's tables and the run plan, once for the deployment (the first node to start makes them)."""
+        with self._connection() as connection:
+            run_plan.create(connection, SchemaManager.get_schema())
+
+    def defer(self, job: SyncJob) -> int | None:
+        """Queue a run now; None when that run is waiting already."""
+        with self._connection() as connection:
+            if job.trigger == Trigger.SCHEDULE:
+                return run_plan.defer(connection, job)
+            return run_plan.request(connection, job, self._now())
+
+    def plan(self) -> list[SyncJob]:
+        with self._connection() as connection:
+            return run_plan.plan(connection, self._now())
+
+    def next_runs(self, account: str | None = None) -> dict[tuple[str, int], datetime]:
+        with self._connection() as connection:
+            return run_plan.next_runs(connection, account)
+
+    def waiting(self, account: str | None = None) -> dict[str, int]:
+        with self._connection() as connection:
+            return run_plan.waiting(connection, account)
+
+    def prune(self) -> int:
+        with self._connection() as connection:
+            return run_plan.prune(connection, self._now() - KEEP_DONE)
+
+    # -- the work ---------------------------------------------------------------------------------------
+    def run(self, job: SyncJob) -> None:
+        """One job, on this thread, holding its account."""
+        nodes = self._nodes
+        if nodes is None:
+            raise RuntimeError("a queue that works no jobs was given one")
+        with self._count:
+            self.working += 1
+        try:
+            with nodes.holding(job.account) as services:
+                try:
+                    run_due(services, job.identity_id, trigger=Trigger(job.trigger), actor=job.actor)
+                except Exception as exc:  # recorded and alerted like the scheduler's; the job ends failed
+                    crashed(nodes, job.account, job.identity_id, exc)
+                    raise
+        except UnknownAccount:
+            log.info("Sync of %s/%s dropped: the account was removed.", job.account, job.identity_id)
+        finally:
+            with self._count:
+                self.working -= 1
+
+    def work(self, nodes: Nodes, *, concurrency: int, stop: threading.Event,
+             also: Callable[[], object] | None = None, every: float = 5.0) -> None:
+        """Work jobs until `stop` is set, then let the running ones finish. `also` runs every `every` seconds
+        beside them (delivering notifications)."""
+        self._nodes = nodes
+        asyncio.run(self._work(concurrency, stop, also, every))
+
+    async def _work(self, concurrency: int, stop: threading.Event, also: Callable[[], object] | None,
+                    every: float) -> None:
+        async with self.app.open_async():
+            worker = asyncio.create_task(self.app.run_worker_async(
+                queues=[SYNC_QUEUE, PLAN_QUEUE], concurrency=concurrency, name=self.node, wait=True,
+                install_signal_handlers=False, update_heartbeat_interval=HEARTBEAT_SECONDS,
+                stalled_worker_timeout=STALLED_SECONDS, fetch_job_polling_interval=POLL_SECONDS,
+                listen_notify=True))
+            side = [asyncio.create_task(self._rescue(stop))]
+            if also is not None:
+                side.append(asyncio.create_task(self._repeat(also, every, stop)))
+            while not stop.is_set() and not worker.done():
+                await asyncio.sleep(0.2)
+            worker.cancel()  # procrastinate lets the running jobs finish
+            for task in side:
+                task.cancel()
+            await asyncio.gather(worker, *side, return_exceptions=True)
+
+    async def _rescue(self, stop: threading.Event) -> None:
+        """Jobs of a worker that went silent (its node died) back in the queue, to run elsewhere."""
+        manager = self.app.job_manager
+        while not stop.is_set():
+            await asyncio.sleep(RESCUE_SECONDS)
+            try:
+                for job in await manager.get_stalled_jobs(seconds_since_heartbeat=STALLED_SECONDS):
+                    log.warning("Job %s (%s) of a node that stopped is run again.", job.id, job.task_name)
+                    await manager.retry_job(job)
+            except Exception:  # the next round tries again
+                log.exception("could not put stalled jobs back")
+
+    async def _repeat(self, func: Callable[[], object], every: float, stop: threading.Event) -> None:
+        while not stop.is_set():
+            await asyncio.to_thread(func)
+            await asyncio.sleep(every)
