@@ -2,11 +2,12 @@
 and synced from the other.
 
 One `sandbox serve` world; its demo accounts registered into a distributed deployment (`sandbox register`); two
-real consoles (`python -m console`, each with a data folder of its own, the same SYNC_DATABASE_URL and
-SYNC_SECRET_KEY), both working the queue's jobs. On console A support links Kleimeer (the sandbox's account with
-nothing linked yet) through SnelStart's activation page, whose webhook reaches A. On console B the Klanten overview
-shows Kleimeer with its link, its pages show it, "Nu synchroniseren" queues the sync, a node runs it, and B's run
-history and open items show what it did.
+real consoles (`python -m console` on real settings, signed in, each with a data folder of its own, the same
+SYNC_DATABASE_URL and SYNC_SECRET_KEY); A works the queue's jobs, B none (`--no-worker`). On console A support links
+Kleimeer (the sandbox's account with nothing linked yet) through SnelStart's activation page, whose webhook reaches
+A. On console B the Klanten overview shows Kleimeer with its link, its pages show it, support makes its mappings
+from the checks' suggestions, "Nu synchroniseren" queues the sync, A runs it, and B's run history and open items
+show what it booked. Screenshots of every step go to `test-artifacts/nodes-*.png` (git-ignored).
 """
 
 from __future__ import annotations
@@ -19,12 +20,13 @@ from pathlib import Path
 
 import pytest
 
+from console.runtime import NO_WORKER_SETTING
 from sync.core.words import say
 from sync.jobs.activation import WEBHOOK_PATH
 from sync.sandbox.seed_accounts import KLEIMEER, KLEIMEER_NAME
 from tests import console_helpers as helpers
 from tests import real_console
-from tests.browser import after_click, chromium, needs_chromium, page_text, wait_idle
+from tests.browser import after_click, chromium, grid_rows, needs_chromium, page_text, table_counts, wait_idle
 from tests.conftest import seed_sandbox
 from tests.nodes import ROOT, SECRET, clean_env, serving
 from tests.real_console import PASSWORDS, secrets_toml, users_table
@@ -86,10 +88,14 @@ def test_an_account_linked_on_one_console_is_shown_opened_and_synced_from_the_ot
         for folder in (folder_a, folder_b):
             real_console.deployment(folder, secrets)
         no_account = {"SYNC_ACCOUNT": ""}  # the Klanten overview of every account, as a deployment of many shows
+        # B works no jobs (`python -m console --no-worker`): the sync B asks for is run by A, and B shows what A did.
         with helpers.healthy_server(folder_a, port=port_a, cwd=folder_a, extra_env=no_account) as node_a, \
-                helpers.healthy_server(folder_b, cwd=folder_b, extra_env=no_account) as node_b, \
-                chromium() as browser:
-            health_a, health_b = (node.wait_healthy() for node in (node_a, node_b))
+                helpers.healthy_server(folder_b, cwd=folder_b, extra_env={**no_account, NO_WORKER_SETTING: "no"}) \
+                as node_b, chromium() as browser:
+            health = [node.wait_healthy() for node in (node_a, node_b)]
+            assert [(h["sandbox"], h["postgres"], h["worker"]) for h in health] == [
+                (False, "ok", "on"), (False, "ok", "off")], health
+            assert health[0]["node"] != health[1]["node"], health
             tab_a = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="nl-NL").new_page()
             tab_b = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="nl-NL").new_page()
             for tab in (tab_a, tab_b):
@@ -98,23 +104,20 @@ def test_an_account_linked_on_one_console_is_shown_opened_and_synced_from_the_ot
             # -- console A: link Kleimeer's first identity through SnelStart's activation page ---------------
             link_on_a(tab_a, node_a)
 
-            # -- console B: Klanten shows Kleimeer linked; its pages show the link ---------------------------
+            # -- console B: Klanten shows Kleimeer linked; its pages show the link; its mappings made there -----
             see_on_b(tab_b, node_b)
+            map_on_b(tab_b, node_b)
 
-            # -- console B: Nu synchroniseren queues it; a node runs it; B shows the run and the open items ----
+            # -- console B: Nu synchroniseren queues it; A runs it; B shows the run and the open items -----------
             sync_on_b(tab_b, node_b)
             for node in (node_a, node_b):
                 assert "Traceback" not in node.log(), node.log()[-4000:]
-            assert (health_a, health_b) is not None
 
 
 def link_on_a(page, node: helpers.Server) -> None:
     visit(page, f"{node.base}/Koppelen?account={KLEIMEER}", nl("link_title"))
     assert f"{KLEIMEER_NAME} ({KLEIMEER})" in page_text(page)
     shot(page, "a-01-koppelen")
-    if nl("no_identities_here") in page_text(page):  # registered without identities: fetched from Gripp here
-        after_click(page, page.get_by_role("button", name=nl("discover_identities")))
-        page.get_by_text(re.compile(IDENTITY_NAME)).first.wait_for()
     page.get_by_text(nl("not_linked")).wait_for()
     after_click(page, page.get_by_text(nl("switch_on")))
     after_click(page, page.get_by_role("button", name=nl("fetch_key")))
@@ -161,6 +164,17 @@ def see_on_b(page, node: helpers.Server) -> None:
     shot(page, "b-03-koppelen")
 
 
+def map_on_b(page, node: helpers.Server) -> None:
+    """Controles on B: the checks, then the mappings from their suggestions (no mapping yet: a new link)."""
+    visit(page, f"{node.base}/Controles?account={KLEIMEER}&identity={IDENTITY}", nl("checks_title"))
+    after_click(page, page.get_by_role("button", name=nl("run_checks")))
+    page.locator("[data-testid='stCaptionContainer']").filter(has_text=re.compile(r"\d+ in orde, ")).first\
+        .wait_for(timeout=60_000)
+    after_click(page, page.get_by_role("button", name=re.compile(r"Alle \d+ voorstellen overnemen")))
+    page.get_by_text("Opgeslagen. De controles na het opslaan:").wait_for()
+    shot(page, "b-04-controles")
+
+
 def sync_on_b(page, node: helpers.Server) -> None:
     visit(page, f"{node.base}/Synchronisatie?account={KLEIMEER}", nl("sync_title"))
     assert nl("no_runs") in page_text(page)
@@ -168,22 +182,25 @@ def sync_on_b(page, node: helpers.Server) -> None:
     queued = page.locator("[data-testid='stAlert']").filter(has_text="staat in de wachtrij")
     queued.wait_for()
     assert IDENTITY_NAME in queued.inner_text()
-    shot(page, "b-04-in-de-wachtrij")
+    shot(page, "b-05-in-de-wachtrij")
 
     started = time.monotonic()
-    while nl("no_runs") in page_text(page):  # the result appears once a node ran it: reload, as the info says
+    menu = page.locator(".st-key-menu").get_by_role("link", name=nl("sync_title"))
+    while nl("no_runs") in page_text(page):  # the page again (the menu: this session, signed in) until a node ran it
         assert time.monotonic() - started < RUN_SECONDS, "no node ran the queued sync"
         page.wait_for_timeout(1000)
-        visit(page, f"{node.base}/Synchronisatie?account={KLEIMEER}", nl("sync_title"))
-    shot(page, "b-05-gelopen")
-    history = page.locator("[data-testid='stDataFrame'] table").first
-    history.wait_for(state="attached")
-    rows = [[c.strip() for c in row.locator("td").all_text_contents()] for row in history.locator("tbody tr").all()]
-    assert rows and IDENTITY_NAME in rows[0], rows
+        after_click(page, menu)
+    shot(page, "b-06-gelopen")
+    history = grid_rows(page, key="run-history")
+    assert history and history[0][1] == IDENTITY_NAME, history
+    booked = re.search(r"(\d+) geboekt", history[0][4])
+    assert history[0][3] == "gelukt" and booked and int(booked.group(1)) > 0, history[0]
 
+    # The open items on B: booked in SnelStart, in order — none waiting.
     visit(page, f"{node.base}/Openstaande_posten?account={KLEIMEER}&identity={IDENTITY}",
-              re.compile("Openstaande posten"))
-    shot(page, "b-06-openstaande-posten")
-    grid = page.locator("[data-testid='stDataFrame'] table").first
-    grid.wait_for(state="attached")
-    assert grid.locator("tbody tr").count() > 0
+          nl("open_items_title"))
+    shot(page, "b-07-openstaande-posten")
+    counts = table_counts(page)
+    assert counts.get("In orde", 0) >= int(booked.group(1)) and "Nog niet geboekt" not in counts, counts
+    rows = grid_rows(page)  # the invoices themselves (the rows the grid has drawn)
+    assert rows and all("In orde" in row for row in rows), rows
