@@ -11,7 +11,7 @@ import socket
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
@@ -204,16 +204,20 @@ def opens_with_sandbox_key(store: Store, settings: Settings) -> bool:
     return True
 
 
-def open_sandbox(settings: Settings) -> Sandbox:
+def open_sandbox(settings: Settings, *, base_url: str | None = None, rate_limits: bool = False,
+                 record_calls: bool = True) -> Sandbox:
     """The sandbox's simulators, their state loaded from (or seeded into) the data folder — only a folder whose
-    database and catalog are the sandbox's (`refuse_real_files`)."""
+    database and catalog are the sandbox's (`refuse_real_files`). `base_url`: where they are reached (the
+    invoices' PDF links; default the console's address); `rate_limits`: the services' limits enforced;
+    `record_calls`: each call kept for tests to count (a long-running `sandbox serve` keeps none)."""
     from sync.sandbox.sandbox import Sandbox, calendar_clock
     from sync.sandbox.seed import load_or_create
 
     refuse_real_files(settings)
     world = load_or_create(settings.sandbox_state_path)
-    return Sandbox(world, base_url=settings.console_public_url, state_path=settings.sandbox_state_path,
-                   clock=calendar_clock(world, settings.sandbox_state_path))
+    return Sandbox(world, base_url=base_url or settings.console_public_url, state_path=settings.sandbox_state_path,
+                   clock=calendar_clock(world, settings.sandbox_state_path), rate_limits=rate_limits,
+                   record_calls=record_calls)
 
 
 def refuse_real_files(settings: Settings) -> None:
@@ -255,6 +259,14 @@ def bootstrap_sandbox_setup(services: Services, setup: SandboxSetup | None = Non
     world = services.sandbox.world
     account = world.account_of_token(setup.gripp_api_token)  # the setup's own Gripp account
     identities = (world.gripp_account(account) if account else world.gripp).identities
+    configure_setup(store, services.vault, identities, setup)
+    return True
+
+
+def configure_setup(store: Store, vault: Vault, identities: Mapping[int, str], setup: SandboxSetup) -> None:
+    """Write a sandbox setup into an account's database as support would configure it: the identities, the links
+    (their koppelsleutels encrypted by `vault`, never checked with SnelStart yet) and the mappings. Shared by the
+    sandbox's own bootstrap and `sandbox register` (the demo accounts in a deployment on a served sandbox)."""
     with store.transaction():
         for identity_id, name in identities.items():
             setup_repo.upsert_identity(store, identity_id, name, source=setup_repo.IdentitySource.DISCOVERED)
@@ -262,7 +274,7 @@ def bootstrap_sandbox_setup(services: Services, setup: SandboxSetup | None = Non
             setup_repo.save_link(
                 store, identity_id=link.identity_id, administration_id=link.administration_id,
                 administration_name=link.administration_name,
-                koppelsleutel_enc=services.vault.encrypt(link.koppelsleutel),
+                koppelsleutel_enc=vault.encrypt(link.koppelsleutel),
                 key_hint=Vault.hint(link.koppelsleutel), start_date=link.start_date, actor="sandbox",
                 interval_minutes=link.interval_minutes,
                 verified=False,  # nobody asked SnelStart: its health is unknown until a run or a check does
@@ -278,7 +290,6 @@ def bootstrap_sandbox_setup(services: Services, setup: SandboxSetup | None = Non
             else:
                 setup_repo.put_ledger_mapping(store, row.identity_id, row.gripp_id, row.gripp_label, row.snelstart,
                                               "sandbox")
-    return True
 
 
 # -- many accounts -------------------------------------------------------------------------------------------
@@ -613,6 +624,61 @@ class Deployment:
                     built = self._open_account(account, setup=demo.setup)
                     self._open[account.key] = built
             self.record_health(built)
+
+
+@dataclass(frozen=True)
+class Registered:
+    """What `register_sandbox_accounts` did with one demo account."""
+
+    key: str
+    name: str
+    added: bool  # False: the deployment had it already (this run, or another node's, added it before)
+    configured: bool  # its links and mappings were written into this node's database of it now
+    links: int | None  # the account's links in this node's database of it, after (None: not opened here)
+
+
+def register_sandbox_accounts(deployment: Deployment, gripp_url: str, *, actor: str = "cli") -> list[Registered]:
+    """The sandbox's demo accounts in a deployment on real services that point at a served sandbox (`python -m sync
+    sandbox serve`): each added as any account is (`add_account`: its key tried on the served Gripp at `gripp_url`,
+    its identities read), then its links and mappings configured as the sandbox's bootstrap does
+    (`configure_setup`). Idempotent: an account the catalog has already is not added again (also when another node
+    adds it at the same moment); its links and mappings are written only into this node's database of it, and only
+    when that has none. Another node's database of an account (its path in a shared catalog) is not opened."""
+    from psycopg.errors import UniqueViolation  # another node inserted the key first (a Postgres catalog)
+
+    from sync.jobs.accounts import AccountError, add_account
+    from sync.jobs.identities import discover_identities
+
+    done = []
+    for demo in sandbox_accounts():
+        added = False
+        if deployment.catalog.get(demo.key, include_removed=True) is None:
+            try:
+                add_account(deployment, demo.key, demo.name, demo.gripp_token, actor=actor, gripp_url=gripp_url)
+                added = True
+            except (AccountError, KeyError, UniqueViolation):
+                if deployment.catalog.get(demo.key, include_removed=True) is None:
+                    raise  # not a race with another node: a refused key, Gripp unreachable, a file in the way
+        account = deployment.catalog.get(demo.key)
+        own_file = deployment.settings.accounts_dir / f"{demo.key}.duckdb"
+        shared = deployment.files is not None  # the distributed mode: every node opens the one file in Postgres
+        if account is None or demo.setup is None or not (added or shared or account.db_path == own_file):
+            # removed by support (left alone), nothing to configure, or another node's database of it
+            done.append(Registered(demo.key, demo.name, added, False, None))
+            continue
+        services = deployment.services(demo.key)
+        store = services.store
+        configured = not (setup_repo.links(store) or setup_repo.vat_mappings(store)
+                          or setup_repo.ledger_mappings(store))
+        if configured:  # added now, or added before and never configured (that run was cut short)
+            if not setup_repo.identities(store):
+                discover_identities(services, actor=actor)
+            identities = {row["identity_id"]: row["name"] for row in setup_repo.identities(store)}
+            configure_setup(store, deployment.vault, identities, demo.setup)
+            deployment.catalog.know_links(demo.key, setup_repo.known_links(store))
+            deployment.record_health(services)
+        done.append(Registered(demo.key, demo.name, added, configured, len(setup_repo.links(store))))
+    return done
 
 
 def sandbox_accounts() -> list[SandboxAccount]:

@@ -429,7 +429,7 @@ def test_an_unknown_command_action_or_choice_is_said_in_the_readers_words_with_t
     # argparse said "'frobnicate' kan niet; kies uit 'run', 'dry-run', …" after "bij OPDRACHT:": repr()'s quotes
     # around every choice, half Dutch. Each is one sentence of the catalog's, in typographic quotes.
     commands = ("run, dry-run, status, check, invoice, identities, link, unlink, ceiling, kostenplaatsen, mappings, "
-                "accounts, notify, worker, hash-password, reset-sandbox")
+                "accounts, notify, worker, hash-password, reset-sandbox, sandbox")
     err = _parse_fails(["frobnicate"], capsys)
     assert err.startswith("gebruik: python -m sync")
     assert f"python -m sync: fout: onbekende opdracht ‘frobnicate’; kies uit {commands}\n" in err

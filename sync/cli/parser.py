@@ -10,7 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, NoReturn
 
-from sync.cli import accounts, admin, checks, identities, invoice, links, mappings, notify, run, status, worker
+from sync.cli import accounts, admin, checks, identities, invoice, links, mappings, notify, run, sandbox, status, worker
 from sync.cli.common import Speaker, speaker
 from sync.core import words
 from sync.core.money import typed_amount
@@ -19,7 +19,7 @@ from sync.core.words import N_
 from sync.mapping.types import KostenplaatsSource
 
 # Commands that work on no single account take no `--account`.
-NO_ACCOUNT = ("accounts", "hash-password", "reset-sandbox", "worker")
+NO_ACCOUNT = ("accounts", "hash-password", "reset-sandbox", "sandbox", "worker")
 
 
 def identity_id(t: Speaker) -> Callable[[str], int]:
@@ -54,6 +54,17 @@ def amount(t: Speaker) -> Callable[[str], Decimal]:
         if found is None:
             raise argparse.ArgumentTypeError(t("cli.usage.not_an_amount", text=text))
         return found
+
+    return parse
+
+
+def port_number(t: Speaker) -> Callable[[str], int]:
+    """argparse's `type=` for a TCP port: 0 (a free one) to 65535."""
+
+    def parse(text: str) -> int:
+        if text.strip().isdigit() and int(text) <= 65535:
+            return int(text)
+        raise argparse.ArgumentTypeError(t("cli.usage.not_a_port", text=text))
 
     return parse
 
@@ -189,6 +200,23 @@ def build(lang: str = words.DEFAULT) -> argparse.ArgumentParser:
 
     p = sub.add_parser("reset-sandbox", help=t("cli.help.reset_sandbox"))
     p.set_defaults(handler=admin.reset_sandbox)
+
+    p = sub.add_parser("sandbox", help=t("cli.help.sandbox"), description=t("cli.help.sandbox.description"))
+    actions = p.add_subparsers(dest="action", required=True, title=t("cli.help.actions"),
+                               metavar=t("cli.metavar.action"))
+    a = actions.add_parser("serve", help=t("cli.help.sandbox.serve"),
+                           description=t("cli.help.sandbox.serve.description"))
+    a.add_argument("--port", type=port_number(t), default=sandbox.DEFAULT_PORT, metavar=t("cli.metavar.port"),
+                   help=t("cli.help.sandbox.serve.port", default=str(sandbox.DEFAULT_PORT)))
+    a.add_argument("--host", default="127.0.0.1", metavar=t("cli.metavar.host"),
+                   help=t("cli.help.sandbox.serve.host"))
+    a.add_argument("--no-limits", action="store_true", help=t("cli.help.sandbox.serve.no_limits"))
+    a.add_argument("--webhook-url", metavar="URL", help=t("cli.help.sandbox.serve.webhook_url"))
+    a.set_defaults(handler=sandbox.serve)
+    a = actions.add_parser("register", help=t("cli.help.sandbox.register"),
+                           description=t("cli.help.sandbox.register.description"))
+    a.add_argument("--url", required=True, metavar="URL", help=t("cli.help.sandbox.register.url"))
+    a.set_defaults(handler=sandbox.register)
 
     for name, command in sub.choices.items():
         _after_the_command(command, t, account=name not in NO_ACCOUNT)

@@ -106,6 +106,7 @@ class Sandbox:
         sleep: Callable[[float], None] = time.sleep,
         rate_limits: bool = False,
         state_path: Path | None = None,
+        record_calls: bool = True,
     ) -> None:
         self.world = world
         self.clock = clock  # the simulators' "now"; the wiring gives the store and the clients the same one
@@ -121,7 +122,9 @@ class Sandbox:
         )
         self.snelstart = SnelStartSimulator(world, clock=clock, rate_limits=rate_limits)
         self.request_counts: dict[str, int] = {}
-        # (service, method, path, Gripp JSON-RPC methods): what tests and benchmarks count.
+        # (service, method, path, Gripp JSON-RPC methods): what tests and benchmarks count. A long-running
+        # `sandbox serve` keeps none (`record_calls=False`): the list would only grow.
+        self.record_calls = record_calls
         self.calls: list[tuple[str, str, str, tuple[str, ...]]] = []
 
     def handle(self, request: httpx.Request) -> httpx.Response:
@@ -137,7 +140,8 @@ class Sandbox:
 
     def _dispatch(self, service: str, request: httpx.Request, subpath: str) -> httpx.Response:
         self.request_counts[service] = self.request_counts.get(service, 0) + 1
-        self.calls.append((service, request.method, subpath, _rpc_methods(request) if service == "gripp" else ()))
+        if self.record_calls:
+            self.calls.append((service, request.method, subpath, _rpc_methods(request) if service == "gripp" else ()))
         hook = self.faults.take(service, request, kinds=("hook",))
         if hook is not None and hook.action is not None:
             hook.action()
