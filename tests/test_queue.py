@@ -40,6 +40,7 @@ def test_the_plan_defers_a_due_run_once_and_moves_it_on(nodes) -> None:
     # a person's request for a run that waits already: not queued twice
     assert ahead.defer(SyncJob(FIRST_ACCOUNT, min(linked), "manual", "anna")) is None
     assert all(when > later for when in ahead.next_runs(FIRST_ACCOUNT).values())
+    ahead.close()
 
 
 @pytest.mark.slow
