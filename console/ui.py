@@ -357,11 +357,21 @@ def pick_identity(identities: Sequence[IdentityRow], *, key: str, label: str | N
 
 def live_progress(services: Services) -> None:
     """Every sync and dry run going on now, read from the store and redrawn every second — on any page, in any
-    session, after a second click — until it ends; then the page is drawn again with the outcome."""
+    session, after a second click — until it ends; then the page is drawn again with the outcome. With several
+    nodes also the account's syncs waiting in the queue or running on another node (its progress is in that
+    node's copy until it ends)."""
     from console import views
 
     store, account = services.store, services.account
-    if not len(views.in_progress(store, account)):
+    found = runtime.queue()
+
+    def elsewhere(running_here: int) -> tuple[int, int]:
+        if found is None:
+            return 0, 0
+        counts = found.waiting(account)
+        return counts["waiting"], max(0, counts["running"] - running_here)
+
+    if not len(views.in_progress(store, account)) and not sum(elsewhere(0)):
         return
 
     @st.fragment(run_every=1.0)
@@ -369,7 +379,8 @@ def live_progress(services: Services) -> None:
         from console.i18n import step_label, trigger_label
 
         current = views.in_progress(store, account)
-        if not len(current):
+        waiting, running = elsewhere(int((~current["preview"].astype(bool)).sum()) if len(current) else 0)
+        if not len(current) and not waiting and not running:
             st.rerun()  # the whole page, now with the outcome
         with st.container(border=True, key="live-progress"):
             st.markdown(f"**{t('progress_title')}**")
@@ -379,5 +390,7 @@ def live_progress(services: Services) -> None:
                 how = "" if item["preview"] else f" ({trigger_label(item['trigger'])})"
                 st.progress(min(1.0, float(item["progress"] or 0)),
                             text=f"{title} — {step_label(item['step'])}{how}")
+            if waiting or running:
+                st.caption(t("sync_queue_state", waiting=waiting, running=running))
 
     tile()

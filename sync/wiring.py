@@ -325,6 +325,7 @@ class Deployment:
         self.clock: Clock = sandbox.clock if self.settings.sandbox and sandbox is not None else system_clock
         self.node = node_name()
         self.files: AccountFiles | None = None
+        self._queue: Queue | None = None
         self.catalog = Catalog(self.settings.database_url or self.settings.catalog_file, clock=self.clock)
         self._open: OrderedDict[str, Services] = OrderedDict()
         self._lock = threading.RLock()
@@ -466,12 +467,15 @@ class Deployment:
             found.close()
 
     def queue(self) -> Queue:
-        """The deployment's job queue (distributed mode only)."""
+        """The deployment's job queue (distributed mode only), made on first use and closed with the deployment."""
         from sync.jobs.queue import Queue
 
         if not self.settings.database_url:
             raise RuntimeError("the job queue needs SYNC_DATABASE_URL")
-        return Queue(self.settings.database_url, now=lambda: moment(self.clock), node=self.node)
+        with self._lock:
+            if self._queue is None:
+                self._queue = Queue(self.settings.database_url, now=lambda: moment(self.clock), node=self.node)
+            return self._queue
 
     @contextmanager
     def alone(self, name: str) -> Iterator[bool]:
@@ -589,6 +593,9 @@ class Deployment:
         files = getattr(self, "files", None)
         if files is not None:
             files.close()
+        queue = getattr(self, "_queue", None)
+        if queue is not None:
+            queue.close()
 
     # -- first start ----------------------------------------------------------------------------------
     def _register_legacy_account(self) -> None:
@@ -661,7 +668,8 @@ def register_sandbox_accounts(deployment: Deployment, gripp_url: str, *, actor: 
                     raise  # not a race with another node: a refused key, Gripp unreachable, a file in the way
         account = deployment.catalog.get(demo.key)
         own_file = deployment.settings.accounts_dir / f"{demo.key}.duckdb"
-        if account is None or demo.setup is None or not (added or account.db_path == own_file):
+        shared = deployment.files is not None  # the distributed mode: every node opens the one file in Postgres
+        if account is None or demo.setup is None or not (added or shared or account.db_path == own_file):
             # removed by support (left alone), nothing to configure, or another node's database of it
             done.append(Registered(demo.key, demo.name, added, False, None))
             continue

@@ -56,6 +56,25 @@ def after_click(page, locator) -> None:
     wait_idle(page)
 
 
+def grid_rows(page, index: int = 0, *, key: str | None = None) -> list[list[str]]:
+    """The page's `index`-th grid's rows (or the grid drawn with widget key `key`), from its accessible table (the
+    cells themselves are drawn on a canvas)."""
+    grid = page.locator(f".st-key-{key} table" if key else "[data-testid='stDataFrame'] table").nth(index)
+    grid.wait_for(state="attached")
+    return [[c.strip() for c in row.locator("td").all_text_contents()] for row in grid.locator("tbody tr").all()]
+
+
+def table_counts(page) -> dict[str, int]:
+    """The page's first plain table as label → count (the open items' summary: "Nog niet geboekt" → 22)."""
+    table = page.locator("[data-testid='stTable'] table").first
+    table.wait_for()
+    counts: dict[str, int] = {}
+    for row in table.locator("tbody tr").all():
+        cells = [c.strip() for c in row.locator("th, td").all_inner_texts()]
+        counts[cells[0]] = int(cells[1].replace(".", "").replace(",", ""))
+    return counts
+
+
 def page_text(page) -> str:
     """What a reader reads (the console keeps bare addresses text with invisible word joiners)."""
     return page.locator("body").inner_text().replace("\u2060", "")

@@ -15,7 +15,17 @@ from pathlib import Path
 import pytest
 
 from tests import console_helpers as helpers
-from tests.browser import after_click, chromium, chromium_page, needs_chromium, page_text, split_words, wait_idle
+from tests.browser import (
+    after_click,
+    chromium,
+    chromium_page,
+    grid_rows,
+    needs_chromium,
+    page_text,
+    split_words,
+    table_counts,
+    wait_idle,
+)
 
 ARTIFACTS = helpers.ROOT / "test-artifacts"
 
@@ -102,19 +112,10 @@ class Walk:
         self.page.screenshot(path=str(ARTIFACTS / f"{self.lang}-{self.step:02d}-{name}.png"), full_page=True)
 
     def grid_rows(self, index: int = 0) -> list[list[str]]:
-        """A grid's rows, from its accessible table (the cells themselves are drawn on a canvas)."""
-        grid = self.page.locator("[data-testid='stDataFrame'] table").nth(index)
-        grid.wait_for(state="attached")
-        return [[c.strip() for c in row.locator("td").all_text_contents()] for row in grid.locator("tbody tr").all()]
+        return grid_rows(self.page, index)
 
     def summary(self) -> dict[str, int]:
-        table = self.page.locator("[data-testid='stTable'] table").first
-        table.wait_for()
-        counts: dict[str, int] = {}
-        for row in table.locator("tbody tr").all():
-            cells = [c.strip() for c in row.locator("th, td").all_inner_texts()]
-            counts[cells[0]] = int(cells[1].replace(".", "").replace(",", ""))
-        return counts
+        return table_counts(self.page)
 
     def search(self, text: str) -> tuple[int, int]:
         """Type a search and wait for the page to answer it (the caption changes); (shown, total)."""

@@ -40,6 +40,7 @@ def test_the_plan_defers_a_due_run_once_and_moves_it_on(nodes) -> None:
     # a person's request for a run that waits already: not queued twice
     assert ahead.defer(SyncJob(FIRST_ACCOUNT, min(linked), "manual", "anna")) is None
     assert all(when > later for when in ahead.next_runs(FIRST_ACCOUNT).values())
+    ahead.close()
 
 
 @pytest.mark.slow
@@ -73,3 +74,18 @@ def test_two_nodes_work_every_job_and_never_one_account_on_both(nodes) -> None:
         assert all(run["outcome"] != Outcome.RUNNING for run in runs)
         for earlier, later in itertools.pairwise(runs):
             assert earlier["finished_at"] <= later["started_at"]  # one at a time, whichever node ran it
+
+
+def test_sync_now_in_the_console_queues_each_linked_identity_once(nodes) -> None:
+    from console import manual
+
+    first, _ = nodes
+    queue = first.queue()
+    queue.create()
+    services = first.services(FIRST_ACCOUNT)
+    linked = sorted(link.identity_id for link in setup_repo.links(services.store))
+    run = manual.start(services, manual.ALL, actor="anna", queue=queue)
+    assert run.done.is_set() and sorted(run.queued) == linked and run.waiting == []
+    again = manual.start(services, manual.ALL, actor="anna", queue=queue)
+    assert again.queued == [] and sorted(again.waiting) == linked  # waiting already: not queued twice
+    assert queue.waiting(FIRST_ACCOUNT) == {"waiting": len(linked), "running": 0}

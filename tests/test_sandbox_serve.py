@@ -6,15 +6,9 @@ with. The world is the small demo, seeded into the served data folder first."""
 
 from __future__ import annotations
 
-import os
-import queue
 import signal
 import subprocess
 import sys
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -29,67 +23,11 @@ from sync.store import setup as setup_repo
 from sync.store.catalog import Catalog
 from sync.wiring import Deployment
 from tests.conftest import seed_sandbox
+from tests.nodes import ROOT, Served, clean_env, serving
 
 pytestmark = pytest.mark.slow  # each test starts `sandbox serve` (and commands) as processes of their own
 
-ROOT = Path(__file__).resolve().parents[1]
 SECRET = "a-secret-key-for-the-node-tests"
-START_SECONDS = 60.0
-
-
-@dataclass
-class Served:
-    process: subprocess.Popen[str]
-    url: str
-    settings: dict[str, str]
-    lines: list[str]
-
-
-def _clean_env(**extra: str) -> dict[str, str]:
-    env = {name: value for name, value in os.environ.items() if name not in SETTING_NAMES}
-    return {**env, **extra}
-
-
-@contextmanager
-def serving(folder: Path, port: int = 0) -> Iterator[Served]:
-    """`python -m sync sandbox serve --port PORT --no-limits` on the data folder `folder`, read until `ready`;
-    stopped with SIGTERM at the end when it still runs."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "sync", "--lang", "en", "sandbox", "serve", "--port", str(port), "--no-limits"],
-        cwd=ROOT, env=_clean_env(SYNC_DB_PATH=str(folder / "sync.duckdb")), stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, text=True)
-    lines: queue.Queue[str | None] = queue.Queue()
-
-    def read() -> None:
-        assert process.stdout is not None
-        for line in process.stdout:
-            lines.put(line.rstrip("\n"))
-        lines.put(None)
-
-    threading.Thread(target=read, daemon=True).start()
-    seen: list[str] = []
-    try:
-        while True:
-            try:
-                line = lines.get(timeout=START_SECONDS)
-            except queue.Empty:
-                pytest.fail(f"serve said no 'ready' in {START_SECONDS} s: {seen}")
-            if line is None:
-                pytest.fail(f"serve ended before 'ready': {seen} {process.stderr.read() if process.stderr else ''}")
-            seen.append(line)
-            if line == "ready":
-                break
-        settings = dict(line.split("=", 1) for line in seen if "=" in line and not line.startswith("#"))
-        url = settings["GRIPP_API_URL"].split("/sandbox/")[0]
-        yield Served(process, url, settings, seen)
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
 
 
 def _stop(served: Served) -> str:
@@ -103,7 +41,7 @@ def _stop(served: Served) -> str:
 def _node_env(served: Served, node: Path, **extra: str) -> dict[str, str]:
     """A node's settings: what serve printed, its own data folder and secret key; paced as a production key (the
     served simulators enforce no limits here)."""
-    return _clean_env(**served.settings, SYNC_DB_PATH=str(node / "sync.duckdb"), SYNC_SECRET_KEY=SECRET,
+    return clean_env(**served.settings, SYNC_DB_PATH=str(node / "sync.duckdb"), SYNC_SECRET_KEY=SECRET,
                       SNELSTART_TIER="production", **extra)
 
 

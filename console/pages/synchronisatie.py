@@ -146,10 +146,7 @@ for run in started:
         show_result(result)
     for identity_id in run.refused:
         st.warning(t("sync_busy", name=names.get(identity_id, identity_id)))
-    if run.queued or run.waiting:  # the distributed mode: a node that is free runs it; its result comes below
-        st.info(tn("sync_queued", n=len(run.queued) + len(run.waiting),
-                   names=", ".join(str(names.get(i, i)) for i in [*run.queued, *run.waiting])),
-                icon=":material/schedule:")
+
     if run.error is not None:
         st.error(md(f"{type(run.error).__name__}: {run.error}"))
 

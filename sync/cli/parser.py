@@ -19,7 +19,7 @@ from sync.core.words import N_
 from sync.mapping.types import KostenplaatsSource
 
 # Commands that work on no single account take no `--account`.
-NO_ACCOUNT = ("accounts", "hash-password", "reset-sandbox", "worker", "sandbox")
+NO_ACCOUNT = ("accounts", "hash-password", "reset-sandbox", "sandbox", "worker")
 
 
 def identity_id(t: Speaker) -> Callable[[str], int]:

@@ -23,6 +23,7 @@ from typing import Any, Protocol
 import procrastinate
 import psycopg
 from procrastinate.schema import SchemaManager
+from psycopg_pool import ConnectionPool
 
 from sync.core.events import Trigger
 from sync.jobs.schedule import crashed, run_due
@@ -52,8 +53,11 @@ class Queue:
     """The deployment's queue on Postgres: defer, plan and work sync jobs."""
 
     def __init__(self, url: str, *, now: Callable[[], datetime], node: str = "node") -> None:
-        self._url, self._now, self.node = url, now, node
+        self._now, self.node = now, node
         self.app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=url))
+        # The plan's and the console's statements (a next run per identity on a page): a few pooled sessions.
+        self._pool = ConnectionPool(url, min_size=0, max_size=4, kwargs=SESSION, open=True,
+                                    check=ConnectionPool.check_connection, name="queue")
         self._nodes: Nodes | None = None
         self.working = 0  # jobs this process runs now (for /healthz)
         self._count = threading.Lock()
@@ -77,8 +81,11 @@ class Queue:
     # -- the database ---------------------------------------------------------------------------------
     @contextmanager
     def _connection(self) -> Iterator[psycopg.Connection[Any]]:
-        with psycopg.connect(self._url, **SESSION) as connection:
+        with self._pool.connection() as connection:
             yield connection
+
+    def close(self) -> None:
+        self._pool.close()
 
     def create(self) -> None:
         """procrastinate's tables and the run plan, once for the deployment (the first node to start makes them)."""

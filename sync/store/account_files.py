@@ -33,6 +33,7 @@ import psycopg
 from psycopg_pool import ConnectionPool
 
 from sync.core.clock import Clock, moment, system_clock
+from sync.store.db import known_intact
 from sync.store.pg import CONNECT_SECONDS, PgUnreachableError, _reason, shown_url
 
 log = logging.getLogger(__name__)
@@ -98,7 +99,6 @@ class AccountFiles:
     def __init__(self, url: str, node: str, *, clock: Clock = system_clock) -> None:
         self.node = node
         self.clock = clock
-        self._url = url
         self.address = shown_url(url)
         try:
             psycopg.connect(url, **SESSION).close()
@@ -106,6 +106,9 @@ class AccountFiles:
             raise PgUnreachableError(self.address, _reason(exc, url)) from None
         self._pool = ConnectionPool(url, min_size=1, max_size=4, kwargs=SESSION, open=True,
                                     check=ConnectionPool.check_connection, name="account-files")
+        # The leases' own sessions (a lock lives as long as its session): reused, not opened per run.
+        self._sessions = ConnectionPool(url, min_size=0, max_size=64, kwargs=SESSION, open=True,
+                                        check=ConnectionPool.check_connection, name="account-leases")
         with self._pool.connection() as connection, connection.transaction():
             connection.execute("SELECT pg_advisory_xact_lock(hashtextextended('account_files schema', 0))")
             connection.execute(SCHEMA)
@@ -148,7 +151,8 @@ class AccountFiles:
         if row is None:
             return None
         version, data = int(row[0]), bytes(row[1])
-        self._write(path, zlib.decompress(data))
+        self._write(path, zlib.decompress(data))  # zlib checks its checksum: a damaged copy raises here
+        known_intact(path)
         self._local[key] = (version, _stamp(path))
         return version
 
@@ -203,8 +207,17 @@ class AccountFiles:
         return found is not None and found.held
 
     def session(self) -> psycopg.Connection[Any]:
-        """A session of its own, for a lock held across transactions."""
-        return psycopg.connect(self._url, **SESSION)
+        """A session of its own, for a lock held across transactions (`give_back` when done)."""
+        return self._sessions.getconn()
+
+    def give_back(self, session: psycopg.Connection[Any]) -> None:
+        """The session back to the pool, holding no lock any more (a broken one is dropped by the pool)."""
+        try:
+            if not session.closed:
+                session.execute("SELECT pg_advisory_unlock_all()")
+        except psycopg.Error:
+            session.close()
+        self._sessions.putconn(session)
 
     @contextmanager
     def alone(self, name: str) -> Iterator[bool]:
@@ -222,6 +235,7 @@ class AccountFiles:
                     connection.execute("SELECT pg_advisory_unlock(%s)", [lock[0]])
 
     def close(self) -> None:
+        self._sessions.close()
         self._pool.close()
 
 
@@ -270,7 +284,7 @@ class Lease:
                     self._before_download()
                     local = self._files.download(self.key, self.path)
             except BaseException:
-                session.close()  # the lock goes with the session
+                self._files.give_back(session)  # the lock taken, if any, is let go
                 raise
             self._session, self._holders = session, 1
             self._started_from, self._stamp = local, _stamp(self.path)
@@ -306,10 +320,7 @@ class Lease:
                     except psycopg.Error:
                         raise CheckInRefused(self.key) from None
             finally:
-                try:
-                    session.close()  # the advisory lock ends with its session
-                except psycopg.Error:
-                    pass
+                self._files.give_back(session)
 
     def first_check_in(self) -> None:
         """An account whose file Postgres does not have yet (new, or from before the distributed mode): checked in

@@ -93,6 +93,12 @@ def _file_stamp(path: Path) -> tuple[int, int, int, int] | None:
     return found.st_ino, found.st_size, found.st_mtime_ns, found.st_ctime_ns
 
 
+def known_intact(path: Path) -> None:
+    """The file at `path` was just written whole from a copy whose integrity was checked (a download from Postgres,
+    zlib's checksum verified): its next open need not read it whole."""
+    _closed_intact[path] = _file_stamp(path)
+
+
 def _remember_closed_intact(path: Path) -> None:
     if path.with_name(path.name + ".wal").exists():  # not checkpointed: the next open replays it
         _closed_intact.pop(path, None)
