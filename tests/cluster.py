@@ -29,20 +29,15 @@ from typing import Any
 
 import psycopg
 
-from sync.core.config import SETTING_NAMES, load_settings
+from sync.core.config import load_settings
 from sync.sandbox.seed_parts import SandboxSetup
 from sync.sandbox.world import World
 from sync.store.run_plan import SYNC_TASK, SyncJob
+from tests.nodes import SECRET, clean_env
 
 ROOT = Path(__file__).resolve().parents[1]
-SECRET = "one-key-for-every-node-0123456789"  # SYNC_SECRET_KEY, the same on every node
 START_SECONDS = 60.0
 NODE_STOP_SECONDS = 60.0
-
-
-def clean_environment(**extra: str) -> dict[str, str]:
-    """This process's environment without any of the link's settings, plus `extra`."""
-    return {**{k: v for k, v in os.environ.items() if k not in SETTING_NAMES}, **extra}
 
 
 # ----------------------------------------------------------------------------------------- the served world
@@ -115,7 +110,7 @@ def serve(folder: Path, world: World | None = None, *, limits: bool = False) -> 
     if not limits:
         command.append("--no-limits")
     log = (folder / "serve.log").open("w")
-    process = subprocess.Popen(command, cwd=ROOT, env=clean_environment(SYNC_DB_PATH=str(folder / "sync.duckdb")),
+    process = subprocess.Popen(command, cwd=ROOT, env=clean_env(SYNC_DB_PATH=str(folder / "sync.duckdb")),
                                stdout=subprocess.PIPE, stderr=log, text=True)
     log.close()
     lines: queue.Queue[str | None] = queue.Queue()
@@ -313,7 +308,7 @@ class Cluster:
         """The sandbox's demo accounts (`python -m sync sandbox register`, as a command)."""
         done = subprocess.run([sys.executable, "-m", "sync", "--lang", "en", "sandbox", "register", "--url",
                                self.served.url], cwd=ROOT, capture_output=True, text=True, check=False,
-                              env=clean_environment(**self.environment(self.folder / "harness")))
+                              env=clean_env(**self.environment(self.folder / "harness")))
         if done.returncode != 0:
             raise RuntimeError(f"sandbox register failed: {done.stdout}{done.stderr}")
 
@@ -335,7 +330,7 @@ class Cluster:
         log = (self.folder / f"{name}.log").open("wb")
         process = subprocess.Popen(
             [sys.executable, "-m", "sync", "--lang", "en", "worker", "--concurrency", str(concurrency)], cwd=ROOT,
-            env=clean_environment(**self.environment(folder), PGAPPNAME=name), stdout=log, stderr=log)
+            env=clean_env(**self.environment(folder), PGAPPNAME=name), stdout=log, stderr=log)
         log.close()
         node = Node(name, process, folder)
         self.nodes.append(node)

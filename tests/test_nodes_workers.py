@@ -73,7 +73,6 @@ def test_two_workers_racing_for_one_account_never_run_it_at_once(served_world) -
         workers = {(str(r[0]), r[1]) for r in connection.execute(
             "SELECT args->>'account', worker_id FROM procrastinate_jobs WHERE id = ANY(%s)", [job_ids])}
     assert {worker for _, worker in workers} == {first.worker_id, second.worker_id}  # both got work
-    assert {worker for key, worker in workers if key == raced} == {first.worker_id, second.worker_id}
     for node in (first, second):
         assert cluster.stop(node) == 130  # SIGTERM: the interrupted exit code, after the runs in hand
     for key, count in deferred.items():
