@@ -119,7 +119,7 @@ def _queued(services: Services, identity_id: int, actor: Actor | str, queue: Que
     run = ManualRun(identity_id)
     wanted = [link.identity_id for link in setup_repo.links(services.store)] if identity_id == ALL else [identity_id]
     for wanted_id in wanted:
-        job = SyncJob(services.account, wanted_id, str(Trigger.MANUAL), actor_name(actor))
+        job = SyncJob(services.account, (wanted_id,), str(Trigger.MANUAL), actor_name(actor))
         (run.queued if queue.defer(job) is not None else run.waiting).append(wanted_id)
     run.first_step.set()
     run.done.set()

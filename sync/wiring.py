@@ -65,6 +65,7 @@ class Services:
     _gripp: GrippClient | None = field(default=None, repr=False)
     _snelstart: dict[str, SnelStartClient] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _batch: list[int] = field(default_factory=lambda: [0, 0], init=False, repr=False)  # [depth, runs ended in it]
 
     @property
     def clock(self) -> Clock:
@@ -81,9 +82,24 @@ class Services:
         """What a run holds while it runs: the identity *of this account* (accounts may share identity ids)."""
         return ("identity", self.account, identity_id)
 
+    @contextmanager
+    def batched(self) -> Iterator[None]:
+        """Runs one after another (a job's identities): the deployment is told once, when the last has ended."""
+        self._batch[0] += 1
+        try:
+            yield
+        finally:
+            self._batch[0] -= 1
+            if self._batch[0] == 0 and self._batch[1]:
+                self._batch[1] = 0
+                self.ran()
+
     def ran(self) -> None:
         """A run, a check or a change of identities ended: tell the deployment (its health summary), never failing
         the run over it."""
+        if self._batch[0]:
+            self._batch[1] += 1
+            return
         if self.after_run is not None:
             try:
                 self.after_run(self)

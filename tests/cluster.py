@@ -389,7 +389,7 @@ class Cluster:
         """The sync jobs running now: (job id, account, identity, worker id)."""
         with self.connect() as connection:
             return [(int(r[0]), str(r[1]), int(r[2]), r[3]) for r in connection.execute(
-                "SELECT id, args->>'account', (args->>'identity_id')::int, worker_id FROM procrastinate_jobs "
+                "SELECT id, args->>'account', (args->'identity_ids'->>0)::int, worker_id FROM procrastinate_jobs "
                 "WHERE task_name = %s AND status = 'doing' ORDER BY id", [SYNC_TASK])]
 
     def drain(self, timeout: float, *, every: float = 0.1, watch: Iterable[Node] = ()) -> float:

@@ -57,8 +57,8 @@ def test_two_workers_racing_for_one_account_never_run_it_at_once(served_world) -
     deferred: dict[str, int] = {key: 0 for key in identities}
     job_ids = []
     for _ in range(4):  # a manual run of each identity may wait once at a time: again once the last one started
-        batch = [SyncJob(raced, identity, "manual", "support") for identity in identities[raced]]
-        batch += [SyncJob(key, identity, "manual", "support") for key in others for identity in identities[key]]
+        batch = [SyncJob(raced, (identity,), "manual", "support") for identity in identities[raced]]
+        batch += [SyncJob(key, (identity,), "manual", "support") for key in others for identity in identities[key]]
         made = cluster.defer(batch)
         assert len(made) == len(batch)
         job_ids += made
@@ -91,7 +91,7 @@ def test_a_killed_workers_job_is_completed_by_another_with_nothing_done_twice(se
                           on=SANDBOX_TODAY, vat_id=VAT_21, ledger_id=ledger)
     assert len(new) == 50
     first, second = cluster.start_node(2), cluster.start_node(2)
-    [job_id] = cluster.defer([SyncJob(FIRST_ACCOUNT, identity, "manual", "support")])
+    [job_id] = cluster.defer([SyncJob(FIRST_ACCOUNT, (identity,), "manual", "support")])
     deadline = time.monotonic() + 30
     while not (doing := [row for row in cluster.doing() if row[0] == job_id]) and time.monotonic() < deadline:
         time.sleep(0.05)

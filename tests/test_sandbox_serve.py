@@ -66,7 +66,8 @@ def test_serve_prints_a_nodes_settings_and_the_real_clients_reach_gripp_and_snel
         assert served.lines[0].startswith("# The sandbox (Gripp and SnelStart) listens on http://127.0.0.1:")
         assert set(served.settings) == {"GRIPP_API_URL", "SNELSTART_API_URL", "SNELSTART_AUTH_URL",
                                         "SNELSTART_WEB_URL", "SNELSTART_APP_SHORT_NAME",
-                                        "SNELSTART_SUBSCRIPTION_KEY"}  # no SNELSTART_TIER: --no-limits
+                                        "SNELSTART_SUBSCRIPTION_KEY", "SNELSTART_TIER"}
+        assert served.settings["SNELSTART_TIER"] == "production"  # --no-limits: the most a real node may pace to
         node = load_settings({**served.settings, "SYNC_SECRET_KEY": SECRET,
                               "SYNC_DB_PATH": str(tmp_path / "node" / "sync.duckdb")})
         assert not node.sandbox  # a node on these settings is on "real" services

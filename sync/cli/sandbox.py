@@ -26,6 +26,7 @@ DEFAULT_PORT = 8600
 SAVE_EVERY_SECONDS = 5.0  # a changed world is written at most this long after the change (and when serve stops)
 READY = "ready"  # the last line serve prints once it listens: a test or bench reads lines until this one
 TIER_OF_LIMITS = "test"  # the limits the simulators enforce are SnelStart's test tier's (100/min, 5 at a time)
+UNLIMITED_TIER = "production"  # with --no-limits: the highest tier a real node may name (500/min)
 
 log = logging.getLogger(__name__)
 
@@ -36,8 +37,8 @@ def node_settings(base_url: str, *, limits: bool) -> dict[str, str]:
     register` keeps them encrypted in the catalog), so no GRIPP_API_TOKEN."""
     found = {name: value for name, value in sandbox_services(base_url).items() if name != "GRIPP_API_TOKEN"}
     found["SNELSTART_APP_SHORT_NAME"] = SANDBOX_APP_SHORT_NAME
-    if limits:  # the clients pace themselves to what the simulators enforce
-        found["SNELSTART_TIER"] = TIER_OF_LIMITS
+    # The clients pace themselves to what the simulators enforce; without limits, to the most SnelStart ever allows.
+    found["SNELSTART_TIER"] = TIER_OF_LIMITS if limits else UNLIMITED_TIER
     return found
 
 

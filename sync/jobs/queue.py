@@ -1,5 +1,5 @@
-"""The distributed mode's work: procrastinate (a task queue on Postgres) runs "sync identity I of account A" on
-whichever node has a free slot.
+"""The distributed mode's work: procrastinate (a task queue on Postgres) runs "sync identity I (or identities I, J)
+of account A" on whichever node has a free slot.
 
 Every node that works jobs (`python -m sync worker`, and the console unless told not to) runs one procrastinate
 worker with `concurrency` slots (SYNC_MAX_CONCURRENT_RUNS: the cap per node; the nodes' caps add up). A job holds
@@ -65,8 +65,8 @@ class Queue:
 
     def _register(self) -> None:
         @self.app.task(name=SYNC_TASK, queue=SYNC_QUEUE)
-        def sync_identity(account: str, identity_id: int, trigger: str, actor: str) -> None:
-            self.run(SyncJob(account, identity_id, trigger, actor))
+        def sync_identities(account: str, identity_ids: list[int], trigger: str, actor: str) -> None:
+            self.run(SyncJob(account, tuple(identity_ids), trigger, actor))
 
         @self.app.periodic(cron="* * * * *", periodic_id="plan")
         @self.app.task(name=PLAN_TASK, queue=PLAN_QUEUE, queueing_lock="plan")
@@ -117,21 +117,26 @@ class Queue:
 
     # -- the work ---------------------------------------------------------------------------------------
     def run(self, job: SyncJob) -> None:
-        """One job, on this thread, holding its account."""
+        """One job, on this thread, holding its account: its identities one after another, the account's health
+        written once after them. One that crashes is recorded and alerted; the others still run."""
         nodes = self._nodes
         if nodes is None:
             raise RuntimeError("a queue that works no jobs was given one")
         with self._count:
             self.working += 1
         try:
-            with nodes.holding(job.account) as services:
-                try:
-                    run_due(services, job.identity_id, trigger=Trigger(job.trigger), actor=job.actor)
-                except Exception as exc:  # recorded and alerted like the scheduler's; the job ends failed
-                    crashed(nodes, job.account, job.identity_id, exc)
-                    raise
+            crash: Exception | None = None
+            with nodes.holding(job.account) as services, services.batched():
+                for identity_id in job.identity_ids:
+                    try:
+                        run_due(services, identity_id, trigger=Trigger(job.trigger), actor=job.actor)
+                    except Exception as exc:  # recorded and alerted like the scheduler's; the job ends failed
+                        crashed(nodes, job.account, identity_id, exc)
+                        crash = exc
+            if crash is not None:
+                raise crash
         except UnknownAccount:
-            log.info("Sync of %s/%s dropped: the account was removed.", job.account, job.identity_id)
+            log.info("Sync of %s %s dropped: the account was removed.", job.account, job.identity_ids)
         finally:
             with self._count:
                 self.working -= 1

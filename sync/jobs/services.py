@@ -51,6 +51,9 @@ class Services(Protocol):
         """A run, a check or a change of identities ended (the deployment records the account's health); never
         raises."""
 
+    def batched(self) -> AbstractContextManager[None]:
+        """Runs one after another: `ran` tells the deployment once, when the last has ended."""
+
     def gripp(self) -> GrippClient: ...
 
     def snelstart(self, identity_id: int, *, link: Link | None = None) -> SnelStartClient:

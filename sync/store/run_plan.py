@@ -22,7 +22,7 @@ from typing import Any
 import psycopg
 from psycopg.types.json import Jsonb
 
-SYNC_TASK = "link:sync_identity"
+SYNC_TASK = "link:sync"
 SYNC_QUEUE = "sync"
 SCHEMA = """CREATE TABLE IF NOT EXISTS run_plan (
     account TEXT NOT NULL,
@@ -38,10 +38,12 @@ SCHEMA = """CREATE TABLE IF NOT EXISTS run_plan (
 
 @dataclass(frozen=True)
 class SyncJob:
-    """"Sync identity I of account A", as a job."""
+    """"Sync identity I (or identities I, J, …) of account A", as a job. A tick of the plan gives each account one
+    job with every identity of it that is due, run one after another: one lease, one copy of the file shipped and
+    checked in, one read of Gripp's invoices for them all (as a single node runs an account's due identities)."""
 
     account: str
-    identity_id: int
+    identity_ids: tuple[int, ...]
     trigger: str = "schedule"
     actor: str = "scheduler"
 
@@ -51,10 +53,10 @@ class SyncJob:
 
     @property
     def queueing_lock(self) -> str:
-        return f"sync:{self.account}:{self.identity_id}"
+        return f"sync:{self.account}:{'+'.join(str(i) for i in self.identity_ids)}"
 
     def args(self) -> dict[str, Any]:
-        return {"account": self.account, "identity_id": self.identity_id, "trigger": self.trigger,
+        return {"account": self.account, "identity_ids": list(self.identity_ids), "trigger": self.trigger,
                 "actor": self.actor}
 
 
@@ -93,17 +95,30 @@ def defer(connection: Connection, job: SyncJob, *, task: str = SYNC_TASK, queue:
 
 
 def request(connection: Connection, job: SyncJob, now: datetime) -> int | None:
-    """A person's "Nu synchroniseren": recorded and deferred together."""
+    """A person's "Nu synchroniseren": recorded and deferred together, for the identities whose run is not waiting
+    already (None when every one is)."""
     with connection.transaction():
+        waiting = waiting_runs(connection)
+        wanted = tuple(i for i in job.identity_ids if (job.account, i) not in waiting)
+        if not wanted:
+            return None
         connection.execute("UPDATE run_plan SET requested_at = %s, requested_by = %s WHERE account = %s AND "
-                           "identity_id = %s", [now, job.actor, job.account, job.identity_id])
-        return defer(connection, job)
+                           "identity_id = ANY(%s)", [now, job.actor, job.account, list(wanted)])
+        return defer(connection, SyncJob(job.account, wanted, job.trigger, job.actor))
+
+
+def waiting_runs(connection: Connection) -> set[tuple[str, int]]:
+    """The identities (of every account) whose run waits in the queue."""
+    return {(str(account), int(identity)) for account, identity in connection.execute(
+        "SELECT args->>'account', jsonb_array_elements_text(args->'identity_ids') FROM procrastinate_jobs "
+        "WHERE task_name = %s AND status = 'todo'", [SYNC_TASK]).fetchall()}
 
 
 def plan(connection: Connection, now: datetime) -> list[SyncJob]:
     """One tick: bring the plan in line with the accounts' schedules (new links get their first run one interval
-    from now, as APScheduler's interval did; gone ones leave), then defer every run that is due and move its next
-    run on by whole intervals. One tick at a time across the nodes (an advisory lock for the transaction)."""
+    from now, as APScheduler's interval did; gone ones leave), then defer the runs that are due — one job per
+    account, its due identities in it — and move their next run on by whole intervals. One tick at a time across
+    the nodes (an advisory lock for the transaction)."""
     deferred: list[SyncJob] = []
     with connection.transaction():
         connection.execute("SELECT pg_advisory_xact_lock(hashtextextended('run plan', 0))")
@@ -134,22 +149,16 @@ def plan(connection: Connection, now: datetime) -> list[SyncJob]:
                 "%s, %s) ON CONFLICT (account, identity_id) DO UPDATE SET interval_minutes = "
                 "excluded.interval_minutes, paused = excluded.paused, due_at = excluded.due_at",
                 [account, identity, interval, paused, next_at])
-        # Accounts side by side, each starting where its identities' turn is: the queue is taken in this order.
-        for job in (SyncJob(account, identity) for account, identity in _interleaved(due)):
+        waiting = waiting_runs(connection)  # a due run already waiting is not queued twice
+        by_account: dict[str, list[int]] = {}
+        for account, identity in due:
+            if (account, identity) not in waiting:
+                by_account.setdefault(account, []).append(identity)
+        for account, identities in sorted(by_account.items()):
+            job = SyncJob(account, tuple(identities))
             if defer(connection, job) is not None:
                 deferred.append(job)
     return deferred
-
-
-def _interleaved(due: list[tuple[str, int]]) -> list[tuple[str, int]]:
-    """Every account's first due identity, then every account's second …: no account waits behind another's."""
-    by_account: dict[str, list[int]] = {}
-    for account, identity in due:
-        by_account.setdefault(account, []).append(identity)
-    order = []
-    for turn in range(max((len(v) for v in by_account.values()), default=0)):
-        order += [(account, ids[turn]) for account, ids in sorted(by_account.items()) if turn < len(ids)]
-    return order
 
 
 def next_runs(connection: Connection, account: str | None = None) -> dict[tuple[str, int], datetime]:
@@ -160,9 +169,9 @@ def next_runs(connection: Connection, account: str | None = None) -> dict[tuple[
 
 
 def waiting(connection: Connection, account: str | None = None) -> dict[str, int]:
-    """Sync jobs waiting and running (of `account`)."""
+    """Identities whose sync waits in the queue, and runs (of `account`)."""
     where, params = ("AND args->>'account' = %s", [account]) if account is not None else ("", [])
     found = dict(connection.execute(
-        f"SELECT status::text, count(*) FROM procrastinate_jobs WHERE task_name = %s AND status IN ('todo', 'doing') "
-        f"{where} GROUP BY status", [SYNC_TASK, *params]).fetchall())
+        f"SELECT status::text, sum(jsonb_array_length(args->'identity_ids')) FROM procrastinate_jobs WHERE "
+        f"task_name = %s AND status IN ('todo', 'doing') {where} GROUP BY status", [SYNC_TASK, *params]).fetchall())
     return {"waiting": int(found.get("todo", 0)), "running": int(found.get("doing", 0))}

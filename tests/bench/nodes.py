@@ -93,10 +93,8 @@ def _run(args: argparse.Namespace, folder: Path, url: str, log: Callable[[str], 
         log(f"  {args.accounts} accounts and the demo's registered in {time.perf_counter() - t0:,.0f} s")
         nodes = [cluster.start_node(args.concurrency) for _ in range(args.nodes)]
         identities = cluster.linked(keys[0])
-        # as the run plan orders a tick: every account's first due identity, then every account's second, …;
-        # accounts side by side start at different identities
-        cycle = [SyncJob(key, identities[(turn + index) % len(identities)]) for turn in range(len(identities))
-                 for index, key in enumerate(keys)]
+        # as the run plan gives a tick: one job per account with every identity of it that is due
+        cycle = [SyncJob(key, tuple(identities)) for key in keys]
 
         warm = _cycle(cluster, cycle, nodes)
         log(f"  warm-up cycle: {warm:,.1f} s")
@@ -116,7 +114,7 @@ def _run(args: argparse.Namespace, folder: Path, url: str, log: Callable[[str], 
         ledger = next(row.gripp_id for row in demo_setup().mappings_for(busy, "ledger"))
         new = create_invoices(cluster.served.settings["GRIPP_API_URL"], demo_setup().gripp_api_token, busy,
                               NEW_INVOICES, on=SANDBOX_TODAY, vat_id=VAT_21, ledger_id=ledger)
-        demo_jobs = [SyncJob(FIRST_ACCOUNT, identity) for identity in cluster.linked(FIRST_ACCOUNT)]
+        demo_jobs = [SyncJob(FIRST_ACCOUNT, tuple(cluster.linked(FIRST_ACCOUNT)))]
         cluster.defer(demo_jobs)
         cluster.defer(cycle)
         victim, held, kill_seconds = _kill_mid_run(cluster, FIRST_ACCOUNT, nodes)
@@ -155,12 +153,13 @@ def _run(args: argparse.Namespace, folder: Path, url: str, log: Callable[[str], 
     finally:
         cluster.close()
 
-    expected_runs = 3 * len(cycle) + len(demo_jobs)
+    cycle_runs = sum(len(job.identity_ids) for job in cycle)
+    expected_runs = 3 * cycle_runs + sum(len(job.identity_ids) for job in demo_jobs)
     peak = max(peaks.values())
     n = f"{len(keys)} accounts × {len(identities)} identities × {args.invoices_per_identity} invoices"
     return [
         (f"unchanged cycle, {n} over {args.nodes} nodes ({args.concurrency} runs at a time per node)",
-         f"{seconds:,.1f} s ({len(cycle):,} runs)", f"≤ {TARGET['cycle_seconds']} s",
+         f"{seconds:,.1f} s ({cycle_runs:,} runs in {len(cycle):,} jobs)", f"≤ {TARGET['cycle_seconds']} s",
          seconds <= TARGET["cycle_seconds"]),
         ("  the warm-up cycle before it (each node's first copy of the files it runs)", f"{warm:,.1f} s", "", None),
         ("  CPU seconds used during the unchanged cycle, by process",
@@ -249,7 +248,7 @@ def _queue_cost(cluster: Cluster, keys: list[str], identities: list[int]) -> lis
 
     ids = []
     for n in range(QUEUE_SAMPLES):
-        [job] = cluster.defer([SyncJob(keys[n % len(keys)], identities[n % len(identities)], "manual", "bench")])
+        [job] = cluster.defer([SyncJob(keys[n % len(keys)], (identities[n % len(identities)],), "manual", "bench")])
         ids.append(job)
         _until_done(cluster, [job], 60.0, every=0.01)
     at: dict[tuple[int, str], Any] = {(job, kind): when for job, kind, when in cluster.events(ids)}
