@@ -11,13 +11,11 @@ names its worker (`procrastinate_jobs.worker_id`), hence its node.
 from __future__ import annotations
 
 import os
-import queue
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -33,7 +31,7 @@ from sync.core.config import load_settings
 from sync.sandbox.seed_parts import SandboxSetup
 from sync.sandbox.world import World
 from sync.store.run_plan import SYNC_TASK, SyncJob
-from tests.nodes import SECRET, clean_env
+from tests.nodes import SECRET, Served, clean_env, start_serving
 
 ROOT = Path(__file__).resolve().parents[1]
 START_SECONDS = 60.0
@@ -75,73 +73,12 @@ def bulk_accounts(world: World, count: int, *, identities: int, invoices: int, f
     return made
 
 
-@dataclass
-class Served:
-    """`python -m sync sandbox serve` running: its address and the settings a node needs (`NAME=value`)."""
-
-    process: subprocess.Popen[str]
-    folder: Path
-    url: str
-    settings: dict[str, str]
-
-    @property
-    def state_path(self) -> Path:
-        return self.folder / "sandbox-state.json"
-
-    def stop(self) -> World:
-        """SIGTERM (serve saves its world as it stops), then the world as saved."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(NODE_STOP_SECONDS)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-                raise RuntimeError("sandbox serve did not stop on SIGTERM") from None
-        return World.load(self.state_path)
-
-
 def serve(folder: Path, world: World | None = None, *, limits: bool = False) -> Served:
     """Serve `world` (written into `folder` first; default the demo serve seeds) on a free loopback port."""
     folder.mkdir(parents=True, exist_ok=True)
     if world is not None:
         world.save(folder / "sandbox-state.json")
-    command = [sys.executable, "-m", "sync", "--lang", "en", "sandbox", "serve", "--port", "0"]
-    if not limits:
-        command.append("--no-limits")
-    log = (folder / "serve.log").open("w")
-    process = subprocess.Popen(command, cwd=ROOT, env=clean_env(SYNC_DB_PATH=str(folder / "sync.duckdb")),
-                               stdout=subprocess.PIPE, stderr=log, text=True)
-    log.close()
-    lines: queue.Queue[str | None] = queue.Queue()
-
-    def read() -> None:
-        assert process.stdout is not None
-        for line in process.stdout:
-            lines.put(line.rstrip("\n"))
-        lines.put(None)
-
-    threading.Thread(target=read, daemon=True).start()
-    settings: dict[str, str] = {}
-    url = ""
-    deadline = time.monotonic() + START_SECONDS
-    while True:
-        try:
-            line = lines.get(timeout=max(0.1, deadline - time.monotonic()))
-        except queue.Empty:
-            process.kill()
-            raise RuntimeError(f"sandbox serve said no 'ready' in {START_SECONDS:.0f} s") from None
-        if line is None:
-            raise RuntimeError(f"sandbox serve ended: {(folder / 'serve.log').read_text(errors='replace')[-2000:]}")
-        if line == "ready":
-            break
-        if "=" in line and not line.startswith("#"):
-            name, _, value = line.partition("=")
-            settings[name] = value
-    url = settings["GRIPP_API_URL"].split("/sandbox/")[0]
-    if not limits:  # nothing is enforced: the clients pace themselves to the higher tier, not the test tier
-        settings.setdefault("SNELSTART_TIER", "production")
-    return Served(process, folder, url, settings)
+    return start_serving(folder, limits=limits)
 
 
 def cpu_seconds(pid: int) -> float:

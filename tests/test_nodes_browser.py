@@ -75,8 +75,7 @@ def test_an_account_linked_on_one_console_is_shown_opened_and_synced_from_the_ot
     port_a = helpers.free_port()
     webhook = f"http://localhost:{port_a}{WEBHOOK_PATH}"  # SnelStart's webhook reaches node A (as a balancer would)
     with serving(world, 0, "--webhook-url", webhook) as served:
-        settings = {**served.settings, "SYNC_DATABASE_URL": postgres_url, "SYNC_SECRET_KEY": SECRET,
-                    "SNELSTART_TIER": "production"}  # the served simulators enforce no limits: paced as production
+        settings = {**served.settings, "SYNC_DATABASE_URL": postgres_url, "SYNC_SECRET_KEY": SECRET}
         registered = subprocess.run(
             [sys.executable, "-m", "sync", "--lang", "en", "sandbox", "register", "--url", served.url], cwd=ROOT,
             env=clean_env(**settings, SYNC_DB_PATH=str(folder_a / "sync.duckdb")), capture_output=True, text=True,

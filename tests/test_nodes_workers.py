@@ -114,7 +114,7 @@ def test_a_killed_workers_job_is_completed_by_another_with_nothing_done_twice(se
     assert rerun["outcome"] in ("ok", "warnings")
     with cluster.checked_in(FIRST_ACCOUNT) as store:  # the demo's customer whose details contradict: held back
         held = {row["number"] for row in store.rows("SELECT number FROM bookings WHERE state = 'blocked'")}
-    world = cluster.served.stop()
+    world = cluster.served.stopped_world()
     administration = next(link.administration_id for link in demo_setup().links if link.identity_id == identity)
     assert len(held & set(new)) < 10
     assert booked_once_with_one_pdf(world, administration, set(new) - held) == {}

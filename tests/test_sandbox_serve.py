@@ -6,7 +6,6 @@ with. The world is the small demo, seeded into the served data folder first."""
 
 from __future__ import annotations
 
-import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -32,17 +31,14 @@ SECRET = "a-secret-key-for-the-node-tests"
 
 def _stop(served: Served) -> str:
     """SIGTERM, as an operator or a bench stops it: the exit code is 0, and what it said on standard error."""
-    served.process.send_signal(signal.SIGTERM)
-    assert served.process.wait(timeout=30) == 0
-    assert served.process.stderr is not None
-    return served.process.stderr.read()
+    assert served.stop() == 0
+    return served.log.read_text()
 
 
 def _node_env(served: Served, node: Path, **extra: str) -> dict[str, str]:
-    """A node's settings: what serve printed, its own data folder and secret key; paced as a production key (the
-    served simulators enforce no limits here)."""
-    return clean_env(**served.settings, SYNC_DB_PATH=str(node / "sync.duckdb"), SYNC_SECRET_KEY=SECRET,
-                      SNELSTART_TIER="production", **extra)
+    """A node's settings: what serve printed (paced as a production key: the simulators enforce no limits here),
+    its own data folder and secret key."""
+    return clean_env(**served.settings, SYNC_DB_PATH=str(node / "sync.duckdb"), SYNC_SECRET_KEY=SECRET, **extra)
 
 
 def _register(served: Served, env: dict[str, str], monkeypatch: pytest.MonkeyPatch,

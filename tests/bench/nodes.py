@@ -146,7 +146,7 @@ def _run(args: argparse.Namespace, folder: Path, url: str, log: Callable[[str], 
                 not_ok += sum(1 for r in runs if r["outcome"] != "ok")
         with cluster.checked_in(FIRST_ACCOUNT) as store:  # the demo's customer whose details contradict: held back
             held_back = {row["number"] for row in store.rows("SELECT number FROM bookings WHERE state = 'blocked'")}
-        served_world = cluster.served.stop()
+        served_world = cluster.served.stopped_world()
         found = duplicates(served_world)
         administration = next(link.administration_id for link in demo_setup().links if link.identity_id == busy)
         missing = booked_once_with_one_pdf(served_world, administration, set(new) - held_back)
