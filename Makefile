@@ -18,7 +18,7 @@ BABEL_EXTRACT = PYTHONPATH=$(CURDIR) $(BIN)/pybabel -q extract -F pyproject.toml
 ARGPARSE_EXTRACT = $(BIN)/pybabel -q extract --no-default-keywords -k _ -k ngettext:1,2 --no-location \
 	--sort-output --omit-header -o $(LOCALES)/argparse.pot "$$($(BIN)/python -c 'import argparse; print(argparse.__file__)')"
 
-.PHONY: run test test-year-ahead lint bench reset-sandbox catalog
+.PHONY: run test test-year-ahead lint bench reset-sandbox catalog nodes
 
 $(STAMP): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -69,3 +69,8 @@ bench: $(STAMP)
 
 reset-sandbox: $(STAMP)
 	$(BIN)/python -m sync reset-sandbox
+
+# The distributed mode on one machine, to try it (needs Debian's postgresql): a throwaway Postgres, the sandbox's
+# simulators on their own and two nodes, a console on PORT and a worker (tests/nodes_demo.py). Ctrl-C stops them.
+nodes: $(STAMP) $(COMPILED)
+	$(BIN)/python -m tests.nodes_demo --port $(PORT)
