@@ -227,9 +227,10 @@ def scheduler() -> SyncScheduler | QueueScheduler | None:
 
 
 def queue() -> Queue | None:
-    """The job queue a manual sync is put on (the distributed mode), None when this process runs it itself."""
-    found = scheduler()
-    return getattr(found, "queue", None)
+    """The job queue a manual sync is put on (the distributed mode), None when this process runs it itself. Read
+    from the scheduler the server started; never starts one (every page asks, AppTest's pages too)."""
+    with _lock:
+        return getattr(_scheduler, "queue", None)
 
 
 def start() -> Deployment | None:
