@@ -12,7 +12,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -24,6 +24,7 @@ from sync.core.clock import Clock, moment, system_clock
 from sync.core.config import Settings, resolve_settings
 from sync.core.freshness import Freshness
 from sync.core.vault import Vault, VaultError, sandbox_key_file, vault_for
+from sync.core.words import N_, Msg
 from sync.gripp.client import GrippClient
 from sync.jobs import services as ports
 from sync.snelstart.client import SnelStartClient
@@ -32,7 +33,7 @@ from sync.store import kostenplaatsen as kp_repo
 from sync.store import mode as store_mode
 from sync.store import setup as setup_repo
 from sync.store.account_files import AccountFiles, Lease
-from sync.store.catalog import DEFAULT_ACCOUNT, Account, Catalog, Health, UnknownAccount
+from sync.store.catalog import DEFAULT_ACCOUNT, Account, Catalog, CatalogModeError, Health, UnknownAccount
 from sync.store.db import Store
 
 if TYPE_CHECKING:  # the simulators are loaded only in sandbox mode, by the functions below
@@ -353,6 +354,8 @@ class Deployment:
                 self.files = AccountFiles(self.settings.database_url, self.node, clock=self.clock)
             self.catalog.claim(store_mode.SANDBOX if self.settings.sandbox else store_mode.REAL)
             self.vault = vault_for(self.settings)
+            if self.files is not None:
+                self._same_key_as_the_other_nodes()
             if self.settings.sandbox:
                 self._register_sandbox_accounts()
             else:
@@ -460,15 +463,11 @@ class Deployment:
             yield self.services(key)
 
     def _write_guard(self, key: str) -> Callable[[], AbstractContextManager[object]]:
-        """What a write on the account's file is made under: its lease, taken only if this process does not hold
-        it yet (then a person's change: refused with `ChangedElsewhere` when the copy is not the newest)."""
-        def guard() -> AbstractContextManager[object]:
-            assert self.files is not None
-            if self.files.held(key):
-                return nullcontext()
-            return self.lease(key).hold(reload=False, wait=CONSOLE_WAIT_SECONDS)
-
-        return guard
+        """What a write on the account's file is made under: its lease. When this process holds it already (a run)
+        the write joins it — counted, so the lease is not given back (and the file not checkpointed) while the write
+        is going on; otherwise it takes it (a person's change: refused with `ChangedElsewhere` when the copy is not
+        the newest) and checks the change in at once."""
+        return lambda: self.lease(key).hold(reload=False, wait=CONSOLE_WAIT_SECONDS)
 
     def _checkpoint(self, key: str) -> None:
         with self._lock:
@@ -481,6 +480,15 @@ class Deployment:
             found = self._open.pop(key, None)
         if found is not None:
             found.close()
+
+    def _same_key_as_the_other_nodes(self) -> None:
+        """A node whose SYNC_SECRET_KEY is not the others' could open no koppelsleutel or Gripp key: it stops here,
+        saying so, rather than take jobs and fail each one where nobody looks."""
+        try:
+            self.vault.decrypt(self.catalog.key_check(self.vault.encrypt("gripp-snelstart")))
+        except VaultError:
+            raise CatalogModeError(Msg(N_("error.secret_key_differs"), address=str(self.catalog.path)),
+                                   code="secret_key") from None
 
     def queue(self) -> Queue:
         """The deployment's job queue (distributed mode only), made on first use and closed with the deployment."""

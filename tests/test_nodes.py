@@ -121,3 +121,17 @@ def test_a_node_that_lost_its_lease_checks_nothing_in(nodes, postgres_url: str) 
     found = {(r["gripp_ledger_id"], r["snelstart_number"])
              for r in setup_repo.ledger_mappings(second.services(FIRST_ACCOUNT).store, identity)}
     assert (999003, "8004") in found and (999003, "8003") not in found
+
+
+def test_a_node_whose_secret_key_is_not_the_others_does_not_start(nodes, tmp_path: Path, sandbox: Sandbox,
+                                                                   postgres_url: str) -> None:
+    from dataclasses import replace
+
+    from sync.core.words import say
+    from sync.store.catalog import CatalogModeError
+
+    other = replace(node_settings(tmp_path / "c", postgres_url), secret_key="another-key-for-one-node-98765")
+    with pytest.raises(CatalogModeError) as refused:
+        Deployment(other, sandbox=sandbox, sleep=lambda s: None)
+    assert refused.value.code == "secret_key"
+    assert "SYNC_SECRET_KEY" in say(refused.value.message, "nl") and "dezelfde" in say(refused.value.message, "nl")

@@ -16,6 +16,7 @@ import re
 import subprocess
 import sys
 import time
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -102,6 +103,7 @@ def test_an_account_linked_on_one_console_is_shown_opened_and_synced_from_the_ot
 
             # -- console A: link Kleimeer's first identity through SnelStart's activation page ---------------
             link_on_a(tab_a, node_a)
+            start_in_the_worlds_year(settings, tmp_path / "node-c")
 
             # -- console B: Klanten shows Kleimeer linked; its pages show the link; its mappings made there -----
             see_on_b(tab_b, node_b)
@@ -141,6 +143,22 @@ def link_on_a(page, node: helpers.Server) -> None:
     page.get_by_text(re.compile(f"{re.escape(IDENTITY_NAME)} is gekoppeld aan administratie ‘{ADMINISTRATION}’"))\
         .wait_for()
     shot(page, "a-03-gekoppeld")
+
+
+def start_in_the_worlds_year(settings: dict[str, str], folder: Path) -> None:
+    """Support sets the link's start date on a third node (in this process): the first day of the served world's
+    year. A node on real services reads its machine's calendar, the served world keeps the sandbox's (2026): without
+    this, a run on a machine a year on (`make test-year-ahead`) would start after every invoice there is."""
+    from sync.core.config import load_settings
+    from sync.jobs import linking
+    from sync.sandbox.seed import SANDBOX_TODAY
+    from sync.wiring import Deployment
+
+    third = Deployment(load_settings({**settings, "SYNC_DB_PATH": str(folder / "sync.duckdb")}))
+    try:
+        linking.change_start_date(third.services(KLEIMEER), IDENTITY, date(SANDBOX_TODAY.year, 1, 1), actor="sanne")
+    finally:
+        third.close()
 
 
 def see_on_b(page, node: helpers.Server) -> None:

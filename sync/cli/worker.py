@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 import threading
 
-from sync.cli.common import EXIT_FAILED, EXIT_INTERRUPTED, err, fail, lang_of, speaker
+from sync.cli.common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, err, fail, lang_of, speaker
 from sync.cli.session import deployment
 from sync.core.words import Msg
 
@@ -18,7 +18,7 @@ def worker(args: argparse.Namespace) -> int:
     t = speaker(lang_of(args))
     if not args.settings.database_url:
         fail(t, Msg("cli.worker.no_database"))
-        return EXIT_FAILED
+        return EXIT_USAGE  # a setting missing, as every settings problem ends
     with deployment(args) as opened:
         queue = opened.queue()
         queue.create()

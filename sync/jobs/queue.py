@@ -17,12 +17,13 @@ import logging
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 import procrastinate
 import psycopg
 from procrastinate.schema import SchemaManager
+from procrastinate.worker import Worker
 from psycopg_pool import ConnectionPool
 
 from sync.core.events import Trigger
@@ -41,6 +42,7 @@ STALLED_SECONDS = 10.0  # a worker silent this long is gone: its jobs go back in
 RESCUE_SECONDS = 3.0  # how often a worker looks for such jobs
 POLL_SECONDS = 0.2  # besides Postgres' LISTEN/NOTIFY, how often an idle worker looks for a job
 KEEP_DONE = timedelta(hours=24)  # finished jobs kept this long (the queue's own history)
+LONG_AGO = datetime(2000, 1, 1, tzinfo=UTC)  # a retry "at" this moment runs at once, whatever the clocks say
 
 
 class Nodes(Accounts, Protocol):
@@ -151,20 +153,34 @@ class Queue:
     async def _work(self, concurrency: int, stop: threading.Event, also: Callable[[], object] | None,
                     every: float) -> None:
         async with self.app.open_async():
-            worker = asyncio.create_task(self.app.run_worker_async(
-                queues=[SYNC_QUEUE, PLAN_QUEUE], concurrency=concurrency, name=self.node, wait=True,
-                install_signal_handlers=False, update_heartbeat_interval=HEARTBEAT_SECONDS,
-                stalled_worker_timeout=STALLED_SECONDS, fetch_job_polling_interval=POLL_SECONDS,
-                listen_notify=True))
+            worker = Worker(self.app, queues=[SYNC_QUEUE, PLAN_QUEUE], concurrency=concurrency, name=self.node,
+                            wait=True, install_signal_handlers=False, update_heartbeat_interval=HEARTBEAT_SECONDS,
+                            stalled_worker_timeout=STALLED_SECONDS, fetch_job_polling_interval=POLL_SECONDS,
+                            listen_notify=True)
+            running = asyncio.create_task(worker.run())  # type: ignore[no-untyped-call]  # procrastinate: untyped
             side = [asyncio.create_task(self._rescue(stop))]
             if also is not None:
                 side.append(asyncio.create_task(self._repeat(also, every, stop)))
-            while not stop.is_set() and not worker.done():
+            while not stop.is_set() and not running.done():
                 await asyncio.sleep(0.2)
-            worker.cancel()  # procrastinate lets the running jobs finish
+            # procrastinate lets the running jobs finish, but stops its heartbeat first: keep saying this worker is
+            # alive meanwhile, or another node would take its jobs for a dead node's and run them again
+            alive = asyncio.create_task(self._heartbeat(worker))
+            running.cancel()
             for task in side:
                 task.cancel()
-            await asyncio.gather(worker, *side, return_exceptions=True)
+            await asyncio.gather(running, *side, return_exceptions=True)
+            alive.cancel()
+            await asyncio.gather(alive, return_exceptions=True)
+
+    async def _heartbeat(self, worker: Worker) -> None:
+        while True:
+            if worker.worker_id is not None:
+                try:
+                    await self.app.job_manager.update_heartbeat(worker.worker_id)
+                except Exception:  # the next beat tries again
+                    log.exception("could not send a heartbeat while stopping")
+            await asyncio.sleep(HEARTBEAT_SECONDS)
 
     async def _rescue(self, stop: threading.Event) -> None:
         """Jobs of a worker that went silent (its node died) back in the queue, to run elsewhere."""
@@ -174,7 +190,8 @@ class Queue:
             try:
                 for job in await manager.get_stalled_jobs(seconds_since_heartbeat=STALLED_SECONDS):
                     log.warning("Job %s (%s) of a node that stopped is run again.", job.id, job.task_name)
-                    await manager.retry_job(job)
+                    # "now" by Postgres' clock, not this node's: a node whose clock runs ahead must not park the job
+                    await manager.retry_job(job, retry_at=LONG_AGO)
             except Exception:  # the next round tries again
                 log.exception("could not put stalled jobs back")
 

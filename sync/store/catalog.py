@@ -153,6 +153,12 @@ class Catalog:
             raise CatalogModeError(Msg(key, path=str(self.path)), code=str(found))
         return found
 
+    def key_check(self, made: str) -> str:
+        """A token the deployment's SYNC_SECRET_KEY made (`made`, kept by the first node to ask) — what every node's
+        key must open: the token kept."""
+        self._store.execute("INSERT INTO catalog_meta VALUES ('key_check', ?) ON CONFLICT DO NOTHING", [made])
+        return str(self._store.scalar("SELECT value FROM catalog_meta WHERE key = 'key_check'"))
+
     # -- accounts ---------------------------------------------------------------------------------------
     def accounts(self, *, include_removed: bool = False) -> list[Account]:
         where = "" if include_removed else "WHERE removed_at IS NULL"

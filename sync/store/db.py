@@ -298,15 +298,21 @@ class Store:
 
     def checkpoint(self, wait_seconds: float = 5.0) -> None:
         """Write the WAL into the file itself, so the file alone holds every committed row (before it is copied).
-        A statement still running on another thread makes DuckDB refuse for a moment: tried again until then."""
+        A statement still running on another thread makes DuckDB refuse for a moment: tried again until then, and
+        after `wait_seconds` forced (that transaction is rolled back; every write under the lease is counted, so
+        only a stray one could be)."""
         deadline = time.monotonic() + wait_seconds
+        name = f" {self._name}" if self._name else ""
         while True:
             try:
-                self._root.execute(f"CHECKPOINT {self._name}" if self._name else "CHECKPOINT")
+                self._root.execute(f"CHECKPOINT{name}")
                 return
             except duckdb.Error as exc:
-                if "transaction" not in str(exc).lower() or time.monotonic() >= deadline:
+                if "transaction" not in str(exc).lower():
                     raise
+                if time.monotonic() >= deadline:  # a writer that never ends: rolled back rather than all else lost
+                    self._root.execute(f"FORCE CHECKPOINT{name}")
+                    return
                 time.sleep(0.02)
 
     def rows(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> list[dict[str, Any]]:
