@@ -67,7 +67,7 @@ def download(page, button) -> tuple[str, str]:
     is sometimes dropped by the browser: try again (the file is the same)."""
     for _ in range(3):
         try:
-            with page.expect_download(timeout=10_000) as started:
+            with page.expect_download(timeout=20_000) as started:  # a loaded machine is slow to start it
                 button.click()
             return started.value.suggested_filename, Path(started.value.path()).read_text(encoding="utf-8")
         except Exception:  # playwright's TimeoutError

@@ -166,10 +166,12 @@ class Queue:
             # procrastinate lets the running jobs finish, but stops its heartbeat first: keep saying this worker is
             # alive meanwhile, or another node would take its jobs for a dead node's and run them again
             alive = asyncio.create_task(self._heartbeat(worker))
-            running.cancel()
+            worker.stop()  # type: ignore[no-untyped-call]  # procrastinate: untyped; no new job, the running go on
             for task in side:
                 task.cancel()
             await asyncio.gather(running, *side, return_exceptions=True)
+            while self.working:  # a run's thread may outlive procrastinate's wait: the deployment stays open for it
+                await asyncio.sleep(0.2)
             alive.cancel()
             await asyncio.gather(alive, return_exceptions=True)
 
