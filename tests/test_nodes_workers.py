@@ -7,6 +7,7 @@ has its job completed by the other, with every invoice booked once with one PDF 
 from __future__ import annotations
 
 import shutil
+import signal
 import tempfile
 import time
 from collections.abc import Iterator
@@ -123,3 +124,32 @@ def test_a_killed_workers_job_is_completed_by_another_with_nothing_done_twice(se
     assert str(duplicates(world)) == "0 / 0 / 0"
     # payments came back from SnelStart in the run: each once
     assert any(p.extendedproperties for p in world.gripp.payments.values())
+
+
+def test_a_stopped_worker_finishes_its_run_and_nobody_runs_it_again(served_world) -> None:
+    # SIGTERM (a deploy, systemd stopping it): no new job is taken, the run in hand finishes and is checked in, and
+    # the worker keeps saying it is alive meanwhile, so no other node takes that job for a dead node's.
+    cluster, _ = served_world
+    cluster.register_demo()
+    identity = min(cluster.linked(FIRST_ACCOUNT))
+    ledger = next(row.gripp_id for row in demo_setup().mappings_for(identity, "ledger"))
+    create_invoices(cluster.served.settings["GRIPP_API_URL"], demo_setup().gripp_api_token, identity, 200,
+                    on=SANDBOX_TODAY, vat_id=VAT_21, ledger_id=ledger)  # a run that outlasts a rescue (13 s)
+    for _ in range(2):
+        cluster.start_node(2)
+    [job_id] = cluster.defer([SyncJob(FIRST_ACCOUNT, (identity,), "manual", "support")])
+    deadline = time.monotonic() + 30
+    while not (doing := [row for row in cluster.doing() if row[0] == job_id]) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert doing, "the job never started"
+    stopping = cluster.node_of_worker(doing[0][3])
+    assert stopping is not None
+    stopping.process.send_signal(signal.SIGTERM)
+    assert stopping.process.wait(180) == 130, stopping.log()[-3000:]  # once its run had ended
+    assert cluster.finished([job_id]) == {job_id: "succeeded"}, stopping.log()[-3000:]
+    with cluster.connect() as connection:
+        retried = connection.execute("SELECT count(*) FROM procrastinate_events WHERE job_id = %s AND type = "
+                                     "'retried'", [job_id]).fetchone()
+    assert retried == (0,)  # the other node never took it
+    [run] = [run for run in cluster.runs(FIRST_ACCOUNT) if run["trigger"] == "manual"]
+    assert run["outcome"] in ("ok", "warnings")

@@ -23,18 +23,30 @@ def worker(args: argparse.Namespace) -> int:
         queue = opened.queue()
         queue.create()
         concurrency = args.concurrency or opened.settings.max_concurrent_runs
-        stop = threading.Event()
-        node = threading.Thread(target=queue.work, name="queue-worker", kwargs={
-            "nodes": opened, "concurrency": concurrency, "stop": stop,
-            "also": lambda: deliver.every_few_seconds(opened), "every": deliver.INTERVAL_SECONDS})
-        node.start()
+        stop, ended = threading.Event(), threading.Event()
+
+        def work() -> None:
+            try:
+                queue.work(opened, concurrency=concurrency, stop=stop,
+                           also=lambda: deliver.every_few_seconds(opened), every=deliver.INTERVAL_SECONDS)
+            finally:
+                ended.set()
+
+        threading.Thread(target=work, name="queue-worker").start()
         err(t("cli.worker.started", node=opened.node, concurrency=concurrency, database=opened.catalog.path))
         try:
-            while node.is_alive():
-                node.join(0.5)
+            while not ended.wait(0.5):
+                pass
         except KeyboardInterrupt:  # Ctrl-C or SIGTERM: the runs in hand finish, no new one starts
             err(t("cli.worker.stopping"))
             stop.set()
-            node.join()
+            # Waited for on an event, not Thread.join: a join cut short by the signal takes the thread for ended
+            # (CPython 3.11), and the deployment would close under the runs still going.
+            while True:
+                try:
+                    if ended.wait(0.5):
+                        break
+                except KeyboardInterrupt:  # a second Ctrl-C: still the runs finish first
+                    continue
             return EXIT_INTERRUPTED
     return EXIT_FAILED  # the worker ended by itself: procrastinate said why in the log
