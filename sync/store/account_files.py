@@ -122,11 +122,6 @@ class AccountFiles:
             row = connection.execute("SELECT version FROM account_files WHERE key = %s", [key]).fetchone()
         return int(row[0]) if row else None
 
-    def versions(self) -> dict[str, int]:
-        with self._pool.connection() as connection:
-            return {key: int(version) for key, version in
-                    connection.execute("SELECT key, version FROM account_files").fetchall()}
-
     def ping(self) -> None:
         with self._pool.connection() as connection:
             connection.execute("SELECT 1")
@@ -185,12 +180,6 @@ class AccountFiles:
         version = int(row[0])
         self._local[key] = (version, _stamp(path))
         return version
-
-    def forget(self, key: str) -> None:
-        """The account was removed: its file in Postgres goes too."""
-        with self._pool.connection() as connection:
-            connection.execute("DELETE FROM account_files WHERE key = %s", [key])
-        self._local.pop(key, None)
 
     # -- leases ---------------------------------------------------------------------------------------------
     def lease(self, key: str, path: Path, *, before_download: Callable[[], object],
